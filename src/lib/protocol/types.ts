@@ -1,0 +1,144 @@
+// Message shapes between kiosk and wallet (MQTT topic root `lightcharge/v1`).
+// Every payload carries `v` and `type`, and is validated by `messages.ts` at every boundary.
+// Amounts travel as decimal strings of millisatoshis (JSON has no int64); energy as integer Wh.
+
+export const PROTOCOL_VERSION = 1 as const;
+
+export type PaymentMode = 'stream' | 'postpaid';
+
+export interface Tariff {
+	/** Price of one kWh, in millisatoshis, decimal string. */
+	pricePerKwhMsat: string;
+	/** Charged once with the first increment, in millisatoshis, decimal string. */
+	startFeeMsat: string;
+	/** Energy per invoice in `stream` mode. Default 100 Wh. */
+	incrementWh: number;
+	/** Energy the station will deliver past an unpaid increment before it suspends. */
+	graceWh: number;
+	mode: PaymentMode;
+	/** Seconds an increment's invoice stays payable. */
+	invoiceExpirySeconds: number;
+}
+
+export type StationState = 'available' | 'occupied' | 'suspended' | 'faulted' | 'offline';
+
+export interface Connector {
+	id: number;
+	type: string;
+	maxPowerW: number;
+}
+
+export interface StationStatus {
+	v: 1;
+	type: 'status';
+	stationId: string;
+	name: string;
+	state: StationState;
+	tariff: Tariff;
+	connectors: Connector[];
+	/** Compressed secp256k1 public key that signs the OCMF readings, hex (66 chars). */
+	signingKey: string;
+	/** The same key's Ethereum address (checksummed), as registered on the ledger. */
+	signerAddress: string;
+	/** The station's Lightning node pubkey, hex (66 chars). */
+	lightningPubkey: string;
+	/** Lightning network the station invoices on. */
+	network: 'mainnet' | 'testnet' | 'signet' | 'regtest' | 'simnet';
+	/** The session currently offered or running, if any. */
+	sessionId?: string;
+	/** Unix ms. */
+	updatedAt: number;
+}
+
+export interface ReadingMessage {
+	v: 1;
+	type: 'reading';
+	sessionId: string;
+	/** Equals the OCMF pagination number; strictly increasing within a session. */
+	seq: number;
+	/** `OCMF|{payload}|{signature}`. */
+	ocmf: string;
+}
+
+export interface BillingRecord {
+	v: 1;
+	stationId: string;
+	sessionId: string;
+	/** 1, 2, 3… per session. */
+	seq: number;
+	/** Pagination (seq) of the reading the increment starts from, and ends at. */
+	fromReading: number;
+	toReading: number;
+	/** Meter register at those readings, Wh. */
+	fromWh: number;
+	toWh: number;
+	/** toWh - fromWh. */
+	energyWh: number;
+	tariff: { pricePerKwhMsat: string; startFeeMsat: string };
+	/** Energy × price, plus the start fee on seq 1; decimal string msat. */
+	amountMsat: string;
+}
+
+export interface InvoiceMessage {
+	v: 1;
+	type: 'invoice';
+	sessionId: string;
+	seq: number;
+	record: BillingRecord;
+	/** Hex SHA-256 of the record's RFC 8785 canonical JSON; equals the invoice's `h` tag. */
+	recordHash: string;
+	bolt11: string;
+}
+
+export type SessionEventKind =
+	| 'started'
+	| 'suspended'
+	| 'resumed'
+	| 'stopped'
+	| 'paid'
+	| 'anchored'
+	| 'closed'
+	| 'fault';
+
+export interface SessionEvent {
+	v: 1;
+	type: 'event';
+	sessionId: string;
+	/** Per-session event counter, for dedup and gap detection. */
+	seq: number;
+	event: SessionEventKind;
+	/** Unix ms. */
+	at: number;
+	/** Human-readable reason (suspended / fault). */
+	reason?: string;
+	/** For `paid`: invoice seq and payment hash. */
+	invoiceSeq?: number;
+	paymentHash?: string;
+	/** For `anchored` / `closed`: transaction hash, Merkle root and reading range. */
+	txHash?: string;
+	root?: string;
+	fromReading?: number;
+	toReading?: number;
+	/** For `stopped` / `closed`: totals. */
+	energyWh?: number;
+	amountMsat?: string;
+}
+
+export type DriverMessage =
+	| { v: 1; type: 'join'; sessionId: string; budgetMsat: string; driverRef: string; at: number }
+	| { v: 1; type: 'budget'; sessionId: string; budgetMsat: string; at: number }
+	| { v: 1; type: 'stop'; sessionId: string; at: number };
+
+/** What the kiosk's QR code / session link carries in the wallet URL's fragment. */
+export interface SessionLink {
+	v: 1;
+	stationId: string;
+	sessionId: string;
+	/** MQTT over WebSockets URL. */
+	broker: string;
+	chainId: number;
+	/** StationRegistry contract address. */
+	registry: string;
+	/** Chain JSON-RPC URL, optional (the wallet may have its own). */
+	rpc?: string;
+}
