@@ -1,0 +1,248 @@
+// The devnet's MQTT broker: embedded aedes (MQTT 3.1.1) or Debian's Mosquitto (MQTT 5), each with a
+// TCP listener and a WebSocket listener for the browsers.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Aedes } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { describeListenError, ensurePortFree, waitForPort } from './ports';
+
+export type BrokerKind = 'aedes' | 'mosquitto';
+
+export interface BrokerOptions {
+	kind: BrokerKind;
+	/** Address to listen on; default 127.0.0.1. */
+	host?: string;
+	tcpPort: number;
+	wsPort: number;
+	/** Where the generated Mosquitto configuration goes (unused by aedes). */
+	dir: string;
+}
+
+export interface RunningBroker {
+	kind: BrokerKind;
+	/** `ws://host:port/mqtt` for browsers. */
+	wsUrl: string;
+	/** `mqtt://host:port` for Node clients. */
+	tcpUrl: string;
+	/** MQTT protocol version clients must use: 4 (3.1.1) on aedes, 5 on Mosquitto. */
+	protocolVersion: 4 | 5;
+	stop(): Promise<void>;
+}
+
+export const MOSQUITTO_MISSING =
+	'mosquitto is not installed: apt-get install mosquitto, or use --broker aedes';
+
+/** Host to put in a URL: a wildcard bind address is reached through loopback. */
+export function connectHost(host: string): string {
+	if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+	if (host === '::') return '[::1]';
+	return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
+	const host = opts.host ?? '127.0.0.1';
+	if (opts.kind !== 'aedes' && opts.kind !== 'mosquitto') {
+		throw new Error(`unknown broker kind "${String(opts.kind)}" — use aedes or mosquitto`);
+	}
+	if (opts.tcpPort === opts.wsPort) {
+		throw new Error(`the MQTT TCP port and the MQTT WebSocket port are both ${opts.tcpPort} — pass different --mqtt-port and --ws-port`);
+	}
+	await ensurePortFree(opts.tcpPort, host, 'MQTT TCP', '--mqtt-port');
+	await ensurePortFree(opts.wsPort, host, 'MQTT WebSocket', '--ws-port');
+	return opts.kind === 'aedes' ? startAedes(host, opts) : startMosquitto(host, opts);
+}
+
+function urlsFor(host: string, opts: BrokerOptions): { wsUrl: string; tcpUrl: string } {
+	const h = connectHost(host);
+	return { wsUrl: `ws://${h}:${opts.wsPort}/mqtt`, tcpUrl: `mqtt://${h}:${opts.tcpPort}` };
+}
+
+function listen(server: net.Server, port: number, host: string, what: string, flag: string): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const onError = (err: Error) => reject(describeListenError(err, port, host, what, flag));
+		server.once('error', onError);
+		server.listen({ port, host, exclusive: true }, () => {
+			server.off('error', onError);
+			resolve();
+		});
+	});
+}
+
+function closeServer(server: net.Server): Promise<void> {
+	return new Promise((resolve) => {
+		if (!server.listening) return resolve();
+		server.close(() => resolve());
+	});
+}
+
+async function startAedes(host: string, opts: BrokerOptions): Promise<RunningBroker> {
+	const broker = await Aedes.createBroker();
+	const tcpServer = net.createServer((socket) => broker.handle(socket));
+	const httpServer = http.createServer((_req, res) => {
+		res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n');
+	});
+	const wss = new WebSocketServer({ server: httpServer });
+	wss.on('connection', (socket, req) => {
+		const stream = createWebSocketStream(socket);
+		// A client vanishing mid-write makes the duplex emit errors nobody else listens for.
+		stream.on('error', () => socket.terminate());
+		broker.handle(stream, req);
+	});
+	// Keep a misbehaving client from crashing the devnet; aedes closes its connection itself.
+	broker.on('clientError', () => {});
+	broker.on('connectionError', () => {});
+
+	const shutdown = async () => {
+		for (const client of wss.clients) client.terminate();
+		await new Promise<void>((resolve) => wss.close(() => resolve()));
+		httpServer.closeAllConnections();
+		await Promise.all([closeServer(tcpServer), closeServer(httpServer)]);
+		await new Promise<void>((resolve) => broker.close(() => resolve()));
+	};
+	// aedes keeps TCP sockets open until closed; track them so stop() does not hang.
+	const tcpSockets = new Set<net.Socket>();
+	tcpServer.on('connection', (socket) => {
+		tcpSockets.add(socket);
+		socket.on('close', () => tcpSockets.delete(socket));
+	});
+
+	try {
+		await listen(tcpServer, opts.tcpPort, host, 'MQTT TCP', '--mqtt-port');
+		await listen(httpServer, opts.wsPort, host, 'MQTT WebSocket', '--ws-port');
+	} catch (err) {
+		await shutdown();
+		throw err;
+	}
+	let stopped: Promise<void> | null = null;
+	return {
+		kind: 'aedes',
+		protocolVersion: 4,
+		...urlsFor(host, opts),
+		stop() {
+			stopped ??= (async () => {
+				for (const socket of tcpSockets) socket.destroy();
+				await shutdown();
+			})();
+			return stopped;
+		}
+	};
+}
+
+/** Path of the mosquitto binary, or null. `LIGHTCHARGE_MOSQUITTO`, when set, is the only place looked at. */
+export function findMosquitto(): string | null {
+	const override = process.env.LIGHTCHARGE_MOSQUITTO;
+	const candidates = override
+		? [override]
+		: ['/usr/sbin/mosquitto', ...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'mosquitto'))];
+	for (const candidate of candidates) {
+		if (!candidate) continue;
+		try {
+			accessSync(candidate, fsConstants.X_OK);
+			return candidate;
+		} catch {
+			// not here; try the next one
+		}
+	}
+	return null;
+}
+
+/** Name of the network interface that carries `address` (Mosquitto's websockets listener binds by interface). */
+function interfaceFor(address: string): string | null {
+	for (const [name, infos] of Object.entries(os.networkInterfaces())) {
+		if (infos?.some((info) => info.address === address)) return name;
+	}
+	return null;
+}
+
+/** The Mosquitto configuration for the devnet: anonymous access, no queue limit, TCP + WebSockets. */
+export function mosquittoConfig(host: string, tcpPort: number, wsPort: number): string {
+	const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+	const address = host === 'localhost' ? '127.0.0.1' : host;
+	let wsBind = '';
+	if (!wildcard) {
+		// Mosquitto 2.0's websockets listener ignores an IP address and binds every interface;
+		// naming the interface is what restricts it.
+		const iface = interfaceFor(address);
+		if (iface === null) throw new Error(`--host ${host} is not an address of this machine`);
+		wsBind = ` ${iface}`;
+	}
+	return [
+		'# Generated by the Lightcharge devnet on every start; edits are overwritten.',
+		'per_listener_settings false',
+		'allow_anonymous true',
+		// The default (1000) silently drops QoS 1 messages to a slow subscriber.
+		'max_queued_messages 0',
+		'persistence false',
+		'log_dest stderr',
+		'log_type error',
+		'log_type warning',
+		'log_type notice',
+		`listener ${tcpPort}${wildcard ? '' : ` ${address}`}`,
+		'protocol mqtt',
+		`listener ${wsPort}${wsBind}`,
+		'protocol websockets',
+		''
+	].join('\n');
+}
+
+async function startMosquitto(host: string, opts: BrokerOptions): Promise<RunningBroker> {
+	const binary = findMosquitto();
+	if (binary === null) throw new Error(MOSQUITTO_MISSING);
+	mkdirSync(opts.dir, { recursive: true });
+	const configFile = path.resolve(opts.dir, 'mosquitto.conf');
+	writeFileSync(configFile, mosquittoConfig(host, opts.tcpPort, opts.wsPort));
+	// Started as root, mosquitto switches to user `mosquitto`, which must still be able to read its files.
+	chmodSync(configFile, 0o644);
+
+	const child: ChildProcess = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+	let stderrTail = '';
+	child.stderr?.setEncoding('utf8');
+	child.stderr?.on('data', (chunk: string) => {
+		stderrTail = (stderrTail + chunk).slice(-4000);
+	});
+	let exitInfo: string | null = null;
+	const exited = new Promise<void>((resolve) => {
+		child.once('exit', (code, signal) => {
+			exitInfo = signal ? `signal ${signal}` : `code ${String(code)}`;
+			resolve();
+		});
+		child.once('error', (err) => {
+			exitInfo = err.message;
+			resolve();
+		});
+	});
+	const deathReason = () => {
+		if (exitInfo === null) return null;
+		const lastLine = stderrTail.trim().split('\n').filter((l) => !/Warning: Mosquitto should not be run as root/.test(l)).pop() ?? '';
+		return `mosquitto exited (${exitInfo}) while starting${lastLine ? `: ${lastLine.replace(/^\d+: /, '')}` : ''} — config ${configFile}`;
+	};
+
+	const stop = async () => {
+		if (exitInfo !== null) return;
+		child.kill('SIGTERM');
+		const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+		await exited;
+		clearTimeout(timer);
+	};
+	try {
+		await waitForPort(opts.tcpPort, host, 5000, deathReason);
+		await waitForPort(opts.wsPort, host, 5000, deathReason);
+	} catch (err) {
+		await stop();
+		throw err;
+	}
+	let stopped: Promise<void> | null = null;
+	return {
+		kind: 'mosquitto',
+		protocolVersion: 5,
+		...urlsFor(host, opts),
+		stop() {
+			stopped ??= stop();
+			return stopped;
+		}
+	};
+}

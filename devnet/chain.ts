@@ -1,0 +1,150 @@
+// The devnet's local Ethereum JSON-RPC node: Hardhat 2 (EDR) in-process, configured like a QBFT
+// network (chainId 1337, london, zero base fee and gas price, blocks on an interval). Node only.
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HDNodeWallet, Mnemonic } from 'ethers';
+
+export interface ChainOptions {
+	/** Interface to listen on. Default 127.0.0.1. */
+	host?: string;
+	/** TCP port; 0 picks a free one (rpcUrl then carries the real port). */
+	port: number;
+	/** Milliseconds between blocks, like a QBFT block period. Default 1000; 0 = mine every transaction at once. */
+	blockIntervalMs?: number;
+}
+
+export interface DevAccount {
+	address: string;
+	privateKey: string;
+}
+
+export interface RunningChain {
+	rpcUrl: string;
+	chainId: number;
+	accounts: DevAccount[];
+	stop(): Promise<void>;
+}
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const hardhatConfigPath = resolve(repoRoot, 'hardhat.config.cjs');
+const requireFromHere = createRequire(import.meta.url);
+
+interface Eip1193 {
+	request(args: { method: string; params?: unknown[] }): Promise<unknown>;
+}
+interface JsonRpcServerLike {
+	listen(): Promise<{ address: string; port: number }>;
+	close(): Promise<void>;
+	_httpServer?: { once(event: 'error', listener: (error: Error) => void): void };
+}
+interface HdAccountsConfig {
+	mnemonic: string;
+	passphrase: string;
+	path: string;
+	initialIndex: number;
+	count: number;
+}
+interface HardhatRuntime {
+	config: { networks: { hardhat: { chainId: number; accounts: HdAccountsConfig | unknown[] } } };
+	artifacts: unknown;
+	run(task: string, args: Record<string, unknown>): Promise<unknown>;
+}
+
+let hardhatRuntime: HardhatRuntime | undefined;
+
+/** Loads Hardhat once per process with the repo's hardhat.config.cjs (the package is ESM, so the config is .cjs). */
+function loadHardhat(): HardhatRuntime {
+	if (!hardhatRuntime) {
+		process.env.HARDHAT_CONFIG ??= hardhatConfigPath;
+		hardhatRuntime = requireFromHere('hardhat') as HardhatRuntime;
+	}
+	return hardhatRuntime;
+}
+
+function portInUseError(port: number, host: string): Error {
+	const where = host === '127.0.0.1' ? '' : ` (on ${host})`;
+	return new Error(`port ${port} is already in use${where} — pass --chain-port`);
+}
+
+/** Binds and releases the port first: Hardhat's server emits an unhandled 'error' instead of rejecting. */
+async function assertPortFree(port: number, host: string): Promise<void> {
+	if (port === 0) return;
+	await new Promise<void>((resolvePromise, reject) => {
+		const probe = createServer();
+		probe.once('error', (error: NodeJS.ErrnoException) => {
+			reject(error.code === 'EADDRINUSE' ? portInUseError(port, host) : error);
+		});
+		probe.listen(port, host, () => probe.close(() => resolvePromise()));
+	});
+}
+
+function deriveAccounts(config: HdAccountsConfig | unknown[]): DevAccount[] {
+	if (Array.isArray(config)) throw new Error('hardhat.config.cjs must configure HD accounts (mnemonic) for the devnet');
+	const seed = Mnemonic.fromPhrase(config.mnemonic, config.passphrase).computeSeed();
+	const root = HDNodeWallet.fromSeed(seed);
+	const accounts: DevAccount[] = [];
+	for (let i = config.initialIndex; i < config.initialIndex + config.count; i++) {
+		const wallet = root.derivePath(`${config.path}/${i}`);
+		accounts.push({ address: wallet.address, privateKey: wallet.privateKey });
+	}
+	return accounts;
+}
+
+/**
+ * Starts a fresh chain (its own state) and serves it over HTTP and WebSocket JSON-RPC.
+ * Throws "port N is already in use — pass --chain-port" when the port is taken.
+ */
+export async function startChain(opts: ChainOptions): Promise<RunningChain> {
+	const host = opts.host ?? '127.0.0.1';
+	const blockIntervalMs = opts.blockIntervalMs ?? 1000;
+	if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+		throw new Error(`chain port must be an integer 0..65535, got ${opts.port}`);
+	}
+	if (!Number.isInteger(blockIntervalMs) || blockIntervalMs < 0) {
+		throw new Error(`blockIntervalMs must be a non-negative integer, got ${blockIntervalMs}`);
+	}
+	await assertPortFree(opts.port, host);
+
+	const hre = loadHardhat();
+	const { createProvider } = requireFromHere('hardhat/internal/core/providers/construction') as {
+		createProvider(config: unknown, network: string, artifacts: unknown): Promise<Eip1193>;
+	};
+	// A provider of our own (not hre.network.provider) so each startChain gets a fresh chain.
+	const provider = await createProvider(hre.config, 'hardhat', hre.artifacts);
+	if (blockIntervalMs === 0) {
+		await provider.request({ method: 'evm_setIntervalMining', params: [0] });
+		await provider.request({ method: 'evm_setAutomine', params: [true] });
+	} else {
+		await provider.request({ method: 'evm_setAutomine', params: [false] });
+		await provider.request({ method: 'evm_setIntervalMining', params: [blockIntervalMs] });
+	}
+
+	const { TASK_NODE_CREATE_SERVER } = requireFromHere('hardhat/builtin-tasks/task-names') as {
+		TASK_NODE_CREATE_SERVER: string;
+	};
+	const server = (await hre.run(TASK_NODE_CREATE_SERVER, { hostname: host, port: opts.port, provider })) as JsonRpcServerLike;
+	const listening = await new Promise<{ address: string; port: number }>((resolvePromise, reject) => {
+		server._httpServer?.once('error', (error: NodeJS.ErrnoException) => {
+			reject(error.code === 'EADDRINUSE' ? portInUseError(opts.port, host) : error);
+		});
+		server.listen().then(resolvePromise, reject);
+	});
+
+	const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+	let stopped: Promise<void> | undefined;
+	return {
+		rpcUrl: `http://${urlHost}:${listening.port}`,
+		chainId: hre.config.networks.hardhat.chainId,
+		accounts: deriveAccounts(hre.config.networks.hardhat.accounts),
+		stop() {
+			// Interval mining keeps a timer alive: turn it off so the process can exit.
+			stopped ??= provider
+				.request({ method: 'evm_setIntervalMining', params: [0] })
+				.catch(() => undefined)
+				.then(() => server.close());
+			return stopped;
+		}
+	};
+}

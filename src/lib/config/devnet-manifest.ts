@@ -1,0 +1,252 @@
+// The devnet manifest (`/devnet.json`): every endpoint and address a local devnet offers.
+// The devnet writes it; the wallet and the kiosk fetch it and read it through `parseDevnetManifest`.
+// Browser-safe: no Node APIs.
+
+export const DEVNET_MANIFEST_VERSION = 1 as const;
+
+export interface AppEndpoints {
+	/** Plain HTTP on the devnet host, e.g. `http://127.0.0.1:5173/`. */
+	url: string;
+	/** HTTPS with the devnet's self-signed certificate, on a LAN address when there is one (for phones); null with `--no-https`. */
+	httpsUrl: string | null;
+}
+
+export interface ContractAddresses {
+	registry: string;
+	reservations: string;
+	sessions: string;
+}
+
+export interface DevnetChain {
+	rpcUrl: string;
+	chainId: number;
+	/** Interval mining period, like a QBFT block period. */
+	blockIntervalMs: number;
+	contracts: ContractAddresses;
+}
+
+export type DevnetBrokerKind = 'aedes' | 'mosquitto';
+
+export interface DevnetBroker {
+	kind: DevnetBrokerKind;
+	/** MQTT over WebSockets, for the apps. */
+	wsUrl: string;
+	/** MQTT over TCP, for Node tools. */
+	tcpUrl: string;
+	/** Protocol level clients must use: 4 (MQTT 3.1.1) on aedes, 5 on Mosquitto. */
+	protocolVersion: 4 | 5;
+}
+
+export interface DevnetLightningNode {
+	/** LND REST dialect base URL of this simulated node. */
+	restUrl: string;
+	macaroonHex: string;
+	/** Compressed secp256k1 node pubkey, hex (66 chars). */
+	pubkey: string;
+}
+
+export interface DevnetLightning {
+	network: 'regtest';
+	/** Base URL of the simnet itself. */
+	url: string;
+	nodes: Record<string, DevnetLightningNode>;
+}
+
+export interface DevnetStation {
+	stationId: string;
+	name: string;
+	/** The station's secp256k1 signing private key, hex (64 chars). Devnet only: never publish a real one. */
+	signingKeyHex: string;
+	/** Checksummed Ethereum address of that key, as registered on the ledger. */
+	signerAddress: string;
+	/** Name of the station's node in `lightning.nodes`. */
+	lightningNode: string;
+}
+
+export interface DevnetManifest {
+	version: typeof DEVNET_MANIFEST_VERSION;
+	/** ISO 8601 time the devnet came up. */
+	startedAt: string;
+	wallet: AppEndpoints;
+	kiosk: AppEndpoints;
+	chain: DevnetChain;
+	broker: DevnetBroker;
+	lightning: DevnetLightning;
+	stations: DevnetStation[];
+	operator: { address: string };
+}
+
+/** Thrown for a manifest that does not have the expected shape; `message` names the field. */
+export class DevnetManifestError extends Error {
+	constructor(message: string) {
+		super(`invalid devnet manifest: ${message}`);
+		this.name = 'DevnetManifestError';
+	}
+}
+
+type Json = Record<string, unknown>;
+
+function describe(value: unknown): string {
+	if (value === null) return 'null';
+	if (Array.isArray(value)) return 'an array';
+	if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+	if (typeof value === 'object') return 'an object';
+	return `${typeof value} ${String(value)}`;
+}
+
+function fail(path: string, expected: string, value: unknown): never {
+	throw new DevnetManifestError(`${path} must be ${expected}, got ${describe(value)}`);
+}
+
+function object(value: unknown, path: string): Json {
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object', value);
+	return value as Json;
+}
+
+function string(value: unknown, path: string): string {
+	if (typeof value !== 'string' || value.length === 0) fail(path, 'a non-empty string', value);
+	return value;
+}
+
+function url(value: unknown, path: string, protocols: readonly string[]): string {
+	const text = string(value, path);
+	let parsed: URL;
+	try {
+		parsed = new URL(text);
+	} catch {
+		fail(path, `a URL (${protocols.join(', ')})`, value);
+	}
+	if (!protocols.includes(parsed.protocol)) fail(path, `a URL with scheme ${protocols.join(' or ')}`, value);
+	return text;
+}
+
+function integer(value: unknown, path: string, min: number): number {
+	if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) fail(path, `an integer >= ${min}`, value);
+	return value;
+}
+
+function hexOf(value: unknown, path: string, chars: number | null, what: string): string {
+	const text = string(value, path);
+	const ok = /^[0-9a-fA-F]+$/.test(text) && (chars === null ? text.length % 2 === 0 : text.length === chars);
+	if (!ok) fail(path, what, value);
+	return text;
+}
+
+function address(value: unknown, path: string): string {
+	const text = string(value, path);
+	if (!/^0x[0-9a-fA-F]{40}$/.test(text)) fail(path, 'an Ethereum address (0x + 40 hex digits)', value);
+	return text;
+}
+
+function oneOf<T extends string | number>(value: unknown, path: string, options: readonly T[]): T {
+	if (!options.includes(value as T)) fail(path, `one of ${options.map((o) => JSON.stringify(o)).join(', ')}`, value);
+	return value as T;
+}
+
+function app(value: unknown, path: string): AppEndpoints {
+	const o = object(value, path);
+	return {
+		url: url(o.url, `${path}.url`, ['http:', 'https:']),
+		httpsUrl: o.httpsUrl === null ? null : url(o.httpsUrl, `${path}.httpsUrl`, ['https:'])
+	};
+}
+
+/**
+ * Checks a parsed `/devnet.json` (or its text) and returns it typed. Throws `DevnetManifestError`
+ * naming the first field that is missing or wrong. Unknown extra fields are dropped.
+ */
+export function parseDevnetManifest(input: unknown): DevnetManifest {
+	let value = input;
+	if (typeof input === 'string') {
+		try {
+			value = JSON.parse(input);
+		} catch (err) {
+			throw new DevnetManifestError(`not JSON (${err instanceof Error ? err.message : String(err)})`);
+		}
+	}
+	const root = object(value, 'manifest');
+	if (root.version !== DEVNET_MANIFEST_VERSION) {
+		throw new DevnetManifestError(
+			`version ${describe(root.version)} is not supported (this app reads version ${DEVNET_MANIFEST_VERSION}) — restart the devnet or update the app`
+		);
+	}
+	const startedAt = string(root.startedAt, 'startedAt');
+	if (Number.isNaN(Date.parse(startedAt))) fail('startedAt', 'an ISO 8601 date', startedAt);
+
+	const chainIn = object(root.chain, 'chain');
+	const contractsIn = object(chainIn.contracts, 'chain.contracts');
+	const chain: DevnetChain = {
+		rpcUrl: url(chainIn.rpcUrl, 'chain.rpcUrl', ['http:', 'https:', 'ws:', 'wss:']),
+		chainId: integer(chainIn.chainId, 'chain.chainId', 1),
+		blockIntervalMs: integer(chainIn.blockIntervalMs, 'chain.blockIntervalMs', 0),
+		contracts: {
+			registry: address(contractsIn.registry, 'chain.contracts.registry'),
+			reservations: address(contractsIn.reservations, 'chain.contracts.reservations'),
+			sessions: address(contractsIn.sessions, 'chain.contracts.sessions')
+		}
+	};
+
+	const brokerIn = object(root.broker, 'broker');
+	const broker: DevnetBroker = {
+		kind: oneOf(brokerIn.kind, 'broker.kind', ['aedes', 'mosquitto'] as const),
+		wsUrl: url(brokerIn.wsUrl, 'broker.wsUrl', ['ws:', 'wss:']),
+		tcpUrl: url(brokerIn.tcpUrl, 'broker.tcpUrl', ['mqtt:', 'mqtts:']),
+		protocolVersion: oneOf(brokerIn.protocolVersion, 'broker.protocolVersion', [4, 5] as const)
+	};
+
+	const lightningIn = object(root.lightning, 'lightning');
+	const nodesIn = object(lightningIn.nodes, 'lightning.nodes');
+	// fromEntries defines own properties, so a node named "__proto__" cannot touch the prototype.
+	const nodes: Record<string, DevnetLightningNode> = Object.fromEntries(
+		Object.entries(nodesIn).map(([name, nodeValue]): [string, DevnetLightningNode] => {
+			const p = `lightning.nodes.${name}`;
+			const n = object(nodeValue, p);
+			return [
+				name,
+				{
+					restUrl: url(n.restUrl, `${p}.restUrl`, ['http:', 'https:']),
+					macaroonHex: hexOf(n.macaroonHex, `${p}.macaroonHex`, null, 'hex (an even number of hex digits)'),
+					pubkey: hexOf(n.pubkey, `${p}.pubkey`, 66, 'a compressed public key (66 hex digits)')
+				}
+			];
+		})
+	);
+	const lightning: DevnetLightning = {
+		network: oneOf(lightningIn.network, 'lightning.network', ['regtest'] as const),
+		url: url(lightningIn.url, 'lightning.url', ['http:', 'https:']),
+		nodes
+	};
+
+	if (!Array.isArray(root.stations)) fail('stations', 'an array', root.stations);
+	const seen = new Set<string>();
+	const stations = root.stations.map((stationValue: unknown, i): DevnetStation => {
+		const p = `stations[${i}]`;
+		const s = object(stationValue, p);
+		const station: DevnetStation = {
+			stationId: string(s.stationId, `${p}.stationId`),
+			name: string(s.name, `${p}.name`),
+			signingKeyHex: hexOf(s.signingKeyHex, `${p}.signingKeyHex`, 64, 'a private key (64 hex digits)'),
+			signerAddress: address(s.signerAddress, `${p}.signerAddress`),
+			lightningNode: string(s.lightningNode, `${p}.lightningNode`)
+		};
+		if (seen.has(station.stationId)) throw new DevnetManifestError(`${p}.stationId "${station.stationId}" appears twice`);
+		seen.add(station.stationId);
+		if (!Object.hasOwn(nodes, station.lightningNode)) {
+			throw new DevnetManifestError(`${p}.lightningNode "${station.lightningNode}" is not one of lightning.nodes (${Object.keys(nodes).join(', ') || 'none'})`);
+		}
+		return station;
+	});
+
+	const operatorIn = object(root.operator, 'operator');
+	return {
+		version: DEVNET_MANIFEST_VERSION,
+		startedAt,
+		wallet: app(root.wallet, 'wallet'),
+		kiosk: app(root.kiosk, 'kiosk'),
+		chain,
+		broker,
+		lightning,
+		stations,
+		operator: { address: address(operatorIn.address, 'operator.address') }
+	};
+}

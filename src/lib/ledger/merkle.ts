@@ -1,0 +1,108 @@
+// Merkle batching of signed meter readings, compatible with OpenZeppelin's StandardMerkleTree for
+// leaf type ['bytes32'] (and so with MerkleProof.verify and SessionLedger.verifyReading):
+//   readingHash = SHA-256(UTF-8 bytes of the whole OCMF string "OCMF|{payload}|{signature}")
+//   leaf        = keccak256(keccak256(abi.encode(readingHash)))  — abi.encode of a bytes32 is the 32 bytes
+//   node        = keccak256(sorted(a, b) concatenated)
+// SHA-256 because the protocol hashes everything else (OCMF signatures, billing records) with it,
+// so a verifier needs no extra primitive. Leaves are sorted and laid out exactly as the library
+// does, so its root equals ours for the same readings. Written with @noble/hashes, not the library,
+// because the library's ABI encoder pulls in Buffer-based code we do not want in the browser.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import type { Hex32 } from './ids.js';
+
+export interface ReadingsTree {
+	/** Merkle root to anchor on chain. */
+	root: Hex32;
+	/** SHA-256 of each OCMF record, in input order (what SessionLedger.verifyReading takes). */
+	readingHashes: Hex32[];
+	/** Leaf hash of each record, in input order. */
+	leaves: Hex32[];
+	/** Sibling hashes proving record `index` (input order) against `root`. */
+	proof(index: number): Hex32[];
+}
+
+const toHex = (bytes: Uint8Array): Hex32 => `0x${bytesToHex(bytes)}`;
+
+function fromHex32(value: string, what: string): Uint8Array {
+	if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new TypeError(`${what} must be 0x + 64 hex characters, got "${value}"`);
+	return hexToBytes(value.slice(2));
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+	for (let i = 0; i < a.length; i++) {
+		const d = (a[i] ?? 0) - (b[i] ?? 0);
+		if (d !== 0) return d;
+	}
+	return a.length - b.length;
+}
+
+function hashPair(a: Uint8Array, b: Uint8Array): Uint8Array {
+	return keccak_256(compareBytes(a, b) <= 0 ? concatBytes(a, b) : concatBytes(b, a));
+}
+
+/** SHA-256 of the OCMF string's UTF-8 bytes, as 0x-hex. */
+export function readingHash(ocmf: string): Hex32 {
+	if (typeof ocmf !== 'string' || ocmf.length === 0) throw new TypeError('OCMF record must be a non-empty string');
+	return toHex(sha256(utf8ToBytes(ocmf)));
+}
+
+function leafBytes(readingHashBytes: Uint8Array): Uint8Array {
+	return keccak_256(keccak_256(readingHashBytes));
+}
+
+/** Leaf of a reading hash: keccak256(keccak256(abi.encode(bytes32))). */
+export function readingLeaf(readingHashHex: string): Hex32 {
+	return toHex(leafBytes(fromHex32(readingHashHex, 'reading hash')));
+}
+
+export function buildReadingsTree(ocmfRecords: readonly string[]): ReadingsTree {
+	if (ocmfRecords.length === 0) throw new RangeError('cannot build a Merkle tree of zero readings');
+	const readingHashes = ocmfRecords.map(readingHash);
+	const leafList = readingHashes.map((h) => leafBytes(fromHex32(h, 'reading hash')));
+	// Sort leaves ascending, then store them reversed at the end of an array-backed complete binary
+	// tree (node i has children 2i+1 and 2i+2): the layout StandardMerkleTree uses.
+	const order = leafList.map((_, i) => i).sort((i, j) => compareBytes(leafList[i]!, leafList[j]!));
+	const tree: Uint8Array[] = new Array(2 * leafList.length - 1);
+	const treeIndexOfInput: number[] = new Array(leafList.length);
+	order.forEach((inputIndex, sortedPosition) => {
+		const treeIndex = tree.length - 1 - sortedPosition;
+		tree[treeIndex] = leafList[inputIndex]!;
+		treeIndexOfInput[inputIndex] = treeIndex;
+	});
+	for (let i = tree.length - 1 - leafList.length; i >= 0; i--) {
+		tree[i] = hashPair(tree[2 * i + 1]!, tree[2 * i + 2]!);
+	}
+	return {
+		root: toHex(tree[0]!),
+		readingHashes,
+		leaves: leafList.map(toHex),
+		proof(index: number): Hex32[] {
+			if (!Number.isInteger(index) || index < 0 || index >= leafList.length) {
+				throw new RangeError(`no reading at index ${index} (tree has ${leafList.length})`);
+			}
+			const proof: Hex32[] = [];
+			let node = treeIndexOfInput[index]!;
+			while (node > 0) {
+				const sibling = node % 2 === 1 ? node + 1 : node - 1;
+				proof.push(toHex(tree[sibling]!));
+				node = Math.floor((node - 1) / 2);
+			}
+			return proof;
+		}
+	};
+}
+
+/** Root implied by a reading hash and its proof. */
+export function processReadingProof(readingHashHex: string, proof: readonly string[]): Hex32 {
+	let node = leafBytes(fromHex32(readingHashHex, 'reading hash'));
+	for (const [i, sibling] of proof.entries()) node = hashPair(node, fromHex32(sibling, `proof element ${i}`));
+	return toHex(node);
+}
+
+/** Off-chain check that `ocmf` is a leaf under `root`. Malformed roots or proofs are an error, not false. */
+export function verifyReadingProof(root: string, ocmf: string, proof: readonly string[]): boolean {
+	const expected = fromHex32(root, 'Merkle root');
+	return processReadingProof(readingHash(ocmf), proof) === toHex(expected);
+}

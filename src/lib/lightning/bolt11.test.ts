@@ -1,0 +1,265 @@
+import { describe, expect, it } from 'vitest';
+import bolt11 from 'bolt11';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { bech32 } from '@scure/base';
+import { sha256 } from '@noble/hashes/sha2.js';
+import vectors from './fixtures/bolt11-test-vectors.json' with { type: 'json' };
+import { Bolt11Error, decodeBolt11, encodeBolt11, nodePubkey, type DecodedBolt11 } from './bolt11.js';
+
+const SPEC_PAYEE = vectors.payee_pubkey;
+const SPEC_HASH = '0001020304050607080900010203040506070809000102030405060708090102';
+const SPEC_SECRET = '11'.repeat(32);
+const SPEC_TIME = 1496314658;
+// SHA-256 of the "entire list of things" description in BOLT #11.
+const LIST_HASH = '3925b6f67e2c340036ed12093dd44e0368df1b6ea26c53dbe4811f58fd5db8c1';
+
+// The fields each valid example states in its title / breakdown in BOLT #11.
+const expected: Partial<DecodedBolt11>[] = [
+	{ network: 'mainnet', amountMsat: null, description: 'Please consider supporting this project', expirySeconds: 3600 },
+	{ network: 'mainnet', amountMsat: 250_000_000n, description: '1 cup coffee', expirySeconds: 60 },
+	{ network: 'mainnet', amountMsat: 250_000_000n, description: 'ナンセンス 1杯', expirySeconds: 60 },
+	{ network: 'mainnet', amountMsat: 2_000_000_000n, descriptionHash: LIST_HASH },
+	{
+		network: 'testnet',
+		amountMsat: 2_000_000_000n,
+		descriptionHash: LIST_HASH,
+		fallbackAddresses: [{ version: 17, program: '3172b5654f6683c8fb146959d347ce303cae4ca7' }]
+	},
+	{
+		network: 'mainnet',
+		amountMsat: 2_000_000_000n,
+		descriptionHash: LIST_HASH,
+		fallbackAddresses: [{ version: 17, program: '04b61f7dc1ea0dc99424464cc4064dc564d91e89' }]
+	},
+	{
+		network: 'mainnet',
+		amountMsat: 2_000_000_000n,
+		fallbackAddresses: [{ version: 18, program: '8f55563b9a19f321c211e9b9f38cdf686ea07845' }]
+	},
+	{
+		network: 'mainnet',
+		amountMsat: 2_000_000_000n,
+		fallbackAddresses: [{ version: 0, program: '751e76e8199196d454941c45d1b3a323f1433bd6' }]
+	},
+	{
+		network: 'mainnet',
+		amountMsat: 2_000_000_000n,
+		fallbackAddresses: [
+			{ version: 0, program: '1863143c14c5166804bd19203356da136c985678cd4d27a1b8c6329604903262' }
+		]
+	},
+	{
+		network: 'mainnet',
+		amountMsat: 2_000_000_000n,
+		fallbackAddresses: [
+			{ version: 1, program: '0adac43daa9c8a5a68e09ea10692b82226ee190e572db9b90e17a410484ab405' }
+		]
+	},
+	{
+		network: 'mainnet',
+		amountMsat: 967_878_534n,
+		paymentHash: '462264ede7e14047e9b249da94fefc47f41f7d02ee9b091815a5506bc8abf75f',
+		timestamp: 1572468703,
+		expirySeconds: 604800,
+		minFinalCltvExpiry: 10
+	},
+	{ network: 'mainnet', amountMsat: 2_500_000_000n, description: 'coffee beans', features: [8, 14, 99] },
+	{ network: 'mainnet', amountMsat: 2_500_000_000n, description: 'coffee beans', features: [8, 14, 99] },
+	{ network: 'mainnet', amountMsat: 2_500_000_000n, description: 'coffee beans', features: [8, 14, 99] },
+	{
+		network: 'mainnet',
+		amountMsat: 1_000_000_000n,
+		description: 'payment metadata inside',
+		metadata: '01fafaf0',
+		features: [8, 14, 48]
+	},
+	{ network: 'mainnet', amountMsat: null, description: 'Please consider supporting this project' }
+];
+
+describe('BOLT #11 valid examples', () => {
+	it('has 16 valid and 10 invalid examples', () => {
+		expect(vectors.valid).toHaveLength(16);
+		expect(vectors.invalid).toHaveLength(10);
+		expect(nodePubkey(vectors.signing_private_key)).toBe(SPEC_PAYEE);
+	});
+
+	vectors.valid.forEach((vector, i) => {
+		it(`decodes #${i}: ${vector.title.slice(0, 60)}`, () => {
+			const d = decodeBolt11(vector.invoice);
+			expect(d.signatureValid).toBe(true);
+			const defaults = {
+				paymentHash: SPEC_HASH,
+				paymentSecret: SPEC_SECRET,
+				timestamp: SPEC_TIME,
+				minFinalCltvExpiry: 18
+			};
+			expect(d).toMatchObject({ ...defaults, ...expected[i] });
+			if (i === 10) expect(d.description).toMatch(/^Blockstream Store: 88\.85 USD/);
+			if (i === 5) {
+				expect(d.routeHints[0]?.map((h) => h.pubkey)).toEqual([
+					'029e03a901b85534ff1e92c43c74431f7ce72046060fcf7a95c37e148f78c77255',
+					'039e03a901b85534ff1e92c43c74431f7ce72046060fcf7a95c37e148f78c77255'
+				]);
+			}
+			if (i !== 15) {
+				expect(d.payee).toBe(SPEC_PAYEE);
+			} else {
+				// The high-S example keeps r and the transmitted recovery id but negates s, so recovery
+				// yields a different key; the point of the example is that recovery must not reject high S.
+				const s = BigInt('0x' + d.signature.slice(64));
+				expect(s > secp256k1.Point.CURVE().n / 2n).toBe(true);
+				expect(d.payee).not.toBe(SPEC_PAYEE);
+				expect(d.payee).toMatch(/^0[23][0-9a-f]{64}$/);
+			}
+		});
+	});
+
+	it('agrees with the npm bolt11 package on payee, amount and hash wherever it decodes', () => {
+		for (const vector of vectors.valid) {
+			let other: ReturnType<typeof bolt11.decode>;
+			try {
+				other = bolt11.decode(vector.invoice);
+			} catch {
+				continue; // the package is known to fail one valid example
+			}
+			const ours = decodeBolt11(vector.invoice);
+			expect(ours.payee).toBe(other.payeeNodeKey);
+			expect(ours.amountMsat?.toString() ?? null).toBe(other.millisatoshis ?? null);
+			expect(ours.paymentHash).toBe(other.tagsObject.payment_hash);
+		}
+	});
+});
+
+describe('BOLT #11 invalid examples', () => {
+	const expectedCodes = [
+		'feature',
+		'checksum',
+		'malformed',
+		'malformed',
+		'signature',
+		'truncated',
+		'amount',
+		'amount',
+		'field',
+		'signature'
+	];
+	vectors.invalid.forEach((vector, i) => {
+		it(`refuses #${i}: ${vector.title}`, () => {
+			let caught: unknown;
+			try {
+				decodeBolt11(vector.invoice);
+			} catch (e) {
+				caught = e;
+			}
+			expect(caught).toBeInstanceOf(Bolt11Error);
+			expect((caught as Bolt11Error).code).toBe(expectedCodes[i]);
+			expect((caught as Bolt11Error).message).toMatch(/^The invoice|^This is not/);
+		});
+	});
+
+	it('refuses junk, an unknown network and a flipped character with clear messages', () => {
+		expect(() => decodeBolt11('')).toThrow(/empty/);
+		expect(() => decodeBolt11('hello world')).toThrow(Bolt11Error);
+		const good = vectors.valid[1]!.invoice;
+		const flipped = good.slice(0, 40) + (good[40] === 'q' ? 'p' : 'q') + good.slice(41);
+		expect(() => decodeBolt11(flipped)).toThrow(/checksum/);
+		const sk = vectors.signing_private_key;
+		const pr = encodeBolt11(
+			{ network: 'regtest', amountMsat: 1000n, timestamp: 1, paymentHash: SPEC_HASH, paymentSecret: SPEC_SECRET, description: 'x' },
+			sk
+		);
+		expect(() => decodeBolt11('lnxy' + pr.slice(6))).toThrow(/network|checksum/);
+	});
+});
+
+describe('encodeBolt11', () => {
+	const privateKey = bytesToHex(sha256(new TextEncoder().encode('station-1 test key')));
+	const fields = {
+		network: 'regtest' as const,
+		amountMsat: 12_345_678n,
+		timestamp: 1_750_000_000,
+		paymentHash: bytesToHex(sha256(new Uint8Array([1, 2, 3]))),
+		paymentSecret: '22'.repeat(32),
+		descriptionHash: bytesToHex(sha256(new TextEncoder().encode('{"seq":1}'))),
+		expirySeconds: 600,
+		minFinalCltvExpiry: 40
+	};
+
+	it('round-trips through our decoder with the signer as payee', () => {
+		const pr = encodeBolt11(fields, privateKey);
+		expect(pr.startsWith('lnbcrt123456780p1')).toBe(true);
+		const d = decodeBolt11(pr);
+		expect(d).toMatchObject({
+			network: 'regtest',
+			payee: nodePubkey(privateKey),
+			amountMsat: 12_345_678n,
+			timestamp: fields.timestamp,
+			paymentHash: fields.paymentHash,
+			paymentSecret: fields.paymentSecret,
+			descriptionHash: fields.descriptionHash,
+			expirySeconds: 600,
+			minFinalCltvExpiry: 40,
+			features: [8, 14]
+		});
+		// Without the n tag the payee is recovered from the signature instead.
+		const recovered = decodeBolt11(encodeBolt11({ ...fields, includePayeeKey: false }, privateKey));
+		expect(recovered.payee).toBe(nodePubkey(privateKey));
+	});
+
+	it('picks exact amount units, down to pico-BTC for odd millisatoshis', () => {
+		for (const msat of [1n, 10n, 100n, 123n, 100_000n, 250_000_000n, 100_000_000_000n]) {
+			const d = decodeBolt11(encodeBolt11({ ...fields, amountMsat: msat }, privateKey));
+			expect(d.amountMsat).toBe(msat);
+		}
+		expect(decodeBolt11(encodeBolt11({ ...fields, amountMsat: null }, privateKey)).amountMsat).toBeNull();
+	});
+
+	it('is decoded identically by the independent npm bolt11 package', () => {
+		const pr = encodeBolt11(fields, privateKey);
+		const other = bolt11.decode(pr, {
+			bech32: 'bcrt',
+			pubKeyHash: 0x6f,
+			scriptHash: 0xc4,
+			validWitnessVersions: [0, 1]
+		});
+		expect(other.complete).toBe(true);
+		expect(other.payeeNodeKey).toBe(nodePubkey(privateKey));
+		expect(other.millisatoshis).toBe('12345678');
+		expect(other.timestamp).toBe(fields.timestamp);
+		expect(other.tagsObject.payment_hash).toBe(fields.paymentHash);
+		expect(other.tagsObject.payment_secret).toBe(fields.paymentSecret);
+		expect(other.tagsObject.purpose_commit_hash).toBe(fields.descriptionHash);
+		expect(other.timeExpireDate).toBe(fields.timestamp + 600);
+		expect(other.tagsObject.min_final_cltv_expiry).toBe(40);
+	});
+
+	it('refuses an invoice whose n tag names a key that did not sign it', () => {
+		const pr = encodeBolt11(fields, privateKey);
+		const { prefix, words } = bech32.decode(pr as `${string}1${string}`, false);
+		const data = words.slice(0, -104);
+		// Re-sign the very same data (n tag still naming station-1) with another key.
+		const intruder = bytesToHex(sha256(new TextEncoder().encode('someone else')));
+		const packed = new Uint8Array(Math.ceil((data.length * 5) / 8));
+		let acc = 0, bits = 0, j = 0;
+		for (const w of data) {
+			acc = ((acc << 5) | w) & 0xfff;
+			bits += 5;
+			if (bits >= 8) { bits -= 8; packed[j++] = (acc >> bits) & 0xff; }
+		}
+		if (bits > 0) packed[j] = (acc << (8 - bits)) & 0xff;
+		const msg = sha256(new Uint8Array([...new TextEncoder().encode(prefix), ...packed]));
+		const rec = secp256k1.sign(msg, hexToBytes(intruder), { prehash: false, format: 'recovered' });
+		const sig = new Uint8Array([...rec.subarray(1), rec[0]!]);
+		const forged = bech32.encode(prefix, [...data, ...bech32.toWords(sig)], false);
+		expect(() => decodeBolt11(forged)).toThrow(/does not match the payee/);
+		// Flipping one data word without fixing the checksum is caught as a checksum error.
+		expect(() => decodeBolt11(pr.slice(0, 30) + (pr[30] === 'q' ? 'p' : 'q') + pr.slice(31))).toThrow(Bolt11Error);
+	});
+
+	it('refuses bad fields with sentences', () => {
+		expect(() => encodeBolt11({ ...fields, paymentHash: 'abc' }, privateKey)).toThrow(/payment hash must be 32 bytes/);
+		expect(() => encodeBolt11({ ...fields, description: 'both' }, privateKey)).toThrow(/exactly one/);
+		expect(() => encodeBolt11({ ...fields, amountMsat: 0n }, privateKey)).toThrow(/positive/);
+	});
+});

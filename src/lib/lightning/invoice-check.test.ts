@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import vectors from './fixtures/bolt11-test-vectors.json' with { type: 'json' };
+import { encodeBolt11, nodePubkey, type Bolt11Fields } from './bolt11.js';
+import { checkInvoice, formatSat, type ExpectedInvoice } from './invoice-check.js';
+
+const stationKey = bytesToHex(sha256(new TextEncoder().encode('station key')));
+const recordHash = bytesToHex(sha256(new TextEncoder().encode('{"seq":3}')));
+const fields: Bolt11Fields = {
+	network: 'regtest',
+	amountMsat: 12_000_000n,
+	timestamp: 1_800_000_000,
+	paymentHash: bytesToHex(sha256(new Uint8Array([9]))),
+	paymentSecret: '33'.repeat(32),
+	descriptionHash: recordHash,
+	expirySeconds: 300
+};
+const expected: ExpectedInvoice = {
+	amountMsat: 12_000_000n,
+	descriptionHash: recordHash,
+	payee: nodePubkey(stationKey),
+	network: 'regtest',
+	nowSeconds: 1_800_000_010
+};
+const invoice = (f: Partial<Bolt11Fields> = {}, key = stationKey) => encodeBolt11({ ...fields, ...f }, key);
+
+describe('checkInvoice', () => {
+	it('accepts the invoice that matches the verified record', () => {
+		const result = checkInvoice(invoice(), expected);
+		expect(result.ok).toBe(true);
+		if (result.ok) expect(result.invoice.paymentHash).toBe(fields.paymentHash);
+	});
+
+	it('malformed', () => {
+		const r = checkInvoice('lnbcrt1notaninvoice', expected);
+		expect(r).toMatchObject({ ok: false, reason: 'malformed' });
+		if (!r.ok) expect(r.message).toMatch(/^The station's invoice cannot be used: /);
+	});
+
+	it('network', () => {
+		const r = checkInvoice(invoice({ network: 'mainnet' }), expected);
+		expect(r).toEqual({
+			ok: false,
+			reason: 'network',
+			message: 'The invoice is for Bitcoin mainnet, but this wallet pays on regtest (the local test network).'
+		});
+	});
+
+	it('payee', () => {
+		const r = checkInvoice(invoice({}, bytesToHex(sha256(new Uint8Array([7])))), expected);
+		expect(r).toMatchObject({ ok: false, reason: 'payee' });
+		if (!r.ok) expect(r.message).toMatch(/^The invoice would pay node [0-9a-f]{8}…[0-9a-f]{8}, not the station's node/);
+	});
+
+	it('description_hash (different, and missing)', () => {
+		const other = checkInvoice(invoice({ descriptionHash: '00'.repeat(32) }), expected);
+		expect(other).toMatchObject({ ok: false, reason: 'description_hash' });
+		const none = checkInvoice(invoice({ descriptionHash: undefined, description: 'energy' }), expected);
+		expect(none).toMatchObject({ ok: false, reason: 'description_hash' });
+		if (!none.ok) expect(none.message).toMatch(/no description hash/);
+	});
+
+	it('no_amount', () => {
+		const r = checkInvoice(invoice({ amountMsat: null }), expected);
+		expect(r).toEqual({
+			ok: false,
+			reason: 'no_amount',
+			message: 'The invoice has no amount; the verified energy costs 12,000 sat.'
+		});
+	});
+
+	it('amount', () => {
+		const r = checkInvoice(invoice({ amountMsat: 12_345_000n }), expected);
+		expect(r).toEqual({
+			ok: false,
+			reason: 'amount',
+			message: 'The invoice asks for 12,345 sat but the verified energy costs 12,000 sat.'
+		});
+	});
+
+	it('expired, and too close to expiry', () => {
+		const late = checkInvoice(invoice(), { ...expected, nowSeconds: fields.timestamp + 400 });
+		expect(late).toEqual({ ok: false, reason: 'expired', message: 'The invoice expired 100 s ago.' });
+		const soon = checkInvoice(invoice(), { ...expected, nowSeconds: fields.timestamp + 295 });
+		expect(soon).toMatchObject({ ok: false, reason: 'expired' });
+		if (!soon.ok) expect(soon.message).toMatch(/expires in 5 s/);
+		expect(checkInvoice(invoice(), { ...expected, nowSeconds: fields.timestamp + 295, minSecondsLeft: 2 }).ok).toBe(true);
+	});
+
+	it('refuses every invalid BOLT #11 example as malformed', () => {
+		for (const v of vectors.invalid) {
+			expect(checkInvoice(v.invoice, expected)).toMatchObject({ ok: false, reason: 'malformed' });
+		}
+	});
+
+	it('formats millisatoshis as sat', () => {
+		expect(formatSat(12_345_000n)).toBe('12,345 sat');
+		expect(formatSat(1_500n)).toBe('1.5 sat');
+		expect(formatSat(1_234_567_891n)).toBe('1,234,567.891 sat');
+		expect(formatSat(0n)).toBe('0 sat');
+	});
+});

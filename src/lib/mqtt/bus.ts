@@ -1,0 +1,171 @@
+// The message bus both apps, the devnet tools and the tests use: MQTT over WebSockets through
+// mqtt.js. It speaks MQTT 5 where the broker has it (Mosquitto) and falls back to 3.1.1 for
+// brokers that only speak that (aedes refuses a v5 CONNECT with "Unacceptable protocol version").
+// QoS 1 publishes made while offline are queued by mqtt.js and sent on reconnect.
+import mqtt from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+
+export type BusState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+
+export interface PublishOptions {
+	retain?: boolean;
+	qos?: 0 | 1;
+}
+
+export type MessageHandler = (topic: string, payload: Uint8Array) => void;
+
+export interface MessageBus {
+	readonly state: BusState;
+	publish(topic: string, payload: string, opts?: PublishOptions): Promise<void>;
+	/** Subscribes to a topic filter; the returned function unsubscribes. */
+	subscribe(filter: string, handler: MessageHandler): Promise<() => void>;
+	onState(listener: (state: BusState, detail?: string) => void): () => void;
+	close(): Promise<void>;
+}
+
+export interface BusOptions {
+	clientId?: string;
+	username?: string;
+	password?: string;
+	/** Force a protocol version; by default v5 with a fallback to 3.1.1. */
+	protocolVersion?: 4 | 5;
+	/** Last will, e.g. the kiosk's retained "offline" status. */
+	will?: { topic: string; payload: string; retain?: boolean };
+	connectTimeoutMs?: number;
+	reconnectPeriodMs?: number;
+}
+
+/** MQTT topic filter match (`+` one level, `#` the rest). */
+export function topicMatches(filter: string, topic: string): boolean {
+	const f = filter.split('/');
+	const t = topic.split('/');
+	for (let i = 0; i < f.length; i++) {
+		if (f[i] === '#') return true;
+		if (i >= t.length) return false;
+		if (f[i] !== '+' && f[i] !== t[i]) return false;
+	}
+	return f.length === t.length;
+}
+
+class MqttBus implements MessageBus {
+	state: BusState;
+	private readonly handlers = new Map<string, Set<MessageHandler>>();
+	private readonly stateListeners = new Set<(s: BusState, d?: string) => void>();
+
+	constructor(private readonly client: MqttClient) {
+		this.state = client.connected ? 'connected' : 'connecting';
+		client.on('connect', () => this.setState('connected'));
+		client.on('reconnect', () => this.setState('reconnecting'));
+		client.on('offline', () => this.setState('offline'));
+		client.on('close', () => {
+			if (this.state === 'connected') this.setState('offline');
+		});
+		client.on('error', (e) => this.emit(this.state, e.message));
+		client.on('message', (topic, payload) => {
+			for (const [filter, set] of this.handlers) {
+				if (!topicMatches(filter, topic)) continue;
+				for (const h of set) h(topic, new Uint8Array(payload));
+			}
+		});
+	}
+
+	private setState(s: BusState) {
+		this.state = s;
+		this.emit(s);
+	}
+	private emit(s: BusState, detail?: string) {
+		for (const l of this.stateListeners) l(s, detail);
+	}
+
+	publish(topic: string, payload: string, opts: PublishOptions = {}): Promise<void> {
+		return new Promise((resolve, reject) => {
+			this.client.publish(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (err, packet) => {
+				if (err) return reject(err);
+				// MQTT 5 brokers report refused publishes (e.g. ACL: reason 135 "Not authorized").
+				const code = (packet as { reasonCode?: number } | undefined)?.reasonCode;
+				if (code !== undefined && code >= 0x80) return reject(new Error(`the broker refused the message on ${topic} (reason ${code})`));
+				resolve();
+			});
+		});
+	}
+
+	async subscribe(filter: string, handler: MessageHandler): Promise<() => void> {
+		let set = this.handlers.get(filter);
+		const first = !set;
+		if (!set) this.handlers.set(filter, (set = new Set()));
+		set.add(handler);
+		if (first) {
+			await new Promise<void>((resolve, reject) =>
+				this.client.subscribe(filter, { qos: 1 }, (err, granted) => {
+					if (err) return reject(err);
+					if (granted?.some((g) => g.qos >= 0x80)) return reject(new Error(`the broker refused the subscription to ${filter}`));
+					resolve();
+				})
+			);
+		}
+		return () => {
+			set!.delete(handler);
+			if (set!.size === 0) {
+				this.handlers.delete(filter);
+				this.client.unsubscribe(filter);
+			}
+		};
+	}
+
+	onState(listener: (s: BusState, d?: string) => void): () => void {
+		this.stateListeners.add(listener);
+		return () => this.stateListeners.delete(listener);
+	}
+
+	close(): Promise<void> {
+		return new Promise((resolve) => this.client.end(false, {}, () => resolve()));
+	}
+}
+
+function openClient(url: string, opts: BusOptions, protocolVersion: 4 | 5): Promise<MqttClient> {
+	const options: IClientOptions = {
+		clientId: opts.clientId ?? `lc-${Math.random().toString(16).slice(2, 10)}`,
+		username: opts.username,
+		password: opts.password,
+		protocolVersion,
+		clean: true,
+		connectTimeout: opts.connectTimeoutMs ?? 5000,
+		reconnectPeriod: opts.reconnectPeriodMs ?? 1000,
+		will: opts.will ? { topic: opts.will.topic, payload: opts.will.payload, qos: 1, retain: opts.will.retain ?? false } : undefined
+	};
+	const client = mqtt.connect(url, options);
+	return new Promise((resolve, reject) => {
+		const onError = (e: Error) => fail(e.message);
+		// A broker that does not speak v5 may simply drop the connection before CONNACK.
+		const onClose = () => fail('connection closed before the broker accepted it');
+		const fail = (why: string) => {
+			client.off('connect', onConnect);
+			client.off('error', onError);
+			client.off('close', onClose);
+			client.end(true);
+			reject(new Error(why));
+		};
+		const onConnect = () => {
+			client.off('error', onError);
+			client.off('close', onClose);
+			resolve(client);
+		};
+		client.once('connect', onConnect);
+		client.once('error', onError);
+		client.once('close', onClose);
+	});
+}
+
+/** Connects to an MQTT broker over WebSockets (ws:// or wss://); rejects with a sentence when it cannot. */
+export async function connectBus(url: string, opts: BusOptions = {}): Promise<MessageBus> {
+	if (opts.protocolVersion) return new MqttBus(await openClient(url, opts, opts.protocolVersion));
+	try {
+		return new MqttBus(await openClient(url, opts, 5));
+	} catch (v5Error) {
+		try {
+			return new MqttBus(await openClient(url, opts, 4));
+		} catch (e) {
+			throw new Error(`Cannot reach the message broker at ${url}: ${(e as Error).message} (MQTT 5: ${(v5Error as Error).message})`);
+		}
+	}
+}

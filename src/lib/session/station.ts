@@ -1,0 +1,258 @@
+// The station's side of one charging session, as a pure function of events:
+//   idle → awaiting_driver → charging ⇄ suspended → stopping → settled
+// `reduce` returns the next state and the effects the runtime must carry out (charger, invoices,
+// events, ledger). Every amount is derived from signed readings only, so the wallet can rebuild
+// each billing record from readings it verified itself.
+import { amountForEnergyMsat, buildBillingRecord } from '../protocol/billing';
+import type { BillingRecord, SessionEventKind, Tariff } from '../protocol/types';
+
+export type StationPhase =
+	| 'idle'
+	| 'awaiting_driver'
+	| 'charging'
+	| 'suspended'
+	| 'stopping'
+	| 'settled';
+
+export type StopCause = 'driver' | 'operator' | 'budget' | 'car_full' | 'meter_fault';
+
+export interface SignedReadingRef {
+	seq: number;
+	energyWh: number;
+	at: number;
+	tx: 'B' | 'T' | 'E';
+}
+
+export interface Increment {
+	seq: number;
+	record: BillingRecord;
+	recordHash: string;
+	paymentHash: string;
+	bolt11: string;
+	paid: boolean;
+	preimage?: string;
+}
+
+export interface StationSession {
+	phase: StationPhase;
+	stationId: string;
+	sessionId: string;
+	tariff: Tariff;
+	budgetMsat: string | null;
+	driverRef: string | null;
+	first: SignedReadingRef | null;
+	last: SignedReadingRef | null;
+	/** The reading the next billing record starts from. */
+	billedTo: SignedReadingRef | null;
+	increments: Increment[];
+	/** An invoice is being created; no second one until it exists. */
+	invoicing: boolean;
+	/** Where the record being invoiced starts, to roll back if creating the invoice fails. */
+	pendingFrom: SignedReadingRef | null;
+	suspendReason: string | null;
+	stopCause: StopCause | null;
+	closed: boolean;
+}
+
+export type StationEvent =
+	| { type: 'offered'; sessionId: string }
+	| { type: 'joined'; budgetMsat: string; driverRef: string }
+	| { type: 'budget'; budgetMsat: string }
+	| { type: 'reading'; reading: SignedReadingRef }
+	| { type: 'invoice_created'; increment: Omit<Increment, 'paid'> }
+	| { type: 'invoice_failed'; seq: number; message: string }
+	| { type: 'invoice_paid'; paymentHash: string; preimage?: string }
+	| { type: 'stop'; cause: StopCause }
+	| { type: 'closed' };
+
+export type StationEffect =
+	| { kind: 'charger'; action: 'allow' | 'suspend' | 'stop' }
+	| { kind: 'create_invoice'; record: BillingRecord }
+	| { kind: 'event'; event: SessionEventKind; reason?: string; invoiceSeq?: number; paymentHash?: string; energyWh?: number; amountMsat?: string }
+	/** Take one last reading (TX=E) now that the charger is off. */
+	| { kind: 'final_reading' }
+	| { kind: 'ledger_open' }
+	| { kind: 'ledger_close'; energyWh: number; amountMsat: string; paymentHashes: string[] };
+
+export function newStationSession(stationId: string, tariff: Tariff): StationSession {
+	return {
+		phase: 'idle',
+		stationId,
+		sessionId: '',
+		tariff,
+		budgetMsat: null,
+		driverRef: null,
+		first: null,
+		last: null,
+		billedTo: null,
+		increments: [],
+		invoicing: false,
+		pendingFrom: null,
+		suspendReason: null,
+		stopCause: null,
+		closed: false
+	};
+}
+
+export const deliveredWh = (s: StationSession): number =>
+	s.first && s.last ? s.last.energyWh - s.first.energyWh : 0;
+export const billedMsat = (s: StationSession): bigint =>
+	s.increments.reduce((sum, i) => sum + BigInt(i.record.amountMsat), 0n);
+export const paidMsat = (s: StationSession): bigint =>
+	s.increments.filter((i) => i.paid).reduce((sum, i) => sum + BigInt(i.record.amountMsat), 0n);
+export const unpaid = (s: StationSession): Increment[] => s.increments.filter((i) => !i.paid);
+/** What the energy delivered so far costs, billed or not. */
+export function costSoFarMsat(s: StationSession): bigint {
+	const unbilledWh = s.billedTo && s.last ? s.last.energyWh - s.billedTo.energyWh : 0;
+	const startFee = s.increments.length === 0 && deliveredWh(s) > 0 ? BigInt(s.tariff.startFeeMsat) : 0n;
+	return billedMsat(s) + amountForEnergyMsat(unbilledWh, BigInt(s.tariff.pricePerKwhMsat)) + startFee;
+}
+
+const CAUSE_WORDS: Record<StopCause, string> = {
+	driver: 'the driver stopped the session',
+	operator: 'the operator stopped the session',
+	budget: "the driver's budget is used up",
+	car_full: 'the car is full',
+	meter_fault: 'the meter reported a fault'
+};
+
+export function reduce(s: StationSession, e: StationEvent): { state: StationSession; effects: StationEffect[] } {
+	const fx: StationEffect[] = [];
+	let n: StationSession = s;
+	switch (e.type) {
+		case 'offered':
+			if (s.phase !== 'idle' && s.phase !== 'settled') break;
+			n = { ...newStationSession(s.stationId, s.tariff), phase: 'awaiting_driver', sessionId: e.sessionId };
+			break;
+		case 'joined':
+			if (s.phase !== 'awaiting_driver') break;
+			n = { ...s, phase: 'charging', budgetMsat: e.budgetMsat, driverRef: e.driverRef };
+			fx.push({ kind: 'ledger_open' }, { kind: 'charger', action: 'allow' }, { kind: 'event', event: 'started' });
+			break;
+		case 'budget':
+			if (s.phase === 'idle' || s.phase === 'settled') break;
+			n = { ...s, budgetMsat: e.budgetMsat };
+			break;
+		case 'reading': {
+			if (s.phase === 'idle' || s.phase === 'awaiting_driver' || s.phase === 'settled') break;
+			const r = e.reading;
+			n = { ...s, last: r, first: s.first ?? r, billedTo: s.billedTo ?? r };
+			if (n.phase === 'stopping') {
+				if (r.tx === 'E') {
+					fx.push({
+						kind: 'event',
+						event: 'stopped',
+						reason: n.stopCause ? CAUSE_WORDS[n.stopCause] : undefined,
+						energyWh: deliveredWh(n),
+						amountMsat: costSoFarMsat(n).toString()
+					});
+					n = finish(n, fx);
+				}
+				break;
+			}
+			if (n.tariff.mode === 'stream') n = bill(n, fx);
+			n = guard(n, fx);
+			break;
+		}
+		case 'invoice_created':
+			if (!s.invoicing) break;
+			n = { ...s, invoicing: false, pendingFrom: null, increments: [...s.increments, { ...e.increment, paid: false }] };
+			if (n.phase === 'stopping') n = finish(n, fx);
+			break;
+		case 'invoice_failed':
+			// Bill the same energy again on the next reading: roll billedTo back to where the record started.
+			n = { ...s, invoicing: false, billedTo: s.pendingFrom ?? s.billedTo, pendingFrom: null };
+			fx.push({ kind: 'event', event: 'fault', reason: `Could not create invoice ${e.seq}: ${e.message}` });
+			break;
+		case 'invoice_paid': {
+			const i = s.increments.find((x) => x.paymentHash === e.paymentHash);
+			if (!i || i.paid) break; // unknown or already counted: never count a payment twice
+			n = {
+				...s,
+				increments: s.increments.map((x) => (x === i ? { ...x, paid: true, preimage: e.preimage } : x))
+			};
+			fx.push({ kind: 'event', event: 'paid', invoiceSeq: i.seq, paymentHash: i.paymentHash, amountMsat: i.record.amountMsat });
+			if (n.phase === 'suspended' && n.suspendReason?.startsWith('unpaid') && unpaid(n).length === 0) {
+				n = { ...n, phase: 'charging', suspendReason: null };
+				fx.push({ kind: 'charger', action: 'allow' }, { kind: 'event', event: 'resumed' });
+				// The energy delivered in grace is due now.
+				if (n.tariff.mode === 'stream') n = bill(n, fx);
+			}
+			if (n.phase === 'stopping') n = finish(n, fx);
+			break;
+		}
+		case 'stop':
+			if (s.phase === 'awaiting_driver') {
+				n = { ...s, phase: 'settled', stopCause: e.cause, closed: true };
+				fx.push({ kind: 'event', event: 'stopped', reason: CAUSE_WORDS[e.cause], energyWh: 0, amountMsat: '0' });
+				break;
+			}
+			if (s.phase !== 'charging' && s.phase !== 'suspended') break;
+			n = { ...s, phase: 'stopping', stopCause: e.cause };
+			fx.push({ kind: 'charger', action: 'stop' }, { kind: 'final_reading' });
+			break;
+		case 'closed':
+			n = { ...s, closed: true };
+			break;
+	}
+	return { state: n, effects: fx };
+}
+
+/** In stream mode: invoice the energy since the last billed reading once it reaches one increment. */
+function bill(s: StationSession, fx: StationEffect[]): StationSession {
+	if (s.invoicing || unpaid(s).length > 0 || !s.billedTo || !s.last) return s;
+	if (s.last.energyWh - s.billedTo.energyWh < s.tariff.incrementWh) return s;
+	return invoice(s, s.last, fx);
+}
+
+function invoice(s: StationSession, to: SignedReadingRef, fx: StationEffect[]): StationSession {
+	const from = s.billedTo!;
+	const record = buildBillingRecord({
+		stationId: s.stationId,
+		sessionId: s.sessionId,
+		seq: s.increments.length + 1,
+		from: { seq: from.seq, energyWh: from.energyWh },
+		to: { seq: to.seq, energyWh: to.energyWh },
+		tariff: s.tariff
+	});
+	fx.push({ kind: 'create_invoice', record });
+	return { ...s, invoicing: true, pendingFrom: from, billedTo: to };
+}
+
+/** Suspend past the grace energy of an unpaid increment, and stop when the budget is used up. */
+function guard(s: StationSession, fx: StationEffect[]): StationSession {
+	if (s.phase !== 'charging' || !s.last) return s;
+	const oldest = unpaid(s)[0];
+	if (oldest && s.last.energyWh - oldest.record.toWh >= s.tariff.graceWh) {
+		const reason = `unpaid: invoice ${oldest.seq} is not paid after ${s.tariff.graceWh} Wh of grace`;
+		fx.push({ kind: 'charger', action: 'suspend' }, { kind: 'event', event: 'suspended', reason });
+		return { ...s, phase: 'suspended', suspendReason: reason };
+	}
+	if (s.budgetMsat !== null) {
+		const nextIncrementMsat = amountForEnergyMsat(s.tariff.incrementWh, BigInt(s.tariff.pricePerKwhMsat));
+		if (costSoFarMsat(s) + nextIncrementMsat > BigInt(s.budgetMsat)) {
+			fx.push({ kind: 'charger', action: 'stop' }, { kind: 'final_reading' });
+			return { ...s, phase: 'stopping', stopCause: 'budget' };
+		}
+	}
+	return s;
+}
+
+/** After the final (E) reading: bill what is left, then settle once everything is paid. */
+function finish(s: StationSession, fx: StationEffect[]): StationSession {
+	if (s.last?.tx !== 'E') return s;
+	let n = s;
+	if (!n.invoicing && n.billedTo && n.last && n.last.energyWh > n.billedTo.energyWh) n = invoice(n, n.last, fx);
+	return settleIfDone(n, fx);
+}
+
+function settleIfDone(s: StationSession, fx: StationEffect[]): StationSession {
+	if (s.phase !== 'stopping' || s.invoicing || unpaid(s).length > 0 || s.last?.tx !== 'E') return s;
+	fx.push({
+		kind: 'ledger_close',
+		energyWh: deliveredWh(s),
+		amountMsat: paidMsat(s).toString(),
+		paymentHashes: s.increments.map((i) => i.paymentHash)
+	});
+	return { ...s, phase: 'settled' };
+}
