@@ -1,6 +1,40 @@
 // Port checks for the devnet: fail early, naming the port, what wanted it and the flag that moves it.
 import net from 'node:net';
 
+export interface DevnetPorts {
+	chain: number;
+	mqtt: number;
+	ws: number;
+	lightning: number;
+	wallet: number;
+	kiosk: number;
+	httpsWallet: number;
+	httpsKiosk: number;
+}
+
+export const DEFAULT_PORTS: DevnetPorts = {
+	chain: 8545,
+	mqtt: 1883,
+	ws: 9001,
+	lightning: 8180,
+	wallet: 5173,
+	kiosk: 5174,
+	httpsWallet: 5443,
+	httpsKiosk: 5444
+};
+
+/** What each port is for and the CLI flag that moves it (used in every port error). */
+export const PORT_LABELS: Record<keyof DevnetPorts, { what: string; flag: string }> = {
+	chain: { what: 'chain RPC', flag: '--chain-port' },
+	mqtt: { what: 'MQTT TCP', flag: '--mqtt-port' },
+	ws: { what: 'MQTT WebSocket', flag: '--ws-port' },
+	lightning: { what: 'Lightning simnet', flag: '--ln-port' },
+	wallet: { what: 'wallet HTTP', flag: '--wallet-port' },
+	kiosk: { what: 'kiosk HTTP', flag: '--kiosk-port' },
+	httpsWallet: { what: 'wallet HTTPS', flag: '--https-wallet-port' },
+	httpsKiosk: { what: 'kiosk HTTPS', flag: '--https-kiosk-port' }
+};
+
 /** A listen error turned into a sentence a person can act on. */
 export function describeListenError(err: unknown, port: number, host: string, what: string, flag: string): Error {
 	const code = (err as NodeJS.ErrnoException | undefined)?.code;

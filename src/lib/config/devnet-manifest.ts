@@ -167,7 +167,7 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 	const root = object(value, 'manifest');
 	if (root.version !== DEVNET_MANIFEST_VERSION) {
 		throw new DevnetManifestError(
-			`version ${describe(root.version)} is not supported (this app reads version ${DEVNET_MANIFEST_VERSION}) — restart the devnet or update the app`
+			`version ${JSON.stringify(root.version) ?? 'missing'} is not supported (this app reads version ${DEVNET_MANIFEST_VERSION}) — restart the devnet or update the app`
 		);
 	}
 	const startedAt = string(root.startedAt, 'startedAt');

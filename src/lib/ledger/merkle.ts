@@ -59,7 +59,16 @@ export function readingLeaf(readingHashHex: string): Hex32 {
 
 export function buildReadingsTree(ocmfRecords: readonly string[]): ReadingsTree {
 	if (ocmfRecords.length === 0) throw new RangeError('cannot build a Merkle tree of zero readings');
-	const readingHashes = ocmfRecords.map(readingHash);
+	return buildHashTree(ocmfRecords.map(readingHash));
+}
+
+/**
+ * The same tree over any 32-byte hashes (e.g. a session's payment hashes for its payments root);
+ * `readingHashes` then holds those hashes.
+ */
+export function buildHashTree(hashes: readonly string[]): ReadingsTree {
+	if (hashes.length === 0) throw new RangeError('cannot build a Merkle tree of zero hashes');
+	const readingHashes = hashes.map((h) => toHex(fromHex32(h, 'hash')));
 	const leafList = readingHashes.map((h) => leafBytes(fromHex32(h, 'reading hash')));
 	// Sort leaves ascending, then store them reversed at the end of an array-backed complete binary
 	// tree (node i has children 2i+1 and 2i+2): the layout StandardMerkleTree uses.

@@ -7,7 +7,7 @@ import type { LightningNode, Subscription } from '../lightning/port';
 import type { Meter, MeterSample } from '../meter/types';
 import type { MessageBus } from '../mqtt/bus';
 import { billingRecordHash } from '../protocol/billing';
-import { encodeMessage, parseDriverMessage } from '../protocol/messages';
+import { encodeMessage, parseMessage } from '../protocol/messages';
 import { makeReading } from '../protocol/readings';
 import { driverTopic, eventsTopic, invoicesTopic, readingsTopic, statusTopic } from '../protocol/topics';
 import type {
@@ -162,15 +162,15 @@ export class StationRuntime {
 		this.closeTx = null;
 		this.dispatch({ type: 'offered', sessionId });
 		const { stationId } = this.o.identity;
-		this.unsubscribeDriver = await this.o.bus.subscribe(driverTopic(stationId, sessionId), (_t, payload) =>
-			this.onDriverMessage(sessionId, payload)
+		this.unsubscribeDriver = await this.o.bus.subscribe(driverTopic(stationId, sessionId), (topic, payload) =>
+			this.onDriverMessage(sessionId, topic, payload)
 		);
 		await this.publishStatus();
 	}
 
-	private onDriverMessage(sessionId: string, payload: Uint8Array): void {
-		const parsed = parseDriverMessage(payload);
-		if (!parsed.ok) return this.log(`Ignored a driver message: ${parsed.error}`);
+	private onDriverMessage(sessionId: string, topic: string, payload: Uint8Array): void {
+		const parsed = parseMessage(topic, payload);
+		if (!parsed.ok || parsed.kind !== 'driver') return this.log(`Ignored a driver message: ${parsed.ok ? 'wrong topic' : parsed.error}`);
 		const m = parsed.message;
 		if (m.sessionId !== sessionId || this.session.sessionId !== sessionId) return;
 		if (m.type === 'join') this.dispatch({ type: 'joined', budgetMsat: m.budgetMsat, driverRef: m.driverRef });

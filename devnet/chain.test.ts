@@ -1,0 +1,85 @@
+import { createServer, type Server } from 'node:net';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startChain, type RunningChain } from './chain.js';
+
+async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
+	const response = await fetch(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })
+	});
+	const body = (await response.json()) as { result?: unknown; error?: { message: string } };
+	if (body.error) throw new Error(body.error.message);
+	return body.result;
+}
+
+describe('startChain', () => {
+	let chain: RunningChain;
+	beforeAll(async () => {
+		chain = await startChain({ port: 0, blockIntervalMs: 300 });
+	});
+	afterAll(async () => {
+		await chain?.stop();
+	});
+
+	it('serves chain 1337 with london, zero base fee and the hardhat dev accounts', async () => {
+		expect(chain.chainId).toBe(1337);
+		expect(await rpc(chain.rpcUrl, 'eth_chainId')).toBe('0x539');
+		const block = (await rpc(chain.rpcUrl, 'eth_getBlockByNumber', ['latest', false])) as { baseFeePerGas: string };
+		expect(block.baseFeePerGas).toBe('0x0');
+		expect(chain.accounts).toHaveLength(10);
+		for (const account of chain.accounts) expect(new Wallet(account.privateKey).address).toBe(account.address);
+		expect(chain.accounts[0]!.address).toBe('0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266');
+	});
+
+	it('mines blocks on the interval, and accepts gasPrice 0 from an account with no funds', async () => {
+		const before = Number(await rpc(chain.rpcUrl, 'eth_blockNumber'));
+		await new Promise((resolve) => setTimeout(resolve, 800));
+		const after = Number(await rpc(chain.rpcUrl, 'eth_blockNumber'));
+		expect(after - before).toBeGreaterThanOrEqual(2);
+
+		const provider = new JsonRpcProvider(chain.rpcUrl, 1337, { staticNetwork: true, pollingInterval: 100 });
+		const pauper = Wallet.createRandom().connect(provider);
+		expect(await provider.getBalance(pauper.address)).toBe(0n);
+		const tx = await pauper.sendTransaction({ to: chain.accounts[1]!.address, value: 0n, gasPrice: 0n });
+		const receipt = await tx.wait();
+		expect(receipt?.status).toBe(1);
+		provider.destroy();
+	});
+
+	it('says which port is taken and how to change it', async () => {
+		const port = Number(new URL(chain.rpcUrl).port);
+		await expect(startChain({ port })).rejects.toThrow(`port ${port} is already in use — pass --chain-port`);
+	});
+
+	it('rejects nonsense options', async () => {
+		await expect(startChain({ port: 70000 })).rejects.toThrow('chain port must be an integer 0..65535');
+		await expect(startChain({ port: 0, blockIntervalMs: -1 })).rejects.toThrow('blockIntervalMs must be a non-negative integer');
+	});
+});
+
+describe('startChain with automine, on a fixed port', () => {
+	it('mines each transaction at once, keeps chains separate, and frees the port on stop', async () => {
+		// Find a free port, then release it for the chain.
+		const probe: Server = createServer();
+		const port = await new Promise<number>((resolve) =>
+			probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port))
+		);
+		await new Promise((resolve) => probe.close(resolve));
+
+		const chain = await startChain({ port, blockIntervalMs: 0 });
+		expect(chain.rpcUrl).toBe(`http://127.0.0.1:${port}`);
+		const provider = new JsonRpcProvider(chain.rpcUrl, 1337, { staticNetwork: true });
+		const sender = new Wallet(chain.accounts[2]!.privateKey, provider);
+		const tx = await sender.sendTransaction({ to: chain.accounts[3]!.address, value: 1n, gasPrice: 0n });
+		expect((await provider.getTransactionReceipt(tx.hash))?.status).toBe(1); // mined before we asked
+		provider.destroy();
+		await chain.stop();
+		await expect(rpc(chain.rpcUrl, 'eth_chainId')).rejects.toThrow();
+
+		const again = await startChain({ port, blockIntervalMs: 0 });
+		expect(await rpc(again.rpcUrl, 'eth_blockNumber')).toBe('0x0'); // a fresh chain, not the old state
+		await again.stop();
+	});
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { parseCli, USAGE } from './cli';
+
+describe('devnet CLI options', () => {
+	it('uses defaults when given nothing', () => {
+		const cli = parseCli([], {});
+		expect(cli).toEqual({ devnet: { ports: {}, fresh: false, https: true }, readyFile: null, qr: true });
+	});
+
+	it('reads every port flag, and flags beat environment variables', () => {
+		const cli = parseCli(
+			['--chain-port', '18545', '--mqtt-port', '11883', '--ws-port', '19001', '--ln-port', '18180', '--wallet-port', '15173', '--kiosk-port', '15174', '--https-wallet-port', '15443', '--https-kiosk-port', '15444'],
+			{ LIGHTCHARGE_CHAIN_PORT: '28545', LIGHTCHARGE_MQTT_PORT: '21883' }
+		);
+		expect(cli !== 'help' && cli.devnet.ports).toEqual({
+			chain: 18545, mqtt: 11883, ws: 19001, lightning: 18180, wallet: 15173, kiosk: 15174, httpsWallet: 15443, httpsKiosk: 15444
+		});
+	});
+
+	it('reads LIGHTCHARGE_* variables', () => {
+		const cli = parseCli([], { LIGHTCHARGE_CHAIN_PORT: '28545', LIGHTCHARGE_BROKER: 'mosquitto', LIGHTCHARGE_BLOCK_INTERVAL_MS: '0', LIGHTCHARGE_HOST: '0.0.0.0' });
+		expect(cli !== 'help' && cli.devnet).toMatchObject({ ports: { chain: 28545 }, broker: 'mosquitto', blockIntervalMs: 0, host: '0.0.0.0' });
+	});
+
+	it('reads the switches and paths', () => {
+		const cli = parseCli(['--fresh', '--no-https', '--no-qr', '--state-dir', '/tmp/x', '--ready-file', 'ready.json', '--broker', 'aedes'], {});
+		expect(cli).toMatchObject({ devnet: { fresh: true, https: false, stateDir: '/tmp/x', broker: 'aedes' }, qr: false });
+		expect(cli !== 'help' && cli.readyFile).toMatch(/\/ready\.json$/);
+	});
+
+	it.each([
+		[['--chain-port', 'abc'], /--chain-port must be a port number from 1 to 65535 \(got "abc"\)/],
+		[['--ws-port', '70000'], /--ws-port must be a port number/],
+		[['--broker', 'emqx'], /--broker must be aedes or mosquitto \(got "emqx"\)/],
+		[['--block-interval-ms=-5'], /--block-interval-ms must be a whole number/],
+		[['--chian-port', '1'], /Unknown option '--chian-port'/]
+	])('rejects %j with a clear message', (argv, message) => {
+		expect(() => parseCli(argv, {})).toThrow(message);
+	});
+
+	it('names the environment variable when that is what is wrong', () => {
+		expect(() => parseCli([], { LIGHTCHARGE_LN_PORT: '0' })).toThrow(/LIGHTCHARGE_LN_PORT must be a port number/);
+	});
+
+	it('answers --help, and the usage lists every flag', () => {
+		expect(parseCli(['-h'], {})).toBe('help');
+		for (const flag of ['--host', '--chain-port', '--mqtt-port', '--ws-port', '--ln-port', '--wallet-port', '--kiosk-port', '--https-wallet-port', '--https-kiosk-port', '--broker', '--block-interval-ms', '--state-dir', '--fresh', '--no-https', '--ready-file']) {
+			expect(USAGE).toContain(flag);
+		}
+	});
+});

@@ -1,0 +1,154 @@
+// The devnet CLI's options and summary. Flags beat LIGHTCHARGE_* variables beat defaults.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import qrcodeTerminal from 'qrcode-terminal';
+import type { DevnetOptions, RunningDevnet } from './devnet';
+import { DEFAULT_PORTS, type DevnetPorts } from './ports';
+
+const PORT_FLAGS: { flag: string; env: string; key: keyof DevnetPorts }[] = [
+	{ flag: 'chain-port', env: 'LIGHTCHARGE_CHAIN_PORT', key: 'chain' },
+	{ flag: 'mqtt-port', env: 'LIGHTCHARGE_MQTT_PORT', key: 'mqtt' },
+	{ flag: 'ws-port', env: 'LIGHTCHARGE_WS_PORT', key: 'ws' },
+	{ flag: 'ln-port', env: 'LIGHTCHARGE_LN_PORT', key: 'lightning' },
+	{ flag: 'wallet-port', env: 'LIGHTCHARGE_WALLET_PORT', key: 'wallet' },
+	{ flag: 'kiosk-port', env: 'LIGHTCHARGE_KIOSK_PORT', key: 'kiosk' },
+	{ flag: 'https-wallet-port', env: 'LIGHTCHARGE_HTTPS_WALLET_PORT', key: 'httpsWallet' },
+	{ flag: 'https-kiosk-port', env: 'LIGHTCHARGE_HTTPS_KIOSK_PORT', key: 'httpsKiosk' }
+];
+
+export const USAGE = `Usage: tsx devnet/index.ts [options]   (npm start builds both apps first)
+
+Starts a local chain with the contracts, an MQTT broker, the Lightning simnet and serves the
+wallet and kiosk. Each option also reads the LIGHTCHARGE_* variable shown.
+
+  --host <addr>               bind address for all but HTTPS (LIGHTCHARGE_HOST, 127.0.0.1)
+  --https-host <addr>         bind address for HTTPS (LIGHTCHARGE_HTTPS_HOST, 0.0.0.0: phones on the LAN)
+${PORT_FLAGS.map((p) => `  --${p.flag} <port>`.padEnd(30) + `(${p.env}, ${DEFAULT_PORTS[p.key]})`).join('\n')}
+  --broker aedes|mosquitto    MQTT broker (LIGHTCHARGE_BROKER, aedes)
+  --block-interval-ms <ms>    chain block period, 0 = mine each tx (LIGHTCHARGE_BLOCK_INTERVAL_MS, 1000)
+  --state-dir <dir>           station key, simnet state, certificate, devnet.json (LIGHTCHARGE_STATE_DIR, .devnet)
+  --build-dir <dir>           folder with wallet/ and kiosk/ builds (LIGHTCHARGE_BUILD_DIR, build)
+  --fresh                     forget the station key, simnet state and manifest (keeps the certificate)
+  --no-https                  serve HTTP only
+  --no-qr                     print no QR codes
+  --ready-file <path>         write the manifest there once everything is up (for test harnesses)
+  -h, --help                  this text`;
+
+export interface CliOptions {
+	devnet: DevnetOptions;
+	readyFile: string | null;
+	qr: boolean;
+}
+
+function portValue(raw: string, source: string): number {
+	const port = Number(raw);
+	if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(port) || port < 1 || port > 65535) {
+		throw new Error(`${source} must be a port number from 1 to 65535 (got "${raw}")`);
+	}
+	return port;
+}
+
+/** Parses argv and the environment into devnet options; throws a one-line error for bad input. */
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 'help' {
+	const { values } = parseArgs({
+		args: argv,
+		strict: true,
+		allowPositionals: false,
+		options: {
+			host: { type: 'string' },
+			'https-host': { type: 'string' },
+			...Object.fromEntries(PORT_FLAGS.map((p) => [p.flag, { type: 'string' as const }])),
+			broker: { type: 'string' },
+			'block-interval-ms': { type: 'string' },
+			'state-dir': { type: 'string' },
+			'build-dir': { type: 'string' },
+			fresh: { type: 'boolean' },
+			'no-https': { type: 'boolean' },
+			'no-qr': { type: 'boolean' },
+			'ready-file': { type: 'string' },
+			help: { type: 'boolean', short: 'h' }
+		}
+	});
+	if (values.help) return 'help';
+	const pick = (flag: string, envName: string): { raw: string; source: string } | null => {
+		const fromFlag = values[flag as keyof typeof values];
+		if (typeof fromFlag === 'string') return { raw: fromFlag, source: `--${flag}` };
+		const fromEnv = env[envName];
+		if (fromEnv !== undefined && fromEnv !== '') return { raw: fromEnv, source: envName };
+		return null;
+	};
+
+	const ports: Partial<DevnetPorts> = {};
+	for (const p of PORT_FLAGS) {
+		const v = pick(p.flag, p.env);
+		if (v) ports[p.key] = portValue(v.raw, v.source);
+	}
+	const broker = pick('broker', 'LIGHTCHARGE_BROKER');
+	if (broker && broker.raw !== 'aedes' && broker.raw !== 'mosquitto') {
+		throw new Error(`${broker.source} must be aedes or mosquitto (got "${broker.raw}")`);
+	}
+	const interval = pick('block-interval-ms', 'LIGHTCHARGE_BLOCK_INTERVAL_MS');
+	let blockIntervalMs: number | undefined;
+	if (interval) {
+		blockIntervalMs = Number(interval.raw);
+		if (!/^\d+$/.test(interval.raw.trim())) throw new Error(`${interval.source} must be a whole number of milliseconds (got "${interval.raw}")`);
+	}
+	const host = pick('host', 'LIGHTCHARGE_HOST')?.raw;
+	const httpsHost = pick('https-host', 'LIGHTCHARGE_HTTPS_HOST')?.raw;
+	const stateDir = pick('state-dir', 'LIGHTCHARGE_STATE_DIR')?.raw;
+	const buildDir = pick('build-dir', 'LIGHTCHARGE_BUILD_DIR')?.raw;
+	return {
+		devnet: {
+			...(host !== undefined && { host }),
+			...(httpsHost !== undefined && { httpsHost }),
+			ports,
+			...(broker && { broker: broker.raw as 'aedes' | 'mosquitto' }),
+			...(blockIntervalMs !== undefined && { blockIntervalMs }),
+			...(stateDir !== undefined && { stateDir }),
+			...(buildDir !== undefined && { buildDir }),
+			fresh: values.fresh === true,
+			https: values['no-https'] !== true
+		},
+		readyFile: typeof values['ready-file'] === 'string' ? path.resolve(values['ready-file']) : null,
+		qr: values['no-qr'] !== true
+	};
+}
+
+function qr(text: string): Promise<string> {
+	return new Promise((resolve) => qrcodeTerminal.generate(text, { small: true }, resolve));
+}
+
+export async function printSummary(devnet: RunningDevnet, showQr: boolean): Promise<void> {
+	const m = devnet.manifest;
+	const lines = [
+		'',
+		'Lightcharge devnet is up.',
+		'',
+		`  wallet   ${m.wallet.url}`,
+		...devnet.wallet.httpsLanUrls.map((u) => `           ${u}   (phones on the LAN)`),
+		...(devnet.wallet.httpsLocalUrl ? [`           ${devnet.wallet.httpsLocalUrl}`] : []),
+		`  kiosk    ${m.kiosk.url}`,
+		...devnet.kiosk.httpsLanUrls.map((u) => `           ${u}   (phones on the LAN)`),
+		...(devnet.kiosk.httpsLocalUrl ? [`           ${devnet.kiosk.httpsLocalUrl}`] : []),
+		`  chain    ${m.chain.rpcUrl}  chainId ${m.chain.chainId}  registry ${m.chain.contracts.registry}`,
+		`  broker   ${m.broker.kind}  ${m.broker.wsUrl}  ${m.broker.tcpUrl}`,
+		`  ln       ${m.lightning.url}  nodes: ${Object.keys(m.lightning.nodes).join(', ')}`,
+		`  station  ${m.stations.map((s) => `${s.stationId} signer ${s.signerAddress}`).join('; ')}`,
+		`  manifest ${devnet.manifestFile}  (also GET /devnet.json on each app)`
+	];
+	if (devnet.tlsFingerprint) {
+		lines.push('', `  HTTPS uses a self-signed certificate (SHA-256 ${devnet.tlsFingerprint}); accept it once per device.`);
+	}
+	console.log(lines.join('\n'));
+	if (showQr) {
+		for (const [label, url] of [
+			['wallet', devnet.wallet.httpsLanUrls[0]],
+			['kiosk', devnet.kiosk.httpsLanUrls[0]]
+		] as const) {
+			if (!url) continue;
+			console.log(`\n  ${label}: ${url}\n${await qr(url)}`);
+		}
+	}
+	console.log('\nCtrl+C stops everything.');
+}
+

@@ -1,0 +1,218 @@
+// Brings the whole devnet up in this process: chain + contracts + station registration, Lightning
+// simnet, MQTT broker, the two apps over HTTP/HTTPS, and the manifest that ties them together.
+// `devnet/index.ts` is the CLI; Playwright's global setup can call `startDevnet` directly.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { computeAddress } from 'ethers';
+import type { DevnetManifest, DevnetLightningNode } from '../src/lib/config/devnet-manifest';
+import { startBroker, type BrokerKind } from './broker';
+import { startChain } from './chain';
+import { deployAndRegister } from './ledger-setup';
+import { startLightningSimnet } from './lightning';
+import { writeManifest } from './manifest';
+import { DEFAULT_PORTS, PORT_LABELS, ensurePortFree, type DevnetPorts } from './ports';
+import { startStaticServers, type AppUrls } from './static';
+
+export { DEFAULT_PORTS, PORT_LABELS, type DevnetPorts } from './ports';
+
+export interface DevnetOptions {
+	/** Bind address of everything but HTTPS. Default 127.0.0.1. */
+	host?: string;
+	/** Bind address of the HTTPS servers. Default 0.0.0.0, so phones on the LAN reach them. */
+	httpsHost?: string;
+	ports?: Partial<DevnetPorts>;
+	broker?: BrokerKind;
+	/** Chain block period. Default 1000 ms; 0 mines each transaction at once. */
+	blockIntervalMs?: number;
+	/** Default `.devnet` (relative to the working directory). */
+	stateDir?: string;
+	/** Forget the station key, the Lightning simnet's state and the manifest before starting. */
+	fresh?: boolean;
+	/** Serve HTTPS too. Default true. */
+	https?: boolean;
+	/** Folder with `wallet/` and `kiosk/` static builds. Default `build`. */
+	buildDir?: string;
+	/** Progress lines ("chain up at …"); default silent. */
+	log?: (line: string) => void;
+}
+
+export interface RunningDevnet {
+	manifest: DevnetManifest;
+	/** Absolute path of the written devnet.json. */
+	manifestFile: string;
+	wallet: AppUrls;
+	kiosk: AppUrls;
+	/** SHA-256 fingerprint of the HTTPS certificate, or null without HTTPS. */
+	tlsFingerprint: string | null;
+	/** Stops every component (in reverse start order); safe to call twice. */
+	stop(): Promise<void>;
+}
+
+export const STATION_ID = 'station-1';
+const STATION_NAME = 'Devnet station 1';
+const STATION_KEYS_FILE = 'station-keys.json';
+const LIGHTNING_STATE_FILE = 'lightning.json';
+/** Files --fresh removes. The TLS certificate stays, so phones that accepted it keep working. */
+const FRESH_REMOVES = [STATION_KEYS_FILE, LIGHTNING_STATE_FILE, 'devnet.json', 'mosquitto'];
+
+/**
+ * The station's OCMF signing key, kept in the state dir so the station's identity survives restarts
+ * (the chain is fresh on each start and gets it re-registered; the simnet's state is persisted).
+ */
+export function loadOrCreateStationKey(stateDir: string, stationId: string): string {
+	const file = path.join(stateDir, STATION_KEYS_FILE);
+	let keys: Record<string, string> = {};
+	if (existsSync(file)) {
+		try {
+			keys = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+		} catch (err) {
+			throw new Error(`${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}) — fix it or start with --fresh`);
+		}
+		const existing = keys[stationId];
+		if (existing !== undefined) {
+			if (typeof existing !== 'string' || !/^[0-9a-f]{64}$/.test(existing) || !secp256k1.utils.isValidSecretKey(hexToBytes(existing))) {
+				throw new Error(`${file} holds no valid key for ${stationId} — fix it or start with --fresh`);
+			}
+			return existing;
+		}
+	}
+	const key = bytesToHex(secp256k1.utils.randomSecretKey());
+	keys[stationId] = key;
+	mkdirSync(stateDir, { recursive: true });
+	writeFileSync(file, `${JSON.stringify(keys, null, '\t')}\n`, { mode: 0o600 });
+	return key;
+}
+
+function checkPortSet(ports: DevnetPorts, https: boolean): void {
+	const used = new Map<number, keyof DevnetPorts>();
+	for (const name of Object.keys(ports) as (keyof DevnetPorts)[]) {
+		if (!https && (name === 'httpsWallet' || name === 'httpsKiosk')) continue;
+		const port = ports[name];
+		const other = used.get(port);
+		if (other !== undefined) {
+			throw new Error(`${PORT_LABELS[other].flag} and ${PORT_LABELS[name].flag} are both ${port} — give each its own port`);
+		}
+		used.set(port, name);
+	}
+}
+
+export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevnet> {
+	const log = opts.log ?? (() => {});
+	const host = opts.host ?? '127.0.0.1';
+	const httpsHost = opts.httpsHost ?? '0.0.0.0';
+	const ports: DevnetPorts = { ...DEFAULT_PORTS, ...opts.ports };
+	const https = opts.https ?? true;
+	const brokerKind = opts.broker ?? 'aedes';
+	const blockIntervalMs = opts.blockIntervalMs ?? 1000;
+	const stateDir = path.resolve(opts.stateDir ?? '.devnet');
+	const buildDir = path.resolve(opts.buildDir ?? 'build');
+	if (!Number.isInteger(blockIntervalMs) || blockIntervalMs < 0) {
+		throw new Error(`--block-interval-ms must be a whole number of milliseconds >= 0 (got ${blockIntervalMs})`);
+	}
+
+	// Every port first, so a taken one is named before anything starts.
+	checkPortSet(ports, https);
+	for (const name of Object.keys(ports) as (keyof DevnetPorts)[]) {
+		const isHttps = name === 'httpsWallet' || name === 'httpsKiosk';
+		if (isHttps && !https) continue;
+		await ensurePortFree(ports[name], isHttps ? httpsHost : host, PORT_LABELS[name].what, PORT_LABELS[name].flag);
+	}
+
+	if (opts.fresh) {
+		for (const entry of FRESH_REMOVES) rmSync(path.join(stateDir, entry), { recursive: true, force: true });
+	}
+	mkdirSync(stateDir, { recursive: true });
+
+	// Stops run in reverse order; each is isolated so one failing stop does not leak the rest.
+	const stops: { name: string; stop: () => Promise<void> }[] = [];
+	let stopping: Promise<void> | null = null;
+	const stopAll = () => {
+		stopping ??= (async () => {
+			for (const { name, stop } of stops.reverse()) {
+				try {
+					await stop();
+				} catch (err) {
+					log(`stopping the ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+				}
+			}
+		})();
+		return stopping;
+	};
+	let manifest: DevnetManifest | null = null;
+
+	try {
+		const stationKeyHex = loadOrCreateStationKey(stateDir, STATION_ID);
+		const signerAddress = computeAddress(`0x${bytesToHex(secp256k1.getPublicKey(hexToBytes(stationKeyHex), true))}`);
+
+		const chain = await startChain({ host, port: ports.chain, blockIntervalMs }).catch((err: unknown) => {
+			throw new Error(`the chain did not start: ${err instanceof Error ? err.message : String(err)}`);
+		});
+		stops.push({ name: 'chain', stop: () => chain.stop() });
+		log(`chain        ${chain.rpcUrl} (chainId ${chain.chainId}, a block every ${blockIntervalMs} ms)`);
+
+		const lightning = await startLightningSimnet({
+			host,
+			port: ports.lightning,
+			stateFile: path.join(stateDir, LIGHTNING_STATE_FILE)
+		}).catch((err: unknown) => {
+			throw new Error(`the Lightning simnet did not start: ${err instanceof Error ? err.message : String(err)}`);
+		});
+		stops.push({ name: 'Lightning simnet', stop: () => lightning.stop() });
+		const stationNode = lightning.nodes.find((n) => n.name === STATION_ID);
+		if (!stationNode) {
+			throw new Error(`the Lightning simnet has no node "${STATION_ID}" (it has ${lightning.nodes.map((n) => n.name).join(', ') || 'none'})`);
+		}
+		log(`lightning    ${lightning.url} (${lightning.nodes.map((n) => n.name).join(', ')})`);
+
+		const operator = chain.accounts[0];
+		if (!operator) throw new Error('the chain has no funded accounts to deploy from');
+		const contracts = await deployAndRegister({
+			rpcUrl: chain.rpcUrl,
+			chainId: chain.chainId,
+			operatorKey: operator.privateKey,
+			stations: [{ stationId: STATION_ID, signerAddress, lightningPubkey: stationNode.pubkey, location: STATION_NAME }]
+		}).catch((err: unknown) => {
+			throw new Error(`deploying the contracts failed: ${err instanceof Error ? err.message : String(err)}`);
+		});
+		log(`contracts    registry ${contracts.registry}, ${STATION_ID} registered with signer ${signerAddress}`);
+
+		const broker = await startBroker({ kind: brokerKind, host, tcpPort: ports.mqtt, wsPort: ports.ws, dir: path.join(stateDir, 'mosquitto') });
+		stops.push({ name: 'broker', stop: () => broker.stop() });
+		log(`broker       ${broker.kind} ${broker.wsUrl} and ${broker.tcpUrl}`);
+
+		const web = await startStaticServers({
+			host,
+			httpsHost,
+			apps: {
+				wallet: { dir: path.join(buildDir, 'wallet'), port: ports.wallet, httpsPort: https ? ports.httpsWallet : null },
+				kiosk: { dir: path.join(buildDir, 'kiosk'), port: ports.kiosk, httpsPort: https ? ports.httpsKiosk : null }
+			},
+			tlsDir: path.join(stateDir, 'tls'),
+			getManifest: () => manifest
+		});
+		stops.push({ name: 'web servers', stop: () => web.stop() });
+
+		const nodes: Record<string, DevnetLightningNode> = Object.fromEntries(
+			lightning.nodes.map((n) => [n.name, { restUrl: n.restUrl, macaroonHex: n.macaroonHex, pubkey: n.pubkey }])
+		);
+		const complete: DevnetManifest = {
+			version: 1,
+			startedAt: new Date().toISOString(),
+			wallet: { url: web.wallet.url, httpsUrl: web.wallet.httpsUrl },
+			kiosk: { url: web.kiosk.url, httpsUrl: web.kiosk.httpsUrl },
+			chain: { rpcUrl: chain.rpcUrl, chainId: chain.chainId, blockIntervalMs, contracts },
+			broker: { kind: broker.kind, wsUrl: broker.wsUrl, tcpUrl: broker.tcpUrl, protocolVersion: broker.protocolVersion },
+			lightning: { network: 'regtest', url: lightning.url, nodes },
+			stations: [{ stationId: STATION_ID, name: STATION_NAME, signingKeyHex: stationKeyHex, signerAddress, lightningNode: STATION_ID }],
+			operator: { address: operator.address }
+		};
+		const manifestFile = writeManifest(stateDir, complete);
+		manifest = complete;
+		return { manifest: complete, manifestFile, wallet: web.wallet, kiosk: web.kiosk, tlsFingerprint: web.tlsFingerprint, stop: stopAll };
+	} catch (err) {
+		await stopAll();
+		throw err;
+	}
+}

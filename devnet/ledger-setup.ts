@@ -1,0 +1,54 @@
+// The devnet's only link to the ledger library: deploy the contracts and register the stations.
+// Keep the import path here, in one place.
+import { connectLedger, deployLedger } from '../src/lib/ledger/index';
+
+export interface LedgerContracts {
+	registry: string;
+	reservations: string;
+	sessions: string;
+}
+
+export interface StationToRegister {
+	stationId: string;
+	/** Ethereum address of the station's OCMF signing key. */
+	signerAddress: string;
+	/** The station's Lightning node pubkey (66 hex). */
+	lightningPubkey: string;
+	location: string;
+}
+
+/** No tariff document is anchored at registration; the station (its signer may) sets one later with setTariffRef. */
+const NO_TARIFF_REF = `0x${'00'.repeat(32)}`;
+
+/**
+ * Deploys the contracts with `operatorKey` (which becomes the registry's operator) and registers
+ * every station. Returns the contract addresses.
+ */
+export async function deployAndRegister(opts: {
+	rpcUrl: string;
+	chainId: number;
+	operatorKey: string;
+	stations: StationToRegister[];
+}): Promise<LedgerContracts> {
+	const contracts = await deployLedger(opts.rpcUrl, opts.operatorKey);
+	const ledger = await connectLedger({
+		rpcUrl: opts.rpcUrl,
+		addresses: contracts,
+		expectedChainId: opts.chainId,
+		signerKey: opts.operatorKey
+	});
+	try {
+		for (const station of opts.stations) {
+			await ledger.registerStation({
+				stationId: station.stationId,
+				signer: station.signerAddress,
+				lightningPubkey: station.lightningPubkey,
+				tariffRef: NO_TARIFF_REF,
+				location: station.location
+			});
+		}
+	} finally {
+		ledger.close();
+	}
+	return { registry: contracts.registry, reservations: contracts.reservations, sessions: contracts.sessions };
+}

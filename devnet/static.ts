@@ -1,0 +1,276 @@
+// Serves the built wallet and kiosk: HTTP on the devnet host, HTTPS (self-signed, cached) on every
+// interface so phones on the LAN can open them, and `/devnet.json` live from memory.
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { generate as generateCertificate } from 'selfsigned';
+import sirv from 'sirv';
+import type { DevnetManifest } from '../src/lib/config/devnet-manifest';
+import { connectHost } from './broker';
+import { describeListenError } from './ports';
+
+export type AppName = 'wallet' | 'kiosk';
+
+export interface AppServeOptions {
+	/** A static build (adapter-static output) with `200.html` as the SPA fallback. */
+	dir: string;
+	port: number;
+	/** HTTPS port; null serves HTTP only. */
+	httpsPort: number | null;
+}
+
+export interface StaticOptions {
+	/** HTTP bind address; default 127.0.0.1. */
+	host?: string;
+	/** HTTPS bind address; default 0.0.0.0 so phones on the LAN reach it. */
+	httpsHost?: string;
+	apps: Record<AppName, AppServeOptions>;
+	/** Where the self-signed certificate and key are cached (e.g. `.devnet/tls`). */
+	tlsDir: string;
+	/** The current manifest, served at `/devnet.json`; null answers 503 (still starting). */
+	getManifest: () => DevnetManifest | null;
+}
+
+export interface AppUrls {
+	/** `http://host:port/` */
+	url: string;
+	/** HTTPS on the first LAN address (phones), or on localhost when there is none; null without HTTPS. */
+	httpsUrl: string | null;
+	/** HTTPS on localhost (this machine's browser). */
+	httpsLocalUrl: string | null;
+	/** HTTPS on every LAN IPv4 address. */
+	httpsLanUrls: string[];
+}
+
+export interface RunningStatic {
+	wallet: AppUrls;
+	kiosk: AppUrls;
+	/** SHA-256 fingerprint of the certificate (to compare on a phone), or null without HTTPS. */
+	tlsFingerprint: string | null;
+	stop(): Promise<void>;
+}
+
+const FALLBACK = '200.html';
+const FLAGS: Record<AppName, { http: string; https: string }> = {
+	wallet: { http: '--wallet-port', https: '--https-wallet-port' },
+	kiosk: { http: '--kiosk-port', https: '--https-kiosk-port' }
+};
+
+/** Non-internal IPv4 addresses of this machine, in interface order. */
+export function lanIPv4Addresses(): string[] {
+	const found: string[] = [];
+	for (const infos of Object.values(os.networkInterfaces())) {
+		for (const info of infos ?? []) {
+			// Node 18.0-18.3 reported family as a number.
+			const isV4 = info.family === 'IPv4' || (info.family as unknown) === 4;
+			if (isV4 && !info.internal && !found.includes(info.address)) found.push(info.address);
+		}
+	}
+	return found;
+}
+
+export interface TlsMaterial {
+	key: string;
+	cert: string;
+	fingerprint256: string;
+}
+
+function certCovers(certPem: string, dnsNames: string[], ips: string[]): boolean {
+	try {
+		const cert = new X509Certificate(certPem);
+		const weekFromNow = Date.now() + 7 * 24 * 3600 * 1000;
+		if (Date.parse(cert.validTo) < weekFromNow) return false;
+		const sans = (cert.subjectAltName ?? '').split(',').map((s) => s.trim());
+		return dnsNames.every((d) => sans.includes(`DNS:${d}`)) && ips.every((ip) => sans.includes(`IP Address:${ip}`));
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * The devnet's self-signed certificate for localhost, 127.0.0.1 and `lanAddresses`, cached in `tlsDir`.
+ * A cached certificate is reused while it covers every name and stays valid for a week more, so a phone
+ * that accepted it once keeps working; otherwise a new one is made.
+ */
+export async function loadOrCreateTls(tlsDir: string, lanAddresses: string[]): Promise<TlsMaterial> {
+	const certFile = path.join(tlsDir, 'cert.pem');
+	const keyFile = path.join(tlsDir, 'key.pem');
+	const dnsNames = ['localhost'];
+	const ips = ['127.0.0.1', ...lanAddresses.filter((a) => a !== '127.0.0.1')];
+	if (existsSync(certFile) && existsSync(keyFile)) {
+		const cert = readFileSync(certFile, 'utf8');
+		const key = readFileSync(keyFile, 'utf8');
+		if (certCovers(cert, dnsNames, ips)) return { cert, key, fingerprint256: new X509Certificate(cert).fingerprint256 };
+	}
+	const notBeforeDate = new Date(Date.now() - 60_000);
+	const notAfterDate = new Date(notBeforeDate.getTime() + 365 * 24 * 3600 * 1000);
+	const generated = await generateCertificate([{ name: 'commonName', value: 'Lightcharge devnet' }], {
+		keyType: 'ec',
+		curve: 'P-256',
+		algorithm: 'sha256',
+		notBeforeDate,
+		notAfterDate,
+		extensions: [
+			{ name: 'basicConstraints', cA: false },
+			{ name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+			{ name: 'extKeyUsage', serverAuth: true },
+			{
+				name: 'subjectAltName',
+				altNames: [...dnsNames.map((value) => ({ type: 2 as const, value })), ...ips.map((ip) => ({ type: 7 as const, ip }))]
+			}
+		]
+	});
+	mkdirSync(tlsDir, { recursive: true });
+	writeFileSync(certFile, generated.cert);
+	writeFileSync(keyFile, generated.private, { mode: 0o600 });
+	return { cert: generated.cert, key: generated.private, fingerprint256: new X509Certificate(generated.cert).fingerprint256 };
+}
+
+/** Request handler for one app: `/devnet.json`, then the build with `200.html` as SPA fallback. */
+export function appHandler(dir: string, getManifest: () => DevnetManifest | null): http.RequestListener {
+	const files = sirv(dir, {
+		// dev: look files up per request, so a rebuild while the devnet runs is served without a restart.
+		dev: true,
+		etag: true,
+		single: FALLBACK,
+		setHeaders(res, pathname) {
+			if (pathname === '/service-worker.js') {
+				// The browser must check for a new worker on every load.
+				res.setHeader('Cache-Control', 'no-cache');
+				res.setHeader('Service-Worker-Allowed', '/');
+			} else if (pathname.startsWith('/_app/immutable/')) {
+				res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+			}
+		}
+	});
+	return (req, res) => {
+		const pathname = (req.url ?? '/').split('?')[0];
+		if (pathname === '/devnet.json') return serveManifest(req, res, getManifest());
+		if (req.method !== 'GET' && req.method !== 'HEAD') {
+			res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+			return;
+		}
+		files(req, res, () => {
+			res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`not found: ${pathname}\n`);
+		});
+	};
+}
+
+function serveManifest(req: http.IncomingMessage, res: http.ServerResponse, manifest: DevnetManifest | null): void {
+	const cors = {
+		'Access-Control-Allow-Origin': '*',
+		'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+		'Access-Control-Allow-Headers': '*'
+	};
+	if (req.method === 'OPTIONS') {
+		res.writeHead(204, { ...cors, 'Access-Control-Max-Age': '600' }).end();
+		return;
+	}
+	if (req.method !== 'GET' && req.method !== 'HEAD') {
+		res.writeHead(405, { ...cors, Allow: 'GET, HEAD, OPTIONS' }).end();
+		return;
+	}
+	if (manifest === null) {
+		res.writeHead(503, { ...cors, 'Cache-Control': 'no-store', 'Retry-After': '1', 'Content-Type': 'text/plain; charset=utf-8' });
+		res.end('the devnet is still starting\n');
+		return;
+	}
+	const body = JSON.stringify(manifest);
+	res.writeHead(200, {
+		...cors,
+		'Cache-Control': 'no-store',
+		'Content-Type': 'application/json; charset=utf-8',
+		'Content-Length': Buffer.byteLength(body)
+	});
+	res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function listen(server: net.Server, port: number, host: string, what: string, flag: string): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const onError = (err: Error) => reject(describeListenError(err, port, host, what, flag));
+		server.once('error', onError);
+		server.listen({ port, host, exclusive: true }, () => {
+			server.off('error', onError);
+			resolve();
+		});
+	});
+}
+
+function close(server: http.Server): Promise<void> {
+	return new Promise((resolve) => {
+		if (!server.listening) return resolve();
+		server.close(() => resolve());
+		// Browsers hold keep-alive connections open; without this, close() waits for them.
+		server.closeAllConnections();
+	});
+}
+
+function checkBuild(name: AppName, dir: string): void {
+	const fallback = path.join(dir, FALLBACK);
+	let ok = false;
+	try {
+		ok = statSync(fallback).isFile();
+	} catch {
+		ok = false;
+	}
+	if (!ok) throw new Error(`the ${name} build is missing (${fallback} not found) — run "npm run build" first`);
+}
+
+export async function startStaticServers(opts: StaticOptions): Promise<RunningStatic> {
+	const host = opts.host ?? '127.0.0.1';
+	const httpsHost = opts.httpsHost ?? '0.0.0.0';
+	const names: AppName[] = ['wallet', 'kiosk'];
+	for (const name of names) checkBuild(name, opts.apps[name].dir);
+
+	const wantHttps = names.some((n) => opts.apps[n].httpsPort !== null);
+	const lan = lanIPv4Addresses();
+	const tls = wantHttps ? await loadOrCreateTls(opts.tlsDir, lan) : null;
+
+	const servers: http.Server[] = [];
+	const stop = async () => {
+		await Promise.all(servers.map(close));
+	};
+	const urls = {} as Record<AppName, AppUrls>;
+	try {
+		for (const name of names) {
+			const app = opts.apps[name];
+			const handler = appHandler(app.dir, opts.getManifest);
+			const plain = http.createServer(handler);
+			servers.push(plain);
+			await listen(plain, app.port, host, `${name} HTTP`, FLAGS[name].http);
+			let httpsLocalUrl: string | null = null;
+			let httpsLanUrls: string[] = [];
+			if (app.httpsPort !== null && tls !== null) {
+				const secure = https.createServer({ key: tls.key, cert: tls.cert }, handler);
+				servers.push(secure);
+				await listen(secure, app.httpsPort, httpsHost, `${name} HTTPS`, FLAGS[name].https);
+				httpsLocalUrl = `https://localhost:${app.httpsPort}/`;
+				const wildcard = httpsHost === '0.0.0.0' || httpsHost === '::';
+				httpsLanUrls = wildcard ? lan.map((ip) => `https://${ip}:${app.httpsPort}/`) : [`https://${connectHost(httpsHost)}:${app.httpsPort}/`];
+			}
+			urls[name] = {
+				url: `http://${connectHost(host)}:${app.port}/`,
+				httpsUrl: httpsLanUrls[0] ?? httpsLocalUrl,
+				httpsLocalUrl,
+				httpsLanUrls
+			};
+		}
+	} catch (err) {
+		await stop();
+		throw err;
+	}
+	let stopped: Promise<void> | null = null;
+	return {
+		wallet: urls.wallet,
+		kiosk: urls.kiosk,
+		tlsFingerprint: tls?.fingerprint256 ?? null,
+		stop() {
+			stopped ??= stop();
+			return stopped;
+		}
+	};
+}

@@ -1,0 +1,538 @@
+// Typed ethers v6 client for StationRegistry, Reservations and SessionLedger. Runs in browsers
+// and Node. Every transaction carries gasPrice 0 (QBFT networks are gas-free, and ethers would
+// otherwise price a zero-base-fee chain at eth_gasPrice); one signer's transactions are submitted
+// one at a time through a NonceManager.
+import {
+	Contract,
+	JsonRpcProvider,
+	Network,
+	NonceManager,
+	Wallet,
+	getAddress,
+	isAddress,
+	type ContractTransactionResponse,
+	type EventLog,
+	type Log
+} from 'ethers';
+import { LedgerError, toLedgerError } from './errors.js';
+import { Reservations, SessionLedger, StationRegistry } from './generated/contracts.js';
+import {
+	driverRefToBytes32,
+	isBytes32Hex,
+	sessionIdToBytes32,
+	stationIdToBytes32,
+	vehicleRefToBytes32,
+	type Hex32
+} from './ids.js';
+import { readingHash } from './merkle.js';
+import type {
+	AnchorRecord,
+	LedgerAddresses,
+	ReservationRecord,
+	ReservationStatus,
+	SessionRecord,
+	StationRecord,
+	StationRegistration,
+	TxResult
+} from './types.js';
+
+export interface ConnectLedgerOptions {
+	rpcUrl: string;
+	addresses: LedgerAddresses;
+	/** Refuse to connect to any other chain. */
+	expectedChainId?: number;
+	/** Private key (0x hex) of the account that writes; omit for a read-only ledger. */
+	signerKey?: string;
+	/** First block to scan for event logs (the deployment block). Default 0. */
+	fromBlock?: number;
+	/** Timeout of the initial chain id probe. Default 5000 ms. */
+	connectTimeoutMs?: number;
+	/** How often to poll for new blocks while waiting for receipts. Default 250 ms. */
+	pollingIntervalMs?: number;
+	/** Contracts this caller will not use, so their code is not checked (e.g. a wallet that only reads the registry). */
+	skipCodeCheck?: (keyof LedgerAddresses)[];
+}
+
+export interface Ledger {
+	readonly chainId: number;
+	readonly rpcUrl: string;
+	readonly addresses: LedgerAddresses;
+	/** Checksummed address of the signer, or null when read-only. */
+	readonly signerAddress: string | null;
+	readonly provider: JsonRpcProvider;
+
+	// StationRegistry
+	getOperator(): Promise<string>;
+	transferOperator(newOperator: string): Promise<TxResult>;
+	registerStation(station: StationRegistration): Promise<TxResult>;
+	updateStation(station: StationRegistration): Promise<TxResult>;
+	setTariffRef(stationId: string, tariffRef: string): Promise<TxResult>;
+	setLightningPubkey(stationId: string, lightningPubkey: string): Promise<TxResult>;
+	retireStation(stationId: string): Promise<TxResult>;
+	reactivateStation(stationId: string): Promise<TxResult>;
+	getStation(stationId: string): Promise<StationRecord | null>;
+	listStationIds(): Promise<Hex32[]>;
+
+	// SessionLedger
+	openSession(args: { stationId: string; sessionId: string; driverRef: string }): Promise<TxResult>;
+	anchorReadings(args: {
+		sessionId: string;
+		root: string;
+		fromReading: number;
+		toReading: number;
+		energyWh: number;
+	}): Promise<TxResult & { anchorIndex: number }>;
+	closeSession(args: {
+		sessionId: string;
+		energyWh: number;
+		amountMsat: bigint | string;
+		paymentsRoot: string;
+	}): Promise<TxResult>;
+	getSession(sessionId: string): Promise<SessionRecord | null>;
+	getAnchors(sessionId: string): Promise<AnchorRecord[]>;
+	/** On-chain check (a free `view` call) of a reading's Merkle proof against stored anchor `anchorIndex`. */
+	verifyReadingOnChain(sessionId: string, anchorIndex: number, ocmf: string, proof: readonly string[]): Promise<boolean>;
+
+	// Reservations
+	reserve(args: {
+		stationId: string;
+		vehicleRef: string;
+		/** Unix seconds. */
+		eta: number;
+		/** Unix seconds; must be after the chain's current time and not before eta. */
+		expiresAt: number;
+	}): Promise<TxResult & { reservationId: number }>;
+	cancelReservation(reservationId: number): Promise<TxResult>;
+	expireReservation(reservationId: number): Promise<TxResult>;
+	fulfilReservation(reservationId: number): Promise<TxResult>;
+	getReservation(reservationId: number): Promise<ReservationRecord | null>;
+	/** A station's queue: active, unexpired reservations, earliest ETA first. */
+	listReservations(stationId: string): Promise<ReservationRecord[]>;
+
+	// Chain
+	/** Timestamp of the latest block, Unix seconds (what expiries are compared with). */
+	getChainTime(): Promise<number>;
+	/** QBFT validators (Besu qbft_ or GoQuorum istanbul_ API), or null when the node offers neither. */
+	getValidators(): Promise<string[] | null>;
+	/** Stops polling and releases the provider. */
+	close(): void;
+}
+
+const CONTRACT_LABELS: Record<keyof LedgerAddresses, string> = {
+	registry: 'StationRegistry',
+	reservations: 'Reservations',
+	sessions: 'SessionLedger'
+};
+const RESERVATION_STATUSES: (ReservationStatus | 'none')[] = ['none', 'active', 'cancelled', 'expired', 'fulfilled'];
+const UINT128_MAX = 2n ** 128n - 1n;
+
+function invalid(message: string): LedgerError {
+	return new LedgerError('invalid-input', message);
+}
+
+function uint64(value: number, what: string): bigint {
+	if (!Number.isSafeInteger(value) || value < 0) throw invalid(`${what} must be a non-negative integer, got ${value}`);
+	return BigInt(value);
+}
+
+function bytes32(value: string, what: string): Hex32 {
+	if (!isBytes32Hex(value)) throw invalid(`${what} must be 0x followed by 64 hex characters, got "${value}"`);
+	return value.toLowerCase() as Hex32;
+}
+
+function pubkeyHex(value: string): string {
+	const hex = value.startsWith('0x') ? value.slice(2) : value;
+	if (!/^(02|03)[0-9a-fA-F]{64}$/.test(hex)) {
+		throw invalid(`a Lightning node pubkey must be 66 hex characters starting 02 or 03, got "${value}"`);
+	}
+	return hex.toLowerCase();
+}
+
+function address(value: string, what: string): string {
+	if (!isAddress(value)) throw invalid(`${what} must be an Ethereum address, got "${value}"`);
+	return getAddress(value);
+}
+
+async function probeChainId(rpcUrl: string, timeoutMs: number): Promise<number> {
+	let response: Response;
+	try {
+		response = await fetch(rpcUrl, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+			signal: AbortSignal.timeout(timeoutMs)
+		});
+	} catch (error) {
+		throw new LedgerError('unreachable', `cannot reach the ledger node at ${rpcUrl}`, undefined, { cause: error });
+	}
+	let body: { result?: unknown; error?: { message?: string } };
+	try {
+		body = (await response.json()) as typeof body;
+	} catch (error) {
+		throw new LedgerError('rpc-error', `${rpcUrl} answered HTTP ${response.status} without JSON-RPC`, undefined, { cause: error });
+	}
+	if (typeof body.result !== 'string' || !/^0x[0-9a-f]+$/i.test(body.result)) {
+		throw new LedgerError('rpc-error', `${rpcUrl} did not report a chain id (${body.error?.message ?? 'no result'})`);
+	}
+	return Number(BigInt(body.result));
+}
+
+export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger> {
+	const { rpcUrl } = opts;
+	const addresses: LedgerAddresses = {
+		registry: address(opts.addresses.registry, 'registry address'),
+		reservations: address(opts.addresses.reservations, 'reservations address'),
+		sessions: address(opts.addresses.sessions, 'sessions address')
+	};
+	const chainId = await probeChainId(rpcUrl, opts.connectTimeoutMs ?? 5000);
+	if (opts.expectedChainId !== undefined && chainId !== opts.expectedChainId) {
+		throw new LedgerError('wrong-chain', `${rpcUrl} is chain ${chainId}, but chain ${opts.expectedChainId} was expected`);
+	}
+	// staticNetwork: never re-detect (ethers otherwise retries detection forever when the node is down).
+	// cacheTimeout -1: ethers would otherwise answer a repeated identical request (a nonce lookup, a
+	// gas estimate) from a 250 ms cache, i.e. from state before the transaction just mined.
+	const provider = new JsonRpcProvider(rpcUrl, Network.from(chainId), {
+		staticNetwork: true,
+		cacheTimeout: -1,
+		pollingInterval: opts.pollingIntervalMs ?? 250
+	});
+	try {
+		for (const key of Object.keys(addresses) as (keyof LedgerAddresses)[]) {
+			if (opts.skipCodeCheck?.includes(key)) continue;
+			const code = await provider.getCode(addresses[key]);
+			if (code === '0x') {
+				throw new LedgerError('no-contract', `no ${CONTRACT_LABELS[key]} contract at ${addresses[key]} on chain ${chainId}`);
+			}
+		}
+	} catch (error) {
+		provider.destroy();
+		throw toLedgerError(error, 'connecting to the ledger', rpcUrl);
+	}
+
+	let signer: NonceManager | null = null;
+	if (opts.signerKey !== undefined) {
+		try {
+			signer = new NonceManager(new Wallet(opts.signerKey, provider));
+		} catch (error) {
+			provider.destroy();
+			throw new LedgerError('invalid-input', 'signerKey is not a valid private key (0x + 64 hex)', undefined, { cause: error });
+		}
+	}
+	const signerAddress = signer ? await signer.getAddress() : null;
+	const runner = signer ?? provider;
+	const registry = new Contract(addresses.registry, StationRegistry.abi, runner);
+	const reservations = new Contract(addresses.reservations, Reservations.abi, runner);
+	const sessions = new Contract(addresses.sessions, SessionLedger.abi, runner);
+	const fromBlock = opts.fromBlock ?? 0;
+
+	// Submissions go one after another so nonces stay in order; waiting for mining runs in parallel.
+	let submissionQueue: Promise<unknown> = Promise.resolve();
+
+	async function write(
+		contract: Contract,
+		method: string,
+		args: unknown[],
+		action: string
+	): Promise<TxResult & { logs: readonly Log[] }> {
+		if (!signer) throw new LedgerError('no-signer', `${action} needs a signer: connect the ledger with signerKey`);
+		const activeSigner = signer;
+		const fn = contract.getFunction(method);
+		const submit = submissionQueue.then(async (): Promise<ContractTransactionResponse> => {
+			let gasLimit: bigint;
+			try {
+				// Estimating first surfaces the contract's custom error before a nonce is used up.
+				gasLimit = await fn.estimateGas(...args);
+			} catch (error) {
+				throw toLedgerError(error, action, rpcUrl);
+			}
+			try {
+				return (await fn.send(...args, {
+					gasPrice: 0n,
+					gasLimit: (gasLimit * 12n) / 10n + 10_000n
+				})) as ContractTransactionResponse;
+			} catch (error) {
+				activeSigner.reset(); // the nonce was reserved but maybe never used: re-read it
+				throw toLedgerError(error, action, rpcUrl);
+			}
+		});
+		submissionQueue = submit.catch(() => undefined);
+		const tx = await submit;
+		try {
+			const receipt = await tx.wait();
+			if (!receipt) throw new LedgerError('rpc-error', `${action}: transaction ${tx.hash} was dropped`);
+			return { txHash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, logs: receipt.logs };
+		} catch (error) {
+			// Reverted when mined (state changed after estimation): replay to learn why.
+			const replayed = await fn.staticCall(...args).then(
+				() => null,
+				(replayError: unknown) => replayError
+			);
+			throw toLedgerError(replayed ?? error, action, rpcUrl);
+		}
+	}
+
+	async function read<T>(action: string, call: () => Promise<T>): Promise<T> {
+		try {
+			return await call();
+		} catch (error) {
+			throw toLedgerError(error, action, rpcUrl);
+		}
+	}
+
+	const txOnly = ({ txHash, blockNumber, gasUsed }: TxResult): TxResult => ({ txHash, blockNumber, gasUsed });
+
+	function parseReservation(id: number, r: Record<string, unknown> & unknown[]): ReservationRecord {
+		return {
+			reservationId: id,
+			stationId: r.stationId as Hex32,
+			reserver: r.reserver as string,
+			vehicleRef: r.vehicleRef as Hex32,
+			eta: Number(r.eta),
+			expiresAt: Number(r.expiresAt),
+			createdAt: Number(r.createdAt),
+			status: (RESERVATION_STATUSES[Number(r.status)] ?? 'active') as ReservationStatus
+		};
+	}
+
+	const stationArgs = (s: StationRegistration) => [
+		stationIdToBytes32(s.stationId),
+		address(s.signer, 'station signer'),
+		`0x${pubkeyHex(s.lightningPubkey)}`,
+		bytes32(s.tariffRef, 'tariffRef'),
+		s.location
+	];
+
+	const ledger: Ledger = {
+		chainId,
+		rpcUrl,
+		addresses,
+		signerAddress,
+		provider,
+
+		getOperator: () => read('reading the registry operator', () => registry.getFunction('operator')() as Promise<string>),
+
+		async transferOperator(newOperator) {
+			return txOnly(await write(registry, 'transferOperator', [address(newOperator, 'new operator')], 'transferOperator'));
+		},
+
+		async registerStation(station) {
+			const action = `registerStation("${station.stationId}")`;
+			return txOnly(await write(registry, 'registerStation', stationArgs(station), action));
+		},
+
+		async updateStation(station) {
+			const action = `updateStation("${station.stationId}")`;
+			return txOnly(await write(registry, 'updateStation', stationArgs(station), action));
+		},
+
+		async setTariffRef(stationId, tariffRef) {
+			const args = [stationIdToBytes32(stationId), bytes32(tariffRef, 'tariffRef')];
+			return txOnly(await write(registry, 'setTariffRef', args, `setTariffRef("${stationId}")`));
+		},
+
+		async setLightningPubkey(stationId, lightningPubkey) {
+			const args = [stationIdToBytes32(stationId), `0x${pubkeyHex(lightningPubkey)}`];
+			return txOnly(await write(registry, 'setLightningPubkey', args, `setLightningPubkey("${stationId}")`));
+		},
+
+		async retireStation(stationId) {
+			return txOnly(await write(registry, 'retireStation', [stationIdToBytes32(stationId)], `retireStation("${stationId}")`));
+		},
+
+		async reactivateStation(stationId) {
+			const args = [stationIdToBytes32(stationId)];
+			return txOnly(await write(registry, 'reactivateStation', args, `reactivateStation("${stationId}")`));
+		},
+
+		async getStation(stationId) {
+			const id = stationIdToBytes32(stationId);
+			const s = await read(`getStation("${stationId}")`, () => registry.getFunction('getStation')(id));
+			if (!s.registered) return null;
+			return {
+				stationId: id,
+				signer: s.signer as string,
+				lightningPubkey: (s.lightningPubkey as string).slice(2),
+				tariffRef: s.tariffRef as Hex32,
+				location: s.location as string,
+				active: s.active as boolean
+			};
+		},
+
+		async listStationIds() {
+			return read('listing stations', async () => {
+				const count = Number(await registry.getFunction('stationCount')());
+				const at = registry.getFunction('stationIdAt');
+				return Promise.all(Array.from({ length: count }, (_, i) => at(i) as Promise<Hex32>));
+			});
+		},
+
+		async openSession({ stationId, sessionId, driverRef }) {
+			const args = [stationIdToBytes32(stationId), sessionIdToBytes32(sessionId), driverRefToBytes32(driverRef)];
+			return txOnly(await write(sessions, 'open', args, `openSession("${sessionId}")`));
+		},
+
+		async anchorReadings({ sessionId, root, fromReading, toReading, energyWh }) {
+			const id = sessionIdToBytes32(sessionId);
+			const args = [
+				id,
+				bytes32(root, 'Merkle root'),
+				uint64(fromReading, 'fromReading'),
+				uint64(toReading, 'toReading'),
+				uint64(energyWh, 'energyWh')
+			];
+			const result = await write(sessions, 'anchor', args, `anchorReadings("${sessionId}", #${fromReading}..#${toReading})`);
+			const event = result.logs
+				.map((log) => sessions.interface.parseLog(log))
+				.find((parsed) => parsed?.name === 'ReadingsAnchored');
+			if (!event) throw new LedgerError('rpc-error', `anchor transaction ${result.txHash} emitted no ReadingsAnchored event`);
+			return { ...txOnly(result), anchorIndex: Number(event.args.anchorIndex) };
+		},
+
+		async closeSession({ sessionId, energyWh, amountMsat, paymentsRoot }) {
+			let amount: bigint;
+			try {
+				amount = BigInt(amountMsat);
+			} catch {
+				throw invalid(`amountMsat must be an integer, got "${amountMsat}"`);
+			}
+			if (amount < 0n || amount > UINT128_MAX) throw invalid(`amountMsat ${amount} is out of range`);
+			const args = [sessionIdToBytes32(sessionId), uint64(energyWh, 'energyWh'), amount, bytes32(paymentsRoot, 'paymentsRoot')];
+			return txOnly(await write(sessions, 'close', args, `closeSession("${sessionId}")`));
+		},
+
+		async getSession(sessionId) {
+			const id = sessionIdToBytes32(sessionId);
+			let s;
+			try {
+				s = await sessions.getFunction('getSession')(id);
+			} catch (error) {
+				const ledgerError = toLedgerError(error, `getSession("${sessionId}")`, rpcUrl);
+				if (ledgerError.revert?.name === 'UnknownSession') return null;
+				throw ledgerError;
+			}
+			const closed = s.closed as boolean;
+			return {
+				sessionId: id,
+				stationId: s.stationId as Hex32,
+				driverRef: s.driverRef as Hex32,
+				state: closed ? 'closed' : 'open',
+				openedAt: Number(s.openedAt),
+				closedAt: closed ? Number(s.closedAt) : null,
+				lastReading: Number(s.lastReading),
+				energyWh: Number(s.energyWh),
+				amountMsat: s.amountMsat as bigint,
+				anchorCount: Number(s.anchorCount),
+				paymentsRoot: closed ? (s.paymentsRoot as Hex32) : null
+			};
+		},
+
+		async getAnchors(sessionId) {
+			const id = sessionIdToBytes32(sessionId);
+			const logs = await read(`getAnchors("${sessionId}")`, () =>
+				sessions.queryFilter(sessions.filters.ReadingsAnchored!(id), fromBlock, 'latest')
+			);
+			return (logs as EventLog[])
+				.filter((log) => 'args' in log)
+				.map((log) => ({
+					anchorIndex: Number(log.args.anchorIndex),
+					root: log.args.merkleRoot as Hex32,
+					fromReading: Number(log.args.fromReading),
+					toReading: Number(log.args.toReading),
+					energyWh: Number(log.args.energyWh),
+					txHash: log.transactionHash,
+					blockNumber: log.blockNumber
+				}))
+				.sort((a, b) => a.anchorIndex - b.anchorIndex);
+		},
+
+		async verifyReadingOnChain(sessionId, anchorIndex, ocmf, proof) {
+			const args = [
+				sessionIdToBytes32(sessionId),
+				uint64(anchorIndex, 'anchorIndex'),
+				readingHash(ocmf),
+				proof.map((p, i) => bytes32(p, `proof element ${i}`))
+			];
+			return read(`verifyReadingOnChain("${sessionId}", #${anchorIndex})`, () =>
+				sessions.getFunction('verifyReading')(...args) as Promise<boolean>
+			);
+		},
+
+		async reserve({ stationId, vehicleRef, eta, expiresAt }) {
+			const args = [
+				stationIdToBytes32(stationId),
+				vehicleRefToBytes32(vehicleRef),
+				uint64(eta, 'eta'),
+				uint64(expiresAt, 'expiresAt')
+			];
+			const result = await write(reservations, 'reserve', args, `reserve("${stationId}")`);
+			const event = result.logs
+				.map((log) => reservations.interface.parseLog(log))
+				.find((parsed) => parsed?.name === 'ReservationCreated');
+			if (!event) throw new LedgerError('rpc-error', `reserve transaction ${result.txHash} emitted no ReservationCreated event`);
+			return { ...txOnly(result), reservationId: Number(event.args.reservationId) };
+		},
+
+		async cancelReservation(reservationId) {
+			const args = [uint64(reservationId, 'reservation id')];
+			return txOnly(await write(reservations, 'cancel', args, `cancelReservation(#${reservationId})`));
+		},
+
+		async expireReservation(reservationId) {
+			const args = [uint64(reservationId, 'reservation id')];
+			return txOnly(await write(reservations, 'expire', args, `expireReservation(#${reservationId})`));
+		},
+
+		async fulfilReservation(reservationId) {
+			const args = [uint64(reservationId, 'reservation id')];
+			return txOnly(await write(reservations, 'fulfil', args, `fulfilReservation(#${reservationId})`));
+		},
+
+		async getReservation(reservationId) {
+			const id = uint64(reservationId, 'reservation id');
+			try {
+				const r = await reservations.getFunction('getReservation')(id);
+				return parseReservation(reservationId, r);
+			} catch (error) {
+				const ledgerError = toLedgerError(error, `getReservation(#${reservationId})`, rpcUrl);
+				if (ledgerError.revert?.name === 'UnknownReservation') return null;
+				throw ledgerError;
+			}
+		},
+
+		async listReservations(stationId) {
+			const [ids, items] = await read(`listReservations("${stationId}")`, () =>
+				reservations.getFunction('activeReservations')(stationIdToBytes32(stationId))
+			);
+			return (ids as bigint[])
+				.map((id, i) => parseReservation(Number(id), items[i]))
+				.sort((a, b) => a.eta - b.eta || a.reservationId - b.reservationId);
+		},
+
+		async getChainTime() {
+			const block = await read('reading the latest block', () => provider.getBlock('latest'));
+			if (!block) throw new LedgerError('rpc-error', 'the node returned no latest block');
+			return block.timestamp;
+		},
+
+		async getValidators() {
+			for (const method of ['qbft_getValidatorsByBlockNumber', 'istanbul_getValidators']) {
+				try {
+					const result: unknown = await provider.send(method, ['latest']);
+					if (Array.isArray(result) && result.every((v) => typeof v === 'string')) {
+						return result.map((v: string) => getAddress(v));
+					}
+				} catch (error) {
+					const ledgerError = toLedgerError(error, method, rpcUrl);
+					if (ledgerError.code === 'unreachable') throw ledgerError;
+					// Method not offered by this node: try the next dialect.
+				}
+			}
+			return null;
+		},
+
+		close() {
+			provider.destroy();
+		}
+	};
+	return ledger;
+}

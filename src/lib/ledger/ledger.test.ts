@@ -1,0 +1,409 @@
+// Runs the contracts and the client against a real Hardhat chain (automine) from devnet/chain.ts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileContracts } from '../../../contracts/compile.js';
+import { startChain, type RunningChain } from '../../../devnet/chain.js';
+import type { Ledger as LedgerType } from './client.js';
+import type { LedgerAddresses } from './types.js';
+
+// The generated ABIs must exist before the client modules load, so they are imported after compiling.
+await compileContracts();
+const { connectLedger } = await import('./client.js');
+const { deployLedger } = await import('./deploy.js');
+const { LedgerError, retryWithBackoff } = await import('./errors.js');
+const { buildReadingsTree } = await import('./merkle.js');
+const { sessionIdToBytes32, stationIdToBytes32 } = await import('./ids.js');
+
+const LN_PUBKEY = '02' + 'ab'.repeat(32);
+const LN_PUBKEY_2 = '03' + 'cd'.repeat(32);
+const TARIFF = '0x' + '11'.repeat(32);
+const TARIFF_2 = '0x' + '22'.repeat(32);
+const ROOT = '0x' + '33'.repeat(32);
+
+let chain: RunningChain;
+let addresses: LedgerAddresses;
+let operator: LedgerType;
+let station: LedgerType; // signer of ST-1
+let otherStation: LedgerType; // signer of ST-2
+let driver: LedgerType;
+let stranger: LedgerType;
+
+async function expectRevert(promise: Promise<unknown>, name: string, sentence?: string | RegExp) {
+	const error = await promise.then(
+		() => {
+			throw new Error(`expected revert ${name}, but the call succeeded`);
+		},
+		(e: unknown) => e
+	);
+	expect(error).toBeInstanceOf(LedgerError);
+	const ledgerError = error as InstanceType<typeof LedgerError>;
+	expect(ledgerError.code, ledgerError.message).toBe('reverted');
+	expect(ledgerError.revert?.name).toBe(name);
+	if (sentence) expect(ledgerError.message).toMatch(sentence);
+}
+
+async function advanceChainTime(seconds: number) {
+	await operator.provider.send('evm_increaseTime', [seconds]);
+	await operator.provider.send('evm_mine', []);
+}
+
+beforeAll(async () => {
+	chain = await startChain({ port: 0, blockIntervalMs: 0 });
+	const [op, st1, st2, drv, other] = chain.accounts;
+	addresses = await deployLedger(chain.rpcUrl, op!.privateKey);
+	const connect = (key: string) =>
+		connectLedger({ rpcUrl: chain.rpcUrl, addresses, expectedChainId: 1337, signerKey: key });
+	[operator, station, otherStation, driver, stranger] = await Promise.all([
+		connect(op!.privateKey),
+		connect(st1!.privateKey),
+		connect(st2!.privateKey),
+		connect(drv!.privateKey),
+		connect(other!.privateKey)
+	]);
+	await operator.registerStation({
+		stationId: 'ST-1',
+		signer: st1!.address,
+		lightningPubkey: LN_PUBKEY,
+		tariffRef: TARIFF,
+		location: 'Bahnhofstrasse 1, Zürich'
+	});
+	await operator.registerStation({
+		stationId: 'ST-2',
+		signer: st2!.address,
+		lightningPubkey: LN_PUBKEY_2,
+		tariffRef: TARIFF,
+		location: 'Depot 2'
+	});
+});
+
+afterAll(async () => {
+	for (const l of [operator, station, otherStation, driver, stranger]) l?.close();
+	await chain?.stop();
+});
+
+describe('StationRegistry', () => {
+	it('registers stations and reads them back', async () => {
+		expect(await operator.getOperator()).toBe(chain.accounts[0]!.address);
+		expect(await driver.getStation('ST-1')).toEqual({
+			stationId: stationIdToBytes32('ST-1'),
+			signer: chain.accounts[1]!.address,
+			lightningPubkey: LN_PUBKEY,
+			tariffRef: TARIFF,
+			location: 'Bahnhofstrasse 1, Zürich',
+			active: true
+		});
+		expect(await driver.getStation('nope')).toBeNull();
+		expect(await driver.listStationIds()).toEqual([stationIdToBytes32('ST-1'), stationIdToBytes32('ST-2')]);
+	});
+
+	it('lets only the operator register, and never twice', async () => {
+		const entry = {
+			stationId: 'ST-X',
+			signer: chain.accounts[4]!.address,
+			lightningPubkey: LN_PUBKEY,
+			tariffRef: TARIFF,
+			location: 'x'
+		};
+		await expectRevert(station.registerStation(entry), 'NotOperator', /is not the registry operator/);
+		await expectRevert(operator.registerStation({ ...entry, stationId: 'ST-1' }), 'StationAlreadyRegistered');
+		await expectRevert(
+			operator.registerStation({ ...entry, signer: '0x0000000000000000000000000000000000000000' }),
+			'ZeroAddress'
+		);
+		await expect(operator.registerStation({ ...entry, lightningPubkey: 'abcd' })).rejects.toMatchObject({
+			code: 'invalid-input'
+		});
+		await expect(operator.registerStation({ ...entry, tariffRef: '0x12' })).rejects.toThrow(/tariffRef must be 0x/);
+	});
+
+	it("lets the station's signer change its tariff and pubkey, nobody else", async () => {
+		await station.setTariffRef('ST-1', TARIFF_2);
+		await station.setLightningPubkey('ST-1', '0x' + LN_PUBKEY_2);
+		const st = await driver.getStation('ST-1');
+		expect(st?.tariffRef).toBe(TARIFF_2);
+		expect(st?.lightningPubkey).toBe(LN_PUBKEY_2);
+		await expectRevert(otherStation.setTariffRef('ST-1', TARIFF), 'NotStationSigner', /is not the registered signer/);
+		await expectRevert(stranger.setLightningPubkey('ST-1', LN_PUBKEY), 'NotStationSigner');
+		await expectRevert(station.setTariffRef('ST-404', TARIFF), 'UnknownStation', /is not registered/);
+		await station.setLightningPubkey('ST-1', LN_PUBKEY);
+	});
+
+	it('lets the operator update, retire and reactivate a station and transfer the operator role', async () => {
+		const st3 = chain.accounts[5]!;
+		await operator.registerStation({ stationId: 'ST-3', signer: st3.address, lightningPubkey: LN_PUBKEY, tariffRef: TARIFF, location: 'a' });
+		await operator.updateStation({ stationId: 'ST-3', signer: st3.address, lightningPubkey: LN_PUBKEY_2, tariffRef: TARIFF_2, location: 'b' });
+		expect(await driver.getStation('ST-3')).toMatchObject({ lightningPubkey: LN_PUBKEY_2, tariffRef: TARIFF_2, location: 'b' });
+		await expectRevert(station.updateStation({ stationId: 'ST-3', signer: st3.address, lightningPubkey: LN_PUBKEY, tariffRef: TARIFF, location: 'c' }), 'NotOperator');
+		await expectRevert(operator.updateStation({ stationId: 'ST-404', signer: st3.address, lightningPubkey: LN_PUBKEY, tariffRef: TARIFF, location: 'c' }), 'UnknownStation');
+
+		await expectRevert(station.retireStation('ST-3'), 'NotOperator');
+		await operator.retireStation('ST-3');
+		expect((await driver.getStation('ST-3'))?.active).toBe(false);
+		await expectRevert(operator.retireStation('ST-3'), 'StationInactive');
+		const st3Ledger = await connectLedger({ rpcUrl: chain.rpcUrl, addresses, signerKey: st3.privateKey });
+		await expectRevert(st3Ledger.setTariffRef('ST-3', TARIFF), 'StationInactive', /retired/);
+		await expectRevert(
+			st3Ledger.openSession({ stationId: 'ST-3', sessionId: 'retired-session', driverRef: 'd' }),
+			'StationInactive'
+		);
+		await operator.reactivateStation('ST-3');
+		await expectRevert(operator.reactivateStation('ST-3'), 'StationAlreadyActive');
+		await st3Ledger.setTariffRef('ST-3', TARIFF);
+		st3Ledger.close();
+
+		// Hand the operator role to account 6 and back.
+		const newOperator = await connectLedger({ rpcUrl: chain.rpcUrl, addresses, signerKey: chain.accounts[6]!.privateKey });
+		await operator.transferOperator(newOperator.signerAddress!);
+		expect(await driver.getOperator()).toBe(newOperator.signerAddress);
+		await expectRevert(operator.retireStation('ST-3'), 'NotOperator');
+		await newOperator.transferOperator(operator.signerAddress!);
+		expect(await driver.getOperator()).toBe(operator.signerAddress);
+		newOperator.close();
+	});
+});
+
+describe('SessionLedger', () => {
+	const readings = Array.from({ length: 10 }, (_, i) => `OCMF|{"PG":"T${i + 1}","RV":${i * 0.1}}|{"SD":"30${i}"}`);
+	const firstBatch = buildReadingsTree(readings.slice(0, 6)); // readings #1..#6
+	const secondBatch = buildReadingsTree(readings.slice(6)); // readings #7..#10
+
+	it('opens, anchors contiguous batches and closes a session; state and logs agree', async () => {
+		const opened = await station.openSession({ stationId: 'ST-1', sessionId: 'sess-1', driverRef: 'driver-42' });
+		expect(opened.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+		let session = await driver.getSession('sess-1');
+		expect(session).toMatchObject({
+			sessionId: sessionIdToBytes32('sess-1'),
+			stationId: stationIdToBytes32('ST-1'),
+			state: 'open',
+			lastReading: 0,
+			energyWh: 0,
+			anchorCount: 0,
+			closedAt: null,
+			paymentsRoot: null,
+			amountMsat: 0n
+		});
+
+		const a0 = await station.anchorReadings({ sessionId: 'sess-1', root: firstBatch.root, fromReading: 1, toReading: 6, energyWh: 500 });
+		const a1 = await station.anchorReadings({ sessionId: 'sess-1', root: secondBatch.root, fromReading: 7, toReading: 10, energyWh: 500 });
+		expect([a0.anchorIndex, a1.anchorIndex]).toEqual([0, 1]);
+		session = await driver.getSession('sess-1');
+		expect(session).toMatchObject({ state: 'open', lastReading: 10, energyWh: 500, anchorCount: 2 });
+
+		const anchors = await driver.getAnchors('sess-1');
+		expect(anchors).toEqual([
+			{ anchorIndex: 0, root: firstBatch.root, fromReading: 1, toReading: 6, energyWh: 500, txHash: a0.txHash, blockNumber: a0.blockNumber },
+			{ anchorIndex: 1, root: secondBatch.root, fromReading: 7, toReading: 10, energyWh: 500, txHash: a1.txHash, blockNumber: a1.blockNumber }
+		]);
+
+		const paymentsRoot = '0x' + '44'.repeat(32);
+		await station.closeSession({ sessionId: 'sess-1', energyWh: 912, amountMsat: '123456789012', paymentsRoot });
+		session = await driver.getSession('sess-1');
+		expect(session).toMatchObject({ state: 'closed', energyWh: 912, amountMsat: 123456789012n, paymentsRoot, anchorCount: 2 });
+		expect(session!.closedAt).toBeGreaterThanOrEqual(session!.openedAt);
+		expect(await driver.getSession('never-opened')).toBeNull();
+		expect(await driver.getAnchors('never-opened')).toEqual([]);
+	});
+
+	it('checks Merkle proofs on chain exactly like off chain', async () => {
+		for (let i = 0; i < 6; i++) {
+			expect(await driver.verifyReadingOnChain('sess-1', 0, readings[i]!, firstBatch.proof(i))).toBe(true);
+		}
+		expect(await driver.verifyReadingOnChain('sess-1', 1, readings[8]!, secondBatch.proof(2))).toBe(true);
+		// Tampered reading, proof against the wrong anchor, truncated proof.
+		expect(await driver.verifyReadingOnChain('sess-1', 0, readings[2]!.replace('0.2', '0.3'), firstBatch.proof(2))).toBe(false);
+		expect(await driver.verifyReadingOnChain('sess-1', 1, readings[2]!, firstBatch.proof(2))).toBe(false);
+		expect(await driver.verifyReadingOnChain('sess-1', 0, readings[2]!, firstBatch.proof(2).slice(1))).toBe(false);
+		await expectRevert(driver.verifyReadingOnChain('sess-1', 2, readings[0]!, []), 'UnknownAnchor', /has no anchor #2/);
+	});
+
+	it('rejects writes by anyone but the station signer, and unknown stations', async () => {
+		await expectRevert(
+			otherStation.openSession({ stationId: 'ST-1', sessionId: 'sess-x', driverRef: 'd' }),
+			'NotStationSigner',
+			/is not the registered signer/
+		);
+		await expectRevert(stranger.openSession({ stationId: 'ST-404', sessionId: 'sess-x', driverRef: 'd' }), 'UnknownStation');
+		await station.openSession({ stationId: 'ST-1', sessionId: 'sess-2', driverRef: 'd' });
+		await expectRevert(station.openSession({ stationId: 'ST-1', sessionId: 'sess-2', driverRef: 'd' }), 'SessionAlreadyExists');
+		await expectRevert(
+			otherStation.anchorReadings({ sessionId: 'sess-2', root: ROOT, fromReading: 1, toReading: 2, energyWh: 1 }),
+			'NotStationSigner'
+		);
+		await expectRevert(otherStation.closeSession({ sessionId: 'sess-2', energyWh: 1, amountMsat: 1n, paymentsRoot: ROOT }), 'NotStationSigner');
+	});
+
+	it('rejects anchors on unknown or closed sessions and a second close', async () => {
+		await expectRevert(
+			station.anchorReadings({ sessionId: 'ghost', root: ROOT, fromReading: 1, toReading: 2, energyWh: 1 }),
+			'UnknownSession',
+			/was never opened/
+		);
+		await expectRevert(station.closeSession({ sessionId: 'ghost', energyWh: 1, amountMsat: 1n, paymentsRoot: ROOT }), 'UnknownSession');
+		await expectRevert(
+			station.anchorReadings({ sessionId: 'sess-1', root: ROOT, fromReading: 11, toReading: 12, energyWh: 1000 }),
+			'SessionNotOpen',
+			/is closed/
+		);
+		await expectRevert(
+			station.closeSession({ sessionId: 'sess-1', energyWh: 912, amountMsat: 1n, paymentsRoot: ROOT }),
+			'SessionAlreadyClosed',
+			/already closed/
+		);
+	});
+
+	it('rejects gaps, overlaps, backwards ranges, falling energy and empty roots', async () => {
+		await station.openSession({ stationId: 'ST-1', sessionId: 'sess-3', driverRef: 'd' });
+		const anchor = (fromReading: number, toReading: number, energyWh: number, root = ROOT) =>
+			station.anchorReadings({ sessionId: 'sess-3', root, fromReading, toReading, energyWh });
+		await expectRevert(anchor(0, 3, 10), 'ReadingRangeOutOfOrder', /continue from #1, but this batch starts at #0/);
+		await expectRevert(anchor(5, 3, 10), 'InvalidReadingRange', /runs backwards/);
+		await expectRevert(anchor(1, 3, 10, '0x' + '00'.repeat(32)), 'EmptyMerkleRoot');
+		await anchor(3, 5, 100); // a first batch may start later than #1 (readings lost before the first anchor)
+		await expectRevert(anchor(5, 8, 120), 'ReadingRangeOutOfOrder', /continue from #6, but this batch starts at #5/); // overlap
+		await expectRevert(anchor(7, 8, 120), 'ReadingRangeOutOfOrder'); // gap
+		await expectRevert(anchor(6, 8, 99), 'EnergyDecreased', /99 Wh is below the 100 Wh/);
+		await anchor(6, 6, 100); // a single reading with unchanged energy is fine
+		await expectRevert(
+			station.closeSession({ sessionId: 'sess-3', energyWh: 50, amountMsat: 0n, paymentsRoot: ROOT }),
+			'EnergyDecreased'
+		);
+		await expect(anchor(-1, 2, 3)).rejects.toMatchObject({ code: 'invalid-input' });
+		await expect(station.closeSession({ sessionId: 'sess-3', energyWh: 1, amountMsat: 'lots', paymentsRoot: ROOT })).rejects.toThrow(
+			'amountMsat must be an integer'
+		);
+	});
+
+	it('serialises back-to-back transactions from one signer (NonceManager)', async () => {
+		const ids = Array.from({ length: 6 }, (_, i) => `burst-${i}`);
+		const results = await Promise.all(ids.map((sessionId) => station.openSession({ stationId: 'ST-1', sessionId, driverRef: 'd' })));
+		expect(new Set(results.map((r) => r.txHash)).size).toBe(6);
+		// A rejected transaction in the middle must not leave a nonce gap behind it.
+		await expectRevert(station.openSession({ stationId: 'ST-1', sessionId: 'burst-0', driverRef: 'd' }), 'SessionAlreadyExists');
+		await station.openSession({ stationId: 'ST-1', sessionId: 'burst-after-revert', driverRef: 'd' });
+		expect((await driver.getSession('burst-after-revert'))?.state).toBe('open');
+	});
+});
+
+describe('Reservations', () => {
+	it('reserves, lists the queue by ETA, cancels only for the reserver', async () => {
+		const now = await driver.getChainTime();
+		const late = await driver.reserve({ stationId: 'ST-2', vehicleRef: 'car-1', eta: now + 900, expiresAt: now + 1800 });
+		const early = await stranger.reserve({ stationId: 'ST-2', vehicleRef: 'car-2', eta: now + 300, expiresAt: now + 1200 });
+		expect(early.reservationId).toBe(late.reservationId + 1);
+		const queue = await operator.listReservations('ST-2');
+		expect(queue.map((r) => r.reservationId)).toEqual([early.reservationId, late.reservationId]);
+		expect(queue[1]).toMatchObject({
+			stationId: stationIdToBytes32('ST-2'),
+			reserver: driver.signerAddress,
+			eta: now + 900,
+			expiresAt: now + 1800,
+			status: 'active'
+		});
+		expect(await operator.listReservations('ST-1')).toEqual([]);
+
+		await expectRevert(stranger.cancelReservation(late.reservationId), 'NotReserver', /did not make reservation/);
+		await driver.cancelReservation(late.reservationId);
+		expect((await operator.getReservation(late.reservationId))?.status).toBe('cancelled');
+		expect((await operator.listReservations('ST-2')).map((r) => r.reservationId)).toEqual([early.reservationId]);
+		await expectRevert(driver.cancelReservation(late.reservationId), 'ReservationNotActive', /no longer active \(cancelled\)/);
+		await expectRevert(driver.cancelReservation(99_999), 'UnknownReservation');
+		expect(await operator.getReservation(99_999)).toBeNull();
+
+		// The station marks the early one as used when the car plugs in; nobody else can.
+		await expectRevert(driver.fulfilReservation(early.reservationId), 'NotStationSigner');
+		await otherStation.fulfilReservation(early.reservationId);
+		expect((await operator.getReservation(early.reservationId))?.status).toBe('fulfilled');
+		expect(await operator.listReservations('ST-2')).toEqual([]);
+	});
+
+	it('rejects bad reservations', async () => {
+		const now = await driver.getChainTime();
+		await expectRevert(driver.reserve({ stationId: 'ST-404', vehicleRef: 'v', eta: now + 10, expiresAt: now + 20 }), 'UnknownStation');
+		await expectRevert(driver.reserve({ stationId: 'ST-2', vehicleRef: 'v', eta: now, expiresAt: now - 5 }), 'ExpiryInPast');
+		await expectRevert(driver.reserve({ stationId: 'ST-2', vehicleRef: 'v', eta: now + 50, expiresAt: now + 20 }), 'EtaAfterExpiry');
+	});
+
+	it('expires: anyone may clear an expired reservation, which can then not be used or cancelled', async () => {
+		const now = await driver.getChainTime();
+		const { reservationId } = await driver.reserve({ stationId: 'ST-2', vehicleRef: 'car-3', eta: now + 30, expiresAt: now + 60 });
+		await expectRevert(stranger.expireReservation(reservationId), 'ReservationNotExpired', /cannot be expired yet/);
+		await advanceChainTime(120);
+		expect(await operator.listReservations('ST-2')).toEqual([]); // past expiry: no longer in the queue
+		await expectRevert(otherStation.fulfilReservation(reservationId), 'ReservationExpired', /expired at/);
+		await expectRevert(driver.cancelReservation(reservationId), 'ReservationExpired');
+		await stranger.expireReservation(reservationId);
+		expect((await operator.getReservation(reservationId))?.status).toBe('expired');
+		await expectRevert(otherStation.fulfilReservation(reservationId), 'ReservationNotActive', /\(expired\)/);
+	});
+});
+
+describe('connecting', () => {
+	it('refuses a different chain id', async () => {
+		await expect(connectLedger({ rpcUrl: chain.rpcUrl, addresses, expectedChainId: 10 })).rejects.toMatchObject({
+			code: 'wrong-chain',
+			message: `${chain.rpcUrl} is chain 1337, but chain 10 was expected`
+		});
+	});
+
+	it('names the contract missing at an address', async () => {
+		const empty = '0x000000000000000000000000000000000000dEaD';
+		await expect(connectLedger({ rpcUrl: chain.rpcUrl, addresses: { ...addresses, sessions: empty } })).rejects.toMatchObject({
+			code: 'no-contract',
+			message: `no SessionLedger contract at ${empty} on chain 1337`
+		});
+		await expect(connectLedger({ rpcUrl: chain.rpcUrl, addresses: { ...addresses, registry: 'nope' } })).rejects.toThrow(
+			'registry address must be an Ethereum address'
+		);
+	});
+
+	it('refuses writes without a signer', async () => {
+		const readOnly = await connectLedger({ rpcUrl: chain.rpcUrl, addresses });
+		expect(readOnly.signerAddress).toBeNull();
+		expect((await readOnly.getStation('ST-1'))?.active).toBe(true);
+		await expect(readOnly.retireStation('ST-1')).rejects.toMatchObject({ code: 'no-signer' });
+		readOnly.close();
+	});
+
+	it('reports no QBFT validators on Hardhat', async () => {
+		expect(await driver.getValidators()).toBeNull();
+	});
+
+	it('reports an unreachable node as code "unreachable", and retries with backoff', async () => {
+		const deadUrl = 'http://127.0.0.1:9'; // discard port: connection refused
+		await expect(connectLedger({ rpcUrl: deadUrl, addresses })).rejects.toMatchObject({ code: 'unreachable' });
+
+		let attempts = 0;
+		const retried: number[] = [];
+		await expect(
+			retryWithBackoff(
+				() => {
+					attempts++;
+					return connectLedger({ rpcUrl: deadUrl, addresses });
+				},
+				{ attempts: 3, initialDelayMs: 10, onRetry: (_e, n) => retried.push(n) }
+			)
+		).rejects.toMatchObject({ code: 'unreachable' });
+		expect(attempts).toBe(3);
+		expect(retried).toEqual([1, 2]);
+
+		// Reverts are not retried.
+		attempts = 0;
+		await expect(
+			retryWithBackoff(() => {
+				attempts++;
+				return station.openSession({ stationId: 'ST-1', sessionId: 'sess-1', driverRef: 'd' });
+			})
+		).rejects.toMatchObject({ code: 'reverted' });
+		expect(attempts).toBe(1);
+	});
+
+	it('reports a node that goes away after connecting as unreachable', async () => {
+		const second = await startChain({ port: 0, blockIntervalMs: 0 });
+		const secondAddresses = await deployLedger(second.rpcUrl, second.accounts[0]!.privateKey);
+		const ledger = await connectLedger({ rpcUrl: second.rpcUrl, addresses: secondAddresses, signerKey: second.accounts[0]!.privateKey });
+		expect(await ledger.getStation('ST-1')).toBeNull(); // a fresh chain: nothing registered
+		await second.stop();
+		await expect(ledger.getStation('ST-1')).rejects.toMatchObject({ code: 'unreachable' });
+		await expect(ledger.retireStation('ST-1')).rejects.toMatchObject({ code: 'unreachable' });
+		ledger.close();
+	});
+});

@@ -1,0 +1,243 @@
+// LND's REST (grpc-gateway) JSON dialect for the calls Lightcharge uses: proto field names in
+// snake_case, bytes as base64, 64-bit integers as decimal strings, enums as their names.
+// Shared by the simnet's server (which writes it) and the LND REST backend (which reads it).
+
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { base64, base64url } from '@scure/base';
+
+export interface LndRpcStatus {
+	code: number;
+	message: string;
+	details: unknown[];
+}
+
+export interface LndChain {
+	chain: string;
+	network: string;
+}
+
+export interface LndGetInfoResponse {
+	version: string;
+	commit_hash: string;
+	identity_pubkey: string;
+	alias: string;
+	color: string;
+	num_pending_channels: number;
+	num_active_channels: number;
+	num_inactive_channels: number;
+	num_peers: number;
+	block_height: number;
+	block_hash: string;
+	best_header_timestamp: string;
+	synced_to_chain: boolean;
+	synced_to_graph: boolean;
+	testnet: boolean;
+	chains: LndChain[];
+	uris: string[];
+	features: Record<string, LndFeature>;
+}
+
+export interface LndFeature {
+	name: string;
+	is_required: boolean;
+	is_known: boolean;
+}
+
+export interface LndAmount {
+	sat: string;
+	msat: string;
+}
+
+export interface LndChannelBalanceResponse {
+	balance: string;
+	pending_open_balance: string;
+	local_balance: LndAmount;
+	remote_balance: LndAmount;
+	unsettled_local_balance: LndAmount;
+	unsettled_remote_balance: LndAmount;
+	pending_open_local_balance: LndAmount;
+	pending_open_remote_balance: LndAmount;
+}
+
+export interface LndChannel {
+	active: boolean;
+	remote_pubkey: string;
+	channel_point: string;
+	chan_id: string;
+	capacity: string;
+	local_balance: string;
+	remote_balance: string;
+	commit_fee: string;
+	unsettled_balance: string;
+	total_satoshis_sent: string;
+	total_satoshis_received: string;
+	num_updates: string;
+	private: boolean;
+	initiator: boolean;
+	local_chan_reserve_sat: string;
+	remote_chan_reserve_sat: string;
+	push_amount_sat: string;
+}
+
+export interface LndListChannelsResponse {
+	channels: LndChannel[];
+}
+
+export interface LndPendingChannel {
+	remote_node_pub: string;
+	channel_point: string;
+	capacity: string;
+	local_balance: string;
+	remote_balance: string;
+	local_chan_reserve_sat: string;
+	remote_chan_reserve_sat: string;
+	initiator: 'INITIATOR_LOCAL' | 'INITIATOR_REMOTE';
+	private: boolean;
+}
+
+export interface LndPendingOpenChannel {
+	channel: LndPendingChannel;
+	commit_fee: string;
+	confirmations_until_active: number;
+	confirmation_height: number;
+}
+
+export interface LndPendingChannelsResponse {
+	total_limbo_balance: string;
+	pending_open_channels: LndPendingOpenChannel[];
+	pending_closing_channels: unknown[];
+	pending_force_closing_channels: unknown[];
+	waiting_close_channels: unknown[];
+}
+
+export interface LndChannelPoint {
+	funding_txid_bytes: string;
+	output_index: number;
+}
+
+export type LndInvoiceState = 'OPEN' | 'SETTLED' | 'CANCELED' | 'ACCEPTED';
+
+export interface LndInvoice {
+	memo: string;
+	r_preimage: string;
+	r_hash: string;
+	value: string;
+	value_msat: string;
+	settled: boolean;
+	creation_date: string;
+	settle_date: string;
+	payment_request: string;
+	description_hash: string;
+	expiry: string;
+	cltv_expiry: string;
+	private: boolean;
+	add_index: string;
+	settle_index: string;
+	amt_paid: string;
+	amt_paid_sat: string;
+	amt_paid_msat: string;
+	state: LndInvoiceState;
+	is_keysend: boolean;
+	payment_addr: string;
+	is_amp: boolean;
+}
+
+export interface LndAddInvoiceResponse {
+	r_hash: string;
+	payment_request: string;
+	add_index: string;
+	payment_addr: string;
+}
+
+export type LndPaymentStatus = 'UNKNOWN' | 'IN_FLIGHT' | 'SUCCEEDED' | 'FAILED' | 'INITIATED';
+
+export type LndFailureReason =
+	| 'FAILURE_REASON_NONE'
+	| 'FAILURE_REASON_TIMEOUT'
+	| 'FAILURE_REASON_NO_ROUTE'
+	| 'FAILURE_REASON_ERROR'
+	| 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS'
+	| 'FAILURE_REASON_INSUFFICIENT_BALANCE'
+	| 'FAILURE_REASON_CANCELED';
+
+export interface LndPayment {
+	payment_hash: string;
+	value: string;
+	creation_date: string;
+	fee: string;
+	payment_preimage: string;
+	value_sat: string;
+	value_msat: string;
+	payment_request: string;
+	status: LndPaymentStatus;
+	fee_sat: string;
+	fee_msat: string;
+	creation_time_ns: string;
+	htlcs: unknown[];
+	payment_index: string;
+	failure_reason: LndFailureReason;
+}
+
+export interface LndPayReq {
+	destination: string;
+	payment_hash: string;
+	num_satoshis: string;
+	timestamp: string;
+	expiry: string;
+	description: string;
+	description_hash: string;
+	fallback_addr: string;
+	cltv_expiry: string;
+	route_hints: unknown[];
+	payment_addr: string;
+	num_msat: string;
+	features: Record<string, LndFeature>;
+}
+
+/** One line of a streaming response. */
+export type LndStreamLine<T> = { result: T } | { error: LndRpcStatus };
+
+// ---------- conversions ----------
+
+export function hexToBase64(hex: string): string {
+	return base64.encode(hexToBytes(hex));
+}
+
+/** Path parameters of bytes type travel base64url-encoded. */
+export function hexToBase64Url(hex: string): string {
+	return base64url.encode(hexToBytes(hex));
+}
+
+/** Reads a bytes field (standard or URL-safe base64, padded or not) into hex. */
+export function base64ToHex(value: string): string {
+	const normalized = value.replace(/-/g, '+').replace(/_/g, '/').replace(/\s/g, '');
+	const padded = normalized + '='.repeat((4 - (normalized.length % 4)) % 4);
+	return bytesToHex(base64.decode(padded));
+}
+
+/** Reads an int64 field, which grpc-gateway accepts as a string or a number. */
+export function int64(value: unknown, field: string): bigint {
+	if (value === undefined || value === null || value === '') return 0n;
+	if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+	if (typeof value === 'string' && /^-?\d+$/.test(value)) return BigInt(value);
+	throw new TypeError(`Field ${field} must be an integer (got ${JSON.stringify(value)}).`);
+}
+
+/** Known BOLT #9 feature names LND reports in getinfo / payreq. */
+export const FEATURE_NAMES: Record<number, string> = {
+	8: 'tlv-onion',
+	9: 'tlv-onion',
+	14: 'payment-addr',
+	15: 'payment-addr',
+	16: 'multi-path-payments',
+	17: 'multi-path-payments'
+};
+
+export function featureMap(bits: number[]): Record<string, LndFeature> {
+	const out: Record<string, LndFeature> = {};
+	for (const bit of bits) {
+		const name = FEATURE_NAMES[bit];
+		out[String(bit)] = { name: name ?? 'unknown', is_required: bit % 2 === 0, is_known: name !== undefined };
+	}
+	return out;
+}

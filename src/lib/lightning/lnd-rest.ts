@@ -1,0 +1,489 @@
+// The LND REST backend of the LightningNode port (browser + Node, fetch-based). Works against a
+// real LND (REST port, macaroon in hex) and against the devnet's simnet, which speaks the same dialect.
+
+import {
+	LightningError,
+	type Balances,
+	type Channel,
+	type CreateInvoiceRequest,
+	type CreatedInvoice,
+	type DecodedPaymentRequest,
+	type InvoiceState,
+	type InvoiceStatus,
+	type LightningErrorCode,
+	type LightningNode,
+	type Network,
+	type NodeInfo,
+	type OpenChannelRequest,
+	type PaymentFailureReason,
+	type PaymentUpdate,
+	type PayRequest,
+	type Subscription
+} from './port.js';
+import {
+	base64ToHex,
+	hexToBase64,
+	hexToBase64Url,
+	type LndAddInvoiceResponse,
+	type LndChannelBalanceResponse,
+	type LndChannelPoint,
+	type LndFailureReason,
+	type LndGetInfoResponse,
+	type LndInvoice,
+	type LndListChannelsResponse,
+	type LndPayment,
+	type LndPayReq,
+	type LndPendingChannelsResponse,
+	type LndRpcStatus
+} from './lnd-json.js';
+
+export interface LndRestOptions {
+	/** Base URL of LND's REST listener, e.g. `https://10.0.0.5:8080` (no trailing path). */
+	restUrl: string;
+	/** An admin (or suitably scoped) macaroon, hex. */
+	macaroonHex: string;
+	/** Per call; a stream's limit applies to reaching its first line. Default 15 s. */
+	timeoutMs?: number;
+	fetch?: typeof fetch;
+}
+
+const NETWORKS: Record<string, Network> = {
+	mainnet: 'mainnet',
+	testnet: 'testnet',
+	testnet3: 'testnet',
+	testnet4: 'testnet',
+	signet: 'signet',
+	regtest: 'regtest',
+	simnet: 'simnet'
+};
+
+const FAILURE_REASONS: Record<LndFailureReason, PaymentFailureReason | undefined> = {
+	FAILURE_REASON_NONE: undefined,
+	FAILURE_REASON_TIMEOUT: 'timeout',
+	FAILURE_REASON_NO_ROUTE: 'no_route',
+	FAILURE_REASON_ERROR: 'error',
+	FAILURE_REASON_INCORRECT_PAYMENT_DETAILS: 'incorrect_payment_details',
+	FAILURE_REASON_INSUFFICIENT_BALANCE: 'insufficient_balance',
+	FAILURE_REASON_CANCELED: 'canceled'
+};
+
+const INVOICE_STATES: Record<string, InvoiceState> = {
+	OPEN: 'open',
+	ACCEPTED: 'accepted',
+	SETTLED: 'settled',
+	CANCELED: 'canceled'
+};
+
+function big(value: string | number | undefined): bigint {
+	if (value === undefined || value === '') return 0n;
+	return BigInt(value);
+}
+
+function isRpcStatus(value: unknown): value is LndRpcStatus {
+	return typeof value === 'object' && value !== null && 'message' in value && 'code' in value;
+}
+
+/** Turns an LND error answer into a port error with a sentence a person can act on. */
+function errorFromStatus(httpStatus: number, body: unknown, what: string): LightningError {
+	const rpc = isRpcStatus(body) ? body : undefined;
+	const message = rpc?.message ?? (typeof body === 'string' && body ? body : `HTTP ${httpStatus}`);
+	let code: LightningErrorCode = 'backend';
+	if (httpStatus === 401 || httpStatus === 403 || rpc?.code === 16 || /macaroon|verification failed/i.test(message)) {
+		return new LightningError(
+			'unauthorized',
+			`The Lightning node refused the macaroon while trying to ${what} (${message}). Check that the macaroon belongs to this node.`
+		);
+	}
+	if (httpStatus === 404 || rpc?.code === 5 || /unable to locate|not found|isn't initiated/i.test(message)) code = 'not_found';
+	else if (httpStatus === 400 || rpc?.code === 3) code = 'invalid_request';
+	else if (/insufficient|not enough/i.test(message)) code = 'insufficient_balance';
+	return new LightningError(code, `The Lightning node could not ${what}: ${message}`, body);
+}
+
+function invoiceStatus(invoice: LndInvoice): InvoiceStatus {
+	const status: InvoiceStatus = {
+		paymentHash: base64ToHex(invoice.r_hash),
+		state: INVOICE_STATES[invoice.state] ?? 'open',
+		valueMsat: big(invoice.value_msat),
+		amountPaidMsat: big(invoice.amt_paid_msat)
+	};
+	if (invoice.state === 'SETTLED') {
+		status.settledAt = Number(invoice.settle_date) * 1000;
+		status.preimage = base64ToHex(invoice.r_preimage);
+	}
+	return status;
+}
+
+function paymentUpdate(payment: LndPayment): PaymentUpdate {
+	const update: PaymentUpdate = {
+		paymentHash: payment.payment_hash,
+		status: payment.status === 'SUCCEEDED' ? 'succeeded' : payment.status === 'FAILED' ? 'failed' : 'in_flight',
+		valueMsat: big(payment.value_msat),
+		feeMsat: big(payment.fee_msat)
+	};
+	if (payment.payment_preimage && !/^0*$/.test(payment.payment_preimage)) update.preimage = payment.payment_preimage;
+	const reason = FAILURE_REASONS[payment.failure_reason];
+	if (payment.status === 'FAILED' && reason) update.failureReason = reason;
+	return update;
+}
+
+/** LND refuses some payments before sending (RPC error); the port reports them as failed payments. */
+function refusalReason(message: string): PaymentFailureReason | undefined {
+	if (/already paid|already exists/i.test(message)) return 'already_paid';
+	if (/in transition|in flight/i.test(message)) return 'error';
+	if (/expired|invalid|not for current|amount must|no self-payments|checksum|payment request|zero amount/i.test(message)) {
+		return 'invalid_request';
+	}
+	return undefined;
+}
+
+export class LndRestNode implements LightningNode {
+	readonly kind = 'lnd-rest' as const;
+	private readonly baseUrl: string;
+	private readonly macaroonHex: string;
+	private readonly timeoutMs: number;
+	private readonly fetchFn: typeof fetch;
+
+	constructor(options: LndRestOptions) {
+		if (!/^https?:\/\//.test(options.restUrl)) {
+			throw new LightningError('invalid_request', `The LND REST URL "${options.restUrl}" must start with http:// or https://.`);
+		}
+		if (!/^[0-9a-f]+$/i.test(options.macaroonHex) || options.macaroonHex.length % 2 !== 0) {
+			throw new LightningError('invalid_request', 'The macaroon must be given in hex.');
+		}
+		this.baseUrl = options.restUrl.replace(/\/+$/, '');
+		this.macaroonHex = options.macaroonHex;
+		this.timeoutMs = options.timeoutMs ?? 15_000;
+		this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+	}
+
+	/** Starts a request with a timeout; the signal stays usable for reading a stream's body. */
+	private async request(
+		method: 'GET' | 'POST',
+		path: string,
+		what: string,
+		body?: unknown,
+		outer?: AbortSignal
+	): Promise<{ response: Response; controller: AbortController; clearTimer: () => void }> {
+		const controller = new AbortController();
+		let timedOut = false;
+		const timer = setTimeout(() => {
+			timedOut = true;
+			controller.abort();
+		}, this.timeoutMs);
+		const onOuterAbort = () => controller.abort();
+		outer?.addEventListener('abort', onOuterAbort);
+		const clearTimer = () => {
+			clearTimeout(timer);
+			outer?.removeEventListener('abort', onOuterAbort);
+		};
+		const headers: Record<string, string> = { 'Grpc-Metadata-macaroon': this.macaroonHex };
+		if (body !== undefined) headers['Content-Type'] = 'application/json';
+		let response: Response;
+		try {
+			response = await this.fetchFn(this.baseUrl + path, {
+				method,
+				headers,
+				signal: controller.signal,
+				...(body !== undefined ? { body: JSON.stringify(body) } : {})
+			});
+		} catch (e) {
+			clearTimer();
+			if (timedOut) {
+				throw new LightningError('timeout', `The Lightning node did not answer within ${this.timeoutMs / 1000} s while trying to ${what}.`, e);
+			}
+			throw new LightningError(
+				'unreachable',
+				`The Lightning node at ${this.baseUrl} cannot be reached to ${what}. Check the address, that the node runs, and (in a browser) its TLS certificate and CORS settings.`,
+				e
+			);
+		}
+		return { response, controller, clearTimer };
+	}
+
+	private async call<T>(method: 'GET' | 'POST', path: string, what: string, body?: unknown): Promise<T> {
+		const { response, clearTimer } = await this.request(method, path, what, body);
+		try {
+			const text = await response.text();
+			let parsed: unknown = text;
+			try {
+				parsed = text === '' ? {} : JSON.parse(text);
+			} catch {
+				// not JSON: keep the text for the error message
+			}
+			if (!response.ok) throw errorFromStatus(response.status, parsed, what);
+			if (typeof parsed !== 'object' || parsed === null) {
+				throw new LightningError('backend', `The Lightning node answered something that is not JSON while trying to ${what}.`);
+			}
+			return parsed as T;
+		} catch (e) {
+			if (e instanceof LightningError) throw e;
+			throw new LightningError('timeout', `The Lightning node stopped answering while trying to ${what}.`, e);
+		} finally {
+			clearTimer();
+		}
+	}
+
+	/**
+	 * Reads an NDJSON stream of `{result}` / `{error}` lines. `onLine` returns true to stop.
+	 * The timeout covers reaching the response; the stream itself may stay open for longer.
+	 */
+	private async stream<T>(
+		method: 'GET' | 'POST',
+		path: string,
+		what: string,
+		body: unknown,
+		onLine: (result: T) => boolean,
+		outer?: AbortSignal
+	): Promise<void> {
+		const { response, controller, clearTimer } = await this.request(method, path, what, body, outer);
+		clearTimer();
+		if (!response.body) throw new LightningError('backend', `The Lightning node sent no stream while trying to ${what}.`);
+		const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+		let buffer = '';
+		const handle = (line: string): boolean => {
+			if (line.trim() === '') return false;
+			let parsed: unknown;
+			try {
+				parsed = JSON.parse(line);
+			} catch {
+				throw new LightningError('backend', `The Lightning node sent a malformed stream line while trying to ${what}.`);
+			}
+			const obj = parsed as { result?: T; error?: LndRpcStatus };
+			if (obj.error) throw errorFromStatus(response.ok ? 500 : response.status, obj.error, what);
+			if (!response.ok) throw errorFromStatus(response.status, parsed, what);
+			if (obj.result === undefined) return false;
+			return onLine(obj.result);
+		};
+		try {
+			for (;;) {
+				const { value, done } = await reader.read();
+				if (done) break;
+				buffer += value;
+				let newline: number;
+				while ((newline = buffer.indexOf('\n')) >= 0) {
+					const line = buffer.slice(0, newline);
+					buffer = buffer.slice(newline + 1);
+					if (handle(line)) return;
+				}
+			}
+			if (handle(buffer)) return;
+		} catch (e) {
+			if (e instanceof LightningError) throw e;
+			if (outer?.aborted) return;
+			throw new LightningError('unreachable', `The connection to the Lightning node dropped while trying to ${what}.`, e);
+		} finally {
+			controller.abort();
+			reader.releaseLock();
+		}
+	}
+
+	async getInfo(): Promise<NodeInfo> {
+		const info = await this.call<LndGetInfoResponse>('GET', '/v1/getinfo', 'read its info');
+		const chainNetwork = info.chains?.[0]?.network ?? (info.testnet ? 'testnet' : 'mainnet');
+		const network = NETWORKS[chainNetwork];
+		if (!network) throw new LightningError('backend', `The Lightning node runs on an unknown network "${chainNetwork}".`);
+		return {
+			pubkey: info.identity_pubkey,
+			alias: info.alias,
+			network,
+			blockHeight: Number(info.block_height),
+			syncedToChain: info.synced_to_chain === true
+		};
+	}
+
+	async getBalances(): Promise<Balances> {
+		const b = await this.call<LndChannelBalanceResponse>('GET', '/v1/balance/channels', 'read its channel balance');
+		return {
+			localMsat: big(b.local_balance?.msat),
+			remoteMsat: big(b.remote_balance?.msat),
+			pendingOpenLocalMsat: big(b.pending_open_local_balance?.msat)
+		};
+	}
+
+	async listChannels(): Promise<Channel[]> {
+		const [open, pending] = await Promise.all([
+			this.call<LndListChannelsResponse>('GET', '/v1/channels', 'list its channels'),
+			this.call<LndPendingChannelsResponse>('GET', '/v1/channels/pending', 'list its pending channels')
+		]);
+		const channels: Channel[] = (open.channels ?? []).map((c) => ({
+			channelPoint: c.channel_point,
+			remotePubkey: c.remote_pubkey,
+			capacitySat: big(c.capacity),
+			localMsat: big(c.local_balance) * 1000n,
+			remoteMsat: big(c.remote_balance) * 1000n,
+			reserveSat: big(c.local_chan_reserve_sat),
+			active: c.active === true,
+			pending: false
+		}));
+		for (const p of pending.pending_open_channels ?? []) {
+			channels.push({
+				channelPoint: p.channel.channel_point,
+				remotePubkey: p.channel.remote_node_pub,
+				capacitySat: big(p.channel.capacity),
+				localMsat: big(p.channel.local_balance) * 1000n,
+				remoteMsat: big(p.channel.remote_balance) * 1000n,
+				reserveSat: big(p.channel.local_chan_reserve_sat),
+				active: false,
+				pending: true
+			});
+		}
+		return channels;
+	}
+
+	async openChannel(req: OpenChannelRequest): Promise<{ channelPoint: string }> {
+		const point = await this.call<LndChannelPoint>('POST', '/v1/channels', 'open a channel', {
+			node_pubkey: hexToBase64(req.remotePubkey),
+			local_funding_amount: req.localFundingSat.toString(),
+			push_sat: (req.pushSat ?? 0n).toString()
+		});
+		const internal = base64ToHex(point.funding_txid_bytes);
+		const txid = internal.match(/../g)?.reverse().join('') ?? '';
+		return { channelPoint: `${txid}:${point.output_index ?? 0}` };
+	}
+
+	async createInvoice(req: CreateInvoiceRequest): Promise<CreatedInvoice> {
+		const body: Record<string, string> = {
+			value_msat: req.amountMsat.toString(),
+			expiry: String(req.expirySeconds)
+		};
+		if (req.memo !== undefined) body.memo = req.memo;
+		if (req.descriptionHash !== undefined) body.description_hash = hexToBase64(req.descriptionHash);
+		const added = await this.call<LndAddInvoiceResponse>('POST', '/v1/invoices', 'create an invoice', body);
+		return { paymentRequest: added.payment_request, paymentHash: base64ToHex(added.r_hash) };
+	}
+
+	async lookupInvoice(paymentHash: string): Promise<InvoiceStatus> {
+		const query = encodeURIComponent(hexToBase64Url(paymentHash));
+		return invoiceStatus(
+			await this.call<LndInvoice>('GET', `/v2/invoices/lookup?payment_hash=${query}`, 'look up the invoice')
+		);
+	}
+
+	watchInvoice(
+		paymentHash: string,
+		onUpdate: (s: InvoiceStatus) => void,
+		onError?: (e: LightningError) => void
+	): Subscription {
+		const abort = new AbortController();
+		this.stream<LndInvoice>(
+			'GET',
+			`/v2/invoices/subscribe/${hexToBase64Url(paymentHash)}`,
+			'watch the invoice',
+			undefined,
+			(invoice) => {
+				if (abort.signal.aborted) return true;
+				const status = invoiceStatus(invoice);
+				onUpdate(status);
+				return status.state === 'settled' || status.state === 'canceled';
+			},
+			abort.signal
+		).catch((e: unknown) => {
+			if (!abort.signal.aborted) onError?.(e instanceof LightningError ? e : new LightningError('backend', String(e), e));
+		});
+		return { close: () => abort.abort() };
+	}
+
+	pay(req: PayRequest, onUpdate?: (u: PaymentUpdate) => void): Promise<PaymentUpdate> {
+		return this.followPayment(
+			'POST',
+			'/v2/router/send',
+			'send the payment',
+			{
+				payment_request: req.paymentRequest,
+				timeout_seconds: req.timeoutSeconds,
+				fee_limit_msat: req.feeLimitMsat.toString()
+			},
+			onUpdate,
+			req.paymentRequest
+		);
+	}
+
+	trackPayment(paymentHash: string, onUpdate?: (u: PaymentUpdate) => void): Promise<PaymentUpdate> {
+		return this.followPayment('GET', `/v2/router/track/${hexToBase64Url(paymentHash)}`, 'track the payment', undefined, onUpdate);
+	}
+
+	private async followPayment(
+		method: 'GET' | 'POST',
+		path: string,
+		what: string,
+		body: unknown,
+		onUpdate?: (u: PaymentUpdate) => void,
+		paymentRequest?: string
+	): Promise<PaymentUpdate> {
+		let last: PaymentUpdate | undefined;
+		// LND gives up on its own after timeout_seconds; this guards against a stream that never ends.
+		const deadline = new AbortController();
+		const limitMs = (paymentRequest ? ((body as { timeout_seconds: number }).timeout_seconds * 1000) : 0) + 2 * this.timeoutMs;
+		const timer = setTimeout(() => deadline.abort(), limitMs);
+		try {
+			await this.stream<LndPayment>(
+				method,
+				path,
+				what,
+				body,
+				(payment) => {
+					last = paymentUpdate(payment);
+					onUpdate?.(last);
+					return last.status !== 'in_flight';
+				},
+				deadline.signal
+			);
+			if (deadline.signal.aborted) {
+				throw new LightningError('timeout', `The payment did not finish within ${Math.round(limitMs / 1000)} s; it may still complete, so track it before paying again.`);
+			}
+		} catch (e) {
+			const reason = e instanceof LightningError && paymentRequest ? refusalReason(e.message) : undefined;
+			if (!reason || !(e instanceof LightningError)) throw e;
+			let hash = '';
+			try {
+				hash = (await this.decodePaymentRequest(paymentRequest!)).paymentHash;
+			} catch {
+				// the refusal message is what matters
+			}
+			const failed: PaymentUpdate = {
+				paymentHash: hash,
+				status: 'failed',
+				valueMsat: 0n,
+				feeMsat: 0n,
+				failureReason: reason,
+				message: e.message
+			};
+			onUpdate?.(failed);
+			return failed;
+		} finally {
+			clearTimeout(timer);
+		}
+		if (!last || last.status === 'in_flight') {
+			throw new LightningError('backend', `The Lightning node closed the stream before the payment finished while trying to ${what}.`);
+		}
+		return last;
+	}
+
+	async decodePaymentRequest(paymentRequest: string): Promise<DecodedPaymentRequest> {
+		const d = await this.call<LndPayReq>('GET', `/v1/payreq/${encodeURIComponent(paymentRequest)}`, 'decode the invoice');
+		const network: Network = /^lnbcrt/i.test(paymentRequest)
+			? 'regtest'
+			: /^lntbs/i.test(paymentRequest)
+				? 'signet'
+				: /^lntb/i.test(paymentRequest)
+					? 'testnet'
+					: /^lnsb/i.test(paymentRequest)
+						? 'simnet'
+						: 'mainnet';
+		const amountMsat = big(d.num_msat);
+		const decoded: DecodedPaymentRequest = {
+			network,
+			payee: d.destination,
+			paymentHash: d.payment_hash,
+			amountMsat: amountMsat === 0n ? null : amountMsat,
+			timestamp: Number(d.timestamp),
+			expirySeconds: Number(d.expiry),
+			minFinalCltvExpiry: Number(d.cltv_expiry)
+		};
+		if (d.description_hash) decoded.descriptionHash = d.description_hash;
+		if (d.description) decoded.description = d.description;
+		if (d.payment_addr) decoded.paymentSecret = base64ToHex(d.payment_addr);
+		return decoded;
+	}
+}

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import type { Tariff } from '../protocol/types';
+import { billingRecordHash } from '../protocol/billing';
+import { costSoFarMsat, deliveredWh, newStationSession, paidMsat, reduce, type StationEffect, type StationEvent, type StationSession } from './station';
+
+const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 50, mode: 'stream', invoiceExpirySeconds: 600 };
+
+function run(s: StationSession, events: StationEvent[]): { s: StationSession; fx: StationEffect[] } {
+	const fx: StationEffect[] = [];
+	for (const e of events) {
+		const r = reduce(s, e);
+		s = r.state;
+		fx.push(...r.effects);
+	}
+	return { s, fx };
+}
+const reading = (seq: number, energyWh: number, tx: 'B' | 'T' | 'E' = 'T'): StationEvent => ({ type: 'reading', reading: { seq, energyWh, at: 1000 * seq, tx } });
+const invoices = (fx: StationEffect[]) => fx.filter((f) => f.kind === 'create_invoice');
+
+function started(budget = '1000000000') {
+	return run(newStationSession('st-1', tariff), [{ type: 'offered', sessionId: 'sess-1' }, { type: 'joined', budgetMsat: budget, driverRef: 'd' }, reading(1, 10_000, 'B')]);
+}
+function created(s: StationSession, fx: StationEffect[], hash: string) {
+	const c = invoices(fx).at(-1) as Extract<StationEffect, { kind: 'create_invoice' }>;
+	return run(s, [{ type: 'invoice_created', increment: { seq: c.record.seq, record: c.record, recordHash: billingRecordHash(c.record), paymentHash: hash, bolt11: 'lnbcrt…' } }]);
+}
+
+describe('station session', () => {
+	it('walks idle → awaiting_driver → charging and opens the session on the ledger', () => {
+		const { s, fx } = started();
+		expect(s.phase).toBe('charging');
+		expect(fx.map((f) => f.kind)).toEqual(['ledger_open', 'charger', 'event']);
+	});
+
+	it('invoices exactly one increment from reading to reading, with the start fee on the first', () => {
+		let { s } = started();
+		let r = run(s, [reading(2, 10_060), reading(3, 10_120)]);
+		const inv = invoices(r.fx);
+		expect(inv).toHaveLength(1);
+		const rec = (inv[0] as Extract<StationEffect, { kind: 'create_invoice' }>).record;
+		expect(rec).toMatchObject({ seq: 1, fromReading: 1, toReading: 3, fromWh: 10_000, toWh: 10_120, energyWh: 120 });
+		expect(rec.amountMsat).toBe(String(120 * 250 + 1000));
+		// No second invoice while the first is being created or unpaid.
+		r = run(r.s, [reading(4, 10_240)]);
+		expect(invoices(r.fx)).toHaveLength(0);
+		s = r.s;
+	});
+
+	it('suspends past the grace energy of an unpaid increment and resumes when paid, billing the grace energy next', () => {
+		let { s } = started();
+		let r = run(s, [reading(2, 10_100)]);
+		r = created(r.s, r.fx, 'aa');
+		r = run(r.s, [reading(3, 10_140)]);
+		expect(r.s.phase).toBe('charging');
+		r = run(r.s, [reading(4, 10_150)]);
+		expect(r.s.phase).toBe('suspended');
+		expect(r.fx).toContainEqual({ kind: 'charger', action: 'suspend' });
+		r = run(r.s, [{ type: 'invoice_paid', paymentHash: 'aa' }]);
+		expect(r.s.phase).toBe('charging');
+		expect(r.fx).toContainEqual({ kind: 'charger', action: 'allow' });
+		expect(invoices(r.fx)).toHaveLength(1); // the 50 Wh delivered in grace are not due yet (< 100 Wh)…
+		s = r.s;
+		expect(paidMsat(s)).toBe(BigInt(100 * 250 + 1000));
+	});
+
+	it('never counts a payment twice', () => {
+		let { s } = started();
+		let r = run(s, [reading(2, 10_100)]);
+		r = created(r.s, r.fx, 'bb');
+		r = run(r.s, [{ type: 'invoice_paid', paymentHash: 'bb' }, { type: 'invoice_paid', paymentHash: 'bb' }, { type: 'invoice_paid', paymentHash: 'unknown' }]);
+		expect(r.fx.filter((f) => f.kind === 'event' && f.event === 'paid')).toHaveLength(1);
+		expect(paidMsat(r.s)).toBe(26_000n);
+	});
+
+	it('on stop bills the remainder after the end reading and settles only when everything is paid', () => {
+		let { s } = started();
+		let r = run(s, [reading(2, 10_100)]);
+		r = created(r.s, r.fx, 'h1');
+		r = run(r.s, [{ type: 'invoice_paid', paymentHash: 'h1' }, reading(3, 10_130), { type: 'stop', cause: 'driver' }]);
+		expect(r.s.phase).toBe('stopping');
+		expect(r.fx.slice(-2)).toEqual([{ kind: 'charger', action: 'stop' }, { kind: 'final_reading' }]);
+		r = run(r.s, [reading(4, 10_135, 'E')]);
+		const fin = invoices(r.fx)[0] as Extract<StationEffect, { kind: 'create_invoice' }>;
+		expect(fin.record).toMatchObject({ seq: 2, fromReading: 2, toReading: 4, energyWh: 35 });
+		r = created(r.s, r.fx, 'h2');
+		expect(r.s.phase).toBe('stopping');
+		r = run(r.s, [{ type: 'invoice_paid', paymentHash: 'h2' }]);
+		expect(r.s.phase).toBe('settled');
+		const close = r.fx.find((f) => f.kind === 'ledger_close') as Extract<StationEffect, { kind: 'ledger_close' }>;
+		expect(close).toMatchObject({ energyWh: 135, paymentHashes: ['h1', 'h2'] });
+		expect(close.amountMsat).toBe(String(135 * 250 + 1000));
+		expect(deliveredWh(r.s)).toBe(135);
+	});
+
+	it('stops itself before the budget is exceeded', () => {
+		// Budget covers the start fee and ~150 Wh at 250 sat/kWh.
+		let { s } = started(String(1000 + 150 * 250));
+		let r = run(s, [reading(2, 10_040)]);
+		expect(r.s.phase).toBe('charging');
+		r = run(r.s, [reading(3, 10_060)]);
+		expect(r.s.phase).toBe('stopping');
+		expect(r.s.stopCause).toBe('budget');
+		expect(costSoFarMsat(r.s)).toBeLessThanOrEqual(BigInt(1000 + 150 * 250));
+	});
+
+	it('rolls billing back when an invoice cannot be created, so no energy goes unbilled', () => {
+		let { s } = started();
+		let r = run(s, [reading(2, 10_100)]);
+		r = run(r.s, [{ type: 'invoice_failed', seq: 1, message: 'node offline' }, reading(3, 10_110)]);
+		const rec = (invoices(r.fx)[0] as Extract<StationEffect, { kind: 'create_invoice' }>).record;
+		expect(rec).toMatchObject({ seq: 1, fromReading: 1, toReading: 3, energyWh: 110 });
+	});
+
+	it('ignores readings and joins in the wrong phase', () => {
+		const idle = newStationSession('st-1', tariff);
+		expect(run(idle, [reading(1, 5)]).s).toEqual(idle);
+		expect(run(idle, [{ type: 'joined', budgetMsat: '1', driverRef: 'x' }]).s.phase).toBe('idle');
+	});
+});
