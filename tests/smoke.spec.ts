@@ -68,8 +68,8 @@ test('a session from scan to paid, anchored on the ledger', async ({ browser }) 
 	const linkJson = JSON.parse(Buffer.from(href!.split('#join=')[1]!, 'base64url').toString('utf8')) as { sessionId: string };
 	const session = await ledger.getSession(linkJson.sessionId);
 	expect(session).not.toBeNull();
-	expect(session!.closed).toBe(true);
-	expect(BigInt(session!.amountMsat)).toBe(received);
+	expect(session!.state).toBe('closed');
+	expect(session!.amountMsat).toBe(received);
 	const anchors = await ledger.getAnchors(linkJson.sessionId);
 	expect(anchors.length).toBeGreaterThanOrEqual(1);
 	expect(anchors.at(-1)!.toReading).toBeGreaterThanOrEqual(5);
