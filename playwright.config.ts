@@ -2,13 +2,15 @@
 // running `npm start` is left alone. No browser is downloaded: CHROMIUM_PATH or /usr/bin/chromium.
 import { defineConfig } from '@playwright/test';
 
+// LIGHTCHARGE_E2E_PORT_BASE moves the whole set (default 20000), so two runs can share a machine.
+const base = Number(process.env.LIGHTCHARGE_E2E_PORT_BASE ?? 20000);
 export const E2E_PORTS = {
-	chain: 18545,
-	mqtt: 11883,
-	ws: 19001,
-	ln: 18180,
-	wallet: 15173,
-	kiosk: 15174
+	chain: base + 1,
+	mqtt: base + 2,
+	ws: base + 3,
+	ln: base + 4,
+	wallet: base + 5,
+	kiosk: base + 6
 };
 const p = E2E_PORTS;
 const broker = process.env.LIGHTCHARGE_E2E_BROKER ?? 'aedes';
@@ -32,7 +34,7 @@ export default defineConfig({
 	},
 	webServer: {
 		command:
-			`npx tsx devnet/index.ts --fresh --no-https --state-dir .devnet/e2e --block-interval-ms 250 --broker ${broker}` +
+			`npx tsx devnet/index.ts --fresh --no-https --state-dir .devnet/e2e-${base} --block-interval-ms 250 --broker ${broker}` +
 			` --chain-port ${p.chain} --mqtt-port ${p.mqtt} --ws-port ${p.ws} --ln-port ${p.ln} --wallet-port ${p.wallet} --kiosk-port ${p.kiosk}`,
 		url: `http://127.0.0.1:${p.wallet}/devnet.json`,
 		timeout: 120_000,

@@ -80,7 +80,7 @@ describe('Lightning simnet REST server', () => {
 		expect(await none.json()).toMatchObject({ code: 16, message: expect.stringMatching(/macaroon/), details: [] });
 		const wrong = await fetch(url, { headers: { 'Grpc-Metadata-macaroon': nodeOf('hub').macaroonHex } });
 		expect(wrong.status).toBe(401);
-		expect((await wrong.json()).message).toMatch(/verification failed/);
+		expect(((await wrong.json()) as { message: string }).message).toMatch(/verification failed/);
 	});
 
 	it('answers CORS preflights', async () => {
@@ -116,7 +116,7 @@ describe('Lightning simnet REST server', () => {
 		expect(pending.values[0]!.pending_open_channels[0].channel.channel_point).toBe(
 			`${internalTxid.match(/../g)!.reverse().join('')}:0`
 		);
-		const mined = await (await fetch(`${sim.url}/admin/mine`, { method: 'POST', body: JSON.stringify({ blocks: 3 }) })).json();
+		const mined = (await (await fetch(`${sim.url}/admin/mine`, { method: 'POST', body: JSON.stringify({ blocks: 3 }) })).json()) as { block_height: number };
 		expect(mined.block_height).toBeGreaterThan(100);
 		expect((await call('lightning', '/v1/channels/pending', 'GET', 'vehicle-1', '/v1/channels/pending')).values[0]!.pending_open_channels).toHaveLength(0);
 
@@ -184,13 +184,13 @@ describe('Lightning simnet REST server', () => {
 
 	it('creates nodes through the admin API, connected to the hub', async () => {
 		const res = await fetch(`${sim.url}/admin/nodes`, { method: 'POST', body: JSON.stringify({ name: 'station-2' }) });
-		const created = await res.json();
+		const created = (await res.json()) as { restUrl: string; macaroonHex: string };
 		expect(created).toMatchObject({ name: 'station-2', restUrl: `${sim.url}/nodes/station-2` });
 		const info = await fetch(created.restUrl + '/v1/getinfo', { headers: { 'Grpc-Metadata-macaroon': created.macaroonHex } });
-		expect((await info.json()).num_active_channels).toBe(1);
+		expect(((await info.json()) as { num_active_channels: number }).num_active_channels).toBe(1);
 		const dup = await fetch(`${sim.url}/admin/nodes`, { method: 'POST', body: JSON.stringify({ name: 'station-2' }) });
 		expect(dup.status).toBe(400);
-		expect((await dup.json()).message).toMatch(/already exists/);
+		expect(((await dup.json()) as { message: string }).message).toMatch(/already exists/);
 	});
 
 	it('says which port is taken', async () => {
