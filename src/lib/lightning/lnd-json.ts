@@ -4,6 +4,7 @@
 
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64, base64url } from '@scure/base';
+import type { InvoiceState, Network, PaymentFailureReason, PaymentStatus } from './port.js';
 
 export interface LndRpcStatus {
 	code: number;
@@ -240,4 +241,91 @@ export function featureMap(bits: number[]): Record<string, LndFeature> {
 		out[String(bit)] = { name: name ?? 'unknown', is_required: bit % 2 === 0, is_known: name !== undefined };
 	}
 	return out;
+}
+
+// ---------- LND's enums and encodings in the port's words (shared by the REST and LNC backends) ----------
+
+/** LND's chain network names (getinfo `chains[].network`). */
+export const NETWORKS: Record<string, Network> = {
+	mainnet: 'mainnet',
+	testnet: 'testnet',
+	testnet3: 'testnet',
+	testnet4: 'testnet',
+	signet: 'signet',
+	regtest: 'regtest',
+	simnet: 'simnet'
+};
+
+export const FAILURE_REASONS: Record<LndFailureReason, PaymentFailureReason | undefined> = {
+	FAILURE_REASON_NONE: undefined,
+	FAILURE_REASON_TIMEOUT: 'timeout',
+	FAILURE_REASON_NO_ROUTE: 'no_route',
+	FAILURE_REASON_ERROR: 'error',
+	FAILURE_REASON_INCORRECT_PAYMENT_DETAILS: 'incorrect_payment_details',
+	FAILURE_REASON_INSUFFICIENT_BALANCE: 'insufficient_balance',
+	FAILURE_REASON_CANCELED: 'canceled'
+};
+
+/** A failure reason name (unknown names, e.g. a newer LND's, read as a plain error). */
+export function failureReasonOf(name: string | undefined): PaymentFailureReason | undefined {
+	if (name === undefined || name === '' || name === 'FAILURE_REASON_NONE') return undefined;
+	return FAILURE_REASONS[name as LndFailureReason] ?? 'error';
+}
+
+/** Payment status names; UNKNOWN and INITIATED are still in flight as far as the payer knows. */
+export function paymentStatusOf(name: string | undefined): PaymentStatus {
+	return name === 'SUCCEEDED' ? 'succeeded' : name === 'FAILED' ? 'failed' : 'in_flight';
+}
+
+export const INVOICE_STATES: Record<string, InvoiceState> = {
+	OPEN: 'open',
+	ACCEPTED: 'accepted',
+	SETTLED: 'settled',
+	CANCELED: 'canceled'
+};
+
+/** An int64 field (decimal string); absent or empty is zero. */
+export function big(value: string | number | undefined): bigint {
+	if (value === undefined || value === '') return 0n;
+	return BigInt(value);
+}
+
+/** A bytes field as LNC or REST hands it over (base64 string or raw bytes) into hex. */
+export function bytesFieldToHex(value: Uint8Array | string | undefined): string {
+	if (value === undefined) return '';
+	if (typeof value !== 'string') return bytesToHex(value);
+	return value === '' ? '' : base64ToHex(value);
+}
+
+/** A preimage of all zeros is LND's "none yet". */
+export function preimageOrUndefined(hex: string | undefined): string | undefined {
+	return hex && !/^0*$/.test(hex) ? hex.toLowerCase() : undefined;
+}
+
+/** LND's funding_txid_bytes are the txid in internal (reversed) byte order. */
+export function txidFromFundingBytes(internalHex: string): string {
+	return internalHex.match(/../g)?.reverse().join('') ?? '';
+}
+
+/** The network of a BOLT11 string by its human-readable prefix (LND's decodepayreq does not say). */
+export function networkOfPaymentRequest(paymentRequest: string): Network {
+	return /^lnbcrt/i.test(paymentRequest)
+		? 'regtest'
+		: /^lntbs/i.test(paymentRequest)
+			? 'signet'
+			: /^lntb/i.test(paymentRequest)
+				? 'testnet'
+				: /^lnsb/i.test(paymentRequest)
+					? 'simnet'
+					: 'mainnet';
+}
+
+/** LND refuses some payments before sending (RPC error); the port reports them as failed payments. */
+export function refusalReason(message: string): PaymentFailureReason | undefined {
+	if (/already paid|already exists/i.test(message)) return 'already_paid';
+	if (/in transition|in flight/i.test(message)) return 'error';
+	if (/expired|invalid|not for current|amount must|no self-payments|checksum|payment request|zero amount/i.test(message)) {
+		return 'invalid_request';
+	}
+	return undefined;
 }

@@ -8,26 +8,32 @@ import {
 	type CreateInvoiceRequest,
 	type CreatedInvoice,
 	type DecodedPaymentRequest,
-	type InvoiceState,
 	type InvoiceStatus,
 	type LightningErrorCode,
 	type LightningNode,
 	type Network,
 	type NodeInfo,
 	type OpenChannelRequest,
-	type PaymentFailureReason,
 	type PaymentUpdate,
 	type PayRequest,
 	type Subscription
 } from './port.js';
 import {
 	base64ToHex,
+	big,
+	failureReasonOf,
+	paymentStatusOf,
+	preimageOrUndefined,
 	hexToBase64,
 	hexToBase64Url,
+	INVOICE_STATES,
+	NETWORKS,
+	networkOfPaymentRequest,
+	refusalReason,
+	txidFromFundingBytes,
 	type LndAddInvoiceResponse,
 	type LndChannelBalanceResponse,
 	type LndChannelPoint,
-	type LndFailureReason,
 	type LndGetInfoResponse,
 	type LndInvoice,
 	type LndListChannelsResponse,
@@ -45,38 +51,6 @@ export interface LndRestOptions {
 	/** Per call; a stream's limit applies to reaching its first line. Default 15 s. */
 	timeoutMs?: number;
 	fetch?: typeof fetch;
-}
-
-const NETWORKS: Record<string, Network> = {
-	mainnet: 'mainnet',
-	testnet: 'testnet',
-	testnet3: 'testnet',
-	testnet4: 'testnet',
-	signet: 'signet',
-	regtest: 'regtest',
-	simnet: 'simnet'
-};
-
-const FAILURE_REASONS: Record<LndFailureReason, PaymentFailureReason | undefined> = {
-	FAILURE_REASON_NONE: undefined,
-	FAILURE_REASON_TIMEOUT: 'timeout',
-	FAILURE_REASON_NO_ROUTE: 'no_route',
-	FAILURE_REASON_ERROR: 'error',
-	FAILURE_REASON_INCORRECT_PAYMENT_DETAILS: 'incorrect_payment_details',
-	FAILURE_REASON_INSUFFICIENT_BALANCE: 'insufficient_balance',
-	FAILURE_REASON_CANCELED: 'canceled'
-};
-
-const INVOICE_STATES: Record<string, InvoiceState> = {
-	OPEN: 'open',
-	ACCEPTED: 'accepted',
-	SETTLED: 'settled',
-	CANCELED: 'canceled'
-};
-
-function big(value: string | number | undefined): bigint {
-	if (value === undefined || value === '') return 0n;
-	return BigInt(value);
 }
 
 function isRpcStatus(value: unknown): value is LndRpcStatus {
@@ -117,24 +91,15 @@ function invoiceStatus(invoice: LndInvoice): InvoiceStatus {
 function paymentUpdate(payment: LndPayment): PaymentUpdate {
 	const update: PaymentUpdate = {
 		paymentHash: payment.payment_hash,
-		status: payment.status === 'SUCCEEDED' ? 'succeeded' : payment.status === 'FAILED' ? 'failed' : 'in_flight',
+		status: paymentStatusOf(payment.status),
 		valueMsat: big(payment.value_msat),
 		feeMsat: big(payment.fee_msat)
 	};
-	if (payment.payment_preimage && !/^0*$/.test(payment.payment_preimage)) update.preimage = payment.payment_preimage;
-	const reason = FAILURE_REASONS[payment.failure_reason];
+	const preimage = preimageOrUndefined(payment.payment_preimage);
+	if (preimage) update.preimage = preimage;
+	const reason = failureReasonOf(payment.failure_reason);
 	if (payment.status === 'FAILED' && reason) update.failureReason = reason;
 	return update;
-}
-
-/** LND refuses some payments before sending (RPC error); the port reports them as failed payments. */
-function refusalReason(message: string): PaymentFailureReason | undefined {
-	if (/already paid|already exists/i.test(message)) return 'already_paid';
-	if (/in transition|in flight/i.test(message)) return 'error';
-	if (/expired|invalid|not for current|amount must|no self-payments|checksum|payment request|zero amount/i.test(message)) {
-		return 'invalid_request';
-	}
-	return undefined;
 }
 
 export class LndRestNode implements LightningNode {
@@ -337,8 +302,7 @@ export class LndRestNode implements LightningNode {
 			local_funding_amount: req.localFundingSat.toString(),
 			push_sat: (req.pushSat ?? 0n).toString()
 		});
-		const internal = base64ToHex(point.funding_txid_bytes);
-		const txid = internal.match(/../g)?.reverse().join('') ?? '';
+		const txid = txidFromFundingBytes(base64ToHex(point.funding_txid_bytes));
 		return { channelPoint: `${txid}:${point.output_index ?? 0}` };
 	}
 
@@ -462,15 +426,7 @@ export class LndRestNode implements LightningNode {
 
 	async decodePaymentRequest(paymentRequest: string): Promise<DecodedPaymentRequest> {
 		const d = await this.call<LndPayReq>('GET', `/v1/payreq/${encodeURIComponent(paymentRequest)}`, 'decode the invoice');
-		const network: Network = /^lnbcrt/i.test(paymentRequest)
-			? 'regtest'
-			: /^lntbs/i.test(paymentRequest)
-				? 'signet'
-				: /^lntb/i.test(paymentRequest)
-					? 'testnet'
-					: /^lnsb/i.test(paymentRequest)
-						? 'simnet'
-						: 'mainnet';
+		const network = networkOfPaymentRequest(paymentRequest);
 		const amountMsat = big(d.num_msat);
 		const decoded: DecodedPaymentRequest = {
 			network,

@@ -1,0 +1,69 @@
+// `npm test`: every test, in the order that fails fastest — type checks, unit and contract tests,
+// the two app builds, then the browser flows against a devnet (aedes), and the smoke flow again
+// on Mosquitto. Prints one closing line "Tests: N passed, N failed, N skipped". With
+// LIGHTCHARGE_REQUIRE_ALL=1 (CI) a skipped test, or a missing Mosquitto, fails the run.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+const requireAll = process.env.LIGHTCHARGE_REQUIRE_ALL === '1';
+const results = 'test-results';
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const failedSteps: string[] = [];
+
+function run(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): boolean {
+	console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+	const started = Date.now();
+	const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+	const ok = r.status === 0;
+	console.log(`=== ${name}: ${ok ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+	if (!ok) failedSteps.push(name);
+	return ok;
+}
+
+function countVitest(file: string): void {
+	if (!existsSync(file)) return;
+	const j = JSON.parse(readFileSync(file, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
+	totals.passed += j.numPassedTests;
+	totals.failed += j.numFailedTests;
+	totals.skipped += j.numPendingTests + j.numTodoTests;
+}
+
+function countPlaywright(file: string): void {
+	if (!existsSync(file)) return;
+	const j = JSON.parse(readFileSync(file, 'utf8')) as { stats: { expected: number; unexpected: number; skipped: number; flaky: number } };
+	totals.passed += j.stats.expected + j.stats.flaky;
+	totals.failed += j.stats.unexpected;
+	totals.skipped += j.stats.skipped;
+}
+
+rmSync(results, { recursive: true, force: true });
+mkdirSync(results, { recursive: true });
+
+const checked = run('type checks', 'npm', ['run', '--silent', 'check']);
+run('unit and contract tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/vitest.json`]);
+countVitest(`${results}/vitest.json`);
+const built = checked && run('build both apps', 'npm', ['run', '--silent', 'build']);
+if (built) {
+	run('browser flows (aedes)', 'npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: `${results}/playwright.json` });
+	countPlaywright(`${results}/playwright.json`);
+	const mosquitto = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].some(existsSync);
+	if (mosquitto) {
+		run('smoke flow (mosquitto)', 'npx', ['playwright', 'test', 'tests/smoke.spec.ts', '--reporter=list,json'], {
+			PLAYWRIGHT_JSON_OUTPUT_NAME: `${results}/playwright-mosquitto.json`,
+			LIGHTCHARGE_E2E_BROKER: 'mosquitto',
+			LIGHTCHARGE_E2E_PORT_BASE: '20100'
+		});
+		countPlaywright(`${results}/playwright-mosquitto.json`);
+	} else {
+		console.log('\nMosquitto is not installed (apt-get install mosquitto): the Mosquitto smoke flow was skipped.');
+		totals.skipped += 1;
+	}
+} else {
+	failedSteps.push('browser flows (not run: the build or type checks failed)');
+}
+
+if (requireAll && totals.skipped > 0) failedSteps.push(`${totals.skipped} skipped test(s) while LIGHTCHARGE_REQUIRE_ALL=1`);
+console.log('');
+if (failedSteps.length) console.log(`Failed steps: ${failedSteps.join('; ')}`);
+console.log(`Tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(failedSteps.length ? 1 : 0);
