@@ -11,10 +11,10 @@ import {
 	getAddress,
 	isAddress,
 	type ContractTransactionResponse,
-	type EventLog,
 	type Log
 } from 'ethers';
 import { LedgerError, toLedgerError } from './errors.js';
+import { foldSessionEvents, foldStationEvents, type SessionEvent, type SessionHistory, type StationEvent, type StationHistory } from './history.js';
 import { Reservations, SessionLedger, StationRegistry } from './generated/contracts.js';
 import {
 	driverRefToBytes32,
@@ -51,6 +51,11 @@ export interface ConnectLedgerOptions {
 	pollingIntervalMs?: number;
 	/** Contracts this caller will not use, so their code is not checked (e.g. a wallet that only reads the registry). */
 	skipCodeCheck?: (keyof LedgerAddresses)[];
+	/**
+	 * Block span of one eth_getLogs request when the node refuses a query over the whole chain
+	 * (Besu's --rpc-max-logs-range defaults to 5000). Default 5000.
+	 */
+	logsBlockRange?: number;
 }
 
 export interface Ledger {
@@ -90,6 +95,10 @@ export interface Ledger {
 	}): Promise<TxResult>;
 	getSession(sessionId: string): Promise<SessionRecord | null>;
 	getAnchors(sessionId: string): Promise<AnchorRecord[]>;
+	/** A station's state rebuilt from the registry's event logs alone (null: never registered). */
+	rebuildStation(stationId: string): Promise<StationHistory | null>;
+	/** A session's state and anchors rebuilt from the SessionLedger's event logs alone (null: never opened). */
+	rebuildSession(sessionId: string): Promise<SessionHistory | null>;
 	/** On-chain check (a free `view` call) of a reading's Merkle proof against stored anchor `anchorIndex`. */
 	verifyReadingOnChain(sessionId: string, anchorIndex: number, ocmf: string, proof: readonly string[]): Promise<boolean>;
 
@@ -224,6 +233,77 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 	const reservations = new Contract(addresses.reservations, Reservations.abi, runner);
 	const sessions = new Contract(addresses.sessions, SessionLedger.abi, runner);
 	const fromBlock = opts.fromBlock ?? 0;
+	const logsBlockRange = opts.logsBlockRange ?? 5000;
+	if (!Number.isSafeInteger(logsBlockRange) || logsBlockRange < 1) throw invalid(`logsBlockRange must be a positive integer, got ${logsBlockRange}`);
+
+	/** Logs of `contract` whose first indexed topic is `key`, oldest first; chunked when the node limits ranges. */
+	async function logsByFirstTopic(contract: Contract, key: Hex32, action: string): Promise<Log[]> {
+		const filter = { address: await contract.getAddress(), topics: [null, key] };
+		const latest = await read(action, () => provider.getBlockNumber());
+		try {
+			return await provider.getLogs({ ...filter, fromBlock, toBlock: latest });
+		} catch (error) {
+			const ledgerError = toLedgerError(error, action, rpcUrl);
+			if (ledgerError.code === 'unreachable') throw ledgerError;
+			// Refused (range or result limit): walk the chain in slices instead.
+		}
+		const logs: Log[] = [];
+		for (let start = fromBlock; start <= latest; start += logsBlockRange) {
+			const end = Math.min(latest, start + logsBlockRange - 1);
+			logs.push(...(await read(`${action} (blocks ${start}..${end})`, () => provider.getLogs({ ...filter, fromBlock: start, toBlock: end }))));
+		}
+		return logs;
+	}
+
+	function position(log: Log) {
+		return { blockNumber: log.blockNumber, logIndex: log.index, txHash: log.transactionHash };
+	}
+
+	const blockTimes = new Map<number, number>();
+	async function blockTime(blockNumber: number, action: string): Promise<number> {
+		let time = blockTimes.get(blockNumber);
+		if (time === undefined) {
+			const block = await read(action, () => provider.getBlock(blockNumber));
+			if (!block) throw new LedgerError('rpc-error', `${action} failed: the node has no block ${blockNumber}`);
+			time = block.timestamp;
+			blockTimes.set(blockNumber, time);
+		}
+		return time;
+	}
+
+	async function sessionEvents(id: Hex32, action: string): Promise<SessionEvent[]> {
+		const events: SessionEvent[] = [];
+		for (const log of await logsByFirstTopic(sessions, id, action)) {
+			const parsed = sessions.interface.parseLog(log);
+			if (!parsed) continue;
+			const a = parsed.args;
+			if (parsed.name === 'SessionOpened') {
+				const timestamp = await blockTime(log.blockNumber, action);
+				events.push({ ...position(log), type: 'SessionOpened', stationId: a.stationId, driverRef: a.driverRef, signer: a.signer, timestamp });
+			} else if (parsed.name === 'ReadingsAnchored') {
+				events.push({
+					...position(log),
+					type: 'ReadingsAnchored',
+					anchorIndex: Number(a.anchorIndex),
+					root: a.merkleRoot,
+					fromReading: Number(a.fromReading),
+					toReading: Number(a.toReading),
+					energyWh: Number(a.energyWh)
+				});
+			} else if (parsed.name === 'SessionClosed') {
+				const timestamp = await blockTime(log.blockNumber, action);
+				events.push({
+					...position(log),
+					type: 'SessionClosed',
+					energyWh: Number(a.energyWh),
+					amountMsat: a.amountMsat as bigint,
+					paymentsRoot: a.paymentsRoot,
+					timestamp
+				});
+			}
+		}
+		return events;
+	}
 
 	// Submissions go one after another so nonces stay in order; waiting for mining runs in parallel.
 	let submissionQueue: Promise<unknown> = Promise.resolve();
@@ -427,22 +507,65 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 		},
 
 		async getAnchors(sessionId) {
-			const id = sessionIdToBytes32(sessionId);
-			const logs = await read(`getAnchors("${sessionId}")`, () =>
-				sessions.queryFilter(sessions.filters.ReadingsAnchored!(id), fromBlock, 'latest')
-			);
-			return (logs as EventLog[])
-				.filter((log) => 'args' in log)
-				.map((log) => ({
-					anchorIndex: Number(log.args.anchorIndex),
-					root: log.args.merkleRoot as Hex32,
-					fromReading: Number(log.args.fromReading),
-					toReading: Number(log.args.toReading),
-					energyWh: Number(log.args.energyWh),
-					txHash: log.transactionHash,
-					blockNumber: log.blockNumber
-				}))
+			const events = await sessionEvents(sessionIdToBytes32(sessionId), `getAnchors("${sessionId}")`);
+			return events
+				.flatMap((e) =>
+					e.type === 'ReadingsAnchored'
+						? [{ anchorIndex: e.anchorIndex, root: e.root, fromReading: e.fromReading, toReading: e.toReading, energyWh: e.energyWh, txHash: e.txHash, blockNumber: e.blockNumber }]
+						: []
+				)
 				.sort((a, b) => a.anchorIndex - b.anchorIndex);
+		},
+
+		async rebuildSession(sessionId) {
+			const id = sessionIdToBytes32(sessionId);
+			const action = `rebuildSession("${sessionId}")`;
+			const events = await sessionEvents(id, action);
+			try {
+				return foldSessionEvents(id, events);
+			} catch (error) {
+				throw new LedgerError('rpc-error', `${action} failed: ${(error as Error).message}`, undefined, { cause: error });
+			}
+		},
+
+		async rebuildStation(stationId) {
+			const id = stationIdToBytes32(stationId);
+			const action = `rebuildStation("${stationId}")`;
+			const events: StationEvent[] = [];
+			for (const log of await logsByFirstTopic(registry, id, action)) {
+				const parsed = registry.interface.parseLog(log);
+				if (!parsed) continue;
+				const a = parsed.args;
+				const pos = position(log);
+				switch (parsed.name) {
+					case 'StationRegistered':
+					case 'StationUpdated':
+						events.push({
+							...pos,
+							type: parsed.name,
+							signer: a.signer,
+							lightningPubkey: (a.lightningPubkey as string).slice(2),
+							tariffRef: a.tariffRef,
+							location: a.location
+						});
+						break;
+					case 'TariffRefChanged':
+						events.push({ ...pos, type: 'TariffRefChanged', tariffRef: a.tariffRef, by: a.by });
+						break;
+					case 'LightningPubkeyChanged':
+						events.push({ ...pos, type: 'LightningPubkeyChanged', lightningPubkey: (a.lightningPubkey as string).slice(2), by: a.by });
+						break;
+					case 'StationRetired':
+					case 'StationReactivated':
+						events.push({ ...pos, type: parsed.name });
+						break;
+				}
+			}
+			try {
+				return foldStationEvents(id, events);
+			} catch (error) {
+				throw new LedgerError('rpc-error', `${action} failed: ${(error as Error).message}`, undefined, { cause: error });
+			}
 		},
 
 		async verifyReadingOnChain(sessionId, anchorIndex, ocmf, proof) {
