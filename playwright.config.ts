@@ -10,7 +10,10 @@ export const E2E_PORTS = {
 	ws: base + 3,
 	ln: base + 4,
 	wallet: base + 5,
-	kiosk: base + 6
+	kiosk: base + 6,
+	// HTTPS (all interfaces, self-signed) for the LAN/phone flow in tests/lan.spec.ts.
+	httpsWallet: base + 7,
+	httpsKiosk: base + 8
 };
 const p = E2E_PORTS;
 const broker = process.env.LIGHTCHARGE_E2E_BROKER ?? 'aedes';
@@ -34,8 +37,9 @@ export default defineConfig({
 	},
 	webServer: {
 		command:
-			`npx tsx devnet/index.ts --fresh --no-https --state-dir .devnet/e2e-${base} --block-interval-ms 250 --broker ${broker}` +
-			` --chain-port ${p.chain} --mqtt-port ${p.mqtt} --ws-port ${p.ws} --ln-port ${p.ln} --wallet-port ${p.wallet} --kiosk-port ${p.kiosk}`,
+			`npx tsx devnet/index.ts --fresh --state-dir .devnet/e2e-${base} --block-interval-ms 250 --broker ${broker}` +
+			` --chain-port ${p.chain} --mqtt-port ${p.mqtt} --ws-port ${p.ws} --ln-port ${p.ln} --wallet-port ${p.wallet} --kiosk-port ${p.kiosk}` +
+			` --https-wallet-port ${p.httpsWallet} --https-kiosk-port ${p.httpsKiosk} --no-qr`,
 		url: `http://127.0.0.1:${p.wallet}/devnet.json`,
 		timeout: 120_000,
 		reuseExistingServer: false,

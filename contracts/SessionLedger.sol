@@ -5,14 +5,24 @@ import {StationRegistry} from "./StationRegistry.sol";
 
 /// @title SessionLedger
 /// @notice Charging sessions anchored on chain: open, anchor Merkle roots of signed meter readings
-/// over contiguous reading ranges, close with totals. Only the station's registered signer writes
-/// for its sessions. Leaves stay off chain; `verifyReading` checks a proof against a stored root.
+/// over contiguous reading ranges, close with totals. The station's registered signer opens a
+/// session and, from then on, is the only account that writes for it (so a station retired while
+/// charging can still finish and close its sessions; a retired station cannot open new ones).
+///
+/// Cheap at scale: an anchor writes no new storage slot. The anchors themselves live in the
+/// ReadingsAnchored events; storage keeps a hash chain over them (`anchorsDigest`), updated in
+/// place, so a reader who takes the anchors from the logs can prove they are complete and
+/// untampered, and `verifyReading` checks a reading's Merkle proof against them in a free view.
+///   digest_0 = keccak256(abi.encode(sessionId))
+///   digest_i = keccak256(abi.encode(digest_{i-1}, root_i, fromReading_i, toReading_i, energyWh_i))
 /// Leaves follow OpenZeppelin's StandardMerkleTree for a single `bytes32` value:
 /// leaf = keccak256(keccak256(abi.encode(readingHash))), pairs hashed sorted.
 contract SessionLedger {
+    /// What a caller reads with getSession.
     struct Session {
         bytes32 stationId;
         bytes32 driverRef;
+        address signer;
         uint64 openedAt;
         uint64 closedAt;
         /// Pagination number of the last anchored reading (0 before the first anchor).
@@ -23,26 +33,46 @@ contract SessionLedger {
         uint32 anchorCount;
         bool closed;
         bytes32 paymentsRoot;
+        bytes32 anchorsDigest;
     }
 
+    /// One anchor as its ReadingsAnchored event reports it.
     struct Anchor {
         bytes32 root;
         uint64 fromReading;
         uint64 toReading;
         uint64 energyWh;
-        uint64 anchoredAt;
+    }
+
+    /// Storage layout: everything an anchor reads or writes sits in `head` (one slot) and
+    /// `anchorsDigest` (one slot), both already non-zero after open.
+    struct Head {
+        address signer;
+        uint32 lastReading;
+        uint40 energyWh;
+        uint16 anchorCount;
+        bool closed;
+    }
+
+    struct Record {
+        Head head;
+        bytes32 anchorsDigest;
+        bytes32 stationId;
+        bytes32 driverRef;
+        uint64 openedAt;
+        uint64 closedAt;
+        uint128 amountMsat;
+        bytes32 paymentsRoot;
     }
 
     StationRegistry public immutable registry;
-    mapping(bytes32 => Session) private sessions;
-    mapping(bytes32 => mapping(uint256 => Anchor)) private anchors;
+    mapping(bytes32 => Record) private sessions;
 
     event SessionOpened(
         bytes32 indexed sessionId, bytes32 indexed stationId, bytes32 driverRef, address indexed signer
     );
     event ReadingsAnchored(
         bytes32 indexed sessionId,
-        bytes32 indexed stationId,
         uint32 anchorIndex,
         bytes32 merkleRoot,
         uint64 fromReading,
@@ -69,7 +99,10 @@ contract SessionLedger {
     error ReadingRangeOutOfOrder(bytes32 sessionId, uint64 expectedFrom, uint64 fromReading);
     error InvalidReadingRange(uint64 fromReading, uint64 toReading);
     error EnergyDecreased(bytes32 sessionId, uint64 previousWh, uint64 energyWh);
+    error ValueTooLarge(uint64 value, uint64 max);
+    error TooManyAnchors(bytes32 sessionId);
     error UnknownAnchor(bytes32 sessionId, uint256 anchorIndex);
+    error AnchorsDoNotMatch(bytes32 sessionId);
 
     constructor(StationRegistry registry_) {
         registry = registry_;
@@ -77,9 +110,14 @@ contract SessionLedger {
 
     function open(bytes32 stationId, bytes32 sessionId, bytes32 driverRef) external {
         if (sessionId == bytes32(0)) revert InvalidSessionId();
-        _requireStationSigner(stationId);
-        Session storage session = sessions[sessionId];
+        (bool registered, bool active, address signer) = registry.stationAuthority(stationId);
+        if (!registered) revert UnknownStation(stationId);
+        if (!active) revert StationInactive(stationId);
+        if (msg.sender != signer) revert NotStationSigner(stationId, msg.sender);
+        Record storage session = sessions[sessionId];
         if (session.openedAt != 0) revert SessionAlreadyExists(sessionId);
+        session.head = Head({signer: msg.sender, lastReading: 0, energyWh: 0, anchorCount: 0, closed: false});
+        session.anchorsDigest = keccak256(abi.encode(sessionId));
         session.stationId = stationId;
         session.driverRef = driverRef;
         session.openedAt = uint64(block.timestamp);
@@ -95,61 +133,86 @@ contract SessionLedger {
         uint64 toReading,
         uint64 energyWh
     ) external {
-        Session storage session = _writable(sessionId);
-        if (session.closed) revert SessionNotOpen(sessionId);
+        Record storage session = sessions[sessionId];
+        Head memory head = _writableHead(session, sessionId);
+        if (head.closed) revert SessionNotOpen(sessionId);
         if (merkleRoot == bytes32(0)) revert EmptyMerkleRoot();
-        if (session.anchorCount == 0) {
+        if (head.anchorCount == 0) {
             if (fromReading == 0) revert ReadingRangeOutOfOrder(sessionId, 1, fromReading);
-        } else if (fromReading != session.lastReading + 1) {
-            revert ReadingRangeOutOfOrder(sessionId, session.lastReading + 1, fromReading);
+        } else if (fromReading != uint64(head.lastReading) + 1) {
+            revert ReadingRangeOutOfOrder(sessionId, uint64(head.lastReading) + 1, fromReading);
         }
         if (toReading < fromReading) revert InvalidReadingRange(fromReading, toReading);
-        if (energyWh < session.energyWh) revert EnergyDecreased(sessionId, session.energyWh, energyWh);
+        if (toReading > type(uint32).max) revert ValueTooLarge(toReading, type(uint32).max);
+        if (energyWh > type(uint40).max) revert ValueTooLarge(energyWh, type(uint40).max);
+        if (energyWh < head.energyWh) revert EnergyDecreased(sessionId, head.energyWh, energyWh);
+        if (head.anchorCount == type(uint16).max) revert TooManyAnchors(sessionId);
 
-        uint32 index = session.anchorCount;
-        anchors[sessionId][index] = Anchor({
-            root: merkleRoot,
-            fromReading: fromReading,
-            toReading: toReading,
-            energyWh: energyWh,
-            anchoredAt: uint64(block.timestamp)
+        session.anchorsDigest =
+            keccak256(abi.encode(session.anchorsDigest, merkleRoot, fromReading, toReading, energyWh));
+        session.head = Head({
+            signer: head.signer,
+            lastReading: uint32(toReading),
+            energyWh: uint40(energyWh),
+            anchorCount: head.anchorCount + 1,
+            closed: false
         });
-        session.anchorCount = index + 1;
-        session.lastReading = toReading;
-        session.energyWh = energyWh;
-        emit ReadingsAnchored(sessionId, session.stationId, index, merkleRoot, fromReading, toReading, energyWh);
+        emit ReadingsAnchored(sessionId, head.anchorCount, merkleRoot, fromReading, toReading, energyWh);
     }
 
     function close(bytes32 sessionId, uint64 energyWh, uint128 amountMsat, bytes32 paymentsRoot) external {
-        Session storage session = _writable(sessionId);
-        if (session.closed) revert SessionAlreadyClosed(sessionId);
-        if (energyWh < session.energyWh) revert EnergyDecreased(sessionId, session.energyWh, energyWh);
-        session.closed = true;
+        Record storage session = sessions[sessionId];
+        Head memory head = _writableHead(session, sessionId);
+        if (head.closed) revert SessionAlreadyClosed(sessionId);
+        if (energyWh > type(uint40).max) revert ValueTooLarge(energyWh, type(uint40).max);
+        if (energyWh < head.energyWh) revert EnergyDecreased(sessionId, head.energyWh, energyWh);
+        session.head.closed = true;
+        session.head.energyWh = uint40(energyWh);
         session.closedAt = uint64(block.timestamp);
-        session.energyWh = energyWh;
         session.amountMsat = amountMsat;
         session.paymentsRoot = paymentsRoot;
         emit SessionClosed(sessionId, session.stationId, energyWh, amountMsat, paymentsRoot);
     }
 
     function getSession(bytes32 sessionId) external view returns (Session memory) {
-        Session memory session = sessions[sessionId];
+        Record storage session = sessions[sessionId];
         if (session.openedAt == 0) revert UnknownSession(sessionId);
-        return session;
+        Head memory head = session.head;
+        return Session({
+            stationId: session.stationId,
+            driverRef: session.driverRef,
+            signer: head.signer,
+            openedAt: session.openedAt,
+            closedAt: session.closedAt,
+            lastReading: head.lastReading,
+            energyWh: head.energyWh,
+            amountMsat: session.amountMsat,
+            anchorCount: head.anchorCount,
+            closed: head.closed,
+            paymentsRoot: session.paymentsRoot,
+            anchorsDigest: session.anchorsDigest
+        });
     }
 
-    function getAnchor(bytes32 sessionId, uint256 anchorIndex) external view returns (Anchor memory) {
-        if (anchorIndex >= sessions[sessionId].anchorCount) revert UnknownAnchor(sessionId, anchorIndex);
-        return anchors[sessionId][anchorIndex];
-    }
-
-    /// @notice True when `proof` shows `readingHash` is a leaf of the given anchor's Merkle root.
-    function verifyReading(bytes32 sessionId, uint256 anchorIndex, bytes32 readingHash, bytes32[] calldata proof)
-        external
-        view
-        returns (bool)
-    {
-        if (anchorIndex >= sessions[sessionId].anchorCount) revert UnknownAnchor(sessionId, anchorIndex);
+    /// @notice True when `proof` shows `readingHash` is a leaf of anchor `anchorIndex`'s Merkle root.
+    /// @param anchors every anchor of the session, in order, as the ReadingsAnchored events report
+    /// them; reverts AnchorsDoNotMatch unless they hash to the stored digest.
+    function verifyReading(
+        bytes32 sessionId,
+        Anchor[] calldata anchors,
+        uint256 anchorIndex,
+        bytes32 readingHash,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        Record storage session = sessions[sessionId];
+        if (session.openedAt == 0) revert UnknownSession(sessionId);
+        bytes32 digest = keccak256(abi.encode(sessionId));
+        for (uint256 i = 0; i < anchors.length; i++) {
+            Anchor calldata a = anchors[i];
+            digest = keccak256(abi.encode(digest, a.root, a.fromReading, a.toReading, a.energyWh));
+        }
+        if (digest != session.anchorsDigest) revert AnchorsDoNotMatch(sessionId);
+        if (anchorIndex >= anchors.length) revert UnknownAnchor(sessionId, anchorIndex);
         bytes32 node = keccak256(bytes.concat(keccak256(abi.encode(readingHash))));
         for (uint256 i = 0; i < proof.length; i++) {
             bytes32 sibling = proof[i];
@@ -157,19 +220,13 @@ contract SessionLedger {
                 ? keccak256(abi.encodePacked(node, sibling))
                 : keccak256(abi.encodePacked(sibling, node));
         }
-        return node == anchors[sessionId][anchorIndex].root;
+        return node == anchors[anchorIndex].root;
     }
 
-    function _writable(bytes32 sessionId) private view returns (Session storage session) {
-        session = sessions[sessionId];
-        if (session.openedAt == 0) revert UnknownSession(sessionId);
-        _requireStationSigner(session.stationId);
-    }
-
-    function _requireStationSigner(bytes32 stationId) private view {
-        (bool registered, bool active, address signer) = registry.stationAuthority(stationId);
-        if (!registered) revert UnknownStation(stationId);
-        if (!active) revert StationInactive(stationId);
-        if (msg.sender != signer) revert NotStationSigner(stationId, msg.sender);
+    /// The session's head, after checking it exists and the caller is the signer that opened it.
+    function _writableHead(Record storage session, bytes32 sessionId) private view returns (Head memory head) {
+        head = session.head;
+        if (head.signer == address(0)) revert UnknownSession(sessionId);
+        if (msg.sender != head.signer) revert NotStationSigner(session.stationId, msg.sender);
     }
 }

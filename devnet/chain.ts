@@ -1,5 +1,6 @@
 // The devnet's local Ethereum JSON-RPC node: Hardhat 2 (EDR) in-process, configured like a QBFT
 // network (chainId 1337, london, zero base fee and gas price, blocks on an interval). Node only.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -53,6 +54,44 @@ interface HardhatRuntime {
 }
 
 let hardhatRuntime: HardhatRuntime | undefined;
+
+/**
+ * Set by scripts/contract-coverage.ts: a folder holding solidity-coverage's instrumentation data.
+ * Each chain then counts the instrumentation hashes its EVM steps over and writes the hits there
+ * when it stops (or the process exits), for the script to merge into a report.
+ */
+const COVERAGE_DIR_ENV = 'LIGHTCHARGE_CONTRACT_COVERAGE_DIR';
+let coverageChains = 0;
+
+interface CoverageHits {
+	instrumentationData: Record<string, { hits: number }>;
+	step(info: unknown): void;
+}
+
+function attachCoverageCollector(provider: Eip1193, dir: string): () => void {
+	const instrumentationData = JSON.parse(readFileSync(resolve(dir, 'instrumentation.json'), 'utf8')) as Record<string, { hits: number }>;
+	for (const entry of Object.values(instrumentationData)) entry.hits = 0;
+	const DataCollector = requireFromHere('solidity-coverage/lib/collector') as new (data: unknown) => CoverageHits;
+	const collector = new DataCollector(instrumentationData);
+	// Down to Hardhat's EDR provider wrapper, which replays EVM steps as 'step' events to listeners.
+	type Layer = Record<string, unknown> & { _node?: { _vm: { evm: { events: { on(e: string, f: (i: unknown) => void): void } } } } };
+	let core = provider as unknown as Layer;
+	for (let depth = 0; !core._node && depth < 20; depth++) {
+		const inner = core._wrapped ?? core._wrappedProvider ?? core._provider;
+		if (!inner || typeof inner !== 'object') break;
+		core = inner as Layer;
+	}
+	if (!core._node) throw new Error('coverage: this Hardhat version exposes no EVM step events');
+	core._node._vm.evm.events.on('step', (info) => collector.step(info));
+	const file = resolve(dir, `hits-${process.pid}-${++coverageChains}.json`);
+	const flush = () => {
+		const hits: Record<string, number> = {};
+		for (const [hash, entry] of Object.entries(instrumentationData)) if (entry.hits > 0) hits[hash] = entry.hits;
+		writeFileSync(file, JSON.stringify(hits));
+	};
+	process.on('exit', flush);
+	return flush;
+}
 
 /** Loads Hardhat once per process with the repo's hardhat.config.cjs (the package is ESM, so the config is .cjs). */
 function loadHardhat(): HardhatRuntime {
@@ -111,8 +150,21 @@ export async function startChain(opts: ChainOptions): Promise<RunningChain> {
 	const { createProvider } = requireFromHere('hardhat/internal/core/providers/construction') as {
 		createProvider(config: unknown, network: string, artifacts: unknown): Promise<Eip1193>;
 	};
+	const coverageDir = process.env[COVERAGE_DIR_ENV];
+	// Instrumented contracts are larger and use more gas: lift the limits only for a coverage run
+	// (the block gas limit is the value Hardhat recognises as solidity-coverage's).
+	const config = coverageDir
+		? {
+				...hre.config,
+				networks: {
+					...hre.config.networks,
+					hardhat: { ...hre.config.networks.hardhat, allowUnlimitedContractSize: true, blockGasLimit: 0x1fffffffffffff }
+				}
+			}
+		: hre.config;
 	// A provider of our own (not hre.network.provider) so each startChain gets a fresh chain.
-	const provider = await createProvider(hre.config, 'hardhat', hre.artifacts);
+	const provider = await createProvider(config, 'hardhat', hre.artifacts);
+	const flushCoverage = coverageDir ? attachCoverageCollector(provider, coverageDir) : () => undefined;
 	if (blockIntervalMs === 0) {
 		await provider.request({ method: 'evm_setIntervalMining', params: [0] });
 		await provider.request({ method: 'evm_setAutomine', params: [true] });
@@ -143,7 +195,8 @@ export async function startChain(opts: ChainOptions): Promise<RunningChain> {
 			stopped ??= provider
 				.request({ method: 'evm_setIntervalMining', params: [0] })
 				.catch(() => undefined)
-				.then(() => server.close());
+				.then(() => server.close())
+				.finally(flushCoverage);
 			return stopped;
 		}
 	};

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCli, USAGE } from './cli';
+import { sampleManifest } from '../src/lib/config/devnet-manifest.fixture';
+import { parseCli, phoneUrls, summaryText, USAGE } from './cli';
 
 describe('devnet CLI options', () => {
 	it('uses defaults when given nothing', () => {
@@ -47,5 +48,38 @@ describe('devnet CLI options', () => {
 		for (const flag of ['--host', '--chain-port', '--mqtt-port', '--ws-port', '--ln-port', '--wallet-port', '--kiosk-port', '--https-wallet-port', '--https-kiosk-port', '--broker', '--block-interval-ms', '--state-dir', '--fresh', '--no-https', '--ready-file']) {
 			expect(USAGE).toContain(flag);
 		}
+	});
+});
+
+describe('devnet summary', () => {
+	const devnet = {
+		manifest: sampleManifest(),
+		manifestFile: '/tmp/.devnet/devnet.json',
+		wallet: { url: 'http://127.0.0.1:5173/', httpsUrl: 'https://192.168.1.20:5443/', httpsLocalUrl: 'https://localhost:5443/', httpsLanUrls: ['https://192.168.1.20:5443/', 'https://10.0.0.7:5443/'] },
+		kiosk: { url: 'http://127.0.0.1:5174/', httpsUrl: 'https://192.168.1.20:5444/', httpsLocalUrl: 'https://localhost:5444/', httpsLanUrls: ['https://192.168.1.20:5444/'] },
+		tlsFingerprint: 'AB:CD'
+	};
+
+	it('puts the HTTPS LAN URLs up for phones, with the certificate to accept and its fingerprint', () => {
+		expect(phoneUrls(devnet)).toEqual([
+			{ label: 'wallet', url: 'https://192.168.1.20:5443/' },
+			{ label: 'kiosk', url: 'https://192.168.1.20:5444/' }
+		]);
+		const text = summaryText(devnet);
+		expect(text).toContain('kiosk    https://192.168.1.20:5444/');
+		expect(text).toContain('https://10.0.0.7:5443/   (wallet, another interface)');
+		expect(text).toContain('accept the certificate once on the phone');
+		expect(text).toContain('SHA-256 AB:CD');
+	});
+
+	it('says why phones cannot connect when HTTPS is off or only on loopback', () => {
+		const loopbackOnly = {
+			...devnet,
+			wallet: { ...devnet.wallet, httpsLanUrls: ['https://127.0.0.1:5443/'] },
+			kiosk: { ...devnet.kiosk, httpsLanUrls: ['https://127.0.0.1:5444/'] }
+		};
+		expect(phoneUrls(loopbackOnly)).toEqual([]);
+		expect(summaryText(loopbackOnly)).toMatch(/no LAN address .* phones cannot reach it/);
+		expect(summaryText({ ...devnet, tlsFingerprint: null })).toContain('HTTPS is off (--no-https)');
 	});
 });

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import qrcodeTerminal from 'qrcode-terminal';
 import type { DevnetOptions, RunningDevnet } from './devnet';
 import { DEFAULT_PORTS, type DevnetPorts } from './ports';
+import { isLoopbackHostname } from './proxy';
 
 const PORT_FLAGS: { flag: string; env: string; key: keyof DevnetPorts }[] = [
 	{ flag: 'chain-port', env: 'LIGHTCHARGE_CHAIN_PORT', key: 'chain' },
@@ -118,37 +119,56 @@ function qr(text: string): Promise<string> {
 	return new Promise((resolve) => qrcodeTerminal.generate(text, { small: true }, resolve));
 }
 
-export async function printSummary(devnet: RunningDevnet, showQr: boolean): Promise<void> {
+/** The HTTPS URLs a phone on the LAN can open (loopback ones excluded), wallet first. */
+export function phoneUrls(devnet: Pick<RunningDevnet, 'wallet' | 'kiosk'>): { label: 'wallet' | 'kiosk'; url: string }[] {
+	const reachable = (urls: string[]) => urls.find((u) => !isLoopbackHostname(new URL(u).hostname));
+	return (['wallet', 'kiosk'] as const).flatMap((label) => {
+		const url = reachable(devnet[label].httpsLanUrls);
+		return url ? [{ label, url }] : [];
+	});
+}
+
+/** The text `npm start` prints once the devnet is up (QR codes come separately). */
+export function summaryText(devnet: Pick<RunningDevnet, 'manifest' | 'manifestFile' | 'wallet' | 'kiosk' | 'tlsFingerprint'>): string {
 	const m = devnet.manifest;
 	const lines = [
 		'',
 		'Lightcharge devnet is up.',
 		'',
-		`  wallet   ${m.wallet.url}`,
-		...devnet.wallet.httpsLanUrls.map((u) => `           ${u}   (phones on the LAN)`),
-		...(devnet.wallet.httpsLocalUrl ? [`           ${devnet.wallet.httpsLocalUrl}`] : []),
-		`  kiosk    ${m.kiosk.url}`,
-		...devnet.kiosk.httpsLanUrls.map((u) => `           ${u}   (phones on the LAN)`),
-		...(devnet.kiosk.httpsLocalUrl ? [`           ${devnet.kiosk.httpsLocalUrl}`] : []),
+		'  On this machine:',
+		`  wallet   ${m.wallet.url}${devnet.wallet.httpsLocalUrl ? `   ${devnet.wallet.httpsLocalUrl}` : ''}`,
+		`  kiosk    ${m.kiosk.url}${devnet.kiosk.httpsLocalUrl ? `   ${devnet.kiosk.httpsLocalUrl}` : ''}`,
 		`  chain    ${m.chain.rpcUrl}  chainId ${m.chain.chainId}  registry ${m.chain.contracts.registry}`,
 		`  broker   ${m.broker.kind}  ${m.broker.wsUrl}  ${m.broker.tcpUrl}`,
 		`  ln       ${m.lightning.url}  nodes: ${Object.keys(m.lightning.nodes).join(', ')}`,
 		`  station  ${m.stations.map((s) => `${s.stationId} signer ${s.signerAddress}`).join('; ')}`,
-		`  manifest ${devnet.manifestFile}  (also GET /devnet.json on each app)`
+		`  manifest ${devnet.manifestFile}  (also GET /devnet.json on each app)`,
+		''
 	];
-	if (devnet.tlsFingerprint) {
-		lines.push('', `  HTTPS uses a self-signed certificate (SHA-256 ${devnet.tlsFingerprint}); accept it once per device.`);
-	}
-	console.log(lines.join('\n'));
-	if (showQr) {
-		for (const [label, url] of [
-			['wallet', devnet.wallet.httpsLanUrls[0]],
-			['kiosk', devnet.kiosk.httpsLanUrls[0]]
-		] as const) {
-			if (!url) continue;
-			console.log(`\n  ${label}: ${url}\n${await qr(url)}`);
+	const phones = phoneUrls(devnet);
+	if (devnet.tlsFingerprint === null) {
+		lines.push('  Phones: HTTPS is off (--no-https), so phones cannot use the apps; drop --no-https to serve them.');
+	} else if (phones.length === 0) {
+		lines.push('  Phones: this machine has no LAN address (or --https-host is loopback), so phones cannot reach it.');
+	} else {
+		lines.push('  On a phone on the same network (open the kiosk on a tablet or screen, scan its code with the phone):');
+		for (const { label, url } of phones) lines.push(`  ${label.padEnd(8)} ${url}`);
+		for (const label of ['wallet', 'kiosk'] as const) {
+			for (const other of devnet[label].httpsLanUrls.slice(1)) lines.push(`  ${''.padEnd(8)} ${other}   (${label}, another interface)`);
 		}
+		lines.push(
+			'  The certificate is self-signed: accept the certificate once on the phone (and once per port in Firefox).',
+			`  Check it is this one: SHA-256 ${devnet.tlsFingerprint}`,
+			'  Over HTTPS the apps reach the broker, chain and Lightning through their own origin (/mqtt, /rpc, /ln).'
+		);
+	}
+	return lines.join('\n');
+}
+
+export async function printSummary(devnet: RunningDevnet, showQr: boolean): Promise<void> {
+	console.log(summaryText(devnet));
+	if (showQr) {
+		for (const { label, url } of phoneUrls(devnet)) console.log(`\n  ${label} (HTTPS, LAN): ${url}\n${await qr(url)}`);
 	}
 	console.log('\nCtrl+C stops everything.');
 }
-

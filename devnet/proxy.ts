@@ -107,6 +107,28 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | nu
 	});
 }
 
+/**
+ * JSON-RPC methods the gateway refuses: they act with the node's own unlocked dev accounts or drive
+ * the dev chain (mining, balances, snapshots). The gateway is open to the LAN; the apps sign their
+ * transactions themselves and need none of these. Local tools use the chain's loopback URL.
+ */
+const REFUSED_RPC = /^(eth_sendTransaction|eth_sign|eth_signTransaction|eth_signTypedData.*|personal_.*|hardhat_.*|evm_.*|debug_.*|anvil_.*)$/;
+
+/** The first refused method in a JSON-RPC request or batch, or null (unparseable bodies go on: the chain answers them). */
+function refusedRpcMethod(body: Buffer): string | null {
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(body.toString('utf8'));
+	} catch {
+		return null;
+	}
+	for (const call of Array.isArray(parsed) ? parsed : [parsed]) {
+		const method = typeof call === 'object' && call !== null ? (call as { method?: unknown }).method : undefined;
+		if (typeof method === 'string' && REFUSED_RPC.test(method)) return method;
+	}
+	return null;
+}
+
 function clientFor(url: URL): typeof http | typeof https {
 	return url.protocol === 'https:' || url.protocol === 'wss:' ? https : http;
 }
@@ -127,6 +149,11 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 				sendJsonError(res, 413, 'request_too_large', `The request body is larger than ${maxBodyBytes} bytes, the limit of the devnet's ${what} gateway.`);
 				return;
 			}
+		}
+		const refused = what === 'chain RPC' ? refusedRpcMethod(body) : null;
+		if (refused !== null) {
+			sendJsonError(res, 403, 'forbidden', `${refused} is not available through the devnet's ${PROXY_PATHS.rpc} gateway; local tools can use the chain's own URL.`);
+			return;
 		}
 		const headers = forwardableHeaders(req.headers);
 		headers.host = upstream.host;
@@ -200,8 +227,13 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 			if (query) upstream.search = query;
 			what = 'chain RPC';
 		} else {
-			const base = new URL(targets.lightningUrl);
 			const rest = pathname.slice(PROXY_PATHS.lightning.length) || '/';
+			// Only the nodes' LND APIs: the simnet's /admin API has no authentication and stays on loopback.
+			if (!rest.startsWith('/nodes/')) {
+				sendJsonError(res, 404, 'not_found', `${PROXY_PATHS.lightning} serves the Lightning nodes' APIs only (${PROXY_PATHS.lightning}/nodes/<name>/…).`);
+				return true;
+			}
+			const base = new URL(targets.lightningUrl);
 			upstream = new URL(`${base.origin}${base.pathname.replace(/\/$/, '')}${rest}${query}`);
 			what = 'Lightning simnet';
 		}
@@ -360,7 +392,7 @@ export function manifestForOrigin(manifest: DevnetManifest, origin: RequestOrigi
 	const base = `${scheme}://${origin.host}`;
 	const hostname = new URL(base).hostname; // keeps IPv6 brackets
 	const appUrls = (app: AppPorts['wallet'], current: DevnetManifest['wallet']): DevnetManifest['wallet'] => {
-		const httpsUrl = app.httpsPort !== null && current.httpsUrl !== null ? `https://${hostname}:${app.httpsPort}/` : null;
+		const httpsUrl = app.httpsPort !== null ? `https://${hostname}:${app.httpsPort}/` : null;
 		return { url: origin.secure ? (httpsUrl ?? current.url) : `http://${hostname}:${app.port}/`, httpsUrl };
 	};
 	const simnetBase = manifest.lightning.url.replace(/\/$/, '');

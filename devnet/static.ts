@@ -1,5 +1,6 @@
 // Serves the built wallet and kiosk: HTTP on the devnet host, HTTPS (self-signed, cached) on every
-// interface so phones on the LAN can open them, and `/devnet.json` live from memory.
+// interface so phones on the LAN can open them, `/devnet.json` live from memory (rewritten per
+// origin), and the same-origin gateways `/mqtt`, `/rpc` and `/ln/…` (devnet/proxy.ts).
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -12,6 +13,7 @@ import sirv from 'sirv';
 import type { DevnetManifest } from '../src/lib/config/devnet-manifest';
 import { connectHost } from './broker';
 import { describeListenError } from './ports';
+import { createDevnetProxy, manifestForOrigin, needsRewrite, requestOrigin, targetsFromManifest, type AppPorts, type DevnetProxy, type ProxyOptions } from './proxy';
 
 export type AppName = 'wallet' | 'kiosk';
 
@@ -31,8 +33,14 @@ export interface StaticOptions {
 	apps: Record<AppName, AppServeOptions>;
 	/** Where the self-signed certificate and key are cached (e.g. `.devnet/tls`). */
 	tlsDir: string;
-	/** The current manifest, served at `/devnet.json`; null answers 503 (still starting). */
+	/**
+	 * The current manifest (with the devnet's direct, loopback URLs); null answers 503 (still starting).
+	 * `/devnet.json` serves it as is to loopback HTTP requests and rewritten to the gateways of any
+	 * other origin; the gateways forward to the broker, chain and simnet it names.
+	 */
 	getManifest: () => DevnetManifest | null;
+	/** Limits of the `/mqtt`, `/rpc` and `/ln` gateways. */
+	proxy?: ProxyOptions;
 }
 
 export interface AppUrls {
@@ -130,8 +138,18 @@ export async function loadOrCreateTls(tlsDir: string, lanAddresses: string[]): P
 	return { cert: generated.cert, key: generated.private, fingerprint256: new X509Certificate(generated.cert).fingerprint256 };
 }
 
-/** Request handler for one app: `/devnet.json`, then the build with `200.html` as SPA fallback. */
-export function appHandler(dir: string, getManifest: () => DevnetManifest | null): http.RequestListener {
+export interface AppHandlerOptions {
+	/** Serves `/rpc` and `/ln/…` (and refuses plain requests to `/mqtt`); without it those paths are files. */
+	proxy?: DevnetProxy;
+	/** The apps' ports: with them, `/devnet.json` is rewritten for non-loopback and HTTPS origins. */
+	apps?: AppPorts;
+}
+
+/**
+ * Request handler for one app: `/devnet.json`, the gateways, then the build with `200.html` as SPA
+ * fallback. (WebSocket upgrades to `/mqtt` arrive on the server's `upgrade` event, not here.)
+ */
+export function appHandler(dir: string, getManifest: () => DevnetManifest | null, options: AppHandlerOptions = {}): http.RequestListener {
 	const files = sirv(dir, {
 		// dev: look files up per request, so a rebuild while the devnet runs is served without a restart.
 		dev: true,
@@ -149,7 +167,8 @@ export function appHandler(dir: string, getManifest: () => DevnetManifest | null
 	});
 	return (req, res) => {
 		const pathname = (req.url ?? '/').split('?')[0];
-		if (pathname === '/devnet.json') return serveManifest(req, res, getManifest());
+		if (pathname === '/devnet.json') return serveManifest(req, res, manifestFor(req, getManifest(), options.apps));
+		if (options.proxy?.handleRequest(req, res)) return;
 		if (req.method !== 'GET' && req.method !== 'HEAD') {
 			res.writeHead(405, { Allow: 'GET, HEAD' }).end();
 			return;
@@ -160,7 +179,19 @@ export function appHandler(dir: string, getManifest: () => DevnetManifest | null
 	};
 }
 
-function serveManifest(req: http.IncomingMessage, res: http.ServerResponse, manifest: DevnetManifest | null): void {
+/** The manifest as the requesting origin should see it (see `manifestForOrigin`); 'bad-host' for an unusable Host on HTTPS. */
+function manifestFor(req: http.IncomingMessage, manifest: DevnetManifest | null, apps: AppPorts | undefined): DevnetManifest | null | 'bad-host' {
+	if (manifest === null || apps === undefined) return manifest;
+	const origin = requestOrigin(req);
+	if (origin === null) {
+		// Plain HTTP without a usable Host is a local tool: it gets the direct URLs, as before.
+		const secure = 'encrypted' in req.socket;
+		return secure ? 'bad-host' : manifest;
+	}
+	return needsRewrite(origin) ? manifestForOrigin(manifest, origin, apps) : manifest;
+}
+
+function serveManifest(req: http.IncomingMessage, res: http.ServerResponse, manifest: DevnetManifest | null | 'bad-host'): void {
 	const cors = {
 		'Access-Control-Allow-Origin': '*',
 		'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
@@ -172,6 +203,11 @@ function serveManifest(req: http.IncomingMessage, res: http.ServerResponse, mani
 	}
 	if (req.method !== 'GET' && req.method !== 'HEAD') {
 		res.writeHead(405, { ...cors, Allow: 'GET, HEAD, OPTIONS' }).end();
+		return;
+	}
+	if (manifest === 'bad-host') {
+		res.writeHead(400, { ...cors, 'Cache-Control': 'no-store', 'Content-Type': 'text/plain; charset=utf-8' });
+		res.end('the Host header is missing or is not a host name with an optional port\n');
 		return;
 	}
 	if (manifest === null) {
@@ -231,21 +267,29 @@ export async function startStaticServers(opts: StaticOptions): Promise<RunningSt
 	const tls = wantHttps ? await loadOrCreateTls(opts.tlsDir, lan) : null;
 
 	const servers: http.Server[] = [];
+	const proxy = createDevnetProxy(() => targetsFromManifest(opts.getManifest()), opts.proxy);
+	const appPorts: AppPorts = {
+		wallet: { port: opts.apps.wallet.port, httpsPort: tls ? opts.apps.wallet.httpsPort : null },
+		kiosk: { port: opts.apps.kiosk.port, httpsPort: tls ? opts.apps.kiosk.httpsPort : null }
+	};
 	const stop = async () => {
+		proxy.close();
 		await Promise.all(servers.map(close));
 	};
 	const urls = {} as Record<AppName, AppUrls>;
 	try {
 		for (const name of names) {
 			const app = opts.apps[name];
-			const handler = appHandler(app.dir, opts.getManifest);
+			const handler = appHandler(app.dir, opts.getManifest, { proxy, apps: appPorts });
 			const plain = http.createServer(handler);
+			plain.on('upgrade', proxy.handleUpgrade);
 			servers.push(plain);
 			await listen(plain, app.port, host, `${name} HTTP`, FLAGS[name].http);
 			let httpsLocalUrl: string | null = null;
 			let httpsLanUrls: string[] = [];
 			if (app.httpsPort !== null && tls !== null) {
 				const secure = https.createServer({ key: tls.key, cert: tls.cert }, handler);
+				secure.on('upgrade', proxy.handleUpgrade);
 				servers.push(secure);
 				await listen(secure, app.httpsPort, httpsHost, `${name} HTTPS`, FLAGS[name].https);
 				httpsLocalUrl = `https://localhost:${app.httpsPort}/`;

@@ -86,3 +86,71 @@ export function requestSchema(doc: SwaggerDoc, path: string, method: string): Sw
 	if (!body?.schema) throw new Error(`The swagger has no request body for ${method} ${path}`);
 	return body.schema;
 }
+
+interface SwaggerParameter {
+	name: string;
+	in: 'path' | 'query' | 'body' | 'header';
+	type?: string;
+	format?: string;
+	schema?: SwaggerSchema;
+}
+
+/** The swagger path template (e.g. `/v2/router/track/{payment_hash}`) a concrete path matches, with its path parameters. */
+export function matchPath(doc: SwaggerDoc, path: string): { template: string; params: Record<string, string> } | null {
+	for (const template of Object.keys(doc.paths)) {
+		const names: string[] = [];
+		const pattern = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, (_m, name: string) => {
+			names.push(name);
+			return '([^/]+)';
+		});
+		const m = new RegExp(`^${pattern}$`).exec(path);
+		if (!m) continue;
+		return { template, params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)])) };
+	}
+	return null;
+}
+
+function checkParameter(p: SwaggerParameter, value: string): string[] {
+	const where = `${p.in} parameter ${p.name}`;
+	if (p.type === 'boolean' && value !== 'true' && value !== 'false') return [`${where}: ${JSON.stringify(value)} is not a boolean`];
+	if (['int64', 'uint64'].includes(p.format ?? '') && !/^\d+$/.test(value)) return [`${where}: ${JSON.stringify(value)} is not a decimal ${p.format}`];
+	// grpc-gateway reads bytes in paths and queries as base64, standard or URL-safe.
+	if (p.format === 'byte' && !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) return [`${where}: ${JSON.stringify(value)} is not base64`];
+	return [];
+}
+
+/**
+ * Checks one HTTP request against the swagger: the path and method exist, every path and query
+ * parameter is declared with a value of its type, and the body (if any) fits the body schema.
+ * Returns the template matched and the problems found (empty when LND would accept the request).
+ */
+export function checkRequest(
+	doc: SwaggerDoc,
+	method: string,
+	url: string,
+	body: unknown
+): { template: string | null; problems: string[] } {
+	const parsed = new URL(url, 'http://lnd.invalid');
+	const match = matchPath(doc, parsed.pathname);
+	if (!match) return { template: null, problems: [`${method} ${parsed.pathname}: no such path in the swagger`] };
+	const op = doc.paths[match.template]?.[method.toLowerCase()] as { parameters?: SwaggerParameter[] } | undefined;
+	if (!op) return { template: match.template, problems: [`${method} ${match.template}: method not allowed`] };
+	const params = op.parameters ?? [];
+	const problems: string[] = [];
+	for (const [name, value] of Object.entries(match.params)) {
+		const p = params.find((x) => x.in === 'path' && x.name === name);
+		if (!p) problems.push(`path parameter ${name} is not declared`);
+		else problems.push(...checkParameter(p, value));
+	}
+	for (const [name, value] of parsed.searchParams) {
+		const p = params.find((x) => x.in === 'query' && x.name === name);
+		if (!p) problems.push(`query parameter ${name} is not declared for ${method} ${match.template}`);
+		else problems.push(...checkParameter(p, value));
+	}
+	const bodyParam = params.find((x) => x.in === 'body');
+	if (body !== undefined) {
+		if (!bodyParam?.schema) problems.push(`${method} ${match.template} takes no body`);
+		else problems.push(...checkSwagger(doc, bodyParam.schema, body));
+	}
+	return { template: match.template, problems };
+}

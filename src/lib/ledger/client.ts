@@ -14,7 +14,7 @@ import {
 	type Log
 } from 'ethers';
 import { LedgerError, toLedgerError } from './errors.js';
-import { foldSessionEvents, foldStationEvents, type SessionEvent, type SessionHistory, type StationEvent, type StationHistory } from './history.js';
+import { anchorsDigest, foldSessionEvents, foldStationEvents, type SessionEvent, type SessionHistory, type StationEvent, type StationHistory } from './history.js';
 import { Reservations, SessionLedger, StationRegistry } from './generated/contracts.js';
 import {
 	driverRefToBytes32,
@@ -162,7 +162,8 @@ function address(value: string, what: string): string {
 	return getAddress(value);
 }
 
-async function probeChainId(rpcUrl: string, timeoutMs: number): Promise<number> {
+/** Asks the node for its chain id; a LedgerError 'unreachable' or 'rpc-error' when it cannot say. */
+export async function probeChainId(rpcUrl: string, timeoutMs = 5000): Promise<number> {
 	let response: Response;
 	try {
 		response = await fetch(rpcUrl, {
@@ -521,11 +522,19 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 			const id = sessionIdToBytes32(sessionId);
 			const action = `rebuildSession("${sessionId}")`;
 			const events = await sessionEvents(id, action);
+			let rebuilt: SessionHistory | null;
 			try {
-				return foldSessionEvents(id, events);
+				rebuilt = foldSessionEvents(id, events);
 			} catch (error) {
 				throw new LedgerError('rpc-error', `${action} failed: ${(error as Error).message}`, undefined, { cause: error });
 			}
+			if (!rebuilt) return null;
+			// The stored hash chain proves the logs complete: a node that left an anchor out is caught here.
+			const stored = (await read(action, () => sessions.getFunction('getSession')(id))).anchorsDigest as string;
+			if (anchorsDigest(id, rebuilt.anchors) !== stored.toLowerCase()) {
+				throw new LedgerError('rpc-error', `${action} failed: the node's event logs for this session are incomplete (they do not match the anchors digest on chain)`);
+			}
+			return rebuilt;
 		},
 
 		async rebuildStation(stationId) {
@@ -569,8 +578,16 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 		},
 
 		async verifyReadingOnChain(sessionId, anchorIndex, ocmf, proof) {
+			// The contract checks the anchors (from the event logs) against its stored digest.
+			const anchors = (await ledger.getAnchors(sessionId)).map((a) => ({
+				root: a.root,
+				fromReading: BigInt(a.fromReading),
+				toReading: BigInt(a.toReading),
+				energyWh: BigInt(a.energyWh)
+			}));
 			const args = [
 				sessionIdToBytes32(sessionId),
+				anchors,
 				uint64(anchorIndex, 'anchorIndex'),
 				readingHash(ocmf),
 				proof.map((p, i) => bytes32(p, `proof element ${i}`))

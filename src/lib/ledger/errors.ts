@@ -13,6 +13,8 @@ export type LedgerErrorCode =
 	| 'no-contract'
 	/** A write was attempted on a ledger connected without a signer key. */
 	| 'no-signer'
+	/** The node wants gas paid (minimum gas price, base fee, or an unfunded account); Lightcharge sends gasPrice 0. */
+	| 'gas-not-free'
 	/** Arguments rejected before anything was sent. */
 	| 'invalid-input'
 	/** Anything else the node reported. */
@@ -71,7 +73,11 @@ const SENTENCES: Record<string, (a: Record<string, unknown>) => string> = {
 		`readings must continue from #${a.expectedFrom}, but this batch starts at #${a.fromReading} (gap or overlap)`,
 	InvalidReadingRange: (a) => `reading range #${a.fromReading}..#${a.toReading} runs backwards`,
 	EnergyDecreased: (a) => `energy cannot go down: ${a.energyWh} Wh is below the ${a.previousWh} Wh already recorded`,
-	UnknownAnchor: (a) => `session ${short(a.sessionId)} has no anchor #${a.anchorIndex}`
+	UnknownAnchor: (a) => `session ${short(a.sessionId)} has no anchor #${a.anchorIndex}`,
+	ValueTooLarge: (a) => `${a.value} is larger than the ledger stores (at most ${a.max})`,
+	TooManyAnchors: (a) => `session ${short(a.sessionId)} has the most anchors a session can hold; close it and open a new one`,
+	AnchorsDoNotMatch: (a) =>
+		`the anchors given for session ${short(a.sessionId)} are not the ones on the ledger (incomplete, reordered or altered)`
 };
 
 /** All custom errors of the three contracts (same-named errors share a selector). */
@@ -111,6 +117,18 @@ export function revertSentence(revert: DecodedRevert): string {
 	return sentence ? sentence(revert.args) : `${revert.name}(${Object.values(revert.args).join(', ')})`;
 }
 
+// Besu: "Gas price below configured minimum gas price"; geth/GoQuorum: "transaction underpriced",
+// "insufficient funds for gas * price + value", "max fee per gas less than block base fee".
+const GAS_NOT_FREE_PATTERN = /insufficient funds|underpriced|below configured minimum gas price|less than block base fee|gas price too low/i;
+
+/** True when `pattern` matches the message of the error or of anything it wraps. */
+function mentions(error: unknown, pattern: RegExp, depth = 0): boolean {
+	if (depth > 5 || error === null || typeof error !== 'object') return false;
+	const e = error as Record<string, unknown>;
+	if (typeof e.message === 'string' && pattern.test(e.message)) return true;
+	return ['error', 'info', 'cause'].some((key) => mentions(e[key], pattern, depth + 1));
+}
+
 const UNREACHABLE_PATTERN = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|fetch failed|Failed to fetch|NetworkError|socket hang up|timed out/i;
 
 function isUnreachable(error: unknown): boolean {
@@ -134,6 +152,16 @@ export function toLedgerError(error: unknown, action: string, rpcUrl?: string): 
 		});
 	}
 	const e = error as { code?: unknown; shortMessage?: unknown; message?: unknown };
+	if (e?.code === 'INSUFFICIENT_FUNDS' || mentions(error, GAS_NOT_FREE_PATTERN)) {
+		return new LedgerError(
+			'gas-not-free',
+			`${action} failed: the ledger node wants gas paid for, but Lightcharge sends every transaction with gas price 0 ` +
+				'(QBFT networks run gas-free). Start Besu with --min-gas-price=0 and a genesis with "zeroBaseFee": true, ' +
+				'or GoQuorum with gas price 0 — or fund the sending account.',
+			undefined,
+			{ cause: error }
+		);
+	}
 	if (e?.code === 'CALL_EXCEPTION') {
 		return new LedgerError('reverted', `${action} failed: the transaction reverted without a reason`, undefined, { cause: error });
 	}

@@ -1,6 +1,8 @@
 // Rebuilds a station's or a session's state from the contracts' event logs alone, without the
 // contracts' view functions: what an auditor (or a wallet that distrusts one RPC node's state
 // answers) does. The folds are pure; client.ts fetches and decodes the logs and feeds them here.
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { Hex32 } from './ids.js';
 import type { AnchorRecord, SessionRecord, StationRecord } from './types.js';
 
@@ -120,7 +122,7 @@ export function foldSessionEvents(sessionId: Hex32, unsorted: readonly SessionEv
 		if (event.type === 'ReadingsAnchored') {
 			if (event.anchorIndex !== session.anchorCount) {
 				throw new InconsistentLogError(
-					`session ${sessionId}: anchor #${event.anchorIndex} follows anchor #${session.anchorCount - 1} (a log is missing, ${at(event)})`
+					`session ${sessionId}: expected anchor #${session.anchorCount}, found #${event.anchorIndex} (a log is missing, ${at(event)})`
 				);
 			}
 			if (session.anchorCount > 0 && event.fromReading !== session.lastReading + 1) {
@@ -150,4 +152,30 @@ export function foldSessionEvents(sessionId: Hex32, unsorted: readonly SessionEv
 		}
 	}
 	return session ? { ...session, anchors, events } : null;
+}
+
+function word(value: bigint | string): Uint8Array {
+	const hex = typeof value === 'string' ? value.replace(/^0x/, '') : value.toString(16);
+	if (!/^[0-9a-fA-F]{0,64}$/.test(hex)) throw new TypeError(`not a 32-byte value: ${value}`);
+	return hexToBytes(hex.padStart(64, '0'));
+}
+
+/**
+ * The hash chain SessionLedger keeps over a session's anchors (its `anchorsDigest`):
+ * digest_0 = keccak256(abi.encode(sessionId)), digest_i = keccak256(abi.encode(digest_{i-1}, root,
+ * fromReading, toReading, energyWh)). Equal to the stored value only for the complete, unaltered list.
+ */
+export function anchorsDigest(
+	sessionId: Hex32,
+	anchors: readonly { root: string; fromReading: number; toReading: number; energyWh: number }[]
+): Hex32 {
+	let digest = keccak_256(word(sessionId));
+	for (const a of anchors) {
+		const encoded = new Uint8Array(5 * 32);
+		[digest, word(a.root), word(BigInt(a.fromReading)), word(BigInt(a.toReading)), word(BigInt(a.energyWh))].forEach((w, i) =>
+			encoded.set(w, i * 32)
+		);
+		digest = keccak_256(encoded);
+	}
+	return `0x${bytesToHex(digest)}`;
 }

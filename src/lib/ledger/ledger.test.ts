@@ -1,4 +1,6 @@
 // Runs the contracts and the client against a real Hardhat chain (automine) from devnet/chain.ts.
+import { createServer, type Server } from 'node:http';
+import { Contract, NonceManager, Wallet, ZeroHash } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileContracts } from '../../../contracts/compile.js';
 import { startChain, type RunningChain } from '../../../devnet/chain.js';
@@ -9,7 +11,8 @@ import type { LedgerAddresses } from './types.js';
 await compileContracts();
 const { connectLedger } = await import('./client.js');
 const { deployLedger } = await import('./deploy.js');
-const { LedgerError, retryWithBackoff } = await import('./errors.js');
+const { LedgerError, retryWithBackoff, toLedgerError } = await import('./errors.js');
+const generated = await import('./generated/contracts.js');
 const { buildReadingsTree } = await import('./merkle.js');
 const { sessionIdToBytes32, stationIdToBytes32 } = await import('./ids.js');
 
@@ -39,6 +42,55 @@ async function expectRevert(promise: Promise<unknown>, name: string, sentence?: 
 	expect(ledgerError.code, ledgerError.message).toBe('reverted');
 	expect(ledgerError.revert?.name).toBe(name);
 	if (sentence) expect(ledgerError.message).toMatch(sentence);
+}
+
+/** Calls a contract function directly (bypassing the client's own input checks) and maps errors like the client does. */
+async function rawCall(key: string, contract: 'registry' | 'reservations' | 'sessions', method: string, ...args: unknown[]) {
+	const abi = { registry: generated.StationRegistry.abi, reservations: generated.Reservations.abi, sessions: generated.SessionLedger.abi }[contract];
+	const signer = new NonceManager(new Wallet(key, operator.provider));
+	const fn = new Contract(addresses[contract], abi, signer).getFunction(method);
+	try {
+		if (fn.fragment.constant) return await fn.staticCall(...args);
+		const tx = await fn.send(...args, { gasPrice: 0n });
+		return await tx.wait();
+	} catch (error) {
+		throw toLedgerError(error, method);
+	}
+}
+
+/**
+ * A JSON-RPC proxy in front of the chain that behaves like a Besu or GoQuorum node where Hardhat
+ * differs: it refuses eth_getLogs over more than `maxLogsRange` blocks (Besu's
+ * --rpc-max-logs-range) and answers the QBFT validator methods when given validators.
+ */
+async function startQuorumLikeProxy(target: string, opts: { maxLogsRange: number; qbftValidators?: string[]; istanbulValidators?: string[] }) {
+	const seen: string[] = [];
+	const server: Server = createServer(async (req, res) => {
+		const chunks: Buffer[] = [];
+		for await (const chunk of req) chunks.push(chunk as Buffer);
+		const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+		const answer = async (request: { id: unknown; method: string; params?: unknown[] }) => {
+			seen.push(request.method);
+			const reply = (result: unknown) => ({ jsonrpc: '2.0', id: request.id, result });
+			const fail = (code: number, message: string) => ({ jsonrpc: '2.0', id: request.id, error: { code, message } });
+			if (request.method === 'qbft_getValidatorsByBlockNumber') return opts.qbftValidators ? reply(opts.qbftValidators) : fail(-32601, 'Method not found');
+			if (request.method === 'istanbul_getValidators') return opts.istanbulValidators ? reply(opts.istanbulValidators) : fail(-32601, 'Method not found');
+			if (request.method === 'eth_getLogs') {
+				const filter = (request.params?.[0] ?? {}) as { fromBlock?: string; toBlock?: string };
+				const from = Number(filter.fromBlock ?? 0);
+				const to = Number(filter.toBlock ?? 0);
+				if (to - from + 1 > opts.maxLogsRange) return fail(-32005, 'Requested range exceeds maximum RPC range limit');
+			}
+			const forwarded = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+			return forwarded.json();
+		};
+		const result = Array.isArray(body) ? await Promise.all(body.map(answer)) : await answer(body);
+		res.setHeader('content-type', 'application/json');
+		res.end(JSON.stringify(result));
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as { port: number };
+	return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 async function advanceChainTime(seconds: number) {
@@ -336,6 +388,102 @@ describe('Reservations', () => {
 	});
 });
 
+describe('contract guards the client never reaches', () => {
+	// The client validates these before sending; the contracts must still refuse them from anyone else.
+	const op = () => chain.accounts[0]!.privateKey;
+	const st1 = () => chain.accounts[1]!.privateKey;
+	const pubkey = '0x' + LN_PUBKEY;
+
+	it('refuses a zero station id, a malformed Lightning pubkey and a zero operator', async () => {
+		const signer = chain.accounts[4]!.address;
+		await expectRevert(rawCall(op(), 'registry', 'registerStation', ZeroHash, signer, pubkey, TARIFF, 'x'), 'InvalidStationId', /must not be zero/);
+		const id = stationIdToBytes32('ST-RAW');
+		await expectRevert(rawCall(op(), 'registry', 'registerStation', id, signer, '0x1234', TARIFF, 'x'), 'InvalidLightningPubkey', /33 bytes, got 2/);
+		await expectRevert(rawCall(op(), 'registry', 'updateStation', stationIdToBytes32('ST-1'), signer, '0x' + '02'.repeat(34), TARIFF, 'x'), 'InvalidLightningPubkey');
+		await expectRevert(rawCall(st1(), 'registry', 'setLightningPubkey', stationIdToBytes32('ST-1'), '0x02'), 'InvalidLightningPubkey', /got 1/);
+		await expectRevert(operator.transferOperator('0x0000000000000000000000000000000000000000'), 'ZeroAddress', /zero address/);
+		expect(await rawCall(op(), 'registry', 'stationIdAt', 1n)).toBe(stationIdToBytes32('ST-2'));
+	});
+
+	it('refuses a zero session id and reads anchors one by one', async () => {
+		await expectRevert(rawCall(st1(), 'sessions', 'open', stationIdToBytes32('ST-1'), ZeroHash, ZeroHash), 'InvalidSessionId', /must not be zero/);
+		const anchor = await rawCall(st1(), 'sessions', 'getAnchor', sessionIdToBytes32('sess-1'), 1n);
+		expect(anchor.root).toBe(buildReadingsTree(Array.from({ length: 4 }, (_, i) => `OCMF|{"PG":"T${i + 7}","RV":${(i + 6) * 0.1}}|{"SD":"30${i + 6}"}`)).root);
+		expect([anchor.fromReading, anchor.toReading, anchor.energyWh]).toEqual([7n, 10n, 500n]);
+		await expectRevert(rawCall(st1(), 'sessions', 'getAnchor', sessionIdToBytes32('sess-1'), 2n), 'UnknownAnchor');
+	});
+
+	it('refuses reservations at a retired station and lists every queued id', async () => {
+		const now = await driver.getChainTime();
+		const { reservationId } = await driver.reserve({ stationId: 'ST-3', vehicleRef: 'car-9', eta: now + 60, expiresAt: now + 600 });
+		const queued = (await rawCall(op(), 'reservations', 'queuedReservationIds', stationIdToBytes32('ST-3'))) as bigint[];
+		expect(queued.map(Number)).toEqual([reservationId]);
+		await operator.retireStation('ST-3');
+		await expectRevert(driver.reserve({ stationId: 'ST-3', vehicleRef: 'car-9', eta: now + 60, expiresAt: now + 600 }), 'StationInactive', /retired/);
+		// The operator may still correct a retired station's tariff and Lightning node.
+		await operator.setTariffRef('ST-3', TARIFF_2);
+		await operator.setLightningPubkey('ST-3', LN_PUBKEY);
+		expect(await driver.getStation('ST-3')).toMatchObject({ active: false, tariffRef: TARIFF_2, lightningPubkey: LN_PUBKEY });
+		await operator.reactivateStation('ST-3');
+		await driver.cancelReservation(reservationId);
+		expect(await rawCall(op(), 'reservations', 'queuedReservationIds', stationIdToBytes32('ST-3'))).toEqual([]);
+	});
+});
+
+describe('rebuilding state from event logs', () => {
+	it("rebuilds every station exactly as the registry's view functions report it", async () => {
+		for (const id of ['ST-1', 'ST-2', 'ST-3']) {
+			const rebuilt = await driver.rebuildStation(id);
+			const { events, ...state } = rebuilt!;
+			expect(state, id).toEqual(await driver.getStation(id));
+			expect(events[0]?.type).toBe('StationRegistered');
+		}
+		// ST-3 went through update, retire, reactivate, tariff change (and again in the guard tests).
+		const st3 = await driver.rebuildStation('ST-3');
+		expect(st3!.events.map((e) => e.type)).toEqual([
+			'StationRegistered',
+			'StationUpdated',
+			'StationRetired',
+			'StationReactivated',
+			'TariffRefChanged',
+			'StationRetired',
+			'TariffRefChanged',
+			'LightningPubkeyChanged',
+			'StationReactivated'
+		]);
+		expect(await driver.rebuildStation('ST-404')).toBeNull();
+	});
+
+	it('rebuilds sessions (open, anchored, closed) exactly as the ledger reports them', async () => {
+		for (const id of ['sess-1', 'sess-2', 'sess-3']) {
+			const rebuilt = await driver.rebuildSession(id);
+			const { events, anchors, ...state } = rebuilt!;
+			expect(state, id).toEqual(await driver.getSession(id));
+			expect(anchors).toEqual(await driver.getAnchors(id));
+			expect(events.length).toBe(1 + anchors.length + (state.state === 'closed' ? 1 : 0));
+		}
+		const closed = await driver.rebuildSession('sess-1');
+		expect(closed).toMatchObject({ state: 'closed', anchorCount: 2, energyWh: 912, amountMsat: 123456789012n });
+		expect(closed!.events.map((e) => e.type)).toEqual(['SessionOpened', 'ReadingsAnchored', 'ReadingsAnchored', 'SessionClosed']);
+		expect(await driver.rebuildSession('never-opened')).toBeNull();
+	});
+
+	it('walks the chain in slices when the node limits eth_getLogs ranges (Besu --rpc-max-logs-range)', async () => {
+		const proxy = await startQuorumLikeProxy(chain.rpcUrl, { maxLogsRange: 7 });
+		const limited = await connectLedger({ rpcUrl: proxy.url, addresses, expectedChainId: 1337, logsBlockRange: 7 });
+		try {
+			const rebuilt = await limited.rebuildSession('sess-1');
+			expect(rebuilt).toEqual(await driver.rebuildSession('sess-1'));
+			const latest = await limited.provider.getBlockNumber();
+			// One refused whole-chain query, then ceil((latest + 1) / 7) slices.
+			expect(proxy.seen.filter((m) => m === 'eth_getLogs').length).toBe(1 + Math.ceil((latest + 1) / 7));
+		} finally {
+			limited.close();
+			await proxy.close();
+		}
+	});
+});
+
 describe('connecting', () => {
 	it('refuses a different chain id', async () => {
 		await expect(connectLedger({ rpcUrl: chain.rpcUrl, addresses, expectedChainId: 10 })).rejects.toMatchObject({
@@ -363,8 +511,16 @@ describe('connecting', () => {
 		readOnly.close();
 	});
 
-	it('reports no QBFT validators on Hardhat', async () => {
+	it('reports no QBFT validators on Hardhat, and the validators of a Besu or GoQuorum node', async () => {
 		expect(await driver.getValidators()).toBeNull();
+		const validators = [chain.accounts[7]!.address.toLowerCase(), chain.accounts[8]!.address.toLowerCase()];
+		for (const dialect of [{ qbftValidators: validators }, { istanbulValidators: validators }]) {
+			const proxy = await startQuorumLikeProxy(chain.rpcUrl, { maxLogsRange: 5000, ...dialect });
+			const ledger = await connectLedger({ rpcUrl: proxy.url, addresses, expectedChainId: 1337 });
+			expect(await ledger.getValidators()).toEqual([chain.accounts[7]!.address, chain.accounts[8]!.address]);
+			ledger.close();
+			await proxy.close();
+		}
 	});
 
 	it('reports an unreachable node as code "unreachable", and retries with backoff', async () => {

@@ -2,14 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { startLightningSimnet, type LightningSimnet } from '../../../devnet/lightning.js';
-import { checkSwagger, requestSchema, type SwaggerDoc } from '../../../devnet/swagger-check.js';
+import { checkRequest, type SwaggerDoc } from '../../../devnet/swagger-check.js';
+import invoicesSwagger from './fixtures/invoices.swagger.json' with { type: 'json' };
 import lightningSwagger from './fixtures/lightning.swagger.json' with { type: 'json' };
 import routerSwagger from './fixtures/router.swagger.json' with { type: 'json' };
 import { LndRestNode } from './lnd-rest.js';
 import { LightningError, type InvoiceStatus, type PaymentUpdate } from './port.js';
 
 let sim: LightningSimnet;
-const sentBodies: { path: string; body: unknown }[] = [];
+const sent: { method: string; url: string; body: unknown; macaroon: string | null }[] = [];
 
 function node(name: string, extra: Partial<ConstructorParameters<typeof LndRestNode>[0]> = {}) {
 	const n = sim.nodes.find((x) => x.name === name)!;
@@ -18,7 +19,13 @@ function node(name: string, extra: Partial<ConstructorParameters<typeof LndRestN
 		macaroonHex: n.macaroonHex,
 		timeoutMs: 3000,
 		fetch: (input, init) => {
-			if (typeof init?.body === 'string') sentBodies.push({ path: String(input), body: JSON.parse(init.body) });
+			sent.push({
+				method: init?.method ?? 'GET',
+				// Relative to the node's REST root (the devnet serves each node under its own prefix).
+				url: String(input).slice(n.restUrl.replace(/\/+$/, '').length),
+				body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+				macaroon: new Headers(init?.headers).get('Grpc-Metadata-macaroon')
+			});
 			return fetch(input, init);
 		},
 		...extra
@@ -111,17 +118,42 @@ describe('LndRestNode against the simnet', () => {
 		expect((await station.listChannels()).find((c) => c.channelPoint === channelPoint)).toMatchObject({ pending: false, active: true });
 	});
 
-	it('sends request bodies LND accepts', () => {
-		const docs: Record<string, SwaggerDoc> = {
-			'/v1/invoices': lightningSwagger as unknown as SwaggerDoc,
-			'/v1/channels': lightningSwagger as unknown as SwaggerDoc,
-			'/v2/router/send': routerSwagger as unknown as SwaggerDoc
-		};
-		expect(sentBodies.length).toBeGreaterThan(3);
-		for (const { path, body } of sentBodies) {
-			const swaggerPath = Object.keys(docs).find((p) => path.endsWith(p))!;
-			expect(checkSwagger(docs[swaggerPath]!, requestSchema(docs[swaggerPath]!, swaggerPath, 'POST'), body)).toEqual([]);
+	it('sends only requests the LND swagger accepts, on every endpoint the backend uses', () => {
+		const docs = [lightningSwagger, routerSwagger, invoicesSwagger] as unknown as SwaggerDoc[];
+		const walked = new Set<string>();
+		for (const r of sent) {
+			const path = r.url.split('?')[0]!;
+			const doc = docs.find((d) => checkRequest(d, r.method, r.url, r.body).template !== null);
+			expect(doc, `${r.method} ${path} is in none of LND's swagger files`).toBeDefined();
+			const { template, problems } = checkRequest(doc!, r.method, r.url, r.body);
+			expect(problems, `${r.method} ${path}`).toEqual([]);
+			expect(r.macaroon).toMatch(/^[0-9a-f]+$/);
+			walked.add(`${r.method} ${template}`);
 		}
+		expect([...walked].sort()).toEqual([
+			'GET /v1/balance/channels',
+			'GET /v1/channels',
+			'GET /v1/channels/pending',
+			'GET /v1/getinfo',
+			'GET /v1/payreq/{pay_req}',
+			'GET /v2/invoices/lookup',
+			'GET /v2/invoices/subscribe/{r_hash}',
+			'GET /v2/router/track/{payment_hash}',
+			'POST /v1/channels',
+			'POST /v1/invoices',
+			'POST /v2/router/send'
+		]);
+	});
+
+	it('the request check catches what LND would refuse', () => {
+		const doc = lightningSwagger as unknown as SwaggerDoc;
+		expect(checkRequest(doc, 'POST', '/v1/invoices', { value_msat: 1000 }).problems).toEqual(['$.value_msat: expected a string, got 1000']);
+		expect(checkRequest(doc, 'POST', '/v1/invoices', { amount: '1' }).problems).toEqual(['$.amount: not a field of this message']);
+		expect(checkRequest(doc, 'GET', '/v1/channels?active_only=yes', undefined).problems).toEqual(['query parameter active_only: "yes" is not a boolean']);
+		expect(checkRequest(doc, 'GET', '/v1/channels?bogus=1', undefined).problems).toEqual(['query parameter bogus is not declared for GET /v1/channels']);
+		expect(checkRequest(doc, 'PUT', '/v1/getinfo', undefined).problems).toEqual(['PUT /v1/getinfo: method not allowed']);
+		expect(checkRequest(doc, 'GET', '/v1/nope', undefined).template).toBeNull();
+		expect(checkRequest(doc, 'GET', '/v1/getinfo', { x: 1 }).problems).toEqual(['GET /v1/getinfo takes no body']);
 	});
 
 	it('maps errors: unauthorized, not found, unreachable, timeout', async () => {

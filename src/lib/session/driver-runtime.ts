@@ -69,7 +69,37 @@ export type InvoiceView = {
 	feeMsat?: bigint;
 	preimage?: string;
 	bolt11: string;
+	/** The billing record the invoice carries and its hash (kept for the receipt). */
+	record: InvoiceMessage['record'];
+	recordHash: string;
 };
+
+/** A session's state as the wallet stores it, so a reload resumes it (amounts as strings). */
+export interface DriverSnapshot {
+	phase: DriverPhase;
+	status: StationStatus;
+	/** The tariff accepted at join: later status messages cannot change what is billed. */
+	tariff: StationStatus['tariff'];
+	identity: IdentityVerdict | null;
+	budgetMsat: string;
+	readings: { seq: number; ocmf: string }[];
+	invoices: (Omit<InvoiceView, 'amountMsat' | 'feeMsat'> & { amountMsat: string; feeMsat?: string })[];
+	events: SessionEvent[];
+}
+
+export function toSnapshot(v: DriverView, tariff: StationStatus['tariff']): DriverSnapshot | null {
+	if (!v.status) return null;
+	return {
+		phase: v.phase,
+		status: v.status,
+		tariff,
+		identity: v.identity,
+		budgetMsat: v.budgetMsat.toString(),
+		readings: v.readings.map((r) => ({ seq: r.seq, ocmf: r.ocmf })),
+		invoices: v.invoices.map((i) => ({ ...i, amountMsat: i.amountMsat.toString(), feeMsat: i.feeMsat?.toString() })),
+		events: v.events
+	};
+}
 
 export interface DriverView {
 	phase: DriverPhase;
@@ -137,6 +167,11 @@ export class DriverRuntime {
 		return this.v;
 	}
 
+	/** The tariff billing is checked against (pinned at join), or the station's current one before. */
+	get acceptedTariff(): StationStatus['tariff'] | null {
+		return this.tariff ?? this.v.status?.tariff ?? null;
+	}
+
 	subscribe(l: (v: DriverView) => void): () => void {
 		this.listeners.add(l);
 		l(this.v);
@@ -185,6 +220,72 @@ export class DriverRuntime {
 		this.tariff = status.tariff;
 		this.verifier = new ReadingVerifier({ stationId: this.ids.stationId, sessionId: this.ids.sessionId, publicKey: status.signingKey });
 		this.set({ phase: 'joining', budgetMsat });
+		const { sessionId } = this.ids;
+		await this.subscribeSession();
+		await this.send({ v: 1, type: 'join', sessionId, budgetMsat: budgetMsat.toString(), driverRef: this.o.driverRef ?? 'wallet', at: this.now() });
+	}
+
+	/**
+	 * Picks a joined session up again after a reload: re-verifies the stored readings, restores the
+	 * invoices (the payment journal decides which are paid), re-subscribes to the session's topics
+	 * without joining again, and tracks payments that were in flight to their end.
+	 */
+	async resume(s: DriverSnapshot): Promise<void> {
+		this.tariff = s.tariff;
+		this.verifier = new ReadingVerifier({ stationId: this.ids.stationId, sessionId: this.ids.sessionId, publicKey: s.status.signingKey });
+		const readings: VerifiedReading[] = [];
+		for (const r of s.readings) {
+			const res = this.verifier.accept({ v: 1, type: 'reading', sessionId: this.ids.sessionId, seq: r.seq, ocmf: r.ocmf });
+			if (res.ok && !res.duplicate) {
+				readings.push(res.reading);
+				this.readingsBySeq.set(res.reading.seq, res.reading);
+			}
+		}
+		const journal = new Map(this.o.journal.entries().map((e) => [e.paymentHash, e]));
+		let paid = 0n, fees = 0n;
+		const invoices: InvoiceView[] = s.invoices.map((saved) => {
+			const i: InvoiceView = { ...saved, amountMsat: BigInt(saved.amountMsat), feeMsat: saved.feeMsat === undefined ? undefined : BigInt(saved.feeMsat) };
+			const e = i.paymentHash ? journal.get(i.paymentHash) : undefined;
+			if (e?.status === 'succeeded') Object.assign(i, { state: 'paid', preimage: e.preimage, feeMsat: BigInt(e.feeMsat ?? '0'), message: undefined, reason: undefined });
+			else if (e?.status === 'sending') Object.assign(i, { state: 'paying', message: 'Payment was in flight when the wallet closed: checking its outcome…' });
+			else if (e?.status === 'failed') Object.assign(i, { state: 'failed', reason: 'payment_failed' });
+			if (i.state === 'paid') {
+				paid += i.amountMsat;
+				fees += i.feeMsat ?? 0n;
+			}
+			if (i.paymentHash && i.state !== 'refused') {
+				if (!this.accepted || i.seq > this.accepted.seq) this.accepted = { seq: i.seq, toReading: i.record.toReading };
+				if (i.state !== 'failed') this.committedMsat += i.amountMsat;
+			}
+			return i;
+		});
+		this.v = {
+			...this.v,
+			phase: s.phase === 'connecting' || s.phase === 'ready' || s.phase === 'failed' ? 'charging' : s.phase,
+			status: s.status,
+			identity: s.identity,
+			readings,
+			invoices,
+			events: s.events,
+			paidMsat: paid,
+			feesMsat: fees,
+			budgetMsat: BigInt(s.budgetMsat),
+			suspendReason: s.phase === 'suspended' ? ([...s.events].reverse().find((e) => e.event === 'suspended')?.reason ?? 'suspended by the station') : null
+		};
+		this.set({});
+		if (this.v.phase !== 'settled') {
+			this.unsubs.push(
+				await this.o.bus.subscribe(statusTopic(this.ids.stationId), (topic, payload) => {
+					const p = parseMessage(topic, payload);
+					if (p.ok && p.kind === 'status') this.set({ status: p.message });
+				})
+			);
+			await this.subscribeSession();
+		}
+		await this.resumeInFlight();
+	}
+
+	private async subscribeSession(): Promise<void> {
 		const { stationId, sessionId } = this.ids;
 		const route = (topic: string, payload: Uint8Array) => {
 			const p = parseMessage(topic, payload);
@@ -195,7 +296,6 @@ export class DriverRuntime {
 		};
 		for (const topic of [readingsTopic(stationId, sessionId), invoicesTopic(stationId, sessionId), eventsTopic(stationId, sessionId)])
 			this.unsubs.push(await this.o.bus.subscribe(topic, route));
-		await this.send({ v: 1, type: 'join', sessionId, budgetMsat: budgetMsat.toString(), driverRef: this.o.driverRef ?? 'wallet', at: this.now() });
 	}
 
 	async stop(): Promise<void> {
@@ -258,7 +358,9 @@ export class DriverRuntime {
 			reason,
 			message,
 			paymentHash,
-			bolt11: m.bolt11
+			bolt11: m.bolt11,
+			record: m.record,
+			recordHash: m.recordHash
 		};
 		this.set({ invoices: [...this.v.invoices, entry], lastError: state === 'refused' ? message ?? null : this.v.lastError });
 	}

@@ -9,7 +9,9 @@ import { decodeBolt11 } from '../lightning/bolt11';
 import { buildReadingsTree, verifyReadingProof } from '../ledger/merkle';
 import { billingRecordHash, buildBillingRecord } from '../protocol/billing';
 import { ReadingVerifier, type VerifiedReading } from '../protocol/readings';
+import { verifyOcmf } from '../protocol/ocmf';
 import type { BillingRecord, SessionEvent, StationStatus, Tariff } from '../protocol/types';
+import type { DriverSnapshot } from './driver-runtime';
 
 export const RECEIPT_FORMAT = 'lightcharge-receipt/1' as const;
 
@@ -306,4 +308,61 @@ export function receiptToCsv(receipt: Receipt): string {
 			p.message ?? ''
 		]);
 	return [head, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
+}
+
+/** What a stored session knows beyond its snapshot. */
+export interface SessionMeta {
+	stationId: string;
+	sessionId: string;
+	startedAt: number;
+	feesMsat: string;
+	ledger: Receipt['ledger'];
+	/** Anchors read from the ledger, when the wallet could; otherwise the station's `anchored` events are used. */
+	ledgerAnchors?: { anchorIndex: number; root: string; fromReading: number; toReading: number; txHash?: string }[];
+}
+
+/** The receipt of a session the wallet stored (see DriverSnapshot). */
+export function receiptFromSnapshot(s: DriverSnapshot, meta: SessionMeta): Receipt {
+	const anchors =
+		meta.ledgerAnchors && meta.ledgerAnchors.length > 0
+			? meta.ledgerAnchors
+			: s.events
+					.filter((e) => e.event === 'anchored' && e.root && e.fromReading !== undefined && e.toReading !== undefined)
+					.sort((a, b) => a.seq - b.seq)
+					.map((e, anchorIndex) => ({ anchorIndex, root: e.root!, fromReading: e.fromReading!, toReading: e.toReading!, txHash: e.txHash }));
+	const readings = [...s.readings].sort((a, b) => a.seq - b.seq);
+	const energy = (ocmf: string | undefined) => {
+		if (!ocmf) return 0;
+		const v = verifyOcmf(ocmf, s.status.signingKey);
+		const rd = v.ok ? v.payload.RD : null;
+		const last = Array.isArray(rd) ? (rd.at(-1) as { RV?: unknown; RU?: unknown } | undefined) : undefined;
+		return typeof last?.RV === 'number' ? Math.round(last.RV * (last.RU === 'Wh' ? 1 : 1000)) : 0;
+	};
+	const closed = s.events.find((e) => e.event === 'closed');
+	return buildReceipt({
+		stationId: meta.stationId,
+		sessionId: meta.sessionId,
+		stationName: s.status.name,
+		station: { signingKey: s.status.signingKey, signerAddress: s.status.signerAddress, lightningPubkey: s.status.lightningPubkey, network: s.status.network },
+		tariff: s.tariff,
+		ledger: meta.ledger,
+		readings,
+		payments: s.invoices.map((i) => ({
+			seq: i.seq,
+			record: i.record,
+			recordHash: i.recordHash,
+			bolt11: i.bolt11,
+			state: i.state === 'paid' ? 'paid' : i.state === 'refused' ? 'refused' : i.state === 'failed' ? 'failed' : 'pending',
+			paymentHash: i.paymentHash,
+			preimage: i.preimage,
+			feeMsat: i.feeMsat,
+			message: i.message
+		})),
+		anchors,
+		events: s.events,
+		energyWh: readings.length > 1 ? energy(readings.at(-1)?.ocmf) - energy(readings[0]?.ocmf) : 0,
+		feesMsat: BigInt(meta.feesMsat),
+		startedAt: meta.startedAt,
+		closedAt: closed?.at ?? null
+	});
 }

@@ -2,12 +2,19 @@
 // readings, invoices and events over the bus, watches invoices, drives the charger and anchors the
 // session on the ledger. All decisions are made by the pure `reduce` in station.ts; this file only
 // carries out its effects. The kiosk UI and the headless station (`npm run station`) both run it.
+//
+// Durability: every reading is stored before it is published, every message goes through the
+// outbox, ledger writes through a durable job queue, and the session snapshot is saved after each
+// change, so a reload resumes the session without counting energy or issuing an invoice twice.
 import type { Charger } from '../charger/port';
 import type { LightningNode, Subscription } from '../lightning/port';
 import type { Meter, MeterSample } from '../meter/types';
 import type { MessageBus } from '../mqtt/bus';
+import { Outbox, type OutboxMessage } from '../mqtt/outbox';
+import { MemoryKioskStore, type DurableQueue, type KioskStore } from '../storage/kiosk-db';
 import { billingRecordHash } from '../protocol/billing';
 import { encodeMessage, parseMessage } from '../protocol/messages';
+import { parseOcmf, parseOcmfTime } from '../protocol/ocmf';
 import { makeReading } from '../protocol/readings';
 import { driverTopic, eventsTopic, invoicesTopic, readingsTopic, statusTopic } from '../protocol/topics';
 import type {
@@ -20,6 +27,7 @@ import type {
 } from '../protocol/types';
 import {
 	deliveredWh,
+	isMeterFault,
 	newStationSession,
 	reduce,
 	type StationEffect,
@@ -60,8 +68,19 @@ export interface StationRuntimeOptions {
 	lightning: LightningNode;
 	bus: MessageBus;
 	ledger?: StationLedger;
+	/** Where the session, the outbox and the ledger jobs survive a reload; in memory by default. */
+	store?: KioskStore;
 	pollMs?: number;
 	anchorIntervalMs?: number;
+	/** Consecutive failed meter reads that make a fault (default 3). */
+	readFailuresForFault?: number;
+	/**
+	 * The most energy per hour the meter can plausibly count, W (default: 1.5 × the station's
+	 * maximum power). A larger step between two reads is a fault, not energy to bill.
+	 */
+	maxPlausiblePowerW?: number;
+	/** How long the meter may still show power after the charger was told to suspend or stop (default 5 s). */
+	chargerObeyMs?: number;
 	newSessionId?: () => string;
 	now?: () => number;
 	onLog?: (line: string) => void;
@@ -75,8 +94,43 @@ export interface StationView {
 	lightningPubkey: string;
 	network: StationStatus['network'];
 	lastError: string | null;
+	/** An operator alarm: the charger did not obey, or the meter is faulty. Cleared by the operator. */
+	alarm: string | null;
 	anchors: { txHash: string; root: string; fromReading: number; toReading: number }[];
 	closeTx: string | null;
+	/** Messages stored but not yet acknowledged by the broker; ledger jobs still to do. */
+	outboxPending: number;
+	ledgerPending: number;
+	/** True when this session was picked up again from storage after a reload. */
+	resumed: boolean;
+}
+
+/** A ledger write waiting in the durable queue. */
+export type LedgerJob =
+	| { kind: 'open'; sessionId: string; driverRef: string }
+	| { kind: 'anchor'; sessionId: string; ocmf: string[]; fromReading: number; toReading: number; energyWh: number }
+	| { kind: 'close'; sessionId: string; energyWh: number; amountMsat: string; paymentHashes: string[] };
+
+/** What is saved after every change of the session (the readings are stored one by one beside it). */
+export interface StationSnapshot {
+	v: 1;
+	session: StationSession;
+	events: SessionEvent[];
+	eventSeq: number;
+	readingSeq: number;
+	anchoredTo: number;
+	anchors: StationView['anchors'];
+	closeTx: string | null;
+	/** The billing record whose invoice is being created (stored before the Lightning call). */
+	pendingRecord: BillingRecord | null;
+	/** Highest invoice seq handed to the outbox. */
+	invoicesPublished: number;
+	savedAt: number;
+}
+
+export async function loadStationSnapshot(store: KioskStore, stationId: string): Promise<StationSnapshot | null> {
+	const s = await store.loadSnapshot<StationSnapshot>(stationId);
+	return s && s.v === 1 ? s : null;
 }
 
 export class StationRuntime {
@@ -87,23 +141,44 @@ export class StationRuntime {
 	private readingSeq = 0;
 	private lastSample: MeterSample | null = null;
 	private lastError: string | null = null;
+	private alarm: string | null = null;
 	private anchoredTo = 0;
 	private anchors: StationView['anchors'] = [];
 	private closeTx: string | null = null;
+	private pendingRecord: BillingRecord | null = null;
+	private invoicesPublished = 0;
+	private resumed = false;
 	private lightningPubkey = '';
 	private network: StationStatus['network'] = 'regtest';
 	private watches = new Map<string, Subscription>();
 	private timers: ReturnType<typeof setInterval>[] = [];
 	private unsubscribeDriver: (() => void) | null = null;
 	private polling = false;
+	private readFailures = 0;
+	/** Set after a suspend or stop: the meter must show the power gone by `deadline`. */
+	private awaitingPowerOff: { action: string; deadline: number } | null = null;
 	private listeners = new Set<(v: StationView) => void>();
-	private ledgerQueue: Promise<unknown> = Promise.resolve();
 	private effects: Promise<void> = Promise.resolve();
+	private saving: Promise<void> = Promise.resolve();
+	private readonly store: KioskStore;
+	private readonly outbox: Outbox;
+	private readonly ledgerJobs: DurableQueue<LedgerJob>;
+	private ledgerPending = 0;
+	private ledgerWake: (() => void) | null = null;
+	private ledgerAppends: Promise<unknown> = Promise.resolve();
+	private ledgerWorker: Promise<void> | null = null;
+	private stopped = false;
 	private readonly now: () => number;
 
 	constructor(private readonly o: StationRuntimeOptions) {
 		this.now = o.now ?? (() => Date.now());
 		this.session = newStationSession(o.identity.stationId, o.tariff);
+		this.store = o.store ?? new MemoryKioskStore();
+		this.outbox = new Outbox(o.bus, this.store.queue<OutboxMessage>('outbox'), {
+			onRefused: (m, e) => this.fail(`The broker refused a message on ${m.topic}`, e),
+			onChange: () => this.notify()
+		});
+		this.ledgerJobs = this.store.queue<LedgerJob>('ledger');
 	}
 
 	view(): StationView {
@@ -115,8 +190,12 @@ export class StationRuntime {
 			lightningPubkey: this.lightningPubkey,
 			network: this.network,
 			lastError: this.lastError,
+			alarm: this.alarm,
 			anchors: this.anchors,
-			closeTx: this.closeTx
+			closeTx: this.closeTx,
+			outboxPending: this.outbox.pending,
+			ledgerPending: this.ledgerPending,
+			resumed: this.resumed
 		};
 	}
 
@@ -126,22 +205,47 @@ export class StationRuntime {
 		return () => this.listeners.delete(listener);
 	}
 
+	/**
+	 * Starts the station: replays what the outbox and the ledger queue still hold, resumes a
+	 * session found in storage (or offers a new one), then polls the meter. With `pollMs: 0` the
+	 * caller drives the meter with `pollOnce()` (tests).
+	 */
 	async start(): Promise<void> {
 		const info = await this.o.lightning.getInfo();
 		this.lightningPubkey = info.pubkey;
 		this.network = info.network;
-		this.timers.push(setInterval(() => void this.poll(), this.o.pollMs ?? 1000));
-		this.timers.push(setInterval(() => void this.anchor(), this.o.anchorIntervalMs ?? 60_000));
-		await this.offerNewSession();
+		await this.outbox.start();
+		this.ledgerPending = (await this.ledgerJobs.list()).length;
+		this.ledgerWorker = this.runLedgerJobs();
+		const resumed = await this.resume();
+		if (this.o.pollMs !== 0) this.timers.push(setInterval(() => void this.pollOnce(), this.o.pollMs ?? 1000));
+		if (this.o.anchorIntervalMs !== 0) this.timers.push(setInterval(() => void this.anchor(), this.o.anchorIntervalMs ?? 60_000));
+		if (!resumed) await this.offerNewSession();
 	}
 
+	/** Stops timers and watches; what is still queued stays stored for the next start. */
 	async stop(): Promise<void> {
+		this.stopped = true;
 		for (const t of this.timers) clearInterval(t);
 		this.timers = [];
 		for (const w of this.watches.values()) w.close();
 		this.watches.clear();
 		this.unsubscribeDriver?.();
-		await this.ledgerQueue.catch(() => undefined);
+		this.ledgerWake?.();
+		// Effects in progress are not awaited (a Lightning call may hang); what they stored stays stored.
+		await this.saving.catch(() => undefined);
+		await this.ledgerWorker?.catch(() => undefined);
+		this.outbox.close();
+	}
+
+	/** Resolves when every message so far is acknowledged and every ledger job done (tests, benchmark). */
+	async settle(): Promise<void> {
+		await this.effects;
+		await this.outbox.drained();
+		await this.saving;
+		if (!this.o.ledger) return;
+		await this.ledgerAppends;
+		while (!this.stopped && (await this.ledgerJobs.list()).length > 0) await new Promise((r) => setTimeout(r, 20));
 	}
 
 	/** A stop from the kiosk's own button (operator) or from a driver message. */
@@ -149,10 +253,17 @@ export class StationRuntime {
 		this.dispatch({ type: 'stop', cause });
 	}
 
+	/** The operator checked the meter/charger and acknowledges the alarm; a meter fault lets charging go on. */
+	clearAlarm(): void {
+		this.alarm = null;
+		this.readFailures = 0;
+		if (isMeterFault(this.session)) this.dispatch({ type: 'fault_cleared' });
+		else this.notify();
+	}
+
 	/** Offer the next session: fresh id, a QR code on screen, the driver topic subscribed. */
 	async offerNewSession(): Promise<void> {
 		const sessionId = this.o.newSessionId?.() ?? randomSessionId();
-		this.unsubscribeDriver?.();
 		this.readings = [];
 		this.events = [];
 		this.eventSeq = 0;
@@ -160,12 +271,80 @@ export class StationRuntime {
 		this.anchoredTo = 0;
 		this.anchors = [];
 		this.closeTx = null;
+		this.pendingRecord = null;
+		this.invoicesPublished = 0;
+		this.resumed = false;
+		this.awaitingPowerOff = null;
 		this.dispatch({ type: 'offered', sessionId });
-		const { stationId } = this.o.identity;
-		this.unsubscribeDriver = await this.o.bus.subscribe(driverTopic(stationId, sessionId), (topic, payload) =>
+		await this.store.dropReadings(this.o.identity.stationId, sessionId).catch((e) => this.fail('Could not clear old readings', e));
+		await this.listenToDriver(sessionId);
+		await this.publishStatus();
+	}
+
+	private async listenToDriver(sessionId: string): Promise<void> {
+		this.unsubscribeDriver?.();
+		this.unsubscribeDriver = await this.o.bus.subscribe(driverTopic(this.o.identity.stationId, sessionId), (topic, payload) =>
 			this.onDriverMessage(sessionId, topic, payload)
 		);
+	}
+
+	/** Picks up the stored session, if one was running; true when it did. */
+	private async resume(): Promise<boolean> {
+		const { stationId } = this.o.identity;
+		const snap = await loadStationSnapshot(this.store, stationId);
+		if (!snap || snap.session.stationId !== stationId || !snap.session.sessionId) return false;
+		const s = snap.session;
+		if (s.phase === 'idle' || (s.phase === 'settled' && s.closed)) return false;
+		this.session = { ...s, tariff: s.phase === 'awaiting_driver' ? this.o.tariff : s.tariff };
+		this.events = snap.events;
+		this.eventSeq = snap.eventSeq;
+		this.anchoredTo = snap.anchoredTo;
+		this.anchors = snap.anchors;
+		this.closeTx = snap.closeTx;
+		this.pendingRecord = snap.pendingRecord;
+		this.invoicesPublished = snap.invoicesPublished;
+		this.readings = await this.store.readings(stationId, s.sessionId);
+		this.readingSeq = Math.max(snap.readingSeq, this.readings.at(-1)?.seq ?? 0);
+		this.resumed = true;
+		this.log(`Resumed session ${s.sessionId} (${s.phase}, ${this.readings.length} readings)`);
+
+		// Readings stored after the last snapshot: apply them now (the reducer ignores none, counts none twice).
+		for (const r of this.readings) {
+			if (s.last && r.seq <= s.last.seq) continue;
+			const ref = readingRefOf(r);
+			if (ref) this.dispatch({ type: 'reading', reading: ref });
+		}
+		await this.listenToDriver(s.sessionId);
+		const unpaidIncrements = this.session.increments.filter((i) => !i.paid);
+		// Invoices created but maybe not published: publish again (same payment hash; receivers deduplicate).
+		for (const i of this.session.increments) if (i.seq > this.invoicesPublished) await this.publishInvoice(i.record, i.recordHash, i.bolt11);
+		for (const i of unpaidIncrements) await this.recheckInvoice(i.paymentHash);
+		// An invoice whose creation was cut short was never published: create it again for the same record.
+		if (this.session.invoicing && this.pendingRecord) this.effects = this.effects.then(() => this.createInvoice(this.pendingRecord!));
+		// The charger lost its state with the page: tell it again what the session says.
+		const phase = this.session.phase;
+		if (phase === 'charging') this.enqueueEffect({ kind: 'charger', action: 'allow' });
+		else if (phase === 'suspended') this.enqueueEffect({ kind: 'charger', action: 'suspend' });
+		else if (phase === 'stopping') {
+			this.enqueueEffect({ kind: 'charger', action: 'stop' });
+			if (!this.session.last || this.session.last.tx !== 'E') this.enqueueEffect({ kind: 'final_reading' });
+		} else if (phase === 'settled' && !this.session.closed) {
+			const closing = (await this.ledgerJobs.list()).some((j) => j.value.kind === 'close' && j.value.sessionId === s.sessionId);
+			if (!closing) this.dispatch({ type: 'closed' });
+		}
 		await this.publishStatus();
+		this.persist();
+		return true;
+	}
+
+	private async recheckInvoice(paymentHash: string): Promise<void> {
+		try {
+			const st = await this.o.lightning.lookupInvoice(paymentHash);
+			if (st.state === 'settled') return this.dispatch({ type: 'invoice_paid', paymentHash, preimage: st.preimage });
+		} catch (e) {
+			this.fail('Could not look up an invoice after the restart', e);
+		}
+		this.watchInvoice(paymentHash);
 	}
 
 	private onDriverMessage(sessionId: string, topic: string, payload: Uint8Array): void {
@@ -181,11 +360,37 @@ export class StationRuntime {
 	private dispatch(e: StationEvent): void {
 		const before = this.session.phase;
 		const { state, effects } = reduce(this.session, e);
+		if (state === this.session && effects.length === 0) return;
 		this.session = state;
 		// Effects run one after another, in the order the reducer decided them (charger off before the end reading).
-		for (const fx of effects) this.effects = this.effects.then(() => this.run(fx));
+		for (const fx of effects) this.enqueueEffect(fx);
 		if (before !== state.phase) void this.publishStatus();
+		this.persist();
 		this.notify();
+	}
+
+	private enqueueEffect(fx: StationEffect): void {
+		this.effects = this.effects.then(() => this.run(fx));
+	}
+
+	/** Saves the snapshot; saves are chained so the last one written is the newest. */
+	private persist(): Promise<void> {
+		const snap: StationSnapshot = {
+			v: 1,
+			session: this.session,
+			events: this.events,
+			eventSeq: this.eventSeq,
+			readingSeq: this.readingSeq,
+			anchoredTo: this.anchoredTo,
+			anchors: this.anchors,
+			closeTx: this.closeTx,
+			pendingRecord: this.pendingRecord,
+			invoicesPublished: this.invoicesPublished,
+			savedAt: this.now()
+		};
+		const saved = this.saving.then(() => this.store.saveSnapshot(this.o.identity.stationId, snap));
+		this.saving = saved.catch((e) => this.fail('Could not save the session', e));
+		return this.saving;
 	}
 
 	private notify(): void {
@@ -203,18 +408,82 @@ export class StationRuntime {
 		this.notify();
 	}
 
-	private async poll(): Promise<void> {
+	private raiseAlarm(text: string): void {
+		if (this.alarm === text) return;
+		this.alarm = text;
+		this.log(`ALARM: ${text}`);
+		void this.publishEvent({ event: 'fault', reason: text });
+		this.notify();
+	}
+
+	/** One meter poll: read, check, sign and publish (while a session runs). */
+	async pollOnce(): Promise<void> {
 		if (this.polling) return; // a slow meter must not stack reads
 		this.polling = true;
 		try {
-			this.lastSample = await this.o.meter.read();
+			let sample: MeterSample;
+			try {
+				sample = await this.o.meter.read();
+				this.readFailures = 0;
+			} catch (e) {
+				this.readFailures++;
+				this.fail('Meter read failed', e);
+				if (this.readFailures >= (this.o.readFailuresForFault ?? 3)) {
+					this.meterFault(`the meter did not answer ${this.readFailures} times in a row (${(e as Error).message})`);
+				}
+				return;
+			}
+			this.lastSample = sample;
+			this.checkChargerObeyed(sample);
 			const phase = this.session.phase;
-			if (phase === 'charging' || phase === 'suspended') await this.signAndPublish(this.lastSample, this.readingSeq === 0 ? 'B' : 'T');
-			else this.notify();
-		} catch (e) {
-			this.fail('Meter read failed', e);
+			if ((phase === 'charging' || phase === 'suspended') && !isMeterFault(this.session)) {
+				const problem = this.implausible(sample);
+				if (problem) return this.meterFault(problem);
+				await this.signAndPublish(sample, this.readingSeq === 0 ? 'B' : 'T');
+			} else this.notify();
 		} finally {
 			this.polling = false;
+		}
+	}
+
+	private meterFault(reason: string): void {
+		this.raiseAlarm(`Meter fault: ${reason}. Charging is suspended; energy since the last verified reading is not billed.`);
+		this.dispatch({ type: 'meter_fault', reason });
+	}
+
+	/** Why a sample cannot be trusted against the last signed reading, or null. */
+	private implausible(sample: MeterSample): string | null {
+		if (!Number.isFinite(sample.energyWh) || sample.energyWh < 0) return `the meter reported an impossible energy (${sample.energyWh})`;
+		const last = this.session.last;
+		if (this.o.meter.identity.serial && this.readings.length > 0) {
+			const first = this.readings[0]!.ocmf;
+			if (!first.includes(`"MS":${JSON.stringify(this.o.meter.identity.serial)}`)) return `the meter serial changed to ${this.o.meter.identity.serial} mid-session`;
+		}
+		if (!last) return null;
+		if (sample.energyWh < last.energyWh) return `energy went backwards from ${last.energyWh} Wh to ${sample.energyWh} Wh`;
+		const hours = Math.max(0, sample.at - last.at) / 3_600_000;
+		const maxW = this.o.maxPlausiblePowerW ?? this.o.identity.maxPowerW * 1.5;
+		// One Wh of slack for the register's resolution.
+		const allowedWh = maxW * hours + 1;
+		if (sample.energyWh - last.energyWh > allowedWh) {
+			return `energy jumped by ${sample.energyWh - last.energyWh} Wh in ${((sample.at - last.at) / 1000).toFixed(1)} s, more than ${Math.round(maxW)} W allows`;
+		}
+		return null;
+	}
+
+	private checkChargerObeyed(sample: MeterSample): void {
+		const wait = this.awaitingPowerOff;
+		if (!wait) return;
+		const threshold = Math.max(50, this.o.identity.maxPowerW * 0.02);
+		if (sample.powerW <= threshold) {
+			this.awaitingPowerOff = null;
+			if (this.alarm?.startsWith('The charger did not obey')) this.alarm = null;
+			return;
+		}
+		if (this.now() >= wait.deadline) {
+			this.raiseAlarm(
+				`The charger did not obey "${wait.action}": the meter still shows ${(sample.powerW / 1000).toFixed(1)} kW. Switch the charger off by hand and check its wiring.`
+			);
 		}
 	}
 
@@ -232,8 +501,11 @@ export class StationRuntime {
 		);
 		const msg: ReadingMessage = { v: 1, type: 'reading', sessionId, seq, ocmf };
 		this.readings = [...this.readings, msg];
+		// Stored first: a reload finds every reading it signed, so none is lost and none counted twice.
+		await this.store.putReading(stationId, msg);
+		const published = this.outbox.publish(readingsTopic(stationId, sessionId), encodeMessage(msg));
 		this.dispatch({ type: 'reading', reading: { seq, energyWh: sample.energyWh, at: sample.at, tx } });
-		await this.o.bus.publish(readingsTopic(stationId, sessionId), encodeMessage(msg)).catch((e) => this.fail('Publishing a reading failed', e));
+		await published.catch((e) => this.fail('Storing a reading for publishing failed', e));
 	}
 
 	private async run(fx: StationEffect): Promise<void> {
@@ -242,12 +514,22 @@ export class StationRuntime {
 			switch (fx.kind) {
 				case 'charger':
 					await this.o.charger[fx.action]();
+					this.awaitingPowerOff = fx.action === 'allow' ? null : { action: fx.action, deadline: this.now() + (this.o.chargerObeyMs ?? 5000) };
 					return;
 				case 'final_reading': {
 					// Let the contactor open, then the end reading closes the signed series.
-					const sample = await this.o.meter.read();
+					let sample: MeterSample;
+					try {
+						sample = await this.o.meter.read();
+					} catch (e) {
+						this.dispatch({ type: 'final_failed', reason: `the meter did not answer (${(e as Error).message})` });
+						await this.anchor();
+						return;
+					}
 					this.lastSample = sample;
-					await this.signAndPublish(sample, 'E');
+					const problem = isMeterFault(this.session) ? 'the meter is faulty' : this.implausible(sample);
+					if (problem) this.dispatch({ type: 'final_failed', reason: problem });
+					else await this.signAndPublish(sample, 'E');
 					await this.anchor();
 					return;
 				}
@@ -258,25 +540,14 @@ export class StationRuntime {
 					await this.publishEvent({ event: fx.event, reason: fx.reason, invoiceSeq: fx.invoiceSeq, paymentHash: fx.paymentHash, energyWh: fx.energyWh, amountMsat: fx.amountMsat });
 					return;
 				case 'ledger_open':
-					if (!this.o.ledger) return;
-					this.enqueueLedger(async () => {
-						const tx = await this.o.ledger!.openSession(sessionId, this.session.driverRef ?? '');
-						this.log(`Session ${sessionId} opened on the ledger (${tx})`);
-					});
+					this.enqueueLedger({ kind: 'open', sessionId, driverRef: this.session.driverRef ?? '' });
 					return;
 				case 'ledger_close':
-					this.enqueueLedger(async () => {
-						if (this.o.ledger) {
-							const r = await this.o.ledger.closeSession(sessionId, {
-								energyWh: fx.energyWh,
-								amountMsat: BigInt(fx.amountMsat),
-								paymentHashes: fx.paymentHashes
-							});
-							this.closeTx = r.txHash;
-							await this.publishEvent({ event: 'closed', txHash: r.txHash, root: r.root, energyWh: fx.energyWh, amountMsat: fx.amountMsat });
-						}
+					if (!this.o.ledger) {
 						this.dispatch({ type: 'closed' });
-					});
+						return;
+					}
+					this.enqueueLedger({ kind: 'close', sessionId, energyWh: fx.energyWh, amountMsat: fx.amountMsat, paymentHashes: fx.paymentHashes });
 					return;
 			}
 		} catch (e) {
@@ -285,9 +556,10 @@ export class StationRuntime {
 	}
 
 	private async createInvoice(record: BillingRecord): Promise<void> {
-		const { stationId } = this.o.identity;
-		const sessionId = record.sessionId;
 		const recordHash = billingRecordHash(record);
+		// Stored before the Lightning call: after a reload the same record is invoiced, never a second one.
+		this.pendingRecord = record;
+		await this.persist();
 		let created;
 		try {
 			created = await this.o.lightning.createInvoice({
@@ -296,19 +568,34 @@ export class StationRuntime {
 				expirySeconds: this.o.tariff.invoiceExpirySeconds
 			});
 		} catch (e) {
+			this.pendingRecord = null;
 			this.dispatch({ type: 'invoice_failed', seq: record.seq, message: (e as Error).message });
 			return;
 		}
+		this.pendingRecord = null;
 		this.dispatch({
 			type: 'invoice_created',
 			increment: { seq: record.seq, record, recordHash, paymentHash: created.paymentHash, bolt11: created.paymentRequest }
 		});
-		const msg: InvoiceMessage = { v: 1, type: 'invoice', sessionId, seq: record.seq, record, recordHash, bolt11: created.paymentRequest };
-		await this.o.bus.publish(invoicesTopic(stationId, sessionId), encodeMessage(msg)).catch((e) => this.fail('Publishing an invoice failed', e));
+		await this.saving;
+		await this.publishInvoice(record, recordHash, created.paymentRequest);
 		this.watchInvoice(created.paymentHash);
 	}
 
+	private async publishInvoice(record: BillingRecord, recordHash: string, bolt11: string): Promise<void> {
+		const { stationId } = this.o.identity;
+		const msg: InvoiceMessage = { v: 1, type: 'invoice', sessionId: record.sessionId, seq: record.seq, record, recordHash, bolt11 };
+		try {
+			await this.outbox.publish(invoicesTopic(stationId, record.sessionId), encodeMessage(msg));
+			this.invoicesPublished = Math.max(this.invoicesPublished, record.seq);
+			this.persist();
+		} catch (e) {
+			this.fail('Storing an invoice for publishing failed', e);
+		}
+	}
+
 	private watchInvoice(paymentHash: string): void {
+		if (this.stopped) return;
 		const sub = this.o.lightning.watchInvoice(
 			paymentHash,
 			(s) => {
@@ -322,6 +609,7 @@ export class StationRuntime {
 				this.watches.delete(paymentHash);
 				this.log(`Invoice watch broke (${e.message}); re-checking`);
 				setTimeout(() => {
+					if (this.stopped) return;
 					void this.o.lightning
 						.lookupInvoice(paymentHash)
 						.then((s) => (s.state === 'settled' ? this.dispatch({ type: 'invoice_paid', paymentHash, preimage: s.preimage }) : this.watchInvoice(paymentHash)))
@@ -332,48 +620,125 @@ export class StationRuntime {
 		this.watches.set(paymentHash, sub);
 	}
 
-	private enqueueLedger(job: () => Promise<void>): void {
-		// Ledger writes are serialised and retried with backoff; a down RPC delays, never loses, them.
-		this.ledgerQueue = this.ledgerQueue.then(async () => {
-			for (let attempt = 0; ; attempt++) {
-				try {
-					await job();
-					return;
-				} catch (e) {
-					this.fail('Ledger write failed (will retry)', e);
-					if (attempt >= 8) return;
-					await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
+	/** Stores a ledger write; the worker carries the queue out in order, retrying while the RPC is down. */
+	private enqueueLedger(job: LedgerJob): void {
+		if (!this.o.ledger) return;
+		this.ledgerPending++;
+		this.ledgerAppends = this.ledgerAppends
+			.then(() => this.ledgerJobs.append(job))
+			.then(
+				() => this.ledgerWake?.(),
+				(e) => {
+					this.ledgerPending--;
+					this.fail('Could not store a ledger write', e);
 				}
+			);
+		this.notify();
+	}
+
+	private async runLedgerJobs(): Promise<void> {
+		const ledger = this.o.ledger;
+		if (!ledger) return;
+		let attempt = 0;
+		while (!this.stopped) {
+			await this.ledgerAppends;
+			const jobs = await this.ledgerJobs.list();
+			const head = jobs[0];
+			this.ledgerPending = jobs.length;
+			if (!head) {
+				await new Promise<void>((resolve) => (this.ledgerWake = resolve));
+				this.ledgerWake = null;
+				continue;
 			}
-		});
+			if (this.stopped) break; // a stopped runtime leaves the queue to the next start
+			try {
+				await this.carryOut(ledger, head.value);
+				await this.ledgerJobs.remove(head.id);
+				attempt = 0;
+				if (this.lastError?.startsWith('Ledger write failed')) this.lastError = null;
+				this.notify();
+			} catch (e) {
+				const verdict = ledgerVerdict(e);
+				if (verdict !== 'retry') {
+					await this.ledgerJobs.remove(head.id);
+					if (verdict === 'done') {
+						this.log(`Ledger ${head.value.kind} of ${head.value.sessionId} was already recorded`);
+						if (head.value.kind === 'close' && head.value.sessionId === this.session.sessionId) this.dispatch({ type: 'closed' });
+					} else this.fail(`The ledger refused the ${head.value.kind} of ${head.value.sessionId} (dropped)`, e);
+					continue;
+				}
+				this.fail('Ledger write failed (queued, will retry)', e);
+				const delay = Math.min(30_000, 500 * 2 ** attempt++);
+				await new Promise<void>((resolve) => {
+					const t = setTimeout(resolve, delay);
+					this.ledgerWake = () => {
+						if (this.stopped) {
+							clearTimeout(t);
+							resolve();
+						}
+					};
+				});
+				this.ledgerWake = null;
+			}
+		}
+	}
+
+	private async carryOut(ledger: StationLedger, job: LedgerJob): Promise<void> {
+		const current = job.sessionId === this.session.sessionId;
+		switch (job.kind) {
+			case 'open': {
+				const tx = await ledger.openSession(job.sessionId, job.driverRef);
+				this.log(`Session ${job.sessionId} opened on the ledger (${tx})`);
+				return;
+			}
+			case 'anchor': {
+				const { fromReading, toReading, energyWh } = job;
+				const r = await ledger.anchorReadings(job.sessionId, job.ocmf, { fromReading, toReading, energyWh });
+				if (!current) return;
+				this.anchors = [...this.anchors, { txHash: r.txHash, root: r.root, fromReading, toReading }];
+				this.persist();
+				await this.publishEvent({ event: 'anchored', txHash: r.txHash, root: r.root, fromReading, toReading, energyWh });
+				return;
+			}
+			case 'close': {
+				const r = await ledger.closeSession(job.sessionId, { energyWh: job.energyWh, amountMsat: BigInt(job.amountMsat), paymentHashes: job.paymentHashes });
+				if (!current) return;
+				this.closeTx = r.txHash;
+				await this.publishEvent({ event: 'closed', txHash: r.txHash, root: r.root, energyWh: job.energyWh, amountMsat: job.amountMsat });
+				this.dispatch({ type: 'closed' });
+				return;
+			}
+		}
 	}
 
 	/** Anchors the readings signed since the last anchor as one Merkle root. */
 	private async anchor(): Promise<void> {
-		const ledger = this.o.ledger;
-		if (!ledger) return;
+		if (!this.o.ledger) return;
 		const pending = this.readings.filter((r) => r.seq > this.anchoredTo);
 		if (pending.length === 0) return;
-		const sessionId = this.session.sessionId;
 		const fromReading = pending[0]!.seq;
 		const toReading = pending[pending.length - 1]!.seq;
 		this.anchoredTo = toReading;
-		const energyWh = deliveredWh(this.session);
-		this.enqueueLedger(async () => {
-			const r = await ledger.anchorReadings(sessionId, pending.map((p) => p.ocmf), { fromReading, toReading, energyWh });
-			this.anchors = [...this.anchors, { txHash: r.txHash, root: r.root, fromReading, toReading }];
-			await this.publishEvent({ event: 'anchored', txHash: r.txHash, root: r.root, fromReading, toReading, energyWh });
-			this.notify();
+		this.enqueueLedger({
+			kind: 'anchor',
+			sessionId: this.session.sessionId,
+			ocmf: pending.map((p) => p.ocmf),
+			fromReading,
+			toReading,
+			energyWh: deliveredWh(this.session)
 		});
+		this.persist();
 	}
 
 	private async publishEvent(detail: Omit<SessionEvent, 'v' | 'type' | 'sessionId' | 'seq' | 'at'>): Promise<void> {
 		const { stationId } = this.o.identity;
 		const sessionId = this.session.sessionId;
+		if (!sessionId) return;
 		const ev: SessionEvent = { v: 1, type: 'event', sessionId, seq: ++this.eventSeq, at: this.now(), ...stripUndefined(detail) } as SessionEvent;
 		this.events = [...this.events, ev];
+		this.persist();
 		this.notify();
-		await this.o.bus.publish(eventsTopic(stationId, sessionId), encodeMessage(ev)).catch((e) => this.fail('Publishing an event failed', e));
+		await this.outbox.publish(eventsTopic(stationId, sessionId), encodeMessage(ev)).catch((e) => this.fail('Storing an event for publishing failed', e));
 	}
 
 	statusMessage(): StationStatus {
@@ -384,7 +749,13 @@ export class StationRuntime {
 			type: 'status',
 			stationId: id.stationId,
 			name: id.name,
-			state: phase === 'charging' || phase === 'stopping' ? 'occupied' : phase === 'suspended' ? 'suspended' : 'available',
+			state: isMeterFault(this.session)
+				? 'faulted'
+				: phase === 'charging' || phase === 'stopping'
+					? 'occupied'
+					: phase === 'suspended'
+						? 'suspended'
+						: 'available',
 			tariff: this.o.tariff,
 			connectors: [{ id: 1, type: 'Type 2', maxPowerW: id.maxPowerW }],
 			signingKey: id.signingKey,
@@ -397,10 +768,41 @@ export class StationRuntime {
 	}
 
 	private async publishStatus(): Promise<void> {
-		await this.o.bus
-			.publish(statusTopic(this.o.identity.stationId), encodeMessage(stripUndefined(this.statusMessage())), { retain: true })
-			.catch((e) => this.fail('Publishing the station status failed', e));
+		// The retained status is state, not history: it goes straight to the broker (the newest wins).
+		try {
+			await this.o.bus.publish(statusTopic(this.o.identity.stationId), encodeMessage(stripUndefined(this.statusMessage())), { retain: true });
+		} catch (e) {
+			this.fail('Publishing the station status failed', e);
+		}
 	}
+}
+
+/** The reducer's view of a stored reading, read back from its own signed payload. */
+function readingRefOf(r: ReadingMessage): { seq: number; energyWh: number; at: number; tx: 'B' | 'T' | 'E' } | null {
+	try {
+		const rd = parseOcmf(r.ocmf).payload.RD;
+		const last = Array.isArray(rd) ? (rd.at(-1) as Record<string, unknown> | undefined) : undefined;
+		if (!last || typeof last.TM !== 'string' || typeof last.RV !== 'number') return null;
+		const time = parseOcmfTime(last.TM);
+		const tx = last.TX;
+		if (!time || (tx !== 'B' && tx !== 'T' && tx !== 'E')) return null;
+		return { seq: r.seq, energyWh: Math.round(last.RV * (last.RU === 'Wh' ? 1 : 1000)), at: time.unixMs, tx };
+	} catch {
+		return null;
+	}
+}
+
+/** What to do with a failed ledger write: retry (RPC down), done (it already happened), or drop. */
+function ledgerVerdict(e: unknown): 'retry' | 'done' | 'drop' {
+	const err = e as { code?: string; revert?: { name: string; args: Record<string, unknown> } };
+	if (err?.code === 'reverted' && err.revert) {
+		const { name, args } = err.revert;
+		if (name === 'SessionAlreadyExists' || name === 'SessionAlreadyClosed') return 'done';
+		if (name === 'ReadingRangeOutOfOrder' && Number(args.expectedFrom) > Number(args.fromReading)) return 'done';
+		return 'drop';
+	}
+	if (err?.code && ['invalid-input', 'no-signer', 'wrong-chain', 'no-contract'].includes(err.code)) return 'drop';
+	return 'retry';
 }
 
 function stripUndefined<T extends object>(o: T): T {

@@ -51,8 +51,14 @@ export interface StationSession {
 	pendingFrom: SignedReadingRef | null;
 	suspendReason: string | null;
 	stopCause: StopCause | null;
+	/** The end reading could not be taken (meter fault): the session ends at the last verified reading. */
+	finalMissing: boolean;
 	closed: boolean;
 }
+
+/** Suspend reasons start with the cause, so the UI and the reducer can tell them apart. */
+export const METER_FAULT_PREFIX = 'meter: ';
+export const isMeterFault = (s: StationSession): boolean => s.suspendReason?.startsWith(METER_FAULT_PREFIX) ?? false;
 
 export type StationEvent =
 	| { type: 'offered'; sessionId: string }
@@ -63,6 +69,12 @@ export type StationEvent =
 	| { type: 'invoice_failed'; seq: number; message: string }
 	| { type: 'invoice_paid'; paymentHash: string; preimage?: string }
 	| { type: 'stop'; cause: StopCause }
+	/** The meter failed or said something impossible; nothing it says now can be billed. */
+	| { type: 'meter_fault'; reason: string }
+	/** The operator checked the meter and lets the session go on. */
+	| { type: 'fault_cleared' }
+	/** The end reading could not be taken. */
+	| { type: 'final_failed'; reason: string }
 	| { type: 'closed' };
 
 export type StationEffect =
@@ -90,6 +102,7 @@ export function newStationSession(stationId: string, tariff: Tariff): StationSes
 		pendingFrom: null,
 		suspendReason: null,
 		stopCause: null,
+		finalMissing: false,
 		closed: false
 	};
 }
@@ -191,6 +204,37 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 			n = { ...s, phase: 'stopping', stopCause: e.cause };
 			fx.push({ kind: 'charger', action: 'stop' }, { kind: 'final_reading' });
 			break;
+		case 'meter_fault': {
+			if (s.phase !== 'charging' && s.phase !== 'suspended') break;
+			if (isMeterFault(s)) break; // already suspended for a fault: one alarm, not one per poll
+			const reason = `${METER_FAULT_PREFIX}${e.reason}`;
+			n = { ...s, phase: 'suspended', suspendReason: reason };
+			// Suspended already (unpaid): the charger is off; the fault now holds the session.
+			if (s.phase === 'charging') fx.push({ kind: 'charger', action: 'suspend' });
+			fx.push({ kind: 'event', event: 'fault', reason: e.reason }, { kind: 'event', event: 'suspended', reason });
+			break;
+		}
+		case 'fault_cleared':
+			if (s.phase !== 'suspended' || !isMeterFault(s)) break;
+			n = { ...s, phase: 'charging', suspendReason: null };
+			fx.push({ kind: 'charger', action: 'allow' }, { kind: 'event', event: 'resumed' });
+			n = guard(n, fx);
+			break;
+		case 'final_failed':
+			if (s.phase !== 'stopping' || s.last?.tx === 'E') break;
+			n = { ...s, finalMissing: true };
+			fx.push(
+				{ kind: 'event', event: 'fault', reason: `no end reading: ${e.reason}; the session ends at the last verified reading` },
+				{
+					kind: 'event',
+					event: 'stopped',
+					reason: n.stopCause ? CAUSE_WORDS[n.stopCause] : undefined,
+					energyWh: deliveredWh(n),
+					amountMsat: costSoFarMsat(n).toString()
+				}
+			);
+			n = finish(n, fx);
+			break;
 		case 'closed':
 			n = { ...s, closed: true };
 			break;
@@ -239,15 +283,17 @@ function guard(s: StationSession, fx: StationEffect[]): StationSession {
 }
 
 /** After the final (E) reading: bill what is left, then settle once everything is paid. */
+const ended = (s: StationSession) => s.last?.tx === 'E' || s.finalMissing;
+
 function finish(s: StationSession, fx: StationEffect[]): StationSession {
-	if (s.last?.tx !== 'E') return s;
+	if (!ended(s)) return s;
 	let n = s;
 	if (!n.invoicing && n.billedTo && n.last && n.last.energyWh > n.billedTo.energyWh) n = invoice(n, n.last, fx);
 	return settleIfDone(n, fx);
 }
 
 function settleIfDone(s: StationSession, fx: StationEffect[]): StationSession {
-	if (s.phase !== 'stopping' || s.invoicing || unpaid(s).length > 0 || s.last?.tx !== 'E') return s;
+	if (s.phase !== 'stopping' || s.invoicing || unpaid(s).length > 0 || !ended(s)) return s;
 	fx.push({
 		kind: 'ledger_close',
 		energyWh: deliveredWh(s),

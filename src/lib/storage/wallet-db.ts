@@ -1,7 +1,18 @@
-// The wallet's IndexedDB: payments (the journal that prevents paying an invoice twice) and
-// receipts. Versioned with explicit upgrade steps so later schema changes migrate old data.
+// The wallet's IndexedDB: payments (the journal that prevents paying an invoice twice), sessions
+// (everything needed to resume one after a reload and to write its receipt), stations' keys
+// pinned at first sight, and settings. Versioned with explicit upgrade steps so later schema
+// changes migrate old data.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { JournalEntry, PaymentJournal } from '../session/driver-runtime';
+import type { SessionLink } from '../protocol/types';
+import type { DriverSnapshot, JournalEntry, PaymentJournal } from '../session/driver-runtime';
+
+/** Where a session's anchors live on the ledger. */
+export interface LedgerRef {
+	chainId: number;
+	rpcUrl: string;
+	registry: string;
+	sessions: string;
+}
 
 export interface ReceiptRecord {
 	sessionId: string;
@@ -12,25 +23,85 @@ export interface ReceiptRecord {
 	energyWh: number;
 	paidMsat: string;
 	feesMsat: string;
-	/** The whole session evidence as the wallet saw it (readings, invoices, preimages, anchors). */
-	evidence: unknown;
+	link: SessionLink;
+	ledger: LedgerRef | null;
+	/** The session as the wallet last saw it (v2). */
+	snapshot: DriverSnapshot | null;
+	/** The anchors read from the ledger, once fetched. */
+	ledgerAnchors?: { anchorIndex: number; root: string; fromReading: number; toReading: number; txHash: string }[];
+	/** Version 1 records kept their evidence untyped; kept for old data. */
+	evidence?: unknown;
 }
+
+/** A station's keys as first seen, for an identity check without the ledger. */
+export interface PinnedStation {
+	stationId: string;
+	signingKey: string;
+	signerAddress: string;
+	lightningPubkey: string;
+	firstSeen: number;
+	/** Whether the ledger confirmed these keys at some point. */
+	confirmedOnLedger: boolean;
+}
+
+export type LightningSettings =
+	| { kind: 'devnet'; node: string }
+	| { kind: 'lnd-rest'; restUrl: string; macaroonHex: string }
+	/** Paired through Lightning Node Connect; lnc-web keeps the credentials, encrypted, under `namespace`. */
+	| { kind: 'lnc'; namespace: string };
+
+export interface EncryptedKey {
+	/** PBKDF2-SHA256 salt and AES-GCM iv, base64; ciphertext of the 32-byte key, base64. */
+	salt: string;
+	iv: string;
+	data: string;
+	iterations: number;
+}
+
+export interface WalletSettings {
+	lightning: LightningSettings;
+	/** Ledger endpoint and contracts; null means "as the devnet manifest says". */
+	ledger: { rpcUrl: string; chainId: number; registry: string; reservations: string; sessions: string } | null;
+	/** The driver's ledger identity (for reservations): an address and its key encrypted under a passphrase. */
+	identity: { address: string; key: EncryptedKey } | null;
+	defaultBudgetSat: number;
+	/** Display only: amounts shown in this currency at the driver's own rate (no price feed). */
+	fiat: { currency: string; perBtc: number } | null;
+	/** Most routing fee per payment, sat. */
+	feeLimitSat: number;
+}
+
+export const DEFAULT_SETTINGS: WalletSettings = {
+	lightning: { kind: 'devnet', node: 'vehicle-1' },
+	ledger: null,
+	identity: null,
+	defaultBudgetSat: 2000,
+	fiat: null,
+	feeLimitSat: 20
+};
 
 interface WalletSchema extends DBSchema {
 	payments: { key: string; value: JournalEntry; indexes: { bySession: string } };
 	receipts: { key: string; value: ReceiptRecord; indexes: { byUpdated: number } };
+	pins: { key: string; value: PinnedStation };
+	kv: { key: string; value: unknown };
 }
 
 export type WalletDb = IDBPDatabase<WalletSchema>;
+export const WALLET_DB_NAME = 'lightcharge-wallet';
 
-export function openWalletDb(name = 'lightcharge-wallet'): Promise<WalletDb> {
-	return openDB<WalletSchema>(name, 1, {
+export function openWalletDb(name = WALLET_DB_NAME): Promise<WalletDb> {
+	return openDB<WalletSchema>(name, 2, {
 		upgrade(db, oldVersion) {
 			if (oldVersion < 1) {
 				const payments = db.createObjectStore('payments', { keyPath: 'paymentHash' });
 				payments.createIndex('bySession', 'sessionId');
 				const receipts = db.createObjectStore('receipts', { keyPath: 'sessionId' });
 				receipts.createIndex('byUpdated', 'updatedAt');
+			}
+			if (oldVersion < 2) {
+				db.createObjectStore('pins', { keyPath: 'stationId' });
+				db.createObjectStore('kv');
 			}
 		}
 	});
@@ -76,6 +147,65 @@ export async function saveReceipt(db: WalletDb, r: ReceiptRecord): Promise<void>
 	await db.put('receipts', r);
 }
 
+export async function getReceipt(db: WalletDb, sessionId: string): Promise<ReceiptRecord | undefined> {
+	return db.get('receipts', sessionId);
+}
+
 export async function listReceipts(db: WalletDb): Promise<ReceiptRecord[]> {
 	return (await db.getAllFromIndex('receipts', 'byUpdated')).reverse();
+}
+
+export async function paymentsOfSession(db: WalletDb, sessionId: string): Promise<JournalEntry[]> {
+	return db.getAllFromIndex('payments', 'bySession', sessionId);
+}
+
+export async function getPin(db: WalletDb, stationId: string): Promise<PinnedStation | undefined> {
+	return db.get('pins', stationId);
+}
+
+export async function savePin(db: WalletDb, pin: PinnedStation): Promise<void> {
+	await db.put('pins', pin);
+}
+
+export async function loadSettings(db: WalletDb): Promise<WalletSettings> {
+	const stored = (await db.get('kv', 'settings')) as Partial<WalletSettings> | undefined;
+	return { ...DEFAULT_SETTINGS, ...stored };
+}
+
+export async function saveSettings(db: WalletDb, s: WalletSettings): Promise<void> {
+	await db.put('kv', s, 'settings');
+}
+
+/** Deletes everything the wallet stored on this device. */
+export async function wipeWallet(db: WalletDb): Promise<void> {
+	const tx = db.transaction(['payments', 'receipts', 'pins', 'kv'], 'readwrite');
+	await Promise.all([tx.objectStore('payments').clear(), tx.objectStore('receipts').clear(), tx.objectStore('pins').clear(), tx.objectStore('kv').clear(), tx.done]);
+}
+
+const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
+const unb64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+async function passphraseKey(passphrase: string, salt: Uint8Array, iterations: number): Promise<CryptoKey> {
+	const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, ['deriveKey']);
+	return crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations }, material, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+}
+
+/** Encrypts a private key under the driver's passphrase (PBKDF2-SHA256 → AES-256-GCM). */
+export async function encryptKey(secret: Uint8Array, passphrase: string, iterations = 210_000): Promise<EncryptedKey> {
+	if (passphrase.length < 8) throw new Error('Choose a passphrase of at least 8 characters.');
+	const salt = crypto.getRandomValues(new Uint8Array(16));
+	const iv = crypto.getRandomValues(new Uint8Array(12));
+	const key = await passphraseKey(passphrase, salt, iterations);
+	const data = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, secret as BufferSource));
+	return { salt: b64(salt), iv: b64(iv), data: b64(data), iterations };
+}
+
+/** Decrypts a key stored by `encryptKey`; a wrong passphrase is an error in words. */
+export async function decryptKey(enc: EncryptedKey, passphrase: string): Promise<Uint8Array> {
+	const key = await passphraseKey(passphrase, unb64(enc.salt), enc.iterations);
+	try {
+		return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64(enc.iv) as BufferSource }, key, unb64(enc.data) as BufferSource));
+	} catch {
+		throw new Error('That passphrase does not unlock your ledger key.');
+	}
 }

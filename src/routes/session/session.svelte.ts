@@ -1,12 +1,13 @@
 // The wallet's reactive state for one session: a DriverRuntime wired to the driver's Lightning
-// node, the broker named in the session link and the ledger. Components only read from here.
-import { loadDevnetManifest } from '$lib/config/app-config';
-import { LndRestNode } from '$lib/lightning/lnd-rest';
+// node (from Settings), the broker named in the session link and the ledger. Every change is
+// stored in IndexedDB, so a reload resumes the session (readings, invoices, payments in flight)
+// and the receipt stays complete. Components only read from here.
 import { connectBus, type BusState, type MessageBus } from '$lib/mqtt/bus';
 import { decodeSessionLink } from '$lib/protocol/session-link';
 import type { SessionLink } from '$lib/protocol/types';
-import { DriverRuntime, type DriverView } from '$lib/session/driver-runtime';
-import { IdbJournal, openWalletDb, saveReceipt, type WalletDb } from '$lib/storage/wallet-db';
+import { DriverRuntime, toSnapshot, type DriverView } from '$lib/session/driver-runtime';
+import { IdbJournal, getReceipt, saveReceipt, type LedgerRef, type ReceiptRecord } from '$lib/storage/wallet-db';
+import { checkIdentity, connectWalletLedger, ledgerRef, lightningNode, walletContext, type WalletContext } from '../backends';
 
 export class WalletSession {
 	view = $state<DriverView | null>(null);
@@ -15,11 +16,18 @@ export class WalletSession {
 	busState = $state<BusState>('connecting');
 	loading = $state(true);
 	joining = $state(false);
+	resumed = $state(false);
+	defaultBudgetSat = $state(2000);
+	ctx = $state<WalletContext | null>(null);
+	/** Offline with a stored session: where its receipt is. */
+	offlineReceipt = $state<string | null>(null);
 
 	private runtime: DriverRuntime | null = null;
 	private bus: MessageBus | null = null;
-	private db: WalletDb | null = null;
 	private startedAt = Date.now();
+	private ledger: LedgerRef | null = null;
+	private saving: Promise<void> = Promise.resolve();
+	private anchorsFetched = false;
 
 	get energyWh(): number {
 		const r = this.view?.readings;
@@ -32,7 +40,7 @@ export class WalletSession {
 		return b.at > a.at ? ((b.energyWh - a.energyWh) * 3_600_000) / (b.at - a.at) : 0;
 	}
 	get costMsat(): bigint {
-		const t = this.view?.status?.tariff;
+		const t = this.runtime?.acceptedTariff ?? this.view?.status?.tariff;
 		if (!t) return 0n;
 		return (BigInt(this.energyWh) * BigInt(t.pricePerKwhMsat)) / 1000n + (this.energyWh > 0 ? BigInt(t.startFeeMsat) : 0n);
 	}
@@ -40,33 +48,45 @@ export class WalletSession {
 	async start(fragment: string): Promise<void> {
 		try {
 			const link = (this.link = decodeSessionLink(fragment));
-			const manifest = await loadDevnetManifest();
-			const node = manifest.lightning.nodes['vehicle-1'];
-			if (!node) throw new Error('No Lightning node is configured for this wallet.');
-			this.db = await openWalletDb();
-			const journal = await IdbJournal.open(this.db);
-			this.bus = await connectBus(link.broker, {
-				protocolVersion: link.broker === manifest.broker.wsUrl ? manifest.broker.protocolVersion : undefined
-			});
+			const ctx = (this.ctx = await walletContext());
+			this.defaultBudgetSat = ctx.settings.defaultBudgetSat;
+			const saved = await getReceipt(ctx.db, link.sessionId);
+			const snapshot = saved?.snapshot && saved.snapshot.phase !== 'ready' && saved.snapshot.phase !== 'connecting' && saved.snapshot.phase !== 'failed' ? saved.snapshot : null;
+			if (saved) this.startedAt = saved.startedAt;
+			const ref = ledgerRef(ctx, link);
+			this.ledger = ref && { chainId: ref.chainId, rpcUrl: ref.rpcUrl, registry: ref.registry, sessions: ref.sessions };
+			if (!navigator.onLine) {
+				this.error = saved
+					? 'You are offline: live readings and payments need the network. Your receipt of this session so far is kept on this phone.'
+					: 'You are offline: joining a station needs the network.';
+				this.offlineReceipt = saved ? link.sessionId : null;
+				return;
+			}
+			const journal = await IdbJournal.open(ctx.db);
+			const lightning = await lightningNode(ctx);
+			const protocolVersion = ctx.manifest && link.broker === ctx.manifest.broker.wsUrl ? ctx.manifest.broker.protocolVersion : undefined;
+			this.bus = await connectBus(link.broker, { protocolVersion });
 			this.bus.onState((s) => (this.busState = s));
 			this.busState = this.bus.state;
-			const rpc = link.rpc ?? manifest.chain.rpcUrl;
 			this.runtime = new DriverRuntime({
 				link,
 				bus: this.bus,
-				lightning: new LndRestNode({ restUrl: node.restUrl, macaroonHex: node.macaroonHex }),
+				lightning,
 				journal,
-				checkIdentity: async (status) => {
-					const { checkStationIdentity } = await import('$lib/ledger/station-identity');
-					return checkStationIdentity({ rpcUrl: rpc, chainId: link.chainId, registry: link.registry, status });
-				},
-				feeLimitMsat: 20_000n
+				checkIdentity: (status) => checkIdentity(ctx.db, this.ledger?.rpcUrl ?? null, link, status),
+				feeLimitMsat: BigInt(Math.round(ctx.settings.feeLimitSat * 1000)),
+				driverRef: ctx.settings.identity?.address ?? 'wallet'
 			});
 			this.runtime.subscribe((v) => {
 				this.view = v;
-				void this.persist(v);
+				this.persist(v);
 			});
-			await this.runtime.start();
+			if (snapshot) {
+				this.resumed = true;
+				await this.runtime.resume(snapshot);
+			} else {
+				await this.runtime.start();
+			}
 		} catch (e) {
 			this.error = (e as Error).message;
 		} finally {
@@ -76,6 +96,10 @@ export class WalletSession {
 
 	async join(budgetSat: number): Promise<void> {
 		if (!this.runtime) return;
+		if (!navigator.onLine) {
+			this.error = 'You are offline: joining a station needs the network.';
+			return;
+		}
 		this.joining = true;
 		try {
 			this.startedAt = Date.now();
@@ -91,23 +115,58 @@ export class WalletSession {
 		await this.runtime?.stop();
 	}
 
-	private async persist(v: DriverView): Promise<void> {
-		if (!this.db || !this.link || v.readings.length === 0) return;
-		await saveReceipt(this.db, {
-			sessionId: this.link.sessionId,
-			stationId: this.link.stationId,
-			stationName: v.status?.name ?? this.link.stationId,
-			startedAt: this.startedAt,
-			updatedAt: Date.now(),
-			energyWh: this.energyWh,
-			paidMsat: v.paidMsat.toString(),
-			feesMsat: v.feesMsat.toString(),
-			evidence: {
-				status: v.status,
-				readings: v.readings.map((r) => r.ocmf),
-				invoices: v.invoices.map((i) => ({ ...i, amountMsat: i.amountMsat.toString(), feeMsat: i.feeMsat?.toString() })),
-				events: v.events
-			}
-		}).catch(() => undefined);
+	close(): void {
+		this.runtime?.close();
+		void this.bus?.close();
+	}
+
+	/** Stores the session after every change; writes are serialised so an older view never wins. */
+	private persist(v: DriverView): void {
+		const ctx = this.ctx;
+		const link = this.link;
+		const runtime = this.runtime;
+		if (!ctx || !link || !runtime || v.phase === 'connecting' || v.phase === 'ready' || v.phase === 'failed') return;
+		const snapshot = toSnapshot(v, runtime.acceptedTariff ?? v.status!.tariff);
+		if (!snapshot) return;
+		const energyWh = this.energyWh;
+		this.saving = this.saving.then(async () => {
+			const previous = await getReceipt(ctx.db, link.sessionId);
+			const record: ReceiptRecord = {
+				sessionId: link.sessionId,
+				stationId: link.stationId,
+				stationName: v.status?.name ?? link.stationId,
+				startedAt: this.startedAt,
+				updatedAt: Date.now(),
+				energyWh,
+				paidMsat: v.paidMsat.toString(),
+				feesMsat: v.feesMsat.toString(),
+				link,
+				ledger: this.ledger,
+				snapshot,
+				ledgerAnchors: previous?.ledgerAnchors
+			};
+			await saveReceipt(ctx.db, record).catch(() => undefined);
+		});
+		if (v.phase === 'settled' && !this.anchorsFetched) {
+			this.anchorsFetched = true;
+			void this.saving.then(() => fetchLedgerAnchors(ctx, link.sessionId).catch(() => undefined));
+		}
+	}
+}
+
+/** Reads the session's anchors from the ledger into its stored record (for the receipt's proofs). */
+export async function fetchLedgerAnchors(ctx: WalletContext, sessionId: string): Promise<ReceiptRecord | undefined> {
+	const record = await getReceipt(ctx.db, sessionId);
+	if (!record?.ledger) return record;
+	const ref = ledgerRef(ctx, record.link);
+	if (!ref) return record;
+	const ledger = await connectWalletLedger({ ...ref, ...record.ledger });
+	try {
+		const anchors = await ledger.getAnchors(sessionId);
+		const next: ReceiptRecord = { ...record, ledgerAnchors: anchors.map(({ anchorIndex, root, fromReading, toReading, txHash }) => ({ anchorIndex, root, fromReading, toReading, txHash })) };
+		await saveReceipt(ctx.db, next);
+		return next;
+	} finally {
+		ledger.close();
 	}
 }

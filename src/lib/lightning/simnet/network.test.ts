@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import bolt11 from 'bolt11';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { decodeBolt11, encodeBolt11 } from '../bolt11.js';
@@ -189,5 +190,27 @@ describe('SimnetNode (LightningNode port)', () => {
 		expect(result).toMatchObject({ status: 'failed', failureReason: 'insufficient_balance' });
 		const p: SimPayment = net.getPayment('v', inv.paymentHash);
 		expect(p.failureReason).toBe('FAILURE_REASON_INSUFFICIENT_BALANCE');
+	});
+
+	it('makes invoices the independent npm bolt11 package decodes and verifies', async () => {
+		const net = new Simnet({ random: seededRandomBytes('npm bolt11') });
+		buildHubTopology(net, ['v', 's']);
+		const regtest = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, validWitnessVersions: [0, 1] };
+		for (const amountMsat of [1n, 31_000n, 12_345_678n, 2_500_000_000n]) {
+			const created = await new SimnetNode(net, 's').createInvoice({ amountMsat, descriptionHash: rec, expirySeconds: 900 });
+			const other = bolt11.decode(created.paymentRequest, regtest);
+			// bolt11 recovers the signer from the signature and checks it against the n tag.
+			expect(other.complete).toBe(true);
+			expect(other.payeeNodeKey).toBe(net.node('s').pubkey);
+			expect(other.millisatoshis).toBe(amountMsat.toString());
+			expect(other.tagsObject.payment_hash).toBe(created.paymentHash);
+			expect(other.tagsObject.purpose_commit_hash).toBe(rec);
+			expect(other.timeExpireDate).toBe(other.timestamp! + 900);
+			expect(other.network?.bech32).toBe('bcrt');
+			// A signature by another key is caught by the independent decoder too.
+			const inv = net.lookupInvoice('s', created.paymentHash);
+			const forged = encodeBolt11({ ...decodeBolt11(inv.paymentRequest), network: 'regtest', paymentSecret: inv.paymentAddr, includePayeeKey: false }, net.node('v').privateKey);
+			expect(bolt11.decode(forged, regtest).payeeNodeKey).toBe(net.node('v').pubkey);
+		}
 	});
 });

@@ -1,0 +1,247 @@
+// npm run bench:ledger — what it costs to put one hour of 1 Hz signed meter readings on chain,
+// three ways, on an in-process Hardhat chain (london, gas price 0, automine):
+//   naive    one transaction per reading that stores the reading's hash (contracts/bench/NaiveReadings.sol)
+//   events   one transaction per reading that only logs the reading's hash
+//   batched  Lightcharge: the kiosk's own StationLedger (src/lib/ledger/station-ledger.ts) opens the
+//            session, anchors the Merkle root of each 60 s batch of OCMF records (60 readings), and
+//            closes it with the payments root; open and close are counted in its gas too.
+// Gas is per record. Per-reading gas of the naive ways does not depend on how many readings there
+// are (each one is the same transaction), so they run on the first BENCH_NAIVE_READINGS readings
+// of one session; the batched way runs every session's full hour.
+//
+// recordsPerSecondBatched = records anchored / wall seconds of the batched run, all stations
+// anchoring concurrently, each with its own signing key; that time includes hashing every record,
+// building every Merkle tree, signing and sending every transaction and waiting for its receipt.
+// It does NOT include signing the OCMF records: a meter signs each reading when it is taken (once
+// a second), long before anchoring, so the records are signed beforehand (with OpenSSL through
+// node:crypto, for speed; the bench checks a sample with the protocol's verifyOcmf).
+//
+// Environment: BENCH_SESSIONS (default 20), BENCH_NAIVE_READINGS (default 600).
+// Last line of output: one JSON object with the figures.
+import { createPrivateKey, sign as signWithOpenSsl, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { ContractFactory, JsonRpcProvider, Network, NonceManager, Wallet, type Contract } from 'ethers';
+import { compileContracts, runSolc } from '../contracts/compile.js';
+import { startChain } from '../devnet/chain.js';
+import { buildOcmfPayloadText, ocmfPublicKeyHex, verifyOcmf } from '../src/lib/protocol/ocmf.js';
+import { GATEWAY_VERSION } from '../src/lib/protocol/readings.js';
+
+await compileContracts();
+const { connectLedger } = await import('../src/lib/ledger/client.js');
+const { deployLedger } = await import('../src/lib/ledger/deploy.js');
+const { readingHash } = await import('../src/lib/ledger/merkle.js');
+const { sessionIdToBytes32 } = await import('../src/lib/ledger/ids.js');
+const { createStationLedger } = await import('../src/lib/ledger/station-ledger.js');
+
+function positiveIntFromEnv(name: string, fallback: number): number {
+	const raw = process.env[name];
+	if (raw === undefined || raw === '') return fallback;
+	const value = Number(raw);
+	if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+	return value;
+}
+
+const SESSIONS = positiveIntFromEnv('BENCH_SESSIONS', 20);
+const READINGS_PER_SESSION = 3600; // one hour at 1 Hz
+const ANCHOR_INTERVAL = 60; // readings per anchor: the kiosk's default 60 s at 1 Hz
+const NAIVE_READINGS = Math.min(READINGS_PER_SESSION, positiveIntFromEnv('BENCH_NAIVE_READINGS', 600));
+const POWER_W = 11_000;
+const secondsSince = (t: number) => (performance.now() - t) / 1000;
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+// --- OCMF records, signed before anything is timed ----------------------------------------
+
+const CURVE_ORDER = secp256k1.Point.CURVE().n;
+
+/** OpenSSL signs high-S half the time; OCMF verifiers (and noble) want low-S, so mirror s. */
+function lowSDer(der: Buffer): string {
+	// SEQUENCE { INTEGER r, INTEGER s } with short lengths (secp256k1 signatures are < 128 bytes).
+	const rLength = der[3]!;
+	const r = der.subarray(4, 4 + rLength);
+	const sLength = der[5 + rLength]!;
+	let s = BigInt(`0x${der.subarray(6 + rLength, 6 + rLength + sLength).toString('hex')}`);
+	if (s > CURVE_ORDER / 2n) s = CURVE_ORDER - s;
+	let sHex = s.toString(16);
+	if (sHex.length % 2) sHex = `0${sHex}`;
+	if (parseInt(sHex.slice(0, 2), 16) >= 0x80) sHex = `00${sHex}`;
+	const rHex = r.toString('hex');
+	const body = `02${(rHex.length / 2).toString(16).padStart(2, '0')}${rHex}02${(sHex.length / 2).toString(16).padStart(2, '0')}${sHex}`;
+	return `30${(body.length / 2).toString(16).padStart(2, '0')}${body}`.toUpperCase();
+}
+
+function openSslKey(privateKeyHex: string): KeyObject {
+	const d = Buffer.from(privateKeyHex.replace(/^0x/, ''), 'hex');
+	const point = secp256k1.getPublicKey(d, false);
+	const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+	return createPrivateKey({
+		key: { kty: 'EC', crv: 'secp256k1', d: b64(d), x: b64(point.subarray(1, 33)), y: b64(point.subarray(33)) },
+		format: 'jwk'
+	});
+}
+
+interface BenchSession {
+	stationId: string;
+	sessionId: string;
+	key: string;
+	records: string[];
+	energyWh: number[];
+}
+
+function signSessionRecords(stationId: string, sessionId: string, key: string, startMs: number): BenchSession {
+	const keyObject = openSslKey(key);
+	const records: string[] = [];
+	const energyWh: number[] = [];
+	for (let n = 1; n <= READINGS_PER_SESSION; n++) {
+		const wh = Math.round((n - 1) * (POWER_W / 3600));
+		const payload = buildOcmfPayloadText({
+			stationId,
+			gatewayVersion: GATEWAY_VERSION,
+			pagination: n,
+			meter: { vendor: 'Lightcharge', model: 'bench-meter', serial: `BM-${stationId}` },
+			identification: { type: 'CENTRAL', data: sessionId },
+			reading: { at: startMs + (n - 1) * 1000, tx: n === 1 ? 'B' : n === READINGS_PER_SESSION ? 'E' : 'T', energyWh: wh }
+		});
+		const der = signWithOpenSsl('sha256', Buffer.from(payload, 'utf8'), { key: keyObject, dsaEncoding: 'der' });
+		records.push(`OCMF|${payload}|${JSON.stringify({ SA: 'ECDSA-secp256k1-SHA256', SD: lowSDer(der) })}`);
+		energyWh.push(wh);
+	}
+	return { stationId, sessionId, key, records, energyWh };
+}
+
+// --- chain and contracts --------------------------------------------------------------------
+
+console.log(`ledger benchmark: ${SESSIONS} sessions × ${READINGS_PER_SESSION} readings (1 Hz, one hour), anchors every ${ANCHOR_INTERVAL} readings`);
+const chain = await startChain({ port: 0, blockIntervalMs: 0 });
+try {
+	const operatorKey = chain.accounts[0]!.privateKey;
+	const addresses = await deployLedger(chain.rpcUrl, operatorKey);
+	const operator = await connectLedger({ rpcUrl: chain.rpcUrl, addresses, expectedChainId: chain.chainId, signerKey: operatorKey });
+
+	const sessions: BenchSession[] = [];
+	let started = performance.now();
+	const startMs = Date.UTC(2026, 10, 22, 8, 0, 0);
+	for (let i = 0; i < SESSIONS; i++) {
+		const stationId = `BENCH-${String(i + 1).padStart(4, '0')}`;
+		// Fresh keys with no ether at all: gas price 0, as on a QBFT network.
+		sessions.push(signSessionRecords(stationId, `${stationId}-session-1`, Wallet.createRandom().privateKey, startMs));
+	}
+	const signedRecords = SESSIONS * READINGS_PER_SESSION;
+	const signSeconds = secondsSince(started);
+	for (const s of sessions) {
+		const publicKey = ocmfPublicKeyHex(s.key.slice(2));
+		for (const index of [0, 1, 1799, READINGS_PER_SESSION - 1]) {
+			const verdict = verifyOcmf(s.records[index]!, publicKey);
+			if (!verdict.ok) throw new Error(`bench record ${s.stationId} #${index + 1} does not verify: ${JSON.stringify(verdict)}`);
+		}
+	}
+	const recordBytes = sessions[0]!.records[1]!.length;
+	console.log(`signed ${fmt(signedRecords)} OCMF records (~${recordBytes} bytes each) in ${signSeconds.toFixed(1)} s (not timed below; a sample verified with verifyOcmf)`);
+
+	for (const s of sessions) {
+		await operator.registerStation({
+			stationId: s.stationId,
+			signer: new Wallet(s.key).address,
+			lightningPubkey: `02${'ab'.repeat(32)}`,
+			tariffRef: `0x${'00'.repeat(32)}`,
+			location: 'benchmark'
+		});
+	}
+
+	// --- naive: one transaction per reading -------------------------------------------------
+	const naiveSource = await readFile(new URL('../contracts/bench/NaiveReadings.sol', import.meta.url), 'utf8');
+	const { contracts } = await runSolc(
+		{ 'NaiveReadings.sol': { content: naiveSource } },
+		{ evmVersion: 'london', optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
+		['NaiveReadings']
+	);
+	const naive = contracts.NaiveReadings!;
+	const provider = new JsonRpcProvider(chain.rpcUrl, Network.from(chain.chainId), { staticNetwork: true, cacheTimeout: -1, pollingInterval: 50 });
+	const first = sessions[0]!;
+	const naiveSigner = new NonceManager(new Wallet(first.key, provider));
+	const naiveContract = (await (
+		await new ContractFactory(naive.abi, `0x${naive.bytecode}`, naiveSigner).deploy({ gasPrice: 0n })
+	).waitForDeployment()) as Contract;
+
+	async function perReading(method: 'store' | 'log'): Promise<{ gasPerRecord: number; seconds: number }> {
+		const t = performance.now();
+		const sessionKey = sessionIdToBytes32(first.sessionId);
+		let gas = 0n;
+		for (let n = 1; n <= NAIVE_READINGS; n++) {
+			const tx = await naiveContract.getFunction(method).send(sessionKey, n, readingHash(first.records[n - 1]!), { gasPrice: 0n, gasLimit: 200_000n });
+			const receipt = await tx.wait();
+			if (receipt?.status !== 1) throw new Error(`${method} #${n} failed`);
+			gas += receipt.gasUsed;
+		}
+		return { gasPerRecord: Number(gas) / NAIVE_READINGS, seconds: secondsSince(t) };
+	}
+	const naiveRun = await perReading('store');
+	console.log(`naive    ${fmt(NAIVE_READINGS)} readings, one tx each storing its hash:  ${fmt(naiveRun.gasPerRecord)} gas/record (${naiveRun.seconds.toFixed(1)} s)`);
+	const eventsRun = await perReading('log');
+	console.log(`events   ${fmt(NAIVE_READINGS)} readings, one tx each logging its hash:  ${fmt(eventsRun.gasPerRecord)} gas/record (${eventsRun.seconds.toFixed(1)} s)`);
+	provider.destroy();
+
+	// --- batched: Lightcharge's StationLedger, every station at once --------------------------
+	const stationLedgers = await Promise.all(
+		sessions.map((s) =>
+			createStationLedger({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, addresses, stationId: s.stationId, signerKey: s.key })
+		)
+	);
+	const txHashes: string[] = [];
+	started = performance.now();
+	await Promise.all(
+		sessions.map(async (s, i) => {
+			const station = stationLedgers[i]!;
+			txHashes.push(await station.openSession(s.sessionId, 'bench-driver'));
+			for (let from = 1; from <= READINGS_PER_SESSION; from += ANCHOR_INTERVAL) {
+				const to = Math.min(READINGS_PER_SESSION, from + ANCHOR_INTERVAL - 1);
+				const batch = s.records.slice(from - 1, to);
+				const anchored = await station.anchorReadings(s.sessionId, batch, { fromReading: from, toReading: to, energyWh: s.energyWh[to - 1]! });
+				txHashes.push(anchored.txHash);
+			}
+			// One invoice per 100 Wh increment, as in stream mode: their payment hashes make the payments root.
+			const increments = Math.ceil(s.energyWh.at(-1)! / 100);
+			const paymentHashes = Array.from({ length: increments }, (_, k) => readingHash(`${s.sessionId}/payment/${k}`).slice(2));
+			const closed = await station.closeSession(s.sessionId, { energyWh: s.energyWh.at(-1)!, amountMsat: 3_000_000n, paymentHashes });
+			txHashes.push(closed.txHash);
+		})
+	);
+	const batchedSeconds = secondsSince(started);
+	const anchoredRecords = SESSIONS * READINGS_PER_SESSION;
+
+	let batchedGas = 0n;
+	for (const hash of txHashes) {
+		const receipt = await operator.provider.getTransactionReceipt(hash);
+		if (receipt?.status !== 1) throw new Error(`batched transaction ${hash} failed`);
+		batchedGas += receipt.gasUsed;
+	}
+	// The ledger must agree: every session closed with all of its anchors.
+	for (const s of sessions) {
+		const state = await operator.getSession(s.sessionId);
+		if (state?.state !== 'closed' || state.lastReading !== READINGS_PER_SESSION) throw new Error(`session ${s.sessionId} is not complete on chain`);
+	}
+	const anchorsPerSession = Math.ceil(READINGS_PER_SESSION / ANCHOR_INTERVAL);
+	const gasPerRecordBatched = Number(batchedGas) / anchoredRecords;
+	const recordsPerSecondBatched = anchoredRecords / batchedSeconds;
+	console.log(
+		`batched  ${fmt(anchoredRecords)} readings in ${SESSIONS} sessions, ${anchorsPerSession} anchors + open + close each (${fmt(txHashes.length)} txs): ` +
+			`${fmt(gasPerRecordBatched)} gas/record, ${fmt(Number(batchedGas) / (txHashes.length))} gas/tx, ` +
+			`${batchedSeconds.toFixed(1)} s → ${fmt(recordsPerSecondBatched)} records/s`
+	);
+	operator.close();
+
+	const ratioNaiveToBatched = naiveRun.gasPerRecord / gasPerRecordBatched;
+	console.log(`naive / batched gas per record: ${ratioNaiveToBatched.toFixed(1)}× (target ≥ 50); records/s batched target ≥ 10,000`);
+	console.log(
+		JSON.stringify({
+			gasPerRecordNaive: Math.round(naiveRun.gasPerRecord),
+			gasPerRecordEvents: Math.round(eventsRun.gasPerRecord),
+			gasPerRecordBatched: Math.round(gasPerRecordBatched * 10) / 10,
+			ratioNaiveToBatched: Math.round(ratioNaiveToBatched * 10) / 10,
+			recordsPerSecondBatched: Math.round(recordsPerSecondBatched)
+		})
+	);
+} finally {
+	await chain.stop();
+}
+process.exit(0);

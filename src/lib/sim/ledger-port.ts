@@ -1,0 +1,252 @@
+// The narrow ledger interface the simulator needs, with two implementations: an adapter over the
+// real ethers client (src/lib/ledger, to the devnet chain or any QBFT network) and an in-memory
+// ledger that enforces the same contract rules for fast runs. Times are Unix seconds of the
+// simulated clock; the chain adapter shifts them onto chain time.
+import type { Ledger } from '../ledger/client.js';
+import { LedgerError } from '../ledger/errors.js';
+import { stationIdToBytes32, vehicleRefToBytes32, type Hex32 } from '../ledger/ids.js';
+
+export type LedgerMethod = 'reserve' | 'cancelReservation' | 'fulfilReservation' | 'openSession' | 'anchorReadings' | 'closeSession';
+
+export interface SimTx {
+	method: LedgerMethod;
+	txHash: string;
+	gasUsed: number;
+}
+
+export interface QueuedReservation {
+	reservationId: number;
+	vehicleRef: Hex32;
+	/** Unix seconds (simulated clock). */
+	eta: number;
+	expiresAt: number;
+}
+
+export interface SimLedger {
+	/** 'memory' or 'chain'. */
+	readonly kind: 'memory' | 'chain';
+	/** True when gas figures are constants measured on the devnet rather than receipts. */
+	readonly gasEstimated: boolean;
+	/** Tells the ledger the simulated time (Unix seconds); the memory ledger's block time. */
+	setTime(unixSeconds: number): void;
+	reserve(a: { stationId: string; vehicleRef: string; eta: number; expiresAt: number }): Promise<SimTx & { reservationId: number }>;
+	cancelReservation(reservationId: number): Promise<SimTx>;
+	fulfilReservation(reservationId: number): Promise<SimTx>;
+	/** Active, unexpired reservations of a station, earliest ETA first. */
+	listReservations(stationId: string): Promise<QueuedReservation[]>;
+	openSession(a: { stationId: string; sessionId: string; driverRef: string }): Promise<SimTx>;
+	anchorReadings(a: { sessionId: string; root: string; fromReading: number; toReading: number; energyWh: number }): Promise<SimTx>;
+	closeSession(a: { sessionId: string; energyWh: number; amountMsat: bigint; paymentsRoot: string }): Promise<SimTx>;
+}
+
+/**
+ * Gas per call measured with `npm run sim -- --ledger devnet` (Hardhat 2.29, london, contracts of
+ * this repo); the memory ledger reports these as estimates. Anchors and reservations vary a little
+ * with storage slots touched (first vs later anchor, queue length); these are means.
+ */
+export const ESTIMATED_GAS: Record<LedgerMethod, number> = {
+	reserve: 120_000,
+	cancelReservation: 40_000,
+	fulfilReservation: 40_000,
+	openSession: 100_000,
+	anchorReadings: 80_000,
+	closeSession: 60_000
+};
+
+function revert(name: string, message: string): LedgerError {
+	return new LedgerError('reverted', message, { name, args: {} });
+}
+
+interface MemReservation extends QueuedReservation {
+	stationKey: Hex32;
+	status: 'active' | 'cancelled' | 'expired' | 'fulfilled';
+}
+
+interface MemSession {
+	stationId: string;
+	closed: boolean;
+	lastReading: number;
+	energyWh: number;
+	anchors: number;
+}
+
+/** The contracts' rules in memory: same checks, same error names, block time = simulated time. */
+export class MemoryLedger implements SimLedger {
+	readonly kind = 'memory' as const;
+	readonly gasEstimated = true;
+	private now = 0;
+	private nextReservationId = 1;
+	private txCounter = 0;
+	private readonly stations = new Set<string>();
+	private readonly reservations = new Map<number, MemReservation>();
+	private readonly queues = new Map<string, MemReservation[]>();
+	private readonly sessions = new Map<string, MemSession>();
+
+	constructor(stationIds: readonly string[]) {
+		for (const id of stationIds) this.stations.add(id);
+	}
+
+	setTime(unixSeconds: number): void {
+		this.now = Math.floor(unixSeconds);
+	}
+
+	private tx(method: LedgerMethod): SimTx {
+		this.txCounter++;
+		return { method, txHash: `0x${this.txCounter.toString(16).padStart(64, '0')}`, gasUsed: ESTIMATED_GAS[method] };
+	}
+
+	async reserve(a: { stationId: string; vehicleRef: string; eta: number; expiresAt: number }): Promise<SimTx & { reservationId: number }> {
+		if (!this.stations.has(a.stationId)) throw revert('UnknownStation', `station ${a.stationId} is not registered`);
+		if (a.expiresAt <= this.now) throw revert('ExpiryInPast', `reservation expiry ${a.expiresAt} is not after block time ${this.now}`);
+		if (a.eta > a.expiresAt) throw revert('EtaAfterExpiry', `reservation eta ${a.eta} is after its expiry ${a.expiresAt}`);
+		const reservation: MemReservation = {
+			reservationId: this.nextReservationId++,
+			stationKey: stationIdToBytes32(a.stationId),
+			vehicleRef: vehicleRefToBytes32(a.vehicleRef),
+			eta: a.eta,
+			expiresAt: a.expiresAt,
+			status: 'active'
+		};
+		this.reservations.set(reservation.reservationId, reservation);
+		let queue = this.queues.get(a.stationId);
+		if (!queue) this.queues.set(a.stationId, (queue = []));
+		queue.push(reservation);
+		return { ...this.tx('reserve'), reservationId: reservation.reservationId };
+	}
+
+	private active(id: number): MemReservation {
+		const r = this.reservations.get(id);
+		if (!r) throw revert('UnknownReservation', `reservation #${id} does not exist`);
+		if (r.status !== 'active') throw revert('ReservationNotActive', `reservation #${id} is ${r.status}`);
+		if (this.now > r.expiresAt) throw revert('ReservationExpired', `reservation #${id} expired at ${r.expiresAt}`);
+		return r;
+	}
+
+	private dequeue(r: MemReservation): void {
+		for (const queue of this.queues.values()) {
+			const i = queue.indexOf(r);
+			if (i >= 0) {
+				queue.splice(i, 1);
+				return;
+			}
+		}
+	}
+
+	async cancelReservation(id: number): Promise<SimTx> {
+		const r = this.active(id);
+		r.status = 'cancelled';
+		this.dequeue(r);
+		return this.tx('cancelReservation');
+	}
+
+	async fulfilReservation(id: number): Promise<SimTx> {
+		const r = this.active(id);
+		r.status = 'fulfilled';
+		this.dequeue(r);
+		return this.tx('fulfilReservation');
+	}
+
+	async listReservations(stationId: string): Promise<QueuedReservation[]> {
+		const queue = this.queues.get(stationId) ?? [];
+		return queue
+			.filter((r) => r.expiresAt >= this.now)
+			.map(({ reservationId, vehicleRef, eta, expiresAt }) => ({ reservationId, vehicleRef, eta, expiresAt }))
+			.sort((a, b) => a.eta - b.eta || a.reservationId - b.reservationId);
+	}
+
+	async openSession(a: { stationId: string; sessionId: string; driverRef: string }): Promise<SimTx> {
+		if (!this.stations.has(a.stationId)) throw revert('UnknownStation', `station ${a.stationId} is not registered`);
+		if (this.sessions.has(a.sessionId)) throw revert('SessionAlreadyExists', `session ${a.sessionId} already exists`);
+		this.sessions.set(a.sessionId, { stationId: a.stationId, closed: false, lastReading: 0, energyWh: 0, anchors: 0 });
+		return this.tx('openSession');
+	}
+
+	private session(id: string): MemSession {
+		const s = this.sessions.get(id);
+		if (!s) throw revert('UnknownSession', `session ${id} does not exist`);
+		return s;
+	}
+
+	async anchorReadings(a: { sessionId: string; root: string; fromReading: number; toReading: number; energyWh: number }): Promise<SimTx> {
+		const s = this.session(a.sessionId);
+		if (s.closed) throw revert('SessionNotOpen', `session ${a.sessionId} is closed`);
+		if (/^0x0{64}$/.test(a.root)) throw revert('EmptyMerkleRoot', 'the Merkle root is zero');
+		if (a.fromReading !== s.lastReading + 1) {
+			throw revert('ReadingRangeOutOfOrder', `session ${a.sessionId} expects reading ${s.lastReading + 1}, got ${a.fromReading}`);
+		}
+		if (a.toReading < a.fromReading) throw revert('InvalidReadingRange', `reading range ${a.fromReading}..${a.toReading} is empty`);
+		if (a.energyWh < s.energyWh) throw revert('EnergyDecreased', `energy went down from ${s.energyWh} to ${a.energyWh} Wh`);
+		s.lastReading = a.toReading;
+		s.energyWh = a.energyWh;
+		s.anchors++;
+		return this.tx('anchorReadings');
+	}
+
+	async closeSession(a: { sessionId: string; energyWh: number; amountMsat: bigint; paymentsRoot: string }): Promise<SimTx> {
+		const s = this.session(a.sessionId);
+		if (s.closed) throw revert('SessionAlreadyClosed', `session ${a.sessionId} is already closed`);
+		if (a.energyWh < s.energyWh) throw revert('EnergyDecreased', `energy went down from ${s.energyWh} to ${a.energyWh} Wh`);
+		s.closed = true;
+		s.energyWh = a.energyWh;
+		return this.tx('closeSession');
+	}
+}
+
+/**
+ * The simulator's ledger on a real chain through the shared client. One signer acts as every
+ * station (registered with it) and every vehicle. Simulated times are moved onto the chain's
+ * clock: `chainOffset` = chain time at the start − simulated Unix time at the start; a simulation
+ * runs faster than real time, so its reservations always lie in the chain's future.
+ */
+export class ChainSimLedger implements SimLedger {
+	readonly kind = 'chain' as const;
+	readonly gasEstimated = false;
+
+	constructor(
+		private readonly ledger: Ledger,
+		private readonly chainOffset: number
+	) {}
+
+	setTime(): void {
+		// The chain has its own clock.
+	}
+
+	private static tx(method: LedgerMethod, r: { txHash: string; gasUsed: bigint }): SimTx {
+		return { method, txHash: r.txHash, gasUsed: Number(r.gasUsed) };
+	}
+
+	async reserve(a: { stationId: string; vehicleRef: string; eta: number; expiresAt: number }) {
+		const r = await this.ledger.reserve({ ...a, eta: a.eta + this.chainOffset, expiresAt: a.expiresAt + this.chainOffset });
+		return { ...ChainSimLedger.tx('reserve', r), reservationId: r.reservationId };
+	}
+
+	async cancelReservation(id: number) {
+		return ChainSimLedger.tx('cancelReservation', await this.ledger.cancelReservation(id));
+	}
+
+	async fulfilReservation(id: number) {
+		return ChainSimLedger.tx('fulfilReservation', await this.ledger.fulfilReservation(id));
+	}
+
+	async listReservations(stationId: string): Promise<QueuedReservation[]> {
+		const list = await this.ledger.listReservations(stationId);
+		return list.map((r) => ({
+			reservationId: r.reservationId,
+			vehicleRef: r.vehicleRef,
+			eta: r.eta - this.chainOffset,
+			expiresAt: r.expiresAt - this.chainOffset
+		}));
+	}
+
+	async openSession(a: { stationId: string; sessionId: string; driverRef: string }) {
+		return ChainSimLedger.tx('openSession', await this.ledger.openSession(a));
+	}
+
+	async anchorReadings(a: { sessionId: string; root: string; fromReading: number; toReading: number; energyWh: number }) {
+		return ChainSimLedger.tx('anchorReadings', await this.ledger.anchorReadings(a));
+	}
+
+	async closeSession(a: { sessionId: string; energyWh: number; amountMsat: bigint; paymentsRoot: string }) {
+		return ChainSimLedger.tx('closeSession', await this.ledger.closeSession(a));
+	}
+}

@@ -1,0 +1,10 @@
+// Where a scanned or pasted text leads: a session link opens the session, a BOLT11 invoice the
+// pay screen. Anything else is not for this wallet.
+export function routeScanned(text: string): string | null {
+	const t = text.trim();
+	const join = t.indexOf('#join=');
+	if (join >= 0) return `/session${t.slice(join)}`;
+	const invoice = t.replace(/^lightning:/i, '');
+	if (/^ln(bc|tb|tbs|bcrt|sb)[0-9a-z]+$/i.test(invoice)) return `/pay#${invoice.toLowerCase()}`;
+	return null;
+}

@@ -1,0 +1,100 @@
+// The phone-on-the-LAN flow: kiosk and wallet opened over the devnet's HTTPS (self-signed, so the
+// contexts ignore certificate errors the way a phone does once its user accepted the certificate),
+// by this machine's LAN address when it has one. Everything the pages talk to must then go through
+// their own origin's gateways (wss://…/mqtt, https://…/rpc, https://…/ln/…): nothing plain, nothing
+// on loopback ports, exactly what a phone could reach.
+import { expect, test, type Page } from '@playwright/test';
+import jsQR from 'jsqr';
+import { E2E_PORTS } from '../playwright.config';
+import { parseDevnetManifest } from '../src/lib/config/devnet-manifest';
+import { decodeSessionLink } from '../src/lib/protocol/session-link';
+import { lanIPv4Addresses } from '../devnet/static';
+
+const HOST = lanIPv4Addresses()[0] ?? 'localhost';
+const WALLET = `https://${HOST}:${E2E_PORTS.httpsWallet}`;
+const KIOSK = `https://${HOST}:${E2E_PORTS.httpsKiosk}`;
+const KIOSK_TUNING = '?pollMs=250&incrementWh=20&graceWh=200&powerW=60000&anchorMs=2000&settledPauseMs=600000';
+
+/** Every URL a page requests or opens a WebSocket to. */
+function recordTraffic(page: Page): string[] {
+	const urls: string[] = [];
+	page.on('request', (r) => urls.push(r.url()));
+	page.on('websocket', (ws) => urls.push(ws.url()));
+	return urls;
+}
+
+/** Reads the kiosk's QR code as a phone camera would: the rendered SVG, rasterised, decoded with jsQR. */
+async function readQr(page: Page): Promise<string> {
+	const size = 480;
+	const pixels = await page.getByTestId('session-qr').evaluate(async (el, size) => {
+		const svg = el.querySelector('svg');
+		if (!svg) throw new Error('no QR code SVG');
+		const image = new Image();
+		image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg.outerHTML)}`;
+		await image.decode();
+		const canvas = document.createElement('canvas');
+		canvas.width = canvas.height = size;
+		const ctx = canvas.getContext('2d')!;
+		ctx.fillStyle = '#fff';
+		ctx.fillRect(0, 0, size, size);
+		ctx.drawImage(image, 0, 0, size, size);
+		return Array.from(ctx.getImageData(0, 0, size, size).data);
+	}, size);
+	const code = jsQR(Uint8ClampedArray.from(pixels), size, size);
+	if (!code) throw new Error('the kiosk QR code could not be decoded');
+	return code.data;
+}
+
+test('a phone on the LAN: kiosk and wallet over HTTPS, everything through the same-origin gateways', async ({ browser }) => {
+	const kioskCtx = await browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
+	const walletCtx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, ignoreHTTPSErrors: true });
+
+	// What the kiosk's origin hands out: its own gateways, and the wallet on the same host over HTTPS.
+	const seen = parseDevnetManifest(await (await kioskCtx.request.get(`${KIOSK}/devnet.json`)).json());
+	expect(seen.broker.wsUrl).toBe(`wss://${HOST}:${E2E_PORTS.httpsKiosk}/mqtt`);
+	expect(seen.chain.rpcUrl).toBe(`${KIOSK}/rpc`);
+	expect(seen.wallet.httpsUrl).toBe(`${WALLET}/`);
+	for (const node of Object.values(seen.lightning.nodes)) expect(node.restUrl.startsWith(`${KIOSK}/ln/nodes/`)).toBe(true);
+
+	const kiosk = await kioskCtx.newPage();
+	const wallet = await walletCtx.newPage();
+	for (const [name, page] of [['kiosk', kiosk], ['wallet', wallet]] as const) page.on('pageerror', (e) => console.log(`[${name} pageerror] ${e.message}`));
+	const kioskTraffic = recordTraffic(kiosk);
+	const walletTraffic = recordTraffic(wallet);
+
+	await kiosk.goto(`${KIOSK}/${KIOSK_TUNING}`);
+	await expect(kiosk.getByTestId('session-qr').locator('svg')).toBeVisible();
+	const href = await kiosk.getByTestId('session-link').getAttribute('href');
+	const scanned = await readQr(kiosk);
+	expect(scanned).toBe(href);
+	expect(scanned.startsWith(`${WALLET}/#join=`)).toBe(true);
+	const link = decodeSessionLink(scanned);
+	expect(link.broker).toBe(`wss://${HOST}:${E2E_PORTS.httpsKiosk}/mqtt`);
+	expect(link.rpc).toBe(`${KIOSK}/rpc`);
+	await kiosk.screenshot({ path: 'test-results/lan-kiosk-qr.png' });
+
+	await wallet.goto(scanned);
+	await expect(wallet.getByTestId('identity')).toContainText('Registered on the ledger');
+	await wallet.getByTestId('budget').fill('5000');
+	await wallet.getByTestId('join').click();
+	await expect.poll(async () => Number(await wallet.getByTestId('verified-count').textContent())).toBeGreaterThanOrEqual(3);
+	await expect.poll(async () => wallet.locator('[data-testid=invoices] li[data-state=paid]').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+	await expect(kiosk.getByTestId('paid')).not.toHaveText('0');
+	await wallet.screenshot({ path: 'test-results/lan-wallet-paid.png', fullPage: true });
+
+	// End the session cleanly, so the next test finds the station idle.
+	await wallet.getByTestId('stop').click();
+	await expect(kiosk.getByTestId('settled')).toBeVisible({ timeout: 30_000 });
+	await expect(wallet.getByTestId('settled')).toBeVisible({ timeout: 30_000 });
+
+	// Nothing either page fetched or opened was plain or on a port the phone cannot reach.
+	const allowed = [`${WALLET}/`, `${KIOSK}/`, `wss://${HOST}:${E2E_PORTS.httpsWallet}/`, `wss://${HOST}:${E2E_PORTS.httpsKiosk}/`];
+	const outside = [...kioskTraffic, ...walletTraffic].filter((u) => !u.startsWith('data:') && !u.startsWith('blob:') && !allowed.some((a) => u.startsWith(a)));
+	expect(outside).toEqual([]);
+	expect(walletTraffic.some((u) => u.startsWith('wss://') && u.endsWith('/mqtt'))).toBe(true);
+	expect(walletTraffic.some((u) => u.includes('/ln/nodes/vehicle-1/'))).toBe(true);
+	expect(walletTraffic.some((u) => u.endsWith('/rpc'))).toBe(true);
+
+	await kioskCtx.close();
+	await walletCtx.close();
+});

@@ -1,0 +1,346 @@
+// The driver wallet in Chromium at phone size against the real devnet:
+// - scan the kiosk's QR with a fake camera (.y4m made from the session link) → join → several
+//   increments paid → receipt; the exported receipt verifies with `npm run verify-receipt`;
+// - the test plays the station itself (signed readings, invoices from the simnet's station node,
+//   over MQTT) to publish bad input, which the wallet must refuse with its reason and not pay;
+// - a reload while a payment is in flight pays nothing twice and the receipt stays complete;
+// - offline, the reloaded app still shows the history.
+import { chromium, expect, test, type Page } from '@playwright/test';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import QRCode from 'qrcode';
+import { E2E_PORTS } from '../playwright.config';
+import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
+import { LndRestNode } from '../src/lib/lightning/lnd-rest';
+import { connectBus, type MessageBus } from '../src/lib/mqtt/bus';
+import { billingRecordHash, buildBillingRecord } from '../src/lib/protocol/billing';
+import { ocmfPublicKeyHex } from '../src/lib/protocol/ocmf';
+import { makeReading } from '../src/lib/protocol/readings';
+import { encodeSessionLink } from '../src/lib/protocol/session-link';
+import { invoicesTopic, readingsTopic, statusTopic, eventsTopic } from '../src/lib/protocol/topics';
+import type { BillingRecord, InvoiceMessage, StationStatus, Tariff } from '../src/lib/protocol/types';
+import { parseReceipt, verifyReceipt } from '../src/lib/session/receipt';
+
+const run = promisify(execFile);
+const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
+const KIOSK = `http://127.0.0.1:${E2E_PORTS.kiosk}`;
+const KIOSK_TUNING = '?pollMs=250&incrementWh=20&graceWh=200&powerW=60000&anchorMs=2000&settledPauseMs=600000';
+const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+const OUT = resolve('test-results/wallet');
+mkdirSync(OUT, { recursive: true });
+
+let manifest: DevnetManifest;
+test.beforeAll(async () => {
+	manifest = parseDevnetManifest(await (await fetch(`${WALLET}/devnet.json`)).json());
+});
+
+const logErrors = (page: Page, name: string) => page.on('pageerror', (e) => console.log(`[${name} pageerror] ${e.message}`));
+const paid = (page: Page) => page.locator('[data-testid=invoices] li[data-state=paid]');
+
+async function exportReceipt(page: Page, file: string): Promise<string> {
+	const download = page.waitForEvent('download');
+	await page.getByTestId('export-json').click();
+	const path = resolve(OUT, file);
+	await (await download).saveAs(path);
+	return path;
+}
+
+test('scan the kiosk with the camera, pay as you charge, export a receipt that verifies', async ({ browser }) => {
+	// The kiosk shows a session QR; its link becomes the fake camera's picture.
+	const kioskCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+	const kiosk = await kioskCtx.newPage();
+	logErrors(kiosk, 'kiosk');
+	await kiosk.goto(`${KIOSK}/${KIOSK_TUNING}`);
+	const href = (await kiosk.getByTestId('session-link').getAttribute('href'))!;
+	expect(href).toContain('#join=');
+	const png = resolve(OUT, 'kiosk-qr.png');
+	const y4m = resolve(OUT, 'kiosk-qr.y4m');
+	await QRCode.toFile(png, href, { width: 480, margin: 4, errorCorrectionLevel: 'M' });
+	await run('ffmpeg', ['-y', '-loglevel', 'error', '-loop', '1', '-i', png, '-t', '3', '-r', '15', '-pix_fmt', 'yuv420p', y4m]);
+
+	// A phone browser whose camera sees that QR code (the file must exist before it starts).
+	const phone = await chromium.launch({
+		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+		args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`, '--disable-gpu']
+	});
+	const ctx = await phone.newContext({ ...PHONE, permissions: ['camera'], acceptDownloads: true });
+	const wallet = await ctx.newPage();
+	logErrors(wallet, 'wallet');
+	await wallet.goto(`${WALLET}/`);
+	await wallet.screenshot({ path: `${OUT}/home.png`, fullPage: true });
+	await wallet.getByTestId('scan').click();
+	await expect(wallet.getByTestId('scan-state')).toBeVisible();
+	await wallet.waitForURL(/\/session#join=/, { timeout: 20_000 });
+	expect(new URL(wallet.url()).hash).toBe(new URL(href).hash);
+
+	await expect(wallet.getByTestId('identity')).toContainText('Registered on the ledger');
+	await expect(wallet.getByTestId('tariff')).toContainText('sat/kWh');
+	await wallet.screenshot({ path: `${OUT}/session-ready.png`, fullPage: true });
+	await wallet.getByTestId('budget').fill('5000');
+	await wallet.getByTestId('join').click();
+	await expect.poll(() => paid(wallet).count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+	await expect(wallet.getByTestId('live-chart').locator('canvas')).toBeVisible();
+	await wallet.screenshot({ path: `${OUT}/session-charging.png`, fullPage: true });
+	await wallet.getByTestId('stop').click();
+	await expect(wallet.getByTestId('settled')).toBeVisible({ timeout: 30_000 });
+	await expect(wallet.locator('[data-testid=invoices] li[data-state=refused]')).toHaveCount(0);
+	const paidCount = await paid(wallet).count();
+	await wallet.screenshot({ path: `${OUT}/session-settled.png`, fullPage: true });
+
+	// The receipt: verified in the app against the ledger, exported, re-verified in Node.
+	await wallet.getByTestId('receipt-link').click();
+	await wallet.waitForURL(/\/receipt#/);
+	await wallet.getByTestId('verify').click();
+	await expect(wallet.getByTestId('verdict')).toHaveText('✓ Verified', { timeout: 20_000 });
+	await expect(wallet.getByTestId('verification')).toContainText('match the ledger');
+	await wallet.screenshot({ path: `${OUT}/receipt.png`, fullPage: true });
+	const file = await exportReceipt(wallet, 'scanned-session.json');
+	const receipt = parseReceipt(JSON.parse(readFileSync(file, 'utf8')));
+	expect(receipt.payments.filter((p) => p.state === 'paid')).toHaveLength(paidCount);
+	expect(receipt.anchors.length).toBeGreaterThanOrEqual(1);
+	const { stdout } = await run('npm', ['run', '--silent', 'verify-receipt', '--', file], { cwd: resolve('.') });
+	expect(stdout).toContain('PASS  ledger anchors');
+	expect(stdout.trim().split('\n').at(-1)).toBe('VERIFIED');
+
+	// A tampered copy does not verify.
+	const tampered = JSON.parse(readFileSync(file, 'utf8'));
+	tampered.payments[0].preimage = '00'.repeat(32);
+	const badFile = resolve(OUT, 'tampered.json');
+	(await import('node:fs')).writeFileSync(badFile, JSON.stringify(tampered));
+	const bad = await run('npm', ['run', '--silent', 'verify-receipt', '--', badFile]).then(
+		() => null,
+		(e: { code: number; stdout: string }) => e
+	);
+	expect(bad?.code).toBe(1);
+	expect(bad?.stdout).toContain('FAIL  payment 1: preimage does not hash to the payment hash');
+
+	// Offline: the app shell and the history come from the service worker and IndexedDB.
+	await wallet.goto(`${WALLET}/`);
+	await wallet.evaluate(() => navigator.serviceWorker.ready);
+	await expect.poll(() => wallet.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+	await ctx.setOffline(true);
+	await wallet.reload();
+	await expect(wallet.getByTestId('offline-banner')).toBeVisible();
+	await expect(wallet.getByTestId('history').locator('li')).toHaveCount(1);
+	await expect(wallet.getByTestId('history')).toContainText(receipt.stationName);
+	expect(await wallet.evaluate(() => fetch('/devnet.json').then(() => 'fetched', () => 'failed'))).toBe('failed');
+	await wallet.screenshot({ path: `${OUT}/home-offline.png`, fullPage: true });
+	await wallet.getByTestId('history').locator('a').first().click();
+	await expect(wallet.getByTestId('receipt-paid')).toBeVisible();
+	await ctx.setOffline(false);
+
+	await phone.close();
+	await kioskCtx.close();
+});
+
+/** The test as station-1: its real keys, its simnet node, its MQTT topics. */
+class ScriptedStation {
+	readonly sessionId = `wt-${Math.random().toString(36).slice(2, 10)}`;
+	readonly tariff: Tariff = { pricePerKwhMsat: '300000', startFeeMsat: '2000', incrementWh: 100, graceWh: 100, mode: 'stream', invoiceExpirySeconds: 600 };
+	readonly node: LndRestNode;
+	private readonly key: string;
+	private readonly t0 = Date.now() - 60_000;
+	readonly energy = new Map<number, number>();
+	private constructor(
+		readonly bus: MessageBus,
+		private readonly m: DevnetManifest
+	) {
+		const st = m.stations[0]!;
+		this.key = st.signingKeyHex;
+		const n = m.lightning.nodes[st.lightningNode]!;
+		this.node = new LndRestNode({ restUrl: n.restUrl, macaroonHex: n.macaroonHex });
+	}
+	static async open(m: DevnetManifest): Promise<ScriptedStation> {
+		return new ScriptedStation(await connectBus(m.broker.wsUrl, { protocolVersion: m.broker.protocolVersion }), m);
+	}
+	get stationId() {
+		return this.m.stations[0]!.stationId;
+	}
+	async publishStatus(): Promise<void> {
+		const st = this.m.stations[0]!;
+		const status: StationStatus = {
+			v: 1, type: 'status', stationId: st.stationId, name: 'Scripted station', state: 'available', tariff: this.tariff,
+			connectors: [{ id: 1, type: 'Type2', maxPowerW: 22_000 }], signingKey: ocmfPublicKeyHex(this.key), signerAddress: st.signerAddress,
+			lightningPubkey: this.m.lightning.nodes[st.lightningNode]!.pubkey, network: 'regtest', sessionId: this.sessionId, updatedAt: Date.now()
+		};
+		await this.bus.publish(statusTopic(st.stationId), JSON.stringify(status), { retain: true });
+	}
+	link(): string {
+		return encodeSessionLink(`${WALLET}/`, {
+			v: 1, stationId: this.stationId, sessionId: this.sessionId, broker: this.m.broker.wsUrl,
+			chainId: this.m.chain.chainId, registry: this.m.chain.contracts.registry, rpc: this.m.chain.rpcUrl
+		});
+	}
+	signed(seq: number, energyWh: number, key = this.key): string {
+		return makeReading(
+			{ seq, tx: seq === 1 ? 'B' : 'T', energyWh, at: this.t0 + seq * 1000, meter: { vendor: 'Test', model: 'T1', serial: 'TEST-1' }, stationId: this.stationId, sessionId: this.sessionId },
+			key
+		).ocmf;
+	}
+	async publishReading(seq: number, ocmf: string): Promise<void> {
+		await this.bus.publish(readingsTopic(this.stationId, this.sessionId), JSON.stringify({ v: 1, type: 'reading', sessionId: this.sessionId, seq, ocmf }));
+	}
+	async reading(seq: number, energyWh: number): Promise<void> {
+		this.energy.set(seq, energyWh);
+		await this.publishReading(seq, this.signed(seq, energyWh));
+	}
+	record(seq: number, from: number, to: number): BillingRecord {
+		return buildBillingRecord({
+			stationId: this.stationId, sessionId: this.sessionId, seq,
+			from: { seq: from, energyWh: this.energy.get(from)! }, to: { seq: to, energyWh: this.energy.get(to)! }, tariff: this.tariff
+		});
+	}
+	/** An invoice message; `tamper` changes what is sent without changing what the node invoices, or the other way round. */
+	async invoice(record: BillingRecord, o: { amountMsat?: bigint; descriptionHash?: string; expirySeconds?: number; recordHash?: string } = {}) {
+		const hash = billingRecordHash(record);
+		const created = await this.node.createInvoice({ amountMsat: o.amountMsat ?? BigInt(record.amountMsat), descriptionHash: o.descriptionHash ?? hash, expirySeconds: o.expirySeconds ?? 600 });
+		const msg: InvoiceMessage = { v: 1, type: 'invoice', sessionId: this.sessionId, seq: record.seq, record, recordHash: o.recordHash ?? hash, bolt11: created.paymentRequest };
+		await this.bus.publish(invoicesTopic(this.stationId, this.sessionId), JSON.stringify(msg));
+		return { ...created, msg };
+	}
+	async republish(msg: InvoiceMessage) {
+		await this.bus.publish(invoicesTopic(this.stationId, this.sessionId), JSON.stringify(msg));
+	}
+	async event(seq: number, event: 'closed' | 'stopped') {
+		await this.bus.publish(eventsTopic(this.stationId, this.sessionId), JSON.stringify({ v: 1, type: 'event', sessionId: this.sessionId, seq, event, at: Date.now() }));
+	}
+	async invoiceState(paymentHash: string) {
+		return (await this.node.lookupInvoice(paymentHash)).state;
+	}
+}
+
+async function joinScripted(page: Page, station: ScriptedStation, budgetSat = 3000) {
+	await station.publishStatus();
+	await page.goto(station.link());
+	await expect(page.getByTestId('identity')).toContainText('Registered on the ledger');
+	await page.getByTestId('budget').fill(String(budgetSat));
+	await page.getByTestId('join').click();
+}
+
+test('bad readings and invoices are refused with their reasons and never paid', async ({ browser }) => {
+	const station = await ScriptedStation.open(manifest);
+	const ctx = await browser.newContext(PHONE);
+	const wallet = await ctx.newPage();
+	logErrors(wallet, 'wallet');
+	const before = (await station.node.getBalances()).localMsat;
+	await joinScripted(wallet, station);
+
+	await station.reading(1, 50_000);
+	await station.reading(2, 50_060);
+	await station.reading(3, 50_100);
+	const first = await station.invoice(station.record(1, 1, 3));
+	await expect(paid(wallet)).toHaveCount(1);
+
+	// Bad readings: a forged signature, another key, energy going backwards.
+	const forged = station.signed(4, 50_150).replace('"RV":50.15', '"RV":50.9');
+	expect(forged).toContain('"RV":50.9');
+	await station.publishReading(4, forged);
+	await station.publishReading(4, station.signed(4, 50_150, '11'.repeat(32)));
+	await station.publishReading(4, station.signed(4, 50_000));
+	const refused = wallet.getByTestId('refused-readings').locator('li');
+	await expect(refused).toHaveCount(3);
+	await expect(refused.nth(0)).toContainText('reading 4:');
+	await expect(refused.nth(0)).toContainText(/signature/i);
+	await expect(refused.nth(1)).toContainText(/signature/i);
+	await expect(refused.nth(2)).toContainText('energy went backwards (50000 Wh after 50100 Wh)');
+	await expect(wallet.getByTestId('verified-count')).toHaveText('3');
+
+	await station.reading(4, 50_150);
+	await station.reading(5, 50_200);
+	const record2 = station.record(2, 3, 5);
+	// Bad invoices for increment 2.
+	const wrongHash = await station.invoice(record2, { descriptionHash: 'ab'.repeat(32) });
+	const wrongAmount = await station.invoice(record2, { amountMsat: BigInt(record2.amountMsat) + 5000n });
+	const overbilled = { ...record2, amountMsat: String(BigInt(record2.amountMsat) * 2n) };
+	const inflated = await station.invoice(overbilled);
+	const expired = await station.invoice(record2, { expirySeconds: 3 });
+	const byReason = (reason: string) => wallet.locator(`[data-testid=invoices] li[data-state=refused][data-reason=${reason}]`);
+	await expect(byReason('description_hash')).toContainText('commits to a different billing record');
+	await expect(byReason('amount')).toContainText(/asks for .* but the verified energy costs/);
+	await expect(byReason('record_mismatch')).toContainText('but the signed readings show 100 Wh');
+	await expect(byReason('expired')).toContainText(/expire/);
+	// The good one is paid; a second, different invoice for the same increment is refused; a redelivery is ignored.
+	const good = await station.invoice(record2);
+	await expect(paid(wallet)).toHaveCount(2);
+	const duplicate = await station.invoice(record2);
+	await expect(byReason('sequence')).toContainText('A second, different invoice number 2');
+	await station.republish(good.msg);
+	await wallet.waitForTimeout(1000);
+	await expect(paid(wallet)).toHaveCount(2);
+	await wallet.screenshot({ path: `${OUT}/session-refusals.png`, fullPage: true });
+
+	// The simnet: only the two good invoices were paid, nothing else.
+	for (const bad of [wrongHash, wrongAmount, inflated, expired, duplicate]) expect(await station.invoiceState(bad.paymentHash)).toBe('open');
+	expect(await station.invoiceState(first.paymentHash)).toBe('settled');
+	expect(await station.invoiceState(good.paymentHash)).toBe('settled');
+	const received = (await station.node.getBalances()).localMsat - before;
+	expect(received).toBe(BigInt(first.msg.record.amountMsat) + BigInt(record2.amountMsat));
+
+	await ctx.close();
+	await station.bus.close();
+});
+
+test('a reload while a payment is in flight pays nothing twice and keeps the receipt complete', async ({ browser }) => {
+	const station = await ScriptedStation.open(manifest);
+	const ctx = await browser.newContext({ ...PHONE, acceptDownloads: true });
+	const wallet = await ctx.newPage();
+	logErrors(wallet, 'wallet');
+	const vehicleNode = manifest.lightning.nodes['vehicle-1']!;
+	const vehicle = new LndRestNode({ restUrl: vehicleNode.restUrl, macaroonHex: vehicleNode.macaroonHex });
+	const vehicleBefore = (await vehicle.getBalances()).localMsat;
+	await joinScripted(wallet, station);
+	await station.reading(1, 70_000);
+	await station.reading(2, 70_100);
+	await expect(wallet.getByTestId('verified-count')).toHaveText('2');
+
+	// The payment reaches the simnet, but its answer never reaches the page: then the page reloads.
+	const sends: string[] = [];
+	wallet.on('request', (r) => {
+		if (r.method() === 'POST' && r.url().includes('/v2/router/send')) sends.push(r.url());
+	});
+	let forwarded: Promise<unknown> | null = null;
+	await wallet.route('**/v2/router/send', (route) => {
+		forwarded = route.fetch().catch(() => undefined);
+	});
+	const inv1 = await station.invoice(station.record(1, 1, 2));
+	await expect.poll(() => station.invoiceState(inv1.paymentHash), { timeout: 15_000 }).toBe('settled');
+	await expect(wallet.locator('[data-testid=invoices] li[data-state=paying]')).toHaveCount(1);
+	await expect(wallet.getByTestId('in-flight')).toBeVisible();
+	await wallet.screenshot({ path: `${OUT}/session-in-flight.png`, fullPage: true });
+	await forwarded;
+	await wallet.unroute('**/v2/router/send');
+	expect(sends).toHaveLength(1);
+
+	await wallet.reload();
+	await expect(wallet.getByTestId('resumed')).toBeVisible();
+	await expect(paid(wallet)).toHaveCount(1);
+	await expect(wallet.getByTestId('verified-count')).toHaveText('2');
+	expect(sends).toHaveLength(1); // tracked, not sent again
+
+	// The session goes on after the reload: billing continues from the reading stored before it.
+	await station.reading(3, 70_150);
+	await station.reading(4, 70_200);
+	const inv2 = await station.invoice(station.record(2, 2, 4));
+	await expect(paid(wallet)).toHaveCount(2);
+	expect(sends).toHaveLength(2);
+	await station.event(1, 'closed');
+	await expect(wallet.getByTestId('settled')).toBeVisible();
+	const spent = vehicleBefore - (await vehicle.getBalances()).localMsat;
+	const amounts = BigInt(inv1.msg.record.amountMsat) + BigInt(inv2.msg.record.amountMsat);
+	expect(spent >= amounts && spent < amounts + 40_000n).toBe(true); // two payments plus hub fees, not three
+
+	await wallet.getByTestId('receipt-link').click();
+	const file = await exportReceipt(wallet, 'reloaded-session.json');
+	const receipt = parseReceipt(JSON.parse(readFileSync(file, 'utf8')));
+	expect(receipt.readings.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+	expect(receipt.payments.map((p) => [p.seq, p.state, !!p.preimage])).toEqual([[1, 'paid', true], [2, 'paid', true]]);
+	expect(receipt.totals.paidMsat).toBe(amounts.toString());
+	expect(BigInt(receipt.totals.feesMsat)).toBe(spent - amounts);
+	const verdict = verifyReceipt(receipt, null);
+	expect(verdict.checks.filter((c) => c.status === 'fail')).toEqual([]);
+
+	await ctx.close();
+	await station.bus.close();
+});
