@@ -21,7 +21,7 @@
 import { createPrivateKey, sign as signWithOpenSsl, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { ContractFactory, JsonRpcProvider, Network, NonceManager, Wallet, type Contract } from 'ethers';
+import { ContractFactory, Interface, JsonRpcProvider, Network, Wallet, type InterfaceAbi } from 'ethers';
 import { compileContracts, runSolc } from '../contracts/compile.js';
 import { startChain } from '../devnet/chain.js';
 import { buildOcmfPayloadText, ocmfPublicKeyHex, verifyOcmf } from '../src/lib/protocol/ocmf.js';
@@ -156,20 +156,32 @@ try {
 		['NaiveReadings']
 	);
 	const naive = contracts.NaiveReadings!;
-	const provider = new JsonRpcProvider(chain.rpcUrl, Network.from(chain.chainId), { staticNetwork: true, cacheTimeout: -1, pollingInterval: 50 });
+	const provider = new JsonRpcProvider(chain.rpcUrl, Network.from(chain.chainId), { staticNetwork: true, cacheTimeout: -1, batchStallTime: 0 });
 	const first = sessions[0]!;
-	const naiveSigner = new NonceManager(new Wallet(first.key, provider));
-	const naiveContract = (await (
-		await new ContractFactory(naive.abi, `0x${naive.bytecode}`, naiveSigner).deploy({ gasPrice: 0n })
-	).waitForDeployment()) as Contract;
+	const naiveWallet = new Wallet(first.key, provider);
+	const naiveDeploy = await new ContractFactory(naive.abi, `0x${naive.bytecode}`, naiveWallet).deploy({ gasPrice: 0n });
+	await naiveDeploy.waitForDeployment();
+	const naiveAddress = await naiveDeploy.getAddress();
+	const naiveInterface = new Interface(naive.abi as InterfaceAbi);
 
+	/** One legacy transaction with gas price 0 per reading, each mined (automine) before the next. */
 	async function perReading(method: 'store' | 'log'): Promise<{ gasPerRecord: number; seconds: number }> {
 		const t = performance.now();
 		const sessionKey = sessionIdToBytes32(first.sessionId);
+		let nonce = await provider.getTransactionCount(naiveWallet.address, 'pending');
 		let gas = 0n;
 		for (let n = 1; n <= NAIVE_READINGS; n++) {
-			const tx = await naiveContract.getFunction(method).send(sessionKey, n, readingHash(first.records[n - 1]!), { gasPrice: 0n, gasLimit: 200_000n });
-			const receipt = await tx.wait();
+			const raw = await naiveWallet.signTransaction({
+				type: 0,
+				chainId: chain.chainId,
+				to: naiveAddress,
+				data: naiveInterface.encodeFunctionData(method, [sessionKey, n, readingHash(first.records[n - 1]!)]),
+				nonce: nonce++,
+				gasLimit: 200_000n,
+				gasPrice: 0n
+			});
+			const hash = await provider.send('eth_sendRawTransaction', [raw]);
+			const receipt = await provider.getTransactionReceipt(hash);
 			if (receipt?.status !== 1) throw new Error(`${method} #${n} failed`);
 			gas += receipt.gasUsed;
 		}

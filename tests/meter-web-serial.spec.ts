@@ -67,8 +67,8 @@ test('the real master and Web Serial transport read the fake meter in Chromium, 
 			contents: `import { requestSerialPort, openSerialMeter, probeMeter, pollMeter, MeterGuard } from '../src/lib/meter';
 				globalThis.__meterUnderTest = async () => {
 					const port = await requestSerialPort();
-					const { meter, master, close } = await openSerialMeter(port, { profile: 'carlo-gavazzi-em340', master: { timeoutMs: 100, retries: 1 } });
-					const probed = (await probeMeter(master, 1)).map((p) => p.profile.id);
+					const { meter, master, close } = await openSerialMeter(port, { profile: 'carlo-gavazzi-em340', master: { timeoutMs: 250, retries: 2 } });
+					const why = []; const probed = (await probeMeter(master, 1, undefined, (id, reason) => why.push(id + ': ' + reason))).map((p) => p.profile.id);
 					const guard = new MeterGuard({ expectedSerial: meter.identity.serial, maxPowerW: 11000, energyResolutionWh: 100 });
 					const first = guard.check(await pollMeter(meter));
 					globalThis.__lightchargeFakeMeter.setFaults({ silent: true });
@@ -77,7 +77,7 @@ test('the real master and Web Serial transport read the fake meter in Chromium, 
 					globalThis.__lightchargeFakeMeter.unplug();
 					const unplugged = guard.check(await pollMeter(meter));
 					await close();
-					return { identity: meter.identity, probed, first, silent, unplugged };
+					return { identity: meter.identity, probed, why, first, silent, unplugged };
 				};`,
 			resolveDir: new URL('.', import.meta.url).pathname,
 			loader: 'ts'
@@ -92,7 +92,7 @@ test('the real master and Web Serial transport read the fake meter in Chromium, 
 	await page.addScriptTag({ content: out.outputFiles[0]!.text });
 	const r = await page.evaluate(() => (globalThis as unknown as { __meterUnderTest(): Promise<any> }).__meterUnderTest());
 	expect(r.identity).toEqual({ vendor: 'Carlo Gavazzi', model: 'EM340', serial: 'EM340SIM000042' });
-	expect(r.probed).toEqual(['carlo-gavazzi-em340']);
+	expect(r.probed, r.why.join('\n')).toEqual(['carlo-gavazzi-em340']);
 	expect(r.first.ok).toBe(true);
 	expect(r.first.sample.energyWh).toBeGreaterThanOrEqual(5_000_000);
 	expect(r.first.sample.voltageV).toBe(230);

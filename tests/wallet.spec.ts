@@ -28,7 +28,8 @@ const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
 const KIOSK = `http://127.0.0.1:${E2E_PORTS.kiosk}`;
 const KIOSK_TUNING = '?pollMs=250&incrementWh=20&graceWh=200&powerW=60000&anchorMs=2000&settledPauseMs=600000';
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
-const OUT = resolve('test-results/wallet');
+// Not under test-results/: another Playwright run on this machine empties that folder when it starts.
+const OUT = resolve(`.devnet/wallet-e2e-${E2E_PORTS.wallet}`);
 mkdirSync(OUT, { recursive: true });
 
 let manifest: DevnetManifest;
@@ -48,6 +49,7 @@ async function exportReceipt(page: Page, file: string): Promise<string> {
 }
 
 test('scan the kiosk with the camera, pay as you charge, export a receipt that verifies', async ({ browser }) => {
+	test.setTimeout(180_000);
 	// The kiosk shows a session QR; its link becomes the fake camera's picture.
 	const kioskCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 	const kiosk = await kioskCtx.newPage();
@@ -259,7 +261,8 @@ test('bad readings and invoices are refused with their reasons and never paid', 
 	const byReason = (reason: string) => wallet.locator(`[data-testid=invoices] li[data-state=refused][data-reason=${reason}]`);
 	await expect(byReason('description_hash')).toContainText('commits to a different billing record');
 	await expect(byReason('amount')).toContainText(/asks for .* but the verified energy costs/);
-	await expect(byReason('record_mismatch')).toContainText('but the signed readings show 100 Wh');
+	// A record whose amount contradicts its own energy and tariff is refused as soon as it is read.
+	await expect(wallet.getByTestId('refused-messages')).toContainText(`amountMsat ${overbilled.amountMsat} does not match the energy and tariff (${record2.amountMsat})`);
 	await expect(byReason('expired')).toContainText(/expire/);
 	// The good one is paid; a second, different invoice for the same increment is refused; a redelivery is ignored.
 	const good = await station.invoice(record2);
@@ -343,4 +346,83 @@ test('a reload while a payment is in flight pays nothing twice and keeps the rec
 
 	await ctx.close();
 	await station.bus.close();
+});
+
+test('settings, a ledger identity, reserving and cancelling a slot, paying a pasted invoice', async ({ browser }) => {
+	const ctx = await browser.newContext(PHONE);
+	const wallet = await ctx.newPage();
+	logErrors(wallet, 'wallet');
+	await wallet.goto(`${WALLET}/settings`);
+	await wallet.getByTestId('connect-lightning').click();
+	await expect(wallet.getByTestId('settings-notice')).toContainText(/Connected to .* on regtest: .* sat spendable/);
+	await wallet.getByTestId('passphrase').fill('correct horse battery');
+	await wallet.getByTestId('make-identity').click();
+	const address = (await wallet.getByTestId('identity-address').textContent())!;
+	expect(address).toMatch(/^0x[0-9a-f]{40}$/);
+	await wallet.getByTestId('fiat-currency').fill('EUR');
+	await wallet.getByTestId('fiat-rate').fill('90000');
+	await wallet.getByTestId('save-fiat').click();
+	await expect(wallet.getByTestId('settings-notice')).toContainText('EUR at 90,000 per BTC');
+	await wallet.getByTestId('default-budget').fill('1234');
+	await wallet.getByTestId('save-payments').click();
+	await wallet.screenshot({ path: `${OUT}/settings.png`, fullPage: true });
+
+	// Stations seen on the broker; a reservation on the ledger, then cancelled.
+	const { connectLedger } = await import('../src/lib/ledger/client');
+	const ledger = await connectLedger({ rpcUrl: manifest.chain.rpcUrl, addresses: manifest.chain.contracts, expectedChainId: 1337 });
+	const mine = async () => (await ledger.listReservations('station-1')).filter((r) => r.reserver.toLowerCase() === address).length;
+	await wallet.goto(`${WALLET}/stations`);
+	const card = wallet.locator('[data-station=station-1]');
+	await expect(card).toContainText('sat/kWh');
+	await expect(card.getByTestId('queue')).toBeVisible();
+	await card.getByTestId('reserve').click();
+	await card.getByTestId('eta').fill('20');
+	await wallet.getByTestId('reserve-passphrase').fill('wrong passphrase');
+	await card.getByTestId('confirm-reserve').click();
+	await expect(wallet.getByTestId('stations-error')).toHaveText('That passphrase does not unlock your ledger key.');
+	await wallet.getByTestId('reserve-passphrase').fill('correct horse battery');
+	await card.getByTestId('confirm-reserve').click();
+	await expect(wallet.getByTestId('stations-notice')).toContainText('Reserved: slot #', { timeout: 20_000 });
+	await expect(card).toContainText('yours');
+	expect(await mine()).toBe(1);
+	await wallet.screenshot({ path: `${OUT}/stations.png`, fullPage: true });
+	await wallet.getByTestId('reserve-passphrase').fill('correct horse battery');
+	await card.getByTestId('cancel-reservation').click();
+	await expect(wallet.getByTestId('stations-notice')).toContainText('cancelled', { timeout: 20_000 });
+	expect(await mine()).toBe(0);
+	ledger.close();
+
+	// A BOLT11 invoice from any kiosk, pasted: checked, confirmed, paid once.
+	const st = manifest.lightning.nodes['station-1']!;
+	const stationNode = new LndRestNode({ restUrl: st.restUrl, macaroonHex: st.macaroonHex });
+	const inv = await stationNode.createInvoice({ amountMsat: 12_345_000n, descriptionHash: 'cd'.repeat(32), expirySeconds: 600 });
+	await wallet.goto(`${WALLET}/`);
+	await wallet.getByTestId('paste').fill(inv.paymentRequest);
+	await wallet.getByRole('button', { name: 'Open' }).click();
+	await expect(wallet.getByTestId('pay-amount')).toContainText('12,345 sat');
+	await expect(wallet.getByTestId('pay-amount')).toContainText('€11.11');
+	await wallet.screenshot({ path: `${OUT}/pay.png`, fullPage: true });
+	await wallet.getByTestId('confirm-pay').click();
+	await expect(wallet.getByTestId('pay-result')).toContainText('Paid. Proof of payment');
+	expect((await stationNode.lookupInvoice(inv.paymentHash)).state).toBe('settled');
+	await wallet.reload();
+	await expect(wallet.getByTestId('pay-problem')).toContainText('already paid from this wallet');
+	await expect(wallet.getByTestId('confirm-pay')).toHaveCount(0);
+
+	// The default budget from Settings is offered when joining.
+	const station = await ScriptedStation.open(manifest);
+	await station.publishStatus();
+	await wallet.goto(station.link());
+	await expect(wallet.getByTestId('budget')).toHaveValue('1234');
+	await expect(wallet.getByTestId('tariff')).toContainText('€');
+	await station.bus.close();
+
+	// Wipe: everything goes.
+	await wallet.goto(`${WALLET}/settings`);
+	await wallet.getByTestId('wipe').click();
+	await wallet.getByTestId('wipe-confirm').click();
+	await expect(wallet.getByTestId('settings-notice')).toContainText('deleted');
+	await wallet.goto(`${WALLET}/`);
+	await expect(wallet.getByTestId('history-empty')).toBeVisible();
+	await ctx.close();
 });

@@ -33,7 +33,7 @@ export async function deployLedger(rpcUrl: string, deployerKey: string, opts: De
 		throw new LedgerError('wrong-chain', `${rpcUrl} is chain ${chainId}, but chain ${opts.expectedChainId} was expected`);
 	}
 	// staticNetwork: never re-detect (ethers would otherwise retry forever when the node goes away).
-	const provider = new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1, pollingInterval: 250 });
+	const provider = new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1, batchStallTime: 0, pollingInterval: 250 });
 	try {
 		const deployer = new NonceManager(wallet.connect(provider));
 		const overrides = { gasPrice: 0n };

@@ -1,6 +1,6 @@
 // Runs the contracts and the client against a real Hardhat chain (automine) from devnet/chain.ts.
 import { createServer, type Server } from 'node:http';
-import { Contract, NonceManager, Wallet, ZeroHash } from 'ethers';
+import { AbiCoder, Contract, NonceManager, Wallet, ZeroHash, keccak256, toBeHex } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileContracts } from '../../../contracts/compile.js';
 import { startChain, type RunningChain } from '../../../devnet/chain.js';
@@ -63,7 +63,10 @@ async function rawCall(key: string, contract: 'registry' | 'reservations' | 'ses
  * differs: it refuses eth_getLogs over more than `maxLogsRange` blocks (Besu's
  * --rpc-max-logs-range) and answers the QBFT validator methods when given validators.
  */
-async function startQuorumLikeProxy(target: string, opts: { maxLogsRange: number; qbftValidators?: string[]; istanbulValidators?: string[] }) {
+async function startQuorumLikeProxy(
+	target: string,
+	opts: { maxLogsRange: number; qbftValidators?: string[]; istanbulValidators?: string[]; dropLastLog?: boolean }
+) {
 	const seen: string[] = [];
 	const server: Server = createServer(async (req, res) => {
 		const chunks: Buffer[] = [];
@@ -82,7 +85,10 @@ async function startQuorumLikeProxy(target: string, opts: { maxLogsRange: number
 				if (to - from + 1 > opts.maxLogsRange) return fail(-32005, 'Requested range exceeds maximum RPC range limit');
 			}
 			const forwarded = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
-			return forwarded.json();
+			const answered = (await forwarded.json()) as { result?: unknown };
+			// A dishonest or pruned node: leave the newest log out.
+			if (opts.dropLastLog && request.method === 'eth_getLogs' && Array.isArray(answered.result)) answered.result = answered.result.slice(0, -1);
+			return answered;
 		};
 		const result = Array.isArray(body) ? await Promise.all(body.map(answer)) : await answer(body);
 		res.setHeader('content-type', 'application/json');
@@ -405,12 +411,40 @@ describe('contract guards the client never reaches', () => {
 		expect(await rawCall(op(), 'registry', 'stationIdAt', 1n)).toBe(stationIdToBytes32('ST-2'));
 	});
 
-	it('refuses a zero session id and reads anchors one by one', async () => {
+	it('refuses a zero session id, values too large to store, and a session with the most anchors', async () => {
 		await expectRevert(rawCall(st1(), 'sessions', 'open', stationIdToBytes32('ST-1'), ZeroHash, ZeroHash), 'InvalidSessionId', /must not be zero/);
-		const anchor = await rawCall(st1(), 'sessions', 'getAnchor', sessionIdToBytes32('sess-1'), 1n);
-		expect(anchor.root).toBe(buildReadingsTree(Array.from({ length: 4 }, (_, i) => `OCMF|{"PG":"T${i + 7}","RV":${(i + 6) * 0.1}}|{"SD":"30${i + 6}"}`)).root);
-		expect([anchor.fromReading, anchor.toReading, anchor.energyWh]).toEqual([7n, 10n, 500n]);
-		await expectRevert(rawCall(st1(), 'sessions', 'getAnchor', sessionIdToBytes32('sess-1'), 2n), 'UnknownAnchor');
+		await station.openSession({ stationId: 'ST-1', sessionId: 'sess-big', driverRef: 'd' });
+		const anchor = (fromReading: number, toReading: number, energyWh: number) =>
+			station.anchorReadings({ sessionId: 'sess-big', root: ROOT, fromReading, toReading, energyWh });
+		await expectRevert(anchor(1, 2 ** 32, 1), 'ValueTooLarge', /4294967296 is larger than the ledger stores \(at most 4294967295\)/);
+		await expectRevert(anchor(1, 2, 2 ** 40), 'ValueTooLarge');
+		await expectRevert(station.closeSession({ sessionId: 'sess-big', energyWh: 2 ** 40, amountMsat: 0n, paymentsRoot: ROOT }), 'ValueTooLarge');
+		await anchor(1, 2, 10);
+
+		// 65,535 anchors would take an hour to send: set the stored anchor count (the head slot's
+		// bits 232..247, after signer 160 + lastReading 32 + energyWh 40) to its maximum instead.
+		const headSlot = keccak256(AbiCoder.defaultAbiCoder().encode(['bytes32', 'uint256'], [sessionIdToBytes32('sess-big'), 0]));
+		const head = BigInt(await operator.provider.send('eth_getStorageAt', [addresses.sessions, headSlot, 'latest']));
+		expect(head & ((1n << 160n) - 1n)).toBe(BigInt(chain.accounts[1]!.address)); // the layout is what we think
+		expect((head >> 232n) & 0xffffn).toBe(1n);
+		const full = head | (0xffffn << 232n);
+		await operator.provider.send('hardhat_setStorageAt', [addresses.sessions, headSlot, toBeHex(full, 32)]);
+		await operator.provider.send('evm_mine', []);
+		await expectRevert(anchor(3, 4, 10), 'TooManyAnchors', /close it and open a new one/);
+		await station.closeSession({ sessionId: 'sess-big', energyWh: 10, amountMsat: 0n, paymentsRoot: ROOT });
+	});
+
+	it('checks the anchors a verifier brings against the stored digest', async () => {
+		const anchors = (await driver.getAnchors('sess-1')).map((a) => [a.root, a.fromReading, a.toReading, a.energyWh]);
+		const readings = Array.from({ length: 6 }, (_, i) => `OCMF|{"PG":"T${i + 1}","RV":${i * 0.1}}|{"SD":"30${i}"}`);
+		const tree = buildReadingsTree(readings);
+		const hash = tree.readingHashes[3]!;
+		const sessionKey = sessionIdToBytes32('sess-1');
+		expect(await rawCall(st1(), 'sessions', 'verifyReading', sessionKey, anchors, 0n, hash, tree.proof(3))).toBe(true);
+		await expectRevert(rawCall(st1(), 'sessions', 'verifyReading', sessionKey, anchors.slice(0, 1), 0n, hash, tree.proof(3)), 'AnchorsDoNotMatch', /incomplete, reordered or altered/);
+		const altered = anchors.map((a, i) => (i === 1 ? [a[0], a[1], a[2], 499] : a));
+		await expectRevert(rawCall(st1(), 'sessions', 'verifyReading', sessionKey, altered, 0n, hash, tree.proof(3)), 'AnchorsDoNotMatch');
+		await expectRevert(rawCall(st1(), 'sessions', 'verifyReading', sessionIdToBytes32('ghost'), [], 0n, hash, []), 'UnknownSession');
 	});
 
 	it('refuses reservations at a retired station and lists every queued id', async () => {
@@ -455,6 +489,7 @@ describe('rebuilding state from event logs', () => {
 	});
 
 	it('rebuilds sessions (open, anchored, closed) exactly as the ledger reports them', async () => {
+		// (Not sess-big: a test forged its stored anchor count.)
 		for (const id of ['sess-1', 'sess-2', 'sess-3']) {
 			const rebuilt = await driver.rebuildSession(id);
 			const { events, anchors, ...state } = rebuilt!;
@@ -466,6 +501,20 @@ describe('rebuilding state from event logs', () => {
 		expect(closed).toMatchObject({ state: 'closed', anchorCount: 2, energyWh: 912, amountMsat: 123456789012n });
 		expect(closed!.events.map((e) => e.type)).toEqual(['SessionOpened', 'ReadingsAnchored', 'ReadingsAnchored', 'SessionClosed']);
 		expect(await driver.rebuildSession('never-opened')).toBeNull();
+	});
+
+	it('notices a node that withholds the last anchor of a session', async () => {
+		const proxy = await startQuorumLikeProxy(chain.rpcUrl, { maxLogsRange: 100_000, dropLastLog: true });
+		const lying = await connectLedger({ rpcUrl: proxy.url, addresses, expectedChainId: 1337 });
+		try {
+			await expect(lying.rebuildSession('sess-1')).rejects.toMatchObject({
+				code: 'rpc-error',
+				message: expect.stringMatching(/event logs for this session are incomplete/)
+			});
+		} finally {
+			lying.close();
+			await proxy.close();
+		}
 	});
 
 	it('walks the chain in slices when the node limits eth_getLogs ranges (Besu --rpc-max-logs-range)', async () => {

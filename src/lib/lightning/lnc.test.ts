@@ -574,6 +574,8 @@ describe('wasm client location', () => {
 		// A SPA fallback answers 200 with HTML for a missing file: that is not the wasm.
 		expect(await resolveWasmClientCode({ fetch: answer(200, 'text/html; charset=utf-8') })).toBeUndefined();
 		expect(await resolveWasmClientCode({ fetch: answer(404, 'text/plain') })).toBeUndefined();
+		// instantiateStreaming refuses a wasm served under another type: better the CDN than a broken page.
+		expect(await resolveWasmClientCode({ fetch: answer(200, 'application/octet-stream') })).toBeUndefined();
 		expect(await resolveWasmClientCode({ fetch: () => Promise.reject(new TypeError('offline')) })).toBeUndefined();
 	});
 });

@@ -776,7 +776,9 @@ export const SELF_HOSTED_WASM_PATH = '/lnc/wasm-client.wasm';
 
 /**
  * Picks the wasm client URL: the configured one, else the self-hosted copy when it is really there
- * (a SPA fallback answering HTML does not count), else undefined (lnc-web's CDN default).
+ * and served as `application/wasm` (lnc-web instantiates it with `WebAssembly.instantiateStreaming`,
+ * which refuses any other type; a SPA fallback answering HTML does not count), else undefined
+ * (lnc-web's default, its CDN).
  */
 export async function resolveWasmClientCode(
 	options: { configured?: string; selfHostedUrl?: string; fetch?: typeof fetch } = {}
@@ -787,7 +789,7 @@ export async function resolveWasmClientCode(
 	try {
 		const response = await fetchFn(url, { method: 'HEAD' });
 		const type = response.headers.get('content-type') ?? '';
-		return response.ok && !/text\/html/i.test(type) ? url : undefined;
+		return response.ok && /^application\/wasm\b/i.test(type) ? url : undefined;
 	} catch {
 		return undefined;
 	}

@@ -204,7 +204,9 @@ export class LndRestNode implements LightningNode {
 		const { response, controller, clearTimer } = await this.request(method, path, what, body, outer);
 		clearTimer();
 		if (!response.body) throw new LightningError('backend', `The Lightning node sent no stream while trying to ${what}.`);
-		const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+		// Bytes decoded by hand: a TextDecoderStream would add a whole transform stream per call.
+		const reader = response.body.getReader();
+		const decoder = new TextDecoder();
 		let buffer = '';
 		const handle = (line: string): boolean => {
 			if (line.trim() === '') return false;
@@ -223,8 +225,11 @@ export class LndRestNode implements LightningNode {
 		try {
 			for (;;) {
 				const { value, done } = await reader.read();
-				if (done) break;
-				buffer += value;
+				if (done) {
+					buffer += decoder.decode();
+					break;
+				}
+				buffer += decoder.decode(value, { stream: true });
 				let newline: number;
 				while ((newline = buffer.indexOf('\n')) >= 0) {
 					const line = buffer.slice(0, newline);

@@ -71,7 +71,7 @@ describe('MeterGuard classifies real Modbus failures', () => {
 		const [a, b] = createTransportPair();
 		const profile = findProfile('eastron-sdm630');
 		const { slave } = startSimulatedModbusMeter(b, { profile, source: car });
-		const meter = await ModbusMeter.open(new ModbusRtuMaster(a, { timeoutMs: 20, retries: 1 }), { profile });
+		const meter = await ModbusMeter.open(new ModbusRtuMaster(a, { timeoutMs: 150, retries: 1 }), { profile });
 		const guard = new MeterGuard({ expectedSerial: meter.identity.serial, maxPowerW: 11_000 });
 		const poll = () => pollMeter(meter);
 		return { slave, guard, poll };

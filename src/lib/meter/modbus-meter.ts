@@ -94,20 +94,33 @@ export interface ProbeResult {
  * energy ≥ 0). The most specific profiles are listed first so a meter that also answers a
  * neighbour's registers is still told apart. Returns every match, best first.
  */
-export async function probeMeter(master: ModbusRtuMaster, unitId = 1, profiles: readonly MeterProfile[] = METER_PROFILES): Promise<ProbeResult[]> {
+export async function probeMeter(
+	master: ModbusRtuMaster,
+	unitId = 1,
+	profiles: readonly MeterProfile[] = METER_PROFILES,
+	/** Told why each profile was ruled out (for the setup screen's "why not my meter"). */
+	onRejected?: (profileId: string, reason: string) => void
+): Promise<ProbeResult[]> {
 	const found: ProbeResult[] = [];
 	for (const profile of profiles) {
 		try {
 			const voltageV = await readQuantity(master, unitId, profile, profile.registers.voltage);
-			if (!(voltageV >= 80 && voltageV <= 300)) continue;
+			if (!(voltageV >= 80 && voltageV <= 300)) {
+				onRejected?.(profile.id, `voltage reads ${voltageV} V`);
+				continue;
+			}
 			const energyWh = await readQuantity(master, unitId, profile, profile.registers.energy);
-			if (!(energyWh >= 0)) continue;
+			if (!(energyWh >= 0)) {
+				onRejected?.(profile.id, `energy reads ${energyWh} Wh`);
+				continue;
+			}
 			await readQuantity(master, unitId, profile, profile.registers.power);
 			const serial = profile.serial ? await readSerial(master, unitId, profile.serial) : undefined;
 			found.push({ profile, voltageV, energyWh, serial });
 		} catch (e) {
 			// Exceptions and implausible values rule a profile out; silence means nobody is there.
 			if (e instanceof ModbusError && (e.kind === 'timeout' || e.kind === 'closed')) throw e;
+			onRejected?.(profile.id, e instanceof Error ? e.message : String(e));
 		}
 	}
 	return found;

@@ -114,6 +114,8 @@ export interface DriverView {
 	budgetMsat: bigint;
 	suspendReason: string | null;
 	droppedMessages: number;
+	/** Why each dropped message was refused (malformed, or a record that contradicts its own tariff). */
+	refusedMessages: string[];
 	lastError: string | null;
 }
 
@@ -146,6 +148,7 @@ export class DriverRuntime {
 		budgetMsat: 0n,
 		suspendReason: null,
 		droppedMessages: 0,
+		refusedMessages: [],
 		lastError: null
 	};
 	private verifier: ReadingVerifier | null = null;
@@ -314,7 +317,8 @@ export class DriverRuntime {
 
 	private drop(why: string): void {
 		this.o.onLog?.(`Dropped a message: ${why}`);
-		this.set({ droppedMessages: this.v.droppedMessages + 1, lastError: `A message from the station was refused: ${why}` });
+		const message = `A message from the station was refused: ${why}`;
+		this.set({ droppedMessages: this.v.droppedMessages + 1, refusedMessages: [...this.v.refusedMessages, message].slice(-50), lastError: message });
 	}
 
 	private onReading(m: ReadingMessage): void {

@@ -8,6 +8,7 @@
 // change, so a reload resumes the session without counting energy or issuing an invoice twice.
 import type { Charger } from '../charger/port';
 import type { LightningNode, Subscription } from '../lightning/port';
+import { MeterGuard } from '../meter/guard';
 import type { Meter, MeterSample } from '../meter/types';
 import type { MessageBus } from '../mqtt/bus';
 import { Outbox, type OutboxMessage } from '../mqtt/outbox';
@@ -72,7 +73,7 @@ export interface StationRuntimeOptions {
 	store?: KioskStore;
 	pollMs?: number;
 	anchorIntervalMs?: number;
-	/** Consecutive failed meter reads that make a fault (default 3). */
+	/** Consecutive failed meter polls that make a fault (default 1: the Modbus master already retries). */
 	readFailuresForFault?: number;
 	/**
 	 * The most energy per hour the meter can plausibly count, W (default: 1.5 × the station's
@@ -155,6 +156,7 @@ export class StationRuntime {
 	private unsubscribeDriver: (() => void) | null = null;
 	private polling = false;
 	private readFailures = 0;
+	private guard: MeterGuard | null = null;
 	/** Set after a suspend or stop: the meter must show the power gone by `deadline`. */
 	private awaitingPowerOff: { action: string; deadline: number } | null = null;
 	private listeners = new Set<(v: StationView) => void>();
@@ -257,6 +259,8 @@ export class StationRuntime {
 	clearAlarm(): void {
 		this.alarm = null;
 		this.readFailures = 0;
+		// Checked afresh against the last signed reading: a meter that went backwards faults again.
+		this.guard = null;
 		if (isMeterFault(this.session)) this.dispatch({ type: 'fault_cleared' });
 		else this.notify();
 	}
@@ -275,6 +279,7 @@ export class StationRuntime {
 		this.invoicesPublished = 0;
 		this.resumed = false;
 		this.awaitingPowerOff = null;
+		this.guard = null;
 		this.dispatch({ type: 'offered', sessionId });
 		await this.store.dropReadings(this.o.identity.stationId, sessionId).catch((e) => this.fail('Could not clear old readings', e));
 		await this.listenToDriver(sessionId);
@@ -428,15 +433,15 @@ export class StationRuntime {
 			} catch (e) {
 				this.readFailures++;
 				this.fail('Meter read failed', e);
-				if (this.readFailures >= (this.o.readFailuresForFault ?? 3)) {
-					this.meterFault(`the meter did not answer ${this.readFailures} times in a row (${(e as Error).message})`);
+				if (this.readFailures >= (this.o.readFailuresForFault ?? 1) && this.sessionRunning()) {
+					const verdict = this.meterGuard().check({ ok: false, error: e, at: this.now() });
+					if (!verdict.ok) this.meterFault(verdict.fault.message);
 				}
 				return;
 			}
 			this.lastSample = sample;
 			this.checkChargerObeyed(sample);
-			const phase = this.session.phase;
-			if ((phase === 'charging' || phase === 'suspended') && !isMeterFault(this.session)) {
+			if (this.sessionRunning() && !isMeterFault(this.session)) {
 				const problem = this.implausible(sample);
 				if (problem) return this.meterFault(problem);
 				await this.signAndPublish(sample, this.readingSeq === 0 ? 'B' : 'T');
@@ -446,29 +451,33 @@ export class StationRuntime {
 		}
 	}
 
-	private meterFault(reason: string): void {
-		this.raiseAlarm(`Meter fault: ${reason}. Charging is suspended; energy since the last verified reading is not billed.`);
-		this.dispatch({ type: 'meter_fault', reason });
+	private sessionRunning(): boolean {
+		return this.session.phase === 'charging' || this.session.phase === 'suspended';
 	}
 
-	/** Why a sample cannot be trusted against the last signed reading, or null. */
-	private implausible(sample: MeterSample): string | null {
-		if (!Number.isFinite(sample.energyWh) || sample.energyWh < 0) return `the meter reported an impossible energy (${sample.energyWh})`;
+	private meterFault(message: string): void {
+		this.raiseAlarm(`${message} Energy since the last verified reading is not billed.`);
+		this.dispatch({ type: 'meter_fault', reason: message });
+	}
+
+	/**
+	 * The meter layer's guard, continuing from the session's last signed reading: what it refuses
+	 * (energy backwards or faster than the charger can deliver, another meter) is never signed.
+	 */
+	private meterGuard(): MeterGuard {
 		const last = this.session.last;
-		if (this.o.meter.identity.serial && this.readings.length > 0) {
-			const first = this.readings[0]!.ocmf;
-			if (!first.includes(`"MS":${JSON.stringify(this.o.meter.identity.serial)}`)) return `the meter serial changed to ${this.o.meter.identity.serial} mid-session`;
-		}
-		if (!last) return null;
-		if (sample.energyWh < last.energyWh) return `energy went backwards from ${last.energyWh} Wh to ${sample.energyWh} Wh`;
-		const hours = Math.max(0, sample.at - last.at) / 3_600_000;
-		const maxW = this.o.maxPlausiblePowerW ?? this.o.identity.maxPowerW * 1.5;
-		// One Wh of slack for the register's resolution.
-		const allowedWh = maxW * hours + 1;
-		if (sample.energyWh - last.energyWh > allowedWh) {
-			return `energy jumped by ${sample.energyWh - last.energyWh} Wh in ${((sample.at - last.at) / 1000).toFixed(1)} s, more than ${Math.round(maxW)} W allows`;
-		}
-		return null;
+		this.guard ??= new MeterGuard({
+			expectedSerial: this.o.meter.identity.serial,
+			maxPowerW: this.o.maxPlausiblePowerW ?? this.o.identity.maxPowerW * 1.5,
+			last: last ? { energyWh: last.energyWh, at: last.at, powerW: 0, voltageV: 0, currentA: 0 } : undefined
+		});
+		return this.guard;
+	}
+
+	/** Why a sample cannot be billed, or null (the guard then counts it as the last good one). */
+	private implausible(sample: MeterSample): string | null {
+		const verdict = this.meterGuard().check({ ok: true, sample, serial: this.o.meter.identity.serial });
+		return verdict.ok ? null : verdict.fault.message;
 	}
 
 	private checkChargerObeyed(sample: MeterSample): void {
@@ -652,8 +661,10 @@ export class StationRuntime {
 			}
 			if (this.stopped) break; // a stopped runtime leaves the queue to the next start
 			try {
-				await this.carryOut(ledger, head.value);
+				const after = await this.carryOut(ledger, head.value);
 				await this.ledgerJobs.remove(head.id);
+				// What follows a write (events, state) must never make the write happen twice.
+				await after().catch((e) => this.fail(`After the ledger ${head.value.kind}`, e));
 				attempt = 0;
 				if (this.lastError?.startsWith('Ledger write failed')) this.lastError = null;
 				this.notify();
@@ -683,30 +694,32 @@ export class StationRuntime {
 		}
 	}
 
-	private async carryOut(ledger: StationLedger, job: LedgerJob): Promise<void> {
-		const current = job.sessionId === this.session.sessionId;
+	/** Carries out one ledger write; returns what to do once it is recorded as done. */
+	private async carryOut(ledger: StationLedger, job: LedgerJob): Promise<() => Promise<void>> {
+		const current = () => job.sessionId === this.session.sessionId;
 		switch (job.kind) {
 			case 'open': {
 				const tx = await ledger.openSession(job.sessionId, job.driverRef);
-				this.log(`Session ${job.sessionId} opened on the ledger (${tx})`);
-				return;
+				return async () => this.log(`Session ${job.sessionId} opened on the ledger (${tx})`);
 			}
 			case 'anchor': {
 				const { fromReading, toReading, energyWh } = job;
 				const r = await ledger.anchorReadings(job.sessionId, job.ocmf, { fromReading, toReading, energyWh });
-				if (!current) return;
-				this.anchors = [...this.anchors, { txHash: r.txHash, root: r.root, fromReading, toReading }];
-				this.persist();
-				await this.publishEvent({ event: 'anchored', txHash: r.txHash, root: r.root, fromReading, toReading, energyWh });
-				return;
+				return async () => {
+					if (!current()) return;
+					this.anchors = [...this.anchors, { txHash: r.txHash, root: r.root, fromReading, toReading }];
+					this.persist();
+					await this.publishEvent({ event: 'anchored', txHash: r.txHash, root: r.root, fromReading, toReading, energyWh });
+				};
 			}
 			case 'close': {
 				const r = await ledger.closeSession(job.sessionId, { energyWh: job.energyWh, amountMsat: BigInt(job.amountMsat), paymentHashes: job.paymentHashes });
-				if (!current) return;
-				this.closeTx = r.txHash;
-				await this.publishEvent({ event: 'closed', txHash: r.txHash, root: r.root, energyWh: job.energyWh, amountMsat: job.amountMsat });
-				this.dispatch({ type: 'closed' });
-				return;
+				return async () => {
+					if (!current()) return;
+					this.closeTx = r.txHash;
+					this.dispatch({ type: 'closed' });
+					await this.publishEvent({ event: 'closed', txHash: r.txHash, root: r.root, energyWh: job.energyWh, amountMsat: job.amountMsat });
+				};
 			}
 		}
 	}
@@ -738,7 +751,11 @@ export class StationRuntime {
 		this.events = [...this.events, ev];
 		this.persist();
 		this.notify();
-		await this.outbox.publish(eventsTopic(stationId, sessionId), encodeMessage(ev)).catch((e) => this.fail('Storing an event for publishing failed', e));
+		try {
+			await this.outbox.publish(eventsTopic(stationId, sessionId), encodeMessage(ev));
+		} catch (e) {
+			this.fail('Storing an event for publishing failed', e);
+		}
 	}
 
 	statusMessage(): StationStatus {

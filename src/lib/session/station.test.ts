@@ -116,4 +116,36 @@ describe('station session', () => {
 		expect(run(idle, [reading(1, 5)]).s).toEqual(idle);
 		expect(run(idle, [{ type: 'joined', budgetMsat: '1', driverRef: 'x' }]).s.phase).toBe('idle');
 	});
+
+	it('suspends on a meter fault, raises it once, does not resume on payment, and resumes when the operator clears it', () => {
+		let { s } = started();
+		let r = run(s, [reading(2, 10_100)]);
+		r = created(r.s, r.fx, 'aa');
+		r = run(r.s, [{ type: 'meter_fault', reason: 'energy went backwards' }]);
+		expect(r.s.phase).toBe('suspended');
+		expect(r.s.suspendReason).toBe('meter: energy went backwards');
+		expect(r.fx).toContainEqual({ kind: 'charger', action: 'suspend' });
+		expect(r.fx.filter((f) => f.kind === 'event').map((f) => (f as { event: string }).event)).toEqual(['fault', 'suspended']);
+		expect(run(r.s, [{ type: 'meter_fault', reason: 'again' }]).fx).toEqual([]);
+		// Paying does not lift a meter fault.
+		r = run(r.s, [{ type: 'invoice_paid', paymentHash: 'aa' }]);
+		expect(r.s.phase).toBe('suspended');
+		r = run(r.s, [{ type: 'fault_cleared' }]);
+		expect(r.s.phase).toBe('charging');
+		expect(r.fx).toContainEqual({ kind: 'charger', action: 'allow' });
+	});
+
+	it('without an end reading, bills only the verified energy and settles once it is paid', () => {
+		let { s } = started();
+		let r = run(s, [reading(2, 10_040), { type: 'meter_fault', reason: 'no answer' }, { type: 'stop', cause: 'operator' }]);
+		expect(r.s.phase).toBe('stopping');
+		r = run(r.s, [{ type: 'final_failed', reason: 'the meter is faulty' }]);
+		expect(r.s.finalMissing).toBe(true);
+		const rec = (invoices(r.fx)[0] as Extract<StationEffect, { kind: 'create_invoice' }>).record;
+		expect(rec).toMatchObject({ fromReading: 1, toReading: 2, energyWh: 40 });
+		r = created(r.s, r.fx, 'bb');
+		r = run(r.s, [{ type: 'invoice_paid', paymentHash: 'bb' }]);
+		expect(r.s.phase).toBe('settled');
+		expect(r.fx.find((f) => f.kind === 'ledger_close')).toMatchObject({ energyWh: 40 });
+	});
 });

@@ -23,6 +23,8 @@ export class WalletSession {
 	offlineReceipt = $state<string | null>(null);
 
 	private runtime: DriverRuntime | null = null;
+	/** The link outside Svelte's state proxy, so IndexedDB can store it. */
+	private rawLink: SessionLink | null = null;
 	private bus: MessageBus | null = null;
 	private startedAt = Date.now();
 	private ledger: LedgerRef | null = null;
@@ -47,7 +49,9 @@ export class WalletSession {
 
 	async start(fragment: string): Promise<void> {
 		try {
-			const link = (this.link = decodeSessionLink(fragment));
+			const link = decodeSessionLink(fragment);
+			this.link = link;
+			this.rawLink = link;
 			const ctx = (this.ctx = await walletContext());
 			this.defaultBudgetSat = ctx.settings.defaultBudgetSat;
 			const saved = await getReceipt(ctx.db, link.sessionId);
@@ -123,7 +127,7 @@ export class WalletSession {
 	/** Stores the session after every change; writes are serialised so an older view never wins. */
 	private persist(v: DriverView): void {
 		const ctx = this.ctx;
-		const link = this.link;
+		const link = this.rawLink;
 		const runtime = this.runtime;
 		if (!ctx || !link || !runtime || v.phase === 'connecting' || v.phase === 'ready' || v.phase === 'failed') return;
 		const snapshot = toSnapshot(v, runtime.acceptedTariff ?? v.status!.tariff);
@@ -145,7 +149,7 @@ export class WalletSession {
 				snapshot,
 				ledgerAnchors: previous?.ledgerAnchors
 			};
-			await saveReceipt(ctx.db, record).catch(() => undefined);
+			await saveReceipt(ctx.db, record).catch((e) => console.error('The session could not be stored:', e));
 		});
 		if (v.phase === 'settled' && !this.anchorsFetched) {
 			this.anchorsFetched = true;

@@ -23,6 +23,9 @@ export class SimLive {
 	/** Grid load series: simulated hours, total kW drawn, total site limits. */
 	load = $state.raw<{ hours: number[]; kw: number[]; limit: number[] }>({ hours: [], kw: [], limit: [] });
 
+	/** Start playing as soon as the city is built. */
+	playWhenReady = false;
+
 	private worker: Worker | null = null;
 
 	start(setup: SimSetup = this.setup): void {
@@ -69,6 +72,7 @@ export class SimLive {
 	private receive(m: FromWorker): void {
 		if (m.type === 'layout') {
 			this.layout = m.layout;
+			if (this.playWhenReady) this.play();
 		} else if (m.type === 'error') {
 			this.error = m.message;
 			this.playing = false;

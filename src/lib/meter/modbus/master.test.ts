@@ -108,6 +108,12 @@ describe('ModbusRtuMaster over a loopback pair', () => {
 		expect(slave.requestsSeen).toBe(1);
 	});
 
+	it('skips a stray byte the adapter emits when the line turns around', async () => {
+		const { master } = setup({ bToA: (bytes) => Uint8Array.of(0x00, ...bytes) });
+		expect([...(await master.readInputRegisters(7, 12, 2))]).toEqual([12, 13]);
+		expect(master.stats.retries).toBe(0);
+	});
+
 	it('answers that arrive in pieces are reassembled', async () => {
 		const [a, b] = createTransportPair();
 		const master = new ModbusRtuMaster(a, { timeoutMs: 200 });
@@ -118,6 +124,24 @@ describe('ModbusRtuMaster over a loopback pair', () => {
 			}
 		});
 		expect([...(await master.readInputRegisters(1, 0, 2))]).toEqual([0x1234, 0x5678]);
+	});
+
+	it('a late answer to an abandoned attempt never becomes the answer to the next question', async () => {
+		const [a, b] = createTransportPair();
+		let calls = 0;
+		// A device that is slow right now: 150 ms for the first question, 60 ms for each after.
+		new ModbusRtuSlave(b, {
+			read: async (_fc, address, count) => {
+				await new Promise((r) => setTimeout(r, calls++ === 0 ? 150 : 60));
+				return Uint16Array.from({ length: count }, (_, i) => address + i);
+			}
+		}, { unitId: 1 });
+		const master = new ModbusRtuMaster(a, { timeoutMs: 100, retries: 2 });
+		expect([...(await master.readInputRegisters(1, 0, 1))]).toEqual([0]);
+		expect(master.stats.timeouts).toBe(1);
+		// The device still answers the retried question (address 0) while we ask for address 5.
+		expect([...(await master.readInputRegisters(1, 5, 1))]).toEqual([5]);
+		expect([...(await master.readInputRegisters(1, 9, 1))]).toEqual([9]);
 	});
 
 	it('keeps the 3.5-character silence between frames', async () => {

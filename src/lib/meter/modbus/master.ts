@@ -51,6 +51,8 @@ export class ModbusRtuMaster {
 	private readonly now: () => number;
 	private queue: Promise<unknown> = Promise.resolve();
 	private lastActivity = 0;
+	/** After a timeout, the device may still answer the abandoned attempt: no new question before this. */
+	private drainUntil = 0;
 	private rx: Uint8Array[] = [];
 	private rxListener: (() => void) | null = null;
 	private closedError: Error | null = null;
@@ -146,10 +148,16 @@ export class ModbusRtuMaster {
 		const baud = this.transport.baudRate;
 		this.stats.requests++;
 		let corrupt = 0;
+		let timedOut = false;
+		// A slow device answers every attempt it heard, late: keep those answers out of the next exchange.
+		const settle = () => {
+			if (timedOut) this.drainUntil = this.now() + this.timeoutMs;
+		};
 		for (let attempt = 0; attempt <= this.retries; attempt++) {
 			if (this.closedError) throw new ModbusError('closed', `The serial port is closed: ${this.closedError.message}`, unitId, fc);
 			if (attempt > 0) this.stats.retries++;
 			await this.waitForSilence(interFrameSilenceMs(baud));
+			if (this.drainUntil > this.now()) await new Promise((r) => setTimeout(r, Math.ceil(this.drainUntil - this.now())));
 			this.rx = []; // whatever arrived before our question (a late answer, noise) is not its answer
 			const sentAt = this.now();
 			await this.transport.write(frame);
@@ -161,21 +169,28 @@ export class ModbusRtuMaster {
 			if (outcome.ok) {
 				const data = outcome.pdu;
 				if (data[0] === (fc | 0x80)) {
+					settle();
 					this.stats.exceptions++;
 					throw new ModbusExceptionError(unitId, fc, data[1] ?? 0);
 				}
-				if (accept(data.subarray(1))) return data.subarray(1);
+				if (accept(data.subarray(1))) {
+					settle();
+					return data.subarray(1);
+				}
 				corrupt++;
 				this.stats.crcErrors++;
 				continue;
 			}
-			if (outcome.reason === 'timeout') this.stats.timeouts++;
-			else {
+			if (outcome.reason === 'timeout') {
+				this.stats.timeouts++;
+				timedOut = true;
+			} else {
 				corrupt++;
 				this.stats.crcErrors++;
 			}
 		}
 		const attempts = this.retries + 1;
+		settle();
 		if (this.closedError) throw new ModbusError('closed', `The serial port is closed: ${this.closedError.message}`, unitId, fc);
 		// Mostly corrupted answers means a noisy line; otherwise the device stayed silent.
 		if (corrupt > attempts / 2) throw new ModbusCrcError(unitId, fc, attempts);
@@ -193,9 +208,14 @@ export class ModbusRtuMaster {
 			};
 			const check = () => {
 				if (this.closedError) return finish({ ok: false, reason: 'timeout' });
-				const buf = concat(this.rx);
+				let buf = concat(this.rx);
+				// RS-485 adapters often emit a stray byte when the line turns around: skip bytes
+				// that cannot start the answer (our unit address followed by our function code).
+				let start = 0;
+				while (start + 1 < buf.length && !(buf[start] === unitId && (buf[start + 1] === fc || buf[start + 1] === (fc | 0x80)))) start++;
+				if (start > 3) return finishAfterSilence(); // more than a stray byte or two: noise
+				if (start > 0) buf = buf.subarray(start);
 				if (buf.length < 2) return;
-				if (buf[0] !== unitId) return finishAfterSilence();
 				const need = expectedLength(fc, buf);
 				if (need === null) return finishAfterSilence();
 				if (buf.length < need) return;

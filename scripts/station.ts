@@ -1,0 +1,221 @@
+// The headless station: the kiosk's core (StationRuntime) in Node without a UI, for load tests,
+// demos and the simulator.
+//   npm run station -- --sim                                   in-process broker + Lightning simnet
+//   npm run station -- --sim --devnet .devnet/devnet.json      against a running devnet (its broker,
+//                                                              its Lightning REST node, its ledger)
+// Each station offers a session, prints the wallet link and serves drivers; finished sessions are
+// followed by new ones. State (session, outbox, ledger jobs) lives in --state-dir, one JSON file per
+// station, so a restart resumes a running session.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { startBroker, type RunningBroker } from '../devnet/broker.js';
+import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest.js';
+import { LndRestNode } from '../src/lib/lightning/lnd-rest.js';
+import type { LightningNode } from '../src/lib/lightning/port.js';
+import { buildHubTopology, Simnet, SimnetNode } from '../src/lib/lightning/simnet/index.js';
+import { connectBus, type MessageBus } from '../src/lib/mqtt/bus.js';
+import { encodeSessionLink } from '../src/lib/protocol/session-link.js';
+import { createSimulatedStation, DEFAULT_TARIFF, type HeadlessStation } from '../src/lib/session/headless-station.js';
+import type { StationLedger } from '../src/lib/session/station-runtime.js';
+import { MemoryKioskStore } from '../src/lib/storage/kiosk-db.js';
+
+const USAGE = `usage: npm run station -- --sim [--devnet FILE] [--stations N] [--poll-ms MS] [--increment-wh WH]
+       [--meter-speed X] [--state-dir DIR] [--next-session-after-ms MS]
+
+  --sim                  simulated car, meter and charger (required: real meters run in the kiosk)
+  --devnet FILE          a devnet manifest (.devnet/devnet.json): its broker, Lightning node and ledger;
+                         without it an in-process broker and Lightning simnet are started
+  --stations N           how many stations (default 1); on a devnet only its registered stations
+                         anchor on the ledger, the others run without a ledger
+  --state-dir DIR        where sessions, outboxes and ledger jobs are kept (default .station)`;
+
+function fail(message: string): never {
+	console.error(`station: ${message}\n${USAGE}`);
+	process.exit(2);
+}
+function positive(name: string, raw: string | undefined, fallback: number): number {
+	if (raw === undefined) return fallback;
+	const n = Number(raw);
+	if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number, got "${raw}"`);
+	return n;
+}
+
+async function freePort(): Promise<number> {
+	const server = net.createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as net.AddressInfo;
+	await new Promise((resolve) => server.close(resolve));
+	return port;
+}
+
+/** A MemoryKioskStore written to a JSON file (atomically, at most every 200 ms). */
+function fileStore(file: string): MemoryKioskStore {
+	let initial;
+	if (existsSync(file)) {
+		try {
+			initial = JSON.parse(readFileSync(file, 'utf8'));
+		} catch (e) {
+			fail(`${file} is not valid JSON (${(e as Error).message}); move it away to start afresh`);
+		}
+	}
+	let timer: NodeJS.Timeout | null = null;
+	const store: MemoryKioskStore = new MemoryKioskStore(initial, () => {
+		timer ??= setTimeout(() => {
+			timer = null;
+			writeFileSync(`${file}.tmp`, JSON.stringify(store.dump()));
+			renameSync(`${file}.tmp`, file);
+		}, 200);
+	});
+	return store;
+}
+
+async function main(): Promise<void> {
+	const { values } = parseArgs({
+		options: {
+			sim: { type: 'boolean' },
+			devnet: { type: 'string' },
+			stations: { type: 'string' },
+			'poll-ms': { type: 'string' },
+			'increment-wh': { type: 'string' },
+			'meter-speed': { type: 'string' },
+			'state-dir': { type: 'string' },
+			'next-session-after-ms': { type: 'string' },
+			help: { type: 'boolean', short: 'h' }
+		},
+		strict: true
+	});
+	if (values.help) return void console.log(USAGE);
+	if (!values.sim) fail('only simulated stations run headless: pass --sim');
+	const count = Math.floor(positive('stations', values.stations, 1));
+	const pollMs = positive('poll-ms', values['poll-ms'], 1000);
+	const nextAfterMs = positive('next-session-after-ms', values['next-session-after-ms'], 15_000);
+	const tariff = { ...DEFAULT_TARIFF, incrementWh: Math.floor(positive('increment-wh', values['increment-wh'], DEFAULT_TARIFF.incrementWh)) };
+	const stateDir = path.resolve(values['state-dir'] ?? '.station');
+	mkdirSync(stateDir, { recursive: true });
+
+	let manifest: DevnetManifest | null = null;
+	let broker: RunningBroker | null = null;
+	let simnet: Simnet | null = null;
+	let wsUrl: string;
+	let protocolVersion: 4 | 5;
+	if (values.devnet) {
+		try {
+			manifest = parseDevnetManifest(JSON.parse(readFileSync(values.devnet, 'utf8')));
+		} catch (e) {
+			fail(`cannot read the devnet manifest ${values.devnet}: ${(e as Error).message}`);
+		}
+		wsUrl = manifest.broker.wsUrl;
+		protocolVersion = manifest.broker.protocolVersion;
+	} else {
+		broker = await startBroker({ kind: 'aedes', tcpPort: await freePort(), wsPort: await freePort(), dir: path.join(os.tmpdir(), 'lightcharge-station') });
+		wsUrl = broker.wsUrl;
+		protocolVersion = broker.protocolVersion;
+		simnet = new Simnet();
+		console.log(`in-process broker ${broker.wsUrl} (${broker.tcpUrl}) and Lightning simnet`);
+	}
+
+	const stations: { id: string; station: HeadlessStation; bus: MessageBus }[] = [];
+	for (let i = 1; i <= count; i++) {
+		const stationId = `station-${i}`;
+		const fromManifest = manifest?.stations.find((s) => s.stationId === stationId) ?? (i === 1 ? manifest?.stations[0] : undefined);
+		let lightning: LightningNode;
+		let ledger: StationLedger | undefined;
+		let signingKeyHex: string;
+		const keyFile = path.join(stateDir, `${stationId}.key`);
+		if (fromManifest) signingKeyHex = fromManifest.signingKeyHex;
+		else if (existsSync(keyFile)) signingKeyHex = readFileSync(keyFile, 'utf8').trim();
+		else writeFileSync(keyFile, (signingKeyHex = bytesToHex(secp256k1.utils.randomSecretKey())), { mode: 0o600 });
+		if (manifest) {
+			const nodeName = fromManifest?.lightningNode ?? manifest.stations[0]!.lightningNode;
+			const node = manifest.lightning.nodes[nodeName];
+			if (!node) fail(`the devnet has no Lightning node "${nodeName}"`);
+			lightning = new LndRestNode({ restUrl: node.restUrl, macaroonHex: node.macaroonHex });
+			if (fromManifest) {
+				const { createStationLedger } = await import('../src/lib/ledger/station-ledger.js');
+				ledger = await createStationLedger({
+					rpcUrl: manifest.chain.rpcUrl,
+					chainId: manifest.chain.chainId,
+					addresses: manifest.chain.contracts,
+					stationId: fromManifest.stationId,
+					signerKey: fromManifest.signingKeyHex
+				});
+			}
+		} else {
+			buildHubTopology(simnet!, [stationId]);
+			lightning = new SimnetNode(simnet!, stationId);
+		}
+		const bus = await connectBus(wsUrl, { protocolVersion, clientId: `station-${stationId}-${process.pid}` });
+		const station = await createSimulatedStation({
+			stationId: fromManifest?.stationId ?? stationId,
+			name: fromManifest?.name,
+			signingKeyHex,
+			tariff,
+			lightning,
+			bus,
+			ledger,
+			store: fileStore(path.join(stateDir, `${stationId}.json`)),
+			pollMs,
+			meterSpeed: positive('meter-speed', values['meter-speed'], 1),
+			onLog: (line) => console.log(`[${stationId}] ${line}`)
+		});
+		stations.push({ id: stationId, station, bus });
+	}
+
+	for (const { id, station } of stations) {
+		let lastPhase = '';
+		let nextTimer: NodeJS.Timeout | null = null;
+		station.runtime.subscribe((v) => {
+			const s = v.session;
+			if (s.phase !== lastPhase) {
+				lastPhase = s.phase;
+				const extra = s.phase === 'suspended' ? ` — ${s.suspendReason}` : s.phase === 'settled' ? ` — ${(s.last && s.first ? s.last.energyWh - s.first.energyWh : 0)} Wh` : '';
+				console.log(`[${id}] ${s.sessionId} ${s.phase}${extra}`);
+				if (s.phase === 'awaiting_driver' && manifest) {
+					const link = encodeSessionLink(manifest.wallet.url, {
+						v: 1,
+						stationId: s.stationId,
+						sessionId: s.sessionId,
+						broker: manifest.broker.wsUrl,
+						chainId: manifest.chain.chainId,
+						registry: manifest.chain.contracts.registry,
+						rpc: manifest.chain.rpcUrl
+					});
+					console.log(`[${id}] wallet link: ${link}`);
+				}
+			}
+			if (s.phase === 'settled' && s.closed && !nextTimer) {
+				nextTimer = setTimeout(() => {
+					nextTimer = null;
+					void station.runtime.offerNewSession();
+				}, nextAfterMs);
+			}
+		});
+		await station.runtime.start();
+	}
+	console.log(`${stations.length} station(s) running; Ctrl+C stops.`);
+
+	let stopping = false;
+	const shutdown = async () => {
+		if (stopping) return;
+		stopping = true;
+		console.log('stopping…');
+		for (const { station, bus } of stations) {
+			await station.runtime.stop();
+			await bus.close();
+		}
+		await broker?.stop();
+		process.exit(0);
+	};
+	process.on('SIGINT', () => void shutdown());
+	process.on('SIGTERM', () => void shutdown());
+}
+
+await main().catch((e) => {
+	console.error(`station: ${(e as Error).message}`);
+	process.exit(1);
+});

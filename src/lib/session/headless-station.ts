@@ -1,0 +1,82 @@
+// One station without a UI, built from the same parts as the kiosk: the StationRuntime with a
+// simulated car behind a simulated meter and charger (or any Meter/Charger), a Lightning node, the
+// bus and optionally the ledger. Used by `npm run station` and the station benchmark.
+import { SimulatedCharger } from '../charger/simulated';
+import type { LightningNode } from '../lightning/port';
+import { SimulatedMeter } from '../meter/simulated';
+import type { MessageBus } from '../mqtt/bus';
+import { ethereumAddressOf } from '../protocol/messages';
+import { ocmfPublicKeyHex } from '../protocol/ocmf';
+import type { Tariff } from '../protocol/types';
+import type { KioskStore } from '../storage/kiosk-db';
+import { loadStationSnapshot, StationRuntime, type StationLedger, type StationRuntimeOptions } from './station-runtime';
+
+export const DEFAULT_TARIFF: Tariff = {
+	pricePerKwhMsat: '250000',
+	startFeeMsat: '0',
+	incrementWh: 100,
+	graceWh: 50,
+	mode: 'stream',
+	invoiceExpirySeconds: 600
+};
+
+export interface HeadlessStationOptions {
+	stationId: string;
+	name?: string;
+	signingKeyHex: string;
+	tariff?: Tariff;
+	maxPowerW?: number;
+	/** Simulated seconds per wall-clock second for the simulated car. */
+	meterSpeed?: number;
+	lightning: LightningNode;
+	bus: MessageBus;
+	ledger?: StationLedger;
+	store: KioskStore;
+	pollMs?: number;
+	anchorIntervalMs?: number;
+	onLog?: StationRuntimeOptions['onLog'];
+}
+
+export interface HeadlessStation {
+	runtime: StationRuntime;
+	meter: SimulatedMeter;
+}
+
+/** Builds (does not start) a simulated station; a stored session continues from its meter register. */
+export async function createSimulatedStation(o: HeadlessStationOptions): Promise<HeadlessStation> {
+	const maxPowerW = o.maxPowerW ?? 11_000;
+	const speed = o.meterSpeed ?? 1;
+	const snapshot = await loadStationSnapshot(o.store, o.stationId);
+	// A real meter's register survives a restart; the simulated one continues where the session was.
+	const startWh = snapshot?.session.last?.energyWh;
+	const meter = new SimulatedMeter({
+		maxPowerW,
+		wantedWh: 60_000,
+		speed,
+		...(startWh !== undefined && { startWh }),
+		identity: { vendor: 'Lightcharge', model: 'SIM-1', serial: `SIM-${o.stationId}` }
+	});
+	const signingKey = ocmfPublicKeyHex(o.signingKeyHex);
+	const runtime = new StationRuntime({
+		identity: {
+			stationId: o.stationId,
+			name: o.name ?? o.stationId,
+			signingKeyHex: o.signingKeyHex,
+			signingKey,
+			signerAddress: ethereumAddressOf(signingKey),
+			maxPowerW
+		},
+		tariff: o.tariff ?? DEFAULT_TARIFF,
+		meter,
+		charger: new SimulatedCharger(meter),
+		lightning: o.lightning,
+		bus: o.bus,
+		ledger: o.ledger,
+		store: o.store,
+		pollMs: o.pollMs ?? 1000,
+		anchorIntervalMs: o.anchorIntervalMs ?? 60_000,
+		maxPlausiblePowerW: maxPowerW * speed * 1.5,
+		onLog: o.onLog
+	});
+	return { runtime, meter };
+}
