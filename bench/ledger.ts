@@ -16,10 +16,14 @@
 // a second), long before anchoring, so the records are signed beforehand (with OpenSSL through
 // node:crypto, for speed; the bench checks a sample with the protocol's verifyOcmf).
 //
-// Environment: BENCH_SESSIONS (default 20), BENCH_NAIVE_READINGS (default 600).
+// Wall-clock figures depend on what else the machine runs, so the bench also prints the load
+// average and the records anchored per CPU second of this process (client and in-process chain).
+//
+// Environment: BENCH_SESSIONS (default 10), BENCH_NAIVE_READINGS (default 600).
 // Last line of output: one JSON object with the figures.
 import { createPrivateKey, sign as signWithOpenSsl, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ContractFactory, Interface, JsonRpcProvider, Network, Wallet, type InterfaceAbi } from 'ethers';
 import { compileContracts, runSolc } from '../contracts/compile.js';
@@ -42,7 +46,7 @@ function positiveIntFromEnv(name: string, fallback: number): number {
 	return value;
 }
 
-const SESSIONS = positiveIntFromEnv('BENCH_SESSIONS', 20);
+const SESSIONS = positiveIntFromEnv('BENCH_SESSIONS', 10);
 const READINGS_PER_SESSION = 3600; // one hour at 1 Hz
 const ANCHOR_INTERVAL = 60; // readings per anchor: the kiosk's default 60 s at 1 Hz
 const NAIVE_READINGS = Math.min(READINGS_PER_SESSION, positiveIntFromEnv('BENCH_NAIVE_READINGS', 600));
@@ -159,7 +163,7 @@ try {
 	const provider = new JsonRpcProvider(chain.rpcUrl, Network.from(chain.chainId), { staticNetwork: true, cacheTimeout: -1, batchStallTime: 0 });
 	const first = sessions[0]!;
 	const naiveWallet = new Wallet(first.key, provider);
-	const naiveDeploy = await new ContractFactory(naive.abi, `0x${naive.bytecode}`, naiveWallet).deploy({ gasPrice: 0n });
+	const naiveDeploy = await new ContractFactory(naive.abi as InterfaceAbi, `0x${naive.bytecode}`, naiveWallet).deploy({ gasPrice: 0n });
 	await naiveDeploy.waitForDeployment();
 	const naiveAddress = await naiveDeploy.getAddress();
 	const naiveInterface = new Interface(naive.abi as InterfaceAbi);
@@ -200,6 +204,7 @@ try {
 		)
 	);
 	const txHashes: string[] = [];
+	const cpuBefore = process.cpuUsage();
 	started = performance.now();
 	await Promise.all(
 		sessions.map(async (s, i) => {
@@ -219,6 +224,8 @@ try {
 		})
 	);
 	const batchedSeconds = secondsSince(started);
+	const cpu = process.cpuUsage(cpuBefore);
+	const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 	const anchoredRecords = SESSIONS * READINGS_PER_SESSION;
 
 	let batchedGas = 0n;
@@ -239,6 +246,10 @@ try {
 		`batched  ${fmt(anchoredRecords)} readings in ${SESSIONS} sessions, ${anchorsPerSession} anchors + open + close each (${fmt(txHashes.length)} txs): ` +
 			`${fmt(gasPerRecordBatched)} gas/record, ${fmt(Number(batchedGas) / (txHashes.length))} gas/tx, ` +
 			`${batchedSeconds.toFixed(1)} s → ${fmt(recordsPerSecondBatched)} records/s`
+	);
+	console.log(
+		`         CPU time of this process (client + chain) in the batched run: ${cpuSeconds.toFixed(1)} s → ${fmt(anchoredRecords / cpuSeconds)} records per CPU second; ` +
+			`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`
 	);
 	operator.close();
 

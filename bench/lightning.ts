@@ -14,7 +14,7 @@
 // unless told otherwise and prints the figure. The same payments are also run in-process
 // (SimnetNode, no HTTP) for comparison; the JSON line carries the REST figures.
 //
-// Usage: npm run bench:lightning [-- --payments 2000 --pairs 8 --settle-delay-ms 5]
+// Usage: npm run bench:lightning [-- --payments 2000 --pairs 4 --settle-delay-ms 5]
 // Prints as its LAST line: {"payments","p50Ms","p95Ms","paymentsPerSecond"}. Targets: p95Ms < 50, paymentsPerSecond ≥ 200.
 import { spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -33,7 +33,7 @@ function flag(name: string, fallback: number): number {
 }
 
 const PAYMENTS = flag('payments', 2000);
-const PAIRS = flag('pairs', 8);
+const PAIRS = flag('pairs', 4);
 const SETTLE_DELAY_MS = flag('settle-delay-ms', 5);
 const WARMUP = Math.min(100, Math.floor(PAYMENTS / 10));
 /** One 100 Wh increment at 250,000 msat/kWh. */
@@ -151,7 +151,7 @@ async function startServerProcess() {
 	};
 }
 
-/** Runs and measures the CPU this process used (client and server both run here). */
+/** Runs and measures the CPU this process used (for the REST run the server process's CPU is added). */
 async function measured(fn: () => Promise<RunResult>): Promise<RunResult & { cpuMs: number }> {
 	const start = process.cpuUsage();
 	const r = await fn();

@@ -23,7 +23,7 @@ const contractsDir = join(repoRoot, 'contracts');
 const workDir = join(repoRoot, '.devnet/contract-coverage');
 const reportDir = join(repoRoot, 'coverage/contracts');
 const instrumentedModule = join(workDir, 'instrumented-contracts.ts');
-const DEFAULT_TESTS = ['src/lib/ledger/ledger.test.ts', 'scripts/ledger-scripts.test.ts'];
+const DEFAULT_TESTS = ['src/lib/ledger/ledger.test.ts'];
 const require = createRequire(import.meta.url);
 
 interface CoverageApi {

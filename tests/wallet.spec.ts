@@ -37,7 +37,10 @@ test.beforeAll(async () => {
 	manifest = parseDevnetManifest(await (await fetch(`${WALLET}/devnet.json`)).json());
 });
 
-const logErrors = (page: Page, name: string) => page.on('pageerror', (e) => console.log(`[${name} pageerror] ${e.message}`));
+const logErrors = (page: Page, name: string) => {
+	page.on('pageerror', (e) => console.log(`[${name} pageerror] ${e.message}`));
+	page.on('console', (m) => m.type() === 'error' && console.log(`[${name} console] ${m.text()}`));
+};
 const paid = (page: Page) => page.locator('[data-testid=invoices] li[data-state=paid]');
 
 async function exportReceipt(page: Page, file: string): Promise<string> {
@@ -367,7 +370,9 @@ test('settings, a ledger identity, reserving and cancelling a slot, paying a pas
 	await wallet.getByTestId('save-payments').click();
 	await wallet.screenshot({ path: `${OUT}/settings.png`, fullPage: true });
 
-	// Stations seen on the broker; a reservation on the ledger, then cancelled.
+	// Stations seen on the broker (a retained status); a reservation on the ledger, then cancelled.
+	const station = await ScriptedStation.open(manifest);
+	await station.publishStatus();
 	const { connectLedger } = await import('../src/lib/ledger/client');
 	const ledger = await connectLedger({ rpcUrl: manifest.chain.rpcUrl, addresses: manifest.chain.contracts, expectedChainId: 1337 });
 	const mine = async () => (await ledger.listReservations('station-1')).filter((r) => r.reserver.toLowerCase() === address).length;
@@ -410,8 +415,6 @@ test('settings, a ledger identity, reserving and cancelling a slot, paying a pas
 	await expect(wallet.getByTestId('confirm-pay')).toHaveCount(0);
 
 	// The default budget from Settings is offered when joining.
-	const station = await ScriptedStation.open(manifest);
-	await station.publishStatus();
 	await wallet.goto(station.link());
 	await expect(wallet.getByTestId('budget')).toHaveValue('1234');
 	await expect(wallet.getByTestId('tariff')).toContainText('€');

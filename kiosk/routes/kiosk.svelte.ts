@@ -1,28 +1,44 @@
-// The kiosk's reactive state: one StationRuntime wired to the devnet's (or the operator's)
-// meter, charger, Lightning node, broker and ledger. Components only read from here.
+// The kiosk's reactive state: one StationRuntime wired to the operator's settings (setup screen)
+// or, when none are saved, to the devnet's manifest (one click on a devnet). Sessions, the outbox
+// and ledger jobs live in IndexedDB, so a reload resumes the running session. Components only read
+// from here.
+import { ManualCharger } from '$lib/charger/manual';
+import type { Charger } from '$lib/charger/port';
 import { SimulatedCharger } from '$lib/charger/simulated';
 import { loadDevnetManifest, queryNumber } from '$lib/config/app-config';
-import type { DevnetManifest } from '$lib/config/devnet-manifest';
+import { fiatOf, KIOSK_SETTINGS_KEY, parseKioskSettings, tariffOf, type KioskSettings, type MeterSetting } from '$lib/config/kiosk-settings';
 import { LndRestNode } from '$lib/lightning/lnd-rest';
 import { SimulatedMeter } from '$lib/meter/simulated';
+import type { Meter } from '$lib/meter/types';
 import { connectBus, type BusState, type MessageBus } from '$lib/mqtt/bus';
-import { encodeMessage } from '$lib/protocol/messages';
+import { encodeMessage, ethereumAddressOf } from '$lib/protocol/messages';
 import { ocmfPublicKeyHex } from '$lib/protocol/ocmf';
 import { encodeSessionLink } from '$lib/protocol/session-link';
 import { statusTopic } from '$lib/protocol/topics';
 import type { Tariff } from '$lib/protocol/types';
-import { StationRuntime, type StationView } from '$lib/session/station-runtime';
+import { DEFAULT_TARIFF } from '$lib/session/headless-station';
 import { costSoFarMsat, deliveredWh, paidMsat, unpaid } from '$lib/session/station';
+import { loadStationSnapshot, StationRuntime, type StationView } from '$lib/session/station-runtime';
+import { IdbKioskStore, KIOSK_DB_NAME, type KioskStore } from '$lib/storage/kiosk-db';
+import { unlockOnDevice } from '$lib/storage/keystore';
 import QRCode from 'qrcode';
 
-export const DEFAULT_TARIFF: Tariff = {
-	pricePerKwhMsat: '250000',
-	startFeeMsat: '0',
-	incrementWh: 100,
-	graceWh: 50,
-	mode: 'stream',
-	invoiceExpirySeconds: 600
-};
+/** Everything the kiosk needs to run, from the setup screen or from the devnet manifest. */
+interface KioskConfig {
+	source: 'settings' | 'devnet';
+	stationId: string;
+	name: string;
+	signingKeyHex: string;
+	maxPowerW: number;
+	tariff: Tariff;
+	broker: { url: string; username?: string; password?: string; protocolVersion?: 4 | 5 };
+	lightning: { restUrl: string; macaroonHex: string };
+	chain: { rpcUrl: string; chainId: number; contracts: { registry: string; sessions: string; reservations: string } } | null;
+	walletUrl: string;
+	meter: MeterSetting;
+	fiat: KioskSettings['fiat'];
+	meterSpeed: number;
+}
 
 export class KioskState {
 	view = $state<StationView | null>(null);
@@ -31,16 +47,23 @@ export class KioskState {
 	starting = $state(true);
 	sessionQr = $state('');
 	invoiceQr = $state('');
+	receiptQr = $state('');
+	receiptText = $state('');
 	sessionLink = $state('');
 	stationName = $state('');
+	source = $state<'settings' | 'devnet'>('devnet');
+	fiat = $state<KioskSettings['fiat']>(null);
+	/** Recent meter power, for the live chart. */
+	powerPoints = $state<{ t: number; y: number }[]>([]);
 	log = $state<string[]>([]);
 
 	private runtime: StationRuntime | null = null;
 	private bus: MessageBus | null = null;
-	private manifest: DevnetManifest | null = null;
-	private qrFor = { session: '', invoice: '' };
+	private config: KioskConfig | null = null;
+	private qrFor = { session: '', invoice: '', receipt: '' };
 	private nextSessionTimer: ReturnType<typeof setTimeout> | null = null;
 	private settledPauseMs = 15_000;
+	private lastPowerAt = 0;
 
 	get phase() {
 		return this.view?.session.phase ?? 'idle';
@@ -58,45 +81,44 @@ export class KioskState {
 		return this.costMsat - this.paidMsat;
 	}
 	get openInvoice() {
-		return this.view ? unpaid(this.view.session).at(-1) ?? null : null;
+		return this.view ? (unpaid(this.view.session).at(-1) ?? null) : null;
+	}
+	fiatText(msat: bigint): string | null {
+		return fiatOf(msat, this.fiat);
 	}
 
 	async start(url: URL): Promise<void> {
 		try {
-			const manifest = (this.manifest = await loadDevnetManifest());
-			const station = manifest.stations[0];
-			if (!station) throw new Error('The devnet manifest lists no station.');
-			const node = manifest.lightning.nodes[station.lightningNode];
-			if (!node) throw new Error(`The devnet has no Lightning node "${station.lightningNode}".`);
 			const q = url.searchParams;
-			const tariff: Tariff = {
-				...DEFAULT_TARIFF,
-				incrementWh: queryNumber(q, 'incrementWh', DEFAULT_TARIFF.incrementWh),
-				graceWh: queryNumber(q, 'graceWh', DEFAULT_TARIFF.graceWh),
-				pricePerKwhMsat: String(queryNumber(q, 'pricePerKwhMsat', Number(DEFAULT_TARIFF.pricePerKwhMsat)))
-			};
+			const store = await IdbKioskStore.open(q.get('db') ?? KIOSK_DB_NAME);
+			const config = (this.config = await loadConfig(store, q));
+			this.source = config.source;
+			this.fiat = config.fiat;
 			this.settledPauseMs = queryNumber(q, 'settledPauseMs', this.settledPauseMs);
-			this.stationName = station.name;
-			const maxPowerW = queryNumber(q, 'powerW', 11_000);
-			const meter = new SimulatedMeter({ maxPowerW, wantedWh: queryNumber(q, 'wantedWh', 40_000), speed: queryNumber(q, 'meterSpeed', 1) });
-			const signingKey = ocmfPublicKeyHex(station.signingKeyHex);
-			this.bus = await connectBus(manifest.broker.wsUrl, {
-				protocolVersion: manifest.broker.protocolVersion,
-				clientId: `kiosk-${station.stationId}-${Math.random().toString(16).slice(2, 8)}`,
+			this.stationName = config.name;
+			const signingKey = ocmfPublicKeyHex(config.signingKeyHex);
+			const signerAddress = ethereumAddressOf(signingKey);
+			const lightning = new LndRestNode({ restUrl: config.lightning.restUrl, macaroonHex: config.lightning.macaroonHex });
+			const { meter, charger } = await openMeter(config, store);
+			this.bus = await connectBus(config.broker.url, {
+				protocolVersion: config.broker.protocolVersion,
+				username: config.broker.username,
+				password: config.broker.password,
+				clientId: `kiosk-${config.stationId}-${Math.random().toString(16).slice(2, 8)}`,
 				will: {
-					topic: statusTopic(station.stationId),
+					topic: statusTopic(config.stationId),
 					retain: true,
 					payload: encodeMessage({
 						v: 1,
 						type: 'status',
-						stationId: station.stationId,
-						name: station.name,
+						stationId: config.stationId,
+						name: config.name,
 						state: 'offline',
-						tariff,
-						connectors: [{ id: 1, type: 'Type 2', maxPowerW }],
+						tariff: config.tariff,
+						connectors: [{ id: 1, type: 'Type 2', maxPowerW: config.maxPowerW }],
 						signingKey,
-						signerAddress: station.signerAddress,
-						lightningPubkey: node.pubkey,
+						signerAddress,
+						lightningPubkey: (await lightning.getInfo()).pubkey,
 						network: 'regtest',
 						updatedAt: Date.now()
 					})
@@ -104,31 +126,29 @@ export class KioskState {
 			});
 			this.bus.onState((s) => (this.busState = s));
 			this.busState = this.bus.state;
-			const { createStationLedger } = await import('$lib/ledger/station-ledger');
-			const ledger = await createStationLedger({
-				rpcUrl: manifest.chain.rpcUrl,
-				chainId: manifest.chain.chainId,
-				addresses: manifest.chain.contracts,
-				stationId: station.stationId,
-				signerKey: station.signingKeyHex
-			});
+			let ledger;
+			if (config.chain) {
+				const { createStationLedger } = await import('$lib/ledger/station-ledger');
+				ledger = await createStationLedger({
+					rpcUrl: config.chain.rpcUrl,
+					chainId: config.chain.chainId,
+					addresses: config.chain.contracts,
+					stationId: config.stationId,
+					signerKey: config.signingKeyHex
+				});
+			}
 			this.runtime = new StationRuntime({
-				identity: {
-					stationId: station.stationId,
-					name: station.name,
-					signingKeyHex: station.signingKeyHex,
-					signingKey,
-					signerAddress: station.signerAddress,
-					maxPowerW
-				},
-				tariff,
+				identity: { stationId: config.stationId, name: config.name, signingKeyHex: config.signingKeyHex, signingKey, signerAddress, maxPowerW: config.maxPowerW },
+				tariff: config.tariff,
 				meter,
-				charger: new SimulatedCharger(meter),
-				lightning: new LndRestNode({ restUrl: node.restUrl, macaroonHex: node.macaroonHex }),
+				charger,
+				lightning,
 				bus: this.bus,
 				ledger,
+				store,
 				pollMs: queryNumber(q, 'pollMs', 1000),
 				anchorIntervalMs: queryNumber(q, 'anchorMs', 60_000),
+				maxPlausiblePowerW: config.maxPowerW * config.meterSpeed * 1.5,
 				onLog: (line) => (this.log = [...this.log.slice(-49), line])
 			});
 			this.runtime.subscribe((v) => this.onView(v));
@@ -143,16 +163,21 @@ export class KioskState {
 	private onView(v: StationView): void {
 		this.view = v;
 		const s = v.session;
-		if (this.manifest && s.sessionId) {
-			const walletBase = location.protocol === 'https:' && this.manifest.wallet.httpsUrl ? this.manifest.wallet.httpsUrl : this.manifest.wallet.url;
-			const link = encodeSessionLink(walletBase, {
+		const sample = v.lastSample;
+		if (sample && sample.at !== this.lastPowerAt) {
+			this.lastPowerAt = sample.at;
+			this.powerPoints = [...this.powerPoints.slice(-119), { t: sample.at, y: sample.powerW / 1000 }];
+		}
+		const c = this.config;
+		if (c && s.sessionId) {
+			const link = encodeSessionLink(c.walletUrl, {
 				v: 1,
 				stationId: s.stationId,
 				sessionId: s.sessionId,
-				broker: this.manifest.broker.wsUrl,
-				chainId: this.manifest.chain.chainId,
-				registry: this.manifest.chain.contracts.registry,
-				rpc: this.manifest.chain.rpcUrl
+				broker: c.broker.url,
+				chainId: c.chain?.chainId ?? 0,
+				registry: c.chain?.contracts.registry ?? '0x0000000000000000000000000000000000000000',
+				...(c.chain && { rpc: c.chain.rpcUrl })
 			});
 			if (link !== this.qrFor.session) {
 				this.qrFor.session = link;
@@ -160,17 +185,36 @@ export class KioskState {
 				void QRCode.toString(link, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }).then((svg) => (this.sessionQr = svg));
 			}
 		}
-		const open = unpaid(s).at(-1);
-		const bolt11 = open?.bolt11 ?? '';
+		const bolt11 = unpaid(s).at(-1)?.bolt11 ?? '';
 		if (bolt11 !== this.qrFor.invoice) {
 			this.qrFor.invoice = bolt11;
 			// Upper case puts BOLT11 in the QR code's dense alphanumeric mode; every wallet reads it.
-			if (bolt11) void QRCode.toString(bolt11.toUpperCase(), { type: 'svg', margin: 2, errorCorrectionLevel: 'L' }).then((svg) => (this.invoiceQr = svg));
+			if (bolt11) void QRCode.toString(bolt11.toUpperCase(), { type: 'svg', margin: 4, errorCorrectionLevel: 'L' }).then((svg) => (this.invoiceQr = svg));
 			else this.invoiceQr = '';
+		}
+		if (s.phase === 'settled') {
+			const receipt = JSON.stringify({
+				v: 1,
+				type: 'lightcharge-receipt',
+				stationId: s.stationId,
+				sessionId: s.sessionId,
+				energyWh: deliveredWh(s),
+				paidMsat: paidMsat(s).toString(),
+				payments: s.increments.length,
+				readings: `${s.first?.seq ?? 0}-${s.last?.seq ?? 0}`,
+				...(c?.chain && { chainId: c.chain.chainId, sessions: c.chain.contracts.sessions }),
+				...(v.closeTx && { closeTx: v.closeTx })
+			});
+			if (receipt !== this.qrFor.receipt) {
+				this.qrFor.receipt = receipt;
+				this.receiptText = receipt;
+				void QRCode.toString(receipt, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }).then((svg) => (this.receiptQr = svg));
+			}
 		}
 		if (s.phase === 'settled' && s.closed && !this.nextSessionTimer) {
 			this.nextSessionTimer = setTimeout(() => {
 				this.nextSessionTimer = null;
+				this.powerPoints = [];
 				void this.runtime?.offerNewSession();
 			}, this.settledPauseMs);
 		}
@@ -179,4 +223,87 @@ export class KioskState {
 	stopSession(): void {
 		this.runtime?.requestStop('operator');
 	}
+
+	acknowledgeAlarm(): void {
+		this.runtime?.clearAlarm();
+	}
+}
+
+/** The operator's saved settings, or the devnet's manifest when there are none. */
+async function loadConfig(store: KioskStore, q: URLSearchParams): Promise<KioskConfig> {
+	const saved = await store.getSetting<unknown>(KIOSK_SETTINGS_KEY);
+	if (saved !== null && q.get('devnet') !== '1') {
+		let settings: KioskSettings;
+		try {
+			settings = parseKioskSettings(saved);
+		} catch (e) {
+			throw new Error(`The saved settings are not usable (${(e as Error).message}). Open Setup to fix them.`);
+		}
+		const key = await unlockOnDevice(store);
+		if (!key) throw new Error('The station key is locked. Open Setup and unlock it with the operator passphrase.');
+		return {
+			source: 'settings',
+			stationId: settings.stationId,
+			name: settings.name,
+			signingKeyHex: key,
+			maxPowerW: settings.maxPowerW,
+			tariff: tariffOf(settings.tariff),
+			broker: settings.broker,
+			lightning: settings.lightning,
+			chain: settings.chain && { rpcUrl: settings.chain.rpcUrl, chainId: settings.chain.chainId, contracts: settings.chain },
+			walletUrl: settings.walletUrl,
+			meter: settings.meter,
+			fiat: settings.fiat,
+			meterSpeed: 1
+		};
+	}
+	const manifest = await loadDevnetManifest();
+	const station = manifest.stations[0];
+	if (!station) throw new Error('The devnet manifest lists no station.');
+	const node = manifest.lightning.nodes[station.lightningNode];
+	if (!node) throw new Error(`The devnet has no Lightning node "${station.lightningNode}".`);
+	const maxPowerW = queryNumber(q, 'powerW', 11_000);
+	const fiatRate = q.get('fiatPerBtc');
+	return {
+		source: 'devnet',
+		stationId: station.stationId,
+		name: station.name,
+		signingKeyHex: station.signingKeyHex,
+		maxPowerW,
+		tariff: {
+			...DEFAULT_TARIFF,
+			incrementWh: queryNumber(q, 'incrementWh', DEFAULT_TARIFF.incrementWh),
+			graceWh: queryNumber(q, 'graceWh', DEFAULT_TARIFF.graceWh),
+			pricePerKwhMsat: String(queryNumber(q, 'pricePerKwhMsat', Number(DEFAULT_TARIFF.pricePerKwhMsat))),
+			startFeeMsat: String(queryNumber(q, 'startFeeMsat', 0) || 0)
+		},
+		// A test may point the kiosk at a broker it can stop and start (?broker=ws://…&brokerVersion=4).
+		broker: q.get('broker')
+			? { url: q.get('broker')!, protocolVersion: q.get('brokerVersion') === '5' ? 5 : 4 }
+			: { url: manifest.broker.wsUrl, protocolVersion: manifest.broker.protocolVersion },
+		lightning: node,
+		chain: q.get('ledger') === 'off' ? null : manifest.chain,
+		walletUrl: location.protocol === 'https:' && manifest.wallet.httpsUrl ? manifest.wallet.httpsUrl : manifest.wallet.url,
+		meter: { kind: 'simulated', maxPowerW },
+		fiat: fiatRate ? { currency: q.get('fiat') ?? 'EUR', perBtc: Number(fiatRate) } : null,
+		meterSpeed: queryNumber(q, 'meterSpeed', 1)
+	};
+}
+
+/** The simulated car (its register continues from a resumed session) or the meter on the granted serial port. */
+async function openMeter(c: KioskConfig, store: KioskStore): Promise<{ meter: Meter; charger: Charger }> {
+	if (c.meter.kind === 'simulated') {
+		const snapshot = await loadStationSnapshot(store, c.stationId);
+		const startWh = snapshot?.session.last?.energyWh;
+		const meter = new SimulatedMeter({ maxPowerW: c.meter.maxPowerW, wantedWh: 40_000, speed: c.meterSpeed, ...(startWh !== undefined && { startWh }) });
+		return { meter, charger: new SimulatedCharger(meter) };
+	}
+	const { webSerial, openSerialMeter } = await import('$lib/meter');
+	const serial = webSerial();
+	if (!serial) throw new Error('This browser has no Web Serial: use Chrome or Edge on a PC, or Chrome on Android with a USB-RS485 adapter.');
+	const [port] = await serial.getPorts();
+	if (!port) throw new Error('No serial port is granted to the kiosk yet. Open Setup and choose the meter’s USB-RS485 adapter.');
+	const opened = await openSerialMeter(port, { profile: c.meter.profile, unitId: c.meter.unitId, serial: c.meter.serial, line: { baudRate: c.meter.baudRate } });
+	// No charger controller configured: the kiosk tells the driver; the meter confirms they obeyed.
+	return { meter: opened.meter, charger: new ManualCharger() };
 }

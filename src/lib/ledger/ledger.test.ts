@@ -408,6 +408,8 @@ describe('contract guards the client never reaches', () => {
 		await expectRevert(rawCall(op(), 'registry', 'updateStation', stationIdToBytes32('ST-1'), signer, '0x' + '02'.repeat(34), TARIFF, 'x'), 'InvalidLightningPubkey');
 		await expectRevert(rawCall(st1(), 'registry', 'setLightningPubkey', stationIdToBytes32('ST-1'), '0x02'), 'InvalidLightningPubkey', /got 1/);
 		await expectRevert(operator.transferOperator('0x0000000000000000000000000000000000000000'), 'ZeroAddress', /zero address/);
+		await expectRevert(stranger.transferOperator(stranger.signerAddress!), 'NotOperator');
+		await expectRevert(station.reactivateStation('ST-1'), 'NotOperator');
 		expect(await rawCall(op(), 'registry', 'stationIdAt', 1n)).toBe(stationIdToBytes32('ST-2'));
 	});
 
@@ -529,6 +531,24 @@ describe('rebuilding state from event logs', () => {
 		} finally {
 			limited.close();
 			await proxy.close();
+		}
+	});
+});
+
+describe('a station retired while charging', () => {
+	it('finishes its running session but opens no new one', async () => {
+		const st3 = chain.accounts[5]!;
+		const st3Ledger = await connectLedger({ rpcUrl: chain.rpcUrl, addresses, signerKey: st3.privateKey });
+		try {
+			await st3Ledger.openSession({ stationId: 'ST-3', sessionId: 'sess-retiring', driverRef: 'd' });
+			await operator.retireStation('ST-3');
+			await st3Ledger.anchorReadings({ sessionId: 'sess-retiring', root: ROOT, fromReading: 1, toReading: 60, energyWh: 180 });
+			await st3Ledger.closeSession({ sessionId: 'sess-retiring', energyWh: 200, amountMsat: 1000n, paymentsRoot: ROOT });
+			expect(await driver.getSession('sess-retiring')).toMatchObject({ state: 'closed', energyWh: 200, anchorCount: 1 });
+			await expectRevert(st3Ledger.openSession({ stationId: 'ST-3', sessionId: 'sess-after', driverRef: 'd' }), 'StationInactive');
+		} finally {
+			await operator.reactivateStation('ST-3');
+			st3Ledger.close();
 		}
 	});
 });

@@ -65,7 +65,7 @@ describe('readings Merkle tree', () => {
 
 	it('uses no Buffer (runs in browsers)', async () => {
 		const { readFile } = await import('node:fs/promises');
-		for (const file of ['merkle.ts', 'ids.ts', 'client.ts', 'errors.ts', 'deploy.ts', 'types.ts']) {
+		for (const file of ['merkle.ts', 'ids.ts', 'client.ts', 'errors.ts', 'deploy.ts', 'types.ts', 'history.ts']) {
 			const text = await readFile(new URL(`./${file}`, import.meta.url), 'utf8');
 			expect(text, file).not.toMatch(/\bBuffer\.|\bBuffer\(|from 'node:/);
 		}

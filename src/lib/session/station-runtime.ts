@@ -9,6 +9,7 @@
 import type { Charger } from '../charger/port';
 import type { LightningNode, Subscription } from '../lightning/port';
 import { MeterGuard } from '../meter/guard';
+import { pollMeter } from '../meter/modbus-meter';
 import type { Meter, MeterSample } from '../meter/types';
 import type { MessageBus } from '../mqtt/bus';
 import { Outbox, type OutboxMessage } from '../mqtt/outbox';
@@ -426,24 +427,24 @@ export class StationRuntime {
 		if (this.polling) return; // a slow meter must not stack reads
 		this.polling = true;
 		try {
-			let sample: MeterSample;
-			try {
-				sample = await this.o.meter.read();
-				this.readFailures = 0;
-			} catch (e) {
+			// The meter layer's poll: the sample plus the serial answering now (a swapped meter is a fault).
+			const outcome = await pollMeter(this.o.meter, this.now);
+			if (!outcome.ok) {
 				this.readFailures++;
-				this.fail('Meter read failed', e);
-				if (this.readFailures >= (this.o.readFailuresForFault ?? 1) && this.sessionRunning()) {
-					const verdict = this.meterGuard().check({ ok: false, error: e, at: this.now() });
+				this.fail('Meter read failed', outcome.error);
+				if (this.readFailures >= (this.o.readFailuresForFault ?? 1) && this.sessionRunning() && !isMeterFault(this.session)) {
+					const verdict = this.meterGuard().check(outcome);
 					if (!verdict.ok) this.meterFault(verdict.fault.message);
 				}
 				return;
 			}
+			this.readFailures = 0;
+			const sample = outcome.sample;
 			this.lastSample = sample;
 			this.checkChargerObeyed(sample);
 			if (this.sessionRunning() && !isMeterFault(this.session)) {
-				const problem = this.implausible(sample);
-				if (problem) return this.meterFault(problem);
+				const verdict = this.meterGuard().check(outcome);
+				if (!verdict.ok) return this.meterFault(verdict.fault.message);
 				await this.signAndPublish(sample, this.readingSeq === 0 ? 'B' : 'T');
 			} else this.notify();
 		} finally {

@@ -18,7 +18,7 @@ import { roadKmBetween, travelMinutes } from './city.js';
 import { acceptedPowerKw, waterFill } from './charging.js';
 import { EventQueue } from './event-queue.js';
 import type { LedgerMethod, SimLedger, SimTx } from './ledger-port.js';
-import { chooseStation, type StationView } from './policy.js';
+import { chooseStation, type StationChoice, type StationView } from './policy.js';
 import { Rng } from './random.js';
 import type { PolicyReport } from './report.js';
 import type { Policy, Scenario, StationSpec, VehicleSpec } from './scenario.js';
@@ -63,6 +63,8 @@ export interface Vehicle {
 	chargesDone: number;
 	/** Energy of the planned trip once it ends (kWh). */
 	tripKwh: number;
+	/** Already re-planned once during this errand (the optimiser re-plans at most once). */
+	replanned: boolean;
 }
 
 export interface SimReading {
@@ -239,7 +241,8 @@ export class FleetSim {
 			deadline: 0,
 			session: null,
 			chargesDone: 0,
-			tripKwh: 0
+			tripKwh: 0,
+			replanned: false
 		}));
 	}
 
@@ -392,10 +395,8 @@ export class FleetSim {
 		};
 	}
 
-	private async calculate(v: Vehicle): Promise<void> {
-		v.phase = 'calculating';
-		v.errandStart = this.nowSeconds;
-		const choice = await chooseStation({
+	private choose(v: Vehicle, exclude?: number): Promise<StationChoice> {
+		return chooseStation({
 			policy: this.policy,
 			vehicle: v,
 			city: this.scenario.city,
@@ -403,8 +404,16 @@ export class FleetSim {
 			nowSeconds: this.nowSeconds,
 			nowUnix: this.unix(this.nowSeconds),
 			ledger: this.ledger,
-			rng: this.rng
+			rng: this.rng,
+			decisionSeconds: DECISION_SECONDS,
+			...(exclude !== undefined ? { exclude } : {})
 		});
+	}
+
+	private async calculate(v: Vehicle, preset?: StationChoice): Promise<void> {
+		v.phase = 'calculating';
+		if (!v.replanned) v.errandStart = this.nowSeconds;
+		const choice = preset ?? (await this.choose(v));
 		const station = this.stations[choice.stationIndex]!;
 		v.stationIndex = choice.stationIndex;
 		v.deadline = this.nowSeconds + (choice.expectedMinutes + this.rng.range(10, 90)) * 60;
@@ -429,6 +438,24 @@ export class FleetSim {
 	private async arrive(v: Vehicle): Promise<void> {
 		this.finishMove(v);
 		const station = this.stations[v.stationIndex!]!;
+		// The optimiser's driver finds a longer queue than the ledger suggested (sessions running
+		// long, arrivals bunching): if another station is clearly sooner, give the slot back and go
+		// there instead — at most once per errand.
+		if (this.policy === 'optimal' && !v.replanned && this.stations.length > 1 && station.waiting.length >= station.spec.connectors) {
+			const stayMin = (station.waiting.length / station.spec.connectors + 0.5) * station.meanSessionMin;
+			const alternative = await this.choose(v, station.spec.index);
+			if (alternative.travelMinutes + alternative.waitMinutes + DECISION_SECONDS / 60 < stayMin) {
+				v.replanned = true;
+				if (v.reservationId !== null) {
+					const id = v.reservationId;
+					const tx = await this.ledgerCall(() => this.ledger.cancelReservation(id));
+					if (tx) this.feed('ledger', `${v.spec.id} cancelled #${id} at ${station.spec.id}: queue too long`);
+					v.reservationId = null;
+				}
+				v.stationIndex = null;
+				return this.calculate(v, alternative);
+			}
+		}
 		v.phase = 'waiting';
 		v.arrivedAt = this.nowSeconds;
 		station.waiting.push(v);
@@ -732,6 +759,7 @@ export class FleetSim {
 		v.stationIndex = null;
 		v.session = null;
 		v.phase = 'done';
+		v.replanned = false;
 		v.chargesDone++;
 		this.totals.push((this.nowSeconds - v.errandStart) / 60);
 		this.queue.push(this.nowSeconds + 60, { k: 'tripStart', v });
@@ -851,6 +879,7 @@ export class FleetSim {
 			energyMeteredFinishedKwh: meteredFinishedWh / 1000,
 			energyBilledKwh: billedWh / 1000,
 			peakSiteLoad: { stationId: worst.id, peakKw: worst.peakKw, limitKw: worst.limitKw, ratio: worst.peakKw / worst.limitKw },
+			sitesAtLimit: this.stations.filter((st) => st.peakLoadKw >= st.spec.siteLimitKw - 1e-6).length,
 			maxAllocatedRatio: this.maxSiteLoadRatio,
 			totalSiteLimitKw: totalLimit,
 			ledger: { kind: this.ledger.kind, gasEstimated: this.ledger.gasEstimated, transactions, gas, errors: this.ledgerErrors, byMethod },

@@ -68,15 +68,19 @@ export async function chooseStation(o: {
 	rng: Rng;
 	/** Seconds between deciding and leaving (reading queues, the reservation being mined). */
 	decisionSeconds?: number;
+	/** A station not to choose (the one whose queue the vehicle is leaving). */
+	exclude?: number;
 }): Promise<StationChoice> {
 	const v = o.vehicle;
 	const lead = o.decisionSeconds ?? 30;
 	// Within range: reachable with 3 % of the battery to spare.
 	const usableKwh = v.socKwh - 0.03 * v.spec.batteryKwh;
-	let candidates = o.stations.filter((s) => roadKmBetween(o.city, v.node, s.node) * v.spec.consumption <= usableKwh);
+	const allowed = o.exclude === undefined ? o.stations : o.stations.filter((s) => s.index !== o.exclude);
+	if (allowed.length === 0) throw new RangeError('no station to choose from');
+	let candidates = allowed.filter((s) => roadKmBetween(o.city, v.node, s.node) * v.spec.consumption <= usableKwh);
 	if (candidates.length === 0) {
 		// Nothing in range: limp to the closest station.
-		candidates = [o.stations.reduce((a, b) => (roadKmBetween(o.city, v.node, b.node) < roadKmBetween(o.city, v.node, a.node) ? b : a))];
+		candidates = [allowed.reduce((a, b) => (roadKmBetween(o.city, v.node, b.node) < roadKmBetween(o.city, v.node, a.node) ? b : a))];
 	}
 	const travel = (s: StationView) => travelMinutes(o.city, v.node, s.node, o.nowSeconds + lead);
 	const arrivalSoc = (s: StationView) => Math.max(0, v.socKwh - roadKmBetween(o.city, v.node, s.node) * v.spec.consumption) / v.spec.batteryKwh;

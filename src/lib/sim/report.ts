@@ -27,6 +27,8 @@ export interface PolicyReport {
 	energyBilledKwh: number;
 	/** The site whose metered peak came closest to its limit. */
 	peakSiteLoad: { stationId: string; peakKw: number; limitKw: number; ratio: number };
+	/** Sites whose metered load reached their limit in some minute (power sharing was binding). */
+	sitesAtLimit: number;
 	/** Highest allocated load ÷ limit over all sites and minutes (≤ 1 by construction). */
 	maxAllocatedRatio: number;
 	totalSiteLimitKw: number;
@@ -59,6 +61,7 @@ export function formatReportTable(reports: readonly PolicyReport[]): string {
 		['energy metered (kWh)', (r) => fmt(r.energyMeteredKwh)],
 		['finished: metered = billed (kWh)', (r) => `${fmt(r.energyMeteredFinishedKwh)} = ${fmt(r.energyBilledKwh)}`],
 		['peak site load / limit (kW)', (r) => `${fmt(r.peakSiteLoad.peakKw, 0)} / ${fmt(r.peakSiteLoad.limitKw, 0)} ${r.peakSiteLoad.stationId}`],
+		['sites that reached their limit', (r) => `${r.sitesAtLimit} of ${r.stations}`],
 		['ledger transactions', (r) => r.ledger.transactions.toLocaleString('en-US')],
 		['ledger gas' , (r) => `${(r.ledger.gas / 1e6).toFixed(1)} M${r.ledger.gasEstimated ? ' (estimated)' : ''}`],
 		['readings made / signed', (r) => `${r.readings.made} / ${r.readings.signed}`],

@@ -1,0 +1,117 @@
+// DriverRuntime.resume: a wallet closed while a payment is in flight picks the session up again
+// from what it stored (snapshot + payment journal), tracks that payment to its end without paying
+// again, and goes on paying the next increments from the readings it had verified before.
+import { describe, expect, it } from 'vitest';
+import { SimulatedCharger } from '../charger/simulated';
+import type { LightningNode, PaymentUpdate, PayRequest } from '../lightning/port';
+import { buildHubTopology, Simnet, SimnetNode } from '../lightning/simnet';
+import { SimulatedMeter } from '../meter/simulated';
+import { MemoryBroker } from '../mqtt/memory-bus';
+import { ethereumAddressOf } from '../protocol/messages';
+import { ocmfPublicKeyHex } from '../protocol/ocmf';
+import type { SessionLink, Tariff } from '../protocol/types';
+import { DriverRuntime, MemoryJournal, toSnapshot } from './driver-runtime';
+import { receiptFromSnapshot, verifyReceipt } from './receipt';
+import { StationRuntime } from './station-runtime';
+
+const KEY = '4'.repeat(63) + '7';
+const signingKey = ocmfPublicKeyHex(KEY);
+const identity = { stationId: 'st-r', name: 'Resume test', signingKeyHex: KEY, signingKey, signerAddress: ethereumAddressOf(signingKey), maxPowerW: 36_000 };
+const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 100, mode: 'stream', invoiceExpirySeconds: 600 };
+const link: SessionLink = { v: 1, stationId: 'st-r', sessionId: 'sess-r', broker: 'memory://', chainId: 1337, registry: '0x' + '0'.repeat(40) };
+
+/** The driver's node, counting payments sent and holding them at a gate when asked. */
+class CountingNode implements LightningNode {
+	readonly kind = 'simnet' as const;
+	sent = 0;
+	private gate: Promise<void> | null = null;
+	private open: () => void = () => undefined;
+	constructor(private readonly inner: SimnetNode) {}
+	hold() {
+		this.gate = new Promise((r) => (this.open = r));
+	}
+	release() {
+		this.open();
+		this.gate = null;
+	}
+	async pay(req: PayRequest, onUpdate?: (u: PaymentUpdate) => void): Promise<PaymentUpdate> {
+		this.sent++;
+		if (this.gate) await this.gate;
+		return this.inner.pay(req, onUpdate);
+	}
+	getInfo = () => this.inner.getInfo();
+	getBalances = () => this.inner.getBalances();
+	listChannels = () => this.inner.listChannels();
+	openChannel: LightningNode['openChannel'] = (r) => this.inner.openChannel(r);
+	createInvoice: LightningNode['createInvoice'] = (r) => this.inner.createInvoice(r);
+	lookupInvoice: LightningNode['lookupInvoice'] = (h) => this.inner.lookupInvoice(h);
+	watchInvoice: LightningNode['watchInvoice'] = (h, u, e) => this.inner.watchInvoice(h, u, e);
+	trackPayment: LightningNode['trackPayment'] = (h, u) => this.inner.trackPayment(h, u);
+	decodePaymentRequest: LightningNode['decodePaymentRequest'] = (p) => this.inner.decodePaymentRequest(p);
+}
+
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+	const end = Date.now() + ms;
+	while (!cond()) {
+		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 2));
+	}
+}
+
+describe('DriverRuntime.resume', () => {
+	it('tracks the payment in flight at a reload, pays nothing twice, and goes on billing', async () => {
+		let clock = 1_800_000_000_000;
+		const now = () => clock;
+		const broker = new MemoryBroker();
+		const net = new Simnet({ now, settleDelayMs: 5 });
+		buildHubTopology(net, ['vehicle-1', 'st-r']);
+		const meter = new SimulatedMeter({ maxPowerW: 36_000, wantedWh: 60_000, rampSeconds: 0, now, startWh: 100_000 });
+		const station = new StationRuntime({ identity, tariff, meter, charger: new SimulatedCharger(meter), lightning: new SimnetNode(net, 'st-r'), bus: broker.connect(), pollMs: 0, anchorIntervalMs: 0, now, newSessionId: () => 'sess-r' });
+		await station.start();
+		const node = new CountingNode(new SimnetNode(net, 'vehicle-1'));
+		const journal = new MemoryJournal();
+		const first = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal, feeLimitMsat: 10_000n, now });
+		await first.start(1000);
+		await first.join(1_000_000_000n);
+		await until(() => station.view().session.phase === 'charging', 'charging');
+		const poll = async () => {
+			clock += 1000;
+			await station.pollOnce();
+			await new Promise((r) => setTimeout(r, 0));
+		};
+
+		// Increment 1 is paid; increment 2's payment is sent and then the wallet "crashes".
+		for (let i = 0; i < 11; i++) await poll();
+		await until(() => first.view().invoices.some((i) => i.state === 'paid'), 'invoice 1 paid');
+		node.hold();
+		for (let i = 0; i < 10 && !first.view().invoices.some((i) => i.state === 'paying'); i++) await poll();
+		await until(() => first.view().invoices.some((i) => i.state === 'paying') && journal.entries().some((e) => e.status === 'sending'), 'invoice 2 in flight');
+		const snapshot = toSnapshot(first.view(), first.acceptedTariff!)!;
+		const stored = new MemoryJournal();
+		for (const e of journal.entries()) await stored.reserve({ ...e });
+		first.close();
+		expect(node.sent).toBe(2);
+		node.release(); // the payment the crashed wallet had sent completes on the network
+
+		const second = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal: stored, feeLimitMsat: 10_000n, now });
+		await second.resume(snapshot);
+		await until(() => second.view().invoices.filter((i) => i.state === 'paid').length === 2, 'invoice 2 tracked to paid after the reload');
+		expect(node.sent).toBe(2);
+		expect(second.view().phase).toBe('charging');
+		expect(second.view().readings.map((r) => r.seq)).toEqual(snapshot.readings.map((r) => r.seq));
+
+		// Billing goes on from the readings verified before the reload.
+		for (let i = 0; i < 12; i++) await poll();
+		await until(() => second.view().invoices.filter((i) => i.state === 'paid').length >= 3, 'invoice 3 paid after the reload');
+		expect(node.sent).toBe(3);
+		expect(second.view().invoices.every((i) => i.state === 'paid')).toBe(true);
+		const s = station.view().session;
+		expect(s.increments.filter((i) => i.paid)).toHaveLength(second.view().invoices.length);
+
+		const after = toSnapshot(second.view(), second.acceptedTariff!)!;
+		const receipt = receiptFromSnapshot(after, { stationId: 'st-r', sessionId: 'sess-r', startedAt: 0, feesMsat: second.view().feesMsat.toString(), ledger: null });
+		expect(verifyReceipt(receipt, null).checks.filter((c) => c.status === 'fail')).toEqual([]);
+		second.close();
+		await station.stop();
+	});
+});
