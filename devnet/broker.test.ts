@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -115,4 +115,96 @@ describe.skipIf(!mosquittoInstalled && !requireAll)('mosquitto broker', () => {
 		return;
 	}
 	brokerSuite('mosquitto');
+});
+
+describe.skipIf(!mosquittoInstalled && !requireAll)('mosquitto with --secure-broker: TLS, per-station credentials, topic ACLs', () => {
+	if (!mosquittoInstalled) {
+		it('is installed (LIGHTCHARGE_REQUIRE_ALL=1)', () => {
+			throw new Error(MOSQUITTO_MISSING);
+		});
+		return;
+	}
+	const root = 'lightcharge/v1/stations';
+	let broker: RunningBroker;
+	let ca: string;
+	const clients: mqtt.MqttClient[] = [];
+	const login = (username: string, password: string, clientId: string) =>
+		mqtt.connectAsync(broker.wsUrl, { protocolVersion: 5, clientId, username, password, ca, reconnectPeriod: 0, connectTimeout: 5000 }).then((c) => (clients.push(c), c));
+	/** The v5 reason code of a QoS 1 publish (0 = accepted). */
+	const publishCode = (c: mqtt.MqttClient, topic: string) =>
+		new Promise<number>((resolve, reject) =>
+			c.publish(topic, 'x', { qos: 1 }, (err, packet) => {
+				const code = (packet as { reasonCode?: number } | undefined)?.reasonCode ?? (err as { code?: number } | undefined)?.code;
+				if (err && code === undefined) return reject(err);
+				resolve(code ?? 0);
+			})
+		);
+
+	it('starts with TLS on the WebSocket listener', async () => {
+		// Mosquitto started as root opens its password and ACL files as user `mosquitto`.
+		chmodSync(dir, 0o755);
+		const { loadOrCreateTls } = await import('./static');
+		const tls = await loadOrCreateTls(path.join(dir, 'tls'), []);
+		ca = tls.cert;
+		broker = await startBroker({
+			kind: 'mosquitto',
+			tcpPort: await freePort(),
+			wsPort: await freePort(),
+			dir: path.join(dir, 'secure'),
+			security: {
+				tls,
+				stations: [
+					{ stationId: 'station-a', password: 'password-of-a' },
+					{ stationId: 'station-b', password: 'password-of-b' }
+				],
+				drivers: [{ username: 'driver', password: 'password-of-driver' }]
+			}
+		});
+		expect(broker.wsUrl).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/mqtt$/);
+		// A client that does not trust the certificate is refused at the TLS handshake.
+		await expect(mqtt.connectAsync(broker.wsUrl, { protocolVersion: 5, username: 'station-a', password: 'password-of-a', reconnectPeriod: 0, connectTimeout: 3000 })).rejects.toThrow();
+	});
+
+	it('refuses anonymous clients and wrong passwords', async () => {
+		await expect(mqtt.connectAsync(broker.wsUrl, { protocolVersion: 5, ca, reconnectPeriod: 0, connectTimeout: 3000 })).rejects.toThrow(/Not authorized|Bad User Name or Password/i);
+		await expect(login('station-b', 'password-of-a', 'b-with-a-password')).rejects.toThrow(/Not authorized|Bad User Name or Password/i);
+	});
+
+	it("lets a station publish under its own id, and refuses another station's topics (v5 reason 135)", async () => {
+		const a = await login('station-a', 'password-of-a', 'kiosk-a');
+		console.log('DBG a');
+		const b = await login('station-b', 'password-of-b', 'kiosk-b');
+		console.log('DBG b');
+		const seen: string[] = [];
+		await b.subscribeAsync(`${root}/station-b/#`, { qos: 1 });
+		console.log('DBG sub');
+		b.on('message', (t) => seen.push(t));
+		expect(await publishCode(a, `${root}/station-a/sessions/s1/readings`)).toBe(0);
+		// Station a's credentials cannot speak for station b.
+		expect(await publishCode(a, `${root}/station-b/sessions/s1/readings`)).toBe(135);
+		expect(await publishCode(a, `${root}/station-b/status`)).toBe(135);
+		expect(a.connected).toBe(true);
+		expect(await publishCode(b, `${root}/station-b/status`)).toBe(0);
+		await new Promise((r) => setTimeout(r, 300));
+		expect(seen).toEqual([`${root}/station-b/status`]);
+	});
+
+	it("lets a driver publish only to a session's driver topic", async () => {
+		const d = await login('driver', 'password-of-driver', 'wallet-1');
+		expect(await publishCode(d, `${root}/station-a/sessions/s1/driver`)).toBe(0);
+		expect(await publishCode(d, `${root}/station-a/sessions/s1/readings`)).toBe(135);
+		expect(await publishCode(d, `${root}/station-a/sessions/s1/invoices`)).toBe(135);
+		expect(await publishCode(d, `${root}/station-a/status`)).toBe(135);
+		// …and reads what stations publish.
+		const a = await login('station-a', 'password-of-a', 'kiosk-a2');
+		await d.subscribeAsync(`${root}/station-a/sessions/+/readings`, { qos: 1 });
+		const got = nextMessage(d, `${root}/station-a/sessions/s2/readings`);
+		await a.publishAsync(`${root}/station-a/sessions/s2/readings`, 'r1', { qos: 1 });
+		expect((await got).payload).toBe('r1');
+	});
+
+	afterAll(async () => {
+		await Promise.all(clients.map((c) => c.endAsync(true)));
+		await broker?.stop();
+	});
 });

@@ -1,5 +1,5 @@
 // `npm test`: every test, in the order that fails fastest — type checks, unit and contract tests,
-// the two app builds, then the browser flows against a devnet (aedes), and the smoke flow again
+// contract coverage, the two app builds, then the browser flows against a devnet (aedes), and the smoke flow again
 // on Mosquitto. Prints one closing line "Tests: N passed, N failed, N skipped". With
 // LIGHTCHARGE_REQUIRE_ALL=1 (CI) a skipped test, or a missing Mosquitto, fails the run.
 import { spawnSync } from 'node:child_process';
@@ -42,6 +42,8 @@ mkdirSync(results, { recursive: true });
 const checked = run('type checks', 'npm', ['run', '--silent', 'check']);
 run('unit and contract tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/vitest.json`]);
 countVitest(`${results}/vitest.json`);
+// The same contract tests again, on instrumented contracts: fails below 100 % of lines.
+run('contract coverage', 'npx', ['tsx', 'scripts/contract-coverage.ts']);
 const built = checked && run('build both apps', 'npm', ['run', '--silent', 'build']);
 if (built) {
 	run('browser flows (aedes)', 'npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: `${results}/playwright.json` });

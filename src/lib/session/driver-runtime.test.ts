@@ -24,6 +24,8 @@ const link: SessionLink = { v: 1, stationId: 'st-r', sessionId: 'sess-r', broker
 class CountingNode implements LightningNode {
 	readonly kind = 'simnet' as const;
 	sent = 0;
+	/** Answer like a retried request would: the payment goes through, the answer says "already paid". */
+	answerAlreadyPaid = false;
 	private gate: Promise<void> | null = null;
 	private open: () => void = () => undefined;
 	constructor(private readonly inner: SimnetNode) {}
@@ -37,7 +39,8 @@ class CountingNode implements LightningNode {
 	async pay(req: PayRequest, onUpdate?: (u: PaymentUpdate) => void): Promise<PaymentUpdate> {
 		this.sent++;
 		if (this.gate) await this.gate;
-		return this.inner.pay(req, onUpdate);
+		const u = await this.inner.pay(req, onUpdate);
+		return this.answerAlreadyPaid ? { ...u, status: 'failed', failureReason: 'already_paid', preimage: undefined } : u;
 	}
 	getInfo = () => this.inner.getInfo();
 	getBalances = () => this.inner.getBalances();
@@ -112,6 +115,35 @@ describe('DriverRuntime.resume', () => {
 		const receipt = receiptFromSnapshot(after, { stationId: 'st-r', sessionId: 'sess-r', startedAt: 0, feesMsat: second.view().feesMsat.toString(), ledger: null });
 		expect(verifyReceipt(receipt, null).checks.filter((c) => c.status === 'fail')).toEqual([]);
 		second.close();
+		await station.stop();
+	});
+
+	it('an "already paid" answer to its own payment is tracked to the preimage, not counted as failed', async () => {
+		let clock = 1_800_000_000_000;
+		const now = () => clock;
+		const broker = new MemoryBroker();
+		const net = new Simnet({ now, settleDelayMs: 5 });
+		buildHubTopology(net, ['vehicle-1', 'st-r']);
+		const meter = new SimulatedMeter({ maxPowerW: 36_000, wantedWh: 60_000, rampSeconds: 0, now, startWh: 100_000 });
+		const station = new StationRuntime({ identity, tariff, meter, charger: new SimulatedCharger(meter), lightning: new SimnetNode(net, 'st-r'), bus: broker.connect(), pollMs: 0, anchorIntervalMs: 0, now, newSessionId: () => 'sess-r' });
+		await station.start();
+		const node = new CountingNode(new SimnetNode(net, 'vehicle-1'));
+		node.answerAlreadyPaid = true;
+		const driver = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal: new MemoryJournal(), feeLimitMsat: 10_000n, now });
+		await driver.start(1000);
+		await driver.join(1_000_000_000n);
+		await until(() => station.view().session.phase === 'charging', 'charging');
+		for (let i = 0; i < 11; i++) {
+			clock += 1000;
+			await station.pollOnce();
+			await new Promise((r) => setTimeout(r, 0));
+		}
+		await until(() => driver.view().invoices.some((i) => i.state === 'paid'), 'invoice 1 paid after tracking');
+		const inv = driver.view().invoices[0]!;
+		expect(inv.preimage).toMatch(/^[0-9a-f]{64}$/);
+		expect(driver.view().paidMsat).toBe(inv.amountMsat);
+		expect(node.sent).toBe(1);
+		driver.close();
 		await station.stop();
 	});
 });

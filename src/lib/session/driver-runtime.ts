@@ -437,11 +437,15 @@ export class DriverRuntime {
 		await this.settle(entry, result);
 	}
 
-	private async settle(entry: JournalEntry, result: PaymentUpdate): Promise<void> {
+	private async settle(entry: JournalEntry, result: PaymentUpdate, tracked = false): Promise<void> {
 		if (result.status === 'succeeded') {
 			await this.o.journal.complete(entry.paymentHash, { status: 'succeeded', feeMsat: result.feeMsat.toString(), preimage: result.preimage });
 			this.updateInvoice(entry.seq, { state: 'paid', feeMsat: result.feeMsat, preimage: result.preimage });
 			this.set({ paidMsat: this.v.paidMsat + BigInt(entry.amountMsat), feesMsat: this.v.feesMsat + result.feeMsat });
+		} else if (result.status === 'failed' && result.failureReason === 'already_paid' && !tracked) {
+			// The journal reserved this hash before any attempt, so an earlier attempt of ours paid it
+			// (e.g. a request retried after a reload): fetch that payment's outcome and preimage.
+			void this.track(entry);
 		} else if (result.status === 'failed') {
 			await this.o.journal.complete(entry.paymentHash, { status: 'failed', failure: result.failureReason });
 			this.committedMsat -= BigInt(entry.amountMsat);
@@ -453,7 +457,7 @@ export class DriverRuntime {
 	private async track(entry: JournalEntry): Promise<void> {
 		try {
 			const r = await this.o.lightning.trackPayment(entry.paymentHash);
-			await this.settle(entry, r);
+			await this.settle(entry, r, true);
 		} catch (e) {
 			this.set({ lastError: `Still checking payment ${entry.seq}: ${(e as Error).message}` });
 		}
