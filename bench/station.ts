@@ -24,14 +24,24 @@ import { encodeMessage, parseMessage } from '../src/lib/protocol/messages.js';
 import { ocmfPublicKeyHex } from '../src/lib/protocol/ocmf.js';
 import { ReadingVerifier } from '../src/lib/protocol/readings.js';
 import { driverTopic, TOPIC_ROOT } from '../src/lib/protocol/topics.js';
-import { createSimulatedStation, DEFAULT_TARIFF, type HeadlessStation } from '../src/lib/session/headless-station.js';
+import { createSimulatedStation, type HeadlessStation } from '../src/lib/session/headless-station.js';
 import { MemoryKioskStore } from '../src/lib/storage/kiosk-db.js';
 
 interface VerifierInput {
+	role: 'verifier';
 	wsUrl: string;
 	protocolVersion: 4 | 5;
 	stations: { stationId: string; publicKey: string }[];
 }
+interface StationsInput {
+	role: 'stations';
+	wsUrl: string;
+	protocolVersion: 4 | 5;
+	stations: { stationId: string; key: string }[];
+	/** Spread the stations' start (and so their 1 Hz polls) over this many ms. */
+	spreadMs: number;
+}
+type StationsReport = { invoicesPaid: number; phases: Record<string, number> };
 type VerifierReport = { latencies: number[]; verified: number; duplicates: number; refused: string[]; gaps: number };
 
 // ---------- subscriber (worker thread) ----------
@@ -73,6 +83,60 @@ async function runVerifier(input: VerifierInput): Promise<void> {
 	parentPort!.postMessage('ready');
 }
 
+// ---------- stations (worker thread) ----------
+// Each station thread runs its share of stations with their own Lightning simnet (station, hub and
+// one car per station) and plays their drivers: join every session, pay every invoice.
+async function runStations(input: StationsInput): Promise<void> {
+	const simnet = new Simnet();
+	buildHubTopology(simnet, input.stations.flatMap((s) => [s.stationId, `car-${s.stationId}`]), { channelSat: 5_000_000n });
+	const buses: MessageBus[] = [];
+	const stations: { id: string; station: HeadlessStation }[] = [];
+	for (const s of input.stations) {
+		const bus = await connectBus(input.wsUrl, { protocolVersion: input.protocolVersion, clientId: `bench-station-${s.stationId}` });
+		buses.push(bus);
+		const station = await createSimulatedStation({
+			stationId: s.stationId,
+			signingKeyHex: s.key,
+			lightning: new SimnetNode(simnet, s.stationId),
+			bus,
+			store: new MemoryKioskStore(),
+			pollMs: 1000,
+			anchorIntervalMs: 0
+		});
+		stations.push({ id: s.stationId, station });
+	}
+	const drivers = await connectBus(input.wsUrl, { protocolVersion: input.protocolVersion, clientId: `bench-drivers-${input.stations[0]?.stationId}` });
+	buses.push(drivers);
+	let invoicesPaid = 0;
+	for (const s of stations) {
+		await drivers.subscribe(`${TOPIC_ROOT}/stations/${s.id}/sessions/+/invoices`, (topic, payload) => {
+			const parsed = parseMessage(topic, payload);
+			if (!parsed.ok || parsed.kind !== 'invoices') return;
+			void new SimnetNode(simnet, `car-${s.id}`)
+				.pay({ paymentRequest: parsed.message.bolt11, feeLimitMsat: 100_000n, timeoutSeconds: 30 })
+				.then((u) => u.status === 'succeeded' && invoicesPaid++);
+		});
+	}
+	for (const [i, s] of stations.entries()) {
+		await sleep(input.spreadMs / stations.length);
+		await s.station.runtime.start();
+		const sessionId = s.station.runtime.view().session.sessionId;
+		await drivers.publish(driverTopic(s.id, sessionId), encodeMessage({ v: 1, type: 'join', sessionId, budgetMsat: '1000000000000', driverRef: `car-${i + 1}`, at: Date.now() }));
+	}
+	parentPort!.on('message', async (msg: { report?: boolean }) => {
+		if (!msg.report) return;
+		const phases: Record<string, number> = {};
+		for (const s of stations) {
+			const p = s.station.runtime.view().session.phase;
+			phases[p] = (phases[p] ?? 0) + 1;
+		}
+		for (const s of stations) await s.station.runtime.stop();
+		for (const b of buses) await b.close().catch(() => undefined);
+		parentPort!.postMessage({ invoicesPaid, phases } satisfies StationsReport);
+	});
+	parentPort!.postMessage('ready');
+}
+
 // ---------- main ----------
 async function freePort(): Promise<number> {
 	const server = net.createServer();
@@ -97,85 +161,52 @@ interface RunFigures {
 	gaps: number;
 	refused: number;
 	invoicesPaid: number;
+	/** Session phases at the end (all should be charging). */
+	phases: Record<string, number>;
 }
 
-async function run(kind: BrokerKind, stationCount: number, seconds: number, verifierCount: number): Promise<RunFigures> {
+async function run(kind: BrokerKind, stationCount: number, seconds: number, verifierCount: number, stationThreadCount: number): Promise<RunFigures> {
 	const broker = await startBroker({ kind, tcpPort: await freePort(), wsPort: await freePort(), dir: path.join(os.tmpdir(), `lightcharge-bench-${process.pid}`) });
-	const buses: MessageBus[] = [];
-	const stations: { id: string; key: string; station: HeadlessStation }[] = [];
 	const workers: Worker[] = [];
-	try {
-		const simnet = new Simnet();
-		const ids = Array.from({ length: stationCount }, (_, i) => `bench-${i + 1}`);
-		buildHubTopology(simnet, ids.flatMap((id) => [id, `car-${id}`]), { channelSat: 5_000_000n });
-
-		for (const id of ids) {
-			const key = bytesToHex(secp256k1.utils.randomSecretKey());
-			const bus = await connectBus(broker.wsUrl, { protocolVersion: broker.protocolVersion, clientId: `bench-station-${id}` });
-			buses.push(bus);
-			const station = await createSimulatedStation({
-				stationId: id,
-				signingKeyHex: key,
-				tariff: { ...DEFAULT_TARIFF, incrementWh: 20, graceWh: 40 },
-				lightning: new SimnetNode(simnet, id),
-				bus,
-				store: new MemoryKioskStore(),
-				pollMs: 1000,
-				anchorIntervalMs: 0
-			});
-			stations.push({ id, key, station });
-		}
-
-		// Subscribers: stations split across worker threads, each verifying its share.
-		const perWorker = Math.ceil(stationCount / verifierCount);
-		const reports: Promise<VerifierReport>[] = [];
-		for (let w = 0; w < verifierCount; w++) {
-			const share = stations.slice(w * perWorker, (w + 1) * perWorker);
-			if (share.length === 0) continue;
-			const input: VerifierInput = { wsUrl: broker.wsUrl, protocolVersion: broker.protocolVersion, stations: share.map((s) => ({ stationId: s.id, publicKey: ocmfPublicKeyHex(s.key) })) };
-			// The worker runs this same file, compiled on the fly like the main thread (tsx).
-			const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
-			const worker = new Worker(bootstrap, { eval: true, workerData: input });
-			workers.push(worker);
-			await new Promise<void>((resolve, reject) => {
-				worker.once('message', () => resolve());
-				worker.once('error', reject);
-			});
-			reports.push(new Promise((resolve) => worker.on('message', (m) => typeof m === 'object' && resolve(m as VerifierReport))));
-		}
-
-		// Drivers: join every session and pay every invoice from the car's node.
-		const drivers = await connectBus(broker.wsUrl, { protocolVersion: broker.protocolVersion, clientId: 'bench-drivers' });
-		buses.push(drivers);
-		let invoicesPaid = 0;
-		await drivers.subscribe(`${TOPIC_ROOT}/stations/+/sessions/+/invoices`, (topic, payload) => {
-			const parsed = parseMessage(topic, payload);
-			if (!parsed.ok || parsed.kind !== 'invoices') return;
-			const stationId = topic.split('/')[3]!;
-			void new SimnetNode(simnet, `car-${stationId}`)
-				.pay({ paymentRequest: parsed.message.bolt11, feeLimitMsat: 100_000n, timeoutSeconds: 30 })
-				.then((u) => u.status === 'succeeded' && invoicesPaid++);
+	const spawn = (input: VerifierInput | StationsInput) => {
+		// Workers run this same file, compiled on the fly like the main thread (tsx).
+		const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
+		const worker = new Worker(bootstrap, { eval: true, workerData: input });
+		workers.push(worker);
+		const ready = new Promise<void>((resolve, reject) => {
+			worker.once('message', () => resolve());
+			worker.once('error', reject);
 		});
+		const report = new Promise<unknown>((resolve) => worker.on('message', (m) => typeof m === 'object' && resolve(m)));
+		return { worker, ready, report };
+	};
+	try {
+		const stations = Array.from({ length: stationCount }, (_, i) => ({ stationId: `bench-${i + 1}`, key: bytesToHex(secp256k1.utils.randomSecretKey()) }));
+		const share = <T>(list: T[], parts: number, i: number) => list.slice(Math.floor((i * list.length) / parts), Math.floor(((i + 1) * list.length) / parts));
 
-		// Stations start spread over one second, so their 1 Hz polls do not all land at once.
-		for (const [i, s] of stations.entries()) {
-			await sleep(1000 / stationCount);
-			await s.station.runtime.start();
-			const sessionId = s.station.runtime.view().session.sessionId;
-			await drivers.publish(driverTopic(s.id, sessionId), encodeMessage({ v: 1, type: 'join', sessionId, budgetMsat: '1000000000000', driverRef: `car-${i + 1}`, at: Date.now() }));
-		}
+		// Subscribers first, so they hold every reading from the first.
+		const verifiers = Array.from({ length: verifierCount }, (_, i) =>
+			spawn({ role: 'verifier', wsUrl: broker.wsUrl, protocolVersion: broker.protocolVersion, stations: share(stations, verifierCount, i).map((s) => ({ stationId: s.stationId, publicKey: ocmfPublicKeyHex(s.key) })) })
+		);
+		await Promise.all(verifiers.map((v) => v.ready));
+		const stationThreads = Array.from({ length: stationThreadCount }, (_, i) =>
+			spawn({ role: 'stations', wsUrl: broker.wsUrl, protocolVersion: broker.protocolVersion, stations: share(stations, stationThreadCount, i), spreadMs: 1000 })
+		);
+		await Promise.all(stationThreads.map((t) => t.ready));
+
 		await sleep(3000); // warm-up
 		const measureFrom = Date.now();
 		const measureTo = measureFrom + seconds * 1000;
-		for (const w of workers) w.postMessage({ measureFrom, measureTo });
+		for (const v of verifiers) v.worker.postMessage({ measureFrom, measureTo });
 		await sleep(seconds * 1000 + 2000); // the window, plus time for the last readings to arrive
 		for (const w of workers) w.postMessage({ report: true });
-		const all = await Promise.all(reports);
+		const all = (await Promise.all(verifiers.map((v) => v.report))) as VerifierReport[];
+		const threads = (await Promise.all(stationThreads.map((t) => t.report))) as StationsReport[];
 		const latencies = all.flatMap((r) => r.latencies).sort((a, b) => a - b);
 		const refused = all.flatMap((r) => r.refused);
 		if (refused.length) console.log(`  ${refused.length} readings refused, e.g. ${refused[0]}`);
-		const notCharging = stations.filter((s) => s.station.runtime.view().session.phase !== 'charging').length;
-		if (notCharging) console.log(`  ${notCharging} stations were not charging at the end (${stations.map((s) => s.station.runtime.view().session.phase).find((p) => p !== 'charging')})`);
+		const phases: Record<string, number> = {};
+		for (const t of threads) for (const [p, n] of Object.entries(t.phases)) phases[p] = (phases[p] ?? 0) + n;
 		return {
 			broker: kind,
 			stations: stationCount,
@@ -188,38 +219,39 @@ async function run(kind: BrokerKind, stationCount: number, seconds: number, veri
 			duplicates: all.reduce((n, r) => n + r.duplicates, 0),
 			gaps: all.reduce((n, r) => n + r.gaps, 0),
 			refused: refused.length,
-			invoicesPaid
+			invoicesPaid: threads.reduce((n, t) => n + t.invoicesPaid, 0),
+			phases
 		};
 	} finally {
-		for (const s of stations) await s.station.runtime.stop();
-		for (const b of buses) await b.close().catch(() => undefined);
-		for (const w of workers) await w.terminate();
+		await Promise.all(workers.map((w) => w.terminate()));
 		await broker.stop();
 	}
 }
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({
-		options: { stations: { type: 'string' }, seconds: { type: 'string' }, brokers: { type: 'string' }, verifiers: { type: 'string' } },
+		options: { stations: { type: 'string' }, seconds: { type: 'string' }, brokers: { type: 'string' }, verifiers: { type: 'string' }, 'station-threads': { type: 'string' } },
 		strict: true
 	});
 	const stations = Number(values.stations ?? 200);
 	const seconds = Number(values.seconds ?? 30);
 	const verifiers = Number(values.verifiers ?? 2);
-	for (const [name, n] of [['stations', stations], ['seconds', seconds], ['verifiers', verifiers]] as const) {
+	const stationThreads = Number(values['station-threads'] ?? 2);
+	for (const [name, n] of [['stations', stations], ['seconds', seconds], ['verifiers', verifiers], ['station-threads', stationThreads]] as const) {
 		if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1`);
 	}
 	const brokers = (values.brokers ?? (findMosquitto() ? 'mosquitto,aedes' : 'aedes')).split(',') as BrokerKind[];
 	if (!brokers.includes('aedes')) brokers.push('aedes');
 	// aedes last, so its JSON is the last line.
 	brokers.sort((a, b) => (a === 'aedes' ? 1 : 0) - (b === 'aedes' ? 1 : 0));
-	console.log(`station benchmark: ${stations} stations at 1 Hz for ${seconds} s, ${verifiers} verifier threads, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+	console.log(`station benchmark: ${stations} stations at 1 Hz for ${seconds} s in ${stationThreads} threads, ${verifiers} verifier threads, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 	let last: RunFigures | null = null;
 	for (const kind of brokers) {
-		const f = await run(kind, stations, seconds, verifiers);
+		const f = await run(kind, stations, seconds, verifiers, stationThreads);
 		console.log(
 			`${kind.padEnd(9)} ${f.readingsPerSecond} readings/s verified, p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms; ` +
-				`${f.verified} verified, ${f.duplicates} duplicates, ${f.gaps} gaps, ${f.refused} refused, ${f.invoicesPaid} invoices paid`
+				`${f.verified} verified, ${f.duplicates} duplicates, ${f.gaps} gaps, ${f.refused} refused, ${f.invoicesPaid} invoices paid; ` +
+				`sessions at the end: ${Object.entries(f.phases).map(([p, n]) => `${n} ${p}`).join(', ')}`
 		);
 		last = f;
 	}
@@ -233,5 +265,7 @@ if (isMainThread) {
 		process.exit(1);
 	});
 } else {
-	await runVerifier(workerData as VerifierInput);
+	const input = workerData as VerifierInput | StationsInput;
+	if (input.role === 'verifier') await runVerifier(input);
+	else await runStations(input);
 }

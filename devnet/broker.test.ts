@@ -170,21 +170,23 @@ describe.skipIf(!mosquittoInstalled && !requireAll)('mosquitto with --secure-bro
 		await expect(login('station-b', 'password-of-a', 'b-with-a-password')).rejects.toThrow(/Not authorized|Bad User Name or Password/i);
 	});
 
+	// Mosquitto 2.0.11 answers the first refused QoS 1 publish with reason 135 but then stops
+	// acknowledging that connection's publishes: each refusal below gets its own connection.
+	let n = 0;
+	const refusedFor = async (user: string, password: string, topic: string) => publishCode(await login(user, password, `probe-${user}-${++n}`), topic);
+
 	it("lets a station publish under its own id, and refuses another station's topics (v5 reason 135)", async () => {
 		const a = await login('station-a', 'password-of-a', 'kiosk-a');
-		console.log('DBG a');
 		const b = await login('station-b', 'password-of-b', 'kiosk-b');
-		console.log('DBG b');
 		const seen: string[] = [];
 		await b.subscribeAsync(`${root}/station-b/#`, { qos: 1 });
-		console.log('DBG sub');
 		b.on('message', (t) => seen.push(t));
 		expect(await publishCode(a, `${root}/station-a/sessions/s1/readings`)).toBe(0);
-		// Station a's credentials cannot speak for station b.
-		expect(await publishCode(a, `${root}/station-b/sessions/s1/readings`)).toBe(135);
-		expect(await publishCode(a, `${root}/station-b/status`)).toBe(135);
-		expect(a.connected).toBe(true);
 		expect(await publishCode(b, `${root}/station-b/status`)).toBe(0);
+		// Station a's credentials cannot speak for station b.
+		expect(await refusedFor('station-a', 'password-of-a', `${root}/station-b/sessions/s1/readings`)).toBe(135);
+		expect(await refusedFor('station-a', 'password-of-a', `${root}/station-b/status`)).toBe(135);
+		expect(await refusedFor('station-a', 'password-of-a', `${root}/station-b/sessions/s1/driver`)).toBe(135);
 		await new Promise((r) => setTimeout(r, 300));
 		expect(seen).toEqual([`${root}/station-b/status`]);
 	});
@@ -192,9 +194,9 @@ describe.skipIf(!mosquittoInstalled && !requireAll)('mosquitto with --secure-bro
 	it("lets a driver publish only to a session's driver topic", async () => {
 		const d = await login('driver', 'password-of-driver', 'wallet-1');
 		expect(await publishCode(d, `${root}/station-a/sessions/s1/driver`)).toBe(0);
-		expect(await publishCode(d, `${root}/station-a/sessions/s1/readings`)).toBe(135);
-		expect(await publishCode(d, `${root}/station-a/sessions/s1/invoices`)).toBe(135);
-		expect(await publishCode(d, `${root}/station-a/status`)).toBe(135);
+		expect(await refusedFor('driver', 'password-of-driver', `${root}/station-a/sessions/s1/readings`)).toBe(135);
+		expect(await refusedFor('driver', 'password-of-driver', `${root}/station-a/sessions/s1/invoices`)).toBe(135);
+		expect(await refusedFor('driver', 'password-of-driver', `${root}/station-a/status`)).toBe(135);
 		// …and reads what stations publish.
 		const a = await login('station-a', 'password-of-a', 'kiosk-a2');
 		await d.subscribeAsync(`${root}/station-a/sessions/+/readings`, { qos: 1 });

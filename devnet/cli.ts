@@ -32,6 +32,8 @@ ${PORT_FLAGS.map((p) => `  --${p.flag} <port>`.padEnd(30) + `(${p.env}, ${DEFAUL
   --fresh                     forget the station key, simnet state and manifest (keeps the certificate)
   --no-https                  serve HTTP only
   --no-qr                     print no QR codes
+  --secure-broker             Mosquitto with TLS on the WebSocket listener, per-station logins and topic ACLs
+                              (logins in <state-dir>/broker-credentials.json; enter them in the kiosk's setup)
   --ready-file <path>         write the manifest there once everything is up (for test harnesses)
   -h, --help                  this text`;
 
@@ -66,6 +68,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
 			fresh: { type: 'boolean' },
 			'no-https': { type: 'boolean' },
 			'no-qr': { type: 'boolean' },
+			'secure-broker': { type: 'boolean' },
 			'ready-file': { type: 'string' },
 			help: { type: 'boolean', short: 'h' }
 		}
@@ -108,6 +111,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
 			...(stateDir !== undefined && { stateDir }),
 			...(buildDir !== undefined && { buildDir }),
 			fresh: values.fresh === true,
+			...(values['secure-broker'] === true && { secureBroker: true }),
 			https: values['no-https'] !== true
 		},
 		readyFile: typeof values['ready-file'] === 'string' ? path.resolve(values['ready-file']) : null,

@@ -7,7 +7,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { computeAddress } from 'ethers';
 import type { DevnetManifest, DevnetLightningNode } from '../src/lib/config/devnet-manifest';
-import { startBroker, type BrokerKind } from './broker';
+import { startBroker, type BrokerKind, type BrokerSecurity } from './broker';
 import { startChain } from './chain';
 import { deployAndRegister } from './ledger-setup';
 import { startLightningSimnet } from './lightning';
@@ -30,6 +30,8 @@ export interface DevnetOptions {
 	stateDir?: string;
 	/** Forget the station key, the Lightning simnet's state and the manifest before starting. */
 	fresh?: boolean;
+	/** Mosquitto with TLS (wss://), per-station credentials and topic ACLs (see broker.ts). */
+	secureBroker?: boolean;
 	/** Serve HTTPS too. Default true. */
 	https?: boolean;
 	/** Folder with `wallet/` and `kiosk/` static builds. Default `build`. */
@@ -178,7 +180,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		});
 		log(`contracts    registry ${contracts.registry}, ${STATION_ID} registered with signer ${signerAddress}`);
 
-		const broker = await startBroker({ kind: brokerKind, host, tcpPort: ports.mqtt, wsPort: ports.ws, dir: path.join(stateDir, 'mosquitto') });
+		const security = opts.secureBroker ? await brokerSecurity(stateDir, log) : undefined;
+		const broker = await startBroker({ kind: security ? 'mosquitto' : brokerKind, host, tcpPort: ports.mqtt, wsPort: ports.ws, dir: path.join(stateDir, 'mosquitto'), security });
 		stops.push({ name: 'broker', stop: () => broker.stop() });
 		log(`broker       ${broker.kind} ${broker.wsUrl} and ${broker.tcpUrl}`);
 
@@ -215,4 +218,24 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		await stopAll();
 		throw err;
 	}
+}
+
+/** --secure-broker: the devnet's TLS certificate and a login per station and for drivers, kept in the state dir. */
+async function brokerSecurity(stateDir: string, log: (line: string) => void): Promise<BrokerSecurity> {
+	const file = path.join(stateDir, 'broker-credentials.json');
+	type Credentials = { stations: Record<string, string>; driver: string };
+	let creds: Credentials | null = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Credentials) : null;
+	if (!creds?.stations?.[STATION_ID] || !creds.driver) {
+		const secret = () => bytesToHex(secp256k1.utils.randomSecretKey()).slice(0, 24);
+		creds = { stations: { [STATION_ID]: secret() }, driver: secret() };
+		writeFileSync(file, `${JSON.stringify(creds, null, '\t')}\n`, { mode: 0o600 });
+	}
+	const { loadOrCreateTls, lanIPv4Addresses } = await import('./static');
+	const tls = await loadOrCreateTls(path.join(stateDir, 'tls'), lanIPv4Addresses());
+	log(`broker logins in ${file} (station user = station id; drivers user "driver")`);
+	return {
+		tls,
+		stations: Object.entries(creds.stations).map(([stationId, password]) => ({ stationId, password })),
+		drivers: [{ username: 'driver', password: creds.driver }]
+	};
 }

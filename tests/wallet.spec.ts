@@ -261,12 +261,14 @@ test('bad readings and invoices are refused with their reasons and never paid', 
 	const overbilled = { ...record2, amountMsat: String(BigInt(record2.amountMsat) * 2n) };
 	const inflated = await station.invoice(overbilled);
 	const expired = await station.invoice(record2, { expirySeconds: 3 });
+	const wrongRecordHash = await station.invoice(record2, { recordHash: '12'.repeat(32) });
 	const byReason = (reason: string) => wallet.locator(`[data-testid=invoices] li[data-state=refused][data-reason=${reason}]`);
 	await expect(byReason('description_hash')).toContainText('commits to a different billing record');
 	await expect(byReason('amount')).toContainText(/asks for .* but the verified energy costs/);
 	// A record whose amount contradicts its own energy and tariff is refused as soon as it is read.
 	await expect(wallet.getByTestId('refused-messages')).toContainText(`amountMsat ${overbilled.amountMsat} does not match the energy and tariff (${record2.amountMsat})`);
 	await expect(byReason('expired')).toContainText(/expire/);
+	await expect(wallet.getByTestId('refused-messages')).toContainText("recordHash is not the SHA-256 of the record's canonical JSON");
 	// The good one is paid; a second, different invoice for the same increment is refused; a redelivery is ignored.
 	const good = await station.invoice(record2);
 	await expect(paid(wallet)).toHaveCount(2);
@@ -278,7 +280,7 @@ test('bad readings and invoices are refused with their reasons and never paid', 
 	await wallet.screenshot({ path: `${OUT}/session-refusals.png`, fullPage: true });
 
 	// The simnet: only the two good invoices were paid, nothing else.
-	for (const bad of [wrongHash, wrongAmount, inflated, expired, duplicate]) expect(await station.invoiceState(bad.paymentHash)).toBe('open');
+	for (const bad of [wrongHash, wrongAmount, inflated, expired, wrongRecordHash, duplicate]) expect(await station.invoiceState(bad.paymentHash)).toBe('open');
 	expect(await station.invoiceState(first.paymentHash)).toBe('settled');
 	expect(await station.invoiceState(good.paymentHash)).toBe('settled');
 	const received = (await station.node.getBalances()).localMsat - before;
@@ -431,4 +433,30 @@ test('settings, a ledger identity, reserving and cancelling a slot, paying a pas
 	await wallet.goto(`${WALLET}/`);
 	await expect(wallet.getByTestId('history-empty')).toBeVisible();
 	await ctx.close();
+});
+
+test('without the ledger the station key is pinned at first sight, and a changed key is refused', async ({ browser }) => {
+	const station = await ScriptedStation.open(manifest);
+	const ctx = await browser.newContext(PHONE);
+	const wallet = await ctx.newPage();
+	logErrors(wallet, 'wallet');
+	// The ledger's RPC is unreachable for this phone.
+	await ctx.route(`${manifest.chain.rpcUrl}/**`, (route) => route.abort('connectionrefused'));
+	await ctx.route(manifest.chain.rpcUrl, (route) => route.abort('connectionrefused'));
+	await station.publishStatus();
+	await wallet.goto(station.link());
+	await expect(wallet.getByTestId('identity')).toContainText('Key pinned at first sight (not checked on the ledger)');
+	await expect(wallet.getByTestId('join')).toBeEnabled();
+	await wallet.screenshot({ path: `${OUT}/session-pinned.png`, fullPage: true });
+	// Same station id, another Lightning node: not the station this phone met.
+	const hub = manifest.lightning.nodes['hub']!.pubkey;
+	const raw = { v: 1, type: 'status', stationId: station.stationId, name: 'Impostor', state: 'available', tariff: station.tariff, connectors: [{ id: 1, type: 'Type2', maxPowerW: 22_000 }],
+		signingKey: ocmfPublicKeyHex(manifest.stations[0]!.signingKeyHex), signerAddress: manifest.stations[0]!.signerAddress, lightningPubkey: hub, network: 'regtest', sessionId: station.sessionId, updatedAt: Date.now() };
+	await station.bus.publish(statusTopic(station.stationId), JSON.stringify(raw), { retain: true });
+	await wallet.reload();
+	await expect(wallet.getByTestId('identity')).toContainText('now shows different keys than when this wallet first saw it');
+	await expect(wallet.getByTestId('join')).toHaveCount(0);
+	await station.publishStatus(); // leave station-1's real status for the tests after this one
+	await ctx.close();
+	await station.bus.close();
 });

@@ -318,7 +318,10 @@ export class StationRuntime {
 		for (const r of this.readings) {
 			if (s.last && r.seq <= s.last.seq) continue;
 			const ref = readingRefOf(r);
-			if (ref) this.dispatch({ type: 'reading', reading: ref });
+			if (!ref) continue;
+			// It may not have reached the outbox before the page went away: publish it again (receivers deduplicate).
+			void this.outbox.publish(readingsTopic(stationId, s.sessionId), encodeMessage(r)).catch((e) => this.fail('Storing a reading for publishing failed', e));
+			this.dispatch({ type: 'reading', reading: ref });
 		}
 		await this.listenToDriver(s.sessionId);
 		const unpaidIncrements = this.session.increments.filter((i) => !i.paid);
