@@ -68,7 +68,10 @@ test('scan the kiosk with the camera, pay as you charge, export a receipt that v
 	// A phone browser whose camera sees that QR code (the file must exist before it starts).
 	const phone = await chromium.launch({
 		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-		args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`, '--disable-gpu']
+		args: [
+			'--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-gpu',
+			'--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`
+		]
 	});
 	const ctx = await phone.newContext({ ...PHONE, permissions: ['camera'], acceptDownloads: true });
 	const wallet = await ctx.newPage();
