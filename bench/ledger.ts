@@ -21,13 +21,16 @@
 //
 // Environment: BENCH_SESSIONS (default 10), BENCH_NAIVE_READINGS (default 600).
 // Last line of output: one JSON object with the figures.
+import { spawn } from 'node:child_process';
 import { createPrivateKey, sign as signWithOpenSsl, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { cpus, loadavg } from 'node:os';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ContractFactory, Interface, JsonRpcProvider, Network, Wallet, type InterfaceAbi } from 'ethers';
 import { compileContracts, runSolc } from '../contracts/compile.js';
-import { startChain } from '../devnet/chain.js';
+import { startChain, type RunningChain } from '../devnet/chain.js';
 import { buildOcmfPayloadText, ocmfPublicKeyHex, verifyOcmf } from '../src/lib/protocol/ocmf.js';
 import { GATEWAY_VERSION } from '../src/lib/protocol/readings.js';
 
@@ -116,7 +119,49 @@ function signSessionRecords(stationId: string, sessionId: string, key: string, s
 // --- chain and contracts --------------------------------------------------------------------
 
 console.log(`ledger benchmark: ${SESSIONS} sessions × ${READINGS_PER_SESSION} readings (1 Hz, one hour), anchors every ${ANCHOR_INTERVAL} readings`);
-const chain = await startChain({ port: 0, blockIntervalMs: 0 });
+
+interface BenchChain extends RunningChain {
+	/** CPU seconds the chain has used so far (null when it runs in this process and is counted with it). */
+	cpuSeconds(): number | null;
+}
+
+/** The devnet chain (devnet/chain.ts) in a child process: bench/ledger-chain.ts. */
+async function startChainProcess(blockIntervalMs: number): Promise<BenchChain> {
+	const child = spawn(process.execPath, ['--import', 'tsx', new URL('./ledger-chain.ts', import.meta.url).pathname], {
+		env: { ...process.env, BENCH_BLOCK_INTERVAL_MS: String(blockIntervalMs) },
+		stdio: ['pipe', 'pipe', 'inherit']
+	});
+	const exited = new Promise<void>((resolvePromise) => child.once('exit', () => resolvePromise()));
+	const first = await new Promise<string>((resolvePromise, reject) => {
+		const lines = createInterface({ input: child.stdout! });
+		lines.once('line', (line) => resolvePromise(line));
+		child.once('exit', (code) => reject(new Error(`the chain process exited (code ${code}) before it listened`)));
+	});
+	const info = JSON.parse(first) as Pick<RunningChain, 'rpcUrl' | 'chainId' | 'accounts'>;
+	const ticksPerSecond = 100; // USER_HZ on Linux
+	return {
+		...info,
+		cpuSeconds() {
+			try {
+				// /proc/<pid>/stat: fields 14 and 15 are user and system time in clock ticks (after the ")" of the name).
+				const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+				return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+			} catch {
+				return null;
+			}
+		},
+		async stop() {
+			child.stdin!.end();
+			await exited;
+		}
+	};
+}
+
+const CHAIN_IN_PROCESS = process.env.BENCH_CHAIN_IN_PROCESS === '1';
+const BLOCK_INTERVAL_MS = Number(process.env.BENCH_BLOCK_INTERVAL_MS ?? '0');
+const chain: BenchChain = CHAIN_IN_PROCESS
+	? { ...(await startChain({ port: 0, blockIntervalMs: BLOCK_INTERVAL_MS })), cpuSeconds: () => null }
+	: await startChainProcess(BLOCK_INTERVAL_MS);
 try {
 	const operatorKey = chain.accounts[0]!.privateKey;
 	const addresses = await deployLedger(chain.rpcUrl, operatorKey);
@@ -205,6 +250,7 @@ try {
 	);
 	const txHashes: string[] = [];
 	const cpuBefore = process.cpuUsage();
+	const chainCpuBefore = chain.cpuSeconds();
 	started = performance.now();
 	await Promise.all(
 		sessions.map(async (s, i) => {
@@ -226,6 +272,9 @@ try {
 	const batchedSeconds = secondsSince(started);
 	const cpu = process.cpuUsage(cpuBefore);
 	const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+	const chainCpuAfter = chain.cpuSeconds();
+	const chainCpuSeconds = chainCpuBefore === null || chainCpuAfter === null ? null : chainCpuAfter - chainCpuBefore;
+	console.log(`chain cpu ${chainCpuSeconds}`);
 	const anchoredRecords = SESSIONS * READINGS_PER_SESSION;
 
 	let batchedGas = 0n;

@@ -6,7 +6,9 @@
 // (SimnetNode); the ledger is left out (its own benchmark is bench:ledger).
 //
 //   npm run bench:station -- [--stations 200] [--seconds 30] [--brokers aedes,mosquitto] [--verifiers 2]
+//                            [--station-threads 2] [--subscribe-over ws|tcp]
 //
+// Subscribers connect over WebSockets like the wallet (--subscribe-over tcp for plain MQTT).
 // Runs once per broker (aedes always; Mosquitto when installed), prints each run's figures, and as
 // its last line the JSON object {"stations","readingsPerSecond","p50Ms","p95Ms"} of the aedes run
 // (the devnet's default broker).
@@ -24,7 +26,7 @@ import { encodeMessage, parseMessage } from '../src/lib/protocol/messages.js';
 import { ocmfPublicKeyHex } from '../src/lib/protocol/ocmf.js';
 import { ReadingVerifier } from '../src/lib/protocol/readings.js';
 import { driverTopic, TOPIC_ROOT } from '../src/lib/protocol/topics.js';
-import { createSimulatedStation, type HeadlessStation } from '../src/lib/session/headless-station.js';
+import { createSimulatedStation, DEFAULT_TARIFF, type HeadlessStation } from '../src/lib/session/headless-station.js';
 import { MemoryKioskStore } from '../src/lib/storage/kiosk-db.js';
 
 interface VerifierInput {
@@ -98,6 +100,8 @@ async function runStations(input: StationsInput): Promise<void> {
 			stationId: s.stationId,
 			signingKeyHex: s.key,
 			lightning: new SimnetNode(simnet, s.stationId),
+			// An invoice every ~16 s at 11 kW, so payments run during the measurement.
+			tariff: { ...DEFAULT_TARIFF, incrementWh: 50 },
 			bus,
 			store: new MemoryKioskStore(),
 			pollMs: 1000,
@@ -165,7 +169,7 @@ interface RunFigures {
 	phases: Record<string, number>;
 }
 
-async function run(kind: BrokerKind, stationCount: number, seconds: number, verifierCount: number, stationThreadCount: number): Promise<RunFigures> {
+async function run(kind: BrokerKind, stationCount: number, seconds: number, verifierCount: number, stationThreadCount: number, subscribeOver: 'ws' | 'tcp'): Promise<RunFigures> {
 	const broker = await startBroker({ kind, tcpPort: await freePort(), wsPort: await freePort(), dir: path.join(os.tmpdir(), `lightcharge-bench-${process.pid}`) });
 	const workers: Worker[] = [];
 	const spawn = (input: VerifierInput | StationsInput) => {
@@ -186,7 +190,7 @@ async function run(kind: BrokerKind, stationCount: number, seconds: number, veri
 
 		// Subscribers first, so they hold every reading from the first.
 		const verifiers = Array.from({ length: verifierCount }, (_, i) =>
-			spawn({ role: 'verifier', wsUrl: broker.wsUrl, protocolVersion: broker.protocolVersion, stations: share(stations, verifierCount, i).map((s) => ({ stationId: s.stationId, publicKey: ocmfPublicKeyHex(s.key) })) })
+			spawn({ role: 'verifier', wsUrl: subscribeOver === 'tcp' ? broker.tcpUrl : broker.wsUrl, protocolVersion: broker.protocolVersion, stations: share(stations, verifierCount, i).map((s) => ({ stationId: s.stationId, publicKey: ocmfPublicKeyHex(s.key) })) })
 		);
 		await Promise.all(verifiers.map((v) => v.ready));
 		const stationThreads = Array.from({ length: stationThreadCount }, (_, i) =>
@@ -230,11 +234,13 @@ async function run(kind: BrokerKind, stationCount: number, seconds: number, veri
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({
-		options: { stations: { type: 'string' }, seconds: { type: 'string' }, brokers: { type: 'string' }, verifiers: { type: 'string' }, 'station-threads': { type: 'string' } },
+		options: { stations: { type: 'string' }, seconds: { type: 'string' }, brokers: { type: 'string' }, verifiers: { type: 'string' }, 'station-threads': { type: 'string' }, 'subscribe-over': { type: 'string' } },
 		strict: true
 	});
 	const stations = Number(values.stations ?? 200);
 	const seconds = Number(values.seconds ?? 30);
+	const subscribeOver = values['subscribe-over'] ?? 'ws';
+	if (subscribeOver !== 'ws' && subscribeOver !== 'tcp') throw new Error('--subscribe-over must be ws or tcp');
 	const verifiers = Number(values.verifiers ?? 2);
 	const stationThreads = Number(values['station-threads'] ?? 2);
 	for (const [name, n] of [['stations', stations], ['seconds', seconds], ['verifiers', verifiers], ['station-threads', stationThreads]] as const) {
@@ -247,7 +253,7 @@ async function main(): Promise<void> {
 	console.log(`station benchmark: ${stations} stations at 1 Hz for ${seconds} s in ${stationThreads} threads, ${verifiers} verifier threads, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 	let last: RunFigures | null = null;
 	for (const kind of brokers) {
-		const f = await run(kind, stations, seconds, verifiers, stationThreads);
+		const f = await run(kind, stations, seconds, verifiers, stationThreads, subscribeOver);
 		console.log(
 			`${kind.padEnd(9)} ${f.readingsPerSecond} readings/s verified, p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms; ` +
 				`${f.verified} verified, ${f.duplicates} duplicates, ${f.gaps} gaps, ${f.refused} refused, ${f.invoicesPaid} invoices paid; ` +

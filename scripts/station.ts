@@ -19,20 +19,24 @@ import { LndRestNode } from '../src/lib/lightning/lnd-rest.js';
 import type { LightningNode } from '../src/lib/lightning/port.js';
 import { buildHubTopology, Simnet, SimnetNode } from '../src/lib/lightning/simnet/index.js';
 import { connectBus, type MessageBus } from '../src/lib/mqtt/bus.js';
+import { encodeMessage, parseMessage } from '../src/lib/protocol/messages.js';
+import { driverTopic, TOPIC_ROOT } from '../src/lib/protocol/topics.js';
 import { encodeSessionLink } from '../src/lib/protocol/session-link.js';
 import { createSimulatedStation, DEFAULT_TARIFF, type HeadlessStation } from '../src/lib/session/headless-station.js';
 import type { StationLedger } from '../src/lib/session/station-runtime.js';
 import { MemoryKioskStore } from '../src/lib/storage/kiosk-db.js';
 
 const USAGE = `usage: npm run station -- --sim [--devnet FILE] [--stations N] [--poll-ms MS] [--increment-wh WH]
-       [--meter-speed X] [--state-dir DIR] [--next-session-after-ms MS]
+       [--meter-speed X] [--state-dir DIR] [--next-session-after-ms MS] [--drive WH]
 
   --sim                  simulated car, meter and charger (required: real meters run in the kiosk)
   --devnet FILE          a devnet manifest (.devnet/devnet.json): its broker, Lightning node and ledger;
                          without it an in-process broker and Lightning simnet are started
   --stations N           how many stations (default 1); on a devnet only its registered stations
                          anchor on the ledger, the others run without a ledger
-  --state-dir DIR        where sessions, outboxes and ledger jobs are kept (default .station)`;
+  --state-dir DIR        where sessions, outboxes and ledger jobs are kept (default .devnet/stations)
+  --drive WH             also play a driver at every station: join each session, pay every invoice
+                         (from the devnet's vehicle-1, or a simnet car), stop after WH watt-hours`;
 
 function fail(message: string): never {
 	console.error(`station: ${message}\n${USAGE}`);
@@ -74,6 +78,36 @@ function fileStore(file: string): MemoryKioskStore {
 	return store;
 }
 
+/** A driver for one station: joins each offered session, pays each invoice, stops after `wh`. */
+async function drive(id: string, station: HeadlessStation, bus: MessageBus, payer: LightningNode, wh: number): Promise<void> {
+	const stationId = station.runtime.statusMessage().stationId;
+	const paid = new Set<string>();
+	await bus.subscribe(`${TOPIC_ROOT}/stations/${stationId}/sessions/+/invoices`, (topic, payload) => {
+		const m = parseMessage(topic, payload);
+		if (!m.ok || m.kind !== 'invoices' || paid.has(m.message.bolt11)) return;
+		paid.add(m.message.bolt11);
+		void payer
+			.pay({ paymentRequest: m.message.bolt11, feeLimitMsat: 100_000n, timeoutSeconds: 60 })
+			.then((u) => console.log(`[${id}] driver paid invoice ${m.message.seq}: ${u.status}${u.failureReason ? ` (${u.failureReason})` : ''}`))
+			.catch((e) => console.log(`[${id}] driver could not pay: ${(e as Error).message}`));
+	});
+	const joined = new Set<string>();
+	const stopped = new Set<string>();
+	station.runtime.subscribe((v) => {
+		const s = v.session;
+		const send = (message: Parameters<typeof encodeMessage>[0]) => void bus.publish(driverTopic(stationId, s.sessionId), encodeMessage(message));
+		if (s.phase === 'awaiting_driver' && !joined.has(s.sessionId)) {
+			joined.add(s.sessionId);
+			setTimeout(() => send({ v: 1, type: 'join', sessionId: s.sessionId, budgetMsat: '1000000000', driverRef: `headless-${id}`, at: Date.now() }), 1000);
+		}
+		const delivered = s.first && s.last ? s.last.energyWh - s.first.energyWh : 0;
+		if (s.phase === 'charging' && delivered >= wh && !stopped.has(s.sessionId)) {
+			stopped.add(s.sessionId);
+			send({ v: 1, type: 'stop', sessionId: s.sessionId, at: Date.now() });
+		}
+	});
+}
+
 async function main(): Promise<void> {
 	const { values } = parseArgs({
 		options: {
@@ -85,6 +119,7 @@ async function main(): Promise<void> {
 			'meter-speed': { type: 'string' },
 			'state-dir': { type: 'string' },
 			'next-session-after-ms': { type: 'string' },
+			drive: { type: 'string' },
 			help: { type: 'boolean', short: 'h' }
 		},
 		strict: true
@@ -95,7 +130,7 @@ async function main(): Promise<void> {
 	const pollMs = positive('poll-ms', values['poll-ms'], 1000);
 	const nextAfterMs = positive('next-session-after-ms', values['next-session-after-ms'], 15_000);
 	const tariff = { ...DEFAULT_TARIFF, incrementWh: Math.floor(positive('increment-wh', values['increment-wh'], DEFAULT_TARIFF.incrementWh)) };
-	const stateDir = path.resolve(values['state-dir'] ?? '.station');
+	const stateDir = path.resolve(values['state-dir'] ?? '.devnet/stations');
 	mkdirSync(stateDir, { recursive: true });
 
 	let manifest: DevnetManifest | null = null;
@@ -119,7 +154,8 @@ async function main(): Promise<void> {
 		console.log(`in-process broker ${broker.wsUrl} (${broker.tcpUrl}) and Lightning simnet`);
 	}
 
-	const stations: { id: string; station: HeadlessStation; bus: MessageBus }[] = [];
+	const driveWh = values.drive === undefined ? null : positive('drive', values.drive, 0);
+	const stations: { id: string; station: HeadlessStation; bus: MessageBus; payer: LightningNode | null }[] = [];
 	for (let i = 1; i <= count; i++) {
 		const stationId = `station-${i}`;
 		const fromManifest = manifest?.stations.find((s) => s.stationId === stationId) ?? (i === 1 ? manifest?.stations[0] : undefined);
@@ -146,8 +182,14 @@ async function main(): Promise<void> {
 				});
 			}
 		} else {
-			buildHubTopology(simnet!, [stationId]);
+			buildHubTopology(simnet!, [stationId, `car-${stationId}`]);
 			lightning = new SimnetNode(simnet!, stationId);
+		}
+		let payer: LightningNode | null = null;
+		if (driveWh !== null) {
+			const vehicle = manifest?.lightning.nodes['vehicle-1'];
+			if (manifest && !vehicle) fail('--drive needs the devnet\'s vehicle-1 Lightning node');
+			payer = vehicle ? new LndRestNode({ restUrl: vehicle.restUrl, macaroonHex: vehicle.macaroonHex }) : new SimnetNode(simnet!, `car-${stationId}`);
 		}
 		const bus = await connectBus(wsUrl, { protocolVersion, clientId: `station-${stationId}-${process.pid}` });
 		const station = await createSimulatedStation({
@@ -163,10 +205,11 @@ async function main(): Promise<void> {
 			meterSpeed: positive('meter-speed', values['meter-speed'], 1),
 			onLog: (line) => console.log(`[${stationId}] ${line}`)
 		});
-		stations.push({ id: stationId, station, bus });
+		stations.push({ id: stationId, station, bus, payer });
 	}
 
-	for (const { id, station } of stations) {
+	for (const { id, station, bus, payer } of stations) {
+		if (payer && driveWh !== null) await drive(id, station, bus, payer, driveWh);
 		let lastPhase = '';
 		let nextTimer: NodeJS.Timeout | null = null;
 		station.runtime.subscribe((v) => {
@@ -189,6 +232,7 @@ async function main(): Promise<void> {
 				}
 			}
 			if (s.phase === 'settled' && s.closed && !nextTimer) {
+				console.log(`[${id}] ${s.sessionId} closed${v.closeTx ? ` on the ledger (${v.closeTx}, ${v.anchors.length} anchors)` : ''}`);
 				nextTimer = setTimeout(() => {
 					nextTimer = null;
 					void station.runtime.offerNewSession();

@@ -265,3 +265,66 @@ test('operator setup: PIN, station key, a test read from the meter on Web Serial
 		await ctx.close();
 	}
 });
+
+test('a session on a Modbus meter over Web Serial: a silent meter suspends with an operator alarm; acknowledged, charging goes on', async ({ browser }) => {
+	test.setTimeout(90_000);
+	const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+	await installFakeSerial(ctx, { profile: 'eastron-sdm630', serial: '20240917', startWh: 1_234_000, carAllowed: true, maxPowerW: 11_000, rampSeconds: 0 });
+	// Chrome remembers a granted port across reloads; the fake forgets it, so grant it again at each load.
+	await ctx.addInitScript(() => void (navigator as unknown as { serial?: { requestPort(): Promise<unknown> } }).serial?.requestPort());
+	const page = await ctx.newPage();
+	page.on('pageerror', (e) => console.log(`[serial kiosk pageerror] ${e.message}`));
+	const station = manifest.stations[0]!;
+	const driver = await Driver.connect(manifest.broker.wsUrl, station.stationId);
+	const payer = new LndRestNode({ restUrl: manifest.lightning.nodes['vehicle-1']!.restUrl, macaroonHex: manifest.lightning.nodes['vehicle-1']!.macaroonHex });
+	const db = `kiosk-serial-${Date.now()}`;
+	try {
+		await page.goto(`${KIOSK}/setup?db=${db}`);
+		await page.getByTestId('pin').fill('1357');
+		await page.getByTestId('pin-submit').click();
+		await page.getByTestId('fill-devnet').click();
+		await page.getByTestId('passphrase').fill('operator passphrase 2');
+		await page.getByTestId('devnet-key').click();
+		await expect(page.getByTestId('key-card')).toContainText('unlocked on this device');
+		await page.getByTestId('meter-serial').check();
+		await page.getByTestId('increment-input').fill('5');
+		await page.getByTestId('test-read').click();
+		await expect(page.getByTestId('test-read-result')).toContainText('Eastron SDM630 serial 20240917');
+		await page.getByTestId('save').click();
+		await expect(page.getByTestId('setup-message')).toContainText('Saved');
+
+		await page.goto(`${KIOSK}/?db=${db}&pollMs=500&settledPauseMs=600000`);
+		await expect(page.getByTestId('session-qr').locator('svg')).toBeVisible();
+		const href = (await page.getByTestId('session-link').getAttribute('href'))!;
+		const sessionId = (JSON.parse(Buffer.from(href.split('#join=')[1]!, 'base64url').toString('utf8')) as { sessionId: string }).sessionId;
+		await driver.send(station.stationId, { v: 1, type: 'join', sessionId, budgetMsat: '100000000', driverRef: 'serial-driver', at: Date.now() });
+		await expect(page.locator('h1.charging')).toBeVisible();
+		await expect.poll(() => driver.readings.filter((r) => r.sessionId === sessionId).length).toBeGreaterThanOrEqual(3);
+		// The readings carry the Modbus meter's identity.
+		expect(driver.readings.find((r) => r.sessionId === sessionId)!.ocmf).toContain('"MS":"20240917"');
+		await expect.poll(() => driver.invoices.filter((i) => i.sessionId === sessionId).length, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+		await payer.pay({ paymentRequest: driver.invoices.find((i) => i.sessionId === sessionId)!.bolt11, feeLimitMsat: 100_000n, timeoutSeconds: 30 });
+
+		// The meter goes silent: suspended, operator alarm, nothing signed while it is silent.
+		await page.evaluate(() => (window as unknown as { __lightchargeFakeMeter: { setFaults(f: object): void } }).__lightchargeFakeMeter.setFaults({ silent: true }));
+		await expect(page.getByTestId('alarm')).toContainText(/does not answer|Reading the meter failed/, { timeout: 20_000 });
+		await expect(page.getByTestId('suspended')).toContainText('the meter needs the operator');
+		await expect.poll(() => driver.events.some((e) => e.sessionId === sessionId && e.event === 'fault')).toBe(true);
+		const signedDuringFault = driver.readings.length;
+		await page.screenshot({ path: `${SHOTS}/meter-fault-1280.png` });
+		await page.waitForTimeout(2000);
+		expect(driver.readings.length).toBe(signedDuringFault);
+
+		// The meter answers again; the operator acknowledges: charging goes on from the last verified reading.
+		await page.evaluate(() => (window as unknown as { __lightchargeFakeMeter: { setFaults(f: object): void } }).__lightchargeFakeMeter.setFaults({}));
+		await page.getByRole('button', { name: 'Checked — acknowledge' }).click();
+		await expect(page.locator('h1.charging')).toBeVisible({ timeout: 15_000 });
+		await expect.poll(() => driver.readings.length, { timeout: 15_000 }).toBeGreaterThan(signedDuringFault + 2);
+		const verifier = new ReadingVerifier({ stationId: station.stationId, sessionId, publicKey: ocmfPublicKeyHex(station.signingKeyHex) });
+		for (const r of driver.readings.filter((x) => x.sessionId === sessionId)) expect(verifier.accept(r).ok).toBe(true);
+		expect(verifier.gaps()).toEqual([]);
+	} finally {
+		await ctx.close();
+		await driver.bus.close();
+	}
+});

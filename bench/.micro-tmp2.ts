@@ -1,0 +1,18 @@
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+const b = new Uint8Array(32).fill(7); const b64 = new Uint8Array(64).fill(9);
+for (let i = 0; i < 2000; i++) keccak_256(b);
+let t = performance.now();
+for (let i = 0; i < 5000; i++) keccak_256(b);
+console.log('keccak32 us', (performance.now() - t) / 5);
+t = performance.now();
+for (let i = 0; i < 5000; i++) keccak_256(b64);
+console.log('keccak64 us', (performance.now() - t) / 5);
+t = performance.now();
+for (let i = 0; i < 5000; i++) hexToBytes(bytesToHex(b));
+console.log('hex roundtrip us', (performance.now() - t) / 5);
+const r = new Uint8Array(509).fill(65);
+t = performance.now();
+for (let i = 0; i < 5000; i++) sha256(r);
+console.log('sha509 us', (performance.now() - t) / 5);
