@@ -1,5 +1,5 @@
 // npm run bench:ledger — what it costs to put one hour of 1 Hz signed meter readings on chain,
-// three ways, on an in-process Hardhat chain (london, gas price 0, automine):
+// three ways, on the devnet's Hardhat chain (devnet/chain.ts: london, gas price 0, automine):
 //   naive    one transaction per reading that stores the reading's hash (contracts/bench/NaiveReadings.sol)
 //   events   one transaction per reading that only logs the reading's hash
 //   batched  Lightcharge: the kiosk's own StationLedger (src/lib/ledger/station-ledger.ts) opens the
@@ -11,21 +11,32 @@
 //
 // recordsPerSecondBatched = records anchored / wall seconds of the batched run, all stations
 // anchoring concurrently, each with its own signing key; that time includes hashing every record,
-// building every Merkle tree, signing and sending every transaction and waiting for its receipt.
+// building every Merkle tree, signing and sending every transaction and waiting for its receipt
+// (each anchor is mined and its success checked before that station sends its next one).
 // It does NOT include signing the OCMF records: a meter signs each reading when it is taken (once
 // a second), long before anchoring, so the records are signed beforehand (with OpenSSL through
 // node:crypto, for speed; the bench checks a sample with the protocol's verifyOcmf).
 //
-// Wall-clock figures depend on what else the machine runs, so the bench also prints the load
-// average and the records anchored per CPU second of this process (client and in-process chain).
+// Topology, as in the field: the chain runs in a process of its own (bench/ledger-chain.ts; a
+// ledger node never runs inside a station), and the stations run on as many worker threads as the
+// machine has cores (bench/ledger-stations.ts; real stations are separate devices), so hashing
+// and signing overlap with the EVM. BENCH_CHAIN_IN_PROCESS=1 and BENCH_STATION_THREADS=1 give the
+// old single-process run for comparison.
 //
-// Environment: BENCH_SESSIONS (default 10), BENCH_NAIVE_READINGS (default 600).
+// Wall-clock figures depend on what else the machine runs, so the bench also prints the load
+// average and the records anchored per CPU second (stations and chain together).
+//
+// Environment: BENCH_SESSIONS (default 10), BENCH_NAIVE_READINGS (default 600),
+// BENCH_STATION_THREADS (default: the number of cores), BENCH_CHAIN_IN_PROCESS (default 0),
+// BENCH_BLOCK_INTERVAL_MS (default 0 = automine; e.g. 1000 mines a block a second like QBFT, and
+// then every anchor waits for its block).
 // Last line of output: one JSON object with the figures.
 import { spawn } from 'node:child_process';
 import { createPrivateKey, sign as signWithOpenSsl, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
 import { cpus, loadavg } from 'node:os';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ContractFactory, Interface, JsonRpcProvider, Network, Wallet, type InterfaceAbi } from 'ethers';
@@ -33,23 +44,24 @@ import { compileContracts, runSolc } from '../contracts/compile.js';
 import { startChain, type RunningChain } from '../devnet/chain.js';
 import { buildOcmfPayloadText, ocmfPublicKeyHex, verifyOcmf } from '../src/lib/protocol/ocmf.js';
 import { GATEWAY_VERSION } from '../src/lib/protocol/readings.js';
+import type { StationsJob, StationsMessage } from './ledger-stations.js';
 
 await compileContracts();
 const { connectLedger } = await import('../src/lib/ledger/client.js');
 const { deployLedger } = await import('../src/lib/ledger/deploy.js');
 const { readingHash } = await import('../src/lib/ledger/merkle.js');
 const { sessionIdToBytes32 } = await import('../src/lib/ledger/ids.js');
-const { createStationLedger } = await import('../src/lib/ledger/station-ledger.js');
 
-function positiveIntFromEnv(name: string, fallback: number): number {
+function positiveIntFromEnv(name: string, fallback: number, min = 1): number {
 	const raw = process.env[name];
 	if (raw === undefined || raw === '') return fallback;
 	const value = Number(raw);
-	if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+	if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`);
 	return value;
 }
 
 const SESSIONS = positiveIntFromEnv('BENCH_SESSIONS', 10);
+const STATION_THREADS = positiveIntFromEnv('BENCH_STATION_THREADS', cpus().length);
 const READINGS_PER_SESSION = 3600; // one hour at 1 Hz
 const ANCHOR_INTERVAL = 60; // readings per anchor: the kiosk's default 60 s at 1 Hz
 const NAIVE_READINGS = Math.min(READINGS_PER_SESSION, positiveIntFromEnv('BENCH_NAIVE_READINGS', 600));
@@ -158,7 +170,7 @@ async function startChainProcess(blockIntervalMs: number): Promise<BenchChain> {
 }
 
 const CHAIN_IN_PROCESS = process.env.BENCH_CHAIN_IN_PROCESS === '1';
-const BLOCK_INTERVAL_MS = Number(process.env.BENCH_BLOCK_INTERVAL_MS ?? '0');
+const BLOCK_INTERVAL_MS = positiveIntFromEnv('BENCH_BLOCK_INTERVAL_MS', 0, 0);
 const chain: BenchChain = CHAIN_IN_PROCESS
 	? { ...(await startChain({ port: 0, blockIntervalMs: BLOCK_INTERVAL_MS })), cpuSeconds: () => null }
 	: await startChainProcess(BLOCK_INTERVAL_MS);
@@ -213,7 +225,7 @@ try {
 	const naiveAddress = await naiveDeploy.getAddress();
 	const naiveInterface = new Interface(naive.abi as InterfaceAbi);
 
-	/** One legacy transaction with gas price 0 per reading, each mined (automine) before the next. */
+	/** One legacy transaction with gas price 0 per reading, each mined before the next. */
 	async function perReading(method: 'store' | 'log'): Promise<{ gasPerRecord: number; seconds: number }> {
 		const t = performance.now();
 		const sessionKey = sessionIdToBytes32(first.sessionId);
@@ -230,7 +242,7 @@ try {
 				gasPrice: 0n
 			});
 			const hash = await provider.send('eth_sendRawTransaction', [raw]);
-			const receipt = await provider.getTransactionReceipt(hash);
+			const receipt = (await provider.getTransactionReceipt(hash)) ?? (await provider.waitForTransaction(hash));
 			if (receipt?.status !== 1) throw new Error(`${method} #${n} failed`);
 			gas += receipt.gasUsed;
 		}
@@ -243,38 +255,44 @@ try {
 	provider.destroy();
 
 	// --- batched: Lightcharge's StationLedger, every station at once --------------------------
-	const stationLedgers = await Promise.all(
-		sessions.map((s) =>
-			createStationLedger({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, addresses, stationId: s.stationId, signerKey: s.key })
-		)
+	// Stations split round-robin over STATION_THREADS worker threads (bench/ledger-stations.ts).
+	const groups = Array.from({ length: Math.min(STATION_THREADS, SESSIONS) }, (_, t) => sessions.filter((_, i) => i % STATION_THREADS === t));
+	const workers = groups.map(
+		(group) =>
+			// A worker does not inherit tsx's loader: it registers it before loading the TypeScript module.
+			new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./ledger-stations.ts', import.meta.url).href)}); })`, {
+				eval: true,
+				workerData: { rpcUrl: chain.rpcUrl, chainId: chain.chainId, addresses, anchorInterval: ANCHOR_INTERVAL, sessions: group } satisfies StationsJob
+			})
 	);
-	const txHashes: string[] = [];
+	const nextMessage = (worker: Worker) =>
+		new Promise<StationsMessage>((resolvePromise, reject) => {
+			worker.once('message', resolvePromise);
+			worker.once('error', reject);
+		});
+	const ready = await Promise.all(workers.map(nextMessage));
+	if (!ready.every((m) => m === 'ready')) throw new Error(`a station thread failed to connect: ${JSON.stringify(ready)}`);
 	const cpuBefore = process.cpuUsage();
 	const chainCpuBefore = chain.cpuSeconds();
 	started = performance.now();
-	await Promise.all(
-		sessions.map(async (s, i) => {
-			const station = stationLedgers[i]!;
-			txHashes.push(await station.openSession(s.sessionId, 'bench-driver'));
-			for (let from = 1; from <= READINGS_PER_SESSION; from += ANCHOR_INTERVAL) {
-				const to = Math.min(READINGS_PER_SESSION, from + ANCHOR_INTERVAL - 1);
-				const batch = s.records.slice(from - 1, to);
-				const anchored = await station.anchorReadings(s.sessionId, batch, { fromReading: from, toReading: to, energyWh: s.energyWh[to - 1]! });
-				txHashes.push(anchored.txHash);
-			}
-			// One invoice per 100 Wh increment, as in stream mode: their payment hashes make the payments root.
-			const increments = Math.ceil(s.energyWh.at(-1)! / 100);
-			const paymentHashes = Array.from({ length: increments }, (_, k) => readingHash(`${s.sessionId}/payment/${k}`).slice(2));
-			const closed = await station.closeSession(s.sessionId, { energyWh: s.energyWh.at(-1)!, amountMsat: 3_000_000n, paymentHashes });
-			txHashes.push(closed.txHash);
+	const finished = await Promise.all(
+		workers.map((worker) => {
+			const done = nextMessage(worker);
+			worker.postMessage('go');
+			return done;
 		})
 	);
 	const batchedSeconds = secondsSince(started);
 	const cpu = process.cpuUsage(cpuBefore);
-	const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 	const chainCpuAfter = chain.cpuSeconds();
+	await Promise.all(workers.map((worker) => worker.terminate()));
+	const txHashes: string[] = [];
+	for (const message of finished) {
+		if (typeof message === 'object' && 'done' in message) txHashes.push(...message.done);
+		else throw new Error(`a station thread failed: ${typeof message === 'object' ? message.error : message}`);
+	}
+	const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 	const chainCpuSeconds = chainCpuBefore === null || chainCpuAfter === null ? null : chainCpuAfter - chainCpuBefore;
-	console.log(`chain cpu ${chainCpuSeconds}`);
 	const anchoredRecords = SESSIONS * READINGS_PER_SESSION;
 
 	let batchedGas = 0n;
@@ -296,8 +314,12 @@ try {
 			`${fmt(gasPerRecordBatched)} gas/record, ${fmt(Number(batchedGas) / (txHashes.length))} gas/tx, ` +
 			`${batchedSeconds.toFixed(1)} s → ${fmt(recordsPerSecondBatched)} records/s`
 	);
+	const totalCpuSeconds = cpuSeconds + (chainCpuSeconds ?? 0);
 	console.log(
-		`         CPU time of this process (client + chain) in the batched run: ${cpuSeconds.toFixed(1)} s → ${fmt(anchoredRecords / cpuSeconds)} records per CPU second; ` +
+		`         CPU time in the batched run: ${cpuSeconds.toFixed(1)} s stations (${groups.length} thread${groups.length === 1 ? '' : 's'})` +
+			(chainCpuSeconds === null ? ' and chain (same process)' : ` + ${chainCpuSeconds.toFixed(1)} s chain (own process)`) +
+			` → ${fmt(anchoredRecords / totalCpuSeconds)} records per CPU second; ` +
+			`chain ${CHAIN_IN_PROCESS ? 'in process' : 'in its own process'}, ${BLOCK_INTERVAL_MS === 0 ? 'automine' : `a block every ${BLOCK_INTERVAL_MS} ms`}; ` +
 			`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`
 	);
 	operator.close();

@@ -50,7 +50,7 @@ if (built) {
 	countPlaywright(`${results}/playwright.json`);
 	const mosquitto = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].some(existsSync);
 	if (mosquitto) {
-		run('smoke flow (mosquitto)', 'npx', ['playwright', 'test', 'tests/smoke.spec.ts', '--reporter=list,json'], {
+		run('smoke flow (mosquitto)', 'npx', ['playwright', 'test', 'tests/smoke.spec.ts', '--reporter=list,json', `--output=${results}/mosquitto`], {
 			PLAYWRIGHT_JSON_OUTPUT_NAME: `${results}/playwright-mosquitto.json`,
 			LIGHTCHARGE_E2E_BROKER: 'mosquitto',
 			LIGHTCHARGE_E2E_PORT_BASE: '20100'

@@ -3,15 +3,22 @@
 // otherwise price a zero-base-fee chain at eth_gasPrice); one signer's transactions are submitted
 // one at a time through a NonceManager.
 import {
+	AbiCoder,
 	Contract,
 	JsonRpcProvider,
 	Network,
 	NonceManager,
+	Transaction,
 	Wallet,
+	concat,
 	getAddress,
 	isAddress,
-	type TransactionResponse,
-	type Log
+	keccak256,
+	type EventFragment,
+	type FunctionFragment,
+	type Log,
+	type Result,
+	type TransactionReceipt
 } from 'ethers';
 import { LedgerError, toLedgerError } from './errors.js';
 import { anchorsDigest, foldSessionEvents, foldStationEvents, type SessionEvent, type SessionHistory, type StationEvent, type StationHistory } from './history.js';
@@ -136,6 +143,11 @@ const RESERVATION_STATUSES: (ReservationStatus | 'none')[] = ['none', 'active', 
 const UINT128_MAX = 2n ** 128n - 1n;
 /** An anchor uses ~37,000 gas (a solidity-coverage build several times that); no block limit is near this. */
 const ANCHOR_GAS_LIMIT = 500_000n;
+
+/** The address a Contract was made with (always a checksummed address here, never an ENS name). */
+function contractAddress(contract: Contract): string {
+	return contract.target as string;
+}
 
 function invalid(message: string): LedgerError {
 	return new LedgerError('invalid-input', message);
@@ -310,6 +322,36 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 		return events;
 	}
 
+	// ethers recomputes a function's selector and an event's topic (a keccak256 of its signature)
+	// on every encode and parseLog; the hot path (an anchor every minute per station) does it once.
+	const callFragments = new Map<string, { fragment: FunctionFragment; selector: string }>();
+	function encodeCall(contract: Contract, method: string, args: readonly unknown[]): string {
+		const key = `${contractAddress(contract)}.${method}`;
+		let call = callFragments.get(key);
+		if (!call) {
+			const fragment = contract.interface.getFunction(method);
+			if (!fragment) throw new Error(`the contract ABI has no function ${method}`);
+			call = { fragment, selector: fragment.selector };
+			callFragments.set(key, call);
+		}
+		return concat([call.selector, AbiCoder.defaultAbiCoder().encode(call.fragment.inputs, args)]);
+	}
+	const eventTopics = new Map<string, { fragment: EventFragment; topic: string }>();
+	/** Arguments of the first `name` event that `contract` emitted among `logs`, or null. */
+	function findEvent(contract: Contract, name: string, logs: readonly Log[]): Result | null {
+		const address = contractAddress(contract);
+		const key = `${address}.${name}`;
+		let event = eventTopics.get(key);
+		if (!event) {
+			const fragment = contract.interface.getEvent(name);
+			if (!fragment) throw new Error(`the contract ABI has no event ${name}`);
+			event = { fragment, topic: fragment.topicHash };
+			eventTopics.set(key, event);
+		}
+		const log = logs.find((l) => l.topics[0] === event.topic && l.address.toLowerCase() === address.toLowerCase());
+		return log ? contract.interface.decodeEventLog(event.fragment, log.data, log.topics) : null;
+	}
+
 	// Submissions go one after another so nonces stay in order; waiting for mining runs in parallel.
 	let submissionQueue: Promise<unknown> = Promise.resolve();
 
@@ -330,7 +372,7 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 		const activeSigner = signer;
 		const activeWallet = activeSigner.signer as Wallet;
 		const fn = contract.getFunction(method);
-		const submit = submissionQueue.then(async (): Promise<TransactionResponse> => {
+		const submit = submissionQueue.then(async (): Promise<string> => {
 			let gasLimit = fixedGasLimit;
 			if (gasLimit === undefined) {
 				try {
@@ -344,28 +386,28 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 				// data on every legacy transaction even when the gas price is given.
 				const nonce = await activeSigner.getNonce('pending');
 				activeSigner.increment();
-				const raw = await activeWallet.signTransaction({
-					type: 0,
-					chainId,
-					to: await contract.getAddress(),
-					data: contract.interface.encodeFunctionData(method, args),
-					nonce,
-					gasLimit,
-					gasPrice: 0n
-				});
-				return await provider.broadcastTransaction(raw);
+				const unsigned = Transaction.from({ type: 0, chainId, to: contractAddress(contract), data: encodeCall(contract, method, args), nonce, gasLimit, gasPrice: 0n });
+				unsigned.signature = activeWallet.signingKey.sign(unsigned.unsignedHash);
+				const raw = unsigned.serialized;
+				// Sent as is, not through provider.broadcastTransaction: that also asks for the block
+				// number and recovers the sender's public key from the signature (an elliptic-curve
+				// recovery, costlier than signing) only to build a TransactionResponse we do not use.
+				const hash = keccak256(raw);
+				const accepted: unknown = await provider.send('eth_sendRawTransaction', [raw]);
+				if (typeof accepted === 'string' && accepted.toLowerCase() !== hash) {
+					throw new LedgerError('rpc-error', `${action}: the node reports transaction ${accepted}, but ${hash} was sent`);
+				}
+				return hash;
 			} catch (error) {
 				activeSigner.reset(); // the nonce was reserved but maybe never used: re-read it
 				throw toLedgerError(error, action, rpcUrl);
 			}
 		});
 		submissionQueue = submit.catch(() => undefined);
-		const tx = await submit;
+		const txHash = await submit;
 		try {
-			// On an automining or fast chain the receipt is already there: skip wait()'s extra lookups.
-			const receipt = (await provider.getTransactionReceipt(tx.hash)) ?? (await tx.wait());
-			if (!receipt) throw new LedgerError('rpc-error', `${action}: transaction ${tx.hash} was dropped`);
-			if (receipt.status !== 1) throw new LedgerError('reverted', `${action} failed: transaction ${tx.hash} reverted`);
+			const receipt = await receiptOf(txHash, action);
+			if (receipt.status !== 1) throw new LedgerError('reverted', `${action} failed: transaction ${txHash} reverted`);
 			return { txHash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, logs: receipt.logs };
 		} catch (error) {
 			// Reverted when mined (state changed after estimation, or not estimated): replay to learn why.
@@ -375,6 +417,21 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 			);
 			throw toLedgerError(replayed ?? error, action, rpcUrl);
 		}
+	}
+
+	/**
+	 * The receipt of a sent transaction. On an automining or fast chain it is already there (one
+	 * call); otherwise this waits for the block with ethers' wait(), which also notices another
+	 * transaction taking the nonce (TRANSACTION_REPLACED) instead of waiting forever.
+	 */
+	async function receiptOf(txHash: string, action: string): Promise<TransactionReceipt> {
+		const mined = await provider.getTransactionReceipt(txHash);
+		if (mined) return mined;
+		const startBlock = await provider.getBlockNumber();
+		const pending = await provider.getTransaction(txHash);
+		const receipt = pending ? await pending.replaceableTransaction(Math.max(0, startBlock - 1)).wait() : await provider.getTransactionReceipt(txHash);
+		if (!receipt) throw new LedgerError('rpc-error', `${action}: transaction ${txHash} was dropped by the node`);
+		return receipt;
 	}
 
 	async function read<T>(action: string, call: () => Promise<T>): Promise<T> {
@@ -490,11 +547,9 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 			// round trip; a rejected anchor is then mined as reverted and decoded by replaying it.
 			const action = `anchorReadings("${sessionId}", #${fromReading}..#${toReading})`;
 			const result = await write(sessions, 'anchor', args, action, ANCHOR_GAS_LIMIT);
-			const event = result.logs
-				.map((log) => sessions.interface.parseLog(log))
-				.find((parsed) => parsed?.name === 'ReadingsAnchored');
+			const event = findEvent(sessions, 'ReadingsAnchored', result.logs);
 			if (!event) throw new LedgerError('rpc-error', `anchor transaction ${result.txHash} emitted no ReadingsAnchored event`);
-			return { ...txOnly(result), anchorIndex: Number(event.args.anchorIndex) };
+			return { ...txOnly(result), anchorIndex: Number(event.anchorIndex) };
 		},
 
 		async closeSession({ sessionId, energyWh, amountMsat, paymentsRoot }) {
@@ -636,11 +691,9 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 				uint64(expiresAt, 'expiresAt')
 			];
 			const result = await write(reservations, 'reserve', args, `reserve("${stationId}")`);
-			const event = result.logs
-				.map((log) => reservations.interface.parseLog(log))
-				.find((parsed) => parsed?.name === 'ReservationCreated');
+			const event = findEvent(reservations, 'ReservationCreated', result.logs);
 			if (!event) throw new LedgerError('rpc-error', `reserve transaction ${result.txHash} emitted no ReservationCreated event`);
-			return { ...txOnly(result), reservationId: Number(event.args.reservationId) };
+			return { ...txOnly(result), reservationId: Number(event.reservationId) };
 		},
 
 		async cancelReservation(reservationId) {

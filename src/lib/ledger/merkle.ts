@@ -9,7 +9,7 @@
 // because the library's ABI encoder pulls in Buffer-based code we do not want in the browser.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { Hex32 } from './ids.js';
 
 export interface ReadingsTree {
@@ -38,14 +38,24 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 	return a.length - b.length;
 }
 
+// One scratch buffer for every pair hashed (hashing is synchronous, so it is never shared).
+const pairScratch = new Uint8Array(64);
+
 function hashPair(a: Uint8Array, b: Uint8Array): Uint8Array {
-	return keccak_256(compareBytes(a, b) <= 0 ? concatBytes(a, b) : concatBytes(b, a));
+	const [low, high] = compareBytes(a, b) <= 0 ? [a, b] : [b, a];
+	pairScratch.set(low, 0);
+	pairScratch.set(high, 32);
+	return keccak_256(pairScratch);
+}
+
+function readingHashBytes(ocmf: string): Uint8Array {
+	if (typeof ocmf !== 'string' || ocmf.length === 0) throw new TypeError('OCMF record must be a non-empty string');
+	return sha256(utf8ToBytes(ocmf));
 }
 
 /** SHA-256 of the OCMF string's UTF-8 bytes, as 0x-hex. */
 export function readingHash(ocmf: string): Hex32 {
-	if (typeof ocmf !== 'string' || ocmf.length === 0) throw new TypeError('OCMF record must be a non-empty string');
-	return toHex(sha256(utf8ToBytes(ocmf)));
+	return toHex(readingHashBytes(ocmf));
 }
 
 function leafBytes(readingHashBytes: Uint8Array): Uint8Array {
@@ -59,7 +69,7 @@ export function readingLeaf(readingHashHex: string): Hex32 {
 
 export function buildReadingsTree(ocmfRecords: readonly string[]): ReadingsTree {
 	if (ocmfRecords.length === 0) throw new RangeError('cannot build a Merkle tree of zero readings');
-	return buildHashTree(ocmfRecords.map(readingHash));
+	return treeOfHashes(ocmfRecords.map(readingHashBytes));
 }
 
 /**
@@ -68,8 +78,12 @@ export function buildReadingsTree(ocmfRecords: readonly string[]): ReadingsTree 
  */
 export function buildHashTree(hashes: readonly string[]): ReadingsTree {
 	if (hashes.length === 0) throw new RangeError('cannot build a Merkle tree of zero hashes');
-	const readingHashes = hashes.map((h) => toHex(fromHex32(h, 'hash')));
-	const leafList = readingHashes.map((h) => leafBytes(fromHex32(h, 'reading hash')));
+	return treeOfHashes(hashes.map((h) => fromHex32(h, 'hash')));
+}
+
+// Works on bytes throughout (the hot path: every station, every anchor); hex only for what it returns.
+function treeOfHashes(hashList: Uint8Array[]): ReadingsTree {
+	const leafList = hashList.map(leafBytes);
 	// Sort leaves ascending, then store them reversed at the end of an array-backed complete binary
 	// tree (node i has children 2i+1 and 2i+2): the layout StandardMerkleTree uses.
 	const order = leafList.map((_, i) => i).sort((i, j) => compareBytes(leafList[i]!, leafList[j]!));
@@ -85,7 +99,7 @@ export function buildHashTree(hashes: readonly string[]): ReadingsTree {
 	}
 	return {
 		root: toHex(tree[0]!),
-		readingHashes,
+		readingHashes: hashList.map(toHex),
 		leaves: leafList.map(toHex),
 		proof(index: number): Hex32[] {
 			if (!Number.isInteger(index) || index < 0 || index >= leafList.length) {
