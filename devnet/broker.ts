@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import { describeListenError, ensurePortFree, waitForPort } from './ports';
+import { ensurePortFree, listen, waitForPort } from './ports';
 
 export type BrokerKind = 'aedes' | 'mosquitto';
 
@@ -77,17 +77,6 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
 function urlsFor(host: string, opts: BrokerOptions): { wsUrl: string; tcpUrl: string } {
 	const h = connectHost(host);
 	return { wsUrl: `ws://${h}:${opts.wsPort}/mqtt`, tcpUrl: `mqtt://${h}:${opts.tcpPort}` };
-}
-
-function listen(server: net.Server, port: number, host: string, what: string, flag: string): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const onError = (err: Error) => reject(describeListenError(err, port, host, what, flag));
-		server.once('error', onError);
-		server.listen({ port, host, exclusive: true }, () => {
-			server.off('error', onError);
-			resolve();
-		});
-	});
 }
 
 function closeServer(server: net.Server): Promise<void> {

@@ -106,3 +106,15 @@ export async function waitForPort(port: number, host: string, timeoutMs: number,
 		await new Promise((r) => setTimeout(r, 50));
 	}
 }
+
+/** Listens exclusively on host:port; a taken port rejects with the sentence that names its flag. */
+export function listen(server: net.Server, port: number, host: string, what: string, flag: string): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const onError = (err: Error) => reject(describeListenError(err, port, host, what, flag));
+		server.once('error', onError);
+		server.listen({ port, host, exclusive: true }, () => {
+			server.off('error', onError);
+			resolve();
+		});
+	});
+}

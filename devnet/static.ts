@@ -5,14 +5,13 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { generate as generateCertificate } from 'selfsigned';
 import sirv from 'sirv';
 import type { DevnetManifest } from '../src/lib/config/devnet-manifest';
 import { connectHost } from './broker';
-import { describeListenError } from './ports';
+import { listen } from './ports';
 import { createDevnetProxy, manifestForOrigin, needsRewrite, requestOrigin, targetsFromManifest, type AppPorts, type DevnetProxy, type ProxyOptions } from './proxy';
 
 export type AppName = 'wallet' | 'kiosk';
@@ -223,17 +222,6 @@ function serveManifest(req: http.IncomingMessage, res: http.ServerResponse, mani
 		'Content-Length': Buffer.byteLength(body)
 	});
 	res.end(req.method === 'HEAD' ? undefined : body);
-}
-
-function listen(server: net.Server, port: number, host: string, what: string, flag: string): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const onError = (err: Error) => reject(describeListenError(err, port, host, what, flag));
-		server.once('error', onError);
-		server.listen({ port, host, exclusive: true }, () => {
-			server.off('error', onError);
-			resolve();
-		});
-	});
 }
 
 function close(server: http.Server): Promise<void> {
