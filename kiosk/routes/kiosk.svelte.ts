@@ -2,12 +2,15 @@
 // or, when none are saved, to the devnet's manifest (one click on a devnet). Sessions, the outbox
 // and ledger jobs live in IndexedDB, so a reload resumes the running session. Components only read
 // from here.
+import { EvccCharger } from '$lib/charger/evcc';
 import { ManualCharger } from '$lib/charger/manual';
 import type { Charger } from '$lib/charger/port';
 import { SimulatedCharger } from '$lib/charger/simulated';
+import { SmartEvseCharger } from '$lib/charger/smartevse';
 import { loadDevnetManifest, queryNumber } from '$lib/config/app-config';
-import { fiatOf, KIOSK_SETTINGS_KEY, parseKioskSettings, tariffOf, type KioskSettings, type MeterSetting } from '$lib/config/kiosk-settings';
+import { fiatOf, KIOSK_SETTINGS_KEY, parseKioskSettings, tariffOf, type ChargerSetting, type KioskSettings, type MeterSetting } from '$lib/config/kiosk-settings';
 import { LndRestNode } from '$lib/lightning/lnd-rest';
+import type { ModbusRtuMaster } from '$lib/meter/modbus/master';
 import { SimulatedMeter } from '$lib/meter/simulated';
 import type { Meter } from '$lib/meter/types';
 import { connectBus, type BusState, type MessageBus } from '$lib/mqtt/bus';
@@ -36,6 +39,7 @@ interface KioskConfig {
 	chain: { rpcUrl: string; chainId: number; contracts: { registry: string; sessions: string; reservations: string } } | null;
 	walletUrl: string;
 	meter: MeterSetting;
+	charger: ChargerSetting;
 	fiat: KioskSettings['fiat'];
 	meterSpeed: number;
 }
@@ -56,6 +60,8 @@ export class KioskState {
 	/** Recent meter power, for the live chart. */
 	powerPoints = $state<{ t: number; y: number }[]>([]);
 	log = $state<string[]>([]);
+	/** With the manual charger: what the driver must do now (plug in, unplug), shown large. */
+	driverInstruction = $state<string | null>(null);
 
 	private runtime: StationRuntime | null = null;
 	private bus: MessageBus | null = null;
@@ -99,7 +105,7 @@ export class KioskState {
 			const signingKey = ocmfPublicKeyHex(config.signingKeyHex);
 			const signerAddress = ethereumAddressOf(signingKey);
 			const lightning = new LndRestNode({ restUrl: config.lightning.restUrl, macaroonHex: config.lightning.macaroonHex });
-			const { meter, charger } = await openMeter(config, store);
+			const opened = await openMeter(config, store);
 			this.bus = await connectBus(config.broker.url, {
 				protocolVersion: config.broker.protocolVersion,
 				username: config.broker.username,
@@ -126,6 +132,8 @@ export class KioskState {
 			});
 			this.bus.onState((s) => (this.busState = s));
 			this.busState = this.bus.state;
+			const charger = await openCharger(config.charger, opened, this.bus);
+			if (charger instanceof ManualCharger) charger.onInstruction((i) => (this.driverInstruction = i.message));
 			let ledger;
 			if (config.chain) {
 				const { createStationLedger } = await import('$lib/ledger/station-ledger');
@@ -140,7 +148,7 @@ export class KioskState {
 			this.runtime = new StationRuntime({
 				identity: { stationId: config.stationId, name: config.name, signingKeyHex: config.signingKeyHex, signingKey, signerAddress, maxPowerW: config.maxPowerW },
 				tariff: config.tariff,
-				meter,
+				meter: opened.meter,
 				charger,
 				lightning,
 				bus: this.bus,
@@ -253,6 +261,7 @@ async function loadConfig(store: KioskStore, q: URLSearchParams): Promise<KioskC
 			chain: settings.chain && { rpcUrl: settings.chain.rpcUrl, chainId: settings.chain.chainId, contracts: settings.chain },
 			walletUrl: settings.walletUrl,
 			meter: settings.meter,
+			charger: settings.charger,
 			fiat: settings.fiat,
 			meterSpeed: 1
 		};
@@ -285,18 +294,32 @@ async function loadConfig(store: KioskStore, q: URLSearchParams): Promise<KioskC
 		chain: q.get('ledger') === 'off' ? null : manifest.chain,
 		walletUrl: location.protocol === 'https:' && manifest.wallet.httpsUrl ? manifest.wallet.httpsUrl : manifest.wallet.url,
 		meter: { kind: 'simulated', maxPowerW },
+		charger: { kind: 'simulated' },
 		fiat: fiatRate ? { currency: q.get('fiat') ?? 'EUR', perBtc: Number(fiatRate) } : null,
 		meterSpeed: queryNumber(q, 'meterSpeed', 1)
 	};
 }
 
 /** The simulated car (its register continues from a resumed session) or the meter on the granted serial port. */
-async function openMeter(c: KioskConfig, store: KioskStore): Promise<{ meter: Meter; charger: Charger }> {
+async function openMeter(c: KioskConfig, store: KioskStore): Promise<OpenedMeter> {
 	if (c.meter.kind === 'simulated') {
+		// The simulated meter stands for hardware: its register outlives the page, as a real meter's
+		// does, so a reload never sees the energy go backwards (which the meter guard would refuse).
+		const registerKey = `lightcharge-sim-register-${c.stationId}`;
 		const snapshot = await loadStationSnapshot(store, c.stationId);
-		const startWh = snapshot?.session.last?.energyWh;
-		const meter = new SimulatedMeter({ maxPowerW: c.meter.maxPowerW, wantedWh: 40_000, speed: c.meterSpeed, ...(startWh !== undefined && { startWh }) });
-		return { meter, charger: new SimulatedCharger(meter) };
+		const saved = Number(localStorage.getItem(registerKey) ?? NaN);
+		const candidates = [snapshot?.session.last?.energyWh, Number.isFinite(saved) ? saved : undefined].filter((x): x is number => x !== undefined);
+		const startWh = candidates.length ? Math.max(...candidates) : undefined;
+		const car = new SimulatedMeter({ maxPowerW: c.meter.maxPowerW, wantedWh: 40_000, speed: c.meterSpeed, ...(startWh !== undefined && { startWh }) });
+		const meter: Meter = {
+			identity: car.identity,
+			async read() {
+				const sample = await car.read();
+				localStorage.setItem(registerKey, String(sample.energyWh));
+				return sample;
+			}
+		};
+		return { meter, car };
 	}
 	const { webSerial, openSerialMeter } = await import('$lib/meter');
 	const serial = webSerial();
@@ -304,6 +327,33 @@ async function openMeter(c: KioskConfig, store: KioskStore): Promise<{ meter: Me
 	const [port] = await serial.getPorts();
 	if (!port) throw new Error('No serial port is granted to the kiosk yet. Open Setup and choose the meter’s USB-RS485 adapter.');
 	const opened = await openSerialMeter(port, { profile: c.meter.profile, unitId: c.meter.unitId, serial: c.meter.serial, line: { baudRate: c.meter.baudRate } });
-	// No charger controller configured: the kiosk tells the driver; the meter confirms they obeyed.
-	return { meter: opened.meter, charger: new ManualCharger() };
+	return { meter: opened.meter, master: opened.master };
+}
+
+/** The meter as opened, with what a charger may need from it: the simulated car, or the RS-485 bus master. */
+interface OpenedMeter {
+	meter: Meter;
+	car?: SimulatedMeter;
+	master?: ModbusRtuMaster;
+}
+
+/** The operator's charger (settings already checked it fits the meter); confirmSuspended in the runtime watches the meter for obedience. */
+async function openCharger(setting: ChargerSetting, opened: OpenedMeter, bus: MessageBus): Promise<Charger> {
+	switch (setting.kind) {
+		case 'simulated':
+			if (!opened.car) throw new Error('The simulated charger needs the simulated meter. Open Setup and choose another charger.');
+			return new SimulatedCharger(opened.car);
+		case 'smartevse':
+			// Same RS-485 bus, same master: its requests are serialised with the meter's polls.
+			if (!opened.master) throw new Error('SmartEVSE is reached over the meter’s RS-485 bus. Open Setup and choose the meter on RS-485.');
+			return new SmartEvseCharger(opened.master, { unitId: setting.unitId });
+		case 'evcc': {
+			const charger = new EvccCharger(bus, { topic: setting.topicPrefix, loadpoint: setting.loadpointId });
+			await charger.start();
+			return charger;
+		}
+		case 'manual':
+			// No charger to switch: the kiosk tells the driver; the meter confirms they obeyed.
+			return new ManualCharger();
+	}
 }

@@ -1,7 +1,7 @@
 // The operator's setup screen state: PIN gate, settings form, station key, meter test read.
 // The logic lives in src/lib (settings validation, keystore, meter); this class only wires it.
 import { loadDevnetManifest } from '$lib/config/app-config';
-import { hashPin, KIOSK_PIN_KEY, KIOSK_SETTINGS_KEY, parseKioskSettings, SettingsError, type KioskSettings } from '$lib/config/kiosk-settings';
+import { hashPin, KIOSK_PIN_KEY, KIOSK_SETTINGS_KEY, parseKioskSettings, SettingsError, type ChargerSetting, type KioskSettings } from '$lib/config/kiosk-settings';
 import { LndRestNode } from '$lib/lightning/lnd-rest';
 import { IdbKioskStore, KIOSK_DB_NAME } from '$lib/storage/kiosk-db';
 import {
@@ -41,6 +41,10 @@ export interface SetupForm {
 	unitId: string;
 	baudRate: string;
 	meterSerial: string;
+	chargerKind: ChargerSetting['kind'];
+	smartevseUnitId: string;
+	evccTopic: string;
+	evccLoadpoint: string;
 	walletUrl: string;
 }
 
@@ -69,6 +73,10 @@ const EMPTY: SetupForm = {
 	unitId: '1',
 	baudRate: '9600',
 	meterSerial: '',
+	chargerKind: 'simulated',
+	smartevseUnitId: '2',
+	evccTopic: 'evcc',
+	evccLoadpoint: '1',
 	walletUrl: ''
 };
 
@@ -98,6 +106,10 @@ function toForm(s: KioskSettings): SetupForm {
 		unitId: s.meter.kind === 'serial' ? String(s.meter.unitId) : '1',
 		baudRate: s.meter.kind === 'serial' ? String(s.meter.baudRate) : '9600',
 		meterSerial: s.meter.kind === 'serial' ? (s.meter.serial ?? '') : '',
+		chargerKind: s.charger.kind,
+		smartevseUnitId: s.charger.kind === 'smartevse' ? String(s.charger.unitId) : EMPTY.smartevseUnitId,
+		evccTopic: s.charger.kind === 'evcc' ? s.charger.topicPrefix : EMPTY.evccTopic,
+		evccLoadpoint: s.charger.kind === 'evcc' ? String(s.charger.loadpointId) : EMPTY.evccLoadpoint,
 		walletUrl: s.walletUrl
 	};
 }
@@ -113,6 +125,12 @@ function fromForm(f: SetupForm): unknown {
 		tariff: { pricePerKwhSat: f.pricePerKwhSat, startFeeSat: f.startFeeSat, incrementWh: f.incrementWh, graceWh: f.graceWh },
 		fiat: f.fiatCurrency.trim() ? { currency: f.fiatCurrency, perBtc: f.fiatPerBtc } : null,
 		meter: f.meterKind === 'serial' ? { kind: 'serial', profile: f.profile, unitId: f.unitId, baudRate: f.baudRate, serial: f.meterSerial || undefined } : { kind: 'simulated' },
+		charger:
+			f.chargerKind === 'smartevse'
+				? { kind: 'smartevse', unitId: f.smartevseUnitId }
+				: f.chargerKind === 'evcc'
+					? { kind: 'evcc', topicPrefix: f.evccTopic, loadpointId: f.evccLoadpoint }
+					: { kind: f.chargerKind },
 		walletUrl: f.walletUrl.trim()
 	};
 }

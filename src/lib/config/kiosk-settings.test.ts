@@ -37,4 +37,34 @@ describe('kiosk settings', () => {
 		expect(hashPin('1234', 'a')).not.toBe(hashPin('1234', 'b'));
 		expect(() => hashPin('12', 'a')).toThrow(/4 to 12 digits/);
 	});
+
+	describe('charger', () => {
+		const simulatedMeter = { ...good, meter: { kind: 'simulated' } };
+		it('defaults to the simulated charger with the simulated meter and to manual with a serial meter (settings saved before chargers were selectable)', () => {
+			expect(parseKioskSettings(simulatedMeter).charger).toEqual({ kind: 'simulated' });
+			expect(parseKioskSettings(good).charger).toEqual({ kind: 'manual' });
+		});
+
+		it('parses each backend with its fields and defaults', () => {
+			expect(parseKioskSettings({ ...good, charger: { kind: 'manual' } }).charger).toEqual({ kind: 'manual' });
+			expect(parseKioskSettings({ ...simulatedMeter, charger: { kind: 'manual' } }).charger).toEqual({ kind: 'manual' });
+			expect(parseKioskSettings({ ...good, charger: { kind: 'smartevse', unitId: '2' } }).charger).toEqual({ kind: 'smartevse', unitId: 2 });
+			expect(parseKioskSettings({ ...good, charger: { kind: 'evcc' } }).charger).toEqual({ kind: 'evcc', topicPrefix: 'evcc', loadpointId: 1 });
+			expect(parseKioskSettings({ ...good, charger: { kind: 'evcc', topicPrefix: ' home/evcc ', loadpointId: '3' } }).charger).toEqual({ kind: 'evcc', topicPrefix: 'home/evcc', loadpointId: 3 });
+			expect(parseKioskSettings({ ...simulatedMeter, charger: { kind: 'evcc', topicPrefix: '' } }).charger).toEqual({ kind: 'evcc', topicPrefix: 'evcc', loadpointId: 1 });
+		});
+
+		it('refuses combinations that cannot work, naming the field', () => {
+			expect(() => parseKioskSettings({ ...good, charger: { kind: 'simulated' } })).toThrow(/simulated charger works only with the simulated meter/);
+			expect(() => parseKioskSettings({ ...simulatedMeter, charger: { kind: 'smartevse', unitId: 2 } })).toThrow(/SmartEVSE shares the meter’s RS-485 bus/);
+			expect(() => parseKioskSettings({ ...good, charger: { kind: 'smartevse', unitId: 1 } })).toThrow(/1 is the meter’s address/);
+			expect(() => parseKioskSettings({ ...good, charger: { kind: 'smartevse', unitId: 300 } })).toThrow(/SmartEVSE Modbus address must be a whole number from 1 to 247/);
+			expect(() => parseKioskSettings({ ...good, charger: { kind: 'evcc', loadpointId: 0 } })).toThrow(/evcc loadpoint must be a whole number from 1 to 99/);
+			expect(() => parseKioskSettings({ ...good, charger: { kind: 'evcc', loadpointId: 1.5 } })).toThrow(/evcc loadpoint/);
+			for (const topicPrefix of ['evcc/#', 'a/+/b', '/evcc', 'evcc/', 'a//b']) {
+				expect(() => parseKioskSettings({ ...good, charger: { kind: 'evcc', topicPrefix } })).toThrow(/evcc topic: .* is not an MQTT topic root/);
+			}
+			expect(() => parseKioskSettings({ ...good, charger: { kind: 'ocpp' } })).toThrow(/"ocpp" is not one of simulated, manual, SmartEVSE or evcc/);
+		});
+	});
 });

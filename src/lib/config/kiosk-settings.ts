@@ -10,6 +10,15 @@ export type MeterSetting =
 	| { kind: 'simulated'; maxPowerW: number }
 	| { kind: 'serial'; profile: string; unitId: number; baudRate: number; serial?: string };
 
+/** What the kiosk acts on to let the car charge or make it stop (src/lib/charger). */
+export type ChargerSetting =
+	| { kind: 'simulated' }
+	| { kind: 'manual' }
+	| { kind: 'smartevse'; unitId: number }
+	| { kind: 'evcc'; topicPrefix: string; loadpointId: number };
+
+export const CHARGER_KINDS = ['simulated', 'manual', 'smartevse', 'evcc'] as const;
+
 export interface KioskSettings {
 	version: 1;
 	stationId: string;
@@ -23,6 +32,8 @@ export interface KioskSettings {
 	/** Optional fiat display: how many units of `currency` one bitcoin buys (entered by the operator). */
 	fiat: { currency: string; perBtc: number } | null;
 	meter: MeterSetting;
+	/** Absent in settings saved before chargers were selectable: simulated with the simulated meter, else manual. */
+	charger: ChargerSetting;
 	maxPowerW: number;
 	/** The wallet app the session QR code opens. */
 	walletUrl: string;
@@ -108,7 +119,37 @@ export function parseKioskSettings(raw: unknown): KioskSettings {
 			...(v.meter.serial ? { serial: String(v.meter.serial) } : {})
 		};
 	} else meter = { kind: 'simulated', maxPowerW };
-	return { version: 1, stationId: v.stationId, name, broker, chain, lightning, tariff, fiat, meter, maxPowerW, walletUrl: url('Wallet address', v.walletUrl, ['http:', 'https:']) };
+	const charger = parseChargerSetting(v.charger, meter);
+	return { version: 1, stationId: v.stationId, name, broker, chain, lightning, tariff, fiat, meter, charger, maxPowerW, walletUrl: url('Wallet address', v.walletUrl, ['http:', 'https:']) };
+}
+
+/** The charger choice, checked against the meter it must work with. */
+export function parseChargerSetting(raw: unknown, meter: MeterSetting): ChargerSetting {
+	const c = (raw ?? null) as Record<string, unknown> | null;
+	const kind = c?.kind ?? (meter.kind === 'simulated' ? 'simulated' : 'manual');
+	switch (kind) {
+		case 'simulated':
+			// The simulated charger is the simulated car's contactor: there is nothing else it could switch.
+			if (meter.kind !== 'simulated') throw new SettingsError('Charger', 'Charger: the simulated charger works only with the simulated meter (devnet). Choose manual, SmartEVSE or evcc.');
+			return { kind: 'simulated' };
+		case 'manual':
+			return { kind: 'manual' };
+		case 'smartevse': {
+			if (meter.kind !== 'serial') throw new SettingsError('Charger', 'Charger: SmartEVSE shares the meter’s RS-485 bus, so choose “Meter on RS-485” first.');
+			const unitId = num('SmartEVSE Modbus address', c?.unitId ?? 1, 1, 247);
+			if (unitId === meter.unitId) throw new SettingsError('SmartEVSE Modbus address', `SmartEVSE Modbus address: ${unitId} is the meter’s address; two devices on one bus need different addresses.`);
+			return { kind: 'smartevse', unitId };
+		}
+		case 'evcc': {
+			const topicPrefix = typeof c?.topicPrefix === 'string' && c.topicPrefix.trim() ? c.topicPrefix.trim() : 'evcc';
+			if (/[+#\u0000]/.test(topicPrefix) || topicPrefix.startsWith('/') || topicPrefix.endsWith('/') || topicPrefix.includes('//')) {
+				throw new SettingsError('evcc topic', `evcc topic: "${topicPrefix}" is not an MQTT topic root (evcc’s mqtt.topic setting, e.g. evcc; no +, # or outer slashes).`);
+			}
+			return { kind: 'evcc', topicPrefix, loadpointId: num('evcc loadpoint', c?.loadpointId ?? 1, 1, 99) };
+		}
+		default:
+			throw new SettingsError('Charger', `Charger: "${String(kind)}" is not one of simulated, manual, SmartEVSE or evcc.`);
+	}
 }
 
 /** The protocol's tariff (msat strings) from the operator's (sats). */

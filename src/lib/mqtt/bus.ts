@@ -33,7 +33,17 @@ export interface BusOptions {
 	will?: { topic: string; payload: string; retain?: boolean };
 	connectTimeoutMs?: number;
 	reconnectPeriodMs?: number;
+	/**
+	 * Keep the session at the broker across disconnects and reloads (needs a stable `clientId`): the
+	 * broker queues QoS 1 messages for our subscriptions while we are away and delivers them when
+	 * the same client id comes back, so a wallet reloaded mid-session misses no reading.
+	 */
+	persistentSession?: { expirySeconds: number };
 }
+
+/** Messages that arrived before anyone subscribed to them (a persistent session's backlog), kept for the first subscriber. */
+const UNCLAIMED_LIMIT = 5000;
+type Unclaimed = { topic: string; payload: Uint8Array }[];
 
 /** MQTT topic filter match (`+` one level, `#` the rest). */
 export function topicMatches(filter: string, topic: string): boolean {
@@ -52,7 +62,10 @@ class MqttBus implements MessageBus {
 	private readonly handlers = new Map<string, Set<MessageHandler>>();
 	private readonly stateListeners = new Set<(s: BusState, d?: string) => void>();
 
-	constructor(private readonly client: MqttClient) {
+	constructor(
+		private readonly client: MqttClient,
+		private readonly unclaimed: Unclaimed = []
+	) {
 		this.state = client.connected ? 'connected' : 'connecting';
 		client.on('connect', () => this.setState('connected'));
 		client.on('reconnect', () => this.setState('reconnecting'));
@@ -61,12 +74,20 @@ class MqttBus implements MessageBus {
 			if (this.state === 'connected') this.setState('offline');
 		});
 		client.on('error', (e) => this.emit(this.state, e.message));
-		client.on('message', (topic, payload) => {
-			for (const [filter, set] of this.handlers) {
-				if (!topicMatches(filter, topic)) continue;
-				for (const h of set) h(topic, new Uint8Array(payload));
-			}
-		});
+		client.on('message', (topic, payload) => this.deliver(topic, new Uint8Array(payload)));
+	}
+
+	private deliver(topic: string, payload: Uint8Array): void {
+		let claimed = false;
+		for (const [filter, set] of this.handlers) {
+			if (!topicMatches(filter, topic)) continue;
+			claimed = true;
+			for (const h of set) h(topic, payload);
+		}
+		if (!claimed) {
+			this.unclaimed.push({ topic, payload });
+			if (this.unclaimed.length > UNCLAIMED_LIMIT) this.unclaimed.shift();
+		}
 	}
 
 	private setState(s: BusState) {
@@ -103,6 +124,12 @@ class MqttBus implements MessageBus {
 				})
 			);
 		}
+		// Hand over what arrived for this filter before anyone listened, in arrival order.
+		const backlog = this.unclaimed.filter((m) => topicMatches(filter, m.topic));
+		if (backlog.length) {
+			for (let i = this.unclaimed.length - 1; i >= 0; i--) if (topicMatches(filter, this.unclaimed[i]!.topic)) this.unclaimed.splice(i, 1);
+			for (const m of backlog) handler(m.topic, m.payload);
+		}
 		return () => {
 			set!.delete(handler);
 			if (set!.size === 0) {
@@ -122,18 +149,26 @@ class MqttBus implements MessageBus {
 	}
 }
 
-function openClient(url: string, opts: BusOptions, protocolVersion: 4 | 5): Promise<MqttClient> {
+function openClient(url: string, opts: BusOptions, protocolVersion: 4 | 5): Promise<{ client: MqttClient; early: Unclaimed; collect: (topic: string, payload: Uint8Array) => void }> {
+	const persistent = opts.persistentSession;
+	if (persistent && !opts.clientId) throw new Error('a persistent MQTT session needs a stable clientId');
 	const options: IClientOptions = {
 		clientId: opts.clientId ?? `lc-${Math.random().toString(16).slice(2, 10)}`,
 		username: opts.username,
 		password: opts.password,
 		protocolVersion,
-		clean: true,
+		clean: !persistent,
+		// MQTT 5 ends a session at disconnect unless it is given an expiry.
+		...(persistent && protocolVersion === 5 && { properties: { sessionExpiryInterval: persistent.expirySeconds } }),
 		connectTimeout: opts.connectTimeoutMs ?? 5000,
 		reconnectPeriod: opts.reconnectPeriodMs ?? 1000,
 		will: opts.will ? { topic: opts.will.topic, payload: opts.will.payload, qos: 1, retain: opts.will.retain ?? false } : undefined
 	};
 	const client = mqtt.connect(url, options);
+	// A persistent session's backlog can arrive with the CONNACK, before the bus exists: keep it.
+	const early: Unclaimed = [];
+	const collect = (topic: string, payload: Uint8Array) => early.push({ topic, payload: new Uint8Array(payload) });
+	client.on('message', collect);
 	return new Promise((resolve, reject) => {
 		const onError = (e: Error) => fail(e.message);
 		// A broker that does not speak v5 may simply drop the connection before CONNACK.
@@ -148,7 +183,7 @@ function openClient(url: string, opts: BusOptions, protocolVersion: 4 | 5): Prom
 		const onConnect = () => {
 			client.off('error', onError);
 			client.off('close', onClose);
-			resolve(client);
+			resolve({ client, early, collect });
 		};
 		client.once('connect', onConnect);
 		client.once('error', onError);
@@ -158,12 +193,18 @@ function openClient(url: string, opts: BusOptions, protocolVersion: 4 | 5): Prom
 
 /** Connects to an MQTT broker over WebSockets (ws:// or wss://); rejects with a sentence when it cannot. */
 export async function connectBus(url: string, opts: BusOptions = {}): Promise<MessageBus> {
-	if (opts.protocolVersion) return new MqttBus(await openClient(url, opts, opts.protocolVersion));
+	const open = async (v: 4 | 5) => {
+		const { client, early, collect } = await openClient(url, opts, v);
+		const bus = new MqttBus(client, early);
+		client.off('message', collect); // the bus delivers from here on
+		return bus;
+	};
+	if (opts.protocolVersion) return open(opts.protocolVersion);
 	try {
-		return new MqttBus(await openClient(url, opts, 5));
+		return await open(5);
 	} catch (v5Error) {
 		try {
-			return new MqttBus(await openClient(url, opts, 4));
+			return await open(4);
 		} catch (e) {
 			throw new Error(`Cannot reach the message broker at ${url}: ${(e as Error).message} (MQTT 5: ${(v5Error as Error).message})`);
 		}

@@ -69,7 +69,9 @@ export class WalletSession {
 			const journal = await IdbJournal.open(ctx.db);
 			const lightning = await lightningNode(ctx);
 			const protocolVersion = ctx.manifest && link.broker === ctx.manifest.broker.wsUrl ? ctx.manifest.broker.protocolVersion : undefined;
-			this.bus = await connectBus(link.broker, { protocolVersion });
+			// One MQTT session per wallet and charging session, kept by the broker across reloads, so
+			// readings and invoices published while the page reloads are delivered when it is back.
+			this.bus = await connectBus(link.broker, { protocolVersion, clientId: walletClientId(link.sessionId), persistentSession: { expirySeconds: 3600 } });
 			this.bus.onState((s) => (this.busState = s));
 			this.busState = this.bus.state;
 			this.runtime = new DriverRuntime({
@@ -173,4 +175,14 @@ export async function fetchLedgerAnchors(ctx: WalletContext, sessionId: string):
 	} finally {
 		ledger.close();
 	}
+}
+
+/** A stable MQTT client id for this phone and session (MQTT 3.1.1 allows 23 characters). */
+function walletClientId(sessionId: string): string {
+	let device = localStorage.getItem('lightcharge-device');
+	if (!device) {
+		device = Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, '0')).join('');
+		localStorage.setItem('lightcharge-device', device);
+	}
+	return `lcw-${device}-${sessionId.replace(/[^A-Za-z0-9]/g, '').slice(-12)}`;
 }
