@@ -168,6 +168,13 @@ export class SetupState {
 		this.ready = true;
 	}
 
+	/** A charger that cannot work with the new meter (simulated needs the simulated car, SmartEVSE the RS-485 bus) becomes manual. */
+	chooseMeter(kind: SetupForm['meterKind']): void {
+		this.form.meterKind = kind;
+		const fits = this.form.chargerKind === 'simulated' ? kind === 'simulated' : this.form.chargerKind === 'smartevse' ? kind === 'serial' : true;
+		if (!fits) this.form.chargerKind = 'manual';
+	}
+
 	/** First visit: choose the PIN. Later: enter it. */
 	async enterPin(pin: string): Promise<void> {
 		this.message = null;

@@ -136,7 +136,7 @@ export function parseChargerSetting(raw: unknown, meter: MeterSetting): ChargerS
 			return { kind: 'manual' };
 		case 'smartevse': {
 			if (meter.kind !== 'serial') throw new SettingsError('Charger', 'Charger: SmartEVSE shares the meter’s RS-485 bus, so choose “Meter on RS-485” first.');
-			const unitId = num('SmartEVSE Modbus address', c?.unitId ?? 1, 1, 247);
+			const unitId = num('SmartEVSE Modbus address', c?.unitId, 1, 247);
 			if (unitId === meter.unitId) throw new SettingsError('SmartEVSE Modbus address', `SmartEVSE Modbus address: ${unitId} is the meter’s address; two devices on one bus need different addresses.`);
 			return { kind: 'smartevse', unitId };
 		}

@@ -195,6 +195,45 @@ describe('StationRuntime', () => {
 		expect(w.got.invoices[0]!.record).toEqual(snap.pendingRecord);
 	});
 
+	it('an invoice decided just before a reload, whose creation had not begun, is still created (billing and the stop go on)', async () => {
+		const w = await world();
+		const store = new MemoryKioskStore();
+		const meter = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 40_000, rampSeconds: 0, now: w.clock.now });
+		const car = new SimulatedCharger(meter);
+		// A slow charger holds the effect queue: the reducer decides the invoice (snapshot: invoicing),
+		// but the page goes away before the Lightning call starts, so no pending record is stored.
+		const slow: Charger = Object.assign(Object.create(car) as Charger, {
+			allow: async () => (await car.allow(), new Promise<never>(() => {}))
+		});
+		const first = station(w, store, await w.connect('kiosk-a'), { meter, charger: slow });
+		await first.rt.start();
+		const sessionId = await join(w, first.rt);
+		await polls(w, first.rt, 40);
+		await until(async () => (await loadStationSnapshot(store, 'st-1'))?.session.invoicing === true);
+		await first.rt.stop();
+		const snap = (await loadStationSnapshot(store, 'st-1')) as StationSnapshot;
+		expect(snap.pendingRecord).toBeNull();
+		expect(w.got.invoices).toEqual([]);
+
+		const second = station(w, store, await w.connect('kiosk-b'), { startWh: snap.session.last!.energyWh });
+		await second.rt.start();
+		await until(() => w.got.invoices.length === 1);
+		// Exactly the record the first page decided: from the first reading to where billing had reached.
+		expect(w.got.invoices[0]!.record).toMatchObject({ seq: 1, fromReading: snap.session.pendingFrom!.seq, toReading: snap.session.billedTo!.seq });
+		await payer(w).pay({ paymentRequest: w.got.invoices[0]!.bolt11, feeLimitMsat: 10_000n, timeoutSeconds: 10 });
+		await until(() => second.rt.view().session.increments[0]?.paid === true);
+		await polls(w, second.rt, 5);
+		second.rt.requestStop('driver');
+		// The rest after the end reading is invoiced, and once paid the session settles.
+		await until(() => w.got.invoices.length === 2);
+		expect(w.got.invoices[1]!.record.fromReading).toBe(w.got.invoices[0]!.record.toReading);
+		await payer(w).pay({ paymentRequest: w.got.invoices[1]!.bolt11, feeLimitMsat: 10_000n, timeoutSeconds: 10 });
+		await until(() => second.rt.view().session.phase === 'settled');
+		const v = second.rt.view();
+		expect(v.session.sessionId).toBe(sessionId);
+		expect(v.session.increments.reduce((sum, i) => sum + i.record.energyWh, 0)).toBe(v.session.last!.energyWh - v.session.first!.energyWh);
+	});
+
 	it('suspends on a meter fault (energy backwards, or no answer) and never signs the bad value', async () => {
 		const w = await world();
 		const inner = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 40_000, rampSeconds: 0, now: w.clock.now });

@@ -29,6 +29,7 @@ import type {
 } from '../protocol/types';
 import {
 	deliveredWh,
+	invoicingRecord,
 	isMeterFault,
 	newStationSession,
 	reduce,
@@ -328,8 +329,11 @@ export class StationRuntime {
 		// Invoices created but maybe not published: publish again (same payment hash; receivers deduplicate).
 		for (const i of this.session.increments) if (i.seq > this.invoicesPublished) await this.publishInvoice(i.record, i.recordHash, i.bolt11);
 		for (const i of unpaidIncrements) await this.recheckInvoice(i.paymentHash);
-		// An invoice whose creation was cut short was never published: create it again for the same record.
-		if (this.session.invoicing && this.pendingRecord) this.effects = this.effects.then(() => this.createInvoice(this.pendingRecord!));
+		// An invoice decided but not created before the page went away (its Lightning call cut short, or
+		// not yet begun: the snapshot then says `invoicing` without a stored record) would hold billing
+		// and the final invoice forever: create it now, for the very record the reducer decided.
+		const cutShort = s.invoicing ? (snap.pendingRecord ?? invoicingRecord(s)) : null;
+		if (cutShort) this.effects = this.effects.then(() => this.createInvoice(cutShort));
 		// The charger lost its state with the page: tell it again what the session says.
 		const phase = this.session.phase;
 		if (phase === 'charging') this.enqueueEffect({ kind: 'charger', action: 'allow' });

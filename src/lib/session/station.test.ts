@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Tariff } from '../protocol/types';
 import { billingRecordHash } from '../protocol/billing';
-import { costSoFarMsat, deliveredWh, newStationSession, paidMsat, reduce, type StationEffect, type StationEvent, type StationSession } from './station';
+import { costSoFarMsat, deliveredWh, invoicingRecord, newStationSession, paidMsat, reduce, type StationEffect, type StationEvent, type StationSession } from './station';
 
 const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 50, mode: 'stream', invoiceExpirySeconds: 600 };
 
@@ -44,6 +44,17 @@ describe('station session', () => {
 		r = run(r.s, [reading(4, 10_240)]);
 		expect(invoices(r.fx)).toHaveLength(0);
 		s = r.s;
+	});
+
+	it('rebuilds the record being invoiced from the session alone (what a reload must invoice), and none when not invoicing', () => {
+		const { s } = started();
+		expect(invoicingRecord(s)).toBeNull();
+		const r = run(s, [reading(2, 10_060), reading(3, 10_120)]);
+		const decided = (invoices(r.fx)[0] as Extract<StationEffect, { kind: 'create_invoice' }>).record;
+		// The snapshot is JSON: what survives the round trip must still give the same record.
+		expect(invoicingRecord(JSON.parse(JSON.stringify(r.s)) as StationSession)).toEqual(decided);
+		const after = created(r.s, r.fx, 'h1');
+		expect(invoicingRecord(after.s)).toBeNull();
 	});
 
 	it('suspends past the grace energy of an unpaid increment and resumes when paid, billing the grace energy next', () => {

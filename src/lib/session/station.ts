@@ -250,17 +250,25 @@ function bill(s: StationSession, fx: StationEffect[]): StationSession {
 }
 
 function invoice(s: StationSession, to: SignedReadingRef, fx: StationEffect[]): StationSession {
-	const from = s.billedTo!;
-	const record = buildBillingRecord({
+	const n: StationSession = { ...s, invoicing: true, pendingFrom: s.billedTo, billedTo: to };
+	fx.push({ kind: 'create_invoice', record: invoicingRecord(n)! });
+	return n;
+}
+
+/**
+ * The billing record whose invoice is being created (`invoicing`), rebuilt from the session alone:
+ * a reload between the decision and the Lightning call must invoice exactly this record.
+ */
+export function invoicingRecord(s: StationSession): BillingRecord | null {
+	if (!s.invoicing || !s.pendingFrom || !s.billedTo) return null;
+	return buildBillingRecord({
 		stationId: s.stationId,
 		sessionId: s.sessionId,
 		seq: s.increments.length + 1,
-		from: { seq: from.seq, energyWh: from.energyWh },
-		to: { seq: to.seq, energyWh: to.energyWh },
+		from: { seq: s.pendingFrom.seq, energyWh: s.pendingFrom.energyWh },
+		to: { seq: s.billedTo.seq, energyWh: s.billedTo.energyWh },
 		tariff: s.tariff
 	});
-	fx.push({ kind: 'create_invoice', record });
-	return { ...s, invoicing: true, pendingFrom: from, billedTo: to };
 }
 
 /** Suspend past the grace energy of an unpaid increment, and stop when the budget is used up. */
