@@ -75,6 +75,8 @@ export interface StationRuntimeOptions {
 	store?: KioskStore;
 	pollMs?: number;
 	anchorIntervalMs?: number;
+	/** Pause before a failed final invoice is tried again (default 5 s). */
+	invoiceRetryMs?: number;
 	/** Consecutive failed meter polls that make a fault (default 1: the Modbus master already retries). */
 	readFailuresForFault?: number;
 	/**
@@ -587,6 +589,9 @@ export class StationRuntime {
 		} catch (e) {
 			this.pendingRecord = null;
 			this.dispatch({ type: 'invoice_failed', seq: record.seq, message: (e as Error).message });
+			// While charging, the next reading bills again; after the end reading nothing would, so retry
+			// after a pause (not at once: a Lightning node that is down must not be hammered).
+			if (this.session.phase === 'stopping') setTimeout(() => this.dispatch({ type: 'retry_billing' }), this.o.invoiceRetryMs ?? 5000);
 			return;
 		}
 		this.pendingRecord = null;

@@ -160,3 +160,22 @@ describe('station session', () => {
 		expect(r.fx.find((f) => f.kind === 'ledger_close')).toMatchObject({ energyWh: 40 });
 	});
 });
+
+describe('a final invoice that could not be created', () => {
+	it('is billed again when the runtime retries, so the session can still settle', () => {
+		let { s } = started();
+		let r = run(s, [reading(2, 10_040), { type: 'stop', cause: 'driver' }, reading(3, 10_050, 'E')]);
+		const first = invoices(r.fx);
+		expect(first).toHaveLength(1);
+		r = run(r.s, [{ type: 'invoice_failed', seq: 1, message: 'node offline' }]);
+		expect(r.s.phase).toBe('stopping');
+		expect(invoices(r.fx)).toHaveLength(0);
+		r = run(r.s, [{ type: 'retry_billing' }]);
+		const again = invoices(r.fx) as Extract<StationEffect, { kind: 'create_invoice' }>[];
+		expect(again).toHaveLength(1);
+		expect(again[0]!.record).toMatchObject({ seq: 1, fromReading: 1, toReading: 3, energyWh: 50 });
+		r = created(r.s, r.fx, 'f1');
+		r = run(r.s, [{ type: 'invoice_paid', paymentHash: 'f1' }]);
+		expect(r.s.phase).toBe('settled');
+	});
+});

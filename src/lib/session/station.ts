@@ -75,6 +75,8 @@ export type StationEvent =
 	| { type: 'fault_cleared' }
 	/** The end reading could not be taken. */
 	| { type: 'final_failed'; reason: string }
+	/** After the end reading no reading comes to bill again: the runtime asks for a retry of a failed final invoice. */
+	| { type: 'retry_billing' }
 	| { type: 'closed' };
 
 export type StationEffect =
@@ -234,6 +236,9 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 				}
 			);
 			n = finish(n, fx);
+			break;
+		case 'retry_billing':
+			if (s.phase === 'stopping' && !s.invoicing) n = finish(s, fx);
 			break;
 		case 'closed':
 			n = { ...s, closed: true };
