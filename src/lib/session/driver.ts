@@ -2,7 +2,7 @@
 // billing record it carries is exactly the one the wallet rebuilds from readings it verified
 // itself, the invoice commits to that record, goes to the station's registered node on the right
 // network, has not been paid before, and fits the driver's budget.
-import { checkInvoice } from '../lightning/invoice-check';
+import { checkInvoice, type InvoiceCheckFailure } from '../lightning/invoice-check';
 import type { DecodedPaymentRequest, Network } from '../lightning/port';
 import { billingRecordHash, buildBillingRecord } from '../protocol/billing';
 import type { VerifiedReading } from '../protocol/readings';
@@ -36,20 +36,8 @@ export type InvoiceDecision =
 	| { action: 'wait'; why: string }
 	| { action: 'refuse'; reason: RefusalReason; message: string };
 
-export type RefusalReason =
-	| 'record_mismatch'
-	| 'record_hash'
-	| 'sequence'
-	| 'overlap'
-	| 'already_paid'
-	| 'budget'
-	| 'malformed'
-	| 'network'
-	| 'expired'
-	| 'amount'
-	| 'description_hash'
-	| 'payee'
-	| 'no_amount';
+/** Our own refusals, plus every reason the invoice check gives. */
+export type RefusalReason = 'record_mismatch' | 'record_hash' | 'sequence' | 'overlap' | 'already_paid' | 'budget' | InvoiceCheckFailure;
 
 const sats = (msat: bigint) => `${(Number(msat) / 1000).toLocaleString('en-US', { maximumFractionDigits: 3 })} sat`;
 

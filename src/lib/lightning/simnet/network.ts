@@ -7,17 +7,11 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { Bolt11Error, decodeBolt11, encodeBolt11, nodePubkey, type DecodedBolt11 } from '../bolt11.js';
+import type { LndFailureReason } from '../lnd-json.js';
 import { cryptoRandomBytes, type RandomBytes } from './random.js';
 
-/** LND's PaymentFailureReason names (plus ours for refusals LND reports as RPC errors). */
-export type SimFailureReason =
-	| 'FAILURE_REASON_NONE'
-	| 'FAILURE_REASON_TIMEOUT'
-	| 'FAILURE_REASON_NO_ROUTE'
-	| 'FAILURE_REASON_ERROR'
-	| 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS'
-	| 'FAILURE_REASON_INSUFFICIENT_BALANCE'
-	| 'FAILURE_REASON_CANCELED';
+/** The simnet speaks LND's PaymentFailureReason names. */
+export type SimFailureReason = LndFailureReason;
 
 export type SimPaymentStatus = 'IN_FLIGHT' | 'SUCCEEDED' | 'FAILED';
 export type SimInvoiceState = 'OPEN' | 'SETTLED' | 'CANCELED' | 'ACCEPTED';
