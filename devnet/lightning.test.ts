@@ -73,6 +73,17 @@ describe('Lightning simnet REST server', () => {
 		expect(nodeOf('hub').pubkey).toMatch(/^0[23][0-9a-f]{64}$/);
 	});
 
+	it('answers a person opening a base URL with directions, and no secrets', async () => {
+		for (const url of [sim.url, `${sim.url}/nodes/hub`]) {
+			const res = await fetch(url);
+			expect(res.status).toBe(200);
+			const body = (await res.json()) as { nodes: string[]; usage: string };
+			expect(body.nodes).toEqual(expect.arrayContaining(['hub', 'station-1', 'vehicle-1']));
+			expect(JSON.stringify(body)).not.toContain(nodeOf('hub').macaroonHex);
+		}
+		expect((await fetch(`${sim.url}/nodes/nobody`)).status).toBe(404);
+	});
+
 	it('rejects a missing or wrong macaroon with LND error JSON', async () => {
 		const url = nodeOf('vehicle-1').restUrl + '/v1/getinfo';
 		const none = await fetch(url);

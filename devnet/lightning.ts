@@ -673,6 +673,20 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 					res.end(JSON.stringify(result));
 					return;
 				}
+				// A person opening a base URL in a browser gets directions, not a bare 404 (no secrets here).
+				const bare = /^\/(?:nodes\/([^/]+)\/?)?$/.exec(url.pathname);
+				if (method === 'GET' && bare && (!bare[1] || macaroons.has(decodeURIComponent(bare[1])))) {
+					res.writeHead(200, { ...CORS_HEADERS, 'Content-Type': 'application/json' });
+					res.end(
+						JSON.stringify({
+							service: 'Lightcharge Lightning simnet (LND REST dialect)',
+							node: bare[1] ? decodeURIComponent(bare[1]) : undefined,
+							nodes: [...macaroons.keys()],
+							usage: 'GET /nodes/{name}/v1/getinfo with the header Grpc-Metadata-macaroon: <hex from devnet.json>'
+						})
+					);
+					return;
+				}
 				const m = /^\/nodes\/([^/]+)(\/.*)$/.exec(url.pathname);
 				if (!m) throw new HttpError(GRPC.NOT_FOUND, `Not Found: ${url.pathname} (node APIs live under /nodes/{name}/)`);
 				const node = decodeURIComponent(m[1] ?? '');
