@@ -11,7 +11,7 @@ import { encodeMessage, parseMessage } from '../src/lib/protocol/messages';
 import { driverTopic, TOPIC_ROOT } from '../src/lib/protocol/topics';
 import { LndRestNode } from '../src/lib/lightning/lnd-rest';
 import type { InvoiceMessage, ReadingMessage, SessionEvent } from '../src/lib/protocol/types';
-import { installFakeSerial, type FakeMeterControls } from './fakes/web-serial';
+import { kioskWithFakeSerial, type FakeMeterControls } from './fakes/web-serial';
 
 const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
 const KIOSK = `http://127.0.0.1:${E2E_PORTS.kiosk}`;
@@ -49,11 +49,8 @@ class FakeEvcc {
 
 test('evcc chosen on the setup screen: "now" when charging is allowed, "off" when the session stops', async ({ browser }) => {
 	test.setTimeout(90_000);
-	const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 	// The car draws nothing until evcc lets it: the contactor is the fake evcc's to switch.
-	await installFakeSerial(ctx, { profile: 'eastron-sdm630', serial: '20240917', startWh: 1_234_000, carAllowed: false, maxPowerW: 11_000, rampSeconds: 0 });
-	// Chrome remembers a granted port across loads; the fake forgets it, so grant it again at each load.
-	await ctx.addInitScript(() => void (navigator as unknown as { serial?: { requestPort(): Promise<unknown> } }).serial?.requestPort());
+	const ctx = await kioskWithFakeSerial(browser, { profile: 'eastron-sdm630', serial: '20240917', startWh: 1_234_000, carAllowed: false, maxPowerW: 11_000, rampSeconds: 0 });
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => console.log(`[charger kiosk pageerror] ${e.message}`));
 	const station = manifest.stations[0]!;
@@ -146,9 +143,7 @@ test('evcc chosen on the setup screen: "now" when charging is allowed, "off" whe
 
 test('manual charger with a meter on RS-485: the kiosk tells the driver to plug in, then to unplug', async ({ browser }) => {
 	test.setTimeout(60_000);
-	const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-	await installFakeSerial(ctx, { profile: 'eastron-sdm630', serial: '20240917', startWh: 1_234_000, carAllowed: true, maxPowerW: 11_000, rampSeconds: 0 });
-	await ctx.addInitScript(() => void (navigator as unknown as { serial?: { requestPort(): Promise<unknown> } }).serial?.requestPort());
+	const ctx = await kioskWithFakeSerial(browser, { profile: 'eastron-sdm630', serial: '20240917', startWh: 1_234_000, carAllowed: true, maxPowerW: 11_000, rampSeconds: 0 });
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => console.log(`[manual kiosk pageerror] ${e.message}`));
 	const station = manifest.stations[0]!;

@@ -23,7 +23,7 @@ import { ocmfPublicKeyHex } from '../src/lib/protocol/ocmf';
 import { ReadingVerifier } from '../src/lib/protocol/readings';
 import { driverTopic, TOPIC_ROOT } from '../src/lib/protocol/topics';
 import type { InvoiceMessage, ReadingMessage, SessionEvent } from '../src/lib/protocol/types';
-import { installFakeSerial } from './fakes/web-serial';
+import { installFakeSerial, kioskWithFakeSerial } from './fakes/web-serial';
 import { decodePng } from './kiosk-png';
 
 const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
@@ -268,10 +268,7 @@ test('operator setup: PIN, station key, a test read from the meter on Web Serial
 
 test('a session on a Modbus meter over Web Serial: a silent meter suspends with an operator alarm; acknowledged, charging goes on', async ({ browser }) => {
 	test.setTimeout(90_000);
-	const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-	await installFakeSerial(ctx, { profile: 'eastron-sdm630', serial: '20240917', startWh: 1_234_000, carAllowed: true, maxPowerW: 11_000, rampSeconds: 0 });
-	// Chrome remembers a granted port across reloads; the fake forgets it, so grant it again at each load.
-	await ctx.addInitScript(() => void (navigator as unknown as { serial?: { requestPort(): Promise<unknown> } }).serial?.requestPort());
+	const ctx = await kioskWithFakeSerial(browser, { profile: 'eastron-sdm630', serial: '20240917', startWh: 1_234_000, carAllowed: true, maxPowerW: 11_000, rampSeconds: 0 });
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => console.log(`[serial kiosk pageerror] ${e.message}`));
 	const station = manifest.stations[0]!;

@@ -8,7 +8,7 @@
 //   await page.evaluate(() => window.__lightchargeFakeMeter!.setFaults({ silent: true }));  // rehearse a fault
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
 import type { FakeSerialConfig } from './web-serial-page';
 
 export type { FakeMeterControls, FakeSerialConfig } from './web-serial-page';
@@ -32,4 +32,15 @@ export function fakeSerialBundle(): Promise<string> {
 export async function installFakeSerial(target: Page | BrowserContext, config: FakeSerialConfig): Promise<void> {
 	const code = await fakeSerialBundle();
 	await target.addInitScript({ content: `globalThis.__lightchargeFakeSerialConfig = ${JSON.stringify(config)};\n${code}` });
+}
+
+/**
+ * A landscape kiosk context whose meter is the fake on Web Serial. Chrome remembers a granted port
+ * across loads; the fake forgets it, so it is granted again at each load, as a kiosk's would be.
+ */
+export async function kioskWithFakeSerial(browser: Browser, config: FakeSerialConfig): Promise<BrowserContext> {
+	const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+	await installFakeSerial(ctx, config);
+	await ctx.addInitScript(() => void (navigator as unknown as { serial?: { requestPort(): Promise<unknown> } }).serial?.requestPort());
+	return ctx;
 }

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,14 +5,8 @@ import { startBroker, type RunningBroker } from '../../../devnet/broker';
 import { MemoryKioskStore } from '../storage/kiosk-db';
 import { connectBus, type MessageBus } from './bus';
 import { Outbox, type OutboxMessage } from './outbox';
+import { freePort } from '../../../devnet/ports';
 
-async function freePort(): Promise<number> {
-	const s = net.createServer();
-	await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-	const port = (s.address() as net.AddressInfo).port;
-	await new Promise((r) => s.close(r));
-	return port;
-}
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -3,7 +3,6 @@
 // again, and goes on paying the next increments from the readings it had verified before.
 import { describe, expect, it } from 'vitest';
 import { SimulatedCharger } from '../charger/simulated';
-import type { LightningNode, PaymentUpdate, PayRequest } from '../lightning/port';
 import { buildHubTopology, Simnet, SimnetNode } from '../lightning/simnet';
 import { SimulatedMeter } from '../meter/simulated';
 import { MemoryBroker } from '../mqtt/memory-bus';
@@ -13,6 +12,7 @@ import type { SessionLink, Tariff } from '../protocol/types';
 import { DriverRuntime, MemoryJournal, toSnapshot } from './driver-runtime';
 import { receiptFromSnapshot, verifyReceipt } from './receipt';
 import { StationRuntime } from './station-runtime';
+import { HeldPayments } from './held-payments.testing';
 
 const KEY = '4'.repeat(63) + '7';
 const signingKey = ocmfPublicKeyHex(KEY);
@@ -20,38 +20,6 @@ const identity = { stationId: 'st-r', name: 'Resume test', signingKeyHex: KEY, s
 const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 100, mode: 'stream', invoiceExpirySeconds: 600 };
 const link: SessionLink = { v: 1, stationId: 'st-r', sessionId: 'sess-r', broker: 'memory://', chainId: 1337, registry: '0x' + '0'.repeat(40) };
 
-/** The driver's node, counting payments sent and holding them at a gate when asked. */
-class CountingNode implements LightningNode {
-	readonly kind = 'simnet' as const;
-	sent = 0;
-	/** Answer like a retried request would: the payment goes through, the answer says "already paid". */
-	answerAlreadyPaid = false;
-	private gate: Promise<void> | null = null;
-	private open: () => void = () => undefined;
-	constructor(private readonly inner: SimnetNode) {}
-	hold() {
-		this.gate = new Promise((r) => (this.open = r));
-	}
-	release() {
-		this.open();
-		this.gate = null;
-	}
-	async pay(req: PayRequest, onUpdate?: (u: PaymentUpdate) => void): Promise<PaymentUpdate> {
-		this.sent++;
-		if (this.gate) await this.gate;
-		const u = await this.inner.pay(req, onUpdate);
-		return this.answerAlreadyPaid ? { ...u, status: 'failed', failureReason: 'already_paid', preimage: undefined } : u;
-	}
-	getInfo = () => this.inner.getInfo();
-	getBalances = () => this.inner.getBalances();
-	listChannels = () => this.inner.listChannels();
-	openChannel: LightningNode['openChannel'] = (r) => this.inner.openChannel(r);
-	createInvoice: LightningNode['createInvoice'] = (r) => this.inner.createInvoice(r);
-	lookupInvoice: LightningNode['lookupInvoice'] = (h) => this.inner.lookupInvoice(h);
-	watchInvoice: LightningNode['watchInvoice'] = (h, u, e) => this.inner.watchInvoice(h, u, e);
-	trackPayment: LightningNode['trackPayment'] = (h, u) => this.inner.trackPayment(h, u);
-	decodePaymentRequest: LightningNode['decodePaymentRequest'] = (p) => this.inner.decodePaymentRequest(p);
-}
 
 async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
 	const end = Date.now() + ms;
@@ -71,7 +39,7 @@ describe('DriverRuntime.resume', () => {
 		const meter = new SimulatedMeter({ maxPowerW: 36_000, wantedWh: 60_000, rampSeconds: 0, now, startWh: 100_000 });
 		const station = new StationRuntime({ identity, tariff, meter, charger: new SimulatedCharger(meter), lightning: new SimnetNode(net, 'st-r'), bus: broker.connect(), pollMs: 0, anchorIntervalMs: 0, now, newSessionId: () => 'sess-r' });
 		await station.start();
-		const node = new CountingNode(new SimnetNode(net, 'vehicle-1'));
+		const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
 		const journal = new MemoryJournal();
 		const first = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal, feeLimitMsat: 10_000n, now });
 		await first.start(1000);
@@ -127,7 +95,7 @@ describe('DriverRuntime.resume', () => {
 		const meter = new SimulatedMeter({ maxPowerW: 36_000, wantedWh: 60_000, rampSeconds: 0, now, startWh: 100_000 });
 		const station = new StationRuntime({ identity, tariff, meter, charger: new SimulatedCharger(meter), lightning: new SimnetNode(net, 'st-r'), bus: broker.connect(), pollMs: 0, anchorIntervalMs: 0, now, newSessionId: () => 'sess-r' });
 		await station.start();
-		const node = new CountingNode(new SimnetNode(net, 'vehicle-1'));
+		const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
 		node.answerAlreadyPaid = true;
 		const driver = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal: new MemoryJournal(), feeLimitMsat: 10_000n, now });
 		await driver.start(1000);

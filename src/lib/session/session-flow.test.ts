@@ -4,7 +4,6 @@
 // and the hardware are simulated.
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedCharger } from '../charger/simulated';
-import type { LightningNode, PaymentUpdate, PayRequest } from '../lightning/port';
 import { buildHubTopology, Simnet, SimnetNode } from '../lightning/simnet';
 import { SimulatedMeter } from '../meter/simulated';
 import { MemoryBroker } from '../mqtt/memory-bus';
@@ -16,6 +15,7 @@ import type { InvoiceMessage, Tariff } from '../protocol/types';
 import { DriverRuntime, MemoryJournal } from './driver-runtime';
 import { StationRuntime } from './station-runtime';
 import { unpaid } from './station';
+import { HeldPayments } from './held-payments.testing';
 
 const KEY = '3'.repeat(63) + '5';
 const signingKey = ocmfPublicKeyHex(KEY);
@@ -23,32 +23,6 @@ const signingKey = ocmfPublicKeyHex(KEY);
 const identity = { stationId: 'st-1', name: 'Flow test', signingKeyHex: KEY, signingKey, signerAddress: ethereumAddressOf(signingKey), maxPowerW: 36_000 };
 const streamTariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 50, mode: 'stream', invoiceExpirySeconds: 600 };
 
-/** The wallet's node, with payments held until the test lets them go (a driver who is slow to pay). */
-class HeldPayments implements LightningNode {
-	readonly kind = 'simnet' as const;
-	private gate: Promise<void> = Promise.resolve();
-	private open: () => void = () => undefined;
-	constructor(private readonly inner: SimnetNode) {}
-	hold(): void {
-		this.gate = new Promise((r) => (this.open = r));
-	}
-	release(): void {
-		this.open();
-	}
-	async pay(req: PayRequest, onUpdate?: (u: PaymentUpdate) => void): Promise<PaymentUpdate> {
-		await this.gate;
-		return this.inner.pay(req, onUpdate);
-	}
-	getInfo = () => this.inner.getInfo();
-	getBalances = () => this.inner.getBalances();
-	listChannels = () => this.inner.listChannels();
-	openChannel: LightningNode['openChannel'] = (r) => this.inner.openChannel(r);
-	createInvoice: LightningNode['createInvoice'] = (r) => this.inner.createInvoice(r);
-	lookupInvoice: LightningNode['lookupInvoice'] = (h) => this.inner.lookupInvoice(h);
-	watchInvoice: LightningNode['watchInvoice'] = (h, u, e) => this.inner.watchInvoice(h, u, e);
-	trackPayment: LightningNode['trackPayment'] = (h, u) => this.inner.trackPayment(h, u);
-	decodePaymentRequest: LightningNode['decodePaymentRequest'] = (p) => this.inner.decodePaymentRequest(p);
-}
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,18 +16,12 @@ import { driverTopic, TOPIC_ROOT } from '../protocol/topics';
 import type { InvoiceMessage, ReadingMessage, SessionEvent, Tariff } from '../protocol/types';
 import { MemoryKioskStore } from '../storage/kiosk-db';
 import { loadStationSnapshot, StationRuntime, type StationLedger, type StationSnapshot } from './station-runtime';
+import { freePort } from '../../../devnet/ports';
 
 const KEY = '1'.repeat(63) + '7';
 const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '0', incrementWh: 100, graceWh: 50, mode: 'stream', invoiceExpirySeconds: 600 };
 const identity = { stationId: 'st-1', name: 'Test', signingKeyHex: KEY, signingKey: ocmfPublicKeyHex(KEY), signerAddress: ethereumAddressOf(ocmfPublicKeyHex(KEY)), maxPowerW: 11_000 };
 
-async function freePort(): Promise<number> {
-	const s = net.createServer();
-	await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-	const port = (s.address() as net.AddressInfo).port;
-	await new Promise((r) => s.close(r));
-	return port;
-}
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
 	while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
