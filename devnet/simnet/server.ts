@@ -1,0 +1,176 @@
+// The devnet's Lightning network: a Simnet served over HTTP in LND's REST dialect, one base URL
+// per node (`${url}/nodes/${name}`), so the LND REST backend (and any LND REST client) can talk to
+// it unchanged. Node only. Routes, admin API, views and the state file live beside this file.
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { buildHubTopology, Simnet } from '../../src/lib/lightning/simnet/index.js';
+import { simnetAdmin } from './admin.js';
+import { CORS_HEADERS, GRPC, HttpError, sendError, Streams, toHttpError } from './http.js';
+import { simnetRoutes } from './routes.js';
+import { autosave, loadState } from './state-file.js';
+
+export interface LightningSimnetOptions {
+	host?: string;
+	port: number;
+	stateFile?: string;
+	/** Default ['hub', 'station-1', 'vehicle-1']; the first is the hub. */
+	nodes?: string[];
+	/** Size of each spoke's channel with the hub (default 2,000,000 sat). */
+	channelSat?: bigint;
+	/** How long a payment stays in flight (default 50 ms). */
+	settleDelayMs?: number;
+}
+
+export interface LightningSimnetNodeInfo {
+	name: string;
+	restUrl: string;
+	macaroonHex: string;
+	pubkey: string;
+}
+
+export interface LightningSimnet {
+	url: string;
+	nodes: LightningSimnetNodeInfo[];
+	network: Simnet;
+	/** The macaroon of a node created later through the admin API. */
+	macaroonFor(name: string): string;
+	stop(): Promise<void>;
+}
+
+export async function startLightningSimnet(options: LightningSimnetOptions): Promise<LightningSimnet> {
+	const host = options.host ?? '127.0.0.1';
+	const nodeNames = options.nodes ?? ['hub', 'station-1', 'vehicle-1'];
+	const hubName = nodeNames[0] ?? 'hub';
+	const simnetOptions = { settleDelayMs: options.settleDelayMs ?? 50 };
+
+	let network: Simnet;
+	const macaroons = new Map<string, string>();
+	const saved = options.stateFile ? await loadState(options.stateFile) : undefined;
+	if (saved) {
+		network = Simnet.fromJSON(saved.simnet, simnetOptions);
+		for (const [name, mac] of Object.entries(saved.macaroons)) macaroons.set(name, mac);
+	} else {
+		network = new Simnet(simnetOptions);
+	}
+	buildHubTopology(
+		network,
+		nodeNames.filter((n) => n !== hubName),
+		{ hub: hubName, ...(options.channelSat !== undefined ? { channelSat: options.channelSat } : {}) }
+	);
+	const macaroonFor = (name: string): string => {
+		network.node(name);
+		let mac = macaroons.get(name);
+		if (!mac) {
+			// Shaped like a serialized macaroon (version byte 0x02), random so it authenticates this node only.
+			mac = '0201' + bytesToHex(randomBytes(62));
+			macaroons.set(name, mac);
+		}
+		return mac;
+	};
+	for (const n of network.listNodes()) macaroonFor(n.name);
+	const saver = options.stateFile ? autosave(network, macaroons, options.stateFile) : undefined;
+
+	const streams = new Streams();
+	const routes = simnetRoutes(network, host, streams);
+	const nodeInfo = (name: string): LightningSimnetNodeInfo => ({
+		name,
+		restUrl: `${baseUrl}/nodes/${name}`,
+		macaroonHex: macaroonFor(name),
+		pubkey: network.node(name).pubkey
+	});
+	const admin = simnetAdmin(network, { hubName, channelSat: options.channelSat, nodeInfo });
+
+	const server = createServer((req, res) => {
+		void (async () => {
+			const url = new URL(req.url ?? '/', 'http://localhost');
+			const method = req.method ?? 'GET';
+			if (method === 'OPTIONS') {
+				res.writeHead(204, CORS_HEADERS);
+				res.end();
+				return;
+			}
+			let streaming = false;
+			try {
+				if (url.pathname.startsWith('/admin/')) {
+					const result = await admin(method, url.pathname, req);
+					res.writeHead(200, { ...CORS_HEADERS, 'Content-Type': 'application/json' });
+					res.end(JSON.stringify(result));
+					return;
+				}
+				// A person opening a base URL in a browser gets directions, not a bare 404 (no secrets here).
+				const bare = /^\/(?:nodes\/([^/]+)\/?)?$/.exec(url.pathname);
+				if (method === 'GET' && bare && (!bare[1] || macaroons.has(decodeURIComponent(bare[1])))) {
+					res.writeHead(200, { ...CORS_HEADERS, 'Content-Type': 'application/json' });
+					res.end(
+						JSON.stringify({
+							service: 'Lightcharge Lightning simnet (LND REST dialect)',
+							node: bare[1] ? decodeURIComponent(bare[1]) : undefined,
+							nodes: [...macaroons.keys()],
+							usage: 'GET /nodes/{name}/v1/getinfo with the header Grpc-Metadata-macaroon: <hex from devnet.json>'
+						})
+					);
+					return;
+				}
+				const m = /^\/nodes\/([^/]+)(\/.*)$/.exec(url.pathname);
+				if (!m) throw new HttpError(GRPC.NOT_FOUND, `Not Found: ${url.pathname} (node APIs live under /nodes/{name}/)`);
+				const node = decodeURIComponent(m[1] ?? '');
+				const path = m[2] ?? '';
+				if (!macaroons.has(node)) throw new HttpError(GRPC.NOT_FOUND, `there is no node named "${node}"`);
+				const route = routes.find((r) => r.method === method && r.pattern.test(path));
+				if (!route) throw new HttpError(GRPC.NOT_FOUND, `Not Found: ${method} ${path}`);
+				streaming = route.stream === true;
+				const given = req.headers['grpc-metadata-macaroon'];
+				if (typeof given !== 'string' || given === '') {
+					throw new HttpError(GRPC.UNAUTHENTICATED, 'expected 1 macaroon, got 0');
+				}
+				if (given.toLowerCase() !== macaroons.get(node)) {
+					throw new HttpError(GRPC.UNAUTHENTICATED, 'verification failed: signature mismatch after caveat verification');
+				}
+				const params = (route.pattern.exec(path) ?? []).slice(1);
+				const result = await route.handler({ node, req, res, url, params });
+				if (!route.stream) {
+					res.writeHead(200, { ...CORS_HEADERS, 'Content-Type': 'application/json' });
+					res.end(JSON.stringify(result));
+				}
+			} catch (e) {
+				sendError(res, toHttpError(e), streaming);
+			}
+		})();
+	});
+
+	await new Promise<void>((resolve, reject) => {
+		const onError = (e: NodeJS.ErrnoException) => {
+			reject(
+				e.code === 'EADDRINUSE'
+					? new Error(
+							`Port ${options.port} on ${host} is already in use, so the Lightning simnet cannot start there. Stop the other program or choose another port.`
+						)
+					: new Error(`The Lightning simnet could not listen on ${host}:${options.port}: ${e.message}`)
+			);
+		};
+		server.once('error', onError);
+		server.listen(options.port, host, () => {
+			server.off('error', onError);
+			resolve();
+		});
+	});
+	const address = server.address();
+	const port = typeof address === 'object' && address ? address.port : options.port;
+	const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+	return {
+		url: baseUrl,
+		nodes: nodeNames.map(nodeInfo),
+		network,
+		macaroonFor,
+		async stop() {
+			streams.endAll();
+			await new Promise<void>((resolve) => {
+				server.close(() => resolve());
+				server.closeAllConnections();
+			});
+			await saver?.stop();
+		}
+	};
+}
