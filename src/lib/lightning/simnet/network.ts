@@ -43,6 +43,8 @@ export interface SimNode {
 	onchainSat: bigint;
 	baseFeeMsat: bigint;
 	feePpm: bigint;
+	/** Settles spontaneous (keysend) payments, as LND does with --accept-keysend. */
+	acceptKeysend?: boolean;
 	nextAddIndex: number;
 	nextSettleIndex: number;
 	nextPaymentIndex: number;
@@ -84,6 +86,8 @@ export interface SimInvoice {
 	addIndex: number;
 	settleIndex: number;
 	cltvExpiry: number;
+	/** Created by a keysend payment, not by addInvoice (no payment request). */
+	isKeysend?: boolean;
 }
 
 export interface SimPayment {
@@ -128,6 +132,7 @@ export interface CreateNodeOptions {
 	onchainSat?: bigint;
 	baseFeeMsat?: bigint;
 	feePpm?: bigint;
+	acceptKeysend?: boolean;
 }
 
 export interface AddInvoiceRequest {
@@ -136,6 +141,17 @@ export interface AddInvoiceRequest {
 	descriptionHash?: string;
 	/** Seconds; LND's default is 86400. */
 	expiry?: number;
+}
+
+/** A spontaneous payment (LND's SendPaymentV2 with `dest` and the keysend record 5482373484). */
+export interface SendKeysendRequest {
+	/** The payee's pubkey. */
+	dest: string;
+	amtMsat: bigint;
+	/** 32-byte hex the payer chose; its SHA-256 is the payment hash. */
+	preimage: string;
+	feeLimitMsat: bigint;
+	timeoutSeconds: number;
 }
 
 export interface SendPaymentRequest {
@@ -177,6 +193,14 @@ interface Hop {
 export class Simnet {
 	private readonly nodes = new Map<string, SimNode>();
 	private readonly channels: SimChannel[] = [];
+	/** Indexes for networks of tens of thousands of nodes (the fleet simulator's hub). */
+	private readonly channelsByNode = new Map<string, SimChannel[]>();
+	/** For each node, its neighbours that have other neighbours too: the only ones a route can pass through. */
+	private readonly transitNeighbours = new Map<string, Set<string>>();
+	private readonly neighbours = new Map<string, Set<string>>();
+	private readonly byPubkey = new Map<string, SimNode>();
+	/** Keysend preimages of payments in flight (the payer's secret until the payee settles). */
+	private readonly keysendPreimages = new Map<string, string>();
 	/** Keyed by `${node}:${paymentHash}`. */
 	private readonly invoices = new Map<string, SimInvoice>();
 	private readonly payments = new Map<string, SimPayment>();
@@ -243,20 +267,41 @@ export class Simnet {
 		if (!secp256k1.utils.isValidSecretKey(hexToBytes(privateKey))) {
 			throw new SimnetError('invalid_request', 'The private key is not a valid secp256k1 secret key.');
 		}
-		const node: SimNode = {
+		const node = this.withLazyPubkey({
 			name,
 			alias: options.alias ?? name,
 			privateKey,
-			pubkey: nodePubkey(privateKey),
 			onchainSat: options.onchainSat ?? 0n,
 			baseFeeMsat: options.baseFeeMsat ?? this.defaultBaseFeeMsat,
 			feePpm: options.feePpm ?? this.defaultFeePpm,
+			...(options.acceptKeysend ? { acceptKeysend: true } : {}),
 			nextAddIndex: 1,
 			nextSettleIndex: 1,
 			nextPaymentIndex: 1
-		};
+		});
 		this.nodes.set(name, node);
 		this.emit({ type: 'node', node: name });
+		return node;
+	}
+
+	/**
+	 * The pubkey is derived on first use (a scalar multiplication, ~0.5 ms): a simulated city
+	 * creates tens of thousands of nodes whose pubkeys are never asked for.
+	 */
+	private withLazyPubkey(fields: Omit<SimNode, 'pubkey'>): SimNode {
+		let pubkey: string | undefined;
+		const index = this.byPubkey;
+		const node = fields as SimNode;
+		Object.defineProperty(node, 'pubkey', {
+			enumerable: true,
+			get(): string {
+				if (pubkey === undefined) {
+					pubkey = nodePubkey(node.privateKey);
+					index.set(pubkey, node);
+				}
+				return pubkey;
+			}
+		});
 		return node;
 	}
 
@@ -274,7 +319,11 @@ export class Simnet {
 	}
 
 	nodeByPubkey(pubkey: string): SimNode | undefined {
-		for (const node of this.nodes.values()) if (node.pubkey === pubkey.toLowerCase()) return node;
+		const key = pubkey.toLowerCase();
+		const known = this.byPubkey.get(key);
+		if (known) return known;
+		// Not derived yet: derive the rest (each node once, ever).
+		for (const node of this.nodes.values()) if (node.pubkey === key) return node;
 		return undefined;
 	}
 
@@ -355,15 +404,56 @@ export class Simnet {
 			totalSatoshisReceived: 0n,
 			numUpdates: 0
 		};
-		this.channels.push(channel);
+		this.addChannel(channel);
 		this.emit({ type: 'channel', channel });
 		this.emit({ type: 'node', node: from });
 		return channel;
 	}
 
+	private addChannel(channel: SimChannel): void {
+		this.channels.push(channel);
+		const ends = [channel.initiator, channel.peer] as const;
+		for (const name of ends) {
+			let list = this.channelsByNode.get(name);
+			if (!list) this.channelsByNode.set(name, (list = []));
+			list.push(channel);
+		}
+		const [a, b] = ends;
+		this.addNeighbour(a, b);
+		this.addNeighbour(b, a);
+	}
+
+	private addNeighbour(name: string, neighbour: string): void {
+		let set = this.neighbours.get(name);
+		if (!set) this.neighbours.set(name, (set = new Set()));
+		if (set.has(neighbour)) return;
+		set.add(neighbour);
+		if (set.size === 2) {
+			// `name` just became a node a route can pass through: tell all its neighbours.
+			for (const n of set) this.transitOf(n).add(name);
+		} else if (set.size > 2) {
+			this.transitOf(neighbour).add(name);
+		}
+	}
+
+	private transitOf(name: string): Set<string> {
+		let set = this.transitNeighbours.get(name);
+		if (!set) this.transitNeighbours.set(name, (set = new Set()));
+		return set;
+	}
+
 	channelsOf(name: string): SimChannel[] {
 		this.node(name);
-		return this.channels.filter((c) => c.initiator === name || c.peer === name);
+		return [...(this.channelsByNode.get(name) ?? [])];
+	}
+
+	/** Channels between two nodes. */
+	private channelsBetween(a: string, b: string): SimChannel[] {
+		const list = this.channelsByNode.get(a) ?? [];
+		const other = this.channelsByNode.get(b) ?? [];
+		// Scan the shorter list: a spoke has one channel, the hub tens of thousands.
+		const [scan, name] = list.length <= other.length ? [list, b] : [other, a];
+		return scan.filter((c) => c.initiator === name || c.peer === name);
 	}
 
 	/** This node's balance in a channel, in msat. */
@@ -414,6 +504,8 @@ export class Simnet {
 		if (!Number.isInteger(expiry) || expiry < 1 || expiry > 365 * 86_400) {
 			throw new SimnetError('invalid_request', 'The invoice expiry must be between 1 second and one year.');
 		}
+		// Derived (and indexed) now: whoever pays this invoice finds the payee by its key.
+		void node.pubkey;
 		const preimage = bytesToHex(this.random(32));
 		const paymentHash = bytesToHex(sha256(hexToBytes(preimage)));
 		const paymentAddr = bytesToHex(this.random(32));
@@ -563,25 +655,93 @@ export class Simnet {
 		};
 		this.payments.set(key, payment);
 		this.emit({ type: 'payment', payment });
-		this.schedule(() => this.resolvePayment(payment, invoice), this.settleDelayMs);
+		this.schedule(() => this.resolvePayment(payment, invoice.payee), this.settleDelayMs);
 		return payment;
 	}
 
+	/**
+	 * A spontaneous payment: no invoice, the payer picks the preimage and the payee settles it if
+	 * it accepts keysend (LND: SendPaymentV2 with `dest` and record 5482373484; `--accept-keysend`).
+	 */
+	sendKeysend(name: string, req: SendKeysendRequest): SimPayment {
+		const payer = this.node(name);
+		if (!/^[0-9a-f]{64}$/i.test(req.preimage)) throw new SimnetError('invalid_request', 'The keysend preimage must be 32 bytes.');
+		if (!/^0[23][0-9a-f]{64}$/i.test(req.dest)) throw new SimnetError('invalid_request', 'The destination must be a compressed public key.');
+		if (req.amtMsat <= 0n) throw new SimnetError('invalid_request', 'amount must be specified when paying a zero amount invoice');
+		if (req.timeoutSeconds <= 0) throw new SimnetError('invalid_request', 'timeout_seconds must be greater than 0');
+		if (req.feeLimitMsat < 0n) throw new SimnetError('invalid_request', 'The fee limit cannot be negative.');
+		const payee = this.nodeByPubkey(req.dest);
+		if (payee === payer) throw new SimnetError('invalid_request', 'no self-payments allowed');
+		const paymentHash = bytesToHex(sha256(hexToBytes(req.preimage)));
+		const key = `${name}:${paymentHash}`;
+		const previous = this.payments.get(key);
+		if (previous?.status === 'SUCCEEDED') throw new SimnetError('already_paid', 'invoice is already paid');
+		if (previous?.status === 'IN_FLIGHT') throw new SimnetError('in_flight', 'payment is in transition');
+		const payment: SimPayment = {
+			node: name,
+			paymentHash,
+			paymentRequest: '',
+			valueMsat: req.amtMsat,
+			feeMsat: 0n,
+			feeLimitMsat: req.feeLimitMsat,
+			status: 'IN_FLIGHT',
+			failureReason: 'FAILURE_REASON_NONE',
+			preimage: '',
+			creationTimeNs: BigInt(this.now()) * 1_000_000n,
+			paymentIndex: previous?.paymentIndex ?? payer.nextPaymentIndex++,
+			route: []
+		};
+		this.payments.set(key, payment);
+		this.keysendPreimages.set(key, req.preimage.toLowerCase());
+		this.emit({ type: 'payment', payment });
+		this.schedule(() => this.resolvePayment(payment, req.dest.toLowerCase()), this.settleDelayMs);
+		return payment;
+	}
+
+	/** The payee's side of a keysend: an invoice made on arrival, if the payee accepts keysend. */
+	private keysendInvoice(payee: SimNode, payment: SimPayment): SimInvoice | undefined {
+		const preimage = this.keysendPreimages.get(`${payment.node}:${payment.paymentHash}`);
+		this.keysendPreimages.delete(`${payment.node}:${payment.paymentHash}`);
+		if (preimage === undefined || !payee.acceptKeysend) return undefined;
+		const now = this.nowSeconds();
+		const invoice: SimInvoice = {
+			node: payee.name,
+			memo: '',
+			preimage,
+			paymentHash: payment.paymentHash,
+			paymentRequest: '',
+			paymentAddr: '',
+			valueMsat: payment.valueMsat,
+			creationDate: now,
+			expiry: DEFAULT_INVOICE_EXPIRY,
+			state: 'OPEN',
+			amtPaidMsat: 0n,
+			settleDate: 0,
+			addIndex: payee.nextAddIndex++,
+			settleIndex: 0,
+			cltvExpiry: MIN_FINAL_CLTV,
+			isKeysend: true
+		};
+		this.invoices.set(`${payee.name}:${payment.paymentHash}`, invoice);
+		return invoice;
+	}
+
 	private fail(payment: SimPayment, reason: SimFailureReason, detail: string): void {
+		this.keysendPreimages.delete(`${payment.node}:${payment.paymentHash}`);
 		payment.status = 'FAILED';
 		payment.failureReason = reason;
 		payment.detail = detail;
 		this.emit({ type: 'payment', payment });
 	}
 
-	private resolvePayment(payment: SimPayment, invoice: DecodedBolt11): void {
+	private resolvePayment(payment: SimPayment, payeePubkey: string): void {
 		if (payment.status !== 'IN_FLIGHT') return;
-		const payee = this.nodeByPubkey(invoice.payee);
+		const payee = this.nodeByPubkey(payeePubkey);
 		if (!payee) {
 			this.fail(payment, 'FAILURE_REASON_NO_ROUTE', 'The payee is not a node of this network.');
 			return;
 		}
-		const outbound = this.channelsOf(payment.node)
+		const outbound = (this.channelsByNode.get(payment.node) ?? [])
 			.filter((c) => !this.isPending(c))
 			.reduce((max, c) => (this.spendableMsat(c, payment.node) > max ? this.spendableMsat(c, payment.node) : max), 0n);
 		if (outbound < payment.valueMsat) {
@@ -607,7 +767,10 @@ export class Simnet {
 			return;
 		}
 		// The payee's invoice registry decides whether the final HTLC is accepted.
-		const target = this.invoices.get(`${payee.name}:${payment.paymentHash}`);
+		const target =
+			payment.paymentRequest === ''
+				? this.keysendInvoice(payee, payment)
+				: this.invoices.get(`${payee.name}:${payment.paymentHash}`);
 		if (target) this.expireIfDue(target);
 		// LND accepts up to twice the invoice amount and nothing less.
 		const wrongAmount =
@@ -672,7 +835,7 @@ export class Simnet {
 			if (current === undefined || best === undefined) return null;
 			if (current === from) break;
 			done.add(current);
-			for (const channel of this.channelsOf(current)) {
+			for (const channel of this.routeCandidates(current, from)) {
 				if (this.isPending(channel)) continue;
 				const sender = this.otherEnd(channel, current);
 				if (done.has(sender)) continue;
@@ -695,6 +858,20 @@ export class Simnet {
 			at = hop.to;
 		}
 		return hops;
+	}
+
+	/**
+	 * Channels over which `current` can be reached on a route from `from`: those to `from` itself
+	 * and to neighbours with other neighbours. A neighbour whose only neighbour is `current` is a
+	 * dead end, so the hub's tens of thousands of spokes are never scanned (routing is O(1) on the
+	 * hub topology instead of O(spokes)).
+	 */
+	private routeCandidates(current: string, from: string): SimChannel[] {
+		const out = this.neighbours.get(current)?.has(from) ? this.channelsBetween(current, from) : [];
+		for (const transit of this.transitNeighbours.get(current) ?? []) {
+			if (transit !== from) out.push(...this.channelsBetween(current, transit));
+		}
+		return out;
 	}
 
 	// ---------- persistence ----------
@@ -739,15 +916,12 @@ export class Simnet {
 		const net = new Simnet({ ...options, startHeight: state.height });
 		net.nextChanIndex = state.nextChanIndex;
 		for (const n of state.nodes) {
-			net.nodes.set(n.name, {
-				...n,
-				onchainSat: BigInt(n.onchainSat),
-				baseFeeMsat: BigInt(n.baseFeeMsat),
-				feePpm: BigInt(n.feePpm)
-			});
+			const node: SimNode = { ...n, onchainSat: BigInt(n.onchainSat), baseFeeMsat: BigInt(n.baseFeeMsat), feePpm: BigInt(n.feePpm) };
+			net.nodes.set(n.name, node);
+			net.byPubkey.set(node.pubkey, node);
 		}
 		for (const c of state.channels) {
-			net.channels.push({
+			net.addChannel({
 				...c,
 				capacitySat: BigInt(c.capacitySat),
 				initiatorMsat: BigInt(c.initiatorMsat),
@@ -772,9 +946,12 @@ export class Simnet {
 				creationTimeNs: BigInt(p.creationTimeNs)
 			};
 			net.payments.set(`${p.node}:${p.paymentHash}`, payment);
-			if (payment.status === 'IN_FLIGHT') {
+			if (payment.status === 'IN_FLIGHT' && payment.paymentRequest === '') {
+				// A keysend's preimage lived only in the payer's memory: it cannot complete now.
+				net.schedule(() => net.fail(payment, 'FAILURE_REASON_ERROR', 'The keysend was in flight when the network stopped.'), net.settleDelayMs);
+			} else if (payment.status === 'IN_FLIGHT') {
 				const decoded = decodeBolt11(payment.paymentRequest);
-				net.schedule(() => net.resolvePayment(payment, decoded), net.settleDelayMs);
+				net.schedule(() => net.resolvePayment(payment, decoded.payee), net.settleDelayMs);
 			}
 		}
 		return net;
