@@ -22,10 +22,11 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { findMosquitto, startBroker, type BrokerKind } from '../devnet/broker.js';
 import { buildHubTopology, Simnet, SimnetNode } from '../src/lib/lightning/simnet/index.js';
 import { connectBus, type MessageBus } from '../src/lib/mqtt/bus.js';
-import { encodeMessage, parseMessage } from '../src/lib/protocol/messages.js';
+import { parseMessage } from '../src/lib/protocol/messages.js';
 import { ocmfPublicKeyHex } from '../src/lib/protocol/ocmf.js';
 import { ReadingVerifier } from '../src/lib/protocol/readings.js';
-import { driverTopic, TOPIC_ROOT } from '../src/lib/protocol/topics.js';
+import { TOPIC_ROOT } from '../src/lib/protocol/topics.js';
+import { DriverChannel } from '../src/lib/session/driver-channel.js';
 import { createSimulatedStation, DEFAULT_TARIFF, type HeadlessStation } from '../src/lib/session/headless-station.js';
 import { MemoryKioskStore } from '../src/lib/storage/kiosk-db.js';
 
@@ -124,8 +125,9 @@ async function runStations(input: StationsInput): Promise<void> {
 	for (const [i, s] of stations.entries()) {
 		await sleep(input.spreadMs / stations.length);
 		await s.station.runtime.start();
-		const sessionId = s.station.runtime.view().session.sessionId;
-		await drivers.publish(driverTopic(s.id, sessionId), encodeMessage({ v: 1, type: 'join', sessionId, budgetMsat: '1000000000000', driverRef: `car-${i + 1}`, at: Date.now() }));
+		// The driver scanned the station's QR code: it knows the session's join secret.
+		const channel = new DriverChannel(s.station.runtime.offer()!);
+		await drivers.publish(channel.topic, channel.join(1_000_000_000_000n, `car-${i + 1}`, Date.now()));
 	}
 	parentPort!.on('message', async (msg: { report?: boolean }) => {
 		if (!msg.report) return;

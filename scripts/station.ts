@@ -15,13 +15,15 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { startBroker, type RunningBroker } from '../devnet/broker.js';
 import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest.js';
+import { networkFingerprint } from '../src/lib/config/trusted-networks.js';
 import { LndRestNode } from '../src/lib/lightning/lnd-rest.js';
 import type { LightningNode } from '../src/lib/lightning/port.js';
 import { buildHubTopology, Simnet, SimnetNode } from '../src/lib/lightning/simnet/index.js';
 import { connectBus, type MessageBus } from '../src/lib/mqtt/bus.js';
-import { encodeMessage, parseMessage } from '../src/lib/protocol/messages.js';
-import { driverTopic, TOPIC_ROOT } from '../src/lib/protocol/topics.js';
+import { parseMessage } from '../src/lib/protocol/messages.js';
+import { TOPIC_ROOT } from '../src/lib/protocol/topics.js';
 import { encodeSessionLink } from '../src/lib/protocol/session-link.js';
+import { DriverChannel } from '../src/lib/session/driver-channel.js';
 import { createSimulatedStation, DEFAULT_TARIFF, type HeadlessStation } from '../src/lib/session/headless-station.js';
 import type { StationLedger } from '../src/lib/session/station-runtime.js';
 import { MemoryKioskStore } from '../src/lib/storage/kiosk-db.js';
@@ -91,19 +93,21 @@ async function drive(id: string, station: HeadlessStation, bus: MessageBus, paye
 			.then((u) => console.log(`[${id}] driver paid invoice ${m.message.seq}: ${u.status}${u.failureReason ? ` (${u.failureReason})` : ''}`))
 			.catch((e) => console.log(`[${id}] driver could not pay: ${(e as Error).message}`));
 	});
-	const joined = new Set<string>();
+	// The driver stands at the station: it reads the session's join secret off its screen (the QR code).
+	const channels = new Map<string, DriverChannel>();
 	const stopped = new Set<string>();
 	station.runtime.subscribe((v) => {
 		const s = v.session;
-		const send = (message: Parameters<typeof encodeMessage>[0]) => void bus.publish(driverTopic(stationId, s.sessionId), encodeMessage(message));
-		if (s.phase === 'awaiting_driver' && !joined.has(s.sessionId)) {
-			joined.add(s.sessionId);
-			setTimeout(() => send({ v: 1, type: 'join', sessionId: s.sessionId, budgetMsat: '1000000000', driverRef: `headless-${id}`, at: Date.now() }), 1000);
+		if (s.phase === 'awaiting_driver' && !channels.has(s.sessionId)) {
+			const channel = new DriverChannel(station.runtime.offer()!);
+			channels.set(s.sessionId, channel);
+			setTimeout(() => void bus.publish(channel.topic, channel.join(1_000_000_000n, `headless-${id}`, Date.now())), 1000);
 		}
 		const delivered = s.first && s.last ? s.last.energyWh - s.first.energyWh : 0;
-		if (s.phase === 'charging' && delivered >= wh && !stopped.has(s.sessionId)) {
+		const channel = channels.get(s.sessionId);
+		if (s.phase === 'charging' && delivered >= wh && !stopped.has(s.sessionId) && channel) {
 			stopped.add(s.sessionId);
-			send({ v: 1, type: 'stop', sessionId: s.sessionId, at: Date.now() });
+			void bus.publish(channel.topic, channel.stop(Date.now()));
 		}
 	});
 }
@@ -218,16 +222,9 @@ async function main(): Promise<void> {
 				lastPhase = s.phase;
 				const extra = s.phase === 'suspended' ? ` — ${s.suspendReason}` : s.phase === 'settled' ? ` — ${(s.last && s.first ? s.last.energyWh - s.first.energyWh : 0)} Wh` : '';
 				console.log(`[${id}] ${s.sessionId} ${s.phase}${extra}`);
-				if (s.phase === 'awaiting_driver' && manifest) {
-					const link = encodeSessionLink(manifest.wallet.url, {
-						v: 1,
-						stationId: s.stationId,
-						sessionId: s.sessionId,
-						broker: manifest.broker.wsUrl,
-						chainId: manifest.chain.chainId,
-						registry: manifest.chain.contracts.registry,
-						rpc: manifest.chain.rpcUrl
-					});
+				if (s.phase === 'awaiting_driver' && manifest && s.joinSecret) {
+					const network = networkFingerprint(manifest.chain.chainId, manifest.chain.contracts.registry).slice(0, 8);
+					const link = encodeSessionLink(manifest.wallet.url, { v: 2, network, stationId: s.stationId, sessionId: s.sessionId, secret: s.joinSecret });
 					console.log(`[${id}] wallet link: ${link}`);
 				}
 			}

@@ -7,8 +7,10 @@ import { expect, test, type Page } from '@playwright/test';
 import { E2E_PORTS } from '../playwright.config';
 import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
 import { connectBus, type MessageBus } from '../src/lib/mqtt/bus';
-import { encodeMessage, parseMessage } from '../src/lib/protocol/messages';
-import { driverTopic, TOPIC_ROOT } from '../src/lib/protocol/topics';
+import { parseMessage } from '../src/lib/protocol/messages';
+import { decodeSessionLink } from '../src/lib/protocol/session-link';
+import { TOPIC_ROOT } from '../src/lib/protocol/topics';
+import { DriverChannel } from '../src/lib/session/driver-channel';
 import { LndRestNode } from '../src/lib/lightning/lnd-rest';
 import type { InvoiceMessage, ReadingMessage, SessionEvent } from '../src/lib/protocol/types';
 import { kioskWithFakeSerial, type FakeMeterControls } from './fakes/web-serial';
@@ -109,17 +111,18 @@ test('evcc chosen on the setup screen: "now" when charging is allowed, "off" whe
 		await page.goto(`${KIOSK}/?db=${db}&pollMs=500&settledPauseMs=600000`);
 		await expect(page.getByTestId('session-qr').locator('svg')).toBeVisible();
 		const href = (await page.getByTestId('session-link').getAttribute('href'))!;
-		const sessionId = (JSON.parse(Buffer.from(href.split('#join=')[1]!, 'base64url').toString('utf8')) as { sessionId: string }).sessionId;
+		const channel = new DriverChannel(decodeSessionLink(href));
+		const sessionId = channel.link.sessionId;
 		expect(evcc.modes).toEqual([]);
 
-		await driverBus.publish(driverTopic(station.stationId, sessionId), encodeMessage({ v: 1, type: 'join', sessionId, budgetMsat: '100000000', driverRef: 'evcc-driver', at: Date.now() }));
+		await driverBus.publish(channel.topic, channel.join(100_000_000n, 'evcc-driver', Date.now()));
 		await expect(page.locator('h1.charging')).toBeVisible();
 		await expect.poll(() => evcc.modes).toEqual(['now']);
 		// evcc let the car charge: the meter shows energy flowing.
 		await expect.poll(async () => Number.parseFloat((await page.getByTestId('energy').textContent()) ?? '0'), { timeout: 20_000 }).toBeGreaterThan(0);
 		await expect.poll(() => readings.filter((r) => r.sessionId === sessionId).length).toBeGreaterThanOrEqual(3);
 
-		await driverBus.publish(driverTopic(station.stationId, sessionId), encodeMessage({ v: 1, type: 'stop', sessionId, at: Date.now() }));
+		await driverBus.publish(channel.topic, channel.stop(Date.now()));
 		await expect.poll(() => evcc.modes, { timeout: 15_000 }).toEqual(['now', 'off']);
 		// The meter confirms evcc obeyed: the power falls to zero.
 		await expect.poll(async () => Number.parseFloat((await page.getByTestId('power').textContent()) ?? '1'), { timeout: 10_000 }).toBe(0);
@@ -165,10 +168,11 @@ test('manual charger with a meter on RS-485: the kiosk tells the driver to plug 
 		await page.goto(`${KIOSK}/?db=${db}&pollMs=500&settledPauseMs=600000`);
 		await expect(page.getByTestId('session-qr').locator('svg')).toBeVisible();
 		const href = (await page.getByTestId('session-link').getAttribute('href'))!;
-		const sessionId = (JSON.parse(Buffer.from(href.split('#join=')[1]!, 'base64url').toString('utf8')) as { sessionId: string }).sessionId;
-		await driverBus.publish(driverTopic(station.stationId, sessionId), encodeMessage({ v: 1, type: 'join', sessionId, budgetMsat: '100000000', driverRef: 'manual-driver', at: Date.now() }));
+		const channel = new DriverChannel(decodeSessionLink(href));
+		const sessionId = channel.link.sessionId;
+		await driverBus.publish(channel.topic, channel.join(100_000_000n, 'manual-driver', Date.now()));
 		await expect(page.getByTestId('driver-instruction')).toContainText('plug in your car');
-		await driverBus.publish(driverTopic(station.stationId, sessionId), encodeMessage({ v: 1, type: 'stop', sessionId, at: Date.now() }));
+		await driverBus.publish(channel.topic, channel.stop(Date.now()));
 		await expect(page.getByTestId('driver-instruction')).toContainText('Please unplug your car');
 		await page.screenshot({ path: `${SHOTS}/manual-unplug-1280.png` });
 	} finally {

@@ -18,10 +18,12 @@ import { E2E_PORTS } from '../playwright.config';
 import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
 import { LndRestNode } from '../src/lib/lightning/lnd-rest';
 import { connectBus, type MessageBus } from '../src/lib/mqtt/bus';
-import { encodeMessage, parseMessage } from '../src/lib/protocol/messages';
+import { parseMessage } from '../src/lib/protocol/messages';
+import { decodeSessionLink } from '../src/lib/protocol/session-link';
+import { DriverChannel } from '../src/lib/session/driver-channel';
 import { ocmfPublicKeyHex } from '../src/lib/protocol/ocmf';
 import { ReadingVerifier } from '../src/lib/protocol/readings';
-import { driverTopic, TOPIC_ROOT } from '../src/lib/protocol/topics';
+import { TOPIC_ROOT } from '../src/lib/protocol/topics';
 import type { InvoiceMessage, ReadingMessage, SessionEvent } from '../src/lib/protocol/types';
 import { installFakeSerial, kioskWithFakeSerial } from './fakes/web-serial';
 import { decodePng } from './kiosk-png';
@@ -87,9 +89,6 @@ class Driver {
 		});
 		return d;
 	}
-	send(stationId: string, message: Parameters<typeof encodeMessage>[0] & { sessionId: string }) {
-		return this.bus.publish(driverTopic(stationId, message.sessionId), encodeMessage(message));
-	}
 }
 
 let manifest: DevnetManifest;
@@ -126,11 +125,13 @@ test('a kiosk session: invoice QR = published BOLT11, 30 s broker outage without
 		await expect(page.getByTestId('session-qr').locator('svg')).toBeVisible();
 		await expect(page.getByTestId('price-fiat')).toContainText('€');
 		const href = (await page.getByTestId('session-link').getAttribute('href'))!;
-		const sessionId = (JSON.parse(Buffer.from(href.split('#join=')[1]!, 'base64url').toString('utf8')) as { sessionId: string }).sessionId;
+		// What the driver's phone reads off the QR code: the session and its one-time join secret.
+		const channel = new DriverChannel(decodeSessionLink(href));
+		const sessionId = channel.link.sessionId;
 		expect(await decodeQr(page, 'session-qr')).toBe(href);
 		await shot(page, 'idle');
 
-		await driver.send(station.stationId, { v: 1, type: 'join', sessionId, budgetMsat: '100000000', driverRef: 'e2e-driver', at: Date.now() });
+		await driver.bus.publish(channel.topic, channel.join(100_000_000n, 'e2e-driver', Date.now()));
 		await expect(page.locator('h1.charging')).toBeVisible();
 
 		// The invoice QR on screen is exactly the BOLT11 published over MQTT (upper case in the code).
@@ -185,7 +186,7 @@ test('a kiosk session: invoice QR = published BOLT11, 30 s broker outage without
 		await payAll();
 
 		// Stop; the last invoice is paid; settled, with a receipt QR.
-		await driver.send(station.stationId, { v: 1, type: 'stop', sessionId, at: Date.now() });
+		await driver.bus.publish(channel.topic, channel.stop(Date.now()));
 		await expect.poll(async () => (await payAll(), driver.events.some((e) => e.event === 'stopped')), { timeout: 20_000 }).toBe(true);
 		await expect.poll(async () => (await payAll(), await page.getByTestId('settled').isVisible()), { timeout: 30_000 }).toBe(true);
 		await expect(page.getByTestId('receipt-qr').locator('svg')).toBeVisible();
@@ -293,8 +294,10 @@ test('a session on a Modbus meter over Web Serial: a silent meter suspends with 
 		await page.goto(`${KIOSK}/?db=${db}&pollMs=500&settledPauseMs=600000`);
 		await expect(page.getByTestId('session-qr').locator('svg')).toBeVisible();
 		const href = (await page.getByTestId('session-link').getAttribute('href'))!;
-		const sessionId = (JSON.parse(Buffer.from(href.split('#join=')[1]!, 'base64url').toString('utf8')) as { sessionId: string }).sessionId;
-		await driver.send(station.stationId, { v: 1, type: 'join', sessionId, budgetMsat: '100000000', driverRef: 'serial-driver', at: Date.now() });
+		// What the driver's phone reads off the QR code: the session and its one-time join secret.
+		const channel = new DriverChannel(decodeSessionLink(href));
+		const sessionId = channel.link.sessionId;
+		await driver.bus.publish(channel.topic, channel.join(100_000_000n, 'serial-driver', Date.now()));
 		await expect(page.locator('h1.charging')).toBeVisible();
 		await expect.poll(() => driver.readings.filter((r) => r.sessionId === sessionId).length).toBeGreaterThanOrEqual(3);
 		// The readings carry the Modbus meter's identity.

@@ -6,6 +6,7 @@ import { expect, test } from '@playwright/test';
 import { E2E_PORTS } from '../playwright.config';
 import { connectLedger } from '../src/lib/ledger/client';
 import { LndRestNode } from '../src/lib/lightning/lnd-rest';
+import { decodeSessionLink } from '../src/lib/protocol/session-link';
 import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
 
 const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
@@ -35,7 +36,7 @@ test('a session from scan to paid, anchored on the ledger', async ({ browser }) 
 	await expect(link).toBeVisible();
 	await expect(kiosk.getByTestId('session-qr').locator('svg')).toBeVisible();
 	const href = await link.getAttribute('href');
-	expect(href).toContain('#join=');
+	expect(href).toContain('#c=');
 	expect(href!.startsWith(WALLET)).toBe(true);
 
 	await wallet.goto(href!);
@@ -65,7 +66,7 @@ test('a session from scan to paid, anchored on the ledger', async ({ browser }) 
 	const received = stationAfter.localMsat - stationBefore.localMsat;
 	expect(received > 0n).toBe(true);
 
-	const linkJson = JSON.parse(Buffer.from(href!.split('#join=')[1]!, 'base64url').toString('utf8')) as { sessionId: string };
+	const linkJson = decodeSessionLink(href!);
 	const session = await ledger.getSession(linkJson.sessionId);
 	expect(session).not.toBeNull();
 	expect(session!.state).toBe('closed');

@@ -18,7 +18,9 @@ import { connectBus, type MessageBus } from '../src/lib/mqtt/bus';
 import { billingRecordHash, buildBillingRecord } from '../src/lib/protocol/billing';
 import { ocmfPublicKeyHex } from '../src/lib/protocol/ocmf';
 import { makeReading } from '../src/lib/protocol/readings';
-import { encodeSessionLink } from '../src/lib/protocol/session-link';
+import { networkFingerprint } from '../src/lib/config/trusted-networks';
+import { sessionKeys, signStationMessage, tagMessage } from '../src/lib/protocol/authentication';
+import { encodeSessionLink, newJoinSecret } from '../src/lib/protocol/session-link';
 import { invoicesTopic, readingsTopic, statusTopic, eventsTopic } from '../src/lib/protocol/topics';
 import type { BillingRecord, InvoiceMessage, StationStatus, Tariff } from '../src/lib/protocol/types';
 import { parseReceipt, verifyReceipt } from '../src/lib/session/receipt';
@@ -59,7 +61,7 @@ test('scan the kiosk with the camera, pay as you charge, export a receipt that v
 	logErrors(kiosk, 'kiosk');
 	await kiosk.goto(`${KIOSK}/${KIOSK_TUNING}`);
 	const href = (await kiosk.getByTestId('session-link').getAttribute('href'))!;
-	expect(href).toContain('#join=');
+	expect(href).toContain('#c=');
 	const png = resolve(OUT, 'kiosk-qr.png');
 	const y4m = resolve(OUT, 'kiosk-qr.y4m');
 	await QRCode.toFile(png, href, { width: 480, margin: 4, errorCorrectionLevel: 'M' });
@@ -80,7 +82,7 @@ test('scan the kiosk with the camera, pay as you charge, export a receipt that v
 	await wallet.screenshot({ path: `${OUT}/home.png`, fullPage: true });
 	await wallet.getByTestId('scan').click();
 	await expect(wallet.getByTestId('scan-state')).toBeVisible();
-	await wallet.waitForURL(/\/session#join=/, { timeout: 20_000 });
+	await wallet.waitForURL(/\/session#c=/, { timeout: 20_000 });
 	expect(new URL(wallet.url()).hash).toBe(new URL(href).hash);
 
 	await expect(wallet.getByTestId('identity')).toContainText('Registered on the ledger');
@@ -143,12 +145,14 @@ test('scan the kiosk with the camera, pay as you charge, export a receipt that v
 	await kioskCtx.close();
 });
 
-/** The test as station-1: its real keys, its simnet node, its MQTT topics. */
+/** The test as station-1: its real keys, its simnet node, its MQTT topics, its session's join secret. */
 class ScriptedStation {
 	readonly sessionId = `wt-${Math.random().toString(36).slice(2, 10)}`;
+	readonly secret = newJoinSecret();
 	readonly tariff: Tariff = { pricePerKwhMsat: '300000', startFeeMsat: '2000', incrementWh: 100, graceWh: 100, mode: 'stream', invoiceExpirySeconds: 600 };
 	readonly node: LndRestNode;
 	private readonly key: string;
+	private readonly mac: Uint8Array;
 	private readonly t0 = Date.now() - 60_000;
 	readonly energy = new Map<number, number>();
 	private constructor(
@@ -159,6 +163,7 @@ class ScriptedStation {
 		this.key = st.signingKeyHex;
 		const n = m.lightning.nodes[st.lightningNode]!;
 		this.node = new LndRestNode({ restUrl: n.restUrl, macaroonHex: n.macaroonHex });
+		this.mac = sessionKeys(this.secret, st.stationId, this.sessionId).station;
 	}
 	static async open(m: DevnetManifest): Promise<ScriptedStation> {
 		return new ScriptedStation(await connectBus(m.broker.wsUrl, { protocolVersion: m.broker.protocolVersion }), m);
@@ -166,20 +171,24 @@ class ScriptedStation {
 	get stationId() {
 		return this.m.stations[0]!.stationId;
 	}
-	async publishStatus(): Promise<void> {
+	/** Signed and tagged, as the kiosk sends it. */
+	private wire<T extends object>(message: T): string {
+		return JSON.stringify(signStationMessage(message, this.stationId, this.key, this.mac));
+	}
+	statusMessage(): StationStatus {
 		const st = this.m.stations[0]!;
-		const status: StationStatus = {
+		return {
 			v: 1, type: 'status', stationId: st.stationId, name: 'Scripted station', state: 'available', tariff: this.tariff,
 			connectors: [{ id: 1, type: 'Type2', maxPowerW: 22_000 }], signingKey: ocmfPublicKeyHex(this.key), signerAddress: st.signerAddress,
 			lightningPubkey: this.m.lightning.nodes[st.lightningNode]!.pubkey, network: 'regtest', sessionId: this.sessionId, updatedAt: Date.now()
 		};
-		await this.bus.publish(statusTopic(st.stationId), JSON.stringify(status), { retain: true });
+	}
+	async publishStatus(status: StationStatus = this.statusMessage()): Promise<void> {
+		await this.bus.publish(statusTopic(this.stationId), this.wire(status), { retain: true });
 	}
 	link(): string {
-		return encodeSessionLink(`${WALLET}/`, {
-			v: 1, stationId: this.stationId, sessionId: this.sessionId, broker: this.m.broker.wsUrl,
-			chainId: this.m.chain.chainId, registry: this.m.chain.contracts.registry, rpc: this.m.chain.rpcUrl
-		});
+		const network = networkFingerprint(this.m.chain.chainId, this.m.chain.contracts.registry).slice(0, 8);
+		return encodeSessionLink(`${WALLET}/`, { v: 2, network, stationId: this.stationId, sessionId: this.sessionId, secret: this.secret });
 	}
 	signed(seq: number, energyWh: number, key = this.key): string {
 		return makeReading(
@@ -188,7 +197,7 @@ class ScriptedStation {
 		).ocmf;
 	}
 	async publishReading(seq: number, ocmf: string): Promise<void> {
-		await this.bus.publish(readingsTopic(this.stationId, this.sessionId), JSON.stringify({ v: 1, type: 'reading', sessionId: this.sessionId, seq, ocmf }));
+		await this.bus.publish(readingsTopic(this.stationId, this.sessionId), JSON.stringify(tagMessage({ v: 1, type: 'reading', sessionId: this.sessionId, seq, ocmf }, this.mac)));
 	}
 	async reading(seq: number, energyWh: number): Promise<void> {
 		this.energy.set(seq, energyWh);
@@ -205,14 +214,14 @@ class ScriptedStation {
 		const hash = billingRecordHash(record);
 		const created = await this.node.createInvoice({ amountMsat: o.amountMsat ?? BigInt(record.amountMsat), descriptionHash: o.descriptionHash ?? hash, expirySeconds: o.expirySeconds ?? 600 });
 		const msg: InvoiceMessage = { v: 1, type: 'invoice', sessionId: this.sessionId, seq: record.seq, record, recordHash: o.recordHash ?? hash, bolt11: created.paymentRequest };
-		await this.bus.publish(invoicesTopic(this.stationId, this.sessionId), JSON.stringify(msg));
+		await this.bus.publish(invoicesTopic(this.stationId, this.sessionId), this.wire(msg));
 		return { ...created, msg };
 	}
 	async republish(msg: InvoiceMessage) {
-		await this.bus.publish(invoicesTopic(this.stationId, this.sessionId), JSON.stringify(msg));
+		await this.bus.publish(invoicesTopic(this.stationId, this.sessionId), this.wire(msg));
 	}
 	async event(seq: number, event: 'closed' | 'stopped') {
-		await this.bus.publish(eventsTopic(this.stationId, this.sessionId), JSON.stringify({ v: 1, type: 'event', sessionId: this.sessionId, seq, event, at: Date.now() }));
+		await this.bus.publish(eventsTopic(this.stationId, this.sessionId), this.wire({ v: 1, type: 'event', sessionId: this.sessionId, seq, event, at: Date.now() }));
 	}
 	async invoiceState(paymentHash: string) {
 		return (await this.node.lookupInvoice(paymentHash)).state;
@@ -438,7 +447,7 @@ test('settings, a ledger identity, reserving and cancelling a slot, paying a pas
 	await ctx.close();
 });
 
-test('without the ledger the station key is pinned at first sight, and a changed key is refused', async ({ browser }) => {
+test('without the ledger a station cannot be checked; only on a network marked offline is its key pinned at first sight, and a changed key is refused', async ({ browser }) => {
 	const station = await ScriptedStation.open(manifest);
 	const ctx = await browser.newContext(PHONE);
 	const wallet = await ctx.newPage();
@@ -448,14 +457,24 @@ test('without the ledger the station key is pinned at first sight, and a changed
 	await ctx.route(manifest.chain.rpcUrl, (route) => route.abort('connectionrefused'));
 	await station.publishStatus();
 	await wallet.goto(station.link());
+	// The devnet's registry could vouch for this station: an unreachable node is "cannot be checked", never trust on first use.
+	await expect(wallet.getByTestId('identity')).toContainText("The station's identity cannot be checked on the ledger");
+	await expect(wallet.getByTestId('join')).toHaveCount(0);
+	await wallet.screenshot({ path: `${OUT}/session-cannot-check.png`, fullPage: true });
+
+	// The driver marks the network as offline in Settings: now (and only now) keys are pinned at first sight.
+	const networkId = networkFingerprint(manifest.chain.chainId, manifest.chain.contracts.registry).slice(0, 8);
+	await wallet.goto(`${WALLET}/settings`);
+	await wallet.locator(`[data-network="${networkId}"] [data-testid=mark-offline]`).click();
+	await expect(wallet.locator(`[data-network="${networkId}"] [data-testid=identity-policy]`)).toHaveText('Offline: keys pinned at first sight');
+	await wallet.locator('#networks').screenshot({ path: `${OUT}/settings-networks.png` });
+	await wallet.goto(station.link());
 	await expect(wallet.getByTestId('identity')).toContainText('Key pinned at first sight (not checked on the ledger)');
 	await expect(wallet.getByTestId('join')).toBeEnabled();
 	await wallet.screenshot({ path: `${OUT}/session-pinned.png`, fullPage: true });
 	// Same station id, another Lightning node: not the station this phone met.
 	const hub = manifest.lightning.nodes['hub']!.pubkey;
-	const raw = { v: 1, type: 'status', stationId: station.stationId, name: 'Impostor', state: 'available', tariff: station.tariff, connectors: [{ id: 1, type: 'Type2', maxPowerW: 22_000 }],
-		signingKey: ocmfPublicKeyHex(manifest.stations[0]!.signingKeyHex), signerAddress: manifest.stations[0]!.signerAddress, lightningPubkey: hub, network: 'regtest', sessionId: station.sessionId, updatedAt: Date.now() };
-	await station.bus.publish(statusTopic(station.stationId), JSON.stringify(raw), { retain: true });
+	await station.publishStatus({ ...station.statusMessage(), name: 'Impostor', lightningPubkey: hub });
 	await wallet.reload();
 	await expect(wallet.getByTestId('identity')).toContainText('now shows different keys than when this wallet first saw it');
 	await expect(wallet.getByTestId('join')).toHaveCount(0);

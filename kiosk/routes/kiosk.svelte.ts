@@ -8,12 +8,14 @@ import type { Charger } from '$lib/charger/port';
 import { SimulatedCharger } from '$lib/charger/simulated';
 import { SmartEvseCharger } from '$lib/charger/smartevse';
 import { loadDevnetManifest, queryNumber } from '$lib/config/app-config';
+import { networkFingerprint } from '$lib/config/trusted-networks';
 import { fiatOf, KIOSK_SETTINGS_KEY, parseKioskSettings, tariffOf, type ChargerSetting, type KioskSettings, type MeterSetting } from '$lib/config/kiosk-settings';
 import { LndRestNode } from '$lib/lightning/lnd-rest';
 import type { ModbusRtuMaster } from '$lib/meter/modbus/master';
 import { SimulatedMeter } from '$lib/meter/simulated';
 import type { Meter } from '$lib/meter/types';
 import { connectBus, type BusState, type MessageBus } from '$lib/mqtt/bus';
+import { signStationMessage } from '$lib/protocol/authentication';
 import { encodeMessage, ethereumAddressOf } from '$lib/protocol/messages';
 import { ocmfPublicKeyHex } from '$lib/protocol/ocmf';
 import { encodeSessionLink } from '$lib/protocol/session-link';
@@ -37,6 +39,8 @@ interface KioskConfig {
 	broker: { url: string; username?: string; password?: string; protocolVersion?: 4 | 5 };
 	lightning: { restUrl: string; macaroonHex: string };
 	chain: { rpcUrl: string; chainId: number; contracts: { registry: string; sessions: string; reservations: string } } | null;
+	/** The ledger network the session links name (its 8-hex id); null when the kiosk knows no registry. */
+	networkId: string | null;
 	walletUrl: string;
 	meter: MeterSetting;
 	charger: ChargerSetting;
@@ -98,6 +102,7 @@ export class KioskState {
 			const q = url.searchParams;
 			const store = await IdbKioskStore.open(q.get('db') ?? KIOSK_DB_NAME);
 			const config = (this.config = await loadConfig(store, q));
+			if (!config.networkId) throw new Error('No ledger is configured (Setup → Chain): a wallet checks every station on its network’s registry, so no wallet could pay this one.');
 			this.source = config.source;
 			this.fiat = config.fiat;
 			this.settledPauseMs = queryNumber(q, 'settledPauseMs', this.settledPauseMs);
@@ -114,9 +119,10 @@ export class KioskState {
 				will: {
 					topic: statusTopic(config.stationId),
 					retain: true,
-					payload: encodeMessage({
-						v: 1,
-						type: 'status',
+					// Signed like every status (no session MAC: the broker sends it whenever the kiosk vanishes).
+					payload: encodeMessage(signStationMessage({
+						v: 1 as const,
+						type: 'status' as const,
 						stationId: config.stationId,
 						name: config.name,
 						state: 'offline',
@@ -125,9 +131,9 @@ export class KioskState {
 						signingKey,
 						signerAddress,
 						lightningPubkey: (await lightning.getInfo()).pubkey,
-						network: 'regtest',
+						network: (await lightning.getInfo()).network,
 						updatedAt: Date.now()
-					})
+					}, config.stationId, config.signingKeyHex))
 				}
 			});
 			this.bus.onState((s) => (this.busState = s));
@@ -177,16 +183,9 @@ export class KioskState {
 			this.powerPoints = [...this.powerPoints.slice(-119), { t: sample.at, y: sample.powerW / 1000 }];
 		}
 		const c = this.config;
-		if (c && s.sessionId) {
-			const link = encodeSessionLink(c.walletUrl, {
-				v: 1,
-				stationId: s.stationId,
-				sessionId: s.sessionId,
-				broker: c.broker.url,
-				chainId: c.chain?.chainId ?? 0,
-				registry: c.chain?.contracts.registry ?? '0x0000000000000000000000000000000000000000',
-				...(c.chain && { rpc: c.chain.rpcUrl })
-			});
+		if (c && s.sessionId && s.joinSecret && c.networkId) {
+			// Only what the wallet cannot know: which of its networks, station, session, the one-time secret.
+			const link = encodeSessionLink(c.walletUrl, { v: 2, network: c.networkId, stationId: s.stationId, sessionId: s.sessionId, secret: s.joinSecret });
 			if (link !== this.qrFor.session) {
 				this.qrFor.session = link;
 				this.sessionLink = link;
@@ -259,6 +258,7 @@ async function loadConfig(store: KioskStore, q: URLSearchParams): Promise<KioskC
 			broker: settings.broker,
 			lightning: settings.lightning,
 			chain: settings.chain && { rpcUrl: settings.chain.rpcUrl, chainId: settings.chain.chainId, contracts: settings.chain },
+			networkId: settings.chain ? networkFingerprint(settings.chain.chainId, settings.chain.registry).slice(0, 8) : null,
 			walletUrl: settings.walletUrl,
 			meter: settings.meter,
 			charger: settings.charger,
@@ -291,7 +291,9 @@ async function loadConfig(store: KioskStore, q: URLSearchParams): Promise<KioskC
 			? { url: q.get('broker')!, protocolVersion: q.get('brokerVersion') === '5' ? 5 : 4 }
 			: { url: manifest.broker.wsUrl, protocolVersion: manifest.broker.protocolVersion },
 		lightning: node,
+		// ?ledger=off: sessions are not anchored, but the links still name the devnet's network.
 		chain: q.get('ledger') === 'off' ? null : manifest.chain,
+		networkId: networkFingerprint(manifest.chain.chainId, manifest.chain.contracts.registry).slice(0, 8),
 		walletUrl: location.protocol === 'https:' && manifest.wallet.httpsUrl ? manifest.wallet.httpsUrl : manifest.wallet.url,
 		meter: { kind: 'simulated', maxPowerW },
 		charger: { kind: 'simulated' },

@@ -1,12 +1,24 @@
-// The wallet's wiring to the outside world, from its settings: the driver's Lightning node (devnet
-// simnet, LND REST or LNC), the ledger, and the station identity check with a key pinned at first
-// sight when the ledger cannot be reached. Heavy libraries (ethers, lnc-web) load only when used.
+// The wallet's wiring to the outside world, from its own configuration: the driver's Lightning node
+// (devnet simnet, LND REST or LNC), the networks it trusts (build, the devnet that served it, the
+// driver's Settings), which a session link may only select, and the station identity check against
+// the selected network's registry. Heavy libraries (ethers, lnc-web) load only when used.
 import { loadDevnetManifest } from '$lib/config/app-config';
 import type { DevnetManifest } from '$lib/config/devnet-manifest';
 import { LndRestNode } from '$lib/lightning/lnd-rest';
 import type { LightningNode } from '$lib/lightning/port';
+import {
+	builtInNetworks,
+	combineNetworks,
+	findNetwork,
+	matchLegacyLink,
+	networkFromManifest,
+	trustedNetwork,
+	UNTRUSTED_NETWORK_MESSAGE,
+	type TrustedNetwork
+} from '$lib/config/trusted-networks';
+import { decodeLegacySessionLink, decodeSessionLink } from '$lib/protocol/session-link';
 import type { SessionLink, StationStatus } from '$lib/protocol/types';
-import type { IdentityVerdict } from '$lib/session/driver-runtime';
+import { pinOf, type IdentityVerdict } from '$lib/session/identity';
 import { getPin, loadSettings, openWalletDb, savePin, type LedgerRef, type WalletDb, type WalletSettings } from '$lib/storage/wallet-db';
 
 export interface WalletContext {
@@ -53,11 +65,76 @@ export async function lightningNode(ctx: WalletContext): Promise<LightningNode> 
 	return new LndRestNode({ restUrl: node.restUrl, macaroonHex: node.macaroonHex });
 }
 
-/** The ledger to use: the settings', else the devnet's; the session link's chain and registry win. */
-export function ledgerRef(ctx: WalletContext, link?: SessionLink): (LedgerRef & { reservations: string }) | null {
-	const base = ctx.settings.ledger ?? (ctx.manifest ? { rpcUrl: ctx.manifest.chain.rpcUrl, chainId: ctx.manifest.chain.chainId, ...ctx.manifest.chain.contracts } : null);
-	if (!base) return link?.rpc ? { rpcUrl: link.rpc, chainId: link.chainId, registry: link.registry, sessions: link.registry, reservations: link.registry } : null;
-	return link ? { ...base, rpcUrl: link.rpc ?? base.rpcUrl, chainId: link.chainId, registry: link.registry } : base;
+/**
+ * Every network this wallet trusts: compiled into the build, described by the devnet that served
+ * this very code (/devnet.json of our own origin), and added by the driver in Settings.
+ */
+export function trustedNetworks(ctx: WalletContext): TrustedNetwork[] {
+	let origin: TrustedNetwork | null = null;
+	try {
+		origin = ctx.manifest ? networkFromManifest(ctx.manifest) : null;
+	} catch {
+		origin = null;
+	}
+	const user = ctx.settings.networks.flatMap((n) => {
+		try {
+			return [trustedNetwork(n, 'user')];
+		} catch {
+			return [];
+		}
+	});
+	let built: TrustedNetwork[] = [];
+	try {
+		built = builtInNetworks();
+	} catch {
+		built = [];
+	}
+	return combineNetworks(built, origin, user);
+}
+
+/** The network a page uses when no session link chose one (stations, reservations): the first trusted. */
+export function defaultNetwork(ctx: WalletContext): TrustedNetwork | null {
+	return trustedNetworks(ctx)[0] ?? null;
+}
+
+export type LinkTarget =
+	| { ok: true; link: SessionLink; network: TrustedNetwork }
+	| { ok: false; untrusted: boolean; message: string; detail: string | null };
+
+/**
+ * What a scanned or pasted link may do: select one of the wallet's own networks, nothing more. A
+ * link to any other network, or an old-style link (it names its own broker, chain and registry and
+ * carries no join secret), gets a sentence and no way to pay.
+ */
+export function resolveLink(ctx: WalletContext, fragment: string): LinkTarget {
+	const networks = trustedNetworks(ctx);
+	let link: SessionLink;
+	try {
+		link = decodeSessionLink(fragment);
+	} catch (e) {
+		let legacy;
+		try {
+			legacy = decodeLegacySessionLink(fragment);
+		} catch {
+			return { ok: false, untrusted: false, message: (e as Error).message, detail: null };
+		}
+		const named = `It names chain ${legacy.chainId}, registry ${legacy.registry} and broker ${legacy.broker}.`;
+		if (!matchLegacyLink(networks, legacy)) return { ok: false, untrusted: true, message: UNTRUSTED_NETWORK_MESSAGE, detail: named };
+		return {
+			ok: false,
+			untrusted: false,
+			message: 'This station shows an old-style code, which cannot prove that the session is yours. Ask the operator to update its kiosk.',
+			detail: named
+		};
+	}
+	const network = findNetwork(networks, link.network);
+	if (!network) return { ok: false, untrusted: true, message: UNTRUSTED_NETWORK_MESSAGE, detail: `It names network ${link.network}, which is not in your list (Settings → Trusted networks).` };
+	return { ok: true, link, network };
+}
+
+/** Where a network's sessions are anchored, for the receipt. */
+export function ledgerOf(n: TrustedNetwork): LedgerRef & { reservations: string } {
+	return { chainId: n.chainId, rpcUrl: n.rpcUrl, registry: n.registry, sessions: n.sessions, reservations: n.reservations };
 }
 
 export async function connectWalletLedger(ref: LedgerRef & { reservations: string }, signerKey?: string) {
@@ -66,28 +143,30 @@ export async function connectWalletLedger(ref: LedgerRef & { reservations: strin
 }
 
 /**
- * Checks the station against the registry; when the ledger cannot be reached, against the keys
- * pinned the first time this wallet saw the station (pinning them now if it never did).
+ * Checks the station's signed status against the network's registry. A network the driver marked
+ * as offline (`first-use`) falls back, when its registry cannot be read, to the keys this wallet
+ * pinned the first time it saw the station on that network; every other network fails closed.
+ * A definite "not registered" or "wrong key" from the registry is final on either.
  */
-export async function checkIdentity(db: WalletDb, rpcUrl: string | null, link: SessionLink, status: StationStatus): Promise<IdentityVerdict> {
-	const pin = await getPin(db, status.stationId);
+export async function checkIdentity(db: WalletDb, network: TrustedNetwork, status: StationStatus): Promise<IdentityVerdict> {
+	const pin = await getPin(db, network.fingerprint, status.stationId);
 	const keys = { signingKey: status.signingKey, signerAddress: status.signerAddress, lightningPubkey: status.lightningPubkey };
-	const samePin = pin && pin.signingKey === keys.signingKey && pin.lightningPubkey.toLowerCase() === keys.lightningPubkey.toLowerCase();
-	if (rpcUrl && navigator.onLine) {
+	let verdict: IdentityVerdict | null = null;
+	if (navigator.onLine) {
 		const { checkStationIdentity } = await import('$lib/ledger/station-identity');
-		const verdict = await checkStationIdentity({ rpcUrl, chainId: link.chainId, registry: link.registry, status });
-		if (verdict.ok) {
-			await savePin(db, { stationId: status.stationId, ...keys, firstSeen: pin?.firstSeen ?? Date.now(), confirmedOnLedger: true });
-			return verdict;
-		}
-		// A definite "not registered"/"wrong key" is final; only an unreachable ledger falls back to the pin.
-		if (!/could not be checked/.test(verdict.message)) return verdict;
+		verdict = await checkStationIdentity({ rpcUrl: network.rpcUrl, chainId: network.chainId, registry: network.registry, status });
+		if (verdict.ok && network.identity === 'first-use')
+			await savePin(db, { network: network.fingerprint, stationId: status.stationId, ...keys, firstSeen: pin?.firstSeen ?? Date.now(), confirmedOnLedger: true });
+		if (verdict.ok || verdict.reason !== 'cannot_check' || network.identity === 'ledger') return verdict;
 	}
+	if (network.identity === 'ledger')
+		return { ok: false, reason: 'cannot_check', message: 'You are offline: the station cannot be checked on the ledger. Do not pay it until it can.' };
+	const samePin = pin && pin.signingKey === keys.signingKey && pin.lightningPubkey.toLowerCase() === keys.lightningPubkey.toLowerCase();
 	if (pin && !samePin)
-		return { ok: false, message: `Station ${status.stationId} now shows different keys than when this wallet first saw it, and the ledger cannot be reached to check them. Do not pay it.` };
-	if (pin) return { ok: true, source: 'pinned', detail: `keys pinned ${new Date(pin.firstSeen).toLocaleDateString()}${pin.confirmedOnLedger ? ', confirmed on the ledger then' : ''}` };
-	await savePin(db, { stationId: status.stationId, ...keys, firstSeen: Date.now(), confirmedOnLedger: false });
-	return { ok: true, source: 'pinned', detail: 'first sight: keys pinned now, not checked on the ledger' };
+		return { ok: false, reason: 'changed', message: `Station ${status.stationId} now shows different keys than when this wallet first saw it, and the ledger cannot be reached to check them. Do not pay it.` };
+	if (pin) return { ok: true, source: 'pinned', detail: `keys pinned ${new Date(pin.firstSeen).toLocaleDateString()}${pin.confirmedOnLedger ? ', confirmed on the ledger then' : ''}`, pin: pinOf(status, pin.lightningPubkey, false) };
+	await savePin(db, { network: network.fingerprint, stationId: status.stationId, ...keys, firstSeen: Date.now(), confirmedOnLedger: false });
+	return { ok: true, source: 'pinned', detail: 'first sight on a network you marked as offline: keys pinned now, not checked on the ledger', pin: pinOf(status, status.lightningPubkey, false) };
 }
 
 /** Fiat text for an msat amount at the driver's manual rate, or ''. */

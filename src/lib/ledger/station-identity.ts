@@ -1,6 +1,7 @@
-// Is the station on the screen the one registered on the ledger? The wallet compares the signing
-// key and Lightning node the station announces with its registry entry before it joins.
-import type { IdentityVerdict } from '../session/driver-runtime';
+// Is the station on the screen the one registered on the ledger? The wallet reads the station's
+// registry entry from the trusted network's own RPC and judges the station's signed status by it.
+// Anything that keeps the registry from being read is "cannot be checked", never a pass.
+import { judgeAgainstRegistry, type IdentityVerdict } from '../session/identity';
 import type { StationStatus } from '../protocol/types';
 import { connectLedger } from './client';
 import { LedgerError } from './errors';
@@ -21,19 +22,17 @@ export async function checkStationIdentity(o: IdentityCheckOptions): Promise<Ide
 			rpcUrl: o.rpcUrl,
 			expectedChainId: o.chainId,
 			addresses: { registry: o.registry, reservations: o.registry, sessions: o.registry },
-			skipCodeCheck: ['reservations', 'sessions']
+			skipCodeCheck: ['reservations', 'sessions'],
+			connectTimeoutMs: 4000
 		});
-		station = await ledger.getStation(status.stationId);
-		ledger.close();
+		try {
+			station = await ledger.getStation(status.stationId);
+		} finally {
+			ledger.close();
+		}
 	} catch (e) {
 		const why = e instanceof LedgerError ? e.message : (e as Error).message;
-		return { ok: false, message: `The station's identity could not be checked on the ledger: ${why}` };
+		return { ok: false, reason: 'cannot_check', message: `The station's identity cannot be checked on the ledger: ${why}. Do not pay it until it can.` };
 	}
-	if (!station) return { ok: false, message: `Station ${status.stationId} is not registered on the ledger. Do not pay it.` };
-	if (!station.active) return { ok: false, message: `Station ${status.stationId} has been retired from the registry. Do not pay it.` };
-	if (station.signer.toLowerCase() !== status.signerAddress.toLowerCase())
-		return { ok: false, message: `Station ${status.stationId} signs with a key that is not the one registered on the ledger. Its readings cannot be trusted.` };
-	if (station.lightningPubkey.toLowerCase() !== status.lightningPubkey.toLowerCase())
-		return { ok: false, message: `Station ${status.stationId} asks to be paid to a Lightning node that is not the one registered on the ledger.` };
-	return { ok: true, source: 'ledger', detail: `registered signer ${station.signer}` };
+	return judgeAgainstRegistry(status, station && { signer: station.signer, lightningPubkey: station.lightningPubkey, tariffRef: station.tariffRef, active: station.active });
 }

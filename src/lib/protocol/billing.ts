@@ -84,3 +84,15 @@ export function buildBillingRecord(input: BillingRecordInput): BillingRecord {
 export function billingRecordHash(record: BillingRecord): string {
 	return bytesToHex(sha256(utf8Encode(canonicalize(record))));
 }
+
+/**
+ * The reference a registry entry holds for a tariff: 0x + hex SHA-256 of the tariff's RFC 8785 JSON.
+ * A station sets it on the ledger; a wallet then accepts no other tariff from that station.
+ */
+export function tariffReference(tariff: Tariff): string {
+	const { pricePerKwhMsat, startFeeMsat, incrementWh, graceWh, mode, invoiceExpirySeconds } = tariff;
+	return `0x${bytesToHex(sha256(utf8Encode(canonicalize({ pricePerKwhMsat, startFeeMsat, incrementWh, graceWh, mode, invoiceExpirySeconds }))))}`;
+}
+
+/** A registry's "no tariff registered" reference. */
+export const NO_TARIFF_REFERENCE = `0x${'00'.repeat(32)}`;

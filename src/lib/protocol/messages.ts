@@ -6,7 +6,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, utf8Decode, utf8Encode } from './bytes';
 import { billingRecordHash, buildBillingRecord, isMsatString } from './billing';
 import { parseOcmf } from './ocmf';
-import { isValidId, parseTopic, type SessionTopicKind } from './topics';
+import { isValidId, parseTopic, type ParsedTopic, type SessionTopicKind } from './topics';
 import {
 	PROTOCOL_VERSION,
 	type BillingRecord,
@@ -26,6 +26,11 @@ export class ProtocolError extends Error {}
 
 /** Payloads larger than this are refused before parsing (a status or invoice is ~1–2 KB). */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
+/**
+ * Tighter limits per topic kind, checked before JSON parsing: a stranger's flood costs the receiver
+ * as little as possible. Each is several times what the station or wallet really sends.
+ */
+export const MAX_PAYLOAD_BYTES_BY_KIND = { status: 8 * 1024, readings: 20 * 1024, invoices: 16 * 1024, events: 4 * 1024, driver: 4 * 1024 } as const;
 
 const STATION_STATES: readonly StationState[] = ['available', 'occupied', 'suspended', 'faulted', 'offline'];
 const NETWORKS: readonly StationStatus['network'][] = ['mainnet', 'testnet', 'signet', 'regtest', 'simnet'];
@@ -149,6 +154,14 @@ class Fields {
 	has(name: string): boolean {
 		return this.data[name] !== undefined;
 	}
+
+	/** Copies the optional proofs (`sig`, `mac`) when present, checking only their form. */
+	proofs<T extends object>(target: T, names: readonly ('sig' | 'mac')[] = ['sig', 'mac']): T {
+		const out = target as T & { sig?: string; mac?: string };
+		if (names.includes('sig') && this.has('sig')) out.sig = this.hex('sig', 64);
+		if (names.includes('mac') && this.has('mac')) out.mac = this.hex('mac', 32);
+		return out;
+	}
 }
 
 function isPlainObject(value: unknown): value is Json {
@@ -216,7 +229,7 @@ export function parseStatus(value: unknown): StationStatus {
 		updatedAt: f.unixMs('updatedAt')
 	};
 	if (f.has('sessionId')) status.sessionId = f.id('sessionId');
-	return status;
+	return f.proofs(status);
 }
 
 export function parseReading(value: unknown): ReadingMessage {
@@ -235,7 +248,7 @@ export function parseReading(value: unknown): ReadingMessage {
 	} catch (error) {
 		f.fail(`ocmf is not a valid OCMF record (${(error as Error).message})`);
 	}
-	return reading;
+	return f.proofs(reading, ['mac']);
 }
 
 export function parseBillingRecord(value: unknown, context = 'billing record'): BillingRecord {
@@ -291,7 +304,7 @@ export function parseInvoiceMessage(value: unknown): InvoiceMessage {
 	if (billingRecordHash(message.record) !== message.recordHash) {
 		f.fail('recordHash is not the SHA-256 of the record\'s canonical JSON');
 	}
-	return message;
+	return f.proofs(message);
 }
 
 export function parseEvent(value: unknown): SessionEvent {
@@ -326,17 +339,18 @@ export function parseEvent(value: unknown): SessionEvent {
 	if (event.fromReading !== undefined && event.toReading !== undefined && event.toReading < event.fromReading) {
 		f.fail('toReading must not be before fromReading');
 	}
-	return event;
+	return f.proofs(event);
 }
 
 export function parseDriverMessage(value: unknown): DriverMessage {
 	const f = fieldsOf('driver message', value);
 	f.version();
-	const type = f.oneOf('type', ['join', 'budget', 'stop'] as const);
+	const type = f.oneOf('type', ['join', 'budget', 'stop', 'reinvoice'] as const);
 	const sessionId = f.id('sessionId');
+	let message: DriverMessage;
 	switch (type) {
 		case 'join':
-			return {
+			message = {
 				v: PROTOCOL_VERSION,
 				type,
 				sessionId,
@@ -344,11 +358,20 @@ export function parseDriverMessage(value: unknown): DriverMessage {
 				driverRef: f.text('driverRef', 128),
 				at: f.unixMs('at')
 			};
+			if (f.has('driverKey')) message.driverKey = f.compressedPoint('driverKey');
+			break;
 		case 'budget':
-			return { v: PROTOCOL_VERSION, type, sessionId, budgetMsat: f.msat('budgetMsat'), at: f.unixMs('at') };
+			message = { v: PROTOCOL_VERSION, type, sessionId, budgetMsat: f.msat('budgetMsat'), at: f.unixMs('at') };
+			break;
 		case 'stop':
-			return { v: PROTOCOL_VERSION, type, sessionId, at: f.unixMs('at') };
+			message = { v: PROTOCOL_VERSION, type, sessionId, at: f.unixMs('at') };
+			break;
+		case 'reinvoice':
+			message = { v: PROTOCOL_VERSION, type, sessionId, seq: f.integer('seq', 1), at: f.unixMs('at') };
+			break;
 	}
+	if (f.has('n')) message.n = f.integer('n', 1);
+	return f.proofs(message);
 }
 
 export type ParsedMessage =
@@ -367,26 +390,32 @@ const SESSION_PARSERS = {
 	driver: parseDriverMessage
 } as const satisfies Record<SessionTopicKind, (value: unknown) => { sessionId: string }>;
 
+/** A message's topic and its payload as JSON, before the schema is applied. */
+export type RawMessage = { ok: true; where: ParsedTopic; data: unknown } | { ok: false; error: string };
+
 /**
- * Validates one MQTT message: the topic must be a Lightcharge topic, the payload UTF-8 JSON
- * of the shape that topic carries, and the ids in the payload must match the topic's.
- * Never throws.
+ * The cheap first step of reading an MQTT message: a Lightcharge topic, a payload within the limit
+ * of its kind, UTF-8 JSON. Receivers may check a MAC on `data` before paying for the schema.
  */
-export function parseMessage(topic: string, payload: Uint8Array | string): ParseMessageResult {
+export function readRawMessage(topic: string, payload: Uint8Array | string): RawMessage {
 	const where = parseTopic(topic);
 	if (!where) return { ok: false, error: `"${String(topic).slice(0, 200)}" is not a Lightcharge topic` };
-	let data: unknown;
 	try {
 		const size = typeof payload === 'string' ? payload.length : payload.byteLength;
-		if (size > MAX_PAYLOAD_BYTES) return { ok: false, error: `payload is larger than ${MAX_PAYLOAD_BYTES} bytes` };
+		const limit = Math.min(MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES_BY_KIND[where.kind]);
+		if (size > limit) return { ok: false, error: `a ${where.kind} payload is larger than ${limit} bytes` };
 		const text = typeof payload === 'string' ? payload : utf8Decode(payload, 'payload');
-		data = JSON.parse(text);
+		return { ok: true, where, data: JSON.parse(text) };
 	} catch (error) {
 		return {
 			ok: false,
 			error: error instanceof SyntaxError ? 'payload is not valid JSON' : (error as Error).message
 		};
 	}
+}
+
+/** Applies the schema of the topic's kind; the ids in the payload must match the topic's. Never throws. */
+export function parseMessageData(where: ParsedTopic, data: unknown): ParseMessageResult {
 	try {
 		if (where.kind === 'status') {
 			const message = parseStatus(data);
@@ -409,6 +438,16 @@ export function parseMessage(topic: string, payload: Uint8Array | string): Parse
 	}
 }
 
+/**
+ * Validates one MQTT message: the topic must be a Lightcharge topic, the payload UTF-8 JSON
+ * of the shape that topic carries, and the ids in the payload must match the topic's.
+ * Never throws.
+ */
+export function parseMessage(topic: string, payload: Uint8Array | string): ParseMessageResult {
+	const raw = readRawMessage(topic, payload);
+	return raw.ok ? parseMessageData(raw.where, raw.data) : raw;
+}
+
 type AnyMessage = StationStatus | ReadingMessage | InvoiceMessage | SessionEvent | DriverMessage;
 
 /** Validates a message with the same rules receivers apply, then serialises it as JSON. Throws a ProtocolError. */
@@ -425,6 +464,7 @@ export function encodeMessage(message: AnyMessage): string {
 		case 'join':
 		case 'budget':
 		case 'stop':
+		case 'reinvoice':
 			return JSON.stringify(parseDriverMessage(message));
 		default:
 			throw new ProtocolError(`cannot encode a message of type ${JSON.stringify((message as { type?: unknown }).type)}`);

@@ -48,6 +48,18 @@ export interface StationStatus {
 	sessionId?: string;
 	/** Unix ms. */
 	updatedAt: number;
+	/** The station's signature (protocol/authentication.ts); receivers drop a status without a valid one. */
+	sig?: string;
+	/** While a session is offered or running: the tag under that session's station MAC key. */
+	mac?: string;
+}
+
+/** Proofs a station message may carry (protocol/authentication.ts); receivers decide which they require. */
+export interface StationProofs {
+	/** secp256k1 signature by the station's registered key, 128 hex. */
+	sig?: string;
+	/** HMAC-SHA256 under the session's station MAC key, 64 hex. */
+	mac?: string;
 }
 
 export interface ReadingMessage {
@@ -58,6 +70,8 @@ export interface ReadingMessage {
 	seq: number;
 	/** `OCMF|{payload}|{signature}`. */
 	ocmf: string;
+	/** The session's MAC (the OCMF record itself carries the station's signature). */
+	mac?: string;
 }
 
 export interface BillingRecord {
@@ -88,6 +102,8 @@ export interface InvoiceMessage {
 	/** Hex SHA-256 of the record's RFC 8785 canonical JSON; equals the invoice's `h` tag. */
 	recordHash: string;
 	bolt11: string;
+	sig?: string;
+	mac?: string;
 }
 
 export type SessionEventKind =
@@ -122,23 +138,53 @@ export interface SessionEvent {
 	/** For `stopped` / `closed`: totals. */
 	energyWh?: number;
 	amountMsat?: string;
+	sig?: string;
+	mac?: string;
+}
+
+/** Proofs a driver message may carry: `join` needs `driverKey` and `mac`; later ones `n`, `sig` and `mac`. */
+export interface DriverProofs {
+	/** Counter of this driver's messages after the join (1, 2, …): a replayed one is refused. */
+	n?: number;
+	/** Signature by the driver key registered at join. */
+	sig?: string;
+	/** HMAC under the session's driver MAC key (for `join`: the proof of the join secret). */
+	mac?: string;
 }
 
 export type DriverMessage =
-	| { v: 1; type: 'join'; sessionId: string; budgetMsat: string; driverRef: string; at: number }
-	| { v: 1; type: 'budget'; sessionId: string; budgetMsat: string; at: number }
-	| { v: 1; type: 'stop'; sessionId: string; at: number };
+	| ({ v: 1; type: 'join'; sessionId: string; budgetMsat: string; driverRef: string; at: number; driverKey?: string } & DriverProofs)
+	| ({ v: 1; type: 'budget'; sessionId: string; budgetMsat: string; at: number } & DriverProofs)
+	| ({ v: 1; type: 'stop'; sessionId: string; at: number } & DriverProofs)
+	/** After a failed payment: please invoice increment `seq` again (a new invoice for the same record). */
+	| ({ v: 1; type: 'reinvoice'; sessionId: string; seq: number; at: number } & DriverProofs);
 
-/** What the kiosk's QR code / session link carries in the wallet URL's fragment. */
+/**
+ * What the kiosk's QR code / session link carries in the wallet URL's fragment: which of the
+ * wallet's trusted networks, which station and session, and the session's one-time join secret.
+ * No broker, chain or registry: trust anchors come from the wallet's own configuration, and a
+ * short link makes a low-version QR code that old phone cameras read.
+ */
 export interface SessionLink {
+	v: 2;
+	/** 8 hex digits selecting one of the wallet's trusted networks (see config/trusted-networks). */
+	network: string;
+	stationId: string;
+	sessionId: string;
+	/**
+	 * One-time join secret, base64url of 16 random bytes. Shown only on the kiosk's screen, never
+	 * published on the broker: it proves the join and keys the session's message MACs.
+	 */
+	secret: string;
+}
+
+/** The first link format (`#join=<base64url JSON>`): it named its own broker, chain and registry. */
+export interface LegacySessionLink {
 	v: 1;
 	stationId: string;
 	sessionId: string;
-	/** MQTT over WebSockets URL. */
 	broker: string;
 	chainId: number;
-	/** StationRegistry contract address. */
 	registry: string;
-	/** Chain JSON-RPC URL, optional (the wallet may have its own). */
 	rpc?: string;
 }

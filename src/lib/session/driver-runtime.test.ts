@@ -8,17 +8,17 @@ import { SimulatedMeter } from '../meter/simulated';
 import { MemoryBroker } from '../mqtt/memory-bus';
 import { ethereumAddressOf } from '../protocol/messages';
 import { ocmfPublicKeyHex } from '../protocol/ocmf';
-import type { SessionLink, Tariff } from '../protocol/types';
+import type { Tariff } from '../protocol/types';
 import { DriverRuntime, MemoryJournal, toSnapshot } from './driver-runtime';
 import { receiptFromSnapshot, verifyReceipt } from './receipt';
 import { StationRuntime } from './station-runtime';
 import { HeldPayments } from './held-payments.testing';
+import { offeredLink, registryCheck } from './wallet.testing';
 
 const KEY = '4'.repeat(63) + '7';
 const signingKey = ocmfPublicKeyHex(KEY);
 const identity = { stationId: 'st-r', name: 'Resume test', signingKeyHex: KEY, signingKey, signerAddress: ethereumAddressOf(signingKey), maxPowerW: 36_000 };
 const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 100, mode: 'stream', invoiceExpirySeconds: 600 };
-const link: SessionLink = { v: 1, stationId: 'st-r', sessionId: 'sess-r', broker: 'memory://', chainId: 1337, registry: '0x' + '0'.repeat(40) };
 
 
 async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
@@ -41,7 +41,9 @@ describe('DriverRuntime.resume', () => {
 		await station.start();
 		const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
 		const journal = new MemoryJournal();
-		const first = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal, feeLimitMsat: 10_000n, now });
+		const link = offeredLink(station);
+		const checkIdentity = registryCheck({ signer: identity.signerAddress, lightningPubkey: net.node('st-r').pubkey });
+		const first = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal, checkIdentity, feeLimitMsat: 10_000n, now });
 		await first.start(1000);
 		await first.join(1_000_000_000n);
 		await until(() => station.view().session.phase === 'charging', 'charging');
@@ -64,7 +66,7 @@ describe('DriverRuntime.resume', () => {
 		expect(node.sent).toBe(2);
 		node.release(); // the payment the crashed wallet had sent completes on the network
 
-		const second = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal: stored, feeLimitMsat: 10_000n, now });
+		const second = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal: stored, checkIdentity, feeLimitMsat: 10_000n, now });
 		await second.resume(snapshot);
 		await until(() => second.view().invoices.filter((i) => i.state === 'paid').length === 2, 'invoice 2 tracked to paid after the reload');
 		expect(node.sent).toBe(2);
@@ -97,7 +99,8 @@ describe('DriverRuntime.resume', () => {
 		await station.start();
 		const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
 		node.answerAlreadyPaid = true;
-		const driver = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal: new MemoryJournal(), feeLimitMsat: 10_000n, now });
+		const checkIdentity = registryCheck({ signer: identity.signerAddress, lightningPubkey: net.node('st-r').pubkey });
+		const driver = new DriverRuntime({ link: offeredLink(station), bus: broker.connect(), lightning: node, journal: new MemoryJournal(), checkIdentity, feeLimitMsat: 10_000n, now });
 		await driver.start(1000);
 		await driver.join(1_000_000_000n);
 		await until(() => station.view().session.phase === 'charging', 'charging');

@@ -14,7 +14,10 @@ import { ocmfPublicKeyHex } from '../protocol/ocmf';
 import { makeReading, type VerifiedReading } from '../protocol/readings';
 import { invoicesTopic, readingsTopic, statusTopic } from '../protocol/topics';
 import type { BillingRecord, InvoiceMessage, ReadingMessage, StationStatus, Tariff } from '../protocol/types';
+import { sessionKeys, signStationMessage, tagMessage } from '../protocol/authentication';
+import { newJoinSecret } from '../protocol/session-link';
 import { decideInvoice, type InvoiceContext, type InvoiceDecision } from './driver';
+import { registryCheck } from './wallet.testing';
 import { DriverRuntime, MemoryJournal, paymentFailureSentence, type DriverView, type JournalEntry } from './driver-runtime';
 
 const KEY = '2'.repeat(63) + '9';
@@ -211,13 +214,16 @@ async function handStation(s: Awaited<ReturnType<typeof setup>>) {
 		sessionId,
 		updatedAt: START_MS
 	};
-	await kiosk.publish(statusTopic(stationId), encodeMessage(status), { retain: true });
-	const link = { v: 1 as const, stationId, sessionId, broker: 'memory://', chainId: 1337, registry: '0x' + '0'.repeat(40) };
+	const link = { v: 2 as const, network: '0000aaaa', stationId, sessionId, secret: newJoinSecret() };
+	const mac = sessionKeys(link.secret, stationId, sessionId).station;
+	// As the kiosk sends them: signed with the station key, tagged with the session's MAC.
+	await kiosk.publish(statusTopic(stationId), encodeMessage(signStationMessage(status, stationId, KEY, mac)), { retain: true });
+	const checkIdentity = registryCheck({ signer: ethereumAddressOf(signingKey), lightningPubkey: s.net.node(stationId).pubkey });
 	const wallet = (journal: MemoryJournal, feeLimitMsat = 10_000n) =>
-		new DriverRuntime({ link, bus: broker.connect(), lightning: s.vehicle, journal, feeLimitMsat, now: () => START_MS + 5000 });
+		new DriverRuntime({ link, bus: broker.connect(), lightning: s.vehicle, journal, checkIdentity, feeLimitMsat, now: () => START_MS + 5000 });
 	const publishAll = async (invoice: InvoiceMessage) => {
-		for (const r of s.readingMessages) await kiosk.publish(readingsTopic(stationId, sessionId), encodeMessage(r));
-		await kiosk.publish(invoicesTopic(stationId, sessionId), encodeMessage(invoice));
+		for (const r of s.readingMessages) await kiosk.publish(readingsTopic(stationId, sessionId), encodeMessage(tagMessage(r, mac)));
+		await kiosk.publish(invoicesTopic(stationId, sessionId), encodeMessage(signStationMessage(invoice, stationId, KEY, mac)));
 	};
 	return { wallet, publishAll };
 }

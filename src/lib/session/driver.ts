@@ -37,7 +37,7 @@ export type InvoiceDecision =
 	| { action: 'refuse'; reason: RefusalReason; message: string };
 
 /** Our own refusals, plus every reason the invoice check gives. */
-export type RefusalReason = 'record_mismatch' | 'record_hash' | 'sequence' | 'overlap' | 'already_paid' | 'budget' | InvoiceCheckFailure;
+export type RefusalReason = 'record_mismatch' | 'record_hash' | 'sequence' | 'overlap' | 'already_paid' | 'budget' | 'identity' | InvoiceCheckFailure;
 
 const sats = (msat: bigint) => `${(Number(msat) / 1000).toLocaleString('en-US', { maximumFractionDigits: 3 })} sat`;
 

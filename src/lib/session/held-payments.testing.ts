@@ -7,6 +7,8 @@ export class HeldPayments implements LightningNode {
 	sent = 0;
 	/** Answer like a retried request would: the payment goes through, the answer says "already paid". */
 	answerAlreadyPaid = false;
+	/** The next this-many payments fail at once with "no route", and nothing leaves the node. */
+	failNext = 0;
 	private gate: Promise<void> | null = null;
 	private open: () => void = () => undefined;
 	constructor(private readonly inner: LightningNode) {}
@@ -20,6 +22,10 @@ export class HeldPayments implements LightningNode {
 	async pay(req: PayRequest, onUpdate?: (u: PaymentUpdate) => void): Promise<PaymentUpdate> {
 		this.sent++;
 		if (this.gate) await this.gate;
+		if (this.failNext > 0) {
+			this.failNext--;
+			return { paymentHash: '', status: 'failed', valueMsat: 0n, feeMsat: 0n, failureReason: 'no_route', message: 'held back by the test' };
+		}
 		const u = await this.inner.pay(req, onUpdate);
 		return this.answerAlreadyPaid ? { ...u, status: 'failed', failureReason: 'already_paid', preimage: undefined } : u;
 	}

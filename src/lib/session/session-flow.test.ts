@@ -8,6 +8,7 @@ import { buildHubTopology, Simnet, SimnetNode } from '../lightning/simnet';
 import { SimulatedMeter } from '../meter/simulated';
 import { MemoryBroker } from '../mqtt/memory-bus';
 import { billingRecordHash, buildBillingRecord } from '../protocol/billing';
+import { sessionKeys, signStationMessage } from '../protocol/authentication';
 import { encodeMessage, ethereumAddressOf } from '../protocol/messages';
 import { ocmfPublicKeyHex } from '../protocol/ocmf';
 import { invoicesTopic } from '../protocol/topics';
@@ -16,6 +17,7 @@ import { DriverRuntime, MemoryJournal } from './driver-runtime';
 import { StationRuntime } from './station-runtime';
 import { unpaid } from './station';
 import { HeldPayments } from './held-payments.testing';
+import { offeredLink, registryCheck } from './wallet.testing';
 
 const KEY = '3'.repeat(63) + '5';
 const signingKey = ocmfPublicKeyHex(KEY);
@@ -62,10 +64,11 @@ async function world(tariff: Tariff = streamTariff) {
 	const wallet = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
 	const journal = new MemoryJournal();
 	const driver = new DriverRuntime({
-		link: { v: 1, stationId: 'st-1', sessionId: 'sess-flow', broker: 'memory://', chainId: 1337, registry: '0x' + '0'.repeat(40) },
+		link: offeredLink(station),
 		bus: broker.connect(),
 		lightning: wallet,
 		journal,
+		checkIdentity: registryCheck({ signer: identity.signerAddress, lightningPubkey: net.node('st-1').pubkey }),
 		feeLimitMsat: 10_000n,
 		now
 	});
@@ -169,7 +172,7 @@ describe('a charging session between StationRuntime and DriverRuntime', () => {
 		expect(w.net.listPayments('vehicle-1')).toHaveLength(1);
 	});
 
-	it('refuses a forged invoice published on the bus; the simnet shows no payment for it', async () => {
+	it('ignores a forged invoice published on the bus, with or without the session code; the simnet shows no payment for it', async () => {
 		const w = await world();
 		for (let i = 0; i < 5; i++) await w.poll();
 		// Anyone on the broker can read the readings and build the right record, but cannot
@@ -188,9 +191,18 @@ describe('a charging session between StationRuntime and DriverRuntime', () => {
 		const recordHash = billingRecordHash(record);
 		const forged = await new SimnetNode(w.net, 'mallory').createInvoice({ amountMsat: BigInt(record.amountMsat), descriptionHash: recordHash, expirySeconds: 600 });
 		const msg: InvoiceMessage = { v: 1, type: 'invoice', sessionId: 'sess-flow', seq: 1, record, recordHash, bolt11: forged.paymentRequest };
-		await w.broker.connect().publish(invoicesTopic('st-1', 'sess-flow'), encodeMessage(msg));
-		await until(() => w.driver.view().invoices.some((i) => i.state === 'refused'), 'the forged invoice to be refused');
-		expect(w.driver.view().invoices[0]).toMatchObject({ seq: 1, state: 'refused', reason: 'payee', message: expect.stringMatching(/not the station's node/) });
+		const stranger = w.broker.connect();
+		// A stranger on the broker: no session code (it never saw the QR code).
+		await stranger.publish(invoicesTopic('st-1', 'sess-flow'), encodeMessage(msg));
+		// Someone who saw the QR code: the session's MAC, but mallory's signature, not the station's.
+		const mac = sessionKeys(s.joinSecret!, 'st-1', 'sess-flow').station;
+		await stranger.publish(invoicesTopic('st-1', 'sess-flow'), encodeMessage(signStationMessage(msg, 'st-1', '5'.repeat(64), mac)));
+		await until(() => w.driver.view().forgedMessages === 2, 'both forged invoices to be counted');
+		expect(w.driver.view().invoices).toEqual([]);
+		expect(w.driver.view().refusedMessages).toEqual([
+			"Ignored an invoice without this session's code (not from this session's station).",
+			"Ignored an invoice not signed by the station (not from this session's station)."
+		]);
 
 		// The station's real invoice 1 is still paid normally.
 		for (let i = 0; i < 10; i++) {

@@ -9,14 +9,16 @@ import type { LightningNode } from '../lightning/port';
 import { SimulatedMeter } from '../meter/simulated';
 import type { Meter, MeterSample } from '../meter/types';
 import { connectBus, type MessageBus } from '../mqtt/bus';
-import { encodeMessage, ethereumAddressOf, parseMessage } from '../protocol/messages';
+import { ethereumAddressOf, parseMessage } from '../protocol/messages';
 import { ocmfPublicKeyHex } from '../protocol/ocmf';
 import { ReadingVerifier } from '../protocol/readings';
-import { driverTopic, TOPIC_ROOT } from '../protocol/topics';
+import { TOPIC_ROOT } from '../protocol/topics';
 import type { InvoiceMessage, ReadingMessage, SessionEvent, Tariff } from '../protocol/types';
 import { MemoryKioskStore } from '../storage/kiosk-db';
 import { loadStationSnapshot, StationRuntime, type StationLedger, type StationSnapshot } from './station-runtime';
 import { freePort } from '../../../devnet/ports';
+import { DriverChannel } from './driver-channel';
+import { offeredLink } from './wallet.testing';
 
 const KEY = '1'.repeat(63) + '7';
 const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '0', incrementWh: 100, graceWh: 50, mode: 'stream', invoiceExpirySeconds: 600 };
@@ -80,11 +82,15 @@ function station(w: World, store: MemoryKioskStore, bus: MessageBus, o: { meter?
 	cleanups.push(() => rt.stop());
 	return { rt, meter };
 }
+/** The driver joins with the secret from the station's QR code; `channel` then signs its later messages. */
+const channels = new Map<string, DriverChannel>();
 async function join(w: World, rt: StationRuntime) {
-	const sessionId = rt.view().session.sessionId;
-	await w.driver.publish(driverTopic('st-1', sessionId), encodeMessage({ v: 1, type: 'join', sessionId, budgetMsat: '100000000', driverRef: 'd1', at: 1 }));
+	const link = offeredLink(rt);
+	const channel = new DriverChannel(link);
+	channels.set(link.sessionId, channel);
+	await w.driver.publish(channel.topic, channel.join(100_000_000n, 'd1', 1));
 	await until(() => rt.view().session.phase === 'charging');
-	return sessionId;
+	return link.sessionId;
 }
 async function polls(w: World, rt: StationRuntime, n: number) {
 	for (let i = 0; i < n; i++) {

@@ -14,8 +14,10 @@ import type { Meter, MeterSample } from '../meter/types';
 import type { MessageBus } from '../mqtt/bus';
 import { Outbox, type OutboxMessage } from '../mqtt/outbox';
 import { MemoryKioskStore, type DurableQueue, type KioskStore } from '../storage/kiosk-db';
+import { hasValidMac, sessionKeys, signStationMessage, tagMessage, verifyDriverSignature, type SessionKeys } from '../protocol/authentication';
 import { billingRecordHash } from '../protocol/billing';
-import { encodeMessage, parseMessage } from '../protocol/messages';
+import { encodeMessage, parseMessageData, readRawMessage } from '../protocol/messages';
+import { newJoinSecret } from '../protocol/session-link';
 import { parseOcmf, parseOcmfTime } from '../protocol/ocmf';
 import { makeReading } from '../protocol/readings';
 import { driverTopic, eventsTopic, invoicesTopic, readingsTopic, statusTopic } from '../protocol/topics';
@@ -108,6 +110,12 @@ export interface StationView {
 	ledgerPending: number;
 	/** True when this session was picked up again from storage after a reload. */
 	resumed: boolean;
+	/** Driver-topic messages refused (no proof of the join secret, not signed by the driver's key, replayed). */
+	refusedDriverMessages: number;
+	/** Why the last few were refused. */
+	driverRefusals: string[];
+	/** Retained statuses on this station's topic that were not this kiosk's (each answered by republishing its own). */
+	foreignStatuses: number;
 }
 
 /** A ledger write waiting in the durable queue. */
@@ -153,6 +161,13 @@ export class StationRuntime {
 	private pendingRecord: BillingRecord | null = null;
 	private invoicesPublished = 0;
 	private resumed = false;
+	private refusedDriverMessages = 0;
+	private driverRefusals: string[] = [];
+	private foreignStatuses = 0;
+	private lastStatusPayload: string | null = null;
+	private statusRepublish: { timer: ReturnType<typeof setTimeout> | null; lastAt: number } = { timer: null, lastAt: 0 };
+	private unsubscribeStatus: (() => void) | null = null;
+	private keysFor: { sessionId: string; keys: SessionKeys } | null = null;
 	private lightningPubkey = '';
 	private network: StationStatus['network'] = 'regtest';
 	private watches = new Map<string, Subscription>();
@@ -201,8 +216,30 @@ export class StationRuntime {
 			closeTx: this.closeTx,
 			outboxPending: this.outbox.pending,
 			ledgerPending: this.ledgerPending,
-			resumed: this.resumed
+			resumed: this.resumed,
+			refusedDriverMessages: this.refusedDriverMessages,
+			driverRefusals: this.driverRefusals,
+			foreignStatuses: this.foreignStatuses
 		};
+	}
+
+	/** What the station's QR code carries for the current session (null before one is offered). */
+	offer(): { stationId: string; sessionId: string; secret: string } | null {
+		const s = this.session;
+		return s.sessionId && s.joinSecret ? { stationId: s.stationId, sessionId: s.sessionId, secret: s.joinSecret } : null;
+	}
+
+	/** The offered or running session's MAC keys (from its join secret). */
+	private keys(): SessionKeys | null {
+		const s = this.session;
+		if (!s.sessionId || !s.joinSecret) return null;
+		if (this.keysFor?.sessionId !== s.sessionId) this.keysFor = { sessionId: s.sessionId, keys: sessionKeys(s.joinSecret, s.stationId, s.sessionId) };
+		return this.keysFor.keys;
+	}
+
+	/** A status, invoice or event as this station sends it: signed with its key, tagged for the session. */
+	private signed<T extends object>(message: T, tag = true): T {
+		return signStationMessage(message, this.o.identity.stationId, this.o.identity.signingKeyHex, tag ? (this.keys()?.station ?? undefined) : undefined);
 	}
 
 	subscribe(listener: (v: StationView) => void): () => void {
@@ -223,6 +260,7 @@ export class StationRuntime {
 		await this.outbox.start();
 		this.ledgerPending = (await this.ledgerJobs.list()).length;
 		this.ledgerWorker = this.runLedgerJobs();
+		await this.watchOwnStatus();
 		const resumed = await this.resume();
 		if (this.o.pollMs !== 0) this.timers.push(setInterval(() => void this.pollOnce(), this.o.pollMs ?? 1000));
 		if (this.o.anchorIntervalMs !== 0) this.timers.push(setInterval(() => void this.anchor(), this.o.anchorIntervalMs ?? 60_000));
@@ -237,6 +275,8 @@ export class StationRuntime {
 		for (const w of this.watches.values()) w.close();
 		this.watches.clear();
 		this.unsubscribeDriver?.();
+		this.unsubscribeStatus?.();
+		if (this.statusRepublish.timer) clearTimeout(this.statusRepublish.timer);
 		this.ledgerWake?.();
 		// Effects in progress are not awaited (a Lightning call may hang); what they stored stays stored.
 		await this.saving.catch(() => undefined);
@@ -284,7 +324,7 @@ export class StationRuntime {
 		this.resumed = false;
 		this.awaitingPowerOff = null;
 		this.guard = null;
-		this.dispatch({ type: 'offered', sessionId });
+		this.dispatch({ type: 'offered', sessionId, joinSecret: newJoinSecret() });
 		await this.store.dropReadings(this.o.identity.stationId, sessionId).catch((e) => this.fail('Could not clear old readings', e));
 		await this.listenToDriver(sessionId);
 		await this.publishStatus();
@@ -304,7 +344,10 @@ export class StationRuntime {
 		if (!snap || snap.session.stationId !== stationId || !snap.session.sessionId) return false;
 		const s = snap.session;
 		if (s.phase === 'idle' || (s.phase === 'settled' && s.closed)) return false;
-		this.session = { ...s, tariff: s.phase === 'awaiting_driver' ? this.o.tariff : s.tariff };
+		// Stored by a version without join secrets: no driver could prove this session; offer a new one.
+		if (!s.joinSecret) return false;
+		// A reissue cut short by the reload is forgotten: the driver asks again.
+		this.session = { ...s, tariff: s.phase === 'awaiting_driver' ? this.o.tariff : s.tariff, reissuing: null };
 		this.events = snap.events;
 		this.eventSeq = snap.eventSeq;
 		this.anchoredTo = snap.anchoredTo;
@@ -330,7 +373,7 @@ export class StationRuntime {
 		const unpaidIncrements = this.session.increments.filter((i) => !i.paid);
 		// Invoices created but maybe not published: publish again (same payment hash; receivers deduplicate).
 		for (const i of this.session.increments) if (i.seq > this.invoicesPublished) await this.publishInvoice(i.record, i.recordHash, i.bolt11);
-		for (const i of unpaidIncrements) await this.recheckInvoice(i.paymentHash);
+		for (const i of unpaidIncrements) for (const hash of [i.paymentHash, ...(i.replacedHashes ?? [])]) await this.recheckInvoice(hash);
 		// An invoice decided but not created before the page went away (its Lightning call cut short, or
 		// not yet begun: the snapshot then says `invoicing` without a stored record) would hold billing
 		// and the final invoice forever: create it now, for the very record the reducer decided.
@@ -362,14 +405,70 @@ export class StationRuntime {
 		this.watchInvoice(paymentHash);
 	}
 
+	/**
+	 * Driver messages count only with proof: the join's MAC shows it holds the QR code's one-time
+	 * secret (a stranger on the broker never saw it) and registers the driver's key; every later
+	 * message is signed with that key and numbered. Anything else is dropped and counted.
+	 */
 	private onDriverMessage(sessionId: string, topic: string, payload: Uint8Array): void {
-		const parsed = parseMessage(topic, payload);
-		if (!parsed.ok || parsed.kind !== 'driver') return this.log(`Ignored a driver message: ${parsed.ok ? 'wrong topic' : parsed.error}`);
+		if (this.session.sessionId !== sessionId) return;
+		const refuse = (why: string) => {
+			this.refusedDriverMessages++;
+			this.driverRefusals = [...this.driverRefusals.slice(-9), why];
+			// One log line per ten refusals at most: a flood must not flood the log.
+			if (this.refusedDriverMessages % 10 === 1) this.log(`Refused a driver message (${this.refusedDriverMessages} so far): ${why}`);
+			this.notifySoon();
+		};
+		const raw = readRawMessage(topic, payload);
+		if (!raw.ok) return refuse(raw.error);
+		const keys = this.keys();
+		if (!keys || typeof raw.data !== 'object' || raw.data === null || !hasValidMac(raw.data, keys.driver)) return refuse('no proof of the session code (join secret)');
+		const parsed = parseMessageData(raw.where, raw.data);
+		if (!parsed.ok || parsed.kind !== 'driver') return refuse(parsed.ok ? 'wrong topic' : parsed.error);
 		const m = parsed.message;
-		if (m.sessionId !== sessionId || this.session.sessionId !== sessionId) return;
-		if (m.type === 'join') this.dispatch({ type: 'joined', budgetMsat: m.budgetMsat, driverRef: m.driverRef });
-		else if (m.type === 'budget') this.dispatch({ type: 'budget', budgetMsat: m.budgetMsat });
-		else if (m.type === 'stop') this.dispatch({ type: 'stop', cause: 'driver' });
+		if (m.sessionId !== sessionId) return refuse('for another session');
+		const s = this.session;
+		if (m.type === 'join') {
+			if (!m.driverKey) return refuse('a join without a driver key');
+			if (s.phase !== 'awaiting_driver') return s.driverKey === m.driverKey ? undefined : refuse('a join after the session was taken');
+			return this.dispatch({ type: 'joined', budgetMsat: m.budgetMsat, driverRef: m.driverRef, driverKey: m.driverKey });
+		}
+		if (!s.driverKey || !verifyDriverSignature(m, s.stationId, s.driverKey)) return refuse(`a ${m.type} not signed by the driver who joined`);
+		if (m.n === undefined || m.n <= s.driverCounter) return refuse(`a ${m.type} that was sent before (replayed)`);
+		if (m.type === 'budget') this.dispatch({ type: 'budget', budgetMsat: m.budgetMsat, n: m.n });
+		else if (m.type === 'stop') this.dispatch({ type: 'stop', cause: 'driver', n: m.n });
+		else if (m.type === 'reinvoice') this.dispatch({ type: 'reinvoice', seq: m.seq, n: m.n });
+	}
+
+	/**
+	 * Watches this station's retained status: one that is not the last this kiosk published (a
+	 * stranger's, an old one, the broker's copy of the offline will) is answered by publishing its
+	 * own again, at most every two seconds, so a poisoned status never sticks.
+	 */
+	private async watchOwnStatus(): Promise<void> {
+		this.unsubscribeStatus = await this.o.bus.subscribe(statusTopic(this.o.identity.stationId), (_topic, payload) => {
+			if (this.lastStatusPayload === null || this.stopped) return;
+			if (new TextDecoder().decode(payload) === this.lastStatusPayload) return;
+			this.foreignStatuses++;
+			if (this.foreignStatuses % 10 === 1) this.log(`A status on this station's topic was not its own (${this.foreignStatuses} so far): publishing its own again`);
+			if (this.statusRepublish.timer) return;
+			const wait = Math.max(0, this.statusRepublish.lastAt + 2000 - this.now());
+			this.statusRepublish.timer = setTimeout(() => {
+				this.statusRepublish.timer = null;
+				this.statusRepublish.lastAt = this.now();
+				void this.publishStatus();
+			}, wait);
+			this.notifySoon();
+		});
+	}
+
+	private notifyTimer: ReturnType<typeof setTimeout> | null = null;
+	/** Counter-only changes: batched, so a flood of refused messages does not redraw the kiosk per message. */
+	private notifySoon(): void {
+		this.notifyTimer ??= setTimeout(() => {
+			this.notifyTimer = null;
+			this.notify();
+		}, 250);
 	}
 
 	private dispatch(e: StationEvent): void {
@@ -518,7 +617,9 @@ export class StationRuntime {
 			{ seq, tx, energyWh: sample.energyWh, at: sample.at, meter: this.o.meter.identity, stationId, sessionId },
 			this.o.identity.signingKeyHex
 		);
-		const msg: ReadingMessage = { v: 1, type: 'reading', sessionId, seq, ocmf };
+		const keys = this.keys();
+		const body: ReadingMessage = { v: 1, type: 'reading', sessionId, seq, ocmf };
+		const msg: ReadingMessage = keys ? tagMessage(body, keys.station) : body;
 		this.readings = [...this.readings, msg];
 		// Stored first: a reload finds every reading it signed, so none is lost and none counted twice.
 		await this.store.putReading(stationId, msg);
@@ -554,6 +655,9 @@ export class StationRuntime {
 				}
 				case 'create_invoice':
 					await this.createInvoice(fx.record);
+					return;
+				case 'reissue_invoice':
+					await this.reissueInvoice(fx.seq, fx.record);
 					return;
 				case 'event':
 					await this.publishEvent({ event: fx.event, reason: fx.reason, invoiceSeq: fx.invoiceSeq, paymentHash: fx.paymentHash, energyWh: fx.energyWh, amountMsat: fx.amountMsat });
@@ -604,9 +708,27 @@ export class StationRuntime {
 		this.watchInvoice(created.paymentHash);
 	}
 
+	/** A new invoice for the same record (the driver's payment of the old one failed); both stay watched. */
+	private async reissueInvoice(seq: number, record: BillingRecord): Promise<void> {
+		const recordHash = billingRecordHash(record);
+		let created;
+		try {
+			created = await this.o.lightning.createInvoice({ amountMsat: BigInt(record.amountMsat), descriptionHash: recordHash, expirySeconds: this.o.tariff.invoiceExpirySeconds });
+		} catch (e) {
+			this.dispatch({ type: 'reissue_failed', seq, message: (e as Error).message });
+			return;
+		}
+		this.dispatch({ type: 'invoice_reissued', seq, paymentHash: created.paymentHash, bolt11: created.paymentRequest });
+		await this.saving;
+		if (this.session.increments.find((i) => i.seq === seq)?.paymentHash !== created.paymentHash) return;
+		this.log(`Invoice ${seq} issued again after the driver's payment failed`);
+		await this.publishInvoice(record, recordHash, created.paymentRequest);
+		this.watchInvoice(created.paymentHash);
+	}
+
 	private async publishInvoice(record: BillingRecord, recordHash: string, bolt11: string): Promise<void> {
 		const { stationId } = this.o.identity;
-		const msg: InvoiceMessage = { v: 1, type: 'invoice', sessionId: record.sessionId, seq: record.seq, record, recordHash, bolt11 };
+		const msg = this.signed<InvoiceMessage>({ v: 1, type: 'invoice', sessionId: record.sessionId, seq: record.seq, record, recordHash, bolt11 });
 		try {
 			await this.outbox.publish(invoicesTopic(stationId, record.sessionId), encodeMessage(msg));
 			this.invoicesPublished = Math.max(this.invoicesPublished, record.seq);
@@ -760,7 +882,7 @@ export class StationRuntime {
 		const { stationId } = this.o.identity;
 		const sessionId = this.session.sessionId;
 		if (!sessionId) return;
-		const ev: SessionEvent = { v: 1, type: 'event', sessionId, seq: ++this.eventSeq, at: this.now(), ...stripUndefined(detail) } as SessionEvent;
+		const ev = this.signed({ v: 1, type: 'event', sessionId, seq: ++this.eventSeq, at: this.now(), ...stripUndefined(detail) } as SessionEvent);
 		this.events = [...this.events, ev];
 		this.persist();
 		this.notify();
@@ -800,7 +922,9 @@ export class StationRuntime {
 	private async publishStatus(): Promise<void> {
 		// The retained status is state, not history: it goes straight to the broker (the newest wins).
 		try {
-			await this.o.bus.publish(statusTopic(this.o.identity.stationId), encodeMessage(stripUndefined(this.statusMessage())), { retain: true });
+			const payload = encodeMessage(this.signed(stripUndefined(this.statusMessage())));
+			this.lastStatusPayload = payload;
+			await this.o.bus.publish(statusTopic(this.o.identity.stationId), payload, { retain: true });
 		} catch (e) {
 			this.fail('Publishing the station status failed', e);
 		}

@@ -3,6 +3,8 @@ import type { Tariff } from '../protocol/types';
 import { billingRecordHash } from '../protocol/billing';
 import { costSoFarMsat, deliveredWh, invoicingRecord, newStationSession, paidMsat, reduce, type StationEffect, type StationEvent, type StationSession } from './station';
 
+const SECRET = 'AbCdEfGhIjKlMnOpQrStUv';
+const DRIVER_KEY = '02' + 'ab'.repeat(32);
 const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 50, mode: 'stream', invoiceExpirySeconds: 600 };
 
 function run(s: StationSession, events: StationEvent[]): { s: StationSession; fx: StationEffect[] } {
@@ -18,7 +20,7 @@ const reading = (seq: number, energyWh: number, tx: 'B' | 'T' | 'E' = 'T'): Stat
 const invoices = (fx: StationEffect[]) => fx.filter((f) => f.kind === 'create_invoice');
 
 function started(budget = '1000000000') {
-	return run(newStationSession('st-1', tariff), [{ type: 'offered', sessionId: 'sess-1' }, { type: 'joined', budgetMsat: budget, driverRef: 'd' }, reading(1, 10_000, 'B')]);
+	return run(newStationSession('st-1', tariff), [{ type: 'offered', sessionId: 'sess-1', joinSecret: SECRET }, { type: 'joined', budgetMsat: budget, driverRef: 'd', driverKey: DRIVER_KEY }, reading(1, 10_000, 'B')]);
 }
 function created(s: StationSession, fx: StationEffect[], hash: string) {
 	const c = invoices(fx).at(-1) as Extract<StationEffect, { kind: 'create_invoice' }>;
@@ -125,7 +127,7 @@ describe('station session', () => {
 	it('ignores readings and joins in the wrong phase', () => {
 		const idle = newStationSession('st-1', tariff);
 		expect(run(idle, [reading(1, 5)]).s).toEqual(idle);
-		expect(run(idle, [{ type: 'joined', budgetMsat: '1', driverRef: 'x' }]).s.phase).toBe('idle');
+		expect(run(idle, [{ type: 'joined', budgetMsat: '1', driverRef: 'x', driverKey: DRIVER_KEY }]).s.phase).toBe('idle');
 	});
 
 	it('suspends on a meter fault, raises it once, does not resume on payment, and resumes when the operator clears it', () => {

@@ -27,10 +27,13 @@ export interface Increment {
 	seq: number;
 	record: BillingRecord;
 	recordHash: string;
+	/** The current invoice's payment hash; once paid, the hash that was paid. */
 	paymentHash: string;
 	bolt11: string;
 	paid: boolean;
 	preimage?: string;
+	/** Earlier invoices of the same record, replaced after the driver's payment failed; a late payment of one still counts. */
+	replacedHashes?: string[];
 }
 
 export interface StationSession {
@@ -38,6 +41,12 @@ export interface StationSession {
 	stationId: string;
 	sessionId: string;
 	tariff: Tariff;
+	/** The offered session's one-time join secret (shown only in the QR code; never published). */
+	joinSecret: string | null;
+	/** The per-session key the driver registered at join; it signs every later driver message. */
+	driverKey: string | null;
+	/** The highest driver message number accepted: a replayed or older one is refused. */
+	driverCounter: number;
 	budgetMsat: string | null;
 	driverRef: string | null;
 	first: SignedReadingRef | null;
@@ -47,6 +56,8 @@ export interface StationSession {
 	increments: Increment[];
 	/** An invoice is being created; no second one until it exists. */
 	invoicing: boolean;
+	/** The increment whose invoice is being issued again (after the driver's payment failed). */
+	reissuing: number | null;
 	/** Where the record being invoiced starts, to roll back if creating the invoice fails. */
 	pendingFrom: SignedReadingRef | null;
 	suspendReason: string | null;
@@ -61,14 +72,19 @@ export const METER_FAULT_PREFIX = 'meter: ';
 export const isMeterFault = (s: StationSession): boolean => s.suspendReason?.startsWith(METER_FAULT_PREFIX) ?? false;
 
 export type StationEvent =
-	| { type: 'offered'; sessionId: string }
-	| { type: 'joined'; budgetMsat: string; driverRef: string }
-	| { type: 'budget'; budgetMsat: string }
+	| { type: 'offered'; sessionId: string; joinSecret: string }
+	| { type: 'joined'; budgetMsat: string; driverRef: string; driverKey: string }
+	/** `n`: the driver message's number (authenticated by the runtime). */
+	| { type: 'budget'; budgetMsat: string; n: number }
+	/** The driver's payment of increment `seq` failed: it asks for a new invoice of the same record. */
+	| { type: 'reinvoice'; seq: number; n: number }
+	| { type: 'invoice_reissued'; seq: number; paymentHash: string; bolt11: string }
+	| { type: 'reissue_failed'; seq: number; message: string }
 	| { type: 'reading'; reading: SignedReadingRef }
 	| { type: 'invoice_created'; increment: Omit<Increment, 'paid'> }
 	| { type: 'invoice_failed'; seq: number; message: string }
 	| { type: 'invoice_paid'; paymentHash: string; preimage?: string }
-	| { type: 'stop'; cause: StopCause }
+	| { type: 'stop'; cause: StopCause; n?: number }
 	/** The meter failed or said something impossible; nothing it says now can be billed. */
 	| { type: 'meter_fault'; reason: string }
 	/** The operator checked the meter and lets the session go on. */
@@ -82,6 +98,8 @@ export type StationEvent =
 export type StationEffect =
 	| { kind: 'charger'; action: 'allow' | 'suspend' | 'stop' }
 	| { kind: 'create_invoice'; record: BillingRecord }
+	/** A new invoice for an increment already invoiced (same record, new payment hash). */
+	| { kind: 'reissue_invoice'; seq: number; record: BillingRecord }
 	| { kind: 'event'; event: SessionEventKind; reason?: string; invoiceSeq?: number; paymentHash?: string; energyWh?: number; amountMsat?: string }
 	/** Take one last reading (TX=E) now that the charger is off. */
 	| { kind: 'final_reading' }
@@ -94,6 +112,9 @@ export function newStationSession(stationId: string, tariff: Tariff): StationSes
 		stationId,
 		sessionId: '',
 		tariff,
+		joinSecret: null,
+		driverKey: null,
+		driverCounter: 0,
 		budgetMsat: null,
 		driverRef: null,
 		first: null,
@@ -101,6 +122,7 @@ export function newStationSession(stationId: string, tariff: Tariff): StationSes
 		billedTo: null,
 		increments: [],
 		invoicing: false,
+		reissuing: null,
 		pendingFrom: null,
 		suspendReason: null,
 		stopCause: null,
@@ -137,16 +159,39 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 	switch (e.type) {
 		case 'offered':
 			if (s.phase !== 'idle' && s.phase !== 'settled') break;
-			n = { ...newStationSession(s.stationId, s.tariff), phase: 'awaiting_driver', sessionId: e.sessionId };
+			n = { ...newStationSession(s.stationId, s.tariff), phase: 'awaiting_driver', sessionId: e.sessionId, joinSecret: e.joinSecret };
 			break;
 		case 'joined':
 			if (s.phase !== 'awaiting_driver') break;
-			n = { ...s, phase: 'charging', budgetMsat: e.budgetMsat, driverRef: e.driverRef };
+			n = { ...s, phase: 'charging', budgetMsat: e.budgetMsat, driverRef: e.driverRef, driverKey: e.driverKey };
 			fx.push({ kind: 'ledger_open' }, { kind: 'charger', action: 'allow' }, { kind: 'event', event: 'started' });
 			break;
 		case 'budget':
-			if (s.phase === 'idle' || s.phase === 'settled') break;
-			n = { ...s, budgetMsat: e.budgetMsat };
+			if (s.phase === 'idle' || s.phase === 'settled' || e.n <= s.driverCounter) break;
+			n = { ...s, budgetMsat: e.budgetMsat, driverCounter: e.n };
+			break;
+		case 'reinvoice': {
+			if (e.n <= s.driverCounter) break;
+			n = { ...s, driverCounter: e.n };
+			const i = unpaid(s)[0];
+			// Only the increment the session waits for, one reissue at a time.
+			if (!i || i.seq !== e.seq || s.reissuing !== null || s.phase === 'idle' || s.phase === 'settled') break;
+			n = { ...n, reissuing: i.seq };
+			fx.push({ kind: 'reissue_invoice', seq: i.seq, record: i.record });
+			break;
+		}
+		case 'invoice_reissued': {
+			const i = s.increments.find((x) => x.seq === e.seq);
+			if (s.reissuing !== e.seq || !i) break;
+			n = { ...s, reissuing: null };
+			if (i.paid) break; // the old invoice was paid meanwhile: keep it
+			n.increments = s.increments.map((x) => (x === i ? { ...x, paymentHash: e.paymentHash, bolt11: e.bolt11, replacedHashes: [...(x.replacedHashes ?? []), x.paymentHash] } : x));
+			break;
+		}
+		case 'reissue_failed':
+			if (s.reissuing !== e.seq) break;
+			n = { ...s, reissuing: null };
+			fx.push({ kind: 'event', event: 'fault', reason: `Could not issue invoice ${e.seq} again: ${e.message}` });
 			break;
 		case 'reading': {
 			if (s.phase === 'idle' || s.phase === 'awaiting_driver' || s.phase === 'settled') break;
@@ -180,11 +225,11 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 			fx.push({ kind: 'event', event: 'fault', reason: `Could not create invoice ${e.seq}: ${e.message}` });
 			break;
 		case 'invoice_paid': {
-			const i = s.increments.find((x) => x.paymentHash === e.paymentHash);
+			const i = s.increments.find((x) => x.paymentHash === e.paymentHash || x.replacedHashes?.includes(e.paymentHash));
 			if (!i || i.paid) break; // unknown or already counted: never count a payment twice
 			n = {
 				...s,
-				increments: s.increments.map((x) => (x === i ? { ...x, paid: true, preimage: e.preimage } : x))
+				increments: s.increments.map((x) => (x === i ? { ...x, paid: true, preimage: e.preimage, paymentHash: e.paymentHash } : x))
 			};
 			fx.push({ kind: 'event', event: 'paid', invoiceSeq: i.seq, paymentHash: i.paymentHash, amountMsat: i.record.amountMsat });
 			if (n.phase === 'suspended' && n.suspendReason?.startsWith('unpaid') && unpaid(n).length === 0) {
@@ -197,6 +242,11 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 			break;
 		}
 		case 'stop':
+			if (e.n !== undefined) {
+				if (e.n <= s.driverCounter) break;
+				s = { ...s, driverCounter: e.n };
+				n = s;
+			}
 			if (s.phase === 'awaiting_driver') {
 				n = { ...s, phase: 'settled', stopCause: e.cause, closed: true };
 				fx.push({ kind: 'event', event: 'stopped', reason: CAUSE_WORDS[e.cause], energyWh: 0, amountMsat: '0' });

@@ -3,7 +3,8 @@
 // pinned at first sight, and settings. Versioned with explicit upgrade steps so later schema
 // changes migrate old data.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { SessionLink } from '../protocol/types';
+import type { TrustedNetworkInput } from '../config/trusted-networks';
+import type { LegacySessionLink, SessionLink } from '../protocol/types';
 import type { DriverSnapshot, JournalEntry, PaymentJournal } from '../session/driver-runtime';
 
 /** Where a session's anchors live on the ledger. */
@@ -23,7 +24,8 @@ export interface ReceiptRecord {
 	energyWh: number;
 	paidMsat: string;
 	feesMsat: string;
-	link: SessionLink;
+	/** Sessions stored before links carried a network and a join secret have the old shape. */
+	link: SessionLink | LegacySessionLink;
 	ledger: LedgerRef | null;
 	/** The session as the wallet last saw it (v2). */
 	snapshot: DriverSnapshot | null;
@@ -33,8 +35,14 @@ export interface ReceiptRecord {
 	evidence?: unknown;
 }
 
-/** A station's keys as first seen, for an identity check without the ledger. */
+/**
+ * A station's keys as first seen on one network, for an identity check on a network the driver
+ * marked as offline. Keyed by network and station: a check against another registry never touches it.
+ */
 export interface PinnedStation {
+	/** `${network fingerprint}/${stationId}`. */
+	key: string;
+	network: string;
 	stationId: string;
 	signingKey: string;
 	signerAddress: string;
@@ -60,8 +68,8 @@ export interface EncryptedKey {
 
 export interface WalletSettings {
 	lightning: LightningSettings;
-	/** Ledger endpoint and contracts; null means "as the devnet manifest says". */
-	ledger: { rpcUrl: string; chainId: number; registry: string; reservations: string; sessions: string } | null;
+	/** Networks the driver added (or marked as offline) in Settings; the build's and this devnet's are not stored. */
+	networks: TrustedNetworkInput[];
 	/** The driver's ledger identity (for reservations): an address and its key encrypted under a passphrase. */
 	identity: { address: string; key: EncryptedKey } | null;
 	defaultBudgetSat: number;
@@ -73,7 +81,7 @@ export interface WalletSettings {
 
 export const DEFAULT_SETTINGS: WalletSettings = {
 	lightning: { kind: 'devnet', node: 'vehicle-1' },
-	ledger: null,
+	networks: [],
 	identity: null,
 	defaultBudgetSat: 2000,
 	fiat: null,
@@ -83,7 +91,7 @@ export const DEFAULT_SETTINGS: WalletSettings = {
 interface WalletSchema extends DBSchema {
 	payments: { key: string; value: JournalEntry; indexes: { bySession: string } };
 	receipts: { key: string; value: ReceiptRecord; indexes: { byUpdated: number } };
-	pins: { key: string; value: PinnedStation };
+	stationPins: { key: string; value: PinnedStation };
 	kv: { key: string; value: unknown };
 }
 
@@ -91,7 +99,7 @@ export type WalletDb = IDBPDatabase<WalletSchema>;
 export const WALLET_DB_NAME = 'lightcharge-wallet';
 
 export function openWalletDb(name = WALLET_DB_NAME): Promise<WalletDb> {
-	return openDB<WalletSchema>(name, 2, {
+	return openDB<WalletSchema>(name, 3, {
 		upgrade(db, oldVersion) {
 			if (oldVersion < 1) {
 				const payments = db.createObjectStore('payments', { keyPath: 'paymentHash' });
@@ -99,9 +107,11 @@ export function openWalletDb(name = WALLET_DB_NAME): Promise<WalletDb> {
 				const receipts = db.createObjectStore('receipts', { keyPath: 'sessionId' });
 				receipts.createIndex('byUpdated', 'updatedAt');
 			}
-			if (oldVersion < 2) {
-				db.createObjectStore('pins', { keyPath: 'stationId' });
-				db.createObjectStore('kv');
+			if (oldVersion < 2) db.createObjectStore('kv');
+			if (oldVersion < 3) {
+				// Pins of version 2 named no network, and a check against any registry could rewrite them: dropped.
+				if ((db.objectStoreNames as DOMStringList).contains('pins')) (db as unknown as IDBPDatabase).deleteObjectStore('pins');
+				db.createObjectStore('stationPins', { keyPath: 'key' });
 			}
 		}
 	});
@@ -159,17 +169,18 @@ export async function paymentsOfSession(db: WalletDb, sessionId: string): Promis
 	return db.getAllFromIndex('payments', 'bySession', sessionId);
 }
 
-export async function getPin(db: WalletDb, stationId: string): Promise<PinnedStation | undefined> {
-	return db.get('pins', stationId);
+export async function getPin(db: WalletDb, network: string, stationId: string): Promise<PinnedStation | undefined> {
+	return db.get('stationPins', `${network}/${stationId}`);
 }
 
-export async function savePin(db: WalletDb, pin: PinnedStation): Promise<void> {
-	await db.put('pins', pin);
+export async function savePin(db: WalletDb, pin: Omit<PinnedStation, 'key'>): Promise<void> {
+	await db.put('stationPins', { ...pin, key: `${pin.network}/${pin.stationId}` });
 }
 
 export async function loadSettings(db: WalletDb): Promise<WalletSettings> {
-	const stored = (await db.get('kv', 'settings')) as Partial<WalletSettings> | undefined;
-	return { ...DEFAULT_SETTINGS, ...stored };
+	const stored = (await db.get('kv', 'settings')) as (Partial<WalletSettings> & { ledger?: unknown }) | undefined;
+	const { ledger: _dropped, ...rest } = stored ?? {};
+	return { ...DEFAULT_SETTINGS, ...rest, networks: Array.isArray(rest.networks) ? rest.networks : [] };
 }
 
 export async function saveSettings(db: WalletDb, s: WalletSettings): Promise<void> {
@@ -178,8 +189,8 @@ export async function saveSettings(db: WalletDb, s: WalletSettings): Promise<voi
 
 /** Deletes everything the wallet stored on this device. */
 export async function wipeWallet(db: WalletDb): Promise<void> {
-	const tx = db.transaction(['payments', 'receipts', 'pins', 'kv'], 'readwrite');
-	await Promise.all([tx.objectStore('payments').clear(), tx.objectStore('receipts').clear(), tx.objectStore('pins').clear(), tx.objectStore('kv').clear(), tx.done]);
+	const tx = db.transaction(['payments', 'receipts', 'stationPins', 'kv'], 'readwrite');
+	await Promise.all([tx.objectStore('payments').clear(), tx.objectStore('receipts').clear(), tx.objectStore('stationPins').clear(), tx.objectStore('kv').clear(), tx.done]);
 }
 
 const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));

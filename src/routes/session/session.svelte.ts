@@ -1,18 +1,23 @@
 // The wallet's reactive state for one session: a DriverRuntime wired to the driver's Lightning
-// node (from Settings), the broker named in the session link and the ledger. Every change is
-// stored in IndexedDB, so a reload resumes the session (readings, invoices, payments in flight)
-// and the receipt stays complete. Components only read from here.
+// node (from Settings) and to the trusted network the session link selected (its broker and its
+// ledger, from the wallet's own configuration, never from the link). Every change is stored in
+// IndexedDB, so a reload resumes the session (readings, invoices, payments in flight) and the
+// receipt stays complete. Components only read from here.
+import type { TrustedNetwork } from '$lib/config/trusted-networks';
 import { connectBus, type BusState, type MessageBus } from '$lib/mqtt/bus';
-import { decodeSessionLink } from '$lib/protocol/session-link';
 import type { SessionLink } from '$lib/protocol/types';
 import { DriverRuntime, toSnapshot, type DriverView } from '$lib/session/driver-runtime';
 import { IdbJournal, getReceipt, saveReceipt, type LedgerRef, type ReceiptRecord } from '$lib/storage/wallet-db';
-import { checkIdentity, connectWalletLedger, ledgerRef, lightningNode, walletContext, type WalletContext } from '../backends';
+import { checkIdentity, connectWalletLedger, ledgerOf, lightningNode, resolveLink, trustedNetworks, walletContext, type WalletContext } from '../backends';
 
 export class WalletSession {
 	view = $state<DriverView | null>(null);
 	link = $state<SessionLink | null>(null);
+	/** The trusted network the link selected. */
+	network = $state<TrustedNetwork | null>(null);
 	error = $state<string | null>(null);
+	/** A link to a network this wallet does not trust: what it names. */
+	untrusted = $state<{ message: string; detail: string | null } | null>(null);
 	busState = $state<BusState>('connecting');
 	loading = $state(true);
 	joining = $state(false);
@@ -49,16 +54,23 @@ export class WalletSession {
 
 	async start(fragment: string): Promise<void> {
 		try {
-			const link = decodeSessionLink(fragment);
+			const ctx = (this.ctx = await walletContext());
+			const target = resolveLink(ctx, fragment);
+			if (!target.ok) {
+				if (target.untrusted) this.untrusted = { message: target.message, detail: target.detail };
+				this.error = target.message;
+				return;
+			}
+			const { link, network } = target;
 			this.link = link;
 			this.rawLink = link;
-			const ctx = (this.ctx = await walletContext());
+			this.network = network;
 			this.defaultBudgetSat = ctx.settings.defaultBudgetSat;
 			const saved = await getReceipt(ctx.db, link.sessionId);
 			const snapshot = saved?.snapshot && saved.snapshot.phase !== 'ready' && saved.snapshot.phase !== 'connecting' && saved.snapshot.phase !== 'failed' ? saved.snapshot : null;
 			if (saved) this.startedAt = saved.startedAt;
-			const ref = ledgerRef(ctx, link);
-			this.ledger = ref && { chainId: ref.chainId, rpcUrl: ref.rpcUrl, registry: ref.registry, sessions: ref.sessions };
+			const ref = ledgerOf(network);
+			this.ledger = { chainId: ref.chainId, rpcUrl: ref.rpcUrl, registry: ref.registry, sessions: ref.sessions };
 			if (!navigator.onLine) {
 				this.error = saved
 					? 'You are offline: live readings and payments need the network. Your receipt of this session so far is kept on this phone.'
@@ -68,10 +80,10 @@ export class WalletSession {
 			}
 			const journal = await IdbJournal.open(ctx.db);
 			const lightning = await lightningNode(ctx);
-			const protocolVersion = ctx.manifest && link.broker === ctx.manifest.broker.wsUrl ? ctx.manifest.broker.protocolVersion : undefined;
+			const broker = network.brokers[0]!;
 			// One MQTT session per wallet and charging session, kept by the broker across reloads, so
 			// readings and invoices published while the page reloads are delivered when it is back.
-			this.bus = await connectBus(link.broker, { protocolVersion, clientId: walletClientId(link.sessionId), persistentSession: { expirySeconds: 3600 } });
+			this.bus = await connectBus(broker.url, { protocolVersion: broker.protocolVersion, clientId: walletClientId(link.sessionId), persistentSession: { expirySeconds: 3600 } });
 			this.bus.onState((s) => (this.busState = s));
 			this.busState = this.bus.state;
 			this.runtime = new DriverRuntime({
@@ -79,7 +91,7 @@ export class WalletSession {
 				bus: this.bus,
 				lightning,
 				journal,
-				checkIdentity: (status) => checkIdentity(ctx.db, this.ledger?.rpcUrl ?? null, link, status),
+				checkIdentity: (status) => checkIdentity(ctx.db, network, status),
 				feeLimitMsat: BigInt(Math.round(ctx.settings.feeLimitSat * 1000)),
 				driverRef: ctx.settings.identity?.address ?? 'wallet'
 			});
@@ -119,6 +131,10 @@ export class WalletSession {
 
 	async stop(): Promise<void> {
 		await this.runtime?.stop();
+	}
+
+	async requestNewInvoice(seq: number): Promise<void> {
+		await this.runtime?.requestNewInvoice(seq);
 	}
 
 	close(): void {
@@ -164,9 +180,10 @@ export class WalletSession {
 export async function fetchLedgerAnchors(ctx: WalletContext, sessionId: string): Promise<ReceiptRecord | undefined> {
 	const record = await getReceipt(ctx.db, sessionId);
 	if (!record?.ledger) return record;
-	const ref = ledgerRef(ctx, record.link);
-	if (!ref) return record;
-	const ledger = await connectWalletLedger({ ...ref, ...record.ledger });
+	// Only a ledger of a network this wallet still trusts is asked.
+	const network = trustedNetworks(ctx).find((n) => n.chainId === record.ledger!.chainId && n.registry.toLowerCase() === record.ledger!.registry.toLowerCase());
+	if (!network) return record;
+	const ledger = await connectWalletLedger(ledgerOf(network));
 	try {
 		const anchors = await ledger.getAnchors(sessionId);
 		const next: ReceiptRecord = { ...record, ledgerAnchors: anchors.map(({ anchorIndex, root, fromReading, toReading, txHash }) => ({ anchorIndex, root, fromReading, toReading, txHash })) };

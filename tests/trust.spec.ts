@@ -1,0 +1,310 @@
+// Payment trust against a hostile network (issue 10): a stranger on the broker, a sticker over the
+// station's code, another account on the chain. The kiosk and the wallet are the real apps in
+// Chromium against the devnet; the attacker is this test, with its own MQTT client, its own keys
+// and the devnet's other Lightning node (the hub) as its payee. Every verdict is read from the
+// Lightning nodes: what the station's node received, what the attacker's invoices show, what the
+// driver's node spent. None pays anyone but the station; every session completes or stops safely.
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { E2E_PORTS } from '../playwright.config';
+import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
+import { networkFingerprint } from '../src/lib/config/trusted-networks';
+import { LndRestNode } from '../src/lib/lightning/lnd-rest';
+import { connectBus, type MessageBus } from '../src/lib/mqtt/bus';
+import { verifyStationSignature } from '../src/lib/protocol/authentication';
+import { billingRecordHash, buildBillingRecord } from '../src/lib/protocol/billing';
+import { parseMessage } from '../src/lib/protocol/messages';
+import { decodeBolt11 } from '../src/lib/lightning/bolt11';
+import { ocmfPublicKeyHex, parseOcmf } from '../src/lib/protocol/ocmf';
+import { decodeSessionLink, encodeLegacySessionLink, encodeSessionLink } from '../src/lib/protocol/session-link';
+import { driverTopic, invoicesTopic, statusTopic, TOPIC_ROOT } from '../src/lib/protocol/topics';
+import type { InvoiceMessage, ReadingMessage, StationStatus } from '../src/lib/protocol/types';
+
+const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
+const KIOSK = `http://127.0.0.1:${E2E_PORTS.kiosk}`;
+const KIOSK_TUNING = '?pollMs=250&incrementWh=20&graceWh=200&powerW=60000&anchorMs=2000&settledPauseMs=600000';
+const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+const SHOTS = 'test-results/trust';
+
+let manifest: DevnetManifest;
+test.beforeAll(async () => {
+	manifest = parseDevnetManifest(await (await fetch(`${WALLET}/devnet.json`)).json());
+});
+
+const node = (name: string) => {
+	const n = manifest.lightning.nodes[name]!;
+	return new LndRestNode({ restUrl: n.restUrl, macaroonHex: n.macaroonHex });
+};
+const station = () => manifest.stations[0]!;
+const stationKey = () => ocmfPublicKeyHex(station().signingKeyHex);
+const networkId = () => networkFingerprint(manifest.chain.chainId, manifest.chain.contracts.registry).slice(0, 8);
+
+/** Everything the genuine station publishes about its sessions, as any subscriber sees it. */
+class Observer {
+	readings: ReadingMessage[] = [];
+	invoices: InvoiceMessage[] = [];
+	private constructor(readonly bus: MessageBus) {}
+	static async open(): Promise<Observer> {
+		const o = new Observer(await connectBus(manifest.broker.wsUrl, { protocolVersion: manifest.broker.protocolVersion }));
+		await o.bus.subscribe(`${TOPIC_ROOT}/stations/${station().stationId}/sessions/+/+`, (topic, payload) => {
+			const m = parseMessage(topic, payload);
+			if (!m.ok) return;
+			if (m.kind === 'readings') o.readings.push(m.message);
+			// Only the station's own invoices (the attacker's are not signed by its key).
+			if (m.kind === 'invoices' && verifyStationSignature(m.message, station().stationId, stationKey())) o.invoices.push(m.message);
+		});
+		return o;
+	}
+	of(sessionId: string) {
+		return { readings: this.readings.filter((r) => r.sessionId === sessionId), invoices: [...new Map(this.invoices.filter((i) => i.sessionId === sessionId).map((i) => [i.bolt11, i])).values()] };
+	}
+}
+
+/** What the station's node has received for a session: the sum of its settled genuine invoices, checked against its balance. */
+async function stationReceived(o: Observer, sessionId: string): Promise<bigint> {
+	let sum = 0n;
+	for (const i of o.of(sessionId).invoices) {
+		const st = await node(station().lightningNode).lookupInvoice(paymentHashOf(i.bolt11));
+		if (st.state === 'settled') sum += st.amountPaidMsat;
+	}
+	return sum;
+}
+const paymentHashOf = (bolt11: string) => decodeBolt11(bolt11).paymentHash;
+
+async function openKiosk(browser: Browser, extra = ''): Promise<{ page: Page; href: string; sessionId: string; close: () => Promise<void> }> {
+	const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+	const page = await ctx.newPage();
+	page.on('pageerror', (e) => console.log(`[kiosk pageerror] ${e.message}`));
+	await page.goto(`${KIOSK}/${KIOSK_TUNING}&db=trust-${Date.now()}${extra}`);
+	await expect(page.getByTestId('session-qr').locator('svg')).toBeVisible();
+	const href = (await page.getByTestId('session-link').getAttribute('href'))!;
+	return { page, href, sessionId: decodeSessionLink(href).sessionId, close: () => ctx.close() };
+}
+
+async function openWallet(browser: Browser, href: string): Promise<{ page: Page; close: () => Promise<void> }> {
+	const ctx = await browser.newContext(PHONE);
+	const page = await ctx.newPage();
+	page.on('pageerror', (e) => console.log(`[wallet pageerror] ${e.message}`));
+	await page.goto(href);
+	return { page, close: () => ctx.close() };
+}
+
+const paid = (page: Page) => page.locator('[data-testid=invoices] li[data-state=paid]');
+
+async function joinAndPay(wallet: Page, payments = 2) {
+	await expect(wallet.getByTestId('identity')).toContainText('Registered on the ledger');
+	await wallet.getByTestId('budget').fill('5000');
+	await wallet.getByTestId('join').click();
+	await expect.poll(() => paid(wallet).count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(payments);
+}
+
+/** Stop from the phone; both sides settle; the station's node received what the driver's node sent (less hub fees). */
+async function stopAndCheck(wallet: Page, kiosk: Page, o: Observer, sessionId: string, vehicleBefore: bigint) {
+	await wallet.getByTestId('stop').click();
+	await expect(kiosk.getByTestId('settled')).toBeVisible({ timeout: 30_000 });
+	await expect(wallet.getByTestId('settled')).toBeVisible({ timeout: 30_000 });
+	const received = await stationReceived(o, sessionId);
+	const spent = vehicleBefore - (await node('vehicle-1').getBalances()).localMsat;
+	expect(received > 0n).toBe(true);
+	// Every msat the driver's node sent went to the station, except the hub's routing fees (1 sat base + a little, per payment).
+	const payments = await paid(wallet).count();
+	expect(spent - received >= 0n && spent - received <= BigInt(payments) * 2_000n).toBe(true);
+}
+
+test('a sticker with another registry and broker: "This code does not belong to a network you trust", no way to pay', async ({ browser }) => {
+	// The attacker's own registry on the same chain lists "station-1" with the attacker's key and node.
+	const { deployLedger, connectLedger } = await import('../src/lib/ledger/index');
+	const { HDNodeWallet, Mnemonic } = await import('ethers');
+	const mallory = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase('test test test test test test test test test test test junk'), "m/44'/60'/0'/0/7");
+	const rogue = await deployLedger(manifest.chain.rpcUrl, mallory.privateKey);
+	const attackerKey = '9'.repeat(63) + '1';
+	const ledger = await connectLedger({ rpcUrl: manifest.chain.rpcUrl, addresses: rogue, signerKey: mallory.privateKey });
+	await ledger.registerStation({ stationId: station().stationId, signer: (await import('ethers')).computeAddress(`0x${ocmfPublicKeyHex(attackerKey)}`), lightningPubkey: manifest.lightning.nodes['hub']!.pubkey, tariffRef: `0x${'00'.repeat(32)}`, location: 'sticker' });
+	ledger.close();
+	// The attacker's broker: where the sticker's link points the wallet.
+	const { startBroker } = await import('../devnet/broker');
+	const rogueBroker = await startBroker({ kind: 'aedes', host: '127.0.0.1', tcpPort: E2E_PORTS.kiosk + 40, wsPort: E2E_PORTS.kiosk + 41, dir: `.devnet/trust-rogue-${E2E_PORTS.kiosk}` });
+	let connections = 0;
+	const hub = node('hub');
+	const hubBefore = (await hub.getBalances()).localMsat;
+	const vehicleBefore = (await node('vehicle-1').getBalances()).localMsat;
+	try {
+		const sessionId = `sticker-${Date.now()}`;
+		// What the sticker says, in the old link format today's wallets read, and in the new one.
+		const legacy = encodeLegacySessionLink(`${WALLET}/`, { v: 1, stationId: station().stationId, sessionId, broker: rogueBroker.wsUrl, chainId: manifest.chain.chainId, registry: rogue.registry, rpc: manifest.chain.rpcUrl });
+		const short = encodeSessionLink(`${WALLET}/`, { v: 2, network: networkFingerprint(manifest.chain.chainId, rogue.registry).slice(0, 8), stationId: station().stationId, sessionId, secret: 'AbCdEfGhIjKlMnOpQrStUv' });
+		for (const [name, link] of [['legacy', legacy], ['short', short]] as const) {
+			const w = await openWallet(browser, link);
+			w.page.on('websocket', (ws) => ws.url().startsWith(rogueBroker.wsUrl.replace(/\/mqtt$/, '')) && connections++);
+			await expect(w.page.getByTestId('untrusted')).toBeVisible();
+			await expect(w.page.getByTestId('session-error')).toContainText('This code does not belong to a network you trust.');
+			await expect(w.page.getByTestId('join')).toHaveCount(0);
+			await expect(w.page.getByTestId('budget')).toHaveCount(0);
+			await expect(w.page.getByTestId('identity')).toHaveCount(0);
+			await w.page.screenshot({ path: `${SHOTS}/sticker-${name}.png`, fullPage: true });
+			await w.close();
+		}
+		expect(connections).toBe(0);
+		// Nothing moved: not to the attacker's node, not from the driver's.
+		expect((await hub.getBalances()).localMsat).toBe(hubBefore);
+		expect((await node('vehicle-1').getBalances()).localMsat).toBe(vehicleBefore);
+	} finally {
+		await rogueBroker.stop();
+	}
+});
+
+test('a link with a wrong chain id is refused; a trusted network whose node is on another chain "cannot be checked" and is never trusted on first use', async ({ browser }) => {
+	const kiosk = await openKiosk(browser);
+	const stationNode = node(station().lightningNode);
+	const before = (await stationNode.getBalances()).localMsat;
+	const vehicleBefore = (await node('vehicle-1').getBalances()).localMsat;
+	// The kiosk's own session, in an old-style link that names chain 1338 with the devnet's registry and broker.
+	const wrong = encodeLegacySessionLink(`${WALLET}/`, { v: 1, stationId: station().stationId, sessionId: kiosk.sessionId, broker: manifest.broker.wsUrl, chainId: 1338, registry: manifest.chain.contracts.registry, rpc: manifest.chain.rpcUrl });
+	const w = await openWallet(browser, wrong);
+	await expect(w.page.getByTestId('session-error')).toContainText('This code does not belong to a network you trust.');
+	await expect(w.page.getByTestId('join')).toHaveCount(0);
+
+	// The driver adds a network "chain 1338" with the devnet's registry and RPC (a typo, or a bad poster).
+	await w.page.goto(`${WALLET}/settings`);
+	await w.page.getByTestId('open-add-network').click();
+	await w.page.getByTestId('net-chain').fill('1338');
+	await w.page.getByTestId('net-registry').fill(manifest.chain.contracts.registry);
+	await w.page.getByTestId('net-sessions').fill(manifest.chain.contracts.sessions);
+	await w.page.getByTestId('net-reservations').fill(manifest.chain.contracts.reservations);
+	await w.page.getByTestId('net-rpc').fill(manifest.chain.rpcUrl);
+	await w.page.getByTestId('net-broker').fill(manifest.broker.wsUrl);
+	await expect(w.page.getByTestId('net-fingerprint')).toContainText(/[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}/);
+	await w.page.getByTestId('add-network').click();
+	await expect(w.page.getByTestId('settings-notice')).toContainText('added');
+	await w.page.screenshot({ path: `${SHOTS}/settings-added-network.png`, fullPage: true });
+	const id1338 = networkFingerprint(1338, manifest.chain.contracts.registry).slice(0, 8);
+	const link = decodeSessionLink(kiosk.href);
+	await w.page.goto(encodeSessionLink(`${WALLET}/`, { ...link, network: id1338 }));
+	await expect(w.page.getByTestId('identity')).toContainText("cannot be checked on the ledger: http");
+	await expect(w.page.getByTestId('identity')).toContainText('is chain 1337, but chain 1338 was expected');
+	await expect(w.page.getByTestId('join')).toHaveCount(0);
+	await w.page.screenshot({ path: `${SHOTS}/wrong-chain.png`, fullPage: true });
+	// Nobody joined, nothing was paid.
+	await expect(kiosk.page.getByTestId('session-qr')).toBeVisible();
+	await kiosk.page.waitForTimeout(1500);
+	expect((await stationNode.getBalances()).localMsat).toBe(before);
+	expect((await node('vehicle-1').getBalances()).localMsat).toBe(vehicleBefore);
+	await w.close();
+	await kiosk.close();
+});
+
+test('a forged status with another payee mid-session (and its invoice for the station’s own readings) is ignored; the station is paid to the end', async ({ browser }) => {
+	const o = await Observer.open();
+	const kiosk = await openKiosk(browser);
+	const vehicleBefore = (await node('vehicle-1').getBalances()).localMsat;
+	const w = await openWallet(browser, kiosk.href);
+	await joinAndPay(w.page, 1);
+
+	// The attacker reads the session on the broker and bills the next increment from its own node.
+	const hub = node('hub');
+	const attacker = await connectBus(manifest.broker.wsUrl, { protocolVersion: manifest.broker.protocolVersion });
+	const forgedStatus: StationStatus = {
+		v: 1, type: 'status', stationId: station().stationId, name: 'Devnet station 1', state: 'occupied', tariff: await tariffOnScreen(kiosk.page),
+		connectors: [{ id: 1, type: 'Type 2', maxPowerW: 60_000 }], signingKey: stationKey(), signerAddress: station().signerAddress,
+		lightningPubkey: manifest.lightning.nodes['hub']!.pubkey, network: 'regtest', sessionId: kiosk.sessionId, updatedAt: Date.now()
+	};
+	await attacker.publish(statusTopic(station().stationId), JSON.stringify(forgedStatus));
+	const s = o.of(kiosk.sessionId);
+	const last = s.invoices.at(-1)!.record;
+	const to = s.readings.at(-1)!;
+	const energyOf = (r: ReadingMessage) => Math.round(Number((parseOcmf(r.ocmf).payload.RD as { RV: number }[]).at(-1)!.RV) * 1000);
+	const record = buildBillingRecord({ stationId: station().stationId, sessionId: kiosk.sessionId, seq: last.seq + 1, from: { seq: last.toReading, energyWh: last.toWh }, to: { seq: to.seq, energyWh: energyOf(to) }, tariff: forgedStatus.tariff });
+	const forged = await hub.createInvoice({ amountMsat: BigInt(record.amountMsat), descriptionHash: billingRecordHash(record), expirySeconds: 600 });
+	const invoice: InvoiceMessage = { v: 1, type: 'invoice', sessionId: kiosk.sessionId, seq: record.seq, record, recordHash: billingRecordHash(record), bolt11: forged.paymentRequest };
+	await attacker.publish(invoicesTopic(station().stationId, kiosk.sessionId), JSON.stringify(invoice));
+	await expect(w.page.getByTestId('forged-count')).toContainText('not from this station ignored');
+	await w.page.screenshot({ path: `${SHOTS}/forged-status.png`, fullPage: true });
+	// Payments go on to the station; the attacker's invoice is never paid.
+	const paidNow = await paid(w.page).count();
+	await expect.poll(() => paid(w.page).count(), { timeout: 30_000 }).toBeGreaterThan(paidNow + 1);
+	await expect(w.page.getByTestId('alarm')).toHaveCount(0);
+	await stopAndCheck(w.page, kiosk.page, o, kiosk.sessionId, vehicleBefore);
+	expect((await hub.lookupInvoice(forged.paymentHash)).state).toBe('open');
+	await attacker.close();
+	await o.bus.close();
+	await w.close();
+	await kiosk.close();
+});
+
+test('a forged retained status before the join does not block it: the kiosk puts its own back and the driver pays the station', async ({ browser }) => {
+	const o = await Observer.open();
+	const kiosk = await openKiosk(browser);
+	const vehicleBefore = (await node('vehicle-1').getBalances()).localMsat;
+	const attacker = await connectBus(manifest.broker.wsUrl, { protocolVersion: manifest.broker.protocolVersion });
+	// Retained: every wallet that subscribes gets it first. Another payee, and an old session id.
+	const poison: StationStatus = {
+		v: 1, type: 'status', stationId: station().stationId, name: 'Devnet station 1', state: 'available', tariff: await tariffOnScreen(kiosk.page),
+		connectors: [{ id: 1, type: 'Type 2', maxPowerW: 60_000 }], signingKey: stationKey(), signerAddress: station().signerAddress,
+		lightningPubkey: manifest.lightning.nodes['hub']!.pubkey, network: 'regtest', sessionId: 'old-session', updatedAt: Date.now() + 60_000
+	};
+	await attacker.publish(statusTopic(station().stationId), JSON.stringify(poison), { retain: true });
+	await expect(kiosk.page.getByTestId('foreign-status')).toBeVisible();
+	// The retained status is the kiosk's own again, signed by the station key.
+	await expect.poll(async () => {
+		const bus = await connectBus(manifest.broker.wsUrl, { protocolVersion: manifest.broker.protocolVersion });
+		const got = await new Promise<StationStatus | null>((resolve) => {
+			setTimeout(() => resolve(null), 1000);
+			void bus.subscribe(statusTopic(station().stationId), (t, p) => {
+				const m = parseMessage(t, p);
+				resolve(m.ok && m.kind === 'status' ? m.message : null);
+			});
+		});
+		await bus.close();
+		return got !== null && got.sessionId === kiosk.sessionId && verifyStationSignature(got, station().stationId, stationKey());
+	}, { timeout: 10_000 }).toBe(true);
+	// The attacker poisons it again just before the driver opens the link: the wallet still joins.
+	await attacker.publish(statusTopic(station().stationId), JSON.stringify({ ...poison, sessionId: kiosk.sessionId }), { retain: true });
+	const w = await openWallet(browser, kiosk.href);
+	await joinAndPay(w.page, 2);
+	await w.page.screenshot({ path: `${SHOTS}/poisoned-retained.png`, fullPage: true });
+	await kiosk.page.screenshot({ path: `${SHOTS}/kiosk-foreign-status.png` });
+	await stopAndCheck(w.page, kiosk.page, o, kiosk.sessionId, vehicleBefore);
+	await attacker.close();
+	await o.bus.close();
+	await w.close();
+	await kiosk.close();
+});
+
+test("a stranger's pre-join, stop and budget change are refused and counted; the driver's session runs to its end", async ({ browser }) => {
+	const o = await Observer.open();
+	const kiosk = await openKiosk(browser);
+	const vehicleBefore = (await node('vehicle-1').getBalances()).localMsat;
+	const attacker = await connectBus(manifest.broker.wsUrl, { protocolVersion: manifest.broker.protocolVersion });
+	const topic = driverTopic(station().stationId, kiosk.sessionId);
+	// The session id is on the broker (the station's status): the stranger joins first, with a budget of 1 msat.
+	await attacker.publish(topic, JSON.stringify({ v: 1, type: 'join', sessionId: kiosk.sessionId, budgetMsat: '1', driverRef: 'stranger', at: Date.now() }));
+	await expect(kiosk.page.getByTestId('refused-driver')).toContainText('1 driver message refused');
+	await expect(kiosk.page.getByTestId('session-qr')).toBeVisible();
+	const w = await openWallet(browser, kiosk.href);
+	await joinAndPay(w.page, 1);
+	// Mid-session: a stranger's stop and a budget cut to 1 msat.
+	await attacker.publish(topic, JSON.stringify({ v: 1, type: 'stop', sessionId: kiosk.sessionId, at: Date.now() }));
+	await attacker.publish(topic, JSON.stringify({ v: 1, type: 'budget', sessionId: kiosk.sessionId, budgetMsat: '1', at: Date.now() }));
+	await expect(kiosk.page.getByTestId('refused-driver')).toContainText('3 driver messages refused');
+	await kiosk.page.screenshot({ path: `${SHOTS}/kiosk-refused-driver.png` });
+	const paidNow = await paid(w.page).count();
+	await expect.poll(() => paid(w.page).count(), { timeout: 30_000 }).toBeGreaterThan(paidNow + 1);
+	await expect(kiosk.page.locator('h1.charging')).toBeVisible();
+	await stopAndCheck(w.page, kiosk.page, o, kiosk.sessionId, vehicleBefore);
+	await attacker.close();
+	await o.bus.close();
+	await w.close();
+	await kiosk.close();
+});
+
+/** The tariff the kiosk announces (from its retained status). */
+async function tariffOnScreen(_page: Page): Promise<StationStatus['tariff']> {
+	const bus = await connectBus(manifest.broker.wsUrl, { protocolVersion: manifest.broker.protocolVersion });
+	const status = await new Promise<StationStatus>((resolve) =>
+		void bus.subscribe(statusTopic(station().stationId), (t, p) => {
+			const m = parseMessage(t, p);
+			if (m.ok && m.kind === 'status') resolve(m.message);
+		})
+	);
+	await bus.close();
+	return status.tariff;
+}
