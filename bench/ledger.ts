@@ -303,7 +303,7 @@ try {
 	}
 	// The ledger must agree: every session closed with all of its anchors.
 	for (const s of sessions) {
-		const state = await operator.getSession(s.sessionId);
+		const state = await operator.getSession(s.stationId, s.sessionId);
 		if (state?.state !== 'closed' || state.lastReading !== READINGS_PER_SESSION) throw new Error(`session ${s.sessionId} is not complete on chain`);
 	}
 	const anchorsPerSession = Math.ceil(READINGS_PER_SESSION / ANCHOR_INTERVAL);

@@ -7,7 +7,13 @@ import {StationRegistry} from "./StationRegistry.sol";
 /// @notice The fleet's "calculating" phase: a vehicle reserves a slot at a station with an ETA and
 /// an expiry. Everyone reads a station's queue. The reserver may cancel; once the expiry has passed
 /// anyone may clear the reservation, and the station can no longer honour (fulfil) it.
+/// Bounded against a stranger: a reservation expires at most MAX_RESERVATION_SECONDS after it is
+/// made, and one account holds at most MAX_ACTIVE_PER_ACCOUNT active ones at a time (accounts are
+/// free on a gas-free chain, so readers page through a queue instead of reading it whole).
 contract Reservations {
+    uint64 public constant MAX_RESERVATION_SECONDS = 24 hours;
+    uint256 public constant MAX_ACTIVE_PER_ACCOUNT = 4;
+
     enum Status {
         None,
         Active,
@@ -34,6 +40,8 @@ contract Reservations {
     mapping(bytes32 => uint256[]) private queues;
     /// Position + 1 of a reservation id in its station's queue (0 = not queued).
     mapping(uint256 => uint256) private queuePosition;
+    /// Active (queued) reservations per reserver account.
+    mapping(address => uint256) public activeCount;
 
     event ReservationCreated(
         uint256 indexed reservationId,
@@ -57,6 +65,8 @@ contract Reservations {
     error ReservationNotExpired(uint256 reservationId, uint64 expiresAt);
     error ExpiryInPast(uint64 expiresAt, uint256 currentTime);
     error EtaAfterExpiry(uint64 eta, uint64 expiresAt);
+    error ExpiryTooFar(uint64 expiresAt, uint256 latest);
+    error TooManyReservations(address account, uint256 limit);
 
     constructor(StationRegistry registry_) {
         registry = registry_;
@@ -71,6 +81,11 @@ contract Reservations {
         if (!active) revert StationInactive(stationId);
         if (expiresAt <= block.timestamp) revert ExpiryInPast(expiresAt, block.timestamp);
         if (eta > expiresAt) revert EtaAfterExpiry(eta, expiresAt);
+        if (expiresAt > block.timestamp + MAX_RESERVATION_SECONDS) {
+            revert ExpiryTooFar(expiresAt, block.timestamp + MAX_RESERVATION_SECONDS);
+        }
+        if (activeCount[msg.sender] >= MAX_ACTIVE_PER_ACCOUNT) revert TooManyReservations(msg.sender, MAX_ACTIVE_PER_ACCOUNT);
+        activeCount[msg.sender]++;
 
         reservationId = ++reservationCount;
         reservations[reservationId] = Reservation({
@@ -122,21 +137,24 @@ contract Reservations {
         return r;
     }
 
-    /// @notice A station's queue: reservations still active and not past their expiry.
-    function activeReservations(bytes32 stationId)
+    /// @notice One page of a station's queue: of the queued ids at positions [offset, offset + limit),
+    /// the reservations still active and not past expiry; `queued` is the whole queue's length.
+    function reservationsPage(bytes32 stationId, uint256 offset, uint256 limit)
         external
         view
-        returns (uint256[] memory ids, Reservation[] memory items)
+        returns (uint256[] memory ids, Reservation[] memory items, uint256 queued)
     {
         uint256[] storage queue = queues[stationId];
+        queued = queue.length;
+        uint256 end = offset + limit < queued ? offset + limit : queued;
         uint256 live;
-        for (uint256 i = 0; i < queue.length; i++) {
+        for (uint256 i = offset; i < end; i++) {
             if (reservations[queue[i]].expiresAt >= block.timestamp) live++;
         }
         ids = new uint256[](live);
         items = new Reservation[](live);
         uint256 j;
-        for (uint256 i = 0; i < queue.length; i++) {
+        for (uint256 i = offset; i < end; i++) {
             Reservation storage r = reservations[queue[i]];
             if (r.expiresAt >= block.timestamp) {
                 ids[j] = queue[i];
@@ -158,6 +176,7 @@ contract Reservations {
     }
 
     function _dequeue(bytes32 stationId, uint256 reservationId) private {
+        activeCount[reservations[reservationId].reserver]--;
         uint256[] storage queue = queues[stationId];
         uint256 index = queuePosition[reservationId] - 1;
         uint256 last = queue[queue.length - 1];

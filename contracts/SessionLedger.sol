@@ -5,15 +5,18 @@ import {StationRegistry} from "./StationRegistry.sol";
 
 /// @title SessionLedger
 /// @notice Charging sessions anchored on chain: open, anchor Merkle roots of signed meter readings
-/// over contiguous reading ranges, close with totals. The station's registered signer opens a
-/// session and, from then on, is the only account that writes for it (so a station retired while
-/// charging can still finish and close its sessions; a retired station cannot open new ones).
+/// over contiguous reading ranges, close with totals. A session belongs to its station: it is
+/// stored under sessionKey(stationId, sessionId), so no other station can take, anchor or close a
+/// session id that this one offers (ids are public on the broker long before they are opened). The
+/// station's registered signer opens a session and, from then on, is the only account that writes
+/// for it (so a station retired while charging can still finish and close its sessions; a retired
+/// station cannot open new ones).
 ///
 /// Cheap at scale: an anchor writes no new storage slot. The anchors themselves live in the
 /// ReadingsAnchored events; storage keeps a hash chain over them (`anchorsDigest`), updated in
 /// place, so a reader who takes the anchors from the logs can prove they are complete and
 /// untampered, and `verifyReading` checks a reading's Merkle proof against them in a free view.
-///   digest_0 = keccak256(abi.encode(sessionId))
+///   digest_0 = keccak256(abi.encode(sessionKey))
 ///   digest_i = keccak256(abi.encode(digest_{i-1}, root_i, fromReading_i, toReading_i, energyWh_i))
 /// Leaves follow OpenZeppelin's StandardMerkleTree for a single `bytes32` value:
 /// leaf = keccak256(keccak256(abi.encode(readingHash))), pairs hashed sorted.
@@ -21,6 +24,7 @@ contract SessionLedger {
     /// What a caller reads with getSession.
     struct Session {
         bytes32 stationId;
+        bytes32 sessionId;
         bytes32 driverRef;
         address signer;
         uint64 openedAt;
@@ -69,10 +73,10 @@ contract SessionLedger {
     mapping(bytes32 => Record) private sessions;
 
     event SessionOpened(
-        bytes32 indexed sessionId, bytes32 indexed stationId, bytes32 driverRef, address indexed signer
+        bytes32 indexed sessionKey, bytes32 indexed stationId, bytes32 sessionId, bytes32 driverRef, address indexed signer
     );
     event ReadingsAnchored(
-        bytes32 indexed sessionId,
+        bytes32 indexed sessionKey,
         uint32 anchorIndex,
         bytes32 merkleRoot,
         uint64 fromReading,
@@ -80,7 +84,7 @@ contract SessionLedger {
         uint64 energyWh
     );
     event SessionClosed(
-        bytes32 indexed sessionId,
+        bytes32 indexed sessionKey,
         bytes32 indexed stationId,
         uint64 energyWh,
         uint128 amountMsat,
@@ -108,33 +112,41 @@ contract SessionLedger {
         registry = registry_;
     }
 
+    /// @notice Where a station's session is stored: its id is only unique within the station.
+    function sessionKey(bytes32 stationId, bytes32 sessionId) public pure returns (bytes32) {
+        return keccak256(abi.encode(stationId, sessionId));
+    }
+
     function open(bytes32 stationId, bytes32 sessionId, bytes32 driverRef) external {
         if (sessionId == bytes32(0)) revert InvalidSessionId();
         (bool registered, bool active, address signer) = registry.stationAuthority(stationId);
         if (!registered) revert UnknownStation(stationId);
         if (!active) revert StationInactive(stationId);
         if (msg.sender != signer) revert NotStationSigner(stationId, msg.sender);
-        Record storage session = sessions[sessionId];
+        bytes32 key = sessionKey(stationId, sessionId);
+        Record storage session = sessions[key];
         if (session.openedAt != 0) revert SessionAlreadyExists(sessionId);
         session.head = Head({signer: msg.sender, lastReading: 0, energyWh: 0, anchorCount: 0, closed: false});
-        session.anchorsDigest = keccak256(abi.encode(sessionId));
+        session.anchorsDigest = keccak256(abi.encode(key));
         session.stationId = stationId;
         session.driverRef = driverRef;
         session.openedAt = uint64(block.timestamp);
-        emit SessionOpened(sessionId, stationId, driverRef, msg.sender);
+        emit SessionOpened(key, stationId, sessionId, driverRef, msg.sender);
     }
 
     /// @param fromReading first reading's pagination in this batch: exactly one after the last
     /// anchored reading, or >= 1 for the session's first anchor.
     function anchor(
+        bytes32 stationId,
         bytes32 sessionId,
         bytes32 merkleRoot,
         uint64 fromReading,
         uint64 toReading,
         uint64 energyWh
     ) external {
-        Record storage session = sessions[sessionId];
-        Head memory head = _writableHead(session, sessionId);
+        bytes32 key = sessionKey(stationId, sessionId);
+        Record storage session = sessions[key];
+        Head memory head = _writableHead(session, stationId, sessionId);
         if (head.closed) revert SessionNotOpen(sessionId);
         if (merkleRoot == bytes32(0)) revert EmptyMerkleRoot();
         if (head.anchorCount == 0) {
@@ -157,12 +169,15 @@ contract SessionLedger {
             anchorCount: head.anchorCount + 1,
             closed: false
         });
-        emit ReadingsAnchored(sessionId, head.anchorCount, merkleRoot, fromReading, toReading, energyWh);
+        emit ReadingsAnchored(key, head.anchorCount, merkleRoot, fromReading, toReading, energyWh);
     }
 
-    function close(bytes32 sessionId, uint64 energyWh, uint128 amountMsat, bytes32 paymentsRoot) external {
-        Record storage session = sessions[sessionId];
-        Head memory head = _writableHead(session, sessionId);
+    function close(bytes32 stationId, bytes32 sessionId, uint64 energyWh, uint128 amountMsat, bytes32 paymentsRoot)
+        external
+    {
+        bytes32 key = sessionKey(stationId, sessionId);
+        Record storage session = sessions[key];
+        Head memory head = _writableHead(session, stationId, sessionId);
         if (head.closed) revert SessionAlreadyClosed(sessionId);
         if (energyWh > type(uint40).max) revert ValueTooLarge(energyWh, type(uint40).max);
         if (energyWh < head.energyWh) revert EnergyDecreased(sessionId, head.energyWh, energyWh);
@@ -171,15 +186,16 @@ contract SessionLedger {
         session.closedAt = uint64(block.timestamp);
         session.amountMsat = amountMsat;
         session.paymentsRoot = paymentsRoot;
-        emit SessionClosed(sessionId, session.stationId, energyWh, amountMsat, paymentsRoot);
+        emit SessionClosed(key, stationId, energyWh, amountMsat, paymentsRoot);
     }
 
-    function getSession(bytes32 sessionId) external view returns (Session memory) {
-        Record storage session = sessions[sessionId];
+    function getSession(bytes32 stationId, bytes32 sessionId) external view returns (Session memory) {
+        Record storage session = sessions[sessionKey(stationId, sessionId)];
         if (session.openedAt == 0) revert UnknownSession(sessionId);
         Head memory head = session.head;
         return Session({
             stationId: session.stationId,
+            sessionId: sessionId,
             driverRef: session.driverRef,
             signer: head.signer,
             openedAt: session.openedAt,
@@ -198,15 +214,17 @@ contract SessionLedger {
     /// @param anchors every anchor of the session, in order, as the ReadingsAnchored events report
     /// them; reverts AnchorsDoNotMatch unless they hash to the stored digest.
     function verifyReading(
+        bytes32 stationId,
         bytes32 sessionId,
         Anchor[] calldata anchors,
         uint256 anchorIndex,
         bytes32 readingHash,
         bytes32[] calldata proof
     ) external view returns (bool) {
-        Record storage session = sessions[sessionId];
+        bytes32 key = sessionKey(stationId, sessionId);
+        Record storage session = sessions[key];
         if (session.openedAt == 0) revert UnknownSession(sessionId);
-        bytes32 digest = keccak256(abi.encode(sessionId));
+        bytes32 digest = keccak256(abi.encode(key));
         for (uint256 i = 0; i < anchors.length; i++) {
             Anchor calldata a = anchors[i];
             digest = keccak256(abi.encode(digest, a.root, a.fromReading, a.toReading, a.energyWh));
@@ -224,9 +242,13 @@ contract SessionLedger {
     }
 
     /// The session's head, after checking it exists and the caller is the signer that opened it.
-    function _writableHead(Record storage session, bytes32 sessionId) private view returns (Head memory head) {
+    function _writableHead(Record storage session, bytes32 stationId, bytes32 sessionId)
+        private
+        view
+        returns (Head memory head)
+    {
         head = session.head;
         if (head.signer == address(0)) revert UnknownSession(sessionId);
-        if (msg.sender != head.signer) revert NotStationSigner(session.stationId, msg.sender);
+        if (msg.sender != head.signer) revert NotStationSigner(stationId, msg.sender);
     }
 }

@@ -49,7 +49,7 @@ if (!offline) {
 			addresses: { registry: ledgerInfo.registry, reservations: ledgerInfo.registry, sessions: ledgerInfo.sessions },
 			skipCodeCheck: ['reservations']
 		});
-		ledgerAnchors = await ledger.getAnchors(receipt.sessionId);
+		ledgerAnchors = await ledger.getAnchors(receipt.stationId, receipt.sessionId);
 		ledger.close();
 	} catch (e) {
 		console.error(`The ledger at ${rpcUrl} could not be read: ${(e as Error).message}`);

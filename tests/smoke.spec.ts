@@ -67,11 +67,11 @@ test('a session from scan to paid, anchored on the ledger', async ({ browser }) 
 	expect(received > 0n).toBe(true);
 
 	const linkJson = decodeSessionLink(href!);
-	const session = await ledger.getSession(linkJson.sessionId);
+	const session = await ledger.getSession(linkJson.stationId, linkJson.sessionId);
 	expect(session).not.toBeNull();
 	expect(session!.state).toBe('closed');
 	expect(session!.amountMsat).toBe(received);
-	const anchors = await ledger.getAnchors(linkJson.sessionId);
+	const anchors = await ledger.getAnchors(linkJson.stationId, linkJson.sessionId);
 	expect(anchors.length).toBeGreaterThanOrEqual(1);
 	expect(anchors.at(-1)!.toReading).toBeGreaterThanOrEqual(5);
 

@@ -308,3 +308,165 @@ async function tariffOnScreen(_page: Page): Promise<StationStatus['tariff']> {
 	await bus.close();
 	return status.tariff;
 }
+
+/** The registry operator's key: the devnet's own file when it keeps one, else Hardhat's well-known account 0. */
+async function operatorKey(): Promise<string> {
+	const { existsSync, readFileSync } = await import('node:fs');
+	const file = `.devnet/e2e-${Number(process.env.LIGHTCHARGE_E2E_PORT_BASE ?? 20000)}/chain/operator.json`;
+	if (existsSync(file)) {
+		const j = JSON.parse(readFileSync(file, 'utf8')) as { privateKey?: string; key?: string };
+		return (j.privateKey ?? j.key)!;
+	}
+	const { HDNodeWallet, Mnemonic } = await import('ethers');
+	const w = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase('test test test test test test test test test test test junk'), "m/44'/60'/0'/0/0");
+	expect(w.address.toLowerCase()).toBe(manifest.operator.address.toLowerCase());
+	return w.privateKey;
+}
+
+/** A devnet account key (Hardhat's mnemonic; gas is free, so any key would do). */
+async function accountKey(index: number): Promise<string> {
+	const { HDNodeWallet, Mnemonic } = await import('ethers');
+	return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase('test test test test test test test test test test test junk'), `m/44'/60'/0'/0/${index}`).privateKey;
+}
+
+test('an open, anchor or close of the session by another account cannot touch it; the station records its own session, and anchors carry their readings\' energy', async ({ browser }) => {
+	test.setTimeout(120_000);
+	const { connectLedger } = await import('../src/lib/ledger/index');
+	const { computeAddress } = await import('ethers');
+	// Mallory is a registered station too (another kiosk at the same event), with her own key.
+	const malloryKey = await accountKey(8);
+	const malloryId = `mallory-${Date.now()}`;
+	const operator = await connectLedger({ rpcUrl: manifest.chain.rpcUrl, addresses: manifest.chain.contracts, signerKey: await operatorKey() });
+	await operator.registerStation({ stationId: malloryId, signer: computeAddress(malloryKey), lightningPubkey: manifest.lightning.nodes['hub']!.pubkey, tariffRef: `0x${'00'.repeat(32)}`, location: 'next door' });
+	operator.close();
+	const mallory = await connectLedger({ rpcUrl: manifest.chain.rpcUrl, addresses: manifest.chain.contracts, signerKey: malloryKey });
+	const reader = await connectLedger({ rpcUrl: manifest.chain.rpcUrl, addresses: manifest.chain.contracts });
+	const o = await Observer.open();
+	const kiosk = await openKiosk(browser);
+	const X = kiosk.sessionId;
+	try {
+		// The offered session id is public (the station's status): Mallory takes it first, anchors and closes it.
+		const ROOT = `0x${'66'.repeat(32)}`;
+		await mallory.openSession({ stationId: malloryId, sessionId: X, driverRef: 'squatter' });
+		await mallory.anchorReadings({ stationId: malloryId, sessionId: X, root: ROOT, fromReading: 1, toReading: 500, energyWh: 99_000 });
+		await mallory.closeSession({ stationId: malloryId, sessionId: X, energyWh: 99_000, amountMsat: 1n, paymentsRoot: ROOT });
+		// Writing station-1's session itself is refused outright.
+		await expect(mallory.openSession({ stationId: station().stationId, sessionId: X, driverRef: 'squatter' })).rejects.toMatchObject({ revert: { name: 'NotStationSigner' } });
+
+		const vehicleBefore = (await node('vehicle-1').getBalances()).localMsat;
+		const w = await openWallet(browser, kiosk.href);
+		await joinAndPay(w.page, 2);
+		await expect.poll(async () => (await reader.getSession(station().stationId, X))?.anchorCount ?? 0, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+		await expect(mallory.anchorReadings({ stationId: station().stationId, sessionId: X, root: ROOT, fromReading: 1, toReading: 2, energyWh: 1 })).rejects.toMatchObject({ revert: { name: 'NotStationSigner' } });
+		await expect(mallory.closeSession({ stationId: station().stationId, sessionId: X, energyWh: 1, amountMsat: 1n, paymentsRoot: ROOT })).rejects.toMatchObject({ revert: { name: 'NotStationSigner' } });
+		await stopAndCheck(w.page, kiosk.page, o, X, vehicleBefore);
+		await expect(kiosk.page.getByTestId('settled')).toContainText(/closed in 0x/, { timeout: 20_000 });
+		await expect(kiosk.page.getByTestId('alarm')).toHaveCount(0);
+
+		// The chain: station-1's session, by its signer, closed with what the station's node received.
+		const ours = (await reader.getSession(station().stationId, X))!;
+		expect(ours).toMatchObject({ state: 'closed', signer: station().signerAddress });
+		expect(ours.amountMsat).toBe(await stationReceived(o, X));
+		// Each anchor's energy is the energy at its own last reading (against the session's first reading).
+		const readings = new Map(o.of(X).readings.map((r) => [r.seq, Math.round(Number((parseOcmf(r.ocmf).payload.RD as { RV: number }[]).at(-1)!.RV) * 1000)]));
+		const anchors = await reader.getAnchors(station().stationId, X);
+		expect(anchors.length).toBeGreaterThanOrEqual(1);
+		for (const a of anchors) expect(a.energyWh).toBe(readings.get(a.toReading)! - readings.get(1)!);
+		expect(ours.energyWh).toBe(readings.get(Math.max(...readings.keys()))! - readings.get(1)!);
+		// Mallory's session of the same id is hers alone.
+		expect(await reader.getSession(malloryId, X)).toMatchObject({ state: 'closed', energyWh: 99_000 });
+		await w.close();
+	} finally {
+		mallory.close();
+		reader.close();
+		await o.bus.close();
+		await kiosk.close();
+	}
+});
+
+test('1,000 reservations: one account holds at most four, and the stations view stays usable with its own slot on top', async ({ browser }) => {
+	test.setTimeout(180_000);
+	const { Contract, JsonRpcProvider, Network, Wallet } = await import('ethers');
+	const { Reservations } = await import('../src/lib/ledger/generated/contracts');
+	const { connectLedger } = await import('../src/lib/ledger/index');
+	const { stationIdToBytes32, vehicleRefToBytes32 } = await import('../src/lib/ledger/ids');
+	const provider = new JsonRpcProvider(manifest.chain.rpcUrl, Network.from(manifest.chain.chainId), { staticNetwork: true, cacheTimeout: -1, batchStallTime: 0 });
+	const reader = await connectLedger({ rpcUrl: manifest.chain.rpcUrl, addresses: manifest.chain.contracts });
+	const st = stationIdToBytes32(station().stationId);
+	const queuedBefore = await reader.queuedReservations(station().stationId);
+	const now = await reader.getChainTime();
+	// 250 fresh accounts (gas is free: no funding), four reservations each, in rounds of 125 that fit
+	// one block (Hardhat 2.29's pool never mines a sender's next nonce after a round spilled over a block).
+	const accounts = Array.from({ length: 250 }, () => Wallet.createRandom().connect(provider));
+	const iface = new Contract(manifest.chain.contracts.reservations, Reservations.abi).interface;
+	const sent: string[] = [];
+	const send = async (wallet: (typeof accounts)[number], nonce: number, data: string) =>
+		sent.push(await provider.send('eth_sendRawTransaction', [await wallet.signTransaction({ type: 0, chainId: manifest.chain.chainId, to: manifest.chain.contracts.reservations, nonce, gasLimit: 300_000n, gasPrice: 0n, data })]));
+	const rounds = [accounts.slice(0, 125), accounts.slice(125)];
+	let expected = queuedBefore;
+	for (const group of rounds) {
+		for (let n = 0; n < 4; n++) {
+			await Promise.all(group.map((wallet, a) => send(wallet, n, iface.encodeFunctionData('reserve', [st, vehicleRefToBytes32(`flood-${a}-${n}`), BigInt(now + 3600), BigInt(now + 7200)]))));
+			expected += group.length;
+			await expect.poll(() => reader.queuedReservations(station().stationId), { timeout: 60_000 }).toBe(expected);
+		}
+	}
+	// A fifth from the same account is refused by the contract.
+	const greedy = await connectLedger({ rpcUrl: manifest.chain.rpcUrl, addresses: manifest.chain.contracts, signerKey: accounts[0]!.privateKey });
+	await expect(greedy.reserve({ stationId: station().stationId, vehicleRef: 'one-more', eta: now + 3600, expiresAt: now + 7200 })).rejects.toMatchObject({ revert: { name: 'TooManyReservations' } });
+	await expect(greedy.reserve({ stationId: station().stationId, vehicleRef: 'far', eta: now + 60, expiresAt: now + 3 * 24 * 3600 })).rejects.toMatchObject({ revert: { name: 'ExpiryTooFar' } });
+	greedy.close();
+
+	// The station is up (its signed status on the broker); the driver's phone: a ledger identity,
+	// then the stations view with a queue of a thousand.
+	const kiosk = await openKiosk(browser);
+	const ctx = await browser.newContext(PHONE);
+	const page = await ctx.newPage();
+	page.on('pageerror', (e) => console.log(`[wallet pageerror] ${e.message}`));
+	await page.goto(`${WALLET}/settings`);
+	await page.getByTestId('passphrase').fill('flood test passphrase');
+	await page.getByTestId('make-identity').click();
+	await expect(page.getByTestId('identity-address')).toBeVisible();
+	await page.goto(`${WALLET}/stations`);
+	const card = page.locator(`[data-station="${station().stationId}"]`);
+	await expect(card.getByTestId('queue')).toContainText(/1,0\d\d in the queue/);
+	expect(await card.getByTestId('queue-row').count()).toBeLessThanOrEqual(10);
+	await expect(card.getByTestId('queue-more')).toContainText('more');
+	await card.getByTestId('reserve').click();
+	await card.getByTestId('eta').fill('20');
+	await page.getByTestId('reserve-passphrase').fill('flood test passphrase');
+	await card.getByTestId('confirm-reserve').click();
+	await expect(page.getByTestId('stations-notice')).toContainText('Reserved: slot #', { timeout: 30_000 });
+	await expect(card.getByTestId('queue-row').first()).toContainText('yours');
+	await page.screenshot({ path: `${SHOTS}/stations-long-queue.png`, fullPage: true });
+	// The page answers at once.
+	const t = Date.now();
+	await page.evaluate(() => 1);
+	expect(Date.now() - t).toBeLessThan(2000);
+	await page.getByTestId('reserve-passphrase').fill('flood test passphrase');
+	await card.getByTestId('cancel-reservation').click();
+	await expect(page.getByTestId('stations-notice')).toContainText('cancelled', { timeout: 30_000 });
+	await ctx.close();
+	await kiosk.close();
+
+	// Clean up: the flood's accounts cancel theirs, so the next tests see a short queue again.
+	const queuedIds = (await new Contract(manifest.chain.contracts.reservations, Reservations.abi, provider).getFunction('queuedReservationIds')(st)) as bigint[];
+	const byReserver = new Map(accounts.map((w) => [w.address.toLowerCase(), { wallet: w, ids: [] as bigint[] }]));
+	for (const id of queuedIds) {
+		const r = await reader.getReservation(Number(id));
+		byReserver.get(r?.reserver.toLowerCase() ?? '')?.ids.push(id);
+	}
+	const holders = [...byReserver.values()];
+	for (const group of [holders.slice(0, 125), holders.slice(125)]) {
+		for (let round = 0; round < 4; round++) {
+			const batch = group.filter((x) => x.ids[round] !== undefined);
+			await Promise.all(batch.map((x) => send(x.wallet, 4 + round, iface.encodeFunctionData('cancel', [x.ids[round]]))));
+			expected -= batch.length;
+			await expect.poll(() => reader.queuedReservations(station().stationId), { timeout: 60_000 }).toBe(expected);
+		}
+	}
+	await expect.poll(() => reader.queuedReservations(station().stationId), { timeout: 60_000 }).toBe(queuedBefore);
+	expect(sent).toHaveLength(2000);
+	reader.close();
+	provider.destroy();
+});

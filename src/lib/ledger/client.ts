@@ -27,6 +27,7 @@ import {
 	driverRefToBytes32,
 	isBytes32Hex,
 	sessionIdToBytes32,
+	sessionKeyOf,
 	stationIdToBytes32,
 	vehicleRefToBytes32,
 	type Hex32
@@ -85,9 +86,10 @@ export interface Ledger {
 	getStation(stationId: string): Promise<StationRecord | null>;
 	listStationIds(): Promise<Hex32[]>;
 
-	// SessionLedger
+	// SessionLedger: a session is named by its station and its id (ids are unique only per station).
 	openSession(args: { stationId: string; sessionId: string; driverRef: string }): Promise<TxResult>;
 	anchorReadings(args: {
+		stationId: string;
 		sessionId: string;
 		root: string;
 		fromReading: number;
@@ -95,19 +97,20 @@ export interface Ledger {
 		energyWh: number;
 	}): Promise<TxResult & { anchorIndex: number }>;
 	closeSession(args: {
+		stationId: string;
 		sessionId: string;
 		energyWh: number;
 		amountMsat: bigint | string;
 		paymentsRoot: string;
 	}): Promise<TxResult>;
-	getSession(sessionId: string): Promise<SessionRecord | null>;
-	getAnchors(sessionId: string): Promise<AnchorRecord[]>;
+	getSession(stationId: string, sessionId: string): Promise<SessionRecord | null>;
+	getAnchors(stationId: string, sessionId: string): Promise<AnchorRecord[]>;
 	/** A station's state rebuilt from the registry's event logs alone (null: never registered). */
 	rebuildStation(stationId: string): Promise<StationHistory | null>;
 	/** A session's state and anchors rebuilt from the SessionLedger's event logs alone (null: never opened). */
-	rebuildSession(sessionId: string): Promise<SessionHistory | null>;
+	rebuildSession(stationId: string, sessionId: string): Promise<SessionHistory | null>;
 	/** On-chain check (a free `view` call) of a reading's Merkle proof against stored anchor `anchorIndex`. */
-	verifyReadingOnChain(sessionId: string, anchorIndex: number, ocmf: string, proof: readonly string[]): Promise<boolean>;
+	verifyReadingOnChain(stationId: string, sessionId: string, anchorIndex: number, ocmf: string, proof: readonly string[]): Promise<boolean>;
 
 	// Reservations
 	reserve(args: {
@@ -122,8 +125,13 @@ export interface Ledger {
 	expireReservation(reservationId: number): Promise<TxResult>;
 	fulfilReservation(reservationId: number): Promise<TxResult>;
 	getReservation(reservationId: number): Promise<ReservationRecord | null>;
-	/** A station's queue: active, unexpired reservations, earliest ETA first. */
-	listReservations(stationId: string): Promise<ReservationRecord[]>;
+	/**
+	 * A station's queue: active, unexpired reservations, earliest ETA first — of the first `limit`
+	 * queued (default 200), read a page at a time: a queue a stranger made long is never read whole.
+	 */
+	listReservations(stationId: string, limit?: number): Promise<ReservationRecord[]>;
+	/** How many reservations a station's queue holds (including lapsed ones nobody has cleared yet). */
+	queuedReservations(stationId: string): Promise<number>;
 
 	// Chain
 	/** Timestamp of the latest block, Unix seconds (what expiries are compared with). */
@@ -296,7 +304,7 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 			const a = parsed.args;
 			if (parsed.name === 'SessionOpened') {
 				const timestamp = await blockTime(log.blockNumber, action);
-				events.push({ ...position(log), type: 'SessionOpened', stationId: a.stationId, driverRef: a.driverRef, signer: a.signer, timestamp });
+				events.push({ ...position(log), type: 'SessionOpened', stationId: a.stationId, sessionId: a.sessionId, driverRef: a.driverRef, signer: a.signer, timestamp });
 			} else if (parsed.name === 'ReadingsAnchored') {
 				events.push({
 					...position(log),
@@ -534,10 +542,10 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 			return txOnly(await write(sessions, 'open', args, `openSession("${sessionId}")`));
 		},
 
-		async anchorReadings({ sessionId, root, fromReading, toReading, energyWh }) {
-			const id = sessionIdToBytes32(sessionId);
+		async anchorReadings({ stationId, sessionId, root, fromReading, toReading, energyWh }) {
 			const args = [
-				id,
+				stationIdToBytes32(stationId),
+				sessionIdToBytes32(sessionId),
 				bytes32(root, 'Merkle root'),
 				uint64(fromReading, 'fromReading'),
 				uint64(toReading, 'toReading'),
@@ -552,7 +560,7 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 			return { ...txOnly(result), anchorIndex: Number(event.anchorIndex) };
 		},
 
-		async closeSession({ sessionId, energyWh, amountMsat, paymentsRoot }) {
+		async closeSession({ stationId, sessionId, energyWh, amountMsat, paymentsRoot }) {
 			let amount: bigint;
 			try {
 				amount = BigInt(amountMsat);
@@ -560,15 +568,14 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 				throw invalid(`amountMsat must be an integer, got "${amountMsat}"`);
 			}
 			if (amount < 0n || amount > UINT128_MAX) throw invalid(`amountMsat ${amount} is out of range`);
-			const args = [sessionIdToBytes32(sessionId), uint64(energyWh, 'energyWh'), amount, bytes32(paymentsRoot, 'paymentsRoot')];
+			const args = [stationIdToBytes32(stationId), sessionIdToBytes32(sessionId), uint64(energyWh, 'energyWh'), amount, bytes32(paymentsRoot, 'paymentsRoot')];
 			return txOnly(await write(sessions, 'close', args, `closeSession("${sessionId}")`));
 		},
 
-		async getSession(sessionId) {
-			const id = sessionIdToBytes32(sessionId);
+		async getSession(stationId, sessionId) {
 			let s;
 			try {
-				s = await sessions.getFunction('getSession')(id);
+				s = await sessions.getFunction('getSession')(stationIdToBytes32(stationId), sessionIdToBytes32(sessionId));
 			} catch (error) {
 				const ledgerError = toLedgerError(error, `getSession("${sessionId}")`, rpcUrl);
 				if (ledgerError.revert?.name === 'UnknownSession') return null;
@@ -576,8 +583,10 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 			}
 			const closed = s.closed as boolean;
 			return {
-				sessionId: id,
+				sessionKey: sessionKeyOf(stationId, sessionId),
+				sessionId: s.sessionId as Hex32,
 				stationId: s.stationId as Hex32,
+				signer: s.signer as string,
 				driverRef: s.driverRef as Hex32,
 				state: closed ? 'closed' : 'open',
 				openedAt: Number(s.openedAt),
@@ -590,8 +599,8 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 			};
 		},
 
-		async getAnchors(sessionId) {
-			const events = await sessionEvents(sessionIdToBytes32(sessionId), `getAnchors("${sessionId}")`);
+		async getAnchors(stationId, sessionId) {
+			const events = await sessionEvents(sessionKeyOf(stationId, sessionId), `getAnchors("${stationId}", "${sessionId}")`);
 			return events
 				.flatMap((e) =>
 					e.type === 'ReadingsAnchored'
@@ -601,9 +610,9 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 				.sort((a, b) => a.anchorIndex - b.anchorIndex);
 		},
 
-		async rebuildSession(sessionId) {
-			const id = sessionIdToBytes32(sessionId);
-			const action = `rebuildSession("${sessionId}")`;
+		async rebuildSession(stationId, sessionId) {
+			const id = sessionKeyOf(stationId, sessionId);
+			const action = `rebuildSession("${stationId}", "${sessionId}")`;
 			const events = await sessionEvents(id, action);
 			let rebuilt: SessionHistory | null;
 			try {
@@ -613,7 +622,7 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 			}
 			if (!rebuilt) return null;
 			// The stored hash chain proves the logs complete: a node that left an anchor out is caught here.
-			const stored = await read(action, () => sessions.getFunction('getSession')(id));
+			const stored = await read(action, () => sessions.getFunction('getSession')(stationIdToBytes32(stationId), sessionIdToBytes32(sessionId)));
 			const complete =
 				anchorsDigest(id, rebuilt.anchors) === (stored.anchorsDigest as string).toLowerCase() &&
 				(rebuilt.state === 'closed') === (stored.closed as boolean);
@@ -663,15 +672,16 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 			}
 		},
 
-		async verifyReadingOnChain(sessionId, anchorIndex, ocmf, proof) {
+		async verifyReadingOnChain(stationId, sessionId, anchorIndex, ocmf, proof) {
 			// The contract checks the anchors (from the event logs) against its stored digest.
-			const anchors = (await ledger.getAnchors(sessionId)).map((a) => ({
+			const anchors = (await ledger.getAnchors(stationId, sessionId)).map((a) => ({
 				root: a.root,
 				fromReading: BigInt(a.fromReading),
 				toReading: BigInt(a.toReading),
 				energyWh: BigInt(a.energyWh)
 			}));
 			const args = [
+				stationIdToBytes32(stationId),
 				sessionIdToBytes32(sessionId),
 				anchors,
 				uint64(anchorIndex, 'anchorIndex'),
@@ -723,13 +733,22 @@ export async function connectLedger(opts: ConnectLedgerOptions): Promise<Ledger>
 			}
 		},
 
-		async listReservations(stationId) {
-			const [ids, items] = await read(`listReservations("${stationId}")`, () =>
-				reservations.getFunction('activeReservations')(stationIdToBytes32(stationId))
-			);
-			return (ids as bigint[])
-				.map((id, i) => parseReservation(Number(id), items[i]))
-				.sort((a, b) => a.eta - b.eta || a.reservationId - b.reservationId);
+		async listReservations(stationId, limit = 200) {
+			const id = stationIdToBytes32(stationId);
+			const page = reservations.getFunction('reservationsPage');
+			const out: ReservationRecord[] = [];
+			const PAGE = 50;
+			for (let offset = 0; offset < limit; offset += PAGE) {
+				const [ids, items, queued] = await read(`listReservations("${stationId}")`, () => page(id, offset, Math.min(PAGE, limit - offset)));
+				out.push(...(ids as bigint[]).map((rid, i) => parseReservation(Number(rid), items[i])));
+				if (offset + PAGE >= Number(queued)) break;
+			}
+			return out.sort((a, b) => a.eta - b.eta || a.reservationId - b.reservationId);
+		},
+
+		async queuedReservations(stationId) {
+			const [, , queued] = await read(`queuedReservations("${stationId}")`, () => reservations.getFunction('reservationsPage')(stationIdToBytes32(stationId), 0, 0));
+			return Number(queued);
 		},
 
 		async getChainTime() {

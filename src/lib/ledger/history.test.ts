@@ -7,7 +7,7 @@ const ZERO = `0x${'00'.repeat(32)}` as const;
 let log = 0;
 const pos = (blockNumber: number) => ({ blockNumber, logIndex: log++, txHash: `0x${String(blockNumber).padStart(64, '0')}` });
 
-const opened: SessionEvent = { ...pos(1), type: 'SessionOpened', stationId: ID, driverRef: ZERO, signer: '0xS', timestamp: 100 };
+const opened: SessionEvent = { ...pos(1), type: 'SessionOpened', stationId: ID, sessionId: ID, driverRef: ZERO, signer: '0xS', timestamp: 100 };
 const anchored = (block: number, anchorIndex: number, fromReading: number, toReading: number, energyWh: number): SessionEvent => ({
 	...pos(block),
 	type: 'ReadingsAnchored',

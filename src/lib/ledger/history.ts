@@ -25,7 +25,7 @@ export type StationEvent = EventPosition &
 
 export type SessionEvent = EventPosition &
 	(
-		| { type: 'SessionOpened'; stationId: Hex32; driverRef: Hex32; signer: string; timestamp: number }
+		| { type: 'SessionOpened'; stationId: Hex32; sessionId: Hex32; driverRef: Hex32; signer: string; timestamp: number }
 		| { type: 'ReadingsAnchored'; anchorIndex: number; root: Hex32; fromReading: number; toReading: number; energyWh: number }
 		| { type: 'SessionClosed'; energyWh: number; amountMsat: bigint; paymentsRoot: Hex32; timestamp: number }
 	);
@@ -95,16 +95,18 @@ export function foldStationEvents(stationId: Hex32, unsorted: readonly StationEv
  * contract enforces (anchors numbered 0, 1, … over contiguous reading ranges, nothing after close),
  * so a node that withheld a log is noticed rather than believed.
  */
-export function foldSessionEvents(sessionId: Hex32, unsorted: readonly SessionEvent[]): SessionHistory | null {
+export function foldSessionEvents(sessionKey: Hex32, unsorted: readonly SessionEvent[]): SessionHistory | null {
 	const events = [...unsorted].sort(compareEventPositions);
 	let session: SessionRecord | null = null;
 	const anchors: AnchorRecord[] = [];
 	for (const event of events) {
 		if (event.type === 'SessionOpened') {
-			if (session) throw new InconsistentLogError(`session ${sessionId} opened a second time (${at(event)})`);
+			if (session) throw new InconsistentLogError(`session ${sessionKey} opened a second time (${at(event)})`);
 			session = {
-				sessionId,
+				sessionKey,
+				sessionId: event.sessionId,
 				stationId: event.stationId,
+				signer: event.signer,
 				driverRef: event.driverRef,
 				state: 'open',
 				openedAt: event.timestamp,
@@ -117,17 +119,17 @@ export function foldSessionEvents(sessionId: Hex32, unsorted: readonly SessionEv
 			};
 			continue;
 		}
-		if (!session) throw new InconsistentLogError(`${event.type} of session ${sessionId} before it was opened (${at(event)})`);
-		if (session.state === 'closed') throw new InconsistentLogError(`${event.type} of session ${sessionId} after it closed (${at(event)})`);
+		if (!session) throw new InconsistentLogError(`${event.type} of session ${sessionKey} before it was opened (${at(event)})`);
+		if (session.state === 'closed') throw new InconsistentLogError(`${event.type} of session ${sessionKey} after it closed (${at(event)})`);
 		if (event.type === 'ReadingsAnchored') {
 			if (event.anchorIndex !== session.anchorCount) {
 				throw new InconsistentLogError(
-					`session ${sessionId}: expected anchor #${session.anchorCount}, found #${event.anchorIndex} (a log is missing, ${at(event)})`
+					`session ${sessionKey}: expected anchor #${session.anchorCount}, found #${event.anchorIndex} (a log is missing, ${at(event)})`
 				);
 			}
 			if (session.anchorCount > 0 && event.fromReading !== session.lastReading + 1) {
 				throw new InconsistentLogError(
-					`session ${sessionId}: anchor #${event.anchorIndex} starts at reading #${event.fromReading}, expected #${session.lastReading + 1}`
+					`session ${sessionKey}: anchor #${event.anchorIndex} starts at reading #${event.fromReading}, expected #${session.lastReading + 1}`
 				);
 			}
 			anchors.push({
@@ -162,14 +164,14 @@ function word(value: bigint | string): Uint8Array {
 
 /**
  * The hash chain SessionLedger keeps over a session's anchors (its `anchorsDigest`):
- * digest_0 = keccak256(abi.encode(sessionId)), digest_i = keccak256(abi.encode(digest_{i-1}, root,
+ * digest_0 = keccak256(abi.encode(sessionKey)), digest_i = keccak256(abi.encode(digest_{i-1}, root,
  * fromReading, toReading, energyWh)). Equal to the stored value only for the complete, unaltered list.
  */
 export function anchorsDigest(
-	sessionId: Hex32,
+	sessionKey: Hex32,
 	anchors: readonly { root: string; fromReading: number; toReading: number; energyWh: number }[]
 ): Hex32 {
-	let digest = keccak_256(word(sessionId));
+	let digest = keccak_256(word(sessionKey));
 	for (const a of anchors) {
 		const encoded = new Uint8Array(5 * 32);
 		[digest, word(a.root), word(BigInt(a.fromReading)), word(BigInt(a.toReading)), word(BigInt(a.energyWh))].forEach((w, i) =>

@@ -3,7 +3,7 @@
 // length, and is what Solidity's keccak256(bytes(id)) gives, so anyone can recompute it. The
 // chain therefore stores only the hash; the readable id travels in MQTT messages and QR codes.
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 
 export type Hex32 = `0x${string}`;
 
@@ -36,4 +36,15 @@ export function vehicleRefToBytes32(vehicleRef: string): Hex32 {
 /** True for a 0x-prefixed 32-byte hex string. */
 export function isBytes32Hex(value: unknown): value is Hex32 {
 	return typeof value === 'string' && /^0x[0-9a-fA-F]{64}$/.test(value);
+}
+
+/**
+ * Where SessionLedger stores a station's session: keccak256(abi.encode(stationId, sessionId)) of the
+ * two bytes32 keys. A session id is unique only within its station, so no station can take another's.
+ */
+export function sessionKeyOf(stationId: string, sessionId: string): Hex32 {
+	const packed = new Uint8Array(64);
+	packed.set(hexToBytes(stationIdToBytes32(stationId).slice(2)), 0);
+	packed.set(hexToBytes(sessionIdToBytes32(sessionId).slice(2)), 32);
+	return `0x${bytesToHex(keccak_256(packed))}`;
 }

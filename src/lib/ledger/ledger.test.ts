@@ -14,7 +14,7 @@ const { deployLedger } = await import('./deploy.js');
 const { LedgerError, retryWithBackoff, toLedgerError } = await import('./errors.js');
 const generated = await import('./generated/contracts.js');
 const { buildReadingsTree } = await import('./merkle.js');
-const { sessionIdToBytes32, stationIdToBytes32 } = await import('./ids.js');
+const { driverRefToBytes32, sessionIdToBytes32, sessionKeyOf, stationIdToBytes32 } = await import('./ids.js');
 
 const LN_PUBKEY = '02' + 'ab'.repeat(32);
 const LN_PUBKEY_2 = '03' + 'cd'.repeat(32);
@@ -227,10 +227,12 @@ describe('SessionLedger', () => {
 	it('opens, anchors contiguous batches and closes a session; state and logs agree', async () => {
 		const opened = await station.openSession({ stationId: 'ST-1', sessionId: 'sess-1', driverRef: 'driver-42' });
 		expect(opened.txHash).toMatch(/^0x[0-9a-f]{64}$/);
-		let session = await driver.getSession('sess-1');
+		let session = await driver.getSession('ST-1', 'sess-1');
 		expect(session).toMatchObject({
+			sessionKey: sessionKeyOf('ST-1', 'sess-1'),
 			sessionId: sessionIdToBytes32('sess-1'),
 			stationId: stationIdToBytes32('ST-1'),
+			signer: station.signerAddress,
 			state: 'open',
 			lastReading: 0,
 			energyWh: 0,
@@ -240,37 +242,37 @@ describe('SessionLedger', () => {
 			amountMsat: 0n
 		});
 
-		const a0 = await station.anchorReadings({ sessionId: 'sess-1', root: firstBatch.root, fromReading: 1, toReading: 6, energyWh: 500 });
-		const a1 = await station.anchorReadings({ sessionId: 'sess-1', root: secondBatch.root, fromReading: 7, toReading: 10, energyWh: 500 });
+		const a0 = await station.anchorReadings({ stationId: 'ST-1', sessionId: 'sess-1', root: firstBatch.root, fromReading: 1, toReading: 6, energyWh: 500 });
+		const a1 = await station.anchorReadings({ stationId: 'ST-1', sessionId: 'sess-1', root: secondBatch.root, fromReading: 7, toReading: 10, energyWh: 500 });
 		expect([a0.anchorIndex, a1.anchorIndex]).toEqual([0, 1]);
-		session = await driver.getSession('sess-1');
+		session = await driver.getSession('ST-1', 'sess-1');
 		expect(session).toMatchObject({ state: 'open', lastReading: 10, energyWh: 500, anchorCount: 2 });
 
-		const anchors = await driver.getAnchors('sess-1');
+		const anchors = await driver.getAnchors('ST-1', 'sess-1');
 		expect(anchors).toEqual([
 			{ anchorIndex: 0, root: firstBatch.root, fromReading: 1, toReading: 6, energyWh: 500, txHash: a0.txHash, blockNumber: a0.blockNumber },
 			{ anchorIndex: 1, root: secondBatch.root, fromReading: 7, toReading: 10, energyWh: 500, txHash: a1.txHash, blockNumber: a1.blockNumber }
 		]);
 
 		const paymentsRoot = '0x' + '44'.repeat(32);
-		await station.closeSession({ sessionId: 'sess-1', energyWh: 912, amountMsat: '123456789012', paymentsRoot });
-		session = await driver.getSession('sess-1');
+		await station.closeSession({ stationId: 'ST-1', sessionId: 'sess-1', energyWh: 912, amountMsat: '123456789012', paymentsRoot });
+		session = await driver.getSession('ST-1', 'sess-1');
 		expect(session).toMatchObject({ state: 'closed', energyWh: 912, amountMsat: 123456789012n, paymentsRoot, anchorCount: 2 });
 		expect(session!.closedAt).toBeGreaterThanOrEqual(session!.openedAt);
-		expect(await driver.getSession('never-opened')).toBeNull();
-		expect(await driver.getAnchors('never-opened')).toEqual([]);
+		expect(await driver.getSession('ST-1', 'never-opened')).toBeNull();
+		expect(await driver.getAnchors('ST-1', 'never-opened')).toEqual([]);
 	});
 
 	it('checks Merkle proofs on chain exactly like off chain', async () => {
 		for (let i = 0; i < 6; i++) {
-			expect(await driver.verifyReadingOnChain('sess-1', 0, readings[i]!, firstBatch.proof(i))).toBe(true);
+			expect(await driver.verifyReadingOnChain('ST-1', 'sess-1', 0, readings[i]!, firstBatch.proof(i))).toBe(true);
 		}
-		expect(await driver.verifyReadingOnChain('sess-1', 1, readings[8]!, secondBatch.proof(2))).toBe(true);
+		expect(await driver.verifyReadingOnChain('ST-1', 'sess-1', 1, readings[8]!, secondBatch.proof(2))).toBe(true);
 		// Tampered reading, proof against the wrong anchor, truncated proof.
-		expect(await driver.verifyReadingOnChain('sess-1', 0, readings[2]!.replace('0.2', '0.3'), firstBatch.proof(2))).toBe(false);
-		expect(await driver.verifyReadingOnChain('sess-1', 1, readings[2]!, firstBatch.proof(2))).toBe(false);
-		expect(await driver.verifyReadingOnChain('sess-1', 0, readings[2]!, firstBatch.proof(2).slice(1))).toBe(false);
-		await expectRevert(driver.verifyReadingOnChain('sess-1', 2, readings[0]!, []), 'UnknownAnchor', /has no anchor #2/);
+		expect(await driver.verifyReadingOnChain('ST-1', 'sess-1', 0, readings[2]!.replace('0.2', '0.3'), firstBatch.proof(2))).toBe(false);
+		expect(await driver.verifyReadingOnChain('ST-1', 'sess-1', 1, readings[2]!, firstBatch.proof(2))).toBe(false);
+		expect(await driver.verifyReadingOnChain('ST-1', 'sess-1', 0, readings[2]!, firstBatch.proof(2).slice(1))).toBe(false);
+		await expectRevert(driver.verifyReadingOnChain('ST-1', 'sess-1', 2, readings[0]!, []), 'UnknownAnchor', /has no anchor #2/);
 	});
 
 	it('rejects writes by anyone but the station signer, and unknown stations', async () => {
@@ -283,26 +285,40 @@ describe('SessionLedger', () => {
 		await station.openSession({ stationId: 'ST-1', sessionId: 'sess-2', driverRef: 'd' });
 		await expectRevert(station.openSession({ stationId: 'ST-1', sessionId: 'sess-2', driverRef: 'd' }), 'SessionAlreadyExists');
 		await expectRevert(
-			otherStation.anchorReadings({ sessionId: 'sess-2', root: ROOT, fromReading: 1, toReading: 2, energyWh: 1 }),
+			otherStation.anchorReadings({ stationId: 'ST-1', sessionId: 'sess-2', root: ROOT, fromReading: 1, toReading: 2, energyWh: 1 }),
 			'NotStationSigner'
 		);
-		await expectRevert(otherStation.closeSession({ sessionId: 'sess-2', energyWh: 1, amountMsat: 1n, paymentsRoot: ROOT }), 'NotStationSigner');
+		await expectRevert(otherStation.closeSession({ stationId: 'ST-1', sessionId: 'sess-2', energyWh: 1, amountMsat: 1n, paymentsRoot: ROOT }), 'NotStationSigner');
+	});
+
+	it("scopes session ids by station: another station's session with the same id is its own and touches nothing of ours", async () => {
+		// ST-2 saw ST-1 offer "sess-4" on the broker and opens, anchors and closes a session of that id first.
+		await otherStation.openSession({ stationId: 'ST-2', sessionId: 'sess-4', driverRef: 'squatter' });
+		await otherStation.anchorReadings({ stationId: 'ST-2', sessionId: 'sess-4', root: ROOT, fromReading: 1, toReading: 99, energyWh: 9999 });
+		await otherStation.closeSession({ stationId: 'ST-2', sessionId: 'sess-4', energyWh: 9999, amountMsat: 1n, paymentsRoot: ROOT });
+		expect(await driver.getSession('ST-1', 'sess-4')).toBeNull();
+		await station.openSession({ stationId: 'ST-1', sessionId: 'sess-4', driverRef: 'driver-7' });
+		await station.anchorReadings({ stationId: 'ST-1', sessionId: 'sess-4', root: firstBatch.root, fromReading: 1, toReading: 6, energyWh: 60 });
+		expect(await driver.getSession('ST-1', 'sess-4')).toMatchObject({ state: 'open', signer: station.signerAddress, energyWh: 60, anchorCount: 1, driverRef: driverRefToBytes32('driver-7') });
+		expect(await driver.getSession('ST-2', 'sess-4')).toMatchObject({ state: 'closed', signer: otherStation.signerAddress, energyWh: 9999 });
+		expect((await driver.getAnchors('ST-1', 'sess-4')).map((a) => a.root)).toEqual([firstBatch.root]);
+		await station.closeSession({ stationId: 'ST-1', sessionId: 'sess-4', energyWh: 60, amountMsat: 15_000n, paymentsRoot: ROOT });
 	});
 
 	it('rejects anchors on unknown or closed sessions and a second close', async () => {
 		await expectRevert(
-			station.anchorReadings({ sessionId: 'ghost', root: ROOT, fromReading: 1, toReading: 2, energyWh: 1 }),
+			station.anchorReadings({ stationId: 'ST-1', sessionId: 'ghost', root: ROOT, fromReading: 1, toReading: 2, energyWh: 1 }),
 			'UnknownSession',
 			/was never opened/
 		);
-		await expectRevert(station.closeSession({ sessionId: 'ghost', energyWh: 1, amountMsat: 1n, paymentsRoot: ROOT }), 'UnknownSession');
+		await expectRevert(station.closeSession({ stationId: 'ST-1', sessionId: 'ghost', energyWh: 1, amountMsat: 1n, paymentsRoot: ROOT }), 'UnknownSession');
 		await expectRevert(
-			station.anchorReadings({ sessionId: 'sess-1', root: ROOT, fromReading: 11, toReading: 12, energyWh: 1000 }),
+			station.anchorReadings({ stationId: 'ST-1', sessionId: 'sess-1', root: ROOT, fromReading: 11, toReading: 12, energyWh: 1000 }),
 			'SessionNotOpen',
 			/is closed/
 		);
 		await expectRevert(
-			station.closeSession({ sessionId: 'sess-1', energyWh: 912, amountMsat: 1n, paymentsRoot: ROOT }),
+			station.closeSession({ stationId: 'ST-1', sessionId: 'sess-1', energyWh: 912, amountMsat: 1n, paymentsRoot: ROOT }),
 			'SessionAlreadyClosed',
 			/already closed/
 		);
@@ -311,7 +327,7 @@ describe('SessionLedger', () => {
 	it('rejects gaps, overlaps, backwards ranges, falling energy and empty roots', async () => {
 		await station.openSession({ stationId: 'ST-1', sessionId: 'sess-3', driverRef: 'd' });
 		const anchor = (fromReading: number, toReading: number, energyWh: number, root = ROOT) =>
-			station.anchorReadings({ sessionId: 'sess-3', root, fromReading, toReading, energyWh });
+			station.anchorReadings({ stationId: 'ST-1', sessionId: 'sess-3', root, fromReading, toReading, energyWh });
 		await expectRevert(anchor(0, 3, 10), 'ReadingRangeOutOfOrder', /continue from #1, but this batch starts at #0/);
 		await expectRevert(anchor(5, 3, 10), 'InvalidReadingRange', /runs backwards/);
 		await expectRevert(anchor(1, 3, 10, '0x' + '00'.repeat(32)), 'EmptyMerkleRoot');
@@ -321,11 +337,11 @@ describe('SessionLedger', () => {
 		await expectRevert(anchor(6, 8, 99), 'EnergyDecreased', /99 Wh is below the 100 Wh/);
 		await anchor(6, 6, 100); // a single reading with unchanged energy is fine
 		await expectRevert(
-			station.closeSession({ sessionId: 'sess-3', energyWh: 50, amountMsat: 0n, paymentsRoot: ROOT }),
+			station.closeSession({ stationId: 'ST-1', sessionId: 'sess-3', energyWh: 50, amountMsat: 0n, paymentsRoot: ROOT }),
 			'EnergyDecreased'
 		);
 		await expect(anchor(-1, 2, 3)).rejects.toMatchObject({ code: 'invalid-input' });
-		await expect(station.closeSession({ sessionId: 'sess-3', energyWh: 1, amountMsat: 'lots', paymentsRoot: ROOT })).rejects.toThrow(
+		await expect(station.closeSession({ stationId: 'ST-1', sessionId: 'sess-3', energyWh: 1, amountMsat: 'lots', paymentsRoot: ROOT })).rejects.toThrow(
 			'amountMsat must be an integer'
 		);
 	});
@@ -337,7 +353,7 @@ describe('SessionLedger', () => {
 		// A rejected transaction in the middle must not leave a nonce gap behind it.
 		await expectRevert(station.openSession({ stationId: 'ST-1', sessionId: 'burst-0', driverRef: 'd' }), 'SessionAlreadyExists');
 		await station.openSession({ stationId: 'ST-1', sessionId: 'burst-after-revert', driverRef: 'd' });
-		expect((await driver.getSession('burst-after-revert'))?.state).toBe('open');
+		expect((await driver.getSession('ST-1', 'burst-after-revert'))?.state).toBe('open');
 	});
 });
 
@@ -378,6 +394,28 @@ describe('Reservations', () => {
 		await expectRevert(driver.reserve({ stationId: 'ST-404', vehicleRef: 'v', eta: now + 10, expiresAt: now + 20 }), 'UnknownStation');
 		await expectRevert(driver.reserve({ stationId: 'ST-2', vehicleRef: 'v', eta: now, expiresAt: now - 5 }), 'ExpiryInPast');
 		await expectRevert(driver.reserve({ stationId: 'ST-2', vehicleRef: 'v', eta: now + 50, expiresAt: now + 20 }), 'EtaAfterExpiry');
+		await expectRevert(driver.reserve({ stationId: 'ST-2', vehicleRef: 'v', eta: now + 50, expiresAt: now + 24 * 3600 + 60 }), 'ExpiryTooFar', /lasts at most 24 hours/);
+	});
+
+	it('holds one account to four active reservations, and pages a long queue', async () => {
+		const now = await driver.getChainTime();
+		const mine = [];
+		for (let i = 0; i < 4; i++) mine.push((await driver.reserve({ stationId: 'ST-2', vehicleRef: `car-${i}`, eta: now + 60 + i, expiresAt: now + 3600 })).reservationId);
+		await expectRevert(driver.reserve({ stationId: 'ST-1', vehicleRef: 'car-5', eta: now + 60, expiresAt: now + 3600 }), 'TooManyReservations', /already holds 4 active reservations/);
+		expect(await rawCall(chain.accounts[0]!.privateKey, 'reservations', 'activeCount', driver.signerAddress)).toBe(4n);
+		// Another account still may; pages of two give the same queue as one read.
+		const theirs = (await stranger.reserve({ stationId: 'ST-2', vehicleRef: 'car-x', eta: now + 30, expiresAt: now + 3600 })).reservationId;
+		expect(await operator.queuedReservations('ST-2')).toBe(5);
+		expect((await operator.listReservations('ST-2', 3)).length).toBe(3);
+		expect((await operator.listReservations('ST-2')).map((r) => r.reservationId)).toEqual([theirs, ...mine]);
+		const [, , queued] = (await rawCall(chain.accounts[0]!.privateKey, 'reservations', 'reservationsPage', stationIdToBytes32('ST-2'), 10n, 5n)) as [bigint[], unknown[], bigint];
+		expect(queued).toBe(5n); // past the end: an empty page
+		// Cancelling frees a place.
+		await driver.cancelReservation(mine[0]!);
+		const again = (await driver.reserve({ stationId: 'ST-2', vehicleRef: 'car-5', eta: now + 60, expiresAt: now + 3600 })).reservationId;
+		for (const id of [...mine.slice(1), again]) await driver.cancelReservation(id);
+		await stranger.cancelReservation(theirs);
+		expect(await rawCall(chain.accounts[0]!.privateKey, 'reservations', 'activeCount', driver.signerAddress)).toBe(0n);
 	});
 
 	it('expires: anyone may clear an expired reservation, which can then not be used or cancelled', async () => {
@@ -417,15 +455,15 @@ describe('contract guards the client never reaches', () => {
 		await expectRevert(rawCall(st1(), 'sessions', 'open', stationIdToBytes32('ST-1'), ZeroHash, ZeroHash), 'InvalidSessionId', /must not be zero/);
 		await station.openSession({ stationId: 'ST-1', sessionId: 'sess-big', driverRef: 'd' });
 		const anchor = (fromReading: number, toReading: number, energyWh: number) =>
-			station.anchorReadings({ sessionId: 'sess-big', root: ROOT, fromReading, toReading, energyWh });
+			station.anchorReadings({ stationId: 'ST-1', sessionId: 'sess-big', root: ROOT, fromReading, toReading, energyWh });
 		await expectRevert(anchor(1, 2 ** 32, 1), 'ValueTooLarge', /4294967296 is larger than the ledger stores \(at most 4294967295\)/);
 		await expectRevert(anchor(1, 2, 2 ** 40), 'ValueTooLarge');
-		await expectRevert(station.closeSession({ sessionId: 'sess-big', energyWh: 2 ** 40, amountMsat: 0n, paymentsRoot: ROOT }), 'ValueTooLarge');
+		await expectRevert(station.closeSession({ stationId: 'ST-1', sessionId: 'sess-big', energyWh: 2 ** 40, amountMsat: 0n, paymentsRoot: ROOT }), 'ValueTooLarge');
 		await anchor(1, 2, 10);
 
 		// 65,535 anchors would take an hour to send: set the stored anchor count (the head slot's
 		// bits 232..247, after signer 160 + lastReading 32 + energyWh 40) to its maximum instead.
-		const headSlot = keccak256(AbiCoder.defaultAbiCoder().encode(['bytes32', 'uint256'], [sessionIdToBytes32('sess-big'), 0]));
+		const headSlot = keccak256(AbiCoder.defaultAbiCoder().encode(['bytes32', 'uint256'], [sessionKeyOf('ST-1', 'sess-big'), 0]));
 		const head = BigInt(await operator.provider.send('eth_getStorageAt', [addresses.sessions, headSlot, 'latest']));
 		expect(head & ((1n << 160n) - 1n)).toBe(BigInt(chain.accounts[1]!.address)); // the layout is what we think
 		expect((head >> 232n) & 0xffffn).toBe(1n);
@@ -433,20 +471,23 @@ describe('contract guards the client never reaches', () => {
 		await operator.provider.send('hardhat_setStorageAt', [addresses.sessions, headSlot, toBeHex(full, 32)]);
 		await operator.provider.send('evm_mine', []);
 		await expectRevert(anchor(3, 4, 10), 'TooManyAnchors', /close it and open a new one/);
-		await station.closeSession({ sessionId: 'sess-big', energyWh: 10, amountMsat: 0n, paymentsRoot: ROOT });
+		await station.closeSession({ stationId: 'ST-1', sessionId: 'sess-big', energyWh: 10, amountMsat: 0n, paymentsRoot: ROOT });
 	});
 
 	it('checks the anchors a verifier brings against the stored digest', async () => {
-		const anchors = (await driver.getAnchors('sess-1')).map((a) => [a.root, a.fromReading, a.toReading, a.energyWh]);
+		const anchors = (await driver.getAnchors('ST-1', 'sess-1')).map((a) => [a.root, a.fromReading, a.toReading, a.energyWh]);
 		const readings = Array.from({ length: 6 }, (_, i) => `OCMF|{"PG":"T${i + 1}","RV":${i * 0.1}}|{"SD":"30${i}"}`);
 		const tree = buildReadingsTree(readings);
 		const hash = tree.readingHashes[3]!;
-		const sessionKey = sessionIdToBytes32('sess-1');
-		expect(await rawCall(st1(), 'sessions', 'verifyReading', sessionKey, anchors, 0n, hash, tree.proof(3))).toBe(true);
-		await expectRevert(rawCall(st1(), 'sessions', 'verifyReading', sessionKey, anchors.slice(0, 1), 0n, hash, tree.proof(3)), 'AnchorsDoNotMatch', /incomplete, reordered or altered/);
+		const st = stationIdToBytes32('ST-1');
+		const sess = sessionIdToBytes32('sess-1');
+		expect(await rawCall(st1(), 'sessions', 'verifyReading', st, sess, anchors, 0n, hash, tree.proof(3))).toBe(true);
+		await expectRevert(rawCall(st1(), 'sessions', 'verifyReading', st, sess, anchors.slice(0, 1), 0n, hash, tree.proof(3)), 'AnchorsDoNotMatch', /incomplete, reordered or altered/);
 		const altered = anchors.map((a, i) => (i === 1 ? [a[0], a[1], a[2], 499] : a));
-		await expectRevert(rawCall(st1(), 'sessions', 'verifyReading', sessionKey, altered, 0n, hash, tree.proof(3)), 'AnchorsDoNotMatch');
-		await expectRevert(rawCall(st1(), 'sessions', 'verifyReading', sessionIdToBytes32('ghost'), [], 0n, hash, []), 'UnknownSession');
+		await expectRevert(rawCall(st1(), 'sessions', 'verifyReading', st, sess, altered, 0n, hash, tree.proof(3)), 'AnchorsDoNotMatch');
+		await expectRevert(rawCall(st1(), 'sessions', 'verifyReading', st, sessionIdToBytes32('ghost'), [], 0n, hash, []), 'UnknownSession');
+		// The same session id under another station is another session.
+		await expectRevert(rawCall(st1(), 'sessions', 'verifyReading', stationIdToBytes32('ST-2'), sess, anchors, 0n, hash, tree.proof(3)), 'UnknownSession');
 	});
 
 	it('refuses reservations at a retired station and lists every queued id', async () => {
@@ -493,23 +534,23 @@ describe('rebuilding state from event logs', () => {
 	it('rebuilds sessions (open, anchored, closed) exactly as the ledger reports them', async () => {
 		// (Not sess-big: a test forged its stored anchor count.)
 		for (const id of ['sess-1', 'sess-2', 'sess-3']) {
-			const rebuilt = await driver.rebuildSession(id);
+			const rebuilt = await driver.rebuildSession('ST-1', id);
 			const { events, anchors, ...state } = rebuilt!;
-			expect(state, id).toEqual(await driver.getSession(id));
-			expect(anchors).toEqual(await driver.getAnchors(id));
+			expect(state, id).toEqual(await driver.getSession('ST-1', id));
+			expect(anchors).toEqual(await driver.getAnchors('ST-1', id));
 			expect(events.length).toBe(1 + anchors.length + (state.state === 'closed' ? 1 : 0));
 		}
-		const closed = await driver.rebuildSession('sess-1');
+		const closed = await driver.rebuildSession('ST-1', 'sess-1');
 		expect(closed).toMatchObject({ state: 'closed', anchorCount: 2, energyWh: 912, amountMsat: 123456789012n });
 		expect(closed!.events.map((e) => e.type)).toEqual(['SessionOpened', 'ReadingsAnchored', 'ReadingsAnchored', 'SessionClosed']);
-		expect(await driver.rebuildSession('never-opened')).toBeNull();
+		expect(await driver.rebuildSession('ST-1', 'never-opened')).toBeNull();
 	});
 
 	it('notices a node that withholds the last anchor of a session', async () => {
 		const proxy = await startQuorumLikeProxy(chain.rpcUrl, { maxLogsRange: 100_000, dropLastLog: true });
 		const lying = await connectLedger({ rpcUrl: proxy.url, addresses, expectedChainId: 1337 });
 		try {
-			await expect(lying.rebuildSession('sess-1')).rejects.toMatchObject({
+			await expect(lying.rebuildSession('ST-1', 'sess-1')).rejects.toMatchObject({
 				code: 'rpc-error',
 				message: expect.stringMatching(/event logs for this session are incomplete/)
 			});
@@ -523,8 +564,8 @@ describe('rebuilding state from event logs', () => {
 		const proxy = await startQuorumLikeProxy(chain.rpcUrl, { maxLogsRange: 7 });
 		const limited = await connectLedger({ rpcUrl: proxy.url, addresses, expectedChainId: 1337, logsBlockRange: 7 });
 		try {
-			const rebuilt = await limited.rebuildSession('sess-1');
-			expect(rebuilt).toEqual(await driver.rebuildSession('sess-1'));
+			const rebuilt = await limited.rebuildSession('ST-1', 'sess-1');
+			expect(rebuilt).toEqual(await driver.rebuildSession('ST-1', 'sess-1'));
 			const latest = await limited.provider.getBlockNumber();
 			// One refused whole-chain query, then ceil((latest + 1) / 7) slices.
 			expect(proxy.seen.filter((m) => m === 'eth_getLogs').length).toBe(1 + Math.ceil((latest + 1) / 7));
@@ -542,9 +583,9 @@ describe('a station retired while charging', () => {
 		try {
 			await st3Ledger.openSession({ stationId: 'ST-3', sessionId: 'sess-retiring', driverRef: 'd' });
 			await operator.retireStation('ST-3');
-			await st3Ledger.anchorReadings({ sessionId: 'sess-retiring', root: ROOT, fromReading: 1, toReading: 60, energyWh: 180 });
-			await st3Ledger.closeSession({ sessionId: 'sess-retiring', energyWh: 200, amountMsat: 1000n, paymentsRoot: ROOT });
-			expect(await driver.getSession('sess-retiring')).toMatchObject({ state: 'closed', energyWh: 200, anchorCount: 1 });
+			await st3Ledger.anchorReadings({ stationId: 'ST-3', sessionId: 'sess-retiring', root: ROOT, fromReading: 1, toReading: 60, energyWh: 180 });
+			await st3Ledger.closeSession({ stationId: 'ST-3', sessionId: 'sess-retiring', energyWh: 200, amountMsat: 1000n, paymentsRoot: ROOT });
+			expect(await driver.getSession('ST-3', 'sess-retiring')).toMatchObject({ state: 'closed', energyWh: 200, anchorCount: 1 });
 			await expectRevert(st3Ledger.openSession({ stationId: 'ST-3', sessionId: 'sess-after', driverRef: 'd' }), 'StationInactive');
 		} finally {
 			await operator.reactivateStation('ST-3');

@@ -37,8 +37,12 @@ export interface StationRecord {
 }
 
 export interface SessionRecord {
+	/** keccak256(abi.encode(stationId, sessionId)): where the contract keeps it, and its logs' first topic. */
+	sessionKey: Hex32;
 	sessionId: Hex32;
 	stationId: Hex32;
+	/** The account that opened the session: the only one that writes for it. */
+	signer: string;
 	driverRef: Hex32;
 	state: 'open' | 'closed';
 	/** Unix seconds (block time). */

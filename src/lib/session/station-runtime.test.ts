@@ -10,7 +10,7 @@ import { SimulatedMeter } from '../meter/simulated';
 import type { Meter, MeterSample } from '../meter/types';
 import { connectBus, type MessageBus } from '../mqtt/bus';
 import { ethereumAddressOf, parseMessage } from '../protocol/messages';
-import { ocmfPublicKeyHex } from '../protocol/ocmf';
+import { ocmfPublicKeyHex, parseOcmf } from '../protocol/ocmf';
 import { ReadingVerifier } from '../protocol/readings';
 import { TOPIC_ROOT } from '../protocol/topics';
 import type { InvoiceMessage, ReadingMessage, SessionEvent, Tariff } from '../protocol/types';
@@ -332,4 +332,79 @@ describe('StationRuntime', () => {
 		expect(await store.queue('ledger').list()).toEqual([]);
 		expect(done).toEqual([`open ${snap.session.sessionId}`, 'anchor 1-5 (5)']);
 	});
+
+	it("counts a refused-as-done write as done only when it is this station's own; anything else is an operator alarm", async () => {
+		const w = await world();
+		const reverted = (name: string) => Object.assign(new Error(name), { code: 'reverted', revert: { name, args: {} } });
+		const asked: string[] = [];
+		const anchored: { toReading: number; energyWh: number }[] = [];
+		let openAnswer: string | null = 'session sess-x of this station was opened on the ledger by 0xMallory, not by this station\'s signer';
+		const ledger: StationLedger = {
+			openSession: async () => {
+				throw reverted('SessionAlreadyExists');
+			},
+			anchorReadings: async (_id, _records, range) => {
+				anchored.push(range);
+				return { txHash: `0x${'a'.repeat(64)}`, root: `0x${'b'.repeat(64)}` };
+			},
+			closeSession: async () => {
+				throw reverted('SessionAlreadyClosed');
+			},
+			recorded: async (job) => {
+				asked.push(job.kind);
+				return job.kind === 'open' ? openAnswer : null;
+			}
+		};
+		// A store whose writes of readings the test can hold: an anchor then falls between storing a reading and counting it.
+		const store = new MemoryKioskStore();
+		let gate: Promise<void> | null = null;
+		const putReading = store.putReading.bind(store);
+		store.putReading = async (...args) => {
+			await gate;
+			return putReading(...args);
+		};
+		const { rt } = station(w, store, await w.connect('kiosk-r'), { ledger });
+		await rt.start();
+		await join(w, rt);
+		await until(() => rt.view().alarm !== null);
+		expect(rt.view().alarm).toMatch(/already holds the open of session .* but not as this station wrote it: .*0xMallory/);
+		expect(asked).toEqual(['open']);
+		openAnswer = null;
+		// Anchors carry the energy at their own last reading, whenever the anchor is taken.
+		for (let i = 0; i < 3; i++) {
+			await polls(w, rt, 1 + i);
+			let release: () => void = () => undefined;
+			gate = new Promise((r) => (release = r));
+			const before = rt.view().readings.length;
+			w.clock.advance(1000);
+			const poll = rt.pollOnce();
+			await until(() => rt.view().readings.length > before);
+			await (rt as unknown as { anchor(): Promise<void> }).anchor();
+			release();
+			gate = null;
+			await poll;
+		}
+		await until(() => anchored.length === 3);
+		const energyAt = new Map(w.got.readings.map((r) => [r.seq, r]));
+		await until(() => w.got.readings.length >= anchored.at(-1)!.toReading);
+		const first = rt.view().readings[0]!;
+		const wh = (seq: number) => {
+			const rd = parseOcmf((energyAt.get(seq) ?? rt.view().readings.find((r) => r.seq === seq)!).ocmf).payload.RD as { RV: number }[];
+			return Math.round(rd.at(-1)!.RV * 1000);
+		};
+		for (const a of anchored) expect(a.energyWh).toBe(wh(a.toReading) - wh(first.seq));
+		// A close refused as done that the chain shows as ours: done, the station moves on, no new alarm.
+		rt.clearAlarm();
+		w.clock.advance(500);
+		rt.requestStop('operator');
+		const paid = new Set<string>();
+		await until(async () => {
+			for (const inv of w.got.invoices) if (!paid.has(inv.bolt11)) paid.add(inv.bolt11), await payer(w).pay({ paymentRequest: inv.bolt11, feeLimitMsat: 10_000n, timeoutSeconds: 10 });
+			return rt.view().session.phase === 'settled';
+		});
+		await until(() => rt.view().session.closed);
+		expect(asked).toContain('close');
+		expect(rt.view().alarm).toBeNull();
+	});
 });
+

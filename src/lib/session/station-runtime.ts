@@ -30,7 +30,6 @@ import type {
 	Tariff
 } from '../protocol/types';
 import {
-	deliveredWh,
 	invoicingRecord,
 	isMeterFault,
 	newStationSession,
@@ -53,6 +52,11 @@ export interface StationLedger {
 		sessionId: string,
 		totals: { energyWh: number; amountMsat: bigint; paymentHashes: string[] }
 	): Promise<{ txHash: string; root: string }>;
+	/**
+	 * After the chain refused a write as already made: null when it holds exactly this write by this
+	 * station's signer (a retry after a lost answer), else what it holds instead, in words.
+	 */
+	recorded?(job: LedgerJob): Promise<string | null>;
 }
 
 export interface StationIdentity {
@@ -804,13 +808,30 @@ export class StationRuntime {
 				if (this.lastError?.startsWith('Ledger write failed')) this.lastError = null;
 				this.notify();
 			} catch (e) {
-				const verdict = ledgerVerdict(e);
+				let verdict = ledgerVerdict(e);
+				const job = head.value;
+				// "Already done" counts only when the chain shows this station's own signer wrote exactly this.
+				let elsewise: string | null = null;
+				if (verdict === 'done' && ledger.recorded) {
+					try {
+						elsewise = await ledger.recorded(job);
+					} catch (checkError) {
+						verdict = 'retry';
+						e = checkError;
+					}
+				}
 				if (verdict !== 'retry') {
 					await this.ledgerJobs.remove(head.id);
-					if (verdict === 'done') {
-						this.log(`Ledger ${head.value.kind} of ${head.value.sessionId} was already recorded`);
-						if (head.value.kind === 'close' && head.value.sessionId === this.session.sessionId) this.dispatch({ type: 'closed' });
-					} else this.fail(`The ledger refused the ${head.value.kind} of ${head.value.sessionId} (dropped)`, e);
+					const isCurrent = job.sessionId === this.session.sessionId;
+					if (verdict === 'done' && elsewise === null) this.log(`Ledger ${job.kind} of ${job.sessionId} was already recorded by this station`);
+					else if (verdict === 'done')
+						this.raiseAlarm(`The ledger already holds the ${job.kind} of session ${job.sessionId}, but not as this station wrote it: ${elsewise}. Check for a second kiosk with this station's key, and tell the registry's operator.`);
+					else {
+						this.fail(`The ledger refused the ${job.kind} of ${job.sessionId} (dropped)`, e);
+						if (job.kind === 'close' && isCurrent) this.raiseAlarm(`The ledger refused to record the close of session ${job.sessionId} (${(e as Error).message}). The driver has paid; the session is not closed on the ledger.`);
+					}
+					// A close that is done, or can never be done, must not hold the station: the next session may start.
+					if (job.kind === 'close' && isCurrent) this.dispatch({ type: 'closed' });
 					continue;
 				}
 				this.fail('Ledger write failed (queued, will retry)', e);
@@ -866,6 +887,11 @@ export class StationRuntime {
 		if (pending.length === 0) return;
 		const fromReading = pending[0]!.seq;
 		const toReading = pending[pending.length - 1]!.seq;
+		// The energy at the anchor's own last reading, read from that signed reading (the session's
+		// `last` may not have caught up with a reading stored a moment ago).
+		const first = readingRefOf(this.readings[0]!);
+		const last = readingRefOf(pending[pending.length - 1]!);
+		if (!first || !last) return this.fail('Anchoring', new Error(`reading ${toReading} cannot be read back`));
 		this.anchoredTo = toReading;
 		this.enqueueLedger({
 			kind: 'anchor',
@@ -873,7 +899,7 @@ export class StationRuntime {
 			ocmf: pending.map((p) => p.ocmf),
 			fromReading,
 			toReading,
-			energyWh: deliveredWh(this.session)
+			energyWh: last.energyWh - first.energyWh
 		});
 		this.persist();
 	}

@@ -44,12 +44,12 @@ describe('ChainSimLedger', () => {
 	it('opens, anchors in reading order and closes a session', async () => {
 		const root = `0x${'ab'.repeat(32)}`;
 		await sim.ledger.openSession({ stationId: 'ST-002', sessionId: 'SIM-test-1', driverRef: 'EV-0001' });
-		const anchor = await sim.ledger.anchorReadings({ sessionId: 'SIM-test-1', root, fromReading: 1, toReading: 2, energyWh: 800 });
+		const anchor = await sim.ledger.anchorReadings({ stationId: 'ST-002', sessionId: 'SIM-test-1', root, fromReading: 1, toReading: 2, energyWh: 800 });
 		expect(anchor.gasUsed).toBeGreaterThan(20_000);
-		await expect(sim.ledger.anchorReadings({ sessionId: 'SIM-test-1', root, fromReading: 5, toReading: 6, energyWh: 900 })).rejects.toThrow();
-		const close = await sim.ledger.closeSession({ sessionId: 'SIM-test-1', energyWh: 800, amountMsat: 200_000n, paymentsRoot: root });
+		await expect(sim.ledger.anchorReadings({ stationId: 'ST-002', sessionId: 'SIM-test-1', root, fromReading: 5, toReading: 6, energyWh: 900 })).rejects.toThrow();
+		const close = await sim.ledger.closeSession({ stationId: 'ST-002', sessionId: 'SIM-test-1', energyWh: 800, amountMsat: 200_000n, paymentsRoot: root });
 		expect(close.method).toBe('closeSession');
-		const stored = await sim.raw.getSession('SIM-test-1');
+		const stored = await sim.raw.getSession('ST-002', 'SIM-test-1');
 		expect(stored?.state).toBe('closed');
 		expect(stored?.energyWh).toBe(800);
 	});

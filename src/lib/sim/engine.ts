@@ -569,7 +569,7 @@ export class FleetSim {
 		const to = batch[batch.length - 1]!.seq;
 		s.lastAnchoredSeq = to;
 		await this.ledgerCall(() =>
-			this.ledger.anchorReadings({ sessionId: s.id, root: tree.root, fromReading: from, toReading: to, energyWh: s.deliveredWh })
+			this.ledger.anchorReadings({ stationId: s.station.spec.id, sessionId: s.id, root: tree.root, fromReading: from, toReading: to, energyWh: s.deliveredWh })
 		);
 	}
 
@@ -747,7 +747,7 @@ export class FleetSim {
 	private async finishSession(s: ChargingSession, amountMsat: bigint, paymentsRoot: string): Promise<void> {
 		const v = s.vehicle;
 		const closeTx = await this.ledgerCall(() =>
-			this.ledger.closeSession({ sessionId: s.id, energyWh: s.deliveredWh, amountMsat, paymentsRoot })
+			this.ledger.closeSession({ stationId: s.station.spec.id, sessionId: s.id, energyWh: s.deliveredWh, amountMsat, paymentsRoot })
 		);
 		if (closeTx) this.feed('ledger', `${s.station.spec.id} closed ${s.id}: ${(s.deliveredWh / 1000).toFixed(1)} kWh`);
 		s.closed = closeTx !== null;

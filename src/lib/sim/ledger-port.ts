@@ -35,8 +35,8 @@ export interface SimLedger {
 	/** Active, unexpired reservations of a station, earliest ETA first. */
 	listReservations(stationId: string): Promise<QueuedReservation[]>;
 	openSession(a: { stationId: string; sessionId: string; driverRef: string }): Promise<SimTx>;
-	anchorReadings(a: { sessionId: string; root: string; fromReading: number; toReading: number; energyWh: number }): Promise<SimTx>;
-	closeSession(a: { sessionId: string; energyWh: number; amountMsat: bigint; paymentsRoot: string }): Promise<SimTx>;
+	anchorReadings(a: { stationId: string; sessionId: string; root: string; fromReading: number; toReading: number; energyWh: number }): Promise<SimTx>;
+	closeSession(a: { stationId: string; sessionId: string; energyWh: number; amountMsat: bigint; paymentsRoot: string }): Promise<SimTx>;
 }
 
 /**
@@ -169,7 +169,7 @@ export class MemoryLedger implements SimLedger {
 		return s;
 	}
 
-	async anchorReadings(a: { sessionId: string; root: string; fromReading: number; toReading: number; energyWh: number }): Promise<SimTx> {
+	async anchorReadings(a: { stationId: string; sessionId: string; root: string; fromReading: number; toReading: number; energyWh: number }): Promise<SimTx> {
 		const s = this.session(a.sessionId);
 		if (s.closed) throw revert('SessionNotOpen', `session ${a.sessionId} is closed`);
 		if (/^0x0{64}$/.test(a.root)) throw revert('EmptyMerkleRoot', 'the Merkle root is zero');
@@ -184,7 +184,7 @@ export class MemoryLedger implements SimLedger {
 		return this.tx('anchorReadings');
 	}
 
-	async closeSession(a: { sessionId: string; energyWh: number; amountMsat: bigint; paymentsRoot: string }): Promise<SimTx> {
+	async closeSession(a: { stationId: string; sessionId: string; energyWh: number; amountMsat: bigint; paymentsRoot: string }): Promise<SimTx> {
 		const s = this.session(a.sessionId);
 		if (s.closed) throw revert('SessionAlreadyClosed', `session ${a.sessionId} is already closed`);
 		if (a.energyWh < s.energyWh) throw revert('EnergyDecreased', `energy went down from ${s.energyWh} to ${a.energyWh} Wh`);
@@ -244,11 +244,11 @@ export class ChainSimLedger implements SimLedger {
 		return ChainSimLedger.tx('openSession', await this.ledger.openSession(a));
 	}
 
-	async anchorReadings(a: { sessionId: string; root: string; fromReading: number; toReading: number; energyWh: number }) {
+	async anchorReadings(a: { stationId: string; sessionId: string; root: string; fromReading: number; toReading: number; energyWh: number }) {
 		return ChainSimLedger.tx('anchorReadings', await this.ledger.anchorReadings(a));
 	}
 
-	async closeSession(a: { sessionId: string; energyWh: number; amountMsat: bigint; paymentsRoot: string }) {
+	async closeSession(a: { stationId: string; sessionId: string; energyWh: number; amountMsat: bigint; paymentsRoot: string }) {
 		return ChainSimLedger.tx('closeSession', await this.ledger.closeSession(a));
 	}
 }

@@ -85,11 +85,11 @@ describe('MemoryLedger', () => {
 		expect(await ledger.listReservations('ST-1')).toEqual([]);
 		await ledger.openSession({ stationId: 'ST-1', sessionId: 'S1', driverRef: 'EV-1' });
 		const root = `0x${'11'.repeat(32)}`;
-		await expect(ledger.anchorReadings({ sessionId: 'S1', root, fromReading: 2, toReading: 3, energyWh: 5 })).rejects.toThrow(/expects reading 1/);
-		await ledger.anchorReadings({ sessionId: 'S1', root, fromReading: 1, toReading: 3, energyWh: 5 });
-		await expect(ledger.closeSession({ sessionId: 'S1', energyWh: 4, amountMsat: 0n, paymentsRoot: root })).rejects.toThrow(/went down/);
-		await ledger.closeSession({ sessionId: 'S1', energyWh: 5, amountMsat: 1n, paymentsRoot: root });
-		await expect(ledger.closeSession({ sessionId: 'S1', energyWh: 5, amountMsat: 1n, paymentsRoot: root })).rejects.toThrow(/already closed/);
+		await expect(ledger.anchorReadings({ stationId: 'ST-1', sessionId: 'S1', root, fromReading: 2, toReading: 3, energyWh: 5 })).rejects.toThrow(/expects reading 1/);
+		await ledger.anchorReadings({ stationId: 'ST-1', sessionId: 'S1', root, fromReading: 1, toReading: 3, energyWh: 5 });
+		await expect(ledger.closeSession({ stationId: 'ST-1', sessionId: 'S1', energyWh: 4, amountMsat: 0n, paymentsRoot: root })).rejects.toThrow(/went down/);
+		await ledger.closeSession({ stationId: 'ST-1', sessionId: 'S1', energyWh: 5, amountMsat: 1n, paymentsRoot: root });
+		await expect(ledger.closeSession({ stationId: 'ST-1', sessionId: 'S1', energyWh: 5, amountMsat: 1n, paymentsRoot: root })).rejects.toThrow(/already closed/);
 	});
 });
 

@@ -187,6 +187,16 @@ export async function saveSettings(db: WalletDb, s: WalletSettings): Promise<voi
 	await db.put('kv', s, 'settings');
 }
 
+/** Ids of the reservations this phone made (its own are listed even deep in a long queue). */
+export async function myReservations(db: WalletDb): Promise<number[]> {
+	const ids = (await db.get('kv', 'reservations')) as number[] | undefined;
+	return Array.isArray(ids) ? ids : [];
+}
+
+export async function saveMyReservations(db: WalletDb, ids: number[]): Promise<void> {
+	await db.put('kv', [...new Set(ids)].slice(-50), 'reservations');
+}
+
 /** Deletes everything the wallet stored on this device. */
 export async function wipeWallet(db: WalletDb): Promise<void> {
 	const tx = db.transaction(['payments', 'receipts', 'stationPins', 'kv'], 'readwrite');

@@ -185,7 +185,7 @@ export async function fetchLedgerAnchors(ctx: WalletContext, sessionId: string):
 	if (!network) return record;
 	const ledger = await connectWalletLedger(ledgerOf(network));
 	try {
-		const anchors = await ledger.getAnchors(sessionId);
+		const anchors = await ledger.getAnchors(record.stationId, sessionId);
 		const next: ReceiptRecord = { ...record, ledgerAnchors: anchors.map(({ anchorIndex, root, fromReading, toReading, txHash }) => ({ anchorIndex, root, fromReading, toReading, txHash })) };
 		await saveReceipt(ctx.db, next);
 		return next;
