@@ -1,44 +1,68 @@
-// Fleet simulator benchmark. High-load scenario: 1,000 vehicles working 8-12 h shifts that start
-// between 05:00 and 12:00, 50 stations (2-6 connectors of 50/75/150 kW, site limits at 50-80 % of
-// the connectors' sum, 70 % of them placed without regard to demand), a 20×20 km city with three
-// demand hotspots and rush-hour traffic, 24 simulated hours, seed 1, the in-memory ledger, and 2 %
-// of sessions with every reading signed and verified (every bill's begin/end readings always are).
-// Each policy runs on the identical scenario. Prints a table, then as its LAST line:
-// {"vehicles","simHours","wallSeconds","speedup","meanWaitOptimalMin","meanWaitNearestMin","waitReduction"}
-// wallSeconds is the slowest single policy run (one 1,000-vehicle × 24 h simulation, setup included);
-// speedup = simulated seconds / wallSeconds. Targets: wallSeconds ≤ 60, waitReduction ≥ 0.30.
-import { POLICIES, buildScenario, formatReportTable, runPolicy, type PolicyReport } from '../src/lib/sim/index.js';
+// Fleet simulator benchmark, in two parts.
+// 1. City scale: 50,000 vehicles, 2,500 stations, 24 h, one seed, the optimiser, on a 40 × 40
+//    street grid (39 km), in a process of its own; prints
+//    {"scale":"city","vehicles","stations","simHours","wallSeconds","peakRssMb","readingSample"}.
+//    Goal: wallSeconds ≤ 60 with memory bounded.
+// 2. Benchmark load: 1,000 vehicles working 8-12 h shifts from 05:00-12:00, 50 stations (2-6
+//    connectors of 50/75/150 kW, site limits 50-80 % of the connectors' sum), a 20 × 20 km city with
+//    three demand hotspots and rush hours, 24 h, the in-memory ledger, at the CLI's default reading
+//    sample; the optimiser and the fair baselines (live, reserve) and nearest on SEEDS seeds, every
+//    policy on the same trips; statistics over seeds (mean, 95 % t interval, differences paired by
+//    seed). LAST line:
+//    {"vehicles","stations","simHours","seeds","wallSeconds","peakRssMb","meanWaitMin":{"optimal","live","reserve","nearest"},
+//     "waitReductionVsLive":{"mean","lo","hi"},"totalTimeReductionVsLive":{"mean","lo","hi"}}
+//    wallSeconds: the whole comparison (all runs, on worker threads); peakRssMb: this process's peak.
+import { availableParallelism } from 'node:os';
+import { DEFAULT_READING_SAMPLE, compare, formatComparison, runExperiment, type Policy } from '../src/lib/sim/index.js';
+import { runInOwnProcess } from '../scripts/sim-studies.js';
+import { simWorkerPool } from '../scripts/sim-workers.js';
+import { loadLine } from './common.js';
 
-const VEHICLES = 1000;
-const STATIONS = 50;
-const HOURS = 24;
-
-const cpuStart = process.cpuUsage();
-const scenario = buildScenario({ vehicles: VEHICLES, stations: STATIONS, hours: HOURS, seed: 1, readingSample: 0.02 });
-const reports: PolicyReport[] = [];
-for (const policy of POLICIES) {
-	const report = await runPolicy(scenario, policy);
-	reports.push(report);
-	console.log(`${policy}: ${report.wallSeconds!.toFixed(1)} s wall, mean wait ${report.meanWaitMin.toFixed(2)} min, ${report.sessionsFinished} sessions`);
-}
-const cpu = process.cpuUsage(cpuStart);
-console.log('');
-console.log(formatReportTable(reports));
-console.log(`\nCPU time for all policies: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (the machine may be shared: wall time includes waiting for a core)`);
-
-const byPolicy = (p: string) => reports.find((r) => r.policy === p)!;
-const wallSeconds = Math.max(...reports.map((r) => r.wallSeconds!));
-const optimal = byPolicy('optimal').meanWaitMin;
-const nearest = byPolicy('nearest').meanWaitMin;
+const SEEDS = Number(process.env.SIM_BENCH_SEEDS ?? 10);
+const CITY = { vehicles: 50_000, stations: 2_500, hours: 24, seed: 1, gridSize: 40, readingSample: Number(process.env.SIM_CITY_SAMPLE ?? 0.001) };
+const LOAD = { vehicles: 1000, stations: 50, hours: 24 };
+const POLICIES: Policy[] = ['optimal', 'reserve', 'live', 'nearest'];
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
+
+const benchStarted = performance.now();
+console.log(loadLine('start'));
+
+console.log(`\ncity scale: ${CITY.vehicles} vehicles, ${CITY.stations} stations, ${CITY.hours} h, grid ${CITY.gridSize}, seed 1, optimiser, reading sample ${CITY.readingSample} (that share of sessions signs and verifies every reading and pays a BOLT11 invoice checked by the wallet's guard; every bill's readings are anchored either way)`);
+const city = runInOwnProcess(CITY);
+console.log(`  ${city.errands} errands, ${city.readings} readings (${city.signed} signed), ${city.ledgerTransactions} ledger transactions, ${city.payments} payments, mean wait ${city.meanWaitMin} min`);
+console.log(JSON.stringify({ scale: 'city', vehicles: city.vehicles, stations: city.stations, simHours: city.simHours, wallSeconds: city.wallSeconds, peakRssMb: city.peakRssMb, readingSample: CITY.readingSample }));
+
+console.log(`\nbenchmark load: ${LOAD.vehicles} vehicles, ${LOAD.stations} stations, ${LOAD.hours} h, seeds 1..${SEEDS}, reading sample ${DEFAULT_READING_SAMPLE} (the CLI's default), policies ${POLICIES.join(', ')}`);
+const pool = simWorkerPool(Math.min(availableParallelism(), SEEDS * POLICIES.length));
+const started = performance.now();
+const cpuStart = process.cpuUsage();
+let results;
+try {
+	results = await runExperiment(LOAD, Array.from({ length: SEEDS }, (_, i) => i + 1), POLICIES, { runner: pool.runner, parallel: pool.size });
+} finally {
+	await pool.close();
+}
+const wallSeconds = (performance.now() - started) / 1000;
+const c = compare(results, 'live');
+console.log(formatComparison(c));
+const runWall = results.map((r) => r.report.wallSeconds!);
+console.log(`\n${results.length} runs on ${pool.size} worker threads in ${wallSeconds.toFixed(1)} s wall; one run ${Math.min(...runWall).toFixed(1)}-${Math.max(...runWall).toFixed(1)} s; main-thread CPU ${((process.cpuUsage(cpuStart).user + process.cpuUsage(cpuStart).system) / 1e6).toFixed(1)} s`);
+console.log(`whole benchmark ${((performance.now() - benchStarted) / 1000).toFixed(0)} s`);
+console.log(loadLine('end'));
+
+const mean = (p: Policy) => round(c.policies.find((x) => x.policy === p)!.meanWaitMin.mean, 2);
+const vsLive = c.paired.find((p) => p.policy === 'optimal')!;
+const interval = (i: { mean: number; lo: number; hi: number }) => ({ mean: round(i.mean, 3), lo: round(i.lo, 3), hi: round(i.hi, 3) });
 console.log(
 	JSON.stringify({
-		vehicles: VEHICLES,
-		simHours: HOURS,
-		wallSeconds: round(wallSeconds, 2),
-		speedup: round((HOURS * 3600) / wallSeconds, 0),
-		meanWaitOptimalMin: round(optimal, 2),
-		meanWaitNearestMin: round(nearest, 2),
-		waitReduction: round(nearest > 0 ? 1 - optimal / nearest : 0, 3)
+		vehicles: LOAD.vehicles,
+		stations: LOAD.stations,
+		simHours: LOAD.hours,
+		seeds: SEEDS,
+		wallSeconds: round(wallSeconds, 1),
+		peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+		meanWaitMin: { optimal: mean('optimal'), live: mean('live'), reserve: mean('reserve'), nearest: mean('nearest') },
+		waitReductionVsLive: interval(vsLive.waitReduction),
+		totalTimeReductionVsLive: interval(vsLive.totalTimeReduction)
 	})
 );

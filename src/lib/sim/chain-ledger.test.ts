@@ -41,6 +41,18 @@ describe('ChainSimLedger', () => {
 		await expect(sim.ledger.reserve({ stationId: 'ST-404', vehicleRef: 'EV-0001', eta: t0 + 60, expiresAt: t0 + 3600 })).rejects.toThrow();
 	});
 
+	it('reserves from one account per vehicle, so a fleet is not held to one account’s active limit', async () => {
+		const t0 = START_MS / 1000;
+		const made = [];
+		// More active reservations than one account may hold (MAX_ACTIVE_PER_ACCOUNT = 4).
+		for (let i = 1; i <= 6; i++) made.push(await sim.ledger.reserve({ stationId: 'ST-002', vehicleRef: `EV-000${i}`, eta: t0 + 60 * i, expiresAt: t0 + 7200 }));
+		expect((await sim.ledger.listReservations('ST-002')).map((r) => r.reservationId)).toEqual(made.map((r) => r.reservationId));
+		// Each vehicle cancels its own; the station fulfils the rest.
+		await sim.ledger.cancelReservation(made[0]!.reservationId);
+		for (const r of made.slice(1)) await sim.ledger.fulfilReservation(r.reservationId);
+		expect(await sim.ledger.listReservations('ST-002')).toEqual([]);
+	});
+
 	it('opens, anchors in reading order and closes a session', async () => {
 		const root = `0x${'ab'.repeat(32)}`;
 		await sim.ledger.openSession({ stationId: 'ST-002', sessionId: 'SIM-test-1', driverRef: 'EV-0001' });

@@ -1,7 +1,9 @@
 // Puts a simulation on a real chain: deploys fresh contracts (so each run starts with empty
-// queues), registers every station with the simulator's key as its signer, and returns the
-// chain-backed SimLedger. Browser + Node; needs a funded key (gas-free networks need none).
-import { Wallet } from 'ethers';
+// queues), registers every station with the simulator's key as its signer, gives each vehicle an
+// account of its own for its reservations (derived from the deployment, so reruns differ), and
+// returns the chain-backed SimLedger. Browser + Node; needs a funded key for the operator; the
+// vehicles' accounts send at gas price 0, so the network must be gas-free (the devnet is).
+import { keccak256, toUtf8Bytes, Wallet } from 'ethers';
 import { connectLedger, type Ledger } from '../ledger/client.js';
 import { deployLedger } from '../ledger/deploy.js';
 import { ChainSimLedger } from './ledger-port.js';
@@ -11,6 +13,11 @@ export interface SimChain {
 	raw: Ledger;
 	addresses: { registry: string; reservations: string; sessions: string };
 	close(): void;
+}
+
+/** A vehicle's reservation key: deterministic per deployment and vehicle. Simulation only. */
+export function vehicleKey(reservationsAddress: string, vehicleRef: string): string {
+	return keccak256(toUtf8Bytes(`lightcharge-sim vehicle key ${reservationsAddress.toLowerCase()} ${vehicleRef}`));
 }
 
 export async function deploySimChain(o: {
@@ -39,7 +46,20 @@ export async function deploySimChain(o: {
 		);
 		const chainNow = await raw.getChainTime();
 		const offset = chainNow + 5 - Math.floor(o.startMs / 1000);
-		return { ledger: new ChainSimLedger(raw, offset), raw, addresses, close: () => raw.close() };
+		const vehicles = new Map<string, Promise<Ledger>>();
+		const vehicleLedger = (ref: string) => {
+			let l = vehicles.get(ref);
+			if (!l) {
+				l = connectLedger({ rpcUrl: o.rpcUrl, addresses, signerKey: vehicleKey(addresses.reservations, ref) });
+				vehicles.set(ref, l);
+			}
+			return l;
+		};
+		const close = () => {
+			raw.close();
+			for (const l of vehicles.values()) void l.then((x) => x.close(), () => undefined);
+		};
+		return { ledger: new ChainSimLedger(raw, offset, vehicleLedger), raw, addresses, close };
 	} catch (error) {
 		raw.close();
 		throw error;

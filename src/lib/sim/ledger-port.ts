@@ -60,8 +60,11 @@ function revert(name: string, message: string): LedgerError {
 }
 
 interface MemReservation extends QueuedReservation {
+	stationId: string;
 	stationKey: Hex32;
 	status: 'active' | 'cancelled' | 'expired' | 'fulfilled';
+	/** Block time from which others see it (the block that includes the transaction). */
+	visibleFrom: number;
 }
 
 interface MemSession {
@@ -72,20 +75,27 @@ interface MemSession {
 	anchors: number;
 }
 
-/** The contracts' rules in memory: same checks, same error names, block time = simulated time. */
+/**
+ * The contracts' rules in memory: same checks, same error names, block time = simulated time.
+ * With `blockSeconds` > 0 a reservation is listed only from the next block boundary (the block that
+ * includes it); cancellations and fulfilments take effect at once.
+ */
 export class MemoryLedger implements SimLedger {
 	readonly kind = 'memory' as const;
 	readonly gasEstimated = true;
+	private readonly blockSeconds: number;
 	private now = 0;
 	private nextReservationId = 1;
 	private txCounter = 0;
 	private readonly stations = new Set<string>();
 	private readonly reservations = new Map<number, MemReservation>();
+	private readonly closedReservations = new Map<number, MemReservation['status']>();
 	private readonly queues = new Map<string, MemReservation[]>();
 	private readonly sessions = new Map<string, MemSession>();
 
-	constructor(stationIds: readonly string[]) {
+	constructor(stationIds: readonly string[], options: { blockSeconds?: number } = {}) {
 		for (const id of stationIds) this.stations.add(id);
+		this.blockSeconds = options.blockSeconds ?? 0;
 	}
 
 	setTime(unixSeconds: number): void {
@@ -103,6 +113,8 @@ export class MemoryLedger implements SimLedger {
 		if (a.eta > a.expiresAt) throw revert('EtaAfterExpiry', `reservation eta ${a.eta} is after its expiry ${a.expiresAt}`);
 		const reservation: MemReservation = {
 			reservationId: this.nextReservationId++,
+			stationId: a.stationId,
+			visibleFrom: this.blockSeconds > 0 ? Math.ceil((this.now + 1e-9) / this.blockSeconds) * this.blockSeconds : this.now,
 			stationKey: stationIdToBytes32(a.stationId),
 			vehicleRef: vehicleRefToBytes32(a.vehicleRef),
 			eta: a.eta,
@@ -112,12 +124,18 @@ export class MemoryLedger implements SimLedger {
 		this.reservations.set(reservation.reservationId, reservation);
 		let queue = this.queues.get(a.stationId);
 		if (!queue) this.queues.set(a.stationId, (queue = []));
-		queue.push(reservation);
+		// Kept in ETA order (ties by id), as the contract's queue view lists them.
+		let at = queue.length;
+		while (at > 0 && queue[at - 1]!.eta > reservation.eta) at--;
+		queue.splice(at, 0, reservation);
 		return { ...this.tx('reserve'), reservationId: reservation.reservationId };
 	}
 
 	private active(id: number): MemReservation {
 		const r = this.reservations.get(id);
+		const closed = this.closedReservations.get(id);
+		if (!r && closed === 'expired') throw revert('ReservationExpired', `reservation #${id} has expired`);
+		if (!r && closed) throw revert('ReservationNotActive', `reservation #${id} is ${closed}`);
 		if (!r) throw revert('UnknownReservation', `reservation #${id} does not exist`);
 		if (r.status !== 'active') throw revert('ReservationNotActive', `reservation #${id} is ${r.status}`);
 		if (this.now > r.expiresAt) throw revert('ReservationExpired', `reservation #${id} expired at ${r.expiresAt}`);
@@ -125,13 +143,12 @@ export class MemoryLedger implements SimLedger {
 	}
 
 	private dequeue(r: MemReservation): void {
-		for (const queue of this.queues.values()) {
-			const i = queue.indexOf(r);
-			if (i >= 0) {
-				queue.splice(i, 1);
-				return;
-			}
-		}
+		const queue = this.queues.get(r.stationId);
+		const i = queue ? queue.indexOf(r) : -1;
+		if (i >= 0) queue!.splice(i, 1);
+		// Nobody asks for a closed reservation again; keep memory bounded over long runs.
+		this.reservations.delete(r.reservationId);
+		this.closedReservations.set(r.reservationId, r.status);
 	}
 
 	async cancelReservation(id: number): Promise<SimTx> {
@@ -149,11 +166,22 @@ export class MemoryLedger implements SimLedger {
 	}
 
 	async listReservations(stationId: string): Promise<QueuedReservation[]> {
-		const queue = this.queues.get(stationId) ?? [];
-		return queue
-			.filter((r) => r.expiresAt >= this.now)
-			.map(({ reservationId, vehicleRef, eta, expiresAt }) => ({ reservationId, vehicleRef, eta, expiresAt }))
-			.sort((a, b) => a.eta - b.eta || a.reservationId - b.reservationId);
+		const queue = this.queues.get(stationId);
+		if (!queue) return [];
+		const out: QueuedReservation[] = [];
+		let expired = 0;
+		for (const r of queue) {
+			if (r.expiresAt < this.now) expired++;
+			else if (r.visibleFrom <= this.now) out.push({ reservationId: r.reservationId, vehicleRef: r.vehicleRef, eta: r.eta, expiresAt: r.expiresAt });
+		}
+		// Expired reservations stay in the contract until touched; here they are dropped for memory's sake.
+		if (expired > 0) {
+			for (const r of queue.filter((q) => q.expiresAt < this.now)) {
+				r.status = 'expired';
+				this.dequeue(r);
+			}
+		}
+		return out;
 	}
 
 	async openSession(a: { stationId: string; sessionId: string; driverRef: string }): Promise<SimTx> {
@@ -195,18 +223,23 @@ export class MemoryLedger implements SimLedger {
 }
 
 /**
- * The simulator's ledger on a real chain through the shared client. One signer acts as every
- * station (registered with it) and every vehicle. Simulated times are moved onto the chain's
- * clock: `chainOffset` = chain time at the start − simulated Unix time at the start; a simulation
- * runs faster than real time, so its reservations always lie in the chain's future.
+ * The simulator's ledger on a real chain through the shared client. The operator's signer acts as
+ * every station (registered with it: it opens, anchors, closes and fulfils); each vehicle reserves
+ * and cancels from an account of its own (the contract allows an account at most
+ * MAX_ACTIVE_PER_ACCOUNT active reservations). Simulated times are moved onto the chain's clock:
+ * `chainOffset` = chain time at the start − simulated Unix time at the start; a simulation runs
+ * faster than real time, so its reservations always lie in the chain's future.
  */
 export class ChainSimLedger implements SimLedger {
 	readonly kind = 'chain' as const;
 	readonly gasEstimated = false;
+	private readonly reservers = new Map<number, Ledger>();
 
 	constructor(
 		private readonly ledger: Ledger,
-		private readonly chainOffset: number
+		private readonly chainOffset: number,
+		/** The ledger client signing as a vehicle (its own account). */
+		private readonly vehicleLedger: (vehicleRef: string) => Promise<Ledger> = async () => ledger
 	) {}
 
 	setTime(): void {
@@ -218,16 +251,22 @@ export class ChainSimLedger implements SimLedger {
 	}
 
 	async reserve(a: { stationId: string; vehicleRef: string; eta: number; expiresAt: number }) {
-		const r = await this.ledger.reserve({ ...a, eta: a.eta + this.chainOffset, expiresAt: a.expiresAt + this.chainOffset });
+		const reserver = await this.vehicleLedger(a.vehicleRef);
+		const r = await reserver.reserve({ ...a, eta: a.eta + this.chainOffset, expiresAt: a.expiresAt + this.chainOffset });
+		this.reservers.set(r.reservationId, reserver);
 		return { ...ChainSimLedger.tx('reserve', r), reservationId: r.reservationId };
 	}
 
 	async cancelReservation(id: number) {
-		return ChainSimLedger.tx('cancelReservation', await this.ledger.cancelReservation(id));
+		const r = await (this.reservers.get(id) ?? this.ledger).cancelReservation(id);
+		this.reservers.delete(id);
+		return ChainSimLedger.tx('cancelReservation', r);
 	}
 
 	async fulfilReservation(id: number) {
-		return ChainSimLedger.tx('fulfilReservation', await this.ledger.fulfilReservation(id));
+		const r = await this.ledger.fulfilReservation(id);
+		this.reservers.delete(id);
+		return ChainSimLedger.tx('fulfilReservation', r);
 	}
 
 	async listReservations(stationId: string): Promise<QueuedReservation[]> {

@@ -1,32 +1,19 @@
-// Station choice. `optimal` minimises expected completion time: travel (with traffic) + expected
-// wait from the station's queue of reservations on the ledger + charge time under the site's
-// current power sharing, among stations within range. Baselines: `nearest` (least travel time)
-// and `random` (any station within range).
-import { roadKmBetween, travelMinutes, type City } from './city.js';
+// Station choice. Every policy chooses among stations the vehicle can reach with 3 % of its
+// battery to spare (else it limps to the nearest):
+//   nearest  least travel time (what a driver without information does);
+//   random   any station in range;
+//   live     least travel + expected wait + charge time, from what a maps app shows now: which
+//            connectors are busy and since when, how many vehicles queue, the connectors' power;
+//   reserve  the same plus the reservations on the ledger of vehicles due before it, and the
+//            site's power limit shared among the vehicles expected there;
+//   optimal  reserve's choice (it differs in power sharing and re-planning; see options.ts).
+// Stations are scanned nearest first (station-index.ts) and the scan stops once no farther
+// station can win, or after MAX_CANDIDATES stations in range: a choice costs O(1) in the number
+// of stations of a city.
+import { roadKmBetween, trafficFactor } from './city.js';
 import { chargeMinutes } from './charging.js';
-import type { QueuedReservation, SimLedger } from './ledger-port.js';
-import type { Rng } from './random.js';
-import type { Policy } from './scenario.js';
-
-/** What a station publishes about itself (its retained status), as the optimiser sees it. */
-export interface StationView {
-	index: number;
-	id: string;
-	node: number;
-	connectors: number;
-	connectorKw: number;
-	siteLimitKw: number;
-	/** Sessions charging now. */
-	charging: number;
-	/** Typical plug-in to unplug time, minutes. */
-	meanSessionMin: number;
-}
-
-export interface VehicleView {
-	node: number;
-	socKwh: number;
-	spec: { id: string; batteryKwh: number; consumption: number; maxChargeKw: number; targetSoc: number };
-}
+import { DECISION_SECONDS, type SimContext, type StationState, type Vehicle } from './model.js';
+import { expectedWaitMinutes, type StationLoad } from './wait-estimate.js';
 
 export interface StationChoice {
 	stationIndex: number;
@@ -36,84 +23,91 @@ export interface StationChoice {
 	expectedMinutes: number;
 }
 
-/**
- * Expected wait at a station for a vehicle arriving at `etaUnix`: the reservations ahead of it
- * (earlier ETA) are served first-come on the station's connectors, each for the station's typical
- * session; reservations already past their ETA are vehicles waiting or charging now.
- */
-export function expectedWaitMinutes(queue: readonly QueuedReservation[], connectors: number, meanSessionMin: number, nowUnix: number, etaUnix: number): number {
-	const free = new Array<number>(connectors).fill(nowUnix);
-	const hold = meanSessionMin * 60;
-	for (const r of queue) {
-		if (r.eta > etaUnix) break;
-		let k = 0;
-		for (let i = 1; i < free.length; i++) if (free[i]! < free[k]!) k = i;
-		// A vehicle that arrived before now has been there a while already: it leaves earlier.
-		const start = Math.max(r.eta, free[k]!);
-		free[k] = Math.max(nowUnix, start + hold);
-	}
-	let earliest = Infinity;
-	for (const f of free) earliest = Math.min(earliest, f);
-	return Math.max(0, earliest - etaUnix) / 60;
+/** Stations in range a choice looks at, at most (the nearest first). */
+export const MAX_CANDIDATES = 60;
+
+/** What a station's status shows: connectors in use since when, and the queue. */
+export function stationLoad(s: StationState): StationLoad {
+	const busySince: number[] = [];
+	for (const c of s.connectors) if (c) busySince.push(c.plugAt);
+	return { connectors: s.spec.connectors, busySince, waiting: s.waiting.length, meanSessionMin: s.meanSessionMin };
 }
 
-export async function chooseStation(o: {
-	policy: Policy;
-	vehicle: VehicleView;
-	city: City;
-	stations: StationView[];
-	nowSeconds: number;
-	nowUnix: number;
-	ledger: SimLedger;
-	rng: Rng;
-	/** Seconds between deciding and leaving (reading queues, the reservation being mined). */
-	decisionSeconds?: number;
-	/** A station not to choose (the one whose queue the vehicle is leaving). */
-	exclude?: number;
-}): Promise<StationChoice> {
-	const v = o.vehicle;
-	const lead = o.decisionSeconds ?? 30;
-	// Within range: reachable with 3 % of the battery to spare.
-	const usableKwh = v.socKwh - 0.03 * v.spec.batteryKwh;
-	const allowed = o.exclude === undefined ? o.stations : o.stations.filter((s) => s.index !== o.exclude);
-	if (allowed.length === 0) throw new RangeError('no station to choose from');
-	let candidates = allowed.filter((s) => roadKmBetween(o.city, v.node, s.node) * v.spec.consumption <= usableKwh);
-	if (candidates.length === 0) {
-		// Nothing in range: limp to the closest station.
-		candidates = [allowed.reduce((a, b) => (roadKmBetween(o.city, v.node, b.node) < roadKmBetween(o.city, v.node, a.node) ? b : a))];
-	}
-	const travel = (s: StationView) => travelMinutes(o.city, v.node, s.node, o.nowSeconds + lead);
-	const arrivalSoc = (s: StationView) => Math.max(0, v.socKwh - roadKmBetween(o.city, v.node, s.node) * v.spec.consumption) / v.spec.batteryKwh;
-	const chargeAt = (s: StationView, sharing: number) => {
-		const perVehicle = Math.min(s.connectorKw, s.siteLimitKw / Math.max(1, Math.min(s.connectors, sharing)));
-		return chargeMinutes(v.spec.batteryKwh, v.spec.maxChargeKw, arrivalSoc(s), v.spec.targetSoc, perVehicle);
-	};
-	const simple = (s: StationView): StationChoice => {
+export async function chooseStation(ctx: SimContext, v: Vehicle, exclude: ReadonlySet<number> = new Set()): Promise<StationChoice> {
+	const { city } = ctx.scenario;
+	const n = city.nodes.length;
+	const spec = v.spec;
+	const now = ctx.now;
+	const factor = trafficFactor(now + DECISION_SECONDS);
+	const order = ctx.index.byTime(v.node);
+	const usableKwh = v.socKwh - 0.03 * spec.batteryKwh;
+	const km = (s: StationState) => roadKmBetween(city, v.node, s.spec.node);
+	const inRange = (s: StationState) => km(s) * spec.consumption <= usableKwh;
+	const travel = (s: StationState) => city.freeFlowMin[v.node * n + s.spec.node]! * factor;
+	const chargeAt = (s: StationState, kw: number) =>
+		chargeMinutes(spec.batteryKwh, spec.maxChargeKw, Math.max(0, v.socKwh - km(s) * spec.consumption) / spec.batteryKwh, spec.targetSoc, kw);
+	const simple = (s: StationState): StationChoice => {
 		const t = travel(s);
-		const c = chargeAt(s, s.charging + 1);
-		return { stationIndex: s.index, travelMinutes: t, waitMinutes: 0, chargeMinutes: c, expectedMinutes: t + c };
+		const c = chargeAt(s, Math.min(s.spec.connectorKw, spec.maxChargeKw));
+		return { stationIndex: s.spec.index, travelMinutes: t, waitMinutes: 0, chargeMinutes: c, expectedMinutes: t + c };
 	};
-	if (o.policy === 'nearest') {
-		let best = candidates[0]!;
-		for (const s of candidates) if (travel(s) < travel(best)) best = s;
-		return simple(best);
-	}
-	if (o.policy === 'random') return simple(o.rng.pick(candidates));
 
+	const candidates: StationState[] = [];
+	let fallback: StationState | null = null;
+	for (const i of order) {
+		if (exclude.has(i)) continue;
+		const s = ctx.stations[i]!;
+		fallback ??= s;
+		if (!inRange(s)) continue;
+		if (ctx.config.policy === 'nearest') return simple(s);
+		candidates.push(s);
+		if (ctx.config.policy !== 'random' && candidates.length >= MAX_CANDIDATES) break;
+	}
+	if (candidates.length === 0) {
+		// Nothing in range: limp to the nearest station.
+		if (!fallback) throw new RangeError('no station to choose from');
+		return simple(fallback);
+	}
+	if (ctx.config.policy === 'random') return simple(ctx.choiceRng.pick(candidates));
+
+	const reservationAware = ctx.config.reservations;
+	const startUnix = ctx.unix(0);
+	// No station charges this vehicle faster than its own maximum on the fastest connector.
+	const fastest = Math.min(spec.maxChargeKw, maxConnectorKw(ctx));
+	const bestPossibleCharge = chargeMinutes(spec.batteryKwh, spec.maxChargeKw, v.socKwh / spec.batteryKwh, spec.targetSoc, fastest);
 	let best: StationChoice | null = null;
 	for (const s of candidates) {
 		const t = travel(s);
-		// A station farther than the best total so far cannot win: skip reading its queue.
-		if (best && t >= best.expectedMinutes) continue;
-		const queue = await o.ledger.listReservations(s.id);
-		const eta = o.nowUnix + lead + t * 60;
-		const wait = expectedWaitMinutes(queue, s.connectors, s.meanSessionMin, o.nowUnix, eta);
-		const ahead = queue.filter((r) => r.eta <= eta).length;
-		const c = chargeAt(s, Math.min(s.connectors, ahead + 1));
+		// Candidates come nearest first: once travel plus the fastest possible charge cannot beat
+		// the best so far, no farther station can.
+		if (best && t + bestPossibleCharge >= best.expectedMinutes) break;
+		const eta = now + DECISION_SECONDS + t * 60;
+		const load = stationLoad(s);
+		let reservedEtas: number[] = [];
+		if (reservationAware) {
+			const queue = await ctx.ledger.listReservations(s.spec.id);
+			reservedEtas = queue.map((r) => r.eta - startUnix).filter((e) => e <= eta);
+		}
+		const wait = expectedWaitMinutes(load, now, eta, reservedEtas);
+		const sharing = Math.min(s.spec.connectors, load.busySince.length + load.waiting + reservedEtas.length + 1);
+		// A maps app shows connector power; Lightcharge stations also publish their site limit.
+		const kw = reservationAware ? Math.min(s.spec.connectorKw, s.spec.siteLimitKw / sharing) : s.spec.connectorKw;
+		const c = chargeAt(s, Math.min(kw, spec.maxChargeKw));
 		const total = t + wait + c;
 		if (!best || total < best.expectedMinutes) {
-			best = { stationIndex: s.index, travelMinutes: t, waitMinutes: wait, chargeMinutes: c, expectedMinutes: total };
+			best = { stationIndex: s.spec.index, travelMinutes: t, waitMinutes: wait, chargeMinutes: c, expectedMinutes: total };
 		}
 	}
 	return best!;
+}
+
+const fastestConnector = new WeakMap<object, number>();
+function maxConnectorKw(ctx: SimContext): number {
+	let kw = fastestConnector.get(ctx.scenario);
+	if (kw === undefined) {
+		kw = 0;
+		for (const s of ctx.scenario.stations) kw = Math.max(kw, s.connectorKw);
+		fastestConnector.set(ctx.scenario, kw);
+	}
+	return kw;
 }

@@ -1,35 +1,43 @@
-// Running scenarios: one policy or several on the same scenario, with the in-memory ledger or a
-// real one (chain-setup.ts registers the stations first).
-import { FleetSim, type FeedEvent } from './engine.js';
+// Running scenarios: one policy on a scenario, with the in-memory ledger or a real one
+// (chain-ledger.ts registers the stations first).
+import { FleetSim, type FleetSimOptions } from './engine.js';
 import { MemoryLedger, type SimLedger } from './ledger-port.js';
+import type { Policy, PolicyConfig } from './options.js';
 import type { PolicyReport } from './report.js';
-import { buildScenario, type Policy, type Scenario, type ScenarioOptions } from './scenario.js';
+import type { Scenario } from './scenario.js';
 
-export interface RunOptions {
+export interface RunOptions extends Pick<FleetSimOptions, 'onFeed' | 'onSessionClosed' | 'keepSessionRecords'> {
 	/** Builds the ledger for one policy's run; default a fresh MemoryLedger. Called after the sim exists. */
 	ledgerFor?: (sim: { scenario: Scenario; stationIds: string[]; lightningPubkeys: string[] }) => Promise<SimLedger>;
-	onFeed?: (e: FeedEvent) => void;
 }
 
 export function memoryLedgerFor(scenario: Scenario): MemoryLedger {
-	return new MemoryLedger(scenario.stations.map((s) => s.id));
+	return new MemoryLedger(
+		scenario.stations.map((s) => s.id),
+		{ blockSeconds: scenario.options.blockSeconds }
+	);
 }
 
-/** Runs one policy on a scenario and reports, with its wall time. */
-export async function runPolicy(scenario: Scenario, policy: Policy, options: RunOptions = {}): Promise<PolicyReport> {
+/** Runs one policy on a scenario and reports, with its wall time; also returns the finished sim. */
+export async function runPolicy(scenario: Scenario, policy: Policy | PolicyConfig, options: RunOptions = {}): Promise<PolicyReport> {
+	return (await runPolicySim(scenario, policy, options)).report;
+}
+
+export async function runPolicySim(scenario: Scenario, policy: Policy | PolicyConfig, options: RunOptions = {}): Promise<{ sim: FleetSim; report: PolicyReport }> {
 	const started = performance.now();
 	let ledger: SimLedger = memoryLedgerFor(scenario);
 	// The ledger may need the simnet's station pubkeys (registration), so it is attached after construction.
-	const sim = new FleetSim({ scenario, policy, ledger: lazyLedger(() => ledger), ...(options.onFeed ? { onFeed: options.onFeed } : {}) });
-	if (options.ledgerFor) {
-		ledger = await options.ledgerFor({
+	const { ledgerFor, ...rest } = options;
+	const sim = new FleetSim({ scenario, policy, ledger: lazyLedger(() => ledger), ...rest });
+	if (ledgerFor) {
+		ledger = await ledgerFor({
 			scenario,
 			stationIds: sim.stations.map((s) => s.spec.id),
 			lightningPubkeys: sim.stations.map((s) => s.lightningPubkey)
 		});
 	}
-	await sim.run();
-	return sim.report((performance.now() - started) / 1000);
+	await sim.runUntil(sim.endSeconds);
+	return { sim, report: sim.report((performance.now() - started) / 1000) };
 }
 
 /** A ledger that forwards to whatever `get()` returns when called. */
@@ -50,11 +58,4 @@ export function lazyLedger(get: () => SimLedger): SimLedger {
 		anchorReadings: (a) => get().anchorReadings(a),
 		closeSession: (a) => get().closeSession(a)
 	};
-}
-
-export async function runPolicies(options: ScenarioOptions, policies: readonly Policy[], run: RunOptions = {}): Promise<PolicyReport[]> {
-	const scenario = buildScenario(options);
-	const reports: PolicyReport[] = [];
-	for (const policy of policies) reports.push(await runPolicy(scenario, policy, run));
-	return reports;
 }

@@ -1,14 +1,13 @@
 // Messages between the live view and its simulation worker.
-import type { FeedEvent } from '$lib/sim/engine';
-import type { Phase } from '$lib/sim/phases';
-import type { Policy } from '$lib/sim/scenario';
+import type { FeedEvent, LiveView, Policy } from '$lib/sim';
 
 export interface SimSetup {
 	seed: number;
 	vehicles: number;
 	stations: number;
 	hours: number;
-	policy: Policy;
+	/** One policy, or two side by side on the same trips. */
+	policies: Policy[];
 }
 
 export type ToWorker =
@@ -27,34 +26,16 @@ export interface CityLayout {
 	startMs: number;
 }
 
-export interface StationFrame {
-	waiting: number;
-	charging: number;
-	loadKw: number;
+export interface PolicyFeedEvent extends FeedEvent {
+	policy: Policy;
 }
 
 export interface Frame {
 	t: number;
-	/** x, y (km) per vehicle. */
-	positions: Float32Array;
-	/** Index into PHASES per vehicle. */
-	phases: Uint8Array;
-	stations: StationFrame[];
-	loadKw: number;
-	limitKw: number;
-	phaseCounts: Record<Phase, number>;
-	sessions: number;
-	paidSat: number;
-	hubFeesSat: number;
-	ledgerTx: number;
-	ledgerGas: number;
-	energyKwh: number;
-	meanWaitMin: number;
-	feed: FeedEvent[];
+	/** One per policy, in the setup's order. */
+	views: LiveView[];
+	feed: PolicyFeedEvent[];
 	finished: boolean;
 }
 
-export type FromWorker =
-	| { type: 'layout'; layout: CityLayout }
-	| { type: 'frame'; frame: Frame }
-	| { type: 'error'; message: string };
+export type FromWorker = { type: 'layout'; layout: CityLayout } | { type: 'frame'; frame: Frame } | { type: 'error'; message: string };

@@ -1,7 +1,7 @@
-// Live view state: owns the simulation worker, keeps the latest frame, the grid-load series and
-// the event feed. The page only reads from here and calls play/pause/speed/restart.
-import type { FeedEvent } from '$lib/sim/engine';
-import type { CityLayout, Frame, FromWorker, SimSetup } from './protocol';
+// Live view state: owns the simulation worker, keeps the latest frame, the grid-load series (one
+// per policy) and the event feed. The page only reads from here and calls play/pause/speed/restart.
+import type { Policy } from '$lib/sim';
+import type { CityLayout, Frame, FromWorker, PolicyFeedEvent, SimSetup } from './protocol';
 
 export const SPEEDS = [
 	{ label: '1 min/s', value: 60 },
@@ -10,18 +10,32 @@ export const SPEEDS = [
 	{ label: '1 h/s', value: 3600 }
 ] as const;
 
+export const POLICY_LABELS: Record<Policy, string> = {
+	optimal: 'Optimiser',
+	reserve: 'Reservations',
+	live: 'Live occupancy',
+	nearest: 'Nearest station',
+	random: 'Random station'
+};
+
 const FEED_LENGTH = 14;
+
+export interface LoadSeries {
+	hours: number[];
+	/** kW drawn, one array per policy. */
+	kw: number[][];
+	limit: number[];
+}
 
 export class SimLive {
 	layout = $state.raw<CityLayout | null>(null);
 	frame = $state.raw<Frame | null>(null);
-	feed = $state.raw<FeedEvent[]>([]);
+	feed = $state.raw<PolicyFeedEvent[]>([]);
 	playing = $state(false);
 	speed = $state(600);
 	error = $state<string | null>(null);
-	setup = $state<SimSetup>({ seed: 1, vehicles: 1000, stations: 50, hours: 24, policy: 'optimal' });
-	/** Grid load series: simulated hours, total kW drawn, total site limits. */
-	load = $state.raw<{ hours: number[]; kw: number[]; limit: number[] }>({ hours: [], kw: [], limit: [] });
+	setup = $state<SimSetup>({ seed: 1, vehicles: 1000, stations: 50, hours: 24, policies: ['optimal', 'live'] });
+	load = $state.raw<LoadSeries>({ hours: [], kw: [], limit: [] });
 
 	/** Start playing as soon as the city is built. */
 	playWhenReady = false;
@@ -35,7 +49,7 @@ export class SimLive {
 		this.layout = null;
 		this.frame = null;
 		this.feed = [];
-		this.load = { hours: [], kw: [], limit: [] };
+		this.load = { hours: [], kw: setup.policies.map(() => []), limit: [] };
 		this.worker?.terminate();
 		const worker = new Worker(new URL('./sim.worker.ts', import.meta.url), { type: 'module' });
 		worker.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
@@ -46,6 +60,11 @@ export class SimLive {
 		this.worker = worker;
 		worker.postMessage({ type: 'start', setup: $state.snapshot(setup) });
 		worker.postMessage({ type: 'speed', value: this.speed });
+	}
+
+	/** Show one policy, or two side by side (the second `null` for one). */
+	choose(first: Policy, second: Policy | null): void {
+		this.start({ ...this.setup, policies: second && second !== first ? [first, second] : [first] });
 	}
 
 	play(): void {
@@ -83,7 +102,7 @@ export class SimLive {
 			const { hours, kw, limit } = this.load;
 			const h = f.t / 3600;
 			if (hours.length === 0 || h - hours[hours.length - 1]! >= 1 / 60) {
-				this.load = { hours: [...hours, h], kw: [...kw, f.loadKw], limit: [...limit, f.limitKw] };
+				this.load = { hours: [...hours, h], kw: f.views.map((v, i) => [...(kw[i] ?? []), v.loadKw]), limit: [...limit, f.views[0]!.limitKw] };
 			}
 			if (f.finished) this.playing = false;
 		}

@@ -1,0 +1,28 @@
+// One simulation run in a process of its own, so its wall time and peak memory are its own:
+// `tsx scripts/sim-city.ts '{"vehicles":50000,"stations":2500,"hours":24,"seed":1,"gridSize":40}' [policy]`.
+// Prints one JSON line: the run's figures, its wall seconds and the process's peak RSS.
+import { buildScenario, runPolicy, type Policy, type ScenarioOptions } from '../src/lib/sim/index.js';
+
+const options = JSON.parse(process.argv[2] ?? '{}') as ScenarioOptions;
+const policy = (process.argv[3] ?? 'optimal') as Policy;
+const started = performance.now();
+const report = await runPolicy(buildScenario(options), policy);
+const wallSeconds = (performance.now() - started) / 1000;
+console.log(
+	JSON.stringify({
+		vehicles: report.vehicles,
+		stations: report.stations,
+		simHours: report.simHours,
+		policy,
+		readingSample: options.readingSample,
+		wallSeconds: Math.round(wallSeconds * 100) / 100,
+		peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+		errands: report.summary.errandsStarted,
+		unfinished: report.summary.errandsUnfinished,
+		meanWaitMin: Math.round(report.wait.mean * 100) / 100,
+		readings: report.readings.made,
+		signed: report.readings.signed,
+		ledgerTransactions: report.ledger.transactions,
+		payments: report.payments.succeeded
+	})
+);

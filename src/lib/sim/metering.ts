@@ -1,0 +1,65 @@
+// A session's meter readings and their anchors on the ledger. In the crypto sample every reading
+// is an OCMF record signed with the station's key and verified by the vehicle; outside it, the
+// reading is the exact payload text the station would sign. Either way the anchor commits to it
+// the same way, and once anchored a reading is dropped from memory: only the begin and end
+// readings stay, with their anchor's root and proof (what a bill and a receipt rest on).
+import { buildReadingsTree } from '../ledger/merkle.js';
+import { buildOcmfPayloadText } from '../protocol/ocmf.js';
+import { GATEWAY_VERSION, makeReading } from '../protocol/readings.js';
+import type { ChargingSession, SimContext, SimReading } from './model.js';
+
+export function addReading(ctx: SimContext, s: ChargingSession, tx: 'B' | 'T' | 'E', atSeconds: number, registerWh: number): SimReading {
+	const seq = s.readingCount + 1;
+	const at = ctx.scenario.options.startMs + Math.round(atSeconds * 1000);
+	const station = s.station;
+	const meter = { vendor: 'Lightcharge', model: 'SIM-1', serial: `${station.spec.id}-${s.connector + 1}` };
+	const previousWh = s.readingCount > 0 ? s.last.energyWh : registerWh;
+	let reading: SimReading;
+	if (s.sampled) {
+		const made = makeReading({ seq, tx, energyWh: registerWh, at, meter, stationId: station.spec.id, sessionId: s.id }, station.spec.signingKey);
+		ctx.metrics.readingsSigned++;
+		reading = { seq, tx, at: atSeconds, energyWh: registerWh, ocmf: made.ocmf, leafText: made.ocmf };
+		const result = s.verifier!.accept(made.reading);
+		if (!result.ok) throw new Error(`reading ${seq} of ${s.id} failed verification: ${result.reason}`);
+		ctx.metrics.readingsVerified++;
+		// The bill rests on the first reading and the latest: keep those two.
+		if (s.readingCount > 1) s.verified.delete(s.last.seq);
+		s.verified.set(seq, result.reading);
+	} else {
+		const leafText = buildOcmfPayloadText({
+			stationId: station.spec.id,
+			gatewayVersion: GATEWAY_VERSION,
+			pagination: seq,
+			meter,
+			identification: { type: 'CENTRAL', data: s.id },
+			reading: { at, tx, energyWh: registerWh }
+		});
+		reading = { seq, tx, at: atSeconds, energyWh: registerWh, ocmf: null, leafText };
+	}
+	ctx.metrics.readingsMade++;
+	ctx.metrics.deliveredWh += registerWh - previousWh;
+	s.readingCount = seq;
+	if (seq === 1) s.first = reading;
+	s.last = reading;
+	s.pending.push(reading);
+	return reading;
+}
+
+/** Anchors the readings since the last anchor (their Merkle root, range and energy), then drops them. */
+export async function anchor(ctx: SimContext, s: ChargingSession): Promise<void> {
+	const batch = s.pending;
+	if (batch.length === 0) return;
+	s.pending = [];
+	const tree = buildReadingsTree(batch.map((r) => r.leafText));
+	const from = batch[0]!.seq;
+	const to = batch[batch.length - 1]!.seq;
+	s.lastAnchoredSeq = to;
+	batch.forEach((reading, i) => {
+		if (reading.seq === 1) s.beginAnchor = { reading, root: tree.root, proof: tree.proof(i) };
+		if (reading.tx === 'E') s.endAnchor = { reading, root: tree.root, proof: tree.proof(i) };
+	});
+	const tx = await ctx.ledgerCall(() =>
+		ctx.ledger.anchorReadings({ stationId: s.station.spec.id, sessionId: s.id, root: tree.root, fromReading: from, toReading: to, energyWh: s.last.energyWh - s.first.energyWh })
+	);
+	if (tx) s.anchors++;
+}
