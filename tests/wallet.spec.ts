@@ -81,7 +81,7 @@ test('scan the kiosk with the camera, pay as you charge, export a receipt that v
 	await wallet.goto(`${WALLET}/`);
 	await wallet.screenshot({ path: `${OUT}/home.png`, fullPage: true });
 	await wallet.getByTestId('scan').click();
-	await expect(wallet.getByTestId('scan-state')).toBeVisible();
+	// The scan page's status is transient: a sharp code is read before a poll can see it.
 	await wallet.waitForURL(/\/session#c=/, { timeout: 20_000 });
 	expect(new URL(wallet.url()).hash).toBe(new URL(href).hash);
 
