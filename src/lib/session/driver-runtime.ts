@@ -228,10 +228,6 @@ export class DriverRuntime {
 		return this.v;
 	}
 
-	private get feeLimitMsat(): bigint {
-		return this.o.feeLimitMsat ?? 10_000n;
-	}
-
 	/** The tariff billing is checked against (pinned at join), or the station's current one before. */
 	get acceptedTariff(): StationStatus['tariff'] | null {
 		return this.pin?.tariff ?? this.v.status?.tariff ?? null;
@@ -616,8 +612,7 @@ export class DriverRuntime {
 				firstReadingSeq: this.v.readings[0]?.seq ?? null,
 				previous: this.accepted,
 				isPaymentHashUsed: (h) => this.o.journal.isUsed(h),
-				nowSeconds: Math.floor(this.now() / 1000),
-				feeLimitMsat: this.feeLimitMsat
+				nowSeconds: Math.floor(this.now() / 1000)
 			});
 			if (d.action === 'wait') return;
 			this.pendingInvoices.delete(seq);
@@ -652,7 +647,7 @@ export class DriverRuntime {
 		try {
 			result = await this.o.lightning.pay({
 				paymentRequest: entry.bolt11,
-				feeLimitMsat: this.feeLimitMsat,
+				feeLimitMsat: this.o.feeLimitMsat ?? 10_000n,
 				timeoutSeconds: this.o.paymentTimeoutSeconds ?? 60
 			});
 		} catch (e) {
