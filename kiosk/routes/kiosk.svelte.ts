@@ -162,6 +162,8 @@ export class KioskState {
 				store,
 				pollMs: queryNumber(q, 'pollMs', 1000),
 				anchorIntervalMs: queryNumber(q, 'anchorMs', 60_000),
+				// The longest the charger runs without a meter reading (default 5 s, or three polls).
+				maxMeterGapMs: q.has('meterGapMs') ? queryNumber(q, 'meterGapMs', 5000) : undefined,
 				maxPlausiblePowerW: config.maxPowerW * config.meterSpeed * 1.5,
 				onLog: (line) => (this.log = [...this.log.slice(-49), line])
 			});

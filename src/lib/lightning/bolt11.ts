@@ -51,6 +51,8 @@ export interface DecodedBolt11 extends DecodedPaymentRequest {
 	fallbackAddresses: FallbackAddress[];
 	routeHints: RouteHintHop[][];
 	metadata?: string;
+	/** How many blinded payment paths (b) the invoice carries; they are not decoded further. */
+	blindedPaths: number;
 	/** 64-byte compact r||s, hex. */
 	signature: string;
 	recoveryId: number;
@@ -73,6 +75,10 @@ export interface Bolt11Fields {
 	features?: number[];
 	/** Write the `n` tag (payee pubkey) so readers need not recover it. Default true. */
 	includePayeeKey?: boolean;
+	/** Private routes to the payee (`r`), e.g. for a node behind an unannounced channel. */
+	routeHints?: RouteHintHop[][];
+	/** On-chain fallback addresses (`f`). */
+	fallbackAddresses?: FallbackAddress[];
 }
 
 const PREFIX_BY_NETWORK: Record<Network, string> = {
@@ -102,8 +108,15 @@ const TAG = {
 	payeeKey: 19,
 	descriptionHash: 23,
 	minFinalCltv: 24,
+	blindedPath: 20,
 	metadata: 27
 } as const;
+
+/**
+ * LND refuses longer invoices before decoding them (zpay32 `maxInvoiceLength`, the most a QR code
+ * holds): decoding bech32 is the expensive part, and nobody can scan a longer one anyway.
+ */
+export const MAX_INVOICE_LENGTH = 7089;
 
 const DEFAULT_EXPIRY_SECONDS = 3600;
 const DEFAULT_MIN_FINAL_CLTV = 18;
@@ -266,8 +279,13 @@ function decodeRouteHint(bytes: Uint8Array): RouteHintHop[] {
 		const hop = bytes.subarray(off, off + HOP);
 		const view = new DataView(hop.buffer, hop.byteOffset, hop.byteLength);
 		const scid = view.getBigUint64(33);
+		const pubkey = bytesToHex(hop.subarray(0, 33));
+		// As LND's parseRouteHint: a hop that is not a node key (a point on the curve) is fatal.
+		if (!isCompressedPoint(pubkey)) {
+			throw new Bolt11Error('field', `The invoice's routing hint names ${pubkey.slice(0, 16)}…, which is not a Lightning node key.`);
+		}
 		hops.push({
-			pubkey: bytesToHex(hop.subarray(0, 33)),
+			pubkey,
 			shortChannelId: `${scid >> 40n}x${(scid >> 16n) & 0xffffffn}x${scid & 0xffffn}`,
 			feeBaseMsat: view.getUint32(41),
 			feeProportionalMillionths: view.getUint32(45),
@@ -275,6 +293,35 @@ function decodeRouteHint(bytes: Uint8Array): RouteHintHop[] {
 		});
 	}
 	return hops;
+}
+
+function isCompressedPoint(hex: string): boolean {
+	if (!/^0[23][0-9a-f]{64}$/.test(hex)) return false;
+	try {
+		secp256k1.Point.fromHex(hex);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * An `f` field: BOLT #11 names versions 0..16 (segwit), 17 (P2PKH) and 18 (P2SH); a reader skips
+ * any other version. Like LND's parseFallbackAddr, a field that cannot be an address of its version
+ * is fatal (an empty field; a v0 program that is neither 20 nor 32 bytes; a hash that is not 20
+ * bytes); a witness v1+ program must be 2..40 bytes (BIP 141). Null: an unknown version, skipped.
+ */
+function decodeFallback(field: readonly number[]): FallbackAddress | null {
+	if (field.length < 2) throw new Bolt11Error('field', 'The invoice has an empty fallback address (f).');
+	const version = field[0] as number;
+	if (version > 18) return null;
+	const program = wordsToBytesTrimmed(field.slice(1));
+	const ok =
+		version === 0 ? program.length === 20 || program.length === 32 : version <= 16 ? program.length >= 2 && program.length <= 40 : program.length === 20;
+	if (!ok) {
+		throw new Bolt11Error('field', `The invoice's fallback address (f, version ${version}) has a program of ${program.length} bytes, which no address of that version has.`);
+	}
+	return { version, program: bytesToHex(program) };
 }
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
@@ -316,6 +363,9 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 	}
 	let pr = paymentRequest.trim();
 	if (/^lightning:/i.test(pr)) pr = pr.slice('lightning:'.length);
+	if (pr.length > MAX_INVOICE_LENGTH) {
+		throw new Bolt11Error('malformed', `The invoice is ${pr.length} characters long; no payable invoice is longer than ${MAX_INVOICE_LENGTH}.`);
+	}
 	if (pr !== pr.toLowerCase() && pr !== pr.toUpperCase()) {
 		throw new Bolt11Error('malformed', 'The invoice mixes upper and lower case letters, so it is not valid.');
 	}
@@ -356,6 +406,7 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 	let minFinalCltvExpiry = DEFAULT_MIN_FINAL_CLTV;
 	let features: number[] = [];
 	let metadata: string | undefined;
+	let blindedPaths = 0;
 	const fallbackAddresses: FallbackAddress[] = [];
 	const routeHints: RouteHintHop[][] = [];
 
@@ -388,6 +439,7 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 				if (len === 53 && payeeKey === undefined) payeeKey = bytesToHex(wordsToBytesTrimmed(field));
 				break;
 			case TAG.description:
+				if (description !== undefined) break; // the first one counts, as in LND
 				try {
 					description = utf8Strict.decode(wordsToBytesTrimmed(field));
 				} catch {
@@ -411,13 +463,13 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 				}
 				break;
 			}
-			case TAG.fallback:
-				if (len > 0) {
-					fallbackAddresses.push({
-						version: field[0] as number,
-						program: bytesToHex(wordsToBytesTrimmed(field.slice(1)))
-					});
-				}
+			case TAG.fallback: {
+				const fallback = decodeFallback(field);
+				if (fallback) fallbackAddresses.push(fallback);
+				break;
+			}
+			case TAG.blindedPath:
+				blindedPaths++;
 				break;
 			case TAG.routeHint:
 				routeHints.push(decodeRouteHint(wordsToBytesTrimmed(field)));
@@ -438,6 +490,14 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 	}
 	if (description === undefined && descriptionHash === undefined) {
 		throw new Bolt11Error('field', 'The invoice has neither a description nor a description hash.');
+	}
+	// BOLT #11: a writer MUST include exactly one of `d` and `h`; LND refuses an invoice with both.
+	// Which one would a payer show, and which would a receipt prove? Neither can be trusted.
+	if (description !== undefined && descriptionHash !== undefined) {
+		throw new Bolt11Error('field', 'The invoice has both a description (d) and a description hash (h); BOLT #11 allows exactly one.');
+	}
+	if (routeHints.length > 0 && blindedPaths > 0) {
+		throw new Bolt11Error('field', 'The invoice has both routing hints (r) and blinded paths (b); LND refuses that.');
 	}
 
 	const messageHash = sha256(concat(utf8ToBytes(hrp), wordsToBytesPadded(dataWords)));
@@ -490,6 +550,7 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 		features,
 		fallbackAddresses,
 		routeHints,
+		blindedPaths,
 		signature: bytesToHex(compact),
 		recoveryId,
 		expiresAt: timestamp + expirySeconds
@@ -508,6 +569,21 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 // ---------- encode ----------
+
+function encodeRouteHint(hops: readonly RouteHintHop[]): Uint8Array {
+	const out = new Uint8Array(hops.length * 51);
+	const view = new DataView(out.buffer);
+	hops.forEach((hop, i) => {
+		const off = i * 51;
+		out.set(hexToBytes(hop.pubkey), off);
+		const [block, tx, output] = hop.shortChannelId.split('x').map((x) => BigInt(x));
+		view.setBigUint64(off + 33, ((block ?? 0n) << 40n) | ((tx ?? 0n) << 16n) | (output ?? 0n));
+		view.setUint32(off + 41, hop.feeBaseMsat);
+		view.setUint32(off + 45, hop.feeProportionalMillionths);
+		view.setUint16(off + 49, hop.cltvExpiryDelta);
+	});
+	return out;
+}
 
 function hex32(value: string, what: string): Uint8Array {
 	if (!/^[0-9a-f]{64}$/i.test(value)) {
@@ -547,6 +623,8 @@ export function encodeBolt11(fields: Bolt11Fields, privateKeyHex: string): strin
 	if (fields.includePayeeKey !== false) {
 		words.push(...taggedField(TAG.payeeKey, bech32.toWords(publicKey)));
 	}
+	for (const hint of fields.routeHints ?? []) words.push(...taggedField(TAG.routeHint, bech32.toWords(encodeRouteHint(hint))));
+	for (const f of fields.fallbackAddresses ?? []) words.push(...taggedField(TAG.fallback, [f.version, ...bech32.toWords(hexToBytes(f.program))]));
 	words.push(...taggedField(TAG.features, encodeFeatures(fields.features ?? [8, 14])));
 
 	const messageHash = sha256(concat(utf8ToBytes(hrp), wordsToBytesPadded(words)));

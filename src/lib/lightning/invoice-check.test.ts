@@ -3,7 +3,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import vectors from './fixtures/bolt11-test-vectors.json' with { type: 'json' };
 import { encodeBolt11, nodePubkey, type Bolt11Fields } from './bolt11.js';
-import { checkInvoice, formatSat, type ExpectedInvoice } from './invoice-check.js';
+import { checkInvoice, formatSat, MAX_CLTV_BLOCKS, type ExpectedInvoice } from './invoice-check.js';
+import type { RouteHintHop } from './bolt11.js';
 
 const stationKey = bytesToHex(sha256(new TextEncoder().encode('station key')));
 const recordHash = bytesToHex(sha256(new TextEncoder().encode('{"seq":3}')));
@@ -99,5 +100,51 @@ describe('checkInvoice', () => {
 		expect(formatSat(1_500n)).toBe('1.5 sat');
 		expect(formatSat(1_234_567_891n)).toBe('1,234,567.891 sat');
 		expect(formatSat(0n)).toBe('0 sat');
+	});
+
+	describe('routing hints and fallbacks that do not fit a charging payment', () => {
+		const hub = nodePubkey(bytesToHex(sha256(new TextEncoder().encode('hub key'))));
+		const hop = (over: Partial<RouteHintHop> = {}): RouteHintHop => ({ pubkey: hub, shortChannelId: '700000x12x1', feeBaseMsat: 1000, feeProportionalMillionths: 100, cltvExpiryDelta: 40, ...over });
+
+		it('accepts the one-hop hint LND writes for a station behind a private channel', () => {
+			expect(checkInvoice(invoice({ routeHints: [[hop()]] }), expected).ok).toBe(true);
+			expect(checkInvoice(invoice({ routeHints: Array.from({ length: 20 }, () => [hop()]) }), expected).ok).toBe(true);
+		});
+
+		it('an on-chain fallback address', () => {
+			const r = checkInvoice(invoice({ fallbackAddresses: [{ version: 0, program: '751e76e8199196d454941c45d1b3a323f1433bd6' }] }), expected);
+			expect(r).toMatchObject({ ok: false, reason: 'fallback' });
+			if (!r.ok) expect(r.message).toMatch(/Lightning only/);
+		});
+
+		it('too many hints, or too long a hint', () => {
+			expect(checkInvoice(invoice({ routeHints: Array.from({ length: 21 }, () => [hop()]) }), expected)).toMatchObject({ ok: false, reason: 'route' });
+			const long = checkInvoice(invoice({ routeHints: [[hop(), hop(), hop(), hop()]] }), expected);
+			expect(long).toMatchObject({ ok: false, reason: 'route' });
+			if (!long.ok) expect(long.message).toMatch(/4 hops/);
+		});
+
+		it('a hint through the station’s own node', () => {
+			const r = checkInvoice(invoice({ routeHints: [[hop({ pubkey: expected.payee })]] }), expected);
+			expect(r).toMatchObject({ ok: false, reason: 'route' });
+			if (!r.ok) expect(r.message).toMatch(/own node/);
+		});
+
+		it('a hint (or a final CLTV) that could lock the payment for longer than LND would', () => {
+			// The default final CLTV of 18 plus 1999 is one block over.
+			const r = checkInvoice(invoice({ minFinalCltvExpiry: 18, routeHints: [[hop({ cltvExpiryDelta: MAX_CLTV_BLOCKS - 17 })]] }), expected);
+			expect(r).toMatchObject({ ok: false, reason: 'route' });
+			if (!r.ok) expect(r.message).toMatch(/2017 blocks/);
+			expect(checkInvoice(invoice({ minFinalCltvExpiry: 18, routeHints: [[hop({ cltvExpiryDelta: MAX_CLTV_BLOCKS - 18 })]] }), expected).ok).toBe(true);
+			expect(checkInvoice(invoice({ minFinalCltvExpiry: 5000 }), expected)).toMatchObject({ ok: false, reason: 'route' });
+		});
+
+		it('a hint that charges more than the fee limit', () => {
+			// 12,000 sat at 1,000 ppm is 12 sat, plus a 1 sat base: 13 sat, over a 10 sat limit.
+			const r = checkInvoice(invoice({ routeHints: [[hop({ feeProportionalMillionths: 1000 })]] }), expected);
+			expect(r).toMatchObject({ ok: false, reason: 'route' });
+			if (!r.ok) expect(r.message).toMatch(/charges 13 sat in fees, more than your limit of 10 sat/);
+			expect(checkInvoice(invoice({ routeHints: [[hop({ feeProportionalMillionths: 1000 })]] }), { ...expected, feeLimitMsat: 13_000n }).ok).toBe(true);
+		});
 	});
 });

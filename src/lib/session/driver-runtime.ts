@@ -172,6 +172,12 @@ export interface DriverRuntimeOptions {
 	driverRef?: string;
 	/** New invoices asked for one increment after failed payments, before the driver must ask by hand (default 3). */
 	maxReinvoices?: number;
+	/**
+	 * Pause before asking for a new invoice after a failed payment, doubled for each further one
+	 * (default 2 s: 2, 4, 8 s). Most failures are a route out of liquidity for a moment; asking at
+	 * once would use up every automatic attempt within milliseconds of the same dry route.
+	 */
+	reinvoiceDelayMs?: number;
 	now?: () => number;
 	onLog?: (line: string) => void;
 }
@@ -215,6 +221,7 @@ export class DriverRuntime {
 	private pin: StationPin | null = null;
 	private channel: DriverChannel | null = null;
 	private reinvoices = new Map<number, number>();
+	private reinvoiceTimers = new Set<ReturnType<typeof setTimeout>>();
 	private readonly stationMac: Uint8Array;
 	private readonly now: () => number;
 	private closed = false;
@@ -226,6 +233,10 @@ export class DriverRuntime {
 
 	view(): DriverView {
 		return this.v;
+	}
+
+	private get feeLimitMsat(): bigint {
+		return this.o.feeLimitMsat ?? 10_000n;
 	}
 
 	/** The tariff billing is checked against (pinned at join), or the station's current one before. */
@@ -488,6 +499,8 @@ export class DriverRuntime {
 		for (const u of this.unsubs) u();
 		this.unsubs = [];
 		if (this.quietTimer) clearTimeout(this.quietTimer);
+		for (const t of this.reinvoiceTimers) clearTimeout(t);
+		this.reinvoiceTimers.clear();
 	}
 
 	private drop(why: string): void {
@@ -612,7 +625,8 @@ export class DriverRuntime {
 				firstReadingSeq: this.v.readings[0]?.seq ?? null,
 				previous: this.accepted,
 				isPaymentHashUsed: (h) => this.o.journal.isUsed(h),
-				nowSeconds: Math.floor(this.now() / 1000)
+				nowSeconds: Math.floor(this.now() / 1000),
+				feeLimitMsat: this.feeLimitMsat
 			});
 			if (d.action === 'wait') return;
 			this.pendingInvoices.delete(seq);
@@ -647,7 +661,7 @@ export class DriverRuntime {
 		try {
 			result = await this.o.lightning.pay({
 				paymentRequest: entry.bolt11,
-				feeLimitMsat: this.o.feeLimitMsat ?? 10_000n,
+				feeLimitMsat: this.feeLimitMsat,
 				timeoutSeconds: this.o.paymentTimeoutSeconds ?? 60
 			});
 		} catch (e) {
@@ -686,10 +700,19 @@ export class DriverRuntime {
 		if (live) this.accepted = live.seq === 1 ? null : { seq: live.seq - 1, toReading: live.record.fromReading };
 		const asked = this.reinvoices.get(entry.seq) ?? 0;
 		const automatic = asked < (this.o.maxReinvoices ?? 3) && !this.closed && !!this.channel;
-		const message = automatic ? `${sentence} A new invoice was asked for.` : sentence;
+		const delayMs = (this.o.reinvoiceDelayMs ?? 2000) * 2 ** asked;
+		const message = automatic ? `${sentence} A new invoice will be asked for in ${delayMs >= 1000 ? `${Math.round(delayMs / 1000)} s` : `${delayMs} ms`}.` : `${sentence} Ask the station for a new invoice when the problem is fixed.`;
 		this.updateInvoice(entry.seq, { state: 'failed', reason: 'payment_failed', message });
 		this.set({ lastError: message });
-		if (automatic) void this.requestNewInvoice(entry.seq).catch((e: Error) => this.set({ lastError: `Could not ask for a new invoice: ${e.message}` }));
+		if (!automatic) return;
+		const timer = setTimeout(() => {
+			this.reinvoiceTimers.delete(timer);
+			// Paid meanwhile (a late success of the old one), or asked for by hand: nothing to do.
+			const live = this.v.invoices.find((i) => i.seq === entry.seq && i.state !== 'refused' && i.state !== 'replaced');
+			if (this.closed || live?.state !== 'failed' || live.paymentHash !== entry.paymentHash || (this.reinvoices.get(entry.seq) ?? 0) !== asked) return;
+			void this.requestNewInvoice(entry.seq).catch((e: Error) => this.set({ lastError: `Could not ask for a new invoice: ${e.message}` }));
+		}, delayMs);
+		this.reinvoiceTimers.add(timer);
 	}
 
 	private async track(entry: JournalEntry): Promise<void> {

@@ -28,6 +28,8 @@ export interface InvoiceContext {
 	/** Payment hashes this wallet has ever sent (persisted): never pay one twice. */
 	isPaymentHashUsed: (paymentHash: string) => boolean;
 	nowSeconds: number;
+	/** The most routing fee the wallet pays per payment: an invoice whose routing hints cost more is refused. */
+	feeLimitMsat?: bigint;
 }
 
 export type InvoiceDecision =
@@ -80,7 +82,8 @@ export function decideInvoice(msg: InvoiceMessage, c: InvoiceContext): InvoiceDe
 		descriptionHash: rebuiltHash,
 		payee: c.payee,
 		network: c.network,
-		nowSeconds: c.nowSeconds
+		nowSeconds: c.nowSeconds,
+		feeLimitMsat: c.feeLimitMsat
 	});
 	if (!check.ok) return refuse(check.reason, check.message);
 	if (c.isPaymentHashUsed(check.invoice.paymentHash))

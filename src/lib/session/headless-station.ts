@@ -34,6 +34,8 @@ export interface HeadlessStationOptions {
 	store: KioskStore;
 	pollMs?: number;
 	anchorIntervalMs?: number;
+	/** The longest the charger runs without a meter reading (StationRuntime's default when absent). */
+	maxMeterGapMs?: number;
 	onLog?: StationRuntimeOptions['onLog'];
 }
 
@@ -75,6 +77,7 @@ export async function createSimulatedStation(o: HeadlessStationOptions): Promise
 		store: o.store,
 		pollMs: o.pollMs ?? 1000,
 		anchorIntervalMs: o.anchorIntervalMs ?? 60_000,
+		maxMeterGapMs: o.maxMeterGapMs,
 		maxPlausiblePowerW: maxPowerW * speed * 1.5,
 		onLog: o.onLog
 	});

@@ -281,6 +281,53 @@ describe('StationRuntime', () => {
 		expect(billedWh).toBe(rt.view().session.last!.energyWh - rt.view().session.first!.energyWh);
 	});
 
+	it('pauses the charger when the meter has not been read for 5 s (a read that hangs), and charges on once it answers', async () => {
+		const w = await world();
+		const inner = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 40_000, rampSeconds: 0, now: w.clock.now });
+		let hang: Promise<void> | null = null;
+		let release = () => {};
+		const meter: Meter = {
+			identity: inner.identity,
+			read: async () => {
+				if (hang) await hang;
+				return inner.read();
+			}
+		};
+		const { rt } = station(w, new MemoryKioskStore(), await w.connect('kiosk'), { meter, charger: new SimulatedCharger(inner) });
+		await rt.start();
+		await join(w, rt);
+		await polls(w, rt, 3);
+		const signed = rt.view().readings.length;
+		// The meter stops answering mid-read; the poll timer keeps ticking every second.
+		hang = new Promise<void>((r) => (release = r));
+		const stuck = rt.pollOnce();
+		const energyAtHang = (await inner.read()).energyWh;
+		for (let i = 0; i < 18; i++) {
+			w.clock.advance(1000);
+			void rt.pollOnce();
+			await new Promise((r) => setTimeout(r, 5)); // the kiosk carries out effects between ticks
+		}
+		const v = rt.view();
+		expect(v.session.phase).toBe('suspended');
+		expect(v.session.suspendReason).toMatch(/^meter-gap: the meter was not read for 5\.\d s \(at most 5\.0 s allowed\)/);
+		expect(inner.isAllowed).toBe(false);
+		// 18 s went by without a reading, but the charger ran for at most the 5 s allowed (and one tick): 11 kW × 6 s ≈ 18 Wh.
+		const energyNow = (await inner.read()).energyWh;
+		expect(energyNow - energyAtHang).toBeLessThanOrEqual(Math.ceil((11_000 * 6) / 3600));
+		expect(energyNow - energyAtHang).toBeGreaterThan(0);
+		await until(() => w.got.events.some((e) => e.event === 'suspended' && /meter was not read/.test(e.reason ?? '')));
+		// The meter answers: that reading is signed (it counts the gap's energy) and charging goes on.
+		hang = null;
+		release();
+		await stuck;
+		await until(() => rt.view().session.phase === 'charging');
+		expect(rt.view().readings.length).toBe(signed + 1);
+		expect(inner.isAllowed).toBe(true);
+		await until(() => w.got.events.some((e) => e.event === 'resumed'));
+		await polls(w, rt, 2);
+		expect(rt.view().session.phase).toBe('charging');
+	});
+
 	it('raises an operator alarm when the charger does not obey a suspend', async () => {
 		const w = await world();
 		const meter = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 40_000, rampSeconds: 0, now: w.clock.now });

@@ -32,6 +32,7 @@ import type {
 import {
 	invoicingRecord,
 	isMeterFault,
+	isMeterGap,
 	newStationSession,
 	reduce,
 	type StationEffect,
@@ -92,6 +93,12 @@ export interface StationRuntimeOptions {
 	maxPlausiblePowerW?: number;
 	/** How long the meter may still show power after the charger was told to suspend or stop (default 5 s). */
 	chargerObeyMs?: number;
+	/**
+	 * The longest the charger may run without a meter reading (default 5 s, or three polls if that
+	 * is longer). Past it the charger is suspended until the meter answers again: without readings
+	 * nothing bounds the energy a driver has not paid for (an 18 s gap let 195 Wh through a 150 Wh bound).
+	 */
+	maxMeterGapMs?: number;
 	newSessionId?: () => string;
 	now?: () => number;
 	onLog?: (line: string) => void;
@@ -179,6 +186,8 @@ export class StationRuntime {
 	private unsubscribeDriver: (() => void) | null = null;
 	private polling = false;
 	private readFailures = 0;
+	/** When the meter last answered, or the charger was last allowed (whichever is later). */
+	private meterFreshAt: number | null = null;
 	private guard: MeterGuard | null = null;
 	/** Set after a suspend or stop: the meter must show the power gone by `deadline`. */
 	private awaitingPowerOff: { action: string; deadline: number } | null = null;
@@ -534,8 +543,28 @@ export class StationRuntime {
 		this.notify();
 	}
 
+	/** The watchdog's limit: the longest the charger may run without a meter reading. */
+	private get maxMeterGapMs(): number {
+		return this.o.maxMeterGapMs ?? Math.max(5000, 3 * (this.o.pollMs || 1000));
+	}
+
+	/**
+	 * Suspends a running charger when the meter has not answered within the limit. Called on every
+	 * poll tick before anything else, so a read that hangs (the next ticks skip the read) or a page
+	 * whose timers were starved (the first tick after) still stops the energy.
+	 */
+	private checkMeterGap(): void {
+		if (this.session.phase !== 'charging' || this.meterFreshAt === null) return;
+		const gap = this.now() - this.meterFreshAt;
+		if (gap <= this.maxMeterGapMs) return;
+		const reason = `the meter was not read for ${(gap / 1000).toFixed(1)} s (at most ${(this.maxMeterGapMs / 1000).toFixed(1)} s allowed); charging is paused until it answers again`;
+		this.log(`Meter watchdog: ${reason}`);
+		this.dispatch({ type: 'meter_gap', reason });
+	}
+
 	/** One meter poll: read, check, sign and publish (while a session runs). */
 	async pollOnce(): Promise<void> {
+		this.checkMeterGap();
 		if (this.polling) return; // a slow meter must not stack reads
 		this.polling = true;
 		try {
@@ -553,11 +582,14 @@ export class StationRuntime {
 			this.readFailures = 0;
 			const sample = outcome.sample;
 			this.lastSample = sample;
+			this.meterFreshAt = this.now();
 			this.checkChargerObeyed(sample);
 			if (this.sessionRunning() && !isMeterFault(this.session)) {
 				const verdict = this.meterGuard().check(outcome);
 				if (!verdict.ok) return this.meterFault(verdict.fault.message);
 				await this.signAndPublish(sample, this.readingSeq === 0 ? 'B' : 'T');
+				// The reading counts what flowed in the gap; then charging may go on (grace and budget permitting).
+				if (isMeterGap(this.session)) this.dispatch({ type: 'meter_back' });
 			} else this.notify();
 		} finally {
 			this.polling = false;
@@ -637,6 +669,8 @@ export class StationRuntime {
 		try {
 			switch (fx.kind) {
 				case 'charger':
+					// Allowing starts the watchdog's window afresh: the meter has one full gap to answer.
+					if (fx.action === 'allow') this.meterFreshAt = Math.max(this.meterFreshAt ?? 0, this.now());
 					await this.o.charger[fx.action]();
 					this.awaitingPowerOff = fx.action === 'allow' ? null : { action: fx.action, deadline: this.now() + (this.o.chargerObeyMs ?? 5000) };
 					return;

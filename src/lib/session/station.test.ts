@@ -148,6 +148,40 @@ describe('station session', () => {
 		expect(r.fx).toContainEqual({ kind: 'charger', action: 'allow' });
 	});
 
+	it('pauses a running charger on a meter gap and resumes by itself on the next reading, billing what the gap delivered', () => {
+		const { s } = started();
+		let r = run(s, [{ type: 'meter_gap', reason: 'not read for 6 s' }]);
+		expect(r.s).toMatchObject({ phase: 'suspended', suspendReason: 'meter-gap: not read for 6 s' });
+		expect(r.fx).toEqual([{ kind: 'charger', action: 'suspend' }, { kind: 'event', event: 'suspended', reason: 'meter-gap: not read for 6 s' }]);
+		// Once off, a second gap changes nothing; nor does a gap while suspended for payment or stopping.
+		expect(run(r.s, [{ type: 'meter_gap', reason: 'again' }]).fx).toEqual([]);
+		// The meter answers with what flowed in the gap (120 Wh): charging goes on and that energy is invoiced.
+		r = run(r.s, [reading(2, 10_120), { type: 'meter_back' }]);
+		expect(r.s.phase).toBe('charging');
+		expect(r.fx.filter((f) => f.kind === 'charger')).toEqual([{ kind: 'charger', action: 'allow' }]);
+		expect(invoices(r.fx).map((f) => (f as Extract<StationEffect, { kind: 'create_invoice' }>).record.energyWh)).toEqual([120]);
+		// A meter_back without a gap does nothing (a fault needs the operator).
+		const fault = run(started().s, [{ type: 'meter_fault', reason: 'x' }, { type: 'meter_back' }]);
+		expect(fault.s.phase).toBe('suspended');
+		expect(fault.s.suspendReason).toBe('meter: x');
+	});
+
+	it('a gap that ends past the grace of an unpaid increment, or past the budget, does not switch the charger on again', () => {
+		let r = run(started().s, [reading(2, 10_100)]);
+		r = created(r.s, r.fx, 'aa');
+		r = run(r.s, [{ type: 'meter_gap', reason: 'gap' }, reading(3, 10_200), { type: 'meter_back' }]);
+		expect(r.s.phase).toBe('suspended');
+		expect(r.s.suspendReason).toMatch(/^unpaid: invoice 1/);
+		expect(r.fx).not.toContainEqual({ kind: 'charger', action: 'allow' });
+		// Budget 30 sat: the start allows one 25 sat increment; 300 Wh in a gap is far past it.
+		const b = run(started('30000').s, [{ type: 'meter_gap', reason: 'gap' }, reading(2, 10_300)]);
+		const created3 = created(b.s, b.fx, 'bb');
+		const back = run(created3.s, [reading(3, 10_301), { type: 'meter_back' }]);
+		expect(back.s).toMatchObject({ phase: 'stopping', stopCause: 'budget' });
+		expect(back.fx).toContainEqual({ kind: 'final_reading' });
+		expect(back.fx).not.toContainEqual({ kind: 'charger', action: 'allow' });
+	});
+
 	it('without an end reading, bills only the verified energy and settles once it is paid', () => {
 		let { s } = started();
 		let r = run(s, [reading(2, 10_040), { type: 'meter_fault', reason: 'no answer' }, { type: 'stop', cause: 'operator' }]);

@@ -70,6 +70,9 @@ export interface StationSession {
 /** Suspend reasons start with the cause, so the UI and the reducer can tell them apart. */
 export const METER_FAULT_PREFIX = 'meter: ';
 export const isMeterFault = (s: StationSession): boolean => s.suspendReason?.startsWith(METER_FAULT_PREFIX) ?? false;
+/** Paused because the meter was not read for too long (a stuck read, a starved page): it resumes by itself. */
+export const METER_GAP_PREFIX = 'meter-gap: ';
+export const isMeterGap = (s: StationSession): boolean => s.suspendReason?.startsWith(METER_GAP_PREFIX) ?? false;
 
 export type StationEvent =
 	| { type: 'offered'; sessionId: string; joinSecret: string }
@@ -89,6 +92,10 @@ export type StationEvent =
 	| { type: 'meter_fault'; reason: string }
 	/** The operator checked the meter and lets the session go on. */
 	| { type: 'fault_cleared' }
+	/** No meter reading for longer than the station allows: nothing limits the energy now. */
+	| { type: 'meter_gap'; reason: string }
+	/** The meter answers again after a gap. */
+	| { type: 'meter_back' }
 	/** The end reading could not be taken. */
 	| { type: 'final_failed'; reason: string }
 	/** After the end reading no reading comes to bill again: the runtime asks for a retry of a failed final invoice. */
@@ -266,6 +273,25 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 			fx.push({ kind: 'event', event: 'fault', reason: e.reason }, { kind: 'event', event: 'suspended', reason });
 			break;
 		}
+		case 'meter_gap':
+			// Only a running charger needs stopping: suspended or stopping, it is off already.
+			if (s.phase !== 'charging') break;
+			n = { ...s, phase: 'suspended', suspendReason: `${METER_GAP_PREFIX}${e.reason}` };
+			fx.push({ kind: 'charger', action: 'suspend' }, { kind: 'event', event: 'suspended', reason: n.suspendReason! });
+			break;
+		case 'meter_back':
+			if (s.phase !== 'suspended' || !isMeterGap(s)) break;
+			{
+				// What flowed in the gap is counted by the reading just taken: bill it, and judge grace and
+				// budget on it first, so the charger is not switched on only to be switched off again.
+				const after: StationEffect[] = [];
+				n = { ...s, phase: 'charging', suspendReason: null };
+				if (n.tariff.mode === 'stream') n = bill(n, after);
+				n = guard(n, after);
+				if (n.phase === 'charging') fx.push({ kind: 'charger', action: 'allow' }, { kind: 'event', event: 'resumed' });
+				fx.push(...after);
+			}
+			break;
 		case 'fault_cleared':
 			if (s.phase !== 'suspended' || !isMeterFault(s)) break;
 			n = { ...s, phase: 'charging', suspendReason: null };

@@ -51,7 +51,7 @@ async function world(o: { ledger?: StationLedger } = {}) {
 	const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
 	const link = offeredLink(station);
 	const checkIdentity = registryCheck({ signer: identity.signerAddress, lightningPubkey: net.node('st-t').pubkey });
-	const driver = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal: new MemoryJournal(), checkIdentity, feeLimitMsat: 10_000n, now });
+	const driver = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal: new MemoryJournal(), checkIdentity, feeLimitMsat: 10_000n, reinvoiceDelayMs: 20, now });
 	cleanups.push(() => driver.close());
 	const stranger = broker.connect();
 	const poll = async () => {
@@ -177,6 +177,29 @@ describe('liveness', () => {
 		for (let i = 0; i < 11; i++) await w.poll();
 		await until(() => w.driver.view().invoices.filter((i) => i.state === 'paid').length === 2, 'invoice 2 paid');
 		expect(unpaid(w.station.view().session)).toHaveLength(0);
+	});
+
+	it('a route that stays dry for three payments: new invoices are asked for with growing pauses, the last is paid; then the driver must ask', async () => {
+		const w = await world();
+		await w.driver.start(1000);
+		await w.driver.join(1_000_000_000n);
+		await until(() => w.station.view().session.phase === 'charging', 'charging');
+		w.node.failNext = 3;
+		for (let i = 0; i < 11; i++) await w.poll();
+		await until(() => w.driver.view().invoices.some((i) => i.state === 'paid'), 'the fourth invoice paid', 3000);
+		expect(w.driver.view().invoices.map((i) => i.state)).toEqual(['replaced', 'replaced', 'replaced', 'paid']);
+		expect(w.station.view().session.increments[0]!.replacedHashes).toHaveLength(3);
+		expect(w.net.listPayments('vehicle-1')).toHaveLength(1);
+		// Increment 2 fails four times: after the third new invoice the wallet waits for the driver.
+		w.node.failNext = 4;
+		for (let i = 0; i < 11; i++) await w.poll();
+		await until(() => w.driver.view().invoices.filter((i) => i.seq === 2).length === 4 && w.driver.view().invoices.at(-1)!.state === 'failed', 'four failed attempts', 3000);
+		await new Promise((r) => setTimeout(r, 400)); // longer than the next pause (160 ms) would be
+		expect(w.driver.view().invoices.filter((i) => i.seq === 2).length).toBe(4);
+		expect(w.driver.view().lastError).toMatch(/Ask the station for a new invoice when the problem is fixed/);
+		await w.driver.requestNewInvoice(2);
+		await until(() => w.driver.view().invoices.filter((i) => i.state === 'paid').length === 2, 'invoice 2 paid by hand');
+		expect(w.net.listPayments('vehicle-1')).toHaveLength(2);
 	});
 
 	it('stopped and paid, the wallet is done ("ledger close pending") while the station’s close is delayed', async () => {
