@@ -17,6 +17,8 @@ export const E2E_PORTS = {
 };
 const p = E2E_PORTS;
 const broker = process.env.LIGHTCHARGE_E2E_BROKER ?? 'aedes';
+// LIGHTCHARGE_E2E_LIGHTNING=lnd: the same flows against real LND on regtest (scripts/build-lnd.sh first).
+export const E2E_LIGHTNING = process.env.LIGHTCHARGE_E2E_LIGHTNING === 'lnd' ? 'lnd' : 'simnet';
 
 export default defineConfig({
 	testDir: 'tests',
@@ -39,9 +41,10 @@ export default defineConfig({
 		command:
 			`npx tsx devnet/index.ts --fresh --state-dir .devnet/e2e-${base} --block-interval-ms 250 --broker ${broker}` +
 			` --chain-port ${p.chain} --mqtt-port ${p.mqtt} --ws-port ${p.ws} --ln-port ${p.ln} --wallet-port ${p.wallet} --kiosk-port ${p.kiosk}` +
-			` --https-wallet-port ${p.httpsWallet} --https-kiosk-port ${p.httpsKiosk} --no-qr`,
+			` --https-wallet-port ${p.httpsWallet} --https-kiosk-port ${p.httpsKiosk} --no-qr` +
+			(E2E_LIGHTNING === 'lnd' ? ` --lightning lnd --lnd-port-base ${base + 100}` : ''),
 		url: `http://127.0.0.1:${p.wallet}/devnet.json`,
-		timeout: 120_000,
+		timeout: E2E_LIGHTNING === 'lnd' ? 240_000 : 120_000,
 		reuseExistingServer: false,
 		stdout: 'pipe',
 		stderr: 'pipe'

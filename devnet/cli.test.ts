@@ -29,7 +29,16 @@ describe('devnet CLI options', () => {
 		expect(cli !== 'help' && cli.readyFile).toMatch(/\/ready\.json$/);
 	});
 
+	it('picks real LND with --lightning lnd or LIGHTCHARGE_LIGHTNING, the simnet by default', () => {
+		expect(parseCli(['--lightning', 'lnd', '--lnd-port-base', '23104'], {})).toMatchObject({ devnet: { lightning: 'lnd', lndPortBase: 23104 } });
+		expect(parseCli([], { LIGHTCHARGE_LIGHTNING: 'lnd' })).toMatchObject({ devnet: { lightning: 'lnd' } });
+		const plain = parseCli([], {});
+		expect(plain !== 'help' && plain.devnet.lightning).toBeUndefined();
+	});
+
 	it.each([
+		[['--lightning', 'cln'], /--lightning must be simnet or lnd \(got "cln"\)/],
+		[['--lnd-port-base', '65530'], /--lnd-port-base leaves no room for the 10 ports/],
 		[['--chain-port', 'abc'], /--chain-port must be a port number from 1 to 65535 \(got "abc"\)/],
 		[['--ws-port', '70000'], /--ws-port must be a port number/],
 		[['--broker', 'emqx'], /--broker must be aedes or mosquitto \(got "emqx"\)/],
@@ -45,7 +54,7 @@ describe('devnet CLI options', () => {
 
 	it('answers --help, and the usage lists every flag', () => {
 		expect(parseCli(['-h'], {})).toBe('help');
-		for (const flag of ['--host', '--chain-port', '--mqtt-port', '--ws-port', '--ln-port', '--wallet-port', '--kiosk-port', '--https-wallet-port', '--https-kiosk-port', '--broker', '--block-interval-ms', '--state-dir', '--fresh', '--no-https', '--ready-file']) {
+		for (const flag of ['--host', '--chain-port', '--mqtt-port', '--ws-port', '--ln-port', '--wallet-port', '--kiosk-port', '--https-wallet-port', '--https-kiosk-port', '--broker', '--lightning', '--lnd-port-base', '--block-interval-ms', '--state-dir', '--fresh', '--no-https', '--ready-file']) {
 			expect(USAGE).toContain(flag);
 		}
 	});

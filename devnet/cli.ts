@@ -26,6 +26,9 @@ wallet and kiosk. Each option also reads the LIGHTCHARGE_* variable shown.
   --https-host <addr>         bind address for HTTPS (LIGHTCHARGE_HTTPS_HOST, 0.0.0.0: phones on the LAN)
 ${PORT_FLAGS.map((p) => `  --${p.flag} <port>`.padEnd(30) + `(${p.env}, ${DEFAULT_PORTS[p.key]})`).join('\n')}
   --broker aedes|mosquitto    MQTT broker (LIGHTCHARGE_BROKER, aedes)
+  --lightning simnet|lnd      Lightning network (LIGHTCHARGE_LIGHTNING, simnet): lnd runs btcd + 3 real LND
+                              nodes on regtest (build them once with scripts/build-lnd.sh; ~30 s to come up)
+  --lnd-port-base <port>      first of the 10 ports real LND uses (LIGHTCHARGE_LND_PORT_BASE, --ln-port + 100)
   --block-interval-ms <ms>    chain block period, 0 = mine each tx (LIGHTCHARGE_BLOCK_INTERVAL_MS, 1000)
   --state-dir <dir>           station key, simnet state, certificate, devnet.json (LIGHTCHARGE_STATE_DIR, .devnet)
   --build-dir <dir>           folder with wallet/ and kiosk/ builds (LIGHTCHARGE_BUILD_DIR, build)
@@ -62,6 +65,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
 			'https-host': { type: 'string' },
 			...Object.fromEntries(PORT_FLAGS.map((p) => [p.flag, { type: 'string' as const }])),
 			broker: { type: 'string' },
+			lightning: { type: 'string' },
+			'lnd-port-base': { type: 'string' },
 			'block-interval-ms': { type: 'string' },
 			'state-dir': { type: 'string' },
 			'build-dir': { type: 'string' },
@@ -91,6 +96,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
 	if (broker && broker.raw !== 'aedes' && broker.raw !== 'mosquitto') {
 		throw new Error(`${broker.source} must be aedes or mosquitto (got "${broker.raw}")`);
 	}
+	const lightning = pick('lightning', 'LIGHTCHARGE_LIGHTNING');
+	if (lightning && lightning.raw !== 'simnet' && lightning.raw !== 'lnd') {
+		throw new Error(`${lightning.source} must be simnet or lnd (got "${lightning.raw}")`);
+	}
+	const lndBase = pick('lnd-port-base', 'LIGHTCHARGE_LND_PORT_BASE');
+	const lndPortBase = lndBase ? portValue(lndBase.raw, lndBase.source) : undefined;
+	if (lndPortBase !== undefined && lndPortBase > 65535 - 9) throw new Error(`${lndBase!.source} leaves no room for the 10 ports real LND uses (got ${lndPortBase})`);
 	const interval = pick('block-interval-ms', 'LIGHTCHARGE_BLOCK_INTERVAL_MS');
 	let blockIntervalMs: number | undefined;
 	if (interval) {
@@ -107,6 +119,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
 			...(httpsHost !== undefined && { httpsHost }),
 			ports,
 			...(broker && { broker: broker.raw as 'aedes' | 'mosquitto' }),
+			...(lightning && { lightning: lightning.raw as 'simnet' | 'lnd' }),
+			...(lndPortBase !== undefined && { lndPortBase }),
 			...(blockIntervalMs !== undefined && { blockIntervalMs }),
 			...(stateDir !== undefined && { stateDir }),
 			...(buildDir !== undefined && { buildDir }),
@@ -144,7 +158,7 @@ export function summaryText(devnet: Pick<RunningDevnet, 'manifest' | 'manifestFi
 		`  kiosk    ${m.kiosk.url}${devnet.kiosk.httpsLocalUrl ? `   ${devnet.kiosk.httpsLocalUrl}` : ''}`,
 		`  chain    ${m.chain.rpcUrl}  chainId ${m.chain.chainId}  registry ${m.chain.contracts.registry}`,
 		`  broker   ${m.broker.kind}  ${m.broker.wsUrl}  ${m.broker.tcpUrl}`,
-		`  ln       ${m.lightning.url}  nodes: ${Object.keys(m.lightning.nodes).join(', ')}`,
+		`  ln       ${m.lightning.url}  ${m.lightning.backend === 'lnd' ? 'real LND on regtest' : 'simnet'}, nodes: ${Object.keys(m.lightning.nodes).join(', ')}`,
 		`  station  ${m.stations.map((s) => `${s.stationId} signer ${s.signerAddress}`).join('; ')}`,
 		`  manifest ${devnet.manifestFile}  (also GET /devnet.json on each app)`,
 		''

@@ -11,6 +11,8 @@ import { startBroker, type BrokerKind, type BrokerSecurity } from './broker';
 import { startChain } from './chain';
 import { deployAndRegister } from './ledger-setup';
 import { startLightningSimnet } from './lightning';
+import { startLndGateway } from './lnd/gateway';
+import { startLndRegtest, type LndRegtest } from './lnd/regtest';
 import { writeManifest } from './manifest';
 import { DEFAULT_PORTS, PORT_LABELS, ensurePortFree, type DevnetPorts } from './ports';
 import { startStaticServers, type AppUrls } from './static';
@@ -36,6 +38,10 @@ export interface DevnetOptions {
 	https?: boolean;
 	/** Folder with `wallet/` and `kiosk/` static builds. Default `build`. */
 	buildDir?: string;
+	/** `simnet` (default, zero install) or `lnd`: real LND on regtest (binaries from scripts/build-lnd.sh). */
+	lightning?: 'simnet' | 'lnd';
+	/** First of the ports real LND uses (btcd RPC, then p2p/gRPC/REST per node). Default the Lightning port + 100. */
+	lndPortBase?: number;
 	/** Progress lines ("chain up at …"); default silent. */
 	log?: (line: string) => void;
 }
@@ -48,6 +54,8 @@ export interface RunningDevnet {
 	kiosk: AppUrls;
 	/** SHA-256 fingerprint of the HTTPS certificate, or null without HTTPS. */
 	tlsFingerprint: string | null;
+	/** The real LND network, with `--lightning lnd` (null on the simnet). */
+	lnd: LndRegtest | null;
 	/** Stops every component (in reverse start order); safe to call twice. */
 	stop(): Promise<void>;
 }
@@ -57,7 +65,13 @@ const STATION_NAME = 'Devnet station 1';
 const STATION_KEYS_FILE = 'station-keys.json';
 const LIGHTNING_STATE_FILE = 'lightning.json';
 /** Files --fresh removes. The TLS certificate stays, so phones that accepted it keep working. */
-const FRESH_REMOVES = [STATION_KEYS_FILE, LIGHTNING_STATE_FILE, 'devnet.json', 'mosquitto'];
+const FRESH_REMOVES = [STATION_KEYS_FILE, LIGHTNING_STATE_FILE, 'devnet.json', 'mosquitto', 'lnd'];
+
+/** What the devnet's Lightning side hands on, whichever backend runs it. */
+interface StartedLightning {
+	url: string;
+	nodes: { name: string; restUrl: string; macaroonHex: string; pubkey: string; lnd?: DevnetLightningNode['lnd'] }[];
+}
 
 /**
  * The station's OCMF signing key, kept in the state dir so the station's identity survives restarts
@@ -143,6 +157,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		return stopping;
 	};
 	let manifest: DevnetManifest | null = null;
+	let lndRegtest: LndRegtest | null = null;
 
 	try {
 		const stationKeyHex = loadOrCreateStationKey(stateDir, STATION_ID);
@@ -154,17 +169,43 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		stops.push({ name: 'chain', stop: () => chain.stop() });
 		log(`chain        ${chain.rpcUrl} (chainId ${chain.chainId}, a block every ${blockIntervalMs} ms)`);
 
-		const lightning = await startLightningSimnet({
-			host,
-			port: ports.lightning,
-			stateFile: path.join(stateDir, LIGHTNING_STATE_FILE)
-		}).catch((err: unknown) => {
-			throw new Error(`the Lightning simnet did not start: ${err instanceof Error ? err.message : String(err)}`);
-		});
-		stops.push({ name: 'Lightning simnet', stop: () => lightning.stop() });
+		let lightning: StartedLightning;
+		if (opts.lightning === 'lnd') {
+			const regtest = await startLndRegtest({
+				dir: path.join(stateDir, 'lnd'),
+				portBase: opts.lndPortBase ?? ports.lightning + 100,
+				log
+			}).catch((err: unknown) => {
+				throw new Error(`real LND did not start: ${err instanceof Error ? err.message : String(err)}`);
+			});
+			stops.push({ name: 'LND regtest', stop: () => regtest.stop() });
+			const gateway = await startLndGateway({ host, port: ports.lightning, nodes: () => regtest.nodes });
+			stops.push({ name: 'Lightning gateway', stop: () => gateway.stop() });
+			lightning = {
+				url: gateway.url,
+				nodes: regtest.nodes.map((n) => ({
+					name: n.name,
+					restUrl: `${gateway.url}/nodes/${n.name}`,
+					macaroonHex: n.appMacaroonHex,
+					pubkey: n.pubkey,
+					lnd: { restUrl: n.restUrl, tlsCertPem: n.tlsCertPem, adminMacaroonPath: n.adminMacaroonPath }
+				}))
+			};
+			lndRegtest = regtest;
+		} else {
+			lightning = await startLightningSimnet({
+				host,
+				port: ports.lightning,
+				stateFile: path.join(stateDir, LIGHTNING_STATE_FILE)
+			}).catch((err: unknown) => {
+				throw new Error(`the Lightning simnet did not start: ${err instanceof Error ? err.message : String(err)}`);
+			});
+			const simnet = lightning as Awaited<ReturnType<typeof startLightningSimnet>>;
+			stops.push({ name: 'Lightning simnet', stop: () => simnet.stop() });
+		}
 		const stationNode = lightning.nodes.find((n) => n.name === STATION_ID);
 		if (!stationNode) {
-			throw new Error(`the Lightning simnet has no node "${STATION_ID}" (it has ${lightning.nodes.map((n) => n.name).join(', ') || 'none'})`);
+			throw new Error(`the Lightning network has no node "${STATION_ID}" (it has ${lightning.nodes.map((n) => n.name).join(', ') || 'none'})`);
 		}
 		log(`lightning    ${lightning.url} (${lightning.nodes.map((n) => n.name).join(', ')})`);
 
@@ -198,7 +239,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		stops.push({ name: 'web servers', stop: () => web.stop() });
 
 		const nodes: Record<string, DevnetLightningNode> = Object.fromEntries(
-			lightning.nodes.map((n) => [n.name, { restUrl: n.restUrl, macaroonHex: n.macaroonHex, pubkey: n.pubkey }])
+			lightning.nodes.map((n) => [n.name, { restUrl: n.restUrl, macaroonHex: n.macaroonHex, pubkey: n.pubkey, ...(n.lnd ? { lnd: n.lnd } : {}) }])
 		);
 		const complete: DevnetManifest = {
 			version: 1,
@@ -207,13 +248,13 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 			kiosk: { url: web.kiosk.url, httpsUrl: web.kiosk.httpsUrl },
 			chain: { rpcUrl: chain.rpcUrl, chainId: chain.chainId, blockIntervalMs, contracts },
 			broker: { kind: broker.kind, wsUrl: broker.wsUrl, tcpUrl: broker.tcpUrl, protocolVersion: broker.protocolVersion },
-			lightning: { network: 'regtest', url: lightning.url, nodes },
+			lightning: { network: 'regtest', backend: opts.lightning ?? 'simnet', url: lightning.url, nodes },
 			stations: [{ stationId: STATION_ID, name: STATION_NAME, signingKeyHex: stationKeyHex, signerAddress, lightningNode: STATION_ID }],
 			operator: { address: operator.address }
 		};
 		const manifestFile = writeManifest(stateDir, complete);
 		manifest = complete;
-		return { manifest: complete, manifestFile, wallet: web.wallet, kiosk: web.kiosk, tlsFingerprint: web.tlsFingerprint, stop: stopAll };
+		return { manifest: complete, manifestFile, wallet: web.wallet, kiosk: web.kiosk, tlsFingerprint: web.tlsFingerprint, lnd: lndRegtest, stop: stopAll };
 	} catch (err) {
 		await stopAll();
 		throw err;

@@ -11,7 +11,7 @@ import invoicesSwagger from '../src/lib/lightning/fixtures/invoices.swagger.json
 import { decodeBolt11 } from '../src/lib/lightning/bolt11.js';
 import { base64ToHex, hexToBase64, hexToBase64Url } from '../src/lib/lightning/lnd-json.js';
 import { startLightningSimnet, type LightningSimnet } from './lightning.js';
-import { checkSwagger, requestSchema, responseSchema, type SwaggerDoc } from './swagger-check.js';
+import { checkRequest, checkSwagger, requestSchema, responseSchema, type SwaggerDoc } from './swagger-check.js';
 
 const docs = {
 	lightning: lightningSwagger as unknown as SwaggerDoc,
@@ -174,6 +174,22 @@ describe('Lightning simnet REST server', () => {
 		expect(again.status).toBe(409);
 		expect(again.values[0]).toMatchObject({ error: { code: 6, message: 'invoice is already paid' } });
 
+		// ListInvoices pages by add_index as LND does; pending_only leaves the settled one out.
+		const second = await call('lightning', '/v1/invoices', 'POST', 'station-1', '/v1/invoices', { value_msat: '1000', expiry: '600' });
+		const all = await call('lightning', '/v1/invoices', 'GET', 'station-1', '/v1/invoices');
+		const hashes = all.values[0]!.invoices.map((i: { r_hash: string }) => base64ToHex(i.r_hash));
+		expect(hashes.slice(-2)).toEqual([hashHex, base64ToHex(second.values[0]!.r_hash)]);
+		expect(all.values[0]!.last_index_offset).toBe(second.values[0]!.add_index);
+		const pendingOnly = await call('lightning', '/v1/invoices', 'GET', 'station-1', '/v1/invoices?pending_only=true');
+		expect(pendingOnly.values[0]!.invoices.map((i: { state: string }) => i.state)).not.toContain('SETTLED');
+		const lastOne = await call('lightning', '/v1/invoices', 'GET', 'station-1', '/v1/invoices?reversed=true&num_max_invoices=1');
+		expect(lastOne.values[0]!.invoices).toHaveLength(1);
+		expect(lastOne.values[0]!.first_index_offset).toBe(second.values[0]!.add_index);
+		const after = await call('lightning', '/v1/invoices', 'GET', 'station-1', `/v1/invoices?index_offset=${second.values[0]!.add_index}`);
+		expect(after.values[0]).toMatchObject({ invoices: [], first_index_offset: '0', last_index_offset: '0' });
+		const badOffset = await call('lightning', '/v1/invoices', 'GET', 'station-1', '/v1/invoices?index_offset=-1');
+		expect(badOffset.status).toBe(400);
+
 		const missing = await call('invoices', '/v2/invoices/lookup', 'GET', 'station-1', `/v2/invoices/lookup?payment_hash=${hexToBase64Url('00'.repeat(32))}`);
 		expect(missing.status).toBe(404);
 
@@ -183,6 +199,7 @@ describe('Lightning simnet REST server', () => {
 			'GET /v1/channels/pending',
 			'GET /v1/getinfo',
 			'GET /v1/invoice/{r_hash_str}',
+			'GET /v1/invoices',
 			'GET /v1/payreq/{pay_req}',
 			'GET /v2/invoices/lookup',
 			'GET /v2/invoices/subscribe/{r_hash}',
@@ -239,5 +256,17 @@ describe('swagger checker', () => {
 		expect(checkSwagger(docs.lightning, schema, { value_msat: 1 })[0]).toMatch(/expected a string/);
 		expect(checkSwagger(docs.lightning, schema, { r_hash: 'zz-_' })[0]).toMatch(/base64/);
 		expect(checkSwagger(docs.lightning, schema, { state: 'PAID' })[0]).toMatch(/not one of/);
+	});
+
+	it('flags a required field or parameter that is missing', () => {
+		const doc: SwaggerDoc = {
+			definitions: { Thing: { type: 'object', required: ['id'], properties: { id: { type: 'string' }, note: { type: 'string' } } } },
+			paths: {}
+		};
+		expect(checkSwagger(doc, { $ref: '#/definitions/Thing' }, { id: 'a' })).toEqual([]);
+		expect(checkSwagger(doc, { $ref: '#/definitions/Thing' }, { note: 'b' })).toEqual(['$.id: required, but missing']);
+		// LND marks path parameters required; a request that leaves one out matches no path at all.
+		expect(checkRequest(docs.lightning, 'GET', '/v1/invoice/', undefined).problems.length).toBeGreaterThan(0);
+		expect(checkRequest(docs.lightning, 'GET', '/v1/invoices?pending_only=true', undefined).problems).toEqual([]);
 	});
 });

@@ -10,6 +10,8 @@ export interface SwaggerSchema {
 	items?: SwaggerSchema;
 	additionalProperties?: SwaggerSchema | boolean;
 	enum?: string[];
+	/** Fields that must be present (OpenAPI 2 `required`). */
+	required?: string[];
 }
 
 export interface SwaggerDoc {
@@ -57,6 +59,9 @@ export function checkSwagger(doc: SwaggerDoc, schema: SwaggerSchema, value: unkn
 		case 'object': {
 			if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${path}: expected an object`];
 			const problems: string[] = [];
+			for (const key of schema.required ?? []) {
+				if (!(key in value)) problems.push(`${path}.${key}: required, but missing`);
+			}
 			for (const [key, v] of Object.entries(value)) {
 				const prop = schema.properties?.[key];
 				if (prop) problems.push(...checkSwagger(doc, prop, v, `${path}.${key}`));
@@ -90,6 +95,7 @@ export function requestSchema(doc: SwaggerDoc, path: string, method: string): Sw
 interface SwaggerParameter {
 	name: string;
 	in: 'path' | 'query' | 'body' | 'header';
+	required?: boolean;
 	type?: string;
 	format?: string;
 	schema?: SwaggerSchema;
@@ -146,6 +152,12 @@ export function checkRequest(
 		const p = params.find((x) => x.in === 'query' && x.name === name);
 		if (!p) problems.push(`query parameter ${name} is not declared for ${method} ${match.template}`);
 		else problems.push(...checkParameter(p, value));
+	}
+	for (const p of params) {
+		if (p.required !== true) continue;
+		if (p.in === 'path' && !(p.name in match.params)) problems.push(`path parameter ${p.name} is required, but missing`);
+		if (p.in === 'query' && !parsed.searchParams.has(p.name)) problems.push(`query parameter ${p.name} is required, but missing`);
+		if (p.in === 'body' && body === undefined) problems.push(`${method} ${match.template} requires a body`);
 	}
 	const bodyParam = params.find((x) => x.in === 'body');
 	if (body !== undefined) {

@@ -1,11 +1,14 @@
 // `npm test`: every test, in the order that fails fastest — type checks, unit and contract tests,
-// contract coverage, the two app builds, then the browser flows against a devnet (aedes), and the smoke flow again
-// on Mosquitto. Prints one closing line "Tests: N passed, N failed, N skipped". With
+// contract coverage, the two app builds, then the browser flows against a devnet (aedes), the smoke flow again
+// on Mosquitto, and the smoke and wallet payment flows on real LND (when scripts/build-lnd.sh has built it). Prints one closing line "Tests: N passed, N failed, N skipped". With
 // LIGHTCHARGE_REQUIRE_ALL=1 (CI) a skipped test, or a missing Mosquitto, fails the run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { lndBinariesPresent, missingBinaries } from '../devnet/lnd/binaries';
 
 const requireAll = process.env.LIGHTCHARGE_REQUIRE_ALL === '1';
+/** The flows that run a second time on real LND: the smoke flow, the wallet's bad input and its reload mid-payment. */
+const LND_SPECS = ['tests/smoke.spec.ts', 'tests/wallet.spec.ts', '--grep', 'a session from scan to paid|bad readings and invoices|a reload while a payment is in flight'];
 const results = 'test-results';
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failedSteps: string[] = [];
@@ -58,6 +61,18 @@ if (built) {
 		countPlaywright(`${results}/playwright-mosquitto.json`);
 	} else {
 		console.log('\nMosquitto is not installed (apt-get install mosquitto): the Mosquitto smoke flow was skipped.');
+		totals.skipped += 1;
+	}
+	// The smoke flow and the wallet's payment flows again, on real LND (btcd + 3 LND on regtest).
+	if (lndBinariesPresent()) {
+		run('browser flows (real LND)', 'npx', ['playwright', 'test', ...LND_SPECS, '--reporter=list,json', `--output=${results}/lnd`], {
+			PLAYWRIGHT_JSON_OUTPUT_NAME: `${results}/playwright-lnd.json`,
+			LIGHTCHARGE_E2E_LIGHTNING: 'lnd',
+			LIGHTCHARGE_E2E_PORT_BASE: '20200'
+		});
+		countPlaywright(`${results}/playwright-lnd.json`);
+	} else {
+		console.log(`\nReal LND is not built (${missingBinaries().join(', ')} missing; run scripts/build-lnd.sh): the real-LND browser flows were skipped.`);
 		totals.skipped += 1;
 	}
 } else {

@@ -13,7 +13,9 @@ export const USAGE = `usage: npm run sim -- [options]
  crypto     --reading-sample F (${DEFAULT_READING_SAMPLE}) --meter-interval S (60)
  ledger     --ledger memory|devnet (memory) --rpc URL --key 0x…
  output     --out FILE (sim-report.json) --report DIR (CSV, table, SVG plots) --parallel N (cores)
- studies    --economics (streaming-payment fees and energy at risk)  --scale (the scaling curve)`;
+ studies    --studies (each option's effect, paired against the baseline; --study NAME,… for some:
+            options, power, load)  --economics (streaming-payment fees and energy at risk)
+            --scale (the scaling curve)`;
 
 export function fail(message: string): never {
 	console.error(`sim: ${message}\n${USAGE}`);
@@ -58,6 +60,7 @@ export interface SimArgs {
 	report: string | undefined;
 	parallel: number | undefined;
 	economics: boolean;
+	studies: string[] | null;
 	scale: boolean;
 }
 
@@ -77,6 +80,8 @@ export function parseSimArgs(argv: string[]): SimArgs {
 				out: { type: 'string' },
 				report: { type: 'string' },
 				economics: { type: 'boolean' },
+				studies: { type: 'boolean' },
+				study: { type: 'string' },
 				scale: { type: 'boolean' },
 				help: { type: 'boolean', short: 'h' }
 			},
@@ -107,6 +112,9 @@ export function parseSimArgs(argv: string[]): SimArgs {
 	const ledger = (v.ledger as string | undefined) ?? 'memory';
 	if (ledger !== 'memory' && ledger !== 'devnet') fail(`--ledger must be memory or devnet, got "${ledger}"`);
 	if (v.rpc !== undefined && ledger !== 'devnet') fail('--rpc only applies with --ledger devnet');
+	const STUDY_NAMES = ['options', 'power', 'load'];
+	const studyArg = v.study as string | undefined;
+	const studies = v.studies === true || studyArg !== undefined ? (studyArg ?? STUDY_NAMES.join(',')).split(',').map((x) => (STUDY_NAMES.includes(x) ? x : fail(`--study must be one of ${STUDY_NAMES.join(', ')}, got "${x}"`))) : null;
 	const seed = n.seed ?? 1;
 	const count = n.seeds ?? 1;
 	if (count < 1 || count > 1000) fail(`--seeds must be 1..1000, got ${count}`);
@@ -148,6 +156,7 @@ export function parseSimArgs(argv: string[]): SimArgs {
 		report: v.report as string | undefined,
 		parallel: n.parallel,
 		economics: v.economics === true,
+		studies: studies,
 		scale: v.scale === true
 	};
 }

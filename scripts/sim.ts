@@ -8,12 +8,16 @@ import { join } from 'node:path';
 import { startChain, type RunningChain } from '../devnet/chain.js';
 import { allErrands, buildScenario, compare, deploySimChain, formatComparison, reportFiles, resolveOptions, runExperiment, runPolicySim, policyConfig, type RunResult, type SimChain } from '../src/lib/sim/index.js';
 import { fail, parseSimArgs } from './sim-args.js';
-import { economicsStudy, scalingStudy } from './sim-studies.js';
+import { economicsStudy, optionStudies, scalingStudy } from './sim-studies.js';
 import { simWorkerPool } from './sim-workers.js';
 
 const args = parseSimArgs(process.argv.slice(2));
 if (args.economics) {
 	await economicsStudy(args);
+	process.exit(0);
+}
+if (args.studies) {
+	await optionStudies(args, args.studies);
 	process.exit(0);
 }
 if (args.scale) {

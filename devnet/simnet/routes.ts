@@ -201,6 +201,46 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 			}
 		},
 		{
+			// ListInvoices, as LND pages it: add_index after index_offset (before it, reversed), at most
+			// num_max_invoices (default 100), oldest first within the page.
+			method: 'GET',
+			pattern: /^\/v1\/invoices$/,
+			handler: ({ node, url }) => {
+				const q = url.searchParams;
+				const flag = (name: string) => q.get(name) === 'true' || q.get(name) === '1';
+				const uint = (name: string): bigint => {
+					const raw = q.get(name);
+					if (raw === null || raw === '') return 0n;
+					if (!/^\d+$/.test(raw)) throw new HttpError(GRPC.INVALID_ARGUMENT, `bad request: ${name} "${raw}" is not an unsigned integer`);
+					return BigInt(raw);
+				};
+				const offset = uint('index_offset');
+				const max = uint('num_max_invoices') || 100n;
+				const start = uint('creation_date_start');
+				const end = uint('creation_date_end');
+				if (start !== 0n && end !== 0n && start >= end) {
+					throw new HttpError(GRPC.UNKNOWN, `start date(${start}) must be before end date(${end})`);
+				}
+				let list = network.listInvoices(node).filter(
+					(i) =>
+						(!flag('pending_only') || i.state === 'OPEN' || i.state === 'ACCEPTED') &&
+						(start === 0n || BigInt(i.creationDate) >= start) &&
+						(end === 0n || BigInt(i.creationDate) <= end)
+				);
+				if (flag('reversed')) {
+					if (offset !== 0n) list = list.filter((i) => BigInt(i.addIndex) < offset);
+					list = list.slice(Math.max(0, list.length - Number(max)));
+				} else {
+					list = list.filter((i) => BigInt(i.addIndex) > offset).slice(0, Number(max));
+				}
+				return {
+					invoices: list.map(invoiceJson),
+					last_index_offset: String(list.at(-1)?.addIndex ?? 0),
+					first_index_offset: String(list[0]?.addIndex ?? 0)
+				};
+			}
+		},
+		{
 			method: 'GET',
 			pattern: /^\/v1\/invoice\/([^/]+)$/,
 			handler: ({ node, params }) => invoiceJson(network.lookupInvoice(node, hashParam(params[0], 'r_hash_str')))

@@ -20,6 +20,7 @@ export function sampleManifest(): DevnetManifest {
 		broker: { kind: 'aedes', wsUrl: 'ws://127.0.0.1:9001/mqtt', tcpUrl: 'mqtt://127.0.0.1:1883', protocolVersion: 4 },
 		lightning: {
 			network: 'regtest',
+			backend: 'simnet',
 			url: 'http://127.0.0.1:8180',
 			nodes: {
 				'station-1': {

@@ -8,7 +8,23 @@ function mutated(change: (m: Record<string, any>) => void): unknown {
 	return copy;
 }
 
+const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
 describe('parseDevnetManifest', () => {
+	it('reads a manifest without a Lightning backend (written before real LND) as the simnet', () => {
+		expect(parseDevnetManifest(mutated((m) => delete m.lightning.backend)).lightning.backend).toBe('simnet');
+	});
+
+	it('keeps a real LND node\'s own URL, certificate and admin macaroon path', () => {
+		const lnd = { restUrl: 'https://127.0.0.1:23107', tlsCertPem: PEM, adminMacaroonPath: '/tmp/admin.macaroon' };
+		const parsed = parseDevnetManifest(mutated((m) => {
+			m.lightning.backend = 'lnd';
+			m.lightning.nodes['station-1'].lnd = lnd;
+		}));
+		expect(parsed.lightning.backend).toBe('lnd');
+		expect(parsed.lightning.nodes['station-1']!.lnd).toEqual(lnd);
+	});
+
 	it('accepts a complete manifest, as an object or as JSON text', () => {
 		expect(parseDevnetManifest(sampleManifest())).toEqual(sampleManifest());
 		expect(parseDevnetManifest(JSON.stringify(sampleManifest()))).toEqual(sampleManifest());
@@ -38,7 +54,10 @@ describe('parseDevnetManifest', () => {
 		['a station on an unknown node', mutated((m) => (m.stations[0].lightningNode = 'hub')), /stations\[0\]\.lightningNode "hub" is not one of lightning\.nodes \(station-1\)/],
 		['a duplicate station', mutated((m) => m.stations.push(m.stations[0])), /stations\[1\]\.stationId "station-1" appears twice/],
 		['a bad start time', mutated((m) => (m.startedAt = 'yesterday')), /startedAt must be an ISO 8601 date/],
-		['no operator', mutated((m) => delete m.operator), /operator must be an object/]
+		['no operator', mutated((m) => delete m.operator), /operator must be an object/],
+		['an unknown Lightning backend', mutated((m) => (m.lightning.backend = 'cln')), /lightning\.backend must be one of "simnet", "lnd"/],
+		['an LND node over plain http', mutated((m) => (m.lightning.nodes['station-1'].lnd = { restUrl: 'http://127.0.0.1:10009', tlsCertPem: PEM, adminMacaroonPath: '/x' })), /lnd\.restUrl must be a URL with scheme https:/],
+		['an LND node with no certificate', mutated((m) => (m.lightning.nodes['station-1'].lnd = { restUrl: 'https://127.0.0.1:10009', tlsCertPem: 'hello', adminMacaroonPath: '/x' })), /lnd\.tlsCertPem must be a PEM certificate/]
 	])('rejects %s with a message naming the field', (_what, input, message) => {
 		expect(() => parseDevnetManifest(input)).toThrow(DevnetManifestError);
 		expect(() => parseDevnetManifest(input)).toThrow(message);

@@ -37,17 +37,34 @@ export interface DevnetBroker {
 	protocolVersion: 4 | 5;
 }
 
-export interface DevnetLightningNode {
-	/** LND REST dialect base URL of this simulated node. */
+/** A real LND behind a devnet node (`lightning.backend: 'lnd'`), for Node tools that talk to it directly. */
+export interface DevnetLndNode {
+	/** LND's own REST listener, https with its self-signed certificate. */
 	restUrl: string;
+	/** LND's tls.cert (PEM): pin it, trust nothing else. */
+	tlsCertPem: string;
+	/** Path of the node's admin macaroon on the devnet machine (tests and tools; never handed to an app). */
+	adminMacaroonPath: string;
+}
+
+export interface DevnetLightningNode {
+	/** LND REST base URL of this node: the simnet's, or the devnet gateway to a real LND. */
+	restUrl: string;
+	/** The macaroon the node's app uses: with real LND, baked with only what that app needs. */
 	macaroonHex: string;
 	/** Compressed secp256k1 node pubkey, hex (66 chars). */
 	pubkey: string;
+	/** Present when the node is a real LND. */
+	lnd?: DevnetLndNode;
 }
+
+export type DevnetLightningBackend = 'simnet' | 'lnd';
 
 export interface DevnetLightning {
 	network: 'regtest';
-	/** Base URL of the simnet itself. */
+	/** `simnet`: our simulator (zero install); `lnd`: real LND on regtest behind the devnet's gateway. */
+	backend: DevnetLightningBackend;
+	/** Base URL of the simnet, or of the gateway to the real nodes. */
 	url: string;
 	nodes: Record<string, DevnetLightningNode>;
 }
@@ -201,18 +218,28 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 		Object.entries(nodesIn).map(([name, nodeValue]): [string, DevnetLightningNode] => {
 			const p = `lightning.nodes.${name}`;
 			const n = object(nodeValue, p);
-			return [
-				name,
-				{
-					restUrl: url(n.restUrl, `${p}.restUrl`, ['http:', 'https:']),
-					macaroonHex: hexOf(n.macaroonHex, `${p}.macaroonHex`, null, 'hex (an even number of hex digits)'),
-					pubkey: hexOf(n.pubkey, `${p}.pubkey`, 66, 'a compressed public key (66 hex digits)')
-				}
-			];
+			const node: DevnetLightningNode = {
+				restUrl: url(n.restUrl, `${p}.restUrl`, ['http:', 'https:']),
+				macaroonHex: hexOf(n.macaroonHex, `${p}.macaroonHex`, null, 'hex (an even number of hex digits)'),
+				pubkey: hexOf(n.pubkey, `${p}.pubkey`, 66, 'a compressed public key (66 hex digits)')
+			};
+			if (n.lnd !== undefined) {
+				const l = object(n.lnd, `${p}.lnd`);
+				const pem = string(l.tlsCertPem, `${p}.lnd.tlsCertPem`);
+				if (!/^-----BEGIN CERTIFICATE-----\r?\n[\s\S]+-----END CERTIFICATE-----\s*$/.test(pem)) fail(`${p}.lnd.tlsCertPem`, 'a PEM certificate', pem);
+				node.lnd = {
+					restUrl: url(l.restUrl, `${p}.lnd.restUrl`, ['https:']),
+					tlsCertPem: pem,
+					adminMacaroonPath: string(l.adminMacaroonPath, `${p}.lnd.adminMacaroonPath`)
+				};
+			}
+			return [name, node];
 		})
 	);
 	const lightning: DevnetLightning = {
 		network: oneOf(lightningIn.network, 'lightning.network', ['regtest'] as const),
+		// Manifests from before real LND have no backend: they are the simnet's.
+		backend: lightningIn.backend === undefined ? 'simnet' : oneOf(lightningIn.backend, 'lightning.backend', ['simnet', 'lnd'] as const),
 		url: url(lightningIn.url, 'lightning.url', ['http:', 'https:']),
 		nodes
 	};

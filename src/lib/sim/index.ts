@@ -25,3 +25,4 @@ export { buildQueueScenario, type QueueScenarioOptions } from './queue-scenario.
 export { reportFiles, sessionsCsv, errandsCsv, runsCsv, type ReportFile } from './report-files.js';
 export { linePlot, cdfPoints, type Series, type PlotSpec } from './svg.js';
 export { liveView, type LiveView, type LiveStation } from './live.js';
+export { studyRequests, studyEffects, measurable, STUDY_METRICS, type Study, type StudyVariant, type StudyEffect, type StudyMetric } from './studies.js';
