@@ -10,6 +10,9 @@ import { CORS_HEADERS, GRPC, HttpError, sendError, Streams, toHttpError } from '
 import { simnetRoutes } from './routes.js';
 import { autosave, loadState } from './state-file.js';
 
+/** How long the devnet's simnet keeps a payment in flight before it settles, unless told otherwise. */
+export const DEFAULT_SETTLE_DELAY_MS = 50;
+
 export interface LightningSimnetOptions {
 	host?: string;
 	port: number;
@@ -18,7 +21,7 @@ export interface LightningSimnetOptions {
 	nodes?: string[];
 	/** Size of each spoke's channel with the hub (default 2,000,000 sat). */
 	channelSat?: bigint;
-	/** How long a payment stays in flight (default 50 ms). */
+	/** How long a payment stays in flight (default DEFAULT_SETTLE_DELAY_MS). */
 	settleDelayMs?: number;
 }
 
@@ -42,7 +45,7 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 	const host = options.host ?? '127.0.0.1';
 	const nodeNames = options.nodes ?? ['hub', 'station-1', 'vehicle-1'];
 	const hubName = nodeNames[0] ?? 'hub';
-	const simnetOptions = { settleDelayMs: options.settleDelayMs ?? 50 };
+	const simnetOptions = { settleDelayMs: options.settleDelayMs ?? DEFAULT_SETTLE_DELAY_MS };
 
 	let network: Simnet;
 	const macaroons = new Map<string, string>();
