@@ -88,6 +88,7 @@ beforeAll(async () => {
 		broker: { ...base.broker, wsUrl: broker.wsUrl, tcpUrl: broker.tcpUrl, protocolVersion: broker.protocolVersion },
 		lightning: {
 			network: 'regtest',
+			backend: 'simnet',
 			url: lightning.url,
 			nodes: Object.fromEntries(lightning.nodes.map((n) => [n.name, { restUrl: n.restUrl, macaroonHex: n.macaroonHex, pubkey: n.pubkey }]))
 		}
