@@ -30,7 +30,7 @@ console.log(loadLine('start'));
 console.log(`\ncity scale: ${CITY.vehicles} vehicles, ${CITY.stations} stations, ${CITY.hours} h, grid ${CITY.gridSize}, seed 1, optimiser, reading sample ${CITY.readingSample} (that share of sessions signs and verifies every reading and pays a BOLT11 invoice checked by the wallet's guard; every bill's readings are anchored either way)`);
 const city = runInOwnProcess(CITY);
 console.log(`  ${city.errands} errands, ${city.readings} readings (${city.signed} signed), ${city.ledgerTransactions} ledger transactions, ${city.payments} payments, mean wait ${city.meanWaitMin} min`);
-console.log(JSON.stringify({ scale: 'city', vehicles: city.vehicles, stations: city.stations, simHours: city.simHours, wallSeconds: city.wallSeconds, peakRssMb: city.peakRssMb, readingSample: CITY.readingSample }));
+console.log(JSON.stringify({ scale: 'city', vehicles: city.vehicles, stations: city.stations, simHours: city.simHours, wallSeconds: city.wallSeconds, peakRssMb: city.peakRssMb, readingSample: CITY.readingSample, cpuSeconds: city.cpuSeconds }));
 
 console.log(`\nbenchmark load: ${LOAD.vehicles} vehicles, ${LOAD.stations} stations, ${LOAD.hours} h, seeds 1..${SEEDS}, reading sample ${DEFAULT_READING_SAMPLE} (the CLI's default), policies ${POLICIES.join(', ')}`);
 const pool = simWorkerPool(Math.min(availableParallelism(), SEEDS * POLICIES.length));

@@ -6,8 +6,10 @@ import { buildScenario, runPolicy, type Policy, type ScenarioOptions } from '../
 const options = JSON.parse(process.argv[2] ?? '{}') as ScenarioOptions;
 const policy = (process.argv[3] ?? 'optimal') as Policy;
 const started = performance.now();
+const cpuStart = process.cpuUsage();
 const report = await runPolicy(buildScenario(options), policy);
 const wallSeconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuStart);
 console.log(
 	JSON.stringify({
 		vehicles: report.vehicles,
@@ -16,6 +18,8 @@ console.log(
 		policy,
 		readingSample: options.readingSample,
 		wallSeconds: Math.round(wallSeconds * 100) / 100,
+		// CPU of this process (all threads): on a machine shared with other jobs, wall time is not the run's own.
+		cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
 		peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
 		errands: report.summary.errandsStarted,
 		unfinished: report.summary.errandsUnfinished,

@@ -67,11 +67,12 @@ export async function scalingStudy(args: SimArgs): Promise<void> {
 	console.log(`scaling: one station per 20 vehicles, ${args.base.hours} h, seed ${args.seeds[0]}, policy optimal, reading sample ${sample ?? 'default'}; each run in a process of its own`);
 	const rows: string[][] = [];
 	for (const vehicles of SCALE_STEPS) {
-		const r = runInOwnProcess({ ...args.base, vehicles, stations: vehicles / 20, gridSize: gridFor(vehicles), seed: args.seeds[0]! });
-		rows.push([String(vehicles), String(vehicles / 20), String(gridFor(vehicles)), String(r.errands), String(r.readings), String(r.signed), String(r.wallSeconds), String(r.peakRssMb)]);
+		const stations = Math.max(1, Math.round(vehicles / 20));
+		const r = runInOwnProcess({ ...args.base, vehicles, stations, gridSize: gridFor(vehicles), seed: args.seeds[0]! });
+		rows.push([String(vehicles), String(stations), String(gridFor(vehicles)), String(r.errands), String(r.readings), String(r.signed), String(r.wallSeconds), String(r.cpuSeconds), String(r.peakRssMb)]);
 		console.log(JSON.stringify(r));
 	}
-	console.log(table(['vehicles', 'stations', 'grid', 'errands', 'readings', 'signed', 'wall s', 'peak RSS MB'], rows).join('\n'));
+	console.log(table(['vehicles', 'stations', 'grid', 'errands', 'readings', 'signed', 'wall s', 'CPU s', 'peak RSS MB'], rows).join('\n'));
 }
 
 // ---- option studies: each scenario option's effect, paired by seed against the baseline ----
