@@ -1,11 +1,14 @@
 // The devnet's local Ethereum JSON-RPC node: Hardhat 2 (EDR) in-process, configured like a QBFT
-// network (chainId 1337, london, zero base fee and gas price, blocks on an interval). Node only.
+// network (chainId 1337, berlin: no base fee, zero gas price, blocks on an interval). Node only.
+// Its HTTP server answers only to this machine's own names (no DNS rebinding).
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HDNodeWallet, Mnemonic } from 'ethers';
+import { createHostCheck } from './guard.js';
 
 export interface ChainOptions {
 	/** Interface to listen on. Default 127.0.0.1. */
@@ -38,7 +41,7 @@ interface Eip1193 {
 interface JsonRpcServerLike {
 	listen(): Promise<{ address: string; port: number }>;
 	close(): Promise<void>;
-	_httpServer?: { once(event: 'error', listener: (error: Error) => void): void };
+	_httpServer?: HttpServer;
 }
 interface HdAccountsConfig {
 	mnemonic: string;
@@ -132,6 +135,43 @@ function deriveAccounts(config: HdAccountsConfig | unknown[]): DevAccount[] {
 }
 
 /**
+ * Puts a Host check in front of Hardhat's own request and WebSocket handlers: a page that re-points
+ * its DNS name at 127.0.0.1 still names itself in Host and is refused. A browser page's Origin must
+ * also be one of this machine's names (the apps on loopback call the chain directly).
+ */
+function guardHosts(httpServer: HttpServer): void {
+	const hostAllowed = createHostCheck();
+	const allowed = (req: IncomingMessage): boolean => {
+		if (!hostAllowed(req.headers.host)) return false;
+		const origin = req.headers.origin;
+		if (typeof origin !== 'string' || origin === 'null') return origin === undefined;
+		try {
+			return hostAllowed(new URL(origin).host);
+		} catch {
+			return false;
+		}
+	};
+	const requestListeners = httpServer.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+	httpServer.removeAllListeners('request');
+	httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+		if (!allowed(req)) {
+			res.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8' }).end('this chain answers only to its own host names\n');
+			return;
+		}
+		for (const listener of requestListeners) listener.call(httpServer, req, res);
+	});
+	const upgradeListeners = httpServer.listeners('upgrade') as ((req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void)[];
+	httpServer.removeAllListeners('upgrade');
+	httpServer.on('upgrade', (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+		if (!allowed(req)) {
+			socket.end('HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+			return;
+		}
+		for (const listener of upgradeListeners) listener.call(httpServer, req, socket, head);
+	});
+}
+
+/**
  * Starts a fresh chain (its own state) and serves it over HTTP and WebSocket JSON-RPC.
  * Throws "port N is already in use — pass --chain-port" when the port is taken.
  */
@@ -177,6 +217,7 @@ export async function startChain(opts: ChainOptions): Promise<RunningChain> {
 		TASK_NODE_CREATE_SERVER: string;
 	};
 	const server = (await hre.run(TASK_NODE_CREATE_SERVER, { hostname: host, port: opts.port, provider })) as JsonRpcServerLike;
+	if (server._httpServer) guardHosts(server._httpServer);
 	const listening = await new Promise<{ address: string; port: number }>((resolvePromise, reject) => {
 		server._httpServer?.once('error', (error: NodeJS.ErrnoException) => {
 			reject(error.code === 'EADDRINUSE' ? portInUseError(opts.port, host) : error);

@@ -132,7 +132,9 @@ beforeAll(async () => {
 		httpsHost: '127.0.0.1',
 		tlsDir: path.join(root, 'tls'),
 		getManifest: () => manifest,
-		proxy: { maxBodyBytes: 64 * 1024 }
+		proxy: { maxBodyBytes: 64 * 1024 },
+		// A LAN name this machine does not have, to see the rewrite for it.
+		extraHostNames: ['192.168.1.20']
 	});
 	ca = (await loadOrCreateTls(path.join(root, 'tls'), lanIPv4Addresses())).cert;
 	// 127.0.0.1 rather than localhost: the HTTPS servers listen on IPv4 only here.
@@ -217,6 +219,8 @@ describe('/rpc gateway', () => {
 	});
 
 	it('refuses methods that act with the node’s own accounts or drive the dev chain, even inside a batch', async () => {
+		const accounts = await call(`${httpsBase}/rpc`, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_accounts', params: [] }));
+		expect(accounts.status).toBe(403);
 		const batch = JSON.stringify([
 			{ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] },
 			{ jsonrpc: '2.0', id: 2, method: 'hardhat_setBalance', params: ['0x0000000000000000000000000000000000000001', '0x1'] }
@@ -269,7 +273,7 @@ describe('/ln gateway', () => {
 			// The first line (the invoice still open) must arrive while the stream is still open:
 			// a buffering proxy would hold it until the end.
 			await stream.waitForLines(1);
-			expect(stream.status).toBe(200);
+			expect(stream.status, stream.lines.join()).toBe(200);
 			expect(stream.ended).toBe(false);
 			expect(JSON.parse(stream.lines[0]!).result.state).toBe('OPEN');
 
@@ -304,7 +308,7 @@ describe('/ln gateway', () => {
 				error: 'bad_gateway',
 				message: `The devnet's Lightning simnet at http://127.0.0.1:${deadPort} refused the connection (is it running?).`
 			});
-			const rpc = await request(`http://127.0.0.1:${port}/rpc`, { method: 'POST', body: '{}' });
+			const rpc = await request(`http://127.0.0.1:${port}/rpc`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) });
 			expect(rpc.status).toBe(502);
 			expect(JSON.parse(rpc.body).message).toMatch(/chain RPC .* refused the connection/);
 			const upgrade = await new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -363,9 +367,12 @@ describe('/devnet.json per origin', () => {
 		expect(seen.wallet.httpsUrl).toBe(`https://192.168.1.20:${new URL(httpsBase).port}/`);
 	});
 
-	it('refuses an HTTPS request whose Host is not a host name', async () => {
+	it('refuses an HTTPS request whose Host is not a host name, or not one of the devnet’s names', async () => {
 		const res = await request(`${httpsBase}/devnet.json`, { headers: { Host: 'evil.test/path?x' } });
-		expect(res.status).toBe(400);
+		expect(res.status).toBe(421);
+		const rebound = await request(`${httpsBase}/devnet.json`, { headers: { Host: `evil.test:${new URL(httpsBase).port}` } });
+		expect(rebound.status).toBe(421);
+		expect(JSON.parse(rebound.body)).toMatchObject({ error: 'unknown_host' });
 	});
 });
 

@@ -8,6 +8,9 @@ import https from 'node:https';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { DevnetManifest } from '../src/lib/config/devnet-manifest';
+import { clientAddress, decodePath, encodePath, isLoopbackHostname, vetRpcBody, type RpcLimits } from './guard';
+
+export { isLoopbackHostname } from './guard';
 
 export const PROXY_PATHS = { mqtt: '/mqtt', rpc: '/rpc', lightning: '/ln' } as const;
 
@@ -28,6 +31,14 @@ export interface ProxyOptions {
 	upstreamTimeoutMs?: number;
 	/** Most WebSocket connections open through `/mqtt` at once. Default 256. */
 	maxWebSockets?: number;
+	/** Most WebSocket connections one client address holds through `/mqtt` (loopback exempt). Default 16. */
+	maxWebSocketsPerClient?: number;
+	/** A `/mqtt` WebSocket with no traffic either way for this long is closed (MQTT keep-alive pings count). Default 120 s. */
+	webSocketIdleMs?: number;
+	/** How long an `eth_call` / `eth_estimateGas` may take before the gateway answers 504. Default 5 s. */
+	callTimeoutMs?: number;
+	/** Batch size, calldata and call gas of `/rpc` (see guard.ts). */
+	rpc?: RpcLimits;
 }
 
 export interface DevnetProxy {
@@ -107,28 +118,6 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | nu
 	});
 }
 
-/**
- * JSON-RPC methods the gateway refuses: they act with the node's own unlocked dev accounts or drive
- * the dev chain (mining, balances, snapshots). The gateway is open to the LAN; the apps sign their
- * transactions themselves and need none of these. Local tools use the chain's loopback URL.
- */
-const REFUSED_RPC = /^(eth_sendTransaction|eth_sign|eth_signTransaction|eth_signTypedData.*|personal_.*|hardhat_.*|evm_.*|debug_.*|anvil_.*)$/;
-
-/** The first refused method in a JSON-RPC request or batch, or null (unparseable bodies go on: the chain answers them). */
-function refusedRpcMethod(body: Buffer): string | null {
-	let parsed: unknown;
-	try {
-		parsed = JSON.parse(body.toString('utf8'));
-	} catch {
-		return null;
-	}
-	for (const call of Array.isArray(parsed) ? parsed : [parsed]) {
-		const method = typeof call === 'object' && call !== null ? (call as { method?: unknown }).method : undefined;
-		if (typeof method === 'string' && REFUSED_RPC.test(method)) return method;
-	}
-	return null;
-}
-
 function clientFor(url: URL): typeof http | typeof https {
 	return url.protocol === 'https:' || url.protocol === 'wss:' ? https : http;
 }
@@ -137,6 +126,10 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 	const maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
 	const upstreamTimeoutMs = opts.upstreamTimeoutMs ?? 30_000;
 	const maxWebSockets = opts.maxWebSockets ?? 256;
+	const maxWebSocketsPerClient = opts.maxWebSocketsPerClient ?? 16;
+	const webSocketIdleMs = opts.webSocketIdleMs ?? 120_000;
+	const callTimeoutMs = opts.callTimeoutMs ?? 5_000;
+	const socketsPerClient = new Map<string, number>();
 	const openSockets = new Set<Duplex>();
 	const openRequests = new Set<http.ClientRequest>();
 
@@ -150,13 +143,21 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 				return;
 			}
 		}
-		const refused = what === 'chain RPC' ? refusedRpcMethod(body) : null;
-		if (refused !== null) {
-			sendJsonError(res, 403, 'forbidden', `${refused} is not available through the devnet's ${PROXY_PATHS.rpc} gateway; local tools can use the chain's own URL.`);
-			return;
+		let headTimeoutMs = upstreamTimeoutMs;
+		if (what === 'chain RPC' && method === 'POST') {
+			const vetted = vetRpcBody(body, opts.rpc);
+			if (!vetted.ok) {
+				sendJsonError(res, vetted.status, vetted.error, vetted.message);
+				return;
+			}
+			body = vetted.body;
+			if (vetted.executes) headTimeoutMs = Math.min(upstreamTimeoutMs, callTimeoutMs);
 		}
 		const headers = forwardableHeaders(req.headers);
 		headers.host = upstream.host;
+		// The gateway has checked the page's origin (its Host); the loopback upstream's own Origin rule is for pages that call it directly.
+		delete headers.origin;
+		delete headers.referer;
 		if (body.length > 0 || method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') headers['content-length'] = body.length;
 		const forwardedProto = req.socket && 'encrypted' in req.socket ? 'https' : 'http';
 		headers['x-forwarded-proto'] = forwardedProto;
@@ -166,16 +167,19 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 		openRequests.add(upstreamReq);
 		upstreamReq.on('close', () => openRequests.delete(upstreamReq));
 		// Only the wait for the response head is bounded; an NDJSON stream may then stay open for long.
+		let timedOut = false;
 		const headTimer = setTimeout(() => {
-			upstreamReq.destroy(new Error(`no answer within ${upstreamTimeoutMs} ms`));
-		}, upstreamTimeoutMs);
+			timedOut = true;
+			upstreamReq.destroy(new Error(`gave no answer within ${headTimeoutMs} ms`));
+		}, headTimeoutMs);
 		// The browser went away: end the upstream call too (a Lightning stream subscription ends with it).
 		res.on('close', () => {
 			if (!res.writableFinished) upstreamReq.destroy();
 		});
 		upstreamReq.on('error', (err) => {
 			clearTimeout(headTimer);
-			sendJsonError(res, 502, 'bad_gateway', `The devnet's ${what} at ${upstream.origin} ${describeUpstreamError(err)}.`);
+			if (timedOut) sendJsonError(res, 504, 'gateway_timeout', `The devnet's ${what} ${describeUpstreamError(err)}; the call was given up.`);
+			else sendJsonError(res, 502, 'bad_gateway', `The devnet's ${what} at ${upstream.origin} ${describeUpstreamError(err)}.`);
 		});
 		upstreamReq.on('response', (upstreamRes) => {
 			clearTimeout(headTimer);
@@ -199,18 +203,26 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 	function handleRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
 		const raw = req.url ?? '/';
 		const queryAt = raw.indexOf('?');
-		const pathname = queryAt >= 0 ? raw.slice(0, queryAt) : raw;
+		const rawPath = queryAt >= 0 ? raw.slice(0, queryAt) : raw;
 		const query = queryAt >= 0 ? raw.slice(queryAt) : '';
-		const isRpc = pathname === PROXY_PATHS.rpc;
-		const isLightning = pathname === PROXY_PATHS.lightning || pathname.startsWith(`${PROXY_PATHS.lightning}/`);
-		if (!isRpc && !isLightning && pathname !== PROXY_PATHS.mqtt) return false;
+		// Decoded and normalised once, before any rule: what is checked is what goes upstream.
+		const decoded = decodePath(rawPath);
+		if (!decoded.ok) {
+			sendJsonError(res, 400, 'bad_path', decoded.message);
+			return true;
+		}
+		const segments = decoded.segments;
+		const first = segments[0] ?? '';
+		const isRpc = first === 'rpc';
+		const isLightning = first === 'ln';
+		if (!isRpc && !isLightning && first !== 'mqtt') return false;
 
 		const targets = getTargets();
 		if (targets === null) {
 			sendJsonError(res, 503, 'starting', 'The devnet is still starting; try again in a moment.');
 			return true;
 		}
-		if (pathname === PROXY_PATHS.mqtt) {
+		if (first === 'mqtt') {
 			sendJsonError(res, 426, 'upgrade_required', `${PROXY_PATHS.mqtt} carries MQTT over WebSocket only: connect with a WebSocket client (wss:// on HTTPS).`);
 			return true;
 		}
@@ -218,6 +230,10 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 		let what: string;
 		if (isRpc) {
 			const method = req.method ?? 'GET';
+			if (segments.length !== 1) {
+				sendJsonError(res, 404, 'not_found', `${PROXY_PATHS.rpc} has no sub-paths.`);
+				return true;
+			}
 			if (method !== 'POST' && method !== 'OPTIONS') {
 				res.setHeader('Allow', 'POST, OPTIONS');
 				sendJsonError(res, 405, 'method_not_allowed', `${PROXY_PATHS.rpc} takes JSON-RPC requests by POST.`);
@@ -227,14 +243,14 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 			if (query) upstream.search = query;
 			what = 'chain RPC';
 		} else {
-			const rest = pathname.slice(PROXY_PATHS.lightning.length) || '/';
 			// Only the nodes' LND APIs: the simnet's /admin API has no authentication and stays on loopback.
-			if (!rest.startsWith('/nodes/')) {
+			const node = segments[2] ?? '';
+			if (segments[1] !== 'nodes' || !/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/.test(node) || segments.length < 4) {
 				sendJsonError(res, 404, 'not_found', `${PROXY_PATHS.lightning} serves the Lightning nodes' APIs only (${PROXY_PATHS.lightning}/nodes/<name>/…).`);
 				return true;
 			}
 			const base = new URL(targets.lightningUrl);
-			upstream = new URL(`${base.origin}${base.pathname.replace(/\/$/, '')}${rest}${query}`);
+			upstream = new URL(`${base.origin}${base.pathname.replace(/\/$/, '')}${encodePath(segments.slice(1))}${query}`);
 			what = 'Lightning simnet';
 		}
 		forward(req, res, upstream, what).catch((err: unknown) => {
@@ -253,8 +269,8 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 
 	function handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
 		socket.on('error', () => socket.destroy());
-		const pathname = (req.url ?? '/').split('?')[0];
-		if (pathname !== PROXY_PATHS.mqtt) {
+		const decoded = decodePath((req.url ?? '/').split('?')[0] ?? '/');
+		if (!decoded.ok || decoded.segments.length !== 1 || decoded.segments[0] !== 'mqtt') {
 			refuseUpgrade(socket, 404, 'not_found', `Only ${PROXY_PATHS.mqtt} accepts WebSocket connections here.`);
 			return;
 		}
@@ -271,9 +287,19 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 			refuseUpgrade(socket, 503, 'too_many_connections', `The devnet's MQTT gateway already carries ${maxWebSockets} connections.`);
 			return;
 		}
+		const client = clientAddress(req.socket);
+		const perClient = isLoopbackHostname(client) ? 0 : (socketsPerClient.get(client) ?? 0);
+		if (perClient >= maxWebSocketsPerClient) {
+			refuseUpgrade(socket, 429, 'too_many_connections', `This device already has ${maxWebSocketsPerClient} connections open to the devnet's MQTT gateway; close one first.`);
+			return;
+		}
+		if (!isLoopbackHostname(client)) socketsPerClient.set(client, perClient + 1);
+		// No traffic either way for this long (MQTT keep-alive pings count): the connection is let go.
+		(socket as Partial<net.Socket>).setTimeout?.(webSocketIdleMs, () => socket.destroy());
 		const upstream = new URL(targets.brokerWsUrl);
 		const headers = forwardableHeaders(req.headers);
 		headers.host = upstream.host;
+		delete headers.origin;
 		headers.connection = 'Upgrade';
 		headers.upgrade = 'websocket';
 		const upstreamReq = clientFor(upstream).request(
@@ -290,6 +316,11 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 		openSockets.add(socket);
 		socket.on('close', () => {
 			openSockets.delete(socket);
+			if (!isLoopbackHostname(client)) {
+				const left = (socketsPerClient.get(client) ?? 1) - 1;
+				if (left <= 0) socketsPerClient.delete(client);
+				else socketsPerClient.set(client, left);
+			}
 			upstreamReq.destroy();
 		});
 		const headTimer = setTimeout(() => upstreamReq.destroy(new Error(`no answer within ${upstreamTimeoutMs} ms`)), upstreamTimeoutMs);
@@ -349,12 +380,6 @@ export interface RequestOrigin {
 	secure: boolean;
 	/** `hostname[:port]`, as in the Host header. */
 	host: string;
-}
-
-/** True for names that only ever reach this machine: localhost, *.localhost, 127.0.0.0/8, ::1. */
-export function isLoopbackHostname(hostname: string): boolean {
-	const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-	return h === 'localhost' || h.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(h) || h === '::1';
 }
 
 /**

@@ -77,16 +77,21 @@ describe('static servers', () => {
 		expect(asset.headers.get('cache-control')).toContain('immutable');
 	});
 
-	it('serves /devnet.json live from memory, uncached, to any origin', async () => {
+	it('serves /devnet.json live from memory, uncached, to its own origin only (no CORS)', async () => {
 		manifest = null;
 		const starting = await fetch(new URL('/devnet.json', servers.wallet.url));
 		expect(starting.status).toBe(503);
 
 		manifest = sampleManifest();
-		const first = await fetch(new URL('/devnet.json', servers.kiosk.url), { headers: { Origin: 'http://elsewhere.test' } });
+		const elsewhere = await fetch(new URL('/devnet.json', servers.kiosk.url), { headers: { Origin: 'http://elsewhere.test' } });
+		expect(elsewhere.status).toBe(403);
+		expect(elsewhere.headers.get('access-control-allow-origin')).toBeNull();
+		const otherApp = await fetch(new URL('/devnet.json', servers.kiosk.url), { headers: { Origin: servers.wallet.url.replace(/\/$/, '') } });
+		expect(otherApp.status).toBe(403);
+		const first = await fetch(new URL('/devnet.json', servers.kiosk.url), { headers: { Origin: servers.kiosk.url.replace(/\/$/, '') } });
 		expect(first.status).toBe(200);
 		expect(first.headers.get('cache-control')).toBe('no-store');
-		expect(first.headers.get('access-control-allow-origin')).toBe('*');
+		expect(first.headers.get('access-control-allow-origin')).toBeNull();
 		expect(await first.json()).toEqual(sampleManifest());
 
 		manifest = { ...sampleManifest(), startedAt: '2027-01-01T00:00:00.000Z' };
@@ -94,8 +99,8 @@ describe('static servers', () => {
 		expect(((await second.json()) as DevnetManifest).startedAt).toBe('2027-01-01T00:00:00.000Z');
 
 		const preflight = await fetch(new URL('/devnet.json', servers.wallet.url), { method: 'OPTIONS' });
-		expect(preflight.status).toBe(204);
-		expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+		expect(preflight.status).toBe(405);
+		expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
 	});
 
 	it('serves HTTPS with a certificate for localhost and 127.0.0.1 only where asked', async () => {

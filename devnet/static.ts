@@ -7,10 +7,12 @@ import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { generate as generateCertificate } from 'selfsigned';
 import sirv from 'sirv';
 import type { DevnetManifest } from '../src/lib/config/devnet-manifest';
 import { connectHost } from './broker';
+import { createClientLimits, createHostCheck, refuseHost, type ClientLimitOptions } from './guard';
 import { listen } from './ports';
 import { createDevnetProxy, manifestForOrigin, needsRewrite, requestOrigin, targetsFromManifest, type AppPorts, type DevnetProxy, type ProxyOptions } from './proxy';
 
@@ -40,6 +42,10 @@ export interface StaticOptions {
 	getManifest: () => DevnetManifest | null;
 	/** Limits of the `/mqtt`, `/rpc` and `/ln` gateways. */
 	proxy?: ProxyOptions;
+	/** Names the servers answer to besides localhost and this machine's addresses and host name. */
+	extraHostNames?: string[];
+	/** Per-client caps on connections and requests (loopback exempt). */
+	clientLimits?: ClientLimitOptions;
 }
 
 export interface AppUrls {
@@ -142,6 +148,10 @@ export interface AppHandlerOptions {
 	proxy?: DevnetProxy;
 	/** The apps' ports: with them, `/devnet.json` is rewritten for non-loopback and HTTPS origins. */
 	apps?: AppPorts;
+	/** The Host check (DNS rebinding); without it every Host is served. */
+	hostAllowed?: (host: string | undefined) => boolean;
+	/** Takes one request from the client's allowance; false answers 429. */
+	takeRequest?: (req: http.IncomingMessage) => boolean;
 }
 
 /**
@@ -165,8 +175,21 @@ export function appHandler(dir: string, getManifest: () => DevnetManifest | null
 		}
 	});
 	return (req, res) => {
+		if (options.hostAllowed && !options.hostAllowed(req.headers.host)) return refuseHost(res);
+		if (options.takeRequest && !options.takeRequest(req)) {
+			res.writeHead(429, { 'Retry-After': '1', 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+			res.end('too many requests from this device; wait a moment\n');
+			return;
+		}
 		const pathname = (req.url ?? '/').split('?')[0];
-		if (pathname === '/devnet.json') return serveManifest(req, res, manifestFor(req, getManifest(), options.apps));
+		if (pathname === '/devnet.json') {
+			if (!sameOrigin(req)) {
+				res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+				res.end('the devnet manifest is served to its own origin only\n');
+				return;
+			}
+			return serveManifest(req, res, manifestFor(req, getManifest(), options.apps));
+		}
 		if (options.proxy?.handleRequest(req, res)) return;
 		if (req.method !== 'GET' && req.method !== 'HEAD') {
 			res.writeHead(405, { Allow: 'GET, HEAD' }).end();
@@ -190,33 +213,37 @@ function manifestFor(req: http.IncomingMessage, manifest: DevnetManifest | null,
 	return needsRewrite(origin) ? manifestForOrigin(manifest, origin, apps) : manifest;
 }
 
-function serveManifest(req: http.IncomingMessage, res: http.ServerResponse, manifest: DevnetManifest | null | 'bad-host'): void {
-	const cors = {
-		'Access-Control-Allow-Origin': '*',
-		'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
-		'Access-Control-Allow-Headers': '*'
-	};
-	if (req.method === 'OPTIONS') {
-		res.writeHead(204, { ...cors, 'Access-Control-Max-Age': '600' }).end();
-		return;
+/** True unless the request names an Origin other than the one it came to (a page elsewhere asking). */
+function sameOrigin(req: http.IncomingMessage): boolean {
+	const origin = req.headers.origin;
+	if (origin === undefined) return true;
+	const secure = 'encrypted' in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true;
+	try {
+		const o = new URL(origin);
+		return o.protocol === (secure ? 'https:' : 'http:') && o.host === new URL(`${o.protocol}//${req.headers.host ?? ''}`).host;
+	} catch {
+		return false;
 	}
+}
+
+function serveManifest(req: http.IncomingMessage, res: http.ServerResponse, manifest: DevnetManifest | null | 'bad-host'): void {
+	// No CORS headers: only pages of this very origin may read the manifest.
 	if (req.method !== 'GET' && req.method !== 'HEAD') {
-		res.writeHead(405, { ...cors, Allow: 'GET, HEAD, OPTIONS' }).end();
+		res.writeHead(405, { Allow: 'GET, HEAD' }).end();
 		return;
 	}
 	if (manifest === 'bad-host') {
-		res.writeHead(400, { ...cors, 'Cache-Control': 'no-store', 'Content-Type': 'text/plain; charset=utf-8' });
+		res.writeHead(400, { 'Cache-Control': 'no-store', 'Content-Type': 'text/plain; charset=utf-8' });
 		res.end('the Host header is missing or is not a host name with an optional port\n');
 		return;
 	}
 	if (manifest === null) {
-		res.writeHead(503, { ...cors, 'Cache-Control': 'no-store', 'Retry-After': '1', 'Content-Type': 'text/plain; charset=utf-8' });
+		res.writeHead(503, { 'Cache-Control': 'no-store', 'Retry-After': '1', 'Content-Type': 'text/plain; charset=utf-8' });
 		res.end('the devnet is still starting\n');
 		return;
 	}
 	const body = JSON.stringify(manifest);
 	res.writeHead(200, {
-		...cors,
 		'Cache-Control': 'no-store',
 		'Content-Type': 'application/json; charset=utf-8',
 		'Content-Length': Buffer.byteLength(body)
@@ -256,6 +283,25 @@ export async function startStaticServers(opts: StaticOptions): Promise<RunningSt
 
 	const servers: http.Server[] = [];
 	const proxy = createDevnetProxy(() => targetsFromManifest(opts.getManifest()), opts.proxy);
+	const hostAllowed = createHostCheck({ extraNames: opts.extraHostNames });
+	const limits = createClientLimits(opts.clientLimits);
+	/** WebSocket upgrades: the same Host check, and a browser's Origin must be one of ours too. */
+	const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+		let originOk = true;
+		if (typeof req.headers.origin === 'string') {
+			try {
+				originOk = hostAllowed(new URL(req.headers.origin).host);
+			} catch {
+				originOk = false;
+			}
+		}
+		if (!hostAllowed(req.headers.host) || !originOk) {
+			socket.on('error', () => socket.destroy());
+			socket.end('HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+			return;
+		}
+		proxy.handleUpgrade(req, socket, head);
+	};
 	const appPorts: AppPorts = {
 		wallet: { port: opts.apps.wallet.port, httpsPort: tls ? opts.apps.wallet.httpsPort : null },
 		kiosk: { port: opts.apps.kiosk.port, httpsPort: tls ? opts.apps.kiosk.httpsPort : null }
@@ -268,16 +314,18 @@ export async function startStaticServers(opts: StaticOptions): Promise<RunningSt
 	try {
 		for (const name of names) {
 			const app = opts.apps[name];
-			const handler = appHandler(app.dir, opts.getManifest, { proxy, apps: appPorts });
+			const handler = appHandler(app.dir, opts.getManifest, { proxy, apps: appPorts, hostAllowed, takeRequest: limits.takeRequest });
 			const plain = http.createServer(handler);
-			plain.on('upgrade', proxy.handleUpgrade);
+			limits.attach(plain);
+			plain.on('upgrade', onUpgrade);
 			servers.push(plain);
 			await listen(plain, app.port, host, `${name} HTTP`, FLAGS[name].http);
 			let httpsLocalUrl: string | null = null;
 			let httpsLanUrls: string[] = [];
 			if (app.httpsPort !== null && tls !== null) {
 				const secure = https.createServer({ key: tls.key, cert: tls.cert }, handler);
-				secure.on('upgrade', proxy.handleUpgrade);
+				limits.attach(secure);
+				secure.on('upgrade', onUpgrade);
 				servers.push(secure);
 				await listen(secure, app.httpsPort, httpsHost, `${name} HTTPS`, FLAGS[name].https);
 				httpsLocalUrl = `https://localhost:${app.httpsPort}/`;

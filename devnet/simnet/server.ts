@@ -1,10 +1,13 @@
 // The devnet's Lightning network: a Simnet served over HTTP in LND's REST dialect, one base URL
 // per node (`${url}/nodes/${name}`), so the LND REST backend (and any LND REST client) can talk to
 // it unchanged. Node only. Routes, admin API, views and the state file live beside this file.
+// It answers only to this machine's own Host names (no DNS rebinding), and its unauthenticated
+// /admin API never to a browser page (a request naming an Origin) and never with CORS headers.
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { buildHubTopology, Simnet } from '../../src/lib/lightning/simnet/index.js';
+import { createHostCheck } from '../guard.js';
 import { simnetAdmin } from './admin.js';
 import { CORS_HEADERS, GRPC, HttpError, sendError, Streams, toHttpError } from './http.js';
 import { simnetRoutes } from './routes.js';
@@ -84,10 +87,21 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 	});
 	const admin = simnetAdmin(network, { hubName, channelSat: options.channelSat, nodeInfo });
 
+	const hostAllowed = createHostCheck();
 	const server = createServer((req, res) => {
 		void (async () => {
+			if (!hostAllowed(req.headers.host)) {
+				res.writeHead(421, { 'Content-Type': 'application/json' });
+				res.end(JSON.stringify({ code: GRPC.UNAUTHENTICATED[0], message: 'this simnet answers only to its own host names', details: [] }));
+				return;
+			}
 			const url = new URL(req.url ?? '/', 'http://localhost');
 			const method = req.method ?? 'GET';
+			if (url.pathname.startsWith('/admin/') && req.headers.origin !== undefined) {
+				res.writeHead(403, { 'Content-Type': 'application/json' });
+				res.end(JSON.stringify({ code: GRPC.UNAUTHENTICATED[0], message: 'the simnet admin API is for local tools, not for web pages', details: [] }));
+				return;
+			}
 			if (method === 'OPTIONS') {
 				res.writeHead(204, CORS_HEADERS);
 				res.end();
@@ -97,7 +111,7 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 			try {
 				if (url.pathname.startsWith('/admin/')) {
 					const result = await admin(method, url.pathname, req);
-					res.writeHead(200, { ...CORS_HEADERS, 'Content-Type': 'application/json' });
+					res.writeHead(200, { 'Content-Type': 'application/json' });
 					res.end(JSON.stringify(result));
 					return;
 				}
