@@ -84,13 +84,15 @@ describe('Lightning simnet REST server', () => {
 		expect((await fetch(`${sim.url}/nodes/nobody`)).status).toBe(404);
 	});
 
-	it('rejects a missing or wrong macaroon with LND error JSON', async () => {
+	it('rejects a missing or wrong macaroon with LND error JSON (as real LND: HTTP 500, code 2)', async () => {
 		const url = nodeOf('vehicle-1').restUrl + '/v1/getinfo';
 		const none = await fetch(url);
-		expect(none.status).toBe(401);
-		expect(await none.json()).toMatchObject({ code: 16, message: expect.stringMatching(/macaroon/), details: [] });
+		expect(none.status).toBe(500);
+		expect(await none.json()).toEqual({ code: 2, message: 'expected 1 macaroon, got 0', details: [] });
+		const empty = await fetch(url, { headers: { 'Grpc-Metadata-macaroon': '' } });
+		expect(await empty.json()).toEqual({ code: 2, message: 'empty macaroon data', details: [] });
 		const wrong = await fetch(url, { headers: { 'Grpc-Metadata-macaroon': nodeOf('hub').macaroonHex } });
-		expect(wrong.status).toBe(401);
+		expect(wrong.status).toBe(500);
 		expect(((await wrong.json()) as { message: string }).message).toMatch(/verification failed/);
 	});
 

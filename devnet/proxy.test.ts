@@ -247,8 +247,10 @@ describe('/ln gateway', () => {
 		const res = await request(`${httpsBase}/ln/nodes/station-1/v1/getinfo`, { headers: { 'Grpc-Metadata-macaroon': station.macaroonHex } });
 		expect(res.status).toBe(200);
 		expect(JSON.parse(res.body).identity_pubkey).toBe(station.pubkey);
+		// Without a macaroon the node's own refusal comes through (LND's: HTTP 500, code 2).
 		const denied = await request(`${httpsBase}/ln/nodes/station-1/v1/getinfo`);
-		expect(denied.status).toBe(401);
+		expect(denied.status).toBe(500);
+		expect(JSON.parse(denied.body)).toMatchObject({ code: 2, message: 'expected 1 macaroon, got 0' });
 		// The simnet's unauthenticated admin API stays on loopback.
 		const admin = await request(`${httpsBase}/ln/admin/state`);
 		expect(admin.status).toBe(404);

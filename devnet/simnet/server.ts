@@ -137,12 +137,12 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 				const route = routes.find((r) => r.method === method && r.pattern.test(path));
 				if (!route) throw new HttpError(GRPC.NOT_FOUND, `Not Found: ${method} ${path}`);
 				streaming = route.stream === true;
+				// Real LND (0.21) answers macaroon failures with gRPC code 2 (UNKNOWN, HTTP 500), not 16.
 				const given = req.headers['grpc-metadata-macaroon'];
-				if (typeof given !== 'string' || given === '') {
-					throw new HttpError(GRPC.UNAUTHENTICATED, 'expected 1 macaroon, got 0');
-				}
+				if (typeof given !== 'string') throw new HttpError(GRPC.UNKNOWN, 'expected 1 macaroon, got 0');
+				if (given === '') throw new HttpError(GRPC.UNKNOWN, 'empty macaroon data');
 				if (given.toLowerCase() !== macaroons.get(node)) {
-					throw new HttpError(GRPC.UNAUTHENTICATED, 'verification failed: signature mismatch after caveat verification');
+					throw new HttpError(GRPC.UNKNOWN, 'verification failed: signature mismatch after caveat verification');
 				}
 				const params = (route.pattern.exec(path) ?? []).slice(1);
 				const result = await route.handler({ node, req, res, url, params });

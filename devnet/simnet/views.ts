@@ -73,6 +73,7 @@ export function channelJson(network: Simnet, name: string, c: SimChannel): LndCh
 		initiator: c.initiator === name,
 		local_chan_reserve_sat: reserve,
 		remote_chan_reserve_sat: reserve,
-		push_amount_sat: '0'
+		push_amount_sat: '0',
+		memo: ''
 	};
 }

@@ -78,6 +78,8 @@ export interface LndChannel {
 	local_chan_reserve_sat: string;
 	remote_chan_reserve_sat: string;
 	push_amount_sat: string;
+	/** Set by the channel's opener; LND sends "" when none. */
+	memo?: string;
 }
 
 export interface LndListChannelsResponse {

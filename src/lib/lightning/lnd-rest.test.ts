@@ -6,7 +6,9 @@ import { checkRequest, type SwaggerDoc } from '../../../devnet/swagger-check.js'
 import invoicesSwagger from './fixtures/invoices.swagger.json' with { type: 'json' };
 import lightningSwagger from './fixtures/lightning.swagger.json' with { type: 'json' };
 import routerSwagger from './fixtures/router.swagger.json' with { type: 'json' };
-import { LndRestNode } from './lnd-rest.js';
+import realErrors from './fixtures/lnd-real-errors.json' with { type: 'json' };
+import { errorFromStatus, LndRestNode } from './lnd-rest.js';
+import { refusalReason } from './lnd-json.js';
 import { LightningError, type InvoiceStatus, type PaymentUpdate } from './port.js';
 
 let sim: LightningSimnet;
@@ -177,5 +179,20 @@ describe('LndRestNode against the simnet', () => {
 			node('station-1').watchInvoice('cd'.repeat(32), () => undefined, resolve)
 		);
 		expect(watchErr.code).toBe('not_found');
+	});
+});
+
+describe('LndRestNode maps what real LND answers (recorded by devnet/lnd/lnd.test.ts)', () => {
+	const recorded = (realErrors as { errors: Record<string, { httpStatus: number; body: unknown; expect: string }> }).errors;
+	const paymentReasons = new Set(['already_paid', 'invalid_request']);
+	it.each(Object.entries(recorded))('%s', (_name, { httpStatus, body, expect: expected }) => {
+		const error = errorFromStatus(httpStatus, body, 'do it');
+		expect(error).toBeInstanceOf(LightningError);
+		expect(error.message).toMatch(/^The Lightning node/);
+		if (paymentReasons.has(expected)) expect(refusalReason(error.message)).toBe(expected);
+		else expect(error.code).toBe(expected);
+	});
+	it('has the cases the backend must tell apart', () => {
+		expect(Object.keys(recorded)).toEqual(expect.arrayContaining(['already_paid', 'expired', 'permission_denied', 'permission_denied_stream', 'foreign_macaroon', 'truncated_macaroon', 'no_macaroon']));
 	});
 });

@@ -53,20 +53,51 @@ export interface LndRestOptions {
 	fetch?: typeof fetch;
 }
 
+/** A fetch failure caused by the server's certificate (Node's TLS codes; browsers do not say why). */
+function isCertificateError(e: unknown): boolean {
+	let cur: unknown = e;
+	for (let i = 0; i < 4 && cur; i++) {
+		const c = cur as { code?: unknown; name?: unknown };
+		if (c.name === 'CertificateMismatchError') return true;
+		if (typeof c.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(c.code)) return true;
+		cur = (cur as { cause?: unknown }).cause;
+	}
+	return false;
+}
+
 function isRpcStatus(value: unknown): value is LndRpcStatus {
 	return typeof value === 'object' && value !== null && 'message' in value && 'code' in value;
 }
 
+// Real LND (0.21) answers these with gRPC code 2 (UNKNOWN, HTTP 500); see fixtures/lnd-real-errors.json.
+/** The macaroon is valid for this node but does not allow the call (e.g. a kiosk's asked to pay). */
+const PERMISSION_DENIED = /^permission denied$/i;
+/** The macaroon is not one this node made, or not a macaroon at all. */
+const BAD_MACAROON = /macaroon|verification failed|unmarshal v[12]|root key with id|caveat/i;
+/** LND runs but does not serve yet. */
+const NOT_READY = /in the process of starting|still in the process of starting|not yet ready to accept calls|wallet (?:locked|not created)|waiting to start|server is not active|chain backend is still syncing|not synced/i;
+
 /** Turns an LND error answer into a port error with a sentence a person can act on. */
-function errorFromStatus(httpStatus: number, body: unknown, what: string): LightningError {
+export function errorFromStatus(httpStatus: number, body: unknown, what: string): LightningError {
 	const rpc = isRpcStatus(body) ? body : undefined;
 	const message = rpc?.message ?? (typeof body === 'string' && body ? body : `HTTP ${httpStatus}`);
 	let code: LightningErrorCode = 'backend';
-	if (httpStatus === 401 || httpStatus === 403 || rpc?.code === 16 || /macaroon|verification failed/i.test(message)) {
+	if (PERMISSION_DENIED.test(message)) {
 		return new LightningError(
 			'unauthorized',
-			`The Lightning node refused the macaroon while trying to ${what} (${message}). Check that the macaroon belongs to this node.`
+			`The Lightning node's macaroon does not allow this app to ${what} (LND said "${message}"). Bake one with the permissions this app needs (docs/lightning.md).`,
+			body
 		);
+	}
+	if (httpStatus === 401 || httpStatus === 403 || rpc?.code === 16 || BAD_MACAROON.test(message)) {
+		return new LightningError(
+			'unauthorized',
+			`The Lightning node refused the macaroon while trying to ${what} (${message}). Check that the macaroon belongs to this node.`,
+			body
+		);
+	}
+	if (rpc?.code === 14 || NOT_READY.test(message)) {
+		return new LightningError('starting', `The Lightning node is still starting and cannot ${what} yet (${message}); waiting for it.`, body);
 	}
 	if (httpStatus === 404 || rpc?.code === 5 || /unable to locate|not found|isn't initiated/i.test(message)) code = 'not_found';
 	else if (httpStatus === 400 || rpc?.code === 3) code = 'invalid_request';
@@ -156,6 +187,13 @@ export class LndRestNode implements LightningNode {
 			clearTimer();
 			if (timedOut) {
 				throw new LightningError('timeout', `The Lightning node did not answer within ${this.timeoutMs / 1000} s while trying to ${what}.`, e);
+			}
+			if (isCertificateError(e)) {
+				throw new LightningError(
+					'unreachable',
+					`The Lightning node at ${this.baseUrl} shows a TLS certificate that is not the one configured for it, so nothing was sent to ${what}. Check that the certificate (tls.cert) belongs to this node.`,
+					e
+				);
 			}
 			throw new LightningError(
 				'unreachable',
@@ -335,6 +373,7 @@ export class LndRestNode implements LightningNode {
 		onError?: (e: LightningError) => void
 	): Subscription {
 		const abort = new AbortController();
+		let final = false;
 		this.stream<LndInvoice>(
 			'GET',
 			`/v2/invoices/subscribe/${hexToBase64Url(paymentHash)}`,
@@ -344,10 +383,18 @@ export class LndRestNode implements LightningNode {
 				if (abort.signal.aborted) return true;
 				const status = invoiceStatus(invoice);
 				onUpdate(status);
-				return status.state === 'settled' || status.state === 'canceled';
+				final = status.state === 'settled' || status.state === 'canceled';
+				return final;
 			},
 			abort.signal
-		).catch((e: unknown) => {
+		)
+			.then(() => {
+				// A node shutting down (e.g. restarting) ends its streams cleanly: that is not the invoice's end.
+				if (!final && !abort.signal.aborted) {
+					throw new LightningError('unreachable', 'The Lightning node ended the invoice watch before the invoice was settled or canceled (it may be restarting).');
+				}
+			})
+			.catch((e: unknown) => {
 			if (!abort.signal.aborted) onError?.(e instanceof LightningError ? e : new LightningError('backend', String(e), e));
 		});
 		return { close: () => abort.abort() };

@@ -143,6 +143,8 @@ export type LightningErrorCode =
 	| 'not_found'
 	| 'invalid_request'
 	| 'insufficient_balance'
+	/** The node runs but does not serve yet (starting up, wallet locked, still syncing): wait and retry. */
+	| 'starting'
 	| 'backend';
 
 export class LightningError extends Error {
