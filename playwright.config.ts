@@ -22,6 +22,8 @@ export const E2E_LIGHTNING = process.env.LIGHTCHARGE_E2E_LIGHTNING === 'lnd' ? '
 
 export default defineConfig({
 	testDir: 'tests',
+	// Flows that need real LND (restarting a node) run only in the real-LND pass.
+	testIgnore: E2E_LIGHTNING === 'lnd' ? [] : ['**/lnd.spec.ts'],
 	timeout: 90_000,
 	expect: { timeout: 20_000 },
 	fullyParallel: false,

@@ -179,7 +179,15 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 				throw new Error(`real LND did not start: ${err instanceof Error ? err.message : String(err)}`);
 			});
 			stops.push({ name: 'LND regtest', stop: () => regtest.stop() });
-			const gateway = await startLndGateway({ host, port: ports.lightning, nodes: () => regtest.nodes });
+			const gateway = await startLndGateway({
+				host,
+				port: ports.lightning,
+				nodes: () => regtest.nodes,
+				restartNode: async (name) => {
+					await regtest.stopNode(name);
+					await regtest.startNode(name);
+				}
+			});
 			stops.push({ name: 'Lightning gateway', stop: () => gateway.stop() });
 			lightning = {
 				url: gateway.url,

@@ -7,8 +7,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { lndBinariesPresent, missingBinaries } from '../devnet/lnd/binaries';
 
 const requireAll = process.env.LIGHTCHARGE_REQUIRE_ALL === '1';
-/** The flows that run a second time on real LND: the smoke flow, the wallet's bad input and its reload mid-payment. */
-const LND_SPECS = ['tests/smoke.spec.ts', 'tests/wallet.spec.ts', '--grep', 'a session from scan to paid|bad readings and invoices|a reload while a payment is in flight'];
+/** The flows that run a second time on real LND (the smoke flow, the wallet's bad input and its reload mid-payment), and the station's LND restarting mid-session. */
+const LND_SPECS = [
+	'tests/smoke.spec.ts',
+	'tests/wallet.spec.ts',
+	'tests/lnd.spec.ts',
+	'--grep',
+	"a session from scan to paid|bad readings and invoices|a reload while a payment is in flight|the station's LND restarts mid-session"
+];
 const results = 'test-results';
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failedSteps: string[] = [];

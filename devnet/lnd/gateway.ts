@@ -25,6 +25,12 @@ export interface LndGatewayOptions {
 	maxOpen?: number;
 	/** How long LND may take to start answering. Default 30 s. */
 	answerTimeoutMs?: number;
+	/**
+	 * `POST /admin/nodes/<name>/restart` (for tests: restart a node mid-session). Like the simnet's
+	 * admin API it has no authentication: it is served on the gateway's loopback port only, and the
+	 * apps' `/ln` proxy forwards `/nodes/…` alone.
+	 */
+	restartNode?: (name: string) => Promise<void>;
 }
 
 export interface LndGateway {
@@ -63,8 +69,25 @@ export async function startLndGateway(options: LndGatewayOptions): Promise<LndGa
 			return;
 		}
 		const raw = req.url ?? '/';
-		const m = /^\/nodes\/([^/?]+)(\/[^?]*)?(\?.*)?$/.exec(raw);
 		const nodes = options.nodes();
+		const restart = /^\/admin\/nodes\/([^/?]+)\/restart$/.exec(raw);
+		if (restart && method === 'POST' && options.restartNode) {
+			const name = decodeURIComponent(restart[1] ?? '');
+			if (!nodes.some((n) => n.name === name)) {
+				sendStatus(res, 404, 5, `there is no node named "${name}"`);
+				return;
+			}
+			const t0 = Date.now();
+			options.restartNode(name).then(
+				() => {
+					res.writeHead(200, { 'Content-Type': 'application/json' });
+					res.end(JSON.stringify({ node: name, restartedInMs: Date.now() - t0 }));
+				},
+				(e: unknown) => sendStatus(res, 500, 2, `restarting ${name} failed: ${e instanceof Error ? e.message : String(e)}`)
+			);
+			return;
+		}
+		const m = /^\/nodes\/([^/?]+)(\/[^?]*)?(\?.*)?$/.exec(raw);
 		if (!m) {
 			if (method === 'GET' && (raw === '/' || raw === '')) {
 				res.writeHead(200, { ...CORS_HEADERS, 'Content-Type': 'application/json' });
