@@ -85,3 +85,18 @@ test("the station's LND restarts mid-session: the kiosk reconnects, nothing is l
 	await kioskCtx.close();
 	await walletCtx.close();
 });
+
+test("a kiosk opened while the station's LND restarts waits and says so, then offers a session", async ({ browser }) => {
+	test.setTimeout(120_000);
+	const kioskCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+	const kiosk = await kioskCtx.newPage();
+	const restarting = fetch(`${manifest.lightning.url}/admin/nodes/station-1/restart`, { method: 'POST' });
+	await new Promise((r) => setTimeout(r, 300));
+	await kiosk.goto(`${KIOSK}/${KIOSK_TUNING}`);
+	await expect(kiosk.getByTestId('waiting-lightning')).toContainText(/Lightning node (is still starting|does not answer yet); waiting for it/);
+	await kiosk.screenshot({ path: 'test-results/lnd-kiosk-waiting.png' });
+	await expect(kiosk.getByTestId('setup-error')).toHaveCount(0);
+	expect((await restarting).status).toBe(200);
+	await expect(kiosk.getByTestId('session-link')).toBeVisible({ timeout: 60_000 });
+	await kioskCtx.close();
+});

@@ -11,6 +11,7 @@ import { loadDevnetManifest, queryNumber } from '$lib/config/app-config';
 import { networkFingerprint } from '$lib/config/trusted-networks';
 import { fiatOf, KIOSK_SETTINGS_KEY, parseKioskSettings, tariffOf, type ChargerSetting, type KioskSettings, type MeterSetting } from '$lib/config/kiosk-settings';
 import { LndRestNode } from '$lib/lightning/lnd-rest';
+import { waitUntilReady } from '$lib/lightning/wait-ready';
 import type { ModbusRtuMaster } from '$lib/meter/modbus/master';
 import { SimulatedMeter } from '$lib/meter/simulated';
 import type { Meter } from '$lib/meter/types';
@@ -53,6 +54,8 @@ export class KioskState {
 	setupError = $state<string | null>(null);
 	busState = $state<BusState>('connecting');
 	starting = $state(true);
+	/** What the start is waiting for (the Lightning node starting or syncing), or null. */
+	waitingFor = $state<string | null>(null);
 	sessionQr = $state('');
 	invoiceQr = $state('');
 	receiptQr = $state('');
@@ -110,6 +113,9 @@ export class KioskState {
 			const signingKey = ocmfPublicKeyHex(config.signingKeyHex);
 			const signerAddress = ethereumAddressOf(signingKey);
 			const lightning = new LndRestNode({ restUrl: config.lightning.restUrl, macaroonHex: config.lightning.macaroonHex });
+			// A node still starting or syncing is waited for (and said so), not a failed start.
+			const nodeInfo = await waitUntilReady(lightning, { onWaiting: (sentence) => (this.waitingFor = sentence) });
+			this.waitingFor = null;
 			const opened = await openMeter(config, store);
 			this.bus = await connectBus(config.broker.url, {
 				protocolVersion: config.broker.protocolVersion,
@@ -130,8 +136,8 @@ export class KioskState {
 						connectors: [{ id: 1, type: 'Type 2', maxPowerW: config.maxPowerW }],
 						signingKey,
 						signerAddress,
-						lightningPubkey: (await lightning.getInfo()).pubkey,
-						network: (await lightning.getInfo()).network,
+						lightningPubkey: nodeInfo.pubkey,
+						network: nodeInfo.network,
 						updatedAt: Date.now()
 					}, config.stationId, config.signingKeyHex))
 				}
