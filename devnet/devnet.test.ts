@@ -1,13 +1,14 @@
 // The whole devnet in-process, as Playwright's global setup would start it. ~4 s per start on 2 cores.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HDNodeWallet, Mnemonic, Wallet } from 'ethers';
 import { connectLedger } from '../src/lib/ledger/index';
 import { parseDevnetManifest } from '../src/lib/config/devnet-manifest';
-import { loadOrCreateStationKey, startDevnet, STATION_ID, type DevnetOptions } from './devnet';
+import { loadOrCreateOperatorKey, loadOrCreateStationKey, OPERATOR_FILE, OPERATOR_KEY_FILE, startDevnet, STATION_ID, type DevnetOptions } from './devnet';
 import { freePort, type DevnetPorts } from './ports';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'lightcharge-devnet-'));
@@ -71,6 +72,27 @@ describe('startDevnet', () => {
 				ledger.close();
 			}
 
+			// The operator is the state dir's own random key (0600), not one of Hardhat's public accounts, and is never served.
+			const operatorFile = path.join(opts.stateDir!, OPERATOR_FILE);
+			const kept = JSON.parse(readFileSync(operatorFile, 'utf8')) as { address: string; privateKey: string };
+			expect(kept.address).toBe(m.operator.address);
+			expect(new Wallet(kept.privateKey).address).toBe(m.operator.address);
+			expect(statSync(operatorFile).mode & 0o777).toBe(0o600);
+			expect(statSync(path.join(opts.stateDir!, OPERATOR_KEY_FILE)).mode & 0o777).toBe(0o600);
+			const seed = Mnemonic.fromPhrase('test test test test test test test test test test test junk').computeSeed();
+			const wellKnown = Array.from({ length: 20 }, (_, i) => HDNodeWallet.fromSeed(seed).derivePath(`m/44'/60'/0'/0/${i}`).address);
+			expect(wellKnown).not.toContain(m.operator.address);
+			expect(JSON.stringify(m)).not.toContain(kept.privateKey.slice(2));
+			// Anyone else's key cannot register or re-point a station.
+			const intruder = await connectLedger({ rpcUrl: m.chain.rpcUrl, addresses: m.chain.contracts, expectedChainId: m.chain.chainId, signerKey: HDNodeWallet.fromSeed(seed).derivePath("m/44'/60'/0'/0/0").privateKey });
+			try {
+				const entry = { stationId: 'intruder-1', signer: intruder.signerAddress!, lightningPubkey: m.lightning.nodes.hub!.pubkey.replace(/^0x/, ''), tariffRef: `0x${'00'.repeat(32)}`, location: 'x' };
+				await expect(intruder.registerStation(entry)).rejects.toThrow(/is not the registry operator/);
+				await expect(intruder.updateStation({ ...entry, stationId: STATION_ID })).rejects.toThrow(/is not the registry operator/);
+			} finally {
+				intruder.close();
+			}
+
 			// The broker in the manifest carries a retained message.
 			const client = await mqtt.connectAsync(m.broker.wsUrl, { protocolVersion: m.broker.protocolVersion, reconnectPeriod: 0 });
 			try {
@@ -90,6 +112,7 @@ describe('startDevnet', () => {
 			const again = await startDevnet(await options());
 			try {
 				expect(again.manifest.stations[0]!.signerAddress).toBe(station.signerAddress);
+				expect(again.manifest.operator.address).toBe(m.operator.address);
 			} finally {
 				await again.stop();
 			}
@@ -114,6 +137,15 @@ describe('startDevnet', () => {
 });
 
 describe('loadOrCreateStationKey', () => {
+	it('makes a random operator key per state dir and keeps it', () => {
+		const a = loadOrCreateOperatorKey(path.join(root, 'op-a'));
+		const b = loadOrCreateOperatorKey(path.join(root, 'op-b'));
+		expect(a.address).not.toBe(b.address);
+		expect(loadOrCreateOperatorKey(path.join(root, 'op-a'))).toEqual(a);
+		writeFileSync(path.join(root, 'op-b', OPERATOR_FILE), '{"privateKey":"0x00"}');
+		expect(() => loadOrCreateOperatorKey(path.join(root, 'op-b'))).toThrow(/holds no valid operator key — fix it or remove it/);
+	});
+
 	it('creates a key once and returns the same one after', () => {
 		const dir = path.join(root, 'keys');
 		const key = loadOrCreateStationKey(dir, 'station-9');

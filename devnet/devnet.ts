@@ -1,7 +1,7 @@
 // Brings the whole devnet up in this process: chain + contracts + station registration, Lightning
 // simnet, MQTT broker, the two apps over HTTP/HTTPS, and the manifest that ties them together.
 // `devnet/index.ts` is the CLI; Playwright's global setup can call `startDevnet` directly.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
@@ -71,6 +71,42 @@ const FRESH_REMOVES = [STATION_KEYS_FILE, LIGHTNING_STATE_FILE, 'devnet.json', '
 interface StartedLightning {
 	url: string;
 	nodes: { name: string; restUrl: string; macaroonHex: string; pubkey: string; lnd?: DevnetLightningNode['lnd'] }[];
+}
+
+export const OPERATOR_FILE = path.join('chain', 'operator.json');
+export const OPERATOR_KEY_FILE = path.join('chain', 'operator.key');
+
+/**
+ * The ledger operator's key: random per state dir, made on the first start and kept in
+ * `<state-dir>/chain/operator.json` ({ address, privateKey }, mode 0600; the same key as hex in
+ * `operator.key` for `npm run register-station -- --key-file`). Never one of Hardhat's well-known
+ * accounts, whose keys anyone can look up, and never served: the manifest names its address only.
+ */
+export function loadOrCreateOperatorKey(stateDir: string): { address: string; privateKey: string } {
+	const file = path.join(stateDir, OPERATOR_FILE);
+	let privateKey: string | null = null;
+	if (existsSync(file)) {
+		let parsed: { privateKey?: unknown };
+		try {
+			parsed = JSON.parse(readFileSync(file, 'utf8')) as { privateKey?: unknown };
+		} catch (err) {
+			throw new Error(`${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}) — fix it or remove it for a new operator`);
+		}
+		const key = typeof parsed.privateKey === 'string' ? parsed.privateKey.replace(/^0x/, '') : '';
+		if (!/^[0-9a-f]{64}$/.test(key) || !secp256k1.utils.isValidSecretKey(hexToBytes(key))) {
+			throw new Error(`${file} holds no valid operator key — fix it or remove it for a new operator`);
+		}
+		privateKey = `0x${key}`;
+	}
+	privateKey ??= `0x${bytesToHex(secp256k1.utils.randomSecretKey())}`;
+	const address = computeAddress(privateKey);
+	mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+	writeFileSync(file, `${JSON.stringify({ address, privateKey }, null, '\t')}\n`, { mode: 0o600 });
+	chmodSync(file, 0o600);
+	const keyFile = path.join(stateDir, OPERATOR_KEY_FILE);
+	writeFileSync(keyFile, `${privateKey}\n`, { mode: 0o600 });
+	chmodSync(keyFile, 0o600);
+	return { address, privateKey };
 }
 
 /**
@@ -217,8 +253,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		}
 		log(`lightning    ${lightning.url} (${lightning.nodes.map((n) => n.name).join(', ')})`);
 
-		const operator = chain.accounts[0];
-		if (!operator) throw new Error('the chain has no funded accounts to deploy from');
+		// Gas is free on the devnet chain: the operator needs no funds, only a key nobody else has.
+		const operator = loadOrCreateOperatorKey(stateDir);
 		const contracts = await deployAndRegister({
 			rpcUrl: chain.rpcUrl,
 			chainId: chain.chainId,

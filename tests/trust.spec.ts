@@ -444,18 +444,13 @@ async function tariffOnScreen(_page: Page): Promise<StationStatus['tariff']> {
 	return status.tariff;
 }
 
-/** The registry operator's key: the devnet's own file when it keeps one, else Hardhat's well-known account 0. */
+/** The registry operator's key: the devnet's own random one, kept in its state dir (never a well-known account). */
 async function operatorKey(): Promise<string> {
-	const { existsSync, readFileSync } = await import('node:fs');
+	const { readFileSync } = await import('node:fs');
 	const file = `.devnet/e2e-${Number(process.env.LIGHTCHARGE_E2E_PORT_BASE ?? 20000)}/chain/operator.json`;
-	if (existsSync(file)) {
-		const j = JSON.parse(readFileSync(file, 'utf8')) as { privateKey?: string; key?: string };
-		return (j.privateKey ?? j.key)!;
-	}
-	const { HDNodeWallet, Mnemonic } = await import('ethers');
-	const w = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase('test test test test test test test test test test test junk'), "m/44'/60'/0'/0/0");
-	expect(w.address.toLowerCase()).toBe(manifest.operator.address.toLowerCase());
-	return w.privateKey;
+	const j = JSON.parse(readFileSync(file, 'utf8')) as { address: string; privateKey: string };
+	expect(j.address.toLowerCase()).toBe(manifest.operator.address.toLowerCase());
+	return j.privateKey;
 }
 
 /** A devnet account key (Hardhat's mnemonic; gas is free, so any key would do). */
