@@ -81,6 +81,7 @@ const RPC_USER = 'lightcharge';
 const RPC_PASS = 'lightcharge-devnet';
 const REGTEST_TAPROOT_HEIGHT = 432;
 const PIDS_FILE = 'pids.json';
+const PIDS_TEXT = 'pids.txt';
 
 interface Proc {
 	name: string;
@@ -168,13 +169,29 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 			await ensurePortFree(port, host, `LND ${names[i]} ${what}`, '--lnd-port-base');
 		}
 	}
-	for (const entry of ['btcd', ...names, PIDS_FILE]) rmSync(path.join(dir, entry), { recursive: true, force: true });
+	for (const entry of ['btcd', ...names, PIDS_FILE, PIDS_TEXT]) rmSync(path.join(dir, entry), { recursive: true, force: true });
 
 	const procs = new Map<string, Proc>();
 	const recordPids = () => {
 		const list = [...procs.values()].filter((p) => p.exitReason === null && p.child.pid).map((p) => ({ pid: p.child.pid!, bin: p.child.spawnfile }));
 		writeFileSync(path.join(dir, PIDS_FILE), JSON.stringify(list));
+		writeFileSync(path.join(dir, PIDS_TEXT), list.map((p) => `${p.pid} ${p.bin}\n`).join(''));
 	};
+	// If this process dies without stopping them (SIGKILL, a crashed test runner), a sentinel stops
+	// btcd and the LND nodes within a second: only the pids recorded, only while still those binaries.
+	const sentinel = spawn(
+		'/bin/sh',
+		[
+			'-c',
+			'while kill -0 "$1" 2>/dev/null; do sleep 1; done; ' +
+				'while read -r pid bin; do [ "$(tr "\\0" " " < /proc/$pid/cmdline 2>/dev/null | cut -d" " -f1)" = "$bin" ] && kill -9 "$pid"; done < "$2"',
+			'lnd-sentinel',
+			String(process.pid),
+			path.join(dir, PIDS_TEXT)
+		],
+		{ detached: true, stdio: 'ignore' }
+	);
+	sentinel.unref();
 	const spawnProc = (name: string, bin: string, args: string[], logFile: string): Proc => {
 		mkdirSync(path.dirname(logFile), { recursive: true });
 		const fd = openSync(logFile, 'a');
@@ -397,6 +414,8 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 			await Promise.all(names.map((n) => stopProc(n)));
 			await stopProc('btcd');
 			rmSync(path.join(dir, PIDS_FILE), { force: true });
+			rmSync(path.join(dir, PIDS_TEXT), { force: true });
+			if (sentinel.exitCode === null) sentinel.kill('SIGKILL');
 		})();
 		return stopping;
 	};
