@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findMosquitto, MOSQUITTO_MISSING, startBroker, type BrokerKind, type RunningBroker } from './broker';
+import { findMosquitto, MAX_PACKET_BYTES, MOSQUITTO_MISSING, startBroker, type BrokerKind, type RunningBroker } from './broker';
 import { freePort } from './ports';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lightcharge-broker-'));
@@ -67,6 +67,37 @@ function brokerSuite(kind: BrokerKind) {
 			await broker.stop();
 		}
 	});
+
+	it('refuses a 10 MB retained message (its client is let go), keeps none of it, and serves the next client', async () => {
+		const broker = await startOn(kind);
+		const clients: mqtt.MqttClient[] = [];
+		try {
+			const attacker = await connect(broker, `big-${kind}`);
+			clients.push(attacker);
+			// aedes disconnects the client; Mosquitto answers with a refusing PUBACK and disconnects it.
+			const outcome = new Promise<string>((resolve) => {
+				attacker.on('error', () => undefined);
+				attacker.once('close', () => resolve('disconnected'));
+				attacker.publish('lightcharge/v1/test/huge', Buffer.alloc(10 * 1024 * 1024, 0x41), { qos: 1, retain: true }, (err) => err && resolve('refused'));
+			});
+			expect(['disconnected', 'refused']).toContain(await outcome);
+			await attacker.endAsync(true);
+			// A large but allowed message still goes through.
+			const fine = await connect(broker, `fine-${kind}`);
+			clients.push(fine);
+			await fine.publishAsync('lightcharge/v1/test/ok', Buffer.alloc(MAX_PACKET_BYTES / 2, 0x42), { qos: 1, retain: true });
+			const late = await connect(broker, `late-big-${kind}`);
+			clients.push(late);
+			const topics: string[] = [];
+			late.on('message', (t) => topics.push(t));
+			await late.subscribeAsync(['lightcharge/v1/test/ok', 'lightcharge/v1/test/huge'], { qos: 1 });
+			await expect.poll(() => topics, { timeout: 5000 }).toContain('lightcharge/v1/test/ok');
+			expect(topics).not.toContain('lightcharge/v1/test/huge');
+		} finally {
+			await Promise.all(clients.map((c) => c.endAsync(true)));
+			await broker.stop();
+		}
+	}, 30_000);
 
 	it('names the taken port and the flag to change it', async () => {
 		const blocker = net.createServer();

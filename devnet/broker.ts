@@ -12,6 +12,14 @@ import { ensurePortFree, listen, waitForPort } from './ports';
 
 export type BrokerKind = 'aedes' | 'mosquitto';
 
+/**
+ * The largest MQTT packet either broker takes (bytes). The protocol's largest message (a signed
+ * status or an invoice) is a few KB; a bigger packet is refused and its client disconnected.
+ */
+export const MAX_PACKET_BYTES = 64 * 1024;
+/** The most topics aedes keeps a retained message for; a new one beyond is refused. */
+export const MAX_RETAINED_TOPICS = 10_000;
+
 export interface BrokerOptions {
 	kind: BrokerKind;
 	/** Address to listen on; default 127.0.0.1. */
@@ -87,12 +95,28 @@ function closeServer(server: net.Server): Promise<void> {
 }
 
 async function startAedes(host: string, opts: BrokerOptions): Promise<RunningBroker> {
-	const broker = await Aedes.createBroker();
+	// Bounded: each publish by size, retained messages by topic count (an empty retained payload clears one).
+	const retained = new Set<string>();
+	const broker = await Aedes.createBroker({
+		authorizePublish(_client, packet, done) {
+			const size = packet.payload.length;
+			if (size > MAX_PACKET_BYTES) return done(new Error(`a message of ${size} bytes is over the devnet's ${MAX_PACKET_BYTES}`));
+			if (packet.retain) {
+				if (size === 0) retained.delete(packet.topic);
+				else if (!retained.has(packet.topic)) {
+					if (retained.size >= MAX_RETAINED_TOPICS) return done(new Error(`the devnet keeps retained messages on at most ${MAX_RETAINED_TOPICS} topics`));
+					retained.add(packet.topic);
+				}
+			}
+			done(null);
+		}
+	});
 	const tcpServer = net.createServer((socket) => broker.handle(socket));
 	const httpServer = http.createServer((_req, res) => {
 		res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n');
 	});
-	const wss = new WebSocketServer({ server: httpServer });
+	// A WebSocket frame over the packet limit is refused before it is buffered (ws defaults to 100 MiB).
+	const wss = new WebSocketServer({ server: httpServer, maxPayload: MAX_PACKET_BYTES + 1024 });
 	wss.on('connection', (socket, req) => {
 		const stream = createWebSocketStream(socket);
 		// A client vanishing mid-write makes the duplex emit errors nobody else listens for.
@@ -210,6 +234,11 @@ export function mosquittoConfig(host: string, tcpPort: number, wsPort: number, s
 			: ['allow_anonymous true']),
 		// The default (1000) silently drops QoS 1 messages to a slow subscriber.
 		'max_queued_messages 0',
+		// A bigger message is refused and its client disconnected (the protocol's largest message is a few
+		// KB). Mosquitto 2.0.11 still needs the older message_size_limit: max_packet_size alone let a
+		// 10 MB retained message through in our test.
+		`max_packet_size ${MAX_PACKET_BYTES}`,
+		`message_size_limit ${MAX_PACKET_BYTES}`,
 		'persistence false',
 		'log_dest stderr',
 		'log_type error',
