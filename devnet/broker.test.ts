@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -146,6 +148,46 @@ describe.skipIf(!mosquittoInstalled && !requireAll)('mosquitto broker', () => {
 		return;
 	}
 	brokerSuite('mosquitto');
+
+	it('after the devnet is killed with -9, the next start stops the Mosquitto it left and gets the ports back', async () => {
+		const brokerDir = path.join(dir, 'orphan');
+		const [tcpPort, wsPort] = [await freePort(), await freePort()];
+		const script = path.join(dir, 'start-broker.mts');
+		const brokerModule = pathToFileURL(path.resolve('devnet/broker.ts')).href;
+		writeFileSync(
+			script,
+			`import { startBroker } from ${JSON.stringify(brokerModule)};\n` +
+				`await startBroker({ kind: 'mosquitto', tcpPort: ${tcpPort}, wsPort: ${wsPort}, dir: ${JSON.stringify(brokerDir)} });\n` +
+				`console.log('up');\nsetInterval(() => {}, 1000);\n`
+		);
+		const parent = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+		await new Promise<void>((resolve, reject) => {
+			const timer = setTimeout(() => reject(new Error('the broker process did not come up within 20 s')), 20_000);
+			parent.stdout!.on('data', (d: Buffer) => d.toString().includes('up') && (clearTimeout(timer), resolve()));
+		});
+		const orphanPid = Number(readFileSync(path.join(brokerDir, 'mosquitto.pid'), 'utf8'));
+		parent.kill('SIGKILL');
+		await new Promise((r) => parent.once('exit', r));
+		// The orphan still holds the port…
+		expect(() => process.kill(orphanPid, 0)).not.toThrow();
+		// …until the next start stops it.
+		const again = await startBroker({ kind: 'mosquitto', tcpPort, wsPort, dir: brokerDir });
+		try {
+			// Gone, or a zombie waiting for init to reap it: not running either way.
+			const state = (() => {
+				try {
+					return /State:\s+(\S)/.exec(readFileSync(`/proc/${orphanPid}/status`, 'utf8'))?.[1] ?? 'gone';
+				} catch {
+					return 'gone';
+				}
+			})();
+			expect(['gone', 'Z']).toContain(state);
+			const client = await mqtt.connectAsync(again.wsUrl, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000 });
+			await client.endAsync(true);
+		} finally {
+			await again.stop();
+		}
+	}, 60_000);
 });
 
 describe.skipIf(!mosquittoInstalled && !requireAll)('mosquitto with --secure-broker: TLS, per-station credentials, topic ACLs', () => {

@@ -1,7 +1,7 @@
 // The devnet's MQTT broker: embedded aedes (MQTT 3.1.1) or Debian's Mosquitto (MQTT 5), each with a
 // TCP listener and a WebSocket listener for the browsers.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -77,6 +77,8 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
 		throw new Error(`the MQTT TCP port and the MQTT WebSocket port are both ${opts.tcpPort} — pass different --mqtt-port and --ws-port`);
 	}
 	if (opts.security && opts.kind !== 'mosquitto') throw new Error('--secure-broker needs Mosquitto (--broker mosquitto): aedes here has no TLS listener or ACLs');
+	// A Mosquitto left by a process killed with -9 (its PID file in this dir) would hold the ports.
+	await reapOrphanMosquitto(opts.dir);
 	await ensurePortFree(opts.tcpPort, host, 'MQTT TCP', '--mqtt-port');
 	await ensurePortFree(opts.wsPort, host, 'MQTT WebSocket', '--ws-port');
 	return opts.kind === 'aedes' ? startAedes(host, opts) : startMosquitto(host, opts);
@@ -253,6 +255,36 @@ export function mosquittoConfig(host: string, tcpPort: number, wsPort: number, s
 	].join('\n');
 }
 
+const PID_FILE = 'mosquitto.pid';
+
+function isRunningMosquitto(pid: number, configFile: string): boolean {
+	try {
+		const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+		return path.basename(cmdline[0] ?? '') === 'mosquitto' && cmdline.includes(configFile);
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * Stops a Mosquitto a devnet killed with -9 left running (its PID file in `dir`), so a restart does
+ * not find the ports taken. Only that pid, only while it still runs mosquitto with this dir's config.
+ * Returns true when one was stopped.
+ */
+export async function reapOrphanMosquitto(dir: string): Promise<boolean> {
+	const pidFile = path.resolve(dir, PID_FILE);
+	const configFile = path.resolve(dir, 'mosquitto.conf');
+	if (!existsSync(pidFile)) return false;
+	const pid = Number(readFileSync(pidFile, 'utf8').trim());
+	rmSync(pidFile, { force: true });
+	if (!Number.isInteger(pid) || pid <= 1 || !isRunningMosquitto(pid, configFile)) return false;
+	process.kill(pid, 'SIGTERM');
+	for (let waited = 0; waited < 3000 && isRunningMosquitto(pid, configFile); waited += 50) await new Promise((r) => setTimeout(r, 50));
+	if (isRunningMosquitto(pid, configFile)) process.kill(pid, 'SIGKILL');
+	for (let waited = 0; waited < 2000 && isRunningMosquitto(pid, configFile); waited += 50) await new Promise((r) => setTimeout(r, 50));
+	return true;
+}
+
 async function startMosquitto(host: string, opts: BrokerOptions): Promise<RunningBroker> {
 	const binary = findMosquitto();
 	if (binary === null) throw new Error(MOSQUITTO_MISSING);
@@ -264,6 +296,9 @@ async function startMosquitto(host: string, opts: BrokerOptions): Promise<Runnin
 	chmodSync(configFile, 0o644);
 
 	const child: ChildProcess = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+	// A devnet killed with -9 cannot stop it: the next start reads this and stops it (reapOrphanMosquitto).
+	const pidFile = path.resolve(opts.dir, PID_FILE);
+	if (child.pid !== undefined) writeFileSync(pidFile, `${child.pid}\n`, { mode: 0o600 });
 	let stderrTail = '';
 	child.stderr?.setEncoding('utf8');
 	child.stderr?.on('data', (chunk: string) => {
@@ -273,6 +308,7 @@ async function startMosquitto(host: string, opts: BrokerOptions): Promise<Runnin
 	const exited = new Promise<void>((resolve) => {
 		child.once('exit', (code, signal) => {
 			exitInfo = signal ? `signal ${signal}` : `code ${String(code)}`;
+			rmSync(pidFile, { force: true });
 			resolve();
 		});
 		child.once('error', (err) => {

@@ -7,7 +7,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { computeAddress } from 'ethers';
 import type { DevnetManifest, DevnetLightningNode } from '../src/lib/config/devnet-manifest';
-import { startBroker, type BrokerKind, type BrokerSecurity } from './broker';
+import { reapOrphanMosquitto, startBroker, type BrokerKind, type BrokerSecurity } from './broker';
 import { startChain } from './chain';
 import { deployAndRegister } from './ledger-setup';
 import { startLightningSimnet } from './lightning';
@@ -164,6 +164,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		throw new Error(`--block-interval-ms must be a whole number of milliseconds >= 0 (got ${blockIntervalMs})`);
 	}
 
+	// A Mosquitto left running by a devnet killed with -9 holds its ports: stop it first (PID file).
+	await reapOrphanMosquitto(path.join(stateDir, 'mosquitto'));
 	// Every port first, so a taken one is named before anything starts.
 	checkPortSet(ports, https);
 	for (const name of Object.keys(ports) as (keyof DevnetPorts)[]) {
