@@ -100,3 +100,54 @@ test('a phone on the LAN: kiosk and wallet over HTTPS, everything through the sa
 	await kioskCtx.close();
 	await walletCtx.close();
 });
+
+test('a curious visitor on the LAN: admin API, foreign origins, a looping call and idle WebSockets are refused; the devnet goes on serving', async ({ playwright }) => {
+	const visitor = await playwright.request.newContext({ ignoreHTTPSErrors: true });
+	try {
+		// The simnet's admin API, in the spellings of issue 11 (sent raw: the request context does not normalise %-escapes).
+		for (const trick of ['/ln/nodes/%2e%2e/admin/state', '/ln/nodes/%2E%2E/admin/state', '/ln/nodes/.%2e/admin/state', '/ln/nodes/%252e%252e/admin/state', '/ln/nodes/hub%2f..%2f..%2fadmin/state', '/ln/admin/state']) {
+			const res = await visitor.get(`${KIOSK}${trick}`);
+			expect(res.status(), trick).toBeGreaterThanOrEqual(400);
+			expect(await res.text(), trick).not.toContain('"nodes":{');
+		}
+		// The manifest for another page, or for a rebound DNS name.
+		const foreign = await visitor.get(`${KIOSK}/devnet.json`, { headers: { Origin: 'https://attacker.example' } });
+		expect(foreign.status()).toBe(403);
+		expect(foreign.headers()['access-control-allow-origin']).toBeUndefined();
+		const rebound = await visitor.get(`${KIOSK}/devnet.json`, { headers: { Host: `attacker.example:${E2E_PORTS.httpsKiosk}` } });
+		expect(rebound.status()).toBe(421);
+		// A looping eth_call is answered (out of gas) in bounded time; the node's accounts are not reachable.
+		const started = Date.now();
+		const loop = await visitor.post(`${KIOSK}/rpc`, { data: { jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ data: '0x5b600056', gas: '0xffffffffffff' }, 'latest'] } });
+		expect(loop.status()).toBe(200);
+		expect(JSON.stringify(await loop.json())).toMatch(/out of gas/i);
+		expect(Date.now() - started).toBeLessThan(10_000);
+		const accounts = await visitor.post(`${KIOSK}/rpc`, { data: { jsonrpc: '2.0', id: 2, method: 'eth_accounts', params: [] } });
+		expect(accounts.status()).toBe(403);
+		// The chain still answers.
+		const chainId = await visitor.post(`${KIOSK}/rpc`, { data: { jsonrpc: '2.0', id: 3, method: 'eth_chainId', params: [] } });
+		expect((await chainId.json()).result).toBe('0x539');
+	} finally {
+		await visitor.dispose();
+	}
+	// 40 idle WebSockets from one browser on the LAN address: at most 16 get in (loopback, when there is no LAN address, is not limited).
+	const ctx = await playwright.chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--disable-background-networking', '--disable-component-update', '--no-first-run', '--ignore-certificate-errors'] });
+	try {
+		const page = await ctx.newPage();
+		await page.goto(`${WALLET}/devnet.json`);
+		const opened = await page.evaluate(async (url) => {
+			const results = await Promise.all(
+				Array.from({ length: 40 }, () => new Promise<boolean>((resolve) => {
+					const ws = new WebSocket(url, 'mqtt');
+					ws.onopen = () => resolve(true);
+					ws.onerror = () => resolve(false);
+				}))
+			);
+			return results.filter(Boolean).length;
+		}, `wss://${HOST}:${E2E_PORTS.httpsWallet}/mqtt`);
+		expect(opened).toBeLessThanOrEqual(HOST === 'localhost' ? 40 : 16);
+		expect(opened).toBeGreaterThan(0);
+	} finally {
+		await ctx.close();
+	}
+});
