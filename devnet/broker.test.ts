@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -234,6 +234,8 @@ describe.skipIf(!mosquittoInstalled && !requireAll)('mosquitto with --secure-bro
 			}
 		});
 		expect(broker.wsUrl).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/mqtt$/);
+		// Its key and password files are readable by their owner only (as root: the user mosquitto drops to).
+		for (const file of ['passwords', 'ws-key.pem']) expect(statSync(path.join(dir, 'secure', file)).mode & 0o777, file).toBe(0o600);
 		// A client that does not trust the certificate is refused at the TLS handshake.
 		await expect(mqtt.connectAsync(broker.wsUrl, { protocolVersion: 5, username: 'station-a', password: 'password-of-a', reconnectPeriod: 0, connectTimeout: 3000 })).rejects.toThrow();
 	});

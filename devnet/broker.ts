@@ -1,7 +1,7 @@
 // The devnet's MQTT broker: embedded aedes (MQTT 3.1.1) or Debian's Mosquitto (MQTT 5), each with a
 // TCP listener and a WebSocket listener for the browsers.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -285,6 +285,19 @@ export async function reapOrphanMosquitto(dir: string): Promise<boolean> {
 	return true;
 }
 
+/** uid and gid of a system user from /etc/passwd, or null. */
+function systemUser(name: string): { uid: number; gid: number } | null {
+	try {
+		for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+			const [user, , uid, gid] = line.split(':');
+			if (user === name && uid && gid) return { uid: Number(uid), gid: Number(gid) };
+		}
+	} catch {
+		// no /etc/passwd: not a system we drop privileges on
+	}
+	return null;
+}
+
 async function startMosquitto(host: string, opts: BrokerOptions): Promise<RunningBroker> {
 	const binary = findMosquitto();
 	if (binary === null) throw new Error(MOSQUITTO_MISSING);
@@ -371,8 +384,13 @@ function writeSecurityFiles(dir: string, sec: BrokerSecurity): MosquittoSecurity
 	writeFileSync(files.aclFile, mosquittoAcl(sec.drivers.map((d) => d.username)));
 	writeFileSync(files.certFile, sec.tls.cert);
 	writeFileSync(files.keyFile, sec.tls.key);
-	// Mosquitto started as root reads these as user `mosquitto`; the devnet's key is a throwaway one.
-	for (const f of Object.values(files)) chmodSync(f, 0o644);
+	// Key and password files 0600. Mosquitto started as root reads them after dropping to user
+	// `mosquitto`, so as root they are handed to that user (still 0600); otherwise it runs as us.
+	const dropsTo = process.getuid?.() === 0 ? systemUser('mosquitto') : null;
+	for (const f of Object.values(files)) {
+		if (dropsTo) chownSync(f, dropsTo.uid, dropsTo.gid);
+		chmodSync(f, f === files.aclFile ? 0o644 : 0o600);
+	}
 	// It opens them after dropping root, so it must be able to enter the folder too.
 	chmodSync(dir, 0o755);
 	return files;
