@@ -39,6 +39,8 @@ export interface ProxyOptions {
 	callTimeoutMs?: number;
 	/** Batch size, calldata and call gas of `/rpc` (see guard.ts). */
 	rpc?: RpcLimits;
+	/** Certificate the upstreams' TLS is checked against (the devnet's own, for a wss:// secure broker). */
+	upstreamCa?: string;
 }
 
 export interface DevnetProxy {
@@ -310,7 +312,8 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 				path: `${upstream.pathname}${upstream.search}`,
 				method: 'GET',
 				headers,
-				agent: false
+				agent: false,
+				...(opts.upstreamCa !== undefined && { ca: opts.upstreamCa })
 			}
 		);
 		openSockets.add(socket);

@@ -282,7 +282,8 @@ export async function startStaticServers(opts: StaticOptions): Promise<RunningSt
 	const tls = wantHttps ? await loadOrCreateTls(opts.tlsDir, lan) : null;
 
 	const servers: http.Server[] = [];
-	const proxy = createDevnetProxy(() => targetsFromManifest(opts.getManifest()), opts.proxy);
+	// A --secure-broker Mosquitto serves wss:// with the devnet's own certificate: the gateway trusts it.
+	const proxy = createDevnetProxy(() => targetsFromManifest(opts.getManifest()), { ...opts.proxy, upstreamCa: opts.proxy?.upstreamCa ?? tls?.cert });
 	const hostAllowed = createHostCheck({ extraNames: opts.extraHostNames });
 	const limits = createClientLimits(opts.clientLimits);
 	/** WebSocket upgrades: the same Host check, and a browser's Origin must be one of ours too. */
