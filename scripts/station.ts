@@ -25,7 +25,7 @@ import { TOPIC_ROOT } from '../src/lib/protocol/topics.js';
 import { encodeSessionLink } from '../src/lib/protocol/session-link.js';
 import { DriverChannel } from '../src/lib/session/driver-channel.js';
 import { createSimulatedStation, DEFAULT_TARIFF, type HeadlessStation } from '../src/lib/session/headless-station.js';
-import type { StationLedger } from '../src/lib/session/station-runtime.js';
+import type { StationLedger } from '../src/lib/session/index.js';
 import { MemoryKioskStore } from '../src/lib/storage/kiosk-db.js';
 
 const USAGE = `usage: npm run station -- --sim [--devnet FILE] [--stations N] [--poll-ms MS] [--increment-wh WH]

@@ -25,7 +25,8 @@ import type { Tariff } from '$lib/protocol/types';
 import { DEFAULT_TARIFF } from '$lib/session/headless-station';
 import { costSoFarMsat, deliveredWh, paidMsat, unpaid } from '$lib/session/station';
 import { loadStationSnapshot, StationRuntime, type StationView } from '$lib/session/station-runtime';
-import { IdbKioskStore, KIOSK_DB_NAME, type KioskStore } from '$lib/storage/kiosk-db';
+import type { KioskStore } from '$lib/session';
+import { IdbKioskStore, KIOSK_DB_NAME } from '$lib/storage/kiosk-db';
 import { unlockOnDevice } from '$lib/storage/keystore';
 import QRCode from 'qrcode';
 

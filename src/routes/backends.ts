@@ -18,7 +18,7 @@ import {
 } from '$lib/config/trusted-networks';
 import { decodeLegacySessionLink, decodeSessionLink } from '$lib/protocol/session-link';
 import type { SessionLink, StationStatus } from '$lib/protocol/types';
-import { pinOf, type IdentityVerdict } from '$lib/session/identity';
+import { pinOf, type IdentityVerdict } from '$lib/session';
 import { getPin, loadSettings, openWalletDb, savePin, type LedgerRef, type WalletDb, type WalletSettings } from '$lib/storage/wallet-db';
 
 export interface WalletContext {
@@ -153,7 +153,7 @@ export async function checkIdentity(db: WalletDb, network: TrustedNetwork, statu
 	const keys = { signingKey: status.signingKey, signerAddress: status.signerAddress, lightningPubkey: status.lightningPubkey };
 	let verdict: IdentityVerdict | null = null;
 	if (navigator.onLine) {
-		const { checkStationIdentity } = await import('$lib/ledger/station-identity');
+		const { checkStationIdentity } = await import('$lib/session/registry-identity');
 		verdict = await checkStationIdentity({ rpcUrl: network.rpcUrl, chainId: network.chainId, registry: network.registry, status });
 		if (verdict.ok && network.identity === 'first-use')
 			await savePin(db, { network: network.fingerprint, stationId: status.stationId, ...keys, firstSeen: pin?.firstSeen ?? Date.now(), confirmedOnLedger: true });

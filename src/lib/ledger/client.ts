@@ -20,9 +20,9 @@ import {
 	type Result,
 	type TransactionReceipt
 } from 'ethers';
-import { LedgerError, toLedgerError } from './errors.js';
-import { anchorsDigest, foldSessionEvents, foldStationEvents, type SessionEvent, type SessionHistory, type StationEvent, type StationHistory } from './history.js';
-import { Reservations, SessionLedger, StationRegistry } from './generated/contracts.js';
+import { LedgerError, toLedgerError } from './errors';
+import { anchorsDigest, foldSessionEvents, foldStationEvents, type SessionEvent, type SessionHistory, type StationEvent, type StationHistory } from './history';
+import { Reservations, SessionLedger, StationRegistry } from './generated/contracts';
 import {
 	driverRefToBytes32,
 	isBytes32Hex,
@@ -31,8 +31,8 @@ import {
 	stationIdToBytes32,
 	vehicleRefToBytes32,
 	type Hex32
-} from './ids.js';
-import { readingHash } from './merkle.js';
+} from './ids';
+import { readingHash } from './merkle';
 import type {
 	AnchorRecord,
 	LedgerAddresses,
@@ -42,7 +42,7 @@ import type {
 	StationRecord,
 	StationRegistration,
 	TxResult
-} from './types.js';
+} from './types';
 
 export interface ConnectLedgerOptions {
 	rpcUrl: string;

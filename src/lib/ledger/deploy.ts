@@ -1,10 +1,10 @@
 // Deploys StationRegistry, then Reservations and SessionLedger pointing at it. Browser + Node
 // (the devnet and `npm run deploy` both call it). The deployer becomes the registry's operator.
 import { ContractFactory, JsonRpcProvider, Network, NonceManager, Wallet } from 'ethers';
-import { probeChainId } from './client.js';
-import { LedgerError, toLedgerError } from './errors.js';
-import { Reservations, SessionLedger, StationRegistry } from './generated/contracts.js';
-import type { LedgerAddresses } from './types.js';
+import { probeChainId } from './client';
+import { LedgerError, toLedgerError } from './errors';
+import { Reservations, SessionLedger, StationRegistry } from './generated/contracts';
+import type { LedgerAddresses } from './types';
 
 export interface DeployOptions {
 	/** Refuse to deploy to any other chain. */

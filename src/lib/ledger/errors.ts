@@ -1,6 +1,6 @@
 // Ledger failures as one error type with a machine code and a sentence a person understands.
 import { Interface, type ErrorDescription } from 'ethers';
-import { Reservations, SessionLedger, StationRegistry } from './generated/contracts.js';
+import { Reservations, SessionLedger, StationRegistry } from './generated/contracts';
 
 export type LedgerErrorCode =
 	/** The JSON-RPC endpoint did not answer (down, refused, timed out). Worth retrying. */

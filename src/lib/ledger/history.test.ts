@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InconsistentLogError, foldSessionEvents, foldStationEvents, type SessionEvent, type StationEvent } from './history.js';
+import { InconsistentLogError, foldSessionEvents, foldStationEvents, type SessionEvent, type StationEvent } from './history';
 
 const ID = `0x${'aa'.repeat(32)}` as const;
 const ROOT = `0x${'33'.repeat(32)}` as const;

@@ -3,8 +3,8 @@
 // answers) does. The folds are pure; client.ts fetches and decodes the logs and feeds them here.
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import type { Hex32 } from './ids.js';
-import type { AnchorRecord, SessionRecord, StationRecord } from './types.js';
+import type { Hex32 } from './ids';
+import type { AnchorRecord, SessionRecord, StationRecord } from './types';
 
 /** Where a log sits on the chain, so events sort and can be looked up. */
 export interface EventPosition {

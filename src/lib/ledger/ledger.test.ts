@@ -2,19 +2,19 @@
 import { createServer, type Server } from 'node:http';
 import { AbiCoder, Contract, NonceManager, Wallet, ZeroHash, keccak256, toBeHex } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileContracts } from '../../../contracts/compile.js';
-import { startChain, type RunningChain } from '../../../devnet/chain.js';
-import type { Ledger as LedgerType } from './client.js';
-import type { LedgerAddresses } from './types.js';
+import { compileContracts } from '../../../contracts/compile';
+import { startChain, type RunningChain } from '../../../devnet/chain';
+import type { Ledger as LedgerType } from './client';
+import type { LedgerAddresses } from './types';
 
 // The generated ABIs must exist before the client modules load, so they are imported after compiling.
 await compileContracts();
-const { connectLedger } = await import('./client.js');
-const { deployLedger } = await import('./deploy.js');
-const { LedgerError, retryWithBackoff, toLedgerError } = await import('./errors.js');
-const generated = await import('./generated/contracts.js');
-const { buildReadingsTree } = await import('./merkle.js');
-const { driverRefToBytes32, sessionIdToBytes32, sessionKeyOf, stationIdToBytes32 } = await import('./ids.js');
+const { connectLedger } = await import('./client');
+const { deployLedger } = await import('./deploy');
+const { LedgerError, retryWithBackoff, toLedgerError } = await import('./errors');
+const generated = await import('./generated/contracts');
+const { buildReadingsTree } = await import('./merkle');
+const { driverRefToBytes32, sessionIdToBytes32, sessionKeyOf, stationIdToBytes32 } = await import('./ids');
 
 const LN_PUBKEY = '02' + 'ab'.repeat(32);
 const LN_PUBKEY_2 = '03' + 'cd'.repeat(32);

@@ -1,6 +1,6 @@
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { describe, expect, it } from 'vitest';
-import { buildReadingsTree, processReadingProof, readingHash, readingLeaf, verifyReadingProof } from './merkle.js';
+import { buildReadingsTree, processReadingProof, readingHash, readingLeaf, verifyReadingProof } from './merkle';
 
 const ocmf = (n: number, wh: number) =>
 	`OCMF|{"FV":"1.0","PG":"T${n}","RD":[{"TM":"2026-11-22T01:00:${String(n).padStart(2, '0')},000+0000 S","TX":"T","RV":${(wh / 1000).toFixed(3)},"RI":"01-00:01.08.00*FF","RU":"kWh","ST":"G"}]}|{"SA":"ECDSA-secp256k1-SHA256","SD":"3044${n}"}`;

@@ -10,7 +10,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import type { Hex32 } from './ids.js';
+import type { Hex32 } from './ids';
 
 export interface ReadingsTree {
 	/** Merkle root to anchor on chain. */

@@ -1,9 +1,9 @@
-// The station's view of the ledger (the StationLedger port of the session runtime): open,
+// The station's view of the ledger (it implements the session's StationLedger port): open,
 // anchor Merkle roots of signed readings, and close with the root of the payment hashes, all for
 // this station's sessions only. When the chain refuses a write as already made, `recorded` says
 // whether what is there is exactly this station's own earlier write (a retry after a lost answer)
 // or anything else (an operator alarm).
-import type { LedgerJob, StationLedger } from '../session/station-runtime';
+import type { LedgerJob, StationLedger } from '../session/ports';
 import { connectLedger } from './client';
 import { driverRefToBytes32 } from './ids';
 import { buildHashTree, buildReadingsTree } from './merkle';

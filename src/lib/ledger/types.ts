@@ -1,4 +1,4 @@
-import type { Hex32 } from './ids.js';
+import type { Hex32 } from './ids';
 
 /** Where the three contracts live on a chain. */
 export interface LedgerAddresses {

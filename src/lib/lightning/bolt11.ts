@@ -5,7 +5,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { bech32 } from '@scure/base';
-import type { DecodedPaymentRequest, Network } from './port.js';
+import type { DecodedPaymentRequest, Network } from './port';
 
 export type Bolt11ErrorCode =
 	| 'malformed'

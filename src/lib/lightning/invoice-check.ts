@@ -1,8 +1,8 @@
 // Checks a station's invoice against what the wallet verified itself, before paying it.
 // Pure: the clock comes in as `nowSeconds`.
 
-import { Bolt11Error, decodeBolt11, type DecodedBolt11, type RouteHintHop } from './bolt11.js';
-import type { DecodedPaymentRequest, Network } from './port.js';
+import { Bolt11Error, decodeBolt11, type DecodedBolt11, type RouteHintHop } from './bolt11';
+import type { DecodedPaymentRequest, Network } from './port';
 
 export interface ExpectedInvoice {
 	amountMsat: bigint;

@@ -6,7 +6,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import type { LndApi, invoicesrpc, lnrpc, routerrpc } from '@lightninglabs/lnc-web';
-import { encodeBolt11, nodePubkey } from './bolt11.js';
+import { encodeBolt11, nodePubkey } from './bolt11';
 import {
 	acquireTabLock,
 	LncNode,
@@ -15,8 +15,8 @@ import {
 	resolveWasmClientCode,
 	type LncPairingClient,
 	type LockManagerLike
-} from './lnc.js';
-import { LightningError, type PaymentFailureReason, type PaymentUpdate } from './port.js';
+} from './lnc';
+import { LightningError, type PaymentFailureReason, type PaymentUpdate } from './port';
 
 const b64 = (hex: string) => base64.encode(Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16))));
 const stationKey = bytesToHex(sha256(new TextEncoder().encode('lnc station key')));

@@ -13,7 +13,7 @@
 
 import type LNC from '@lightninglabs/lnc-web';
 import type { LightningNodeConnect, LightningNodeConnectConfig, lnrpc } from '@lightninglabs/lnc-web';
-import { Bolt11Error, decodeBolt11 } from './bolt11.js';
+import { Bolt11Error, decodeBolt11 } from './bolt11';
 import {
 	big,
 	bytesFieldToHex,
@@ -26,7 +26,7 @@ import {
 	preimageOrUndefined,
 	refusalReason,
 	txidFromFundingBytes
-} from './lnd-json.js';
+} from './lnd-json';
 import {
 	LightningError,
 	type Balances,
@@ -42,7 +42,7 @@ import {
 	type PaymentUpdate,
 	type PayRequest,
 	type Subscription
-} from './port.js';
+} from './port';
 
 /** What LncNode uses of lnc-web's client; both `LNC` and `LightningNodeConnect` have it. */
 export type LncClient = Pick<LNC, 'lnd' | 'isConnected' | 'connect' | 'disconnect'>;

@@ -4,7 +4,7 @@
 
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64, base64url } from '@scure/base';
-import type { InvoiceState, Network, PaymentFailureReason, PaymentStatus } from './port.js';
+import type { InvoiceState, Network, PaymentFailureReason, PaymentStatus } from './port';
 
 export interface LndRpcStatus {
 	code: number;

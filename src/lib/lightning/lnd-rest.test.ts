@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { startLightningSimnet, type LightningSimnet } from '../../../devnet/lightning.js';
-import { checkRequest, type SwaggerDoc } from '../../../devnet/swagger-check.js';
+import { startLightningSimnet, type LightningSimnet } from '../../../devnet/lightning';
+import { checkRequest, type SwaggerDoc } from '../../../devnet/swagger-check';
 import invoicesSwagger from './fixtures/invoices.swagger.json' with { type: 'json' };
 import lightningSwagger from './fixtures/lightning.swagger.json' with { type: 'json' };
 import routerSwagger from './fixtures/router.swagger.json' with { type: 'json' };
 import realErrors from './fixtures/lnd-real-errors.json' with { type: 'json' };
-import { errorFromStatus, LndRestNode } from './lnd-rest.js';
-import { refusalReason } from './lnd-json.js';
-import { LightningError, type InvoiceStatus, type PaymentUpdate } from './port.js';
+import { errorFromStatus, LndRestNode } from './lnd-rest';
+import { refusalReason } from './lnd-json';
+import { LightningError, type InvoiceStatus, type PaymentUpdate } from './port';
 
 let sim: LightningSimnet;
 const sent: { method: string; url: string; body: unknown; macaroon: string | null }[] = [];

@@ -17,7 +17,7 @@ import {
 	type PaymentUpdate,
 	type PayRequest,
 	type Subscription
-} from './port.js';
+} from './port';
 import {
 	base64ToHex,
 	big,
@@ -41,7 +41,7 @@ import {
 	type LndPayReq,
 	type LndPendingChannelsResponse,
 	type LndRpcStatus
-} from './lnd-json.js';
+} from './lnd-json';
 
 export interface LndRestOptions {
 	/** Base URL of LND's REST listener, e.g. `https://10.0.0.5:8080` (no trailing path). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LightningError, type NodeInfo } from './port.js';
-import { waitUntilReady } from './wait-ready.js';
+import { LightningError, type NodeInfo } from './port';
+import { waitUntilReady } from './wait-ready';
 
 const info = (synced: boolean): NodeInfo => ({ pubkey: '02'.padEnd(66, 'a'), alias: 'station', network: 'regtest', blockHeight: 540, syncedToChain: synced });
 

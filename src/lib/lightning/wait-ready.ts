@@ -1,7 +1,7 @@
 // Waits until a Lightning node serves and is synced, instead of failing a station's start: a node
 // that is still starting, restarting or catching up with the chain is waited for, with a sentence
 // for the person watching. A macaroon or configuration error ends the wait at once.
-import { LightningError, type LightningNode, type NodeInfo } from './port.js';
+import { LightningError, type LightningNode, type NodeInfo } from './port';
 
 export interface WaitReadyOptions {
 	/** Called with what is being waited for (and again when that changes). */

@@ -20,32 +20,8 @@ import { eventsTopic, invoicesTopic, readingsTopic, statusTopic } from '../proto
 import type { InvoiceMessage, ReadingMessage, SessionEvent, SessionLink, StationStatus } from '../protocol/types';
 import { DriverChannel, type DriverKey } from './driver-channel';
 import { decideInvoice, type RefusalReason } from './driver';
-import { pinMismatch, type CheckIdentity, type IdentityVerdict, type StationPin } from './identity';
-
-export type { IdentityVerdict } from './identity';
-
-export interface JournalEntry {
-	paymentHash: string;
-	stationId: string;
-	sessionId: string;
-	seq: number;
-	amountMsat: string;
-	bolt11: string;
-	status: 'sending' | 'succeeded' | 'failed';
-	feeMsat?: string;
-	preimage?: string;
-	failure?: string;
-	at: number;
-}
-
-/** Where the wallet remembers every payment it sent; `storage/` keeps it in IndexedDB. */
-export interface PaymentJournal {
-	isUsed(paymentHash: string): boolean;
-	/** Persisted before the payment is sent. */
-	reserve(entry: JournalEntry): Promise<void>;
-	complete(paymentHash: string, result: Pick<JournalEntry, 'status' | 'feeMsat' | 'preimage' | 'failure'>): Promise<void>;
-	entries(): JournalEntry[];
-}
+import { pinMismatch } from './identity';
+import type { CheckIdentity, IdentityVerdict, JournalEntry, PaymentJournal, StationPin } from './ports';
 
 export class MemoryJournal implements PaymentJournal {
 	private map = new Map<string, JournalEntry>();

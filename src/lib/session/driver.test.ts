@@ -18,7 +18,8 @@ import { sessionKeys, signStationMessage, tagMessage } from '../protocol/authent
 import { newJoinSecret } from '../protocol/session-link';
 import { decideInvoice, type InvoiceContext, type InvoiceDecision } from './driver';
 import { registryCheck } from './wallet.testing';
-import { DriverRuntime, MemoryJournal, paymentFailureSentence, type DriverView, type JournalEntry } from './driver-runtime';
+import { DriverRuntime, MemoryJournal, paymentFailureSentence, type DriverView } from './driver-runtime';
+import type { JournalEntry } from './ports';
 
 const KEY = '2'.repeat(63) + '9';
 const stationId = 'st-1';

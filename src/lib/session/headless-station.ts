@@ -8,8 +8,8 @@ import type { MessageBus } from '../mqtt/bus';
 import { ethereumAddressOf } from '../protocol/messages';
 import { ocmfPublicKeyHex } from '../protocol/ocmf';
 import type { Tariff } from '../protocol/types';
-import type { KioskStore } from '../storage/kiosk-db';
-import { loadStationSnapshot, StationRuntime, type StationLedger, type StationRuntimeOptions } from './station-runtime';
+import type { KioskStore, StationLedger } from './ports';
+import { loadStationSnapshot, StationRuntime, type StationRuntimeOptions } from './station-runtime';
 
 export const DEFAULT_TARIFF: Tariff = {
 	pricePerKwhMsat: '250000',

@@ -1,50 +1,11 @@
-// Who the station is, as the wallet fixes it for a session (the port the wallet's identity check
-// implements; ledger/station-identity.ts reads the registry for it). Signing key, Lightning payee
+// Who the station is, as the wallet fixes it for a session (the CheckIdentity port of ports.ts;
+// registry-identity.ts reads the registry for it). Signing key, Lightning payee
 // and tariff come from the registry, or from an explicit pin on a network the driver marked as
 // offline; they are fixed at join and no later message can change them.
 import { tariffReference, NO_TARIFF_REFERENCE } from '../protocol/billing';
 import { ethereumAddressOf } from '../protocol/messages';
-import type { StationStatus, Tariff } from '../protocol/types';
-
-/** What the wallet holds the station to for the whole session. */
-export interface StationPin {
-	/** Compressed secp256k1 key that signs readings, status, invoices and events. */
-	signingKey: string;
-	signerAddress: string;
-	/** The only node invoices may pay. From the registry, never from a status message. */
-	lightningPubkey: string;
-	tariff: Tariff;
-	/** True when the registry holds this tariff's reference (else it is the station's signed word). */
-	tariffRegistered: boolean;
-}
-
-export type IdentityFailure =
-	/** No identity check was configured: fail closed. */
-	| 'not_checked'
-	/** The registry could not be read (unreachable node, wrong chain, no contract). */
-	| 'cannot_check'
-	| 'unregistered'
-	| 'retired'
-	| 'signer'
-	| 'payee'
-	| 'tariff'
-	/** A network checked by first use: the station now shows other keys than when first seen. */
-	| 'changed';
-
-export type IdentityVerdict =
-	| { ok: true; source: 'ledger' | 'pinned'; detail: string; pin: StationPin }
-	| { ok: false; reason: IdentityFailure; message: string };
-
-/** Checks a station's (signed) status against the wallet's record of it; returns the verdict. */
-export type CheckIdentity = (status: StationStatus) => Promise<IdentityVerdict>;
-
-/** What the registry says of a station. */
-export interface RegistryEntry {
-	signer: string;
-	lightningPubkey: string;
-	tariffRef: string;
-	active: boolean;
-}
+import type { StationStatus } from '../protocol/types';
+import type { IdentityVerdict, RegistryEntry, StationPin } from './ports';
 
 /** The verdict on a status against its registry entry (null: not registered). Pure. */
 export function judgeAgainstRegistry(status: StationStatus, entry: RegistryEntry | null): IdentityVerdict {

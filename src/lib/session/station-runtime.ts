@@ -12,8 +12,7 @@ import { MeterGuard } from '../meter/guard';
 import { pollMeter } from '../meter/modbus-meter';
 import type { Meter, MeterSample } from '../meter/types';
 import type { MessageBus } from '../mqtt/bus';
-import { Outbox, type OutboxMessage } from '../mqtt/outbox';
-import { MemoryKioskStore, type DurableQueue, type KioskStore } from '../storage/kiosk-db';
+import { MemoryKioskStore } from '../storage/kiosk-db';
 import { hasValidMac, sessionKeys, signStationMessage, tagMessage, verifyDriverSignature, type SessionKeys } from '../protocol/authentication';
 import { billingRecordHash } from '../protocol/billing';
 import { encodeMessage, parseMessageData, readRawMessage } from '../protocol/messages';
@@ -40,25 +39,8 @@ import {
 	type StationSession,
 	type StopCause
 } from './station';
-
-/** What the station needs of the ledger; `src/lib/ledger` provides it, queued when the RPC is down. */
-export interface StationLedger {
-	openSession(sessionId: string, driverRef: string): Promise<string>;
-	anchorReadings(
-		sessionId: string,
-		ocmfRecords: string[],
-		range: { fromReading: number; toReading: number; energyWh: number }
-	): Promise<{ txHash: string; root: string }>;
-	closeSession(
-		sessionId: string,
-		totals: { energyWh: number; amountMsat: bigint; paymentHashes: string[] }
-	): Promise<{ txHash: string; root: string }>;
-	/**
-	 * After the chain refused a write as already made: null when it holds exactly this write by this
-	 * station's signer (a retry after a lost answer), else what it holds instead, in words.
-	 */
-	recorded?(job: LedgerJob): Promise<string | null>;
-}
+import { Outbox, type OutboxMessage } from './outbox';
+import type { DurableQueue, KioskStore, LedgerJob, StationLedger } from './ports';
 
 export interface StationIdentity {
 	stationId: string;
@@ -128,12 +110,6 @@ export interface StationView {
 	/** Retained statuses on this station's topic that were not this kiosk's (each answered by republishing its own). */
 	foreignStatuses: number;
 }
-
-/** A ledger write waiting in the durable queue. */
-export type LedgerJob =
-	| { kind: 'open'; sessionId: string; driverRef: string }
-	| { kind: 'anchor'; sessionId: string; ocmf: string[]; fromReading: number; toReading: number; energyWh: number }
-	| { kind: 'close'; sessionId: string; energyWh: number; amountMsat: string; paymentHashes: string[] };
 
 /** What is saved after every change of the session (the readings are stored one by one beside it). */
 export interface StationSnapshot {

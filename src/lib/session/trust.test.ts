@@ -16,7 +16,8 @@ import { DriverChannel } from './driver-channel';
 import { DriverRuntime, MemoryJournal } from './driver-runtime';
 import { HeldPayments } from './held-payments.testing';
 import { unpaid } from './station';
-import { StationRuntime, type StationLedger } from './station-runtime';
+import type { StationLedger } from './ports';
+import { StationRuntime } from './station-runtime';
 import { offeredLink, registryCheck } from './wallet.testing';
 
 const KEY = '8'.repeat(63) + '3';

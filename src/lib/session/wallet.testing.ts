@@ -2,7 +2,8 @@
 // would show, and an identity check against a registry entry held in memory.
 import { NO_TARIFF_REFERENCE } from '../protocol/billing';
 import type { SessionLink } from '../protocol/types';
-import { judgeAgainstRegistry, type CheckIdentity, type RegistryEntry } from './identity';
+import { judgeAgainstRegistry } from './identity';
+import type { CheckIdentity, RegistryEntry } from './ports';
 import type { StationRuntime } from './station-runtime';
 
 /** The link of the session the station offers now (what its QR code shows). */

@@ -7,7 +7,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import { ethereumAddressOf } from '../protocol/messages';
 import { ocmfPublicKeyHex } from '../protocol/ocmf';
-import type { KioskStore } from './kiosk-db';
+import type { KioskStore } from '../session/ports';
 
 export interface EncryptedStationKey {
 	format: 'lightcharge-station-key';

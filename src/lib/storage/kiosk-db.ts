@@ -5,35 +5,7 @@
 //  - small settings (operator setup, the encrypted station key).
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ReadingMessage } from '../protocol/types';
-
-export interface QueuedItem<T> {
-	/** Increasing with each append: the order items are replayed in. */
-	id: number;
-	value: T;
-}
-
-/** An append-only, ordered, durable queue. `append` resolves once the item is stored. */
-export interface DurableQueue<T> {
-	append(value: T): Promise<number>;
-	remove(id: number): Promise<void>;
-	/** Every item still queued, oldest first. */
-	list(): Promise<QueuedItem<T>[]>;
-}
-
-export interface KioskStore {
-	queue<T>(name: 'outbox' | 'ledger'): DurableQueue<T>;
-	/** The snapshot of the station's session (one per station id). */
-	saveSnapshot(stationId: string, snapshot: unknown): Promise<void>;
-	loadSnapshot<T>(stationId: string): Promise<T | null>;
-	/** Signed readings of a session, kept until the next session starts. */
-	putReading(stationId: string, reading: ReadingMessage): Promise<void>;
-	readings(stationId: string, sessionId: string): Promise<ReadingMessage[]>;
-	/** Forget a finished session's readings. */
-	dropReadings(stationId: string, exceptSessionId: string): Promise<void>;
-	getSetting<T>(key: string): Promise<T | null>;
-	putSetting(key: string, value: unknown): Promise<void>;
-	deleteSetting(key: string): Promise<void>;
-}
+import type { DurableQueue, KioskStore, QueuedItem } from '../session/ports';
 
 const clone = <T>(v: T): T => structuredClone(v);
 

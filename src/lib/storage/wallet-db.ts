@@ -5,7 +5,8 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { TrustedNetworkInput } from '../config/trusted-networks';
 import type { LegacySessionLink, SessionLink } from '../protocol/types';
-import type { DriverSnapshot, JournalEntry, PaymentJournal } from '../session/driver-runtime';
+import type { DriverSnapshot } from '../session/driver-runtime';
+import type { JournalEntry, PaymentJournal } from '../session/ports';
 
 /** Where a session's anchors live on the ledger. */
 export interface LedgerRef {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import bolt11 from 'bolt11';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { decodeBolt11, encodeBolt11 } from '../bolt11.js';
-import { Simnet, SimnetError, seededRandomBytes, buildHubTopology, channelReserveSat, SimnetNode, type SimPayment } from './index.js';
+import { decodeBolt11, encodeBolt11 } from '../bolt11';
+import { Simnet, SimnetError, seededRandomBytes, buildHubTopology, channelReserveSat, SimnetNode, type SimPayment } from './index';
 
 function makeNet(overrides: { now?: () => number } = {}) {
 	let clock = 1_800_000_000_000;

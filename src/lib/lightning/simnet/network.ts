@@ -6,9 +6,9 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { Bolt11Error, decodeBolt11, encodeBolt11, nodePubkey, type DecodedBolt11 } from '../bolt11.js';
-import type { LndFailureReason } from '../lnd-json.js';
-import { cryptoRandomBytes, type RandomBytes } from './random.js';
+import { Bolt11Error, decodeBolt11, encodeBolt11, nodePubkey, type DecodedBolt11 } from '../bolt11';
+import type { LndFailureReason } from '../lnd-json';
+import { cryptoRandomBytes, type RandomBytes } from './random';
 
 /** The simnet speaks LND's PaymentFailureReason names. */
 export type SimFailureReason = LndFailureReason;

@@ -16,7 +16,7 @@ import {
 	type PaymentUpdate,
 	type PayRequest,
 	type Subscription
-} from '../port.js';
+} from '../port';
 import {
 	channelReserveSat,
 	SimnetError,
@@ -24,7 +24,7 @@ import {
 	type SimInvoice,
 	type Simnet,
 	type SimPayment
-} from './network.js';
+} from './network';
 
 export const FAILURE_REASONS: Record<SimFailureReason, PaymentFailureReason | undefined> = {
 	FAILURE_REASON_NONE: undefined,

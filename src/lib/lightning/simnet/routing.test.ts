@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
-import { Simnet, buildHubTopology, routingFeeMsat, seededRandomBytes, type SimChannel } from './index.js';
+import { Simnet, buildHubTopology, routingFeeMsat, seededRandomBytes, type SimChannel } from './index';
 
 function makeNet(seed = 'routing test') {
 	const queue: (() => void)[] = [];

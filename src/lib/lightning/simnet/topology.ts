@@ -1,6 +1,6 @@
 // The design's default topology: every node has one channel with the hub.
 
-import type { Simnet } from './network.js';
+import type { Simnet } from './network';
 
 export interface HubTopologyOptions {
 	hub?: string;

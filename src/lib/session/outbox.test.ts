@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../../devnet/broker';
 import { MemoryKioskStore } from '../storage/kiosk-db';
-import { connectBus, type MessageBus } from './bus';
+import { connectBus, type MessageBus } from '../mqtt/bus';
 import { Outbox, type OutboxMessage } from './outbox';
 import { freePort } from '../../../devnet/ports';
 

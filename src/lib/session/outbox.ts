@@ -4,8 +4,8 @@
 // outbox hands each message over exactly once per process; a reload replays what was not yet
 // acknowledged (receivers deduplicate by (sessionId, seq), so a replay after an unrecorded
 // acknowledgement does no harm).
-import type { DurableQueue } from '../storage/kiosk-db';
-import type { MessageBus } from './bus';
+import type { MessageBus } from '../mqtt/bus';
+import type { DurableQueue } from './ports';
 
 export interface OutboxMessage {
 	topic: string;

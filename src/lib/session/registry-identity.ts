@@ -1,10 +1,10 @@
 // Is the station on the screen the one registered on the ledger? The wallet reads the station's
 // registry entry from the trusted network's own RPC and judges the station's signed status by it.
 // Anything that keeps the registry from being read is "cannot be checked", never a pass.
-import { judgeAgainstRegistry, type IdentityVerdict } from '../session/identity';
+import { connectLedger, LedgerError } from '../ledger';
 import type { StationStatus } from '../protocol/types';
-import { connectLedger } from './client';
-import { LedgerError } from './errors';
+import { judgeAgainstRegistry } from './identity';
+import type { IdentityVerdict } from './ports';
 
 export interface IdentityCheckOptions {
 	rpcUrl: string;

@@ -1,0 +1,33 @@
+// The charging session, station side and driver side: the pure reducers (station.ts, driver.ts),
+// the runtimes that carry out their effects, the receipt, and the ports the session needs of the
+// world (ports.ts), which the adapters in ledger/, storage/ and mqtt/ implement.
+export type * from './ports';
+export * from './station';
+export {
+	StationRuntime,
+	loadStationSnapshot,
+	randomSessionId,
+	type StationIdentity,
+	type StationRuntimeOptions,
+	type StationSnapshot,
+	type StationView
+} from './station-runtime';
+export { Outbox, type OutboxMessage, type OutboxOptions } from './outbox';
+export { decideInvoice, type InvoiceContext, type InvoiceDecision, type RefusalReason } from './driver';
+export { DriverChannel, type DriverKey } from './driver-channel';
+export {
+	DriverRuntime,
+	KEPT_REFUSALS,
+	MemoryJournal,
+	paymentFailureSentence,
+	toSnapshot,
+	type DriverPhase,
+	type DriverRuntimeOptions,
+	type DriverSnapshot,
+	type DriverView,
+	type InvoiceView
+} from './driver-runtime';
+export { judgeAgainstRegistry, pinMismatch, pinOf } from './identity';
+export { checkStationIdentity, type IdentityCheckOptions } from './registry-identity';
+export * from './receipt';
+export { DEFAULT_TARIFF, createSimulatedStation, type HeadlessStation, type HeadlessStationOptions } from './headless-station';
