@@ -1,0 +1,133 @@
+// The layering of src/lib, enforced by `npm run check` (npm run check:layers). The picture, from
+// the bottom up (docs/architecture.md explains it):
+//
+//   protocol                      the kiosk↔wallet contract; imports no other area
+//   config                        settings and manifests, parsed at the boundary   → protocol
+//   meter charger lightning       adapters: they implement the ports the session
+//   mqtt ledger storage           needs, and name them only through session/ports.ts → protocol, config
+//   session                       the charging session; owns its ports (ports.ts)  → the adapters
+//   sim                           the fleet simulator                               → session, adapters
+//   ui                            Svelte helpers for the two apps
+//   apps: src/routes, kiosk, devnet, scripts, bench, tests                          → any area
+//
+// Another area is reached only through its contract, `index.ts` (a sub-area such as
+// lightning/simnet has its own); session/ports.ts is the one other file an adapter may name, and
+// only for types. No module reaches itself through others.
+const LIB = '^src/lib/';
+const ADAPTERS = '(meter|charger|lightning|mqtt|ledger|storage)';
+/** The files one may import from outside an area: its contracts. */
+const CONTRACTS = ['^src/lib/[^/]+/index\\.ts$', '^src/lib/lightning/simnet/index\\.ts$', '^src/lib/session/ports\\.ts$', '^src/lib/ui/'];
+const TESTS = '\\.(test|testing|fixture)\\.ts$';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+	forbidden: [
+		{
+			name: 'no-cycle',
+			severity: 'error',
+			comment: 'No module reaches itself through others.',
+			from: { path: '^(src|kiosk|devnet|scripts|bench)/' },
+			to: { circular: true }
+		},
+		{
+			name: 'protocol-at-the-bottom',
+			severity: 'error',
+			comment: 'protocol/ is the contract everybody shares; it imports no other area.',
+			from: { path: '^src/lib/protocol/' },
+			to: { path: LIB, pathNot: '^src/lib/protocol/' }
+		},
+		{
+			name: 'config-on-protocol-only',
+			severity: 'error',
+			comment: 'config/ parses settings and manifests; below it is only protocol/.',
+			from: { path: '^src/lib/config/', pathNot: TESTS },
+			to: { path: LIB, pathNot: '^src/lib/(config|protocol)/' }
+		},
+		{
+			name: 'adapters-below-the-session',
+			severity: 'error',
+			comment:
+				'An adapter implements a port of the session and names it through session/ports.ts (types only); it never reaches into the session, the simulator or the UI.',
+			from: { path: `^src/lib/${ADAPTERS}/`, pathNot: TESTS },
+			to: { path: '^src/lib/(session|sim|ui)/', pathNot: '^src/lib/session/ports\\.ts$' }
+		},
+		{
+			name: 'ports-by-type-only',
+			severity: 'error',
+			comment: 'An adapter names a port for its type; session/ports.ts has no code to import.',
+			from: { path: `^src/lib/${ADAPTERS}/` },
+			to: { path: '^src/lib/session/ports\\.ts$', dependencyTypesNot: ['type-only'] }
+		},
+		{
+			name: 'ports-are-a-leaf',
+			severity: 'error',
+			comment: 'session/ports.ts depends on protocol/ types only, so naming a port pulls in nothing else.',
+			from: { path: '^src/lib/session/ports\\.ts$' },
+			to: { path: LIB, pathNot: '^src/lib/protocol/' }
+		},
+		{
+			name: 'adapters-side-by-side',
+			severity: 'error',
+			comment: 'Adapters do not use each other (a charger may speak Modbus through meter/ or MQTT through mqtt/: see charger-uses).',
+			from: { path: '^src/lib/(meter|lightning|mqtt|ledger|storage)/', pathNot: TESTS },
+			to: { path: `^src/lib/${ADAPTERS}/`, pathNot: '^src/lib/$1/' }
+		},
+		{
+			name: 'charger-uses',
+			severity: 'error',
+			comment: 'A charger backend talks Modbus (meter/) or MQTT (mqtt/), nothing else of the adapters.',
+			from: { path: '^src/lib/charger/', pathNot: TESTS },
+			to: { path: '^src/lib/(lightning|ledger|storage)/' }
+		},
+		{
+			name: 'session-below-sim-and-ui',
+			severity: 'error',
+			comment: 'The session knows nothing of the simulator or the UI.',
+			from: { path: '^src/lib/session/' },
+			to: { path: '^src/lib/(sim|ui)/' }
+		},
+		{
+			name: 'sim-below-ui',
+			severity: 'error',
+			from: { path: '^src/lib/sim/' },
+			to: { path: '^src/lib/ui/' }
+		},
+		{
+			name: 'lib-below-the-apps',
+			severity: 'error',
+			comment: 'Production code in src/lib does not import the apps, the devnet or the tools (unit tests may use the devnet’s broker and ports).',
+			from: { path: LIB, pathNot: TESTS },
+			to: { path: '^(src/routes|kiosk|devnet|scripts|bench|tests)/' }
+		},
+		{
+			name: 'contracts-only',
+			severity: 'error',
+			comment: 'Another area is reached only through its index.ts (or lightning/simnet/index.ts, or session/ports.ts for a port).',
+			from: { path: '^src/lib/([^/]+)/' },
+			to: { path: LIB, pathNot: ['^src/lib/$1/', ...CONTRACTS] }
+		},
+		{
+			name: 'apps-use-contracts',
+			severity: 'error',
+			comment: 'The apps, the devnet and the tools reach src/lib only through each area’s index.ts.',
+			from: { path: '^(src/routes|src/service-worker|kiosk|devnet|scripts|bench|tests|contracts)/' },
+			to: { path: LIB, pathNot: CONTRACTS }
+		}
+	],
+	allowed: undefined,
+	options: {
+		doNotFollow: { path: 'node_modules' },
+		exclude: { path: '(^|/)(node_modules|\\.svelte-kit|build|generated)/' },
+		includeOnly: '^(src|kiosk|devnet|scripts|bench|tests|contracts)/',
+		tsPreCompilationDeps: true,
+		tsConfig: { fileName: 'tsconfig.json' },
+		enhancedResolveOptions: {
+			exportsFields: ['exports'],
+			conditionNames: ['import', 'require', 'node', 'default', 'types'],
+			extensions: ['.ts', '.js', '.svelte', '.json'],
+			mainFields: ['module', 'main', 'types']
+		},
+		moduleSystems: ['es6'],
+		reporterOptions: { text: { highlightFocused: true } }
+	}
+};
