@@ -4,7 +4,7 @@
 // Playwright init script that replaces navigator.serial. Behaves like Chromium where it matters:
 // open() needs a baud rate and fails on an open port; readable/writable are null while closed.
 import type { ByteTransport } from '../../src/lib/meter/transport';
-import type { SerialOpenOptions, WebSerialLike, WebSerialPortLike } from '../../src/lib/meter/transports/web-serial';
+import type { SerialOpenOptions, WebSerialLike, WebSerialPortLike } from '../../src/lib/meter';
 
 export class FakeSerialPort implements WebSerialPortLike {
 	readable: ReadableStream<Uint8Array> | null = null;

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ModbusRtuMaster } from '../meter/modbus/master';
-import { ModbusRtuSlave, type RegisterHandler } from '../meter/modbus/slave';
-import { ModbusMeter } from '../meter/modbus-meter';
-import { findProfile } from '../meter/profiles';
-import { startSimulatedModbusMeter } from '../meter/simulated-slave';
-import { SimulatedMeter } from '../meter/simulated';
-import { createTransportPair } from '../meter/transport';
-import type { Meter } from '../meter/types';
-import { topicMatches, type MessageBus, type MessageHandler } from '../mqtt/bus';
+import {
+	createTransportPair,
+	findProfile,
+	type Meter,
+	ModbusMeter,
+	ModbusRtuMaster,
+	ModbusRtuSlave,
+	type RegisterHandler,
+	SimulatedMeter,
+	startSimulatedModbusMeter
+} from '../meter';
+import { topicMatches, type MessageBus, type MessageHandler } from '../mqtt';
 import { confirmSuspended } from './confirm';
 import { EvccCharger } from './evcc';
 import { ManualCharger } from './manual';

@@ -1,7 +1,7 @@
 // After suspending, the kiosk checks on the meter that the charger obeyed: power must fall to
 // (about) zero within a deadline, or the operator is alarmed (a welded contactor, a charger that
 // ignores its controller, a driver who keeps charging on a manual station).
-import type { Meter } from '../meter/types';
+import type { Meter } from '../meter';
 
 export interface ConfirmOptions {
 	/** Power at or below this counts as stopped, W (meters show a few W of noise). Default 50. */

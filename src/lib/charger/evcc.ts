@@ -2,7 +2,7 @@
 // `<prefix>/loadpoints/<id>/mode/set` ("off" stops, "now" charges at full current) and its
 // current limit to `.../maxCurrent/set`; evcc reports back on `.../mode`, `.../enabled` (charger
 // enabled) and `.../chargePower`, which the kiosk can wait on. Loadpoint ids start at 1.
-import type { MessageBus } from '../mqtt/bus';
+import type { MessageBus } from '../mqtt';
 import type { Charger, ChargerState } from './port';
 
 export interface EvccOptions {

@@ -1,4 +1,4 @@
-import type { SimulatedMeter } from '../meter/simulated';
+import type { SimulatedMeter } from '../meter';
 import type { Charger, ChargerState } from './port';
 
 /** The devnet's charger: its contactor is the simulated meter's `allowed` switch. */

@@ -3,7 +3,7 @@
 // 0x0001 error bits, 0x0002 charging current (0.1 A), 0x0005 access bit, 0x0007 maximum current.
 // Assumptions (not stated in the README, see docs/meter.md): the state register holds 0..7 for
 // A..H, and clearing the access bit stops charging the way an RFID "no access" does.
-import type { ModbusRtuMaster } from '../meter/modbus/master';
+import type { ModbusRtuMaster } from '../meter';
 import type { Charger, ChargerState } from './port';
 
 export const SMARTEVSE_REGISTERS = {

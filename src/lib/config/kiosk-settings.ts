@@ -3,8 +3,7 @@
 // Each value is checked here so a typo gets a sentence on the setup screen instead of a broken kiosk.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { isValidId } from '../protocol/topics';
-import type { Tariff } from '../protocol/types';
+import { isValidId, type Tariff } from '../protocol';
 
 export type MeterSetting =
 	| { kind: 'simulated'; maxPowerW: number }

@@ -5,8 +5,7 @@
 // itself), and the networks the driver added in Settings. A session link or QR code never adds
 // one: it only *selects* one of these by its short id. Browser-safe, no Node APIs.
 import { sha256 } from '@noble/hashes/sha2.js';
-import { canonicalize } from '../protocol/canonical-json';
-import { bytesToHex, utf8Encode } from '../protocol/bytes';
+import { bytesToHex, canonicalize, utf8Encode } from '../protocol';
 import type { DevnetManifest } from './devnet-manifest';
 
 /** How the wallet checks a station of this network before it pays it. */

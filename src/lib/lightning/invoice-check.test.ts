@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import vectors from './fixtures/bolt11-test-vectors.json' with { type: 'json' };
-import { encodeBolt11, nodePubkey, type Bolt11Fields } from './bolt11';
+import { type Bolt11Fields, encodeBolt11, nodePubkey, type RouteHintHop } from './bolt11';
 import { checkInvoice, formatSat, MAX_CLTV_BLOCKS, type ExpectedInvoice } from './invoice-check';
-import type { RouteHintHop } from './bolt11';
 
 const stationKey = bytesToHex(sha256(new TextEncoder().encode('station key')));
 const recordHash = bytesToHex(sha256(new TextEncoder().encode('{"seq":3}')));

@@ -11,5 +11,6 @@ export { ModbusMeter, probeMeter, pollMeter, energyResolutionWh, type ProbeResul
 export { startSimulatedModbusMeter, MeterRegisterBank } from './simulated-slave';
 export { MeterGuard, classifyMeterError, type MeterFault, type MeterFaultKind, type GuardVerdict, type PollOutcome } from './guard';
 export { openSerialMeter, openMeterOnTransport, type SerialMeter, type SerialMeterOptions } from './open';
-export { openWebSerialTransport, requestSerialPort, webSerial, DEFAULT_SERIAL_OPTIONS, type WebSerialPortLike } from './transports/web-serial';
+export { openWebSerialTransport, requestSerialPort, webSerial, DEFAULT_SERIAL_OPTIONS } from './transports/web-serial';
+export type { SerialOpenOptions, WebSerialLike, WebSerialPortLike } from './transports/serial-port';
 export { requestUsbSerialPort, grantedUsbSerialPorts, webUsbAvailable } from './transports/webusb-serial';

@@ -4,7 +4,8 @@ import { ModbusRtuMaster, type MasterOptions } from './modbus/master';
 import { ModbusMeter } from './modbus-meter';
 import { findProfile, type MeterProfile } from './profiles';
 import type { ByteTransport } from './transport';
-import { openWebSerialTransport, type SerialOpenOptions, type WebSerialPortLike } from './transports/web-serial';
+import type { SerialOpenOptions, WebSerialPortLike } from './transports/serial-port';
+import { openWebSerialTransport } from './transports/web-serial';
 
 export interface SerialMeterOptions {
 	/** A profile id (METER_PROFILES) or a profile object (custom meters). */

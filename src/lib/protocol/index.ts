@@ -4,6 +4,7 @@ export * from './topics';
 export * from './canonical-json';
 export * from './billing';
 export * from './messages';
+export * from './authentication';
 export {
 	OBIS_IMPORT_ENERGY,
 	OCMF_SIGNATURE_ALGORITHM,

@@ -2,10 +2,17 @@
 // secret from the kiosk's QR code (its MAC under the session's driver key) and registers a fresh
 // per-session driver key; every later message is signed with that key, tagged, and numbered so a
 // replayed one is refused. The wallet, the tests, the benchmark and the headless tools all use it.
-import { newDriverKey, sessionKeys, signDriverMessage, tagMessage, type SessionKeys } from '../protocol/authentication';
-import { encodeMessage } from '../protocol/messages';
-import { driverTopic } from '../protocol/topics';
-import type { DriverMessage, SessionLink } from '../protocol/types';
+import {
+	type DriverMessage,
+	driverTopic,
+	encodeMessage,
+	newDriverKey,
+	sessionKeys,
+	type SessionKeys,
+	type SessionLink,
+	signDriverMessage,
+	tagMessage
+} from '../protocol';
 
 export interface DriverKey {
 	privateKeyHex: string;

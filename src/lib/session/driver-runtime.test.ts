@@ -2,13 +2,11 @@
 // from what it stored (snapshot + payment journal), tracks that payment to its end without paying
 // again, and goes on paying the next increments from the readings it had verified before.
 import { describe, expect, it } from 'vitest';
-import { SimulatedCharger } from '../charger/simulated';
+import { SimulatedCharger } from '../charger';
 import { buildHubTopology, Simnet, SimnetNode } from '../lightning/simnet';
-import { SimulatedMeter } from '../meter/simulated';
-import { MemoryBroker } from '../mqtt/memory-bus';
-import { ethereumAddressOf } from '../protocol/messages';
-import { ocmfPublicKeyHex } from '../protocol/ocmf';
-import type { Tariff } from '../protocol/types';
+import { SimulatedMeter } from '../meter';
+import { MemoryBroker } from '../mqtt';
+import { ethereumAddressOf, ocmfPublicKeyHex, type Tariff } from '../protocol';
 import { DriverRuntime, MemoryJournal, toSnapshot } from './driver-runtime';
 import { receiptFromSnapshot, verifyReceipt } from './receipt';
 import { StationRuntime } from './station-runtime';

@@ -10,14 +10,26 @@
 // stops payments. A payment hash is written to the journal before the payment is sent, so a
 // reload or crash can never pay the same invoice twice; payments in flight at start are tracked
 // to their end. A failed payment asks the station for a new invoice of the same record.
-import type { LightningNode, Network, PaymentUpdate } from '../lightning/port';
-import type { MessageBus } from '../mqtt/bus';
-import { hasValidMac, verifyStationSignature } from '../protocol/authentication';
-import { billingRecordHash } from '../protocol/billing';
-import { parseMessageData, readRawMessage } from '../protocol/messages';
-import { ReadingVerifier, type VerifiedReading } from '../protocol/readings';
-import { eventsTopic, invoicesTopic, readingsTopic, statusTopic } from '../protocol/topics';
-import type { InvoiceMessage, ReadingMessage, SessionEvent, SessionLink, StationStatus } from '../protocol/types';
+import type { LightningNode, Network, PaymentUpdate } from '../lightning';
+import type { MessageBus } from '../mqtt';
+import {
+	billingRecordHash,
+	eventsTopic,
+	hasValidMac,
+	type InvoiceMessage,
+	invoicesTopic,
+	parseMessageData,
+	type ReadingMessage,
+	readingsTopic,
+	ReadingVerifier,
+	readRawMessage,
+	type SessionEvent,
+	type SessionLink,
+	type StationStatus,
+	statusTopic,
+	type VerifiedReading,
+	verifyStationSignature
+} from '../protocol';
 import { DriverChannel, type DriverKey } from './driver-channel';
 import { decideInvoice, type RefusalReason } from './driver';
 import { pinMismatch } from './identity';

@@ -4,18 +4,30 @@
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { encodeBolt11 } from '../lightning/bolt11';
-import type { Network } from '../lightning/port';
+import { encodeBolt11, type Network } from '../lightning';
 import { buildHubTopology, Simnet, SimnetNode } from '../lightning/simnet';
-import { MemoryBroker } from '../mqtt/memory-bus';
-import { billingRecordHash, buildBillingRecord } from '../protocol/billing';
-import { encodeMessage, ethereumAddressOf } from '../protocol/messages';
-import { ocmfPublicKeyHex } from '../protocol/ocmf';
-import { makeReading, type VerifiedReading } from '../protocol/readings';
-import { invoicesTopic, readingsTopic, statusTopic } from '../protocol/topics';
-import type { BillingRecord, InvoiceMessage, ReadingMessage, StationStatus, Tariff } from '../protocol/types';
-import { sessionKeys, signStationMessage, tagMessage } from '../protocol/authentication';
-import { newJoinSecret } from '../protocol/session-link';
+import { MemoryBroker } from '../mqtt';
+import {
+	type BillingRecord,
+	billingRecordHash,
+	buildBillingRecord,
+	encodeMessage,
+	ethereumAddressOf,
+	type InvoiceMessage,
+	invoicesTopic,
+	makeReading,
+	newJoinSecret,
+	ocmfPublicKeyHex,
+	type ReadingMessage,
+	readingsTopic,
+	sessionKeys,
+	signStationMessage,
+	type StationStatus,
+	statusTopic,
+	tagMessage,
+	type Tariff,
+	type VerifiedReading
+} from '../protocol';
 import { decideInvoice, type InvoiceContext, type InvoiceDecision } from './driver';
 import { registryCheck } from './wallet.testing';
 import { DriverRuntime, MemoryJournal, paymentFailureSentence, type DriverView } from './driver-runtime';

@@ -2,11 +2,19 @@
 // billing record it carries is exactly the one the wallet rebuilds from readings it verified
 // itself, the invoice commits to that record, goes to the station's registered node on the right
 // network, has not been paid before, and fits the driver's budget.
-import { checkInvoice, type InvoiceCheckFailure } from '../lightning/invoice-check';
-import type { DecodedPaymentRequest, Network } from '../lightning/port';
-import { billingRecordHash, buildBillingRecord } from '../protocol/billing';
-import type { VerifiedReading } from '../protocol/readings';
-import type { InvoiceMessage, Tariff } from '../protocol/types';
+import {
+	checkInvoice,
+	type DecodedPaymentRequest,
+	type InvoiceCheckFailure,
+	type Network
+} from '../lightning';
+import {
+	billingRecordHash,
+	buildBillingRecord,
+	type InvoiceMessage,
+	type Tariff,
+	type VerifiedReading
+} from '../protocol';
 
 export interface InvoiceContext {
 	stationId: string;

@@ -1,13 +1,11 @@
 // One station without a UI, built from the same parts as the kiosk: the StationRuntime with a
 // simulated car behind a simulated meter and charger (or any Meter/Charger), a Lightning node, the
 // bus and optionally the ledger. Used by `npm run station` and the station benchmark.
-import { SimulatedCharger } from '../charger/simulated';
-import type { LightningNode } from '../lightning/port';
-import { SimulatedMeter } from '../meter/simulated';
-import type { MessageBus } from '../mqtt/bus';
-import { ethereumAddressOf } from '../protocol/messages';
-import { ocmfPublicKeyHex } from '../protocol/ocmf';
-import type { Tariff } from '../protocol/types';
+import { SimulatedCharger } from '../charger';
+import type { LightningNode } from '../lightning';
+import { SimulatedMeter } from '../meter';
+import type { MessageBus } from '../mqtt';
+import { ethereumAddressOf, ocmfPublicKeyHex, type Tariff } from '../protocol';
 import type { KioskStore, StationLedger } from './ports';
 import { loadStationSnapshot, StationRuntime, type StationRuntimeOptions } from './station-runtime';
 

@@ -1,6 +1,6 @@
 // Test support: a driver's Lightning node that counts the payments it sends and can hold them at
 // a gate (a slow payer, or a payment in flight when the wallet crashes). Used by session tests only.
-import type { LightningNode, PaymentUpdate, PayRequest } from '../lightning/port';
+import type { LightningNode, PaymentUpdate, PayRequest } from '../lightning';
 
 export class HeldPayments implements LightningNode {
 	readonly kind = 'simnet' as const;

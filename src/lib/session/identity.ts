@@ -2,9 +2,12 @@
 // registry-identity.ts reads the registry for it). Signing key, Lightning payee
 // and tariff come from the registry, or from an explicit pin on a network the driver marked as
 // offline; they are fixed at join and no later message can change them.
-import { tariffReference, NO_TARIFF_REFERENCE } from '../protocol/billing';
-import { ethereumAddressOf } from '../protocol/messages';
-import type { StationStatus } from '../protocol/types';
+import {
+	ethereumAddressOf,
+	NO_TARIFF_REFERENCE,
+	type StationStatus,
+	tariffReference
+} from '../protocol';
 import type { IdentityVerdict, RegistryEntry, StationPin } from './ports';
 
 /** The verdict on a status against its registry entry (null: not registered). Pure. */

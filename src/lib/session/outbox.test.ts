@@ -2,8 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../../devnet/broker';
-import { MemoryKioskStore } from '../storage/kiosk-db';
-import { connectBus, type MessageBus } from '../mqtt/bus';
+import { MemoryKioskStore } from '../storage';
+import { connectBus, type MessageBus } from '../mqtt';
 import { Outbox, type OutboxMessage } from './outbox';
 import { freePort } from '../../../devnet/ports';
 

@@ -4,7 +4,7 @@
 // outbox hands each message over exactly once per process; a reload replays what was not yet
 // acknowledged (receivers deduplicate by (sessionId, seq), so a replay after an unrecorded
 // acknowledgement does no harm).
-import type { MessageBus } from '../mqtt/bus';
+import type { MessageBus } from '../mqtt';
 import type { DurableQueue } from './ports';
 
 export interface OutboxMessage {

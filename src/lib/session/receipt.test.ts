@@ -1,12 +1,15 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
-import { buildReadingsTree } from '../ledger/merkle';
-import { encodeBolt11, nodePubkey } from '../lightning/bolt11';
-import { billingRecordHash, buildBillingRecord } from '../protocol/billing';
-import { ocmfPublicKeyHex } from '../protocol/ocmf';
-import { makeReading } from '../protocol/readings';
-import type { Tariff } from '../protocol/types';
+import { buildReadingsTree } from '../ledger';
+import { encodeBolt11, nodePubkey } from '../lightning';
+import {
+	billingRecordHash,
+	buildBillingRecord,
+	makeReading,
+	ocmfPublicKeyHex,
+	type Tariff
+} from '../protocol';
 import { buildReceipt, parseReceipt, receiptToCsv, verifyReceipt, type Receipt, type ReceiptPayment } from './receipt';
 
 const key = (label: string) => bytesToHex(sha256(new TextEncoder().encode(label)));

@@ -5,12 +5,19 @@
 // (the app and scripts/verify-receipt.ts fetch them).
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { decodeBolt11 } from '../lightning/bolt11';
-import { buildReadingsTree, verifyReadingProof } from '../ledger/merkle';
-import { billingRecordHash, buildBillingRecord } from '../protocol/billing';
-import { ReadingVerifier, type VerifiedReading } from '../protocol/readings';
-import { verifyOcmf } from '../protocol/ocmf';
-import type { BillingRecord, SessionEvent, StationStatus, Tariff } from '../protocol/types';
+import { decodeBolt11 } from '../lightning';
+import { buildReadingsTree, verifyReadingProof } from '../ledger';
+import {
+	type BillingRecord,
+	billingRecordHash,
+	buildBillingRecord,
+	ReadingVerifier,
+	type SessionEvent,
+	type StationStatus,
+	type Tariff,
+	type VerifiedReading,
+	verifyOcmf
+} from '../protocol';
 import type { DriverSnapshot } from './driver-runtime';
 
 export const RECEIPT_FORMAT = 'lightcharge-receipt/1' as const;

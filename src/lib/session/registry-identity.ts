@@ -2,7 +2,7 @@
 // registry entry from the trusted network's own RPC and judges the station's signed status by it.
 // Anything that keeps the registry from being read is "cannot be checked", never a pass.
 import { connectLedger, LedgerError } from '../ledger';
-import type { StationStatus } from '../protocol/types';
+import type { StationStatus } from '../protocol';
 import { judgeAgainstRegistry } from './identity';
 import type { IdentityVerdict } from './ports';
 

@@ -3,16 +3,22 @@
 // car behind a simulated meter on an injected clock. No fakes of our own code: only the network
 // and the hardware are simulated.
 import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatedCharger } from '../charger/simulated';
+import { SimulatedCharger } from '../charger';
 import { buildHubTopology, Simnet, SimnetNode } from '../lightning/simnet';
-import { SimulatedMeter } from '../meter/simulated';
-import { MemoryBroker } from '../mqtt/memory-bus';
-import { billingRecordHash, buildBillingRecord } from '../protocol/billing';
-import { sessionKeys, signStationMessage } from '../protocol/authentication';
-import { encodeMessage, ethereumAddressOf } from '../protocol/messages';
-import { ocmfPublicKeyHex } from '../protocol/ocmf';
-import { invoicesTopic } from '../protocol/topics';
-import type { InvoiceMessage, Tariff } from '../protocol/types';
+import { SimulatedMeter } from '../meter';
+import { MemoryBroker } from '../mqtt';
+import {
+	billingRecordHash,
+	buildBillingRecord,
+	encodeMessage,
+	ethereumAddressOf,
+	type InvoiceMessage,
+	invoicesTopic,
+	ocmfPublicKeyHex,
+	sessionKeys,
+	signStationMessage,
+	type Tariff
+} from '../protocol';
 import { DriverRuntime, MemoryJournal } from './driver-runtime';
 import { StationRuntime } from './station-runtime';
 import { unpaid } from './station';

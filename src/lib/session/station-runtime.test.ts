@@ -2,19 +2,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker } from '../../../devnet/broker';
-import { SimulatedCharger } from '../charger/simulated';
-import type { Charger } from '../charger/port';
+import { type Charger, SimulatedCharger } from '../charger';
 import { buildHubTopology, Simnet, SimnetNode } from '../lightning/simnet';
-import type { LightningNode } from '../lightning/port';
-import { SimulatedMeter } from '../meter/simulated';
-import type { Meter, MeterSample } from '../meter/types';
-import { connectBus, type MessageBus } from '../mqtt/bus';
-import { ethereumAddressOf, parseMessage } from '../protocol/messages';
-import { ocmfPublicKeyHex, parseOcmf } from '../protocol/ocmf';
-import { ReadingVerifier } from '../protocol/readings';
-import { TOPIC_ROOT } from '../protocol/topics';
-import type { InvoiceMessage, ReadingMessage, SessionEvent, Tariff } from '../protocol/types';
-import { MemoryKioskStore } from '../storage/kiosk-db';
+import type { LightningNode } from '../lightning';
+import { type Meter, type MeterSample, SimulatedMeter } from '../meter';
+import { connectBus, type MessageBus } from '../mqtt';
+import {
+	ethereumAddressOf,
+	type InvoiceMessage,
+	ocmfPublicKeyHex,
+	parseMessage,
+	parseOcmf,
+	type ReadingMessage,
+	ReadingVerifier,
+	type SessionEvent,
+	type Tariff,
+	TOPIC_ROOT
+} from '../protocol';
+import { MemoryKioskStore } from '../storage';
 import type { StationLedger } from './ports';
 import { loadStationSnapshot, StationRuntime, type StationSnapshot } from './station-runtime';
 import { freePort } from '../../../devnet/ports';

@@ -6,28 +6,38 @@
 // Durability: every reading is stored before it is published, every message goes through the
 // outbox, ledger writes through a durable job queue, and the session snapshot is saved after each
 // change, so a reload resumes the session without counting energy or issuing an invoice twice.
-import type { Charger } from '../charger/port';
-import type { LightningNode, Subscription } from '../lightning/port';
-import { MeterGuard } from '../meter/guard';
-import { pollMeter } from '../meter/modbus-meter';
-import type { Meter, MeterSample } from '../meter/types';
-import type { MessageBus } from '../mqtt/bus';
-import { MemoryKioskStore } from '../storage/kiosk-db';
-import { hasValidMac, sessionKeys, signStationMessage, tagMessage, verifyDriverSignature, type SessionKeys } from '../protocol/authentication';
-import { billingRecordHash } from '../protocol/billing';
-import { encodeMessage, parseMessageData, readRawMessage } from '../protocol/messages';
-import { newJoinSecret } from '../protocol/session-link';
-import { parseOcmf, parseOcmfTime } from '../protocol/ocmf';
-import { makeReading } from '../protocol/readings';
-import { driverTopic, eventsTopic, invoicesTopic, readingsTopic, statusTopic } from '../protocol/topics';
-import type {
-	BillingRecord,
-	InvoiceMessage,
-	ReadingMessage,
-	SessionEvent,
-	StationStatus,
-	Tariff
-} from '../protocol/types';
+import type { Charger } from '../charger';
+import type { LightningNode, Subscription } from '../lightning';
+import { type Meter, MeterGuard, type MeterSample, pollMeter } from '../meter';
+import type { MessageBus } from '../mqtt';
+import { MemoryKioskStore } from '../storage';
+import {
+	type BillingRecord,
+	billingRecordHash,
+	driverTopic,
+	encodeMessage,
+	eventsTopic,
+	hasValidMac,
+	type InvoiceMessage,
+	invoicesTopic,
+	makeReading,
+	newJoinSecret,
+	parseMessageData,
+	parseOcmf,
+	parseOcmfTime,
+	type ReadingMessage,
+	readingsTopic,
+	readRawMessage,
+	type SessionEvent,
+	sessionKeys,
+	type SessionKeys,
+	signStationMessage,
+	type StationStatus,
+	statusTopic,
+	tagMessage,
+	type Tariff,
+	verifyDriverSignature
+} from '../protocol';
 import {
 	invoicingRecord,
 	isMeterFault,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Tariff } from '../protocol/types';
-import { billingRecordHash } from '../protocol/billing';
+import { billingRecordHash, type Tariff } from '../protocol';
 import { costSoFarMsat, deliveredWh, invoicingRecord, newStationSession, paidMsat, reduce, type StationEffect, type StationEvent, type StationSession } from './station';
 
 const SECRET = 'AbCdEfGhIjKlMnOpQrStUv';

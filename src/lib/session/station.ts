@@ -3,8 +3,13 @@
 // `reduce` returns the next state and the effects the runtime must carry out (charger, invoices,
 // events, ledger). Every amount is derived from signed readings only, so the wallet can rebuild
 // each billing record from readings it verified itself.
-import { amountForEnergyMsat, buildBillingRecord } from '../protocol/billing';
-import type { BillingRecord, SessionEventKind, Tariff } from '../protocol/types';
+import {
+	amountForEnergyMsat,
+	type BillingRecord,
+	buildBillingRecord,
+	type SessionEventKind,
+	type Tariff
+} from '../protocol';
 
 export type StationPhase =
 	| 'idle'

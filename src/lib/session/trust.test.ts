@@ -3,15 +3,25 @@
 // QR code; where a test gives it the join secret (someone who looked over the driver's shoulder),
 // it still lacks the station's and the driver's keys.
 import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatedCharger } from '../charger/simulated';
+import { SimulatedCharger } from '../charger';
 import { buildHubTopology, Simnet, SimnetNode } from '../lightning/simnet';
-import { SimulatedMeter } from '../meter/simulated';
-import { MemoryBroker } from '../mqtt/memory-bus';
-import { newDriverKey, sessionKeys, signDriverMessage, signStationMessage, tagMessage } from '../protocol/authentication';
-import { encodeMessage, ethereumAddressOf, parseMessage } from '../protocol/messages';
-import { ocmfPublicKeyHex } from '../protocol/ocmf';
-import { driverTopic, statusTopic } from '../protocol/topics';
-import type { StationStatus, Tariff } from '../protocol/types';
+import { SimulatedMeter } from '../meter';
+import { MemoryBroker } from '../mqtt';
+import {
+	driverTopic,
+	encodeMessage,
+	ethereumAddressOf,
+	newDriverKey,
+	ocmfPublicKeyHex,
+	parseMessage,
+	sessionKeys,
+	signDriverMessage,
+	signStationMessage,
+	type StationStatus,
+	statusTopic,
+	tagMessage,
+	type Tariff
+} from '../protocol';
 import { DriverChannel } from './driver-channel';
 import { DriverRuntime, MemoryJournal } from './driver-runtime';
 import { HeldPayments } from './held-payments.testing';

@@ -1,7 +1,6 @@
 // Test helpers for wallets that run in-process beside a StationRuntime: the session link the kiosk
 // would show, and an identity check against a registry entry held in memory.
-import { NO_TARIFF_REFERENCE } from '../protocol/billing';
-import type { SessionLink } from '../protocol/types';
+import { NO_TARIFF_REFERENCE, type SessionLink } from '../protocol';
 import { judgeAgainstRegistry } from './identity';
 import type { CheckIdentity, RegistryEntry } from './ports';
 import type { StationRuntime } from './station-runtime';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryKioskStore } from './kiosk-db';
 import { createStationKey, decryptStationKey, encryptStationKey, exportStationKey, importStationKey, loadEncryptedStationKey, parseEncryptedStationKey } from './keystore';
-import { ocmfPublicKeyHex } from '../protocol/ocmf';
+import { ocmfPublicKeyHex } from '../protocol';
 
 const PASS = 'correct horse battery';
 

@@ -5,8 +5,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
-import { ethereumAddressOf } from '../protocol/messages';
-import { ocmfPublicKeyHex } from '../protocol/ocmf';
+import { ethereumAddressOf, ocmfPublicKeyHex } from '../protocol';
 import type { KioskStore } from '../session/ports';
 
 export interface EncryptedStationKey {

@@ -4,7 +4,7 @@
 //  - the running session's snapshot and its signed readings (a reload resumes from them);
 //  - small settings (operator setup, the encrypted station key).
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { ReadingMessage } from '../protocol/types';
+import type { ReadingMessage } from '../protocol';
 import type { DurableQueue, KioskStore, QueuedItem } from '../session/ports';
 
 const clone = <T>(v: T): T => structuredClone(v);

@@ -3,9 +3,9 @@
 // pinned at first sight, and settings. Versioned with explicit upgrade steps so later schema
 // changes migrate old data.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { TrustedNetworkInput } from '../config/trusted-networks';
-import type { LegacySessionLink, SessionLink } from '../protocol/types';
-import type { DriverSnapshot } from '../session/driver-runtime';
+import type { TrustedNetworkInput } from '../config';
+import type { LegacySessionLink, SessionLink } from '../protocol';
+import type { DriverSnapshot } from '../session';
 import type { JournalEntry, PaymentJournal } from '../session/ports';
 
 /** Where a session's anchors live on the ledger. */

@@ -2,29 +2,7 @@
 // as a ByteTransport. Both expose the same SerialPort API, typed here by the part we use so the
 // code compiles without the W3C type packages.
 import { TransportEvents, type ByteTransport } from '../transport';
-
-export interface SerialOpenOptions {
-	baudRate: number;
-	dataBits?: 7 | 8;
-	stopBits?: 1 | 2;
-	parity?: 'none' | 'even' | 'odd';
-	bufferSize?: number;
-	flowControl?: 'none' | 'hardware';
-}
-
-/** The part of the Web Serial API's SerialPort that a transport needs. */
-export interface WebSerialPortLike {
-	open(options: SerialOpenOptions): Promise<void>;
-	close(): Promise<void>;
-	readonly readable: ReadableStream<Uint8Array> | null;
-	readonly writable: WritableStream<Uint8Array> | null;
-	getInfo?(): { usbVendorId?: number; usbProductId?: number };
-}
-
-export interface WebSerialLike {
-	requestPort(options?: { filters?: { usbVendorId?: number; usbProductId?: number }[] }): Promise<WebSerialPortLike>;
-	getPorts(): Promise<WebSerialPortLike[]>;
-}
+import type { SerialOpenOptions, WebSerialLike, WebSerialPortLike } from './serial-port';
 
 /** Modbus meters ship at 9600 8N1 almost universally. */
 export const DEFAULT_SERIAL_OPTIONS: SerialOpenOptions = { baudRate: 9600, dataBits: 8, stopBits: 1, parity: 'none' };

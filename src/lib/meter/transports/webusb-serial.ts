@@ -2,7 +2,7 @@
 // WebUSB and hands out ports with the Web Serial API, so openWebSerialTransport() takes them as
 // they are. (Adapters with vendor chips — CH340, FTDI, CP210x — are not CDC-ACM and need Web
 // Serial or a CDC-ACM adapter; docs/meter.md lists what works.)
-import type { WebSerialLike, WebSerialPortLike } from './web-serial';
+import type { WebSerialLike, WebSerialPortLike } from './serial-port';
 
 export function webUsbAvailable(): boolean {
 	return typeof (globalThis as { navigator?: { usb?: unknown } }).navigator?.usb === 'object';
