@@ -7,14 +7,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { lndBinariesPresent, missingBinaries } from '../devnet/lnd/binaries';
 
 const requireAll = process.env.LIGHTCHARGE_REQUIRE_ALL === '1';
-/** The flows that run a second time on real LND (the smoke flow, the wallet's bad input and its reload mid-payment, the kiosk's session with a broker outage and a reload), and the station's LND restarting mid-session. */
+/** The flows that run a second time on real LND (the smoke flow, the wallet's bad input and its reload mid-payment, the kiosk's session with a broker outage and a reload), the station's LND restarting mid-session, and a kiosk and a wallet opened while their node restarts. */
 const LND_SPECS = [
 	'tests/smoke.spec.ts',
 	'tests/wallet.spec.ts',
 	'tests/lnd.spec.ts',
 	'tests/kiosk.spec.ts',
 	'--grep',
-	"a session from scan to paid|bad readings and invoices|a reload while a payment is in flight|the station's LND restarts mid-session|a kiosk opened while the station's LND restarts|a kiosk session: invoice QR"
+	"a session from scan to paid|bad readings and invoices|a reload while a payment is in flight|the station's LND restarts mid-session|a kiosk opened while the station's LND restarts|a wallet opened while its own LND restarts|a kiosk session: invoice QR"
 ];
 const results = 'test-results';
 const totals = { passed: 0, failed: 0, skipped: 0 };

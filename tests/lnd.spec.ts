@@ -100,3 +100,33 @@ test("a kiosk opened while the station's LND restarts waits and says so, then of
 	await expect(kiosk.getByTestId('session-link')).toBeVisible({ timeout: 60_000 });
 	await kioskCtx.close();
 });
+
+test('a wallet opened while its own LND restarts waits and says so, then joins and pays', async ({ browser }) => {
+	test.setTimeout(180_000);
+	const kioskCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+	const walletCtx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+	const kiosk = await kioskCtx.newPage();
+	const wallet = await walletCtx.newPage();
+	await kiosk.goto(`${KIOSK}/${KIOSK_TUNING}`);
+	const href = await kiosk.getByTestId('session-link').getAttribute('href');
+	const restarting = fetch(`${manifest.lightning.url}/admin/nodes/vehicle-1/restart`, { method: 'POST' });
+	// Open the wallet only once its node has stopped answering (a graceful stop still serves a while).
+	const vehicle = manifest.lightning.nodes['vehicle-1']!.lnd!;
+	const vehicleAdmin = new LndRestNode({ restUrl: vehicle.restUrl, macaroonHex: readFileSync(vehicle.adminMacaroonPath).toString('hex'), fetch: pinnedFetch(vehicle.tlsCertPem) });
+	await expect.poll(() => vehicleAdmin.getInfo().then(() => 'serving', (e: Error) => e.message), { timeout: 30_000, intervals: [100] }).not.toBe('serving');
+	await wallet.goto(href!);
+	await expect(wallet.getByTestId('node-waiting')).toContainText(/Your Lightning node (is still starting|does not answer yet|is catching up with the chain)/);
+	await wallet.screenshot({ path: 'test-results/lnd-wallet-waiting.png' });
+	await expect(wallet.getByTestId('last-error')).toHaveCount(0);
+	expect((await restarting).status).toBe(200);
+	await expect(wallet.getByTestId('identity')).toContainText('Registered on the ledger', { timeout: 60_000 });
+	await expect(wallet.getByTestId('node-waiting')).toHaveCount(0);
+	await wallet.getByTestId('budget').fill('5000');
+	await wallet.getByTestId('join').click();
+	const paid = wallet.locator('[data-testid=invoices] li[data-state=paid]');
+	await expect.poll(() => paid.count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+	await wallet.getByTestId('stop').click();
+	await expect(wallet.getByTestId('settled')).toBeVisible({ timeout: 60_000 });
+	await kioskCtx.close();
+	await walletCtx.close();
+});

@@ -342,6 +342,11 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 			'--debuglevel=info',
 			'--maxpendingchannels=10',
 			'--accept-keysend',
+			// LND's mission control avoids a hop that failed for about an hour by default (half-life 1 h):
+			// one payment that meets the station's node restarting would leave the session with "no
+			// route" to its only payee. A charging wallet pays one station through one hub, so the hop is
+			// tried again within seconds (docs/lightning.md says the same for a driver's own LND).
+			'--routerrpc.apriori.penaltyhalflife=30s',
 			...(isHub ? [`--bitcoin.basefee=${options.hubBaseFeeMsat ?? 1000n}`, `--bitcoin.feerate=${options.hubFeePpm ?? 1n}`] : [])
 		];
 		nodeStates.set(name, { name, index, lndDir, args, tlsCertPem: '', adminMacaroonHex: '', fetch: null });

@@ -4,6 +4,8 @@
 import { LightningError, type LightningNode, type NodeInfo } from './port';
 
 export interface WaitReadyOptions {
+	/** Whose node it is, as the sentences name it. Default "The station's Lightning node". */
+	whose?: string;
 	/** Called with what is being waited for (and again when that changes). */
 	onWaiting?: (sentence: string) => void;
 	/** Give up after this long (default: never). */
@@ -22,18 +24,19 @@ export async function waitUntilReady(node: Pick<LightningNode, 'getInfo'>, o: Wa
 	const started = Date.now();
 	let pause = o.firstPauseMs ?? 500;
 	let last = '';
+	const whose = o.whose ?? "The station's Lightning node";
 	for (;;) {
 		let sentence: string;
 		try {
 			const info = await node.getInfo();
 			if (info.syncedToChain) return info;
-			sentence = `The station's Lightning node is catching up with the chain (block ${info.blockHeight}); waiting for it.`;
+			sentence = `${whose} is catching up with the chain (block ${info.blockHeight}); waiting for it.`;
 		} catch (e) {
 			if (!(e instanceof LightningError) || !TRANSIENT.has(e.code)) throw e;
 			sentence =
 				e.code === 'starting'
-					? "The station's Lightning node is still starting; waiting for it."
-					: `The station's Lightning node does not answer yet; waiting for it (${e.message}).`;
+					? `${whose} is still starting; waiting for it.`
+					: `${whose} does not answer yet; waiting for it (${e.message}).`;
 		}
 		if (sentence !== last) {
 			last = sentence;

@@ -3,6 +3,7 @@
 // again, and goes on paying the next increments from the readings it had verified before.
 import { describe, expect, it } from 'vitest';
 import { SimulatedCharger } from '../charger';
+import { LightningError } from '../lightning';
 import { buildHubTopology, Simnet, SimnetNode } from '../lightning/simnet';
 import { SimulatedMeter } from '../meter';
 import { MemoryBroker } from '../mqtt';
@@ -114,5 +115,52 @@ describe('DriverRuntime.resume', () => {
 		expect(node.sent).toBe(1);
 		driver.close();
 		await station.stop();
+	});
+});
+
+describe('DriverRuntime.start with a node that is still starting', () => {
+	it('waits for its own node, tells the driver, and joins once it serves', async () => {
+		let clock = 1_800_000_000_000;
+		const now = () => clock;
+		const broker = new MemoryBroker();
+		const net = new Simnet({ now, settleDelayMs: 5 });
+		buildHubTopology(net, ['vehicle-1', 'st-r']);
+		const meter = new SimulatedMeter({ maxPowerW: 36_000, wantedWh: 60_000, rampSeconds: 0, now, startWh: 100_000 });
+		const station = new StationRuntime({ identity, tariff, meter, charger: new SimulatedCharger(meter), lightning: new SimnetNode(net, 'st-r'), bus: broker.connect(), pollMs: 0, anchorIntervalMs: 0, now, newSessionId: () => 'sess-w' });
+		await station.start();
+		const real = new SimnetNode(net, 'vehicle-1');
+		let answers = 0;
+		// What LND answers while its RPC server comes up, then a node catching up with the chain.
+		const node = Object.assign(Object.create(real) as SimnetNode, {
+			getInfo: async () => {
+				answers++;
+				if (answers <= 2) throw new LightningError('starting', 'the RPC server is in the process of starting up');
+				const info = await real.getInfo();
+				return answers === 3 ? { ...info, syncedToChain: false } : info;
+			}
+		});
+		const checkIdentity = registryCheck({ signer: identity.signerAddress, lightningPubkey: net.node('st-r').pubkey });
+		const pauses: number[] = [];
+		const driver = new DriverRuntime({ link: offeredLink(station), bus: broker.connect(), lightning: node, journal: new MemoryJournal(), checkIdentity, now, sleep: async (ms) => void pauses.push(ms) });
+		const seen: string[] = [];
+		driver.subscribe((v) => v.waiting && seen.at(-1) !== v.waiting && seen.push(v.waiting));
+		await driver.start(1000);
+		expect(seen).toEqual(['Your Lightning node is still starting; waiting for it.', expect.stringMatching(/^Your Lightning node is catching up with the chain \(block \d+\); waiting for it\.$/)]);
+		expect(pauses).toEqual([500, 1000, 2000]);
+		expect(driver.view()).toMatchObject({ phase: 'ready', waiting: null, lastError: null, network: 'regtest' });
+		await driver.join(100_000_000n);
+		await until(() => station.view().session.phase === 'charging', 'charging');
+	});
+
+	it('does not wait out a macaroon the node refuses: the driver is told at once', async () => {
+		const node = {
+			getInfo: async () => {
+				throw new LightningError('unauthorized', 'verification failed: signature mismatch after caveat verification');
+			}
+		} as unknown as SimnetNode;
+		const link = { v: 2 as const, network: '0000aaaa', stationId: 'st-r', sessionId: 'sess-m', secret: 'A'.repeat(22) };
+		const driver = new DriverRuntime({ link, bus: new MemoryBroker().connect(), lightning: node, journal: new MemoryJournal(), sleep: async () => { throw new Error('must not pause'); } });
+		await expect(driver.start(1000)).rejects.toThrow(/signature mismatch/);
+		expect(driver.view()).toMatchObject({ phase: 'failed', waiting: null, lastError: expect.stringMatching(/^Your Lightning node cannot be reached: .*signature mismatch/) });
 	});
 });

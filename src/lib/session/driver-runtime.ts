@@ -10,7 +10,7 @@
 // stops payments. A payment hash is written to the journal before the payment is sent, so a
 // reload or crash can never pay the same invoice twice; payments in flight at start are tracked
 // to their end. A failed payment asks the station for a new invoice of the same record.
-import type { LightningNode, Network, PaymentUpdate } from '../lightning';
+import { type LightningNode, type Network, type PaymentUpdate, waitUntilReady } from '../lightning';
 import type { MessageBus } from '../mqtt';
 import {
 	billingRecordHash,
@@ -143,6 +143,8 @@ export interface DriverView {
 	/** The station's totals at stop (its `stopped` event), once it stopped. */
 	stoppedAmountMsat: bigint | null;
 	lastError: string | null;
+	/** What the wallet waits for before it can go on (its own node starting or syncing), for the driver to read. */
+	waiting: string | null;
 	driverKey: DriverKey | null;
 	driverCounter: number;
 }
@@ -166,6 +168,10 @@ export interface DriverRuntimeOptions {
 	 * once would use up every automatic attempt within milliseconds of the same dry route.
 	 */
 	reinvoiceDelayMs?: number;
+	/** How long to wait for the driver's own node to start or sync before giving up (default 60 s). */
+	nodeWaitMs?: number;
+	/** Pauses between checks of the node (tests pass their own). */
+	sleep?: (ms: number) => Promise<void>;
 	now?: () => number;
 	onLog?: (line: string) => void;
 }
@@ -194,6 +200,7 @@ export class DriverRuntime {
 		alarm: null,
 		stoppedAmountMsat: null,
 		lastError: null,
+		waiting: null,
 		driverKey: null,
 		driverCounter: 0
 	};
@@ -270,10 +277,17 @@ export class DriverRuntime {
 	async start(timeoutMs = 10_000): Promise<void> {
 		const { stationId, sessionId } = this.ids;
 		try {
-			const info = await this.o.lightning.getInfo();
-			this.set({ network: info.network });
+			// A node that is still starting, restarting or syncing is waited for (and the driver told),
+			// not taken for a failure; a macaroon or certificate error ends the wait at once.
+			const info = await waitUntilReady(this.o.lightning, {
+				whose: 'Your Lightning node',
+				maxWaitMs: this.o.nodeWaitMs ?? 60_000,
+				sleep: this.o.sleep,
+				onWaiting: (sentence) => this.set({ waiting: sentence })
+			});
+			this.set({ network: info.network, waiting: null });
 		} catch (e) {
-			this.set({ phase: 'failed', lastError: `Your Lightning node cannot be reached: ${(e as Error).message}` });
+			this.set({ phase: 'failed', waiting: null, lastError: `Your Lightning node cannot be reached: ${(e as Error).message}` });
 			throw e;
 		}
 		const status = await new Promise<StationStatus>((resolve, reject) => {

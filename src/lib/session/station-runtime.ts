@@ -7,7 +7,7 @@
 // outbox, ledger writes through a durable job queue, and the session snapshot is saved after each
 // change, so a reload resumes the session without counting energy or issuing an invoice twice.
 import type { Charger } from '../charger';
-import type { LightningNode, Subscription } from '../lightning';
+import { LightningError, type LightningNode, type Subscription } from '../lightning';
 import { type Meter, MeterGuard, type MeterSample, pollMeter } from '../meter';
 import type { MessageBus } from '../mqtt';
 import { MemoryKioskStore } from '../storage';
@@ -44,6 +44,7 @@ import {
 	isMeterGap,
 	newStationSession,
 	reduce,
+	unpaid,
 	type StationEffect,
 	type StationEvent,
 	type StationSession,
@@ -51,6 +52,11 @@ import {
 } from './station';
 import { Outbox, type OutboxMessage } from './outbox';
 import type { DurableQueue, KioskStore, LedgerJob, StationLedger } from './ports';
+
+/** Lightning errors that a node coming up again ends by itself: worth another attempt. */
+const TRANSIENT_LIGHTNING = new Set(['starting', 'unreachable', 'timeout']);
+/** Attempts at reissuing one invoice (at `invoiceRetryMs` apart: a minute at the default). */
+const REISSUE_ATTEMPTS = 12;
 
 export interface StationIdentity {
 	stationId: string;
@@ -733,12 +739,21 @@ export class StationRuntime {
 	}
 
 	/** A new invoice for the same record (the driver's payment of the old one failed); both stay watched. */
-	private async reissueInvoice(seq: number, record: BillingRecord): Promise<void> {
+	private async reissueInvoice(seq: number, record: BillingRecord, attempt = 1): Promise<void> {
 		const recordHash = billingRecordHash(record);
 		let created;
 		try {
 			created = await this.o.lightning.createInvoice({ amountMsat: BigInt(record.amountMsat), descriptionHash: recordHash, expirySeconds: this.o.tariff.invoiceExpirySeconds });
 		} catch (e) {
+			// The driver asks once; a payment that failed because this station's node was restarting
+			// is usually asked again while it still starts. Nobody else would ask again, so wait for
+			// the node (still the one reissue under way) instead of leaving the increment unpayable.
+			const waitingFor = this.session.reissuing === seq && unpaid(this.session)[0]?.seq === seq && !this.stopped;
+			if (waitingFor && e instanceof LightningError && TRANSIENT_LIGHTNING.has(e.code) && attempt < REISSUE_ATTEMPTS) {
+				this.log(`Invoice ${seq} could not be issued again yet (${e.message}); trying again`);
+				setTimeout(() => void this.reissueInvoice(seq, record, attempt + 1), this.o.invoiceRetryMs ?? 5000);
+				return;
+			}
 			this.dispatch({ type: 'reissue_failed', seq, message: (e as Error).message });
 			return;
 		}

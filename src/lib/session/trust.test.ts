@@ -4,12 +4,14 @@
 // it still lacks the station's and the driver's keys.
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedCharger } from '../charger';
+import { LightningError } from '../lightning';
 import { buildHubTopology, Simnet, SimnetNode } from '../lightning/simnet';
 import { SimulatedMeter } from '../meter';
 import { MemoryBroker } from '../mqtt';
 import {
 	driverTopic,
 	encodeMessage,
+	eventsTopic,
 	ethereumAddressOf,
 	newDriverKey,
 	ocmfPublicKeyHex,
@@ -49,6 +51,18 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
 }
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
+/** The station's node, which can be made to answer like an LND whose RPC server is starting. */
+class RestartingNode extends SimnetNode {
+	startingFor = 0;
+	async createInvoice(...a: Parameters<SimnetNode['createInvoice']>) {
+		if (this.startingFor > 0) {
+			this.startingFor--;
+			throw new LightningError('starting', 'the RPC server is in the process of starting up, but not yet ready to accept calls');
+		}
+		return super.createInvoice(...a);
+	}
+}
+
 async function world(o: { ledger?: StationLedger } = {}) {
 	let clock = 1_800_000_000_000;
 	const now = () => clock;
@@ -56,7 +70,8 @@ async function world(o: { ledger?: StationLedger } = {}) {
 	const net = new Simnet({ now, settleDelayMs: 5 });
 	buildHubTopology(net, ['vehicle-1', 'st-t', 'mallory']);
 	const meter = new SimulatedMeter({ maxPowerW: 36_000, wantedWh: 60_000, rampSeconds: 0, now, startWh: 200_000 });
-	const station = new StationRuntime({ identity, tariff, meter, charger: new SimulatedCharger(meter), lightning: new SimnetNode(net, 'st-t'), bus: broker.connect(), ledger: o.ledger, pollMs: 0, anchorIntervalMs: 0, now, newSessionId: () => 'sess-t' });
+	const stationNode = new RestartingNode(net, 'st-t');
+	const station = new StationRuntime({ identity, tariff, meter, charger: new SimulatedCharger(meter), lightning: stationNode, bus: broker.connect(), ledger: o.ledger, pollMs: 0, anchorIntervalMs: 0, invoiceRetryMs: 10, now, newSessionId: () => 'sess-t' });
 	cleanups.push(() => station.stop());
 	await station.start();
 	const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
@@ -71,7 +86,7 @@ async function world(o: { ledger?: StationLedger } = {}) {
 		await new Promise((r) => setTimeout(r, 0));
 	};
 	const received = () => net.balances('st-t').localMsat;
-	return { broker, net, station, driver, node, link, stranger, poll, now, received, advance: (ms: number) => (clock += ms) };
+	return { broker, net, station, stationNode, driver, node, link, stranger, poll, now, received, advance: (ms: number) => (clock += ms) };
 }
 
 describe('station messages: only the station, only this session', () => {
@@ -188,6 +203,27 @@ describe('liveness', () => {
 		for (let i = 0; i < 11; i++) await w.poll();
 		await until(() => w.driver.view().invoices.filter((i) => i.state === 'paid').length === 2, 'invoice 2 paid');
 		expect(unpaid(w.station.view().session)).toHaveLength(0);
+	});
+
+	it("a failed payment while the station's node restarts: the kiosk issues the new invoice once its node answers, and it is paid", async () => {
+		const w = await world();
+		await w.driver.start(1000);
+		await w.driver.join(1_000_000_000n);
+		await until(() => w.station.view().session.phase === 'charging', 'charging');
+		// The payment fails (the hub cannot reach the restarting station) and the driver's request
+		// for a new invoice reaches a node still starting: three answers of "starting".
+		w.node.hold();
+		for (let i = 0; i < 11 && w.driver.view().invoices.length === 0; i++) await w.poll();
+		await until(() => w.driver.view().invoices.some((i) => i.state === 'paying'), 'invoice 1 being paid');
+		w.stationNode.startingFor = 3;
+		w.node.failNext = 1;
+		w.node.release();
+		await until(() => w.driver.view().invoices.some((i) => i.state === 'paid'), 'the new invoice paid');
+		expect(w.stationNode.startingFor).toBe(0);
+		expect(w.driver.view().invoices.map((i) => [i.seq, i.state])).toEqual([[1, 'replaced'], [1, 'paid']]);
+		// No "could not issue invoice 1 again" fault was published.
+		expect(w.broker.log.filter((l) => l.topic === eventsTopic('st-t', 'sess-t') && String(l.payload).includes('"fault"'))).toEqual([]);
+		expect(w.net.listPayments('vehicle-1')).toHaveLength(1);
 	});
 
 	it('a route that stays dry for three payments: new invoices are asked for with growing pauses, the last is paid; then the driver must ask', async () => {
