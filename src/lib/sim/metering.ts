@@ -4,19 +4,19 @@
 // the same way, and once anchored a reading is dropped from memory: only the begin and end
 // readings stay, with their anchor's root and proof (what a bill and a receipt rest on).
 import { buildReadingsTree } from '../ledger/merkle.js';
-import { buildOcmfPayloadText } from '../protocol/ocmf.js';
 import { GATEWAY_VERSION, makeReading } from '../protocol/readings.js';
 import type { ChargingSession, SimContext, SimReading } from './model.js';
+import { PayloadTemplate } from './payload-template.js';
 
 export function addReading(ctx: SimContext, s: ChargingSession, tx: 'B' | 'T' | 'E', atSeconds: number, registerWh: number): SimReading {
 	const seq = s.readingCount + 1;
 	const at = ctx.scenario.options.startMs + Math.round(atSeconds * 1000);
 	const station = s.station;
-	const meter = { vendor: 'Lightcharge', model: 'SIM-1', serial: `${station.spec.id}-${s.connector + 1}` };
+	const meter = () => ({ vendor: 'Lightcharge', model: 'SIM-1', serial: `${station.spec.id}-${s.connector + 1}` });
 	const previousWh = s.readingCount > 0 ? s.last.energyWh : registerWh;
 	let reading: SimReading;
 	if (s.sampled) {
-		const made = makeReading({ seq, tx, energyWh: registerWh, at, meter, stationId: station.spec.id, sessionId: s.id }, station.spec.signingKey);
+		const made = makeReading({ seq, tx, energyWh: registerWh, at, meter: meter(), stationId: station.spec.id, sessionId: s.id }, station.spec.signingKey);
 		ctx.metrics.readingsSigned++;
 		reading = { seq, tx, at: atSeconds, energyWh: registerWh, ocmf: made.ocmf, leafText: made.ocmf };
 		const result = s.verifier!.accept(made.reading);
@@ -26,14 +26,16 @@ export function addReading(ctx: SimContext, s: ChargingSession, tx: 'B' | 'T' | 
 		if (s.readingCount > 1) s.verified.delete(s.last.seq);
 		s.verified.set(seq, result.reading);
 	} else {
-		const leafText = buildOcmfPayloadText({
-			stationId: station.spec.id,
-			gatewayVersion: GATEWAY_VERSION,
-			pagination: seq,
-			meter,
-			identification: { type: 'CENTRAL', data: s.id },
-			reading: { at, tx, energyWh: registerWh }
-		});
+		// The shared builder's text for the session's first reading; the same text with this
+		// reading's fields after (payload-template.ts).
+		const values = { pagination: seq, at, tx, energyWh: registerWh };
+		let leafText: string;
+		if (s.payloadTemplate) leafText = s.payloadTemplate.fill(values);
+		else {
+			const made = PayloadTemplate.of({ stationId: station.spec.id, gatewayVersion: GATEWAY_VERSION, meter: meter(), identification: { type: 'CENTRAL', data: s.id } }, values);
+			s.payloadTemplate = made.template;
+			leafText = made.text;
+		}
 		reading = { seq, tx, at: atSeconds, energyWh: registerWh, ocmf: null, leafText };
 	}
 	ctx.metrics.readingsMade++;

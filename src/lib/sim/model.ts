@@ -8,6 +8,7 @@ import type { EventQueue } from './event-queue.js';
 import type { SimLedger, SimTx } from './ledger-port.js';
 import type { Metrics } from './metrics.js';
 import type { PolicyConfig } from './options.js';
+import type { PayloadTemplate } from './payload-template.js';
 import type { Phase } from './phases.js';
 import type { Rng } from './random.js';
 import type { Scenario, StationSpec, VehicleSpec } from './scenario.js';
@@ -127,6 +128,8 @@ export interface ChargingSession {
 	first: SimReading;
 	last: SimReading;
 	readingCount: number;
+	/** The session's OCMF payload text with the per-reading fields cut out (made at its first reading). */
+	payloadTemplate: PayloadTemplate | null;
 	lastAnchoredSeq: number;
 	/** Begin and end readings with their anchors: what the audit and a receipt need. */
 	beginAnchor: AnchoredReading | null;

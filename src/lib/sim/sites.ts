@@ -82,6 +82,7 @@ async function plugIn(ctx: SimContext, station: StationState, c: number, v: Vehi
 		first: null!,
 		last: null!,
 		readingCount: 0,
+		payloadTemplate: null,
 		lastAnchoredSeq: 0,
 		beginAnchor: null,
 		endAnchor: null,

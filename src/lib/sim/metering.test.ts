@@ -1,0 +1,58 @@
+// The anchors a session leaves: its begin and end readings, each with the Merkle root that went to
+// the ledger and a proof that the shared verifier (verifyReadingProof) accepts; outside the crypto
+// sample each reading's text is exactly what buildOcmfPayloadText makes of it, inside it a signed
+// OCMF record that verifies with the station's key.
+import { describe, expect, it } from 'vitest';
+import { verifyReadingProof } from '../ledger/merkle.js';
+import { buildOcmfPayloadText, verifyOcmf } from '../protocol/ocmf.js';
+import { GATEWAY_VERSION } from '../protocol/readings.js';
+import { FleetSim } from './engine.js';
+import type { SimLedger } from './ledger-port.js';
+import type { ChargingSession, SimReading } from './model.js';
+import { lazyLedger, memoryLedgerFor } from './run.js';
+import { buildScenario } from './scenario.js';
+
+describe('anchors', () => {
+	it.each([0, 1])('every closed session can prove its begin and end readings against a root it anchored (reading sample %s)', async (readingSample) => {
+		const scenario = buildScenario({ seed: 3, vehicles: 150, stations: 6, hours: 16, gridSize: 8, readingSample });
+		const inner = memoryLedgerFor(scenario);
+		const anchored = new Map<string, Array<{ root: string; from: number; to: number }>>();
+		const ledger: SimLedger = {
+			...lazyLedger(() => inner),
+			anchorReadings: (a: Parameters<SimLedger['anchorReadings']>[0]) => {
+				const list = anchored.get(a.sessionId) ?? [];
+				list.push({ root: a.root, from: a.fromReading, to: a.toReading });
+				anchored.set(a.sessionId, list);
+				return inner.anchorReadings(a);
+			}
+		};
+		const closed: ChargingSession[] = [];
+		const sim = new FleetSim({ scenario, policy: 'optimal', ledger, onSessionClosed: (s) => closed.push(s) });
+		await sim.runUntil(sim.endSeconds);
+		expect(closed.length).toBeGreaterThan(10);
+		const text = (s: ChargingSession, r: SimReading) =>
+			buildOcmfPayloadText({
+				stationId: s.station.spec.id,
+				gatewayVersion: GATEWAY_VERSION,
+				pagination: r.seq,
+				meter: { vendor: 'Lightcharge', model: 'SIM-1', serial: `${s.station.spec.id}-${s.connector + 1}` },
+				identification: { type: 'CENTRAL', data: s.id },
+				reading: { at: scenario.options.startMs + Math.round(r.at * 1000), tx: r.tx, energyWh: r.energyWh }
+			});
+		for (const s of closed) {
+			for (const a of [s.beginAnchor!, s.endAnchor!]) {
+				expect(a).not.toBeNull();
+				const { reading, root, proof } = a;
+				expect(verifyReadingProof(root, reading.leafText, proof)).toBe(true);
+				// The root is one the session sent to the ledger, for a range that holds this reading.
+				expect(anchored.get(s.id)!.some((x) => x.root === root && x.from <= reading.seq && reading.seq <= x.to)).toBe(true);
+				if (s.sampled) expect(verifyOcmf(reading.leafText, s.station.publicKey).ok).toBe(true);
+				else expect(reading.leafText).toBe(text(s, reading));
+			}
+			expect(s.beginAnchor!.reading.tx).toBe('B');
+			expect(s.endAnchor!.reading.tx).toBe('E');
+			// Readings are dropped once anchored.
+			expect(s.pending).toEqual([]);
+		}
+	});
+});
