@@ -220,8 +220,8 @@ export function keccakF1600(s: Int32Array): void {
 		a47 = b47 ^ (~b49 & b41);
 		a48 = b48 ^ (~b40 & b42);
 		a49 = b49 ^ (~b41 & b43);
-		a0 ^= RC[r];
-		a1 ^= RC[r + 1];
+		a0 ^= RC[r]!;
+		a1 ^= RC[r + 1]!;
 	}
 	s[0] = a0;
 	s[1] = a1;
