@@ -1,6 +1,7 @@
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { describe, expect, it } from 'vitest';
-import { buildReadingsTree, processReadingProof, readingHash, readingLeaf, verifyReadingProof } from './merkle';
+import { hexToBytes } from '@noble/hashes/utils.js';
+import { buildReadingsTree, buildReadingsTreeOfHashes, processReadingProof, readingHash, readingLeaf, verifyReadingProof } from './merkle';
 
 const ocmf = (n: number, wh: number) =>
 	`OCMF|{"FV":"1.0","PG":"T${n}","RD":[{"TM":"2026-11-22T01:00:${String(n).padStart(2, '0')},000+0000 S","TX":"T","RV":${(wh / 1000).toFixed(3)},"RI":"01-00:01.08.00*FF","RU":"kWh","ST":"G"}]}|{"SA":"ECDSA-secp256k1-SHA256","SD":"3044${n}"}`;
@@ -63,9 +64,18 @@ describe('readings Merkle tree', () => {
 		expect(() => verifyReadingProof(buildReadingsTree(records).root, records[0]!, ['0xzz'])).toThrow('proof element 0');
 	});
 
+	it('builds the same tree from reading hashes computed elsewhere', () => {
+		const tree = buildReadingsTree(records);
+		const again = buildReadingsTreeOfHashes(tree.readingHashes.map((h) => hexToBytes(h.slice(2))));
+		expect(again.root).toBe(tree.root);
+		expect(again.proof(5)).toEqual(tree.proof(5));
+		expect(() => buildReadingsTreeOfHashes([])).toThrow('cannot build a Merkle tree of zero readings');
+		expect(() => buildReadingsTreeOfHashes([new Uint8Array(32), new Uint8Array(31)])).toThrow('reading hash 1 must be 32 bytes');
+	});
+
 	it('uses no Buffer (runs in browsers)', async () => {
 		const { readFile } = await import('node:fs/promises');
-		for (const file of ['merkle.ts', 'ids.ts', 'client.ts', 'errors.ts', 'deploy.ts', 'types.ts', 'history.ts']) {
+		for (const file of ['merkle.ts', 'keccak.ts', 'ids.ts', 'client.ts', 'errors.ts', 'deploy.ts', 'types.ts', 'history.ts']) {
 			const text = await readFile(new URL(`./${file}`, import.meta.url), 'utf8');
 			expect(text, file).not.toMatch(/\bBuffer\.|\bBuffer\(|from 'node:/);
 		}

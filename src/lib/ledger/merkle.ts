@@ -74,6 +74,16 @@ export function buildReadingsTree(ocmfRecords: readonly string[]): ReadingsTree 
 }
 
 /**
+ * The tree over reading hashes already computed (SHA-256 of each OCMF record, 32 bytes each, in
+ * input order): for callers that hash the records with a native SHA-256 (the fleet simulator).
+ */
+export function buildReadingsTreeOfHashes(readingHashes: readonly Uint8Array[]): ReadingsTree {
+	if (readingHashes.length === 0) throw new RangeError('cannot build a Merkle tree of zero readings');
+	for (const [i, h] of readingHashes.entries()) if (!(h instanceof Uint8Array) || h.length !== 32) throw new TypeError(`reading hash ${i} must be 32 bytes`);
+	return treeOfHashes([...readingHashes]);
+}
+
+/**
  * The same tree over any 32-byte hashes (e.g. a session's payment hashes for its payments root);
  * `readingHashes` then holds those hashes.
  */

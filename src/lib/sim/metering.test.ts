@@ -3,16 +3,25 @@
 // sample each reading's text is exactly what buildOcmfPayloadText makes of it, inside it a signed
 // OCMF record that verifies with the station's key.
 import { describe, expect, it } from 'vitest';
-import { verifyReadingProof } from '../ledger/merkle.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { readingHash, verifyReadingProof } from '../ledger/merkle.js';
 import { buildOcmfPayloadText, verifyOcmf } from '../protocol/ocmf.js';
 import { GATEWAY_VERSION } from '../protocol/readings.js';
 import { FleetSim } from './engine.js';
 import type { SimLedger } from './ledger-port.js';
 import type { ChargingSession, SimReading } from './model.js';
+import { portableReadingHash, readingHashOf } from './metering.js';
 import { lazyLedger, memoryLedgerFor } from './run.js';
 import { buildScenario } from './scenario.js';
 
 describe('anchors', () => {
+	it("hash a reading as merkle.ts does, natively in Node and with @noble/hashes elsewhere", () => {
+		for (const text of ['OCMF|{"FV":"1.0"}|{}', 'Zähler ⚡ 10,5 kWh', 'x'.repeat(1000)]) {
+			expect(`0x${bytesToHex(readingHashOf(text))}`).toBe(readingHash(text));
+			expect(`0x${bytesToHex(portableReadingHash(text))}`).toBe(readingHash(text));
+		}
+	});
+
 	it.each([0, 1])('every closed session can prove its begin and end readings against a root it anchored (reading sample %s)', async (readingSample) => {
 		const scenario = buildScenario({ seed: 3, vehicles: 150, stations: 6, hours: 16, gridSize: 8, readingSample });
 		const inner = memoryLedgerFor(scenario);
