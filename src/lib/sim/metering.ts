@@ -4,23 +4,21 @@
 // the same way, and once anchored a reading is dropped from memory: only the begin and end
 // readings stay, with their anchor's root and proof (what a bill and a receipt rest on).
 import { sha256 } from '@noble/hashes/sha2.js';
-import { utf8ToBytes } from '@noble/hashes/utils.js';
+import { hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { buildReadingsTreeOfHashes } from '../ledger/merkle.js';
 import { GATEWAY_VERSION, makeReading } from '../protocol/readings.js';
 import type { ChargingSession, SimContext, SimReading } from './model.js';
 import { PayloadTemplate } from './payload-template.js';
 
-// A reading's hash is SHA-256 of its text (merkle.ts): Node's native SHA-256 where the simulator
-// runs headless (process.getBuiltinModule, no import a browser bundle would trip on), @noble/hashes
-// in the browser's live view. The same digest either way (metering.test.ts verifies the proofs with
-// merkle.ts' own readingHash).
-interface NodeHash {
-	update(text: string): NodeHash;
-	digest(): Uint8Array;
-}
-const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as { createHash(algorithm: 'sha256'): NodeHash } | undefined;
+// A reading's hash is SHA-256 of its text (merkle.ts): Node's native one-shot SHA-256 where the
+// simulator runs headless (process.getBuiltinModule, no import a browser bundle would trip on; hex
+// out, so no off-heap Buffer per reading for the collector to track), @noble/hashes in the
+// browser's live view. The same digest either way (metering.test.ts checks both against merkle.ts'
+// readingHash and verifies the anchors' proofs with the shared verifier).
+type OneShotHash = (algorithm: 'sha256', text: string, encoding: 'hex') => string;
+const nodeHash = ((globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as { hash?: OneShotHash } | undefined)?.hash;
 export const portableReadingHash = (text: string): Uint8Array => sha256(utf8ToBytes(text));
-export const readingHashOf: (text: string) => Uint8Array = nodeCrypto ? (text) => nodeCrypto.createHash('sha256').update(text).digest() : portableReadingHash;
+export const readingHashOf: (text: string) => Uint8Array = nodeHash ? (text) => hexToBytes(nodeHash('sha256', text, 'hex')) : portableReadingHash;
 
 export function addReading(ctx: SimContext, s: ChargingSession, tx: 'B' | 'T' | 'E', atSeconds: number, registerWh: number): SimReading {
 	const seq = s.readingCount + 1;
