@@ -8,7 +8,12 @@ describe('MemoryLedger', () => {
 		await expect(ledger.reserve({ stationId: 'ST-9', vehicleRef: 'EV-1', eta: 1100, expiresAt: 2000 })).rejects.toThrow(/not registered/);
 		await expect(ledger.reserve({ stationId: 'ST-1', vehicleRef: 'EV-1', eta: 1100, expiresAt: 900 })).rejects.toThrow(/expiry/);
 		await expect(ledger.reserve({ stationId: 'ST-1', vehicleRef: 'EV-1', eta: 2100, expiresAt: 2000 })).rejects.toThrow(/after its expiry/);
-		const { reservationId } = await ledger.reserve({ stationId: 'ST-1', vehicleRef: 'EV-1', eta: 1100, expiresAt: 2000 });
+		const reserved = await ledger.reserve({ stationId: 'ST-1', vehicleRef: 'EV-1', eta: 1100, expiresAt: 2000 });
+		const { reservationId } = reserved;
+		// A transaction has a 32-byte hash, its estimated gas and its method.
+		expect(reserved).toMatchObject({ method: 'reserve', gasUsed: 185_974, reservationId: 1 });
+		expect(reserved.txHash).toBe(`0x${'0'.repeat(63)}1`);
+		expect((await ledger.openSession({ stationId: 'ST-1', sessionId: 'S0', driverRef: 'EV-1' })).txHash).toBe(`0x${'0'.repeat(63)}2`);
 		expect((await ledger.listReservations('ST-1')).map((r) => r.reservationId)).toEqual([reservationId]);
 		await ledger.fulfilReservation(reservationId);
 		await expect(ledger.fulfilReservation(reservationId)).rejects.toThrow(/fulfilled/);

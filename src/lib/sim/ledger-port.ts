@@ -75,6 +75,20 @@ interface MemSession {
 	anchors: number;
 }
 
+/** A memory ledger transaction: its hash (the transaction's number as 32 bytes of hex) made only when read. */
+class MemoryTx implements SimTx {
+	readonly gasUsed: number;
+	constructor(
+		readonly method: LedgerMethod,
+		private readonly n: number
+	) {
+		this.gasUsed = ESTIMATED_GAS[method];
+	}
+	get txHash(): string {
+		return `0x${this.n.toString(16).padStart(64, '0')}`;
+	}
+}
+
 /**
  * The contracts' rules in memory: same checks, same error names, block time = simulated time.
  * With `blockSeconds` > 0 a reservation is listed only from the next block boundary (the block that
@@ -103,8 +117,7 @@ export class MemoryLedger implements SimLedger {
 	}
 
 	private tx(method: LedgerMethod): SimTx {
-		this.txCounter++;
-		return { method, txHash: `0x${this.txCounter.toString(16).padStart(64, '0')}`, gasUsed: ESTIMATED_GAS[method] };
+		return new MemoryTx(method, ++this.txCounter);
 	}
 
 	async reserve(a: { stationId: string; vehicleRef: string; eta: number; expiresAt: number }): Promise<SimTx & { reservationId: number }> {
@@ -128,7 +141,7 @@ export class MemoryLedger implements SimLedger {
 		let at = queue.length;
 		while (at > 0 && queue[at - 1]!.eta > reservation.eta) at--;
 		queue.splice(at, 0, reservation);
-		return { ...this.tx('reserve'), reservationId: reservation.reservationId };
+		return Object.assign(this.tx('reserve'), { reservationId: reservation.reservationId });
 	}
 
 	private active(id: number): MemReservation {

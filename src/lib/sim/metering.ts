@@ -20,15 +20,16 @@ const nodeHash = ((globalThis as { process?: { getBuiltinModule?: (id: string) =
 export const portableReadingHash = (text: string): Uint8Array => sha256(utf8ToBytes(text));
 export const readingHashOf: (text: string) => Uint8Array = nodeHash ? (text) => hexToBytes(nodeHash('sha256', text, 'hex')) : portableReadingHash;
 
+const meterOf = (s: ChargingSession) => ({ vendor: 'Lightcharge', model: 'SIM-1', serial: `${s.station.spec.id}-${s.connector + 1}` });
+
 export function addReading(ctx: SimContext, s: ChargingSession, tx: 'B' | 'T' | 'E', atSeconds: number, registerWh: number): SimReading {
 	const seq = s.readingCount + 1;
 	const at = ctx.scenario.options.startMs + Math.round(atSeconds * 1000);
 	const station = s.station;
-	const meter = () => ({ vendor: 'Lightcharge', model: 'SIM-1', serial: `${station.spec.id}-${s.connector + 1}` });
 	const previousWh = s.readingCount > 0 ? s.last.energyWh : registerWh;
 	let reading: SimReading;
 	if (s.sampled) {
-		const made = makeReading({ seq, tx, energyWh: registerWh, at, meter: meter(), stationId: station.spec.id, sessionId: s.id }, station.spec.signingKey);
+		const made = makeReading({ seq, tx, energyWh: registerWh, at, meter: meterOf(s), stationId: station.spec.id, sessionId: s.id }, station.spec.signingKey);
 		ctx.metrics.readingsSigned++;
 		reading = { seq, tx, at: atSeconds, energyWh: registerWh, ocmf: made.ocmf, leafText: made.ocmf };
 		const result = s.verifier!.accept(made.reading);
@@ -44,7 +45,7 @@ export function addReading(ctx: SimContext, s: ChargingSession, tx: 'B' | 'T' | 
 		let leafText: string;
 		if (s.payloadTemplate) leafText = s.payloadTemplate.fill(values);
 		else {
-			const made = PayloadTemplate.of({ stationId: station.spec.id, gatewayVersion: GATEWAY_VERSION, meter: meter(), identification: { type: 'CENTRAL', data: s.id } }, values);
+			const made = PayloadTemplate.of({ stationId: station.spec.id, gatewayVersion: GATEWAY_VERSION, meter: meterOf(s), identification: { type: 'CENTRAL', data: s.id } }, values);
 			s.payloadTemplate = made.template;
 			leafText = made.text;
 		}
