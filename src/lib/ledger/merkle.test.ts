@@ -59,6 +59,7 @@ describe('readings Merkle tree', () => {
 	it('rejects bad input with clear messages', () => {
 		expect(() => buildReadingsTree([])).toThrow('cannot build a Merkle tree of zero readings');
 		expect(() => buildReadingsTree(records).proof(13)).toThrow('no reading at index 13 (tree has 13)');
+		expect(() => buildReadingsTree([records[0]!]).proof(1)).toThrow('no reading at index 1 (tree has 1)');
 		expect(() => buildReadingsTree(['ok', ''])).toThrow('OCMF record must be a non-empty string');
 		expect(() => verifyReadingProof('0x1234', records[0]!, [])).toThrow('Merkle root must be 0x + 64 hex');
 		expect(() => verifyReadingProof(buildReadingsTree(records).root, records[0]!, ['0xzz'])).toThrow('proof element 0');

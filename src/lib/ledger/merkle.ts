@@ -79,8 +79,11 @@ export function buildReadingsTree(ocmfRecords: readonly string[]): ReadingsTree 
  */
 export function buildReadingsTreeOfHashes(readingHashes: readonly Uint8Array[]): ReadingsTree {
 	if (readingHashes.length === 0) throw new RangeError('cannot build a Merkle tree of zero readings');
-	for (const [i, h] of readingHashes.entries()) if (!(h instanceof Uint8Array) || h.length !== 32) throw new TypeError(`reading hash ${i} must be 32 bytes`);
-	return treeOfHashes([...readingHashes]);
+	for (let i = 0; i < readingHashes.length; i++) {
+		const h = readingHashes[i];
+		if (!(h instanceof Uint8Array) || h.length !== 32) throw new TypeError(`reading hash ${i} must be 32 bytes`);
+	}
+	return treeOfHashes(readingHashes);
 }
 
 /**
@@ -93,7 +96,8 @@ export function buildHashTree(hashes: readonly string[]): ReadingsTree {
 }
 
 // Works on bytes throughout (the hot path: every station, every anchor); hex only for what it returns.
-function treeOfHashes(hashList: Uint8Array[]): ReadingsTree {
+function treeOfHashes(hashList: readonly Uint8Array[]): ReadingsTree {
+	if (hashList.length === 1) return singleLeafTree(hashList[0]!);
 	const leafList = hashList.map(leafBytes);
 	// Sort leaves ascending, then store them reversed at the end of an array-backed complete binary
 	// tree (node i has children 2i+1 and 2i+2): the layout StandardMerkleTree uses.
@@ -131,6 +135,24 @@ function treeOfHashes(hashList: Uint8Array[]): ReadingsTree {
 				node = Math.floor((node - 1) / 2);
 			}
 			return proof;
+		}
+	};
+}
+
+// One reading (most anchors: a reading a minute, each anchored): the root is its leaf, its proof empty.
+function singleLeafTree(hash: Uint8Array): ReadingsTree {
+	const root = toHex(leafBytes(hash));
+	return {
+		root,
+		get readingHashes() {
+			return [toHex(hash)];
+		},
+		get leaves() {
+			return [root];
+		},
+		proof(index: number): Hex32[] {
+			if (index !== 0) throw new RangeError(`no reading at index ${index} (tree has 1)`);
+			return [];
 		}
 	};
 }

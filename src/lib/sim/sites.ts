@@ -166,28 +166,35 @@ export async function endCheck(ctx: SimContext, feeder: FeederState, version: nu
 	});
 }
 
+function isBusy(feeder: FeederState): boolean {
+	for (const site of feeder.sites) {
+		if (site.waiting.length > 0) return true;
+		for (const c of site.connectors) if (c !== null) return true;
+	}
+	return false;
+}
+
 /** The minute tick: readings (each meter interval), ends, plug-ins, power shared again. */
 export async function tick(ctx: SimContext): Promise<void> {
 	const reading = Math.round(ctx.now) % ctx.scenario.options.meterIntervalSeconds === 0;
 	let totalKw = 0;
 	let worstFeeder = 0;
 	for (const feeder of ctx.feeders) {
-		let busy = false;
-		for (const site of feeder.sites) if (site.waiting.length > 0 || site.connectors.some((c) => c !== null)) busy = true;
-		if (busy) {
-			await changeFeeder(ctx, feeder, async () => {
-				for (const site of feeder.sites) {
-					for (const s of site.connectors) {
-						if (!s) continue;
-						if (s.targetWh - s.deliveredWh <= DONE_EPSILON_WH) await endSession(ctx, s);
-						else if (reading && ctx.now > s.last.at) {
-							addReading(ctx, s, 'T', ctx.now, s.beginWh + Math.floor(s.deliveredWh));
-							await anchor(ctx, s);
-						}
+		if (isBusy(feeder)) {
+			// changeFeeder's steps, inline (this runs for every busy feeder every minute).
+			advance(feeder, ctx.now);
+			for (const site of feeder.sites) {
+				for (const s of site.connectors) {
+					if (!s) continue;
+					if (s.targetWh - s.deliveredWh <= DONE_EPSILON_WH) await endSession(ctx, s);
+					else if (reading && ctx.now > s.last.at) {
+						addReading(ctx, s, 'T', ctx.now, s.beginWh + Math.floor(s.deliveredWh));
+						await anchor(ctx, s);
 					}
-					await plugInWaiting(ctx, site);
 				}
-			});
+				if (site.waiting.length > 0) await plugInWaiting(ctx, site);
+			}
+			reallocate(ctx, feeder);
 		}
 		totalKw += feeder.loadKw;
 		if (Number.isFinite(feeder.limitKw)) worstFeeder = Math.max(worstFeeder, feeder.loadKw / feeder.limitKw);
