@@ -9,18 +9,12 @@ export class Rng {
 	private d: number;
 
 	constructor(seed: number | string) {
-		let s = typeof seed === 'number' ? seed >>> 0 : hashString(seed);
-		const split = (): number => {
-			s = (s + 0x9e3779b9) >>> 0;
-			let z = s;
-			z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-			z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-			return (z ^ (z >>> 16)) >>> 0;
-		};
-		this.a = split();
-		this.b = split();
-		this.c = split();
-		this.d = split();
+		// splitmix32 steps s + 1·γ … s + 4·γ (no closure: an Rng is made for every trip and errand).
+		const s = typeof seed === 'number' ? seed >>> 0 : hashString(seed);
+		this.a = splitmix32((s + 0x9e3779b9) >>> 0);
+		this.b = splitmix32((s + 2 * 0x9e3779b9) >>> 0);
+		this.c = splitmix32((s + 3 * 0x9e3779b9) >>> 0);
+		this.d = splitmix32((s + 4 * 0x9e3779b9) >>> 0);
 		for (let i = 0; i < 12; i++) this.nextUint32();
 	}
 
@@ -65,6 +59,13 @@ export class Rng {
 	fork(label: string): Rng {
 		return new Rng((this.nextUint32() ^ hashString(label)) >>> 0);
 	}
+}
+
+function splitmix32(state: number): number {
+	let z = state;
+	z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+	z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+	return (z ^ (z >>> 16)) >>> 0;
 }
 
 /** FNV-1a of a string, 32-bit. */
