@@ -1,5 +1,5 @@
 // One simulation run in a process of its own, so its wall time and peak memory are its own:
-// `tsx scripts/sim-city.ts '{"vehicles":50000,"stations":2500,"hours":24,"seed":1,"gridSize":40}' [policy]`.
+// `node --max-semi-space-size=64 --import tsx scripts/sim-city.ts '{"vehicles":50000,"stations":2500,"hours":24,"seed":1,"gridSize":40}' [policy]`.
 // Prints one JSON line: the run's figures, its wall seconds and the process's peak RSS.
 import { buildScenario, runPolicy, type Policy, type ScenarioOptions } from '../src/lib/sim/index.js';
 
