@@ -4,7 +4,7 @@
 // files. `--ledger devnet` puts one seed on a real chain (an in-process one unless --rpc).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startChain, type RunningChain } from '../devnet/chain.js';
 import { allErrands, buildScenario, compare, deploySimChain, formatComparison, reportFiles, resolveOptions, runExperiment, runPolicySim, policyConfig, type RunResult, type SimChain } from '../src/lib/sim/index.js';
 import { fail, parseSimArgs } from './sim-args.js';
@@ -87,6 +87,7 @@ const comparison = compare(results, args.policies.includes(args.baseline) ? args
 console.log('');
 console.log(formatComparison(comparison));
 console.log(`\n${results.length} runs in ${((performance.now() - started) / 1000).toFixed(1)} s wall`);
+mkdirSync(dirname(args.out), { recursive: true });
 writeFileSync(args.out, JSON.stringify({ scenario: { ...resolved, seeds: args.seeds, ledger: args.ledger }, comparison, runs: results.map((r) => r.report) }, null, 2) + '\n');
 console.log(`report written to ${args.out}`);
 if (args.report !== undefined) {

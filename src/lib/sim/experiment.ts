@@ -158,7 +158,8 @@ function breakdown(errands: readonly ErrandRecord[]): PolicySummary['breakdown']
 	return { wait, charge, pay, travelAndDeciding: mean((e) => e.totalMin) - wait - charge - pay };
 }
 
-const num = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+// A value that rounds to zero prints as 0, never -0.
+const num = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d).replace(/^-(0\.?0*)$/, '$1') : '–');
 /** "12.3 [11.0, 13.6]" */
 export function formatInterval(i: Interval, digits = 1, scale = 1): string {
 	return i.n < 2 ? num(i.mean * scale, digits) : `${num(i.mean * scale, digits)} [${num(i.lo * scale, digits)}, ${num(i.hi * scale, digits)}]`;

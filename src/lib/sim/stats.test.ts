@@ -49,3 +49,13 @@ describe('meanInterval', () => {
 		expect(() => pairedDifference([1], [1, 2])).toThrow(/same length/);
 	});
 });
+
+describe('formatInterval', () => {
+	it('prints mean [lo, hi], and a value that rounds to zero as 0, never -0', async () => {
+		const { formatInterval } = await import('./experiment');
+		expect(formatInterval({ n: 3, mean: 2.04, lo: -0.04, hi: 4.1 }, 1)).toBe('2.0 [0.0, 4.1]');
+		expect(formatInterval({ n: 3, mean: -0.3, lo: -0.5, hi: -0.001 }, 0)).toBe('0 [-1, 0]');
+		expect(formatInterval({ n: 3, mean: -1.25, lo: -2.5, hi: 0 }, 1)).toBe('-1.3 [-2.5, 0.0]');
+		expect(formatInterval({ n: 1, mean: 5, lo: Number.NaN, hi: Number.NaN }, 1)).toBe('5.0');
+	});
+});
