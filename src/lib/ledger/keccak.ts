@@ -24,13 +24,26 @@ function absorb(bytes: Uint8Array, offset: number): void {
 /** keccak256 of `data` (32 bytes, a new array). Synchronous and never re-entered, so one state serves every call. */
 export function keccak256(data: Uint8Array): Uint8Array {
 	state.fill(0);
-	let offset = 0;
-	for (; data.length - offset >= RATE; offset += RATE) absorb(data, offset);
-	pad.fill(0);
-	pad.set(data.subarray(offset));
-	pad[data.length - offset]! ^= 0x01;
-	pad[RATE - 1]! ^= 0x80;
-	absorb(pad, 0);
+	const n = data.length;
+	if ((n & 3) === 0 && n < RATE) {
+		// One block of whole words (the Merkle tree's 32-byte leaves and 64-byte pairs): the words
+		// straight into the state, then the padding's first byte after them and its last at 135.
+		for (let i = 0; i < n >>> 2; i++) {
+			const o = 4 * i;
+			state[i] = data[o]! | (data[o + 1]! << 8) | (data[o + 2]! << 16) | (data[o + 3]! << 24);
+		}
+		state[n >>> 2]! ^= 0x01;
+		state[RATE / 4 - 1]! ^= 0x80 << 24;
+		keccakF1600(state);
+	} else {
+		let offset = 0;
+		for (; n - offset >= RATE; offset += RATE) absorb(data, offset);
+		pad.fill(0);
+		pad.set(data.subarray(offset));
+		pad[n - offset]! ^= 0x01;
+		pad[RATE - 1]! ^= 0x80;
+		absorb(pad, 0);
+	}
 	const out = new Uint8Array(32);
 	for (let i = 0; i < 8; i++) {
 		const w = state[i]!;
