@@ -24,7 +24,20 @@ export interface ReadingsTree {
 	proof(index: number): Hex32[];
 }
 
-const toHex = (bytes: Uint8Array): Hex32 => `0x${bytesToHex(bytes)}`;
+// 0x-hex of a 32-byte hash as one string (a string built pair by pair makes ~1 KB of
+// intermediate strings per hash, and the simulator hexes a root per anchor, millions a day).
+const HEX_DIGITS = utf8ToBytes('0123456789abcdef');
+const hexScratch = new Uint8Array(66);
+hexScratch.set(utf8ToBytes('0x'));
+const latin1 = new TextDecoder('latin1');
+function toHex(bytes: Uint8Array): Hex32 {
+	if (bytes.length !== 32) return `0x${bytesToHex(bytes)}`;
+	for (let i = 0; i < 32; i++) {
+		hexScratch[2 + 2 * i] = HEX_DIGITS[bytes[i]! >> 4]!;
+		hexScratch[3 + 2 * i] = HEX_DIGITS[bytes[i]! & 15]!;
+	}
+	return latin1.decode(hexScratch) as Hex32;
+}
 
 function fromHex32(value: string, what: string): Uint8Array {
 	if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new TypeError(`${what} must be 0x + 64 hex characters, got "${value}"`);
@@ -97,7 +110,7 @@ export function buildHashTree(hashes: readonly string[]): ReadingsTree {
 
 // Works on bytes throughout (the hot path: every station, every anchor); hex only for what it returns.
 function treeOfHashes(hashList: readonly Uint8Array[]): ReadingsTree {
-	if (hashList.length === 1) return singleLeafTree(hashList[0]!);
+	if (hashList.length === 1) return new SingleLeafTree(hashList[0]!);
 	const leafList = hashList.map(leafBytes);
 	// Sort leaves ascending, then store them reversed at the end of an array-backed complete binary
 	// tree (node i has children 2i+1 and 2i+2): the layout StandardMerkleTree uses.
@@ -140,21 +153,21 @@ function treeOfHashes(hashList: readonly Uint8Array[]): ReadingsTree {
 }
 
 // One reading (most anchors: a reading a minute, each anchored): the root is its leaf, its proof empty.
-function singleLeafTree(hash: Uint8Array): ReadingsTree {
-	const root = toHex(leafBytes(hash));
-	return {
-		root,
-		get readingHashes() {
-			return [toHex(hash)];
-		},
-		get leaves() {
-			return [root];
-		},
-		proof(index: number): Hex32[] {
-			if (index !== 0) throw new RangeError(`no reading at index ${index} (tree has 1)`);
-			return [];
-		}
-	};
+class SingleLeafTree implements ReadingsTree {
+	readonly root: Hex32;
+	constructor(private readonly hash: Uint8Array) {
+		this.root = toHex(leafBytes(hash));
+	}
+	get readingHashes(): Hex32[] {
+		return [toHex(this.hash)];
+	}
+	get leaves(): Hex32[] {
+		return [this.root];
+	}
+	proof(index: number): Hex32[] {
+		if (index !== 0) throw new RangeError(`no reading at index ${index} (tree has 1)`);
+		return [];
+	}
 }
 
 /** Root implied by a reading hash and its proof. */

@@ -181,16 +181,31 @@ export class FleetSim implements SimContext {
 
 	async ledgerCall<T extends SimTx>(call: () => Promise<T>): Promise<T | null> {
 		try {
-			const tx = await call();
-			const entry = this.metrics.ledgerTx[tx.method];
-			entry.count++;
-			entry.gas += tx.gasUsed;
-			return tx;
+			return this.counted(await call());
 		} catch (error) {
-			this.metrics.ledgerErrors++;
-			this.feed('ledger', `ledger error: ${error instanceof Error ? error.message : String(error)}`);
-			return null;
+			return this.ledgerError(error);
 		}
+	}
+
+	ledgerCallNow<A, T extends SimTx>(call: (a: A) => T, a: A): T | null {
+		try {
+			return this.counted(call(a));
+		} catch (error) {
+			return this.ledgerError(error);
+		}
+	}
+
+	private counted<T extends SimTx>(tx: T): T {
+		const entry = this.metrics.ledgerTx[tx.method];
+		entry.count++;
+		entry.gas += tx.gasUsed;
+		return tx;
+	}
+
+	private ledgerError(error: unknown): null {
+		this.metrics.ledgerErrors++;
+		this.feed('ledger', `ledger error: ${error instanceof Error ? error.message : String(error)}`);
+		return null;
 	}
 
 	private start(): void {

@@ -214,6 +214,8 @@ export interface SimContext {
 	feed(kind: FeedKind, text: string): void;
 	/** Runs a ledger call, counting its gas; a failure is counted and fed, not thrown. */
 	ledgerCall<T extends SimTx>(call: () => Promise<T>): Promise<T | null>;
+	/** The same for a call done at once (`SimLedger.anchorReadingsNow`). */
+	ledgerCallNow<A, T extends SimTx>(call: (a: A) => T, a: A): T | null;
 	/** The random stream of the `random` policy (its own, so it shifts nothing else). */
 	readonly choiceRng: Rng;
 	/** Payments in flight by payment hash, hashes ever paid, vehicles whose channel is confirming. */

@@ -42,7 +42,17 @@ export async function runPolicySim(scenario: Scenario, policy: Policy | PolicyCo
 
 /** A ledger that forwards to whatever `get()` returns when called. */
 export function lazyLedger(get: () => SimLedger): SimLedger {
+	let nowFor: SimLedger | undefined;
+	let now: SimLedger['anchorReadingsNow'];
 	return {
+		get anchorReadingsNow() {
+			const l = get();
+			if (l !== nowFor) {
+				nowFor = l;
+				now = l.anchorReadingsNow?.bind(l);
+			}
+			return now;
+		},
 		get kind() {
 			return get().kind;
 		},

@@ -189,7 +189,8 @@ export async function tick(ctx: SimContext): Promise<void> {
 					if (s.targetWh - s.deliveredWh <= DONE_EPSILON_WH) await endSession(ctx, s);
 					else if (reading && ctx.now > s.last.at) {
 						addReading(ctx, s, 'T', ctx.now, s.beginWh + Math.floor(s.deliveredWh));
-						await anchor(ctx, s);
+						const anchoring = anchor(ctx, s);
+						if (anchoring) await anchoring;
 					}
 				}
 				if (site.waiting.length > 0) await plugInWaiting(ctx, site);
