@@ -13,10 +13,10 @@
 // Outside anchor: a 2021 regtest benchmark of lnd paying over one direct channel with 100 workers
 // averaged 3.0 s per payment.
 //
-// Usage: npm run bench:lightning:lnd [-- --payments 100 --parallel 4]
+// Usage: npm run bench:lightning:lnd [-- --payments 100 --parallel 4 --port-base 25200]
 // Prints as its LAST line: {"backend":"lnd","payments","failed","p50Ms","p95Ms","paymentsPerSecond"}.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -26,42 +26,28 @@ import { startLndRegtest } from '../devnet/lnd/regtest.js';
 import { ensurePortFree } from '../devnet/ports.js';
 import { checkInvoice } from '../src/lib/lightning/invoice-check.js';
 import { LndRestNode } from '../src/lib/lightning/lnd-rest.js';
+import { benchFlags, loadLine, percentile, round, wholeNumber } from './common.js';
 
-function flag(name: string, fallback: number): number {
-	const i = process.argv.indexOf(`--${name}`);
-	const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-	if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a whole number >= 1`);
-	return v;
-}
-
-const PAYMENTS = flag('payments', 100);
-const PARALLEL = flag('parallel', 4);
+const flags = benchFlags({ payments: { number: 100 }, parallel: { number: 4 }, 'port-base': { number: 25200 } });
+const PAYMENTS = wholeNumber('payments', flags.payments);
+const PARALLEL = wholeNumber('parallel', flags.parallel);
+/** btcd and the three LND nodes take the ten ports from here. */
+const PORT_BASE = wholeNumber('port-base', flags['port-base'], 1024);
 /** One 100 Wh increment at 250,000 msat/kWh. */
 const AMOUNT_MSAT = 25_000n;
 const FEE_LIMIT_MSAT = 10_000n;
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 if (!lndBinariesPresent()) {
 	console.error(`bench:lightning:lnd needs real LND (${missingBinaries().join(', ')} missing): run scripts/build-lnd.sh first.`);
 	process.exit(1);
 }
 
-async function freeBase(): Promise<number> {
-	for (let attempt = 0; attempt < 50; attempt++) {
-		const base = 42_000 + Math.floor(Math.random() * 1000) * 10;
-		try {
-			for (let p = base; p < base + 10; p++) await ensurePortFree(p, '127.0.0.1', 'probe', 'probe');
-			return base;
-		} catch {
-			// taken
-		}
-	}
-	throw new Error('no 10 free consecutive ports found');
-}
+console.log(loadLine('start'));
+for (let p = PORT_BASE; p < PORT_BASE + 10; p++) await ensurePortFree(p, '127.0.0.1', 'btcd or LND', '--port-base');
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-lnd-'));
 const started = performance.now();
-const net = await startLndRegtest({ dir, portBase: await freeBase() });
+const net = await startLndRegtest({ dir, portBase: PORT_BASE });
 console.log(`Real LND on regtest up in ${round((performance.now() - started) / 1000, 1)} s (btcd + hub, station-1, vehicle-1; channels vehicle→hub, hub→station)`);
 const node = (name: string) => {
 	const n = net.node(name);
@@ -122,7 +108,7 @@ async function run(count: number, workers: number, offset: number) {
 
 function summarise(label: string, r: Awaited<ReturnType<typeof run>>) {
 	const sorted = [...r.latenciesMs].sort((a, b) => a - b);
-	const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : NaN);
+	const pct = (p: number) => percentile(sorted, p);
 	const figures = {
 		backend: 'lnd',
 		payments: r.latenciesMs.length,
@@ -147,7 +133,6 @@ try {
 	await net.stop();
 	rmSync(dir, { recursive: true, force: true });
 }
-const [load1] = loadavg();
-console.log(`Load average: ${round(load1 ?? NaN)} on ${availableParallelism()} cores (other programs share this machine).`);
+console.log(loadLine('end'));
 console.log(`Goal (one driver): p95 < 1000 ms with no failures — ${oneDriver.p95Ms < 1000 && oneDriver.failed === 0 ? 'met' : 'NOT met'}.`);
 console.log(JSON.stringify(oneDriver));
