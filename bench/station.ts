@@ -18,7 +18,8 @@
 // first level whose p95 exceeds --p95-limit-ms, that lost a reading (signed in the window and not
 // verified by --grace-seconds after it, or refused), or whose stations no longer kept their 1 Hz
 // (fewer than 98 % of N × window readings taken: a late poll is a reading never taken). It prints
-// the largest level that held.
+// the largest level that held. Other programs share this machine, so a failed level is measured
+// once more with the same stations and fails only if the second window fails too (both printed).
 // Anchors come once a minute per station, so in a short window only stations running for a minute
 // anchor; each level line states how many anchors landed against the steady state (N × window / 60).
 //
@@ -31,7 +32,7 @@
 // Signing and verifying: their cost per reading is measured here (makeReading and the wallet's
 // ReadingVerifier, 300 of each) and multiplied by the reading rate: the cores they need at a level.
 //
-//   npm run bench:station -- [--brokers aedes,mosquitto] [--levels 50,100,200,400,800,1600,3200]
+//   npm run bench:station -- [--brokers aedes,mosquitto] [--levels 50,100,200,400,800,1600]
 //                            [--window-seconds 6] [--grace-seconds 2] [--p95-limit-ms 100] [--threads <cores>]
 //                            [--broker-path yes|no] [--connect-over ws|tcp] [--port-base 25000]
 // Last lines: {"broker":"aedes",…} then {"broker":"mosquitto","maxStations","p95MsAtMax","lost","duplicates",…}
@@ -95,7 +96,7 @@ interface LevelReport {
 type FromFleet =
 	| { ready: true }
 	| { prepared: { stationId: string; lightningPubkey: string }[] }
-	| { started: number; problems: string[] }
+	| { started: number; failed: number; problems: string[] }
 	| { report: LevelReport }
 	| { stopped: true }
 	| { error: string };
@@ -245,15 +246,19 @@ async function runFleet(input: FleetInput): Promise<void> {
 			} else if ('start' in msg) {
 				const problems: string[] = [];
 				const gap = msg.spreadMs / Math.max(1, msg.start.length);
-				const started = await Promise.all(
+				// Connections spread over the start, as stations coming up one after another.
+				const started = await Promise.allSettled(
 					msg.start.map(async (spec, i) => {
-						if (input.mode === 'wire') return startWire(spec, i * gap);
 						await sleep(i * gap);
-						return startFull(spec, problems);
+						return input.mode === 'wire' ? startWire(spec, 0) : startFull(spec, problems);
 					})
 				);
-				pairs.push(...started);
-				port.postMessage({ started: started.length, problems } satisfies FromFleet);
+				let failed = 0;
+				for (const r of started) {
+					if (r.status === 'fulfilled') pairs.push(r.value);
+					else if (failed++ < 3) problems.push(`could not start: ${(r.reason as Error).message}`);
+				}
+				port.postMessage({ started: started.length - failed, failed, problems } satisfies FromFleet);
 			} else if ('mark' in msg) {
 				if (msg.mark === 'from') {
 					for (const p of pairs) {
@@ -378,7 +383,7 @@ interface LevelFigures {
 async function main(): Promise<void> {
 	const flags = benchFlags({
 		brokers: { list: findMosquitto() ? ['aedes', 'mosquitto'] : ['aedes'] },
-		levels: { list: ['50', '100', '200', '400', '800', '1600', '3200'] },
+		levels: { list: ['50', '100', '200', '400', '800', '1600'] },
 		'window-seconds': { number: 6 },
 		'grace-seconds': { number: 2 },
 		'connect-over': { text: 'ws' },
@@ -479,53 +484,66 @@ async function main(): Promise<void> {
 								)
 							);
 						}
-						fleets.forEach((f, t) => f.send({ start: shares[t]!, spreadMs: 1000 }));
+						fleets.forEach((f, t) => f.send({ start: shares[t]!, spreadMs: Math.max(1000, 3 * added.length) }));
 						const starts = await Promise.all(fleets.map((f) => f.next('started')));
 						const problems = starts.flatMap((s) => s.problems);
+						const failedStarts = starts.reduce((n, s) => n + s.failed, 0);
 						running = level;
+						if (failedStarts > 0) {
+							console.log(`${String(level).padStart(5)} stations: ${failedStarts} of the ${added.length} new stations could not start (${problems[0] ?? 'no reason given'}) → FAILED`);
+							(mode === 'full' ? entry.full : entry.wire).push({ stations: level, readingsPerSecond: NaN, p50Ms: NaN, p95Ms: NaN, maxMs: NaN, signed: 0, lost: failedStarts, duplicates: 0, refused: 0, held: false });
+							break;
+						}
 						const setupSeconds = (performance.now() - t0) / 1000;
 						await sleep(2000); // the new sessions settle
-						const cpu0 = process.cpuUsage();
-						const chainCpu0 = processCpuSeconds(chainProcess.pid);
-						const brokerCpu0 = processCpuSeconds(brokerPid);
-						const w0 = performance.now();
-						fleets.forEach((f) => f.send({ mark: 'from' }));
-						await sleep(windowSeconds * 1000);
-						fleets.forEach((f) => f.send({ mark: 'to' }));
-						const wallSeconds = (performance.now() - w0) / 1000;
-						const cpu = process.cpuUsage(cpu0);
-						const chainCpu = chainCpu0 === null ? null : processCpuSeconds(chainProcess.pid)! - chainCpu0;
-						const brokerCpu = brokerCpu0 === null ? null : processCpuSeconds(brokerPid)! - brokerCpu0;
-						await sleep(graceSeconds * 1000);
-						fleets.forEach((f) => f.send({ report: true }));
-						const reports = (await Promise.all(fleets.map((f) => f.next('report')))).map((r) => r.report);
-						const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
-						const sum = (k: keyof Omit<LevelReport, 'latencies' | 'problems'>) => reports.reduce((n, r) => n + r[k], 0);
-						const f: LevelFigures = {
-							stations: level,
-							readingsPerSecond: round(latencies.length / windowSeconds, 1),
-							p50Ms: percentile(latencies, 50),
-							p95Ms: percentile(latencies, 95),
-							maxMs: latencies.at(-1) ?? NaN,
-							signed: sum('signed'),
-							lost: sum('lost') + sum('refused'),
-							duplicates: sum('duplicates'),
-							refused: sum('refused'),
-							held: false
+						const measure = async (attempt: string): Promise<LevelFigures> => {
+							const cpu0 = process.cpuUsage();
+							const chainCpu0 = processCpuSeconds(chainProcess.pid);
+							const brokerCpu0 = processCpuSeconds(brokerPid);
+							const w0 = performance.now();
+							fleets.forEach((f) => f.send({ mark: 'from' }));
+							await sleep(windowSeconds * 1000);
+							fleets.forEach((f) => f.send({ mark: 'to' }));
+							const wallSeconds = (performance.now() - w0) / 1000;
+							const cpu = process.cpuUsage(cpu0);
+							const chainCpu = chainCpu0 === null ? null : processCpuSeconds(chainProcess.pid)! - chainCpu0;
+							const brokerCpu = brokerCpu0 === null ? null : processCpuSeconds(brokerPid)! - brokerCpu0;
+							await sleep(graceSeconds * 1000);
+							fleets.forEach((f) => f.send({ report: true }));
+							const reports = (await Promise.all(fleets.map((f) => f.next('report')))).map((r) => r.report);
+							const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
+							const sum = (k: keyof Omit<LevelReport, 'latencies' | 'problems'>) => reports.reduce((n, r) => n + r[k], 0);
+							const f: LevelFigures = {
+								stations: level,
+								readingsPerSecond: round(latencies.length / windowSeconds, 1),
+								p50Ms: percentile(latencies, 50),
+								p95Ms: percentile(latencies, 95),
+								maxMs: latencies.at(-1) ?? NaN,
+								signed: sum('signed'),
+								lost: sum('lost') + sum('refused'),
+								duplicates: sum('duplicates'),
+								refused: sum('refused'),
+								held: false
+							};
+							// Held: every reading verified in time, and the stations kept their 1 Hz (a late poll is a reading not taken).
+							f.held = f.signed >= 0.98 * level * windowSeconds && f.lost === 0 && f.p95Ms <= p95Limit;
+							const cores = (x: number | null) => (x === null ? 'n/a' : `${round(x / wallSeconds, 2)}`);
+							const rate = f.signed / windowSeconds;
+							console.log(
+								`${String(level).padStart(5)} stations${attempt}: ${f.readingsPerSecond} readings/s verified of ${round(rate, 1)}/s taken, p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms; lost ${f.lost} (refused ${f.refused}), duplicates ${f.duplicates} → ${f.held ? 'held' : 'FAILED'}` +
+									`\n        set-up of the new stations ${round(setupSeconds, 1)} s; cores used in the window: bench process ${cores((cpu.user + cpu.system) / 1e6)}, chain ${cores(chainCpu)}, broker ${kind === 'aedes' ? '(in the bench process)' : cores(brokerCpu)}; load ${os.loadavg()[0]!.toFixed(2)}` +
+									(mode === 'full'
+										? `\n        signing ${round((perOp.signMs * rate) / 1000, 2)} + verifying ${round((perOp.verifyMs * rate) / 1000, 2)} cores (per-reading cost × ${round(rate, 1)}/s); anchors in the window ${sum('anchorsInWindow')} (steady state ${round((level * windowSeconds) / 60, 1)}), ledger jobs pending ${sum('ledgerPending')}; invoices paid so far ${sum('invoicesPaid')}, refused or failed ${sum('invoicesOther')}`
+										: '')
+							);
+							for (const p of [...problems, ...reports.flatMap((r) => r.problems)].slice(0, 3)) console.log(`        ${p}`);
+							return f;
 						};
-						// Held: every reading verified in time, and the stations kept their 1 Hz (a late poll is a reading not taken).
-						f.held = f.signed >= 0.98 * level * windowSeconds && f.lost === 0 && f.p95Ms <= p95Limit;
+						let f = await measure('');
+						// Other programs share this machine: a failed level gets one more window with the same
+						// stations, and counts as failed only if that one fails too (both are printed).
+						if (!f.held) f = await measure(' (again)');
 						(mode === 'full' ? entry.full : entry.wire).push(f);
-						const cores = (s: number | null) => (s === null ? 'n/a' : `${round(s / wallSeconds, 2)}`);
-						const rate = f.signed / windowSeconds;
-						console.log(
-							`${String(level).padStart(5)} stations: ${f.readingsPerSecond} readings/s verified of ${round(rate, 1)}/s taken, p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms; lost ${f.lost} (refused ${f.refused}), duplicates ${f.duplicates} → ${f.held ? 'held' : 'FAILED'}` +
-								`\n        set-up of the new stations ${round(setupSeconds, 1)} s; cores used in the window: bench process ${cores((cpu.user + cpu.system) / 1e6)}, chain ${cores(chainCpu)}, broker ${kind === 'aedes' ? '(in the bench process)' : cores(brokerCpu)}; load ${os.loadavg()[0]!.toFixed(2)}` +
-								(mode === 'full'
-									? `\n        signing ${round((perOp.signMs * rate) / 1000, 2)} + verifying ${round((perOp.verifyMs * rate) / 1000, 2)} cores (per-reading cost × ${round(rate, 1)}/s); anchors in the window ${sum('anchorsInWindow')} (steady state ${round((level * windowSeconds) / 60, 1)}), ledger jobs pending ${sum('ledgerPending')}; invoices paid so far ${sum('invoicesPaid')}, refused or failed ${sum('invoicesOther')}`
-									: '')
-						);
-						for (const p of [...problems, ...reports.flatMap((r) => r.problems)].slice(0, 3)) console.log(`        ${p}`);
 						if (!f.held) break;
 					}
 				} finally {
