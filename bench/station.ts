@@ -13,7 +13,9 @@
 // MQTT connection over WebSockets, as separate devices do. Latency: the meter sample's time →
 // the driver's runtime holds the reading verified.
 //
-// The ramp adds stations (50, 100, 200, 400, 800, … : --levels) to those already running; at each
+// The ramp adds stations (50, 100, 200, 400, 800, … : --levels) to those already running, arriving
+// at --arrivals-per-second (each one connecting, opening its session, its driver checking it on the
+// registry and joining; the broker path's pre-signed stations arrive 4× as fast); at each
 // level, after the new ones have joined, it measures a --window-seconds window and stops at the
 // first level whose p95 exceeds --p95-limit-ms, that lost a reading (signed in the window and not
 // verified by --grace-seconds after it, or refused), or whose stations no longer kept their 1 Hz
@@ -33,8 +35,8 @@
 // ReadingVerifier, 300 of each) and multiplied by the reading rate: the cores they need at a level.
 //
 //   npm run bench:station -- [--brokers aedes,mosquitto] [--levels 50,100,200,400,800,1600]
-//                            [--window-seconds 6] [--grace-seconds 2] [--p95-limit-ms 100] [--threads <cores>]
-//                            [--broker-path yes|no] [--connect-over ws|tcp] [--port-base 25000]
+//                            [--window-seconds 5] [--grace-seconds 2] [--p95-limit-ms 100] [--threads <cores>]
+//                            [--broker-path yes|no] [--connect-over ws|tcp] [--arrivals-per-second 50] [--port-base 25000]
 // Last lines: {"broker":"aedes",…} then {"broker":"mosquitto","maxStations","p95MsAtMax","lost","duplicates",…}
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -384,13 +386,14 @@ async function main(): Promise<void> {
 	const flags = benchFlags({
 		brokers: { list: findMosquitto() ? ['aedes', 'mosquitto'] : ['aedes'] },
 		levels: { list: ['50', '100', '200', '400', '800', '1600'] },
-		'window-seconds': { number: 6 },
+		'window-seconds': { number: 5 },
 		'grace-seconds': { number: 2 },
 		'connect-over': { text: 'ws' },
 		'p95-limit-ms': { number: 100 },
 		threads: { number: os.cpus().length },
 		'broker-path': { text: 'yes' },
-		'port-base': { number: 25000 }
+		'port-base': { number: 25000 },
+		'arrivals-per-second': { number: 50 }
 	});
 	const brokers = flags.brokers.map((b) => {
 		if (b !== 'aedes' && b !== 'mosquitto') throw new Error(`--brokers takes aedes and mosquitto, not "${b}".`);
@@ -407,6 +410,7 @@ async function main(): Promise<void> {
 	const threads = wholeNumber('threads', flags.threads);
 	if (flags['broker-path'] !== 'yes' && flags['broker-path'] !== 'no') throw new Error('--broker-path must be yes or no.');
 	const portBase = wholeNumber('port-base', flags['port-base'], 1024);
+	const arrivals = wholeNumber('arrivals-per-second', flags['arrivals-per-second']);
 	const connectOver = flags['connect-over'];
 	if (connectOver !== 'ws' && connectOver !== 'tcp') throw new Error('--connect-over must be ws (WebSockets, as the kiosk and the wallet connect) or tcp.');
 
@@ -484,7 +488,9 @@ async function main(): Promise<void> {
 								)
 							);
 						}
-						fleets.forEach((f, t) => f.send({ start: shares[t]!, spreadMs: Math.max(1000, 3 * added.length) }));
+						// New stations and their drivers arrive spread out (--arrivals-per-second), as in the field,
+						// not as one burst of connections and registry checks.
+						fleets.forEach((f, t) => f.send({ start: shares[t]!, spreadMs: Math.max(1000, (1000 * added.length) / (mode === 'full' ? arrivals : 4 * arrivals)) }));
 						const starts = await Promise.all(fleets.map((f) => f.next('started')));
 						const problems = starts.flatMap((s) => s.problems);
 						const failedStarts = starts.reduce((n, s) => n + s.failed, 0);
@@ -495,7 +501,7 @@ async function main(): Promise<void> {
 							break;
 						}
 						const setupSeconds = (performance.now() - t0) / 1000;
-						await sleep(2000); // the new sessions settle
+						await sleep(1500); // the new sessions settle
 						const measure = async (attempt: string): Promise<LevelFigures> => {
 							const cpu0 = process.cpuUsage();
 							const chainCpu0 = processCpuSeconds(chainProcess.pid);
