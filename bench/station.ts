@@ -49,18 +49,12 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { Wallet } from 'ethers';
 import { findMosquitto, startBroker, type BrokerKind } from '../devnet/broker.js';
 import { DEFAULT_SETTLE_DELAY_MS } from '../devnet/lightning.js';
-import type { LedgerAddresses } from '../src/lib/ledger/types.js';
+import type { LedgerAddresses } from '../src/lib/ledger/index.js';
 import { buildHubTopology, Simnet, SimnetNode } from '../src/lib/lightning/simnet/index.js';
-import { connectBus, type MessageBus } from '../src/lib/mqtt/bus.js';
-import { hasValidMac, sessionKeys, tagMessage } from '../src/lib/protocol/authentication.js';
-import { parseMessageData, readRawMessage } from '../src/lib/protocol/messages.js';
-import { ocmfPublicKeyHex } from '../src/lib/protocol/ocmf.js';
-import { makeReading, ReadingVerifier } from '../src/lib/protocol/readings.js';
-import { readingsTopic } from '../src/lib/protocol/topics.js';
-import type { ReadingMessage } from '../src/lib/protocol/types.js';
-import { DriverRuntime, MemoryJournal } from '../src/lib/session/driver-runtime.js';
-import { createSimulatedStation, DEFAULT_TARIFF, type HeadlessStation } from '../src/lib/session/headless-station.js';
-import { MemoryKioskStore } from '../src/lib/storage/kiosk-db.js';
+import { connectBus, type MessageBus } from '../src/lib/mqtt/index.js';
+import { hasValidMac, makeReading, ocmfPublicKeyHex, parseMessageData, ReadingVerifier, readingsTopic, readRawMessage, sessionKeys, tagMessage, type ReadingMessage } from '../src/lib/protocol/index.js';
+import { createSimulatedStation, DEFAULT_TARIFF, DriverRuntime, MemoryJournal, type HeadlessStation } from '../src/lib/session/index.js';
+import { MemoryKioskStore } from '../src/lib/storage/index.js';
 import { benchFlags, loadLine, percentile, round, wholeNumber } from './common.js';
 
 // ---------- messages between the main thread and the fleet threads ----------
@@ -132,8 +126,8 @@ async function runFleet(input: FleetInput): Promise<void> {
 	let marking = false;
 	const latestSeq = (p: Pair) => (input.mode === 'full' ? (p.station!.runtime.view().readings.at(-1)?.seq ?? 0) : p.published);
 	const anchorCount = (p: Pair) => (input.mode === 'full' ? p.station!.runtime.view().anchors.length : 0);
-	const { checkStationIdentity } = await import('../src/lib/ledger/station-identity.js');
-	const { createStationLedger } = await import('../src/lib/ledger/station-ledger.js');
+	const { checkStationIdentity } = await import('../src/lib/session/index.js');
+	const { createStationLedger } = await import('../src/lib/ledger/index.js');
 	const connect = (clientId: string) => connectBus(input.wsUrl, { protocolVersion: input.protocolVersion, clientId });
 
 	async function startFull(spec: StationSpec, problems: string[]): Promise<Pair> {
@@ -447,8 +441,7 @@ async function main(): Promise<void> {
 		chainProcess.once('exit', (code) => reject(new Error(`the chain process exited (code ${code}) before it listened`)));
 	});
 	const chainInfo = JSON.parse(chainLine) as { rpcUrl: string; chainId: number; accounts: { privateKey: string }[] };
-	const { deployLedger } = await import('../src/lib/ledger/deploy.js');
-	const { connectLedger } = await import('../src/lib/ledger/client.js');
+	const { deployLedger, connectLedger } = await import('../src/lib/ledger/index.js');
 	const operatorKey = chainInfo.accounts[0]!.privateKey;
 	const addresses = await deployLedger(chainInfo.rpcUrl, operatorKey);
 	const operator = await connectLedger({ rpcUrl: chainInfo.rpcUrl, addresses, expectedChainId: chainInfo.chainId, signerKey: operatorKey });

@@ -4,18 +4,13 @@
 // 100 Wh invoice checked by its payment guard and paid, then stopped and settled. Returns the
 // ReceiptRecord the wallet's session screen stores (src/routes/session/session.svelte.ts), built
 // from the same toSnapshot.
-import { SimulatedCharger } from '../src/lib/charger/simulated.js';
+import { SimulatedCharger } from '../src/lib/charger/index.js';
 import { buildHubTopology, Simnet, SimnetNode } from '../src/lib/lightning/simnet/index.js';
-import { SimulatedMeter } from '../src/lib/meter/simulated.js';
-import { MemoryBroker } from '../src/lib/mqtt/memory-bus.js';
-import { NO_TARIFF_REFERENCE } from '../src/lib/protocol/billing.js';
-import { ethereumAddressOf } from '../src/lib/protocol/messages.js';
-import { ocmfPublicKeyHex } from '../src/lib/protocol/ocmf.js';
-import { DriverRuntime, MemoryJournal, toSnapshot } from '../src/lib/session/driver-runtime.js';
-import { DEFAULT_TARIFF } from '../src/lib/session/headless-station.js';
-import { judgeAgainstRegistry } from '../src/lib/session/identity.js';
-import { StationRuntime } from '../src/lib/session/station-runtime.js';
-import type { ReceiptRecord } from '../src/lib/storage/wallet-db.js';
+import { SimulatedMeter } from '../src/lib/meter/index.js';
+import { MemoryBroker } from '../src/lib/mqtt/index.js';
+import { ethereumAddressOf, NO_TARIFF_REFERENCE, ocmfPublicKeyHex } from '../src/lib/protocol/index.js';
+import { DEFAULT_TARIFF, DriverRuntime, judgeAgainstRegistry, MemoryJournal, StationRuntime, toSnapshot } from '../src/lib/session/index.js';
+import type { ReceiptRecord } from '../src/lib/storage/index.js';
 
 export async function oneHourReceipt(readings = 3600): Promise<ReceiptRecord> {
 	let clock = Date.UTC(2026, 10, 20, 8, 0, 0);

@@ -1,6 +1,6 @@
 // Bundled (esbuild) into the page by bench/wallet.ts: stores receipts through the wallet's own
 // storage code (src/lib/storage/wallet-db.ts), in the wallet's own IndexedDB, on the wallet's origin.
-import { openWalletDb, saveReceipt, type ReceiptRecord } from '../src/lib/storage/wallet-db';
+import { openWalletDb, saveReceipt, type ReceiptRecord } from '../src/lib/storage/index';
 
 declare global {
 	interface Window {
