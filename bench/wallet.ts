@@ -179,7 +179,12 @@ if (flags.lighthouse === 'yes') {
 			const failing = Object.values(result.lhr.categories)
 				.flatMap((cat) => cat.auditRefs.filter((r) => r.weight > 0).map((r) => a[r.id]!))
 				.filter((x) => x.score !== null && x.score < 0.9);
-			for (const x of failing.slice(0, 6)) console.log(`  below 90: ${x.id} (${Math.round((x.score ?? 0) * 100)})${x.displayValue ? ` ${x.displayValue}` : ''}`);
+			for (const x of failing.slice(0, 6)) {
+				// What the audit found, e.g. the console error itself.
+				const items = (x.details as { items?: Record<string, unknown>[] } | undefined)?.items ?? [];
+				const first = items[0] ? ` — ${String(items[0].description ?? items[0].url ?? JSON.stringify(items[0])).slice(0, 160)}` : '';
+				console.log(`  below 90: ${x.id} (${Math.round((x.score ?? 0) * 100)})${x.displayValue ? ` ${x.displayValue}` : ''}${first}`);
+			}
 		} finally {
 			await chrome.kill();
 		}
