@@ -208,6 +208,13 @@ test('a forged status with another payee mid-session (and its invoice for the st
 		lightningPubkey: manifest.lightning.nodes['hub']!.pubkey, network: 'regtest', sessionId: kiosk.sessionId, updatedAt: Date.now()
 	};
 	await attacker.publish(statusTopic(station().stationId), JSON.stringify(forgedStatus));
+	// The forged increment needs a reading past the last real invoice (one may have just been issued at the latest reading).
+	await expect
+		.poll(() => {
+			const now = o.of(kiosk.sessionId);
+			return (now.readings.at(-1)?.seq ?? 0) > now.invoices.at(-1)!.record.toReading;
+		}, { timeout: 10_000 })
+		.toBe(true);
 	const s = o.of(kiosk.sessionId);
 	const last = s.invoices.at(-1)!.record;
 	const to = s.readings.at(-1)!;
