@@ -2,10 +2,14 @@
 // (everything needed to resume one after a reload and to write its receipt), stations' keys
 // pinned at first sight, and settings. Versioned with explicit upgrade steps so later schema
 // changes migrate old data.
+//
+// A session is stored after every change, that is about once a second while it charges. Its
+// signed readings live in their own store and only the new ones are written each time (append
+// only): rewriting the whole receipt with every OCMF string made the traffic of a session grow
+// with the square of its length (wallet-db.test.ts measures one hour at 1 Hz).
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { TrustedNetworkInput } from '../config';
 import type { LegacySessionLink, SessionLink } from '../protocol';
-import type { DriverSnapshot } from '../session';
 import type { JournalEntry, PaymentJournal } from '../session/ports';
 
 /** Where a session's anchors live on the ledger. */
@@ -16,7 +20,18 @@ export interface LedgerRef {
 	sessions: string;
 }
 
-export interface ReceiptRecord {
+/** One signed reading of a session, as the wallet verified it. */
+export interface StoredReading {
+	seq: number;
+	ocmf: string;
+}
+
+/** What storage needs to know of a session's snapshot (the session's DriverSnapshot): its readings. */
+export interface SnapshotWithReadings {
+	readings: StoredReading[];
+}
+
+export interface ReceiptRecord<S extends SnapshotWithReadings = SnapshotWithReadings> {
 	sessionId: string;
 	stationId: string;
 	stationName: string;
@@ -29,7 +44,7 @@ export interface ReceiptRecord {
 	link: SessionLink | LegacySessionLink;
 	ledger: LedgerRef | null;
 	/** The session as the wallet last saw it (v2). */
-	snapshot: DriverSnapshot | null;
+	snapshot: S | null;
 	/** The anchors read from the ledger, once fetched. */
 	ledgerAnchors?: { anchorIndex: number; root: string; fromReading: number; toReading: number; txHash: string }[];
 	/** Version 1 records kept their evidence untyped; kept for old data. */
@@ -89,9 +104,17 @@ export const DEFAULT_SETTINGS: WalletSettings = {
 	feeLimitSat: 20
 };
 
+/** A stored session without its readings, as the list of sessions shows it. */
+export type ReceiptSummary<S extends SnapshotWithReadings = SnapshotWithReadings> = Omit<ReceiptRecord<S>, 'snapshot'> & {
+	snapshot: Omit<S, 'readings'> | null;
+};
+
 interface WalletSchema extends DBSchema {
 	payments: { key: string; value: JournalEntry; indexes: { bySession: string } };
+	/** Sessions, each stored without its readings (`snapshot.readings` is empty here). */
 	receipts: { key: string; value: ReceiptRecord; indexes: { byUpdated: number } };
+	/** Every session's signed readings, one record each, appended as they come. */
+	readings: { key: [string, number]; value: StoredReading & { sessionId: string } };
 	stationPins: { key: string; value: PinnedStation };
 	kv: { key: string; value: unknown };
 }
@@ -100,8 +123,8 @@ export type WalletDb = IDBPDatabase<WalletSchema>;
 export const WALLET_DB_NAME = 'lightcharge-wallet';
 
 export function openWalletDb(name = WALLET_DB_NAME): Promise<WalletDb> {
-	return openDB<WalletSchema>(name, 3, {
-		upgrade(db, oldVersion) {
+	return openDB<WalletSchema>(name, 4, {
+		async upgrade(db, oldVersion, _newVersion, tx) {
 			if (oldVersion < 1) {
 				const payments = db.createObjectStore('payments', { keyPath: 'paymentHash' });
 				payments.createIndex('bySession', 'sessionId');
@@ -113,6 +136,16 @@ export function openWalletDb(name = WALLET_DB_NAME): Promise<WalletDb> {
 				// Pins of version 2 named no network, and a check against any registry could rewrite them: dropped.
 				if ((db.objectStoreNames as DOMStringList).contains('pins')) (db as unknown as IDBPDatabase).deleteObjectStore('pins');
 				db.createObjectStore('stationPins', { keyPath: 'key' });
+			}
+			if (oldVersion < 4) {
+				// Readings move out of the sessions into their own store, one record each.
+				const readings = db.createObjectStore('readings', { keyPath: ['sessionId', 'seq'] });
+				for (let cursor = await tx.objectStore('receipts').openCursor(); cursor; cursor = await cursor.continue()) {
+					const r = cursor.value;
+					if (!r.snapshot?.readings?.length) continue;
+					for (const reading of r.snapshot.readings) await readings.put({ sessionId: r.sessionId, seq: reading.seq, ocmf: reading.ocmf });
+					await cursor.update({ ...r, snapshot: { ...r.snapshot, readings: [] } });
+				}
 			}
 		}
 	});
@@ -154,16 +187,48 @@ export class IdbJournal implements PaymentJournal {
 	}
 }
 
-export async function saveReceipt(db: WalletDb, r: ReceiptRecord): Promise<void> {
-	await db.put('receipts', r);
+const sessionReadings = (sessionId: string) => IDBKeyRange.bound([sessionId, -Infinity], [sessionId, Infinity]);
+
+/**
+ * Stores a session: the record without its readings, and those of its readings that are not
+ * stored yet (readings only grow: a reading once stored is never written again).
+ */
+export async function saveReceipt<S extends SnapshotWithReadings>(db: WalletDb, r: ReceiptRecord<S>): Promise<void> {
+	const tx = db.transaction(['receipts', 'readings'], 'readwrite');
+	const readings = tx.objectStore('readings');
+	const last = await readings.openCursor(sessionReadings(r.sessionId), 'prev');
+	const storedUpTo = last ? last.value.seq : -Infinity;
+	const writes: Promise<unknown>[] = [];
+	for (const reading of r.snapshot?.readings ?? [])
+		if (reading.seq > storedUpTo) writes.push(readings.put({ sessionId: r.sessionId, seq: reading.seq, ocmf: reading.ocmf }));
+	writes.push(tx.objectStore('receipts').put({ ...r, snapshot: r.snapshot && { ...r.snapshot, readings: [] } }));
+	await Promise.all([...writes, tx.done]);
 }
 
-export async function getReceipt(db: WalletDb, sessionId: string): Promise<ReceiptRecord | undefined> {
-	return db.get('receipts', sessionId);
+/** A stored session with all its readings, in order. */
+export async function getReceipt<S extends SnapshotWithReadings = SnapshotWithReadings>(
+	db: WalletDb,
+	sessionId: string
+): Promise<ReceiptRecord<S> | undefined> {
+	const tx = db.transaction(['receipts', 'readings'], 'readonly');
+	const [record, readings] = await Promise.all([
+		tx.objectStore('receipts').get(sessionId),
+		tx.objectStore('readings').getAll(sessionReadings(sessionId)),
+		tx.done
+	]);
+	if (!record) return undefined;
+	const snapshot = record.snapshot && { ...record.snapshot, readings: readings.map(({ seq, ocmf }) => ({ seq, ocmf })) };
+	return { ...record, snapshot } as ReceiptRecord<S>;
 }
 
-export async function listReceipts(db: WalletDb): Promise<ReceiptRecord[]> {
-	return (await db.getAllFromIndex('receipts', 'byUpdated')).reverse();
+/** Every stored session, most recently updated first, without its readings. */
+export async function listReceipts<S extends SnapshotWithReadings = SnapshotWithReadings>(db: WalletDb): Promise<ReceiptSummary<S>[]> {
+	const all = (await db.getAllFromIndex('receipts', 'byUpdated')).reverse();
+	return all.map(({ snapshot, ...rest }) => {
+		if (!snapshot) return { ...rest, snapshot: null };
+		const { readings: _stored, ...withoutReadings } = snapshot;
+		return { ...rest, snapshot: withoutReadings } as ReceiptSummary<S>;
+	});
 }
 
 export async function paymentsOfSession(db: WalletDb, sessionId: string): Promise<JournalEntry[]> {
@@ -200,8 +265,9 @@ export async function saveMyReservations(db: WalletDb, ids: number[]): Promise<v
 
 /** Deletes everything the wallet stored on this device. */
 export async function wipeWallet(db: WalletDb): Promise<void> {
-	const tx = db.transaction(['payments', 'receipts', 'stationPins', 'kv'], 'readwrite');
-	await Promise.all([tx.objectStore('payments').clear(), tx.objectStore('receipts').clear(), tx.objectStore('stationPins').clear(), tx.objectStore('kv').clear(), tx.done]);
+	const stores = ['payments', 'receipts', 'readings', 'stationPins', 'kv'] as const;
+	const tx = db.transaction([...stores], 'readwrite');
+	await Promise.all([...stores.map((name) => tx.objectStore(name).clear()), tx.done]);
 }
 
 const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));

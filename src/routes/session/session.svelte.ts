@@ -6,7 +6,7 @@
 import type { TrustedNetwork } from '$lib/config/trusted-networks';
 import { connectBus, type BusState, type MessageBus } from '$lib/mqtt/bus';
 import type { SessionLink } from '$lib/protocol/types';
-import { DriverRuntime, toSnapshot, type DriverView } from '$lib/session/driver-runtime';
+import { DriverRuntime, toSnapshot, type DriverSnapshot, type DriverView } from '$lib/session/driver-runtime';
 import { IdbJournal, getReceipt, saveReceipt, type LedgerRef, type ReceiptRecord } from '$lib/storage/wallet-db';
 import { checkIdentity, connectWalletLedger, ledgerOf, lightningNode, resolveLink, trustedNetworks, walletContext, type WalletContext } from '../backends';
 
@@ -66,7 +66,7 @@ export class WalletSession {
 			this.rawLink = link;
 			this.network = network;
 			this.defaultBudgetSat = ctx.settings.defaultBudgetSat;
-			const saved = await getReceipt(ctx.db, link.sessionId);
+			const saved = await getReceipt<DriverSnapshot>(ctx.db, link.sessionId);
 			const snapshot = saved?.snapshot && saved.snapshot.phase !== 'ready' && saved.snapshot.phase !== 'connecting' && saved.snapshot.phase !== 'failed' ? saved.snapshot : null;
 			if (saved) this.startedAt = saved.startedAt;
 			const ref = ledgerOf(network);
@@ -153,7 +153,7 @@ export class WalletSession {
 		const energyWh = this.energyWh;
 		this.saving = this.saving.then(async () => {
 			const previous = await getReceipt(ctx.db, link.sessionId);
-			const record: ReceiptRecord = {
+			const record: ReceiptRecord<DriverSnapshot> = {
 				sessionId: link.sessionId,
 				stationId: link.stationId,
 				stationName: v.status?.name ?? link.stationId,
@@ -177,8 +177,8 @@ export class WalletSession {
 }
 
 /** Reads the session's anchors from the ledger into its stored record (for the receipt's proofs). */
-export async function fetchLedgerAnchors(ctx: WalletContext, sessionId: string): Promise<ReceiptRecord | undefined> {
-	const record = await getReceipt(ctx.db, sessionId);
+export async function fetchLedgerAnchors(ctx: WalletContext, sessionId: string): Promise<ReceiptRecord<DriverSnapshot> | undefined> {
+	const record = await getReceipt<DriverSnapshot>(ctx.db, sessionId);
 	if (!record?.ledger) return record;
 	// Only a ledger of a network this wallet still trusts is asked.
 	const network = trustedNetworks(ctx).find((n) => n.chainId === record.ledger!.chainId && n.registry.toLowerCase() === record.ledger!.registry.toLowerCase());
@@ -186,7 +186,7 @@ export async function fetchLedgerAnchors(ctx: WalletContext, sessionId: string):
 	const ledger = await connectWalletLedger(ledgerOf(network));
 	try {
 		const anchors = await ledger.getAnchors(record.stationId, sessionId);
-		const next: ReceiptRecord = { ...record, ledgerAnchors: anchors.map(({ anchorIndex, root, fromReading, toReading, txHash }) => ({ anchorIndex, root, fromReading, toReading, txHash })) };
+		const next: ReceiptRecord<DriverSnapshot> = { ...record, ledgerAnchors: anchors.map(({ anchorIndex, root, fromReading, toReading, txHash }) => ({ anchorIndex, root, fromReading, toReading, txHash })) };
 		await saveReceipt(ctx.db, next);
 		return next;
 	} finally {
