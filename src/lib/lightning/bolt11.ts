@@ -326,22 +326,8 @@ function decodeFallback(field: readonly number[]): FallbackAddress | null {
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
-// secp256k1 is the cost of an invoice (verify ~1-2 ms, sign ~1 ms in pure JS); a simnet signs and
-// then checks the same invoices over and over. Remember which key produced a signature over a
-// message hash, for signatures we made ourselves or already verified: the answer of a fresh
-// verification would be the same, so the fields are still parsed and checked every time.
-const SIGNER_CACHE_SIZE = 4096;
-const signers = new Map<string, string>();
-function signerKey(messageHash: Uint8Array, sig65: Uint8Array): string {
-	return bytesToHex(messageHash) + bytesToHex(sig65);
-}
-function knownSigner(messageHash: Uint8Array, sig65: Uint8Array): string | undefined {
-	return signers.get(signerKey(messageHash, sig65));
-}
-function rememberSigner(messageHash: Uint8Array, sig65: Uint8Array, pubkey: string): void {
-	if (signers.size >= SIGNER_CACHE_SIZE) signers.delete(signers.keys().next().value as string);
-	signers.set(signerKey(messageHash, sig65), pubkey);
-}
+// The encoder derives a node's public key once per private key (the simnet signs many invoices
+// with one key); the decoder keeps nothing between calls: every decode verifies its signature.
 const publicKeys = new Map<string, Uint8Array>();
 function publicKeyOf(privateKeyHex: string, privateKey: Uint8Array): Uint8Array {
 	let pub = publicKeys.get(privateKeyHex);
@@ -503,12 +489,8 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 	const messageHash = sha256(concat(utf8ToBytes(hrp), wordsToBytesPadded(dataWords)));
 	const compact = sigBytes.subarray(0, 64);
 	const recoveryId = sigBytes[64] as number;
-	const known = knownSigner(messageHash, sigBytes);
 	let payee: string;
-	if (known !== undefined && (payeeKey === undefined || payeeKey === known)) {
-		// This exact signature over this exact message was made or checked before (see knownSigner).
-		payee = known;
-	} else if (payeeKey !== undefined) {
+	if (payeeKey !== undefined) {
 		// With an explicit payee key the signature must verify against it, low-S only (BOLT #11).
 		let ok = false;
 		try {
@@ -520,7 +502,6 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 			throw new Bolt11Error('signature', 'The invoice signature does not match the payee named in it.');
 		}
 		payee = payeeKey;
-		rememberSigner(messageHash, sigBytes, payee);
 	} else {
 		if (recoveryId > 3) {
 			throw new Bolt11Error('signature', 'The invoice signature has an invalid recovery id.');
@@ -533,7 +514,6 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 		} catch {
 			throw new Bolt11Error('signature', 'The invoice signature is not valid: no payee key can be recovered from it.');
 		}
-		rememberSigner(messageHash, sigBytes, payee);
 	}
 
 	const decoded: DecodedBolt11 = {
@@ -633,7 +613,6 @@ export function encodeBolt11(fields: Bolt11Fields, privateKeyHex: string): strin
 	const sig = new Uint8Array(65);
 	sig.set(recovered.subarray(1), 0);
 	sig[64] = recovered[0] as number;
-	rememberSigner(messageHash, sig, bytesToHex(publicKey));
 	return bech32.encode(hrp, [...words, ...bech32.toWords(sig)], false);
 }
 

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { bech32 } from '@scure/base';
 import bolt11 from 'bolt11';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
@@ -38,6 +39,22 @@ describe('Simnet', () => {
 		expect(channelReserveSat(500_000n)).toBe(5_000n);
 		expect(() => net.openChannel('b', 'a', 100_000n)).toThrow(/not enough to fund/);
 		expect(() => net.openChannel('a', 'b', 1_000n)).toThrow(/at least 20000 sat/);
+	});
+
+	it('pays an invoice it issued without decoding its text, and decodes (and checks) any other text', () => {
+		const { net, flush } = makeNet();
+		buildHubTopology(net, ['vehicle-1', 'station-1'], { channelSat: 1_000_000n });
+		const invoice = net.addInvoice('station-1', { valueMsat: 50_000_000n, descriptionHash: rec, expiry: 600 });
+		const decode = vi.spyOn(net, 'decode');
+		const payment = net.sendPayment('vehicle-1', { paymentRequest: invoice.paymentRequest, feeLimitMsat: 10_000n, timeoutSeconds: 30 });
+		flush();
+		expect(payment).toMatchObject({ status: 'SUCCEEDED', valueMsat: 50_000_000n, route: ['vehicle-1', 'hub', 'station-1'] });
+		expect(decode).not.toHaveBeenCalled();
+		// The same invoice with one character of its signature changed (checksum recomputed) is decoded and refused.
+		const { prefix, words } = bech32.decode(invoice.paymentRequest as `${string}1${string}`, false);
+		const tampered = bech32.encode(prefix, [...words.slice(0, -10), (words.at(-10)! + 1) % 32, ...words.slice(-9)], false);
+		expect(() => net.sendPayment('vehicle-1', { paymentRequest: tampered, feeLimitMsat: 10_000n, timeoutSeconds: 30 })).toThrow(/signature/);
+		expect(decode).toHaveBeenCalledTimes(1);
 	});
 
 	it('routes vehicle → hub → station, settles the invoice and charges the hub fee', async () => {

@@ -203,6 +203,12 @@ export class Simnet {
 	private readonly keysendPreimages = new Map<string, string>();
 	/** Keyed by `${node}:${paymentHash}`. */
 	private readonly invoices = new Map<string, SimInvoice>();
+	/**
+	 * The invoices this network issued, by their exact text. Paying one needs no decoding: the
+	 * simnet is every payee's invoice registry, so it knows what it signed (by design, as a real
+	 * node knows its own invoices). Any other text is decoded and its signature verified.
+	 */
+	private readonly issued = new Map<string, SimInvoice>();
 	private readonly payments = new Map<string, SimPayment>();
 	private readonly listeners = new Set<(e: SimnetEvent) => void>();
 	private height: number;
@@ -546,6 +552,7 @@ export class Simnet {
 		};
 		if (req.descriptionHash !== undefined) invoice.descriptionHash = req.descriptionHash.toLowerCase();
 		this.invoices.set(`${name}:${paymentHash}`, invoice);
+		this.issued.set(paymentRequest, invoice);
 		this.emit({ type: 'invoice', invoice });
 		return invoice;
 	}
@@ -583,6 +590,19 @@ export class Simnet {
 
 	// ---------- payments ----------
 
+	/** What a payment needs of its invoice: the network's own record, or the decoded (verified) text. */
+	private payable(paymentRequest: string): Pick<DecodedBolt11, 'network' | 'amountMsat' | 'expiresAt' | 'payee' | 'paymentHash'> {
+		const own = this.issued.get(paymentRequest);
+		if (!own) return this.decode(paymentRequest);
+		return {
+			network: 'regtest',
+			amountMsat: own.valueMsat === 0n ? null : own.valueMsat,
+			expiresAt: own.creationDate + own.expiry,
+			payee: this.node(own.node).pubkey,
+			paymentHash: own.paymentHash
+		};
+	}
+
 	decode(paymentRequest: string): DecodedBolt11 {
 		try {
 			return decodeBolt11(paymentRequest);
@@ -609,7 +629,7 @@ export class Simnet {
 	 */
 	sendPayment(name: string, req: SendPaymentRequest): SimPayment {
 		const payer = this.node(name);
-		const invoice = this.decode(req.paymentRequest);
+		const invoice = this.payable(req.paymentRequest);
 		if (invoice.network !== 'regtest') {
 			throw new SimnetError('invalid_request', `invoice not for current active network 'regtest'`);
 		}
@@ -931,11 +951,8 @@ export class Simnet {
 			});
 		}
 		for (const i of state.invoices) {
-			net.invoices.set(`${i.node}:${i.paymentHash}`, {
-				...i,
-				valueMsat: BigInt(i.valueMsat),
-				amtPaidMsat: BigInt(i.amtPaidMsat)
-			});
+			// Not in `issued`: a restored invoice's text comes from a file, so paying it decodes it again.
+			net.invoices.set(`${i.node}:${i.paymentHash}`, { ...i, valueMsat: BigInt(i.valueMsat), amtPaidMsat: BigInt(i.amtPaidMsat) });
 		}
 		for (const p of state.payments) {
 			const payment: SimPayment = {
@@ -950,8 +967,8 @@ export class Simnet {
 				// A keysend's preimage lived only in the payer's memory: it cannot complete now.
 				net.schedule(() => net.fail(payment, 'FAILURE_REASON_ERROR', 'The keysend was in flight when the network stopped.'), net.settleDelayMs);
 			} else if (payment.status === 'IN_FLIGHT') {
-				const decoded = decodeBolt11(payment.paymentRequest);
-				net.schedule(() => net.resolvePayment(payment, decoded.payee), net.settleDelayMs);
+				const { payee } = net.payable(payment.paymentRequest);
+				net.schedule(() => net.resolvePayment(payment, payee), net.settleDelayMs);
 			}
 		}
 		return net;
