@@ -14,6 +14,21 @@ export interface PublishOptions {
 
 export type MessageHandler = (topic: string, payload: Uint8Array) => void;
 
+/**
+ * The broker refused a publish for good (an MQTT 5 reason code ≥ 0x80, e.g. 135 "Not authorized"
+ * for an ACL): sending the same message again will not help. Decide on the type, not the words.
+ */
+export class BusRefusal extends Error {
+	override readonly name = 'BusRefusal';
+	constructor(
+		readonly topic: string,
+		/** The MQTT 5 reason code. */
+		readonly reasonCode: number
+	) {
+		super(`the broker refused the message on ${topic} (reason ${reasonCode})`);
+	}
+}
+
 export interface MessageBus {
 	readonly state: BusState;
 	publish(topic: string, payload: string, opts?: PublishOptions): Promise<void>;
@@ -104,7 +119,7 @@ class MqttBus implements MessageBus {
 				if (err) return reject(err);
 				// MQTT 5 brokers report refused publishes (e.g. ACL: reason 135 "Not authorized").
 				const code = (packet as { reasonCode?: number } | undefined)?.reasonCode;
-				if (code !== undefined && code >= 0x80) return reject(new Error(`the broker refused the message on ${topic} (reason ${code})`));
+				if (code !== undefined && code >= 0x80) return reject(new BusRefusal(topic, code));
 				resolve();
 			});
 		});

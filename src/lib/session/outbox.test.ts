@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../../devnet/broker';
 import { MemoryKioskStore } from '../storage';
-import { connectBus, type MessageBus } from '../mqtt';
+import { BusRefusal, connectBus, type MessageBus } from '../mqtt';
 import { Outbox, type OutboxMessage } from './outbox';
 import { freePort } from '../../../devnet/ports';
 
@@ -99,7 +99,7 @@ describe('Outbox', () => {
 		const refusingBus: MessageBus = {
 			state: 'connected',
 			publish: async (topic) => {
-				throw new Error(`the broker refused the message on ${topic} (reason 135)`);
+				throw new BusRefusal(topic, 135);
 			},
 			subscribe: async () => () => {},
 			onState: () => () => {},

@@ -4,7 +4,7 @@
 // outbox hands each message over exactly once per process; a reload replays what was not yet
 // acknowledged (receivers deduplicate by (sessionId, seq), so a replay after an unrecorded
 // acknowledgement does no harm).
-import type { MessageBus } from '../mqtt';
+import { BusRefusal, type MessageBus } from '../mqtt';
 import type { DurableQueue } from './ports';
 
 export interface OutboxMessage {
@@ -20,7 +20,7 @@ export interface OutboxOptions {
 }
 
 /** Errors that will not go away by sending the same message again. */
-const isRefusal = (e: Error) => /refused the message/.test(e.message);
+const isRefusal = (e: Error) => e instanceof BusRefusal;
 
 export class Outbox {
 	private tail: Promise<unknown> = Promise.resolve();

@@ -42,12 +42,15 @@ import {
 	invoicingRecord,
 	isMeterFault,
 	isMeterGap,
+	METER_FAULT_PREFIX,
+	METER_GAP_PREFIX,
 	newStationSession,
 	reduce,
 	unpaid,
 	type StationEffect,
 	type StationEvent,
 	type StationSession,
+	type SuspendCause,
 	type StopCause
 } from './station';
 import { Outbox, type OutboxMessage } from './outbox';
@@ -146,7 +149,17 @@ export interface StationSnapshot {
 
 export async function loadStationSnapshot(store: KioskStore, stationId: string): Promise<StationSnapshot | null> {
 	const s = await store.loadSnapshot<StationSnapshot>(stationId);
-	return s && s.v === 1 ? s : null;
+	if (!s || s.v !== 1) return null;
+	// Snapshots saved before suspends carried a cause had only the sentence: read the cause from it once.
+	if (s.session.suspendCause === undefined) s.session = { ...s.session, suspendCause: legacySuspendCause(s.session.suspendReason) };
+	return s;
+}
+
+function legacySuspendCause(reason: string | null): SuspendCause | null {
+	if (reason === null) return null;
+	if (reason.startsWith(METER_GAP_PREFIX)) return 'meter_gap';
+	if (reason.startsWith(METER_FAULT_PREFIX)) return 'meter_fault';
+	return 'unpaid';
 }
 
 export class StationRuntime {

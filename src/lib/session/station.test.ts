@@ -136,6 +136,7 @@ describe('station session', () => {
 		r = run(r.s, [{ type: 'meter_fault', reason: 'energy went backwards' }]);
 		expect(r.s.phase).toBe('suspended');
 		expect(r.s.suspendReason).toBe('meter: energy went backwards');
+		expect(r.s.suspendCause).toBe('meter_fault');
 		expect(r.fx).toContainEqual({ kind: 'charger', action: 'suspend' });
 		expect(r.fx.filter((f) => f.kind === 'event').map((f) => (f as { event: string }).event)).toEqual(['fault', 'suspended']);
 		expect(run(r.s, [{ type: 'meter_fault', reason: 'again' }]).fx).toEqual([]);
@@ -150,7 +151,7 @@ describe('station session', () => {
 	it('pauses a running charger on a meter gap and resumes by itself on the next reading, billing what the gap delivered', () => {
 		const { s } = started();
 		let r = run(s, [{ type: 'meter_gap', reason: 'not read for 6 s' }]);
-		expect(r.s).toMatchObject({ phase: 'suspended', suspendReason: 'meter-gap: not read for 6 s' });
+		expect(r.s).toMatchObject({ phase: 'suspended', suspendReason: 'meter-gap: not read for 6 s', suspendCause: 'meter_gap' });
 		expect(r.fx).toEqual([{ kind: 'charger', action: 'suspend' }, { kind: 'event', event: 'suspended', reason: 'meter-gap: not read for 6 s' }]);
 		// Once off, a second gap changes nothing; nor does a gap while suspended for payment or stopping.
 		expect(run(r.s, [{ type: 'meter_gap', reason: 'again' }]).fx).toEqual([]);
@@ -163,6 +164,7 @@ describe('station session', () => {
 		const fault = run(started().s, [{ type: 'meter_fault', reason: 'x' }, { type: 'meter_back' }]);
 		expect(fault.s.phase).toBe('suspended');
 		expect(fault.s.suspendReason).toBe('meter: x');
+		expect(fault.s.suspendCause).toBe('meter_fault');
 	});
 
 	it('a gap that ends past the grace of an unpaid increment, or past the budget, does not switch the charger on again', () => {
@@ -171,6 +173,7 @@ describe('station session', () => {
 		r = run(r.s, [{ type: 'meter_gap', reason: 'gap' }, reading(3, 10_200), { type: 'meter_back' }]);
 		expect(r.s.phase).toBe('suspended');
 		expect(r.s.suspendReason).toMatch(/^unpaid: invoice 1/);
+		expect(r.s.suspendCause).toBe('unpaid');
 		expect(r.fx).not.toContainEqual({ kind: 'charger', action: 'allow' });
 		// Budget 30 sat: the start allows one 25 sat increment; 300 Wh in a gap is far past it.
 		const b = run(started('30000').s, [{ type: 'meter_gap', reason: 'gap' }, reading(2, 10_300)]);

@@ -65,19 +65,25 @@ export interface StationSession {
 	reissuing: number | null;
 	/** Where the record being invoiced starts, to roll back if creating the invoice fails. */
 	pendingFrom: SignedReadingRef | null;
+	/** Why the session is suspended, for people (the event carries it to the wallet). */
 	suspendReason: string | null;
+	/** Why the session is suspended, for decisions: the reducer never reads the sentence. */
+	suspendCause: SuspendCause | null;
 	stopCause: StopCause | null;
 	/** The end reading could not be taken (meter fault): the session ends at the last verified reading. */
 	finalMissing: boolean;
 	closed: boolean;
 }
 
-/** Suspend reasons start with the cause, so the UI and the reducer can tell them apart. */
+/** What suspended a session: an unpaid increment past its grace, a faulty meter, or a meter not read for too long. */
+export type SuspendCause = 'unpaid' | 'meter_fault' | 'meter_gap';
+
+/** The sentences of meter suspends start with these words (for people; decisions use `suspendCause`). */
 export const METER_FAULT_PREFIX = 'meter: ';
-export const isMeterFault = (s: StationSession): boolean => s.suspendReason?.startsWith(METER_FAULT_PREFIX) ?? false;
+export const isMeterFault = (s: StationSession): boolean => s.suspendCause === 'meter_fault';
 /** Paused because the meter was not read for too long (a stuck read, a starved page): it resumes by itself. */
 export const METER_GAP_PREFIX = 'meter-gap: ';
-export const isMeterGap = (s: StationSession): boolean => s.suspendReason?.startsWith(METER_GAP_PREFIX) ?? false;
+export const isMeterGap = (s: StationSession): boolean => s.suspendCause === 'meter_gap';
 
 export type StationEvent =
 	| { type: 'offered'; sessionId: string; joinSecret: string }
@@ -137,6 +143,7 @@ export function newStationSession(stationId: string, tariff: Tariff): StationSes
 		reissuing: null,
 		pendingFrom: null,
 		suspendReason: null,
+		suspendCause: null,
 		stopCause: null,
 		finalMissing: false,
 		closed: false
@@ -244,8 +251,8 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 				increments: s.increments.map((x) => (x === i ? { ...x, paid: true, preimage: e.preimage, paymentHash: e.paymentHash } : x))
 			};
 			fx.push({ kind: 'event', event: 'paid', invoiceSeq: i.seq, paymentHash: i.paymentHash, amountMsat: i.record.amountMsat });
-			if (n.phase === 'suspended' && n.suspendReason?.startsWith('unpaid') && unpaid(n).length === 0) {
-				n = { ...n, phase: 'charging', suspendReason: null };
+			if (n.phase === 'suspended' && n.suspendCause === 'unpaid' && unpaid(n).length === 0) {
+				n = { ...n, phase: 'charging', suspendReason: null, suspendCause: null };
 				fx.push({ kind: 'charger', action: 'allow' }, { kind: 'event', event: 'resumed' });
 				// The energy delivered in grace is due now.
 				if (n.tariff.mode === 'stream') n = bill(n, fx);
@@ -272,7 +279,7 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 			if (s.phase !== 'charging' && s.phase !== 'suspended') break;
 			if (isMeterFault(s)) break; // already suspended for a fault: one alarm, not one per poll
 			const reason = `${METER_FAULT_PREFIX}${e.reason}`;
-			n = { ...s, phase: 'suspended', suspendReason: reason };
+			n = { ...s, phase: 'suspended', suspendReason: reason, suspendCause: 'meter_fault' };
 			// Suspended already (unpaid): the charger is off; the fault now holds the session.
 			if (s.phase === 'charging') fx.push({ kind: 'charger', action: 'suspend' });
 			fx.push({ kind: 'event', event: 'fault', reason: e.reason }, { kind: 'event', event: 'suspended', reason });
@@ -281,7 +288,7 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 		case 'meter_gap':
 			// Only a running charger needs stopping: suspended or stopping, it is off already.
 			if (s.phase !== 'charging') break;
-			n = { ...s, phase: 'suspended', suspendReason: `${METER_GAP_PREFIX}${e.reason}` };
+			n = { ...s, phase: 'suspended', suspendReason: `${METER_GAP_PREFIX}${e.reason}`, suspendCause: 'meter_gap' };
 			fx.push({ kind: 'charger', action: 'suspend' }, { kind: 'event', event: 'suspended', reason: n.suspendReason! });
 			break;
 		case 'meter_back':
@@ -290,7 +297,7 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 				// What flowed in the gap is counted by the reading just taken: bill it, and judge grace and
 				// budget on it first, so the charger is not switched on only to be switched off again.
 				const after: StationEffect[] = [];
-				n = { ...s, phase: 'charging', suspendReason: null };
+				n = { ...s, phase: 'charging', suspendReason: null, suspendCause: null };
 				if (n.tariff.mode === 'stream') n = bill(n, after);
 				n = guard(n, after);
 				if (n.phase === 'charging') fx.push({ kind: 'charger', action: 'allow' }, { kind: 'event', event: 'resumed' });
@@ -299,7 +306,7 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 			break;
 		case 'fault_cleared':
 			if (s.phase !== 'suspended' || !isMeterFault(s)) break;
-			n = { ...s, phase: 'charging', suspendReason: null };
+			n = { ...s, phase: 'charging', suspendReason: null, suspendCause: null };
 			fx.push({ kind: 'charger', action: 'allow' }, { kind: 'event', event: 'resumed' });
 			n = guard(n, fx);
 			break;
@@ -364,7 +371,7 @@ function guard(s: StationSession, fx: StationEffect[]): StationSession {
 	if (oldest && s.last.energyWh - oldest.record.toWh >= s.tariff.graceWh) {
 		const reason = `unpaid: invoice ${oldest.seq} is not paid after ${s.tariff.graceWh} Wh of grace`;
 		fx.push({ kind: 'charger', action: 'suspend' }, { kind: 'event', event: 'suspended', reason });
-		return { ...s, phase: 'suspended', suspendReason: reason };
+		return { ...s, phase: 'suspended', suspendReason: reason, suspendCause: 'unpaid' };
 	}
 	if (s.budgetMsat !== null) {
 		const nextIncrementMsat = amountForEnergyMsat(s.tariff.incrementWh, BigInt(s.tariff.pricePerKwhMsat));
