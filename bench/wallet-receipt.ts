@@ -10,9 +10,10 @@ import { SimulatedMeter } from '../src/lib/meter/index.js';
 import { MemoryBroker } from '../src/lib/mqtt/index.js';
 import { ethereumAddressOf, NO_TARIFF_REFERENCE, ocmfPublicKeyHex } from '../src/lib/protocol/index.js';
 import { DEFAULT_TARIFF, DriverRuntime, judgeAgainstRegistry, MemoryJournal, StationRuntime, toSnapshot } from '../src/lib/session/index.js';
+import type { DriverSnapshot } from '../src/lib/session/index.js';
 import type { ReceiptRecord } from '../src/lib/storage/index.js';
 
-export async function oneHourReceipt(readings = 3600): Promise<ReceiptRecord> {
+export async function oneHourReceipt(readings = 3600): Promise<ReceiptRecord<DriverSnapshot>> {
 	let clock = Date.UTC(2026, 10, 20, 8, 0, 0);
 	const startedAt = clock;
 	const now = () => clock;

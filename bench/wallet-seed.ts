@@ -1,10 +1,11 @@
 // Bundled (esbuild) into the page by bench/wallet.ts: stores receipts through the wallet's own
 // storage code (src/lib/storage/wallet-db.ts), in the wallet's own IndexedDB, on the wallet's origin.
+import type { DriverSnapshot } from '../src/lib/session/index';
 import { openWalletDb, saveReceipt, type ReceiptRecord } from '../src/lib/storage/index';
 
 declare global {
 	interface Window {
-		benchSeedReceipts(template: ReceiptRecord, count: number): Promise<number>;
+		benchSeedReceipts(template: ReceiptRecord<DriverSnapshot>, count: number): Promise<number>;
 	}
 }
 
