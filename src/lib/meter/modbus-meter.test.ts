@@ -22,7 +22,7 @@ describe('register encodings', () => {
 		for (const type of ['int32', 'uint32', 'int64', 'uint64', 'float32'] as const)
 			for (const order of ['high-first', 'low-first'] as const) expect(decodeRegisters(encodeRegisters(123456, type, order), type, order)).toBe(123456);
 		expect(() => encodeRegisters(-1, 'uint32', 'high-first')).toThrow(/does not fit/);
-		expect(() => encodeRegisters(NaN, 'float32', 'high-first')).toThrow();
+		expect(() => encodeRegisters(NaN, 'float32', 'high-first')).toThrow(new RangeError('Cannot encode NaN as float32.'));
 	});
 });
 

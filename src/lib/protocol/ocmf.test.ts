@@ -49,7 +49,7 @@ describe('OCMF time and values', () => {
 		expect(formatKwh(0)).toBe('0.000');
 		expect(formatKwh(12345)).toBe('12.345');
 		expect(formatKwh(7)).toBe('0.007');
-		expect(() => formatKwh(-1)).toThrow();
+		expect(() => formatKwh(-1)).toThrow('energy must be a non-negative integer of Wh');
 	});
 
 	it('writes the payload with the Lightcharge fields in a fixed order', () => {
