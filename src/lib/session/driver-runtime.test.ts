@@ -28,16 +28,27 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
 	}
 }
 
+/** A station on the simnet (hub topology with vehicle-1) on a clock of its own; `tick` reads the meter a second later. */
+async function chargingStation(sessionId: string) {
+	let clock = 1_800_000_000_000;
+	const now = () => clock;
+	const broker = new MemoryBroker();
+	const net = new Simnet({ now, settleDelayMs: 5 });
+	buildHubTopology(net, ['vehicle-1', 'st-r']);
+	const meter = new SimulatedMeter({ maxPowerW: 36_000, wantedWh: 60_000, rampSeconds: 0, now, startWh: 100_000 });
+	const station = new StationRuntime({ identity, tariff, meter, charger: new SimulatedCharger(meter), lightning: new SimnetNode(net, 'st-r'), bus: broker.connect(), pollMs: 0, anchorIntervalMs: 0, now, newSessionId: () => sessionId });
+	await station.start();
+	const tick = async () => {
+		clock += 1000;
+		await station.pollOnce();
+		await new Promise((r) => setTimeout(r, 0));
+	};
+	return { now, broker, net, station, tick };
+}
+
 describe('DriverRuntime.resume', () => {
 	it('tracks the payment in flight at a reload, pays nothing twice, and goes on billing', async () => {
-		let clock = 1_800_000_000_000;
-		const now = () => clock;
-		const broker = new MemoryBroker();
-		const net = new Simnet({ now, settleDelayMs: 5 });
-		buildHubTopology(net, ['vehicle-1', 'st-r']);
-		const meter = new SimulatedMeter({ maxPowerW: 36_000, wantedWh: 60_000, rampSeconds: 0, now, startWh: 100_000 });
-		const station = new StationRuntime({ identity, tariff, meter, charger: new SimulatedCharger(meter), lightning: new SimnetNode(net, 'st-r'), bus: broker.connect(), pollMs: 0, anchorIntervalMs: 0, now, newSessionId: () => 'sess-r' });
-		await station.start();
+		const { now, broker, net, station, tick } = await chargingStation('sess-r');
 		const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
 		const journal = new MemoryJournal();
 		const link = offeredLink(station);
@@ -46,11 +57,7 @@ describe('DriverRuntime.resume', () => {
 		await first.start(1000);
 		await first.join(1_000_000_000n);
 		await until(() => station.view().session.phase === 'charging', 'charging');
-		const poll = async () => {
-			clock += 1000;
-			await station.pollOnce();
-			await new Promise((r) => setTimeout(r, 0));
-		};
+		const poll = tick;
 
 		// Increment 1 is paid; increment 2's payment is sent and then the wallet "crashes".
 		for (let i = 0; i < 11; i++) await poll();
@@ -88,14 +95,7 @@ describe('DriverRuntime.resume', () => {
 	});
 
 	it('an "already paid" answer to its own payment is tracked to the preimage, not counted as failed', async () => {
-		let clock = 1_800_000_000_000;
-		const now = () => clock;
-		const broker = new MemoryBroker();
-		const net = new Simnet({ now, settleDelayMs: 5 });
-		buildHubTopology(net, ['vehicle-1', 'st-r']);
-		const meter = new SimulatedMeter({ maxPowerW: 36_000, wantedWh: 60_000, rampSeconds: 0, now, startWh: 100_000 });
-		const station = new StationRuntime({ identity, tariff, meter, charger: new SimulatedCharger(meter), lightning: new SimnetNode(net, 'st-r'), bus: broker.connect(), pollMs: 0, anchorIntervalMs: 0, now, newSessionId: () => 'sess-r' });
-		await station.start();
+		const { now, broker, net, station, tick } = await chargingStation('sess-r');
 		const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
 		node.answerAlreadyPaid = true;
 		const checkIdentity = registryCheck({ signer: identity.signerAddress, lightningPubkey: net.node('st-r').pubkey });
@@ -103,11 +103,7 @@ describe('DriverRuntime.resume', () => {
 		await driver.start(1000);
 		await driver.join(1_000_000_000n);
 		await until(() => station.view().session.phase === 'charging', 'charging');
-		for (let i = 0; i < 11; i++) {
-			clock += 1000;
-			await station.pollOnce();
-			await new Promise((r) => setTimeout(r, 0));
-		}
+		for (let i = 0; i < 11; i++) await tick();
 		await until(() => driver.view().invoices.some((i) => i.state === 'paid'), 'invoice 1 paid after tracking');
 		const inv = driver.view().invoices[0]!;
 		expect(inv.preimage).toMatch(/^[0-9a-f]{64}$/);
@@ -120,14 +116,7 @@ describe('DriverRuntime.resume', () => {
 
 describe('DriverRuntime.start with a node that is still starting', () => {
 	it('waits for its own node, tells the driver, and joins once it serves', async () => {
-		let clock = 1_800_000_000_000;
-		const now = () => clock;
-		const broker = new MemoryBroker();
-		const net = new Simnet({ now, settleDelayMs: 5 });
-		buildHubTopology(net, ['vehicle-1', 'st-r']);
-		const meter = new SimulatedMeter({ maxPowerW: 36_000, wantedWh: 60_000, rampSeconds: 0, now, startWh: 100_000 });
-		const station = new StationRuntime({ identity, tariff, meter, charger: new SimulatedCharger(meter), lightning: new SimnetNode(net, 'st-r'), bus: broker.connect(), pollMs: 0, anchorIntervalMs: 0, now, newSessionId: () => 'sess-w' });
-		await station.start();
+		const { now, broker, net, station } = await chargingStation('sess-w');
 		const real = new SimnetNode(net, 'vehicle-1');
 		let answers = 0;
 		// What LND answers while its RPC server comes up, then a node catching up with the chain.
