@@ -16,8 +16,7 @@ import type { ModbusRtuMaster } from '$lib/meter/modbus/master';
 import { SimulatedMeter } from '$lib/meter/simulated';
 import type { Meter } from '$lib/meter/types';
 import { connectBus, type BusState, type MessageBus } from '$lib/mqtt/bus';
-import { signStationMessage } from '$lib/protocol/authentication';
-import { encodeMessage, ethereumAddressOf } from '$lib/protocol/messages';
+import { ethereumAddressOf } from '$lib/protocol/messages';
 import { ocmfPublicKeyHex } from '$lib/protocol/ocmf';
 import { encodeSessionLink } from '$lib/protocol/session-link';
 import { statusTopic } from '$lib/protocol/topics';
@@ -25,7 +24,7 @@ import type { Tariff } from '$lib/protocol/types';
 import { DEFAULT_TARIFF } from '$lib/session/headless-station';
 import { costSoFarMsat, deliveredWh, paidMsat, unpaid } from '$lib/session/station';
 import { loadStationSnapshot, StationRuntime, type StationView } from '$lib/session/station-runtime';
-import type { KioskStore } from '$lib/session';
+import { offlineStatusPayload, type KioskStore } from '$lib/session';
 import { IdbKioskStore, KIOSK_DB_NAME } from '$lib/storage/kiosk-db';
 import { unlockOnDevice } from '$lib/storage/keystore';
 import QRCode from 'qrcode';
@@ -126,21 +125,14 @@ export class KioskState {
 				will: {
 					topic: statusTopic(config.stationId),
 					retain: true,
-					// Signed like every status (no session MAC: the broker sends it whenever the kiosk vanishes).
-					payload: encodeMessage(signStationMessage({
-						v: 1 as const,
-						type: 'status' as const,
-						stationId: config.stationId,
-						name: config.name,
-						state: 'offline',
+					// The runtime's own status message with state offline, signed the same way.
+					payload: offlineStatusPayload({
+						identity: { stationId: config.stationId, name: config.name, signingKeyHex: config.signingKeyHex, signingKey, signerAddress, maxPowerW: config.maxPowerW },
 						tariff: config.tariff,
-						connectors: [{ id: 1, type: 'Type 2', maxPowerW: config.maxPowerW }],
-						signingKey,
-						signerAddress,
 						lightningPubkey: nodeInfo.pubkey,
 						network: nodeInfo.network,
-						updatedAt: Date.now()
-					}, config.stationId, config.signingKeyHex))
+						at: Date.now()
+					})
 				}
 			});
 			this.bus.onState((s) => (this.busState = s));

@@ -7,11 +7,11 @@ export {
 	StationRuntime,
 	loadStationSnapshot,
 	randomSessionId,
-	type StationIdentity,
 	type StationRuntimeOptions,
 	type StationSnapshot,
 	type StationView
 } from './station-runtime';
+export { offlineStatusPayload, stationStatus, type StationIdentity, type StatusFacts } from './status';
 export { Outbox, type OutboxMessage, type OutboxOptions } from './outbox';
 export { decideInvoice, type InvoiceContext, type InvoiceDecision, type RefusalReason } from './driver';
 export { DriverChannel, type DriverKey } from './driver-channel';

@@ -55,21 +55,12 @@ import {
 } from './station';
 import { Outbox, type OutboxMessage } from './outbox';
 import type { DurableQueue, KioskStore, LedgerJob, StationLedger } from './ports';
+import { stationStatus, type StationIdentity } from './status';
 
 /** Lightning errors that a node coming up again ends by itself: worth another attempt. */
 const TRANSIENT_LIGHTNING = new Set(['starting', 'unreachable', 'timeout']);
 /** Attempts at reissuing one invoice (at `invoiceRetryMs` apart: a minute at the default). */
 const REISSUE_ATTEMPTS = 12;
-
-export interface StationIdentity {
-	stationId: string;
-	name: string;
-	/** secp256k1 private key (hex): signs OCMF readings and the station's ledger transactions. */
-	signingKeyHex: string;
-	signingKey: string;
-	signerAddress: string;
-	maxPowerW: number;
-}
 
 export interface StationRuntimeOptions {
 	identity: StationIdentity;
@@ -968,13 +959,10 @@ export class StationRuntime {
 	}
 
 	statusMessage(): StationStatus {
-		const id = this.o.identity;
 		const phase = this.session.phase;
-		return {
-			v: 1,
-			type: 'status',
-			stationId: id.stationId,
-			name: id.name,
+		return stationStatus({
+			identity: this.o.identity,
+			tariff: this.o.tariff,
 			state: isMeterFault(this.session)
 				? 'faulted'
 				: phase === 'charging' || phase === 'stopping'
@@ -982,15 +970,11 @@ export class StationRuntime {
 					: phase === 'suspended'
 						? 'suspended'
 						: 'available',
-			tariff: this.o.tariff,
-			connectors: [{ id: 1, type: 'Type 2', maxPowerW: id.maxPowerW }],
-			signingKey: id.signingKey,
-			signerAddress: id.signerAddress,
 			lightningPubkey: this.lightningPubkey,
 			network: this.network,
 			sessionId: this.session.sessionId || undefined,
-			updatedAt: this.now()
-		};
+			at: this.now()
+		});
 	}
 
 	private async publishStatus(): Promise<void> {
