@@ -2,7 +2,8 @@
 //   npm run bench:sim -- [--seeds 10] [--city-reading-sample 0.001] [--reading-sample 0.02] [--city 1]
 // 1. City scale: 50,000 vehicles, 2,500 stations, 24 h, one seed, the optimiser, on a 40 × 40
 //    street grid (39 km), in a process of its own; prints
-//    {"scale":"city","vehicles","stations","simHours","wallSeconds","peakRssMb","readingSample","cpuSeconds"}.
+//    {"scale":"city","vehicles","stations","simHours","wallSeconds","peakRssMb","readingSample","cpuSeconds","heapAfterMb"}
+//    (heapAfterMb: what the finished run still holds after a full collection).
 //    Goal: wallSeconds ≤ 60 with memory bounded. Every session's readings are made and anchored;
 //    --city-reading-sample (default 0.001) is the share of sessions whose every reading is signed
 //    by the station and verified by the vehicle and whose bill is a BOLT11 invoice checked by the
@@ -48,7 +49,7 @@ if (flags.city === 1) {
 	console.log(`\ncity scale: ${CITY.vehicles} vehicles, ${CITY.stations} stations, ${CITY.hours} h, grid ${CITY.gridSize}, seed 1, optimiser, reading sample ${CITY.readingSample} (that share of sessions signs and verifies every reading and pays a BOLT11 invoice checked by the wallet's guard; every bill's readings are anchored either way)`);
 	const city = runInOwnProcess(CITY);
 	console.log(`  ${city.errands} errands, ${city.readings} readings (${city.signed} signed), ${city.ledgerTransactions} ledger transactions, ${city.payments} payments, mean wait ${city.meanWaitMin} min`);
-	console.log(JSON.stringify({ scale: 'city', vehicles: city.vehicles, stations: city.stations, simHours: city.simHours, wallSeconds: city.wallSeconds, peakRssMb: city.peakRssMb, readingSample: CITY.readingSample, cpuSeconds: city.cpuSeconds }));
+	console.log(JSON.stringify({ scale: 'city', vehicles: city.vehicles, stations: city.stations, simHours: city.simHours, wallSeconds: city.wallSeconds, peakRssMb: city.peakRssMb, readingSample: CITY.readingSample, cpuSeconds: city.cpuSeconds, heapAfterMb: city.heapAfterMb }));
 }
 
 console.log(`\nbenchmark load: ${LOAD.vehicles} vehicles, ${LOAD.stations} stations, ${LOAD.hours} h, seeds 1..${SEEDS}, reading sample ${LOAD.readingSample}${LOAD.readingSample === DEFAULT_READING_SAMPLE ? " (the CLI's default)" : ''}, policies ${POLICIES.join(', ')}`);

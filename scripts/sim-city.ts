@@ -1,6 +1,7 @@
 // One simulation run in a process of its own, so its wall time and peak memory are its own:
 // `node --max-semi-space-size=64 --import tsx scripts/sim-city.ts '{"vehicles":50000,"stations":2500,"hours":24,"seed":1,"gridSize":40}' [policy]`.
 // Prints one JSON line: the run's figures, its wall seconds and the process's peak RSS.
+import { getHeapStatistics } from 'node:v8';
 import { buildScenario, runPolicy, type Policy, type ScenarioOptions } from '../src/lib/sim/index.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as ScenarioOptions;
@@ -10,6 +11,10 @@ const cpuStart = process.cpuUsage();
 const report = await runPolicy(buildScenario(options), policy);
 const wallSeconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuStart);
+// What the finished run still holds (its ledger, Lightning records, errand records), after a full
+// collection when the process allows one (--expose-gc, as runInOwnProcess starts it).
+(globalThis as { gc?: () => void }).gc?.();
+const heapAfterMb = Math.round(getHeapStatistics().used_heap_size / 2 ** 20);
 console.log(
 	JSON.stringify({
 		vehicles: report.vehicles,
@@ -21,6 +26,7 @@ console.log(
 		// CPU of this process (all threads): on a machine shared with other jobs, wall time is not the run's own.
 		cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
 		peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+		heapAfterMb,
 		errands: report.summary.errandsStarted,
 		unfinished: report.summary.errandsUnfinished,
 		meanWaitMin: Math.round(report.wait.mean * 100) / 100,

@@ -54,9 +54,10 @@ export async function economicsStudy(_args: SimArgs): Promise<void> {
  * run allocates ~20 GB of short-lived objects (a reading, its text, hashes and anchor every minute
  * per session), and with the default young generation a quarter of its time went to ~1,600
  * scavenges copying objects only minutes old; 64 MB cuts that to ~400 (measured at 50,000
- * vehicles: scavenges 21.0 s → 6.3 s; the same report).
+ * vehicles: scavenges 21.0 s → 6.3 s; the same report). --expose-gc lets the run report the
+ * heap it still holds after a full collection at its end (sim-city.ts).
  */
-export const RUN_NODE_FLAGS = ['--max-semi-space-size=64'];
+export const RUN_NODE_FLAGS = ['--max-semi-space-size=64', '--expose-gc'];
 
 /** Runs one scenario in a child process; returns its JSON line. */
 export function runInOwnProcess(options: ScenarioOptions, policy = 'optimal'): Record<string, number | string> {
@@ -78,10 +79,10 @@ export async function scalingStudy(args: SimArgs): Promise<void> {
 	for (const vehicles of SCALE_STEPS) {
 		const stations = Math.max(1, Math.round(vehicles / 20));
 		const r = runInOwnProcess({ ...args.base, vehicles, stations, gridSize: gridFor(vehicles), seed: args.seeds[0]! });
-		rows.push([String(vehicles), String(stations), String(gridFor(vehicles)), String(r.errands), String(r.readings), String(r.signed), String(r.wallSeconds), String(r.cpuSeconds), String(r.peakRssMb)]);
+		rows.push([String(vehicles), String(stations), String(gridFor(vehicles)), String(r.errands), String(r.readings), String(r.signed), String(r.wallSeconds), String(r.cpuSeconds), String(r.peakRssMb), String(r.heapAfterMb)]);
 		console.log(JSON.stringify(r));
 	}
-	console.log(table(['vehicles', 'stations', 'grid', 'errands', 'readings', 'signed', 'wall s', 'CPU s', 'peak RSS MB'], rows).join('\n'));
+	console.log(table(['vehicles', 'stations', 'grid', 'errands', 'readings', 'signed', 'wall s', 'CPU s', 'peak RSS MB', 'heap after MB'], rows).join('\n'));
 }
 
 // ---- option studies: each scenario option's effect, paired by seed against the baseline ----
