@@ -13,7 +13,7 @@ export interface RunRequest {
 	options: ScenarioOptions;
 	policy: Policy;
 	power?: PowerPolicy;
-	/** Return the per-errand and per-session records and the load curve too. */
+	/** Return the per-session records and the load curve too (the per-errand records come always). */
 	records?: boolean;
 }
 
@@ -33,7 +33,9 @@ export type Runner = (request: RunRequest) => Promise<RunResult>;
 export const runHere: Runner = async (request) => {
 	const scenario = buildScenario(request.options);
 	const { sim, report } = await runPolicySim(scenario, policyConfig(request.policy, request.power), { keepSessionRecords: request.records ?? false });
-	if (!request.records) return { request, report };
+	// The errand records always (one small record per errand: the pooled distributions rest on
+	// them); sessions and the load curve only when asked for.
+	if (!request.records) return { request, report, errands: allErrands(sim) };
 	return { request, report, errands: allErrands(sim), sessions: sim.metrics.sessionRecords ?? [], loadKw: sim.metrics.loadKw, feederPeakRatio: sim.metrics.feederPeakRatio };
 };
 
