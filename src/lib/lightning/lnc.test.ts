@@ -10,6 +10,7 @@ import { encodeBolt11, nodePubkey } from './bolt11';
 import {
 	acquireTabLock,
 	LncNode,
+	lncError,
 	loginLnc,
 	pairLnc,
 	resolveWasmClientCode,
@@ -17,6 +18,8 @@ import {
 	type LockManagerLike
 } from './lnc';
 import { LightningError, type PaymentFailureReason, type PaymentUpdate } from './port';
+import { errorFromStatus } from './lnd-rest';
+import realErrors from './fixtures/lnd-real-errors.json' with { type: 'json' };
 
 const b64 = (hex: string) => base64.encode(Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16))));
 const stationKey = bytesToHex(sha256(new TextEncoder().encode('lnc station key')));
@@ -577,5 +580,18 @@ describe('wasm client location', () => {
 		// instantiateStreaming refuses a wasm served under another type: better the CDN than a broken page.
 		expect(await resolveWasmClientCode({ fetch: answer(200, 'application/octet-stream') })).toBeUndefined();
 		expect(await resolveWasmClientCode({ fetch: () => Promise.reject(new TypeError('offline')) })).toBeUndefined();
+	});
+});
+
+describe('LncNode and LndRestNode read LND’s error text the same way', () => {
+	// Over LNC an error is LND's text alone; over REST it comes with an HTTP status. Where real LND
+	// gave gRPC code 2 (UNKNOWN), the text is all either backend has: both must decide alike.
+	const recorded = (realErrors as { errors: Record<string, { httpStatus: number; body: { code: number; message: string } }> }).errors;
+	const textOnly = Object.entries(recorded).filter(([, r]) => r.body.code === 2);
+	it('has text-only cases of every kind the port decides on', () => {
+		expect(textOnly.map(([name]) => name)).toEqual(expect.arrayContaining(['permission_denied', 'foreign_macaroon', 'no_macaroon', 'starting', 'bad_payreq']));
+	});
+	it.each(textOnly)('%s', (_name, { httpStatus, body }) => {
+		expect(lncError(new Error(body.message), 'do it').code).toBe(errorFromStatus(httpStatus, body, 'do it').code);
 	});
 });

@@ -24,6 +24,7 @@ import {
 	networkOfPaymentRequest,
 	paymentStatusOf,
 	preimageOrUndefined,
+	lndErrorKind,
 	refusalReason,
 	txidFromFundingBytes
 } from './lnd-json';
@@ -80,18 +81,18 @@ const CONNECTION_TROUBLE = /not connected|connection|disconnect|mailbox|closed|E
 export function lncError(e: unknown, what: string): LightningError {
 	if (e instanceof LightningError) return e;
 	const message = messageOf(e);
+	const kind = lndErrorKind(message);
 	let code: LightningErrorCode = 'backend';
-	if (/permission denied|macaroon|unauthori[sz]ed|not allowed/i.test(message)) {
+	if (kind === 'permission_denied' || kind === 'bad_macaroon') {
 		return new LightningError(
 			'unauthorized',
 			`Your node refused to ${what} (${message}). The LNC session may not have the permission: create a session with the right rights in Lightning Terminal.`,
 			e
 		);
 	}
-	if (/unable to locate|not found|no such|isn't initiated|not initiated/i.test(message)) code = 'not_found';
-	else if (/insufficient|not enough/i.test(message)) code = 'insufficient_balance';
+	if (kind === 'starting') return new LightningError('starting', `Your node is still starting and cannot ${what} yet (${message}); waiting for it.`, e);
+	if (kind === 'not_found' || kind === 'insufficient_balance') code = kind;
 	else if (CONNECTION_TROUBLE.test(message)) code = 'unreachable';
-	else if (/invalid|checksum|malformed|must be/i.test(message)) code = 'invalid_request';
 	const prefix = code === 'unreachable' ? 'The connection to your node dropped while trying to' : 'Your node could not';
 	return new LightningError(code, `${prefix} ${what}: ${message}`, e);
 }

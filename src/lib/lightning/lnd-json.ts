@@ -331,3 +331,31 @@ export function refusalReason(message: string): PaymentFailureReason | undefined
 	}
 	return undefined;
 }
+
+// ---- LND's error text ----
+// LND answers an error with gRPC status text, the same over REST and over LNC; this is the one
+// place that reads it. Real LND 0.21 sends most of these with gRPC code 2 (UNKNOWN), so the text is
+// all there is (fixtures/lnd-real-errors.json). Each backend adds only what its transport knows
+// (REST: the HTTP status and gRPC code; LNC: a dropped mailbox).
+
+/** The macaroon is valid for this node but does not allow the call (e.g. a kiosk's asked to pay). */
+const PERMISSION_DENIED = /permission denied|not allowed/i;
+/** The macaroon is not one this node made, or not a macaroon at all. */
+const BAD_MACAROON = /macaroon|verification failed|unmarshal v[12]|root key with id|caveat|unauthori[sz]ed/i;
+/** LND runs but does not serve yet. */
+const NOT_READY = /in the process of starting|still in the process of starting|not yet ready to accept calls|wallet (?:locked|not created)|waiting to start|server is not active|chain backend is still syncing|not synced/i;
+const NOT_FOUND = /unable to locate|not found|no such|isn't initiated|not initiated/i;
+const INSUFFICIENT = /insufficient|not enough/i;
+
+/** What an LND error text says, in the port's terms; undefined when it says nothing the port decides on. */
+export type LndErrorKind = 'permission_denied' | 'bad_macaroon' | 'starting' | 'not_found' | 'insufficient_balance';
+
+export function lndErrorKind(message: string): LndErrorKind | undefined {
+	if (PERMISSION_DENIED.test(message)) return 'permission_denied';
+	if (BAD_MACAROON.test(message)) return 'bad_macaroon';
+	if (NOT_READY.test(message)) return 'starting';
+	if (NOT_FOUND.test(message)) return 'not_found';
+	if (INSUFFICIENT.test(message)) return 'insufficient_balance';
+	return undefined;
+}
+

@@ -29,6 +29,7 @@ import {
 	INVOICE_STATES,
 	NETWORKS,
 	networkOfPaymentRequest,
+	lndErrorKind,
 	refusalReason,
 	txidFromFundingBytes,
 	type LndAddInvoiceResponse,
@@ -69,39 +70,32 @@ function isRpcStatus(value: unknown): value is LndRpcStatus {
 	return typeof value === 'object' && value !== null && 'message' in value && 'code' in value;
 }
 
-// Real LND (0.21) answers these with gRPC code 2 (UNKNOWN, HTTP 500); see fixtures/lnd-real-errors.json.
-/** The macaroon is valid for this node but does not allow the call (e.g. a kiosk's asked to pay). */
-const PERMISSION_DENIED = /^permission denied$/i;
-/** The macaroon is not one this node made, or not a macaroon at all. */
-const BAD_MACAROON = /macaroon|verification failed|unmarshal v[12]|root key with id|caveat/i;
-/** LND runs but does not serve yet. */
-const NOT_READY = /in the process of starting|still in the process of starting|not yet ready to accept calls|wallet (?:locked|not created)|waiting to start|server is not active|chain backend is still syncing|not synced/i;
-
 /** Turns an LND error answer into a port error with a sentence a person can act on. */
 export function errorFromStatus(httpStatus: number, body: unknown, what: string): LightningError {
 	const rpc = isRpcStatus(body) ? body : undefined;
 	const message = rpc?.message ?? (typeof body === 'string' && body ? body : `HTTP ${httpStatus}`);
+	const kind = lndErrorKind(message);
 	let code: LightningErrorCode = 'backend';
-	if (PERMISSION_DENIED.test(message)) {
+	if (kind === 'permission_denied') {
 		return new LightningError(
 			'unauthorized',
 			`The Lightning node's macaroon does not allow this app to ${what} (LND said "${message}"). Bake one with the permissions this app needs (docs/lightning.md).`,
 			body
 		);
 	}
-	if (httpStatus === 401 || httpStatus === 403 || rpc?.code === 16 || BAD_MACAROON.test(message)) {
+	if (httpStatus === 401 || httpStatus === 403 || rpc?.code === 16 || kind === 'bad_macaroon') {
 		return new LightningError(
 			'unauthorized',
 			`The Lightning node refused the macaroon while trying to ${what} (${message}). Check that the macaroon belongs to this node.`,
 			body
 		);
 	}
-	if (rpc?.code === 14 || NOT_READY.test(message)) {
+	if (rpc?.code === 14 || kind === 'starting') {
 		return new LightningError('starting', `The Lightning node is still starting and cannot ${what} yet (${message}); waiting for it.`, body);
 	}
-	if (httpStatus === 404 || rpc?.code === 5 || /unable to locate|not found|isn't initiated/i.test(message)) code = 'not_found';
+	if (httpStatus === 404 || rpc?.code === 5 || kind === 'not_found') code = 'not_found';
 	else if (httpStatus === 400 || rpc?.code === 3) code = 'invalid_request';
-	else if (/insufficient|not enough/i.test(message)) code = 'insufficient_balance';
+	else if (kind === 'insufficient_balance') code = 'insufficient_balance';
 	return new LightningError(code, `The Lightning node could not ${what}: ${message}`, body);
 }
 
