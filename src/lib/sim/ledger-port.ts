@@ -43,6 +43,8 @@ export interface SimLedger {
 	fulfilReservation(reservationId: number): Promise<SimTx>;
 	/** Active, unexpired reservations of a station, earliest ETA first. */
 	listReservations(stationId: string): Promise<QueuedReservation[]>;
+	/** listReservations answered at once, where the ledger is in memory (a station choice asks it of up to 60 stations). */
+	readonly listReservationsNow?: ((stationId: string) => QueuedReservation[]) | undefined;
 	openSession(a: { stationId: string; sessionId: string; driverRef: string }): Promise<SimTx>;
 	anchorReadings(a: AnchorArgs): Promise<SimTx>;
 	/** anchorReadings done at once, where the ledger is in memory (the simulator's hot path: a call per reading). */
@@ -190,8 +192,12 @@ export class MemoryLedger implements SimLedger {
 	}
 
 	async listReservations(stationId: string): Promise<QueuedReservation[]> {
+		return this.listReservationsNow(stationId);
+	}
+
+	readonly listReservationsNow = (stationId: string): QueuedReservation[] => {
 		const queue = this.queues.get(stationId);
-		if (!queue) return [];
+		if (!queue || queue.length === 0) return [];
 		const out: QueuedReservation[] = [];
 		let expired = 0;
 		for (const r of queue) {
@@ -206,7 +212,7 @@ export class MemoryLedger implements SimLedger {
 			}
 		}
 		return out;
-	}
+	};
 
 	async openSession(a: { stationId: string; sessionId: string; driverRef: string }): Promise<SimTx> {
 		if (!this.stations.has(a.stationId)) throw revert('UnknownStation', `station ${a.stationId} is not registered`);

@@ -40,7 +40,9 @@ describe('anchors', () => {
 		const ledger: SimLedger = {
 			...lazyLedger(() => inner),
 			anchorReadings: async (a) => (record(a), inner.anchorReadings(a)),
-			anchorReadingsNow: calls === 'at once' ? (a) => (record(a), inner.anchorReadingsNow(a)) : undefined
+			anchorReadingsNow: calls === 'at once' ? (a) => (record(a), inner.anchorReadingsNow(a)) : undefined,
+			// 'awaited': every ledger call a promise, as on a chain.
+			listReservationsNow: calls === 'at once' ? inner.listReservationsNow : undefined
 		};
 		const closed: ChargingSession[] = [];
 		const sim = new FleetSim({ scenario, policy: 'optimal', ledger, onSessionClosed: (s) => closed.push(s) });

@@ -85,7 +85,8 @@ export async function chooseStation(ctx: SimContext, v: Vehicle, exclude: Readon
 		const load = stationLoad(s);
 		let reservedEtas: number[] = [];
 		if (reservationAware) {
-			const queue = await ctx.ledger.listReservations(s.spec.id);
+			const listNow = ctx.ledger.listReservationsNow;
+			const queue = listNow ? listNow(s.spec.id) : await ctx.ledger.listReservations(s.spec.id);
 			reservedEtas = queue.map((r) => r.eta - startUnix).filter((e) => e <= eta);
 		}
 		const wait = expectedWaitMinutes(load, now, eta, reservedEtas);

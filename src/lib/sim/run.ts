@@ -42,16 +42,26 @@ export async function runPolicySim(scenario: Scenario, policy: Policy | PolicyCo
 
 /** A ledger that forwards to whatever `get()` returns when called. */
 export function lazyLedger(get: () => SimLedger): SimLedger {
+	// The at-once calls of whichever ledger `get()` gives, bound once per ledger.
 	let nowFor: SimLedger | undefined;
-	let now: SimLedger['anchorReadingsNow'];
+	let anchorNow: SimLedger['anchorReadingsNow'];
+	let listNow: SimLedger['listReservationsNow'];
+	const bindNow = () => {
+		const l = get();
+		if (l !== nowFor) {
+			nowFor = l;
+			anchorNow = l.anchorReadingsNow?.bind(l);
+			listNow = l.listReservationsNow?.bind(l);
+		}
+	};
 	return {
 		get anchorReadingsNow() {
-			const l = get();
-			if (l !== nowFor) {
-				nowFor = l;
-				now = l.anchorReadingsNow?.bind(l);
-			}
-			return now;
+			bindNow();
+			return anchorNow;
+		},
+		get listReservationsNow() {
+			bindNow();
+			return listNow;
 		},
 		get kind() {
 			return get().kind;
