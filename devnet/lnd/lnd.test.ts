@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { encodeBolt11 } from '../../src/lib/lightning/bolt11.js';
+import { encodeBolt11 } from '../../src/lib/lightning/simnet/index.js';
 import { LndRestNode } from '../../src/lib/lightning/lnd-rest.js';
 import { LightningError, type InvoiceStatus, type PaymentUpdate } from '../../src/lib/lightning/port.js';
 import { ensurePortFree } from '../ports.js';

@@ -1,4 +1,5 @@
-// BOLT #11 payment requests: decode with signature verification, and encode + sign (for the simnet).
+// BOLT #11 payment requests: decode with signature verification (encoding, which only the simnet
+// needs, is in simnet/bolt11-encode.ts and shares the tables exported here).
 // Runs in browsers and Node: only @noble/@scure, no Buffer.
 
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -81,7 +82,7 @@ export interface Bolt11Fields {
 	fallbackAddresses?: FallbackAddress[];
 }
 
-const PREFIX_BY_NETWORK: Record<Network, string> = {
+export const PREFIX_BY_NETWORK: Record<Network, string> = {
 	mainnet: 'lnbc',
 	testnet: 'lntb',
 	signet: 'lntbs',
@@ -97,7 +98,7 @@ const NETWORK_PREFIXES: [string, Network][] = [
 	['lnsb', 'simnet']
 ];
 
-const TAG = {
+export const TAG = {
 	paymentHash: 1,
 	routeHint: 3,
 	features: 5,
@@ -118,14 +119,14 @@ const TAG = {
  */
 export const MAX_INVOICE_LENGTH = 7089;
 
-const DEFAULT_EXPIRY_SECONDS = 3600;
-const DEFAULT_MIN_FINAL_CLTV = 18;
+export const DEFAULT_EXPIRY_SECONDS = 3600;
+export const DEFAULT_MIN_FINAL_CLTV = 18;
 const SIGNATURE_WORDS = 104;
-const TIMESTAMP_WORDS = 7;
+export const TIMESTAMP_WORDS = 7;
 /** Feature bits (BOLT #9, context "9") this reader understands; an unknown even bit is a hard failure. */
 const KNOWN_FEATURES = new Set([8, 9, 14, 15, 16, 17, 24, 25, 48, 49]);
 
-const MSAT_PER_BTC = 100_000_000_000n;
+export const MSAT_PER_BTC = 100_000_000_000n;
 
 // ---------- amount ----------
 
@@ -166,7 +167,7 @@ function parseAmount(amount: string): bigint | null {
 	}
 }
 
-function formatAmount(msat: bigint): string {
+export function formatAmount(msat: bigint): string {
 	if (msat <= 0n) throw new Bolt11Error('amount', 'An invoice amount must be positive.');
 	// Pick the largest unit that represents the amount exactly (shortest string).
 	const units: [string, bigint][] = [
@@ -183,7 +184,7 @@ function formatAmount(msat: bigint): string {
 // ---------- 5-bit words ----------
 
 /** Packs 5-bit words into bytes, zero-padding the last byte (the signing rule of BOLT #11). */
-function wordsToBytesPadded(words: readonly number[]): Uint8Array {
+export function wordsToBytesPadded(words: readonly number[]): Uint8Array {
 	const out = new Uint8Array(Math.ceil((words.length * 5) / 8));
 	let acc = 0;
 	let bits = 0;
@@ -211,7 +212,7 @@ function wordsToInt(words: readonly number[]): number {
 	return n;
 }
 
-function intToWords(n: number, minWords = 1): number[] {
+export function intToWords(n: number, minWords = 1): number[] {
 	const words: number[] = [];
 	let rest = n;
 	while (rest > 0) {
@@ -258,7 +259,7 @@ function decodeFeatures(words: readonly number[]): number[] {
 	return bits;
 }
 
-function encodeFeatures(bits: readonly number[]): number[] {
+export function encodeFeatures(bits: readonly number[]): number[] {
 	if (bits.length === 0) return [];
 	const max = Math.max(...bits);
 	const words = new Array<number>(Math.floor(max / 5) + 1).fill(0);
@@ -326,19 +327,7 @@ function decodeFallback(field: readonly number[]): FallbackAddress | null {
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
-// The encoder derives a node's public key once per private key (the simnet signs many invoices
-// with one key); the decoder keeps nothing between calls: every decode verifies its signature.
-const publicKeys = new Map<string, Uint8Array>();
-function publicKeyOf(privateKeyHex: string, privateKey: Uint8Array): Uint8Array {
-	let pub = publicKeys.get(privateKeyHex);
-	if (!pub) {
-		if (publicKeys.size >= 256) publicKeys.delete(publicKeys.keys().next().value as string);
-		pub = secp256k1.getPublicKey(privateKey, true);
-		publicKeys.set(privateKeyHex, pub);
-	}
-	return pub;
-}
-
+// The decoder keeps nothing between calls: every decode verifies its signature.
 /**
  * Decodes a BOLT #11 payment request and verifies its signature. Throws `Bolt11Error` with a
  * sentence a person can read when anything is wrong.
@@ -541,82 +530,9 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 	return decoded;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 	const out = new Uint8Array(a.length + b.length);
 	out.set(a, 0);
 	out.set(b, a.length);
 	return out;
-}
-
-// ---------- encode ----------
-
-function encodeRouteHint(hops: readonly RouteHintHop[]): Uint8Array {
-	const out = new Uint8Array(hops.length * 51);
-	const view = new DataView(out.buffer);
-	hops.forEach((hop, i) => {
-		const off = i * 51;
-		out.set(hexToBytes(hop.pubkey), off);
-		const [block, tx, output] = hop.shortChannelId.split('x').map((x) => BigInt(x));
-		view.setBigUint64(off + 33, ((block ?? 0n) << 40n) | ((tx ?? 0n) << 16n) | (output ?? 0n));
-		view.setUint32(off + 41, hop.feeBaseMsat);
-		view.setUint32(off + 45, hop.feeProportionalMillionths);
-		view.setUint16(off + 49, hop.cltvExpiryDelta);
-	});
-	return out;
-}
-
-function hex32(value: string, what: string): Uint8Array {
-	if (!/^[0-9a-f]{64}$/i.test(value)) {
-		throw new Bolt11Error('field', `The ${what} must be 32 bytes of hex (64 characters).`);
-	}
-	return hexToBytes(value.toLowerCase());
-}
-
-function taggedField(tag: number, data: number[]): number[] {
-	if (data.length >= 1024) throw new Bolt11Error('field', 'An invoice field is longer than 1023 words.');
-	return [tag, data.length >> 5, data.length & 31, ...data];
-}
-
-/** Encodes and signs a BOLT #11 invoice. The payee is the public key of `privateKeyHex`. */
-export function encodeBolt11(fields: Bolt11Fields, privateKeyHex: string): string {
-	const privateKey = hexToBytes(privateKeyHex);
-	if (!Number.isInteger(fields.timestamp) || fields.timestamp < 0 || fields.timestamp >= 2 ** 35) {
-		throw new Bolt11Error('field', 'The invoice timestamp must be whole Unix seconds.');
-	}
-	if ((fields.description === undefined) === (fields.descriptionHash === undefined)) {
-		throw new Bolt11Error('field', 'An invoice needs exactly one of description or description hash.');
-	}
-	const hrp = PREFIX_BY_NETWORK[fields.network] + (fields.amountMsat === null ? '' : formatAmount(fields.amountMsat));
-	const words: number[] = intToWords(fields.timestamp, TIMESTAMP_WORDS);
-	words.push(...taggedField(TAG.paymentHash, bech32.toWords(hex32(fields.paymentHash, 'payment hash'))));
-	words.push(...taggedField(TAG.paymentSecret, bech32.toWords(hex32(fields.paymentSecret, 'payment secret'))));
-	if (fields.descriptionHash !== undefined) {
-		words.push(...taggedField(TAG.descriptionHash, bech32.toWords(hex32(fields.descriptionHash, 'description hash'))));
-	} else {
-		words.push(...taggedField(TAG.description, bech32.toWords(utf8ToBytes(fields.description ?? ''))));
-	}
-	if (fields.expirySeconds !== undefined && fields.expirySeconds !== DEFAULT_EXPIRY_SECONDS) {
-		words.push(...taggedField(TAG.expiry, intToWords(fields.expirySeconds)));
-	}
-	words.push(...taggedField(TAG.minFinalCltv, intToWords(fields.minFinalCltvExpiry ?? DEFAULT_MIN_FINAL_CLTV)));
-	const publicKey = publicKeyOf(privateKeyHex.toLowerCase(), privateKey);
-	if (fields.includePayeeKey !== false) {
-		words.push(...taggedField(TAG.payeeKey, bech32.toWords(publicKey)));
-	}
-	for (const hint of fields.routeHints ?? []) words.push(...taggedField(TAG.routeHint, bech32.toWords(encodeRouteHint(hint))));
-	for (const f of fields.fallbackAddresses ?? []) words.push(...taggedField(TAG.fallback, [f.version, ...bech32.toWords(hexToBytes(f.program))]));
-	words.push(...taggedField(TAG.features, encodeFeatures(fields.features ?? [8, 14])));
-
-	const messageHash = sha256(concat(utf8ToBytes(hrp), wordsToBytesPadded(words)));
-	// noble's 'recovered' format is recid || r || s; BOLT #11 wants r || s || recid.
-	const recovered = secp256k1.sign(messageHash, privateKey, { prehash: false, format: 'recovered' });
-	const sig = new Uint8Array(65);
-	sig.set(recovered.subarray(1), 0);
-	sig[64] = recovered[0] as number;
-	return bech32.encode(hrp, [...words, ...bech32.toWords(sig)], false);
-}
-
-/** The secp256k1 public key (compressed, hex) of a private key, as a node id. */
-export function nodePubkey(privateKeyHex: string): string {
-	return bytesToHex(secp256k1.getPublicKey(hexToBytes(privateKeyHex), true));
 }

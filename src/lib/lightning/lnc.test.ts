@@ -6,7 +6,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import type { LndApi, invoicesrpc, lnrpc, routerrpc } from '@lightninglabs/lnc-web';
-import { encodeBolt11, nodePubkey } from './bolt11';
+import { encodeBolt11, nodePubkey } from './simnet';
 import {
 	acquireTabLock,
 	LncNode,

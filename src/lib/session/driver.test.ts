@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { encodeBolt11, type Network } from '../lightning';
+import type { Network } from '../lightning';
+import { encodeBolt11 } from '../lightning/simnet';
 import { buildHubTopology, Simnet, SimnetNode } from '../lightning/simnet';
 import { MemoryBroker } from '../mqtt';
 import {

@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
 import { buildReadingsTree } from '../ledger';
-import { encodeBolt11, nodePubkey } from '../lightning';
+import { encodeBolt11, nodePubkey } from '../lightning/simnet';
 import {
 	billingRecordHash,
 	buildBillingRecord,

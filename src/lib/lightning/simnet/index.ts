@@ -1,3 +1,4 @@
+export * from './bolt11-encode';
 export * from './network';
 export * from './node';
 export * from './random';

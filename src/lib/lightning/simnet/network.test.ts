@@ -3,7 +3,8 @@ import { bech32 } from '@scure/base';
 import bolt11 from 'bolt11';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { decodeBolt11, encodeBolt11 } from '../bolt11';
+import { decodeBolt11 } from '../bolt11';
+import { encodeBolt11 } from './bolt11-encode';
 import { Simnet, SimnetError, seededRandomBytes, buildHubTopology, channelReserveSat, SimnetNode, type SimPayment } from './index';
 
 function makeNet(overrides: { now?: () => number } = {}) {

@@ -6,7 +6,8 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { Bolt11Error, decodeBolt11, encodeBolt11, nodePubkey, type DecodedBolt11 } from '../bolt11';
+import { Bolt11Error, decodeBolt11, type DecodedBolt11 } from '../bolt11';
+import { encodeBolt11, nodePubkey } from './bolt11-encode';
 import type { LndFailureReason } from '../lnd-json';
 import { cryptoRandomBytes, type RandomBytes } from './random';
 
