@@ -54,7 +54,8 @@ import {
 	type StopCause
 } from './station';
 import { Outbox, type OutboxMessage } from './outbox';
-import type { DurableQueue, KioskStore, LedgerJob, StationLedger } from './ports';
+import { LedgerJobs } from './ledger-jobs';
+import type { KioskStore, LedgerJob, StationLedger } from './ports';
 import { stationStatus, type StationIdentity } from './status';
 
 /** Lightning errors that a node coming up again ends by itself: worth another attempt. */
@@ -192,11 +193,7 @@ export class StationRuntime {
 	private saving: Promise<void> = Promise.resolve();
 	private readonly store: KioskStore;
 	private readonly outbox: Outbox;
-	private readonly ledgerJobs: DurableQueue<LedgerJob>;
-	private ledgerPending = 0;
-	private ledgerWake: (() => void) | null = null;
-	private ledgerAppends: Promise<unknown> = Promise.resolve();
-	private ledgerWorker: Promise<void> | null = null;
+	private readonly ledgerJobs: LedgerJobs;
 	private stopped = false;
 	private readonly now: () => number;
 
@@ -208,7 +205,18 @@ export class StationRuntime {
 			onRefused: (m, e) => this.fail(`The broker refused a message on ${m.topic}`, e),
 			onChange: () => this.notify()
 		});
-		this.ledgerJobs = this.store.queue<LedgerJob>('ledger');
+		this.ledgerJobs = new LedgerJobs(o.ledger, this.store.queue<LedgerJob>('ledger'), {
+			carryOut: (job) => this.carryOut(job),
+			isCurrent: (job) => job.sessionId === this.session.sessionId,
+			closed: () => this.dispatch({ type: 'closed' }),
+			log: (line) => this.log(line),
+			fail: (what, e) => this.fail(what, e),
+			alarm: (text) => this.raiseAlarm(text),
+			recovered: () => {
+				if (this.lastError?.startsWith('Ledger write failed')) this.lastError = null;
+			},
+			notify: () => this.notify()
+		});
 	}
 
 	view(): StationView {
@@ -224,7 +232,7 @@ export class StationRuntime {
 			anchors: this.anchors,
 			closeTx: this.closeTx,
 			outboxPending: this.outbox.pending,
-			ledgerPending: this.ledgerPending,
+			ledgerPending: this.ledgerJobs.pending,
 			resumed: this.resumed,
 			refusedDriverMessages: this.refusedDriverMessages,
 			driverRefusals: this.driverRefusals,
@@ -267,8 +275,7 @@ export class StationRuntime {
 		this.lightningPubkey = info.pubkey;
 		this.network = info.network;
 		await this.outbox.start();
-		this.ledgerPending = (await this.ledgerJobs.list()).length;
-		this.ledgerWorker = this.runLedgerJobs();
+		await this.ledgerJobs.start();
 		await this.watchOwnStatus();
 		const resumed = await this.resume();
 		if (this.o.pollMs !== 0) this.timers.push(setInterval(() => void this.pollOnce(), this.o.pollMs ?? 1000));
@@ -286,10 +293,10 @@ export class StationRuntime {
 		this.unsubscribeDriver?.();
 		this.unsubscribeStatus?.();
 		if (this.statusRepublish.timer) clearTimeout(this.statusRepublish.timer);
-		this.ledgerWake?.();
+		const ledgerStopped = this.ledgerJobs.stop();
 		// Effects in progress are not awaited (a Lightning call may hang); what they stored stays stored.
 		await this.saving.catch(() => undefined);
-		await this.ledgerWorker?.catch(() => undefined);
+		await ledgerStopped;
 		this.outbox.close();
 	}
 
@@ -298,9 +305,7 @@ export class StationRuntime {
 		await this.effects;
 		await this.outbox.drained();
 		await this.saving;
-		if (!this.o.ledger) return;
-		await this.ledgerAppends;
-		while (!this.stopped && (await this.ledgerJobs.list()).length > 0) await new Promise((r) => setTimeout(r, 20));
+		await this.ledgerJobs.drained();
 	}
 
 	/** A stop from the kiosk's own button (operator) or from a driver message. */
@@ -396,7 +401,7 @@ export class StationRuntime {
 			this.enqueueEffect({ kind: 'charger', action: 'stop' });
 			if (!this.session.last || this.session.last.tx !== 'E') this.enqueueEffect({ kind: 'final_reading' });
 		} else if (phase === 'settled' && !this.session.closed) {
-			const closing = (await this.ledgerJobs.list()).some((j) => j.value.kind === 'close' && j.value.sessionId === s.sessionId);
+			const closing = (await this.ledgerJobs.list()).some((j) => j.kind === 'close' && j.sessionId === s.sessionId);
 			if (!closing) this.dispatch({ type: 'closed' });
 		}
 		await this.publishStatus();
@@ -697,14 +702,14 @@ export class StationRuntime {
 					await this.publishEvent({ event: fx.event, reason: fx.reason, invoiceSeq: fx.invoiceSeq, paymentHash: fx.paymentHash, energyWh: fx.energyWh, amountMsat: fx.amountMsat });
 					return;
 				case 'ledger_open':
-					this.enqueueLedger({ kind: 'open', sessionId, driverRef: this.session.driverRef ?? '' });
+					this.ledgerJobs.enqueue({ kind: 'open', sessionId, driverRef: this.session.driverRef ?? '' });
 					return;
 				case 'ledger_close':
 					if (!this.o.ledger) {
 						this.dispatch({ type: 'closed' });
 						return;
 					}
-					this.enqueueLedger({ kind: 'close', sessionId, energyWh: fx.energyWh, amountMsat: fx.amountMsat, paymentHashes: fx.paymentHashes });
+					this.ledgerJobs.enqueue({ kind: 'close', sessionId, energyWh: fx.energyWh, amountMsat: fx.amountMsat, paymentHashes: fx.paymentHashes });
 					return;
 			}
 		} catch (e) {
@@ -807,90 +812,9 @@ export class StationRuntime {
 		this.watches.set(paymentHash, sub);
 	}
 
-	/** Stores a ledger write; the worker carries the queue out in order, retrying while the RPC is down. */
-	private enqueueLedger(job: LedgerJob): void {
-		if (!this.o.ledger) return;
-		this.ledgerPending++;
-		this.ledgerAppends = this.ledgerAppends
-			.then(() => this.ledgerJobs.append(job))
-			.then(
-				() => this.ledgerWake?.(),
-				(e) => {
-					this.ledgerPending--;
-					this.fail('Could not store a ledger write', e);
-				}
-			);
-		this.notify();
-	}
-
-	private async runLedgerJobs(): Promise<void> {
-		const ledger = this.o.ledger;
-		if (!ledger) return;
-		let attempt = 0;
-		while (!this.stopped) {
-			await this.ledgerAppends;
-			const jobs = await this.ledgerJobs.list();
-			const head = jobs[0];
-			this.ledgerPending = jobs.length;
-			if (!head) {
-				await new Promise<void>((resolve) => (this.ledgerWake = resolve));
-				this.ledgerWake = null;
-				continue;
-			}
-			if (this.stopped) break; // a stopped runtime leaves the queue to the next start
-			try {
-				const after = await this.carryOut(ledger, head.value);
-				await this.ledgerJobs.remove(head.id);
-				// What follows a write (events, state) must never make the write happen twice.
-				await after().catch((e) => this.fail(`After the ledger ${head.value.kind}`, e));
-				attempt = 0;
-				if (this.lastError?.startsWith('Ledger write failed')) this.lastError = null;
-				this.notify();
-			} catch (e) {
-				let verdict = ledgerVerdict(e);
-				const job = head.value;
-				// "Already done" counts only when the chain shows this station's own signer wrote exactly this.
-				let elsewise: string | null = null;
-				if (verdict === 'done' && ledger.recorded) {
-					try {
-						elsewise = await ledger.recorded(job);
-					} catch (checkError) {
-						verdict = 'retry';
-						e = checkError;
-					}
-				}
-				if (verdict !== 'retry') {
-					await this.ledgerJobs.remove(head.id);
-					const isCurrent = job.sessionId === this.session.sessionId;
-					if (verdict === 'done' && elsewise === null) this.log(`Ledger ${job.kind} of ${job.sessionId} was already recorded by this station`);
-					else if (verdict === 'done')
-						this.raiseAlarm(`The ledger already holds the ${job.kind} of session ${job.sessionId}, but not as this station wrote it: ${elsewise}. Check for a second kiosk with this station's key, and tell the registry's operator.`);
-					else {
-						this.fail(`The ledger refused the ${job.kind} of ${job.sessionId} (dropped)`, e);
-						if (job.kind === 'close' && isCurrent) this.raiseAlarm(`The ledger refused to record the close of session ${job.sessionId} (${(e as Error).message}). The driver has paid; the session is not closed on the ledger.`);
-					}
-					// A close that is done, or can never be done, must not hold the station: the next session may start.
-					if (job.kind === 'close' && isCurrent) this.dispatch({ type: 'closed' });
-					continue;
-				}
-				this.fail('Ledger write failed (queued, will retry)', e);
-				const delay = Math.min(30_000, 500 * 2 ** attempt++);
-				await new Promise<void>((resolve) => {
-					const t = setTimeout(resolve, delay);
-					this.ledgerWake = () => {
-						if (this.stopped) {
-							clearTimeout(t);
-							resolve();
-						}
-					};
-				});
-				this.ledgerWake = null;
-			}
-		}
-	}
-
 	/** Carries out one ledger write; returns what to do once it is recorded as done. */
-	private async carryOut(ledger: StationLedger, job: LedgerJob): Promise<() => Promise<void>> {
+	private async carryOut(job: LedgerJob): Promise<() => Promise<void>> {
+		const ledger = this.o.ledger!;
 		const current = () => job.sessionId === this.session.sessionId;
 		switch (job.kind) {
 			case 'open': {
@@ -932,7 +856,7 @@ export class StationRuntime {
 		const last = readingRefOf(pending[pending.length - 1]!);
 		if (!first || !last) return this.fail('Anchoring', new Error(`reading ${toReading} cannot be read back`));
 		this.anchoredTo = toReading;
-		this.enqueueLedger({
+		this.ledgerJobs.enqueue({
 			kind: 'anchor',
 			sessionId: this.session.sessionId,
 			ocmf: pending.map((p) => p.ocmf),
@@ -1005,18 +929,6 @@ function readingRefOf(r: ReadingMessage): { seq: number; energyWh: number; at: n
 }
 
 /** What to do with a failed ledger write: retry (RPC down), done (it already happened), or drop. */
-function ledgerVerdict(e: unknown): 'retry' | 'done' | 'drop' {
-	const err = e as { code?: string; revert?: { name: string; args: Record<string, unknown> } };
-	if (err?.code === 'reverted' && err.revert) {
-		const { name, args } = err.revert;
-		if (name === 'SessionAlreadyExists' || name === 'SessionAlreadyClosed') return 'done';
-		if (name === 'ReadingRangeOutOfOrder' && Number(args.expectedFrom) > Number(args.fromReading)) return 'done';
-		return 'drop';
-	}
-	if (err?.code && ['invalid-input', 'no-signer', 'wrong-chain', 'no-contract'].includes(err.code)) return 'drop';
-	return 'retry';
-}
-
 function stripUndefined<T extends object>(o: T): T {
 	return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
