@@ -32,6 +32,8 @@ export interface Route {
 	handler: Handler;
 	/** Streaming handlers write the response themselves. */
 	stream?: boolean;
+	/** The permissions LND requires for this call (rpcserver.go MainRPCServerPermissions, the sub-servers' tables). */
+	perms: { entity: string; action: string }[];
 }
 
 /** `host` only appears in getinfo's uris. */
@@ -58,6 +60,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 		{
 			method: 'GET',
 			pattern: /^\/v1\/getinfo$/,
+			// LND: GetInfo
+			perms: [{ entity: 'info', action: 'read' }],
 			handler: ({ node }): LndGetInfoResponse => {
 				const n = network.node(node);
 				const channels = network.channelsOf(node);
@@ -88,6 +92,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 		{
 			method: 'GET',
 			pattern: /^\/v1\/balance\/channels$/,
+			// LND: ChannelBalance
+			perms: [{ entity: 'offchain', action: 'read' }],
 			handler: ({ node }): LndChannelBalanceResponse => {
 				const b = network.balances(node);
 				return {
@@ -105,6 +111,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 		{
 			method: 'GET',
 			pattern: /^\/v1\/channels$/,
+			// LND: ListChannels
+			perms: [{ entity: 'offchain', action: 'read' }],
 			handler: ({ node, url }): LndListChannelsResponse => {
 				const inactiveOnly = url.searchParams.get('inactive_only') === 'true';
 				const channels = network.channelsOf(node).filter((c) => !network.isPending(c));
@@ -114,6 +122,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 		{
 			method: 'GET',
 			pattern: /^\/v1\/channels\/pending$/,
+			// LND: PendingChannels
+			perms: [{ entity: 'offchain', action: 'read' }],
 			handler: ({ node }): LndPendingChannelsResponse => ({
 				total_limbo_balance: '0',
 				pending_open_channels: network
@@ -144,6 +154,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 			// OpenChannelSync
 			method: 'POST',
 			pattern: /^\/v1\/channels$/,
+			// LND: OpenChannelSync
+			perms: [{ entity: 'onchain', action: 'write' }, { entity: 'offchain', action: 'write' }],
 			handler: async ({ node, req }): Promise<LndChannelPoint> => {
 				const body = await readJson(req);
 				let pubkey: string;
@@ -172,6 +184,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 			// AddInvoice
 			method: 'POST',
 			pattern: /^\/v1\/invoices$/,
+			// LND: AddInvoice
+			perms: [{ entity: 'invoices', action: 'write' }],
 			handler: async ({ node, req }): Promise<LndAddInvoiceResponse> => {
 				const body = await readJson(req);
 				const valueMsat =
@@ -205,6 +219,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 			// num_max_invoices (default 100), oldest first within the page.
 			method: 'GET',
 			pattern: /^\/v1\/invoices$/,
+			// LND: ListInvoices
+			perms: [{ entity: 'invoices', action: 'read' }],
 			handler: ({ node, url }) => {
 				const q = url.searchParams;
 				const flag = (name: string) => q.get(name) === 'true' || q.get(name) === '1';
@@ -243,11 +259,15 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 		{
 			method: 'GET',
 			pattern: /^\/v1\/invoice\/([^/]+)$/,
+			// LND: LookupInvoice
+			perms: [{ entity: 'invoices', action: 'read' }],
 			handler: ({ node, params }) => invoiceJson(network.lookupInvoice(node, hashParam(params[0], 'r_hash_str')))
 		},
 		{
 			method: 'GET',
 			pattern: /^\/v2\/invoices\/lookup$/,
+			// LND: invoicesrpc LookupInvoiceV2
+			perms: [{ entity: 'invoices', action: 'read' }],
 			handler: ({ node, url }) =>
 				invoiceJson(network.lookupInvoice(node, hashParam(url.searchParams.get('payment_hash'), 'payment_hash')))
 		},
@@ -255,6 +275,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 			// SubscribeSingleInvoice: current state first, then every change, ending once final.
 			method: 'GET',
 			pattern: /^\/v2\/invoices\/subscribe\/([^/]+)$/,
+			// LND: invoicesrpc SubscribeSingleInvoice
+			perms: [{ entity: 'invoices', action: 'read' }],
 			stream: true,
 			handler: ({ node, res, params }) => {
 				const hash = hashParam(params[0], 'r_hash');
@@ -278,6 +300,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 			// SendPaymentV2
 			method: 'POST',
 			pattern: /^\/v2\/router\/send$/,
+			// LND: routerrpc SendPaymentV2
+			perms: [{ entity: 'offchain', action: 'write' }],
 			stream: true,
 			handler: async ({ node, req, res }) => {
 				const body = await readJson(req);
@@ -303,6 +327,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 			// TrackPaymentV2
 			method: 'GET',
 			pattern: /^\/v2\/router\/track\/([^/]+)$/,
+			// LND: routerrpc TrackPaymentV2
+			perms: [{ entity: 'offchain', action: 'read' }],
 			stream: true,
 			handler: ({ node, res, params, url }) => {
 				const payment = network.getPayment(node, hashParam(params[0], 'payment_hash'));
@@ -313,6 +339,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 			// DecodePayReq
 			method: 'GET',
 			pattern: /^\/v1\/payreq\/([^/]+)$/,
+			// LND: DecodePayReq
+			perms: [{ entity: 'offchain', action: 'read' }],
 			handler: ({ params }): LndPayReq => {
 				const d = network.decode(decodeURIComponent(params[0] ?? ''));
 				return {

@@ -5,10 +5,10 @@
 // /admin API never to a browser page (a request naming an Origin) and never with CORS headers.
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { buildHubTopology, Simnet } from '../../src/lib/lightning/simnet/index.js';
 import { createHostCheck } from '../guard.js';
 import { simnetAdmin } from './admin.js';
+import { ADMIN_OPS, allows, bake, MacaroonError, verify, type MacaroonOp } from './macaroon.js';
 import { CORS_HEADERS, GRPC, HttpError, sendError, Streams, toHttpError } from './http.js';
 import { simnetRoutes } from './routes.js';
 import { autosave, loadState } from './state-file.js';
@@ -39,8 +39,12 @@ export interface LightningSimnet {
 	url: string;
 	nodes: LightningSimnetNodeInfo[];
 	network: Simnet;
-	/** The macaroon of a node created later through the admin API. */
+	/** The admin macaroon of a node (also one created later through the admin API). */
 	macaroonFor(name: string): string;
+	/** A new macaroon for node `name` that allows `ops` only (LND's `bakemacaroon`). */
+	bakeMacaroon(name: string, ops: readonly MacaroonOp[]): string;
+	/** Creates node `name` with a funded channel to the hub (as the admin API's POST /admin/nodes). */
+	addSpoke(name: string): LightningSimnetNodeInfo;
 	stop(): Promise<void>;
 }
 
@@ -51,11 +55,18 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 	const simnetOptions = { settleDelayMs: options.settleDelayMs ?? DEFAULT_SETTLE_DELAY_MS };
 
 	let network: Simnet;
+	/** Each node's admin macaroon, kept so the manifest names the same one across restarts. */
 	const macaroons = new Map<string, string>();
+	/** Each node's own macaroon root key: a macaroon baked for one node fails on every other. */
+	const rootKeys = new Map<string, Buffer>();
 	const saved = options.stateFile ? await loadState(options.stateFile) : undefined;
 	if (saved) {
 		network = Simnet.fromJSON(saved.simnet, simnetOptions);
-		for (const [name, mac] of Object.entries(saved.macaroons)) macaroons.set(name, mac);
+		// A state file from before scoped macaroons has no root keys: its old macaroons are dropped, new ones made.
+		if (saved.rootKeys) {
+			for (const [name, key] of Object.entries(saved.rootKeys)) if (/^[0-9a-f]{64}$/.test(key)) rootKeys.set(name, Buffer.from(key, 'hex'));
+			for (const [name, mac] of Object.entries(saved.macaroons)) if (rootKeys.has(name)) macaroons.set(name, mac);
+		}
 	} else {
 		network = new Simnet(simnetOptions);
 	}
@@ -64,18 +75,26 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 		nodeNames.filter((n) => n !== hubName),
 		{ hub: hubName, ...(options.channelSat !== undefined ? { channelSat: options.channelSat } : {}) }
 	);
-	const macaroonFor = (name: string): string => {
+	const hasNode = (name: string): boolean => network.listNodes().some((n) => n.name === name);
+	const rootKeyFor = (name: string): Buffer => {
 		network.node(name);
+		let key = rootKeys.get(name);
+		if (!key) {
+			key = randomBytes(32);
+			rootKeys.set(name, key);
+		}
+		return key;
+	};
+	const macaroonFor = (name: string): string => {
 		let mac = macaroons.get(name);
 		if (!mac) {
-			// Shaped like a serialized macaroon (version byte 0x02), random so it authenticates this node only.
-			mac = '0201' + bytesToHex(randomBytes(62));
+			mac = bake(rootKeyFor(name), ADMIN_OPS);
 			macaroons.set(name, mac);
 		}
 		return mac;
 	};
 	for (const n of network.listNodes()) macaroonFor(n.name);
-	const saver = options.stateFile ? autosave(network, macaroons, options.stateFile) : undefined;
+	const saver = options.stateFile ? autosave(network, macaroons, rootKeys, options.stateFile) : undefined;
 
 	const streams = new Streams();
 	const routes = simnetRoutes(network, host, streams);
@@ -117,13 +136,13 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 				}
 				// A person opening a base URL in a browser gets directions, not a bare 404 (no secrets here).
 				const bare = /^\/(?:nodes\/([^/]+)\/?)?$/.exec(url.pathname);
-				if (method === 'GET' && bare && (!bare[1] || macaroons.has(decodeURIComponent(bare[1])))) {
+				if (method === 'GET' && bare && (!bare[1] || hasNode(decodeURIComponent(bare[1])))) {
 					res.writeHead(200, { ...CORS_HEADERS, 'Content-Type': 'application/json' });
 					res.end(
 						JSON.stringify({
 							service: 'Lightcharge Lightning simnet (LND REST dialect)',
 							node: bare[1] ? decodeURIComponent(bare[1]) : undefined,
-							nodes: [...macaroons.keys()],
+							nodes: network.listNodes().map((n) => n.name),
 							usage: 'GET /nodes/{name}/v1/getinfo with the header Grpc-Metadata-macaroon: <hex from devnet.json>'
 						})
 					);
@@ -133,7 +152,7 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 				if (!m) throw new HttpError(GRPC.NOT_FOUND, `Not Found: ${url.pathname} (node APIs live under /nodes/{name}/)`);
 				const node = decodeURIComponent(m[1] ?? '');
 				const path = m[2] ?? '';
-				if (!macaroons.has(node)) throw new HttpError(GRPC.NOT_FOUND, `there is no node named "${node}"`);
+				if (!hasNode(node)) throw new HttpError(GRPC.NOT_FOUND, `there is no node named "${node}"`);
 				const route = routes.find((r) => r.method === method && r.pattern.test(path));
 				if (!route) throw new HttpError(GRPC.NOT_FOUND, `Not Found: ${method} ${path}`);
 				streaming = route.stream === true;
@@ -141,9 +160,13 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 				const given = req.headers['grpc-metadata-macaroon'];
 				if (typeof given !== 'string') throw new HttpError(GRPC.UNKNOWN, 'expected 1 macaroon, got 0');
 				if (given === '') throw new HttpError(GRPC.UNKNOWN, 'empty macaroon data');
-				if (given.toLowerCase() !== macaroons.get(node)) {
-					throw new HttpError(GRPC.UNKNOWN, 'verification failed: signature mismatch after caveat verification');
+				let granted: MacaroonOp[];
+				try {
+					granted = verify(rootKeyFor(node), given);
+				} catch (e) {
+					throw new HttpError(GRPC.UNKNOWN, e instanceof MacaroonError ? e.message : 'verification failed: signature mismatch after caveat verification');
 				}
+				if (!allows(granted, route.perms)) throw new HttpError(GRPC.UNKNOWN, 'permission denied');
 				const params = (route.pattern.exec(path) ?? []).slice(1);
 				const result = await route.handler({ node, req, res, url, params });
 				if (!route.stream) {
@@ -181,6 +204,12 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 		nodes: nodeNames.map(nodeInfo),
 		network,
 		macaroonFor,
+		bakeMacaroon: (name, ops) => bake(rootKeyFor(name), ops),
+		addSpoke(name) {
+			network.createNode(name);
+			buildHubTopology(network, [name], { hub: hubName, ...(options.channelSat !== undefined ? { channelSat: options.channelSat } : {}) });
+			return nodeInfo(name);
+		},
 		async stop() {
 			streams.endAll();
 			await new Promise<void>((resolve) => {

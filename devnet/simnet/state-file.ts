@@ -6,18 +6,26 @@ import type { Simnet, SimnetState } from '../../src/lib/lightning/simnet/index.j
 export interface PersistedState {
 	version: 1;
 	simnet: SimnetState;
+	/** Each node's admin macaroon (hex), as handed out in the manifest. */
 	macaroons: Record<string, string>;
+	/** Each node's macaroon root key (hex); absent in state files from before scoped macaroons. */
+	rootKeys?: Record<string, string>;
 }
 
-/** Saves `network` and its macaroons to `file` shortly after each change; `stop()` saves once more. */
-export function autosave(network: Simnet, macaroons: Map<string, string>, file: string): { stop(): Promise<void> } {
+/** Saves `network`, its macaroons and root keys to `file` shortly after each change; `stop()` saves once more. */
+export function autosave(network: Simnet, macaroons: Map<string, string>, rootKeys: Map<string, Buffer>, file: string): { stop(): Promise<void> } {
 	let saveTimer: NodeJS.Timeout | undefined;
 	let saving: Promise<void> = Promise.resolve();
 	const saveNow = async () => {
-		const state: PersistedState = { version: 1, simnet: network.toJSON(), macaroons: Object.fromEntries(macaroons) };
+		const state: PersistedState = {
+			version: 1,
+			simnet: network.toJSON(),
+			macaroons: Object.fromEntries(macaroons),
+			rootKeys: Object.fromEntries([...rootKeys].map(([name, key]) => [name, key.toString('hex')]))
+		};
 		await mkdir(dirname(file), { recursive: true });
 		const tmp = `${file}.tmp`;
-		await writeFile(tmp, JSON.stringify(state, null, 1));
+		await writeFile(tmp, JSON.stringify(state, null, 1), { mode: 0o600 });
 		await rename(tmp, file);
 	};
 	const scheduleSave = () => {
