@@ -188,5 +188,6 @@ export async function printSummary(devnet: RunningDevnet, showQr: boolean): Prom
 	if (showQr) {
 		for (const { label, url } of phoneUrls(devnet)) console.log(`\n  ${label} (HTTPS, LAN): ${url}\n${await qr(url)}`);
 	}
+	console.log(`\nA kiosk tablet on the LAN makes its own station key and shows a one-time code: type "enrol <code>" here,\nor open ${devnet.kiosk.url}devnet/operator on this machine. Phones get their own car node on their first visit.`);
 	console.log('\nCtrl+C stops everything.');
 }

@@ -9,7 +9,8 @@ import { computeAddress } from 'ethers';
 import type { DevnetManifest, DevnetLightningNode } from '../src/lib/config/devnet-manifest';
 import { reapOrphanMosquitto, startBroker, type BrokerKind, type BrokerSecurity } from './broker';
 import { startChain } from './chain';
-import { deployAndRegister } from './ledger-setup';
+import { createDeviceRegistry, DEVICES_FILE, type DeviceRegistry } from './devices';
+import { deployAndRegister, registerStations, type LedgerContracts } from './ledger-setup';
 import { startLightningSimnet } from './lightning';
 import { startLndGateway } from './lnd/gateway';
 import { startLndRegtest, type LndRegtest } from './lnd/regtest';
@@ -56,6 +57,8 @@ export interface RunningDevnet {
 	tlsFingerprint: string | null;
 	/** The real LND network, with `--lightning lnd` (null on the simnet). */
 	lnd: LndRegtest | null;
+	/** Devices on the LAN: phones' car nodes, kiosks waiting for the operator's confirmation. */
+	devices: DeviceRegistry;
 	/** Stops every component (in reverse start order); safe to call twice. */
 	stop(): Promise<void>;
 }
@@ -65,7 +68,7 @@ const STATION_NAME = 'Devnet station 1';
 const STATION_KEYS_FILE = 'station-keys.json';
 const LIGHTNING_STATE_FILE = 'lightning.json';
 /** Files --fresh removes. The TLS certificate stays, so phones that accepted it keep working. */
-const FRESH_REMOVES = [STATION_KEYS_FILE, LIGHTNING_STATE_FILE, 'devnet.json', 'mosquitto', 'lnd'];
+const FRESH_REMOVES = [STATION_KEYS_FILE, LIGHTNING_STATE_FILE, DEVICES_FILE, 'devnet.json', 'mosquitto', 'lnd'];
 
 /** What the devnet's Lightning side hands on, whichever backend runs it. */
 interface StartedLightning {
@@ -257,14 +260,31 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 
 		// Gas is free on the devnet chain: the operator needs no funds, only a key nobody else has.
 		const operator = loadOrCreateOperatorKey(stateDir);
+		const simnet = opts.lightning === 'lnd' ? null : (lightning as Awaited<ReturnType<typeof startLightningSimnet>>);
+		let deployed: LedgerContracts | null = null;
+		const devices = createDeviceRegistry({
+			stateDir,
+			lightning: simnet && {
+				addSpoke: (name) => simnet.addSpoke(name),
+				bakeMacaroon: (name, ops) => simnet.bakeMacaroon(name, ops),
+				pubkeyOf: (name) => simnet.network.node(name).pubkey
+			},
+			registerStation: async (station) => {
+				if (!deployed) throw new Error('the ledger is not deployed yet');
+				await registerStations({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, operatorKey: operator.privateKey, contracts: deployed, stations: [station] });
+			},
+			log
+		});
 		const contracts = await deployAndRegister({
 			rpcUrl: chain.rpcUrl,
 			chainId: chain.chainId,
 			operatorKey: operator.privateKey,
-			stations: [{ stationId: STATION_ID, signerAddress, lightningPubkey: stationNode.pubkey, location: STATION_NAME }]
+			// Kiosks enrolled before are registered again (the chain starts empty).
+			stations: [{ stationId: STATION_ID, signerAddress, lightningPubkey: stationNode.pubkey, location: STATION_NAME }, ...devices.enrolledStations()]
 		}).catch((err: unknown) => {
 			throw new Error(`deploying the contracts failed: ${err instanceof Error ? err.message : String(err)}`);
 		});
+		deployed = contracts;
 		log(`contracts    registry ${contracts.registry}, ${STATION_ID} registered with signer ${signerAddress}`);
 
 		const security = opts.secureBroker ? await brokerSecurity(stateDir, log) : undefined;
@@ -280,7 +300,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 				kiosk: { dir: path.join(buildDir, 'kiosk'), port: ports.kiosk, httpsPort: https ? ports.httpsKiosk : null }
 			},
 			tlsDir: path.join(stateDir, 'tls'),
-			getManifest: () => manifest
+			getManifest: () => manifest,
+			devices
 		});
 		stops.push({ name: 'web servers', stop: () => web.stop() });
 
@@ -300,7 +321,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		};
 		const manifestFile = writeManifest(stateDir, complete);
 		manifest = complete;
-		return { manifest: complete, manifestFile, wallet: web.wallet, kiosk: web.kiosk, tlsFingerprint: web.tlsFingerprint, lnd: lndRegtest, stop: stopAll };
+		return { manifest: complete, manifestFile, wallet: web.wallet, kiosk: web.kiosk, tlsFingerprint: web.tlsFingerprint, lnd: lndRegtest, devices, stop: stopAll };
 	} catch (err) {
 		await stopAll();
 		throw err;

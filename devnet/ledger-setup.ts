@@ -31,9 +31,15 @@ export async function deployAndRegister(opts: {
 	stations: StationToRegister[];
 }): Promise<LedgerContracts> {
 	const contracts = await deployLedger(opts.rpcUrl, opts.operatorKey);
+	await registerStations({ ...opts, contracts });
+	return { registry: contracts.registry, reservations: contracts.reservations, sessions: contracts.sessions };
+}
+
+/** Registers `stations` on deployed contracts with the operator's key (a kiosk enrolled while the devnet runs). */
+export async function registerStations(opts: { rpcUrl: string; chainId: number; operatorKey: string; contracts: LedgerContracts; stations: StationToRegister[] }): Promise<void> {
 	const ledger = await connectLedger({
 		rpcUrl: opts.rpcUrl,
-		addresses: contracts,
+		addresses: opts.contracts,
 		expectedChainId: opts.chainId,
 		signerKey: opts.operatorKey
 	});
@@ -50,5 +56,4 @@ export async function deployAndRegister(opts: {
 	} finally {
 		ledger.close();
 	}
-	return { registry: contracts.registry, reservations: contracts.reservations, sessions: contracts.sessions };
 }

@@ -12,7 +12,8 @@ import { generate as generateCertificate } from 'selfsigned';
 import sirv from 'sirv';
 import type { DevnetManifest } from '../src/lib/config/devnet-manifest';
 import { connectHost } from './broker';
-import { createClientLimits, createHostCheck, refuseHost, type ClientLimitOptions } from './guard';
+import { DeviceError, fromLoopback, publicManifest, type DeviceRegistry } from './devices';
+import { createClientLimits, createHostCheck, isLoopbackHostname, refuseHost, type ClientLimitOptions } from './guard';
 import { listen } from './ports';
 import { createDevnetProxy, manifestForOrigin, needsRewrite, requestOrigin, targetsFromManifest, type AppPorts, type DevnetProxy, type ProxyOptions } from './proxy';
 
@@ -46,6 +47,13 @@ export interface StaticOptions {
 	extraHostNames?: string[];
 	/** Per-client caps on connections and requests (loopback exempt). */
 	clientLimits?: ClientLimitOptions;
+	/**
+	 * LAN devices (phones' car nodes, kiosk enrolment). Without it a non-loopback client still gets no
+	 * secret: the manifest without station keys and macaroons.
+	 */
+	devices?: DeviceRegistry;
+	/** Log lines (enrolment requests) */
+	log?: (line: string) => void;
 }
 
 export interface AppUrls {
@@ -152,6 +160,10 @@ export interface AppHandlerOptions {
 	hostAllowed?: (host: string | undefined) => boolean;
 	/** Takes one request from the client's allowance; false answers 429. */
 	takeRequest?: (req: http.IncomingMessage) => boolean;
+	/** Which app this server serves (what a LAN device's manifest holds differs). Default wallet. */
+	app?: AppName;
+	/** LAN devices; see StaticOptions.devices. */
+	devices?: DeviceRegistry;
 }
 
 /**
@@ -181,15 +193,26 @@ export function appHandler(dir: string, getManifest: () => DevnetManifest | null
 			res.end('too many requests from this device; wait a moment\n');
 			return;
 		}
-		const pathname = (req.url ?? '/').split('?')[0];
+		const pathname = (req.url ?? '/').split('?')[0] ?? '/';
 		if (pathname === '/devnet.json') {
 			if (!sameOrigin(req)) {
 				res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
 				res.end('the devnet manifest is served to its own origin only\n');
 				return;
 			}
-			return serveManifest(req, res, manifestFor(req, getManifest(), options.apps));
+			const full = manifestFor(req, getManifest(), options.apps);
+			// Secrets go to this machine only: any other device gets the public part, and what is its own.
+			if (full === null || full === 'bad-host' || fromLoopback(req)) return serveManifest(req, res, full);
+			if (!options.devices) return serveManifest(req, res, publicManifest(full));
+			const { device, setCookie } = options.devices.identify(req);
+			if (setCookie) res.setHeader('Set-Cookie', setCookie);
+			try {
+				return serveManifest(req, res, options.devices.manifestFor(device, options.app ?? 'wallet', full));
+			} catch (err) {
+				return sendText(res, err instanceof DeviceError ? err.status : 500, err instanceof Error ? err.message : String(err));
+			}
 		}
+		if (pathname.startsWith('/devnet/')) return enrolRoutes(req, res, pathname, options);
 		if (options.proxy?.handleRequest(req, res)) return;
 		if (req.method !== 'GET' && req.method !== 'HEAD') {
 			res.writeHead(405, { Allow: 'GET, HEAD' }).end();
@@ -224,6 +247,101 @@ function sameOrigin(req: http.IncomingMessage): boolean {
 	} catch {
 		return false;
 	}
+}
+
+function sendText(res: http.ServerResponse, status: number, text: string): void {
+	res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+	res.end(`${text}\n`);
+}
+
+function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
+	const body = JSON.stringify(value);
+	res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
+	res.end(body);
+}
+
+async function readSmallJson(req: http.IncomingMessage, limit = 4096): Promise<unknown> {
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of req as AsyncIterable<Buffer>) {
+		size += chunk.length;
+		if (size > limit) throw new DeviceError(413, `The request body is larger than ${limit} bytes.`);
+		chunks.push(chunk);
+	}
+	try {
+		return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+	} catch {
+		throw new DeviceError(400, 'The request body is not valid JSON.');
+	}
+}
+
+/** The operator's side: this machine's loopback, asked by a loopback name and no page of another origin. */
+function operatorRequest(req: http.IncomingMessage): boolean {
+	if (!fromLoopback(req)) return false;
+	const host = req.headers.host ?? '';
+	try {
+		if (!isLoopbackHostname(new URL(`http://${host}`).hostname)) return false;
+	} catch {
+		return false;
+	}
+	return req.headers.origin === undefined || sameOrigin(req);
+}
+
+const OPERATOR_PAGE = `<!doctype html><meta charset="utf-8"><title>Enrol a kiosk</title>
+<meta name="viewport" content="width=device-width">
+<style>body{font:16px system-ui;max-width:36rem;margin:2rem auto;padding:0 1rem}input,button{font:inherit;padding:.4rem}li{margin:.3rem 0}</style>
+<h1>Enrol a kiosk</h1>
+<p>Type the code the kiosk tablet shows. Only a code from a screen you can see: whoever's kiosk you enrol may sign as a station on this devnet's ledger.</p>
+<form id="f"><input id="code" autocomplete="off" placeholder="ABCD-EFGH" aria-label="Code" required> <button>Enrol</button></form>
+<p id="out" role="status"></p><h2>Waiting</h2><ul id="list"></ul>
+<script>
+const out=document.getElementById('out'),list=document.getElementById('list');
+async function refresh(){const r=await fetch('/devnet/enrol/pending');const p=await r.json();list.replaceChildren(...p.map(e=>{const li=document.createElement('li');li.textContent=e.name+' — signer '+e.signerAddress+' (until '+new Date(e.expiresAt).toLocaleTimeString()+')';return li}));if(!p.length)list.textContent='No kiosk is waiting.'}
+document.getElementById('f').onsubmit=async(e)=>{e.preventDefault();const r=await fetch('/devnet/enrol/confirm',{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify({code:document.getElementById('code').value})});const b=await r.json();out.textContent=r.ok?'Enrolled as '+b.stationId+'.':b.message;refresh()};
+refresh();setInterval(refresh,3000);
+</script>`;
+
+/**
+ * Kiosk enrolment: GET/POST /devnet/enrol (the kiosk's own device), and for the operator on this
+ * machine only /devnet/operator (a page), GET /devnet/enrol/pending and POST /devnet/enrol/confirm.
+ */
+function enrolRoutes(req: http.IncomingMessage, res: http.ServerResponse, pathname: string, options: AppHandlerOptions): void {
+	const devices = options.devices;
+	if (!devices) return sendText(res, 404, `not found: ${pathname}`);
+	if (!sameOrigin(req)) return sendText(res, 403, 'enrolment is answered to its own origin only');
+	void (async () => {
+		try {
+			if (pathname === '/devnet/enrol') {
+				if ((options.app ?? 'wallet') !== 'kiosk') throw new DeviceError(404, 'Kiosks enrol at the kiosk’s own address.');
+				const { device, setCookie } = devices.identify(req);
+				if (setCookie) res.setHeader('Set-Cookie', setCookie);
+				if (req.method === 'GET') return sendJson(res, 200, devices.enrolment(device));
+				if (req.method === 'POST') return sendJson(res, 200, devices.requestEnrolment(device, await readSmallJson(req)));
+				res.writeHead(405, { Allow: 'GET, POST' }).end();
+				return;
+			}
+			if (pathname === '/devnet/operator' || pathname === '/devnet/enrol/pending' || pathname === '/devnet/enrol/confirm') {
+				if (!operatorRequest(req)) throw new DeviceError(403, 'Only the operator, on the devnet’s own machine (a loopback address), may enrol kiosks.');
+				if (pathname === '/devnet/operator' && req.method === 'GET') {
+					res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'", 'X-Frame-Options': 'DENY' });
+					res.end(OPERATOR_PAGE);
+					return;
+				}
+				if (pathname === '/devnet/enrol/pending' && req.method === 'GET') return sendJson(res, 200, devices.pending());
+				if (pathname === '/devnet/enrol/confirm' && req.method === 'POST') {
+					const body = (await readSmallJson(req)) as { code?: unknown };
+					if (typeof body?.code !== 'string') throw new DeviceError(400, 'code (the one-time code the kiosk shows) is required.');
+					return sendJson(res, 200, await devices.confirm(body.code));
+				}
+				res.writeHead(405).end();
+				return;
+			}
+			throw new DeviceError(404, `not found: ${pathname}`);
+		} catch (err) {
+			const status = err instanceof DeviceError ? err.status : 500;
+			if (!res.headersSent) sendJson(res, status, { error: status === 500 ? 'internal' : 'refused', message: err instanceof Error ? err.message : String(err) });
+		}
+	})();
 }
 
 function serveManifest(req: http.IncomingMessage, res: http.ServerResponse, manifest: DevnetManifest | null | 'bad-host'): void {
@@ -315,7 +433,7 @@ export async function startStaticServers(opts: StaticOptions): Promise<RunningSt
 	try {
 		for (const name of names) {
 			const app = opts.apps[name];
-			const handler = appHandler(app.dir, opts.getManifest, { proxy, apps: appPorts, hostAllowed, takeRequest: limits.takeRequest });
+			const handler = appHandler(app.dir, opts.getManifest, { proxy, apps: appPorts, hostAllowed, takeRequest: limits.takeRequest, app: name, devices: opts.devices });
 			const plain = http.createServer(handler);
 			limits.attach(plain);
 			plain.on('upgrade', onUpgrade);

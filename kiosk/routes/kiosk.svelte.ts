@@ -26,7 +26,10 @@ import { costSoFarMsat, deliveredWh, paidMsat, unpaid } from '$lib/session/stati
 import { loadStationSnapshot, StationRuntime, type StationView } from '$lib/session/station-runtime';
 import { offlineStatusPayload, type KioskStore } from '$lib/session';
 import { IdbKioskStore, KIOSK_DB_NAME } from '$lib/storage/kiosk-db';
-import { unlockOnDevice } from '$lib/storage/keystore';
+import { rememberOnDevice, unlockOnDevice } from '$lib/storage/keystore';
+import type { DevnetManifest } from '$lib/config/devnet-manifest';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import QRCode from 'qrcode';
 
 /** Everything the kiosk needs to run, from the setup screen or from the devnet manifest. */
@@ -104,7 +107,8 @@ export class KioskState {
 		try {
 			const q = url.searchParams;
 			const store = await IdbKioskStore.open(q.get('db') ?? KIOSK_DB_NAME);
-			const config = (this.config = await loadConfig(store, q));
+			const config = (this.config = await loadConfig(store, q, (sentence) => (this.waitingFor = sentence)));
+			this.waitingFor = null;
 			if (!config.networkId) throw new Error('No ledger is configured (Setup → Chain): a wallet checks every station on its network’s registry, so no wallet could pay this one.');
 			this.source = config.source;
 			this.fiat = config.fiat;
@@ -238,7 +242,44 @@ export class KioskState {
 }
 
 /** The operator's saved settings, or the devnet's manifest when there are none. */
-async function loadConfig(store: KioskStore, q: URLSearchParams): Promise<KioskConfig> {
+/**
+ * A kiosk on the LAN is served no station key: it makes its own (kept on this device, as in
+ * production) and asks the devnet to enrol it; the operator confirms the one-time code it shows at
+ * the devnet's terminal, and the devnet registers the key on the ledger. Resolves with the manifest
+ * that names this kiosk's own station and node.
+ */
+async function enrolOnDevnet(store: KioskStore, first: DevnetManifest, onWaiting: (sentence: string) => void): Promise<{ manifest: DevnetManifest; key: string }> {
+	let key = await unlockOnDevice(store);
+	if (!key) {
+		key = bytesToHex(secp256k1.utils.randomSecretKey());
+		await rememberOnDevice(store, key);
+	}
+	const signerAddress = ethereumAddressOf(ocmfPublicKeyHex(key));
+	let manifest = first;
+	for (;;) {
+		const e = manifest.enrolment;
+		if (e?.state === 'enrolled') {
+			const station = manifest.stations.find((s) => s.stationId === e.stationId);
+			if (!station) throw new Error(`The devnet says this kiosk is ${e.stationId} but does not list that station.`);
+			if (station.signerAddress.toLowerCase() !== signerAddress.toLowerCase()) {
+				throw new Error(`This kiosk was enrolled as ${e.stationId} with another station key than the one it holds now; clear this site's data on the tablet to enrol it again.`);
+			}
+			return { manifest: { ...manifest, stations: [station, ...manifest.stations.filter((s) => s !== station)] }, key };
+		}
+		let code = e?.state === 'pending' ? e.code : null;
+		if (code === null) {
+			const res = await fetch('/devnet/enrol', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ signerAddress, name: 'Kiosk on the LAN' }), cache: 'no-store' });
+			const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
+			if (!res.ok || !body.code) throw new Error(`This kiosk could not ask the devnet to enrol it: ${body.message ?? `the devnet answered ${res.status}`}`);
+			code = body.code;
+		}
+		onWaiting(`Enrolment code ${code}. This kiosk made its own station key; ask the operator to type "enrol ${code}" at the devnet's terminal to register it.`);
+		await new Promise((r) => setTimeout(r, 1000));
+		manifest = await loadDevnetManifest();
+	}
+}
+
+async function loadConfig(store: KioskStore, q: URLSearchParams, onWaiting: (sentence: string) => void): Promise<KioskConfig> {
 	const saved = await store.getSetting<unknown>(KIOSK_SETTINGS_KEY);
 	if (saved !== null && q.get('devnet') !== '1') {
 		let settings: KioskSettings;
@@ -267,9 +308,12 @@ async function loadConfig(store: KioskStore, q: URLSearchParams): Promise<KioskC
 			meterSpeed: 1
 		};
 	}
-	const manifest = await loadDevnetManifest();
+	let manifest = await loadDevnetManifest();
+	let signingKeyHex = manifest.stations[0]?.signingKeyHex ?? '';
+	if (signingKeyHex === '' && manifest.enrolment) ({ manifest, key: signingKeyHex } = await enrolOnDevnet(store, manifest, onWaiting));
 	const station = manifest.stations[0];
 	if (!station) throw new Error('The devnet manifest lists no station.');
+	if (signingKeyHex === '') throw new Error('The devnet served no station key to this device and offers no enrolment: open the kiosk on the devnet machine, or use Setup.');
 	const node = manifest.lightning.nodes[station.lightningNode];
 	if (!node) throw new Error(`The devnet has no Lightning node "${station.lightningNode}".`);
 	const maxPowerW = queryNumber(q, 'powerW', 11_000);
@@ -278,7 +322,7 @@ async function loadConfig(store: KioskStore, q: URLSearchParams): Promise<KioskC
 		source: 'devnet',
 		stationId: station.stationId,
 		name: station.name,
-		signingKeyHex: station.signingKeyHex,
+		signingKeyHex,
 		maxPowerW,
 		tariff: {
 			...DEFAULT_TARIFF,

@@ -50,7 +50,10 @@ export interface DevnetLndNode {
 export interface DevnetLightningNode {
 	/** LND REST base URL of this node: the simnet's, or the devnet gateway to a real LND. */
 	restUrl: string;
-	/** The macaroon the node's app uses: with real LND, baked with only what that app needs. */
+	/**
+	 * The macaroon the node's app uses: with real LND, baked with only what that app needs. Empty when
+	 * this device is not trusted with one (the devnet serves macaroons to a LAN device only for its own node).
+	 */
 	macaroonHex: string;
 	/** Compressed secp256k1 node pubkey, hex (66 chars). */
 	pubkey: string;
@@ -72,7 +75,10 @@ export interface DevnetLightning {
 export interface DevnetStation {
 	stationId: string;
 	name: string;
-	/** The station's secp256k1 signing private key, hex (64 chars). Devnet only: never publish a real one. */
+	/**
+	 * The station's secp256k1 signing private key, hex (64 chars). Devnet only, and only to this machine:
+	 * empty for any other device (a kiosk on the LAN makes its own key and is enrolled, see `enrolment`).
+	 */
 	signingKeyHex: string;
 	/** Checksummed Ethereum address of that key, as registered on the ledger. */
 	signerAddress: string;
@@ -91,7 +97,11 @@ export interface DevnetManifest {
 	lightning: DevnetLightning;
 	stations: DevnetStation[];
 	operator: { address: string };
+	/** Served to a kiosk on the LAN: where its enrolment stands (the operator confirms a one-time code at the devnet). */
+	enrolment?: DevnetEnrolment;
 }
+
+export type DevnetEnrolment = { state: 'none' } | { state: 'pending'; code: string; expiresAt: string } | { state: 'enrolled'; stationId: string };
 
 /** Thrown for a manifest that does not have the expected shape; `message` names the field. */
 export class DevnetManifestError extends Error {
@@ -220,7 +230,7 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 			const n = object(nodeValue, p);
 			const node: DevnetLightningNode = {
 				restUrl: url(n.restUrl, `${p}.restUrl`, ['http:', 'https:']),
-				macaroonHex: hexOf(n.macaroonHex, `${p}.macaroonHex`, null, 'hex (an even number of hex digits)'),
+				macaroonHex: n.macaroonHex === '' ? '' : hexOf(n.macaroonHex, `${p}.macaroonHex`, null, 'hex (an even number of hex digits), or empty'),
 				pubkey: hexOf(n.pubkey, `${p}.pubkey`, 66, 'a compressed public key (66 hex digits)')
 			};
 			if (n.lnd !== undefined) {
@@ -252,7 +262,7 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 		const station: DevnetStation = {
 			stationId: string(s.stationId, `${p}.stationId`),
 			name: string(s.name, `${p}.name`),
-			signingKeyHex: hexOf(s.signingKeyHex, `${p}.signingKeyHex`, 64, 'a private key (64 hex digits)'),
+			signingKeyHex: s.signingKeyHex === '' ? '' : hexOf(s.signingKeyHex, `${p}.signingKeyHex`, 64, 'a private key (64 hex digits), or empty'),
 			signerAddress: address(s.signerAddress, `${p}.signerAddress`),
 			lightningNode: string(s.lightningNode, `${p}.lightningNode`)
 		};
@@ -265,7 +275,19 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 	});
 
 	const operatorIn = object(root.operator, 'operator');
+	let enrolment: DevnetEnrolment | undefined;
+	if (root.enrolment !== undefined) {
+		const e = object(root.enrolment, 'enrolment');
+		const state = oneOf(e.state, 'enrolment.state', ['none', 'pending', 'enrolled'] as const);
+		enrolment =
+			state === 'pending'
+				? { state, code: string(e.code, 'enrolment.code'), expiresAt: string(e.expiresAt, 'enrolment.expiresAt') }
+				: state === 'enrolled'
+					? { state, stationId: string(e.stationId, 'enrolment.stationId') }
+					: { state };
+	}
 	return {
+		...(enrolment ? { enrolment } : {}),
 		version: DEVNET_MANIFEST_VERSION,
 		startedAt,
 		wallet: app(root.wallet, 'wallet'),

@@ -1,0 +1,276 @@
+// Devices on the LAN, each known by a random cookie and trusted with no more than its own part:
+// a phone gets its own car node on the Lightning simnet (made on its first visit, with a channel to
+// the hub) and a macaroon that can pay and read on that node only; a kiosk tablet keeps the station
+// key it made itself and is registered on the ledger only after the operator, at the devnet's own
+// terminal, confirms the one-time code it shows. Nothing else secret is handed to a non-loopback
+// client: no station key, no hub or station macaroon, nothing of the operator's. Node only.
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type http from 'node:http';
+import path from 'node:path';
+import { getAddress } from 'ethers';
+import type { DevnetManifest } from '../src/lib/config/devnet-manifest';
+import { clientAddress, isLoopbackHostname } from './guard';
+import { PAYER_OPS, STATION_OPS, type MacaroonOp } from './simnet/macaroon';
+
+export const DEVICE_COOKIE = 'lightcharge-device';
+export const DEVICES_FILE = 'devices.json';
+/** The manifest entry a phone's own car node is listed under (the wallet's default node). */
+export const PHONE_NODE_ENTRY = 'vehicle-1';
+
+export interface DeviceLightning {
+	/** Creates a spoke node with a funded channel to the hub; returns its pubkey. */
+	addSpoke(name: string): { pubkey: string };
+	bakeMacaroon(name: string, ops: readonly MacaroonOp[]): string;
+	pubkeyOf(name: string): string;
+}
+
+export interface DeviceRegistryOptions {
+	stateDir: string;
+	/** The simnet, or null (real LND): then LAN devices get no node of their own and are told so. */
+	lightning: DeviceLightning | null;
+	/** Registers a station on the ledger with the operator's key. */
+	registerStation(station: { stationId: string; signerAddress: string; lightningPubkey: string; location: string }): Promise<void>;
+	/** Most phones with a car node of their own (default 50). */
+	maxPhones?: number;
+	/** Most enrolled kiosks (default 8) and open enrolment requests (default 16). */
+	maxKiosks?: number;
+	maxPending?: number;
+	/** How long a one-time code stays valid (default 10 min). */
+	codeTtlMs?: number;
+	log?: (line: string) => void;
+}
+
+interface PhoneRecord {
+	node: string;
+	macaroonHex: string;
+}
+interface KioskRecord {
+	stationId: string;
+	name: string;
+	signerAddress: string;
+	node: string;
+	macaroonHex: string;
+}
+interface DeviceFile {
+	version: 1;
+	/** Keyed by the SHA-256 of the device's cookie: the file never holds a usable cookie. */
+	devices: Record<string, { phone?: PhoneRecord; kiosk?: KioskRecord }>;
+}
+interface Pending {
+	device: string;
+	code: string;
+	signerAddress: string;
+	name: string;
+	expiresAt: number;
+}
+
+export type Enrolment = { state: 'none' } | { state: 'pending'; code: string; expiresAt: string } | { state: 'enrolled'; stationId: string };
+
+/** A refusal with the sentence to show and the HTTP status to send. */
+export class DeviceError extends Error {
+	constructor(
+		readonly status: number,
+		message: string
+	) {
+		super(message);
+	}
+}
+
+/** True for a request whose TCP peer is this machine's loopback (a LAN client cannot fake that). */
+export function fromLoopback(req: http.IncomingMessage): boolean {
+	return isLoopbackHostname(clientAddress(req.socket));
+}
+
+/** Crockford-style alphabet without look-alikes (no 0/O, 1/I/L, U). */
+const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXYZ';
+function oneTimeCode(): string {
+	let code = '';
+	for (let i = 0; i < 8; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+	return `${code.slice(0, 4)}-${code.slice(4)}`;
+}
+/** What the operator typed, as a code: case, spaces and the dash do not matter. */
+export function normaliseCode(typed: string): string {
+	const bare = typed.toUpperCase().replace(/[\s-]/g, '');
+	return bare.length === 8 ? `${bare.slice(0, 4)}-${bare.slice(4)}` : bare;
+}
+
+const hashId = (id: string) => createHash('sha256').update(id).digest('hex');
+
+function parseCookies(header: string | undefined): Map<string, string> {
+	const out = new Map<string, string>();
+	for (const part of (header ?? '').split(';')) {
+		const eq = part.indexOf('=');
+		if (eq > 0) out.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+	}
+	return out;
+}
+
+/** The manifest without secrets: no station key, no macaroon, nothing of real LND's files. */
+export function publicManifest(m: DevnetManifest): DevnetManifest {
+	return {
+		...m,
+		lightning: {
+			...m.lightning,
+			nodes: Object.fromEntries(Object.entries(m.lightning.nodes).map(([name, n]) => [name, { restUrl: n.restUrl, pubkey: n.pubkey, macaroonHex: '' }]))
+		},
+		stations: m.stations.map((s) => ({ ...s, signingKeyHex: '' }))
+	};
+}
+
+export interface DeviceRegistry {
+	/** This request's device (hash of its cookie), and a Set-Cookie header when it had none. */
+	identify(req: http.IncomingMessage): { device: string; setCookie: string | null };
+	/** The manifest a non-loopback device may see: secrets stripped, plus what is its own. */
+	manifestFor(device: string, app: 'wallet' | 'kiosk', rewritten: DevnetManifest): DevnetManifest;
+	enrolment(device: string): Enrolment;
+	/** A kiosk asks to be enrolled with the signer address of the key it made; returns its code. */
+	requestEnrolment(device: string, body: unknown): Enrolment;
+	/** The operator confirmed `code` (at the terminal or the loopback page): register the kiosk. */
+	confirm(code: string): Promise<{ stationId: string; signerAddress: string }>;
+	/** Open enrolment requests (for the operator's page and console). */
+	pending(): { code: string; name: string; signerAddress: string; expiresAt: string }[];
+	/** Enrolled kiosks, to register again on a fresh chain at start. */
+	enrolledStations(): { stationId: string; signerAddress: string; lightningPubkey: string; location: string }[];
+	counts(): { phones: number; kiosks: number; pending: number };
+}
+
+export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistry {
+	const maxPhones = opts.maxPhones ?? 50;
+	const maxKiosks = opts.maxKiosks ?? 8;
+	const maxPending = opts.maxPending ?? 16;
+	const codeTtlMs = opts.codeTtlMs ?? 10 * 60_000;
+	const file = path.join(opts.stateDir, DEVICES_FILE);
+	let data: DeviceFile = { version: 1, devices: {} };
+	if (existsSync(file)) {
+		try {
+			const parsed = JSON.parse(readFileSync(file, 'utf8')) as DeviceFile;
+			if (parsed.version !== 1 || typeof parsed.devices !== 'object' || parsed.devices === null) throw new Error('unknown format');
+			data = { version: 1, devices: Object.assign(Object.create(null) as DeviceFile['devices'], parsed.devices) };
+		} catch (err) {
+			throw new Error(`${file} is not a devnet device list (${err instanceof Error ? err.message : String(err)}) — fix it or start with --fresh`);
+		}
+	} else {
+		data.devices = Object.create(null) as DeviceFile['devices'];
+	}
+	const save = () => {
+		mkdirSync(opts.stateDir, { recursive: true });
+		const tmp = `${file}.${process.pid}.tmp`;
+		writeFileSync(tmp, `${JSON.stringify(data, null, '\t')}\n`, { mode: 0o600 });
+		renameSync(tmp, file);
+		chmodSync(file, 0o600);
+	};
+	const pending = new Map<string, Pending>();
+	const dropExpired = () => {
+		const now = Date.now();
+		for (const [code, p] of pending) if (p.expiresAt <= now) pending.delete(code);
+	};
+	const phones = () => Object.values(data.devices).filter((d) => d.phone).length;
+	const kiosks = () => Object.values(data.devices).filter((d) => d.kiosk).length;
+	const record = (device: string) => (data.devices[device] ??= {});
+
+	const phoneOf = (device: string): PhoneRecord => {
+		const existing = data.devices[device]?.phone;
+		if (existing) return existing;
+		if (!opts.lightning) {
+			throw new DeviceError(503, 'This devnet runs real LND, which has no car node per phone: use the wallet on this machine, or start the devnet with the simnet.');
+		}
+		if (phones() >= maxPhones) {
+			throw new DeviceError(503, `This devnet already has a car node for each of ${maxPhones} phones, its limit; ask the operator to restart it with --fresh for new visitors.`);
+		}
+		const node = `phone-${randomBytes(4).toString('hex')}`;
+		opts.lightning.addSpoke(node);
+		const phone = { node, macaroonHex: opts.lightning.bakeMacaroon(node, PAYER_OPS) };
+		record(device).phone = phone;
+		save();
+		opts.log?.(`a phone on the LAN got its own car node ${node}`);
+		return phone;
+	};
+
+	const nodeUrl = (m: DevnetManifest, node: string) => `${m.lightning.url.replace(/\/$/, '')}/nodes/${encodeURIComponent(node)}`;
+
+	const enrolment = (device: string): Enrolment => {
+		dropExpired();
+		const kiosk = data.devices[device]?.kiosk;
+		if (kiosk) return { state: 'enrolled', stationId: kiosk.stationId };
+		for (const p of pending.values()) if (p.device === device) return { state: 'pending', code: p.code, expiresAt: new Date(p.expiresAt).toISOString() };
+		return { state: 'none' };
+	};
+
+	return {
+		identify(req) {
+			const raw = parseCookies(req.headers.cookie).get(DEVICE_COOKIE);
+			if (raw !== undefined && /^[A-Za-z0-9_-]{43}$/.test(raw)) return { device: hashId(raw), setCookie: null };
+			const id = randomBytes(32).toString('base64url');
+			const secure = 'encrypted' in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true;
+			return { device: hashId(id), setCookie: `${DEVICE_COOKIE}=${id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}` };
+		},
+		manifestFor(device, app, rewritten) {
+			const out = publicManifest(rewritten);
+			if (app === 'wallet') {
+				const phone = phoneOf(device);
+				out.lightning.nodes[PHONE_NODE_ENTRY] = { restUrl: nodeUrl(rewritten, phone.node), macaroonHex: phone.macaroonHex, pubkey: opts.lightning!.pubkeyOf(phone.node) };
+				return out;
+			}
+			const state = enrolment(device);
+			out.enrolment = state;
+			const kiosk = data.devices[device]?.kiosk;
+			if (kiosk && opts.lightning) {
+				out.lightning.nodes[kiosk.node] = { restUrl: nodeUrl(rewritten, kiosk.node), macaroonHex: kiosk.macaroonHex, pubkey: opts.lightning.pubkeyOf(kiosk.node) };
+				// Its own station first: the kiosk runs stations[0]. Its key it has itself.
+				out.stations = [{ stationId: kiosk.stationId, name: kiosk.name, signingKeyHex: '', signerAddress: kiosk.signerAddress, lightningNode: kiosk.node }, ...out.stations];
+			}
+			return out;
+		},
+		enrolment,
+		requestEnrolment(device, body) {
+			const b = (typeof body === 'object' && body !== null ? body : {}) as { signerAddress?: unknown; name?: unknown };
+			let signerAddress: string;
+			try {
+				signerAddress = getAddress(String(b.signerAddress ?? ''));
+			} catch {
+				throw new DeviceError(400, 'signerAddress must be the Ethereum address (0x + 40 hex digits) of the station key this kiosk made.');
+			}
+			const name = typeof b.name === 'string' && b.name.trim() !== '' ? b.name.trim().slice(0, 64) : 'Kiosk on the LAN';
+			if (/[\u0000-\u001f\u007f]/.test(name)) throw new DeviceError(400, 'The station name may not contain control characters.');
+			const now = enrolment(device);
+			if (now.state === 'enrolled') throw new DeviceError(409, `This kiosk is already enrolled as ${now.stationId}.`);
+			if (now.state === 'pending') pending.delete(now.code);
+			if (!opts.lightning) throw new DeviceError(503, 'This devnet runs real LND, which has no node per kiosk: enrol kiosks on the simnet.');
+			if (kiosks() >= maxKiosks) throw new DeviceError(503, `This devnet already has ${maxKiosks} enrolled kiosks, its limit.`);
+			if (pending.size >= maxPending) throw new DeviceError(503, `${maxPending} kiosks are already waiting for the operator; try again in a few minutes.`);
+			let code = oneTimeCode();
+			while (pending.has(code)) code = oneTimeCode();
+			const expiresAt = Date.now() + codeTtlMs;
+			pending.set(code, { device, code, signerAddress, name, expiresAt });
+			opts.log?.(`a kiosk on the LAN asks to be enrolled ("${name}", signer ${signerAddress}): if its screen shows ${code}, type "enrol ${code}" here`);
+			return { state: 'pending', code, expiresAt: new Date(expiresAt).toISOString() };
+		},
+		async confirm(typed) {
+			dropExpired();
+			const code = normaliseCode(typed);
+			const p = pending.get(code);
+			if (!p) throw new DeviceError(404, `No kiosk is waiting with the code ${code || '(empty)'}; codes are valid for ${Math.round(codeTtlMs / 60_000)} minutes.`);
+			if (!opts.lightning) throw new DeviceError(503, 'This devnet runs real LND, which has no node per kiosk.');
+			if (kiosks() >= maxKiosks) throw new DeviceError(503, `This devnet already has ${maxKiosks} enrolled kiosks, its limit.`);
+			pending.delete(code);
+			const stationId = `kiosk-${randomBytes(3).toString('hex')}`;
+			const { pubkey } = opts.lightning.addSpoke(stationId);
+			await opts.registerStation({ stationId, signerAddress: p.signerAddress, lightningPubkey: pubkey, location: p.name });
+			record(p.device).kiosk = { stationId, name: p.name, signerAddress: p.signerAddress, node: stationId, macaroonHex: opts.lightning.bakeMacaroon(stationId, STATION_OPS) };
+			save();
+			opts.log?.(`kiosk "${p.name}" enrolled as ${stationId} (signer ${p.signerAddress}), registered on the ledger`);
+			return { stationId, signerAddress: p.signerAddress };
+		},
+		pending() {
+			dropExpired();
+			return [...pending.values()].map((p) => ({ code: p.code, name: p.name, signerAddress: p.signerAddress, expiresAt: new Date(p.expiresAt).toISOString() }));
+		},
+		enrolledStations() {
+			return Object.values(data.devices)
+				.filter((d) => d.kiosk)
+				.map((d) => ({ stationId: d.kiosk!.stationId, signerAddress: d.kiosk!.signerAddress, lightningPubkey: opts.lightning?.pubkeyOf(d.kiosk!.node) ?? '', location: d.kiosk!.name }));
+		},
+		counts: () => ({ phones: phones(), kiosks: kiosks(), pending: pending.size })
+	};
+}
