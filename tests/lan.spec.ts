@@ -3,7 +3,7 @@
 // by this machine's LAN address when it has one. Everything the pages talk to must then go through
 // their own origin's gateways (wss://…/mqtt, https://…/rpc, https://…/ln/…): nothing plain, nothing
 // on loopback ports, exactly what a phone could reach.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import jsQR from 'jsqr';
 import { E2E_PORTS } from '../playwright.config';
 import { parseDevnetManifest } from '../src/lib/config/devnet-manifest';
@@ -45,7 +45,26 @@ async function readQr(page: Page): Promise<string> {
 	return code.data;
 }
 
-test('a phone on the LAN: kiosk and wallet over HTTPS, everything through the same-origin gateways', async ({ browser }) => {
+/** The kiosk shows its one-time code; the LAN cannot confirm it, the operator on loopback does. Returns its station id. */
+async function enrolKiosk(kiosk: Page, lan: APIRequestContext, playwright: { request: { newContext(): Promise<APIRequestContext> } }): Promise<string> {
+	const waiting = kiosk.getByTestId('waiting-lightning');
+	await expect(waiting).toContainText('Enrolment code');
+	const code = /Enrolment code ([2-9A-Z]{4}-[2-9A-Z]{4})/.exec((await waiting.textContent()) ?? '')?.[1];
+	expect(code).toBeTruthy();
+	await kiosk.screenshot({ path: 'test-results/lan-kiosk-enrolment.png' });
+	const fromLan = await lan.post(`${KIOSK}/devnet/enrol/confirm`, { data: { code } });
+	expect(fromLan.status()).toBe(403);
+	const operator = await playwright.request.newContext();
+	try {
+		const confirmed = await operator.post(`http://127.0.0.1:${E2E_PORTS.kiosk}/devnet/enrol/confirm`, { data: { code } });
+		expect(confirmed.status()).toBe(200);
+		return ((await confirmed.json()) as { stationId: string }).stationId;
+	} finally {
+		await operator.dispose();
+	}
+}
+
+test('a phone on the LAN: kiosk and wallet over HTTPS, everything through the same-origin gateways', async ({ browser, playwright }) => {
 	const kioskCtx = await browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
 	const walletCtx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, ignoreHTTPSErrors: true });
 
@@ -62,7 +81,15 @@ test('a phone on the LAN: kiosk and wallet over HTTPS, everything through the sa
 	const kioskTraffic = recordTraffic(kiosk);
 	const walletTraffic = recordTraffic(wallet);
 
+	// A kiosk on the LAN is served no station key: it makes its own and shows a one-time code, which
+	// the operator confirms on the devnet's machine (loopback only); the devnet then registers it.
+	// (Without a LAN address the pages run on localhost, which is this machine: no enrolment then.)
+	const onLan = HOST !== 'localhost';
+	const noSecrets = await (await kioskCtx.request.get(`${KIOSK}/devnet.json`)).text();
+	if (onLan) expect(noSecrets).not.toMatch(/"signingKeyHex":"[0-9a-f]{64}"/);
+	if (onLan) expect(noSecrets).not.toMatch(/"macaroonHex":"[0-9a-f]+"/);
 	await kiosk.goto(`${KIOSK}/${KIOSK_TUNING}`);
+	const stationId = onLan ? await enrolKiosk(kiosk, kioskCtx.request, playwright) : 'station-1';
 	await expect(kiosk.getByTestId('session-qr').locator('svg')).toBeVisible();
 	const href = await kiosk.getByTestId('session-link').getAttribute('href');
 	const scanned = await readQr(kiosk);
@@ -70,6 +97,7 @@ test('a phone on the LAN: kiosk and wallet over HTTPS, everything through the sa
 	expect(scanned.startsWith(`${WALLET}/#c=`)).toBe(true);
 	// The link names no broker, chain or RPC: the wallet takes them from its own origin's network.
 	const link = decodeSessionLink(scanned);
+	expect(link.stationId).toBe(stationId);
 	expect(Object.keys(link).sort()).toEqual(['network', 'secret', 'sessionId', 'stationId', 'v']);
 	expect(scanned).not.toContain('mqtt');
 	expect(scanned).not.toContain('rpc');
@@ -94,7 +122,9 @@ test('a phone on the LAN: kiosk and wallet over HTTPS, everything through the sa
 	const outside = [...kioskTraffic, ...walletTraffic].filter((u) => !u.startsWith('data:') && !u.startsWith('blob:') && !allowed.some((a) => u.startsWith(a)));
 	expect(outside).toEqual([]);
 	expect(walletTraffic.some((u) => u.startsWith('wss://') && u.endsWith('/mqtt'))).toBe(true);
-	expect(walletTraffic.some((u) => u.includes('/ln/nodes/vehicle-1/'))).toBe(true);
+	// The phone paid from a car node of its own, never the devnet's vehicle-1.
+	expect(walletTraffic.some((u) => /\/ln\/nodes\/phone-[0-9a-f]{8}\//.test(u))).toBe(true);
+	expect(walletTraffic.some((u) => u.includes('/ln/nodes/vehicle-1/'))).toBe(false);
 	expect(walletTraffic.some((u) => u.endsWith('/rpc'))).toBe(true);
 
 	await kioskCtx.close();
