@@ -1,7 +1,7 @@
 // The devnet's local Ethereum JSON-RPC node: Hardhat 2 (EDR) in-process, configured like a QBFT
 // network (chainId 1337, berlin: no base fee, zero gas price, blocks on an interval). Node only.
 // Its HTTP server answers only to this machine's own names (no DNS rebinding).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -17,6 +17,13 @@ export interface ChainOptions {
 	port: number;
 	/** Milliseconds between blocks, like a QBFT block period. Default 1000; 0 = mine every transaction at once. */
 	blockIntervalMs?: number;
+	/**
+	 * A folder that keeps the chain across restarts (and kill -9): every transaction the node accepts
+	 * is appended to `journal.ndjson` before it is answered, and a new start replays them in order on
+	 * the same genesis (`genesis.json`), so the contracts, stations and sessions are all there again.
+	 * Without it each start is a fresh chain.
+	 */
+	stateDir?: string;
 }
 
 export interface DevAccount {
@@ -27,6 +34,8 @@ export interface DevAccount {
 export interface RunningChain {
 	rpcUrl: string;
 	chainId: number;
+	/** Transactions replayed from the journal at this start (0 for a new chain). */
+	replayed: number;
 	accounts: DevAccount[];
 	stop(): Promise<void>;
 }
@@ -171,6 +180,90 @@ function guardHosts(httpServer: HttpServer): void {
 	});
 }
 
+interface JournalEntry {
+	/** The signed transaction, as sent to eth_sendRawTransaction. */
+	raw: string;
+	/** Unix ms it was accepted. */
+	at: number;
+}
+
+/** The journal of `dir`: its genesis date (made on first use) and the transactions so far. */
+function openJournal(dir: string): { file: string; initialDate: string; entries: JournalEntry[] } {
+	mkdirSync(dir, { recursive: true, mode: 0o700 });
+	const genesisFile = resolve(dir, 'genesis.json');
+	const file = resolve(dir, 'journal.ndjson');
+	let initialDate: string;
+	if (existsSync(genesisFile)) {
+		const g = JSON.parse(readFileSync(genesisFile, 'utf8')) as { initialDate?: unknown };
+		if (typeof g.initialDate !== 'string' || Number.isNaN(Date.parse(g.initialDate))) {
+			throw new Error(`${genesisFile} names no genesis date — remove the chain folder (${dir}) for a new chain`);
+		}
+		initialDate = g.initialDate;
+	} else {
+		// A journal without its genesis cannot be replayed onto the same chain.
+		if (existsSync(file) && readFileSync(file, 'utf8').trim() !== '') {
+			throw new Error(`${file} has no ${genesisFile} beside it — remove the chain folder (${dir}) for a new chain`);
+		}
+		initialDate = new Date(Date.now() - 1000).toISOString();
+		writeFileSync(genesisFile, `${JSON.stringify({ initialDate })}\n`, { mode: 0o600 });
+	}
+	const entries: JournalEntry[] = [];
+	if (existsSync(file)) {
+		const lines = readFileSync(file, 'utf8').split('\n');
+		lines.forEach((line, i) => {
+			if (line.trim() === '') return;
+			try {
+				const e = JSON.parse(line) as JournalEntry;
+				if (typeof e.raw !== 'string' || !/^0x[0-9a-fA-F]+$/.test(e.raw) || typeof e.at !== 'number') throw new Error('not a journal entry');
+				entries.push(e);
+			} catch (err) {
+				// The last line may be cut short by a kill -9 mid-write: that transaction was never answered.
+				if (lines.slice(i + 1).every((l) => l.trim() === '')) return;
+				throw new Error(`${file} line ${i + 1} is not a journal entry (${err instanceof Error ? err.message : String(err)}) — remove the chain folder (${dir}) for a new chain`);
+			}
+		});
+	}
+	return { file, initialDate, entries };
+}
+
+/** Mines the journal's transactions again, in order, each at (about) the time it was first accepted. */
+async function replay(provider: Eip1193, entries: JournalEntry[]): Promise<number> {
+	if (entries.length === 0) return 0;
+	await provider.request({ method: 'evm_setIntervalMining', params: [0] });
+	await provider.request({ method: 'evm_setAutomine', params: [true] });
+	const latest = async () => Number(BigInt(((await provider.request({ method: 'eth_getBlockByNumber', params: ['latest', false] })) as { timestamp: string }).timestamp));
+	let last = await latest();
+	for (const e of entries) {
+		const at = Math.max(last + 1, Math.floor(e.at / 1000));
+		await provider.request({ method: 'evm_setNextBlockTimestamp', params: [at] });
+		await provider.request({ method: 'eth_sendRawTransaction', params: [e.raw] });
+		last = await latest();
+	}
+	// Back to the wall clock for the blocks after the replay.
+	await provider.request({ method: 'evm_setNextBlockTimestamp', params: [Math.max(last + 1, Math.floor(Date.now() / 1000))] });
+	return entries.length;
+}
+
+/** The provider, with every accepted eth_sendRawTransaction appended to `file` before it is answered. */
+function journaling(provider: Eip1193, file: string): Eip1193 {
+	const record = (raw: unknown) => {
+		if (typeof raw === 'string') appendFileSync(file, `${JSON.stringify({ raw, at: Date.now() })}\n`, { mode: 0o600 });
+	};
+	return new Proxy(provider, {
+		get(target, prop, receiver) {
+			if (prop !== 'request') {
+				const v = Reflect.get(target, prop, receiver) as unknown;
+				return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+			}
+			return async (args: { method: string; params?: unknown[] }) => {
+				const result = await target.request(args);
+				if (args.method === 'eth_sendRawTransaction') record(args.params?.[0]);
+				return result;
+			};
+		}
+	});
+}
+
 /**
  * Starts a fresh chain (its own state) and serves it over HTTP and WebSocket JSON-RPC.
  * Throws "port N is already in use — pass --chain-port" when the port is taken.
@@ -202,9 +295,13 @@ export async function startChain(opts: ChainOptions): Promise<RunningChain> {
 				}
 			}
 		: hre.config;
+	const journal = opts.stateDir ? openJournal(opts.stateDir) : null;
+	// A kept chain starts from the same genesis date each time (Hardhat's genesis depends on it).
+	const chainConfig = journal ? { ...config, networks: { ...config.networks, hardhat: { ...config.networks.hardhat, initialDate: journal.initialDate } } } : config;
 	// A provider of our own (not hre.network.provider) so each startChain gets a fresh chain.
-	const provider = await createProvider(config, 'hardhat', hre.artifacts);
+	const provider = await createProvider(chainConfig, 'hardhat', hre.artifacts);
 	const flushCoverage = coverageDir ? attachCoverageCollector(provider, coverageDir) : () => undefined;
+	const replayed = journal ? await replay(provider, journal.entries) : 0;
 	if (blockIntervalMs === 0) {
 		await provider.request({ method: 'evm_setIntervalMining', params: [0] });
 		await provider.request({ method: 'evm_setAutomine', params: [true] });
@@ -216,7 +313,9 @@ export async function startChain(opts: ChainOptions): Promise<RunningChain> {
 	const { TASK_NODE_CREATE_SERVER } = requireFromHere('hardhat/builtin-tasks/task-names') as {
 		TASK_NODE_CREATE_SERVER: string;
 	};
-	const server = (await hre.run(TASK_NODE_CREATE_SERVER, { hostname: host, port: opts.port, provider })) as JsonRpcServerLike;
+	// What the node serves: every transaction it accepts is journaled before the answer goes out.
+	const served = journal ? journaling(provider, journal.file) : provider;
+	const server = (await hre.run(TASK_NODE_CREATE_SERVER, { hostname: host, port: opts.port, provider: served })) as JsonRpcServerLike;
 	if (server._httpServer) guardHosts(server._httpServer);
 	const listening = await new Promise<{ address: string; port: number }>((resolvePromise, reject) => {
 		server._httpServer?.once('error', (error: NodeJS.ErrnoException) => {
@@ -230,6 +329,7 @@ export async function startChain(opts: ChainOptions): Promise<RunningChain> {
 	return {
 		rpcUrl: `http://${urlHost}:${listening.port}`,
 		chainId: hre.config.networks.hardhat.chainId,
+		replayed,
 		accounts: deriveAccounts(hre.config.networks.hardhat.accounts),
 		stop() {
 			// Interval mining keeps a timer alive: turn it off so the process can exit.

@@ -68,7 +68,8 @@ const STATION_NAME = 'Devnet station 1';
 const STATION_KEYS_FILE = 'station-keys.json';
 const LIGHTNING_STATE_FILE = 'lightning.json';
 /** Files --fresh removes. The TLS certificate stays, so phones that accepted it keep working. */
-const FRESH_REMOVES = [STATION_KEYS_FILE, LIGHTNING_STATE_FILE, DEVICES_FILE, 'devnet.json', 'mosquitto', 'lnd'];
+const FRESH_REMOVES = [STATION_KEYS_FILE, LIGHTNING_STATE_FILE, DEVICES_FILE, 'devnet.json', 'mosquitto', 'lnd', path.join('chain', 'journal.ndjson'), path.join('chain', 'genesis.json'), path.join('chain', 'contracts.json')];
+const CONTRACTS_FILE = path.join('chain', 'contracts.json');
 
 /** What the devnet's Lightning side hands on, whichever backend runs it. */
 interface StartedLightning {
@@ -204,7 +205,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		const stationKeyHex = loadOrCreateStationKey(stateDir, STATION_ID);
 		const signerAddress = computeAddress(`0x${bytesToHex(secp256k1.getPublicKey(hexToBytes(stationKeyHex), true))}`);
 
-		const chain = await startChain({ host, port: ports.chain, blockIntervalMs }).catch((err: unknown) => {
+		// The chain is kept in <state-dir>/chain (a journal of its transactions, replayed on start).
+		const chain = await startChain({ host, port: ports.chain, blockIntervalMs, stateDir: path.join(stateDir, 'chain') }).catch((err: unknown) => {
 			throw new Error(`the chain did not start: ${err instanceof Error ? err.message : String(err)}`);
 		});
 		stops.push({ name: 'chain', stop: () => chain.stop() });
@@ -275,15 +277,28 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 			},
 			log
 		});
-		const contracts = await deployAndRegister({
-			rpcUrl: chain.rpcUrl,
-			chainId: chain.chainId,
-			operatorKey: operator.privateKey,
-			// Kiosks enrolled before are registered again (the chain starts empty).
-			stations: [{ stationId: STATION_ID, signerAddress, lightningPubkey: stationNode.pubkey, location: STATION_NAME }, ...devices.enrolledStations()]
-		}).catch((err: unknown) => {
-			throw new Error(`deploying the contracts failed: ${err instanceof Error ? err.message : String(err)}`);
-		});
+		const stationsToRegister = [{ stationId: STATION_ID, signerAddress, lightningPubkey: stationNode.pubkey, location: STATION_NAME }, ...devices.enrolledStations()];
+		const kept = chain.replayed > 0 ? await keptContracts(stateDir, chain.rpcUrl) : null;
+		let contracts: LedgerContracts;
+		if (kept) {
+			// The chain came back from its journal: same contracts, stations and sessions; register only what is missing.
+			contracts = kept;
+			await registerStations({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, operatorKey: operator.privateKey, contracts, stations: stationsToRegister, skipRegistered: true }).catch((err: unknown) => {
+				throw new Error(`registering the stations on the kept chain failed: ${err instanceof Error ? err.message : String(err)}`);
+			});
+			log(`chain        kept: ${chain.replayed} transactions replayed from ${path.join(stateDir, 'chain', 'journal.ndjson')}`);
+		} else {
+			contracts = await deployAndRegister({
+				rpcUrl: chain.rpcUrl,
+				chainId: chain.chainId,
+				operatorKey: operator.privateKey,
+				// Kiosks enrolled before are registered again on a new chain.
+				stations: stationsToRegister
+			}).catch((err: unknown) => {
+				throw new Error(`deploying the contracts failed: ${err instanceof Error ? err.message : String(err)}`);
+			});
+			writeFileSync(path.join(stateDir, CONTRACTS_FILE), `${JSON.stringify(contracts, null, '\t')}\n`, { mode: 0o600 });
+		}
 		deployed = contracts;
 		log(`contracts    registry ${contracts.registry}, ${STATION_ID} registered with signer ${signerAddress}`);
 
@@ -326,6 +341,16 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		await stopAll();
 		throw err;
 	}
+}
+
+/** The contracts of a chain replayed from its journal, when the state dir names them and they have code there. */
+async function keptContracts(stateDir: string, rpcUrl: string): Promise<LedgerContracts | null> {
+	const file = path.join(stateDir, CONTRACTS_FILE);
+	if (!existsSync(file)) return null;
+	const c = JSON.parse(readFileSync(file, 'utf8')) as LedgerContracts;
+	const res = await fetch(rpcUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getCode', params: [c.registry, 'latest'] }) });
+	const code = ((await res.json()) as { result?: string }).result ?? '0x';
+	return code.length > 2 ? c : null;
 }
 
 /** --secure-broker: the devnet's TLS certificate and a login per station and for drivers, kept in the state dir. */

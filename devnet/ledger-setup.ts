@@ -36,7 +36,15 @@ export async function deployAndRegister(opts: {
 }
 
 /** Registers `stations` on deployed contracts with the operator's key (a kiosk enrolled while the devnet runs). */
-export async function registerStations(opts: { rpcUrl: string; chainId: number; operatorKey: string; contracts: LedgerContracts; stations: StationToRegister[] }): Promise<void> {
+export async function registerStations(opts: {
+	rpcUrl: string;
+	chainId: number;
+	operatorKey: string;
+	contracts: LedgerContracts;
+	stations: StationToRegister[];
+	/** Leave stations the registry already has alone. */
+	skipRegistered?: boolean;
+}): Promise<void> {
 	const ledger = await connectLedger({
 		rpcUrl: opts.rpcUrl,
 		addresses: opts.contracts,
@@ -45,6 +53,8 @@ export async function registerStations(opts: { rpcUrl: string; chainId: number; 
 	});
 	try {
 		for (const station of opts.stations) {
+			// A kept chain has them already (registered before the restart).
+			if (opts.skipRegistered && (await ledger.getStation(station.stationId)) !== null) continue;
 			await ledger.registerStation({
 				stationId: station.stationId,
 				signer: station.signerAddress,
