@@ -245,7 +245,7 @@ describe.skipIf(!LAN)('devices on the LAN', () => {
 		expect((await phoneA.post(walletLan, '/devnet/enrol', { signerAddress: key.address })).status).toBe(404);
 	}, 30_000);
 
-	it('keeps phones’ nodes and enrolled kiosks across a restart with the same state dir (registered again on the new chain)', async () => {
+	it('keeps phones’ nodes and enrolled kiosks across a restart with the same state dir (on the kept chain, still registered)', async () => {
 		const before = await phoneA.manifest(walletLan);
 		const kioskBefore = await kiosk.manifest(kioskLan);
 		const stationId = kioskBefore.stations[0]!.stationId;

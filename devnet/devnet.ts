@@ -8,7 +8,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { computeAddress } from 'ethers';
 import type { DevnetManifest, DevnetLightningNode } from '../src/lib/config/devnet-manifest';
 import { reapOrphanMosquitto, startBroker, type BrokerKind, type BrokerSecurity } from './broker';
-import { startChain } from './chain';
+import { startChainProcess } from './chain-process';
 import { createDeviceRegistry, DEVICES_FILE, type DeviceRegistry } from './devices';
 import { deployAndRegister, registerStations, type LedgerContracts } from './ledger-setup';
 import { startLightningSimnet } from './lightning';
@@ -206,7 +206,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		const signerAddress = computeAddress(`0x${bytesToHex(secp256k1.getPublicKey(hexToBytes(stationKeyHex), true))}`);
 
 		// The chain is kept in <state-dir>/chain (a journal of its transactions, replayed on start).
-		const chain = await startChain({ host, port: ports.chain, blockIntervalMs, stateDir: path.join(stateDir, 'chain') }).catch((err: unknown) => {
+		// …in a process of its own, so one call that exhausts it cannot take the rest down (and it comes back).
+		const chain = await startChainProcess({ host, port: ports.chain, blockIntervalMs, stateDir: path.join(stateDir, 'chain'), log }).catch((err: unknown) => {
 			throw new Error(`the chain did not start: ${err instanceof Error ? err.message : String(err)}`);
 		});
 		stops.push({ name: 'chain', stop: () => chain.stop() });
