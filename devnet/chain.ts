@@ -34,8 +34,8 @@ export interface DevAccount {
 export interface RunningChain {
 	rpcUrl: string;
 	chainId: number;
-	/** Transactions replayed from the journal at this start (0 for a new chain). */
-	replayed: number;
+	/** Transactions replayed from the journal at this start (0 for a new chain; absent on chains made elsewhere). */
+	replayed?: number;
 	accounts: DevAccount[];
 	stop(): Promise<void>;
 }

@@ -279,7 +279,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 			log
 		});
 		const stationsToRegister = [{ stationId: STATION_ID, signerAddress, lightningPubkey: stationNode.pubkey, location: STATION_NAME }, ...devices.enrolledStations()];
-		const kept = chain.replayed > 0 ? await keptContracts(stateDir, chain.rpcUrl) : null;
+		const kept = (chain.replayed ?? 0) > 0 ? await keptContracts(stateDir, chain.rpcUrl) : null;
 		let contracts: LedgerContracts;
 		if (kept) {
 			// The chain came back from its journal: same contracts, stations and sessions; register only what is missing.
