@@ -267,7 +267,30 @@ describe.skipIf(!LAN)('devices on the LAN', () => {
 	}, 90_000);
 });
 
-describe('the phone cap', () => {
+describe('the phone caps', () => {
+	it('makes at most maxPhonesPerAddress car nodes for one client address (a visitor dropping its cookie cannot use up the rest)', async () => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'lightcharge-cap-'));
+		const sim = await startLightningSimnet({ port: await freePort() });
+		try {
+			const registry = createDeviceRegistry({
+				stateDir: dir,
+				maxPhonesPerAddress: 2,
+				lightning: { addSpoke: (n) => sim.addSpoke(n), bakeMacaroon: (n, ops) => sim.bakeMacaroon(n, ops), pubkeyOf: (n) => sim.network.node(n).pubkey },
+				registerStation: async () => {}
+			});
+			const m = { ...(await import('../src/lib/config/devnet-manifest.fixture')).sampleManifest(), lightning: { network: 'regtest' as const, backend: 'simnet' as const, url: sim.url, nodes: {} }, stations: [] };
+			registry.manifestFor('x1', 'wallet', m, '192.0.2.66');
+			registry.manifestFor('x2', 'wallet', m, '192.0.2.66');
+			expect(() => registry.manifestFor('x3', 'wallet', m, '192.0.2.66')).toThrow(/This address already got 2 car nodes/);
+			// Phones that have theirs keep getting it; another address still gets one.
+			expect(registry.manifestFor('x1', 'wallet', m, '192.0.2.66').lightning.nodes['vehicle-1']).toBeDefined();
+			expect(registry.manifestFor('y1', 'wallet', m, '192.0.2.67').lightning.nodes['vehicle-1']).toBeDefined();
+		} finally {
+			await sim.stop();
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
 	it('gives at most maxPhones phones a car node, then says so in a sentence', async () => {
 		const dir = mkdtempSync(path.join(os.tmpdir(), 'lightcharge-cap-'));
 		const sim = await startLightningSimnet({ port: await freePort() });
@@ -280,10 +303,10 @@ describe('the phone cap', () => {
 			});
 			const m = { ...(await import('../src/lib/config/devnet-manifest.fixture')).sampleManifest(), lightning: { network: 'regtest' as const, backend: 'simnet' as const, url: sim.url, nodes: {} } };
 			m.stations = [];
-			registry.manifestFor('a', 'wallet', m);
-			registry.manifestFor('b', 'wallet', m);
-			registry.manifestFor('a', 'wallet', m);
-			expect(() => registry.manifestFor('c', 'wallet', m)).toThrow(/already has a car node for each of 2 phones, its limit/);
+			registry.manifestFor('a', 'wallet', m, '192.0.2.10');
+			registry.manifestFor('b', 'wallet', m, '192.0.2.11');
+			registry.manifestFor('a', 'wallet', m, '192.0.2.10');
+			expect(() => registry.manifestFor('c', 'wallet', m, '192.0.2.12')).toThrow(/already has a car node for each of 2 phones, its limit/);
 			expect(registry.counts().phones).toBe(2);
 			// The list is kept 0600, by the hash of each cookie only.
 			const { statSync } = await import('node:fs');

@@ -33,6 +33,8 @@ export interface DeviceRegistryOptions {
 	registerStation(station: { stationId: string; signerAddress: string; lightningPubkey: string; location: string }): Promise<void>;
 	/** Most phones with a car node of their own (default 50). */
 	maxPhones?: number;
+	/** Most car nodes made for one client address while the devnet runs (default 4), so one visitor cannot use up the rest. */
+	maxPhonesPerAddress?: number;
 	/** Most enrolled kiosks (default 8) and open enrolment requests (default 16). */
 	maxKiosks?: number;
 	maxPending?: number;
@@ -122,7 +124,7 @@ export interface DeviceRegistry {
 	/** This request's device (hash of its cookie), and a Set-Cookie header when it had none. */
 	identify(req: http.IncomingMessage): { device: string; setCookie: string | null };
 	/** The manifest a non-loopback device may see: secrets stripped, plus what is its own. */
-	manifestFor(device: string, app: 'wallet' | 'kiosk', rewritten: DevnetManifest): DevnetManifest;
+	manifestFor(device: string, app: 'wallet' | 'kiosk', rewritten: DevnetManifest, address?: string): DevnetManifest;
 	enrolment(device: string): Enrolment;
 	/** A kiosk asks to be enrolled with the signer address of the key it made; returns its code. */
 	requestEnrolment(device: string, body: unknown): Enrolment;
@@ -137,6 +139,8 @@ export interface DeviceRegistry {
 
 export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistry {
 	const maxPhones = opts.maxPhones ?? 50;
+	const maxPhonesPerAddress = opts.maxPhonesPerAddress ?? 4;
+	const madeFor = new Map<string, number>();
 	const maxKiosks = opts.maxKiosks ?? 8;
 	const maxPending = opts.maxPending ?? 16;
 	const codeTtlMs = opts.codeTtlMs ?? 10 * 60_000;
@@ -169,7 +173,7 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 	const kiosks = () => Object.values(data.devices).filter((d) => d.kiosk).length;
 	const record = (device: string) => (data.devices[device] ??= {});
 
-	const phoneOf = (device: string): PhoneRecord => {
+	const phoneOf = (device: string, address: string): PhoneRecord => {
 		const existing = data.devices[device]?.phone;
 		if (existing) return existing;
 		if (!opts.lightning) {
@@ -178,6 +182,11 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 		if (phones() >= maxPhones) {
 			throw new DeviceError(503, `This devnet already has a car node for each of ${maxPhones} phones, its limit; ask the operator to restart it with --fresh for new visitors.`);
 		}
+		const made = madeFor.get(address) ?? 0;
+		if (made >= maxPhonesPerAddress) {
+			throw new DeviceError(429, `This address already got ${maxPhonesPerAddress} car nodes; a phone keeps its own as long as it keeps this site's cookie.`);
+		}
+		madeFor.set(address, made + 1);
 		const node = `phone-${randomBytes(4).toString('hex')}`;
 		opts.lightning.addSpoke(node);
 		const phone = { node, macaroonHex: opts.lightning.bakeMacaroon(node, PAYER_OPS) };
@@ -205,10 +214,10 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 			const secure = 'encrypted' in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true;
 			return { device: hashId(id), setCookie: `${DEVICE_COOKIE}=${id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}` };
 		},
-		manifestFor(device, app, rewritten) {
+		manifestFor(device, app, rewritten, address = '') {
 			const out = publicManifest(rewritten);
 			if (app === 'wallet') {
-				const phone = phoneOf(device);
+				const phone = phoneOf(device, address);
 				out.lightning.nodes[PHONE_NODE_ENTRY] = { restUrl: nodeUrl(rewritten, phone.node), macaroonHex: phone.macaroonHex, pubkey: opts.lightning!.pubkeyOf(phone.node) };
 				return out;
 			}

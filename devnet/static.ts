@@ -13,7 +13,7 @@ import sirv from 'sirv';
 import type { DevnetManifest } from '../src/lib/config/devnet-manifest';
 import { connectHost } from './broker';
 import { DeviceError, fromLoopback, publicManifest, type DeviceRegistry } from './devices';
-import { createClientLimits, createHostCheck, isLoopbackHostname, refuseHost, type ClientLimitOptions } from './guard';
+import { clientAddress, createClientLimits, createHostCheck, isLoopbackHostname, refuseHost, type ClientLimitOptions } from './guard';
 import { listen } from './ports';
 import { createDevnetProxy, manifestForOrigin, needsRewrite, requestOrigin, targetsFromManifest, type AppPorts, type DevnetProxy, type ProxyOptions } from './proxy';
 
@@ -207,7 +207,7 @@ export function appHandler(dir: string, getManifest: () => DevnetManifest | null
 			const { device, setCookie } = options.devices.identify(req);
 			if (setCookie) res.setHeader('Set-Cookie', setCookie);
 			try {
-				return serveManifest(req, res, options.devices.manifestFor(device, options.app ?? 'wallet', full));
+				return serveManifest(req, res, options.devices.manifestFor(device, options.app ?? 'wallet', full, clientAddress(req.socket)));
 			} catch (err) {
 				return sendText(res, err instanceof DeviceError ? err.status : 500, err instanceof Error ? err.message : String(err));
 			}
