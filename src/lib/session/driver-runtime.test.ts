@@ -7,26 +7,20 @@ import { LightningError } from '../lightning';
 import { buildHubTopology, Simnet, SimnetNode } from '../lightning/simnet';
 import { SimulatedMeter } from '../meter';
 import { MemoryBroker } from '../mqtt';
-import { ethereumAddressOf, ocmfPublicKeyHex, type Tariff } from '../protocol';
+import { ethereumAddressOf, ocmfPublicKeyHex } from '../protocol';
 import { DriverRuntime, MemoryJournal, toSnapshot } from './driver-runtime';
 import { receiptFromSnapshot, verifyReceipt } from './receipt';
 import { StationRuntime } from './station-runtime';
 import { HeldPayments } from './held-payments.testing';
 import { offeredLink, registryCheck } from './wallet.testing';
+import { testTariff, until } from './factories.testing';
 
 const KEY = '4'.repeat(63) + '7';
 const signingKey = ocmfPublicKeyHex(KEY);
 const identity = { stationId: 'st-r', name: 'Resume test', signingKeyHex: KEY, signingKey, signerAddress: ethereumAddressOf(signingKey), maxPowerW: 36_000 };
-const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 100, mode: 'stream', invoiceExpirySeconds: 600 };
+const tariff = testTariff({ graceWh: 100 });
 
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-	const end = Date.now() + ms;
-	while (!cond()) {
-		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 2));
-	}
-}
 
 /** A station on the simnet (hub topology with vehicle-1) on a clock of its own; `tick` reads the meter a second later. */
 async function chargingStation(sessionId: string) {

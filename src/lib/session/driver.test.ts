@@ -26,18 +26,18 @@ import {
 	type StationStatus,
 	statusTopic,
 	tagMessage,
-	type Tariff,
 	type VerifiedReading
 } from '../protocol';
 import { decideInvoice, type InvoiceContext, type InvoiceDecision } from './driver';
 import { registryCheck } from './wallet.testing';
 import { DriverRuntime, MemoryJournal, paymentFailureSentence, type DriverView } from './driver-runtime';
 import type { JournalEntry } from './ports';
+import { testTariff, until } from './factories.testing';
 
 const KEY = '2'.repeat(63) + '9';
 const stationId = 'st-1';
 const sessionId = 'sess-1';
-const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 50, mode: 'stream', invoiceExpirySeconds: 600 };
+const tariff = testTariff();
 const START_MS = 1_800_000_000_000;
 const meter = { vendor: 'Lightcharge', model: 'SIM-1', serial: 'SIM-0001' };
 
@@ -242,13 +242,6 @@ async function handStation(s: Awaited<ReturnType<typeof setup>>) {
 	return { wallet, publishAll };
 }
 
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-	const end = Date.now() + ms;
-	while (!cond()) {
-		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 5));
-	}
-}
 const invoiceState = (v: DriverView, seq: number) => v.invoices.find((i) => i.seq === seq);
 
 describe('DriverRuntime: no second payment, also after a reload', () => {

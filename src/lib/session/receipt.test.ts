@@ -7,15 +7,15 @@ import {
 	billingRecordHash,
 	buildBillingRecord,
 	makeReading,
-	ocmfPublicKeyHex,
-	type Tariff
+	ocmfPublicKeyHex
 } from '../protocol';
 import { buildReceipt, parseReceipt, receiptToCsv, verifyReceipt, type Receipt, type ReceiptPayment } from './receipt';
+import { testTariff } from './factories.testing';
 
 const key = (label: string) => bytesToHex(sha256(new TextEncoder().encode(label)));
 const stationKey = key('station signing key');
 const nodeKey = key('station node key');
-const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 50, mode: 'stream', invoiceExpirySeconds: 600 };
+const tariff = testTariff();
 const ids = { stationId: 'st-1', sessionId: 'sess-1' };
 const meter = { vendor: 'Sim', model: 'M1', serial: 'SN1' };
 const t0 = 1_800_000_000_000;

@@ -24,12 +24,13 @@ import { StationRuntime } from './station-runtime';
 import { unpaid } from './station';
 import { HeldPayments } from './held-payments.testing';
 import { offeredLink, registryCheck } from './wallet.testing';
+import { testTariff, until } from './factories.testing';
 
 const KEY = '3'.repeat(63) + '5';
 const signingKey = ocmfPublicKeyHex(KEY);
 // 36 kW: 10 Wh per simulated second, so one 100 Wh increment takes ten polls.
 const identity = { stationId: 'st-1', name: 'Flow test', signingKeyHex: KEY, signingKey, signerAddress: ethereumAddressOf(signingKey), maxPowerW: 36_000 };
-const streamTariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 50, mode: 'stream', invoiceExpirySeconds: 600 };
+const streamTariff = testTariff();
 
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -37,13 +38,6 @@ afterEach(async () => {
 	while (cleanups.length) await cleanups.pop()!();
 });
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-	const end = Date.now() + ms;
-	while (!cond()) {
-		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 2));
-	}
-}
 
 async function world(tariff: Tariff = streamTariff) {
 	let clock = 1_800_000_000_000;

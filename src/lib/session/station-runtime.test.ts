@@ -16,7 +16,6 @@ import {
 	type ReadingMessage,
 	ReadingVerifier,
 	type SessionEvent,
-	type Tariff,
 	TOPIC_ROOT
 } from '../protocol';
 import { MemoryKioskStore } from '../storage';
@@ -25,9 +24,10 @@ import { loadStationSnapshot, StationRuntime, type StationSnapshot } from './sta
 import { freePort } from '../../../devnet/ports';
 import { DriverChannel } from './driver-channel';
 import { offeredLink } from './wallet.testing';
+import { testTariff } from './factories.testing';
 
 const KEY = '1'.repeat(63) + '7';
-const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '0', incrementWh: 100, graceWh: 50, mode: 'stream', invoiceExpirySeconds: 600 };
+const tariff = testTariff({ startFeeMsat: '0' });
 const identity = { stationId: 'st-1', name: 'Test', signingKeyHex: KEY, signingKey: ocmfPublicKeyHex(KEY), signerAddress: ethereumAddressOf(ocmfPublicKeyHex(KEY)), maxPowerW: 11_000 };
 
 const cleanups: (() => Promise<unknown>)[] = [];

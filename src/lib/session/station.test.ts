@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { billingRecordHash, type Tariff } from '../protocol';
+import { billingRecordHash } from '../protocol';
 import { costSoFarMsat, deliveredWh, invoicingRecord, newStationSession, paidMsat, reduce, type StationEffect, type StationEvent, type StationSession } from './station';
+import { testTariff } from './factories.testing';
 
 const SECRET = 'AbCdEfGhIjKlMnOpQrStUv';
 const DRIVER_KEY = '02' + 'ab'.repeat(32);
-const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 50, mode: 'stream', invoiceExpirySeconds: 600 };
+const tariff = testTariff();
 
 function run(s: StationSession, events: StationEvent[]): { s: StationSession; fx: StationEffect[] } {
 	const fx: StationEffect[] = [];

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ethereumAddressOf, ocmfPublicKeyHex, parseMessage, statusTopic, verifyStationSignature, type Tariff } from '../protocol';
+import { ethereumAddressOf, ocmfPublicKeyHex, parseMessage, statusTopic, verifyStationSignature } from '../protocol';
 import { offlineStatusPayload, stationStatus } from './status';
+import { testTariff } from './factories.testing';
 
 const KEY = '6'.repeat(63) + '3';
 const signingKey = ocmfPublicKeyHex(KEY);
 const identity = { stationId: 'st-w', name: 'Will test', signingKeyHex: KEY, signingKey, signerAddress: ethereumAddressOf(signingKey), maxPowerW: 11_000 };
-const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '0', incrementWh: 100, graceWh: 50, mode: 'stream', invoiceExpirySeconds: 600 };
+const tariff = testTariff({ startFeeMsat: '0' });
 const node = { lightningPubkey: '02' + 'ab'.repeat(32), network: 'signet' as const };
 
 describe('the station status', () => {

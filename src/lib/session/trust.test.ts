@@ -21,8 +21,7 @@ import {
 	signStationMessage,
 	type StationStatus,
 	statusTopic,
-	tagMessage,
-	type Tariff
+	tagMessage
 } from '../protocol';
 import { DriverChannel } from './driver-channel';
 import { DriverRuntime, MemoryJournal } from './driver-runtime';
@@ -31,24 +30,18 @@ import { unpaid } from './station';
 import type { StationLedger } from './ports';
 import { StationRuntime } from './station-runtime';
 import { offeredLink, registryCheck } from './wallet.testing';
+import { testTariff, until } from './factories.testing';
 
 const KEY = '8'.repeat(63) + '3';
 const signingKey = ocmfPublicKeyHex(KEY);
 const identity = { stationId: 'st-t', name: 'Trust test', signingKeyHex: KEY, signingKey, signerAddress: ethereumAddressOf(signingKey), maxPowerW: 36_000 };
-const tariff: Tariff = { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 100, mode: 'stream', invoiceExpirySeconds: 600 };
+const tariff = testTariff({ graceWh: 100 });
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
 	while (cleanups.length) await cleanups.pop()!();
 });
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-	const end = Date.now() + ms;
-	while (!cond()) {
-		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 2));
-	}
-}
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
 /** The station's node, which can be made to answer like an LND whose RPC server is starting. */
