@@ -5,6 +5,7 @@ export type * from './ports';
 export * from './station';
 export {
 	StationRuntime,
+	type AlarmCause,
 	loadStationSnapshot,
 	randomSessionId,
 	type StationRuntimeOptions,

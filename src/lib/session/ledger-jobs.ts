@@ -14,7 +14,9 @@ export interface LedgerJobsHost {
 	closed(): void;
 	log(line: string): void;
 	fail(what: string, e: unknown): void;
-	alarm(text: string): void;
+	alarm(cause: 'ledger_mismatch' | 'ledger_refused_close', text: string): void;
+	/** A write failed and stays queued: it is tried again after a pause. */
+	retrying(e: unknown): void;
 	/** The last write went through: a standing "ledger write failed" error is over. */
 	recovered(): void;
 	notify(): void;
@@ -133,16 +135,16 @@ export class LedgerJobs {
 					const isCurrent = host.isCurrent(job);
 					if (verdict === 'done' && elsewise === null) host.log(`Ledger ${job.kind} of ${job.sessionId} was already recorded by this station`);
 					else if (verdict === 'done')
-						host.alarm(`The ledger already holds the ${job.kind} of session ${job.sessionId}, but not as this station wrote it: ${elsewise}. Check for a second kiosk with this station's key, and tell the registry's operator.`);
+						host.alarm('ledger_mismatch', `The ledger already holds the ${job.kind} of session ${job.sessionId}, but not as this station wrote it: ${elsewise}. Check for a second kiosk with this station's key, and tell the registry's operator.`);
 					else {
 						host.fail(`The ledger refused the ${job.kind} of ${job.sessionId} (dropped)`, e);
-						if (job.kind === 'close' && isCurrent) host.alarm(`The ledger refused to record the close of session ${job.sessionId} (${(e as Error).message}). The driver has paid; the session is not closed on the ledger.`);
+						if (job.kind === 'close' && isCurrent) host.alarm('ledger_refused_close', `The ledger refused to record the close of session ${job.sessionId} (${(e as Error).message}). The driver has paid; the session is not closed on the ledger.`);
 					}
 					// A close that is done, or can never be done, must not hold the station: the next session may start.
 					if (job.kind === 'close' && isCurrent) host.closed();
 					continue;
 				}
-				host.fail('Ledger write failed (queued, will retry)', e);
+				host.retrying(e);
 				const delay = Math.min(30_000, 500 * 2 ** attempt++);
 				await new Promise<void>((resolve) => {
 					const t = setTimeout(resolve, delay);

@@ -262,6 +262,7 @@ describe('StationRuntime', () => {
 		expect(v.session.phase).toBe('suspended');
 		expect(v.session.suspendReason).toMatch(/^meter: The meter's energy went backwards/);
 		expect(v.alarm).toMatch(/energy went backwards.*not billed/);
+		expect(v.alarmCause).toBe('meter_fault');
 		expect(v.readings).toHaveLength(signed);
 		expect(inner.isAllowed).toBe(false);
 		expect(rt.statusMessage().state).toBe('faulted');
@@ -345,6 +346,7 @@ describe('StationRuntime', () => {
 		await until(() => rt.view().session.phase === 'suspended');
 		await polls(w, rt, 5);
 		expect(rt.view().alarm).toMatch(/charger did not obey "suspend".*kW/);
+		expect(rt.view().alarmCause).toBe('charger_disobeyed');
 		await until(() => w.got.events.some((e) => e.event === 'fault' && /did not obey/.test(e.reason ?? '')));
 	});
 
@@ -421,6 +423,7 @@ describe('StationRuntime', () => {
 		await join(w, rt);
 		await until(() => rt.view().alarm !== null);
 		expect(rt.view().alarm).toMatch(/already holds the open of session .* but not as this station wrote it: .*0xMallory/);
+		expect(rt.view().alarmCause).toBe('ledger_mismatch');
 		expect(asked).toEqual(['open']);
 		openAnswer = null;
 		// Anchors carry the energy at their own last reading, whenever the anchor is taken.

@@ -63,6 +63,9 @@ const TRANSIENT_LIGHTNING = new Set(['starting', 'unreachable', 'timeout']);
 /** Attempts at reissuing one invoice (at `invoiceRetryMs` apart: a minute at the default). */
 const REISSUE_ATTEMPTS = 12;
 
+/** What an operator alarm is about. */
+export type AlarmCause = 'meter_fault' | 'charger_disobeyed' | 'ledger_mismatch' | 'ledger_refused_close';
+
 export interface StationRuntimeOptions {
 	identity: StationIdentity;
 	tariff: Tariff;
@@ -105,8 +108,10 @@ export interface StationView {
 	lightningPubkey: string;
 	network: StationStatus['network'];
 	lastError: string | null;
-	/** An operator alarm: the charger did not obey, or the meter is faulty. Cleared by the operator. */
+	/** An operator alarm, in words: the charger did not obey, the meter is faulty, the ledger disagrees. Cleared by the operator. */
 	alarm: string | null;
+	/** What the alarm is about, for decisions (never read the sentence). */
+	alarmCause: AlarmCause | null;
 	anchors: { txHash: string; root: string; fromReading: number; toReading: number }[];
 	closeTx: string | null;
 	/** Messages stored but not yet acknowledged by the broker; ledger jobs still to do. */
@@ -163,6 +168,9 @@ export class StationRuntime {
 	private lastSample: MeterSample | null = null;
 	private lastError: string | null = null;
 	private alarm: string | null = null;
+	private alarmCause: AlarmCause | null = null;
+	/** The lastError the ledger queue set, so its recovery clears only that one. */
+	private ledgerError: string | null = null;
 	private anchoredTo = 0;
 	private anchors: StationView['anchors'] = [];
 	private closeTx: string | null = null;
@@ -211,9 +219,14 @@ export class StationRuntime {
 			closed: () => this.dispatch({ type: 'closed' }),
 			log: (line) => this.log(line),
 			fail: (what, e) => this.fail(what, e),
-			alarm: (text) => this.raiseAlarm(text),
+			retrying: (e) => {
+				this.fail('Ledger write failed (queued, will retry)', e);
+				this.ledgerError = this.lastError;
+			},
+			alarm: (cause, text) => this.raiseAlarm(cause, text),
 			recovered: () => {
-				if (this.lastError?.startsWith('Ledger write failed')) this.lastError = null;
+				if (this.ledgerError !== null && this.lastError === this.ledgerError) this.lastError = null;
+				this.ledgerError = null;
 			},
 			notify: () => this.notify()
 		});
@@ -229,6 +242,7 @@ export class StationRuntime {
 			network: this.network,
 			lastError: this.lastError,
 			alarm: this.alarm,
+			alarmCause: this.alarmCause,
 			anchors: this.anchors,
 			closeTx: this.closeTx,
 			outboxPending: this.outbox.pending,
@@ -316,6 +330,7 @@ export class StationRuntime {
 	/** The operator checked the meter/charger and acknowledges the alarm; a meter fault lets charging go on. */
 	clearAlarm(): void {
 		this.alarm = null;
+		this.alarmCause = null;
 		this.readFailures = 0;
 		// Checked afresh against the last signed reading: a meter that went backwards faults again.
 		this.guard = null;
@@ -536,9 +551,10 @@ export class StationRuntime {
 		this.notify();
 	}
 
-	private raiseAlarm(text: string): void {
+	private raiseAlarm(cause: AlarmCause, text: string): void {
 		if (this.alarm === text) return;
 		this.alarm = text;
+		this.alarmCause = cause;
 		this.log(`ALARM: ${text}`);
 		void this.publishEvent({ event: 'fault', reason: text });
 		this.notify();
@@ -602,7 +618,7 @@ export class StationRuntime {
 	}
 
 	private meterFault(message: string): void {
-		this.raiseAlarm(`${message} Energy since the last verified reading is not billed.`);
+		this.raiseAlarm('meter_fault', `${message} Energy since the last verified reading is not billed.`);
 		this.dispatch({ type: 'meter_fault', reason: message });
 	}
 
@@ -632,11 +648,15 @@ export class StationRuntime {
 		const threshold = Math.max(50, this.o.identity.maxPowerW * 0.02);
 		if (sample.powerW <= threshold) {
 			this.awaitingPowerOff = null;
-			if (this.alarm?.startsWith('The charger did not obey')) this.alarm = null;
+			if (this.alarmCause === 'charger_disobeyed') {
+				this.alarm = null;
+				this.alarmCause = null;
+			}
 			return;
 		}
 		if (this.now() >= wait.deadline) {
 			this.raiseAlarm(
+				'charger_disobeyed',
 				`The charger did not obey "${wait.action}": the meter still shows ${(sample.powerW / 1000).toFixed(1)} kW. Switch the charger off by hand and check its wiring.`
 			);
 		}
