@@ -42,17 +42,19 @@ export function describePaymentJournal(name: string, make: () => JournalUnderTes
 			expect(j.isUsed('dd')).toBe(false);
 		});
 
-		const durable = make().reopen !== undefined;
-		it.runIf(durable)('keeps reserved and completed entries across a reload', async () => {
-			const subject = make();
-			const j = await subject.open();
-			await j.reserve(journalEntry('ee', { seq: 1 }));
-			await j.reserve(journalEntry('ff', { seq: 2 }));
-			await j.complete('ee', { status: 'failed', failure: 'no route' });
-			const again = await subject.reopen!();
-			expect(again.isUsed('ee') && again.isUsed('ff')).toBe(true);
-			expect(again.entries().sort((a, b) => a.seq - b.seq)).toEqual([journalEntry('ee', { seq: 1, status: 'failed', failure: 'no route' }), journalEntry('ff', { seq: 2 })]);
-			await expect(again.reserve(journalEntry('ff'))).rejects.toThrow('payment hash already used');
-		});
+		// Only a durable journal has a reload to survive (an in-memory one has no such test, not a skipped one).
+		if (make().reopen !== undefined) {
+			it('keeps reserved and completed entries across a reload', async () => {
+				const subject = make();
+				const j = await subject.open();
+				await j.reserve(journalEntry('ee', { seq: 1 }));
+				await j.reserve(journalEntry('ff', { seq: 2 }));
+				await j.complete('ee', { status: 'failed', failure: 'no route' });
+				const again = await subject.reopen!();
+				expect(again.isUsed('ee') && again.isUsed('ff')).toBe(true);
+				expect(again.entries().sort((a, b) => a.seq - b.seq)).toEqual([journalEntry('ee', { seq: 1, status: 'failed', failure: 'no route' }), journalEntry('ff', { seq: 2 })]);
+				await expect(again.reserve(journalEntry('ff'))).rejects.toThrow('payment hash already used');
+			});
+		}
 	});
 }
