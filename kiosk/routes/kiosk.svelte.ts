@@ -8,8 +8,10 @@ import type { Charger } from '$lib/charger/port';
 import { SimulatedCharger } from '$lib/charger/simulated';
 import { SmartEvseCharger } from '$lib/charger/smartevse';
 import { loadDevnetManifest, queryNumber } from '$lib/config/app-config';
+import { fiat } from '$lib/format';
+import { lang } from '$lib/ui/lang.svelte';
 import { networkFingerprint } from '$lib/config/trusted-networks';
-import { fiatOf, KIOSK_SETTINGS_KEY, parseKioskSettings, tariffOf, type ChargerSetting, type KioskSettings, type MeterSetting } from '$lib/config/kiosk-settings';
+import { KIOSK_SETTINGS_KEY, parseKioskSettings, tariffOf, type ChargerSetting, type KioskSettings, type MeterSetting } from '$lib/config/kiosk-settings';
 import { LndRestNode } from '$lib/lightning/lnd-rest';
 import { waitUntilReady } from '$lib/lightning/wait-ready';
 import type { ModbusRtuMaster } from '$lib/meter/modbus/master';
@@ -99,8 +101,9 @@ export class KioskState {
 	get openInvoice() {
 		return this.view ? (unpaid(this.view.session).at(-1) ?? null) : null;
 	}
+	/** The operator's fiat rate applied to `msat` in the screen's language; null without a rate. */
 	fiatText(msat: bigint): string | null {
-		return fiatOf(msat, this.fiat);
+		return fiat(msat, this.fiat, lang.locale) || null;
 	}
 
 	async start(url: URL): Promise<void> {

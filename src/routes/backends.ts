@@ -3,6 +3,8 @@
 // driver's Settings), which a session link may only select, and the station identity check against
 // the selected network's registry. Heavy libraries (ethers, lnc-web) load only when used.
 import { loadDevnetManifest } from '$lib/config/app-config';
+import { fiat } from '$lib/format';
+import { lang } from '$lib/ui/lang.svelte';
 import type { DevnetManifest } from '$lib/config/devnet-manifest';
 import { LndRestNode } from '$lib/lightning/lnd-rest';
 import type { LightningNode } from '$lib/lightning/port';
@@ -169,13 +171,7 @@ export async function checkIdentity(db: WalletDb, network: TrustedNetwork, statu
 	return { ok: true, source: 'pinned', detail: 'first sight on a network you marked as offline: keys pinned now, not checked on the ledger', pin: pinOf(status, status.lightningPubkey, false) };
 }
 
-/** Fiat text for an msat amount at the driver's manual rate, or ''. */
+/** Fiat text for an msat amount at the driver's manual rate, or '' (the one formatter: $lib/format, in the screen's language). */
 export function fiatText(settings: WalletSettings, msat: bigint): string {
-	if (!settings.fiat || !(settings.fiat.perBtc > 0)) return '';
-	const value = (Number(msat) / 1e11) * settings.fiat.perBtc;
-	try {
-		return value.toLocaleString('en-US', { style: 'currency', currency: settings.fiat.currency, maximumFractionDigits: value < 1 ? 3 : 2 });
-	} catch {
-		return `${value.toFixed(2)} ${settings.fiat.currency}`;
-	}
+	return fiat(msat, settings.fiat, lang.locale);
 }

@@ -4,11 +4,15 @@
 // IndexedDB, so a reload resumes the session (readings, invoices, payments in flight) and the
 // receipt stays complete. Components only read from here.
 import type { TrustedNetwork } from '$lib/config/trusted-networks';
+import { smoothPowerW } from '$lib/format';
 import { connectBus, type BusState, type MessageBus } from '$lib/mqtt/bus';
 import type { SessionLink } from '$lib/protocol/types';
 import { DriverRuntime, toSnapshot, type DriverSnapshot, type DriverView } from '$lib/session/driver-runtime';
 import { IdbJournal, getReceipt, saveReceipt, type LedgerRef, type ReceiptRecord } from '$lib/storage/wallet-db';
 import { checkIdentity, connectWalletLedger, ledgerOf, lightningNode, resolveLink, trustedNetworks, walletContext, type WalletContext } from '../backends';
+
+/** A payment still in flight after this long is shown as pending. */
+export const PENDING_AFTER_MS = 4000;
 
 export class WalletSession {
 	view = $state<DriverView | null>(null);
@@ -35,16 +39,40 @@ export class WalletSession {
 	private ledger: LedgerRef | null = null;
 	private saving: Promise<void> = Promise.resolve();
 	private anchorsFetched = false;
+	/** When each invoice was first seen being paid (phone clock), to tell "pending" from "paying". */
+	private payingSince = new Map<number, number>();
+	/** The phone's clock, ticking once a second while the page is open. */
+	now = $state(Date.now());
+	private ticker: ReturnType<typeof setInterval> | null = null;
 
 	get energyWh(): number {
 		const r = this.view?.readings;
 		return r && r.length > 0 ? r[r.length - 1]!.energyWh - r[0]!.energyWh : 0;
 	}
+	/** Power over the last 10 s of readings (a single second's figure jumps with the meter's whole-Wh steps). */
 	get powerW(): number {
+		return smoothPowerW(this.view?.readings ?? []);
+	}
+	/** Metered time of the session: from its first reading to its last (meter time, no clock skew). */
+	get elapsedMs(): number {
 		const r = this.view?.readings;
-		if (!r || r.length < 2) return 0;
-		const a = r[r.length - 2]!, b = r[r.length - 1]!;
-		return b.at > a.at ? ((b.energyWh - a.energyWh) * 3_600_000) / (b.at - a.at) : 0;
+		return r && r.length > 1 ? r[r.length - 1]!.at - r[0]!.at : 0;
+	}
+	/** Budget not yet spent on energy (the budget bounds what the station bills; hub fees are apart, see the fee limit). */
+	get budgetLeftMsat(): bigint {
+		const v = this.view;
+		if (!v) return 0n;
+		const left = v.budgetMsat - v.paidMsat;
+		return left > 0n ? left : 0n;
+	}
+	/**
+	 * Payments in flight for longer than PENDING_AFTER_MS: shown as "pending", a normal state of
+	 * Lightning (a hop holding the HTLC), not as a problem. Shorter ones are not worth a word.
+	 */
+	get pendingPayments(): number {
+		const paying = (this.view?.invoices ?? []).filter((i) => i.state === 'paying');
+		for (const seq of this.payingSince.keys()) if (!paying.some((i) => i.seq === seq)) this.payingSince.delete(seq);
+		return paying.filter((i) => this.now - (this.payingSince.get(i.seq) ?? this.now) >= PENDING_AFTER_MS).length;
 	}
 	get costMsat(): bigint {
 		const t = this.runtime?.acceptedTariff ?? this.view?.status?.tariff;
@@ -53,6 +81,7 @@ export class WalletSession {
 	}
 
 	async start(fragment: string): Promise<void> {
+		this.ticker ??= setInterval(() => (this.now = Date.now()), 1000);
 		try {
 			const ctx = (this.ctx = await walletContext());
 			const target = resolveLink(ctx, fragment);
@@ -96,6 +125,7 @@ export class WalletSession {
 				driverRef: ctx.settings.identity?.address ?? 'wallet'
 			});
 			this.runtime.subscribe((v) => {
+				for (const i of v.invoices) if (i.state === 'paying' && !this.payingSince.has(i.seq)) this.payingSince.set(i.seq, Date.now());
 				this.view = v;
 				this.persist(v);
 			});
@@ -138,6 +168,8 @@ export class WalletSession {
 	}
 
 	close(): void {
+		if (this.ticker) clearInterval(this.ticker);
+		this.ticker = null;
 		this.runtime?.close();
 		void this.bus?.close();
 	}
