@@ -32,7 +32,7 @@ import { rememberOnDevice, unlockOnDevice } from '$lib/storage/keystore';
 import type { DevnetManifest } from '$lib/config/devnet-manifest';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import QRCode from 'qrcode';
+import { qrSvg } from '$lib/ui/qr';
 
 /** Everything the kiosk needs to run, from the setup screen or from the devnet manifest. */
 interface KioskConfig {
@@ -197,14 +197,14 @@ export class KioskState {
 			if (link !== this.qrFor.session) {
 				this.qrFor.session = link;
 				this.sessionLink = link;
-				void QRCode.toString(link, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }).then((svg) => (this.sessionQr = svg));
+				void qrSvg(link, 'M').then((svg) => (this.sessionQr = svg));
 			}
 		}
 		const bolt11 = unpaid(s).at(-1)?.bolt11 ?? '';
 		if (bolt11 !== this.qrFor.invoice) {
 			this.qrFor.invoice = bolt11;
 			// Upper case puts BOLT11 in the QR code's dense alphanumeric mode; every wallet reads it.
-			if (bolt11) void QRCode.toString(bolt11.toUpperCase(), { type: 'svg', margin: 4, errorCorrectionLevel: 'L' }).then((svg) => (this.invoiceQr = svg));
+			if (bolt11) void qrSvg(bolt11.toUpperCase(), 'L').then((svg) => (this.invoiceQr = svg));
 			else this.invoiceQr = '';
 		}
 		if (s.phase === 'settled') {
@@ -223,7 +223,7 @@ export class KioskState {
 			if (receipt !== this.qrFor.receipt) {
 				this.qrFor.receipt = receipt;
 				this.receiptText = receipt;
-				void QRCode.toString(receipt, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }).then((svg) => (this.receiptQr = svg));
+				void qrSvg(receipt, 'M').then((svg) => (this.receiptQr = svg));
 			}
 		}
 		if (s.phase === 'settled' && s.closed && !this.nextSessionTimer) {

@@ -94,6 +94,10 @@ export const de: Catalogue = {
 	'refusal.route': 'Abgelehnt: Ihre Routing-Hinweise verlangen mehr Gebühren als Ihr Limit.',
 	'refusal.fallback': 'Abgelehnt: Die Rechnung nennt eine On-Chain-Ausweichadresse.',
 
+	'setup.feeAtIncrement': 'Bei dieser Teilmenge zahlt ein Fahrer etwa {share} jeder Zahlung an Routing-Gebühren (LND-Standardgebühr, 1 sat + 1 ppm).',
+	'setup.suggest': 'Die kleinste Teilmenge unter 1 % ist {wh} Wh ({share}).',
+	'setup.useSuggested': 'Übernehmen',
+
 	'kiosk.starting': 'Startet…',
 	'kiosk.cannotStart': 'Diese Ladesäule kann nicht starten.',
 	'kiosk.openSetup': 'Einrichtung öffnen',
@@ -113,6 +117,7 @@ export const de: Catalogue = {
 	'kiosk.startFee': 'Startgebühr',
 	'kiosk.payEvery': 'Zahlung alle',
 	'kiosk.feeShare': 'Netzgebühr etwa {share} jeder Zahlung',
+	'kiosk.feeAssumption': 'bei einem Hub mit der LND-Standardgebühr, 1 sat + 1 ppm',
 	'kiosk.session': 'Sitzung {id}',
 	'kiosk.pausedMeter': 'Pausiert: Der Zähler braucht den Betreiber — das Laden ist ausgesetzt.',
 	'kiosk.pausedUnpaid': 'Pausiert: wartet auf Zahlung — {reason}',

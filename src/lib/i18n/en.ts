@@ -94,6 +94,10 @@ export const en = {
 	'refusal.route': 'Refused: its routing hints charge more fees than your limit.',
 	'refusal.fallback': 'Refused: the invoice names an on-chain fallback address.',
 
+	'setup.feeAtIncrement': 'At this increment a driver pays about {share} of each payment in routing fees (LND’s default fee, 1 sat + 1 ppm).',
+	'setup.suggest': 'The least increment under 1 % is {wh} Wh ({share}).',
+	'setup.useSuggested': 'Use it',
+
 	'kiosk.starting': 'Starting…',
 	'kiosk.cannotStart': 'This station cannot start.',
 	'kiosk.openSetup': 'Open setup',
@@ -113,6 +117,7 @@ export const en = {
 	'kiosk.startFee': 'Start fee',
 	'kiosk.payEvery': 'Pay every',
 	'kiosk.feeShare': 'Network fee about {share} of each payment',
+	'kiosk.feeAssumption': 'at a hub charging LND’s default fee, 1 sat + 1 ppm',
 	'kiosk.session': 'Session {id}',
 	'kiosk.pausedMeter': 'Paused: the meter needs the operator — charging is suspended.',
 	'kiosk.pausedUnpaid': 'Paused: waiting for payment — {reason}',

@@ -94,6 +94,10 @@ export const it: Catalogue = {
 	'refusal.route': 'Rifiutata: i suoi suggerimenti di instradamento costano più del tuo limite.',
 	'refusal.fallback': 'Rifiutata: la fattura indica un indirizzo on-chain di ripiego.',
 
+	'setup.feeAtIncrement': 'Con questa porzione un conducente paga circa {share} di ogni pagamento in commissioni di instradamento (commissione predefinita di LND, 1 sat + 1 ppm).',
+	'setup.suggest': 'La porzione più piccola sotto l’1 % è {wh} Wh ({share}).',
+	'setup.useSuggested': 'Usala',
+
 	'kiosk.starting': 'Avvio…',
 	'kiosk.cannotStart': 'Questa colonnina non può partire.',
 	'kiosk.openSetup': 'Apri la configurazione',
@@ -113,6 +117,7 @@ export const it: Catalogue = {
 	'kiosk.startFee': 'Costo di avvio',
 	'kiosk.payEvery': 'Paghi ogni',
 	'kiosk.feeShare': 'Commissione di rete circa {share} di ogni pagamento',
+	'kiosk.feeAssumption': 'con un hub alla commissione predefinita di LND, 1 sat + 1 ppm',
 	'kiosk.session': 'Sessione {id}',
 	'kiosk.pausedMeter': 'In pausa: il contatore richiede il gestore — ricarica sospesa.',
 	'kiosk.pausedUnpaid': 'In pausa: in attesa del pagamento — {reason}',

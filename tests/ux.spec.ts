@@ -1,0 +1,181 @@
+// The driver's experience (issue 15), in Debian's Chromium against the devnet: one real session
+// (kiosk with its simulated meter, wallet paying over the simnet through the hub) walked through
+// every state a driver or operator sees. On the way:
+//  - the charging screen fits a 360×740 phone with no scroll, in English, German and Italian;
+//  - a payment held in flight reads "pending" (neutral), not as an error;
+//  - every screen of both apps is saved at 360×740, 1280×800 and 1920×1080 into out/screens/
+//    (UX_SHOTS moves it), so a person can look at all of them at once.
+import { mkdirSync } from 'node:fs';
+import { expect, test, type Page, type Route } from '@playwright/test';
+import { E2E_PORTS } from '../playwright.config';
+
+const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
+const KIOSK = `http://127.0.0.1:${E2E_PORTS.kiosk}`;
+// The README's demo tuning (small increments, fast readings), so a test session moves quickly.
+const KIOSK_TUNING = '?pollMs=250&incrementWh=20&graceWh=200&powerW=30000&anchorMs=2000&settledPauseMs=600000';
+const SHOTS = process.env.UX_SHOTS ?? 'out/screens';
+const SIZES = [
+	{ width: 360, height: 740 },
+	{ width: 1280, height: 800 },
+	{ width: 1920, height: 1080 }
+];
+mkdirSync(SHOTS, { recursive: true });
+
+/** Saves `page` at every size as `<app>-<name>-<w>x<h>.png`, then puts it back at `home` size. */
+async function shoot(page: Page, app: 'wallet' | 'kiosk', name: string, home: { width: number; height: number }): Promise<void> {
+	for (const size of SIZES) {
+		await page.setViewportSize(size);
+		await page.waitForTimeout(150); // let the chart's ResizeObserver redraw
+		await page.screenshot({ path: `${SHOTS}/${app}-${name}-${size.width}x${size.height}.png`, fullPage: size.width === 360 });
+	}
+	await page.setViewportSize(home);
+}
+
+/** How far the page scrolls at its current size (0 = it fits), and where the Stop button ends. */
+async function layout(page: Page): Promise<{ overflow: number; stopBottom: number | null; detailsOpen: boolean }> {
+	return page.evaluate(() => {
+		const doc = document.scrollingElement ?? document.documentElement;
+		const stop = document.querySelector('[data-testid=stop]');
+		return {
+			overflow: doc.scrollHeight - window.innerHeight,
+			stopBottom: stop ? stop.getBoundingClientRect().bottom : null,
+			detailsOpen: (document.querySelector('[data-testid=details]') as HTMLDetailsElement | null)?.open ?? false
+		};
+	});
+}
+
+const PHONE_SIZE = { width: 360, height: 740 };
+const KIOSK_SIZE = { width: 1280, height: 800 };
+
+test('a driver reads the session at a glance, in three languages; every screen is saved', async ({ browser }) => {
+	test.setTimeout(300_000);
+	const kioskCtx = await browser.newContext({ viewport: KIOSK_SIZE, locale: 'en-GB' });
+	const walletCtx = await browser.newContext({ viewport: PHONE_SIZE, isMobile: true, hasTouch: true, locale: 'en-GB' });
+	const kiosk = await kioskCtx.newPage();
+	const wallet = await walletCtx.newPage();
+	for (const [name, page] of [['kiosk', kiosk], ['wallet', wallet]] as const) page.on('pageerror', (e) => console.log(`[${name} pageerror] ${e.message}`));
+
+	// The wallet's broker connection can be cut (a WebSocket route that refuses while `brokerDown`).
+	let brokerDown = false;
+	await wallet.routeWebSocket(`ws://127.0.0.1:${E2E_PORTS.ws}/**`, (ws) => {
+		if (brokerDown) ws.close();
+		else ws.connectToServer();
+	});
+	await wallet.routeWebSocket(`ws://127.0.0.1:${E2E_PORTS.ws}`, (ws) => {
+		if (brokerDown) ws.close();
+		else ws.connectToServer();
+	});
+
+	// Idle kiosk: tariff, its fee share (the demo's 20 Wh increments cost 20 % in hub fees: said so), QR.
+	await kiosk.goto(`${KIOSK}/${KIOSK_TUNING}`);
+	await expect(kiosk.getByTestId('session-qr').locator('svg')).toBeVisible();
+	await expect(kiosk.getByTestId('fee-share')).toContainText('20.0%');
+	await shoot(kiosk, 'kiosk', 'idle', KIOSK_SIZE);
+	await kiosk.getByTestId('contrast-toggle').click();
+	await expect(kiosk.locator('main')).toHaveAttribute('data-contrast', 'high');
+	await shoot(kiosk, 'kiosk', 'idle-high-contrast', KIOSK_SIZE);
+	await kiosk.getByTestId('contrast-toggle').click();
+
+	// The wallet opens the link: station, identity, tariff, budget.
+	const href = (await kiosk.getByTestId('session-link').getAttribute('href'))!;
+	await wallet.goto(href);
+	await expect(wallet.getByTestId('identity')).toContainText('Registered on the ledger');
+	await shoot(wallet, 'wallet', 'session-ready', PHONE_SIZE);
+	await wallet.getByTestId('budget').fill('5000');
+
+	// Payments can be held in flight (the simnet never hears of them until released).
+	let hold = false;
+	const held: Route[] = [];
+	await wallet.route('**/v2/router/send', (route) => {
+		if (hold) held.push(route);
+		else void route.continue();
+	});
+
+	await wallet.getByTestId('join').click();
+	await expect(wallet.getByTestId('phase')).toBeVisible();
+	await shoot(wallet, 'wallet', 'joined', PHONE_SIZE);
+
+	// Charging: a few increments paid.
+	await expect.poll(() => wallet.locator('[data-testid=invoices] li[data-state=paid]').count(), { timeout: 40_000 }).toBeGreaterThanOrEqual(3);
+	await expect(wallet.getByTestId('phase')).toHaveText('Charging');
+	await expect(wallet.getByTestId('fee-share')).toContainText('%');
+	await expect(wallet.getByTestId('fees')).not.toContainText(',');
+	const en = await layout(wallet);
+	console.log(`[ux] charging at 360x740, en: overflow ${en.overflow}px, stop button bottom ${en.stopBottom}px`);
+	expect(en.detailsOpen).toBe(false);
+	expect(en.overflow).toBeLessThanOrEqual(0);
+	expect(en.stopBottom!).toBeLessThanOrEqual(740);
+	await shoot(wallet, 'wallet', 'charging', PHONE_SIZE);
+	await shoot(kiosk, 'kiosk', 'charging', KIOSK_SIZE);
+	await wallet.getByTestId('details').locator('summary').click();
+	await expect(wallet.getByTestId('invoices')).toBeVisible();
+	await shoot(wallet, 'wallet', 'charging-details', PHONE_SIZE);
+	await wallet.getByTestId('details').locator('summary').click();
+
+	// German and Italian: the same screen after the language is switched (kept across the reload).
+	for (const [lang, phaseWord] of [['de', 'Lädt'], ['it', 'In carica']] as const) {
+		await wallet.evaluate((l) => localStorage.setItem('lightcharge-lang', l), lang);
+		await wallet.reload();
+		await expect(wallet.getByTestId('phase')).toHaveText(phaseWord, { timeout: 20_000 });
+		await expect(wallet.locator('html')).toHaveAttribute('lang', lang);
+		await expect.poll(() => wallet.locator('[data-testid=live-chart] canvas').count()).toBeGreaterThan(0);
+		const l = await layout(wallet);
+		console.log(`[ux] charging at 360x740, ${lang}: overflow ${l.overflow}px, stop button bottom ${l.stopBottom}px`);
+		expect(l.overflow).toBeLessThanOrEqual(0);
+		await shoot(wallet, 'wallet', `charging-${lang}`, PHONE_SIZE);
+	}
+	await wallet.evaluate(() => localStorage.setItem('lightcharge-lang', 'en'));
+	await wallet.reload();
+	await expect(wallet.getByTestId('phase')).toHaveText('Charging', { timeout: 20_000 });
+
+	// A payment held in flight: after a few seconds "pending", neutral; no alert on the screen.
+	hold = true;
+	await expect.poll(() => held.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+	await expect(wallet.getByTestId('in-flight')).toContainText('pending', { timeout: 15_000 });
+	await expect(wallet.locator('[role=alert]')).toHaveCount(0);
+	await shoot(wallet, 'wallet', 'invoice-pending', PHONE_SIZE);
+	await expect(kiosk.getByTestId('invoice-qr').locator('svg')).toBeVisible();
+	await shoot(kiosk, 'kiosk', 'invoice-pending', KIOSK_SIZE);
+
+	// Unpaid past the grace: the station pauses; both apps say why.
+	await expect(wallet.getByTestId('suspended')).toBeVisible({ timeout: 30_000 });
+	await expect(kiosk.getByTestId('suspended')).toBeVisible();
+	console.log(`[ux] suspended at 360x740, en: overflow ${(await layout(wallet)).overflow}px`);
+	await shoot(wallet, 'wallet', 'suspended', PHONE_SIZE);
+	await shoot(kiosk, 'kiosk', 'suspended', KIOSK_SIZE);
+	hold = false;
+	for (const r of held.splice(0)) await r.continue();
+	await expect(wallet.getByTestId('phase')).toHaveText('Charging', { timeout: 30_000 });
+
+	// The broker out of reach from the phone: the link state shows, the figures stay.
+	brokerDown = true;
+	await wallet.reload();
+	await expect(wallet.getByTestId('link-state')).toBeVisible({ timeout: 20_000 });
+	await shoot(wallet, 'wallet', 'broker-down', PHONE_SIZE);
+	brokerDown = false;
+	await wallet.reload();
+	await expect(wallet.getByTestId('phase')).toHaveText('Charging', { timeout: 30_000 });
+
+	// Stop: settled on both sides; the receipt.
+	await wallet.getByTestId('stop').click();
+	await expect(kiosk.getByTestId('settled')).toBeVisible({ timeout: 30_000 });
+	await expect(wallet.getByTestId('settled')).toBeVisible({ timeout: 30_000 });
+	await shoot(wallet, 'wallet', 'settled', PHONE_SIZE);
+	await shoot(kiosk, 'kiosk', 'settled', KIOSK_SIZE);
+	await wallet.getByTestId('receipt-link').click();
+	await expect(wallet.getByTestId('receipt-paid')).toBeVisible();
+	await shoot(wallet, 'wallet', 'receipt', PHONE_SIZE);
+
+	// The other screens.
+	for (const [path, name] of [['/', 'home'], ['/settings', 'settings'], ['/stations', 'stations'], ['/scan', 'scan'], ['/pay', 'pay']] as const) {
+		await wallet.goto(`${WALLET}${path}`);
+		await wallet.waitForLoadState('networkidle');
+		await shoot(wallet, 'wallet', name, PHONE_SIZE);
+	}
+	await kiosk.goto(`${KIOSK}/setup`);
+	await kiosk.waitForLoadState('networkidle');
+	await shoot(kiosk, 'kiosk', 'setup', KIOSK_SIZE);
+
+	await kioskCtx.close();
+	await walletCtx.close();
+});
