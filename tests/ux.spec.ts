@@ -53,6 +53,15 @@ async function layout(page: Page): Promise<{ overflow: number; stopBottom: numbe
 	});
 }
 
+/** Presses Tab until the element with `testId` has the focus (keyboard only), at most 40 times. */
+async function tabTo(page: Page, testId: string): Promise<void> {
+	for (let i = 0; i < 40; i++) {
+		if ((await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.closest('[data-testid]')?.getAttribute('data-testid'))) === testId) return;
+		await page.keyboard.press('Tab');
+	}
+	throw new Error(`Tab never reached ${testId}`);
+}
+
 const PHONE_SIZE = { width: 360, height: 740 };
 const KIOSK_SIZE = { width: 1280, height: 800 };
 
@@ -75,7 +84,9 @@ test('a driver reads the session at a glance, in three languages; every screen i
 	// Idle kiosk: tariff, its fee share (the demo's 20 Wh increments cost 20 % in hub fees: said so), QR.
 	await kiosk.goto(`${KIOSK}/${KIOSK_TUNING}`);
 	await expect(kiosk.getByTestId('session-qr').locator('svg')).toBeVisible();
+	// 1 sat on a 20 Wh × 250 sat/kWh = 5 sat payment: 20 %, shown in the warning colour.
 	await expect(kiosk.getByTestId('fee-share')).toContainText('20.0%');
+	await expect(kiosk.getByTestId('fee-share')).toHaveClass(/high/);
 	await shoot(kiosk, 'kiosk', 'idle', KIOSK_SIZE);
 	await kiosk.getByTestId('contrast-toggle').click();
 	await expect(kiosk.locator('main')).toHaveAttribute('data-contrast', 'high');
@@ -97,7 +108,9 @@ test('a driver reads the session at a glance, in three languages; every screen i
 		else void route.continue();
 	});
 
-	await wallet.getByTestId('join').click();
+	// Keyboard only: Tab to the button, Enter.
+	await tabTo(wallet, 'join');
+	await wallet.keyboard.press('Enter');
 	await expect(wallet.getByTestId('phase')).toBeVisible();
 	await shoot(wallet, 'wallet', 'joined', PHONE_SIZE);
 
@@ -113,7 +126,8 @@ test('a driver reads the session at a glance, in three languages; every screen i
 	expect(en.stopBottom!).toBeLessThanOrEqual(740);
 	await shoot(wallet, 'wallet', 'charging', PHONE_SIZE);
 	await shoot(kiosk, 'kiosk', 'charging', KIOSK_SIZE);
-	await wallet.getByTestId('details').locator('summary').click();
+	await tabTo(wallet, 'details');
+	await wallet.keyboard.press('Enter');
 	await expect(wallet.getByTestId('invoices')).toBeVisible();
 	await shoot(wallet, 'wallet', 'charging-details', PHONE_SIZE);
 	await wallet.getByTestId('details').locator('summary').click();
@@ -144,7 +158,7 @@ test('a driver reads the session at a glance, in three languages; every screen i
 	await shoot(kiosk, 'kiosk', 'invoice-pending', KIOSK_SIZE);
 
 	// Unpaid past the grace: the station pauses; both apps say why.
-	await expect(wallet.getByTestId('suspended')).toBeVisible({ timeout: 30_000 });
+	await expect(wallet.getByTestId('suspended')).toBeVisible({ timeout: 60_000 });
 	await expect(kiosk.getByTestId('suspended')).toBeVisible();
 	console.log(`[ux] suspended at 360x740, en: overflow ${(await layout(wallet)).overflow}px`);
 	await shoot(wallet, 'wallet', 'suspended', PHONE_SIZE);
@@ -164,7 +178,9 @@ test('a driver reads the session at a glance, in three languages; every screen i
 	await expect(wallet.getByTestId('phase')).toHaveText('Charging', { timeout: 30_000 });
 
 	// Stop: settled on both sides; the receipt.
-	await wallet.getByTestId('stop').click();
+	await wallet.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+	await tabTo(wallet, 'stop');
+	await wallet.keyboard.press('Enter');
 	await expect(kiosk.getByTestId('settled')).toBeVisible({ timeout: 30_000 });
 	await expect(wallet.getByTestId('settled')).toBeVisible({ timeout: 30_000 });
 	await shoot(wallet, 'wallet', 'settled', PHONE_SIZE);
