@@ -1,5 +1,5 @@
 // Deutsch. Same keys and {placeholders} as en.ts (catalogue.test.ts).
-import type { Catalogue } from './index.js';
+import type { Catalogue } from './types.js';
 
 export const de: Catalogue = {
 	'common.back': 'Zurück',
@@ -233,5 +233,6 @@ export const de: Catalogue = {
 	'kiosk.receiptLedger': 'Scannen, um die Zusammenfassung mit ihrer Ledger-Transaktion zu behalten.',
 	'kiosk.receiptPlain': 'Scannen, um die Zusammenfassung zu behalten.',
 	'kiosk.contrast': 'Hoher Kontrast',
+	'kiosk.owed': 'Offen',
 	'kiosk.power': 'Leistung'
 };

@@ -233,6 +233,7 @@ export const en = {
 	'kiosk.receiptLedger': 'Scan to keep the session summary with its ledger transaction.',
 	'kiosk.receiptPlain': 'Scan to keep the session summary.',
 	'kiosk.contrast': 'High contrast',
+	'kiosk.owed': 'Owed',
 	'kiosk.power': 'Power'
 } as const;
 

@@ -9,10 +9,10 @@ import { de } from './de.js';
 import { en, type MessageKey } from './en.js';
 import { it } from './it.js';
 
+import type { Catalogue, Message } from './types.js';
+
 export type { MessageKey } from './en.js';
-export type Plural = { one: string; other: string };
-export type Message = string | Plural;
-export type Catalogue = Record<MessageKey, Message>;
+export type { Catalogue, Message, Plural } from './types.js';
 
 export const LOCALES = ['en', 'de', 'it'] as const;
 export type Locale = (typeof LOCALES)[number];

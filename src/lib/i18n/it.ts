@@ -1,5 +1,5 @@
 // Italiano. Same keys and {placeholders} as en.ts (catalogue.test.ts).
-import type { Catalogue } from './index.js';
+import type { Catalogue } from './types.js';
 
 export const it: Catalogue = {
 	'common.back': 'Indietro',
@@ -233,5 +233,6 @@ export const it: Catalogue = {
 	'kiosk.receiptLedger': 'Scansiona per conservare il riepilogo con la sua transazione sul registro.',
 	'kiosk.receiptPlain': 'Scansiona per conservare il riepilogo.',
 	'kiosk.contrast': 'Alto contrasto',
+	'kiosk.owed': 'Dovuto',
 	'kiosk.power': 'Potenza'
 };
