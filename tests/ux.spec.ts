@@ -9,8 +9,8 @@ import { mkdirSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page, type Route, type WebSocketRoute } from '@playwright/test';
 import { E2E_PORTS } from '../playwright.config';
-import { parseDevnetManifest } from '../src/lib/config/devnet-manifest';
-import { LndRestNode } from '../src/lib/lightning/lnd-rest';
+import { parseDevnetManifest } from '../src/lib/config';
+import { LndRestNode } from '../src/lib/lightning';
 
 const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
 const KIOSK = `http://127.0.0.1:${E2E_PORTS.kiosk}`;
