@@ -32,3 +32,4 @@ export { judgeAgainstRegistry, pinMismatch, pinOf } from './identity';
 export { checkStationIdentity, type IdentityCheckOptions } from './registry-identity';
 export * from './receipt';
 export { DEFAULT_TARIFF, createSimulatedStation, type HeadlessStation, type HeadlessStationOptions } from './headless-station';
+export * from './increment';
