@@ -241,6 +241,12 @@ describe.skipIf(!LAN)('devices on the LAN', () => {
 		// A code is good once.
 		const reused = await request(kioskLoopback, '/devnet/enrol/confirm', { method: 'POST', body: JSON.stringify({ code }), headers: { 'Content-Type': 'application/json' } });
 		expect(reused.status).toBe(404);
+		// One address may keep at most two kiosks waiting (a visitor cannot fill the operator's queue).
+		const extra = [new Device(), new Device(), new Device()];
+		const answers = [];
+		for (const d of extra) answers.push(await d.post(kioskLan, '/devnet/enrol', { signerAddress: Wallet.createRandom().address }));
+		expect(answers.map((a) => a.status)).toEqual([200, 200, 429]);
+		expect(JSON.parse(answers[2]!.body).message).toMatch(/Two kiosks at this address are already waiting/);
 		// The phones' app server does not enrol kiosks.
 		expect((await phoneA.post(walletLan, '/devnet/enrol', { signerAddress: key.address })).status).toBe(404);
 	}, 30_000);

@@ -61,6 +61,7 @@ interface DeviceFile {
 }
 interface Pending {
 	device: string;
+	address: string;
 	code: string;
 	signerAddress: string;
 	name: string;
@@ -127,7 +128,7 @@ export interface DeviceRegistry {
 	manifestFor(device: string, app: 'wallet' | 'kiosk', rewritten: DevnetManifest, address?: string): DevnetManifest;
 	enrolment(device: string): Enrolment;
 	/** A kiosk asks to be enrolled with the signer address of the key it made; returns its code. */
-	requestEnrolment(device: string, body: unknown): Enrolment;
+	requestEnrolment(device: string, body: unknown, address?: string): Enrolment;
 	/** The operator confirmed `code` (at the terminal or the loopback page): register the kiosk. */
 	confirm(code: string): Promise<{ stationId: string; signerAddress: string }>;
 	/** Open enrolment requests (for the operator's page and console). */
@@ -232,7 +233,7 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 			return out;
 		},
 		enrolment,
-		requestEnrolment(device, body) {
+		requestEnrolment(device, body, address = '') {
 			const b = (typeof body === 'object' && body !== null ? body : {}) as { signerAddress?: unknown; name?: unknown };
 			let signerAddress: string;
 			try {
@@ -247,11 +248,14 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 			if (now.state === 'pending') pending.delete(now.code);
 			if (!opts.lightning) throw new DeviceError(503, 'This devnet runs real LND, which has no node per kiosk: enrol kiosks on the simnet.');
 			if (kiosks() >= maxKiosks) throw new DeviceError(503, `This devnet already has ${maxKiosks} enrolled kiosks, its limit.`);
+			if ([...pending.values()].filter((p) => p.address === address).length >= 2) {
+				throw new DeviceError(429, 'Two kiosks at this address are already waiting for the operator; enrol those first.');
+			}
 			if (pending.size >= maxPending) throw new DeviceError(503, `${maxPending} kiosks are already waiting for the operator; try again in a few minutes.`);
 			let code = oneTimeCode();
 			while (pending.has(code)) code = oneTimeCode();
 			const expiresAt = Date.now() + codeTtlMs;
-			pending.set(code, { device, code, signerAddress, name, expiresAt });
+			pending.set(code, { device, address, code, signerAddress, name, expiresAt });
 			opts.log?.(`a kiosk on the LAN asks to be enrolled ("${name}", signer ${signerAddress}): if its screen shows ${code}, type "enrol ${code}" here`);
 			return { state: 'pending', code, expiresAt: new Date(expiresAt).toISOString() };
 		},

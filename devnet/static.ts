@@ -316,7 +316,7 @@ function enrolRoutes(req: http.IncomingMessage, res: http.ServerResponse, pathna
 				const { device, setCookie } = devices.identify(req);
 				if (setCookie) res.setHeader('Set-Cookie', setCookie);
 				if (req.method === 'GET') return sendJson(res, 200, devices.enrolment(device));
-				if (req.method === 'POST') return sendJson(res, 200, devices.requestEnrolment(device, await readSmallJson(req)));
+				if (req.method === 'POST') return sendJson(res, 200, devices.requestEnrolment(device, await readSmallJson(req), clientAddress(req.socket)));
 				res.writeHead(405, { Allow: 'GET, POST' }).end();
 				return;
 			}
