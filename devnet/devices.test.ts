@@ -11,9 +11,9 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
+import { parseDevnetManifest, type DevnetManifest } from './manifest';
 import { connectLedger } from '../src/lib/ledger/index';
-import { LndRestNode } from '../src/lib/lightning/lnd-rest';
+import { LndCalls } from './simnet/rest-client';
 import { startDevnet, type RunningDevnet } from './devnet';
 import { createDeviceRegistry, DEVICE_COOKIE } from './devices';
 import { startLightningSimnet } from './lightning';
@@ -163,7 +163,7 @@ describe.skipIf(!LAN)('devices on the LAN', () => {
 
 		// The station (on this machine) bills 2 sat; phone A's macaroon is tried on phone B's node through the LAN gateway.
 		const local = devnet.manifest.lightning.nodes['station-1']!;
-		const station = new LndRestNode({ restUrl: local.restUrl, macaroonHex: local.macaroonHex });
+		const station = new LndCalls({ restUrl: local.restUrl, macaroonHex: local.macaroonHex });
 		const invoice = await station.createInvoice({ amountMsat: 2000n, memo: 'cross-phone', expirySeconds: 600 });
 		const body = JSON.stringify({ payment_request: invoice.paymentRequest, timeout_seconds: 10, fee_limit_msat: '1000' });
 		const bNode = new URL(b.lightning.nodes['vehicle-1']!.restUrl).pathname;
@@ -176,7 +176,7 @@ describe.skipIf(!LAN)('devices on the LAN', () => {
 		const asStation = await request(walletLan, `${stationPath}/v1/invoices`, { method: 'POST', body: '{"value":"1"}', headers: { 'Content-Type': 'application/json', 'Grpc-Metadata-macaroon': a.lightning.nodes['vehicle-1']!.macaroonHex } });
 		expect(asStation.status).toBe(500);
 		// Phone A pays from its own node.
-		const payer = new LndRestNode({ restUrl: a.lightning.nodes['vehicle-1']!.restUrl, macaroonHex: a.lightning.nodes['vehicle-1']!.macaroonHex, fetch: insecureFetch });
+		const payer = new LndCalls({ restUrl: a.lightning.nodes['vehicle-1']!.restUrl, macaroonHex: a.lightning.nodes['vehicle-1']!.macaroonHex, fetch: insecureFetch });
 		const paid = await payer.pay({ paymentRequest: invoice.paymentRequest, feeLimitMsat: 1000n, timeoutSeconds: 10 });
 		expect(paid.status).toBe('succeeded');
 		// …but cannot invoice on it (pay + read only).
@@ -234,10 +234,10 @@ describe.skipIf(!LAN)('devices on the LAN', () => {
 		const mine = enrolled.stations[0]!;
 		expect(mine).toMatchObject({ stationId, signerAddress: key.address, signingKeyHex: '', lightningNode: stationId });
 		for (const secret of secrets(devnet)) expect(JSON.stringify(enrolled)).not.toContain(secret);
-		const node = new LndRestNode({ restUrl: enrolled.lightning.nodes[stationId]!.restUrl, macaroonHex: enrolled.lightning.nodes[stationId]!.macaroonHex, fetch: insecureFetch });
+		const node = new LndCalls({ restUrl: enrolled.lightning.nodes[stationId]!.restUrl, macaroonHex: enrolled.lightning.nodes[stationId]!.macaroonHex, fetch: insecureFetch });
 		expect((await node.getInfo()).pubkey).toBe(record(enrolled, stationId));
 		const invoice = await node.createInvoice({ amountMsat: 1000n, expirySeconds: 600 });
-		await expect(node.pay({ paymentRequest: invoice.paymentRequest, feeLimitMsat: 0n, timeoutSeconds: 5 })).rejects.toMatchObject({ code: 'unauthorized' });
+		await expect(node.pay({ paymentRequest: invoice.paymentRequest, feeLimitMsat: 0n, timeoutSeconds: 5 })).rejects.toThrow(/verification failed|permission denied/);
 		// A code is good once.
 		const reused = await request(kioskLoopback, '/devnet/enrol/confirm', { method: 'POST', body: JSON.stringify({ code }), headers: { 'Content-Type': 'application/json' } });
 		expect(reused.status).toBe(404);
@@ -260,7 +260,7 @@ describe.skipIf(!LAN)('devices on the LAN', () => {
 		const after = await phoneA.manifest(walletLan);
 		expect(new URL(after.lightning.nodes['vehicle-1']!.restUrl).pathname).toBe(new URL(before.lightning.nodes['vehicle-1']!.restUrl).pathname);
 		expect(after.lightning.nodes['vehicle-1']!.macaroonHex).toBe(before.lightning.nodes['vehicle-1']!.macaroonHex);
-		const payer = new LndRestNode({ restUrl: after.lightning.nodes['vehicle-1']!.restUrl, macaroonHex: after.lightning.nodes['vehicle-1']!.macaroonHex, fetch: insecureFetch });
+		const payer = new LndCalls({ restUrl: after.lightning.nodes['vehicle-1']!.restUrl, macaroonHex: after.lightning.nodes['vehicle-1']!.macaroonHex, fetch: insecureFetch });
 		expect((await payer.getInfo()).pubkey).toMatch(/^0[23]/);
 		const kioskAfter = await kiosk.manifest(kioskLan);
 		expect(kioskAfter.enrolment).toEqual({ state: 'enrolled', stationId });

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import type http from 'node:http';
 import path from 'node:path';
 import { getAddress } from 'ethers';
-import type { DevnetManifest } from '../src/lib/config/devnet-manifest';
+import type { DevnetManifest } from './manifest';
 import { clientAddress, isLoopbackHostname } from './guard';
 import { PAYER_OPS, STATION_OPS, type MacaroonOp } from './simnet/macaroon';
 

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
 
 export type { DevnetManifest } from '../src/lib/config/devnet-manifest';
+/** The apps' own parser, for the devnet's tests and tools (one link to src/lib/config here). */
+export { parseDevnetManifest };
 
 export const MANIFEST_FILE = 'devnet.json';
 

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
+import { parseDevnetManifest, type DevnetManifest } from './manifest';
 import { connectLedger } from '../src/lib/ledger/index';
 import { freePort } from './ports';
 

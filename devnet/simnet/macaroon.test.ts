@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LndRestNode } from '../../src/lib/lightning/lnd-rest';
+import { LndCalls } from './rest-client';
 import { freePort } from '../ports';
 import { startLightningSimnet, type LightningSimnet } from './server';
 import { ADMIN_OPS, allows, bake, decodeIdentifier, deserialize, MacaroonError, PAYER_OPS, serialize, STATION_OPS, verify } from './macaroon';
@@ -64,18 +64,18 @@ describe('the simnet checks them per node and per permission', () => {
 	});
 
 	it('a phone’s pay+read macaroon pays from its own node, and is refused on another phone’s node', async () => {
-		const station = new LndRestNode({ restUrl: node('station-1').restUrl, macaroonHex: sim.bakeMacaroon('station-1', STATION_OPS) });
+		const station = new LndCalls({ restUrl: node('station-1').restUrl, macaroonHex: sim.bakeMacaroon('station-1', STATION_OPS) });
 		const phoneMac = sim.bakeMacaroon('vehicle-1', PAYER_OPS);
 		const invoice = await station.createInvoice({ amountMsat: 5000n, memo: 'scoped', expirySeconds: 600 });
 		// The same macaroon against vehicle-2's node (the other phone): refused, nothing paid.
-		const elsewhere = new LndRestNode({ restUrl: node('vehicle-2').restUrl, macaroonHex: phoneMac });
-		await expect(elsewhere.pay({ paymentRequest: invoice.paymentRequest, feeLimitMsat: 1000n, timeoutSeconds: 5 })).rejects.toMatchObject({ code: 'unauthorized' });
+		const elsewhere = new LndCalls({ restUrl: node('vehicle-2').restUrl, macaroonHex: phoneMac });
+		await expect(elsewhere.pay({ paymentRequest: invoice.paymentRequest, feeLimitMsat: 1000n, timeoutSeconds: 5 })).rejects.toThrow(/verification failed|permission denied/);
 		const raw = await fetch(`${node('vehicle-2').restUrl}/v1/getinfo`, { headers: { 'Grpc-Metadata-macaroon': phoneMac } });
 		expect(raw.status).toBe(500);
 		expect(await raw.json()).toEqual({ code: 2, message: 'verification failed: signature mismatch after caveat verification', details: [] });
 		expect((await station.lookupInvoice(invoice.paymentHash)).state).toBe('open');
 		// On its own node it pays.
-		const own = new LndRestNode({ restUrl: node('vehicle-1').restUrl, macaroonHex: phoneMac });
+		const own = new LndCalls({ restUrl: node('vehicle-1').restUrl, macaroonHex: phoneMac });
 		const paid = await own.pay({ paymentRequest: invoice.paymentRequest, feeLimitMsat: 1000n, timeoutSeconds: 5 });
 		expect(paid.status).toBe('succeeded');
 		expect((await station.lookupInvoice(invoice.paymentHash)).state).toBe('settled');
