@@ -132,6 +132,10 @@ test('a driver reads the session at a glance, in three languages; every screen i
 	expect(en.detailsOpen).toBe(false);
 	expect(en.overflow).toBeLessThanOrEqual(0);
 	expect(en.stopBottom!).toBeLessThanOrEqual(740);
+	// The chart follows the readings (it once froze at its first two): its picture changes.
+	const chart = wallet.getByTestId('live-chart').locator('canvas');
+	const before = await chart.screenshot();
+	await expect.poll(async () => Buffer.compare(before, await chart.screenshot()) !== 0, { timeout: 10_000 }).toBe(true);
 	await shoot(wallet, 'wallet', 'charging', PHONE_SIZE);
 	await shoot(kiosk, 'kiosk', 'charging', KIOSK_SIZE);
 	await tabTo(wallet, 'details');
