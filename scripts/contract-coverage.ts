@@ -74,7 +74,7 @@ async function main(): Promise<number> {
 	process.env.LIGHTCHARGE_CONTRACT_COVERAGE_DIR = workDir;
 	const { startVitest } = await import('vitest/node');
 	const vitest = await startVitest('test', testFiles, { watch: false, run: true }, {
-		resolve: { alias: [{ find: /^\.\/generated\/contracts\.js$/, replacement: instrumentedModule }] }
+		resolve: { alias: [{ find: /^\.\/generated\/contracts(\.js)?$/, replacement: instrumentedModule }] }
 	});
 	const failed = vitest.state.getCountOfFailedTests() > 0 || process.exitCode === 1;
 	await vitest.close();
