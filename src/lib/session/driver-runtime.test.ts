@@ -88,6 +88,39 @@ describe('DriverRuntime.resume', () => {
 		await station.stop();
 	});
 
+	it('a payment reserved but never taken by the node before the reload is sent once after it; nothing is paid twice', async () => {
+		const { now, broker, net, station, tick } = await chargingStation('sess-n');
+		const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
+		const journal = new MemoryJournal();
+		const link = offeredLink(station);
+		const checkIdentity = registryCheck({ signer: identity.signerAddress, lightningPubkey: net.node('st-r').pubkey });
+		const first = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal, checkIdentity, feeLimitMsat: 10_000n, now });
+		await first.start(1000);
+		await first.join(1_000_000_000n);
+		await until(() => station.view().session.phase === 'charging', 'charging');
+		for (let i = 0; i < 11; i++) await tick();
+		await until(() => first.view().invoices.some((i) => i.state === 'paid'), 'invoice 1 paid');
+		// Increment 2 is reserved in the journal, and the wallet stops before its node ever sees it.
+		node.hold();
+		for (let i = 0; i < 10 && !first.view().invoices.some((i) => i.state === 'paying'); i++) await tick();
+		await until(() => journal.entries().some((e) => e.status === 'sending'), 'invoice 2 reserved');
+		const snapshot = toSnapshot(first.view(), first.acceptedTariff!)!;
+		const stored = new MemoryJournal();
+		for (const e of journal.entries()) await stored.reserve({ ...e });
+		first.close();
+		expect(net.listPayments('vehicle-1')).toHaveLength(1);
+
+		const after = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
+		const second = new DriverRuntime({ link, bus: broker.connect(), lightning: after, journal: stored, checkIdentity, feeLimitMsat: 10_000n, now });
+		await second.resume(snapshot);
+		await until(() => second.view().invoices.filter((i) => i.state === 'paid').length === 2, 'invoice 2 sent after the reload and paid');
+		expect(after.sent).toBe(1);
+		expect(net.listPayments('vehicle-1')).toHaveLength(2);
+		expect(second.view().lastError).toBeNull();
+		second.close();
+		await station.stop();
+	});
+
 	it('an "already paid" answer to its own payment is tracked to the preimage, not counted as failed', async () => {
 		const { now, broker, net, station, tick } = await chargingStation('sess-r');
 		const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));

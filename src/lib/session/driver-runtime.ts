@@ -10,7 +10,7 @@
 // stops payments. A payment hash is written to the journal before the payment is sent, so a
 // reload or crash can never pay the same invoice twice; payments in flight at start are tracked
 // to their end. A failed payment asks the station for a new invoice of the same record.
-import { type LightningNode, type Network, type PaymentUpdate, waitUntilReady } from '../lightning';
+import { LightningError, type LightningNode, type Network, type PaymentUpdate, waitUntilReady } from '../lightning';
 import type { MessageBus } from '../mqtt';
 import {
 	billingRecordHash,
@@ -216,6 +216,8 @@ export class DriverRuntime {
 	private pin: StationPin | null = null;
 	private channel: DriverChannel | null = null;
 	private reinvoices = new Map<number, number>();
+	/** Payments sent again because the node had never seen them (once each). */
+	private resent = new Set<string>();
 	private reinvoiceTimers = new Set<ReturnType<typeof setTimeout>>();
 	private readonly stationMac: Uint8Array;
 	private readonly now: () => number;
@@ -659,6 +661,11 @@ export class DriverRuntime {
 			this.updateInvoice(entry.seq, { state: 'refused', reason: 'already_paid', message: `Invoice ${entry.seq} was already paid from this wallet.` });
 			return;
 		}
+		await this.send(entry);
+	}
+
+	/** Sends a payment the journal has reserved, and settles, tracks or fails it by the answer. */
+	private async send(entry: JournalEntry): Promise<void> {
 		let result: PaymentUpdate;
 		try {
 			result = await this.o.lightning.pay({
@@ -722,6 +729,14 @@ export class DriverRuntime {
 			const r = await this.o.lightning.trackPayment(entry.paymentHash);
 			await this.settle(entry, r, true);
 		} catch (e) {
+			// The node has no payment with this hash: the wallet stopped after reserving it and before
+			// the node took it, so nothing left. Send it now, once; a copy still on its way would be
+			// refused by the node for the same hash ("already paid"/in flight) and tracked again.
+			if (e instanceof LightningError && e.code === 'not_found' && !this.resent.has(entry.paymentHash) && !this.closed) {
+				this.resent.add(entry.paymentHash);
+				this.payQueue = this.payQueue.then(() => this.send(entry));
+				return;
+			}
 			this.set({ lastError: `Still checking payment ${entry.seq}: ${(e as Error).message}` });
 		}
 	}
