@@ -40,29 +40,37 @@ async function chargingStation(sessionId: string) {
 	return { now, broker, net, station, tick };
 }
 
+/**
+ * A wallet that paid increment 1 and stopped (crash, reload) while increment 2's payment was
+ * reserved in its journal and held at the node's gate; what it stored is in `snapshot` and `stored`.
+ */
+async function stoppedWithIncrement2InFlight(sessionId: string) {
+	const world = await chargingStation(sessionId);
+	const { now, broker, net, station, tick } = world;
+	const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
+	const journal = new MemoryJournal();
+	const link = offeredLink(station);
+	const checkIdentity = registryCheck({ signer: identity.signerAddress, lightningPubkey: net.node('st-r').pubkey });
+	const first = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal, checkIdentity, feeLimitMsat: 10_000n, now });
+	await first.start(1000);
+	await first.join(1_000_000_000n);
+	await until(() => station.view().session.phase === 'charging', 'charging');
+	for (let i = 0; i < 11; i++) await tick();
+	await until(() => first.view().invoices.some((i) => i.state === 'paid'), 'invoice 1 paid');
+	node.hold();
+	for (let i = 0; i < 10 && !first.view().invoices.some((i) => i.state === 'paying'); i++) await tick();
+	await until(() => first.view().invoices.some((i) => i.state === 'paying') && journal.entries().some((e) => e.status === 'sending'), 'invoice 2 in flight');
+	const snapshot = toSnapshot(first.view(), first.acceptedTariff!)!;
+	const stored = new MemoryJournal();
+	for (const e of journal.entries()) await stored.reserve({ ...e });
+	first.close();
+	return { ...world, node, link, checkIdentity, snapshot, stored };
+}
+
 describe('DriverRuntime.resume', () => {
 	it('tracks the payment in flight at a reload, pays nothing twice, and goes on billing', async () => {
-		const { now, broker, net, station, tick } = await chargingStation('sess-r');
-		const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
-		const journal = new MemoryJournal();
-		const link = offeredLink(station);
-		const checkIdentity = registryCheck({ signer: identity.signerAddress, lightningPubkey: net.node('st-r').pubkey });
-		const first = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal, checkIdentity, feeLimitMsat: 10_000n, now });
-		await first.start(1000);
-		await first.join(1_000_000_000n);
-		await until(() => station.view().session.phase === 'charging', 'charging');
+		const { now, broker, net, station, tick, node, link, checkIdentity, snapshot, stored } = await stoppedWithIncrement2InFlight('sess-r');
 		const poll = tick;
-
-		// Increment 1 is paid; increment 2's payment is sent and then the wallet "crashes".
-		for (let i = 0; i < 11; i++) await poll();
-		await until(() => first.view().invoices.some((i) => i.state === 'paid'), 'invoice 1 paid');
-		node.hold();
-		for (let i = 0; i < 10 && !first.view().invoices.some((i) => i.state === 'paying'); i++) await poll();
-		await until(() => first.view().invoices.some((i) => i.state === 'paying') && journal.entries().some((e) => e.status === 'sending'), 'invoice 2 in flight');
-		const snapshot = toSnapshot(first.view(), first.acceptedTariff!)!;
-		const stored = new MemoryJournal();
-		for (const e of journal.entries()) await stored.reserve({ ...e });
-		first.close();
 		expect(node.sent).toBe(2);
 		node.release(); // the payment the crashed wallet had sent completes on the network
 
@@ -89,25 +97,9 @@ describe('DriverRuntime.resume', () => {
 	});
 
 	it('a payment reserved but never taken by the node before the reload is sent once after it; nothing is paid twice', async () => {
-		const { now, broker, net, station, tick } = await chargingStation('sess-n');
-		const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
-		const journal = new MemoryJournal();
-		const link = offeredLink(station);
-		const checkIdentity = registryCheck({ signer: identity.signerAddress, lightningPubkey: net.node('st-r').pubkey });
-		const first = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal, checkIdentity, feeLimitMsat: 10_000n, now });
-		await first.start(1000);
-		await first.join(1_000_000_000n);
-		await until(() => station.view().session.phase === 'charging', 'charging');
-		for (let i = 0; i < 11; i++) await tick();
-		await until(() => first.view().invoices.some((i) => i.state === 'paid'), 'invoice 1 paid');
-		// Increment 2 is reserved in the journal, and the wallet stops before its node ever sees it.
-		node.hold();
-		for (let i = 0; i < 10 && !first.view().invoices.some((i) => i.state === 'paying'); i++) await tick();
-		await until(() => journal.entries().some((e) => e.status === 'sending'), 'invoice 2 reserved');
-		const snapshot = toSnapshot(first.view(), first.acceptedTariff!)!;
-		const stored = new MemoryJournal();
-		for (const e of journal.entries()) await stored.reserve({ ...e });
-		first.close();
+		// Increment 2 is reserved in the journal, and the wallet stops before its node ever sees it
+		// (the held payment is never released).
+		const { now, broker, net, station, link, checkIdentity, snapshot, stored } = await stoppedWithIncrement2InFlight('sess-n');
 		expect(net.listPayments('vehicle-1')).toHaveLength(1);
 
 		const after = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
