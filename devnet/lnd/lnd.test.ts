@@ -235,7 +235,9 @@ describe.skipIf(!present)('LndRestNode on real LND (regtest)', () => {
 		await net.stopNode('station-1');
 		const err = await broken;
 		expect(err).toBeInstanceOf(LightningError);
-		expect(err.code).toBe('unreachable');
+		// The stream either loses its connection ('unreachable') or gets LND's last word as it shuts
+		// down, which reads like a node that is not serving yet ('starting'); both are waited out alike.
+		expect(['unreachable', 'starting']).toContain(err.code);
 		const down = await station.lookupInvoice(inv.paymentHash).catch((e: unknown) => e);
 		expect(down).toMatchObject({ code: 'unreachable' });
 
