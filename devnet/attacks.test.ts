@@ -17,6 +17,7 @@ import { startChain, type RunningChain } from './chain';
 import { startLightningSimnet, type LightningSimnet } from './lightning';
 import { freePort } from './ports';
 import { lanIPv4Addresses, loadOrCreateTls, startStaticServers, type RunningStatic } from './static';
+import { rawRequest, type Answer, type RawInit } from './raw-request.testing.js';
 
 const LAN = lanIPv4Addresses()[0];
 const root = mkdtempSync(path.join(os.tmpdir(), 'lightcharge-attacks-'));
@@ -37,41 +38,8 @@ function fakeBuild(name: string): string {
 	return dir;
 }
 
-interface Answer {
-	status: number;
-	headers: http.IncomingHttpHeaders;
-	body: string;
-}
-
 /** One request with the path sent exactly as given (no client-side normalisation). */
-function request(base: string, rawPath: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Answer> {
-	return new Promise((resolve, reject) => {
-		const url = new URL(base);
-		const client = url.protocol === 'https:' ? https : http;
-		const req = client.request(
-			{
-				host: url.hostname,
-				port: url.port,
-				path: rawPath,
-				method: init.method ?? 'GET',
-				headers: init.headers,
-				ca,
-				agent: false,
-				// A forged Host header is also what Node checks the certificate against: check the real address instead.
-				checkServerIdentity: (_host: string, cert: Parameters<typeof tls.checkServerIdentity>[1]) => tls.checkServerIdentity(url.hostname, cert)
-			},
-			(res) => {
-				let body = '';
-				res.setEncoding('utf8');
-				res.on('data', (c: string) => (body += c));
-				res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-			}
-		);
-		req.setTimeout(20_000, () => req.destroy(new Error(`no answer to ${rawPath} within 20 s`)));
-		req.on('error', reject);
-		req.end(init.body);
-	});
-}
+const request = (base: string, rawPath: string, init: RawInit = {}): Promise<Answer> => rawRequest(base, rawPath, init, ca);
 
 const rpcBody = (method: string, params: unknown[] = [], id = 1) => JSON.stringify({ jsonrpc: '2.0', id, method, params });
 const rpc = (body: string) => request(lanBase, '/rpc', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });

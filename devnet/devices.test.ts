@@ -19,6 +19,7 @@ import { createDeviceRegistry, DEVICE_COOKIE } from './devices';
 import { startLightningSimnet } from './lightning';
 import { freePort } from './ports';
 import { lanIPv4Addresses } from './static';
+import { rawRequest, type Answer, type RawInit } from './raw-request.testing.js';
 
 const LAN = lanIPv4Addresses()[0];
 const root = mkdtempSync(path.join(os.tmpdir(), 'lightcharge-devices-'));
@@ -29,39 +30,8 @@ let walletLan: string;
 let kioskLan: string;
 let kioskLoopback: string;
 
-interface Answer {
-	status: number;
-	headers: http.IncomingHttpHeaders;
-	body: string;
-}
-
-function request(base: string, rawPath: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-	return new Promise((resolve, reject) => {
-		const url = new URL(base);
-		const client = url.protocol === 'https:' ? https : http;
-		const req = client.request(
-			{
-				host: url.hostname,
-				port: url.port,
-				path: rawPath,
-				method: init.method ?? 'GET',
-				headers: init.headers,
-				ca,
-				agent: false,
-				checkServerIdentity: (_h: string, cert: Parameters<typeof tls.checkServerIdentity>[1]) => tls.checkServerIdentity(url.hostname, cert)
-			},
-			(res) => {
-				let body = '';
-				res.setEncoding('utf8');
-				res.on('data', (c: string) => (body += c));
-				res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-			}
-		);
-		req.setTimeout(20_000, () => req.destroy(new Error(`no answer to ${rawPath} within 20 s`)));
-		req.on('error', reject);
-		req.end(init.body);
-	});
-}
+/** One request with the path sent exactly as given (no client-side normalisation). */
+const request = (base: string, rawPath: string, init: RawInit = {}): Promise<Answer> => rawRequest(base, rawPath, init, ca);
 
 /** A device: the cookie the devnet gave it on its first visit, sent back on each request. */
 class Device {
