@@ -280,6 +280,44 @@ describe.skipIf(!mosquittoInstalled && !requireAll)('mosquitto with --secure-bro
 		expect((await got).payload).toBe('r1');
 	});
 
+	it("gives a phone's login only the sessions it was granted, in force as soon as grant() resolves", async () => {
+		const control = broker.control!;
+		expect(control).not.toBeNull();
+		await control.addLogin({ username: 'driver-aaaa', password: 'password-of-phone-a', role: 'phone' });
+		await control.addLogin({ username: 'driver-bbbb', password: 'password-of-phone-b', role: 'phone' });
+		const phoneA = await login('driver-aaaa', 'password-of-phone-a', 'phone-a');
+		const phoneB = await login('driver-bbbb', 'password-of-phone-b', 'phone-b');
+		const station = await login('station-a', 'password-of-a', 'kiosk-a3');
+		const sessionTopics = `${root}/station-a/sessions/s9/+`;
+		const gotA: string[] = [];
+		const gotB: string[] = [];
+		phoneA.on('message', (t, p) => gotA.push(`${t} ${p.toString()}`));
+		phoneB.on('message', (t, p) => gotB.push(`${t} ${p.toString()}`));
+		// Before a grant phone a hears nothing of the session, and may not write its driver topic.
+		await phoneA.subscribeAsync(sessionTopics, { qos: 1 });
+		await station.publishAsync(`${root}/station-a/sessions/s9/readings`, 'before', { qos: 1 });
+		const deniedBefore = control.deniedPublishes();
+		expect(await refusedFor('driver-aaaa', 'password-of-phone-a', `${root}/station-a/sessions/s9/driver`)).toBe(135);
+
+		expect(await control.grant('driver-aaaa', 'station-a', 's9')).toBe(true);
+		expect(await control.grant('driver-aaaa', 'station-a', 's9')).toBe(false);
+		// Granted: the same connection now reads the session, and writes its driver topic.
+		await station.publishAsync(`${root}/station-a/sessions/s9/readings`, 'after', { qos: 1 });
+		expect(await publishCode(phoneA, `${root}/station-a/sessions/s9/driver`)).toBe(0);
+		// Phone b, logged in as itself, subscribes to phone a's session: it gets nothing, and its publishes are refused.
+		await phoneB.subscribeAsync(sessionTopics, { qos: 1 });
+		await phoneB.subscribeAsync(`${root}/station-a/sessions/+/+`, { qos: 1 });
+		await station.publishAsync(`${root}/station-a/sessions/s9/invoices`, 'invoice', { qos: 1 });
+		expect(await refusedFor('driver-bbbb', 'password-of-phone-b', `${root}/station-a/sessions/s9/driver`)).toBe(135);
+		await new Promise((r) => setTimeout(r, 500));
+		expect(gotA).toEqual([`${root}/station-a/sessions/s9/readings after`, `${root}/station-a/sessions/s9/driver x`, `${root}/station-a/sessions/s9/invoices invoice`]);
+		expect(gotB).toEqual([]);
+		// Each refused publish is counted (from Mosquitto's own "Denied PUBLISH" lines).
+		expect(control.deniedPublishes()).toBe(deniedBefore + 2);
+		// The files on disk hold hashes, never the passwords.
+		expect(readFileSync(path.join(dir, 'secure', 'passwords'), 'utf8')).not.toContain('password-of-phone-a');
+	}, 30_000);
+
 	afterAll(async () => {
 		await Promise.all(clients.map((c) => c.endAsync(true)));
 		await broker?.stop();

@@ -1,13 +1,14 @@
 // The devnet's MQTT broker: embedded aedes (MQTT 3.1.1) or Debian's Mosquitto (MQTT 5), each with a
 // TCP listener and a WebSocket listener for the browsers.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
+import { BrokerAccess, type BrokerLogin, type SessionGrant } from './broker-access';
 import { ensurePortFree, listen, waitForPort } from './ports';
 
 export type BrokerKind = 'aedes' | 'mosquitto';
@@ -30,19 +31,37 @@ export interface BrokerOptions {
 	dir: string;
 	/** Production-style security (Mosquitto only): TLS on the WebSocket listener, credentials, topic ACLs. */
 	security?: BrokerSecurity;
+	/** Called for each publish the secured broker refused (Mosquitto's "Denied PUBLISH"). */
+	onDenied?: (refusal: { clientId: string; username: string | null; topic: string }) => void;
 }
 
 /**
  * A broker as production runs it: the WebSocket listener speaks TLS (wss://), every client logs in,
- * and ACLs confine each station to its own topics and each driver to the sessions' `driver` topics.
+ * and ACLs confine each station to its own topics, each phone to the sessions it was granted
+ * (broker-access.ts has the rules).
  */
 export interface BrokerSecurity {
 	/** PEM certificate and key for the WebSocket listener (the devnet's own, from .devnet/tls). */
 	tls: { cert: string; key: string };
-	/** One login per station; the user name is the station id (the ACL pattern uses it). */
+	/** One login per station; the user name is the station id. */
 	stations: { stationId: string; password: string }[];
-	/** Wallet logins: read every station, publish only to `…/sessions/<id>/driver`. */
+	/** Wallet logins of this machine: read every station, publish only to `…/sessions/<id>/driver`. */
 	drivers: { username: string; password: string }[];
+	/** One login per phone on the LAN, with the sessions it was granted so far. */
+	phones?: { username: string; password: string; grants?: SessionGrant[] }[];
+	/** The devnet's own login, reading stations' status (to check grant requests). */
+	observer?: { username: string; password: string };
+}
+
+/** What the devnet can change on a running secured broker; every change is in force when the promise resolves. */
+export interface BrokerControl {
+	/** The logins and rules in force. */
+	readonly access: BrokerAccess;
+	addLogin(login: BrokerLogin): Promise<void>;
+	/** Grants a phone login one session's topics (read its topics, write its driver topic); true when new. */
+	grant(username: string, stationId: string, sessionId: string): Promise<boolean>;
+	/** Publishes the broker refused by its ACL since it started. */
+	deniedPublishes(): number;
 }
 
 export interface RunningBroker {
@@ -53,10 +72,22 @@ export interface RunningBroker {
 	tcpUrl: string;
 	/** MQTT protocol version clients must use: 4 (3.1.1) on aedes, 5 on Mosquitto. */
 	protocolVersion: 4 | 5;
+	/** With `security`: logins and grants, changed while it runs. */
+	control: BrokerControl | null;
 	stop(): Promise<void>;
 }
 
-export const MOSQUITTO_PASSWD_MISSING = 'mosquitto_passwd is not installed: apt-get install mosquitto (it ships with it)';
+/** The access model a BrokerSecurity describes. */
+export function accessOf(sec: BrokerSecurity): BrokerAccess {
+	const access = new BrokerAccess([
+		...sec.stations.map((s) => ({ username: s.stationId, password: s.password, role: 'station' as const })),
+		...sec.drivers.map((d) => ({ ...d, role: 'driver' as const })),
+		...(sec.phones ?? []).map((p) => ({ username: p.username, password: p.password, role: 'phone' as const })),
+		...(sec.observer ? [{ ...sec.observer, role: 'observer' as const }] : [])
+	]);
+	for (const p of sec.phones ?? []) for (const g of p.grants ?? []) access.grant(p.username, g.stationId, g.sessionId);
+	return access;
+}
 
 export const MOSQUITTO_MISSING =
 	'mosquitto is not installed: apt-get install mosquitto, or use --broker aedes';
@@ -154,6 +185,7 @@ async function startAedes(host: string, opts: BrokerOptions): Promise<RunningBro
 	return {
 		kind: 'aedes',
 		protocolVersion: 4,
+		control: null,
 		...urlsFor(host, opts),
 		stop() {
 			stopped ??= (async () => {
@@ -199,23 +231,6 @@ export interface MosquittoSecurityFiles {
 	keyFile: string;
 }
 
-/** The topic ACLs: a station only under its own id, a driver only the sessions' driver topics. */
-export function mosquittoAcl(drivers: string[]): string {
-	return [
-		'# Generated by the Lightcharge devnet on every start; edits are overwritten.',
-		'# Every station logs in with its station id as user name and reads and writes only under it.',
-		'pattern readwrite lightcharge/v1/stations/%u/#',
-		...drivers.flatMap((d) => [
-			'',
-			`# Driver login ${d}: reads every station, publishes only to sessions' driver topics.`,
-			`user ${d}`,
-			'topic read lightcharge/v1/stations/#',
-			'topic write lightcharge/v1/stations/+/sessions/+/driver'
-		]),
-		''
-	].join('\n');
-}
-
 /** The Mosquitto configuration for the devnet: no queue limit, TCP + WebSockets; anonymous unless secured. */
 export function mosquittoConfig(host: string, tcpPort: number, wsPort: number, security?: MosquittoSecurityFiles): string {
 	const wildcard = host === '0.0.0.0' || host === '::' || host === '';
@@ -246,6 +261,9 @@ export function mosquittoConfig(host: string, tcpPort: number, wsPort: number, s
 		'log_type error',
 		'log_type warning',
 		'log_type notice',
+		// Secured: "Reloading config." (information) tells when a new ACL is in force; "Denied PUBLISH"
+		// (debug) is how a refused publish is counted. The devnet reads them from stderr.
+		...(security ? ['log_type information', 'log_type debug'] : []),
 		`listener ${tcpPort}${wildcard ? '' : ` ${address}`}`,
 		'protocol mqtt',
 		`listener ${wsPort}${wsBind}`,
@@ -303,7 +321,8 @@ async function startMosquitto(host: string, opts: BrokerOptions): Promise<Runnin
 	if (binary === null) throw new Error(MOSQUITTO_MISSING);
 	mkdirSync(opts.dir, { recursive: true });
 	const configFile = path.resolve(opts.dir, 'mosquitto.conf');
-	const security = opts.security ? writeSecurityFiles(path.resolve(opts.dir), opts.security) : undefined;
+	const access = opts.security ? accessOf(opts.security) : null;
+	const security = opts.security && access ? writeSecurityFiles(path.resolve(opts.dir), opts.security, access) : undefined;
 	writeFileSync(configFile, mosquittoConfig(host, opts.tcpPort, opts.wsPort, security));
 	// Started as root, mosquitto switches to user `mosquitto`, which must still be able to read its files.
 	chmodSync(configFile, 0o644);
@@ -313,15 +332,43 @@ async function startMosquitto(host: string, opts: BrokerOptions): Promise<Runnin
 	const pidFile = path.resolve(opts.dir, PID_FILE);
 	if (child.pid !== undefined) writeFileSync(pidFile, `${child.pid}\n`, { mode: 0o600 });
 	let stderrTail = '';
+	let partial = '';
+	let denied = 0;
+	const reloadWaiters: (() => void)[] = [];
+	/** Client id → user name, from "New client connected … as <id> (…, u'<user>')". */
+	const users = new Map<string, string>();
+	const onLine = (line: string) => {
+		if (line.includes('Reloading config.')) {
+			for (const w of reloadWaiters.splice(0)) w();
+			return;
+		}
+		const connected = / as (\S+) \(.*u'([^']*)'\)/.exec(line);
+		if (connected && line.includes('New client connected')) {
+			if (users.size > 10_000) users.clear();
+			users.set(connected[1]!, connected[2]!);
+			return;
+		}
+		const refused = /Denied PUBLISH from (\S+) \(.*?'([^']*)'/.exec(line);
+		if (refused) {
+			denied++;
+			opts.onDenied?.({ clientId: refused[1]!, username: users.get(refused[1]!) ?? null, topic: refused[2]! });
+		}
+	};
 	child.stderr?.setEncoding('utf8');
 	child.stderr?.on('data', (chunk: string) => {
 		stderrTail = (stderrTail + chunk).slice(-4000);
+		if (!security) return;
+		const lines = (partial + chunk).split('\n');
+		partial = lines.pop() ?? '';
+		if (partial.length > 65_536) partial = '';
+		for (const line of lines) onLine(line);
 	});
 	let exitInfo: string | null = null;
 	const exited = new Promise<void>((resolve) => {
 		child.once('exit', (code, signal) => {
 			exitInfo = signal ? `signal ${signal}` : `code ${String(code)}`;
 			rmSync(pidFile, { force: true });
+			for (const w of reloadWaiters.splice(0)) w();
 			resolve();
 		});
 		child.once('error', (err) => {
@@ -349,6 +396,43 @@ async function startMosquitto(host: string, opts: BrokerOptions): Promise<Runnin
 		await stop();
 		throw err;
 	}
+	// Changes are written to the files and Mosquitto reloads them on SIGHUP; one reload at a time, and
+	// a change is in force once Mosquitto has logged "Reloading config." (it reloads before it reads
+	// the next packet, so nothing after that line sees the old rules).
+	let reloading: Promise<void> = Promise.resolve();
+	const reload = () => {
+		const next = reloading.then(async () => {
+			if (!security || !access) return;
+			writeAccessFiles(security, access);
+			if (exitInfo !== null) throw new Error(`mosquitto is not running (${exitInfo})`);
+			const done = new Promise<void>((resolve) => reloadWaiters.push(resolve));
+			child.kill('SIGHUP');
+			let timer: NodeJS.Timeout | undefined;
+			const timeout = new Promise<never>((_, reject) => {
+				timer = setTimeout(() => reject(new Error('mosquitto did not reload its ACL within 5 s')), 5000);
+			});
+			try {
+				await Promise.race([done, timeout]);
+			} finally {
+				clearTimeout(timer);
+			}
+			if (exitInfo !== null) throw new Error(`mosquitto exited (${exitInfo}) while reloading its ACL`);
+		});
+		reloading = next.catch(() => {});
+		return next;
+	};
+	const control: BrokerControl | null = access && {
+		access,
+		async addLogin(login) {
+			if (access.addLogin(login)) await reload();
+		},
+		async grant(username, stationId, sessionId) {
+			if (!access.grant(username, stationId, sessionId)) return false;
+			await reload();
+			return true;
+		},
+		deniedPublishes: () => denied
+	};
 	let stopped: Promise<void> | null = null;
 	const urls = urlsFor(host, opts);
 	return {
@@ -356,6 +440,7 @@ async function startMosquitto(host: string, opts: BrokerOptions): Promise<Runnin
 		protocolVersion: 5,
 		...urls,
 		...(security && { wsUrl: urls.wsUrl.replace(/^ws:/, 'wss:') }),
+		control,
 		stop() {
 			stopped ??= stop();
 			return stopped;
@@ -363,47 +448,35 @@ async function startMosquitto(host: string, opts: BrokerOptions): Promise<Runnin
 	};
 }
 
-/** Password file (hashed by Debian's mosquitto_passwd), ACL file, and the TLS pair, in `dir`. */
-function writeSecurityFiles(dir: string, sec: BrokerSecurity): MosquittoSecurityFiles {
-	const users = [...sec.stations.map((s) => ({ user: s.stationId, password: s.password })), ...sec.drivers.map((d) => ({ user: d.username, password: d.password }))];
-	for (const u of users) {
-		if (!/^[A-Za-z0-9._-]{1,64}$/.test(u.user)) throw new Error(`broker user "${u.user}" must be 1 to 64 letters, digits, ".", "_" or "-"`);
-		if (u.password.length < 8 || /[\n:]/.test(u.password)) throw new Error(`the broker password of ${u.user} needs 8 or more characters and no ":" or line break`);
-	}
+/** Writes a file whole (temp + rename), so Mosquitto never reloads half of one. */
+function writeWhole(file: string, text: string, mode: number): void {
+	const tmp = `${file}.${process.pid}.tmp`;
+	writeFileSync(tmp, text, { mode });
+	chmodSync(tmp, mode);
+	// Mosquitto started as root reads them after dropping to user `mosquitto`: hand them to it (still 0600).
+	const dropsTo = process.getuid?.() === 0 ? systemUser('mosquitto') : null;
+	if (dropsTo) chownSync(tmp, dropsTo.uid, dropsTo.gid);
+	renameSync(tmp, file);
+}
+
+function writeAccessFiles(files: MosquittoSecurityFiles, access: BrokerAccess): void {
+	writeWhole(files.passwordFile, access.mosquittoPasswords(), 0o600);
+	writeWhole(files.aclFile, access.mosquittoAcl(), 0o644);
+}
+
+/** Password file (Mosquitto's own `$7$` hashes), ACL file, and the TLS pair, in `dir`. */
+function writeSecurityFiles(dir: string, sec: BrokerSecurity, access: BrokerAccess): MosquittoSecurityFiles {
 	const files: MosquittoSecurityFiles = {
 		passwordFile: path.join(dir, 'passwords'),
 		aclFile: path.join(dir, 'acl'),
 		certFile: path.join(dir, 'ws-cert.pem'),
 		keyFile: path.join(dir, 'ws-key.pem')
 	};
-	writeFileSync(files.passwordFile, users.map((u) => `${u.user}:${u.password}\n`).join(''), { mode: 0o600 });
-	const passwd = findMosquittoPasswd();
-	if (!passwd) throw new Error(MOSQUITTO_PASSWD_MISSING);
-	// -U replaces each plain password in the file by its salted hash.
-	execFileSync(passwd, ['-U', files.passwordFile], { stdio: 'pipe' });
-	writeFileSync(files.aclFile, mosquittoAcl(sec.drivers.map((d) => d.username)));
-	writeFileSync(files.certFile, sec.tls.cert);
-	writeFileSync(files.keyFile, sec.tls.key);
-	// Key and password files 0600. Mosquitto started as root reads them after dropping to user
-	// `mosquitto`, so as root they are handed to that user (still 0600); otherwise it runs as us.
-	const dropsTo = process.getuid?.() === 0 ? systemUser('mosquitto') : null;
-	for (const f of Object.values(files)) {
-		if (dropsTo) chownSync(f, dropsTo.uid, dropsTo.gid);
-		chmodSync(f, f === files.aclFile ? 0o644 : 0o600);
-	}
+	writeAccessFiles(files, access);
+	// Key and password files 0600; the certificate and the ACL (no secrets) 0644.
+	writeWhole(files.certFile, sec.tls.cert, 0o644);
+	writeWhole(files.keyFile, sec.tls.key, 0o600);
 	// It opens them after dropping root, so it must be able to enter the folder too.
 	chmodSync(dir, 0o755);
 	return files;
-}
-
-function findMosquittoPasswd(): string | null {
-	for (const candidate of ['/usr/bin/mosquitto_passwd', ...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, 'mosquitto_passwd'))]) {
-		try {
-			accessSync(candidate, fsConstants.X_OK);
-			return candidate;
-		} catch {
-			// next
-		}
-	}
-	return null;
 }
