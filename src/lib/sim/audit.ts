@@ -1,8 +1,8 @@
 // Cross-checks of the engine's separate records of the same facts: where each vehicle is (its
 // phase, its move, a station's queue, a connector), its battery, and every site and feeder within
 // its power limit. Returns the problems found; an empty list means consistent.
-import type { SimContext, Vehicle } from './model.js';
-import { PHASES } from './phases.js';
+import type { SimContext, Vehicle } from './model';
+import { PHASES } from './phases';
 
 const TOLERANCE_KW = 1e-6;
 

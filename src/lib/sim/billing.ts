@@ -6,15 +6,12 @@
 // channel confirms waits for it. Then the station closes the session on the ledger.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import { buildHashTree } from '../ledger/merkle.js';
-import type { SimnetEvent } from '../lightning/simnet/index.js';
-import { billingRecordHash, buildBillingRecord } from '../protocol/billing.js';
-import { encodeMessage, parseMessage } from '../protocol/messages.js';
-import { invoicesTopic } from '../protocol/topics.js';
-import type { InvoiceMessage } from '../protocol/types.js';
-import { decideInvoice } from '../session/driver.js';
-import { finishErrand } from './errands.js';
-import { CHANNEL_OPEN_VBYTES, VEHICLE_CHANNEL_SAT, type ChargingSession, type SimContext, type Vehicle } from './model.js';
+import { buildHashTree } from '../ledger';
+import type { SimnetEvent } from '../lightning/simnet';
+import { billingRecordHash, buildBillingRecord, encodeMessage, parseMessage, invoicesTopic, type InvoiceMessage } from '../protocol';
+import { decideInvoice } from '../session';
+import { finishErrand } from './errands';
+import { CHANNEL_OPEN_VBYTES, VEHICLE_CHANNEL_SAT, type ChargingSession, type SimContext, type Vehicle } from './model';
 
 const nodeName = (v: Vehicle) => v.spec.id.toLowerCase();
 

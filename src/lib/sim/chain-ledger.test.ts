@@ -1,13 +1,13 @@
 // The simulator's chain adapter against a real in-process chain: stations registered, simulated
 // times moved onto chain time and back, the contracts' rules surfacing as errors, gas from receipts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileContracts } from '../../../contracts/compile.js';
-import { startChain, type RunningChain } from '../../../devnet/chain.js';
-import type { SimChain } from './chain-ledger.js';
+import { compileContracts } from '../../../contracts/compile';
+import { startChain, type RunningChain } from '../../../devnet/chain';
+import type { SimChain } from './chain-ledger';
 
 // The generated ABIs must exist before the ledger client loads.
 await compileContracts();
-const { deploySimChain } = await import('./chain-ledger.js');
+const { deploySimChain } = await import('./chain-ledger');
 
 const START_MS = Date.UTC(2026, 10, 23);
 const PUBKEY = `02${'11'.repeat(32)}`;

@@ -4,9 +4,8 @@
 // returns the chain-backed SimLedger. Browser + Node; needs a funded key for the operator; the
 // vehicles' accounts send at gas price 0, so the network must be gas-free (the devnet is).
 import { keccak256, toUtf8Bytes, Wallet } from 'ethers';
-import { connectLedger, type Ledger } from '../ledger/client.js';
-import { deployLedger } from '../ledger/deploy.js';
-import { ChainSimLedger } from './ledger-port.js';
+import { connectLedger, type Ledger, deployLedger } from '../ledger';
+import { ChainSimLedger } from './ledger-port';
 
 export interface SimChain {
 	ledger: ChainSimLedger;

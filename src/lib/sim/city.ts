@@ -1,8 +1,8 @@
 // The city: a jittered street grid with faster arterial roads, all-pairs free-flow travel times and
 // distances (Dijkstra from every node, done once per scenario), a time-of-day traffic factor, and
 // demand hotspots that make some districts busier than others.
-import { EventQueue } from './event-queue.js';
-import type { Rng } from './random.js';
+import { EventQueue } from './event-queue';
+import type { Rng } from './random';
 
 export interface CityNode {
 	id: number;

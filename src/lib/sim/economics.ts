@@ -6,13 +6,10 @@
 // minute resolution: the hub's fee per kWh against the increment, the energy delivered but not
 // yet paid for (the station's risk), and suspensions when a payment takes longer than the grace
 // energy lasts.
-import { Simnet, buildHubTopology, seededRandomBytes } from '../lightning/simnet/index.js';
-import { billingRecordHash } from '../protocol/billing.js';
-import { makeReading, type VerifiedReading } from '../protocol/readings.js';
-import type { InvoiceMessage, Tariff } from '../protocol/types.js';
-import { decideInvoice } from '../session/driver.js';
-import { newStationSession, reduce, type StationEffect, type StationEvent, type StationSession } from '../session/station.js';
-import { EventQueue } from './event-queue.js';
+import { Simnet, buildHubTopology, seededRandomBytes } from '../lightning/simnet';
+import { billingRecordHash, makeReading, type VerifiedReading, type InvoiceMessage, type Tariff } from '../protocol';
+import { decideInvoice, newStationSession, reduce, type StationEffect, type StationEvent, type StationSession } from '../session';
+import { EventQueue } from './event-queue';
 
 export interface StreamingOptions {
 	incrementWh: number;

@@ -5,13 +5,13 @@
 // (invoices, payments, channels), audit.ts (cross-checks), report.ts (figures). Everything runs on
 // the shared core: the ledger contract's rules, OCMF readings, billing records, the wallet's
 // payment guard and the Lightning simnet in simulated time.
-import { Simnet, buildHubTopology, seededRandomBytes } from '../lightning/simnet/index.js';
-import { ocmfPublicKeyHex } from '../protocol/ocmf.js';
-import { auditSim } from './audit.js';
-import { channelsConfirmed, onLightning, settled } from './billing.js';
-import { EventQueue } from './event-queue.js';
-import type { SimLedger, SimTx } from './ledger-port.js';
-import { Metrics } from './metrics.js';
+import { Simnet, buildHubTopology, seededRandomBytes } from '../lightning/simnet';
+import { ocmfPublicKeyHex } from '../protocol';
+import { auditSim } from './audit';
+import { channelsConfirmed, onLightning, settled } from './billing';
+import { EventQueue } from './event-queue';
+import type { SimLedger, SimTx } from './ledger-port';
+import { Metrics } from './metrics';
 import {
 	PAYMENT_SETTLE_MS,
 	TICK_SECONDS,
@@ -24,15 +24,15 @@ import {
 	type SimEvent,
 	type StationState,
 	type Vehicle
-} from './model.js';
-import { policyConfig, type Policy, type PolicyConfig } from './options.js';
-import { PHASES, type Phase } from './phases.js';
-import { Rng } from './random.js';
-import { buildReport, type PolicyReport } from './report.js';
-import type { Scenario } from './scenario.js';
-import { endCheck, tick } from './sites.js';
-import { StationIndex } from './station-index.js';
-import { afterStop, arrive, depart, endTrip, renege, startTrip } from './vehicles.js';
+} from './model';
+import { policyConfig, type Policy, type PolicyConfig } from './options';
+import { PHASES, type Phase } from './phases';
+import { Rng } from './random';
+import { buildReport, type PolicyReport } from './report';
+import type { Scenario } from './scenario';
+import { endCheck, tick } from './sites';
+import { StationIndex } from './station-index';
+import { afterStop, arrive, depart, endTrip, renege, startTrip } from './vehicles';
 
 export interface FleetSimOptions {
 	scenario: Scenario;

@@ -1,8 +1,8 @@
 // A charging errand's bookkeeping: its own random stream, its start, its queueing time over every
 // station tried, and its record when it ends (or, at the horizon, what it has cost so far).
-import type { Errand, SimContext, Vehicle } from './model.js';
-import type { ErrandRecord } from './metrics.js';
-import { hashString, Rng } from './random.js';
+import type { Errand, SimContext, Vehicle } from './model';
+import type { ErrandRecord } from './metrics';
+import { hashString, Rng } from './random';
 
 /** Choices an errand may make again (balk, renege, re-plan, no-show) before the driver just waits. */
 export const MAX_RECHOICES = 3;

@@ -2,12 +2,12 @@
 // mean with its 95 % interval (a seed is one independent replication of a day), differences and
 // relative reductions paired by seed against a baseline, and the pooled distributions of every
 // errand. Runs go through a `runner`, so a Node script can spread them over worker threads.
-import type { ErrandRecord, SessionRecord } from './metrics.js';
-import { policyConfig, type Policy, type PowerPolicy, type ScenarioOptions } from './options.js';
-import { allErrands, type PolicyReport } from './report.js';
-import { runPolicySim } from './run.js';
-import { buildScenario } from './scenario.js';
-import { distribution, meanInterval, pairedDifference, pairedReduction, type Distribution, type Interval } from './stats.js';
+import type { ErrandRecord, SessionRecord } from './metrics';
+import { policyConfig, type Policy, type PowerPolicy, type ScenarioOptions } from './options';
+import { allErrands, type PolicyReport } from './report';
+import { runPolicySim } from './run';
+import { buildScenario } from './scenario';
+import { distribution, meanInterval, pairedDifference, pairedReduction, type Distribution, type Interval } from './stats';
 
 export interface RunRequest {
 	options: ScenarioOptions;

@@ -2,9 +2,7 @@
 // real ethers client (src/lib/ledger, to the devnet chain or any QBFT network) and an in-memory
 // ledger that enforces the same contract rules for fast runs. Times are Unix seconds of the
 // simulated clock; the chain adapter shifts them onto chain time.
-import type { Ledger } from '../ledger/client.js';
-import { LedgerError } from '../ledger/errors.js';
-import { stationIdToBytes32, vehicleRefToBytes32, type Hex32 } from '../ledger/ids.js';
+import { type Ledger, LedgerError, stationIdToBytes32, vehicleRefToBytes32, type Hex32 } from '../ledger';
 
 export type LedgerMethod = 'reserve' | 'cancelReservation' | 'fulfilReservation' | 'openSession' | 'anchorReadings' | 'closeSession';
 

@@ -1,10 +1,10 @@
 // What the live view draws of one running simulation: where every vehicle is and in which phase,
 // each station's queue and load, and the headline counters — `summarise`, the same figures the
 // report gives, so the screen and the report never disagree.
-import type { FleetSim } from './engine.js';
-import type { Policy } from './options.js';
-import { PHASES, type Phase } from './phases.js';
-import { summarise, type RunSummary } from './report.js';
+import type { FleetSim } from './engine';
+import type { Policy } from './options';
+import { PHASES, type Phase } from './phases';
+import { summarise, type RunSummary } from './report';
 
 export interface LiveStation {
 	waiting: number;

@@ -4,15 +4,14 @@
 // OCMF record that verifies with the station's key.
 import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { readingHash, verifyReadingProof } from '../ledger/merkle.js';
-import { buildOcmfPayloadText, verifyOcmf } from '../protocol/ocmf.js';
-import { GATEWAY_VERSION } from '../protocol/readings.js';
-import { FleetSim } from './engine.js';
-import type { AnchorArgs, SimLedger } from './ledger-port.js';
-import type { ChargingSession, SimReading } from './model.js';
-import { portableReadingHash, readingHashOf } from './metering.js';
-import { lazyLedger, memoryLedgerFor } from './run.js';
-import { buildScenario } from './scenario.js';
+import { readingHash, verifyReadingProof } from '../ledger';
+import { buildOcmfPayloadText, verifyOcmf, GATEWAY_VERSION } from '../protocol';
+import { FleetSim } from './engine';
+import type { AnchorArgs, SimLedger } from './ledger-port';
+import type { ChargingSession, SimReading } from './model';
+import { portableReadingHash, readingHashOf } from './metering';
+import { lazyLedger, memoryLedgerFor } from './run';
+import { buildScenario } from './scenario';
 
 describe('anchors', () => {
 	it("hash a reading as merkle.ts does, natively in Node and with @noble/hashes elsewhere", () => {

@@ -5,10 +5,10 @@
 // readings stay, with their anchor's root and proof (what a bill and a receipt rest on).
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { buildReadingsTreeOfHashes } from '../ledger/merkle.js';
-import { GATEWAY_VERSION, makeReading } from '../protocol/readings.js';
-import type { ChargingSession, SimContext, SimReading } from './model.js';
-import { PayloadTemplate } from './payload-template.js';
+import { buildReadingsTreeOfHashes } from '../ledger';
+import { GATEWAY_VERSION, makeReading } from '../protocol';
+import type { ChargingSession, SimContext, SimReading } from './model';
+import { PayloadTemplate } from './payload-template';
 
 // A reading's hash is SHA-256 of its text (merkle.ts): Node's native one-shot SHA-256 where the
 // simulator runs headless (process.getBuiltinModule, no import a browser bundle would trip on; hex

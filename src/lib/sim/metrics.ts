@@ -1,7 +1,7 @@
 // What a run measures as it goes: one record per errand and (on request) per session, counters,
 // and the grid load per minute. Records are small and fixed in size: a session's readings are not
 // kept (see sites.ts), so memory grows with the number of errands, not of readings.
-import type { LedgerMethod } from './ledger-port.js';
+import type { LedgerMethod } from './ledger-port';
 
 export interface ErrandRecord {
 	vehicle: string;

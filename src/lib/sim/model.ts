@@ -1,18 +1,17 @@
 // The simulation's running state and the context every part of the engine works through. The
 // engine (engine.ts) owns one of each; vehicles.ts, sites.ts, billing.ts, audit.ts and report.ts
 // read and change them. Nothing here imports those parts, so dependencies point one way.
-import type { Simnet } from '../lightning/simnet/index.js';
-import type { ReadingVerifier, VerifiedReading } from '../protocol/readings.js';
-import type { Tariff } from '../protocol/types.js';
-import type { EventQueue } from './event-queue.js';
-import type { SimLedger, SimTx } from './ledger-port.js';
-import type { Metrics } from './metrics.js';
-import type { PolicyConfig } from './options.js';
-import type { PayloadTemplate } from './payload-template.js';
-import type { Phase } from './phases.js';
-import type { Rng } from './random.js';
-import type { Scenario, StationSpec, VehicleSpec } from './scenario.js';
-import type { StationIndex } from './station-index.js';
+import type { Simnet } from '../lightning/simnet';
+import type { ReadingVerifier, VerifiedReading, Tariff } from '../protocol';
+import type { EventQueue } from './event-queue';
+import type { SimLedger, SimTx } from './ledger-port';
+import type { Metrics } from './metrics';
+import type { PolicyConfig } from './options';
+import type { PayloadTemplate } from './payload-template';
+import type { Phase } from './phases';
+import type { Rng } from './random';
+import type { Scenario, StationSpec, VehicleSpec } from './scenario';
+import type { StationIndex } from './station-index';
 
 export interface Move {
 	from: number;

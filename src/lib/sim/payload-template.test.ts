@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildOcmfPayloadText } from '../protocol/ocmf.js';
-import { GATEWAY_VERSION } from '../protocol/readings.js';
-import { PayloadTemplate, type PayloadReading } from './payload-template.js';
+import { buildOcmfPayloadText, GATEWAY_VERSION } from '../protocol';
+import { PayloadTemplate, type PayloadReading } from './payload-template';
 
 const reading = fc.record({
 	pagination: fc.integer({ min: 1, max: 100_000 }),

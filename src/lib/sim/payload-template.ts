@@ -5,7 +5,7 @@
 // formatters (formatOcmfTime, formatKwh). The first reading's text is the builder's own, and a
 // template is refused unless filling it with the first reading's values gives that text back, so
 // the two can never drift apart (tested on random readings as well).
-import { buildOcmfPayloadText, formatKwh, formatOcmfTime, type OcmfPayloadInput } from '../protocol/ocmf.js';
+import { buildOcmfPayloadText, formatKwh, formatOcmfTime, type OcmfPayloadInput } from '../protocol';
 
 export interface PayloadReading {
 	pagination: number;

@@ -10,10 +10,10 @@
 // Stations are scanned nearest first (station-index.ts) and the scan stops once no farther
 // station can win, or after MAX_CANDIDATES stations in range: a choice costs O(1) in the number
 // of stations of a city.
-import { roadKmBetween, trafficFactor } from './city.js';
-import { chargeMinutes } from './charging.js';
-import { DECISION_SECONDS, type SimContext, type StationState, type Vehicle } from './model.js';
-import { expectedWaitMinutes, type StationLoad } from './wait-estimate.js';
+import { roadKmBetween, trafficFactor } from './city';
+import { chargeMinutes } from './charging';
+import { DECISION_SECONDS, type SimContext, type StationState, type Vehicle } from './model';
+import { expectedWaitMinutes, type StationLoad } from './wait-estimate';
 
 export interface StationChoice {
 	stationIndex: number;

@@ -3,7 +3,7 @@
 // water-filling by weight (equal shares, or weighted by slack to the deadline) and strict priority
 // (least laxity first and earliest deadline first, as in Caltech's ACN-Sim, and shortest remaining
 // charge first). Every result respects each vehicle's maximum, each site's limit and the feeder's.
-import type { PowerPolicy } from './options.js';
+import type { PowerPolicy } from './options';
 
 export interface PowerDemand {
 	/** Highest power this vehicle can take now (connector and battery), kW. */

@@ -1,9 +1,9 @@
 // One station, Poisson arrivals, a fixed charge time: the scenario whose mean wait queueing theory
 // knows exactly (mdc.ts). Built from the same parts as any scenario and run by the same engine.
-import { buildCity } from './city.js';
-import { resolveOptions } from './options.js';
-import { hashString, Rng } from './random.js';
-import type { Scenario, VehicleSpec } from './scenario.js';
+import { buildCity } from './city';
+import { resolveOptions } from './options';
+import { hashString, Rng } from './random';
+import type { Scenario, VehicleSpec } from './scenario';
 
 export interface QueueScenarioOptions {
 	seed: number;

@@ -1,9 +1,9 @@
 // The files of a report a researcher can use: every session and every errand as CSV, the
 // comparison table, and SVG plots of the wait distributions per policy and of the grid load
 // against its limits. Pure functions from run results to file contents; the CLI writes them.
-import { formatComparison, type Comparison, type RunResult } from './experiment.js';
-import type { Policy } from './options.js';
-import { cdfPoints, linePlot, PALETTE, type Series } from './svg.js';
+import { formatComparison, type Comparison, type RunResult } from './experiment';
+import type { Policy } from './options';
+import { cdfPoints, linePlot, PALETTE, type Series } from './svg';
 
 const csvCell = (x: unknown) => {
 	const s = x === null || x === undefined ? '' : String(x);

@@ -1,13 +1,13 @@
 // A run's figures. `summarise` gives the headline counters — the live view shows exactly these —
 // and `buildReport` everything a policy comparison needs. Errands still under way at the horizon
 // count with the wait and time they have had so far, and how many there are is reported beside.
-import { openErrands } from './errands.js';
-import type { LedgerMethod } from './ledger-port.js';
-import type { ErrandRecord } from './metrics.js';
-import type { SimContext } from './model.js';
-import type { Policy, PowerPolicy } from './options.js';
-import type { Phase } from './phases.js';
-import { distribution, type Distribution } from './stats.js';
+import { openErrands } from './errands';
+import type { LedgerMethod } from './ledger-port';
+import type { ErrandRecord } from './metrics';
+import type { SimContext } from './model';
+import type { Policy, PowerPolicy } from './options';
+import type { Phase } from './phases';
+import { distribution, type Distribution } from './stats';
 
 export interface RunSummary {
 	simSeconds: number;

@@ -1,10 +1,10 @@
 // Running scenarios: one policy on a scenario, with the in-memory ledger or a real one
 // (chain-ledger.ts registers the stations first).
-import { FleetSim, type FleetSimOptions } from './engine.js';
-import { MemoryLedger, type SimLedger } from './ledger-port.js';
-import type { Policy, PolicyConfig } from './options.js';
-import type { PolicyReport } from './report.js';
-import type { Scenario } from './scenario.js';
+import { FleetSim, type FleetSimOptions } from './engine';
+import { MemoryLedger, type SimLedger } from './ledger-port';
+import type { Policy, PolicyConfig } from './options';
+import type { PolicyReport } from './report';
+import type { Scenario } from './scenario';
 
 export interface RunOptions extends Pick<FleetSimOptions, 'onFeed' | 'onSessionClosed' | 'keepSessionRecords'> {
 	/** Builds the ledger for one policy's run; default a fresh MemoryLedger. Called after the sim exists. */

@@ -4,9 +4,9 @@
 // on identical demand.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import { buildCity, drawDemandNode, type City } from './city.js';
-import { resolveOptions, type ResolvedOptions, type ScenarioOptions } from './options.js';
-import { hashString, Rng } from './random.js';
+import { buildCity, drawDemandNode, type City } from './city';
+import { resolveOptions, type ResolvedOptions, type ScenarioOptions } from './options';
+import { hashString, Rng } from './random';
 
 export interface StationSpec {
 	id: string;

@@ -1,13 +1,13 @@
 // Charging sites: the queue, plugging in the moment a connector frees, energy flowing at the
 // allocated power between events, a reading every meter interval, the end of a session at the
 // exact second its target is reached, and the feeder's power shared again after every change.
-import { ReadingVerifier } from '../protocol/readings.js';
-import { bill } from './billing.js';
-import { acceptedPowerKw } from './charging.js';
-import { stopWaiting } from './errands.js';
-import { addReading, anchor } from './metering.js';
-import { TICK_SECONDS, type ChargingSession, type FeederState, type SimContext, type StationState, type Vehicle } from './model.js';
-import { allocatePower } from './power.js';
+import { ReadingVerifier } from '../protocol';
+import { bill } from './billing';
+import { acceptedPowerKw } from './charging';
+import { stopWaiting } from './errands';
+import { addReading, anchor } from './metering';
+import { TICK_SECONDS, type ChargingSession, type FeederState, type SimContext, type StationState, type Vehicle } from './model';
+import { allocatePower } from './power';
 
 /** Energy short of the target below which a session counts as done (float rounding), Wh. */
 const DONE_EPSILON_WH = 1e-6;

@@ -1,7 +1,7 @@
 // Stations ordered by free-flow travel time from each street corner, built on first use per
 // corner. Traffic scales every drive by the same factor, so this order holds at any hour; a choice
 // scans stations nearest first and stops as soon as no farther one can win.
-import type { City } from './city.js';
+import type { City } from './city';
 
 export class StationIndex {
 	private readonly orders: Array<Uint32Array | undefined>;

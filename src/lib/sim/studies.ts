@@ -3,10 +3,10 @@
 // that baseline (so the same trips); each figure is then a difference paired by seed against the
 // baseline run of the same policy, with its 95 % interval. An interval that covers 0 is "no
 // measurable effect at these seeds", and the table says so in words.
-import type { RunRequest, RunResult } from './experiment.js';
-import type { Policy, PowerPolicy, ScenarioOptions } from './options.js';
-import type { PolicyReport } from './report.js';
-import { meanInterval, pairedDifference, pairedReduction, type Interval } from './stats.js';
+import type { RunRequest, RunResult } from './experiment';
+import type { Policy, PowerPolicy, ScenarioOptions } from './options';
+import type { PolicyReport } from './report';
+import { meanInterval, pairedDifference, pairedReduction, type Interval } from './stats';
 
 export interface StudyVariant {
 	/** Short label for the table, e.g. "eta-noise 0.2". */

@@ -3,14 +3,14 @@
 // take longer or shorter than predicted), and on arrival check in, or leave: a driver may balk at
 // a long queue, give up after waiting a while, re-plan (optimal), or never have meant to come
 // (a no-show, whose reservation stays on the ledger until it expires).
-import { drawDemandNode, roadKmBetween, travelMinutes } from './city.js';
-import { ensureChannel } from './billing.js';
-import { MAX_RECHOICES, newErrand } from './errands.js';
-import { DECISION_SECONDS, type SimContext, type StationState, type Trip, type Vehicle } from './model.js';
-import { chooseStation, stationLoad, type StationChoice } from './policy.js';
-import { hashString, Rng } from './random.js';
-import { joinQueue, leaveQueue } from './sites.js';
-import { expectedWaitMinutes } from './wait-estimate.js';
+import { drawDemandNode, roadKmBetween, travelMinutes } from './city';
+import { ensureChannel } from './billing';
+import { MAX_RECHOICES, newErrand } from './errands';
+import { DECISION_SECONDS, type SimContext, type StationState, type Trip, type Vehicle } from './model';
+import { chooseStation, stationLoad, type StationChoice } from './policy';
+import { hashString, Rng } from './random';
+import { joinQueue, leaveQueue } from './sites';
+import { expectedWaitMinutes } from './wait-estimate';
 
 function inShift(ctx: SimContext, v: Vehicle): boolean {
 	return ctx.now >= v.spec.shiftStart && ctx.now < v.spec.shiftEnd;
