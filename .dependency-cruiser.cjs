@@ -1,6 +1,7 @@
 // The layering of src/lib, enforced by `npm run check` (npm run check:layers). The picture, from
 // the bottom up (docs/architecture.md explains it):
 //
+//   core                          primitives: retry with backoff, the typed emitter; imports nothing
 //   protocol                      the kiosk↔wallet contract; imports no other area
 //   config                        settings and manifests, parsed at the boundary   → protocol
 //   meter charger lightning       adapters: they implement the ports the session
@@ -20,8 +21,20 @@
 const LIB = '^src/lib/';
 const ADAPTERS = '(meter|charger|lightning|mqtt|ledger|storage)';
 /** The files one may import from outside an area: its contracts. */
-const CONTRACTS = ['^src/lib/[^/]+/index\\.ts$', '^src/lib/lightning/simnet/index\\.ts$', '^src/lib/session/ports\\.ts$', '^src/lib/ui/'];
+const CONTRACTS = ['^src/lib/[^/]+/index\\.ts$', '^src/lib/lightning/(simnet|lnc)/index\\.ts$', '^src/lib/session/ports\\.ts$', '^src/lib/ui/'];
 const TESTS = '\\.(test|testing|fixture)\\.ts$';
+/**
+ * Entries the two apps load with `import()`, so that what they pull in (ethers for the ledger,
+ * lnc-web's WASM client) stays out of the first page: a bundler cannot split an area's index.ts
+ * that the page also imports statically. The apps reach them only by `import()` (rule
+ * `lazy-entries-by-import`); their area's index.ts exports them too, for everyone else.
+ */
+const LAZY = [
+	'^src/lib/ledger/client(\\.ts|/index\\.ts)$',
+	'^src/lib/ledger/station-ledger\\.ts$',
+	'^src/lib/lightning/lnc/index\\.ts$',
+	'^src/lib/session/registry-identity\\.ts$'
+];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -39,6 +52,13 @@ module.exports = {
 			comment: 'No module reaches itself through others.',
 			from: { path: '^(src|kiosk|devnet|scripts|bench)/' },
 			to: { circular: true }
+		},
+		{
+			name: 'core-at-the-bottom',
+			severity: 'error',
+			comment: 'core/ holds small primitives every area may use (retry with backoff, the typed emitter); it imports no other area.',
+			from: { path: '^src/lib/core/' },
+			to: { path: LIB, pathNot: '^src/lib/core/' }
 		},
 		{
 			name: 'protocol-at-the-bottom',
@@ -136,7 +156,21 @@ module.exports = {
 			severity: 'error',
 			comment: 'The apps, the devnet and the tools reach src/lib only through each area’s index.ts (tests also through *.testing.ts helpers).',
 			from: { path: '^(src/routes|src/service-worker|kiosk|devnet|scripts|bench|tests|contracts)/' },
-			to: { path: LIB, pathNot: [...CONTRACTS, '\\.(testing|fixture)\\.ts$'] }
+			to: { path: LIB, pathNot: [...CONTRACTS, '\\.(testing|fixture)\\.ts$', ...LAZY] }
+		},
+		{
+			name: 'lazy-entries-by-import',
+			severity: 'error',
+			comment: 'A lazy entry (LAZY above) is reached from the wallet or the kiosk only by import(), and from the tools, tests and the devnet not at all: they use the index.ts.',
+			from: { path: '^(src/routes|kiosk)/' },
+			to: { path: LAZY, dependencyTypesNot: ['dynamic-import'] }
+		},
+		{
+			name: 'lazy-entries-only-from-the-apps',
+			severity: 'error',
+			comment: 'Only the two apps have a first page to keep small; everything else reaches these through their index.ts.',
+			from: { path: '^(devnet|scripts|bench|tests|contracts)/' },
+			to: { path: LAZY }
 		}
 	],
 	allowed: undefined,

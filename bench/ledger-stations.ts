@@ -5,7 +5,7 @@
 // Protocol: workerData = StationsJob; posts 'ready' once every station is connected, starts on
 // 'go', and posts { done: txHashes } (or { error }) when every session is closed.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LedgerAddresses } from '../src/lib/ledger/types.js';
+import type { LedgerAddresses } from '../src/lib/ledger/index.js';
 
 export interface StationsJob {
 	rpcUrl: string;
@@ -19,8 +19,8 @@ export type StationsMessage = 'ready' | { done: string[] } | { error: string };
 const port = parentPort;
 if (!port) throw new Error('bench/ledger-stations.ts runs as a worker thread of bench/ledger.ts');
 const job = workerData as StationsJob;
-const { createStationLedger } = await import('../src/lib/ledger/station-ledger.js');
-const { readingHash } = await import('../src/lib/ledger/merkle.js');
+const { createStationLedger } = await import('../src/lib/ledger/index.js');
+const { readingHash } = await import('../src/lib/ledger/index.js');
 
 const stations = await Promise.all(
 	job.sessions.map((s) => createStationLedger({ rpcUrl: job.rpcUrl, chainId: job.chainId, addresses: job.addresses, stationId: s.stationId, signerKey: s.key }))

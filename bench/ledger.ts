@@ -45,16 +45,15 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ContractFactory, Interface, JsonRpcProvider, Network, Wallet, type InterfaceAbi } from 'ethers';
 import { compileContracts, runSolc } from '../contracts/compile.js';
 import { startChain, type RunningChain } from '../devnet/chain.js';
-import { buildOcmfPayloadText, ocmfPublicKeyHex, verifyOcmf } from '../src/lib/protocol/ocmf.js';
-import { GATEWAY_VERSION } from '../src/lib/protocol/readings.js';
-import type { LedgerAddresses } from '../src/lib/ledger/types.js';
+import { buildOcmfPayloadText, ocmfPublicKeyHex, verifyOcmf, GATEWAY_VERSION } from '../src/lib/protocol/index.js';
+import type { LedgerAddresses } from '../src/lib/ledger/index.js';
 import type { StationsJob, StationsMessage } from './ledger-stations.js';
 
 await compileContracts();
-const { connectLedger } = await import('../src/lib/ledger/client.js');
-const { deployLedger } = await import('../src/lib/ledger/deploy.js');
-const { buildReadingsTree, readingHash } = await import('../src/lib/ledger/merkle.js');
-const { sessionIdToBytes32 } = await import('../src/lib/ledger/ids.js');
+const { connectLedger } = await import('../src/lib/ledger/index.js');
+const { deployLedger } = await import('../src/lib/ledger/index.js');
+const { buildReadingsTree, readingHash } = await import('../src/lib/ledger/index.js');
+const { sessionIdToBytes32 } = await import('../src/lib/ledger/index.js');
 
 const flags = benchFlags({
 	sessions: { number: 20 },

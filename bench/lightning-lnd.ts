@@ -24,8 +24,7 @@ import { lndBinariesPresent, missingBinaries } from '../devnet/lnd/binaries.js';
 import { pinnedFetch } from '../devnet/lnd/pinned-fetch.js';
 import { startLndRegtest } from '../devnet/lnd/regtest.js';
 import { ensurePortFree } from '../devnet/ports.js';
-import { checkInvoice } from '../src/lib/lightning/invoice-check.js';
-import { LndRestNode } from '../src/lib/lightning/lnd-rest.js';
+import { checkInvoice, LndRestNode } from '../src/lib/lightning/index.js';
 import { benchFlags, loadLine, percentile, round, wholeNumber } from './common.js';
 
 const flags = benchFlags({ payments: { number: 100 }, parallel: { number: 4 }, 'port-base': { number: 25200 } });

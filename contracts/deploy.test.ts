@@ -10,7 +10,7 @@ import { startChain, type RunningChain } from '../devnet/chain.js';
 import { compileContracts } from './compile.js';
 
 await compileContracts();
-const { connectLedger } = await import('../src/lib/ledger/client.js');
+const { connectLedger } = await import('../src/lib/ledger/index.js');
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const LN_PUBKEY = '02' + 'ab'.repeat(32);

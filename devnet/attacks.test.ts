@@ -11,7 +11,7 @@ import { JsonRpcProvider, Wallet } from 'ethers';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleManifest } from '../src/lib/config/devnet-manifest.fixture';
-import type { DevnetManifest } from '../src/lib/config/devnet-manifest';
+import type { DevnetManifest } from '../src/lib/config';
 import { startBroker, type RunningBroker } from './broker';
 import { startChain, type RunningChain } from './chain';
 import { startLightningSimnet, type LightningSimnet } from './lightning';

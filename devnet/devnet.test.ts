@@ -7,7 +7,7 @@ import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HDNodeWallet, Mnemonic, Wallet } from 'ethers';
 import { connectLedger } from '../src/lib/ledger/index';
-import { parseDevnetManifest } from '../src/lib/config/devnet-manifest';
+import { parseDevnetManifest } from '../src/lib/config';
 import { loadOrCreateOperatorKey, loadOrCreateStationKey, OPERATOR_FILE, OPERATOR_KEY_FILE, startDevnet, STATION_ID, type DevnetOptions } from './devnet';
 import { freePort, type DevnetPorts } from './ports';
 

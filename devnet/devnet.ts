@@ -6,7 +6,7 @@ import path from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { computeAddress } from 'ethers';
-import type { DevnetManifest, DevnetLightningNode } from '../src/lib/config/devnet-manifest';
+import type { DevnetManifest, DevnetLightningNode } from '../src/lib/config';
 import { reapOrphanMosquitto, startBroker, type BrokerKind, type BrokerSecurity } from './broker';
 import { startChainProcess } from './chain-process';
 import { createDeviceRegistry, DEVICES_FILE, type DeviceRegistry } from './devices';

@@ -5,11 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import lightningSwagger from '../src/lib/lightning/fixtures/lightning.swagger.json' with { type: 'json' };
-import routerSwagger from '../src/lib/lightning/fixtures/router.swagger.json' with { type: 'json' };
-import invoicesSwagger from '../src/lib/lightning/fixtures/invoices.swagger.json' with { type: 'json' };
-import { decodeBolt11 } from '../src/lib/lightning/bolt11.js';
-import { base64ToHex, hexToBase64, hexToBase64Url } from '../src/lib/lightning/lnd-json.js';
+import { invoicesSwagger, lightningSwagger, routerSwagger } from '../src/lib/lightning/lnd-swagger.testing.js';
+import { decodeBolt11, base64ToHex, hexToBase64, hexToBase64Url } from '../src/lib/lightning/index.js';
 import { startLightningSimnet, type LightningSimnet } from './lightning.js';
 import { checkRequest, checkSwagger, requestSchema, responseSchema, type SwaggerDoc } from './swagger-check.js';
 

@@ -1,9 +1,9 @@
 // Writes the devnet manifest to <state dir>/devnet.json (the static servers serve it from memory).
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
+import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config';
 
-export type { DevnetManifest } from '../src/lib/config/devnet-manifest';
+export type { DevnetManifest } from '../src/lib/config';
 /** The apps' own parser, for the devnet's tests and tools (one link to src/lib/config here). */
 export { parseDevnetManifest };
 

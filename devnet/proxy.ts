@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { DevnetManifest } from '../src/lib/config/devnet-manifest';
+import type { DevnetManifest } from '../src/lib/config';
 import { clientAddress, decodePath, encodePath, isLoopbackHostname, vetRpcBody, type RpcLimits } from './guard';
 
 export { isLoopbackHostname } from './guard';

@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DevnetManifest } from '../src/lib/config/devnet-manifest';
+import type { DevnetManifest } from '../src/lib/config';
 import { sampleManifest } from '../src/lib/config/devnet-manifest.fixture';
 import { freePort } from './ports';
 import { lanIPv4Addresses, loadOrCreateTls, startStaticServers, type RunningStatic } from './static';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { generate as generateCertificate } from 'selfsigned';
 import sirv from 'sirv';
-import type { DevnetManifest } from '../src/lib/config/devnet-manifest';
+import type { DevnetManifest } from '../src/lib/config';
 import { connectHost } from './broker';
 import { DeviceError, fromLoopback, publicManifest, type DeviceRegistry } from './devices';
 import { clientAddress, createClientLimits, createHostCheck, isLoopbackHostname, refuseHost, type ClientLimitOptions } from './guard';

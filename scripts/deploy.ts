@@ -2,7 +2,7 @@
 // Deploys StationRegistry, Reservations and SessionLedger to any Ethereum JSON-RPC endpoint (a
 // GoQuorum or Besu QBFT network, or the devnet chain) with gas price 0. The key's account becomes
 // the registry operator. Prints the addresses, then one JSON line for scripts to read.
-import { deployLedger } from '../src/lib/ledger/deploy.js';
+import { deployLedger } from '../src/lib/ledger/index.js';
 import { chainIdArg, parseCli, readKeyFile, rpcUrlArg, runCli } from './ledger-cli.js';
 
 const USAGE = `usage: npm run deploy -- --rpc URL --key-file FILE [--chain-id N]

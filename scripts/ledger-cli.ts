@@ -2,7 +2,7 @@
 // file, and turning failures into one readable line and exit code 1 (no stack traces for people).
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { LedgerError } from '../src/lib/ledger/errors.js';
+import { LedgerError } from '../src/lib/ledger/index.js';
 
 export class UsageError extends Error {
 	constructor(message: string) {

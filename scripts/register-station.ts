@@ -2,7 +2,7 @@
 //   --signer ADDR --lightning-pubkey HEX [--location TEXT] [--tariff-ref 0xHEX32] [--chain-id N] [--update]
 // Registers a charging station in StationRegistry (or, with --update, replaces its entry). The key
 // must be the registry operator's. Prints the registry entry as read back, then one JSON line.
-import { connectLedger } from '../src/lib/ledger/client.js';
+import { connectLedger } from '../src/lib/ledger/index.js';
 import { chainIdArg, parseCli, readKeyFile, rpcUrlArg, runCli } from './ledger-cli.js';
 
 const USAGE = `usage: npm run register-station -- --rpc URL --key-file FILE --registry ADDR --station-id ID --signer ADDR --lightning-pubkey HEX [options]

@@ -14,19 +14,13 @@ import { parseArgs } from 'node:util';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { startBroker, type RunningBroker } from '../devnet/broker.js';
-import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest.js';
-import { networkFingerprint } from '../src/lib/config/trusted-networks.js';
-import { LndRestNode } from '../src/lib/lightning/lnd-rest.js';
-import type { LightningNode } from '../src/lib/lightning/port.js';
+import { parseDevnetManifest, type DevnetManifest, networkFingerprint } from '../src/lib/config/index.js';
+import { LndRestNode, type LightningNode } from '../src/lib/lightning/index.js';
 import { buildHubTopology, Simnet, SimnetNode } from '../src/lib/lightning/simnet/index.js';
-import { connectBus, type MessageBus } from '../src/lib/mqtt/bus.js';
-import { parseMessage } from '../src/lib/protocol/messages.js';
-import { TOPIC_ROOT } from '../src/lib/protocol/topics.js';
-import { encodeSessionLink } from '../src/lib/protocol/session-link.js';
-import { DriverChannel } from '../src/lib/session/driver-channel.js';
-import { createSimulatedStation, DEFAULT_TARIFF, type HeadlessStation } from '../src/lib/session/headless-station.js';
-import type { StationLedger } from '../src/lib/session/index.js';
-import { MemoryKioskStore } from '../src/lib/storage/kiosk-db.js';
+import { connectBus, type MessageBus } from '../src/lib/mqtt/index.js';
+import { parseMessage, TOPIC_ROOT, encodeSessionLink } from '../src/lib/protocol/index.js';
+import { DriverChannel, createSimulatedStation, DEFAULT_TARIFF, type HeadlessStation, type StationLedger } from '../src/lib/session/index.js';
+import { MemoryKioskStore } from '../src/lib/storage/index.js';
 
 const USAGE = `usage: npm run station -- --sim [--devnet FILE] [--stations N] [--poll-ms MS] [--increment-wh WH]
        [--meter-speed X] [--state-dir DIR] [--next-session-after-ms MS] [--drive WH]
@@ -176,7 +170,7 @@ async function main(): Promise<void> {
 			if (!node) fail(`the devnet has no Lightning node "${nodeName}"`);
 			lightning = new LndRestNode({ restUrl: node.restUrl, macaroonHex: node.macaroonHex });
 			if (fromManifest) {
-				const { createStationLedger } = await import('../src/lib/ledger/station-ledger.js');
+				const { createStationLedger } = await import('../src/lib/ledger/index.js');
 				ledger = await createStationLedger({
 					rpcUrl: manifest.chain.rpcUrl,
 					chainId: manifest.chain.chainId,

@@ -4,8 +4,8 @@
 //   npm run verify-receipt -- receipt.json [--rpc http://127.0.0.1:8545] [--offline]
 // Exit code 0 when everything checked passes, 1 when something fails, 2 on bad usage or input.
 import { readFile } from 'node:fs/promises';
-import { connectLedger } from '../src/lib/ledger/client';
-import { parseReceipt, verifyReceipt, type LedgerAnchor } from '../src/lib/session/receipt';
+import { connectLedger } from '../src/lib/ledger';
+import { parseReceipt, verifyReceipt, type LedgerAnchor } from '../src/lib/session';
 
 function usage(message: string): never {
 	console.error(`${message}\nusage: npm run verify-receipt -- FILE [--rpc URL] [--offline]`);

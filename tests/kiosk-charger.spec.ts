@@ -5,14 +5,11 @@
 // confirming the power fell (no "charger did not obey" alarm).
 import { expect, test, type Page } from '@playwright/test';
 import { E2E_PORTS } from '../playwright.config';
-import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
-import { connectBus, type MessageBus } from '../src/lib/mqtt/bus';
-import { parseMessage } from '../src/lib/protocol/messages';
-import { decodeSessionLink } from '../src/lib/protocol/session-link';
-import { TOPIC_ROOT } from '../src/lib/protocol/topics';
-import { DriverChannel } from '../src/lib/session/driver-channel';
-import { LndRestNode } from '../src/lib/lightning/lnd-rest';
-import type { InvoiceMessage, ReadingMessage, SessionEvent } from '../src/lib/protocol/types';
+import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config';
+import { connectBus, type MessageBus } from '../src/lib/mqtt';
+import { parseMessage, decodeSessionLink, TOPIC_ROOT, type InvoiceMessage, type ReadingMessage, type SessionEvent } from '../src/lib/protocol';
+import { DriverChannel } from '../src/lib/session';
+import { LndRestNode } from '../src/lib/lightning';
 import { kioskWithFakeSerial, type FakeMeterControls } from './fakes/web-serial';
 
 const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;

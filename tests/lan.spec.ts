@@ -6,8 +6,8 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import jsQR from 'jsqr';
 import { E2E_PORTS } from '../playwright.config';
-import { parseDevnetManifest } from '../src/lib/config/devnet-manifest';
-import { decodeSessionLink } from '../src/lib/protocol/session-link';
+import { parseDevnetManifest } from '../src/lib/config';
+import { decodeSessionLink } from '../src/lib/protocol';
 import { lanIPv4Addresses } from '../devnet/static';
 
 const HOST = lanIPv4Addresses()[0] ?? 'localhost';

@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { E2E_LIGHTNING, E2E_PORTS } from '../playwright.config';
 import { pinnedFetch } from '../devnet/lnd/pinned-fetch';
-import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
-import { LndRestNode } from '../src/lib/lightning/lnd-rest';
+import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config';
+import { LndRestNode } from '../src/lib/lightning';
 
 const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
 const KIOSK = `http://127.0.0.1:${E2E_PORTS.kiosk}`;

@@ -2,8 +2,7 @@
 // streams reach a simulated SDM630 in the page, answering real Modbus RTU frames.
 import { expect, test } from '@playwright/test';
 import { E2E_PORTS } from '../playwright.config';
-import { crcValid, withCrc } from '../src/lib/meter/modbus/crc';
-import { decodeRegisters } from '../src/lib/meter/registers';
+import { crcValid, decodeRegisters, withCrc } from '../src/lib/meter';
 import { installFakeSerial } from './fakes/web-serial';
 
 const KIOSK = `http://127.0.0.1:${E2E_PORTS.kiosk}/`;

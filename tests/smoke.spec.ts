@@ -4,10 +4,10 @@
 // holds the session's anchors and its close.
 import { expect, test } from '@playwright/test';
 import { E2E_PORTS } from '../playwright.config';
-import { connectLedger } from '../src/lib/ledger/client';
-import { LndRestNode } from '../src/lib/lightning/lnd-rest';
-import { decodeSessionLink } from '../src/lib/protocol/session-link';
-import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
+import { connectLedger } from '../src/lib/ledger';
+import { LndRestNode } from '../src/lib/lightning';
+import { decodeSessionLink } from '../src/lib/protocol';
+import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config';
 
 const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
 const KIOSK = `http://127.0.0.1:${E2E_PORTS.kiosk}`;

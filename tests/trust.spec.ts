@@ -6,18 +6,10 @@
 // driver's node spent. None pays anyone but the station; every session completes or stops safely.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { E2E_PORTS } from '../playwright.config';
-import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
-import { networkFingerprint } from '../src/lib/config/trusted-networks';
-import { LndRestNode } from '../src/lib/lightning/lnd-rest';
-import { connectBus, type MessageBus } from '../src/lib/mqtt/bus';
-import { verifyStationSignature } from '../src/lib/protocol/authentication';
-import { billingRecordHash, buildBillingRecord } from '../src/lib/protocol/billing';
-import { parseMessage } from '../src/lib/protocol/messages';
-import { decodeBolt11 } from '../src/lib/lightning/bolt11';
-import { ocmfPublicKeyHex, parseOcmf } from '../src/lib/protocol/ocmf';
-import { decodeSessionLink, encodeLegacySessionLink, encodeSessionLink } from '../src/lib/protocol/session-link';
-import { driverTopic, invoicesTopic, statusTopic, TOPIC_ROOT } from '../src/lib/protocol/topics';
-import type { InvoiceMessage, ReadingMessage, StationStatus } from '../src/lib/protocol/types';
+import { parseDevnetManifest, type DevnetManifest, networkFingerprint } from '../src/lib/config';
+import { LndRestNode, decodeBolt11 } from '../src/lib/lightning';
+import { connectBus, type MessageBus } from '../src/lib/mqtt';
+import { verifyStationSignature, billingRecordHash, buildBillingRecord, parseMessage, ocmfPublicKeyHex, parseOcmf, decodeSessionLink, encodeLegacySessionLink, encodeSessionLink, driverTopic, invoicesTopic, statusTopic, TOPIC_ROOT, type InvoiceMessage, type ReadingMessage, type StationStatus } from '../src/lib/protocol';
 
 const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
 const KIOSK = `http://127.0.0.1:${E2E_PORTS.kiosk}`;
@@ -539,7 +531,7 @@ test('1,000 reservations: one account holds at most four, and the stations view 
 	const { Contract, JsonRpcProvider, Network, Wallet } = await import('ethers');
 	const { Reservations } = await import('../src/lib/ledger/generated/contracts');
 	const { connectLedger } = await import('../src/lib/ledger/index');
-	const { stationIdToBytes32, vehicleRefToBytes32 } = await import('../src/lib/ledger/ids');
+	const { stationIdToBytes32, vehicleRefToBytes32 } = await import('../src/lib/ledger');
 	const provider = new JsonRpcProvider(manifest.chain.rpcUrl, Network.from(manifest.chain.chainId), { staticNetwork: true, cacheTimeout: -1, batchStallTime: 0 });
 	const reader = await connectLedger({ rpcUrl: manifest.chain.rpcUrl, addresses: manifest.chain.contracts });
 	const st = stationIdToBytes32(station().stationId);

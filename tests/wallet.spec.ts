@@ -12,18 +12,11 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import QRCode from 'qrcode';
 import { E2E_PORTS } from '../playwright.config';
-import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config/devnet-manifest';
-import { LndRestNode } from '../src/lib/lightning/lnd-rest';
-import { connectBus, type MessageBus } from '../src/lib/mqtt/bus';
-import { billingRecordHash, buildBillingRecord } from '../src/lib/protocol/billing';
-import { ocmfPublicKeyHex } from '../src/lib/protocol/ocmf';
-import { makeReading } from '../src/lib/protocol/readings';
-import { networkFingerprint } from '../src/lib/config/trusted-networks';
-import { sessionKeys, signStationMessage, tagMessage } from '../src/lib/protocol/authentication';
-import { encodeSessionLink, newJoinSecret } from '../src/lib/protocol/session-link';
-import { invoicesTopic, readingsTopic, statusTopic, eventsTopic } from '../src/lib/protocol/topics';
-import type { BillingRecord, InvoiceMessage, StationStatus, Tariff } from '../src/lib/protocol/types';
-import { parseReceipt, verifyReceipt } from '../src/lib/session/receipt';
+import { parseDevnetManifest, type DevnetManifest, networkFingerprint } from '../src/lib/config';
+import { LndRestNode } from '../src/lib/lightning';
+import { connectBus, type MessageBus } from '../src/lib/mqtt';
+import { billingRecordHash, buildBillingRecord, ocmfPublicKeyHex, makeReading, sessionKeys, signStationMessage, tagMessage, encodeSessionLink, newJoinSecret, invoicesTopic, readingsTopic, statusTopic, eventsTopic, type BillingRecord, type InvoiceMessage, type StationStatus, type Tariff } from '../src/lib/protocol';
+import { parseReceipt, verifyReceipt } from '../src/lib/session';
 
 const run = promisify(execFile);
 const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
@@ -390,7 +383,7 @@ test('settings, a ledger identity, reserving and cancelling a slot, paying a pas
 	// Stations seen on the broker (a retained status); a reservation on the ledger, then cancelled.
 	const station = await ScriptedStation.open(manifest);
 	await station.publishStatus();
-	const { connectLedger } = await import('../src/lib/ledger/client');
+	const { connectLedger } = await import('../src/lib/ledger');
 	const ledger = await connectLedger({ rpcUrl: manifest.chain.rpcUrl, addresses: manifest.chain.contracts, expectedChainId: 1337 });
 	const mine = async () => (await ledger.listReservations('station-1')).filter((r) => r.reserver.toLowerCase() === address).length;
 	await wallet.goto(`${WALLET}/stations`);

@@ -1,7 +1,7 @@
 // The differential script: the same LND REST calls against the simnet and against real LND, each
 // answer reduced to what our code can observe (field names, JSON types, enum values, error
 // status/code/message), so a test can compare the two. Node only.
-import { hexToBase64, hexToBase64Url } from '../../src/lib/lightning/lnd-json.js';
+import { hexToBase64, hexToBase64Url } from '../../src/lib/lightning/index.js';
 
 export interface Target {
 	/** REST base URL per node name. */

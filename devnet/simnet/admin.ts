@@ -2,7 +2,7 @@
 // state, new nodes, funding, mining, channels.
 import type { IncomingMessage } from 'node:http';
 import { buildHubTopology, type Simnet } from '../../src/lib/lightning/simnet/index.js';
-import { int64 } from '../../src/lib/lightning/lnd-json.js';
+import { int64 } from '../../src/lib/lightning/index.js';
 import { GRPC, HttpError, readJson } from './http.js';
 
 export interface AdminContext<Info> {

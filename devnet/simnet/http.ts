@@ -2,7 +2,7 @@
 // request parsing, error answers and NDJSON streams. Node only.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SimnetError } from '../../src/lib/lightning/simnet/index.js';
-import { base64ToHex, type LndRpcStatus } from '../../src/lib/lightning/lnd-json.js';
+import { base64ToHex, type LndRpcStatus } from '../../src/lib/lightning/index.js';
 
 /** gRPC status codes LND's gateway reports, with the HTTP status it maps them to. */
 export const GRPC = {

@@ -14,7 +14,7 @@ import {
 	type LndListChannelsResponse,
 	type LndPayReq,
 	type LndPendingChannelsResponse
-} from '../../src/lib/lightning/lnd-json.js';
+} from '../../src/lib/lightning/index.js';
 import { GRPC, HttpError, hashParam, readJson, type Streams } from './http.js';
 import { amount, channelJson, invoiceJson, paymentJson } from './views.js';
 

@@ -1,6 +1,6 @@
 // LND REST JSON views of the simnet's objects (the shapes LND's gateway writes).
 import { channelReserveSat, type Simnet, type SimChannel, type SimInvoice, type SimPayment } from '../../src/lib/lightning/simnet/index.js';
-import { hexToBase64, type LndAmount, type LndChannel, type LndInvoice, type LndPayment } from '../../src/lib/lightning/lnd-json.js';
+import { hexToBase64, type LndAmount, type LndChannel, type LndInvoice, type LndPayment } from '../../src/lib/lightning/index.js';
 
 export function amount(msat: bigint): LndAmount {
 	return { sat: (msat / 1000n).toString(), msat: msat.toString() };

@@ -2,34 +2,16 @@
 // or, when none are saved, to the devnet's manifest (one click on a devnet). Sessions, the outbox
 // and ledger jobs live in IndexedDB, so a reload resumes the running session. Components only read
 // from here.
-import { EvccCharger } from '$lib/charger/evcc';
-import { ManualCharger } from '$lib/charger/manual';
-import type { Charger } from '$lib/charger/port';
-import { SimulatedCharger } from '$lib/charger/simulated';
-import { SmartEvseCharger } from '$lib/charger/smartevse';
-import { loadDevnetManifest, queryNumber } from '$lib/config/app-config';
+import { EvccCharger, ManualCharger, SimulatedCharger, SmartEvseCharger, type Charger } from '$lib/charger';
+import { loadDevnetManifest, queryNumber, networkFingerprint, KIOSK_SETTINGS_KEY, parseKioskSettings, tariffOf, type ChargerSetting, type KioskSettings, type MeterSetting, type DevnetManifest } from '$lib/config';
 import { fiat } from '$lib/format';
 import { lang } from '$lib/ui/lang.svelte';
-import { networkFingerprint } from '$lib/config/trusted-networks';
-import { KIOSK_SETTINGS_KEY, parseKioskSettings, tariffOf, type ChargerSetting, type KioskSettings, type MeterSetting } from '$lib/config/kiosk-settings';
-import { LndRestNode } from '$lib/lightning/lnd-rest';
-import { waitUntilReady } from '$lib/lightning/wait-ready';
-import type { ModbusRtuMaster } from '$lib/meter/modbus/master';
-import { SimulatedMeter } from '$lib/meter/simulated';
-import type { Meter } from '$lib/meter/types';
-import { connectBus, type BusState, type MessageBus } from '$lib/mqtt/bus';
-import { ethereumAddressOf } from '$lib/protocol/messages';
-import { ocmfPublicKeyHex } from '$lib/protocol/ocmf';
-import { encodeSessionLink } from '$lib/protocol/session-link';
-import { statusTopic } from '$lib/protocol/topics';
-import type { Tariff } from '$lib/protocol/types';
-import { DEFAULT_TARIFF } from '$lib/session/headless-station';
-import { costSoFarMsat, deliveredWh, paidMsat, unpaid } from '$lib/session/station';
-import { loadStationSnapshot, StationRuntime, type StationView } from '$lib/session/station-runtime';
-import { offlineStatusPayload, type KioskStore } from '$lib/session';
-import { IdbKioskStore, KIOSK_DB_NAME } from '$lib/storage/kiosk-db';
-import { rememberOnDevice, unlockOnDevice } from '$lib/storage/keystore';
-import type { DevnetManifest } from '$lib/config/devnet-manifest';
+import { LndRestNode, waitUntilReady } from '$lib/lightning';
+import { SimulatedMeter, type ModbusRtuMaster, type Meter } from '$lib/meter';
+import { connectBus, type BusState, type MessageBus } from '$lib/mqtt';
+import { ethereumAddressOf, ocmfPublicKeyHex, encodeSessionLink, statusTopic, type Tariff } from '$lib/protocol';
+import { DEFAULT_TARIFF, costSoFarMsat, deliveredWh, paidMsat, unpaid, loadStationSnapshot, StationRuntime, type StationView, offlineStatusPayload, type KioskStore } from '$lib/session';
+import { IdbKioskStore, KIOSK_DB_NAME, rememberOnDevice, unlockOnDevice } from '$lib/storage';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { qrSvg } from '$lib/ui/qr';

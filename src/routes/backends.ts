@@ -2,26 +2,13 @@
 // (devnet simnet, LND REST or LNC), the networks it trusts (build, the devnet that served it, the
 // driver's Settings), which a session link may only select, and the station identity check against
 // the selected network's registry. Heavy libraries (ethers, lnc-web) load only when used.
-import { loadDevnetManifest } from '$lib/config/app-config';
+import { loadDevnetManifest, builtInNetworks, combineNetworks, findNetwork, matchLegacyLink, networkFromManifest, trustedNetwork, UNTRUSTED_NETWORK_MESSAGE, type TrustedNetwork, type DevnetManifest } from '$lib/config';
 import { fiat } from '$lib/format';
 import { lang } from '$lib/ui/lang.svelte';
-import type { DevnetManifest } from '$lib/config/devnet-manifest';
-import { LndRestNode } from '$lib/lightning/lnd-rest';
-import type { LightningNode } from '$lib/lightning/port';
-import {
-	builtInNetworks,
-	combineNetworks,
-	findNetwork,
-	matchLegacyLink,
-	networkFromManifest,
-	trustedNetwork,
-	UNTRUSTED_NETWORK_MESSAGE,
-	type TrustedNetwork
-} from '$lib/config/trusted-networks';
-import { decodeLegacySessionLink, decodeSessionLink } from '$lib/protocol/session-link';
-import type { SessionLink, StationStatus } from '$lib/protocol/types';
+import { LndRestNode, type LightningNode } from '$lib/lightning';
+import { decodeLegacySessionLink, decodeSessionLink, type SessionLink, type StationStatus } from '$lib/protocol';
 import { pinOf, type IdentityVerdict } from '$lib/session';
-import { getPin, loadSettings, openWalletDb, savePin, type LedgerRef, type WalletDb, type WalletSettings } from '$lib/storage/wallet-db';
+import { getPin, loadSettings, openWalletDb, savePin, type LedgerRef, type WalletDb, type WalletSettings } from '$lib/storage';
 
 export interface WalletContext {
 	db: WalletDb;

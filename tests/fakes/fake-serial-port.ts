@@ -3,8 +3,7 @@
 // the Web Serial transport's unit tests (Node has the same web streams) and, bundled, by the
 // Playwright init script that replaces navigator.serial. Behaves like Chromium where it matters:
 // open() needs a baud rate and fails on an open port; readable/writable are null while closed.
-import type { ByteTransport } from '../../src/lib/meter/transport';
-import type { SerialOpenOptions, WebSerialLike, WebSerialPortLike } from '../../src/lib/meter';
+import type { ByteTransport, SerialOpenOptions, WebSerialLike, WebSerialPortLike } from '../../src/lib/meter';
 
 export class FakeSerialPort implements WebSerialPortLike {
 	readable: ReadableStream<Uint8Array> | null = null;

@@ -1,7 +1,7 @@
 // A stand-in for a WebUSB USBDevice that is a USB CDC-ACM serial adapter (the kind Android kiosks
 // reach through web-serial-polyfill), with its bulk endpoints wired to a ByteTransport. Typed by
 // the part of the WebUSB API the polyfill uses; the polyfill itself runs unchanged on top of it.
-import type { ByteTransport } from '../../src/lib/meter/transport';
+import type { ByteTransport } from '../../src/lib/meter';
 
 interface UsbControlSetup {
 	requestType: 'standard' | 'class' | 'vendor';

@@ -2,11 +2,7 @@
 // navigator.serial with a fake whose one port is wired to a simulated meter speaking Modbus RTU,
 // so the kiosk's real master and real Web Serial transport are what a Playwright test exercises.
 // Controls for the test live on window.__lightchargeFakeMeter.
-import type { SlaveFaults } from '../../src/lib/meter/modbus/slave';
-import { findProfile, parseMeterProfile, type MeterProfile } from '../../src/lib/meter/profiles';
-import { startSimulatedModbusMeter } from '../../src/lib/meter/simulated-slave';
-import { SimulatedMeter } from '../../src/lib/meter/simulated';
-import { createTransportPair } from '../../src/lib/meter/transport';
+import { findProfile, parseMeterProfile, type MeterProfile, startSimulatedModbusMeter, SimulatedMeter, createTransportPair, type SlaveFaults } from '../../src/lib/meter';
 import { FakeSerial, FakeSerialPort } from './fake-serial-port';
 
 export interface FakeSerialConfig {

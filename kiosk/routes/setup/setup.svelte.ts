@@ -1,20 +1,8 @@
 // The operator's setup screen state: PIN gate, settings form, station key, meter test read.
 // The logic lives in src/lib (settings validation, keystore, meter); this class only wires it.
-import { loadDevnetManifest } from '$lib/config/app-config';
-import { hashPin, KIOSK_PIN_KEY, KIOSK_SETTINGS_KEY, parseKioskSettings, SettingsError, type ChargerSetting, type KioskSettings } from '$lib/config/kiosk-settings';
-import { LndRestNode } from '$lib/lightning/lnd-rest';
-import { IdbKioskStore, KIOSK_DB_NAME } from '$lib/storage/kiosk-db';
-import {
-	createStationKey,
-	decryptStationKey,
-	encryptStationKey,
-	exportStationKey,
-	importStationKey,
-	loadEncryptedStationKey,
-	rememberOnDevice,
-	STATION_KEY_SETTING,
-	type EncryptedStationKey
-} from '$lib/storage/keystore';
+import { loadDevnetManifest, hashPin, KIOSK_PIN_KEY, KIOSK_SETTINGS_KEY, parseKioskSettings, SettingsError, type ChargerSetting, type KioskSettings } from '$lib/config';
+import { LndRestNode } from '$lib/lightning';
+import { IdbKioskStore, KIOSK_DB_NAME, createStationKey, decryptStationKey, encryptStationKey, exportStationKey, importStationKey, loadEncryptedStationKey, rememberOnDevice, STATION_KEY_SETTING, type EncryptedStationKey } from '$lib/storage';
 
 export interface SetupForm {
 	stationId: string;

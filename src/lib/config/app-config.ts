@@ -4,8 +4,10 @@ import { parseDevnetManifest, type DevnetManifest } from './devnet-manifest';
 
 export async function loadDevnetManifest(fetchImpl: typeof fetch = fetch): Promise<DevnetManifest> {
 	let res: Response;
+	// `cache` is the browser's (Node's fetch types lack it, and Node does not cache): always ask anew.
+	const init: RequestInit & { cache?: 'no-store' } = { cache: 'no-store' };
 	try {
-		res = await fetchImpl('/devnet.json', { cache: 'no-store' });
+		res = await fetchImpl('/devnet.json', init);
 	} catch {
 		throw new Error('The network settings could not be loaded (/devnet.json): is the devnet running, or are you offline?');
 	}

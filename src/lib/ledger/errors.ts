@@ -1,6 +1,7 @@
 // Ledger failures as one error type with a machine code and a sentence a person understands.
 import { Interface, type ErrorDescription } from 'ethers';
 import { Reservations, SessionLedger, StationRegistry } from './generated/contracts';
+import { retryWithBackoff as coreRetry, type RetryOptions as CoreRetryOptions } from '../core';
 
 export type LedgerErrorCode =
 	/** The JSON-RPC endpoint did not answer (down, refused, timed out). Worth retrying. */
@@ -171,46 +172,14 @@ export function toLedgerError(error: unknown, action: string, rpcUrl?: string): 
 	return new LedgerError('rpc-error', `${action} failed: ${String(detail ?? error)}`, undefined, { cause: error });
 }
 
-export interface RetryOptions {
-	/** Total attempts including the first. Default 5. */
-	attempts?: number;
-	/** Delay before the second attempt, doubled each time. Default 500 ms. */
-	initialDelayMs?: number;
-	maxDelayMs?: number;
-	/** Which errors to retry. Default: LedgerError with code 'unreachable'. */
-	shouldRetry?: (error: unknown) => boolean;
-	onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
-	signal?: AbortSignal;
-}
+export type RetryOptions = CoreRetryOptions;
 
 const isUnreachableLedgerError = (error: unknown) => error instanceof LedgerError && error.code === 'unreachable';
 
-/** Runs `operation`, retrying with exponential backoff (±20 % jitter) while the node is unreachable. */
-export async function retryWithBackoff<T>(operation: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
-	const attempts = opts.attempts ?? 5;
-	const maxDelayMs = opts.maxDelayMs ?? 30_000;
-	const shouldRetry = opts.shouldRetry ?? isUnreachableLedgerError;
-	let delay = opts.initialDelayMs ?? 500;
-	for (let attempt = 1; ; attempt++) {
-		opts.signal?.throwIfAborted();
-		try {
-			return await operation();
-		} catch (error) {
-			if (attempt >= attempts || !shouldRetry(error)) throw error;
-			const wait = Math.min(maxDelayMs, Math.round(delay * (0.8 + Math.random() * 0.4)));
-			opts.onRetry?.(error, attempt, wait);
-			await new Promise<void>((resolve, reject) => {
-				const timer = setTimeout(resolve, wait);
-				opts.signal?.addEventListener(
-					'abort',
-					() => {
-						clearTimeout(timer);
-						reject(opts.signal?.reason);
-					},
-					{ once: true }
-				);
-			});
-			delay = Math.min(maxDelayMs, delay * 2);
-		}
-	}
+/**
+ * Runs `operation`, retrying with exponential backoff (±20 % jitter) while the node is unreachable:
+ * core's retryWithBackoff with the ledger's policy (a revert or any other answer is final).
+ */
+export function retryWithBackoff<T>(operation: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+	return coreRetry(operation, { jitter: 0.2, shouldRetry: isUnreachableLedgerError, ...opts });
 }

@@ -5,6 +5,7 @@ export { createTransportPair, type ByteTransport } from './transport';
 export { ModbusRtuMaster, interFrameSilenceMs, type MasterOptions } from './modbus/master';
 export { ModbusRtuSlave, type RegisterHandler, type SlaveFaults } from './modbus/slave';
 export { ModbusError, ModbusTimeoutError, ModbusCrcError, ModbusExceptionError } from './modbus/errors';
+export { decodeRegisters, encodeRegisters, registerCount, type RegisterType, type WordOrder } from './registers';
 export { crc16Modbus, withCrc, crcValid } from './modbus/crc';
 export { METER_PROFILES, findProfile, customProfile, parseMeterProfile, type MeterProfile, type CustomProfileInput } from './profiles';
 export { ModbusMeter, probeMeter, pollMeter, energyResolutionWh, type ProbeResult } from './modbus-meter';

@@ -3,6 +3,7 @@
 // the chain refuses a write as already made, it counts as done only if the chain shows exactly this
 // station's own earlier write (`StationLedger.recorded`); anything else raises an operator alarm.
 import type { DurableQueue, LedgerJob, StationLedger } from './ports';
+import { backoffDelay } from '../core';
 
 /** What the queue needs of the runtime it serves. */
 export interface LedgerJobsHost {
@@ -145,7 +146,7 @@ export class LedgerJobs {
 					continue;
 				}
 				host.retrying(e);
-				const delay = Math.min(30_000, 500 * 2 ** attempt++);
+				const delay = backoffDelay(++attempt, { initialDelayMs: 500, maxDelayMs: 30_000 });
 				await new Promise<void>((resolve) => {
 					const t = setTimeout(resolve, delay);
 					this.#wake = () => {

@@ -3,7 +3,7 @@
 import jsQR from 'jsqr';
 import QRCode from 'qrcode';
 import { describe, expect, test } from 'vitest';
-import { encodeSessionLink } from '$lib/protocol/session-link';
+import { encodeSessionLink } from '$lib/protocol';
 import { QUIET_ZONE_MODULES, qrSvg, qrVersion } from './qr';
 
 // What a kiosk on a LAN shows (devnet --lan: the wallet served over HTTPS on the LAN address).

@@ -1,4 +1,4 @@
-import { hasSessionLink } from '$lib/protocol/session-link';
+import { hasSessionLink } from '$lib/protocol';
 // Where a scanned or pasted text leads: a session link opens the session, a BOLT11 invoice the
 // pay screen. Anything else is not for this wallet.
 export function routeScanned(text: string): string | null {

@@ -3,12 +3,12 @@
 // ledger, from the wallet's own configuration, never from the link). Every change is stored in
 // IndexedDB, so a reload resumes the session (readings, invoices, payments in flight) and the
 // receipt stays complete. Components only read from here.
-import type { TrustedNetwork } from '$lib/config/trusted-networks';
+import type { TrustedNetwork } from '$lib/config';
 import { smoothPowerW } from '$lib/format';
-import { connectBus, type BusState, type MessageBus } from '$lib/mqtt/bus';
-import type { SessionLink } from '$lib/protocol/types';
-import { DriverRuntime, toSnapshot, type DriverSnapshot, type DriverView } from '$lib/session/driver-runtime';
-import { IdbJournal, getReceipt, saveReceipt, type LedgerRef, type ReceiptRecord } from '$lib/storage/wallet-db';
+import { connectBus, type BusState, type MessageBus } from '$lib/mqtt';
+import type { SessionLink } from '$lib/protocol';
+import { DriverRuntime, toSnapshot, type DriverSnapshot, type DriverView } from '$lib/session';
+import { IdbJournal, getReceipt, saveReceipt, type LedgerRef, type ReceiptRecord } from '$lib/storage';
 import { checkIdentity, connectWalletLedger, ledgerOf, lightningNode, resolveLink, trustedNetworks, walletContext, type WalletContext } from '../backends';
 
 /** A payment still in flight after this long is shown as pending. */

@@ -10,10 +10,14 @@
 // - one pairing can serve one tab at a time ("stream occupied"), so a Web Lock per namespace makes
 //   a second tab wait, or take over (the first tab is told and disconnects).
 // LND's types come from lnc-core: camelCase fields, bytes as base64, int64 as strings, enums as names.
+//
+// This file: LncNode, the port over one lnc-web client; pairing and the tab lock are pairing.ts and
+// tab-lock.ts. It is longer than 400 lines because it is one class, the LightningNode port's
+// methods over LND's gRPC shapes, each a few lines: splitting it would split the port.
 
 import type LNC from '@lightninglabs/lnc-web';
-import type { LightningNodeConnect, LightningNodeConnectConfig, lnrpc } from '@lightninglabs/lnc-web';
-import { Bolt11Error, decodeBolt11 } from './bolt11';
+import type { LightningNodeConnect, lnrpc } from '@lightninglabs/lnc-web';
+import { Bolt11Error, decodeBolt11 } from '../bolt11';
 import {
 	big,
 	bytesFieldToHex,
@@ -24,10 +28,9 @@ import {
 	networkOfPaymentRequest,
 	paymentStatusOf,
 	preimageOrUndefined,
-	lndErrorKind,
 	refusalReason,
 	txidFromFundingBytes
-} from './lnd-json';
+} from '../lnd-json';
 import {
 	LightningError,
 	type Balances,
@@ -36,14 +39,15 @@ import {
 	type CreateInvoiceRequest,
 	type DecodedPaymentRequest,
 	type InvoiceStatus,
-	type LightningErrorCode,
 	type LightningNode,
 	type NodeInfo,
 	type OpenChannelRequest,
 	type PaymentUpdate,
 	type PayRequest,
 	type Subscription
-} from './port';
+} from '../port';
+import { retryWithBackoff } from '../../core';
+import { lncError, messageOf, withTimeout } from './errors';
 
 /** What LncNode uses of lnc-web's client; both `LNC` and `LightningNodeConnect` have it. */
 export type LncClient = Pick<LNC, 'lnd' | 'isConnected' | 'connect' | 'disconnect'>;
@@ -67,55 +71,6 @@ export interface LncNodeOptions {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function messageOf(e: unknown): string {
-	if (e instanceof Error) return e.message;
-	if (typeof e === 'string') return e;
-	return String(e);
-}
-
-/** Signs that the mailbox connection, not the request, is what failed. */
-const CONNECTION_TROUBLE = /not connected|connection|disconnect|mailbox|closed|EOF|websocket|stream occupied|transport|unavailable/i;
-
-/** Maps an error lnc-web or LND reported into the port's vocabulary, with a sentence. */
-export function lncError(e: unknown, what: string): LightningError {
-	if (e instanceof LightningError) return e;
-	const message = messageOf(e);
-	const kind = lndErrorKind(message);
-	let code: LightningErrorCode = 'backend';
-	if (kind === 'permission_denied' || kind === 'bad_macaroon') {
-		return new LightningError(
-			'unauthorized',
-			`Your node refused to ${what} (${message}). The LNC session may not have the permission: create a session with the right rights in Lightning Terminal.`,
-			e
-		);
-	}
-	if (kind === 'starting') return new LightningError('starting', `Your node is still starting and cannot ${what} yet (${message}); waiting for it.`, e);
-	if (kind === 'not_found' || kind === 'insufficient_balance') code = kind;
-	else if (CONNECTION_TROUBLE.test(message)) code = 'unreachable';
-	const prefix = code === 'unreachable' ? 'The connection to your node dropped while trying to' : 'Your node could not';
-	return new LightningError(code, `${prefix} ${what}: ${message}`, e);
-}
-
-/** Rejects with a timeout error if `promise` has not settled in `ms`; the late result is ignored. */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-	return new Promise<T>((resolve, reject) => {
-		const timer = setTimeout(
-			() => reject(new LightningError('timeout', `Your node did not answer within ${Math.round(ms / 100) / 10} s while trying to ${what}; the LNC connection may have dropped.`)),
-			ms
-		);
-		promise.then(
-			(v) => {
-				clearTimeout(timer);
-				resolve(v);
-			},
-			(e: unknown) => {
-				clearTimeout(timer);
-				reject(e);
-			}
-		);
-	});
-}
 
 function invoiceStatus(invoice: lnrpc.Invoice): InvoiceStatus {
 	const state = String(invoice.state);
@@ -192,17 +147,22 @@ export class LncNode implements LightningNode {
 
 	private async reconnect(): Promise<void> {
 		let last: unknown;
-		for (let attempt = 0; attempt < this.reconnectAttempts; attempt++) {
-			if (attempt > 0) await this.sleep(Math.min(15_000, this.reconnectDelayMs * 2 ** (attempt - 1)));
-			if (this.closed) break;
-			try {
-				await withTimeout(this.client.connect(), this.connectTimeoutMs, 'connect through the LNC mailbox');
-				if (this.client.isConnected) return;
-				last = new Error('connect() returned but the client is not connected');
-			} catch (e) {
-				last = e;
-			}
-		}
+		const connected =
+			this.reconnectAttempts > 0 &&
+			(await retryWithBackoff(
+				async () => {
+					if (this.closed) return false;
+					try {
+						await withTimeout(this.client.connect(), this.connectTimeoutMs, 'connect through the LNC mailbox');
+					} catch (e) {
+						throw (last = e);
+					}
+					if (this.client.isConnected) return true;
+					throw (last = new Error('connect() returned but the client is not connected'));
+				},
+				{ attempts: this.reconnectAttempts, initialDelayMs: this.reconnectDelayMs, maxDelayMs: 15_000, sleep: this.sleep }
+			).catch(() => false));
+		if (connected) return;
 		throw new LightningError(
 			'unreachable',
 			`Your node cannot be reached through Lightning Node Connect (${this.reconnectAttempts} attempts): ${messageOf(last)}. Check the phone's connection and that your node is online.`,
@@ -529,269 +489,5 @@ export class LncNode implements LightningNode {
 		const secret = bytesFieldToHex(d.paymentAddr);
 		if (secret) decoded.paymentSecret = secret;
 		return decoded;
-	}
-}
-
-// ---------- one connection per pairing across tabs (Web Locks) ----------
-
-/** The part of the Web Locks API used here (`navigator.locks`). */
-export type LockManagerLike = Pick<LockManager, 'request'>;
-
-export interface HeldTabLock {
-	release(): void;
-	/** Resolves when another tab took the lock over; this tab must stop using the connection. */
-	lost: Promise<void>;
-}
-
-export type TabPolicy = 'wait' | 'take_over';
-
-/**
- * Holds the lock named for this pairing. `wait` queues behind the tab that has it (`onWaiting` is
- * told, so the UI can say so); `take_over` steals it, and the other tab's `lost` resolves.
- */
-export function acquireTabLock(
-	locks: LockManagerLike,
-	name: string,
-	policy: TabPolicy,
-	options: { onWaiting?: () => void; signal?: AbortSignal } = {}
-): Promise<HeldTabLock> {
-	return new Promise<HeldTabLock>((resolveHeld, rejectHeld) => {
-		let held = false;
-		let release!: () => void;
-		const released = new Promise<void>((r) => (release = r));
-		let markLost!: () => void;
-		const lost = new Promise<void>((r) => (markLost = r));
-		const hold = async (lock: Lock | null): Promise<void> => {
-			if (!lock) return;
-			held = true;
-			resolveHeld({ release, lost });
-			await released;
-		};
-		const onRejected = (e: unknown) => {
-			if (held) markLost();
-			else rejectHeld(new LightningError('unreachable', `Another tab is using this node connection: ${messageOf(e)}`, e));
-		};
-		if (policy === 'take_over') {
-			locks.request(name, { steal: true }, hold).catch(onRejected);
-			return;
-		}
-		// First ask without queueing, to know whether to tell the user we are waiting.
-		locks
-			.request(name, { ifAvailable: true }, async (lock) => {
-				if (lock) return hold(lock);
-				options.onWaiting?.();
-				const queued: LockOptions = options.signal ? { signal: options.signal } : {};
-				locks.request(name, queued, hold).catch(onRejected);
-			})
-			.catch(onRejected);
-	});
-}
-
-// ---------- pairing and logging in ----------
-
-export type LncUnlock = { method: 'password'; password: string } | { method: 'passkey' } | { method: 'session' };
-
-export interface LncConnectOptions {
-	/** Separates stored credentials and the tab lock; one per pairing (default "lightcharge"). */
-	namespace?: string;
-	/** LNC mailbox; lnc-web's default is mailbox.terminal.lightning.today:443. */
-	serverHost?: string;
-	/** Where the wasm client comes from; see `resolveWasmClientCode`. */
-	wasmClientCode?: string;
-	/** Builds lnc-web's client; by default `new LightningNodeConnect(config)` from the package. */
-	createClient?: (config: LightningNodeConnectConfig) => LncPairingClient | Promise<LncPairingClient>;
-	/** `navigator.locks` in a browser; null disables the one-tab rule (Node, tests). */
-	locks?: LockManagerLike | null;
-	tabPolicy?: TabPolicy;
-	onWaitingForOtherTab?: () => void;
-	/** Called when another tab takes the connection over; this tab's node is shut down first. */
-	onTakenOver?: () => void;
-	/** Limit for pairing or logging in (default 30 s). */
-	connectTimeoutMs?: number;
-	node?: LncNodeOptions;
-	/**
-	 * Within one tab, a login while a connection for the namespace is open returns that connection
-	 * (default true), so two parts of the app never queue behind their own tab's lock.
-	 */
-	reuseInTab?: boolean;
-}
-
-export interface LncConnection {
-	node: LncNode;
-	client: LncPairingClient;
-	/** Disconnects and lets another tab have the pairing. */
-	close(): void;
-	/** Forgets the stored pairing in this browser (the next start needs a new pairing phrase). */
-	forget(): void;
-}
-
-async function defaultCreateClient(config: LightningNodeConnectConfig): Promise<LncPairingClient> {
-	// Loaded on demand: the package pulls in the wasm loader, which only the LNC path needs.
-	const { LightningNodeConnect } = await import('@lightninglabs/lnc-web');
-	return new LightningNodeConnect(config);
-}
-
-function clientConfig(o: LncConnectOptions): LightningNodeConnectConfig {
-	const config: LightningNodeConnectConfig = {
-		namespace: o.namespace ?? 'lightcharge',
-		allowPasskeys: true,
-		enableSessions: true
-	};
-	if (o.serverHost) config.serverHost = o.serverHost;
-	if (o.wasmClientCode) config.wasmClientCode = o.wasmClientCode;
-	return config;
-}
-
-/** A pairing phrase as Lightning Terminal shows it: lowercase words separated by spaces. */
-export function normalisePairingPhrase(phrase: string): string {
-	const words = phrase.trim().toLowerCase().split(/\s+/).filter(Boolean);
-	if (words.length === 0) throw new LightningError('invalid_request', 'Enter the pairing phrase Lightning Terminal showed you.');
-	if (words.some((w) => !/^[a-z]+$/.test(w))) {
-		throw new LightningError('invalid_request', 'A pairing phrase has only words of letters, separated by spaces: check for typos or pasted punctuation.');
-	}
-	return words.join(' ');
-}
-
-function pairingError(e: unknown, action: 'pair' | 'login'): LightningError {
-	if (e instanceof LightningError && e.code === 'timeout') {
-		return new LightningError('timeout', `${action === 'pair' ? 'Pairing' : 'Logging in'} took too long: the LNC mailbox or your node did not answer. Check your connection and that your node is online, then try again.`, e);
-	}
-	const message = messageOf(e);
-	if (/password provided is not valid|failed to unlock|decrypt|bad password|wrong password/i.test(message)) {
-		return new LightningError('unauthorized', 'The password is wrong: the stored pairing could not be unlocked.', e);
-	}
-	if (/no pairing phrase or local key|not paired|no stored|no credentials/i.test(message)) {
-		return new LightningError('not_found', 'This browser has no stored pairing: pair again with a pairing phrase from Lightning Terminal.', e);
-	}
-	if (/passkey|webauthn|notallowederror|credential/i.test(message)) {
-		return new LightningError('unauthorized', `The passkey was not accepted (${message}). Try again, or use the password.`, e);
-	}
-	if (action === 'pair') {
-		return new LightningError(
-			'unreachable',
-			`Pairing failed: ${message}. A pairing phrase works once and expires; create a new session in Lightning Terminal if this one was used, and check the connection.`,
-			e
-		);
-	}
-	return new LightningError('unreachable', `Logging in to your node failed: ${message}.`, e);
-}
-
-/** This tab's open connections, by namespace. */
-const openInTab = new Map<string, Promise<LncConnection>>();
-
-function open(o: LncConnectOptions, action: 'pair' | 'login', run: (client: LncPairingClient) => Promise<void>): Promise<LncConnection> {
-	const namespace = o.namespace ?? 'lightcharge';
-	const reuse = o.reuseInTab !== false;
-	const existing = reuse ? openInTab.get(namespace) : undefined;
-	if (existing && action === 'login') return existing;
-	// A new pairing replaces this tab's connection for the namespace.
-	const before = existing ? existing.then((c) => c.close()).catch(() => undefined) : Promise.resolve();
-	const forgetInTab = () => {
-		if (openInTab.get(namespace) === opening) openInTab.delete(namespace);
-	};
-	const opening: Promise<LncConnection> = before.then(() => connect(o, namespace, action, run, forgetInTab));
-	if (!reuse) return opening;
-	openInTab.set(namespace, opening);
-	opening.catch(forgetInTab);
-	return opening;
-}
-
-async function connect(
-	o: LncConnectOptions,
-	namespace: string,
-	action: 'pair' | 'login',
-	run: (client: LncPairingClient) => Promise<void>,
-	onClosed: () => void
-): Promise<LncConnection> {
-	const lock = o.locks
-		? await acquireTabLock(o.locks, `lightcharge-lnc:${namespace}`, o.tabPolicy ?? 'wait', { onWaiting: o.onWaitingForOtherTab })
-		: null;
-	let client: LncPairingClient;
-	try {
-		client = await (o.createClient ?? defaultCreateClient)(clientConfig(o));
-		await withTimeout(run(client), o.connectTimeoutMs ?? 30_000, action === 'pair' ? 'pair' : 'log in');
-	} catch (e) {
-		lock?.release();
-		throw pairingError(e, action);
-	}
-	const node = new LncNode(client, o.node);
-	let closed = false;
-	const close = () => {
-		if (closed) return;
-		closed = true;
-		onClosed();
-		node.shutdown();
-		lock?.release();
-	};
-	void lock?.lost.then(() => {
-		if (closed) return;
-		close();
-		o.onTakenOver?.();
-	});
-	return {
-		node,
-		client,
-		close,
-		forget: () => {
-			close();
-			client.clear({ session: true, persisted: true });
-		}
-	};
-}
-
-/** Pairs with a pairing phrase and stores the credentials, encrypted by a password or a passkey. */
-export async function pairLnc(
-	pairingPhrase: string,
-	protect: Extract<LncUnlock, { method: 'password' | 'passkey' }>,
-	options: LncConnectOptions = {}
-): Promise<LncConnection> {
-	const phrase = normalisePairingPhrase(pairingPhrase);
-	if (protect.method === 'password' && protect.password.length < 8) {
-		throw new LightningError('invalid_request', 'Choose a password of at least 8 characters: it protects the stored pairing on this device.');
-	}
-	return open(options, 'pair', (client) =>
-		client.pair(phrase, protect.method === 'password' ? { method: 'password', password: protect.password } : { method: 'passkey', createIfMissing: true })
-	);
-}
-
-/** Logs in again later without the phrase: password, passkey, or this browser session's stored session. */
-export function loginLnc(unlock: LncUnlock, options: LncConnectOptions = {}): Promise<LncConnection> {
-	return open(options, 'login', (client) => client.login(unlock.method === 'password' ? { method: 'password', password: unlock.password } : unlock));
-}
-
-/** Whether this browser can protect a pairing with a passkey (WebAuthn with a platform authenticator). */
-export async function passkeysSupported(): Promise<boolean> {
-	const pkc = (globalThis as { PublicKeyCredential?: { isUserVerifyingPlatformAuthenticatorAvailable?: () => Promise<boolean> } }).PublicKeyCredential;
-	if (!pkc?.isUserVerifyingPlatformAuthenticatorAvailable) return false;
-	try {
-		return await pkc.isUserVerifyingPlatformAuthenticatorAvailable();
-	} catch {
-		return false;
-	}
-}
-
-// ---------- the wasm client ----------
-
-/** Where the app serves its own copy of lnc-web's wasm client, when the operator put one in static/. */
-export const SELF_HOSTED_WASM_PATH = '/lnc/wasm-client.wasm';
-
-/**
- * Picks the wasm client URL: the configured one, else the self-hosted copy when it is really there
- * and served as `application/wasm` (lnc-web instantiates it with `WebAssembly.instantiateStreaming`,
- * which refuses any other type; a SPA fallback answering HTML does not count), else undefined
- * (lnc-web's default, its CDN).
- */
-export async function resolveWasmClientCode(
-	options: { configured?: string; selfHostedUrl?: string; fetch?: typeof fetch } = {}
-): Promise<string | undefined> {
-	if (options.configured) return options.configured;
-	const url = options.selfHostedUrl ?? SELF_HOSTED_WASM_PATH;
-	const fetchFn = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
-	try {
-		const response = await fetchFn(url, { method: 'HEAD' });
-		const type = response.headers.get('content-type') ?? '';
-		return response.ok && /^application\/wasm\b/i.test(type) ? url : undefined;
-	} catch {
-		return undefined;
 	}
 }
