@@ -35,8 +35,9 @@ ${PORT_FLAGS.map((p) => `  --${p.flag} <port>`.padEnd(30) + `(${p.env}, ${DEFAUL
   --fresh                     forget the station key, simnet state and manifest (keeps the certificate)
   --no-https                  serve HTTP only
   --no-qr                     print no QR codes
-  --secure-broker             Mosquitto with TLS on the WebSocket listener, per-station logins and topic ACLs
-                              (logins in <state-dir>/broker-credentials.json; enter them in the kiosk's setup)
+  --secure-broker             Mosquitto with TLS on the WebSocket listener, a login per station and per phone,
+                              topic ACLs per login (a phone reads a session only after showing its key);
+                              each app gets its own login in its /devnet.json (docs/devnet.md, Broker logins)
   --ready-file <path>         write the manifest there once everything is up (for test harnesses)
   -h, --help                  this text`;
 

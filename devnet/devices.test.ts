@@ -255,12 +255,12 @@ describe('the phone caps', () => {
 				registerStation: async () => {}
 			});
 			const m = { ...(await import('../src/lib/config/devnet-manifest.fixture')).sampleManifest(), lightning: { network: 'regtest' as const, backend: 'simnet' as const, url: sim.url, nodes: {} }, stations: [] };
-			registry.manifestFor('x1', 'wallet', m, '192.0.2.66');
-			registry.manifestFor('x2', 'wallet', m, '192.0.2.66');
-			expect(() => registry.manifestFor('x3', 'wallet', m, '192.0.2.66')).toThrow(/This address already got 2 car nodes/);
+			await registry.manifestFor('x1', 'wallet', m, '192.0.2.66');
+			await registry.manifestFor('x2', 'wallet', m, '192.0.2.66');
+			await expect(registry.manifestFor('x3', 'wallet', m, '192.0.2.66')).rejects.toThrow(/This address already got 2 car nodes/);
 			// Phones that have theirs keep getting it; another address still gets one.
-			expect(registry.manifestFor('x1', 'wallet', m, '192.0.2.66').lightning.nodes['vehicle-1']).toBeDefined();
-			expect(registry.manifestFor('y1', 'wallet', m, '192.0.2.67').lightning.nodes['vehicle-1']).toBeDefined();
+			expect((await registry.manifestFor('x1', 'wallet', m, '192.0.2.66')).lightning.nodes['vehicle-1']).toBeDefined();
+			expect((await registry.manifestFor('y1', 'wallet', m, '192.0.2.67')).lightning.nodes['vehicle-1']).toBeDefined();
 		} finally {
 			await sim.stop();
 			rmSync(dir, { recursive: true, force: true });
@@ -279,10 +279,10 @@ describe('the phone caps', () => {
 			});
 			const m = { ...(await import('../src/lib/config/devnet-manifest.fixture')).sampleManifest(), lightning: { network: 'regtest' as const, backend: 'simnet' as const, url: sim.url, nodes: {} } };
 			m.stations = [];
-			registry.manifestFor('a', 'wallet', m, '192.0.2.10');
-			registry.manifestFor('b', 'wallet', m, '192.0.2.11');
-			registry.manifestFor('a', 'wallet', m, '192.0.2.10');
-			expect(() => registry.manifestFor('c', 'wallet', m, '192.0.2.12')).toThrow(/already has a car node for each of 2 phones, its limit/);
+			await registry.manifestFor('a', 'wallet', m, '192.0.2.10');
+			await registry.manifestFor('b', 'wallet', m, '192.0.2.11');
+			await registry.manifestFor('a', 'wallet', m, '192.0.2.10');
+			await expect(registry.manifestFor('c', 'wallet', m, '192.0.2.12')).rejects.toThrow(/already has a car node for each of 2 phones, its limit/);
 			expect(registry.counts().phones).toBe(2);
 			// The list is kept 0600, by the hash of each cookie only.
 			const { statSync } = await import('node:fs');

@@ -10,6 +10,8 @@ import type http from 'node:http';
 import path from 'node:path';
 import { getAddress } from 'ethers';
 import type { DevnetManifest } from './manifest';
+import { hasValidMac, isValidId } from '../src/lib/protocol';
+import { MAX_GRANTS_PER_LOGIN, newBrokerPassword, type BrokerLogin, type SessionGrant } from './broker-access';
 import { clientAddress, isLoopbackHostname } from './guard';
 import { PAYER_OPS, STATION_OPS, type MacaroonOp } from './simnet/macaroon';
 
@@ -24,6 +26,21 @@ export interface DeviceLightning {
 	bakeMacaroon(name: string, ops: readonly MacaroonOp[]): string;
 	pubkeyOf(name: string): string;
 }
+
+/** What the registry needs of a secured broker (--secure-broker): every change is in force when it resolves. */
+export interface DeviceBroker {
+	addLogin(login: BrokerLogin): Promise<void>;
+	grant(username: string, stationId: string, sessionId: string): Promise<boolean>;
+	/** The station's retained status as the broker holds it now (parsed JSON), or null. */
+	statusOf(stationId: string): Record<string, unknown> | null;
+	/** Phone logins that hold a grant for this session. */
+	holdersOf(stationId: string, sessionId: string): string[];
+	/** Publishes the broker refused by its ACL so far. */
+	deniedPublishes(): number;
+}
+
+/** At most this many phones are granted one session (its driver, and a companion or a reload from a second browser). */
+export const MAX_PHONES_PER_SESSION = 3;
 
 export interface DeviceRegistryOptions {
 	stateDir: string;
@@ -46,6 +63,8 @@ export interface DeviceRegistryOptions {
 interface PhoneRecord {
 	node: string;
 	macaroonHex: string;
+	/** Its own broker login (--secure-broker), made on its first visit, with the sessions it was granted. */
+	broker?: { username: string; password: string; grants: SessionGrant[] };
 }
 interface KioskRecord {
 	stationId: string;
@@ -53,6 +72,8 @@ interface KioskRecord {
 	signerAddress: string;
 	node: string;
 	macaroonHex: string;
+	/** Its station's broker password (--secure-broker); the user name is the station id. */
+	brokerPassword?: string;
 }
 interface DeviceFile {
 	version: 1;
@@ -111,8 +132,10 @@ function parseCookies(header: string | undefined): Map<string, string> {
 
 /** The manifest without secrets: no station key, no macaroon, nothing of real LND's files. */
 export function publicManifest(m: DevnetManifest): DevnetManifest {
+	const { login: _login, ...broker } = m.broker;
 	return {
 		...m,
+		broker,
 		lightning: {
 			...m.lightning,
 			nodes: Object.fromEntries(Object.entries(m.lightning.nodes).map(([name, n]) => [name, { restUrl: n.restUrl, pubkey: n.pubkey, macaroonHex: '' }]))
@@ -124,8 +147,18 @@ export function publicManifest(m: DevnetManifest): DevnetManifest {
 export interface DeviceRegistry {
 	/** This request's device (hash of its cookie), and a Set-Cookie header when it had none. */
 	identify(req: http.IncomingMessage): { device: string; setCookie: string | null };
-	/** The manifest a non-loopback device may see: secrets stripped, plus what is its own. */
-	manifestFor(device: string, app: 'wallet' | 'kiosk', rewritten: DevnetManifest, address?: string): DevnetManifest;
+	/** The manifest a non-loopback device may see: secrets stripped, plus what is its own (its broker login in force). */
+	manifestFor(device: string, app: 'wallet' | 'kiosk', rewritten: DevnetManifest, address?: string): Promise<DevnetManifest>;
+	/**
+	 * A phone proves it holds a session's join secret by the session's station MAC key (derived from
+	 * it, protocol/authentication.ts): the devnet checks that key against the tag on the station's own
+	 * retained status for that session, and grants the phone's broker login the session's topics.
+	 */
+	grantSession(device: string, body: unknown, address?: string): Promise<{ stationId: string; sessionId: string; username: string }>;
+	/** Logins of phones and enrolled kiosks (made where missing), for the secured broker's start. */
+	brokerLogins(): { phones: { username: string; password: string; grants: SessionGrant[] }[]; stations: { stationId: string; password: string }[] };
+	/** The secured broker, once it runs (null: no --secure-broker). */
+	useBroker(broker: DeviceBroker | null): void;
 	enrolment(device: string): Enrolment;
 	/** A kiosk asks to be enrolled with the signer address of the key it made; returns its code. */
 	requestEnrolment(device: string, body: unknown, address?: string): Enrolment;
@@ -135,7 +168,7 @@ export interface DeviceRegistry {
 	pending(): { code: string; name: string; signerAddress: string; expiresAt: string }[];
 	/** Enrolled kiosks, to register again on a fresh chain at start. */
 	enrolledStations(): { stationId: string; signerAddress: string; lightningPubkey: string; location: string }[];
-	counts(): { phones: number; kiosks: number; pending: number };
+	counts(): { phones: number; kiosks: number; pending: number; grants: number; grantsRefused: number; brokerDeniedPublishes: number };
 }
 
 export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistry {
@@ -173,6 +206,26 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 	const phones = () => Object.values(data.devices).filter((d) => d.phone).length;
 	const kiosks = () => Object.values(data.devices).filter((d) => d.kiosk).length;
 	const record = (device: string) => (data.devices[device] ??= {});
+	let broker: DeviceBroker | null = null;
+	let grants = 0;
+	let grantsRefused = 0;
+	/** The phone's own broker login, made (and in force at the broker) on first need. */
+	const phoneLogin = async (phone: PhoneRecord) => {
+		if (!broker) return null;
+		if (!phone.broker) {
+			phone.broker = { username: `driver-${randomBytes(4).toString('hex')}`, password: newBrokerPassword(), grants: [] };
+			save();
+		}
+		await broker.addLogin({ username: phone.broker.username, password: phone.broker.password, role: 'phone' });
+		return phone.broker;
+	};
+	const stationPassword = (kiosk: KioskRecord) => {
+		if (!kiosk.brokerPassword) {
+			kiosk.brokerPassword = newBrokerPassword();
+			save();
+		}
+		return kiosk.brokerPassword;
+	};
 
 	const phoneOf = (device: string, address: string): PhoneRecord => {
 		const existing = data.devices[device]?.phone;
@@ -215,11 +268,13 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 			const secure = 'encrypted' in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true;
 			return { device: hashId(id), setCookie: `${DEVICE_COOKIE}=${id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}` };
 		},
-		manifestFor(device, app, rewritten, address = '') {
+		async manifestFor(device, app, rewritten, address = '') {
 			const out = publicManifest(rewritten);
 			if (app === 'wallet') {
 				const phone = phoneOf(device, address);
 				out.lightning.nodes[PHONE_NODE_ENTRY] = { restUrl: nodeUrl(rewritten, phone.node), macaroonHex: phone.macaroonHex, pubkey: opts.lightning!.pubkeyOf(phone.node) };
+				const login = await phoneLogin(phone);
+				if (login) out.broker.login = { username: login.username, password: login.password, grants: true };
 				return out;
 			}
 			const state = enrolment(device);
@@ -229,8 +284,55 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 				out.lightning.nodes[kiosk.node] = { restUrl: nodeUrl(rewritten, kiosk.node), macaroonHex: kiosk.macaroonHex, pubkey: opts.lightning.pubkeyOf(kiosk.node) };
 				// Its own station first: the kiosk runs stations[0]. Its key it has itself.
 				out.stations = [{ stationId: kiosk.stationId, name: kiosk.name, signingKeyHex: '', signerAddress: kiosk.signerAddress, lightningNode: kiosk.node }, ...out.stations];
+				if (broker) {
+					const password = stationPassword(kiosk);
+					await broker.addLogin({ username: kiosk.stationId, password, role: 'station' });
+					out.broker.login = { username: kiosk.stationId, password, grants: false };
+				}
 			}
 			return out;
+		},
+		async grantSession(device, body, address = '') {
+			const refuse = (status: number, sentence: string): never => {
+				grantsRefused++;
+				opts.log?.(`refused a broker grant to ${address || 'a device'}: ${sentence}`);
+				throw new DeviceError(status, sentence);
+			};
+			if (!broker) throw new DeviceError(404, 'This devnet runs its broker without logins (no --secure-broker): there is nothing to grant.');
+			const b = (typeof body === 'object' && body !== null ? body : {}) as { stationId?: unknown; sessionId?: unknown; stationMac?: unknown };
+			if (!isValidId(b.stationId) || !isValidId(b.sessionId)) return refuse(400, 'stationId and sessionId must be 1 to 64 letters, digits, ".", "_" or "-".');
+			if (typeof b.stationMac !== 'string' || !/^[0-9a-f]{64}$/.test(b.stationMac)) return refuse(400, 'stationMac must be the session’s station MAC key: 64 lower-case hex digits.');
+			const phone = data.devices[device]?.phone;
+			if (!phone?.broker) return refuse(403, 'This device has no broker login yet: open the wallet here first (it is made with the phone’s car node).');
+			const { stationId, sessionId } = b;
+			const status = broker.statusOf(stationId);
+			if (!status) return refuse(404, `Station ${stationId} has published no status on this devnet’s broker: is its kiosk running?`);
+			if (status.sessionId !== sessionId) return refuse(409, `Station ${stationId} is not offering or running session ${sessionId} now; scan the code its screen shows now.`);
+			if (!hasValidMac(status, Buffer.from(b.stationMac, 'hex'))) return refuse(403, `That is not the key of session ${sessionId}: only the code on the station’s screen gives it. Scan it again.`);
+			const holders = broker.holdersOf(stationId, sessionId);
+			if (!holders.includes(phone.broker.username) && holders.length >= MAX_PHONES_PER_SESSION) {
+				return refuse(429, `${MAX_PHONES_PER_SESSION} phones already follow session ${sessionId}; one of them is its driver.`);
+			}
+			await phoneLogin(phone);
+			if (await broker.grant(phone.broker.username, stationId, sessionId)) {
+				grants++;
+				phone.broker.grants = [...phone.broker.grants.filter((g) => g.stationId !== stationId || g.sessionId !== sessionId), { stationId, sessionId }].slice(-MAX_GRANTS_PER_LOGIN);
+				save();
+				opts.log?.(`broker login ${phone.broker.username} (a phone at ${address || 'this machine'}) may now read and write session ${stationId}/${sessionId}`);
+			}
+			return { stationId, sessionId, username: phone.broker.username };
+		},
+		brokerLogins() {
+			const phones: { username: string; password: string; grants: SessionGrant[] }[] = [];
+			const stations: { stationId: string; password: string }[] = [];
+			for (const d of Object.values(data.devices)) {
+				if (d.phone?.broker) phones.push({ ...d.phone.broker, grants: [...d.phone.broker.grants] });
+				if (d.kiosk) stations.push({ stationId: d.kiosk.stationId, password: stationPassword(d.kiosk) });
+			}
+			return { phones, stations };
+		},
+		useBroker(b) {
+			broker = b;
 		},
 		enrolment,
 		requestEnrolment(device, body, address = '') {
@@ -284,6 +386,6 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 				.filter((d) => d.kiosk)
 				.map((d) => ({ stationId: d.kiosk!.stationId, signerAddress: d.kiosk!.signerAddress, lightningPubkey: opts.lightning?.pubkeyOf(d.kiosk!.node) ?? '', location: d.kiosk!.name }));
 		},
-		counts: () => ({ phones: phones(), kiosks: kiosks(), pending: pending.size })
+		counts: () => ({ phones: phones(), kiosks: kiosks(), pending: pending.size, grants, grantsRefused, brokerDeniedPublishes: broker?.deniedPublishes() ?? 0 })
 	};
 }

@@ -6,8 +6,10 @@ import path from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { computeAddress } from 'ethers';
-import type { DevnetManifest, DevnetLightningNode } from '../src/lib/config';
-import { reapOrphanMosquitto, startBroker, type BrokerKind, type BrokerSecurity } from './broker';
+import type { DevnetBrokerLogin, DevnetManifest, DevnetLightningNode } from '../src/lib/config';
+import { reapOrphanMosquitto, startBroker, type BrokerControl, type BrokerKind, type BrokerSecurity } from './broker';
+import { newBrokerPassword } from './broker-access';
+import { watchStationStatus } from './status-watch';
 import { startChainProcess } from './chain-process';
 import { createDeviceRegistry, DEVICES_FILE, type DeviceRegistry } from './devices';
 import { deployAndRegister, registerStations, type LedgerContracts } from './ledger-setup';
@@ -59,6 +61,11 @@ export interface RunningDevnet {
 	lnd: LndRegtest | null;
 	/** Devices on the LAN: phones' car nodes, kiosks waiting for the operator's confirmation. */
 	devices: DeviceRegistry;
+	/**
+	 * With --secure-broker: the logins this machine's apps get (the kiosk station-1's, the wallet the
+	 * broad `driver` one) and the broker's logins and grants; null otherwise.
+	 */
+	secureBroker: { stationLogin: DevnetBrokerLogin; driverLogin: DevnetBrokerLogin; control: BrokerControl } | null;
 	/** Stops every component (in reverse start order); safe to call twice. */
 	stop(): Promise<void>;
 }
@@ -303,10 +310,42 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		deployed = contracts;
 		log(`contracts    registry ${contracts.registry}, ${STATION_ID} registered with signer ${signerAddress}`);
 
-		const security = opts.secureBroker ? await brokerSecurity(stateDir, log) : undefined;
-		const broker = await startBroker({ kind: security ? 'mosquitto' : brokerKind, host, tcpPort: ports.mqtt, wsPort: ports.ws, dir: path.join(stateDir, 'mosquitto'), security });
+		const creds = opts.secureBroker ? brokerCredentials(stateDir) : null;
+		const security = creds ? await brokerSecurity(stateDir, creds, devices, log) : undefined;
+		let deniedLogged = 0;
+		const broker = await startBroker({
+			kind: security ? 'mosquitto' : brokerKind,
+			host,
+			tcpPort: ports.mqtt,
+			wsPort: ports.ws,
+			dir: path.join(stateDir, 'mosquitto'),
+			security,
+			// Every refusal is counted (control.deniedPublishes()); the console gets the first 20, then every 100th.
+			onDenied: (d) => {
+				deniedLogged++;
+				if (deniedLogged <= 20 || deniedLogged % 100 === 0) log(`broker refused a publish by ${d.username ?? d.clientId} to ${d.topic} (${deniedLogged} refused so far)`);
+			}
+		});
 		stops.push({ name: 'broker', stop: () => broker.stop() });
 		log(`broker       ${broker.kind} ${broker.wsUrl} and ${broker.tcpUrl}`);
+		let secureBroker: RunningDevnet['secureBroker'] = null;
+		if (creds && broker.control) {
+			const control = broker.control;
+			const watch = await watchStationStatus(broker.tcpUrl, { username: OBSERVER_USER, password: creds.observer });
+			stops.push({ name: 'status watch', stop: () => watch.close() });
+			devices.useBroker({
+				addLogin: (login) => control.addLogin(login),
+				grant: (user, stationId, sessionId) => control.grant(user, stationId, sessionId),
+				statusOf: (stationId) => watch.statusOf(stationId),
+				holdersOf: (stationId, sessionId) => control.access.holdersOf(stationId, sessionId),
+				deniedPublishes: () => control.deniedPublishes()
+			});
+			secureBroker = {
+				stationLogin: { username: STATION_ID, password: creds.stations[STATION_ID]!, grants: false },
+				driverLogin: { username: DRIVER_USER, password: creds.driver, grants: false },
+				control
+			};
+		}
 
 		const web = await startStaticServers({
 			host,
@@ -317,7 +356,9 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 			},
 			tlsDir: path.join(stateDir, 'tls'),
 			getManifest: () => manifest,
-			devices
+			devices,
+			// This machine's apps log in as station-1 (kiosk) and the broad driver (wallet).
+			loopbackBrokerLogin: (app) => (secureBroker ? (app === 'kiosk' ? secureBroker.stationLogin : secureBroker.driverLogin) : undefined)
 		});
 		stops.push({ name: 'web servers', stop: () => web.stop() });
 
@@ -337,7 +378,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		};
 		const manifestFile = writeManifest(stateDir, complete);
 		manifest = complete;
-		return { manifest: complete, manifestFile, wallet: web.wallet, kiosk: web.kiosk, tlsFingerprint: web.tlsFingerprint, lnd: lndRegtest, devices, stop: stopAll };
+		return { manifest: complete, manifestFile, wallet: web.wallet, kiosk: web.kiosk, tlsFingerprint: web.tlsFingerprint, lnd: lndRegtest, devices, secureBroker, stop: stopAll };
 	} catch (err) {
 		await stopAll();
 		throw err;
@@ -354,22 +395,49 @@ async function keptContracts(stateDir: string, rpcUrl: string): Promise<LedgerCo
 	return code.length > 2 ? c : null;
 }
 
-/** --secure-broker: the devnet's TLS certificate and a login per station and for drivers, kept in the state dir. */
-async function brokerSecurity(stateDir: string, log: (line: string) => void): Promise<BrokerSecurity> {
+const DRIVER_USER = 'driver';
+const OBSERVER_USER = 'devnet-observer';
+
+interface BrokerCredentials {
+	stations: Record<string, string>;
+	driver: string;
+	observer: string;
+}
+
+/** --secure-broker: the passwords of station-1, this machine's wallet and the devnet's observer, kept (0600) in the state dir. */
+function brokerCredentials(stateDir: string): BrokerCredentials {
 	const file = path.join(stateDir, 'broker-credentials.json');
-	type Credentials = { stations: Record<string, string>; driver: string };
-	let creds: Credentials | null = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Credentials) : null;
-	if (!creds?.stations?.[STATION_ID] || !creds.driver) {
-		const secret = () => bytesToHex(secp256k1.utils.randomSecretKey()).slice(0, 24);
-		creds = { stations: { [STATION_ID]: secret() }, driver: secret() };
-		writeFileSync(file, `${JSON.stringify(creds, null, '\t')}\n`, { mode: 0o600 });
+	let creds: Partial<BrokerCredentials> = {};
+	if (existsSync(file)) {
+		try {
+			creds = JSON.parse(readFileSync(file, 'utf8')) as Partial<BrokerCredentials>;
+		} catch (err) {
+			throw new Error(`${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}) — fix it or remove it for new broker logins`);
+		}
 	}
+	const ok = (p: unknown): p is string => typeof p === 'string' && p.length >= 8 && !/[\n\r:]/.test(p);
+	const full: BrokerCredentials = {
+		stations: { ...(typeof creds.stations === 'object' && creds.stations !== null ? creds.stations : {}) },
+		driver: ok(creds.driver) ? creds.driver : newBrokerPassword(),
+		observer: ok(creds.observer) ? creds.observer : newBrokerPassword()
+	};
+	if (!ok(full.stations[STATION_ID])) full.stations[STATION_ID] = newBrokerPassword();
+	writeFileSync(file, `${JSON.stringify(full, null, '\t')}\n`, { mode: 0o600 });
+	chmodSync(file, 0o600);
+	return full;
+}
+
+/** --secure-broker: the devnet's TLS certificate and every login: stations, this machine's wallet, each phone, the observer. */
+async function brokerSecurity(stateDir: string, creds: BrokerCredentials, devices: DeviceRegistry, log: (line: string) => void): Promise<BrokerSecurity> {
 	const { loadOrCreateTls, lanIPv4Addresses } = await import('./static');
 	const tls = await loadOrCreateTls(path.join(stateDir, 'tls'), lanIPv4Addresses());
-	log(`broker logins in ${file} (station user = station id; drivers user "driver")`);
+	const lan = devices.brokerLogins();
+	log(`broker logins in ${path.join(stateDir, 'broker-credentials.json')} (station user = station id; this machine's wallet user "${DRIVER_USER}"); ${lan.phones.length} phone and ${lan.stations.length} kiosk logins in ${DEVICES_FILE}`);
 	return {
 		tls,
-		stations: Object.entries(creds.stations).map(([stationId, password]) => ({ stationId, password })),
-		drivers: [{ username: 'driver', password: creds.driver }]
+		stations: [...Object.entries(creds.stations).map(([stationId, password]) => ({ stationId, password })), ...lan.stations.filter((s) => !(s.stationId in creds.stations))],
+		drivers: [{ username: DRIVER_USER, password: creds.driver }],
+		phones: lan.phones,
+		observer: { username: OBSERVER_USER, password: creds.observer }
 	};
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { generate as generateCertificate } from 'selfsigned';
 import sirv from 'sirv';
-import type { DevnetManifest } from '../src/lib/config';
+import type { DevnetBrokerLogin, DevnetManifest } from '../src/lib/config';
 import { connectHost } from './broker';
 import { DeviceError, fromLoopback, publicManifest, type DeviceRegistry } from './devices';
 import { clientAddress, createClientLimits, createHostCheck, isLoopbackHostname, refuseHost, type ClientLimitOptions } from './guard';
@@ -52,6 +52,8 @@ export interface StaticOptions {
 	 * secret: the manifest without station keys and macaroons.
 	 */
 	devices?: DeviceRegistry;
+	/** With --secure-broker: the broker login this machine's own page of `app` gets in its manifest. */
+	loopbackBrokerLogin?: (app: AppName) => DevnetBrokerLogin | undefined;
 	/** Log lines (enrolment requests) */
 	log?: (line: string) => void;
 }
@@ -164,6 +166,8 @@ export interface AppHandlerOptions {
 	app?: AppName;
 	/** LAN devices; see StaticOptions.devices. */
 	devices?: DeviceRegistry;
+	/** See StaticOptions.loopbackBrokerLogin. */
+	loopbackBrokerLogin?: (app: AppName) => DevnetBrokerLogin | undefined;
 }
 
 /**
@@ -202,15 +206,24 @@ export function appHandler(dir: string, getManifest: () => DevnetManifest | null
 			}
 			const full = manifestFor(req, getManifest(), options.apps);
 			// Secrets go to this machine only: any other device gets the public part, and what is its own.
-			if (full === null || full === 'bad-host' || fromLoopback(req)) return serveManifest(req, res, full);
+			if (full === null || full === 'bad-host') return serveManifest(req, res, full);
+			if (fromLoopback(req)) {
+				const login = options.loopbackBrokerLogin?.(options.app ?? 'wallet');
+				if (!login) return serveManifest(req, res, full);
+				// A secured broker's wss:// listener has the devnet's own certificate, which this machine's
+				// browser does not trust: its pages use their origin's /mqtt gateway, which does.
+				const origin = requestOrigin(req);
+				const wsUrl = origin && !origin.secure && full.broker.wsUrl.startsWith('wss:') ? `ws://${origin.host}/mqtt` : full.broker.wsUrl;
+				return serveManifest(req, res, { ...full, broker: { ...full.broker, wsUrl, login } });
+			}
 			if (!options.devices) return serveManifest(req, res, publicManifest(full));
 			const { device, setCookie } = options.devices.identify(req);
 			if (setCookie) res.setHeader('Set-Cookie', setCookie);
-			try {
-				return serveManifest(req, res, options.devices.manifestFor(device, options.app ?? 'wallet', full, clientAddress(req.socket)));
-			} catch (err) {
-				return sendText(res, err instanceof DeviceError ? err.status : 500, err instanceof Error ? err.message : String(err));
-			}
+			options.devices.manifestFor(device, options.app ?? 'wallet', full, clientAddress(req.socket)).then(
+				(m) => serveManifest(req, res, m),
+				(err: unknown) => sendText(res, err instanceof DeviceError ? err.status : 500, err instanceof Error ? err.message : String(err))
+			);
+			return;
 		}
 		if (pathname.startsWith('/devnet/')) return enrolRoutes(req, res, pathname, options);
 		if (options.proxy?.handleRequest(req, res)) return;
@@ -320,7 +333,18 @@ function enrolRoutes(req: http.IncomingMessage, res: http.ServerResponse, pathna
 				res.writeHead(405, { Allow: 'GET, POST' }).end();
 				return;
 			}
-			if (pathname === '/devnet/operator' || pathname === '/devnet/enrol/pending' || pathname === '/devnet/enrol/confirm') {
+			if (pathname === '/devnet/broker/grant') {
+				// A phone shows it holds a session's secret; its own broker login (by its cookie) gets the session's topics.
+				if ((options.app ?? 'wallet') !== 'wallet') throw new DeviceError(404, 'Phones ask for a session’s topics at the wallet’s own address.');
+				if (req.method !== 'POST') {
+					res.writeHead(405, { Allow: 'POST' }).end();
+					return;
+				}
+				const { device, setCookie } = devices.identify(req);
+				if (setCookie) res.setHeader('Set-Cookie', setCookie);
+				return sendJson(res, 200, await devices.grantSession(device, await readSmallJson(req), clientAddress(req.socket)));
+			}
+			if (pathname === '/devnet/operator' || pathname === '/devnet/enrol/pending' || pathname === '/devnet/enrol/confirm' || pathname === '/devnet/counts') {
 				if (!operatorRequest(req)) throw new DeviceError(403, 'Only the operator, on the devnet’s own machine (a loopback address), may enrol kiosks.');
 				if (pathname === '/devnet/operator' && req.method === 'GET') {
 					res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'", 'X-Frame-Options': 'DENY' });
@@ -328,6 +352,8 @@ function enrolRoutes(req: http.IncomingMessage, res: http.ServerResponse, pathna
 					return;
 				}
 				if (pathname === '/devnet/enrol/pending' && req.method === 'GET') return sendJson(res, 200, devices.pending());
+				// Devices and what the secured broker refused (grant requests, publishes), for the operator.
+				if (pathname === '/devnet/counts' && req.method === 'GET') return sendJson(res, 200, devices.counts());
 				if (pathname === '/devnet/enrol/confirm' && req.method === 'POST') {
 					const body = (await readSmallJson(req)) as { code?: unknown };
 					if (typeof body?.code !== 'string') throw new DeviceError(400, 'code (the one-time code the kiosk shows) is required.');
@@ -433,7 +459,7 @@ export async function startStaticServers(opts: StaticOptions): Promise<RunningSt
 	try {
 		for (const name of names) {
 			const app = opts.apps[name];
-			const handler = appHandler(app.dir, opts.getManifest, { proxy, apps: appPorts, hostAllowed, takeRequest: limits.takeRequest, app: name, devices: opts.devices });
+			const handler = appHandler(app.dir, opts.getManifest, { proxy, apps: appPorts, hostAllowed, takeRequest: limits.takeRequest, app: name, devices: opts.devices, loopbackBrokerLogin: opts.loopbackBrokerLogin });
 			const plain = http.createServer(handler);
 			limits.attach(plain);
 			plain.on('upgrade', onUpgrade);

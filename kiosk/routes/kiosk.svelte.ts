@@ -319,7 +319,12 @@ async function loadConfig(store: KioskStore, q: URLSearchParams, onWaiting: (sen
 		// A test may point the kiosk at a broker it can stop and start (?broker=ws://…&brokerVersion=4).
 		broker: q.get('broker')
 			? { url: q.get('broker')!, protocolVersion: q.get('brokerVersion') === '5' ? 5 : 4 }
-			: { url: manifest.broker.wsUrl, protocolVersion: manifest.broker.protocolVersion },
+			: {
+					url: manifest.broker.wsUrl,
+					protocolVersion: manifest.broker.protocolVersion,
+					// --secure-broker: the station's own login, served by the devnet to this kiosk only.
+					...(manifest.broker.login && { username: manifest.broker.login.username, password: manifest.broker.login.password })
+				},
 		lightning: node,
 		// ?ledger=off: sessions are not anchored, but the links still name the devnet's network.
 		chain: q.get('ledger') === 'off' ? null : manifest.chain,

@@ -81,6 +81,15 @@ export function trustedNetworks(ctx: WalletContext): TrustedNetwork[] {
 	return combineNetworks(built, origin, user);
 }
 
+/**
+ * The devnet's broker login for this wallet (`--secure-broker`): only for the very broker the devnet
+ * that served this page named, never handed to another. `grants`: ask for a session's topics first.
+ */
+export function brokerLoginFor(ctx: WalletContext, brokerUrl: string): { username: string; password: string; grants: boolean } | undefined {
+	const login = ctx.manifest?.broker.login;
+	return login && ctx.manifest!.broker.wsUrl === brokerUrl ? login : undefined;
+}
+
 /** The network a page uses when no session link chose one (stations, reservations): the first trusted. */
 export function defaultNetwork(ctx: WalletContext): TrustedNetwork | null {
 	return trustedNetworks(ctx)[0] ?? null;

@@ -25,6 +25,14 @@ describe('parseDevnetManifest', () => {
 		expect(parsed.lightning.nodes['station-1']!.lnd).toEqual(lnd);
 	});
 
+	it("keeps the app's broker login (--secure-broker) and names a bad one", () => {
+		const login = { username: 'driver-1a2b3c4d', password: '0123456789abcdef01234567', grants: true };
+		expect(parseDevnetManifest(mutated((m) => (m.broker.login = login))).broker.login).toEqual(login);
+		expect(() => parseDevnetManifest(mutated((m) => (m.broker.login = { ...login, grants: 'yes' })))).toThrow('broker.login.grants must be true or false');
+		expect(() => parseDevnetManifest(mutated((m) => (m.broker.login = { ...login, password: '' })))).toThrow('broker.login.password must be a non-empty string');
+		expect(parseDevnetManifest(sampleManifest()).broker.login).toBeUndefined();
+	});
+
 	it('accepts a complete manifest, as an object or as JSON text', () => {
 		expect(parseDevnetManifest(sampleManifest())).toEqual(sampleManifest());
 		expect(parseDevnetManifest(JSON.stringify(sampleManifest()))).toEqual(sampleManifest());

@@ -35,6 +35,18 @@ export interface DevnetBroker {
 	tcpUrl: string;
 	/** Protocol level clients must use: 4 (MQTT 3.1.1) on aedes, 5 on Mosquitto. */
 	protocolVersion: 4 | 5;
+	/**
+	 * With `--secure-broker`: this app's own broker login (a station's for the kiosk, a driver's for
+	 * the wallet; on the LAN one per phone). `grants`: the login reads a session's topics only after
+	 * the wallet proved to the devnet (POST /devnet/broker/grant) that it holds the session's secret.
+	 */
+	login?: DevnetBrokerLogin;
+}
+
+export interface DevnetBrokerLogin {
+	username: string;
+	password: string;
+	grants: boolean;
 }
 
 /** A real LND behind a devnet node (`lightning.backend: 'lnd'`), for Node tools that talk to it directly. */
@@ -220,6 +232,11 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 		tcpUrl: url(brokerIn.tcpUrl, 'broker.tcpUrl', ['mqtt:', 'mqtts:']),
 		protocolVersion: oneOf(brokerIn.protocolVersion, 'broker.protocolVersion', [4, 5] as const)
 	};
+	if (brokerIn.login !== undefined) {
+		const l = object(brokerIn.login, 'broker.login');
+		if (typeof l.grants !== 'boolean') fail('broker.login.grants', 'true or false', l.grants);
+		broker.login = { username: string(l.username, 'broker.login.username'), password: string(l.password, 'broker.login.password'), grants: l.grants };
+	}
 
 	const lightningIn = object(root.lightning, 'lightning');
 	const nodesIn = object(lightningIn.nodes, 'lightning.nodes');

@@ -5,11 +5,11 @@
 // receipt stays complete. Components only read from here.
 import type { TrustedNetwork } from '$lib/config';
 import { smoothPowerW } from '$lib/format';
-import { connectBus, type BusState, type MessageBus } from '$lib/mqtt';
+import { connectBus, requestSessionTopics, type BusState, type MessageBus } from '$lib/mqtt';
 import type { SessionLink } from '$lib/protocol';
 import { DriverRuntime, toSnapshot, type DriverSnapshot, type DriverView } from '$lib/session';
 import { IdbJournal, getReceipt, saveReceipt, type LedgerRef, type ReceiptRecord } from '$lib/storage';
-import { checkIdentity, connectWalletLedger, ledgerOf, lightningNode, resolveLink, trustedNetworks, walletContext, type WalletContext } from '../backends';
+import { brokerLoginFor, checkIdentity, connectWalletLedger, ledgerOf, lightningNode, resolveLink, trustedNetworks, walletContext, type WalletContext } from '../backends';
 
 /** A payment still in flight after this long is shown as pending. */
 export const PENDING_AFTER_MS = 4000;
@@ -112,7 +112,18 @@ export class WalletSession {
 			const broker = network.brokers[0]!;
 			// One MQTT session per wallet and charging session, kept by the broker across reloads, so
 			// readings and invoices published while the page reloads are delivered when it is back.
-			this.bus = await connectBus(broker.url, { protocolVersion: broker.protocolVersion, clientId: walletClientId(link.sessionId), persistentSession: { expirySeconds: 3600 } });
+			// A devnet's secured broker: this phone's own login, opened to this session's topics by showing
+			// the devnet the join secret's station key (a resumed session keeps the grant it had).
+			const login = brokerLoginFor(ctx, broker.url);
+			if (login?.grants) await requestSessionTopics(link).catch((e: unknown) => {
+				if (!snapshot) throw e;
+			});
+			this.bus = await connectBus(broker.url, {
+				protocolVersion: broker.protocolVersion,
+				clientId: walletClientId(link.sessionId),
+				persistentSession: { expirySeconds: 3600 },
+				...(login && { username: login.username, password: login.password })
+			});
 			this.bus.onState((s) => (this.busState = s));
 			this.busState = this.bus.state;
 			this.runtime = new DriverRuntime({
