@@ -9,6 +9,7 @@ export {
 	OBIS_IMPORT_ENERGY,
 	OCMF_SIGNATURE_ALGORITHM,
 	OcmfParseError,
+	OcmfVerifyingKey,
 	buildOcmfPayloadText,
 	formatKwh,
 	formatOcmfTime,

@@ -11,8 +11,10 @@ import {
 	parseOcmf,
 	parseOcmfTime,
 	signOcmf,
-	verifyOcmf
+	verifyOcmf,
+	OcmfVerifyingKey
 } from './ocmf';
+import { preparePublicKey } from './ocmf-crypto';
 
 const stationKey = hexToBytes('11'.repeat(32));
 const otherKey = hexToBytes('22'.repeat(32));
@@ -109,6 +111,51 @@ describe('signOcmf / parseOcmf / verifyOcmf', () => {
 			reason: 'public key is for secp256r1 but the signature says secp256k1'
 		});
 		expect(verifyOcmf(record, '').ok).toBe(false);
+	});
+
+	it('verifies alike with node:crypto (OpenSSL) and @noble/curves, the key decoded once', () => {
+		// Under Node the prepared secp256k1 key carries an OpenSSL key object: the fast path is really taken.
+		const prepared = preparePublicKey(stationPub, 'secp256k1');
+		expect(prepared.ok && prepared.key.native !== null).toBe(true);
+		const native = new OcmfVerifyingKey(stationPub);
+		const noble = new OcmfVerifyingKey(stationPub, { native: false });
+		const record = signOcmf(samplePayload(12345), stationKey);
+		const [head, payload, signature] = [record.slice(0, 5), record.slice(5, record.lastIndexOf('|')), record.slice(record.lastIndexOf('|') + 1)];
+		const der = hexToBytes(JSON.parse(signature).SD as string);
+		const sig = secp256k1.Signature.fromBytes(der, 'der');
+		const n = secp256k1.Point.Fn.ORDER;
+		const hex = (r: bigint, s: bigint) => r.toString(16).padStart(64, '0') + s.toString(16).padStart(64, '0');
+		const withSd = (sd: string) => `${head}${payload}|${JSON.stringify({ SA: 'ECDSA-secp256k1-SHA256', SD: sd })}`;
+		const cases: Array<[string, string, boolean]> = [
+			['as signed', record, true],
+			['raw r‖s', withSd(hex(sig.r, sig.s)), true],
+			['high S (accepted, as OpenSSL and OCMF verifiers do)', withSd(hex(sig.r, n - sig.s)), true],
+			['forged payload', record.replace('"RV":12.345', '"RV":99.345'), false],
+			['r + 1', withSd(hex(sig.r + 1n, sig.s)), false],
+			['r = 0', withSd(hex(0n, sig.s)), false],
+			['s = n', withSd(hex(sig.r, n)), false],
+			['s = n + s', withSd((sig.r.toString(16).padStart(64, '0')) + (n + sig.s).toString(16).padStart(64, '0')), false]
+		];
+		for (const [what, text, ok] of cases) {
+			const a = verifyOcmf(text, native);
+			const b = verifyOcmf(text, noble);
+			expect({ what, ok: a.ok, reason: a.ok ? null : a.reason }).toEqual({ what, ok: b.ok, reason: b.ok ? null : b.reason });
+			expect({ what, ok: a.ok }).toEqual({ what, ok });
+			expect(verifyOcmf(text, stationPub).ok).toBe(ok);
+		}
+		const other = ocmfPublicKeyHex(otherKey);
+		expect(verifyOcmf(record, new OcmfVerifyingKey(other)).ok).toBe(false);
+		expect(verifyOcmf(record, new OcmfVerifyingKey(other, { native: false })).ok).toBe(false);
+		// A bad key is a sentence, remembered, and still a sentence the second time.
+		const bad = new OcmfVerifyingKey('02' + '00'.repeat(32));
+		expect(verifyOcmf(record, bad)).toEqual({ ok: false, reason: 'public key is not a valid secp256k1 point' });
+		expect(verifyOcmf(record, bad)).toEqual({ ok: false, reason: 'public key is not a valid secp256k1 point' });
+		// Many records, one key: every one decided as noble decides it.
+		for (let i = 0; i < 20; i++) {
+			const r = signOcmf(samplePayload(1000 + i), stationKey);
+			expect(verifyOcmf(r, native).ok).toBe(true);
+			expect(verifyOcmf(r.replace(`"RV":${formatKwh(1000 + i)}`, `"RV":${formatKwh(2000 + i)}`), native).ok).toBe(false);
+		}
 	});
 
 	it('refuses malformed records with clear sentences', () => {

@@ -7,10 +7,11 @@ import { base64Decode, bytesToHex, hexToBytes, utf8Encode } from './bytes';
 import { readLenientJson, type LenientJson } from './lenient-json';
 import {
 	curveForAlgorithm,
-	decodePublicKey,
 	decodeSignatureBytes,
-	verifyEcdsaSha256,
+	preparePublicKey,
+	verifyPreparedEcdsaSha256,
 	type OcmfCurveName,
+	type PreparedPublicKey,
 	type PublicKeyInput
 } from './ocmf-crypto';
 
@@ -135,11 +136,47 @@ export type OcmfVerification =
 	| { ok: true; payload: { [key: string]: LenientJson }; payloadText: string; curve: OcmfCurveName }
 	| { ok: false; reason: string };
 
+type Prepared = { ok: true; key: PreparedPublicKey } | { ok: false; reason: string };
+
+function prepare(input: PublicKeyInput, curve: OcmfCurveName, native: boolean): Prepared {
+	try {
+		return preparePublicKey(input, curve, { native });
+	} catch {
+		return { ok: false, reason: 'public key could not be decoded' };
+	}
+}
+
+/**
+ * One station's public key for verifying many records (a session's readings): decoded and
+ * validated once per curve its records name, not once per record. `native: false` keeps
+ * @noble/curves even where node:crypto could verify (tests compare the two).
+ */
+export class OcmfVerifyingKey {
+	readonly input: PublicKeyInput;
+	private readonly native: boolean;
+	private readonly byCurve = new Map<OcmfCurveName, Prepared>();
+
+	constructor(input: PublicKeyInput, options: { native?: boolean } = {}) {
+		this.input = input;
+		this.native = options.native !== false;
+	}
+
+	forCurve(curve: OcmfCurveName): Prepared {
+		let prepared = this.byCurve.get(curve);
+		if (!prepared) {
+			prepared = prepare(this.input, curve, this.native);
+			this.byCurve.set(curve, prepared); // at most one entry per OCMF curve
+		}
+		return prepared;
+	}
+}
+
 /**
  * Verifies an OCMF record against a public key (hex, base64 or bytes; a SEC1 point, bare
- * x‖y, or DER SubjectPublicKeyInfo). Never throws: every failure is a sentence in `reason`.
+ * x‖y, or DER SubjectPublicKeyInfo; or an OcmfVerifyingKey holding one). Never throws: every
+ * failure is a sentence in `reason`.
  */
-export function verifyOcmf(record: string, publicKey: PublicKeyInput): OcmfVerification {
+export function verifyOcmf(record: string, publicKey: PublicKeyInput | OcmfVerifyingKey): OcmfVerification {
 	let parsed: ParsedOcmf;
 	try {
 		parsed = parseOcmf(record);
@@ -164,15 +201,10 @@ export function verifyOcmf(record: string, publicKey: PublicKeyInput): OcmfVerif
 	const rs = decodeSignatureBytes(signatureBytes, curve);
 	if (!rs) return { ok: false, reason: `OCMF signature data is neither DER nor a raw ${curve} r‖s pair` };
 
-	let key: ReturnType<typeof decodePublicKey>;
-	try {
-		key = decodePublicKey(publicKey, curve);
-	} catch {
-		key = { ok: false, reason: 'public key could not be decoded' };
-	}
+	const key = publicKey instanceof OcmfVerifyingKey ? publicKey.forCurve(curve) : prepare(publicKey, curve, true);
 	if (!key.ok) return key;
 
-	if (!verifyEcdsaSha256(curve, rs, utf8Encode(parsed.payloadText), key.point)) {
+	if (!verifyPreparedEcdsaSha256(key.key, rs, utf8Encode(parsed.payloadText))) {
 		return { ok: false, reason: 'OCMF signature does not match the payload and public key' };
 	}
 	return { ok: true, payload: parsed.payload, payloadText: parsed.payloadText, curve };

@@ -6,6 +6,7 @@ import {
 	parseOcmfTime,
 	signOcmf,
 	verifyOcmf,
+	OcmfVerifyingKey,
 	type OcmfTransaction,
 	type PublicKeyInput
 } from './ocmf';
@@ -49,7 +50,8 @@ export const GATEWAY_VERSION = '0.1.0';
 export class ReadingVerifier {
 	readonly stationId: string;
 	readonly sessionId: string;
-	private readonly publicKey: PublicKeyInput;
+	/** The station's key, decoded once for every reading of the session. */
+	private readonly publicKey: OcmfVerifyingKey;
 	/** Accepted readings, ascending by seq. */
 	private readonly accepted: VerifiedReading[] = [];
 
@@ -58,7 +60,7 @@ export class ReadingVerifier {
 		assertValidId(options.sessionId, 'session id');
 		this.stationId = options.stationId;
 		this.sessionId = options.sessionId;
-		this.publicKey = options.publicKey;
+		this.publicKey = new OcmfVerifyingKey(options.publicKey);
 	}
 
 	/** Verified readings so far, ascending by seq. */

@@ -1,7 +1,6 @@
 // The city: a jittered street grid with faster arterial roads, all-pairs free-flow travel times and
 // distances (Dijkstra from every node, done once per scenario), a time-of-day traffic factor, and
 // demand hotspots that make some districts busier than others.
-import { EventQueue } from './event-queue';
 import type { Rng } from './random';
 
 export interface CityNode {
@@ -78,35 +77,103 @@ export function buildCity(rng: Rng, options: CityOptions = {}): City {
 	const n = nodes.length;
 	const freeFlowMin = new Float32Array(n * n);
 	const roadKm = new Float32Array(n * n);
-	const dist = new Float64Array(n);
-	const km = new Float64Array(n);
-	for (let source = 0; source < n; source++) {
-		dist.fill(Infinity);
-		dist[source] = 0;
-		km[source] = 0;
-		const queue = new EventQueue<number>();
-		queue.push(0, source);
-		for (let next = queue.pop(); next; next = queue.pop()) {
-			const u = next.item;
-			if (next.time > dist[u]!) continue;
-			for (const edge of adjacency[u]!) {
-				const d = dist[u]! + edge.min;
-				if (d < dist[edge.to]!) {
-					dist[edge.to] = d;
-					km[edge.to] = km[u]! + edge.km;
-					queue.push(d, edge.to);
-				}
-			}
-		}
-		for (let j = 0; j < n; j++) {
-			freeFlowMin[source * n + j] = dist[j]!;
-			roadKm[source * n + j] = km[j]!;
-		}
-	}
+	allPairs(adjacency, freeFlowMin, roadKm);
 	const demandCdf = new Float64Array(n);
 	let total = 0;
 	for (let i = 0; i < n; i++) demandCdf[i] = total += nodes[i]!.demand;
 	return { sizeKm, nodes, streets, freeFlowMin, roadKm, demandCdf };
+}
+
+/**
+ * Dijkstra from every node: free-flow minutes and the road kilometres of the quickest path. The
+ * adjacency is packed into flat arrays and the heap holds (minutes, push order, node) in typed
+ * arrays: ties break by push order exactly as EventQueue breaks them, so the paths (and their
+ * kilometres) are the ones an EventQueue-driven search finds (city.test.ts compares the two).
+ */
+function allPairs(adjacency: ReadonlyArray<ReadonlyArray<{ to: number; min: number; km: number }>>, freeFlowMin: Float32Array, roadKm: Float32Array): void {
+	const n = adjacency.length;
+	const start = new Int32Array(n + 1);
+	for (let u = 0; u < n; u++) start[u + 1] = start[u]! + adjacency[u]!.length;
+	const to = new Int32Array(start[n]!);
+	const edgeMin = new Float64Array(start[n]!);
+	const edgeKm = new Float64Array(start[n]!);
+	for (let u = 0; u < n; u++) {
+		adjacency[u]!.forEach((e, k) => {
+			to[start[u]! + k] = e.to;
+			edgeMin[start[u]! + k] = e.min;
+			edgeKm[start[u]! + k] = e.km;
+		});
+	}
+	const dist = new Float64Array(n);
+	const km = new Float64Array(n);
+	// A node is pushed at most once per edge into it, plus the source.
+	const capacity = start[n]! + 1;
+	const heapTime = new Float64Array(capacity);
+	const heapSeq = new Int32Array(capacity);
+	const heapNode = new Int32Array(capacity);
+	for (let source = 0; source < n; source++) {
+		dist.fill(Infinity);
+		dist[source] = 0;
+		km[source] = 0;
+		let size = 0;
+		let seq = 0;
+		const push = (time: number, node: number) => {
+			const s = seq++;
+			let i = size++;
+			while (i > 0) {
+				const parent = (i - 1) >> 1;
+				const pt = heapTime[parent]!;
+				if (pt < time || (pt === time && heapSeq[parent]! < s)) break;
+				heapTime[i] = pt;
+				heapSeq[i] = heapSeq[parent]!;
+				heapNode[i] = heapNode[parent]!;
+				i = parent;
+			}
+			heapTime[i] = time;
+			heapSeq[i] = s;
+			heapNode[i] = node;
+		};
+		push(0, source);
+		while (size > 0) {
+			const time0 = heapTime[0]!;
+			const u = heapNode[0]!;
+			// Pop: the last entry sifts down from the root.
+			const last = --size;
+			const time = heapTime[last]!;
+			const s = heapSeq[last]!;
+			const node = heapNode[last]!;
+			let i = 0;
+			for (;;) {
+				const l = 2 * i + 1;
+				if (l >= last) break;
+				const r = l + 1;
+				let c = l;
+				if (r < last && (heapTime[r]! < heapTime[l]! || (heapTime[r] === heapTime[l] && heapSeq[r]! < heapSeq[l]!))) c = r;
+				if (time < heapTime[c]! || (time === heapTime[c] && s < heapSeq[c]!)) break;
+				heapTime[i] = heapTime[c]!;
+				heapSeq[i] = heapSeq[c]!;
+				heapNode[i] = heapNode[c]!;
+				i = c;
+			}
+			if (last > 0) {
+				heapTime[i] = time;
+				heapSeq[i] = s;
+				heapNode[i] = node;
+			}
+			if (time0 > dist[u]!) continue;
+			for (let e = start[u]!; e < start[u + 1]!; e++) {
+				const v = to[e]!;
+				const d = dist[u]! + edgeMin[e]!;
+				if (d < dist[v]!) {
+					dist[v] = d;
+					km[v] = km[u]! + edgeKm[e]!;
+					push(d, v);
+				}
+			}
+		}
+		freeFlowMin.set(dist, source * n);
+		roadKm.set(km, source * n);
+	}
 }
 
 /** A node drawn in proportion to demand. */

@@ -112,14 +112,15 @@ export class MemoryLedger implements SimLedger {
 	private now = 0;
 	private nextReservationId = 1;
 	private txCounter = 0;
-	private readonly stations = new Set<string>();
+	/** Registered stations and their bytes32 keys (keccak256 of the id, once per station, not per reservation). */
+	private readonly stations = new Map<string, Hex32>();
 	private readonly reservations = new Map<number, MemReservation>();
 	private readonly closedReservations = new Map<number, MemReservation['status']>();
 	private readonly queues = new Map<string, MemReservation[]>();
 	private readonly sessions = new Map<string, MemSession>();
 
 	constructor(stationIds: readonly string[], options: { blockSeconds?: number } = {}) {
-		for (const id of stationIds) this.stations.add(id);
+		for (const id of stationIds) this.stations.set(id, stationIdToBytes32(id));
 		this.blockSeconds = options.blockSeconds ?? 0;
 	}
 
@@ -132,14 +133,15 @@ export class MemoryLedger implements SimLedger {
 	}
 
 	async reserve(a: { stationId: string; vehicleRef: string; eta: number; expiresAt: number }): Promise<SimTx & { reservationId: number }> {
-		if (!this.stations.has(a.stationId)) throw revert('UnknownStation', `station ${a.stationId} is not registered`);
+		const stationKey = this.stations.get(a.stationId);
+		if (stationKey === undefined) throw revert('UnknownStation', `station ${a.stationId} is not registered`);
 		if (a.expiresAt <= this.now) throw revert('ExpiryInPast', `reservation expiry ${a.expiresAt} is not after block time ${this.now}`);
 		if (a.eta > a.expiresAt) throw revert('EtaAfterExpiry', `reservation eta ${a.eta} is after its expiry ${a.expiresAt}`);
 		const reservation: MemReservation = {
 			reservationId: this.nextReservationId++,
 			stationId: a.stationId,
 			visibleFrom: this.blockSeconds > 0 ? Math.ceil((this.now + 1e-9) / this.blockSeconds) * this.blockSeconds : this.now,
-			stationKey: stationIdToBytes32(a.stationId),
+			stationKey,
 			vehicleRef: vehicleRefToBytes32(a.vehicleRef),
 			eta: a.eta,
 			expiresAt: a.expiresAt,
