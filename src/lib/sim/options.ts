@@ -3,8 +3,8 @@
 // driver behaviour, grid, Lightning) apply to every policy alike, so policies stay comparable.
 
 /** Station-choice policies. See policy.ts. */
-export type Policy = 'optimal' | 'reserve' | 'live' | 'nearest' | 'random';
-export const POLICIES: readonly Policy[] = ['optimal', 'reserve', 'live', 'nearest', 'random'];
+export type Policy = 'optimal' | 'lookahead' | 'reserve' | 'live' | 'nearest' | 'random';
+export const POLICIES: readonly Policy[] = ['optimal', 'lookahead', 'reserve', 'live', 'nearest', 'random'];
 
 /**
  * How a site (and its feeder) shares power among its sessions. See power.ts.
@@ -22,11 +22,17 @@ export interface PolicyConfig {
 	replan: boolean;
 	/** Drivers read the reservations on the ledger and post their own (the others have no use for the ledger's queue). */
 	reservations: boolean;
+	/**
+	 * The choice also reads when each session charging now is expected to end (its station
+	 * publishes it), and counts the wait it adds to the vehicles reserved after it (policy.ts).
+	 */
+	lookahead: boolean;
 }
 
 /** Each policy's power policy unless a scenario overrides it. */
 export const DEFAULT_POWER: Record<Policy, PowerPolicy> = {
 	optimal: 'srpt',
+	lookahead: 'srpt',
 	reserve: 'equal',
 	live: 'equal',
 	nearest: 'equal',
@@ -34,7 +40,13 @@ export const DEFAULT_POWER: Record<Policy, PowerPolicy> = {
 };
 
 export function policyConfig(policy: Policy, power?: PowerPolicy): PolicyConfig {
-	return { policy, power: power ?? DEFAULT_POWER[policy], replan: policy === 'optimal', reservations: policy === 'optimal' || policy === 'reserve' };
+	return {
+		policy,
+		power: power ?? DEFAULT_POWER[policy],
+		replan: policy === 'optimal' || policy === 'lookahead',
+		reservations: policy === 'optimal' || policy === 'lookahead' || policy === 'reserve',
+		lookahead: policy === 'lookahead'
+	};
 }
 
 export interface ScenarioOptions {

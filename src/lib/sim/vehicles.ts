@@ -7,7 +7,7 @@ import { drawDemandNode, roadKmBetween, travelMinutes } from './city';
 import { ensureChannel } from './billing';
 import { MAX_RECHOICES, newErrand } from './errands';
 import { DECISION_SECONDS, type SimContext, type StationState, type Trip, type Vehicle } from './model';
-import { chooseStation, stationLoad, type StationChoice } from './policy';
+import { chooseStation, stationLoad, stationLoadAhead, type StationChoice } from './policy';
 import { hashString, Rng } from './random';
 import { joinQueue, leaveQueue } from './sites';
 import { expectedWaitMinutes } from './wait-estimate';
@@ -145,7 +145,7 @@ export async function arrive(ctx: SimContext, v: Vehicle): Promise<void> {
 	// The optimiser's driver finds a longer queue than the ledger suggested (sessions running
 	// long, arrivals bunching): if another station is clearly sooner, go there instead — once.
 	if (ctx.config.replan && e.replans === 0 && canChooseAgain && station.waiting.length >= station.spec.connectors) {
-		const stayMin = expectedWaitMinutes(stationLoad(station), ctx.now, ctx.now);
+		const stayMin = expectedWaitMinutes(ctx.config.lookahead ? stationLoadAhead(station, ctx.now) : stationLoad(station), ctx.now, ctx.now);
 		const alternative = await chooseStation(ctx, v, new Set([...e.excluded, station.spec.index]));
 		if (alternative.travelMinutes + alternative.waitMinutes + DECISION_SECONDS / 60 < stayMin) {
 			e.replans++;

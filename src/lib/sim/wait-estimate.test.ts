@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectedWaitMinutes } from './wait-estimate';
+import { delayToOthersMinutes, expectedWaitMinutes } from './wait-estimate';
 
 describe('expectedWaitMinutes', () => {
 	const now = 1000;
@@ -22,5 +22,28 @@ describe('expectedWaitMinutes', () => {
 		expect(expectedWaitMinutes({ ...idle, busySince: [now - 50 * 60, now] }, now, now)).toBe(0);
 		// The queue takes the connectors as they free: the second in line waits for the second to free.
 		expect(expectedWaitMinutes({ ...busy, waiting: 1 }, now, now)).toBeCloseTo(35);
+	});
+});
+
+describe('look-ahead and the delay to others', () => {
+	const now = 1000;
+	const idle = { connectors: 2, busySince: [], waiting: 0, meanSessionMin: 40 };
+
+	it('uses the published end of each session where there is one', () => {
+		// Typical 40 min, but the station says the sessions end in 2 and 20 min.
+		const busy = { ...idle, busySince: [now - 35 * 60, now - 5 * 60], busyUntil: [now + 120, now + 1200] };
+		expect(expectedWaitMinutes(busy, now, now)).toBeCloseTo(2);
+		expect(expectedWaitMinutes({ ...busy, waiting: 1 }, now, now)).toBeCloseTo(20);
+	});
+
+	it('counts the wait a choice adds to the vehicles reserved after it', () => {
+		// One connector, free now; a reservation due at +10 min. Arriving at +5 min for 30 min makes it wait 25.
+		const one = { ...idle, connectors: 1 };
+		expect(delayToOthersMinutes(one, now, now + 300, 1800, [now + 600])).toBeCloseTo(25);
+		// Arriving after it delays nobody; with two connectors nobody is delayed either.
+		expect(delayToOthersMinutes(one, now, now + 900, 1800, [now + 600])).toBe(0);
+		expect(delayToOthersMinutes(idle, now, now + 300, 1800, [now + 600])).toBe(0);
+		// The delay passes down the line: at +1 and +2 min (40 min each) both start 9 min later.
+		expect(delayToOthersMinutes(one, now, now, 600, [now + 60, now + 120])).toBeCloseTo(9 + 9);
 	});
 });
