@@ -1,12 +1,13 @@
 // The station's signing key (secp256k1; it signs OCMF readings and the station's ledger
-// transactions), kept encrypted under the operator's passphrase: PBKDF2-SHA-256 stretches the
-// passphrase into an AES-256-GCM key (WebCrypto, in browsers and Node alike). The same encrypted
+// transactions), kept encrypted under the operator's passphrase in the one vault (vault.ts:
+// PBKDF2-SHA-256 into AES-256-GCM), in the station key file format below. The same encrypted
 // JSON is what the operator downloads as a backup and can import on a replacement kiosk.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import { ethereumAddressOf, ocmfPublicKeyHex } from '../protocol';
 import type { KioskStore } from '../session/ports';
+import { MIN_PASSPHRASE_LENGTH, VAULT_ITERATIONS, VaultError, openSecret, sealSecret } from './vault';
 
 export interface EncryptedStationKey {
 	format: 'lightcharge-station-key';
@@ -21,32 +22,16 @@ export interface EncryptedStationKey {
 }
 
 export const STATION_KEY_SETTING = 'station-key';
-const ITERATIONS = 310_000; // OWASP's figure for PBKDF2-HMAC-SHA256
-export const MIN_PASSPHRASE_LENGTH = 10;
 
 export class KeystoreError extends Error {}
 
-async function deriveKey(passphrase: string, salt: Uint8Array, iterations: number): Promise<CryptoKey> {
-	const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, ['deriveKey']);
-	return crypto.subtle.deriveKey(
-		{ name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations },
-		material,
-		{ name: 'AES-GCM', length: 256 },
-		false,
-		['encrypt', 'decrypt']
-	);
-}
-
-/** Encrypts a private key (hex) under a passphrase. */
-export async function encryptStationKey(stationId: string, privateKeyHex: string, passphrase: string, iterations = ITERATIONS): Promise<EncryptedStationKey> {
+/** Encrypts a private key (hex) under a passphrase (`iterations` for tests only). */
+export async function encryptStationKey(stationId: string, privateKeyHex: string, passphrase: string, iterations = VAULT_ITERATIONS): Promise<EncryptedStationKey> {
 	if (passphrase.length < MIN_PASSPHRASE_LENGTH) throw new KeystoreError(`The passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters.`);
 	if (!/^[0-9a-f]{64}$/.test(privateKeyHex) || !secp256k1.utils.isValidSecretKey(hexToBytes(privateKeyHex))) {
 		throw new KeystoreError('That is not a valid secp256k1 private key (64 hex digits).');
 	}
-	const salt = crypto.getRandomValues(new Uint8Array(16));
-	const iv = crypto.getRandomValues(new Uint8Array(12));
-	const key = await deriveKey(passphrase, salt, iterations);
-	const data = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: iv as BufferSource }, key, hexToBytes(privateKeyHex) as BufferSource));
+	const sealed = await sealSecret(hexToBytes(privateKeyHex), passphrase, iterations);
 	const publicKey = ocmfPublicKeyHex(privateKeyHex);
 	return {
 		format: 'lightcharge-station-key',
@@ -54,8 +39,8 @@ export async function encryptStationKey(stationId: string, privateKeyHex: string
 		stationId,
 		publicKey,
 		address: ethereumAddressOf(publicKey),
-		kdf: { name: 'PBKDF2', hash: 'SHA-256', iterations, salt: base64.encode(salt) },
-		cipher: { name: 'AES-GCM', iv: base64.encode(iv), data: base64.encode(data) },
+		kdf: { name: 'PBKDF2', hash: 'SHA-256', iterations: sealed.iterations, salt: sealed.salt },
+		cipher: { name: 'AES-GCM', iv: sealed.iv, data: sealed.data },
 		createdAt: new Date().toISOString()
 	};
 }
@@ -76,12 +61,13 @@ export function parseEncryptedStationKey(value: unknown): EncryptedStationKey {
 /** The private key (hex), or a KeystoreError saying the passphrase is wrong. */
 export async function decryptStationKey(file: EncryptedStationKey, passphrase: string): Promise<string> {
 	const enc = parseEncryptedStationKey(file);
-	const key = await deriveKey(passphrase, base64.decode(enc.kdf.salt), enc.kdf.iterations);
 	let plain: Uint8Array;
 	try {
-		plain = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: base64.decode(enc.cipher.iv) as BufferSource }, key, base64.decode(enc.cipher.data) as BufferSource));
-	} catch {
-		throw new KeystoreError('Wrong passphrase (or the backup was altered).');
+		plain = await openSecret({ salt: enc.kdf.salt, iv: enc.cipher.iv, data: enc.cipher.data, iterations: enc.kdf.iterations }, passphrase);
+	} catch (e) {
+		if (e instanceof VaultError && e.code === 'wrong_passphrase') throw new KeystoreError('Wrong passphrase (or the backup was altered).');
+		if (e instanceof VaultError) throw new KeystoreError('The backup’s encrypted key is not readable.');
+		throw e;
 	}
 	const hex = bytesToHex(plain);
 	if (ocmfPublicKeyHex(hex) !== enc.publicKey) throw new KeystoreError('The decrypted key does not match the public key in the backup.');

@@ -14,7 +14,7 @@ describe('ledger key encryption', () => {
 		await expect(decryptKey(enc, 'wrong horse!')).rejects.toThrow('That passphrase does not unlock your ledger key.');
 	});
 	it('refuses a short passphrase', async () => {
-		await expect(encryptKey(new Uint8Array(32), 'short')).rejects.toThrow(/at least 8 characters/);
+		await expect(encryptKey(new Uint8Array(32), 'short')).rejects.toThrow(/at least 10 characters/);
 	});
 });
 

@@ -11,6 +11,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { TrustedNetworkInput } from '../config';
 import type { LegacySessionLink, SessionLink } from '../protocol';
 import type { JournalEntry, PaymentJournal } from '../session/ports';
+import { VAULT_ITERATIONS, VaultError, needsReseal, openSecret, resealed, sealSecret, type SealedSecret } from './vault';
 
 /** Where a session's anchors live on the ledger. */
 export interface LedgerRef {
@@ -74,13 +75,8 @@ export type LightningSettings =
 	/** Paired through Lightning Node Connect; lnc-web keeps the credentials, encrypted, under `namespace`. */
 	| { kind: 'lnc'; namespace: string };
 
-export interface EncryptedKey {
-	/** PBKDF2-SHA256 salt and AES-GCM iv, base64; ciphertext of the 32-byte key, base64. */
-	salt: string;
-	iv: string;
-	data: string;
-	iterations: number;
-}
+/** The driver's ledger key as the vault sealed it (vault.ts): salt, iv, ciphertext, iteration count. */
+export type EncryptedKey = SealedSecret;
 
 export interface WalletSettings {
 	lightning: LightningSettings;
@@ -270,30 +266,41 @@ export async function wipeWallet(db: WalletDb): Promise<void> {
 	await Promise.all([...stores.map((name) => tx.objectStore(name).clear()), tx.done]);
 }
 
-const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-const unb64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-
-async function passphraseKey(passphrase: string, salt: Uint8Array, iterations: number): Promise<CryptoKey> {
-	const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, ['deriveKey']);
-	return crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations }, material, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+/** Encrypts a private key under the driver's passphrase, in the one vault (vault.ts); `iterations` for tests only. */
+export async function encryptKey(secret: Uint8Array, passphrase: string, iterations = VAULT_ITERATIONS): Promise<EncryptedKey> {
+	return sealSecret(secret, passphrase, iterations);
 }
 
-/** Encrypts a private key under the driver's passphrase (PBKDF2-SHA256 → AES-256-GCM). */
-export async function encryptKey(secret: Uint8Array, passphrase: string, iterations = 210_000): Promise<EncryptedKey> {
-	if (passphrase.length < 8) throw new Error('Choose a passphrase of at least 8 characters.');
-	const salt = crypto.getRandomValues(new Uint8Array(16));
-	const iv = crypto.getRandomValues(new Uint8Array(12));
-	const key = await passphraseKey(passphrase, salt, iterations);
-	const data = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, secret as BufferSource));
-	return { salt: b64(salt), iv: b64(iv), data: b64(data), iterations };
+function walletSentence(e: unknown): unknown {
+	if (e instanceof VaultError && e.code === 'wrong_passphrase') return new Error('That passphrase does not unlock your ledger key.');
+	if (e instanceof VaultError && e.code === 'unreadable') return new Error('Your stored ledger key is not readable; create a new identity in Settings.');
+	return e;
 }
 
-/** Decrypts a key stored by `encryptKey`; a wrong passphrase is an error in words. */
+/** Decrypts a key stored by `encryptKey` (or by an older wallet); a wrong passphrase is an error in words. */
 export async function decryptKey(enc: EncryptedKey, passphrase: string): Promise<Uint8Array> {
-	const key = await passphraseKey(passphrase, unb64(enc.salt), enc.iterations);
 	try {
-		return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64(enc.iv) as BufferSource }, key, unb64(enc.data) as BufferSource));
-	} catch {
-		throw new Error('That passphrase does not unlock your ledger key.');
+		return await openSecret(enc, passphrase);
+	} catch (e) {
+		throw walletSentence(e);
 	}
+}
+
+/**
+ * The driver's ledger key, unlocked with their passphrase. A key an older wallet stored with fewer
+ * iterations (210,000, before the one vault) is sealed again at today's count and saved.
+ */
+export async function unlockIdentity(db: WalletDb, passphrase: string): Promise<Uint8Array> {
+	const settings = await loadSettings(db);
+	if (!settings.identity) throw new Error('This wallet has no ledger identity: create one in Settings.');
+	const stored = settings.identity.key;
+	if (!needsReseal(stored)) return decryptKey(stored, passphrase);
+	let upgraded: Awaited<ReturnType<typeof resealed>>;
+	try {
+		upgraded = await resealed(stored, passphrase);
+	} catch (e) {
+		throw walletSentence(e);
+	}
+	await saveSettings(db, { ...settings, identity: { ...settings.identity, key: upgraded.sealed } });
+	return upgraded.secret;
 }
