@@ -7,6 +7,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { bech32 } from '@scure/base';
 import type { DecodedPaymentRequest, Network } from './port';
+import { ALL_NETWORKS, BOLT11_PREFIXES, NETWORK_TABLE } from '../protocol';
 
 export type Bolt11ErrorCode =
 	| 'malformed'
@@ -82,21 +83,9 @@ export interface Bolt11Fields {
 	fallbackAddresses?: FallbackAddress[];
 }
 
-export const PREFIX_BY_NETWORK: Record<Network, string> = {
-	mainnet: 'lnbc',
-	testnet: 'lntb',
-	signet: 'lntbs',
-	regtest: 'lnbcrt',
-	simnet: 'lnsb'
-};
-// Longest first so `lnbcrt` is not read as `lnbc` + amount `rt`.
-const NETWORK_PREFIXES: [string, Network][] = [
-	['lnbcrt', 'regtest'],
-	['lntbs', 'signet'],
-	['lnbc', 'mainnet'],
-	['lntb', 'testnet'],
-	['lnsb', 'simnet']
-];
+/** Each network's invoice prefix, from the one network table (protocol/networks.ts). */
+export const PREFIX_BY_NETWORK: Record<Network, string> = Object.fromEntries(ALL_NETWORKS.map((n) => [n, NETWORK_TABLE[n].bolt11Prefix])) as Record<Network, string>;
+const PREFIX_LIST = ALL_NETWORKS.map((n) => NETWORK_TABLE[n].bolt11Prefix);
 
 export const TAG = {
 	paymentHash: 1,
@@ -237,7 +226,7 @@ function networkOf(hrp: string): { network: Network; amount: string } {
 	if (!hrp.startsWith('ln')) {
 		throw new Bolt11Error('malformed', 'This is not a Lightning invoice: it does not start with "ln".');
 	}
-	for (const [prefix, network] of NETWORK_PREFIXES) {
+	for (const [prefix, network] of BOLT11_PREFIXES) {
 		if (hrp.startsWith(prefix)) {
 			const amount = hrp.slice(prefix.length);
 			// `lnbcrt…` must not match `lnbc` with an amount starting with a letter.
@@ -246,7 +235,7 @@ function networkOf(hrp: string): { network: Network; amount: string } {
 	}
 	throw new Bolt11Error(
 		'network',
-		`The invoice is for an unknown network (prefix "${hrp}"); expected lnbc, lntb, lntbs, lnbcrt or lnsb.`
+		`The invoice is for an unknown network (prefix "${hrp}"); expected ${PREFIX_LIST.slice(0, -1).join(', ')} or ${PREFIX_LIST.at(-1)}.`
 	);
 }
 

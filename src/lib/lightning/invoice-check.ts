@@ -3,6 +3,7 @@
 
 import { Bolt11Error, decodeBolt11, type DecodedBolt11, type RouteHintHop } from './bolt11';
 import type { DecodedPaymentRequest, Network } from './port';
+import { ALL_NETWORKS, NETWORK_TABLE } from '../protocol';
 
 export interface ExpectedInvoice {
 	amountMsat: bigint;
@@ -44,13 +45,7 @@ export type InvoiceCheckResult =
 	| { ok: true; invoice: DecodedPaymentRequest }
 	| { ok: false; reason: InvoiceCheckFailure; message: string };
 
-const NETWORK_NAMES: Record<Network, string> = {
-	mainnet: 'Bitcoin mainnet',
-	testnet: 'testnet',
-	signet: 'signet',
-	regtest: 'regtest (the local test network)',
-	simnet: 'simnet'
-};
+const NETWORK_NAMES: Record<Network, string> = Object.fromEntries(ALL_NETWORKS.map((n) => [n, NETWORK_TABLE[n].label])) as Record<Network, string>;
 
 /** "12,345 sat", or "12,345.678 sat" when the amount is not whole satoshis. */
 export function formatSat(msat: bigint): string {

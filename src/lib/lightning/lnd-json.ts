@@ -5,6 +5,7 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64, base64url } from '@scure/base';
 import type { InvoiceState, Network, PaymentFailureReason, PaymentStatus } from './port';
+import { ALL_NETWORKS, BOLT11_PREFIXES, NETWORK_TABLE } from '../protocol';
 
 export interface LndRpcStatus {
 	code: number;
@@ -248,15 +249,7 @@ export function featureMap(bits: number[]): Record<string, LndFeature> {
 // ---------- LND's enums and encodings in the port's words (shared by the REST and LNC backends) ----------
 
 /** LND's chain network names (getinfo `chains[].network`). */
-export const NETWORKS: Record<string, Network> = {
-	mainnet: 'mainnet',
-	testnet: 'testnet',
-	testnet3: 'testnet',
-	testnet4: 'testnet',
-	signet: 'signet',
-	regtest: 'regtest',
-	simnet: 'simnet'
-};
+export const NETWORKS: Record<string, Network> = Object.fromEntries(ALL_NETWORKS.flatMap((n) => NETWORK_TABLE[n].lndNames.map((name) => [name, n])));
 
 export const FAILURE_REASONS: Record<LndFailureReason, PaymentFailureReason | undefined> = {
 	FAILURE_REASON_NONE: undefined,
@@ -311,15 +304,8 @@ export function txidFromFundingBytes(internalHex: string): string {
 
 /** The network of a BOLT11 string by its human-readable prefix (LND's decodepayreq does not say). */
 export function networkOfPaymentRequest(paymentRequest: string): Network {
-	return /^lnbcrt/i.test(paymentRequest)
-		? 'regtest'
-		: /^lntbs/i.test(paymentRequest)
-			? 'signet'
-			: /^lntb/i.test(paymentRequest)
-				? 'testnet'
-				: /^lnsb/i.test(paymentRequest)
-					? 'simnet'
-					: 'mainnet';
+	const lower = paymentRequest.toLowerCase();
+	return BOLT11_PREFIXES.find(([prefix]) => lower.startsWith(prefix))?.[1] ?? 'mainnet';
 }
 
 /** LND refuses some payments before sending (RPC error); the port reports them as failed payments. */

@@ -3,7 +3,8 @@
 // this port knows which backend it has. Hashes, pubkeys and preimages are lowercase hex;
 // amounts are bigint millisatoshis so no backend's int64-as-string leaks upward.
 
-export type Network = 'mainnet' | 'testnet' | 'signet' | 'regtest' | 'simnet';
+export type { Network } from '../protocol';
+import type { Network } from '../protocol';
 
 export interface NodeInfo {
 	pubkey: string;

@@ -1,5 +1,6 @@
 // Public API of the kiosk↔wallet protocol.
 export * from './types';
+export * from './networks';
 export * from './topics';
 export * from './canonical-json';
 export * from './billing';

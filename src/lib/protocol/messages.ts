@@ -5,6 +5,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, utf8Decode, utf8Encode } from './bytes';
 import { billingRecordHash, buildBillingRecord, isMsatString } from './billing';
+import { ALL_NETWORKS } from './networks';
 import { parseOcmf } from './ocmf';
 import { isValidId, parseTopic, type ParsedTopic, type SessionTopicKind } from './topics';
 import {
@@ -33,7 +34,6 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
 export const MAX_PAYLOAD_BYTES_BY_KIND = { status: 8 * 1024, readings: 20 * 1024, invoices: 16 * 1024, events: 4 * 1024, driver: 4 * 1024 } as const;
 
 const STATION_STATES: readonly StationState[] = ['available', 'occupied', 'suspended', 'faulted', 'offline'];
-const NETWORKS: readonly StationStatus['network'][] = ['mainnet', 'testnet', 'signet', 'regtest', 'simnet'];
 const PAYMENT_MODES: readonly PaymentMode[] = ['stream', 'postpaid'];
 const EVENT_KINDS: readonly SessionEventKind[] = [
 	'started',
@@ -225,7 +225,7 @@ export function parseStatus(value: unknown): StationStatus {
 		signingKey,
 		signerAddress,
 		lightningPubkey: f.compressedPoint('lightningPubkey'),
-		network: f.oneOf('network', NETWORKS),
+		network: f.oneOf('network', ALL_NETWORKS),
 		updatedAt: f.unixMs('updatedAt')
 	};
 	if (f.has('sessionId')) status.sessionId = f.id('sessionId');

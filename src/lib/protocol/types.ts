@@ -1,6 +1,7 @@
 // Message shapes between kiosk and wallet (MQTT topic root `lightcharge/v1`).
 // Every payload carries `v` and `type`, and is validated by `messages.ts` at every boundary.
 // Amounts travel as decimal strings of millisatoshis (JSON has no int64); energy as integer Wh.
+import type { Network } from './networks';
 
 export const PROTOCOL_VERSION = 1 as const;
 
@@ -43,7 +44,7 @@ export interface StationStatus {
 	/** The station's Lightning node pubkey, hex (66 chars). */
 	lightningPubkey: string;
 	/** Lightning network the station invoices on. */
-	network: 'mainnet' | 'testnet' | 'signet' | 'regtest' | 'simnet';
+	network: Network;
 	/** The session currently offered or running, if any. */
 	sessionId?: string;
 	/** Unix ms. */
