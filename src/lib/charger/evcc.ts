@@ -4,6 +4,7 @@
 // enabled) and `.../chargePower`, which the kiosk can wait on. Loadpoint ids start at 1.
 import type { MessageBus } from '../mqtt';
 import type { Charger, ChargerState } from './port';
+import { Emitter } from '../core';
 
 export interface EvccOptions {
 	/** Loadpoint id, from 1. */
@@ -28,7 +29,7 @@ export class EvccCharger implements Charger {
 	private current: ChargerState = 'idle';
 	private readonly base: string;
 	private readonly chargeMode: string;
-	private readonly listeners = new Set<() => void>();
+	private readonly reports = new Emitter<[]>();
 	private unsubscribe: (() => void) | null = null;
 
 	constructor(
@@ -52,7 +53,7 @@ export class EvccCharger implements Charger {
 			else if (field === 'connected') this.reported.connected = text === 'true';
 			else if (field === 'chargePower') this.reported.chargePowerW = Number(text);
 			else return;
-			for (const l of this.listeners) l();
+			this.reports.emit();
 		});
 	}
 
@@ -94,10 +95,10 @@ export class EvccCharger implements Charger {
 			const timer = setTimeout(() => done(false), timeoutMs);
 			const done = (v: boolean) => {
 				clearTimeout(timer);
-				this.listeners.delete(check);
+				off();
 				resolve(v);
 			};
-			this.listeners.add(check);
+			const off = this.reports.on(check);
 			check();
 		});
 	}

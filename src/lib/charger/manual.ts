@@ -1,6 +1,7 @@
 // No controllable charger: the kiosk tells the driver what to do. Suspending cannot force the car
 // to stop, so the station relies on confirmSuspended() to notice a driver who keeps charging.
 import type { Charger, ChargerState } from './port';
+import { Emitter } from '../core';
 
 export interface DriverInstruction {
 	action: 'plug-in' | 'unplug' | 'limit-current';
@@ -11,17 +12,16 @@ export interface DriverInstruction {
 export class ManualCharger implements Charger {
 	readonly kind = 'manual' as const;
 	private current: ChargerState = 'idle';
-	private readonly listeners = new Set<(i: DriverInstruction) => void>();
+	private readonly instructions = new Emitter<[DriverInstruction]>();
 	lastInstruction: DriverInstruction | null = null;
 
 	onInstruction(listener: (i: DriverInstruction) => void): () => void {
-		this.listeners.add(listener);
-		return () => this.listeners.delete(listener);
+		return this.instructions.on(listener);
 	}
 
 	private tell(i: DriverInstruction) {
 		this.lastInstruction = i;
-		for (const l of this.listeners) l(i);
+		this.instructions.emit(i);
 	}
 
 	async allow(): Promise<void> {

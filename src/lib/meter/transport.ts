@@ -1,6 +1,7 @@
 // The byte pipe a Modbus RTU master or slave talks through. Push-based on receive, so the same
 // interface fits Web Serial (a reader loop), the WebUSB polyfill (same API) and Node serialport
 // ('data' events); framing and timing live in the Modbus layer, never in a transport.
+import { Emitter } from '../core';
 
 export interface ByteTransport {
 	/** Line speed in bit/s: the Modbus layer derives its inter-frame silence from it. */
@@ -15,25 +16,23 @@ export interface ByteTransport {
 
 /** Helper for transports: fan-out of data and close events to listeners. */
 export class TransportEvents {
-	private readonly data = new Set<(bytes: Uint8Array) => void>();
-	private readonly closed = new Set<(error?: Error) => void>();
+	private readonly data = new Emitter<[bytes: Uint8Array]>();
+	private readonly closed = new Emitter<[error?: Error]>();
 	isClosed = false;
 
 	onData(listener: (bytes: Uint8Array) => void): () => void {
-		this.data.add(listener);
-		return () => this.data.delete(listener);
+		return this.data.on(listener);
 	}
 	onClose(listener: (error?: Error) => void): () => void {
-		this.closed.add(listener);
-		return () => this.closed.delete(listener);
+		return this.closed.on(listener);
 	}
 	emitData(bytes: Uint8Array): void {
-		for (const l of this.data) l(bytes);
+		this.data.emit(bytes);
 	}
 	emitClose(error?: Error): void {
 		if (this.isClosed) return;
 		this.isClosed = true;
-		for (const l of this.closed) l(error);
+		this.closed.emit(error);
 	}
 }
 

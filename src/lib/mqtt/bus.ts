@@ -4,6 +4,7 @@
 // QoS 1 publishes made while offline are queued by mqtt.js and sent on reconnect.
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
+import { Emitter } from '../core';
 
 export type BusState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -75,7 +76,7 @@ export function topicMatches(filter: string, topic: string): boolean {
 class MqttBus implements MessageBus {
 	state: BusState;
 	private readonly handlers = new Map<string, Set<MessageHandler>>();
-	private readonly stateListeners = new Set<(s: BusState, d?: string) => void>();
+	private readonly stateChanges = new Emitter<[s: BusState, d?: string]>();
 
 	constructor(
 		private readonly client: MqttClient,
@@ -110,7 +111,7 @@ class MqttBus implements MessageBus {
 		this.emit(s);
 	}
 	private emit(s: BusState, detail?: string) {
-		for (const l of this.stateListeners) l(s, detail);
+		this.stateChanges.emit(s, detail);
 	}
 
 	publish(topic: string, payload: string, opts: PublishOptions = {}): Promise<void> {
@@ -155,8 +156,7 @@ class MqttBus implements MessageBus {
 	}
 
 	onState(listener: (s: BusState, d?: string) => void): () => void {
-		this.stateListeners.add(listener);
-		return () => this.stateListeners.delete(listener);
+		return this.stateChanges.on(listener);
 	}
 
 	close(): Promise<void> {

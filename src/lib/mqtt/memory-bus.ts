@@ -2,6 +2,7 @@
 // retained messages, topic filters) without a network. Deliveries are asynchronous, like a real
 // broker's, so code under test cannot rely on a publish being handled before it returns.
 import { topicMatches, type BusState, type MessageBus, type MessageHandler, type PublishOptions } from './bus';
+import { Emitter } from '../core';
 
 export class MemoryBroker {
 	private readonly retained = new Map<string, Uint8Array>();
@@ -42,7 +43,7 @@ export class MemoryBroker {
 export class MemoryBus implements MessageBus {
 	state: BusState = 'connected';
 	private readonly handlers = new Map<string, Set<MessageHandler>>();
-	private readonly stateListeners = new Set<(s: BusState, d?: string) => void>();
+	private readonly stateChanges = new Emitter<[s: BusState, d?: string]>();
 
 	constructor(private readonly broker: MemoryBroker) {}
 
@@ -72,13 +73,12 @@ export class MemoryBus implements MessageBus {
 	}
 
 	onState(listener: (s: BusState, d?: string) => void): () => void {
-		this.stateListeners.add(listener);
-		return () => this.stateListeners.delete(listener);
+		return this.stateChanges.on(listener);
 	}
 
 	async close(): Promise<void> {
 		this.state = 'offline';
 		this.broker.disconnect(this);
-		for (const l of this.stateListeners) l('offline');
+		this.stateChanges.emit('offline');
 	}
 }

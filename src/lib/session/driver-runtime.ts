@@ -34,6 +34,7 @@ import { DriverChannel, type DriverKey } from './driver-channel';
 import { decideInvoice, type RefusalReason } from './driver';
 import { pinMismatch } from './identity';
 import type { CheckIdentity, IdentityVerdict, JournalEntry, PaymentJournal, StationPin } from './ports';
+import { Emitter } from '../core';
 
 export class MemoryJournal implements PaymentJournal {
 	private map = new Map<string, JournalEntry>();
@@ -211,7 +212,7 @@ export class DriverRuntime {
 	private committedMsat = 0n;
 	private payQueue: Promise<void> = Promise.resolve();
 	private unsubs: (() => void)[] = [];
-	private listeners = new Set<(v: DriverView) => void>();
+	private readonly views = new Emitter<[DriverView]>();
 	private quietTimer: ReturnType<typeof setTimeout> | null = null;
 	private pin: StationPin | null = null;
 	private channel: DriverChannel | null = null;
@@ -242,9 +243,9 @@ export class DriverRuntime {
 	}
 
 	subscribe(l: (v: DriverView) => void): () => void {
-		this.listeners.add(l);
+		const off = this.views.on(l);
 		l(this.v);
-		return () => this.listeners.delete(l);
+		return off;
 	}
 
 	/** `quiet`: only counters changed; subscribers hear of it within QUIET_NOTIFY_MS, batched. */
@@ -265,7 +266,7 @@ export class DriverRuntime {
 			clearTimeout(this.quietTimer);
 			this.quietTimer = null;
 		}
-		for (const l of this.listeners) l(this.v);
+		this.views.emit(this.v);
 	}
 
 	private get ids() {

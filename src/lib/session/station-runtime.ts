@@ -57,6 +57,7 @@ import { Outbox, type OutboxMessage } from './outbox';
 import { LedgerJobs } from './ledger-jobs';
 import type { KioskStore, LedgerJob, StationLedger } from './ports';
 import { stationStatus, type StationIdentity } from './status';
+import { Emitter } from '../core';
 
 /** Lightning errors that a node coming up again ends by itself: worth another attempt. */
 const TRANSIENT_LIGHTNING = new Set(['starting', 'unreachable', 'timeout']);
@@ -196,7 +197,7 @@ export class StationRuntime {
 	private guard: MeterGuard | null = null;
 	/** Set after a suspend or stop: the meter must show the power gone by `deadline`. */
 	private awaitingPowerOff: { action: string; deadline: number } | null = null;
-	private listeners = new Set<(v: StationView) => void>();
+	private readonly views = new Emitter<[StationView]>();
 	private effects: Promise<void> = Promise.resolve();
 	private saving: Promise<void> = Promise.resolve();
 	private readonly store: KioskStore;
@@ -274,9 +275,9 @@ export class StationRuntime {
 	}
 
 	subscribe(listener: (v: StationView) => void): () => void {
-		this.listeners.add(listener);
+		const off = this.views.on(listener);
 		listener(this.view());
-		return () => this.listeners.delete(listener);
+		return off;
 	}
 
 	/**
@@ -538,7 +539,7 @@ export class StationRuntime {
 
 	private notify(): void {
 		const v = this.view();
-		for (const l of this.listeners) l(v);
+		this.views.emit(v);
 	}
 
 	private log(line: string): void {

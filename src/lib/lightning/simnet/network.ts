@@ -10,6 +10,7 @@ import { Bolt11Error, decodeBolt11, type DecodedBolt11 } from '../bolt11';
 import { encodeBolt11, nodePubkey } from './bolt11-encode';
 import type { LndFailureReason } from '../lnd-json';
 import { cryptoRandomBytes, type RandomBytes } from './random';
+import { Emitter } from '../../core';
 
 /** The simnet speaks LND's PaymentFailureReason names. */
 export type SimFailureReason = LndFailureReason;
@@ -211,7 +212,8 @@ export class Simnet {
 	 */
 	private readonly issued = new Map<string, SimInvoice>();
 	private readonly payments = new Map<string, SimPayment>();
-	private readonly listeners = new Set<(e: SimnetEvent) => void>();
+	// A failing listener must not break the network or other listeners.
+	private readonly events = new Emitter<[SimnetEvent]>({ onListenerError: () => {} });
 	private height: number;
 	private nextChanIndex = 1;
 
@@ -238,18 +240,11 @@ export class Simnet {
 
 	/** Listens to every change (for streams and persistence). Returns an unsubscribe function. */
 	subscribe(listener: (e: SimnetEvent) => void): () => void {
-		this.listeners.add(listener);
-		return () => this.listeners.delete(listener);
+		return this.events.on(listener);
 	}
 
 	private emit(event: SimnetEvent): void {
-		for (const listener of [...this.listeners]) {
-			try {
-				listener(event);
-			} catch {
-				// A failing listener must not break the network or other listeners.
-			}
-		}
+		this.events.emit(event);
 	}
 
 	// ---------- nodes ----------
