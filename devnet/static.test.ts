@@ -4,6 +4,8 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevnetManifest } from '../src/lib/config';
 import { sampleManifest } from '../src/lib/config/devnet-manifest.fixture';
@@ -21,6 +23,9 @@ function fakeBuild(name: string): string {
 	writeFileSync(path.join(dir, 'index.html'), `<!doctype html><title>${name} index</title>`);
 	writeFileSync(path.join(dir, 'service-worker.js'), `self.addEventListener('install', () => {}); // ${name}`);
 	writeFileSync(path.join(dir, '_app', 'immutable', 'app.abc123.js'), 'export {};');
+	// What adapter-static's precompress writes beside each file.
+	writeFileSync(path.join(dir, '_app', 'immutable', 'app.abc123.js.br'), brotliCompressSync('export {};'));
+	writeFileSync(path.join(dir, '_app', 'immutable', 'app.abc123.js.gz'), gzipSync('export {};'));
 	return dir;
 }
 
@@ -54,7 +59,36 @@ afterAll(async () => {
 	rmSync(root, { recursive: true, force: true });
 });
 
+/** GET over plain HTTP with the given Accept-Encoding; the body as sent (not decoded). */
+function rawGet(url: string, acceptEncoding: string | null): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+	return new Promise((resolve, reject) => {
+		http
+			.get(url, { headers: acceptEncoding === null ? {} : { 'Accept-Encoding': acceptEncoding } }, (res) => {
+				const chunks: Buffer[] = [];
+				res.on('data', (c: Buffer) => chunks.push(c));
+				res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+			})
+			.on('error', reject);
+	});
+}
+
 describe('static servers', () => {
+	it('serves the precompressed file to a browser that accepts it, and the plain one to anyone else', async () => {
+		const url = new URL('/_app/immutable/app.abc123.js', servers.kiosk.url).href;
+		const br = await rawGet(url, 'gzip, deflate, br');
+		expect(br.headers['content-encoding']).toBe('br');
+		expect(br.headers.vary).toBe('Accept-Encoding');
+		expect(br.headers['content-type']).toMatch(/javascript/);
+		expect(br.headers['cache-control']).toContain('immutable');
+		expect(brotliDecompressSync(br.body).toString()).toBe('export {};');
+		const gz = await rawGet(url, 'gzip');
+		expect(gz.headers['content-encoding']).toBe('gzip');
+		expect(gunzipSync(gz.body).toString()).toBe('export {};');
+		const plain = await rawGet(url, null);
+		expect(plain.headers['content-encoding']).toBeUndefined();
+		expect(plain.body.toString()).toBe('export {};');
+	});
+
 	it('serves each app on its own port, with the SPA fallback for unknown routes', async () => {
 		const wallet = await fetch(new URL('/sessions/abc', servers.wallet.url));
 		expect(wallet.status).toBe(200);
