@@ -99,6 +99,17 @@ export class KioskState {
 			this.fiat = config.fiat;
 			this.settledPauseMs = queryNumber(q, 'settledPauseMs', this.settledPauseMs);
 			this.stationName = config.name;
+			// The ledger client is the kiosk's largest download (ethers) and nothing before the runtime
+			// needs it: fetched and connected while the node, the meter and the broker come up, not after
+			// them (on a station's slow link that was about a second more before "Scan to charge").
+			// Awaited below, so a wrong or unreachable chain still stops the start with its sentence.
+			const chain = config.chain;
+			const ledgerReady = chain
+				? import('$lib/ledger/station-ledger').then(({ createStationLedger }) =>
+						createStationLedger({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, addresses: chain.contracts, stationId: config.stationId, signerKey: config.signingKeyHex })
+					)
+				: Promise.resolve(undefined);
+			ledgerReady.catch(() => undefined); // its failure is reported where it is awaited
 			const signingKey = ocmfPublicKeyHex(config.signingKeyHex);
 			const signerAddress = ethereumAddressOf(signingKey);
 			const lightning = new LndRestNode({ restUrl: config.lightning.restUrl, macaroonHex: config.lightning.macaroonHex });
@@ -128,17 +139,7 @@ export class KioskState {
 			this.busState = this.bus.state;
 			const charger = await openCharger(config.charger, opened, this.bus);
 			if (charger instanceof ManualCharger) charger.onInstruction((i) => (this.driverInstruction = i.message));
-			let ledger;
-			if (config.chain) {
-				const { createStationLedger } = await import('$lib/ledger/station-ledger');
-				ledger = await createStationLedger({
-					rpcUrl: config.chain.rpcUrl,
-					chainId: config.chain.chainId,
-					addresses: config.chain.contracts,
-					stationId: config.stationId,
-					signerKey: config.signingKeyHex
-				});
-			}
+			const ledger = await ledgerReady;
 			this.runtime = new StationRuntime({
 				identity: { stationId: config.stationId, name: config.name, signingKeyHex: config.signingKeyHex, signingKey, signerAddress, maxPowerW: config.maxPowerW },
 				tariff: config.tariff,
