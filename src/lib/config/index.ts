@@ -4,3 +4,4 @@ export { loadDevnetManifest, queryNumber } from './app-config';
 export * from './devnet-manifest';
 export * from './kiosk-settings';
 export * from './trusted-networks';
+export { firstSentence, issuePath } from './schema';

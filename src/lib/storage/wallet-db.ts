@@ -8,10 +8,10 @@
 // only): rewriting the whole receipt with every OCMF string made the traffic of a session grow
 // with the square of its length (wallet-db.test.ts measures one hour at 1 Hz).
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { TrustedNetworkInput } from '../config';
 import type { LegacySessionLink, SessionLink } from '../protocol';
 import type { JournalEntry, PaymentJournal } from '../session/ports';
-import { VAULT_ITERATIONS, VaultError, needsReseal, openSecret, resealed, sealSecret, type SealedSecret } from './vault';
+import { DEFAULT_SETTINGS, parseWalletSettings, readWalletSettings, type EncryptedKey, type WalletSettings } from './wallet-settings';
+import { VAULT_ITERATIONS, VaultError, needsReseal, openSecret, resealed, sealSecret } from './vault';
 
 /** Where a session's anchors live on the ledger. */
 export interface LedgerRef {
@@ -69,36 +69,7 @@ export interface PinnedStation {
 	confirmedOnLedger: boolean;
 }
 
-export type LightningSettings =
-	| { kind: 'devnet'; node: string }
-	| { kind: 'lnd-rest'; restUrl: string; macaroonHex: string }
-	/** Paired through Lightning Node Connect; lnc-web keeps the credentials, encrypted, under `namespace`. */
-	| { kind: 'lnc'; namespace: string };
-
-/** The driver's ledger key as the vault sealed it (vault.ts): salt, iv, ciphertext, iteration count. */
-export type EncryptedKey = SealedSecret;
-
-export interface WalletSettings {
-	lightning: LightningSettings;
-	/** Networks the driver added (or marked as offline) in Settings; the build's and this devnet's are not stored. */
-	networks: TrustedNetworkInput[];
-	/** The driver's ledger identity (for reservations): an address and its key encrypted under a passphrase. */
-	identity: { address: string; key: EncryptedKey } | null;
-	defaultBudgetSat: number;
-	/** Display only: amounts shown in this currency at the driver's own rate (no price feed). */
-	fiat: { currency: string; perBtc: number } | null;
-	/** Most routing fee per payment, sat. */
-	feeLimitSat: number;
-}
-
-export const DEFAULT_SETTINGS: WalletSettings = {
-	lightning: { kind: 'devnet', node: 'vehicle-1' },
-	networks: [],
-	identity: null,
-	defaultBudgetSat: 2000,
-	fiat: null,
-	feeLimitSat: 20
-};
+export { DEFAULT_SETTINGS, type EncryptedKey, type LightningSettings, type WalletSettings } from './wallet-settings';
 
 /** A stored session without its readings, as the list of sessions shows it. */
 export type ReceiptSummary<S extends SnapshotWithReadings = SnapshotWithReadings> = Omit<ReceiptRecord<S>, 'snapshot'> & {
@@ -239,14 +210,25 @@ export async function savePin(db: WalletDb, pin: Omit<PinnedStation, 'key'>): Pr
 	await db.put('stationPins', { ...pin, key: `${pin.network}/${pin.stationId}` });
 }
 
+/** The settings as stored, checked field by field (wallet-settings.ts); a bad field takes its default and the stored record is kept aside. */
 export async function loadSettings(db: WalletDb): Promise<WalletSettings> {
-	const stored = (await db.get('kv', 'settings')) as (Partial<WalletSettings> & { ledger?: unknown }) | undefined;
-	const { ledger: _dropped, ...rest } = stored ?? {};
-	return { ...DEFAULT_SETTINGS, ...rest, networks: Array.isArray(rest.networks) ? rest.networks : [] };
+	const stored = await db.get('kv', 'settings');
+	const { settings, rejected } = readWalletSettings(stored, DEFAULT_SETTINGS);
+	if (rejected.length > 0) {
+		// Nothing is lost: the record as it was, with why each part was not used, until the next one.
+		await db.put('kv', { at: Date.now(), stored, rejected }, 'settings-rejected');
+	}
+	return settings;
 }
 
+/** What loadSettings last set aside: the stored record and a sentence per field it could not use. */
+export async function rejectedSettings(db: WalletDb): Promise<{ at: number; stored: unknown; rejected: string[] } | undefined> {
+	return (await db.get('kv', 'settings-rejected')) as { at: number; stored: unknown; rejected: string[] } | undefined;
+}
+
+/** Stores settings after checking them: a WalletSettingsError (a sentence naming the field) and nothing written when one is bad. */
 export async function saveSettings(db: WalletDb, s: WalletSettings): Promise<void> {
-	await db.put('kv', s, 'settings');
+	await db.put('kv', parseWalletSettings(s), 'settings');
 }
 
 /** Ids of the reservations this phone made (its own are listed even deep in a long queue). */
