@@ -17,6 +17,7 @@ import { startChain, type RunningChain } from './chain';
 import { startLightningSimnet, type LightningSimnet } from './lightning';
 import { freePort } from './ports';
 import { lanIPv4Addresses, loadOrCreateTls, startStaticServers, type RunningStatic } from './static';
+import { withStartRetry } from './start-retry.testing.js';
 import { rawRequest, type Answer, type RawInit } from './raw-request.testing.js';
 
 const LAN = lanIPv4Addresses()[0];
@@ -44,8 +45,7 @@ const request = (base: string, rawPath: string, init: RawInit = {}): Promise<Ans
 const rpcBody = (method: string, params: unknown[] = [], id = 1) => JSON.stringify({ jsonrpc: '2.0', id, method, params });
 const rpc = (body: string) => request(lanBase, '/rpc', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
 
-beforeAll(async () => {
-	if (!LAN) return;
+async function startAll(): Promise<void> {
 	chain = await startChain({ port: 0, blockIntervalMs: 0 });
 	broker = await startBroker({ kind: 'aedes', tcpPort: await freePort(), wsPort: await freePort(), dir: path.join(root, 'mosquitto') });
 	lightning = await startLightningSimnet({ port: await freePort(), settleDelayMs: 10 });
@@ -74,13 +74,30 @@ beforeAll(async () => {
 	});
 	ca = (await loadOrCreateTls(path.join(root, 'tls'), lanIPv4Addresses())).cert;
 	lanBase = `https://${LAN}:${new URL(servers.wallet.httpsLanUrls[0]!).port}`;
-}, 60_000);
+}
 
-afterAll(async () => {
+async function stopAll(): Promise<void> {
 	await servers?.stop();
 	await lightning?.stop();
 	await broker?.stop();
 	await chain?.stop();
+}
+
+beforeAll(async () => {
+	if (!LAN) return;
+	await withStartRetry('the chain, broker, simnet and app servers', async () => {
+		try {
+			await startAll();
+		} catch (err) {
+			await stopAll().catch(() => {});
+			throw err;
+		}
+	});
+	// A cold start under load (six agents on two cores) has taken over a minute; two tries fit in this.
+}, 240_000);
+
+afterAll(async () => {
+	await stopAll();
 	rmSync(root, { recursive: true, force: true });
 });
 
@@ -204,14 +221,22 @@ describe.skipIf(!LAN)('from the LAN address', () => {
 		} finally {
 			provider.destroy();
 		}
-	}, 60_000);
+		// 52 s measured on the shared 2-core machine under load (2026-12-03), against 60 s before.
+	}, 150_000);
 
 	it('lets one client hold only a few /mqtt WebSockets, closes idle ones, and leaves room for everyone else', async () => {
 		const url = `wss://${LAN}:${new URL(lanBase).port}/mqtt`;
+		// While the cap is counted the open ones ping (traffic), so none is let go as idle meanwhile: on a
+		// busy machine 300 TLS handshakes take longer than the idle timeout, and a slot freed by an idle
+		// close would let a 17th in (it did: 32 opened under load).
+		const pingers: NodeJS.Timeout[] = [];
 		const open = (target: string) =>
 			new Promise<{ ws: WebSocket | null; status: number }>((resolve) => {
 				const ws = new WebSocket(target, 'mqtt', { ca, handshakeTimeout: 5000 });
-				ws.on('open', () => resolve({ ws, status: 101 }));
+				ws.on('open', () => {
+					pingers.push(setInterval(() => ws.ping(), 200));
+					resolve({ ws, status: 101 });
+				});
 				ws.on('unexpected-response', (_req, res) => resolve({ ws: null, status: res.statusCode ?? 0 }));
 				ws.on('error', () => resolve({ ws: null, status: 0 }));
 			});
@@ -224,11 +249,13 @@ describe.skipIf(!LAN)('from the LAN address', () => {
 		const other = await open(`wss://127.0.0.1:${new URL(lanBase).port}/mqtt`);
 		expect(other.status).toBe(101);
 		other.ws?.close();
+		for (const t of pingers.splice(0)) clearInterval(t);
 		// The idle ones are let go, and the client can connect again.
 		const closed = await Promise.all(opened.map((a) => new Promise<number>((resolve) => a.ws!.on('close', () => resolve(Date.now())))));
 		expect(closed.length).toBe(WS_PER_CLIENT);
 		const again = await open(url);
 		expect(again.status).toBe(101);
+		for (const t of pingers.splice(0)) clearInterval(t);
 		again.ws?.close();
 	}, 30_000);
 

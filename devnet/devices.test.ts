@@ -20,6 +20,7 @@ import { startLightningSimnet } from './lightning';
 import { freePort } from './ports';
 import { lanIPv4Addresses } from './static';
 import { rawRequest, type Answer, type RawInit } from './raw-request.testing.js';
+import { withStartRetry } from './start-retry.testing.js';
 
 const LAN = lanIPv4Addresses()[0];
 const root = mkdtempSync(path.join(os.tmpdir(), 'lightcharge-devices-'));
@@ -64,7 +65,11 @@ function secrets(d: RunningDevnet): string[] {
 	].filter((s) => s.length > 0);
 }
 
-async function start(): Promise<RunningDevnet> {
+function start(): Promise<RunningDevnet> {
+	return withStartRetry('the devnet', startOnce);
+}
+
+async function startOnce(): Promise<RunningDevnet> {
 	const ports = {
 		chain: await freePort(),
 		mqtt: await freePort(),
@@ -90,7 +95,8 @@ beforeAll(async () => {
 		writeFileSync(path.join(root, 'build', app, '200.html'), `<!doctype html><title>${app}</title>`);
 	}
 	devnet = await start();
-}, 90_000);
+	// A cold start under load (six agents on two cores) has taken over a minute; two tries fit in this.
+}, 240_000);
 
 afterAll(async () => {
 	await devnet?.stop();

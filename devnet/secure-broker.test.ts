@@ -15,6 +15,7 @@ import { startDevnet, type RunningDevnet } from './devnet';
 import { parseDevnetManifest, type DevnetManifest } from './manifest';
 import { freePort } from './ports';
 import { rawRequest, type Answer } from './raw-request.testing.js';
+import { withStartRetry } from './start-retry.testing.js';
 import { lanIPv4Addresses } from './static';
 
 const LAN = lanIPv4Addresses()[0];
@@ -74,26 +75,30 @@ beforeAll(async () => {
 		mkdirSync(path.join(root, 'build', app), { recursive: true });
 		writeFileSync(path.join(root, 'build', app, '200.html'), `<!doctype html><title>${app}</title>`);
 	}
-	const ports = {
-		chain: await freePort(),
-		mqtt: await freePort(),
-		ws: await freePort(),
-		lightning: await freePort(),
-		wallet: await freePort(),
-		kiosk: await freePort(),
-		httpsWallet: await freePort(),
-		httpsKiosk: await freePort()
-	};
 	const stateDir = path.join(root, 'state');
 	// Mosquitto started as root opens its files after dropping to user `mosquitto`: it must enter the folders.
 	chmodSync(root, 0o755);
 	mkdirSync(stateDir, { recursive: true, mode: 0o755 });
-	devnet = await startDevnet({ stateDir, buildDir: path.join(root, 'build'), ports, blockIntervalMs: 0, httpsHost: '0.0.0.0', secureBroker: true, log: (l) => log.push(l) });
+	let ports!: Record<'chain' | 'mqtt' | 'ws' | 'lightning' | 'wallet' | 'kiosk' | 'httpsWallet' | 'httpsKiosk', number>;
+	devnet = await withStartRetry('the devnet', async () => {
+		// Ports picked again on a retry: one found free may have been taken meanwhile.
+		ports = {
+			chain: await freePort(),
+			mqtt: await freePort(),
+			ws: await freePort(),
+			lightning: await freePort(),
+			wallet: await freePort(),
+			kiosk: await freePort(),
+			httpsWallet: await freePort(),
+			httpsKiosk: await freePort()
+		};
+		return startDevnet({ stateDir, buildDir: path.join(root, 'build'), ports, blockIntervalMs: 0, httpsHost: '0.0.0.0', secureBroker: true, log: (l) => log.push(l) });
+	});
 	ca = readFileSync(path.join(stateDir, 'tls', 'cert.pem'), 'utf8');
 	walletLan = `https://${LAN}:${ports.httpsWallet}`;
 	walletLoopback = `http://127.0.0.1:${ports.wallet}`;
 	kioskLoopback = `http://127.0.0.1:${ports.kiosk}`;
-}, 150_000);
+}, 240_000);
 
 afterAll(async () => {
 	await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
