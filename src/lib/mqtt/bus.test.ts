@@ -78,6 +78,33 @@ describe('message bus', () => {
 		await station.close();
 	});
 
+	it('with ackAfter, a message handled but not yet stored when the page goes away is delivered again', async () => {
+		const clientId = `wallet-ack-${Date.now() % 100000}`;
+		const station = await connectBus(url, { protocolVersion: 4 });
+		// The app's store: r1 is stored, r2 is still being written when the page reloads.
+		let storing: Promise<void> = Promise.resolve();
+		let wallet = await connectBus(url, { protocolVersion: 4, clientId, persistentSession: { expirySeconds: 600 }, ackAfter: () => storing });
+		const first = collect(wallet, 'st/acked');
+		await first.ready;
+		await station.publish('st/acked', 'r1');
+		await until(() => first.got.length === 1);
+		storing = new Promise<void>(() => undefined); // never finishes: the page is gone first
+		await station.publish('st/acked', 'r2');
+		await until(() => first.got.length === 2);
+		await station.publish('st/acked', 'r3'); // the broker holds it: r2 was never acknowledged
+		await new Promise((r) => setTimeout(r, 200));
+		expect(first.got).toEqual(['r1', 'r2']);
+		await wallet.close();
+		storing = Promise.resolve();
+		wallet = await connectBus(url, { protocolVersion: 4, clientId, persistentSession: { expirySeconds: 600 }, ackAfter: () => storing });
+		const again = collect(wallet, 'st/acked');
+		await again.ready;
+		await until(() => again.got.length === 2);
+		expect(again.got).toEqual(['r2', 'r3']);
+		await wallet.close();
+		await station.close();
+	});
+
 	it('refuses a persistent session without a stable client id', async () => {
 		await expect(connectBus(url, { protocolVersion: 4, persistentSession: { expirySeconds: 60 } })).rejects.toThrow(/stable clientId/);
 	});

@@ -55,11 +55,22 @@ export interface BusOptions {
 	 * the same client id comes back, so a wallet reloaded mid-session misses no reading.
 	 */
 	persistentSession?: { expirySeconds: number };
+	/**
+	 * With a persistent session: a QoS 1 message a subscriber handled is acknowledged to the broker
+	 * only once this resolves (called right after the handlers ran), e.g. once the app has stored
+	 * what the message changed. A page that reloads before that gets the message again from the
+	 * broker instead of losing it. Messages no one has subscribed to yet are acknowledged at once
+	 * (the broker's answer to the subscription waits behind them); they are kept for the first
+	 * subscriber. The next message is read only after this one is acknowledged.
+	 */
+	ackAfter?: () => Promise<unknown>;
 }
 
 /** Messages that arrived before anyone subscribed to them (a persistent session's backlog), kept for the first subscriber. */
 const UNCLAIMED_LIMIT = 5000;
 type Unclaimed = { topic: string; payload: Uint8Array }[];
+
+const busOf = new WeakMap<MqttClient, MqttBus>();
 
 /** MQTT topic filter match (`+` one level, `#` the rest). */
 export function topicMatches(filter: string, topic: string): boolean {
@@ -93,6 +104,9 @@ class MqttBus implements MessageBus {
 		client.on('message', (topic, payload) => this.deliver(topic, new Uint8Array(payload)));
 	}
 
+	/** Whether the message delivered last reached a subscriber (read when it is acknowledged). */
+	lastClaimed = false;
+
 	private deliver(topic: string, payload: Uint8Array): void {
 		let claimed = false;
 		for (const [filter, set] of this.handlers) {
@@ -100,6 +114,7 @@ class MqttBus implements MessageBus {
 			claimed = true;
 			for (const h of set) h(topic, payload);
 		}
+		this.lastClaimed = claimed;
 		if (!claimed) {
 			this.unclaimed.push({ topic, payload });
 			if (this.unclaimed.length > UNCLAIMED_LIMIT) this.unclaimed.shift();
@@ -180,6 +195,19 @@ function openClient(url: string, opts: BusOptions, protocolVersion: 4 | 5): Prom
 		will: opts.will ? { topic: opts.will.topic, payload: opts.will.payload, qos: 1, retain: opts.will.retain ?? false } : undefined
 	};
 	const client = mqtt.connect(url, options);
+	const ackAfter = opts.ackAfter;
+	if (ackAfter) {
+		// mqtt.js sends the PUBACK of a QoS 1 message when this calls back, after the 'message' event.
+		client.handleMessage = (_packet, callback) => {
+			const bus = busOf.get(client);
+			if (!bus?.lastClaimed) return callback();
+			bus.lastClaimed = false;
+			ackAfter().then(
+				() => callback(),
+				() => callback()
+			);
+		};
+	}
 	// A persistent session's backlog can arrive with the CONNACK, before the bus exists: keep it.
 	const early: Unclaimed = [];
 	const collect = (topic: string, payload: Uint8Array) => early.push({ topic, payload: new Uint8Array(payload) });
@@ -211,6 +239,7 @@ export async function connectBus(url: string, opts: BusOptions = {}): Promise<Me
 	const open = async (v: 4 | 5) => {
 		const { client, early, collect } = await openClient(url, opts, v);
 		const bus = new MqttBus(client, early);
+		busOf.set(client, bus);
 		client.off('message', collect); // the bus delivers from here on
 		return bus;
 	};

@@ -113,6 +113,62 @@ describe('DriverRuntime.resume', () => {
 		await station.stop();
 	});
 
+	it('an invoice stored as accepted whose payment the journal never reserved (the page reloaded in between) is paid once after the reload', async () => {
+		const { now, broker, net, station, link, checkIdentity, snapshot, stored } = await stoppedWithIncrement2InFlight('sess-u');
+		// The journal as it was before increment 2 was reserved: only increment 1.
+		const journal = new MemoryJournal();
+		for (const e of stored.entries()) if (e.seq === 1) await journal.reserve({ ...e });
+		const paidBefore = snapshot.invoices.filter((i) => i.state === 'paid');
+		expect(paidBefore).toHaveLength(1);
+		expect(snapshot.invoices.find((i) => i.seq === 2)?.state).toBe('paying');
+		const after = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
+		const second = new DriverRuntime({ link, bus: broker.connect(), lightning: after, journal, checkIdentity, feeLimitMsat: 10_000n, now });
+		await second.resume(snapshot);
+		await until(() => second.view().invoices.filter((i) => i.state === 'paid').length === 2, 'invoice 2 paid after the reload');
+		expect(after.sent).toBe(1);
+		expect(second.view().invoices.map((i) => [i.seq, i.state])).toEqual([[1, 'paid'], [2, 'paid']]);
+		second.close();
+		await station.stop();
+	});
+
+	it('an invoice paid after the last stored snapshot, delivered again by the broker after the reload, is taken up from the journal, not refused; billing goes on', async () => {
+		// The page stored its session (snapshot) after increment 1; increment 2 then arrived and was
+		// paid (the journal is written before the payment, the session only after), and the page
+		// reloaded before the session was stored again. The broker delivers again what the page never
+		// acknowledged (the wallet acknowledges a message once it stored what it changed).
+		const { now, broker, net, station, tick } = await chargingStation('sess-j');
+		const journal = new MemoryJournal();
+		const link = offeredLink(station);
+		const checkIdentity = registryCheck({ signer: identity.signerAddress, lightningPubkey: net.node('st-r').pubkey });
+		const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));
+		const first = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal, checkIdentity, feeLimitMsat: 10_000n, now });
+		await first.start(1000);
+		await first.join(1_000_000_000n);
+		await until(() => station.view().session.phase === 'charging', 'charging');
+		for (let i = 0; i < 11; i++) await tick();
+		await until(() => first.view().invoices.some((i) => i.state === 'paid'), 'invoice 1 paid');
+		const stored = toSnapshot(first.view(), first.acceptedTariff!)!;
+		const storedUpTo = broker.log.length;
+		for (let i = 0; i < 12 && first.view().invoices.filter((i) => i.state === 'paid').length < 2; i++) await tick();
+		await until(() => first.view().invoices.filter((i) => i.state === 'paid').length === 2, 'invoice 2 paid before the reload');
+		first.close();
+		expect(node.sent).toBe(2);
+
+		const second = new DriverRuntime({ link, bus: broker.connect(), lightning: node, journal, checkIdentity, feeLimitMsat: 10_000n, now });
+		await second.resume(stored);
+		const again = broker.connect();
+		for (const m of broker.log.slice(storedUpTo)) if (m.topic.includes('sess-j') && !m.topic.endsWith('/driver')) await again.publish(m.topic, m.payload);
+		await until(() => second.view().invoices.filter((i) => i.state === 'paid').length === 2, 'invoice 2 taken up as paid');
+		for (let i = 0; i < 12 && second.view().invoices.filter((i) => i.state === 'paid').length < 3; i++) await tick();
+		await until(() => second.view().invoices.filter((i) => i.state === 'paid').length === 3, 'invoice 3 paid after the reload');
+		expect(node.sent).toBe(3); // invoice 2 was not sent again
+		expect(second.view().invoices.map((i) => i.state)).toEqual(['paid', 'paid', 'paid']);
+		expect(second.view().paidMsat).toBe(second.view().invoices.reduce((sum, i) => sum + i.amountMsat, 0n));
+		expect(station.view().session.increments.filter((i) => i.paid)).toHaveLength(3);
+		second.close();
+		await station.stop();
+	});
+
 	it('an "already paid" answer to its own payment is tracked to the preimage, not counted as failed', async () => {
 		const { now, broker, net, station, tick } = await chargingStation('sess-r');
 		const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));

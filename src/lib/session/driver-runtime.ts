@@ -357,9 +357,16 @@ export class DriverRuntime {
 		}
 		const journal = new Map(this.o.journal.entries().map((e) => [e.paymentHash, e]));
 		let paid = 0n, fees = 0n;
-		const invoices: InvoiceView[] = s.invoices.map((saved) => {
+		const invoices: InvoiceView[] = [];
+		for (const saved of s.invoices) {
 			const i: InvoiceView = { ...saved, amountMsat: BigInt(saved.amountMsat), feeMsat: saved.feeMsat === undefined ? undefined : BigInt(saved.feeMsat) };
 			const e = i.paymentHash ? journal.get(i.paymentHash) : undefined;
+			if (i.state === 'paying' && !e) {
+				// Stored as accepted, but the journal (written before any payment) never reserved it:
+				// nothing was sent. It is decided again once the session is back, and paid once.
+				this.pendingInvoices.set(i.seq, { v: 1, type: 'invoice', sessionId: this.ids.sessionId, seq: i.seq, record: i.record, recordHash: i.recordHash, bolt11: i.bolt11 });
+				continue;
+			}
 			if (e?.status === 'succeeded') Object.assign(i, { state: 'paid', preimage: e.preimage, feeMsat: BigInt(e.feeMsat ?? '0'), message: undefined, reason: undefined });
 			else if (e?.status === 'sending') Object.assign(i, { state: 'paying', message: 'Payment was in flight when the wallet closed: checking its outcome…' });
 			else if (e?.status === 'failed' && i.state !== 'replaced') Object.assign(i, { state: 'failed', reason: 'payment_failed' });
@@ -376,8 +383,8 @@ export class DriverRuntime {
 					this.committedMsat += i.amountMsat;
 				}
 			}
-			return i;
-		});
+			invoices.push(i);
+		}
 		const stopped = [...s.events].reverse().find((e) => e.event === 'stopped');
 		this.v = {
 			...this.v,
@@ -408,6 +415,7 @@ export class DriverRuntime {
 			await this.subscribeSession();
 		}
 		await this.resumeInFlight();
+		this.reconsider();
 		this.settleIfPaid();
 	}
 
@@ -629,7 +637,8 @@ export class DriverRuntime {
 				readings: this.readingsBySeq,
 				firstReadingSeq: this.v.readings[0]?.seq ?? null,
 				previous: this.accepted,
-				isPaymentHashUsed: (h) => this.o.journal.isUsed(h),
+				// This session's own reservation of this very increment is not "used": see below.
+				isPaymentHashUsed: (h) => this.o.journal.isUsed(h) && !this.ownReservation(h, m.seq),
 				nowSeconds: Math.floor(this.now() / 1000),
 				feeLimitMsat: this.feeLimitMsat
 			});
@@ -639,9 +648,17 @@ export class DriverRuntime {
 				this.addInvoice(m, 'refused', d.reason, d.message);
 				continue;
 			}
+			// Accepted before a reload whose stored session did not have it yet (the journal is written
+			// before a payment, the session after): the broker delivered it again. Its payment is
+			// already the journal's: take up its outcome, never send it a second time.
+			const own = this.ownReservation(d.invoice.paymentHash, m.seq);
 			this.accepted = { seq: m.seq, toReading: m.record.toReading };
 			this.committedMsat += d.amountMsat;
 			this.addInvoice(m, 'paying', undefined, undefined, d.invoice.paymentHash);
+			if (own) {
+				this.adopt(own);
+				continue;
+			}
 			const entry: JournalEntry = {
 				paymentHash: d.invoice.paymentHash,
 				...this.ids,
@@ -653,6 +670,21 @@ export class DriverRuntime {
 			};
 			this.payQueue = this.payQueue.then(() => this.pay(entry));
 		}
+	}
+
+	/** The journal's entry for `paymentHash` when this session reserved it for increment `seq` and no live invoice of the view holds it. */
+	private ownReservation(paymentHash: string, seq: number): JournalEntry | null {
+		const e = this.o.journal.entries().find((x) => x.paymentHash === paymentHash);
+		if (!e || e.sessionId !== this.ids.sessionId || e.stationId !== this.ids.stationId || e.seq !== seq) return null;
+		return this.v.invoices.some((i) => i.paymentHash === paymentHash && i.state !== 'refused' && i.state !== 'replaced') ? null : e;
+	}
+
+	/** Takes up the journal's outcome of a payment sent before a reload (the invoice view is `paying`). */
+	private adopt(e: JournalEntry): void {
+		if (e.status === 'succeeded')
+			void this.settle(e, { paymentHash: e.paymentHash, status: 'succeeded', valueMsat: BigInt(e.amountMsat), feeMsat: BigInt(e.feeMsat ?? '0'), preimage: e.preimage }, true);
+		else if (e.status === 'failed') this.failed(e, paymentFailureSentence({ paymentHash: e.paymentHash, status: 'failed', valueMsat: 0n, feeMsat: 0n, failureReason: e.failure as PaymentUpdate['failureReason'] }));
+		else void this.track(e);
 	}
 
 	private async pay(entry: JournalEntry): Promise<void> {
@@ -686,6 +718,10 @@ export class DriverRuntime {
 	private async settle(entry: JournalEntry, result: PaymentUpdate, tracked = false): Promise<void> {
 		if (result.status === 'succeeded') {
 			await this.o.journal.complete(entry.paymentHash, { status: 'succeeded', feeMsat: result.feeMsat.toString(), preimage: result.preimage });
+			// Counted once, for the live invoice it pays: a payment tracked after a reload before its
+			// invoice is back in the view (or tracked twice) changes only the journal.
+			const live = this.v.invoices.find((i) => i.seq === entry.seq && i.state !== 'refused' && i.state !== 'replaced');
+			if (!live || live.state === 'paid') return;
 			this.updateInvoice(entry.seq, { state: 'paid', feeMsat: result.feeMsat, preimage: result.preimage, message: undefined });
 			this.set({ paidMsat: this.v.paidMsat + BigInt(entry.amountMsat), feesMsat: this.v.feesMsat + result.feeMsat });
 			this.settleIfPaid();

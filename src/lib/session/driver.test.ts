@@ -245,7 +245,7 @@ async function handStation(s: Awaited<ReturnType<typeof setup>>) {
 const invoiceState = (v: DriverView, seq: number) => v.invoices.find((i) => i.seq === seq);
 
 describe('DriverRuntime: no second payment, also after a reload', () => {
-	it('a reloaded wallet over the same journal refuses an invoice it paid before', async () => {
+	it('a reloaded wallet over the same journal takes up its own payment instead of paying again; a paid invoice offered in another session is refused', async () => {
 		const s = await setup();
 		const h = await handStation(s);
 		const journal = new MemoryJournal();
@@ -255,19 +255,36 @@ describe('DriverRuntime: no second payment, also after a reload', () => {
 		await first.join(100_000_000n);
 		await h.publishAll(s.msg);
 		await until(() => invoiceState(first.view(), 1)?.state === 'paid', 'the first payment');
+		const paid = invoiceState(first.view(), 1)!;
 		first.close();
 
 		// The page reloads: a new runtime, the journal read back from storage, the invoice redelivered.
+		// It is this session's increment 1, which this wallet paid: shown paid, from the journal.
 		const second = h.wallet(journal);
 		await second.start(1000);
 		await second.join(100_000_000n);
 		await h.publishAll(s.msg);
-		await until(() => invoiceState(second.view(), 1)?.state === 'refused', 'the refusal');
-		expect(invoiceState(second.view(), 1)).toMatchObject({ reason: 'already_paid', message: 'Invoice 1 has already been paid; it will not be paid twice.' });
-		expect(second.view().lastError).toBe('Invoice 1 has already been paid; it will not be paid twice.');
+		await until(() => invoiceState(second.view(), 1)?.state === 'paid', 'the payment taken up');
+		expect(invoiceState(second.view(), 1)).toMatchObject({ preimage: paid.preimage, feeMsat: paid.feeMsat });
+		expect(second.view().paidMsat).toBe(paid.amountMsat);
+		expect(second.view().lastError).toBeNull();
 		expect(s.net.listPayments('vehicle-1')).toHaveLength(1);
 		expect(journal.entries()).toMatchObject([{ paymentHash: s.created.paymentHash, status: 'succeeded' }]);
 		second.close();
+
+		// The same paid invoice in the journal under another session (a station offering it again):
+		// refused, nothing paid.
+		const elsewhere = new MemoryJournal();
+		for (const e of journal.entries()) await elsewhere.reserve({ ...e, sessionId: 'another-session' });
+		const third = h.wallet(elsewhere);
+		await third.start(1000);
+		await third.join(100_000_000n);
+		await h.publishAll(s.msg);
+		await until(() => invoiceState(third.view(), 1)?.state === 'refused', 'the refusal');
+		expect(invoiceState(third.view(), 1)).toMatchObject({ reason: 'already_paid', message: 'Invoice 1 has already been paid; it will not be paid twice.' });
+		expect(third.view().lastError).toBe('Invoice 1 has already been paid; it will not be paid twice.');
+		expect(s.net.listPayments('vehicle-1')).toHaveLength(1);
+		third.close();
 	});
 
 	it('a fee limit the route cannot meet: the invoice fails with a sentence and nothing is paid', async () => {

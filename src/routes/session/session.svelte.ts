@@ -37,7 +37,11 @@ export class WalletSession {
 	private bus: MessageBus | null = null;
 	private startedAt = Date.now();
 	private ledger: LedgerRef | null = null;
-	private saving: Promise<void> = Promise.resolve();
+	/** The newest view not yet written, and the write loop while one runs (see `persist`). */
+	private unsaved: DriverView | null = null;
+	private writing: Promise<void> | null = null;
+	/** The session's ledger anchors as stored (kept here so a write does not read the record back). */
+	private ledgerAnchors: ReceiptRecord<DriverSnapshot>['ledgerAnchors'];
 	private anchorsFetched = false;
 	/** When each invoice was first seen being paid (phone clock), to tell "pending" from "paying". */
 	private payingSince = new Map<number, number>();
@@ -97,7 +101,10 @@ export class WalletSession {
 			this.defaultBudgetSat = ctx.settings.defaultBudgetSat;
 			const saved = await getReceipt<DriverSnapshot>(ctx.db, link.sessionId);
 			const snapshot = saved?.snapshot && saved.snapshot.phase !== 'ready' && saved.snapshot.phase !== 'connecting' && saved.snapshot.phase !== 'failed' ? saved.snapshot : null;
-			if (saved) this.startedAt = saved.startedAt;
+			if (saved) {
+				this.startedAt = saved.startedAt;
+				this.ledgerAnchors = saved.ledgerAnchors;
+			}
 			const ref = ledgerOf(network);
 			this.ledger = { chainId: ref.chainId, rpcUrl: ref.rpcUrl, registry: ref.registry, sessions: ref.sessions };
 			if (!navigator.onLine) {
@@ -111,7 +118,9 @@ export class WalletSession {
 			const lightning = await lightningNode(ctx);
 			const broker = network.brokers[0]!;
 			// One MQTT session per wallet and charging session, kept by the broker across reloads, so
-			// readings and invoices published while the page reloads are delivered when it is back.
+			// readings and invoices published while the page reloads are delivered when it is back. A
+			// message is acknowledged only once what it changed is stored: one that arrived just before
+			// a reload, and was not stored yet, comes again (a missed invoice stalled the session).
 			// A devnet's secured broker: this phone's own login, opened to this session's topics by showing
 			// the devnet the join secret's station key (a resumed session keeps the grant it had).
 			const login = brokerLoginFor(ctx, broker.url);
@@ -122,7 +131,8 @@ export class WalletSession {
 				protocolVersion: broker.protocolVersion,
 				clientId: walletClientId(link.sessionId),
 				persistentSession: { expirySeconds: 3600 },
-				...(login && { username: login.username, password: login.password })
+				...(login && { username: login.username, password: login.password }),
+				ackAfter: () => this.stored()
 			});
 			this.bus.onState((s) => (this.busState = s));
 			this.busState = this.bus.state;
@@ -185,37 +195,64 @@ export class WalletSession {
 		void this.bus?.close();
 	}
 
-	/** Stores the session after every change; writes are serialised so an older view never wins. */
+	/** Resolves once every change seen so far is stored. */
+	stored(): Promise<void> {
+		return this.writing ?? Promise.resolve();
+	}
+
+	/**
+	 * Stores the session after a change. One write at a time, always of the newest view (changes
+	 * that come during a write are stored together by the next one), so the stored session is never
+	 * more than one write behind the screen, however slow the device.
+	 */
 	private persist(v: DriverView): void {
-		const ctx = this.ctx;
-		const link = this.rawLink;
-		const runtime = this.runtime;
-		if (!ctx || !link || !runtime || v.phase === 'connecting' || v.phase === 'ready' || v.phase === 'failed') return;
-		const snapshot = toSnapshot(v, runtime.acceptedTariff ?? v.status!.tariff);
-		if (!snapshot) return;
-		const energyWh = this.energyWh;
-		this.saving = this.saving.then(async () => {
-			const previous = await getReceipt(ctx.db, link.sessionId);
-			const record: ReceiptRecord<DriverSnapshot> = {
-				sessionId: link.sessionId,
-				stationId: link.stationId,
-				stationName: v.status?.name ?? link.stationId,
-				startedAt: this.startedAt,
-				updatedAt: Date.now(),
-				energyWh,
-				paidMsat: v.paidMsat.toString(),
-				feesMsat: v.feesMsat.toString(),
-				link,
-				ledger: this.ledger,
-				snapshot,
-				ledgerAnchors: previous?.ledgerAnchors
-			};
-			await saveReceipt(ctx.db, record).catch((e) => console.error('The session could not be stored:', e));
-		});
+		if (!this.ctx || !this.rawLink || !this.runtime || v.phase === 'connecting' || v.phase === 'ready' || v.phase === 'failed') return;
+		this.unsaved = v;
+		this.writing ??= this.writeAll();
 		if (v.phase === 'settled' && !this.anchorsFetched) {
 			this.anchorsFetched = true;
-			void this.saving.then(() => fetchLedgerAnchors(ctx, link.sessionId).catch(() => undefined));
+			const { ctx, rawLink } = this;
+			void this.stored().then(() =>
+				fetchLedgerAnchors(ctx, rawLink.sessionId)
+					.then((r) => r && (this.ledgerAnchors = r.ledgerAnchors))
+					.catch(() => undefined)
+			);
 		}
+	}
+
+	private async writeAll(): Promise<void> {
+		try {
+			while (this.unsaved) {
+				const v = this.unsaved;
+				this.unsaved = null;
+				await this.write(v).catch((e) => console.error('The session could not be stored:', e));
+			}
+		} finally {
+			this.writing = null;
+		}
+	}
+
+	private async write(v: DriverView): Promise<void> {
+		const ctx = this.ctx!;
+		const link = this.rawLink!;
+		const snapshot = toSnapshot(v, this.runtime!.acceptedTariff ?? v.status!.tariff);
+		if (!snapshot) return;
+		const r = v.readings;
+		const record: ReceiptRecord<DriverSnapshot> = {
+			sessionId: link.sessionId,
+			stationId: link.stationId,
+			stationName: v.status?.name ?? link.stationId,
+			startedAt: this.startedAt,
+			updatedAt: Date.now(),
+			energyWh: r.length > 0 ? r[r.length - 1]!.energyWh - r[0]!.energyWh : 0,
+			paidMsat: v.paidMsat.toString(),
+			feesMsat: v.feesMsat.toString(),
+			link,
+			ledger: this.ledger,
+			snapshot,
+			ledgerAnchors: this.ledgerAnchors
+		};
+		await saveReceipt(ctx.db, record);
 	}
 }
 
