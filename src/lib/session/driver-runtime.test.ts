@@ -169,6 +169,36 @@ describe('DriverRuntime.resume', () => {
 		await station.stop();
 	});
 
+	it('a payment whose requests are lost on the way twice is sent again until it reaches the node, and paid once', async () => {
+		const { now, broker, net, station, tick } = await chargingStation('sess-l');
+		const inner = new SimnetNode(net, 'vehicle-1');
+		let lose = 2;
+		let attempts = 0;
+		// The request never reaches the node (a dropped connection): the node knows no such payment.
+		const node = Object.assign(Object.create(inner) as SimnetNode, {
+			pay: async (...args: Parameters<SimnetNode['pay']>) => {
+				attempts++;
+				if (lose > 0) {
+					lose--;
+					throw new LightningError('unreachable', 'the connection dropped before the node answered');
+				}
+				return inner.pay(...args);
+			}
+		});
+		const checkIdentity = registryCheck({ signer: identity.signerAddress, lightningPubkey: net.node('st-r').pubkey });
+		const driver = new DriverRuntime({ link: offeredLink(station), bus: broker.connect(), lightning: node, journal: new MemoryJournal(), checkIdentity, feeLimitMsat: 10_000n, now });
+		await driver.start(1000);
+		await driver.join(1_000_000_000n);
+		await until(() => station.view().session.phase === 'charging', 'charging');
+		for (let i = 0; i < 11; i++) await tick();
+		await until(() => driver.view().invoices[0]?.state === 'paid', 'invoice 1 paid on the third attempt');
+		expect(attempts).toBe(3);
+		expect(net.listPayments('vehicle-1')).toHaveLength(1);
+		expect(driver.view().lastError).toBeNull();
+		driver.close();
+		await station.stop();
+	});
+
 	it('an "already paid" answer to its own payment is tracked to the preimage, not counted as failed', async () => {
 		const { now, broker, net, station, tick } = await chargingStation('sess-r');
 		const node = new HeldPayments(new SimnetNode(net, 'vehicle-1'));

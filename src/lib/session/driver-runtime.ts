@@ -218,7 +218,7 @@ export class DriverRuntime {
 	private channel: DriverChannel | null = null;
 	private reinvoices = new Map<number, number>();
 	/** Payments sent again because the node had never seen them (once each). */
-	private resent = new Set<string>();
+	private resent = new Map<string, number>();
 	private reinvoiceTimers = new Set<ReturnType<typeof setTimeout>>();
 	private readonly stationMac: Uint8Array;
 	private readonly now: () => number;
@@ -766,12 +766,22 @@ export class DriverRuntime {
 			const r = await this.o.lightning.trackPayment(entry.paymentHash);
 			await this.settle(entry, r, true);
 		} catch (e) {
-			// The node has no payment with this hash: the wallet stopped after reserving it and before
-			// the node took it, so nothing left. Send it now, once; a copy still on its way would be
-			// refused by the node for the same hash ("already paid"/in flight) and tracked again.
-			if (e instanceof LightningError && e.code === 'not_found' && !this.resent.has(entry.paymentHash) && !this.closed) {
-				this.resent.add(entry.paymentHash);
-				this.payQueue = this.payQueue.then(() => this.send(entry));
+			// The node has no payment with this hash: nothing left (the wallet stopped after reserving
+			// it and before the node took it, or the request was lost on the way). Send it again: at once
+			// the first time, then after 1, 2, 4… up to 30 s. Never a second payment: a copy still on its
+			// way is refused by the node for the same hash ("already paid"/in flight) and tracked; an
+			// invoice expired meanwhile fails, and the station is asked for a new one.
+			if (e instanceof LightningError && e.code === 'not_found' && !this.closed) {
+				const tries = this.resent.get(entry.paymentHash) ?? 0;
+				this.resent.set(entry.paymentHash, tries + 1);
+				const again = () => (this.payQueue = this.payQueue.then(() => (this.closed ? undefined : this.send(entry))));
+				if (tries === 0) return void again();
+				this.updateInvoice(entry.seq, { message: `Payment ${entry.seq} has not reached your Lightning node yet: sending it again.` });
+				const timer = setTimeout(() => {
+					this.reinvoiceTimers.delete(timer);
+					again();
+				}, Math.min(30_000, 1000 * 2 ** (tries - 1)));
+				this.reinvoiceTimers.add(timer);
 				return;
 			}
 			this.set({ lastError: `Still checking payment ${entry.seq}: ${(e as Error).message}` });
