@@ -9,10 +9,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { Wallet } from 'ethers';
+import { Interface, Wallet, ZeroHash } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDevnetManifest, type DevnetManifest } from './manifest';
-import { connectLedger } from '../src/lib/ledger/index';
+import { connectLedger, stationIdToBytes32 } from '../src/lib/ledger/index';
 import { LndCalls } from './simnet/rest-client';
 import { startDevnet, type RunningDevnet } from './devnet';
 import { createDeviceRegistry, DEVICE_COOKIE } from './devices';
@@ -226,6 +226,46 @@ describe.skipIf(!LAN)('devices on the LAN', () => {
 		// The phones' app server does not enrol kiosks.
 		expect((await phoneA.post(walletLan, '/devnet/enrol', { signerAddress: key.address })).status).toBe(404);
 	}, 30_000);
+
+	it('refuses station registration and station updates through the LAN /rpc from any key but the operator’s (Hardhat’s well-known account 0 included)', async () => {
+		const rpc = async (method: string, params: unknown[]) => {
+			const res = await request(kioskLan, '/rpc', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+			expect(res.status, res.body).toBe(200);
+			return JSON.parse(res.body) as { result?: unknown; error?: { message: string; data?: string } };
+		};
+		const registry = new Interface([
+			'function registerStation(bytes32 stationId, address signer, bytes lightningPubkey, bytes32 tariffRef, string location)',
+			'function updateStation(bytes32 stationId, address signer, bytes lightningPubkey, bytes32 tariffRef, string location)',
+			'function getStation(bytes32 stationId) view returns (bool registered, address signer, bytes lightningPubkey, bytes32 tariffRef, string location, bool active)',
+			'error NotOperator(address caller)'
+		]);
+		const to = devnet.manifest.chain.contracts.registry;
+		const pubkey = `0x${devnet.manifest.lightning.nodes.hub!.pubkey}`;
+		const wellKnown = new Wallet('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80');
+		for (const intruder of [wellKnown, Wallet.createRandom()]) {
+			const calls = [
+				registry.encodeFunctionData('registerStation', [stationIdToBytes32('intruder-1'), intruder.address, pubkey, ZeroHash, 'x']),
+				registry.encodeFunctionData('updateStation', [stationIdToBytes32('station-1'), intruder.address, pubkey, ZeroHash, 'x'])
+			];
+			for (const data of calls) {
+				const nonce = Number((await rpc('eth_getTransactionCount', [intruder.address, 'latest'])).result);
+				const raw = await intruder.signTransaction({ type: 0, chainId: devnet.manifest.chain.chainId, nonce, to, data, gasPrice: 0n, gasLimit: 500_000n });
+				const sent = await rpc('eth_sendRawTransaction', [raw]);
+				// Hardhat refuses it at once with the revert, or mines it reverted: either way nothing changes.
+				if (sent.error) {
+					expect(sent.error.message).toMatch(/NotOperator|reverted/);
+				} else {
+					const receipt = (await rpc('eth_getTransactionReceipt', [sent.result])).result as { status: string } | null;
+					expect(receipt?.status).toBe('0x0');
+				}
+			}
+		}
+		// station-1 still has its own signer; intruder-1 does not exist.
+		const read = async (id: string) => registry.decodeFunctionResult('getStation', String((await rpc('eth_call', [{ to, data: registry.encodeFunctionData('getStation', [stationIdToBytes32(id)]) }, 'latest'])).result));
+		const station1 = await read('station-1');
+		expect([station1[0], station1[1]]).toEqual([true, devnet.manifest.stations[0]!.signerAddress]);
+		expect((await read('intruder-1'))[0]).toBe(false);
+	}, 60_000);
 
 	it('keeps phones’ nodes and enrolled kiosks across a restart with the same state dir (on the kept chain, still registered)', async () => {
 		const before = await phoneA.manifest(walletLan);
