@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { JsonRpcProvider, Wallet } from 'ethers';
+import mqtt from 'mqtt';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleManifest } from '../src/lib/config/devnet-manifest.fixture';
@@ -223,6 +224,32 @@ describe.skipIf(!LAN)('from the LAN address', () => {
 		}
 		// 52 s measured on the shared 2-core machine under load (2026-12-03), against 60 s before.
 	}, 150_000);
+
+	it('refuses a 10 MB retained message sent through the LAN /mqtt gateway, keeps none of it, and serves the next client', async () => {
+		const url = `wss://${LAN}:${new URL(lanBase).port}/mqtt`;
+		const connect = (clientId: string) => mqtt.connectAsync(url, { protocolVersion: 4, clientId, ca, reconnectPeriod: 0, connectTimeout: 10_000 });
+		const clients: mqtt.MqttClient[] = [];
+		try {
+			const attacker = await connect(`big-${Date.now()}`);
+			clients.push(attacker);
+			const outcome = new Promise<string>((resolve) => {
+				attacker.on('error', () => undefined);
+				attacker.once('close', () => resolve('disconnected'));
+				attacker.publish('lightcharge/v1/test/huge', Buffer.alloc(10 * 1024 * 1024, 0x41), { qos: 1, retain: true }, (err) => err && resolve('refused'));
+			});
+			expect(['disconnected', 'refused']).toContain(await outcome);
+			const late = await connect(`late-${Date.now()}`);
+			clients.push(late);
+			const topics: string[] = [];
+			late.on('message', (t) => topics.push(t));
+			await late.publishAsync('lightcharge/v1/test/ok', 'fine', { qos: 1, retain: true });
+			await late.subscribeAsync(['lightcharge/v1/test/ok', 'lightcharge/v1/test/huge'], { qos: 1 });
+			await expect.poll(() => topics, { timeout: 5000 }).toContain('lightcharge/v1/test/ok');
+			expect(topics).not.toContain('lightcharge/v1/test/huge');
+		} finally {
+			await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
+		}
+	}, 30_000);
 
 	it('lets one client hold only a few /mqtt WebSockets, closes idle ones, and leaves room for everyone else', async () => {
 		const url = `wss://${LAN}:${new URL(lanBase).port}/mqtt`;
