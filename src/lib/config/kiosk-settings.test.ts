@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fiatOf, hashPin, parseKioskSettings, tariffOf } from './kiosk-settings';
+import { SettingsError, fiatOf, hashPin, parseKioskSettings, tariffOf } from './kiosk-settings';
 
 const good = {
 	stationId: 'station-9',
@@ -28,6 +28,28 @@ describe('kiosk settings', () => {
 		expect(() => parseKioskSettings({ ...good, tariff: { ...good.tariff, incrementWh: 0 } })).toThrow(/Increment must be a whole number from 1/);
 		expect(() => parseKioskSettings({ ...good, stationId: 'a/b' })).toThrow(/Station id/);
 		expect(() => parseKioskSettings({ ...good, chain: { ...good.chain, registry: '0x12' } })).toThrow(/Registry contract/);
+	});
+
+	it.each([
+		['no broker address', { ...good, broker: {} }, 'Broker address', 'Broker address: enter an address.'],
+		['a broker address that is not one', { ...good, broker: { url: 'wss//nope' } }, 'Broker address', 'Broker address: "wss//nope" is not a web address.'],
+		['a chain id in words', { ...good, chain: { ...good.chain, chainId: 'one' } }, 'Chain id', 'Chain id must be a whole number from 1 to 2147483648.'],
+		['a sessions contract of the wrong length', { ...good, chain: { ...good.chain, sessions: '0x1234' } }, 'Sessions contract', 'Sessions contract must be a contract address (0x and 40 hex digits).'],
+		['a macaroon of odd length', { ...good, lightning: { ...good.lightning, macaroonHex: 'abc' } }, 'Macaroon', 'Macaroon: paste the invoice macaroon as hex (xxd -p -c0 invoice.macaroon).'],
+		['a negative price', { ...good, tariff: { ...good.tariff, pricePerKwhSat: -1 } }, 'Price per kWh', 'Price per kWh must be a number from 0 to 10000000.'],
+		['a fiat rate of 0', { ...good, fiat: { currency: 'EUR', perBtc: 0 } }, 'Fiat rate', 'Fiat rate must be a number from 0.000001 to 1000000000000.'],
+		['a baud rate no meter speaks', { ...good, meter: { ...good.meter, baudRate: 300 } }, 'Baud rate', 'Baud rate must be a whole number from 1200 to 115200.'],
+		['a wallet address over ftp', { ...good, walletUrl: 'ftp://wallet' }, 'Wallet address', 'Wallet address must start with http:// or https://.']
+	])('refuses %s: a SettingsError for that field with its sentence', (_what, raw, field, sentence) => {
+		let error: unknown;
+		try {
+			parseKioskSettings(raw);
+		} catch (e) {
+			error = e;
+		}
+		expect(error).toBeInstanceOf(SettingsError);
+		expect((error as SettingsError).field).toBe(field);
+		expect((error as SettingsError).message).toBe(sentence);
 	});
 
 	it('shows fiat at the operator’s rate and hashes PINs', () => {

@@ -3,7 +3,9 @@
 // Each value is checked here so a typo gets a sentence on the setup screen instead of a broken kiosk.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import * as v from 'valibot';
 import { isValidId, type Tariff } from '../protocol';
+import { firstSentence } from './schema';
 
 export type MeterSetting =
 	| { kind: 'simulated'; maxPowerW: number }
@@ -50,76 +52,109 @@ export class SettingsError extends Error {
 	}
 }
 
-function url(field: string, value: unknown, protocols: string[]): string {
-	if (typeof value !== 'string' || value.trim() === '') throw new SettingsError(field, `${field}: enter an address.`);
-	let u: URL;
+// Each field is checked by a valibot schema (the one schema library, see schema.ts) whose messages
+// are the setup screen's sentences; the rules across fields (no ledger without an RPC address,
+// which charger fits which meter) are the code in parseKioskSettings around them.
+
+/** The value if `schema` accepts it, else a SettingsError naming `field` with the schema's sentence. */
+function take<T>(field: string, schema: v.GenericSchema<unknown, T>, value: unknown): T {
+	const r = v.safeParse(schema, value, { abortPipeEarly: true });
+	if (r.success) return r.output;
+	throw new SettingsError(field, firstSentence(r.issues).message);
+}
+
+const canParseUrl = (s: string) => {
 	try {
-		u = new URL(value.trim());
+		new URL(s);
+		return true;
 	} catch {
-		throw new SettingsError(field, `${field}: "${value}" is not a web address.`);
+		return false;
 	}
-	if (!protocols.includes(u.protocol)) throw new SettingsError(field, `${field} must start with ${protocols.map((p) => `${p}//`).join(' or ')}.`);
-	return u.toString();
-}
-function num(field: string, value: unknown, min: number, max: number, integer = true): number {
-	const n = typeof value === 'string' ? Number(value) : value;
-	if (typeof n !== 'number' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-		throw new SettingsError(field, `${field} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}.`);
-	}
-	return n;
-}
-const address = (field: string, value: unknown): string => {
-	if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(value.trim())) throw new SettingsError(field, `${field} must be a contract address (0x and 40 hex digits).`);
-	return value.trim();
 };
+
+const urlSchema = (field: string, protocols: string[]) =>
+	v.pipe(
+		v.unknown(),
+		v.check((x) => typeof x === 'string' && x.trim() !== '', `${field}: enter an address.`),
+		v.transform((x) => x as string),
+		v.check((s) => canParseUrl(s.trim()), (issue) => `${field}: "${String(issue.input)}" is not a web address.`),
+		v.check((s) => protocols.includes(new URL(s.trim()).protocol), `${field} must start with ${protocols.map((p) => `${p}//`).join(' or ')}.`),
+		v.transform((s) => new URL(s.trim()).toString())
+	);
+
+const numberSchema = (field: string, min: number, max: number, integer: boolean) =>
+	v.pipe(
+		v.unknown(),
+		v.transform((x) => (typeof x === 'string' ? Number(x) : x)),
+		v.check(
+			(n) => typeof n === 'number' && Number.isFinite(n) && (!integer || Number.isInteger(n)) && n >= min && n <= max,
+			`${field} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}.`
+		),
+		v.transform((n) => n as number)
+	);
+
+const addressSchema = (field: string) =>
+	v.pipe(
+		v.string(`${field} must be a contract address (0x and 40 hex digits).`),
+		v.trim(),
+		v.regex(/^0x[0-9a-fA-F]{40}$/, `${field} must be a contract address (0x and 40 hex digits).`)
+	);
+
+const url = (field: string, value: unknown, protocols: string[]): string => take(field, urlSchema(field, protocols), value);
+const num = (field: string, value: unknown, min: number, max: number, integer = true): number => take(field, numberSchema(field, min, max, integer), value);
+const address = (field: string, value: unknown): string => take(field, addressSchema(field), value);
+const MacaroonSchema = v.pipe(
+	v.unknown(),
+	v.transform((x) => String(x ?? '').trim().toLowerCase()),
+	v.regex(/^([0-9a-f]{2})+$/, 'Macaroon: paste the invoice macaroon as hex (xxd -p -c0 invoice.macaroon).')
+);
 
 /** Validates settings from the setup form or from storage. */
 export function parseKioskSettings(raw: unknown): KioskSettings {
-	const v = (raw ?? {}) as Record<string, any>;
-	if (!isValidId(v.stationId)) throw new SettingsError('Station id', 'Station id: 1 to 64 letters, digits, ".", "_" or "-".');
-	const name = typeof v.name === 'string' && v.name.trim() ? v.name.trim().slice(0, 80) : v.stationId;
+	const input = (raw ?? {}) as Record<string, any>;
+	if (!isValidId(input.stationId)) throw new SettingsError('Station id', 'Station id: 1 to 64 letters, digits, ".", "_" or "-".');
+	const name = typeof input.name === 'string' && input.name.trim() ? input.name.trim().slice(0, 80) : input.stationId;
 	const broker = {
-		url: url('Broker address', v.broker?.url, ['ws:', 'wss:']),
-		...(v.broker?.username ? { username: String(v.broker.username) } : {}),
-		...(v.broker?.password ? { password: String(v.broker.password) } : {})
+		url: url('Broker address', input.broker?.url, ['ws:', 'wss:']),
+		...(input.broker?.username ? { username: String(input.broker.username) } : {}),
+		...(input.broker?.password ? { password: String(input.broker.password) } : {})
 	};
 	const chain =
-		v.chain && v.chain.rpcUrl
+		input.chain && input.chain.rpcUrl
 			? {
-					rpcUrl: url('Chain RPC', v.chain.rpcUrl, ['http:', 'https:']),
-					chainId: num('Chain id', v.chain.chainId, 1, 2 ** 31),
-					registry: address('Registry contract', v.chain.registry),
-					sessions: address('Sessions contract', v.chain.sessions),
-					reservations: address('Reservations contract', v.chain.reservations)
+					rpcUrl: url('Chain RPC', input.chain.rpcUrl, ['http:', 'https:']),
+					chainId: num('Chain id', input.chain.chainId, 1, 2 ** 31),
+					registry: address('Registry contract', input.chain.registry),
+					sessions: address('Sessions contract', input.chain.sessions),
+					reservations: address('Reservations contract', input.chain.reservations)
 				}
 			: null;
-	const macaroonHex = String(v.lightning?.macaroonHex ?? '').trim().toLowerCase();
-	if (!/^([0-9a-f]{2})+$/.test(macaroonHex)) throw new SettingsError('Macaroon', 'Macaroon: paste the invoice macaroon as hex (xxd -p -c0 invoice.macaroon).');
-	const lightning = { restUrl: url('LND REST address', v.lightning?.restUrl, ['http:', 'https:']), macaroonHex };
+	const macaroonHex = take('Macaroon', MacaroonSchema, input.lightning?.macaroonHex);
+	const lightning = { restUrl: url('LND REST address', input.lightning?.restUrl, ['http:', 'https:']), macaroonHex };
 	const tariff = {
-		pricePerKwhSat: num('Price per kWh', v.tariff?.pricePerKwhSat, 0, 10_000_000, false),
-		startFeeSat: num('Start fee', v.tariff?.startFeeSat, 0, 10_000_000),
-		incrementWh: num('Increment', v.tariff?.incrementWh, 1, 100_000),
-		graceWh: num('Grace energy', v.tariff?.graceWh, 0, 100_000)
+		pricePerKwhSat: num('Price per kWh', input.tariff?.pricePerKwhSat, 0, 10_000_000, false),
+		startFeeSat: num('Start fee', input.tariff?.startFeeSat, 0, 10_000_000),
+		incrementWh: num('Increment', input.tariff?.incrementWh, 1, 100_000),
+		graceWh: num('Grace energy', input.tariff?.graceWh, 0, 100_000)
 	};
 	const fiat =
-		v.fiat && v.fiat.currency
-			? { currency: String(v.fiat.currency).trim().toUpperCase().slice(0, 5), perBtc: num('Fiat rate', v.fiat.perBtc, 0.000001, 1e12, false) }
+		input.fiat && input.fiat.currency
+			? { currency: String(input.fiat.currency).trim().toUpperCase().slice(0, 5), perBtc: num('Fiat rate', input.fiat.perBtc, 0.000001, 1e12, false) }
 			: null;
-	const maxPowerW = num('Maximum power', v.maxPowerW ?? 11_000, 100, 1_000_000);
+	const maxPowerW = num('Maximum power', input.maxPowerW ?? 11_000, 100, 1_000_000);
 	let meter: MeterSetting;
-	if (v.meter?.kind === 'serial') {
-		if (typeof v.meter.profile !== 'string' || !v.meter.profile) throw new SettingsError('Meter profile', 'Choose the meter profile.');
+	if (input.meter?.kind === 'serial') {
+		if (typeof input.meter.profile !== 'string' || !input.meter.profile) throw new SettingsError('Meter profile', 'Choose the meter profile.');
 		meter = {
 			kind: 'serial',
-			profile: v.meter.profile,
-			unitId: num('Modbus address', v.meter.unitId ?? 1, 1, 247),
-			baudRate: num('Baud rate', v.meter.baudRate ?? 9600, 1200, 115_200),
-			...(v.meter.serial ? { serial: String(v.meter.serial) } : {})
+			profile: input.meter.profile,
+			unitId: num('Modbus address', input.meter.unitId ?? 1, 1, 247),
+			baudRate: num('Baud rate', input.meter.baudRate ?? 9600, 1200, 115_200),
+			...(input.meter.serial ? { serial: String(input.meter.serial) } : {})
 		};
 	} else meter = { kind: 'simulated', maxPowerW };
-	const charger = parseChargerSetting(v.charger, meter);
-	return { version: 1, stationId: v.stationId, name, broker, chain, lightning, tariff, fiat, meter, charger, maxPowerW, walletUrl: url('Wallet address', v.walletUrl, ['http:', 'https:']) };
+	const charger = parseChargerSetting(input.charger, meter);
+	return { version: 1, stationId: input.stationId, name, broker, chain, lightning, tariff, fiat, meter, charger, maxPowerW, walletUrl: url('Wallet address', input.walletUrl, ['http:', 'https:']) };
 }
 
 /** The charger choice, checked against the meter it must work with. */
