@@ -13,11 +13,12 @@
 // 2. Benchmark load: 1,000 vehicles working 8-12 h shifts from 05:00-12:00, 50 stations (2-6
 //    connectors of 50/75/150 kW, site limits 50-80 % of the connectors' sum), a 20 × 20 km city with
 //    three demand hotspots and rush hours, 24 h, the in-memory ledger, at the CLI's default reading
-//    sample (--reading-sample to change); the optimiser and the fair baselines (live, reserve) and
+//    sample (--reading-sample to change); the optimiser, the look-ahead policy, the fair baselines (live, reserve) and
 //    nearest on --seeds seeds, every policy on the same trips; statistics over seeds (mean, 95 % t
 //    interval, differences paired by seed). LAST line:
-//    {"vehicles","stations","simHours","seeds","wallSeconds","peakRssMb","meanWaitMin":{"optimal","live","reserve","nearest"},
-//     "waitReductionVsLive":{"mean","lo","hi"},"totalTimeReductionVsLive":{"mean","lo","hi"}}
+//    {"vehicles","stations","simHours","seeds","wallSeconds","peakRssMb","meanWaitMin":{"optimal","live","reserve","nearest","lookahead"},
+//     "waitReductionVsLive":{"mean","lo","hi"},"totalTimeReductionVsLive":{"mean","lo","hi"},
+//     "lookaheadWaitReductionVsLive":{…},"lookaheadTotalTimeReductionVsLive":{…}}  (the reductions without a prefix are the optimiser's)
 //    wallSeconds: the whole comparison (all runs, on worker threads); peakRssMb: this process's peak
 //    (the worker threads' runs included: they share the process).
 import { availableParallelism } from 'node:os';
@@ -39,7 +40,7 @@ try {
 const SEEDS = flags.seeds;
 const CITY = { vehicles: 50_000, stations: 2_500, hours: 24, seed: 1, gridSize: 40, readingSample: flags['city-reading-sample'] };
 const LOAD = { vehicles: 1000, stations: 50, hours: 24, readingSample: flags['reading-sample'] };
-const POLICIES: Policy[] = ['optimal', 'reserve', 'live', 'nearest'];
+const POLICIES: Policy[] = ['optimal', 'lookahead', 'reserve', 'live', 'nearest'];
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 
 const benchStarted = performance.now();
@@ -72,6 +73,7 @@ console.log(loadLine('end'));
 
 const mean = (p: Policy) => round(c.policies.find((x) => x.policy === p)!.meanWaitMin.mean, 2);
 const vsLive = c.paired.find((p) => p.policy === 'optimal')!;
+const lookaheadVsLive = c.paired.find((p) => p.policy === 'lookahead')!;
 const interval = (i: { mean: number; lo: number; hi: number }) => ({ mean: round(i.mean, 3), lo: round(i.lo, 3), hi: round(i.hi, 3) });
 console.log(
 	JSON.stringify({
@@ -81,8 +83,11 @@ console.log(
 		seeds: SEEDS,
 		wallSeconds: round(wallSeconds, 1),
 		peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-		meanWaitMin: { optimal: mean('optimal'), live: mean('live'), reserve: mean('reserve'), nearest: mean('nearest') },
+		meanWaitMin: { optimal: mean('optimal'), live: mean('live'), reserve: mean('reserve'), nearest: mean('nearest'), lookahead: mean('lookahead') },
 		waitReductionVsLive: interval(vsLive.waitReduction),
-		totalTimeReductionVsLive: interval(vsLive.totalTimeReduction)
+		totalTimeReductionVsLive: interval(vsLive.totalTimeReduction),
+		// The look-ahead policy (policy.ts) on the same trips, against the same live baseline.
+		lookaheadWaitReductionVsLive: interval(lookaheadVsLive.waitReduction),
+		lookaheadTotalTimeReductionVsLive: interval(lookaheadVsLive.totalTimeReduction)
 	})
 );
