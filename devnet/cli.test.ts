@@ -36,6 +36,13 @@ describe('devnet CLI options', () => {
 		expect(plain !== 'help' && plain.devnet.lightning).toBeUndefined();
 	});
 
+	it('adds Lightning Node Connect with --lnc or LIGHTCHARGE_LNC=1, only on real LND', () => {
+		expect(parseCli(['--lightning', 'lnd', '--lnc', '--lnc-port-base', '23150'], {})).toMatchObject({ devnet: { lightning: 'lnd', lnc: true, lncPortBase: 23150 } });
+		expect(parseCli([], { LIGHTCHARGE_LIGHTNING: 'lnd', LIGHTCHARGE_LNC: '1' })).toMatchObject({ devnet: { lnc: true } });
+		const plain = parseCli(['--lightning', 'lnd'], {});
+		expect(plain !== 'help' && plain.devnet.lnc).toBeUndefined();
+	});
+
 	it.each([
 		[['--lightning', 'cln'], /--lightning must be simnet or lnd \(got "cln"\)/],
 		[['--lnd-port-base', '65530'], /--lnd-port-base leaves no room for the 10 ports/],
@@ -43,7 +50,9 @@ describe('devnet CLI options', () => {
 		[['--ws-port', '70000'], /--ws-port must be a port number/],
 		[['--broker', 'emqx'], /--broker must be aedes or mosquitto \(got "emqx"\)/],
 		[['--block-interval-ms=-5'], /--block-interval-ms must be a whole number/],
-		[['--chian-port', '1'], /Unknown option '--chian-port'/]
+		[['--chian-port', '1'], /Unknown option '--chian-port'/],
+		[['--lnc'], /--lnc needs --lightning lnd/],
+		[['--lightning', 'lnd', '--lnc', '--lnc-port-base', '65535'], /--lnc-port-base leaves no room for litd/]
 	])('rejects %j with a clear message', (argv, message) => {
 		expect(() => parseCli(argv, {})).toThrow(message);
 	});
@@ -54,7 +63,7 @@ describe('devnet CLI options', () => {
 
 	it('answers --help, and the usage lists every flag', () => {
 		expect(parseCli(['-h'], {})).toBe('help');
-		for (const flag of ['--host', '--chain-port', '--mqtt-port', '--ws-port', '--ln-port', '--wallet-port', '--kiosk-port', '--https-wallet-port', '--https-kiosk-port', '--broker', '--lightning', '--lnd-port-base', '--block-interval-ms', '--state-dir', '--fresh', '--no-https', '--ready-file']) {
+		for (const flag of ['--host', '--chain-port', '--mqtt-port', '--ws-port', '--ln-port', '--wallet-port', '--kiosk-port', '--https-wallet-port', '--https-kiosk-port', '--broker', '--lightning', '--lnd-port-base', '--lnc', '--lnc-port-base', '--block-interval-ms', '--state-dir', '--fresh', '--no-https', '--ready-file']) {
 			expect(USAGE).toContain(flag);
 		}
 	});

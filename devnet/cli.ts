@@ -29,6 +29,10 @@ ${PORT_FLAGS.map((p) => `  --${p.flag} <port>`.padEnd(30) + `(${p.env}, ${DEFAUL
   --lightning simnet|lnd      Lightning network (LIGHTCHARGE_LIGHTNING, simnet): lnd runs btcd + 3 real LND
                               nodes on regtest (build them once with scripts/build-lnd.sh; ~30 s to come up)
   --lnd-port-base <port>      first of the 10 ports real LND uses (LIGHTCHARGE_LND_PORT_BASE, --ln-port + 100)
+  --lnc                       with --lightning lnd: also the LNC mailbox (aperture) and Lightning Terminal in front
+                              of vehicle-1's LND, and a pairing phrase for the wallet (LIGHTCHARGE_LNC=1; build them
+                              once with scripts/build-lnc.sh)
+  --lnc-port-base <port>      mailbox port, litd on the next (LIGHTCHARGE_LNC_PORT_BASE, the LND port base + 20)
   --block-interval-ms <ms>    chain block period, 0 = mine each tx (LIGHTCHARGE_BLOCK_INTERVAL_MS, 1000)
   --state-dir <dir>           station key, simnet state, certificate, devnet.json (LIGHTCHARGE_STATE_DIR, .devnet)
   --build-dir <dir>           folder with wallet/ and kiosk/ builds (LIGHTCHARGE_BUILD_DIR, build)
@@ -68,6 +72,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
 			broker: { type: 'string' },
 			lightning: { type: 'string' },
 			'lnd-port-base': { type: 'string' },
+			lnc: { type: 'boolean' },
+			'lnc-port-base': { type: 'string' },
 			'block-interval-ms': { type: 'string' },
 			'state-dir': { type: 'string' },
 			'build-dir': { type: 'string' },
@@ -104,6 +110,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
 	const lndBase = pick('lnd-port-base', 'LIGHTCHARGE_LND_PORT_BASE');
 	const lndPortBase = lndBase ? portValue(lndBase.raw, lndBase.source) : undefined;
 	if (lndPortBase !== undefined && lndPortBase > 65535 - 9) throw new Error(`${lndBase!.source} leaves no room for the 10 ports real LND uses (got ${lndPortBase})`);
+	const lnc = values.lnc === true || env.LIGHTCHARGE_LNC === '1';
+	if (lnc && (lightning?.raw ?? 'simnet') !== 'lnd') throw new Error('--lnc needs --lightning lnd: Lightning Node Connect runs in front of a real LND');
+	const lncBase = pick('lnc-port-base', 'LIGHTCHARGE_LNC_PORT_BASE');
+	const lncPortBase = lncBase ? portValue(lncBase.raw, lncBase.source) : undefined;
+	if (lncPortBase !== undefined && lncPortBase > 65534) throw new Error(`${lncBase!.source} leaves no room for litd on the next port (got ${lncPortBase})`);
 	const interval = pick('block-interval-ms', 'LIGHTCHARGE_BLOCK_INTERVAL_MS');
 	let blockIntervalMs: number | undefined;
 	if (interval) {
@@ -122,6 +133,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
 			...(broker && { broker: broker.raw as 'aedes' | 'mosquitto' }),
 			...(lightning && { lightning: lightning.raw as 'simnet' | 'lnd' }),
 			...(lndPortBase !== undefined && { lndPortBase }),
+			...(lnc && { lnc: true }),
+			...(lncPortBase !== undefined && { lncPortBase }),
 			...(blockIntervalMs !== undefined && { blockIntervalMs }),
 			...(stateDir !== undefined && { stateDir }),
 			...(buildDir !== undefined && { buildDir }),
@@ -160,6 +173,14 @@ export function summaryText(devnet: Pick<RunningDevnet, 'manifest' | 'manifestFi
 		`  chain    ${m.chain.rpcUrl}  chainId ${m.chain.chainId}  registry ${m.chain.contracts.registry}`,
 		`  broker   ${m.broker.kind}  ${m.broker.wsUrl}  ${m.broker.tcpUrl}`,
 		`  ln       ${m.lightning.url}  ${m.lightning.backend === 'lnd' ? 'real LND on regtest' : 'simnet'}, nodes: ${Object.keys(m.lightning.nodes).join(', ')}`,
+		...Object.entries(m.lightning.nodes).flatMap(([name, n]) =>
+			n.lnc
+				? [
+						`  lnc      ${name} through Lightning Terminal; mailbox ${n.lnc.mailbox} (TLS SHA-256 ${n.lnc.mailboxFingerprint256})`,
+						`  pairing  ${n.lnc.pairingPhrase}   (one phone, once: wallet → Settings → Lightning Node Connect)`
+					]
+				: []
+		),
 		`  station  ${m.stations.map((s) => `${s.stationId} signer ${s.signerAddress}`).join('; ')}`,
 		`  manifest ${devnet.manifestFile}  (also GET /devnet.json on each app)`,
 		''
@@ -180,6 +201,12 @@ export function summaryText(devnet: Pick<RunningDevnet, 'manifest' | 'manifestFi
 			`  Check it is this one: SHA-256 ${devnet.tlsFingerprint}`,
 			'  Over HTTPS the apps reach the broker, chain and Lightning through their own origin (/mqtt, /rpc, /ln).'
 		);
+		const lnc = Object.values(m.lightning.nodes).find((n) => n.lnc)?.lnc;
+		if (lnc && phones[0]) {
+			lines.push(
+				`  LNC on a phone: mailbox ${new URL(phones[0].url).hostname}:${lnc.mailbox.split(':').pop()} (same certificate as the apps: accept it there first), then the pairing phrase above.`
+			);
+		}
 	}
 	return lines.join('\n');
 }

@@ -15,6 +15,7 @@ import { createDeviceRegistry, DEVICES_FILE, type DeviceRegistry } from './devic
 import { deployAndRegister, registerStations, type LedgerContracts } from './ledger-setup';
 import { startLightningSimnet } from './lightning';
 import { startLndGateway } from './lnd/gateway';
+import { startLncStack, type LncStack } from './lnd/lnc';
 import { startLndRegtest, type LndRegtest } from './lnd/regtest';
 import { writeManifest } from './manifest';
 import { DEFAULT_PORTS, PORT_LABELS, ensurePortFree, type DevnetPorts } from './ports';
@@ -45,6 +46,10 @@ export interface DevnetOptions {
 	lightning?: 'simnet' | 'lnd';
 	/** First of the ports real LND uses (btcd RPC, then p2p/gRPC/REST per node). Default the Lightning port + 100. */
 	lndPortBase?: number;
+	/** With `lightning: 'lnd'`: also the LNC mailbox (aperture) and Lightning Terminal in front of vehicle-1's LND, and a pairing phrase (scripts/build-lnc.sh). */
+	lnc?: boolean;
+	/** aperture on this port, litd on the next. Default the LND port base + 20. */
+	lncPortBase?: number;
 	/** Progress lines ("chain up at …"); default silent. */
 	log?: (line: string) => void;
 }
@@ -59,6 +64,8 @@ export interface RunningDevnet {
 	tlsFingerprint: string | null;
 	/** The real LND network, with `--lightning lnd` (null on the simnet). */
 	lnd: LndRegtest | null;
+	/** The LNC mailbox and litd, with `lnc` (null otherwise). */
+	lnc: LncStack | null;
 	/** Devices on the LAN: phones' car nodes, kiosks waiting for the operator's confirmation. */
 	devices: DeviceRegistry;
 	/**
@@ -71,6 +78,8 @@ export interface RunningDevnet {
 }
 
 export const STATION_ID = 'station-1';
+/** The node Lightning Terminal fronts with `--lnc`: the driver's. */
+export const LNC_NODE = 'vehicle-1';
 const STATION_NAME = 'Devnet station 1';
 const STATION_KEYS_FILE = 'station-keys.json';
 const LIGHTNING_STATE_FILE = 'lightning.json';
@@ -207,6 +216,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 	};
 	let manifest: DevnetManifest | null = null;
 	let lndRegtest: LndRegtest | null = null;
+	let lncStack: LncStack | null = null;
+	if (opts.lnc && opts.lightning !== 'lnd') throw new Error('--lnc needs --lightning lnd: Lightning Node Connect runs in front of a real LND');
 
 	try {
 		const stationKeyHex = loadOrCreateStationKey(stateDir, STATION_ID);
@@ -225,6 +236,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 			const regtest = await startLndRegtest({
 				dir: path.join(stateDir, 'lnd'),
 				portBase: opts.lndPortBase ?? ports.lightning + 100,
+				rpcMiddlewareNodes: opts.lnc ? [LNC_NODE] : [],
 				log
 			}).catch((err: unknown) => {
 				throw new Error(`real LND did not start: ${err instanceof Error ? err.message : String(err)}`);
@@ -237,7 +249,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 				restartNode: async (name) => {
 					await regtest.stopNode(name);
 					await regtest.startNode(name);
-				}
+				},
+				lnc: () => lncStack
 			});
 			stops.push({ name: 'Lightning gateway', stop: () => gateway.stop() });
 			lightning = {
@@ -365,6 +378,27 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		const nodes: Record<string, DevnetLightningNode> = Object.fromEntries(
 			lightning.nodes.map((n) => [n.name, { restUrl: n.restUrl, macaroonHex: n.macaroonHex, pubkey: n.pubkey, ...(n.lnd ? { lnd: n.lnd } : {}) }])
 		);
+		if (opts.lnc && lndRegtest) {
+			const vehicle = lndRegtest.node(LNC_NODE);
+			// The mailbox shows the devnet's own certificate, so a phone that accepted the wallet's accepts it too.
+			const cert = path.join(stateDir, 'tls', 'cert.pem');
+			const key = path.join(stateDir, 'tls', 'key.pem');
+			const stack = await startLncStack({
+				dir: path.join(stateDir, 'lnc'),
+				portBase: opts.lncPortBase ?? (opts.lndPortBase ?? ports.lightning + 100) + 20,
+				// Phones reach the mailbox like the apps' HTTPS: on the LAN, with the devnet's certificate.
+				listenHost: https ? httpsHost : host,
+				lnd: { name: LNC_NODE, rpcHost: vehicle.rpcHost, tlsCertPath: path.join(vehicle.lndDir, 'tls.cert'), adminMacaroonPath: vehicle.adminMacaroonPath },
+				tls: https && existsSync(cert) && existsSync(key) ? { certFile: cert, keyFile: key } : null,
+				log
+			}).catch((err: unknown) => {
+				throw new Error(`Lightning Node Connect did not start: ${err instanceof Error ? err.message : String(err)}`);
+			});
+			stops.push({ name: 'LNC mailbox and litd', stop: () => stack.stop() });
+			lncStack = stack;
+			const session = stack.newSession('devnet-start');
+			nodes[LNC_NODE] = { ...nodes[LNC_NODE]!, lnc: { mailbox: stack.mailbox, pairingPhrase: session.pairingPhrase, mailboxFingerprint256: stack.mailboxFingerprint256 } };
+		}
 		const complete: DevnetManifest = {
 			version: 1,
 			startedAt: new Date().toISOString(),
@@ -378,7 +412,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		};
 		const manifestFile = writeManifest(stateDir, complete);
 		manifest = complete;
-		return { manifest: complete, manifestFile, wallet: web.wallet, kiosk: web.kiosk, tlsFingerprint: web.tlsFingerprint, lnd: lndRegtest, devices, secureBroker, stop: stopAll };
+		return { manifest: complete, manifestFile, wallet: web.wallet, kiosk: web.kiosk, tlsFingerprint: web.tlsFingerprint, lnd: lndRegtest, lnc: lncStack, devices, secureBroker, stop: stopAll };
 	} catch (err) {
 		await stopAll();
 		throw err;

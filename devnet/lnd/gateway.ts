@@ -31,6 +31,17 @@ export interface LndGatewayOptions {
 	 * apps' `/ln` proxy forwards `/nodes/…` alone.
 	 */
 	restartNode?: (name: string) => Promise<void>;
+	/**
+	 * With `--lnc` (for tests, loopback port only, like restart): `POST /admin/lnc/sessions` makes a
+	 * new pairing phrase; `POST /admin/lnc/mailbox/stop` and `/start` stop and start the mailbox.
+	 */
+	lnc?: () => LncAdmin | null;
+}
+
+export interface LncAdmin {
+	newSession(): { pairingPhrase: string };
+	stopMailbox(): Promise<void>;
+	startMailbox(): Promise<void>;
 }
 
 export interface LndGateway {
@@ -84,6 +95,25 @@ export async function startLndGateway(options: LndGatewayOptions): Promise<LndGa
 					res.end(JSON.stringify({ node: name, restartedInMs: Date.now() - t0 }));
 				},
 				(e: unknown) => sendStatus(res, 500, 2, `restarting ${name} failed: ${e instanceof Error ? e.message : String(e)}`)
+			);
+			return;
+		}
+		const lncRoute = /^\/admin\/lnc\/(sessions|mailbox\/stop|mailbox\/start)$/.exec(raw);
+		if (lncRoute && method === 'POST') {
+			const lnc = options.lnc?.();
+			if (!lnc) {
+				sendStatus(res, 404, 5, 'Lightning Node Connect is not running on this devnet (start it with --lnc)');
+				return;
+			}
+			const what = lncRoute[1];
+			const work: Promise<unknown> =
+				what === 'sessions' ? Promise.resolve().then(() => lnc.newSession()) : what === 'mailbox/stop' ? lnc.stopMailbox().then(() => ({ mailbox: 'stopped' })) : lnc.startMailbox().then(() => ({ mailbox: 'started' }));
+			work.then(
+				(body) => {
+					res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+					res.end(JSON.stringify(body));
+				},
+				(e: unknown) => sendStatus(res, 500, 2, `${what} failed: ${e instanceof Error ? e.message : String(e)}`)
 			);
 			return;
 		}

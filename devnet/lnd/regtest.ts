@@ -37,6 +37,8 @@ export interface LndRegtestOptions {
 	channelSat?: bigint;
 	/** Which macaroon each node's app gets; default station-* invoice, vehicle-* pay, others read. */
 	appPermissions?: (name: string) => keyof typeof APP_PERMISSIONS;
+	/** Nodes started with --rpcmiddleware.enable (Lightning Terminal in front of them: `--lnc`). */
+	rpcMiddlewareNodes?: string[];
 	binDir?: string;
 	log?: (line: string) => void;
 	/** Whole start limit. Default 180 s. */
@@ -347,6 +349,8 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 			// route" to its only payee. A charging wallet pays one station through one hub, so the hop is
 			// tried again within seconds (docs/lightning.md says the same for a driver's own LND).
 			'--routerrpc.apriori.penaltyhalflife=30s',
+			// Lightning Terminal's LNC sessions check each call through LND's RPC middleware.
+			...(options.rpcMiddlewareNodes?.includes(name) ? ['--rpcmiddleware.enable'] : []),
 			...(isHub ? [`--bitcoin.basefee=${options.hubBaseFeeMsat ?? 1000n}`, `--bitcoin.feerate=${options.hubFeePpm ?? 1n}`] : [])
 		];
 		nodeStates.set(name, { name, index, lndDir, args, tlsCertPem: '', adminMacaroonHex: '', fetch: null });

@@ -42,7 +42,10 @@ export async function lightningNode(ctx: WalletContext): Promise<LightningNode> 
 	if (l.kind === 'lnc') {
 		// This browser session's stored LNC session; a new tab or browser start needs the password (Settings → Unlock).
 		const { loginLnc, resolveWasmClientCode } = await import('$lib/lightning/lnc');
-		const conn = await loginLnc({ method: 'session' }, { namespace: l.namespace, wasmClientCode: await resolveWasmClientCode(), locks: navigator.locks ?? null }).catch((e: Error) => {
+		const conn = await loginLnc(
+			{ method: 'session' },
+			{ namespace: l.namespace, ...(l.serverHost ? { serverHost: l.serverHost } : {}), wasmClientCode: await resolveWasmClientCode(), locks: navigator.locks ?? null }
+		).catch((e: Error) => {
 			throw new Error(`Your Lightning node (LNC) is locked: unlock it in Settings with your password. (${e.message})`);
 		});
 		return conn.node;

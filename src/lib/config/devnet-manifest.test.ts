@@ -33,6 +33,13 @@ describe('parseDevnetManifest', () => {
 		expect(parseDevnetManifest(sampleManifest()).broker.login).toBeUndefined();
 	});
 
+	it('keeps the LNC mailbox, pairing phrase and certificate fingerprint of a node (--lnc), and refuses malformed ones', () => {
+		const lnc = { mailbox: '127.0.0.1:23120', pairingPhrase: 'abandon ability able about above absent absorb abstract absurd abuse', mailboxFingerprint256: 'AB:CD' };
+		expect(parseDevnetManifest(mutated((m) => (m.lightning.nodes['station-1'].lnc = lnc))).lightning.nodes['station-1']!.lnc).toEqual(lnc);
+		expect(() => parseDevnetManifest(mutated((m) => (m.lightning.nodes['station-1'].lnc = { ...lnc, mailbox: 'wss://x' })))).toThrow(/lnc.mailbox/);
+		expect(() => parseDevnetManifest(mutated((m) => (m.lightning.nodes['station-1'].lnc = { ...lnc, pairingPhrase: 'two words' })))).toThrow(/lnc.pairingPhrase/);
+	});
+
 	it('accepts a complete manifest, as an object or as JSON text', () => {
 		expect(parseDevnetManifest(sampleManifest())).toEqual(sampleManifest());
 		expect(parseDevnetManifest(JSON.stringify(sampleManifest()))).toEqual(sampleManifest());

@@ -71,6 +71,18 @@ export interface DevnetLightningNode {
 	pubkey: string;
 	/** Present when the node is a real LND. */
 	lnd?: DevnetLndNode;
+	/** Present with `--lnc`: Lightning Terminal fronts this node; a phone pairs through the mailbox. */
+	lnc?: DevnetLncNode;
+}
+
+/** Lightning Node Connect to a devnet node (`npm start -- --lightning lnd --lnc`); loopback only, like macaroons. */
+export interface DevnetLncNode {
+	/** host:port of the LNC mailbox (aperture), the wallet's `serverHost`. */
+	mailbox: string;
+	/** A one-time pairing phrase made at start (litcli sessions add). */
+	pairingPhrase: string;
+	/** SHA-256 fingerprint of the mailbox's TLS certificate, to compare on a phone. */
+	mailboxFingerprint256: string;
 }
 
 export type DevnetLightningBackend = 'simnet' | 'lnd';
@@ -259,6 +271,14 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 					tlsCertPem: pem,
 					adminMacaroonPath: string(l.adminMacaroonPath, `${p}.lnd.adminMacaroonPath`)
 				};
+			}
+			if (n.lnc !== undefined) {
+				const l = object(n.lnc, `${p}.lnc`);
+				const mailbox = string(l.mailbox, `${p}.lnc.mailbox`);
+				if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(mailbox)) fail(`${p}.lnc.mailbox`, 'host:port', mailbox);
+				const pairingPhrase = string(l.pairingPhrase, `${p}.lnc.pairingPhrase`);
+				if (!/^[a-z]+( [a-z]+){9}$/.test(pairingPhrase)) fail(`${p}.lnc.pairingPhrase`, 'ten lowercase words', '(a phrase)');
+				node.lnc = { mailbox, pairingPhrase, mailboxFingerprint256: string(l.mailboxFingerprint256, `${p}.lnc.mailboxFingerprint256`) };
 			}
 			return [name, node];
 		})

@@ -11,7 +11,10 @@ import {
 	acquireTabLock,
 	LncNode,
 	lncError,
+	lncStatusSentence,
 	loginLnc,
+	normaliseMailboxAddress,
+	normalisePairingPhrase,
 	pairLnc,
 	resolveWasmClientCode,
 	type LncPairingClient,
@@ -76,6 +79,8 @@ function lndInvoice(state: string): lnrpc.Invoice {
 /** A stand-in for lnc-web's LightningNodeConnect: connection state plus scripted LND services. */
 class FakeLnc implements LncPairingClient {
 	isConnected = true;
+	/** What lnc-web's `status` getter reports (the wasm client's wasmClientStatus). */
+	status: string | undefined = undefined;
 	connectCalls = 0;
 	/** Each connect() call takes the next behaviour; "ok" when the list is empty. */
 	connectScript: ('ok' | 'fail' | 'hang')[] = [];
@@ -438,7 +443,7 @@ describe('LNC pairing and login', () => {
 		const createClient = () => (created++, new FakeLnc());
 		await expect(pairLnc('alpha, bravo!', { method: 'password', password: 'correct horse' }, { createClient, locks: null })).rejects.toThrow(/only words of letters/);
 		await expect(pairLnc('', { method: 'password', password: 'correct horse' }, { createClient, locks: null })).rejects.toThrow(/Enter the pairing phrase/);
-		await expect(pairLnc('alpha bravo', { method: 'password', password: 'short' }, { createClient, locks: null })).rejects.toThrow(/at least 8 characters/);
+		await expect(pairLnc('alpha bravo charlie delta echo foxtrot golf hotel india juliet', { method: 'password', password: 'short' }, { createClient, locks: null })).rejects.toThrow(/at least 8 characters/);
 		expect(created).toBe(0);
 	});
 
@@ -448,7 +453,7 @@ describe('LNC pairing and login', () => {
 			f(lnc);
 			return lnc;
 		};
-		const phrase = 'alpha bravo charlie';
+		const phrase = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet';
 		const pw = { method: 'password', password: 'correct horse' } as const;
 		await expect(
 			pairLnc(phrase, pw, { locks: null, createClient: client((l) => (l.pairImpl = () => Promise.reject(new Error('Failed to connect the WASM client to the proxy server')))) })
@@ -512,7 +517,7 @@ class FakeLocks {
 describe('one connection per pairing across tabs', () => {
 	it('a second tab waits until the first lets go', async () => {
 		const locks = new FakeLocks() as unknown as LockManagerLike;
-		const first = await pairLnc('alpha bravo', { method: 'password', password: 'correct horse' }, { locks, reuseInTab: false, createClient: () => new FakeLnc() });
+		const first = await pairLnc('alpha bravo charlie delta echo foxtrot golf hotel india juliet', { method: 'password', password: 'correct horse' }, { locks, reuseInTab: false, createClient: () => new FakeLnc() });
 		let waiting = false;
 		let secondReady = false;
 		const second = loginLnc({ method: 'session' }, { locks, reuseInTab: false, createClient: () => new FakeLnc(), onWaitingForOtherTab: () => (waiting = true) }).then((c) => {
@@ -554,7 +559,7 @@ describe('one connection per pairing across tabs', () => {
 		expect(c).not.toBe(a);
 		expect(created).toBe(2);
 		// A new pairing replaces the tab's connection.
-		const d = await pairLnc('alpha bravo', { method: 'password', password: 'correct horse' }, { namespace: 'tab-share', locks, createClient });
+		const d = await pairLnc('alpha bravo charlie delta echo foxtrot golf hotel india juliet', { method: 'password', password: 'correct horse' }, { namespace: 'tab-share', locks, createClient });
 		await expect(c.node.getInfo()).rejects.toMatchObject({ code: 'unreachable' });
 		expect(await d.node.getInfo()).toMatchObject({ alias: 'station' });
 		d.close();
@@ -593,5 +598,55 @@ describe('LncNode and LndRestNode read LND’s error text the same way', () => {
 	});
 	it.each(textOnly)('%s', (_name, { httpStatus, body }) => {
 		expect(lncError(new Error(body.message), 'do it').code).toBe(errorFromStatus(httpStatus, body, 'do it').code);
+	});
+});
+
+describe('LNC input: pairing phrase, mailbox address, the wasm client status', () => {
+	it('takes ten words only, and says how many it got', () => {
+		expect(normalisePairingPhrase(' Alpha  bravo charlie delta echo foxtrot golf hotel india JULIET ')).toBe('alpha bravo charlie delta echo foxtrot golf hotel india juliet');
+		expect(() => normalisePairingPhrase('alpha bravo charlie')).toThrow(/has 10 words; this one has 3/);
+		expect(() => normalisePairingPhrase('a '.repeat(11).trim())).toThrow(/this one has 11/);
+		expect(() => normalisePairingPhrase('x'.repeat(401))).toThrow(/too long/);
+	});
+
+	it('takes a mailbox as host:port, also pasted as a wss:// or https:// URL', () => {
+		expect(normaliseMailboxAddress('127.0.0.1:23120')).toBe('127.0.0.1:23120');
+		expect(normaliseMailboxAddress(' wss://Mailbox.Terminal.Lightning.Today:443/ ')).toBe('mailbox.terminal.lightning.today:443');
+		expect(normaliseMailboxAddress('https://[::1]:8443')).toBe('[::1]:8443');
+		for (const bad of ['mailbox.example.org', 'mailbox.example.org:0', 'mailbox.example.org:65536', 'http://x:1', 'x:1/path', 'a b:1', '', 'x'.repeat(301)]) {
+			expect(() => normaliseMailboxAddress(bad), bad).toThrow(LightningError);
+		}
+		expect(() => normaliseMailboxAddress('mailbox.example.org')).toThrow(/must be host:port/);
+	});
+
+	it("turns the wasm client's status into a sentence", () => {
+		expect(lncStatusSentence('Session Not Found', undefined)).toMatch(/no session for this pairing phrase/);
+		expect(lncStatusSentence('Session In Use', undefined)).toMatch(/Another device or tab/);
+		expect(lncStatusSentence('Not Connected', '127.0.0.1:9')).toMatch(/mailbox at 127.0.0.1:9 cannot be reached/);
+		expect(lncStatusSentence('Error: word 3 of the pairing phrase ("zzz") is not a pairing-phrase word', undefined)).toBe(
+			'Word 3 of the pairing phrase ("zzz") is not a pairing-phrase word.'
+		);
+		expect(lncStatusSentence('Connected', undefined)).toBeNull();
+		expect(lncStatusSentence(undefined, undefined)).toBeNull();
+	});
+
+	it("a failed pairing says what the wasm client saw, and stops its attempt", async () => {
+		const lnc = new FakeLnc();
+		let disconnected = 0;
+		lnc.disconnect = () => void disconnected++;
+		lnc.status = 'Session Not Found';
+		lnc.pairImpl = () => Promise.reject(new Error('Failed to connect the WASM client to the proxy server'));
+		await expect(
+			pairLnc('alpha bravo charlie delta echo foxtrot golf hotel india juliet', { method: 'password', password: 'correct horse' }, { locks: null, createClient: () => lnc })
+		).rejects.toMatchObject({ code: 'unreachable', message: expect.stringMatching(/^Pairing failed: The mailbox knows no session for this pairing phrase/) });
+		expect(disconnected).toBe(1);
+		// A wrong password stays a wrong password, whatever the status.
+		const locked = new FakeLnc();
+		locked.status = 'Not Connected';
+		locked.loginImpl = () => Promise.reject(new Error('The password provided is not valid'));
+		await expect(loginLnc({ method: 'password', password: 'wrong one!' }, { locks: null, reuseInTab: false, createClient: () => locked })).rejects.toMatchObject({
+			code: 'unauthorized',
+			message: 'The password is wrong: the stored pairing could not be unlocked.'
+		});
 	});
 });

@@ -38,12 +38,22 @@ describe('wallet settings on save', () => {
 		expect(s.networks).toEqual([network]);
 	});
 
+	it('keeps an LNC pairing with its mailbox, and one without (lnc-web\'s default mailbox)', () => {
+		expect(parseWalletSettings({ ...good, lightning: { kind: 'lnc', namespace: 'lightcharge', serverHost: '127.0.0.1:23120' } }).lightning).toEqual({
+			kind: 'lnc',
+			namespace: 'lightcharge',
+			serverHost: '127.0.0.1:23120'
+		});
+		expect(parseWalletSettings({ ...good, lightning: { kind: 'lnc', namespace: 'lightcharge' } }).lightning).toEqual({ kind: 'lnc', namespace: 'lightcharge' });
+	});
+
 	it.each([
 		['a budget of 0', { ...good, defaultBudgetSat: 0 }, 'defaultBudgetSat', 'Default budget must be at least 1 sat.'],
 		['a fractional fee limit', { ...good, feeLimitSat: 1.5 }, 'feeLimitSat', 'Most routing fee must be a whole number of sat.'],
 		['a budget typed as text', { ...good, defaultBudgetSat: '2000' }, 'defaultBudgetSat', 'Default budget must be a number.'],
 		['an ftp node address', { ...good, lightning: { kind: 'lnd-rest', restUrl: 'ftp://node', macaroonHex: 'ab' } }, 'lightning', 'LND REST address must be a web address starting with http:// or https://.'],
 		['a macaroon that is not hex', { ...good, lightning: { kind: 'lnd-rest', restUrl: 'https://n', macaroonHex: 'xyz' } }, 'lightning', 'Macaroon: paste it as hex (xxd -p -c0 the.macaroon).'],
+		['an LNC mailbox that is not host:port', { ...good, lightning: { kind: 'lnc', namespace: 'lightcharge', serverHost: 'wss://x/' } }, 'lightning', 'LNC mailbox: host:port, for example mailbox.terminal.lightning.today:443.'],
 		['an unknown backend', { ...good, lightning: { kind: 'carrier-pigeon' } }, 'lightning', 'Lightning: choose the devnet, LND REST or Lightning Node Connect.'],
 		['a currency of four letters', { ...good, fiat: { currency: 'EURO', perBtc: 1 } }, 'fiat', 'Currency: enter a three-letter code such as EUR.'],
 		['a rate of 0', { ...good, fiat: { currency: 'EUR', perBtc: 0 } }, 'fiat', 'Fiat rate must be more than 0.'],

@@ -11,7 +11,7 @@ export type LightningSettings =
 	| { kind: 'devnet'; node: string }
 	| { kind: 'lnd-rest'; restUrl: string; macaroonHex: string }
 	/** Paired through Lightning Node Connect; lnc-web keeps the credentials, encrypted, under `namespace`. */
-	| { kind: 'lnc'; namespace: string };
+	| { kind: 'lnc'; namespace: string; /** host:port of the LNC mailbox (lnc-web's serverHost); lnc-web's default when absent. */ serverHost?: string };
 
 /** The driver's ledger key as the vault sealed it (vault.ts): salt, iv, ciphertext, iteration count. */
 export type EncryptedKey = SealedSecret;
@@ -74,7 +74,11 @@ const LightningSchema = v.variant(
 			restUrl: httpUrl('LND REST address'),
 			macaroonHex: v.pipe(v.string('Macaroon: paste it as hex.'), v.trim(), v.toLowerCase(), v.regex(/^([0-9a-f]{2}){1,4096}$/, 'Macaroon: paste it as hex (xxd -p -c0 the.macaroon).'))
 		}),
-		v.object({ kind: v.literal('lnc'), namespace: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'LNC pairing: its name is broken; pair again.')) })
+		v.object({
+			kind: v.literal('lnc'),
+			namespace: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'LNC pairing: its name is broken; pair again.')),
+			serverHost: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9.\-[\]:]{1,255}:\d{1,5}$/, 'LNC mailbox: host:port, for example mailbox.terminal.lightning.today:443.')))
+		})
 	],
 	'Lightning: choose the devnet, LND REST or Lightning Node Connect.'
 );

@@ -6,8 +6,11 @@ export { LncNode, type LncClient, type LncNodeOptions, type LncPairingClient } f
 export { lncError } from './errors';
 export { acquireTabLock, type HeldTabLock, type LockManagerLike, type TabPolicy } from './tab-lock';
 export {
+	lncStatusSentence,
 	loginLnc,
+	normaliseMailboxAddress,
 	normalisePairingPhrase,
+	PAIRING_PHRASE_WORDS,
 	pairLnc,
 	passkeysSupported,
 	type LncConnection,

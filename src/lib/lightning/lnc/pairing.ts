@@ -59,17 +59,64 @@ function clientConfig(o: LncConnectOptions): LightningNodeConnectConfig {
 	return config;
 }
 
-/** A pairing phrase as Lightning Terminal shows it: lowercase words separated by spaces. */
+/** Words in an LNC pairing phrase (lightning-node-connect mailbox.NumPassphraseWords). */
+export const PAIRING_PHRASE_WORDS = 10;
+
+/** A pairing phrase as Lightning Terminal shows it: ten lowercase words separated by spaces. */
 export function normalisePairingPhrase(phrase: string): string {
+	if (phrase.length > 400) throw new LightningError('invalid_request', 'That is too long for a pairing phrase: it has ten words.');
 	const words = phrase.trim().toLowerCase().split(/\s+/).filter(Boolean);
 	if (words.length === 0) throw new LightningError('invalid_request', 'Enter the pairing phrase Lightning Terminal showed you.');
 	if (words.some((w) => !/^[a-z]+$/.test(w))) {
 		throw new LightningError('invalid_request', 'A pairing phrase has only words of letters, separated by spaces: check for typos or pasted punctuation.');
 	}
+	if (words.length !== PAIRING_PHRASE_WORDS) {
+		throw new LightningError('invalid_request', `A pairing phrase has ${PAIRING_PHRASE_WORDS} words; this one has ${words.length}. Copy all of it from Lightning Terminal.`);
+	}
 	return words.join(' ');
 }
 
-function pairingError(e: unknown, action: 'pair' | 'login'): LightningError {
+/**
+ * The LNC mailbox address as lnc-web takes it (`serverHost`): host:port, no scheme or path. Accepts a
+ * pasted wss:// or https:// URL and strips it; anything else gets a sentence.
+ */
+export function normaliseMailboxAddress(input: string): string {
+	let text = input.trim();
+	if (text.length > 300) throw new LightningError('invalid_request', 'That is too long for a mailbox address (host:port).');
+	const scheme = /^(wss|https):\/\//i.exec(text);
+	if (scheme) text = text.slice(scheme[0].length);
+	text = text.replace(/\/+$/, '');
+	const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/.exec(text);
+	const port = m ? Number(m[2]) : 0;
+	if (!m || port < 1 || port > 65535) {
+		throw new LightningError('invalid_request', 'The mailbox address must be host:port, for example mailbox.terminal.lightning.today:443 (no path).');
+	}
+	return `${m[1]!.toLowerCase()}:${port}`;
+}
+
+/** What the wasm client's status says about a failed pairing or login, as a sentence (null: nothing useful). */
+export function lncStatusSentence(status: string | undefined, serverHost: string | undefined): string | null {
+	if (!status) return null;
+	if (/^Session Not Found$/i.test(status)) {
+		return 'The mailbox knows no session for this pairing phrase: check the words, or create a new session in Lightning Terminal (a phrase works once, and expires).';
+	}
+	if (/^Session In Use$/i.test(status)) return 'Another device or tab is connected with this pairing right now; close it, or wait a minute and try again.';
+	if (/^Not Connected$/i.test(status)) {
+		return `The mailbox${serverHost ? ` at ${serverHost}` : ''} cannot be reached: check the address, that it runs, and that this device trusts its certificate.`;
+	}
+	const error = /^Error: (.+)$/s.exec(status);
+	if (error) return `${error[1]!.charAt(0).toUpperCase()}${error[1]!.slice(1).replace(/\.?$/, '.')}`;
+	return null;
+}
+
+function pairingError(e: unknown, action: 'pair' | 'login', statusSentence: string | null = null): LightningError {
+	// The wasm client knows why better than lnc-web's "Failed to connect …" after its 10 s wait.
+	if (statusSentence && !(e instanceof LightningError && e.code === 'unauthorized')) {
+		const message = messageOf(e);
+		if (!/password provided is not valid|failed to unlock|decrypt|bad password|wrong password/i.test(message)) {
+			return new LightningError('unreachable', `${action === 'pair' ? 'Pairing' : 'Logging in'} failed: ${statusSentence}`, e);
+		}
+	}
 	if (e instanceof LightningError && e.code === 'timeout') {
 		return new LightningError('timeout', `${action === 'pair' ? 'Pairing' : 'Logging in'} took too long: the LNC mailbox or your node did not answer. Check your connection and that your node is online, then try again.`, e);
 	}
@@ -123,13 +170,21 @@ async function connect(
 	const lock = o.locks
 		? await acquireTabLock(o.locks, `lightcharge-lnc:${namespace}`, o.tabPolicy ?? 'wait', { onWaiting: o.onWaitingForOtherTab })
 		: null;
-	let client: LncPairingClient;
+	let client: LncPairingClient | null = null;
 	try {
 		client = await (o.createClient ?? defaultCreateClient)(clientConfig(o));
 		await withTimeout(run(client), o.connectTimeoutMs ?? 30_000, action === 'pair' ? 'pair' : 'log in');
 	} catch (e) {
+		let status: string | undefined;
+		try {
+			status = (client as { status?: unknown } | null)?.status as string | undefined;
+			// Stop the wasm client's attempt; a later try starts a new one.
+			client?.disconnect();
+		} catch {
+			// not connected
+		}
 		lock?.release();
-		throw pairingError(e, action);
+		throw pairingError(e, action, lncStatusSentence(typeof status === 'string' ? status : undefined, o.serverHost));
 	}
 	const node = new LncNode(client, o.node);
 	let closed = false;

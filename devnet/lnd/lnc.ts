@@ -1,0 +1,307 @@
+// Lightning Node Connect on the devnet: the hashmail mailbox (aperture, sqlite, authentication off,
+// TLS on 127.0.0.1) and Lightning Terminal (litd) in remote mode in front of one real LND (loop,
+// pool, faraday, taproot assets and autopilot off), plus pairing phrases made by
+// `litcli sessions add --mailboxserveraddr=… --devserver`. The binaries come from
+// scripts/build-lnc.sh; the LND must run with --rpcmiddleware.enable (devnet/lnd/regtest.ts does
+// for every node when asked). Every process it starts ends with stop(), also when the start fails
+// half way, and (sentinel) within a second when this process dies by SIGKILL. Node only.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { accessSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensurePortFree, waitForPort } from '../ports';
+import { LND_BIN_DIR } from './binaries';
+
+export const LNC_BINARIES = ['aperture', 'litd', 'litcli'] as const;
+/** Where scripts/build-lnc.sh puts the wasm client; the wallet serves it as /lnc/wasm-client.wasm. */
+export const LNC_WASM_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../static/lnc/wasm-client.wasm');
+
+/** What of the LNC stack is not built yet (empty when all is there). */
+export function missingLncParts(binDir = LND_BIN_DIR, wasmFile = LNC_WASM_FILE): string[] {
+	const missing: string[] = LNC_BINARIES.filter((name) => {
+		try {
+			accessSync(path.join(binDir, name), constants.X_OK);
+			return false;
+		} catch {
+			return true;
+		}
+	});
+	try {
+		if (statSync(wasmFile).size === 0) missing.push('static/lnc/wasm-client.wasm');
+	} catch {
+		missing.push('static/lnc/wasm-client.wasm');
+	}
+	return missing;
+}
+
+export function lncStackPresent(binDir = LND_BIN_DIR): boolean {
+	return missingLncParts(binDir).length === 0;
+}
+
+/** The permissions of the wallet's LNC session: those of its REST macaroon (pay, track, read), no more. */
+export const LNC_WALLET_PERMISSIONS = ['info:read', 'offchain:read', 'offchain:write'];
+
+export interface LncStackOptions {
+	dir: string;
+	/** aperture on portBase, litd on portBase+1. */
+	portBase: number;
+	/** Where the mailbox listens (default 127.0.0.1; the devnet's HTTPS host with phones on the LAN). litd always on 127.0.0.1. */
+	listenHost?: string;
+	/** The LND litd fronts (started with --rpcmiddleware.enable). */
+	lnd: { name: string; rpcHost: string; tlsCertPath: string; adminMacaroonPath: string };
+	/** A certificate for the mailbox (the devnet's own, so a phone that trusts the wallet trusts it); else aperture makes one. */
+	tls?: { certFile: string; keyFile: string } | null;
+	binDir?: string;
+	log?: (line: string) => void;
+	timeoutMs?: number;
+}
+
+export interface LncSession {
+	pairingPhrase: string;
+	label: string;
+	/** Unix seconds. */
+	expiry: number;
+}
+
+export interface LncStack {
+	/** host:port of the mailbox, what the wallet's LNC settings take as serverHost. */
+	mailbox: string;
+	mailboxCertPem: string;
+	/** base64 SHA-256 of the mailbox certificate's public key (Chromium's --ignore-certificate-errors-spki-list). */
+	mailboxSpkiSha256: string;
+	/** SHA-256 fingerprint of the mailbox certificate, as browsers show it. */
+	mailboxFingerprint256: string;
+	litdRpc: string;
+	/** A new one-time pairing phrase for the wallet (custom session, LNC_WALLET_PERMISSIONS). */
+	newSession(label?: string): LncSession;
+	stopMailbox(): Promise<void>;
+	startMailbox(): Promise<void>;
+	stop(): Promise<void>;
+	startMs: number;
+}
+
+interface Proc {
+	child: ChildProcess;
+	exited: Promise<void>;
+	exitReason: string | null;
+	logFile: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function tail(file: string, lines = 15): string {
+	try {
+		return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+	} catch {
+		return '(no log)';
+	}
+}
+
+export function spkiSha256(certPem: string): string {
+	const der = createPublicKey(certPem).export({ type: 'spki', format: 'der' });
+	return createHash('sha256').update(der).digest('base64');
+}
+
+export async function startLncStack(options: LncStackOptions): Promise<LncStack> {
+	const started = Date.now();
+	const log = options.log ?? (() => {});
+	const binDir = options.binDir ?? LND_BIN_DIR;
+	const missing = missingLncParts(binDir);
+	if (missing.length > 0) {
+		throw new Error(`Lightning Node Connect needs ${missing.join(', ')}, which are not built yet — run scripts/build-lnc.sh (after scripts/build-lnd.sh)`);
+	}
+	const host = '127.0.0.1';
+	const aperturePort = options.portBase;
+	const litdPort = options.portBase + 1;
+	const listenHost = options.listenHost ?? host;
+	// What clients on this machine dial (and what litd gives the phone with the phrase).
+	const mailbox = `${host}:${aperturePort}`;
+	const litdRpc = `${host}:${litdPort}`;
+	const deadline = started + (options.timeoutMs ?? 90_000);
+	const dir = path.resolve(options.dir);
+	const apertureDir = path.join(dir, 'aperture');
+	const litDir = path.join(dir, 'litd');
+	await ensurePortFree(aperturePort, listenHost, 'LNC mailbox (aperture)', '--lnc-port-base');
+	await ensurePortFree(litdPort, host, 'Lightning Terminal (litd)', '--lnc-port-base');
+	rmSync(dir, { recursive: true, force: true });
+	mkdirSync(apertureDir, { recursive: true });
+	mkdirSync(litDir, { recursive: true });
+	if (options.tls) {
+		// aperture uses tls.cert/tls.key from its base dir when both are there.
+		copyFileSync(options.tls.certFile, path.join(apertureDir, 'tls.cert'));
+		copyFileSync(options.tls.keyFile, path.join(apertureDir, 'tls.key'));
+	}
+
+	const procs = new Map<string, Proc>();
+	const pidsFile = path.join(dir, 'pids.txt');
+	const recordPids = () =>
+		writeFileSync(
+			pidsFile,
+			[...procs.values()]
+				.filter((p) => p.exitReason === null && p.child.pid)
+				.map((p) => `${p.child.pid} ${p.child.spawnfile}\n`)
+				.join('')
+		);
+	recordPids();
+	const sentinel = spawn(
+		'/bin/sh',
+		[
+			'-c',
+			'while kill -0 "$1" 2>/dev/null; do sleep 1; done; ' +
+				'while read -r pid bin; do [ "$(tr "\\0" " " < /proc/$pid/cmdline 2>/dev/null | cut -d" " -f1)" = "$bin" ] && kill -9 "$pid"; done < "$2"',
+			'lnc-sentinel',
+			String(process.pid),
+			pidsFile
+		],
+		{ detached: true, stdio: 'ignore' }
+	);
+	sentinel.unref();
+
+	const spawnProc = (name: string, bin: string, args: string[], logFile: string): Proc => {
+		const fd = openSync(logFile, 'a');
+		const child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
+		closeSync(fd);
+		const proc: Proc = { child, exitReason: null, logFile, exited: Promise.resolve() };
+		proc.exited = new Promise<void>((resolve) => {
+			child.once('exit', (code, signal) => {
+				proc.exitReason = `${name} exited (${signal ?? `code ${code}`})`;
+				resolve();
+			});
+			child.once('error', (e) => {
+				proc.exitReason = `${name} could not start: ${e.message}`;
+				resolve();
+			});
+		});
+		procs.set(name, proc);
+		recordPids();
+		return proc;
+	};
+	const stopProc = async (name: string) => {
+		const proc = procs.get(name);
+		if (!proc || proc.exitReason !== null) return;
+		proc.child.kill('SIGTERM');
+		const killer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
+		await proc.exited;
+		clearTimeout(killer);
+		recordPids();
+	};
+	const died = (name: string) => {
+		const p = procs.get(name);
+		return p && p.exitReason !== null ? `${p.exitReason}; last lines of ${p.logFile}:\n${tail(p.logFile)}` : null;
+	};
+	const remaining = () => Math.max(1000, deadline - Date.now());
+
+	const apertureArgs = [
+		`--basedir=${apertureDir}`,
+		`--listenaddr=${listenHost}:${aperturePort}`,
+		'--servername=localhost',
+		'--dbbackend=sqlite',
+		`--sqlite.dbfile=${path.join(apertureDir, 'aperture.db')}`,
+		'--authenticator.disable',
+		'--hashmail.enabled',
+		// A bound on what one mailbox stream may send: LNC's go-back-n packets, with room for bursts.
+		'--hashmail.messagerate=5ms',
+		'--hashmail.messageburstallowance=2000',
+		'--debuglevel=info'
+	];
+	const startMailbox = async () => {
+		if (procs.get('aperture')?.exitReason === null) return;
+		spawnProc('aperture', path.join(binDir, 'aperture'), apertureArgs, path.join(apertureDir, 'aperture.out'));
+		await waitForPort(aperturePort, host, remaining(), () => died('aperture'));
+	};
+	const litMacaroon = path.join(litDir, 'regtest', 'lit.macaroon');
+	const litCert = path.join(litDir, 'tls.cert');
+	const litcli = (args: string[]) =>
+		spawnSync(
+			path.join(binDir, 'litcli'),
+			[`--rpcserver=${litdRpc}`, `--tlscertpath=${litCert}`, `--macaroonpath=${litMacaroon}`, '--network=regtest', ...args],
+			{ encoding: 'utf8', timeout: 30_000 }
+		);
+
+	const stopAll = async () => {
+		await stopProc('litd');
+		await stopProc('aperture');
+		rmSync(pidsFile, { force: true });
+		if (sentinel.exitCode === null) sentinel.kill('SIGKILL');
+	};
+
+	try {
+		await startMailbox();
+		const mailboxCertPem = readFileSync(path.join(apertureDir, 'tls.cert'), 'utf8');
+		log(`lnc mailbox  wss://${mailbox} (aperture hashmail, TLS ${new X509Certificate(mailboxCertPem).fingerprint256.slice(0, 23)}…)`);
+		spawnProc(
+			'litd',
+			path.join(binDir, 'litd'),
+			[
+				`--lit-dir=${litDir}`,
+				'--network=regtest',
+				'--lnd-mode=remote',
+				`--remote.lnd.rpcserver=${options.lnd.rpcHost}`,
+				`--remote.lnd.macaroonpath=${options.lnd.adminMacaroonPath}`,
+				`--remote.lnd.tlscertpath=${options.lnd.tlsCertPath}`,
+				`--httpslisten=${litdRpc}`,
+				'--disableui',
+				'--faraday-mode=disable',
+				'--loop-mode=disable',
+				'--pool-mode=disable',
+				'--taproot-assets-mode=disable',
+				'--autopilot.disable',
+				// A devnet phrase printed at start may wait a while for a phone (default 10 min).
+				'--firstlncconndeadline=24h',
+				'--lit-debuglevel=info'
+			],
+			path.join(litDir, 'litd.out')
+		);
+		await waitForPort(litdPort, host, remaining(), () => died('litd'));
+		// litd answers once it reached lnd and made its macaroon.
+		let lastError = '';
+		for (;;) {
+			const reason = died('litd');
+			if (reason) throw new Error(`litd did not start: ${reason}`);
+			if (existsSync(litMacaroon)) {
+				const r = litcli(['sessions', 'list', 'all']);
+				if (r.status === 0) break;
+				lastError = (r.stderr || r.stdout).trim();
+			}
+			if (Date.now() > deadline) throw new Error(`litd did not become ready in time (last: ${lastError || 'no macaroon yet'}); see ${path.join(litDir, 'litd.out')}`);
+			await sleep(250);
+		}
+		let count = 0;
+		const newSession = (label?: string): LncSession => {
+			const name = label ?? `lightcharge-wallet-${++count}`;
+			const r = litcli([
+				'sessions',
+				'add',
+				`--label=${name}`,
+				'--type=custom',
+				...LNC_WALLET_PERMISSIONS.map((p) => `--permission=${p}`),
+				`--mailboxserveraddr=${mailbox}`,
+				'--devserver',
+				'--expiry=604800'
+			]);
+			if (r.status !== 0) throw new Error(`litcli sessions add failed: ${(r.stderr || r.stdout).trim()}`);
+			const parsed = JSON.parse(r.stdout) as { session?: { pairing_secret_mnemonic?: string; expiry_timestamp_seconds?: string | number } };
+			const phrase = parsed.session?.pairing_secret_mnemonic ?? '';
+			if (phrase.split(' ').length !== 10) throw new Error(`litcli sessions add gave no pairing phrase: ${r.stdout.slice(0, 300)}`);
+			return { pairingPhrase: phrase, label: name, expiry: Number(parsed.session?.expiry_timestamp_seconds ?? 0) };
+		};
+		const startMs = Date.now() - started;
+		log(`lnc litd     ${litdRpc} (remote mode, in front of ${options.lnd.name}) in ${(startMs / 1000).toFixed(1)} s`);
+		return {
+			mailbox,
+			mailboxCertPem,
+			mailboxSpkiSha256: spkiSha256(mailboxCertPem),
+			mailboxFingerprint256: new X509Certificate(mailboxCertPem).fingerprint256,
+			litdRpc,
+			newSession,
+			stopMailbox: () => stopProc('aperture'),
+			startMailbox,
+			stop: stopAll,
+			startMs
+		};
+	} catch (e) {
+		await stopAll();
+		throw e;
+	}
+}
