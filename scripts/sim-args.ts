@@ -4,7 +4,7 @@ import { DEFAULT_READING_SAMPLE, POLICIES, POWER_POLICIES, type Policy, type Pow
 
 export const USAGE = `usage: npm run sim -- [options]
  scenario   --vehicles N (1000) --stations N (50) --hours H (24) --grid N (20) --seed S (1) --seeds K (1)
- policies   --policy optimal,reserve,live,nearest,random|all (all) --power equal|slack|llf|edf|srpt (each policy's own)
+ policies   --policy optimal,lookahead,reserve,live,nearest,random|all (all) --power equal|slack|llf|edf|srpt (each policy's own)
             --baseline POLICY (live)
  behaviour  --eta-noise σ (0) --reserving-share F (1) --no-show-rate F (0) --balk-queue N (0)
             --patience-min M (0) --block-seconds S (1) --reservation-grace-min M (15)
