@@ -15,6 +15,7 @@ import { IdbKioskStore, KIOSK_DB_NAME, rememberOnDevice, unlockOnDevice } from '
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { qrSvg } from '$lib/ui/qr';
+import { defaultIncrement, limitsFromQuery } from '$lib/ui/default-increment';
 
 /** Everything the kiosk needs to run, from the setup screen or from the devnet manifest. */
 interface KioskConfig {
@@ -304,6 +305,10 @@ async function loadConfig(store: KioskStore, q: URLSearchParams, onWaiting: (sen
 	if (!node) throw new Error(`The devnet has no Lightning node "${station.lightningNode}".`);
 	const maxPowerW = queryNumber(q, 'powerW', 11_000);
 	const fiatRate = q.get('fiatPerBtc');
+	const pricePerKwhMsat = queryNumber(q, 'pricePerKwhMsat', Number(DEFAULT_TARIFF.pricePerKwhMsat));
+	// No increment named: the least one under 1 % fee overhead at this price and power, within the
+	// station's limits (?minIncrementWh, ?maxIncrementWh). The demo tuning names its own (20 Wh).
+	const chosen = defaultIncrement(pricePerKwhMsat, maxPowerW, limitsFromQuery(q));
 	return {
 		source: 'devnet',
 		stationId: station.stationId,
@@ -312,9 +317,9 @@ async function loadConfig(store: KioskStore, q: URLSearchParams, onWaiting: (sen
 		maxPowerW,
 		tariff: {
 			...DEFAULT_TARIFF,
-			incrementWh: queryNumber(q, 'incrementWh', DEFAULT_TARIFF.incrementWh),
+			incrementWh: queryNumber(q, 'incrementWh', chosen.incrementWh),
 			graceWh: queryNumber(q, 'graceWh', DEFAULT_TARIFF.graceWh),
-			pricePerKwhMsat: String(queryNumber(q, 'pricePerKwhMsat', Number(DEFAULT_TARIFF.pricePerKwhMsat))),
+			pricePerKwhMsat: String(pricePerKwhMsat),
 			startFeeMsat: String(queryNumber(q, 'startFeeMsat', 0) || 0)
 		},
 		// A test may point the kiosk at a broker it can stop and start (?broker=ws://…&brokerVersion=4).

@@ -3,6 +3,10 @@
 import { loadDevnetManifest, hashPin, KIOSK_PIN_KEY, KIOSK_SETTINGS_KEY, parseKioskSettings, SettingsError, type ChargerSetting, type KioskSettings } from '$lib/config';
 import { LndRestNode } from '$lib/lightning';
 import { IdbKioskStore, KIOSK_DB_NAME, createStationKey, decryptStationKey, encryptStationKey, exportStationKey, importStationKey, loadEncryptedStationKey, rememberOnDevice, STATION_KEY_SETTING, type EncryptedStationKey } from '$lib/storage';
+import { defaultIncrement } from '$lib/ui/default-increment';
+import { lang } from '$lib/ui/lang.svelte';
+
+const t = lang.t;
 
 export interface SetupForm {
 	stationId: string;
@@ -52,7 +56,8 @@ const EMPTY: SetupForm = {
 	macaroonHex: '',
 	pricePerKwhSat: '250',
 	startFeeSat: '0',
-	incrementWh: '100',
+	// The least increment under 1 % fee overhead at the default price and power (410 Wh at 250 sat/kWh, 11 kW).
+	incrementWh: String(defaultIncrement(250_000, 11_000).incrementWh),
 	graceWh: '50',
 	fiatCurrency: '',
 	fiatPerBtc: '',
@@ -149,7 +154,7 @@ export class SetupState {
 				this.form = toForm(parseKioskSettings(saved));
 				this.saved = true;
 			} catch (e) {
-				this.message = { kind: 'bad', text: `The saved settings are not usable: ${(e as Error).message}` };
+				this.message = { kind: 'bad', text: t('setup.unusable', { error: (e as Error).message }) };
 			}
 		}
 		this.key = await loadEncryptedStationKey(this.store).catch(() => null);
@@ -202,7 +207,7 @@ export class SetupState {
 				macaroonHex: node?.macaroonHex ?? '',
 				walletUrl: m.wallet.url
 			};
-			this.message = { kind: 'good', text: 'Filled in from the devnet. Check, then save.' };
+			this.message = { kind: 'good', text: t('setup.filled') };
 		} catch (e) {
 			this.message = { kind: 'bad', text: (e as Error).message };
 		}
@@ -212,11 +217,11 @@ export class SetupState {
 		this.message = null;
 		try {
 			const settings = parseKioskSettings(fromForm(this.form));
-			if (!this.key) throw new SettingsError('Station key', 'Create or import the station key first.');
-			if (this.key.stationId !== settings.stationId) throw new SettingsError('Station key', `The station key belongs to ${this.key.stationId}, not ${settings.stationId}.`);
+			if (!this.key) throw new SettingsError('Station key', t('setup.keyFirst'));
+			if (this.key.stationId !== settings.stationId) throw new SettingsError('Station key', t('setup.keyOther', { keyStation: this.key.stationId, station: settings.stationId }));
 			await this.store!.putSetting(KIOSK_SETTINGS_KEY, settings);
 			this.saved = true;
-			this.message = { kind: 'good', text: 'Saved. The kiosk uses these settings from now on.' };
+			this.message = { kind: 'good', text: t('setup.saved') };
 			return true;
 		} catch (e) {
 			this.message = { kind: 'bad', text: (e as Error).message, field: e instanceof SettingsError ? e.field : undefined };
@@ -227,7 +232,7 @@ export class SetupState {
 	async forgetSettings(): Promise<void> {
 		await this.store!.deleteSetting(KIOSK_SETTINGS_KEY);
 		this.saved = false;
-		this.message = { kind: 'good', text: 'Settings removed: the kiosk uses the devnet again.' };
+		this.message = { kind: 'good', text: t('setup.removed') };
 	}
 
 	private async withBusy(what: string, job: () => Promise<void>): Promise<void> {
@@ -243,50 +248,50 @@ export class SetupState {
 	}
 
 	createKey(passphrase: string, confirm: string): Promise<void> {
-		return this.withBusy('Creating the key…', async () => {
-			if (passphrase !== confirm) throw new Error('The two passphrases differ.');
-			if (!this.form.stationId.trim()) throw new Error('Enter the station id first.');
+		return this.withBusy(t('setup.busyCreate'), async () => {
+			if (passphrase !== confirm) throw new Error(t('setup.differ'));
+			if (!this.form.stationId.trim()) throw new Error(t('setup.stationIdFirst'));
 			const { privateKeyHex, encrypted } = await createStationKey(this.store!, this.form.stationId.trim(), passphrase);
 			await rememberOnDevice(this.store!, privateKeyHex);
 			this.key = encrypted;
 			this.keyUnlocked = true;
-			this.message = { kind: 'good', text: `Station key created (${encrypted.address}). Export a backup now and register the address on the ledger.` };
+			this.message = { kind: 'good', text: t('setup.keyCreated', { address: encrypted.address }) };
 		});
 	}
 
 	/** Devnet: keep the manifest's key, encrypted like any other (the devnet already registered it). */
 	useDevnetKey(passphrase: string): Promise<void> {
-		return this.withBusy('Encrypting the devnet key…', async () => {
+		return this.withBusy(t('setup.busyDevnetKey'), async () => {
 			const m = await loadDevnetManifest();
 			const st = m.stations.find((s) => s.stationId === this.form.stationId.trim()) ?? m.stations[0];
-			if (!st) throw new Error('The devnet lists no station.');
+			if (!st) throw new Error(t('setup.noDevnetStation'));
 			const encrypted = await encryptStationKey(st.stationId, st.signingKeyHex, passphrase);
 			await this.store!.putSetting(STATION_KEY_SETTING, encrypted);
 			await rememberOnDevice(this.store!, st.signingKeyHex);
 			this.key = encrypted;
 			this.keyUnlocked = true;
-			this.message = { kind: 'good', text: `Using the devnet's key for ${st.stationId} (${encrypted.address}).` };
+			this.message = { kind: 'good', text: t('setup.usingDevnetKey', { station: st.stationId, address: encrypted.address }) };
 		});
 	}
 
 	unlock(passphrase: string): Promise<void> {
-		return this.withBusy('Unlocking…', async () => {
-			if (!this.key) throw new Error('There is no station key yet.');
+		return this.withBusy(t('setup.busyUnlock'), async () => {
+			if (!this.key) throw new Error(t('setup.noKeyYet'));
 			const hex = await decryptStationKey(this.key, passphrase);
 			await rememberOnDevice(this.store!, hex);
 			this.keyUnlocked = true;
-			this.message = { kind: 'good', text: 'Unlocked: the kiosk restarts on its own after a power cut.' };
+			this.message = { kind: 'good', text: t('setup.unlocked') };
 		});
 	}
 
 	importKey(fileText: string, passphrase: string): Promise<void> {
-		return this.withBusy('Importing…', async () => {
+		return this.withBusy(t('setup.busyImport'), async () => {
 			const enc = await importStationKey(this.store!, fileText, passphrase);
 			await rememberOnDevice(this.store!, await decryptStationKey(enc, passphrase));
 			this.key = enc;
 			this.keyUnlocked = true;
 			if (!this.form.stationId) this.form.stationId = enc.stationId;
-			this.message = { kind: 'good', text: `Imported the key of ${enc.stationId} (${enc.address}).` };
+			this.message = { kind: 'good', text: t('setup.imported', { station: enc.stationId, address: enc.address }) };
 		});
 	}
 
@@ -295,7 +300,7 @@ export class SetupState {
 	}
 
 	choosePort(): Promise<void> {
-		return this.withBusy('Waiting for the port…', async () => {
+		return this.withBusy(t('setup.busyPort'), async () => {
 			const { requestSerialPort } = await import('$lib/meter');
 			const port = await requestSerialPort();
 			const info = (port as { getInfo?: () => { usbVendorId?: number; usbProductId?: number } }).getInfo?.();
@@ -305,13 +310,13 @@ export class SetupState {
 
 	/** Opens the granted port with the chosen profile, reads once, and closes it again. */
 	testMeter(): Promise<void> {
-		return this.withBusy('Reading the meter…', async () => {
+		return this.withBusy(t('setup.busyMeter'), async () => {
 			this.testRead = null;
 			const { webSerial, openSerialMeter } = await import('$lib/meter');
 			const serial = webSerial();
 			if (!serial) throw new Error('This browser has no Web Serial (use Chrome or Edge).');
 			const [port] = await serial.getPorts();
-			if (!port) throw new Error('Choose the serial port first.');
+			if (!port) throw new Error(t('setup.portFirst'));
 			try {
 				const m = await openSerialMeter(port, { profile: this.form.profile, unitId: Number(this.form.unitId), serial: this.form.meterSerial || undefined, line: { baudRate: Number(this.form.baudRate) } });
 				try {
@@ -328,7 +333,7 @@ export class SetupState {
 	}
 
 	testLightning(): Promise<void> {
-		return this.withBusy('Asking the Lightning node…', async () => {
+		return this.withBusy(t('setup.busyLightning'), async () => {
 			this.lightningTest = null;
 			try {
 				const info = await new LndRestNode({ restUrl: this.form.lndUrl.trim(), macaroonHex: this.form.macaroonHex.trim() }).getInfo();

@@ -49,6 +49,56 @@ describe('keys used by the screens', () => {
 	});
 });
 
+/** Markup without its script, style and `{…}` expressions (braces balanced). */
+function markupText(source: string): string {
+	const noCode = source.replace(/<script[\s\S]*?<\/script>/g, '').replace(/<style[\s\S]*?<\/style>/g, '');
+	let out = '';
+	let depth = 0;
+	for (const ch of noCode) {
+		if (ch === '{') depth++;
+		else if (ch === '}') depth = Math.max(0, depth - 1);
+		else if (depth === 0) out += ch;
+	}
+	return out;
+}
+
+/** Two words in a row in a screen's markup or in a placeholder, label or title: a sentence not from the catalogue. */
+function sentencesInMarkup(file: string): string[] {
+	const text = markupText(readFileSync(file, 'utf8'));
+	const found: string[] = [];
+	const twoWords = /[A-Za-zÀ-ÿ’']{2,}[ ,]+[A-Za-zÀ-ÿ’']{2,}/;
+	for (const m of text.matchAll(/>([^<>]+)</g)) if (twoWords.test(m[1]!) && !BRANDS.includes(m[1]!.trim())) found.push(m[1]!.trim());
+	for (const m of text.matchAll(/\b(?:placeholder|aria-label|title|alt)="([^"]*)"/g)) if (twoWords.test(m[1]!)) found.push(m[0]);
+	return found;
+}
+/** Names, not sentences. */
+const BRANDS = ['Lightcharge Kiosk', 'Setup · Lightcharge Kiosk'];
+
+describe('no sentence outside the catalogue', () => {
+	// The driver's and the station's screens (the fleet simulator at /sim is a developer's tool, in English).
+	const screens: string[] = [];
+	const walk = (dir: string) => {
+		for (const name of readdirSync(dir)) {
+			const p = join(dir, name);
+			if (statSync(p).isDirectory()) {
+				if (!p.endsWith(join('routes', 'sim'))) walk(p);
+			} else if (name.endsWith('.svelte')) screens.push(p);
+		}
+	};
+	walk('src/routes');
+	walk('kiosk/routes');
+	test('the scan reads the screens', () => {
+		expect(screens.length).toBeGreaterThan(10);
+		expect(sentencesInMarkup).toBeTypeOf('function');
+	});
+	test.each(screens)('%s', (file) => {
+		expect(sentencesInMarkup(file)).toEqual([]);
+	});
+	test('it would find one', () => {
+		expect(markupText('<p>Hello {name}, <b>{t("x")}</b> welcome back</p><style>p{}</style>')).toBe('<p>Hello , <b></b> welcome back</p>');
+	});
+});
+
 describe('translate', () => {
 	test('fills placeholders and picks the plural by n', () => {
 		expect(translate('en', 'session.pending', { n: 1 })).toBe('1 payment pending');

@@ -954,8 +954,13 @@ function stripUndefined<T extends object>(o: T): T {
 	return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+/**
+ * A new session's id: 64 random bits as base64url (11 characters). It only names the session (the
+ * join secret beside it in the link is what proves the code was seen); short, so the session link
+ * fits a low QR version (5-M on a LAN address, issue 15).
+ */
 export function randomSessionId(): string {
 	const b = new Uint8Array(8);
 	crypto.getRandomValues(b);
-	return 's-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+	return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }

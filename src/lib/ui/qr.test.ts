@@ -4,16 +4,29 @@ import jsQR from 'jsqr';
 import QRCode from 'qrcode';
 import { describe, expect, test } from 'vitest';
 import { encodeSessionLink } from '$lib/protocol';
+import { randomSessionId } from '$lib/session';
 import { QUIET_ZONE_MODULES, qrSvg, qrVersion } from './qr';
 
-// What a kiosk on a LAN shows (devnet --lan: the wallet served over HTTPS on the LAN address).
-const LINK = encodeSessionLink('https://192.168.178.20:20007/session', {
-	v: 2,
-	network: '9f86d081',
-	stationId: 'station-1',
-	sessionId: 's-3f2a9c41d07be615',
-	secret: 'q5Tz0mYxW8vJr2LkNa3H_g'
-});
+// What a kiosk on a LAN shows (the devnet's wallet over HTTPS on the LAN address, whose home page
+// opens session links), with a session id as the station makes them.
+const LAN_WALLET = 'https://192.168.178.20:20007/';
+const link = (sessionId: string) => encodeSessionLink(LAN_WALLET, { v: 2, network: '9f86d081', stationId: 'station-1', sessionId, secret: 'q5Tz0mYxW8vJr2LkNa3H_g' });
+const LINK = link('PyqcQdB75hU');
+/** The session id the stations made before (s- and 16 hex digits: the same 64 bits, 7 characters longer). */
+const OLD_ID_LINK = link('s-3f2a9c41d07be615');
+
+/** `n` session ids of each shape from a fixed seed (the same every run), for decode rates. */
+function sampleIds(n: number): { now: string[]; before: string[] } {
+	let x = 0x9e3779b9;
+	const byte = () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 24);
+	const now: string[] = [], before: string[] = [];
+	for (let i = 0; i < n; i++) {
+		const b = Array.from({ length: 8 }, byte);
+		now.push(btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
+		before.push('s-' + b.map((v) => v.toString(16).padStart(2, '0')).join(''));
+	}
+	return { now, before };
+}
 
 // The first link format (kept only to explain old stickers): everything inside the code.
 const LEGACY =
@@ -72,9 +85,14 @@ function cameraFrame(text: string, sizePx: number, deg: number, seed = 1): Uint8
 }
 
 describe('the session QR code', () => {
-	test('the link is short (99 characters on a LAN address) and its code a low version', () => {
-		expect(LINK.length).toBe(99);
-		expect(qrVersion(LINK, 'M')).toEqual({ version: 6, modules: 41 });
+	test('the link is short (85 characters on a LAN address) and its code version 5-M', () => {
+		expect(LINK.length).toBe(85);
+		expect(qrVersion(LINK, 'M')).toEqual({ version: 5, modules: 37 });
+		// With the old session id the same link needed version 6 (41 modules).
+		expect(OLD_ID_LINK.length).toBe(92);
+		expect(qrVersion(OLD_ID_LINK, 'M')).toEqual({ version: 6, modules: 41 });
+		// Every id the station makes is 11 characters a link carries as they are.
+		for (let i = 0; i < 200; i++) expect(randomSessionId()).toMatch(/^[A-Za-z0-9_-]{11}$/);
 		// The first format carried broker, chain and registry in the link: three times the modules.
 		expect(qrVersion(LEGACY, 'M').version).toBeGreaterThanOrEqual(12);
 	});
@@ -94,6 +112,19 @@ describe('the session QR code', () => {
 		const found = jsQR(frame, 640, 480);
 		expect(found?.data).toBe(LINK);
 	});
+	// 20 links of each shape (fixed seed, so the same every run): the shorter link is read more often
+	// when the code is small in the frame. Here: 130 px 5-M 20/20, 6-M 18/20; 110 px 5-M 15/20, 6-M
+	// 2/20 (with random ids instead: 130 px 19/20 vs 8–12/20, 110 px 11/20 vs 0–1/20).
+	test('at 130 and 110 px the 5-M link is read more often than the old 6-M one', () => {
+		const { now, before } = sampleIds(20);
+		const rate = (ids: string[], size: number) => ids.filter((id, i) => jsQR(cameraFrame(link(id), size, 3, i + 1), 640, 480)?.data === link(id)).length;
+		const at130 = { now: rate(now, 130), before: rate(before, 130) };
+		const at110 = { now: rate(now, 110), before: rate(before, 110) };
+		console.log(`[qr] read of 20 at 130 px: 5-M ${at130.now}, 6-M ${at130.before}; at 110 px: 5-M ${at110.now}, 6-M ${at110.before}`);
+		expect(at130.now).toBeGreaterThanOrEqual(18);
+		expect(at130.now).toBeGreaterThan(at130.before);
+		expect(at110.now).toBeGreaterThan(at110.before);
+	}, 180_000);
 	test('the frame is hard enough to matter: the same code at 80 px, or the old long link at 130 px, is not read', () => {
 		expect(jsQR(cameraFrame(LINK, 80, 4), 640, 480)).toBeNull();
 		expect(jsQR(cameraFrame(LEGACY, 130, 4), 640, 480)).toBeNull();

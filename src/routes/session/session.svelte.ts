@@ -13,6 +13,8 @@ import { brokerLoginFor, checkIdentity, connectWalletLedger, ledgerOf, lightning
 
 /** A payment still in flight after this long is shown as pending. */
 export const PENDING_AFTER_MS = 4000;
+/** How long "Resumed after the app was closed" stays on the screen. */
+const RESUMED_NOTE_MS = 10_000;
 
 export class WalletSession {
 	view = $state<DriverView | null>(null);
@@ -151,7 +153,9 @@ export class WalletSession {
 				this.persist(v);
 			});
 			if (snapshot) {
+				// Said for a moment after the reload, then the screen is the driver's again.
 				this.resumed = true;
+				setTimeout(() => (this.resumed = false), RESUMED_NOTE_MS);
 				await this.runtime.resume(snapshot);
 			} else {
 				await this.runtime.start();
