@@ -111,6 +111,7 @@ const MacaroonSchema = v.pipe(
 
 /** Validates settings from the setup form or from storage. */
 export function parseKioskSettings(raw: unknown): KioskSettings {
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw form or storage input: every field read here goes through a check below
 	const input = (raw ?? {}) as Record<string, any>;
 	if (!isValidId(input.stationId)) throw new SettingsError('Station id', 'Station id: 1 to 64 letters, digits, ".", "_" or "-".');
 	const name = typeof input.name === 'string' && input.name.trim() ? input.name.trim().slice(0, 80) : input.stationId;

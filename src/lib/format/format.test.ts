@@ -85,7 +85,7 @@ describe('units', () => {
 
 describe('smoothed power', () => {
 	/** A meter at a steady `w` watts read every `stepMs`, counting whole Wh, with jitter in the arrival time. */
-	function steady(w: number, n: number, stepMs = 1000, jitter = (i: number) => 0): { at: number; energyWh: number }[] {
+	function steady(w: number, n: number, stepMs = 1000, jitter = (_i: number) => 0): { at: number; energyWh: number }[] {
 		return Array.from({ length: n }, (_, i) => {
 			const t = i * stepMs;
 			return { at: 1_700_000_000_000 + t + jitter(i), energyWh: Math.floor((w * t) / 3_600_000) };

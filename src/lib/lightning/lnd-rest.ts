@@ -11,7 +11,6 @@ import {
 	type InvoiceStatus,
 	type LightningErrorCode,
 	type LightningNode,
-	type Network,
 	type NodeInfo,
 	type OpenChannelRequest,
 	type PaymentUpdate,

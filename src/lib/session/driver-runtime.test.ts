@@ -69,7 +69,7 @@ async function stoppedWithIncrement2InFlight(sessionId: string) {
 
 describe('DriverRuntime.resume', () => {
 	it('tracks the payment in flight at a reload, pays nothing twice, and goes on billing', async () => {
-		const { now, broker, net, station, tick, node, link, checkIdentity, snapshot, stored } = await stoppedWithIncrement2InFlight('sess-r');
+		const { now, broker, station, tick, node, link, checkIdentity, snapshot, stored } = await stoppedWithIncrement2InFlight('sess-r');
 		const poll = tick;
 		expect(node.sent).toBe(2);
 		node.release(); // the payment the crashed wallet had sent completes on the network

@@ -34,7 +34,7 @@ import { DriverChannel, type DriverKey } from './driver-channel';
 import { decideInvoice, type RefusalReason } from './driver';
 import { pinMismatch } from './identity';
 import type { CheckIdentity, IdentityVerdict, JournalEntry, PaymentJournal, StationPin } from './ports';
-import { Emitter } from '../core';
+import { Emitter, backoffDelay } from '../core';
 
 export class MemoryJournal implements PaymentJournal {
 	private map = new Map<string, JournalEntry>();
@@ -690,7 +690,7 @@ export class DriverRuntime {
 	private async pay(entry: JournalEntry): Promise<void> {
 		try {
 			await this.o.journal.reserve(entry);
-		} catch (e) {
+		} catch {
 			this.updateInvoice(entry.seq, { state: 'refused', reason: 'already_paid', message: `Invoice ${entry.seq} was already paid from this wallet.` });
 			return;
 		}
@@ -779,8 +779,8 @@ export class DriverRuntime {
 				this.updateInvoice(entry.seq, { message: `Payment ${entry.seq} has not reached your Lightning node yet: sending it again.` });
 				const timer = setTimeout(() => {
 					this.reinvoiceTimers.delete(timer);
-					again();
-				}, Math.min(30_000, 1000 * 2 ** (tries - 1)));
+					void again();
+				}, backoffDelay(tries, { initialDelayMs: 1000, maxDelayMs: 30_000 }));
 				this.reinvoiceTimers.add(timer);
 				return;
 			}

@@ -455,7 +455,11 @@ describe('StationRuntime', () => {
 		rt.requestStop('operator');
 		const paid = new Set<string>();
 		await until(async () => {
-			for (const inv of w.got.invoices) if (!paid.has(inv.bolt11)) paid.add(inv.bolt11), await payer(w).pay({ paymentRequest: inv.bolt11, feeLimitMsat: 10_000n, timeoutSeconds: 10 });
+			for (const inv of w.got.invoices) {
+				if (paid.has(inv.bolt11)) continue;
+				paid.add(inv.bolt11);
+				await payer(w).pay({ paymentRequest: inv.bolt11, feeLimitMsat: 10_000n, timeoutSeconds: 10 });
+			}
 			return rt.view().session.phase === 'settled';
 		});
 		await until(() => rt.view().session.closed);

@@ -421,7 +421,7 @@ export class StationRuntime {
 			if (!closing) this.dispatch({ type: 'closed' });
 		}
 		await this.publishStatus();
-		this.persist();
+		void this.persist();
 		return true;
 	}
 
@@ -509,7 +509,7 @@ export class StationRuntime {
 		// Effects run one after another, in the order the reducer decided them (charger off before the end reading).
 		for (const fx of effects) this.enqueueEffect(fx);
 		if (before !== state.phase) void this.publishStatus();
-		this.persist();
+		void this.persist();
 		this.notify();
 	}
 
@@ -801,7 +801,7 @@ export class StationRuntime {
 		try {
 			await this.outbox.publish(invoicesTopic(stationId, record.sessionId), encodeMessage(msg));
 			this.invoicesPublished = Math.max(this.invoicesPublished, record.seq);
-			this.persist();
+			void this.persist();
 		} catch (e) {
 			this.fail('Storing an invoice for publishing failed', e);
 		}
@@ -848,7 +848,7 @@ export class StationRuntime {
 				return async () => {
 					if (!current()) return;
 					this.anchors = [...this.anchors, { txHash: r.txHash, root: r.root, fromReading, toReading }];
-					this.persist();
+					void this.persist();
 					await this.publishEvent({ event: 'anchored', txHash: r.txHash, root: r.root, fromReading, toReading, energyWh });
 				};
 			}
@@ -885,7 +885,7 @@ export class StationRuntime {
 			toReading,
 			energyWh: last.energyWh - first.energyWh
 		});
-		this.persist();
+		void this.persist();
 	}
 
 	private async publishEvent(detail: Omit<SessionEvent, 'v' | 'type' | 'sessionId' | 'seq' | 'at'>): Promise<void> {
@@ -894,7 +894,7 @@ export class StationRuntime {
 		if (!sessionId) return;
 		const ev = this.signed({ v: 1, type: 'event', sessionId, seq: ++this.eventSeq, at: this.now(), ...stripUndefined(detail) } as SessionEvent);
 		this.events = [...this.events, ev];
-		this.persist();
+		void this.persist();
 		this.notify();
 		try {
 			await this.outbox.publish(eventsTopic(stationId, sessionId), encodeMessage(ev));

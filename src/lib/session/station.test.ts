@@ -77,7 +77,7 @@ describe('station session', () => {
 	});
 
 	it('never counts a payment twice', () => {
-		let { s } = started();
+		const { s } = started();
 		let r = run(s, [reading(2, 10_100)]);
 		r = created(r.s, r.fx, 'bb');
 		r = run(r.s, [{ type: 'invoice_paid', paymentHash: 'bb' }, { type: 'invoice_paid', paymentHash: 'bb' }, { type: 'invoice_paid', paymentHash: 'unknown' }]);
@@ -86,7 +86,7 @@ describe('station session', () => {
 	});
 
 	it('on stop bills the remainder after the end reading and settles only when everything is paid', () => {
-		let { s } = started();
+		const { s } = started();
 		let r = run(s, [reading(2, 10_100)]);
 		r = created(r.s, r.fx, 'h1');
 		r = run(r.s, [{ type: 'invoice_paid', paymentHash: 'h1' }, reading(3, 10_130), { type: 'stop', cause: 'driver' }]);
@@ -107,7 +107,7 @@ describe('station session', () => {
 
 	it('stops itself before the budget is exceeded', () => {
 		// Budget covers the start fee and ~150 Wh at 250 sat/kWh.
-		let { s } = started(String(1000 + 150 * 250));
+		const { s } = started(String(1000 + 150 * 250));
 		let r = run(s, [reading(2, 10_040)]);
 		expect(r.s.phase).toBe('charging');
 		r = run(r.s, [reading(3, 10_060)]);
@@ -117,7 +117,7 @@ describe('station session', () => {
 	});
 
 	it('rolls billing back when an invoice cannot be created, so no energy goes unbilled', () => {
-		let { s } = started();
+		const { s } = started();
 		let r = run(s, [reading(2, 10_100)]);
 		r = run(r.s, [{ type: 'invoice_failed', seq: 1, message: 'node offline' }, reading(3, 10_110)]);
 		const rec = (invoices(r.fx)[0] as Extract<StationEffect, { kind: 'create_invoice' }>).record;
@@ -131,7 +131,7 @@ describe('station session', () => {
 	});
 
 	it('suspends on a meter fault, raises it once, does not resume on payment, and resumes when the operator clears it', () => {
-		let { s } = started();
+		const { s } = started();
 		let r = run(s, [reading(2, 10_100)]);
 		r = created(r.s, r.fx, 'aa');
 		r = run(r.s, [{ type: 'meter_fault', reason: 'energy went backwards' }]);
@@ -186,7 +186,7 @@ describe('station session', () => {
 	});
 
 	it('without an end reading, bills only the verified energy and settles once it is paid', () => {
-		let { s } = started();
+		const { s } = started();
 		let r = run(s, [reading(2, 10_040), { type: 'meter_fault', reason: 'no answer' }, { type: 'stop', cause: 'operator' }]);
 		expect(r.s.phase).toBe('stopping');
 		r = run(r.s, [{ type: 'final_failed', reason: 'the meter is faulty' }]);
@@ -202,7 +202,7 @@ describe('station session', () => {
 
 describe('a final invoice that could not be created', () => {
 	it('is billed again when the runtime retries, so the session can still settle', () => {
-		let { s } = started();
+		const { s } = started();
 		let r = run(s, [reading(2, 10_040), { type: 'stop', cause: 'driver' }, reading(3, 10_050, 'E')]);
 		const first = invoices(r.fx);
 		expect(first).toHaveLength(1);

@@ -91,6 +91,7 @@ export const WALLET_DB_NAME = 'lightcharge-wallet';
 
 export function openWalletDb(name = WALLET_DB_NAME): Promise<WalletDb> {
 	return openDB<WalletSchema>(name, 4, {
+		// eslint-disable-next-line @typescript-eslint/no-misused-promises -- idb runs upgrade inside the versionchange transaction; it awaits only that transaction's requests
 		async upgrade(db, oldVersion, _newVersion, tx) {
 			if (oldVersion < 1) {
 				const payments = db.createObjectStore('payments', { keyPath: 'paymentHash' });

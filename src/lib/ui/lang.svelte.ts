@@ -35,7 +35,10 @@ export class Lang {
 	kw = (w: number): string => f.kw(w, this.#locale);
 	duration = (ms: number): string => f.duration(ms);
 	count = (n: number): string => f.count(n, this.#locale);
+	// A Date made to be formatted at once, not state: nothing to make reactive.
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	time = (at: number): string => new Date(at).toLocaleTimeString(this.#locale);
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	dateTime = (at: number): string => new Date(at).toLocaleString(this.#locale);
 }
 
