@@ -388,7 +388,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 				portBase: opts.lncPortBase ?? (opts.lndPortBase ?? ports.lightning + 100) + 20,
 				// Phones reach the mailbox like the apps' HTTPS: on the LAN, with the devnet's certificate.
 				listenHost: https ? httpsHost : host,
-				lnd: { name: LNC_NODE, rpcHost: vehicle.rpcHost, tlsCertPath: path.join(vehicle.lndDir, 'tls.cert'), adminMacaroonPath: vehicle.adminMacaroonPath },
+				lnd: { name: LNC_NODE, rpcHost: vehicle.rpcHost, tlsCertPath: path.join(vehicle.lndDir, 'tls.cert'), adminMacaroonPath: vehicle.adminMacaroonPath, walletMacaroonHex: vehicle.appMacaroonHex },
 				tls: https && existsSync(cert) && existsSync(key) ? { certFile: cert, keyFile: key } : null,
 				log
 			}).catch((err: unknown) => {
@@ -396,7 +396,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 			});
 			stops.push({ name: 'LNC mailbox and litd', stop: () => stack.stop() });
 			lncStack = stack;
-			const session = stack.newSession('devnet-start');
+			const session = await stack.newSession('devnet-start');
 			nodes[LNC_NODE] = { ...nodes[LNC_NODE]!, lnc: { mailbox: stack.mailbox, pairingPhrase: session.pairingPhrase, mailboxFingerprint256: stack.mailboxFingerprint256 } };
 		}
 		const complete: DevnetManifest = {

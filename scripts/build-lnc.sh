@@ -7,6 +7,8 @@
 #                 tag litd_no_ui, run in remote mode against our LND)              -> infra/bin/
 #   the LNC wasm client (infra/lnc/wasm-client: Lightcharge's own, for lnc-web 0.3.6-alpha,
 #                 GOOS=js GOARCH=wasm)                                               -> static/lnc/
+#   lnc-server (infra/lnc/lnc-server: the project's own node side of one LNC session, which the
+#                 devnet uses while litd does not build)                              -> infra/bin/
 # litd pins lightning-node-connect pseudo-versions the proxy refuses (403); infra/lnc/go.mod
 # replaces them with the tagged releases it serves (gbn v1.0.1, mailbox v1.0.1, hashmailrpc v1.0.3).
 # lightning-terminal's perms v1.0.1 and autopilotserverrpc v0.0.3 are not in sum.golang.org, so
@@ -26,9 +28,9 @@ command -v go >/dev/null 2>&1 || { echo "build-lnc: Go is not installed (need Go
 export GONOSUMDB="github.com/lightninglabs/lightning-terminal${GONOSUMDB:+,$GONOSUMDB}"
 export GOFLAGS="-mod=readonly${GOFLAGS:+ $GOFLAGS}"
 
-stamp="$( (cat "$mod/go.mod" "$mod/go.sum" "$mod/aperture/go.mod" "$mod/aperture/go.sum" "$mod"/wasm-client/*.go; go version; echo "$tags") | sha256sum | cut -d' ' -f1)"
+stamp="$( (cat "$mod/go.mod" "$mod/go.sum" "$mod/aperture/go.mod" "$mod/aperture/go.sum" "$mod"/wasm-client/*.go "$mod"/lnc-server/*.go; go version; echo "$tags") | sha256sum | cut -d' ' -f1)"
 if [ "${1:-}" != "--force" ] && [ -f "$bin/.stamp-lnc" ] && [ "$(cat "$bin/.stamp-lnc")" = "$stamp" ] \
-	&& [ -x "$bin/aperture" ] && [ -x "$bin/litd" ] && [ -x "$bin/litcli" ] && [ -s "$wasmdir/wasm-client.wasm" ]; then
+	&& [ -x "$bin/aperture" ] && [ -x "$bin/lnc-server" ] && [ -x "$bin/litd" ] && [ -x "$bin/litcli" ] && [ -s "$wasmdir/wasm-client.wasm" ]; then
 	echo "build-lnc: reusing infra/bin (aperture, litd, litcli) and static/lnc/wasm-client.wasm"
 	exit 0
 fi
@@ -55,12 +57,14 @@ t2=$(date +%s)
 	echo "build-lnc: building aperture ($(go list -m -f '{{.Version}}' github.com/lightninglabs/aperture), with lnd $(go list -m -f '{{.Version}}' github.com/lightningnetwork/lnd))"
 	go build -trimpath -o "$bin/" github.com/lightninglabs/aperture/cmd/aperture
 )
+# The project's own node side of one LNC session (infra/lnc/lnc-server), used by the devnet while litd does not build.
+go build -trimpath -o "$bin/" ./lnc-server
 t3=$(date +%s)
 echo "build-lnc: building litd + litcli ($(go list -m -f '{{.Version}}' github.com/lightninglabs/lightning-terminal); tags: $tags)"
 if ! go build -trimpath -tags "$tags" -o "$bin/" \
 	github.com/lightninglabs/lightning-terminal/cmd/litd github.com/lightninglabs/lightning-terminal/cmd/litcli; then
 	cat >&2 <<'MSG'
-build-lnc: litd did not build (wasm client and aperture did). Known cause (2026-12-03): lightning-terminal
+build-lnc: litd did not build (the wasm client, aperture and lnc-server did). Known cause (2026-12-03): lightning-terminal
 v0.17.1-alpha's nested module litrpc at the release commit is refused by the Go module proxy (403), and the
 litrpc releases it serves (v1.0.2 pinned, v1.0.3, v1.0.4, v1.0.6) lack what accounts/rpcserver.go uses
 (litrpc.AccountPaymentsRequest/Response). See docs/lightning.md, "Lightning Node Connect on the devnet".

@@ -39,7 +39,7 @@ export interface LndGatewayOptions {
 }
 
 export interface LncAdmin {
-	newSession(): { pairingPhrase: string };
+	newSession(): Promise<{ pairingPhrase: string }>;
 	stopMailbox(): Promise<void>;
 	startMailbox(): Promise<void>;
 }

@@ -14,19 +14,35 @@ import { ensurePortFree, waitForPort } from '../ports';
 import { LND_BIN_DIR } from './binaries';
 
 export const LNC_BINARIES = ['aperture', 'litd', 'litcli'] as const;
+/**
+ * While litd does not build from the Go module proxy (docs/lightning.md), the node side of a
+ * session can be the project's own `lnc-server` (infra/lnc/lnc-server): one pairing per process,
+ * calls forwarded to LND under the wallet's macaroon. Used only when litd is absent.
+ */
+export const LNC_FALLBACK_SERVER = 'lnc-server';
+
+function executable(file: string): boolean {
+	try {
+		accessSync(file, constants.X_OK);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/** Which node side of LNC sessions is built: litd, else the project's lnc-server, else none. */
+export function lncServerKind(binDir = LND_BIN_DIR): 'litd' | 'lnc-server' | null {
+	if (executable(path.join(binDir, 'litd')) && executable(path.join(binDir, 'litcli'))) return 'litd';
+	if (executable(path.join(binDir, LNC_FALLBACK_SERVER))) return 'lnc-server';
+	return null;
+}
 /** Where scripts/build-lnc.sh puts the wasm client; the wallet serves it as /lnc/wasm-client.wasm. */
 export const LNC_WASM_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../static/lnc/wasm-client.wasm');
 
 /** What of the LNC stack is not built yet (empty when all is there). */
 export function missingLncParts(binDir = LND_BIN_DIR, wasmFile = LNC_WASM_FILE): string[] {
-	const missing: string[] = LNC_BINARIES.filter((name) => {
-		try {
-			accessSync(path.join(binDir, name), constants.X_OK);
-			return false;
-		} catch {
-			return true;
-		}
-	});
+	const missing: string[] = executable(path.join(binDir, 'aperture')) ? [] : ['aperture'];
+	if (!lncServerKind(binDir)) missing.push('litd and litcli (or lnc-server)');
 	try {
 		if (statSync(wasmFile).size === 0) missing.push('static/lnc/wasm-client.wasm');
 	} catch {
@@ -49,7 +65,7 @@ export interface LncStackOptions {
 	/** Where the mailbox listens (default 127.0.0.1; the devnet's HTTPS host with phones on the LAN). litd always on 127.0.0.1. */
 	listenHost?: string;
 	/** The LND litd fronts (started with --rpcmiddleware.enable). */
-	lnd: { name: string; rpcHost: string; tlsCertPath: string; adminMacaroonPath: string };
+	lnd: { name: string; rpcHost: string; tlsCertPath: string; adminMacaroonPath: string; /** What an lnc-server session hands the wallet. */ walletMacaroonHex: string };
 	/** A certificate for the mailbox (the devnet's own, so a phone that trusts the wallet trusts it); else aperture makes one. */
 	tls?: { certFile: string; keyFile: string } | null;
 	binDir?: string;
@@ -73,8 +89,10 @@ export interface LncStack {
 	/** SHA-256 fingerprint of the mailbox certificate, as browsers show it. */
 	mailboxFingerprint256: string;
 	litdRpc: string;
+	/** litd, or (while litd does not build) the project's lnc-server. */
+	server: 'litd' | 'lnc-server';
 	/** A new one-time pairing phrase for the wallet (custom session, LNC_WALLET_PERMISSIONS). */
-	newSession(label?: string): LncSession;
+	newSession(label?: string): Promise<LncSession>;
 	stopMailbox(): Promise<void>;
 	startMailbox(): Promise<void>;
 	stop(): Promise<void>;
@@ -158,10 +176,14 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 	);
 	sentinel.unref();
 
-	const spawnProc = (name: string, bin: string, args: string[], logFile: string): Proc => {
-		const fd = openSync(logFile, 'a');
-		const child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
-		closeSync(fd);
+	const spawnProc = (name: string, bin: string, args: string[], logFile: string, stdio?: ['ignore', 'pipe', 'pipe']): Proc => {
+		let child: ChildProcess;
+		if (stdio) child = spawn(bin, args, { stdio });
+		else {
+			const fd = openSync(logFile, 'a');
+			child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
+			closeSync(fd);
+		}
 		const proc: Proc = { child, exitReason: null, logFile, exited: Promise.resolve() };
 		proc.exited = new Promise<void>((resolve) => {
 			child.once('exit', (code, signal) => {
@@ -220,6 +242,7 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 		);
 
 	const stopAll = async () => {
+		for (const name of [...procs.keys()].filter((n) => n.startsWith('lnc-server'))) await stopProc(name);
 		await stopProc('litd');
 		await stopProc('aperture');
 		rmSync(pidsFile, { force: true });
@@ -230,70 +253,112 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 		await startMailbox();
 		const mailboxCertPem = readFileSync(path.join(apertureDir, 'tls.cert'), 'utf8');
 		log(`lnc mailbox  wss://${mailbox} (aperture hashmail, TLS ${new X509Certificate(mailboxCertPem).fingerprint256.slice(0, 23)}…)`);
-		spawnProc(
-			'litd',
-			path.join(binDir, 'litd'),
-			[
-				`--lit-dir=${litDir}`,
-				'--network=regtest',
-				'--lnd-mode=remote',
-				`--remote.lnd.rpcserver=${options.lnd.rpcHost}`,
-				`--remote.lnd.macaroonpath=${options.lnd.adminMacaroonPath}`,
-				`--remote.lnd.tlscertpath=${options.lnd.tlsCertPath}`,
-				`--httpslisten=${litdRpc}`,
-				'--disableui',
-				'--faraday-mode=disable',
-				'--loop-mode=disable',
-				'--pool-mode=disable',
-				'--taproot-assets-mode=disable',
-				'--autopilot.disable',
-				// A devnet phrase printed at start may wait a while for a phone (default 10 min).
-				'--firstlncconndeadline=24h',
-				'--lit-debuglevel=info'
-			],
-			path.join(litDir, 'litd.out')
-		);
-		await waitForPort(litdPort, host, remaining(), () => died('litd'));
-		// litd answers once it reached lnd and made its macaroon.
-		let lastError = '';
-		for (;;) {
-			const reason = died('litd');
-			if (reason) throw new Error(`litd did not start: ${reason}`);
-			if (existsSync(litMacaroon)) {
-				const r = litcli(['sessions', 'list', 'all']);
-				if (r.status === 0) break;
-				lastError = (r.stderr || r.stdout).trim();
-			}
-			if (Date.now() > deadline) throw new Error(`litd did not become ready in time (last: ${lastError || 'no macaroon yet'}); see ${path.join(litDir, 'litd.out')}`);
-			await sleep(250);
-		}
+		const server = lncServerKind(binDir)!;
 		let count = 0;
-		const newSession = (label?: string): LncSession => {
-			const name = label ?? `lightcharge-wallet-${++count}`;
-			const r = litcli([
-				'sessions',
-				'add',
-				`--label=${name}`,
-				'--type=custom',
-				...LNC_WALLET_PERMISSIONS.map((p) => `--permission=${p}`),
-				`--mailboxserveraddr=${mailbox}`,
-				'--devserver',
-				'--expiry=604800'
-			]);
-			if (r.status !== 0) throw new Error(`litcli sessions add failed: ${(r.stderr || r.stdout).trim()}`);
-			const parsed = JSON.parse(r.stdout) as { session?: { pairing_secret_mnemonic?: string; expiry_timestamp_seconds?: string | number } };
-			const phrase = parsed.session?.pairing_secret_mnemonic ?? '';
-			if (phrase.split(' ').length !== 10) throw new Error(`litcli sessions add gave no pairing phrase: ${r.stdout.slice(0, 300)}`);
-			return { pairingPhrase: phrase, label: name, expiry: Number(parsed.session?.expiry_timestamp_seconds ?? 0) };
-		};
+		let newSession: (label?: string) => Promise<LncSession>;
+		if (server === 'litd') {
+			spawnProc(
+				'litd',
+				path.join(binDir, 'litd'),
+				[
+					`--lit-dir=${litDir}`,
+					'--network=regtest',
+					'--lnd-mode=remote',
+					`--remote.lnd.rpcserver=${options.lnd.rpcHost}`,
+					`--remote.lnd.macaroonpath=${options.lnd.adminMacaroonPath}`,
+					`--remote.lnd.tlscertpath=${options.lnd.tlsCertPath}`,
+					`--httpslisten=${litdRpc}`,
+					'--disableui',
+					'--faraday-mode=disable',
+					'--loop-mode=disable',
+					'--pool-mode=disable',
+					'--taproot-assets-mode=disable',
+					'--autopilot.disable',
+					// A devnet phrase printed at start may wait a while for a phone (default 10 min).
+					'--firstlncconndeadline=24h',
+					'--lit-debuglevel=info'
+				],
+				path.join(litDir, 'litd.out')
+			);
+			await waitForPort(litdPort, host, remaining(), () => died('litd'));
+			// litd answers once it reached lnd and made its macaroon.
+			let lastError = '';
+			for (;;) {
+				const reason = died('litd');
+				if (reason) throw new Error(`litd did not start: ${reason}`);
+				if (existsSync(litMacaroon)) {
+					const r = litcli(['sessions', 'list', 'all']);
+					if (r.status === 0) break;
+					lastError = (r.stderr || r.stdout).trim();
+				}
+				if (Date.now() > deadline) throw new Error(`litd did not become ready in time (last: ${lastError || 'no macaroon yet'}); see ${path.join(litDir, 'litd.out')}`);
+				await sleep(250);
+			}
+			newSession = async (label?: string): Promise<LncSession> => {
+				const name = label ?? `lightcharge-wallet-${++count}`;
+				const r = litcli([
+					'sessions',
+					'add',
+					`--label=${name}`,
+					'--type=custom',
+					...LNC_WALLET_PERMISSIONS.map((p) => `--permission=${p}`),
+					`--mailboxserveraddr=${mailbox}`,
+					'--devserver',
+					'--expiry=604800'
+				]);
+				if (r.status !== 0) throw new Error(`litcli sessions add failed: ${(r.stderr || r.stdout).trim()}`);
+				const parsed = JSON.parse(r.stdout) as { session?: { pairing_secret_mnemonic?: string; expiry_timestamp_seconds?: string | number } };
+				const phrase = parsed.session?.pairing_secret_mnemonic ?? '';
+				if (phrase.split(' ').length !== 10) throw new Error(`litcli sessions add gave no pairing phrase: ${r.stdout.slice(0, 300)}`);
+				return { pairingPhrase: phrase, label: name, expiry: Number(parsed.session?.expiry_timestamp_seconds ?? 0) };
+			};
+
+		} else {
+			const macFile = path.join(dir, 'wallet.macaroon.hex');
+			writeFileSync(macFile, options.lnd.walletMacaroonHex, { mode: 0o600 });
+			newSession = async (label?: string): Promise<LncSession> => {
+				const name = label ?? `lightcharge-wallet-${++count}`;
+				const proc = spawnProc(
+					`lnc-server ${name}`,
+					path.join(binDir, LNC_FALLBACK_SERVER),
+					[`--mailbox=${mailbox}`, '--devserver', `--lnd=${options.lnd.rpcHost}`, `--lnd-tlscert=${options.lnd.tlsCertPath}`, `--macaroon-hex-file=${macFile}`],
+					path.join(dir, `${name}.out`),
+					['ignore', 'pipe', 'pipe']
+				);
+				const phrase = await new Promise<string>((resolve, reject) => {
+					let text = '';
+					const timer = setTimeout(() => reject(new Error(`lnc-server gave no pairing phrase in 10 s: ${tail(proc.logFile)}`)), 10_000);
+					proc.child.stdout!.on('data', (c: Buffer) => {
+						text += c.toString('utf8');
+						const line = text.split('\n')[0];
+						if (text.includes('\n')) {
+							clearTimeout(timer);
+							try {
+								resolve((JSON.parse(line!) as { pairingPhrase: string }).pairingPhrase);
+							} catch {
+								reject(new Error(`lnc-server printed ${line}`));
+							}
+						}
+					});
+					proc.child.stderr!.on('data', (c: Buffer) => writeFileSync(proc.logFile, c, { flag: 'a' }));
+					void proc.exited.then(() => reject(new Error(`lnc-server ended: ${proc.exitReason}`)));
+				});
+				return { pairingPhrase: phrase, label: name, expiry: 0 };
+			};
+		}
 		const startMs = Date.now() - started;
-		log(`lnc litd     ${litdRpc} (remote mode, in front of ${options.lnd.name}) in ${(startMs / 1000).toFixed(1)} s`);
+		log(
+			server === 'litd'
+				? `lnc litd     ${litdRpc} (remote mode, in front of ${options.lnd.name}) in ${(startMs / 1000).toFixed(1)} s`
+				: `lnc server   the project's lnc-server in front of ${options.lnd.name} (litd is not built; see docs/lightning.md)`
+		);
 		return {
 			mailbox,
 			mailboxCertPem,
 			mailboxSpkiSha256: spkiSha256(mailboxCertPem),
 			mailboxFingerprint256: new X509Certificate(mailboxCertPem).fingerprint256,
 			litdRpc,
+			server,
 			newSession,
 			stopMailbox: () => stopProc('aperture'),
 			startMailbox,
