@@ -23,7 +23,7 @@ function fakeBuild(name: string): string {
 	writeFileSync(path.join(dir, 'index.html'), `<!doctype html><title>${name} index</title>`);
 	writeFileSync(path.join(dir, 'service-worker.js'), `self.addEventListener('install', () => {}); // ${name}`);
 	writeFileSync(path.join(dir, '_app', 'immutable', 'app.abc123.js'), 'export {};');
-	// What adapter-static's precompress writes beside each file.
+	// What the build (svelte.config.js) writes beside each script.
 	writeFileSync(path.join(dir, '_app', 'immutable', 'app.abc123.js.br'), brotliCompressSync('export {};'));
 	writeFileSync(path.join(dir, '_app', 'immutable', 'app.abc123.js.gz'), gzipSync('export {};'));
 	return dir;

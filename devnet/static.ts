@@ -179,7 +179,7 @@ export function appHandler(dir: string, getManifest: () => DevnetManifest | null
 		// dev: look files up per request, so a rebuild while the devnet runs is served without a restart.
 		dev: true,
 		etag: true,
-		// The builds put a .br and a .gz beside each file (adapter-static precompress); a browser that
+		// The builds put a .br and a .gz beside each script and style (svelte.config.js); a browser that
 		// accepts them gets those: about a third of the bytes of the JavaScript, which on a phone's
 		// slow link is most of the first load.
 		brotli: true,
