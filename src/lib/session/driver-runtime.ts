@@ -746,7 +746,7 @@ export class DriverRuntime {
 		if (live) this.accepted = live.seq === 1 ? null : { seq: live.seq - 1, toReading: live.record.fromReading };
 		const asked = this.reinvoices.get(entry.seq) ?? 0;
 		const automatic = asked < (this.o.maxReinvoices ?? 3) && !this.closed && !!this.channel;
-		const delayMs = (this.o.reinvoiceDelayMs ?? 2000) * 2 ** asked;
+		const delayMs = backoffDelay(asked + 1, { initialDelayMs: this.o.reinvoiceDelayMs ?? 2000, maxDelayMs: Infinity });
 		const message = automatic ? `${sentence} A new invoice will be asked for in ${delayMs >= 1000 ? `${Math.round(delayMs / 1000)} s` : `${delayMs} ms`}.` : `${sentence} Ask the station for a new invoice when the problem is fixed.`;
 		this.updateInvoice(entry.seq, { state: 'failed', reason: 'payment_failed', message });
 		this.set({ lastError: message });
