@@ -17,6 +17,8 @@ export const E2E_PORTS = {
 };
 const p = E2E_PORTS;
 const broker = process.env.LIGHTCHARGE_E2E_BROKER ?? 'aedes';
+// LIGHTCHARGE_E2E_SECURE_BROKER=1: Mosquitto with --secure-broker (TLS, a login per station and per phone, ACLs).
+export const E2E_SECURE_BROKER = process.env.LIGHTCHARGE_E2E_SECURE_BROKER === '1';
 // LIGHTCHARGE_E2E_LIGHTNING=lnd: the same flows against real LND on regtest (scripts/build-lnd.sh first).
 export const E2E_LIGHTNING = process.env.LIGHTCHARGE_E2E_LIGHTNING === 'lnd' ? 'lnd' : 'simnet';
 // LIGHTCHARGE_E2E_LNC=1 (with lnd): also the LNC mailbox and Lightning Terminal (scripts/build-lnc.sh); tests/lnc.spec.ts.
@@ -49,6 +51,7 @@ export default defineConfig({
 			`npx tsx devnet/index.ts --fresh --state-dir ${E2E_STATE_DIR} --block-interval-ms 250 --broker ${broker}` +
 			` --chain-port ${p.chain} --mqtt-port ${p.mqtt} --ws-port ${p.ws} --ln-port ${p.ln} --wallet-port ${p.wallet} --kiosk-port ${p.kiosk}` +
 			` --https-wallet-port ${p.httpsWallet} --https-kiosk-port ${p.httpsKiosk} --no-qr` +
+			(E2E_SECURE_BROKER ? ' --secure-broker' : '') +
 			(E2E_LIGHTNING === 'lnd' ? ` --lightning lnd --lnd-port-base ${base + 100}` : '') +
 			(E2E_LNC ? ` --lnc --lnc-port-base ${base + 150}` : ''),
 		url: `http://127.0.0.1:${p.wallet}/devnet.json`,

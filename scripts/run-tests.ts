@@ -60,14 +60,16 @@ if (built) {
 	countPlaywright(`${results}/playwright.json`);
 	const mosquitto = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].some(existsSync);
 	if (mosquitto) {
-		run('smoke flow (mosquitto)', 'npx', ['playwright', 'test', 'tests/smoke.spec.ts', '--reporter=list,json', `--output=${results}/mosquitto`], {
+		// Mosquitto as production runs it (--secure-broker): the kiosk and each phone with a login of its own.
+		run('smoke and LAN flows (mosquitto, --secure-broker)', 'npx', ['playwright', 'test', 'tests/smoke.spec.ts', 'tests/lan.spec.ts', '--reporter=list,json', `--output=${results}/mosquitto`], {
 			PLAYWRIGHT_JSON_OUTPUT_NAME: `${results}/playwright-mosquitto.json`,
 			LIGHTCHARGE_E2E_BROKER: 'mosquitto',
+			LIGHTCHARGE_E2E_SECURE_BROKER: '1',
 			LIGHTCHARGE_E2E_PORT_BASE: '20100'
 		});
 		countPlaywright(`${results}/playwright-mosquitto.json`);
 	} else {
-		console.log('\nMosquitto is not installed (apt-get install mosquitto): the Mosquitto smoke flow was skipped.');
+		console.log('\nMosquitto is not installed (apt-get install mosquitto): the Mosquitto (--secure-broker) smoke and LAN flows were skipped.');
 		totals.skipped += 1;
 	}
 	// The smoke flow and the wallet's payment flows again, on real LND (btcd + 3 LND on regtest).

@@ -5,7 +5,8 @@
 // on loopback ports, exactly what a phone could reach.
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import jsQR from 'jsqr';
-import { E2E_PORTS } from '../playwright.config';
+import mqtt from 'mqtt';
+import { E2E_PORTS, E2E_SECURE_BROKER } from '../playwright.config';
 import { parseDevnetManifest } from '../src/lib/config';
 import { decodeSessionLink } from '../src/lib/protocol';
 import { lanIPv4Addresses } from '../devnet/static';
@@ -112,6 +113,10 @@ test('a phone on the LAN: kiosk and wallet over HTTPS, everything through the sa
 	await expect(kiosk.getByTestId('paid')).not.toHaveText('0');
 	await wallet.screenshot({ path: 'test-results/lan-wallet-paid.png', fullPage: true });
 
+	// --secure-broker: the phone paid over a broker login of its own, opened to this session only after
+	// it showed the devnet the session's key; a second phone's login gets nothing of it.
+	if (E2E_SECURE_BROKER && onLan) await strangerIsRefused(walletCtx.request, browser, link);
+
 	// End the session cleanly, so the next test finds the station idle.
 	await wallet.getByTestId('stop').click();
 	await expect(kiosk.getByTestId('settled')).toBeVisible({ timeout: 30_000 });
@@ -126,10 +131,58 @@ test('a phone on the LAN: kiosk and wallet over HTTPS, everything through the sa
 	expect(walletTraffic.some((u) => /\/ln\/nodes\/phone-[0-9a-f]{8}\//.test(u))).toBe(true);
 	expect(walletTraffic.some((u) => u.includes('/ln/nodes/vehicle-1/'))).toBe(false);
 	expect(walletTraffic.some((u) => u.endsWith('/rpc'))).toBe(true);
+	// Under --secure-broker the phone asked the devnet for this session's topics (never otherwise).
+	expect(walletTraffic.includes(`${WALLET}/devnet/broker/grant`)).toBe(E2E_SECURE_BROKER && onLan);
 
 	await kioskCtx.close();
 	await walletCtx.close();
 });
+
+/**
+ * Under --secure-broker: phone A (the wallet that joined) holds its own login, granted this session;
+ * phone B, another cookie with a login of its own, subscribes to A's session and hears nothing while
+ * A's login hears the readings; B's publish to the session's driver topic and its grant request
+ * with a wrong key are refused, and the devnet counts both (its operator endpoint, loopback only).
+ */
+async function strangerIsRefused(phoneA: APIRequestContext, browser: import('@playwright/test').Browser, link: { stationId: string; sessionId: string }): Promise<void> {
+	const a = parseDevnetManifest(await (await phoneA.get(`${WALLET}/devnet.json`)).json());
+	expect(a.broker.login).toMatchObject({ username: expect.stringMatching(/^driver-[0-9a-f]{8}$/), grants: true });
+	const strangerCtx = await browser.newContext({ ignoreHTTPSErrors: true });
+	const clients: mqtt.MqttClient[] = [];
+	try {
+		const b = parseDevnetManifest(await (await strangerCtx.request.get(`${WALLET}/devnet.json`)).json());
+		expect(b.broker.login!.username).not.toBe(a.broker.login!.username);
+		const topics = `lightcharge/v1/stations/${link.stationId}/sessions/${link.sessionId}/+`;
+		const listen = async (login: { username: string; password: string }, clientId: string) => {
+			const c = await mqtt.connectAsync(`wss://${HOST}:${E2E_PORTS.httpsWallet}/mqtt`, { protocolVersion: 5, clientId, username: login.username, password: login.password, rejectUnauthorized: false, reconnectPeriod: 0, connectTimeout: 10_000 });
+			clients.push(c);
+			const got: string[] = [];
+			c.on('message', (t) => got.push(t));
+			await c.subscribeAsync(topics, { qos: 1 });
+			return { c, got };
+		};
+		const own = await listen(a.broker.login!, `e2e-a-${Date.now()}`);
+		const stranger = await listen(b.broker.login!, `e2e-b-${Date.now()}`);
+		await expect.poll(() => own.got.filter((t) => t.endsWith('/readings')).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+		expect(stranger.got).toEqual([]);
+		const code = await new Promise<number>((resolve) =>
+			stranger.c.publish(`lightcharge/v1/stations/${link.stationId}/sessions/${link.sessionId}/driver`, '{"v":1,"type":"stop"}', { qos: 1 }, (err, packet) => resolve((packet as { reasonCode?: number } | undefined)?.reasonCode ?? (err as { code?: number } | undefined)?.code ?? 0))
+		);
+		expect(code).toBe(135);
+		const grant = await strangerCtx.request.post(`${WALLET}/devnet/broker/grant`, { data: { stationId: link.stationId, sessionId: link.sessionId, stationMac: '00'.repeat(32) } });
+		expect(grant.status()).toBe(403);
+		expect(((await grant.json()) as { message: string }).message).toContain('That is not the key of session');
+		// The operator's figures (this machine only): the grant, the refused grant, the refused publish.
+		const counts = async () => (await (await strangerCtx.request.get(`http://127.0.0.1:${E2E_PORTS.kiosk}/devnet/counts`)).json()) as { grants: number; grantsRefused: number; brokerDeniedPublishes: number };
+		await expect.poll(async () => { const c = await counts(); return c.grants >= 1 && c.grantsRefused >= 1 && c.brokerDeniedPublishes >= 1; }, { timeout: 10_000 }).toBe(true);
+		console.log(`[lan.spec] devnet counts under --secure-broker: ${JSON.stringify(await counts())}`);
+		// The LAN may not read the operator's counts.
+		expect((await strangerCtx.request.get(`${KIOSK}/devnet/counts`)).status()).toBe(403);
+	} finally {
+		await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
+		await strangerCtx.close();
+	}
+}
 
 test('a curious visitor on the LAN: admin API, foreign origins, a looping call and idle WebSockets are refused; the devnet goes on serving', async ({ playwright }) => {
 	const visitor = await playwright.request.newContext({ ignoreHTTPSErrors: true });
