@@ -12,7 +12,7 @@ export const SPEEDS = [
 
 export const POLICY_LABELS: Record<Policy, string> = {
 	optimal: 'Optimiser',
-	lookahead: 'Optimiser + look-ahead',
+	lookahead: 'Look-ahead',
 	reserve: 'Reservations',
 	live: 'Live occupancy',
 	nearest: 'Nearest station',
