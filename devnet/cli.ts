@@ -176,7 +176,7 @@ export function summaryText(devnet: Pick<RunningDevnet, 'manifest' | 'manifestFi
 		...Object.entries(m.lightning.nodes).flatMap(([name, n]) =>
 			n.lnc
 				? [
-						`  lnc      ${name} through Lightning Terminal; mailbox ${n.lnc.mailbox} (TLS SHA-256 ${n.lnc.mailboxFingerprint256})`,
+						`  lnc      ${name} through Lightning Node Connect; mailbox ${n.lnc.mailbox} (TLS SHA-256 ${n.lnc.mailboxFingerprint256})`,
 						`  pairing  ${n.lnc.pairingPhrase}   (one phone, once: wallet → Settings → Lightning Node Connect)`
 					]
 				: []

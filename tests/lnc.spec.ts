@@ -9,8 +9,10 @@
 // certificate by its public key (--ignore-certificate-errors-spki-list), as a phone trusts it
 // after accepting it once; nothing else is trusted.
 //
-// NOT RUN YET (2026-12-03): litd does not build from the Go module proxy (docs/lightning.md), so
-// `--lnc` cannot start; this file is not in `npm test` until it does.
+// Run once on 2026-12-03 with the project's lnc-server in place of litd (litd does not build from
+// the Go module proxy, docs/lightning.md): "a wrong pairing phrase gets a sentence" passed (the wasm
+// client in Chromium, through the real aperture mailbox: "Session Not Found" → the sentence); the
+// pairing in the first test did not complete within 60 s (not yet debugged). Not in `npm test`.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
@@ -112,7 +114,7 @@ test('pairs over LNC, logs in again with the password, pays a session through a 
 	// Pair: the mailbox address comes from the devnet, the phrase from litcli sessions add.
 	await openLncSettings(wallet);
 	await expect(wallet.getByTestId('lnc-mailbox')).toHaveValue(lnc.mailbox);
-	await wallet.getByLabel('Pairing phrase').fill(lnc.pairingPhrase);
+	await wallet.getByRole('textbox', { name: 'Pairing phrase' }).fill(lnc.pairingPhrase);
 	await wallet.getByLabel('Password (protects the pairing on this phone)').fill(PASSWORD);
 	const pairStart = Date.now();
 	await wallet.getByTestId('connect-lightning').click();
@@ -179,12 +181,12 @@ test('a wrong pairing phrase gets a sentence', async () => {
 	const { pairingPhrase } = await admin('sessions');
 	const wrong = pairingPhrase!.split(' ').reverse().join(' ');
 	await openLncSettings(wallet);
-	await wallet.getByLabel('Pairing phrase').fill(wrong);
+	await wallet.getByRole('textbox', { name: 'Pairing phrase' }).fill(wrong);
 	await wallet.getByLabel('Password (protects the pairing on this phone)').fill(PASSWORD);
 	await wallet.getByTestId('connect-lightning').click();
 	await expect(wallet.getByText(/^Pairing failed: The mailbox knows no session for this pairing phrase/)).toBeVisible({ timeout: 60_000 });
 	// A phrase of the wrong length never reaches the mailbox.
-	await wallet.getByLabel('Pairing phrase').fill('alpha bravo charlie');
+	await wallet.getByRole('textbox', { name: 'Pairing phrase' }).fill('alpha bravo charlie');
 	await wallet.getByTestId('connect-lightning').click();
 	await expect(wallet.getByText('A pairing phrase has 10 words; this one has 3. Copy all of it from Lightning Terminal.')).toBeVisible();
 	await ctx.close();
