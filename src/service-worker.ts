@@ -10,7 +10,11 @@ import { build, files, version } from '$service-worker';
 const sw = self as unknown as ServiceWorkerGlobalScope;
 const CACHE = `lightcharge-${version}`;
 const FALLBACK = '/200.html';
-const SHELL = [...build, ...files, FALLBACK];
+// The LNC wasm client (static/lnc/, ~50 MB, ~10 MB compressed, present only when scripts/build-lnc.sh
+// built it) is not precached: every driver would download it at install, LNC or not. It is cached
+// on first use instead, so a driver who paired once starts offline as well.
+const LNC = '/lnc/';
+const SHELL = [...build, ...files.filter((f) => !f.startsWith(LNC)), FALLBACK];
 
 sw.addEventListener('install', (event) => {
 	event.waitUntil(
@@ -40,6 +44,18 @@ sw.addEventListener('fetch', (event) => {
 		// Network first so a new deploy shows at once; the cached shell when the network is gone.
 		event.respondWith(
 			fetch(request).catch(async () => (await caches.match(FALLBACK)) ?? Response.error())
+		);
+		return;
+	}
+	if (url.pathname.startsWith(LNC)) {
+		event.respondWith(
+			caches.open(CACHE).then(async (cache) => {
+				const hit = await cache.match(url.pathname);
+				if (hit) return hit;
+				const response = await fetch(request);
+				if (response.ok) await cache.put(url.pathname, response.clone());
+				return response;
+			})
 		);
 		return;
 	}
