@@ -291,7 +291,10 @@ async function runFleet(input: FleetInput): Promise<void> {
 					if (p.driver) {
 						const v = p.driver.view();
 						report.refused += v.rejectedReadingCount;
-						for (const i of v.invoices) i.state === 'paid' ? report.invoicesPaid++ : i.state !== 'waiting' && i.state !== 'paying' && report.invoicesOther++;
+						for (const i of v.invoices) {
+							if (i.state === 'paid') report.invoicesPaid++;
+							else if (i.state !== 'waiting' && i.state !== 'paying') report.invoicesOther++;
+						}
 						if (v.lastError && report.problems.length < 5) report.problems.push(`${p.stationId} driver: ${v.lastError}`);
 					}
 					if (p.station) {
@@ -306,7 +309,7 @@ async function runFleet(input: FleetInput): Promise<void> {
 					if (p.timer) clearTimeout(p.timer);
 					p.driver?.close();
 				}
-				await Promise.all(pairs.map((p) => p.station?.runtime.stop()));
+				await Promise.all(pairs.map(async (p) => p.station?.runtime.stop()));
 				await Promise.all(pairs.flatMap((p) => [p.bus.close().catch(() => undefined), p.driverBus.close().catch(() => undefined)]));
 				port.postMessage({ stopped: true } satisfies FromFleet);
 			}

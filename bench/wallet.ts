@@ -237,7 +237,7 @@ if (flags.lighthouse === 'yes') {
 				}
 				console.log(`  report: ${report}`);
 			} finally {
-				await chrome.kill();
+				chrome.kill();
 			}
 		}
 	} finally {

@@ -1,12 +1,9 @@
 // The attacks of issue 11, each reproduced from this machine's LAN address (not loopback) against the
 // real devnet parts (Hardhat chain, aedes, the Lightning simnet) behind the real HTTPS servers, and
 // each refused or survived, leaving the devnet serving the next request. Bounded in count and time.
-import http from 'node:http';
-import https from 'node:https';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import mqtt from 'mqtt';
 import { WebSocket } from 'ws';

@@ -37,7 +37,6 @@ export function decodePath(rawPath: string): DecodedPath {
 		}
 		if (decoded === '.' || decoded === '..') return { ok: false, message: 'The path contains a "." or ".." segment.' };
 		if (/[/\\%]/.test(decoded)) return { ok: false, message: 'The path contains an encoded "/", "\\" or "%".' };
-		// eslint-disable-next-line no-control-regex
 		if (/[\u0000-\u001f\u007f]/.test(decoded)) return { ok: false, message: 'The path contains a control character.' };
 		segments.push(decoded);
 	}

@@ -2,6 +2,8 @@
 import { parentPort } from 'node:worker_threads';
 import { runHere, type RunRequest } from '../src/lib/sim/index.js';
 
+// The handler catches everything and posts it back: no rejection escapes.
+// eslint-disable-next-line @typescript-eslint/no-misused-promises
 parentPort!.on('message', async (request: RunRequest) => {
 	try {
 		const result = await runHere(request);

@@ -146,7 +146,6 @@ test('manual charger with a meter on RS-485: the kiosk tells the driver to plug 
 	const ctx = await kioskWithFakeSerial(browser, { profile: 'eastron-sdm630', serial: '20240917', startWh: 1_234_000, carAllowed: true, maxPowerW: 11_000, rampSeconds: 0 });
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => console.log(`[manual kiosk pageerror] ${e.message}`));
-	const station = manifest.stations[0]!;
 	const db = `kiosk-manual-${Date.now()}`;
 	const driverBus = await connectBus(manifest.broker.wsUrl, { protocolVersion: 4, clientId: `driver-m-${Date.now()}` });
 	try {
@@ -166,7 +165,6 @@ test('manual charger with a meter on RS-485: the kiosk tells the driver to plug 
 		await expect(page.getByTestId('session-qr').locator('svg')).toBeVisible();
 		const href = (await page.getByTestId('session-link').getAttribute('href'))!;
 		const channel = new DriverChannel(decodeSessionLink(href));
-		const sessionId = channel.link.sessionId;
 		await driverBus.publish(channel.topic, channel.join(100_000_000n, 'manual-driver', Date.now()));
 		await expect(page.getByTestId('driver-instruction')).toContainText('plug in your car');
 		await driverBus.publish(channel.topic, channel.stop(Date.now()));

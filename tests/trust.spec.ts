@@ -28,7 +28,6 @@ const node = (name: string) => {
 };
 const station = () => manifest.stations[0]!;
 const stationKey = () => ocmfPublicKeyHex(station().signingKeyHex);
-const networkId = () => networkFingerprint(manifest.chain.chainId, manifest.chain.contracts.registry).slice(0, 8);
 
 /** Everything the genuine station publishes about its sessions, as any subscriber sees it. */
 class Observer {

@@ -38,9 +38,7 @@ export interface FakeMeterControls {
 }
 
 declare global {
-	// eslint-disable-next-line no-var
 	var __lightchargeFakeSerialConfig: FakeSerialConfig | undefined;
-	// eslint-disable-next-line no-var
 	var __lightchargeFakeMeter: FakeMeterControls | undefined;
 }
 

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { DevnetManifestError, parseDevnetManifest } from './devnet-manifest';
 import { sampleManifest } from './devnet-manifest.fixture';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test reaches into the manifest to break any field
 function mutated(change: (m: Record<string, any>) => void): unknown {
 	const copy = JSON.parse(JSON.stringify(sampleManifest()));
 	change(copy);

@@ -46,6 +46,8 @@ export class WalletSession {
 	private ledgerAnchors: ReceiptRecord<DriverSnapshot>['ledgerAnchors'];
 	private anchorsFetched = false;
 	/** When each invoice was first seen being paid (phone clock), to tell "pending" from "paying". */
+	// Bookkeeping the view reads through `view`, not state itself.
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	private payingSince = new Map<number, number>();
 	/** The phone's clock, ticking once a second while the page is open. */
 	now = $state(Date.now());

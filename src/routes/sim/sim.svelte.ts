@@ -52,6 +52,7 @@ export class SimLive {
 		this.feed = [];
 		this.load = { hours: [], kw: setup.policies.map(() => []), limit: [] };
 		this.worker?.terminate();
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- the worker's address, read once
 		const worker = new Worker(new URL('./sim.worker.ts', import.meta.url), { type: 'module' });
 		worker.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
 		worker.onerror = (e) => {

@@ -41,7 +41,7 @@ async function step(): Promise<void> {
 	} finally {
 		busy = false;
 	}
-	if (playing) timer = setTimeout(step, Math.max(0, STEP_MS - (performance.now() - started)));
+	if (playing) timer = setTimeout(() => void step(), Math.max(0, STEP_MS - (performance.now() - started)));
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
