@@ -21,7 +21,12 @@
 const LIB = '^src/lib/';
 const ADAPTERS = '(meter|charger|lightning|mqtt|ledger|storage)';
 /** The files one may import from outside an area: its contracts. */
-const CONTRACTS = ['^src/lib/[^/]+/index\\.ts$', '^src/lib/lightning/(simnet|lnc)/index\\.ts$', '^src/lib/session/ports\\.ts$', '^src/lib/ui/'];
+const CONTRACTS = [
+	'^src/lib/[^/]+/index\\.ts$',
+	'^src/lib/lightning/(simnet|lnc)/index\\.ts$',
+	'^src/lib/session/ports\\.ts$',
+	'^src/lib/ui/'
+];
 const TESTS = '\\.(test|testing|fixture)\\.ts$';
 /**
  * Entries the two apps load with `import()`, so that what they pull in (ethers for the ledger,
@@ -42,7 +47,8 @@ module.exports = {
 		{
 			name: 'lib-alias-resolves',
 			severity: 'error',
-			comment: 'Every `$lib/…` import resolves to a file (tsconfig.depcruise.json gives the resolver the alias); one it cannot resolve would escape every rule below.',
+			comment:
+				'Every `$lib/…` import resolves to a file (tsconfig.depcruise.json gives the resolver the alias); one it cannot resolve would escape every rule below.',
 			from: {},
 			to: { path: '^\\$lib', couldNotResolve: true }
 		},
@@ -56,7 +62,8 @@ module.exports = {
 		{
 			name: 'core-at-the-bottom',
 			severity: 'error',
-			comment: 'core/ holds small primitives every area may use (retry with backoff, the typed emitter); it imports no other area.',
+			comment:
+				'core/ holds small primitives every area may use (retry with backoff, the typed emitter); it imports no other area.',
 			from: { path: '^src/lib/core/' },
 			to: { path: LIB, pathNot: '^src/lib/core/' }
 		},
@@ -92,21 +99,24 @@ module.exports = {
 		{
 			name: 'ports-are-a-leaf',
 			severity: 'error',
-			comment: 'session/ports.ts depends on protocol/ types only, so naming a port pulls in nothing else.',
+			comment:
+				'session/ports.ts depends on protocol/ types only, so naming a port pulls in nothing else.',
 			from: { path: '^src/lib/session/ports\\.ts$' },
 			to: { path: LIB, pathNot: '^src/lib/protocol/' }
 		},
 		{
 			name: 'adapters-side-by-side',
 			severity: 'error',
-			comment: 'Adapters do not use each other (a charger may speak Modbus through meter/ or MQTT through mqtt/: see charger-uses).',
+			comment:
+				'Adapters do not use each other (a charger may speak Modbus through meter/ or MQTT through mqtt/: see charger-uses).',
 			from: { path: '^src/lib/(meter|lightning|mqtt|ledger|storage)/', pathNot: TESTS },
 			to: { path: `^src/lib/${ADAPTERS}/`, pathNot: '^src/lib/$1/' }
 		},
 		{
 			name: 'charger-uses',
 			severity: 'error',
-			comment: 'A charger backend talks Modbus (meter/) or MQTT (mqtt/), nothing else of the adapters.',
+			comment:
+				'A charger backend talks Modbus (meter/) or MQTT (mqtt/), nothing else of the adapters.',
 			from: { path: '^src/lib/charger/', pathNot: TESTS },
 			to: { path: '^src/lib/(lightning|ledger|storage)/' }
 		},
@@ -126,21 +136,24 @@ module.exports = {
 		{
 			name: 'lib-below-the-apps',
 			severity: 'error',
-			comment: 'Production code in src/lib does not import the apps, the devnet or the tools (unit tests may use the devnet’s broker and ports).',
+			comment:
+				'Production code in src/lib does not import the apps, the devnet or the tools (unit tests may use the devnet’s broker and ports).',
 			from: { path: LIB, pathNot: TESTS },
 			to: { path: '^(src/routes|kiosk|devnet|scripts|bench|tests)/' }
 		},
 		{
 			name: 'contracts-only',
 			severity: 'error',
-			comment: 'Another area is reached only through its index.ts (or lightning/simnet/index.ts, or session/ports.ts for a port).',
+			comment:
+				'Another area is reached only through its index.ts (or lightning/simnet/index.ts, or session/ports.ts for a port).',
 			from: { path: '^src/lib/([^/]+)/', pathNot: TESTS },
 			to: { path: LIB, pathNot: ['^src/lib/$1/', ...CONTRACTS] }
 		},
 		{
 			name: 'tests-use-contracts',
 			severity: 'error',
-			comment: 'A unit test reaches another area through its index.ts too, or through its test helpers (*.testing.ts).',
+			comment:
+				'A unit test reaches another area through its index.ts too, or through its test helpers (*.testing.ts).',
 			from: { path: `^src/lib/([^/]+)/.*${TESTS}` },
 			to: { path: LIB, pathNot: ['^src/lib/$1/', ...CONTRACTS, '\\.testing\\.ts$'] }
 		},
@@ -154,21 +167,26 @@ module.exports = {
 		{
 			name: 'apps-use-contracts',
 			severity: 'error',
-			comment: 'The apps, the devnet and the tools reach src/lib only through each area’s index.ts (tests also through *.testing.ts helpers).',
-			from: { path: '^(src/routes|src/service-worker|kiosk|devnet|scripts|bench|tests|contracts)/' },
+			comment:
+				'The apps, the devnet and the tools reach src/lib only through each area’s index.ts (tests also through *.testing.ts helpers).',
+			from: {
+				path: '^(src/routes|src/service-worker|kiosk|devnet|scripts|bench|tests|contracts)/'
+			},
 			to: { path: LIB, pathNot: [...CONTRACTS, '\\.(testing|fixture)\\.ts$', ...LAZY] }
 		},
 		{
 			name: 'lazy-entries-by-import',
 			severity: 'error',
-			comment: 'A lazy entry (LAZY above) is reached from the wallet or the kiosk only by import(), and from the tools, tests and the devnet not at all: they use the index.ts.',
+			comment:
+				'A lazy entry (LAZY above) is reached from the wallet or the kiosk only by import(), and from the tools, tests and the devnet not at all: they use the index.ts.',
 			from: { path: '^(src/routes|kiosk)/' },
 			to: { path: LAZY, dependencyTypesNot: ['dynamic-import'] }
 		},
 		{
 			name: 'lazy-entries-only-from-the-apps',
 			severity: 'error',
-			comment: 'Only the two apps have a first page to keep small; everything else reaches these through their index.ts.',
+			comment:
+				'Only the two apps have a first page to keep small; everything else reaches these through their index.ts.',
 			from: { path: '^(devnet|scripts|bench|tests|contracts)/' },
 			to: { path: LAZY }
 		}

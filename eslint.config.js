@@ -30,7 +30,11 @@ export default ts.config(
 	{
 		languageOptions: {
 			globals: { ...globals.browser, ...globals.node },
-			parserOptions: { projectService: true, extraFileExtensions: ['.svelte'], tsconfigRootDir: import.meta.dirname }
+			parserOptions: {
+				projectService: true,
+				extraFileExtensions: ['.svelte'],
+				tsconfigRootDir: import.meta.dirname
+			}
 		}
 	},
 	{
@@ -45,7 +49,10 @@ export default ts.config(
 			'@typescript-eslint/await-thenable': 'error',
 			'@typescript-eslint/return-await': ['error', 'in-try-catch'],
 			// `_name` marks a value kept for its shape or a parameter a callback must accept.
-			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }]
+			'@typescript-eslint/no-unused-vars': [
+				'error',
+				{ argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }
+			]
 		}
 	},
 	{
@@ -68,7 +75,10 @@ export default ts.config(
 		// there fails the test anyway. Production code may not.
 		files: ['**/*.test.ts', '**/*.testing.ts', 'tests/**/*.ts', 'devnet/lnd/differential.ts'],
 		rules: {
-			'@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+			'@typescript-eslint/no-misused-promises': [
+				'error',
+				{ checksVoidReturn: { arguments: false } }
+			],
 			// Tests and the differential tester read foreign JSON loosely on purpose.
 			'@typescript-eslint/no-explicit-any': 'off'
 		}
@@ -77,12 +87,24 @@ export default ts.config(
 		// The kiosk's routes are in tsconfig.kiosk.json; .svelte-kit/tsconfig.json lists only the app
 		// synced last (check syncs both in turn).
 		files: ['kiosk/**/*.ts', 'kiosk/**/*.svelte'],
-		languageOptions: { parserOptions: { projectService: false, project: './tsconfig.kiosk.json', tsconfigRootDir: import.meta.dirname } }
+		languageOptions: {
+			parserOptions: {
+				projectService: false,
+				project: './tsconfig.kiosk.json',
+				tsconfigRootDir: import.meta.dirname
+			}
+		}
 	},
 	{
 		// The service worker has its own tsconfig (the webworker lib), which the project service would not find.
 		files: ['src/service-worker.ts'],
-		languageOptions: { parserOptions: { projectService: false, project: './tsconfig.sw.json', tsconfigRootDir: import.meta.dirname } }
+		languageOptions: {
+			parserOptions: {
+				projectService: false,
+				project: './tsconfig.sw.json',
+				tsconfigRootDir: import.meta.dirname
+			}
+		}
 	},
 	{
 		// Plain JS config files have no type information for the promise rules.

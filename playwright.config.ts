@@ -30,7 +30,10 @@ export default defineConfig({
 	testDir: 'tests',
 	// Flows that need real LND (restarting a node) run only in the real-LND pass.
 	// Flows over Lightning Node Connect run only in the LNC pass.
-	testIgnore: [...(E2E_LIGHTNING === 'lnd' ? [] : ['**/lnd.spec.ts']), ...(E2E_LNC ? [] : ['**/lnc.spec.ts'])],
+	testIgnore: [
+		...(E2E_LIGHTNING === 'lnd' ? [] : ['**/lnd.spec.ts']),
+		...(E2E_LNC ? [] : ['**/lnc.spec.ts'])
+	],
 	timeout: 90_000,
 	expect: { timeout: 20_000 },
 	fullyParallel: false,
@@ -41,7 +44,14 @@ export default defineConfig({
 	use: {
 		launchOptions: {
 			executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-			args: ['--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-gpu', '--disable-quic', '--disable-sync']
+			args: [
+				'--disable-background-networking',
+				'--disable-component-update',
+				'--no-first-run',
+				'--disable-gpu',
+				'--disable-quic',
+				'--disable-sync'
+			]
 		},
 		trace: 'retain-on-failure',
 		screenshot: 'only-on-failure'

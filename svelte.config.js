@@ -30,11 +30,13 @@ function precompressApp(base) {
 const config = {
 	preprocess: vitePreprocess(),
 	kit: {
-		adapter: precompressApp(adapter({ pages: `build/${app}`, assets: `build/${app}`, fallback: '200.html', strict: true })),
+		adapter: precompressApp(
+			adapter({ pages: `build/${app}`, assets: `build/${app}`, fallback: '200.html', strict: true })
+		),
 		files: { routes: dirs.routes, assets: dirs.assets },
 		// Both builds register the one service worker in src/service-worker.ts themselves (see +layout).
 		serviceWorker: { register: false },
-		version: { pollInterval: 0 },
+		version: { pollInterval: 0 }
 	}
 };
 export default config;

@@ -14,7 +14,12 @@ export default defineConfig({
 	server: { fs: { allow: ['kiosk'] } },
 	build: { target: 'es2022', chunkSizeWarningLimit: 1500 },
 	test: {
-		include: ['src/**/*.test.ts', 'devnet/**/*.test.ts', 'contracts/**/*.test.ts', 'bench/**/*.test.ts'],
+		include: [
+			'src/**/*.test.ts',
+			'devnet/**/*.test.ts',
+			'contracts/**/*.test.ts',
+			'bench/**/*.test.ts'
+		],
 		environment: 'node',
 		testTimeout: 30_000,
 		hookTimeout: 60_000,

@@ -19,7 +19,9 @@ import { benchFlags, loadLine, round } from './common.js';
 const BENCHES = ['ledger', 'lightning', 'lightning-lnd', 'station', 'wallet', 'sim'] as const;
 
 const flags = benchFlags({ only: { list: [...BENCHES] } });
-for (const b of flags.only) if (!(BENCHES as readonly string[]).includes(b)) throw new Error(`--only takes ${BENCHES.join(', ')}, not "${b}".`);
+for (const b of flags.only)
+	if (!(BENCHES as readonly string[]).includes(b))
+		throw new Error(`--only takes ${BENCHES.join(', ')}, not "${b}".`);
 const chosen = BENCHES.filter((b) => flags.only.includes(b));
 
 interface Step {
@@ -34,21 +36,34 @@ interface Done {
 	code: number;
 	json: string[];
 }
-const tsx = (name: string, file: string, ...args: string[]): Step => ({ name, command: process.execPath, args: ['--import', 'tsx', file, ...args] });
-const vite = (app: 'wallet' | 'kiosk'): Step => ({ name: `build ${app}`, command: 'node_modules/.bin/vite', args: ['build'], env: { APP: app } });
+const tsx = (name: string, file: string, ...args: string[]): Step => ({
+	name,
+	command: process.execPath,
+	args: ['--import', 'tsx', file, ...args]
+});
+const vite = (app: 'wallet' | 'kiosk'): Step => ({
+	name: `build ${app}`,
+	command: 'node_modules/.bin/vite',
+	args: ['build'],
+	env: { APP: app }
+});
 const clock = () => new Date().toISOString().slice(11, 19);
 
 /** Runs one step with its output passed through (prefixed when it runs beside another); its exit code, time and JSON lines. */
 function run(step: Step, prefix = ''): Promise<Done> {
 	const t = performance.now();
 	return new Promise((resolve) => {
-		const child = spawn(step.command, step.args, { env: { ...process.env, ...step.env }, stdio: ['ignore', 'pipe', 'inherit'] });
+		const child = spawn(step.command, step.args, {
+			env: { ...process.env, ...step.env },
+			stdio: ['ignore', 'pipe', 'inherit']
+		});
 		const json: string[] = [];
 		createInterface({ input: child.stdout! }).on('line', (line) => {
 			console.log(prefix + line);
 			if (line.startsWith('{"')) json.push(line);
 		});
-		const finish = (code: number) => resolve({ name: step.name, seconds: round((performance.now() - t) / 1000, 1), code, json });
+		const finish = (code: number) =>
+			resolve({ name: step.name, seconds: round((performance.now() - t) / 1000, 1), code, json });
 		child.once('error', (e) => {
 			console.error(`${step.name}: ${e.message}`);
 			finish(1);
@@ -69,8 +84,13 @@ done.push(await run(tsx('contracts', 'contracts/compile.ts')));
 ready = done.at(-1)!.code === 0;
 
 if (ready && chosen.includes('wallet')) {
-	console.log(`\n=== both apps built, the wallet bench's receipt made beside them (${clock()} UTC) ===`);
-	const receipt = run(tsx('wallet receipt', 'bench/wallet.ts', '--make-receipt', receiptFile), '[receipt] ');
+	console.log(
+		`\n=== both apps built, the wallet bench's receipt made beside them (${clock()} UTC) ===`
+	);
+	const receipt = run(
+		tsx('wallet receipt', 'bench/wallet.ts', '--make-receipt', receiptFile),
+		'[receipt] '
+	);
 	for (const app of ['wallet', 'kiosk'] as const) {
 		done.push(await run(vite(app)));
 		if (done.at(-1)!.code !== 0) ready = false;
@@ -82,7 +102,13 @@ if (ready && chosen.includes('wallet')) {
 if (ready) {
 	for (const b of chosen) {
 		console.log(`\n=== ${b} (${clock()} UTC) ===`);
-		done.push(await run(b === 'wallet' ? tsx(b, `bench/${b}.ts`, '--receipt-file', receiptFile) : tsx(b, `bench/${b}.ts`)));
+		done.push(
+			await run(
+				b === 'wallet'
+					? tsx(b, `bench/${b}.ts`, '--receipt-file', receiptFile)
+					: tsx(b, `bench/${b}.ts`)
+			)
+		);
 	}
 }
 rmSync(receiptFile, { force: true });
@@ -92,7 +118,9 @@ const failed = done.filter((d) => d.code !== 0).map((d) => d.name);
 console.log('\n=== all benches ===');
 console.log(startLoad);
 console.log(loadLine('end'));
-console.log(`time: ${done.map((d) => `${d.name} ${d.seconds} s${d.code !== 0 ? ' (FAILED)' : ''}`).join(', ')}; whole run ${total} s (goal: under 600 s)`);
+console.log(
+	`time: ${done.map((d) => `${d.name} ${d.seconds} s${d.code !== 0 ? ' (FAILED)' : ''}`).join(', ')}; whole run ${total} s (goal: under 600 s)`
+);
 if (!ready) console.log('the benches did not run: the contracts, a build or the receipt failed');
 for (const d of done) for (const line of d.json) console.log(line);
 if (failed.length || !ready) {

@@ -2,22 +2,43 @@ import { describe, expect, it } from 'vitest';
 import { benchFlags, percentile, wholeNumber } from './common';
 
 describe('bench flags', () => {
-	const spec = { payments: { number: 2000 }, broker: { text: 'aedes' }, brokers: { list: ['aedes', 'mosquitto'] } };
+	const spec = {
+		payments: { number: 2000 },
+		broker: { text: 'aedes' },
+		brokers: { list: ['aedes', 'mosquitto'] }
+	};
 
 	it('gives the defaults when no flag is set', () => {
-		expect(benchFlags(spec, [])).toEqual({ payments: 2000, broker: 'aedes', brokers: ['aedes', 'mosquitto'] });
+		expect(benchFlags(spec, [])).toEqual({
+			payments: 2000,
+			broker: 'aedes',
+			brokers: ['aedes', 'mosquitto']
+		});
 	});
 
 	it('reads --flag value for numbers, texts and comma lists', () => {
-		expect(benchFlags(spec, ['--payments', '30', '--broker', 'mosquitto', '--brokers', 'mosquitto, aedes'])).toEqual({ payments: 30, broker: 'mosquitto', brokers: ['mosquitto', 'aedes'] });
+		expect(
+			benchFlags(spec, [
+				'--payments',
+				'30',
+				'--broker',
+				'mosquitto',
+				'--brokers',
+				'mosquitto, aedes'
+			])
+		).toEqual({ payments: 30, broker: 'mosquitto', brokers: ['mosquitto', 'aedes'] });
 	});
 
 	it('refuses an unknown flag and names the known ones', () => {
-		expect(() => benchFlags(spec, ['--payment', '3'])).toThrow(/Known flags: --payments, --broker, --brokers/);
+		expect(() => benchFlags(spec, ['--payment', '3'])).toThrow(
+			/Known flags: --payments, --broker, --brokers/
+		);
 	});
 
 	it('refuses a number flag that is not a number ≥ 0', () => {
-		expect(() => benchFlags(spec, ['--payments', 'many'])).toThrow('--payments must be a number ≥ 0, not "many".');
+		expect(() => benchFlags(spec, ['--payments', 'many'])).toThrow(
+			'--payments must be a number ≥ 0, not "many".'
+		);
 		expect(() => benchFlags(spec, ['--payments=-1'])).toThrow(/--payments must be a number/);
 		expect(() => benchFlags(spec, ['--payments', ''])).toThrow(/--payments must be a number/);
 	});

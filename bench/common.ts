@@ -9,7 +9,9 @@ import { parseArgs } from 'node:util';
 export { percentile } from '../src/lib/sim/index.js';
 
 export function loadLine(when: 'start' | 'end'): string {
-	return `load average at ${when}: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min) on ${cpus().length} cores`;
+	return `load average at ${when}: ${loadavg()
+		.map((l) => l.toFixed(2))
+		.join(' ')} (1, 5, 15 min) on ${cpus().length} cores`;
 }
 
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -23,28 +25,51 @@ type FlagSpec = { number: number } | { text: string } | { list: string[] };
 export function benchFlags<S extends Record<string, FlagSpec>>(
 	spec: S,
 	argv = process.argv.slice(2)
-): { [K in keyof S]: S[K] extends { number: number } ? number : S[K] extends { text: string } ? string : string[] } {
+): {
+	[K in keyof S]: S[K] extends { number: number }
+		? number
+		: S[K] extends { text: string }
+			? string
+			: string[];
+} {
 	let values: Record<string, string | undefined>;
 	try {
-		values = parseArgs({ args: argv, options: Object.fromEntries(Object.keys(spec).map((k) => [k, { type: 'string' as const }])), strict: true }).values as Record<string, string | undefined>;
+		values = parseArgs({
+			args: argv,
+			options: Object.fromEntries(Object.keys(spec).map((k) => [k, { type: 'string' as const }])),
+			strict: true
+		}).values as Record<string, string | undefined>;
 	} catch (e) {
-		throw new Error(`${(e as Error).message}. Known flags: ${Object.keys(spec).map((k) => `--${k}`).join(', ')}.`);
+		throw new Error(
+			`${(e as Error).message}. Known flags: ${Object.keys(spec)
+				.map((k) => `--${k}`)
+				.join(', ')}.`
+		);
 	}
 	const out: Record<string, unknown> = {};
 	for (const [name, s] of Object.entries(spec)) {
 		const raw = values[name];
 		if ('number' in s) {
 			const v = raw === undefined ? s.number : Number(raw);
-			if (raw !== undefined && (raw.trim() === '' || !Number.isFinite(v) || v < 0)) throw new Error(`--${name} must be a number ≥ 0, not "${raw}".`);
+			if (raw !== undefined && (raw.trim() === '' || !Number.isFinite(v) || v < 0))
+				throw new Error(`--${name} must be a number ≥ 0, not "${raw}".`);
 			out[name] = v;
 		} else if ('text' in s) out[name] = raw ?? s.text;
-		else out[name] = raw === undefined ? s.list : raw.split(',').map((x) => x.trim()).filter(Boolean);
+		else
+			out[name] =
+				raw === undefined
+					? s.list
+					: raw
+							.split(',')
+							.map((x) => x.trim())
+							.filter(Boolean);
 	}
 	return out as never;
 }
 
 /** A whole number ≥ min, or a sentence naming the flag. */
 export function wholeNumber(name: string, value: number, min = 1): number {
-	if (!Number.isSafeInteger(value) || value < min) throw new Error(`--${name} must be a whole number ≥ ${min}, not ${value}.`);
+	if (!Number.isSafeInteger(value) || value < min)
+		throw new Error(`--${name} must be a whole number ≥ ${min}, not ${value}.`);
 	return value;
 }

@@ -10,7 +10,9 @@ if (!Number.isSafeInteger(blockIntervalMs) || blockIntervalMs < 0) {
 	throw new Error(`BENCH_BLOCK_INTERVAL_MS must be a non-negative integer, got "${raw}"`);
 }
 const chain = await startChain({ port: 0, blockIntervalMs });
-process.stdout.write(`${JSON.stringify({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, accounts: chain.accounts, pid: process.pid })}\n`);
+process.stdout.write(
+	`${JSON.stringify({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, accounts: chain.accounts, pid: process.pid })}\n`
+);
 const stop = () => void chain.stop().finally(() => process.exit(0));
 process.stdin.on('end', stop).on('close', stop).resume();
 process.once('SIGTERM', stop);

@@ -49,7 +49,13 @@ function openSslKey(privateKeyHex: string): KeyObject {
 	const point = secp256k1.getPublicKey(d, false);
 	const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 	return createPrivateKey({
-		key: { kty: 'EC', crv: 'secp256k1', d: b64(d), x: b64(point.subarray(1, 33)), y: b64(point.subarray(33)) },
+		key: {
+			kty: 'EC',
+			crv: 'secp256k1',
+			d: b64(d),
+			x: b64(point.subarray(1, 33)),
+			y: b64(point.subarray(33))
+		},
 		format: 'jwk'
 	});
 }
@@ -67,10 +73,19 @@ export function signSessionRecords(spec: SignSpec): BenchSession {
 			pagination: n,
 			meter: { vendor: 'Lightcharge', model: 'bench-meter', serial: `BM-${stationId}` },
 			identification: { type: 'CENTRAL', data: sessionId },
-			reading: { at: startMs + (n - 1) * 1000, tx: n === 1 ? 'B' : n === readings ? 'E' : 'T', energyWh: wh }
+			reading: {
+				at: startMs + (n - 1) * 1000,
+				tx: n === 1 ? 'B' : n === readings ? 'E' : 'T',
+				energyWh: wh
+			}
 		});
-		const der = signWithOpenSsl('sha256', Buffer.from(payload, 'utf8'), { key: keyObject, dsaEncoding: 'der' });
-		records.push(`OCMF|${payload}|${JSON.stringify({ SA: 'ECDSA-secp256k1-SHA256', SD: lowSDer(der) })}`);
+		const der = signWithOpenSsl('sha256', Buffer.from(payload, 'utf8'), {
+			key: keyObject,
+			dsaEncoding: 'der'
+		});
+		records.push(
+			`OCMF|${payload}|${JSON.stringify({ SA: 'ECDSA-secp256k1-SHA256', SD: lowSDer(der) })}`
+		);
 		energyWh.push(wh);
 	}
 	return { stationId, sessionId, key, records, energyWh };
@@ -85,13 +100,21 @@ export async function signInThreads(specs: SignSpec[], threads: number): Promise
 			(share) =>
 				new Promise<BenchSession[]>((resolve, reject) => {
 					// A worker does not inherit tsx's loader: it registers it before loading this module.
-					const worker = new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`, {
-						eval: true,
-						workerData: { signSpecs: share }
-					});
-					worker.once('message', (m: BenchSession[] | { error: string }) => ('error' in m ? reject(new Error(`a signing thread failed: ${m.error}`)) : resolve(m)));
+					const worker = new Worker(
+						`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`,
+						{
+							eval: true,
+							workerData: { signSpecs: share }
+						}
+					);
+					worker.once('message', (m: BenchSession[] | { error: string }) =>
+						'error' in m ? reject(new Error(`a signing thread failed: ${m.error}`)) : resolve(m)
+					);
 					worker.once('error', reject);
-					worker.once('exit', (code) => code !== 0 && reject(new Error(`a signing thread exited with ${code}`)));
+					worker.once(
+						'exit',
+						(code) => code !== 0 && reject(new Error(`a signing thread exited with ${code}`))
+					);
 				})
 		)
 	);
@@ -101,7 +124,9 @@ export async function signInThreads(specs: SignSpec[], threads: number): Promise
 
 if (!isMainThread && (workerData as { signSpecs?: SignSpec[] } | null)?.signSpecs) {
 	try {
-		parentPort!.postMessage((workerData as { signSpecs: SignSpec[] }).signSpecs.map(signSessionRecords));
+		parentPort!.postMessage(
+			(workerData as { signSpecs: SignSpec[] }).signSpecs.map(signSessionRecords)
+		);
 	} catch (e) {
 		parentPort!.postMessage({ error: (e as Error).stack ?? String(e) });
 	}

@@ -12,7 +12,13 @@ export interface StationsJob {
 	chainId: number;
 	addresses: LedgerAddresses;
 	anchorInterval: number;
-	sessions: { stationId: string; sessionId: string; key: string; records: string[]; energyWh: number[] }[];
+	sessions: {
+		stationId: string;
+		sessionId: string;
+		key: string;
+		records: string[];
+		energyWh: number[];
+	}[];
 }
 export type StationsMessage = 'ready' | { done: string[] } | { error: string };
 
@@ -23,7 +29,15 @@ const { createStationLedger } = await import('../src/lib/ledger/index.js');
 const { readingHash } = await import('../src/lib/ledger/index.js');
 
 const stations = await Promise.all(
-	job.sessions.map((s) => createStationLedger({ rpcUrl: job.rpcUrl, chainId: job.chainId, addresses: job.addresses, stationId: s.stationId, signerKey: s.key }))
+	job.sessions.map((s) =>
+		createStationLedger({
+			rpcUrl: job.rpcUrl,
+			chainId: job.chainId,
+			addresses: job.addresses,
+			stationId: s.stationId,
+			signerKey: s.key
+		})
+	)
 );
 port.once('message', () => {
 	const txHashes: string[] = [];
@@ -43,13 +57,22 @@ port.once('message', () => {
 			}
 			// One invoice per 100 Wh increment, as in stream mode: their payment hashes make the payments root.
 			const increments = Math.ceil(s.energyWh.at(-1)! / 100);
-			const paymentHashes = Array.from({ length: increments }, (_, k) => readingHash(`${s.sessionId}/payment/${k}`).slice(2));
-			const closed = await station.closeSession(s.sessionId, { energyWh: s.energyWh.at(-1)!, amountMsat: 3_000_000n, paymentHashes });
+			const paymentHashes = Array.from({ length: increments }, (_, k) =>
+				readingHash(`${s.sessionId}/payment/${k}`).slice(2)
+			);
+			const closed = await station.closeSession(s.sessionId, {
+				energyWh: s.energyWh.at(-1)!,
+				amountMsat: 3_000_000n,
+				paymentHashes
+			});
 			txHashes.push(closed.txHash);
 		})
 	).then(
 		() => port.postMessage({ done: txHashes } satisfies StationsMessage),
-		(error: unknown) => port.postMessage({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies StationsMessage)
+		(error: unknown) =>
+			port.postMessage({
+				error: error instanceof Error ? (error.stack ?? error.message) : String(error)
+			} satisfies StationsMessage)
 	);
 });
 port.postMessage('ready' satisfies StationsMessage);

@@ -44,7 +44,14 @@ import { cpus, loadavg } from 'node:os';
 import { benchFlags, loadLine, wholeNumber } from './common.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { ContractFactory, Interface, JsonRpcProvider, Network, Wallet, type InterfaceAbi } from 'ethers';
+import {
+	ContractFactory,
+	Interface,
+	JsonRpcProvider,
+	Network,
+	Wallet,
+	type InterfaceAbi
+} from 'ethers';
 import { compileContracts, runSolc } from '../contracts/compile.js';
 import { startChain, type RunningChain } from '../devnet/chain.js';
 import { ocmfPublicKeyHex, verifyOcmf } from '../src/lib/protocol/index.js';
@@ -68,20 +75,28 @@ const flags = benchFlags({
 });
 const SESSIONS = wholeNumber('sessions', flags.sessions);
 const STATION_THREADS = wholeNumber('station-threads', flags['station-threads']);
-const BLOCK_INTERVALS = flags['block-interval-ms'].map((x) => wholeNumber('block-interval-ms', Number(x), 0));
+const BLOCK_INTERVALS = flags['block-interval-ms'].map((x) =>
+	wholeNumber('block-interval-ms', Number(x), 0)
+);
 const CONNECTORS = flags.connectors.map((x) => wholeNumber('connectors', Number(x)));
-if (flags['chain-in-process'] !== 'no' && flags['chain-in-process'] !== 'yes') throw new Error('--chain-in-process must be yes or no.');
+if (flags['chain-in-process'] !== 'no' && flags['chain-in-process'] !== 'yes')
+	throw new Error('--chain-in-process must be yes or no.');
 const CHAIN_IN_PROCESS = flags['chain-in-process'] === 'yes';
 const READINGS_PER_SESSION = 3600; // one hour at 1 Hz
 const ANCHOR_INTERVAL = 60; // readings per anchor: the kiosk's default 60 s at 1 Hz
-const NAIVE_READINGS = Math.min(READINGS_PER_SESSION, wholeNumber('naive-readings', flags['naive-readings']));
+const NAIVE_READINGS = Math.min(
+	READINGS_PER_SESSION,
+	wholeNumber('naive-readings', flags['naive-readings'])
+);
 const POWER_W = 11_000;
 const secondsSince = (t: number) => (performance.now() - t) / 1000;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 // --- chain and contracts --------------------------------------------------------------------
 
-console.log(`ledger benchmark: ${SESSIONS} sessions × ${READINGS_PER_SESSION} readings (1 Hz, one hour), anchors every ${ANCHOR_INTERVAL} readings, blocks every ${BLOCK_INTERVALS.join(' and ')} ms`);
+console.log(
+	`ledger benchmark: ${SESSIONS} sessions × ${READINGS_PER_SESSION} readings (1 Hz, one hour), anchors every ${ANCHOR_INTERVAL} readings, blocks every ${BLOCK_INTERVALS.join(' and ')} ms`
+);
 
 interface BenchChain extends RunningChain {
 	/** CPU seconds the chain has used so far (null when it runs in this process and is counted with it). */
@@ -90,15 +105,21 @@ interface BenchChain extends RunningChain {
 
 /** The devnet chain (devnet/chain.ts) in a child process: bench/ledger-chain.ts. */
 async function startChainProcess(blockIntervalMs: number): Promise<BenchChain> {
-	const child = spawn(process.execPath, ['--import', 'tsx', new URL('./ledger-chain.ts', import.meta.url).pathname], {
-		env: { ...process.env, BENCH_BLOCK_INTERVAL_MS: String(blockIntervalMs) },
-		stdio: ['pipe', 'pipe', 'inherit']
-	});
+	const child = spawn(
+		process.execPath,
+		['--import', 'tsx', new URL('./ledger-chain.ts', import.meta.url).pathname],
+		{
+			env: { ...process.env, BENCH_BLOCK_INTERVAL_MS: String(blockIntervalMs) },
+			stdio: ['pipe', 'pipe', 'inherit']
+		}
+	);
 	const exited = new Promise<void>((resolvePromise) => child.once('exit', () => resolvePromise()));
 	const first = await new Promise<string>((resolvePromise, reject) => {
 		const lines = createInterface({ input: child.stdout! });
 		lines.once('line', (line) => resolvePromise(line));
-		child.once('exit', (code) => reject(new Error(`the chain process exited (code ${code}) before it listened`)));
+		child.once('exit', (code) =>
+			reject(new Error(`the chain process exited (code ${code}) before it listened`))
+		);
 	});
 	const info = JSON.parse(first) as Pick<RunningChain, 'rpcUrl' | 'chainId' | 'accounts'>;
 	const ticksPerSecond = 100; // USER_HZ on Linux
@@ -131,7 +152,14 @@ const sessions: BenchSession[] = [];
 	const specs: SignSpec[] = Array.from({ length: SESSIONS }, (_, i) => {
 		const stationId = `BENCH-${String(i + 1).padStart(4, '0')}`;
 		// Fresh keys with no ether at all: gas price 0, as on a QBFT network.
-		return { stationId, sessionId: `${stationId}-session-1`, key: `0x${bytesToHex(secp256k1.utils.randomSecretKey())}`, startMs, readings: READINGS_PER_SESSION, powerW: POWER_W };
+		return {
+			stationId,
+			sessionId: `${stationId}-session-1`,
+			key: `0x${bytesToHex(secp256k1.utils.randomSecretKey())}`,
+			startMs,
+			readings: READINGS_PER_SESSION,
+			powerW: POWER_W
+		};
 	});
 	// OpenSSL's secp256k1 signs in ~0.5-1.3 ms here, so 72,000 records take tens of seconds: on every core.
 	sessions.push(...(await signInThreads(specs, STATION_THREADS)));
@@ -140,18 +168,37 @@ const sessions: BenchSession[] = [];
 		const publicKey = ocmfPublicKeyHex(s.key.slice(2));
 		for (const index of [0, 1, 1799, READINGS_PER_SESSION - 1]) {
 			const verdict = verifyOcmf(s.records[index]!, publicKey);
-			if (!verdict.ok) throw new Error(`bench record ${s.stationId} #${index + 1} does not verify: ${JSON.stringify(verdict)}`);
+			if (!verdict.ok)
+				throw new Error(
+					`bench record ${s.stationId} #${index + 1} does not verify: ${JSON.stringify(verdict)}`
+				);
 		}
 	}
-	console.log(`signed ${fmt(SESSIONS * READINGS_PER_SESSION)} OCMF records (~${sessions[0]!.records[1]!.length} bytes each) in ${signSeconds.toFixed(1)} s on ${Math.min(STATION_THREADS, SESSIONS)} threads (not timed below; a sample verified with verifyOcmf)`);
+	console.log(
+		`signed ${fmt(SESSIONS * READINGS_PER_SESSION)} OCMF records (~${sessions[0]!.records[1]!.length} bytes each) in ${signSeconds.toFixed(1)} s on ${Math.min(STATION_THREADS, SESSIONS)} threads (not timed below; a sample verified with verifyOcmf)`
+	);
 }
 
-const solcSettings = { evmVersion: 'london', optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } };
+const solcSettings = {
+	evmVersion: 'london',
+	optimizer: { enabled: true, runs: 200 },
+	outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } }
+};
 const benchContracts = (
 	await runSolc(
 		{
-			'NaiveReadings.sol': { content: await readFile(new URL('../contracts/bench/NaiveReadings.sol', import.meta.url), 'utf8') },
-			'StationMinuteAnchors.sol': { content: await readFile(new URL('../contracts/bench/StationMinuteAnchors.sol', import.meta.url), 'utf8') }
+			'NaiveReadings.sol': {
+				content: await readFile(
+					new URL('../contracts/bench/NaiveReadings.sol', import.meta.url),
+					'utf8'
+				)
+			},
+			'StationMinuteAnchors.sol': {
+				content: await readFile(
+					new URL('../contracts/bench/StationMinuteAnchors.sol', import.meta.url),
+					'utf8'
+				)
+			}
 		},
 		solcSettings,
 		['NaiveReadings', 'StationMinuteAnchors']
@@ -181,16 +228,26 @@ interface Baselines {
  * One block interval. The per-reading baselines are measured at the first interval only and reused:
  * a transaction's gas does not depend on how often blocks come (two runs gave the same gas to the unit).
  */
-async function measureAt(blockIntervalMs: number, baselines: Baselines | null): Promise<IntervalFigures & { baselines: Baselines }> {
+async function measureAt(
+	blockIntervalMs: number,
+	baselines: Baselines | null
+): Promise<IntervalFigures & { baselines: Baselines }> {
 	const withConnectors = baselines === null;
-	console.log(`\n--- a block every ${blockIntervalMs} ms: ${SESSIONS} sessions × ${READINGS_PER_SESSION} readings (1 Hz, one hour), an anchor every ${ANCHOR_INTERVAL} readings ---`);
+	console.log(
+		`\n--- a block every ${blockIntervalMs} ms: ${SESSIONS} sessions × ${READINGS_PER_SESSION} readings (1 Hz, one hour), an anchor every ${ANCHOR_INTERVAL} readings ---`
+	);
 	const chain: BenchChain = CHAIN_IN_PROCESS
 		? { ...(await startChain({ port: 0, blockIntervalMs })), cpuSeconds: () => null }
 		: await startChainProcess(blockIntervalMs);
 	try {
 		const operatorKey = chain.accounts[0]!.privateKey;
 		const addresses = await deployLedger(chain.rpcUrl, operatorKey);
-		const operator = await connectLedger({ rpcUrl: chain.rpcUrl, addresses, expectedChainId: chain.chainId, signerKey: operatorKey });
+		const operator = await connectLedger({
+			rpcUrl: chain.rpcUrl,
+			addresses,
+			expectedChainId: chain.chainId,
+			signerKey: operatorKey
+		});
 		// All at once, as an operator registering a fleet would: submissions go one after another (the
 		// client keeps nonces in order) and share blocks, instead of one block per station.
 		await Promise.all(
@@ -204,17 +261,30 @@ async function measureAt(blockIntervalMs: number, baselines: Baselines | null): 
 				})
 			)
 		);
-		const provider = new JsonRpcProvider(chain.rpcUrl, Network.from(chain.chainId), { staticNetwork: true, cacheTimeout: -1, batchStallTime: 0, pollingInterval: 250 });
+		const provider = new JsonRpcProvider(chain.rpcUrl, Network.from(chain.chainId), {
+			staticNetwork: true,
+			cacheTimeout: -1,
+			batchStallTime: 0,
+			pollingInterval: 250
+		});
 		const first = sessions[0]!;
 		const firstWallet = new Wallet(first.key, provider);
 		let nonce = await provider.getTransactionCount(firstWallet.address, 'pending');
 
 		/** Signs and sends every transaction at once (so they share blocks), then waits for all receipts. */
-		async function sendAll(txs: { to: string; data: string; gasLimit: bigint }[]): Promise<{ gas: bigint[]; seconds: number }> {
+		async function sendAll(
+			txs: { to: string; data: string; gasLimit: bigint }[]
+		): Promise<{ gas: bigint[]; seconds: number }> {
 			const t = performance.now();
 			const hashes: string[] = [];
 			for (const tx of txs) {
-				const raw = await firstWallet.signTransaction({ type: 0, chainId: chain.chainId, ...tx, nonce: nonce++, gasPrice: 0n });
+				const raw = await firstWallet.signTransaction({
+					type: 0,
+					chainId: chain.chainId,
+					...tx,
+					nonce: nonce++,
+					gasPrice: 0n
+				});
 				hashes.push(await provider.send('eth_sendRawTransaction', [raw]));
 			}
 			const gas: bigint[] = [];
@@ -227,7 +297,11 @@ async function measureAt(blockIntervalMs: number, baselines: Baselines | null): 
 		}
 		async function deploy(name: 'NaiveReadings' | 'StationMinuteAnchors', args: unknown[]) {
 			const c = benchContracts[name]!;
-			const deployed = await new ContractFactory(c.abi as InterfaceAbi, `0x${c.bytecode}`, firstWallet).deploy(...args, { gasPrice: 0n, nonce: nonce++ });
+			const deployed = await new ContractFactory(
+				c.abi as InterfaceAbi,
+				`0x${c.bytecode}`,
+				firstWallet
+			).deploy(...args, { gasPrice: 0n, nonce: nonce++ });
 			await deployed.waitForDeployment();
 			return { address: await deployed.getAddress(), iface: new Interface(c.abi as InterfaceAbi) };
 		}
@@ -247,17 +321,32 @@ async function measureAt(blockIntervalMs: number, baselines: Baselines | null): 
 				const r = await sendAll(
 					Array.from({ length: NAIVE_READINGS }, (_, i) => ({
 						to: naive.address,
-						data: naive.iface.encodeFunctionData(method, [sessionKey, i + 1, readingHash(first.records[i]!)]),
+						data: naive.iface.encodeFunctionData(method, [
+							sessionKey,
+							i + 1,
+							readingHash(first.records[i]!)
+						]),
 						gasLimit: 200_000n
 					}))
 				);
-				return { gasPerRecord: Number(r.gas.reduce((x, y) => x + y, 0n)) / NAIVE_READINGS, seconds: r.seconds };
+				return {
+					gasPerRecord: Number(r.gas.reduce((x, y) => x + y, 0n)) / NAIVE_READINGS,
+					seconds: r.seconds
+				};
 			};
 			const naiveRun = await perReading('store');
-			console.log(`naive    ${fmt(NAIVE_READINGS)} readings, one tx each storing its hash:  ${fmt(naiveRun.gasPerRecord)} gas/record (sent at once: ${naiveRun.seconds.toFixed(1)} s, ${fmt(NAIVE_READINGS / naiveRun.seconds)} records/s)`);
+			console.log(
+				`naive    ${fmt(NAIVE_READINGS)} readings, one tx each storing its hash:  ${fmt(naiveRun.gasPerRecord)} gas/record (sent at once: ${naiveRun.seconds.toFixed(1)} s, ${fmt(NAIVE_READINGS / naiveRun.seconds)} records/s)`
+			);
 			const eventsRun = await perReading('log');
-			console.log(`events   ${fmt(NAIVE_READINGS)} readings, one tx each logging its hash:  ${fmt(eventsRun.gasPerRecord)} gas/record (sent at once: ${eventsRun.seconds.toFixed(1)} s, ${fmt(NAIVE_READINGS / eventsRun.seconds)} records/s)`);
-			measuredBaselines = { naive: naiveRun.gasPerRecord, events: eventsRun.gasPerRecord, blockIntervalMs };
+			console.log(
+				`events   ${fmt(NAIVE_READINGS)} readings, one tx each logging its hash:  ${fmt(eventsRun.gasPerRecord)} gas/record (sent at once: ${eventsRun.seconds.toFixed(1)} s, ${fmt(NAIVE_READINGS / eventsRun.seconds)} records/s)`
+			);
+			measuredBaselines = {
+				naive: naiveRun.gasPerRecord,
+				events: eventsRun.gasPerRecord,
+				blockIntervalMs
+			};
 		}
 
 		// --- batched: Lightcharge's StationLedger, every station at once ---------------------
@@ -277,7 +366,8 @@ async function measureAt(blockIntervalMs: number, baselines: Baselines | null): 
 		}
 		for (const s of sessions) {
 			const state = await operator.getSession(s.stationId, s.sessionId);
-			if (state?.state !== 'closed' || state.lastReading !== READINGS_PER_SESSION) throw new Error(`session ${s.sessionId} is not complete on chain`);
+			if (state?.state !== 'closed' || state.lastReading !== READINGS_PER_SESSION)
+				throw new Error(`session ${s.sessionId} is not complete on chain`);
 		}
 		const anchorsPerSession = Math.ceil(READINGS_PER_SESSION / ANCHOR_INTERVAL);
 		const gasPerRecordBatched = Number(batchedGas) / anchoredRecords;
@@ -287,11 +377,16 @@ async function measureAt(blockIntervalMs: number, baselines: Baselines | null): 
 				`${fmt(gasPerRecordBatched)} gas/record (an anchor alone ${fmt(Number(anchorGas) / anchorCount)} gas = ${fmt(Number(anchorGas) / anchorCount / ANCHOR_INTERVAL)} per record), ` +
 				`${batched.seconds.toFixed(1)} s → ${fmt(recordsPerSecondBatched)} records/s with ${SESSIONS} stations sharing each block`
 		);
-		const chainPerTx = batched.chainCpuSeconds === null ? null : batched.chainCpuSeconds / batched.txHashes.length;
+		const chainPerTx =
+			batched.chainCpuSeconds === null ? null : batched.chainCpuSeconds / batched.txHashes.length;
 		console.log(
 			`         CPU in the batched run: ${batched.cpuSeconds.toFixed(1)} s stations (${batched.threads} thread${batched.threads === 1 ? '' : 's'})` +
-				(batched.chainCpuSeconds === null ? ' and chain (same process)' : ` + ${batched.chainCpuSeconds.toFixed(1)} s chain (own process)`) +
-				`; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`
+				(batched.chainCpuSeconds === null
+					? ' and chain (same process)'
+					: ` + ${batched.chainCpuSeconds.toFixed(1)} s chain (own process)`) +
+				`; load average ${loadavg()
+					.map((l) => l.toFixed(1))
+					.join(' ')} on ${cpus().length} cores`
 		);
 		if (chainPerTx !== null)
 			console.log(
@@ -301,7 +396,15 @@ async function measureAt(blockIntervalMs: number, baselines: Baselines | null): 
 
 		// --- what would move it: one transaction per station per minute for every connector ---
 		nonce = await provider.getTransactionCount(firstWallet.address, 'pending'); // the station's own anchors moved it
-		if (withConnectors) await connectorCosts(chain, firstWallet, deploy, sendAll, addresses.registry, Number(anchorGas) / anchorCount / ANCHOR_INTERVAL);
+		if (withConnectors)
+			await connectorCosts(
+				chain,
+				firstWallet,
+				deploy,
+				sendAll,
+				addresses.registry,
+				Number(anchorGas) / anchorCount / ANCHOR_INTERVAL
+			);
 		provider.destroy();
 		operator.close();
 
@@ -327,18 +430,31 @@ async function measureAt(blockIntervalMs: number, baselines: Baselines | null): 
 	}
 }
 
-const anchoredTopic = new Interface(['event ReadingsAnchored(bytes32 indexed sessionKey, uint32 anchorIndex, bytes32 merkleRoot, uint64 fromReading, uint64 toReading, uint64 energyWh)']).getEvent('ReadingsAnchored')!.topicHash;
+const anchoredTopic = new Interface([
+	'event ReadingsAnchored(bytes32 indexed sessionKey, uint32 anchorIndex, bytes32 merkleRoot, uint64 fromReading, uint64 toReading, uint64 energyWh)'
+]).getEvent('ReadingsAnchored')!.topicHash;
 
 /** Every station's session through StationLedger, stations round-robin over STATION_THREADS worker threads. */
 async function runBatched(chain: BenchChain, addresses: LedgerAddresses) {
-	const groups = Array.from({ length: Math.min(STATION_THREADS, SESSIONS) }, (_, t) => sessions.filter((_, i) => i % STATION_THREADS === t));
+	const groups = Array.from({ length: Math.min(STATION_THREADS, SESSIONS) }, (_, t) =>
+		sessions.filter((_, i) => i % STATION_THREADS === t)
+	);
 	const workers = groups.map(
 		(group) =>
 			// A worker does not inherit tsx's loader: it registers it before loading the TypeScript module.
-			new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./ledger-stations.ts', import.meta.url).href)}); })`, {
-				eval: true,
-				workerData: { rpcUrl: chain.rpcUrl, chainId: chain.chainId, addresses, anchorInterval: ANCHOR_INTERVAL, sessions: group } satisfies StationsJob
-			})
+			new Worker(
+				`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./ledger-stations.ts', import.meta.url).href)}); })`,
+				{
+					eval: true,
+					workerData: {
+						rpcUrl: chain.rpcUrl,
+						chainId: chain.chainId,
+						addresses,
+						anchorInterval: ANCHOR_INTERVAL,
+						sessions: group
+					} satisfies StationsJob
+				}
+			)
 	);
 	const nextMessage = (worker: Worker) =>
 		new Promise<StationsMessage>((resolvePromise, reject) => {
@@ -346,7 +462,8 @@ async function runBatched(chain: BenchChain, addresses: LedgerAddresses) {
 			worker.once('error', reject);
 		});
 	const ready = await Promise.all(workers.map(nextMessage));
-	if (!ready.every((m) => m === 'ready')) throw new Error(`a station thread failed to connect: ${JSON.stringify(ready)}`);
+	if (!ready.every((m) => m === 'ready'))
+		throw new Error(`a station thread failed to connect: ${JSON.stringify(ready)}`);
 	const cpuBefore = process.cpuUsage();
 	const chainCpuBefore = chain.cpuSeconds();
 	const started = performance.now();
@@ -364,14 +481,18 @@ async function runBatched(chain: BenchChain, addresses: LedgerAddresses) {
 	const txHashes: string[] = [];
 	for (const message of finished) {
 		if (typeof message === 'object' && 'done' in message) txHashes.push(...message.done);
-		else throw new Error(`a station thread failed: ${typeof message === 'object' ? message.error : message}`);
+		else
+			throw new Error(
+				`a station thread failed: ${typeof message === 'object' ? message.error : message}`
+			);
 	}
 	return {
 		txHashes,
 		seconds,
 		threads: groups.length,
 		cpuSeconds: (cpu.user + cpu.system) / 1e6,
-		chainCpuSeconds: chainCpuBefore === null || chainCpuAfter === null ? null : chainCpuAfter - chainCpuBefore
+		chainCpuSeconds:
+			chainCpuBefore === null || chainCpuAfter === null ? null : chainCpuAfter - chainCpuBefore
 	};
 }
 
@@ -383,7 +504,10 @@ async function runBatched(chain: BenchChain, addresses: LedgerAddresses) {
 async function connectorCosts(
 	chain: BenchChain,
 	wallet: Wallet,
-	deploy: (name: 'StationMinuteAnchors', args: unknown[]) => Promise<{ address: string; iface: Interface }>,
+	deploy: (
+		name: 'StationMinuteAnchors',
+		args: unknown[]
+	) => Promise<{ address: string; iface: Interface }>,
 	sendAll: (txs: { to: string; data: string; gasLimit: bigint }[]) => Promise<{ gas: bigint[] }>,
 	registry: string,
 	todayPerRecord: number
@@ -392,23 +516,55 @@ async function connectorCosts(
 	const contract = await deploy('StationMinuteAnchors', [registry]);
 	const station = sessions[0]!;
 	const stationKey = sessionIdToBytes32(station.stationId);
-	const roots = Array.from({ length: minutes }, (_, m) => buildReadingsTree(station.records.slice(m * ANCHOR_INTERVAL, (m + 1) * ANCHOR_INTERVAL)).root);
-	console.log(`         one transaction per station per minute for all its connectors (contracts/bench/StationMinuteAnchors.sol, a design measured, not deployed), ${minutes} minutes each:`);
+	const roots = Array.from(
+		{ length: minutes },
+		(_, m) =>
+			buildReadingsTree(station.records.slice(m * ANCHOR_INTERVAL, (m + 1) * ANCHOR_INTERVAL)).root
+	);
+	console.log(
+		`         one transaction per station per minute for all its connectors (contracts/bench/StationMinuteAnchors.sol, a design measured, not deployed), ${minutes} minutes each:`
+	);
 	for (const n of CONNECTORS) {
-		const ids = Array.from({ length: n }, (_, c) => sessionIdToBytes32(`${station.stationId}-c${c + 1}-${chain.chainId}-${n}`));
-		await sendAll(ids.map((id) => ({ to: contract.address, data: contract.iface.encodeFunctionData('open', [stationKey, id]), gasLimit: 200_000n })));
+		const ids = Array.from({ length: n }, (_, c) =>
+			sessionIdToBytes32(`${station.stationId}-c${c + 1}-${chain.chainId}-${n}`)
+		);
+		await sendAll(
+			ids.map((id) => ({
+				to: contract.address,
+				data: contract.iface.encodeFunctionData('open', [stationKey, id]),
+				gasLimit: 200_000n
+			}))
+		);
 		const perConnector = await sendAll(
 			roots.map((root, m) => ({
 				to: contract.address,
 				data: contract.iface.encodeFunctionData('anchorConnectors', [
 					stationKey,
-					ids.map((id, c) => ({ sessionId: id, merkleRoot: root, fromReading: m * ANCHOR_INTERVAL + 1, toReading: (m + 1) * ANCHOR_INTERVAL, energyWh: station.energyWh[(m + 1) * ANCHOR_INTERVAL - 1]! + c }))
+					ids.map((id, c) => ({
+						sessionId: id,
+						merkleRoot: root,
+						fromReading: m * ANCHOR_INTERVAL + 1,
+						toReading: (m + 1) * ANCHOR_INTERVAL,
+						energyWh: station.energyWh[(m + 1) * ANCHOR_INTERVAL - 1]! + c
+					}))
 				]),
 				gasLimit: 10_000_000n
 			}))
 		);
-		const oneRoot = await sendAll(roots.map((root, m) => ({ to: contract.address, data: contract.iface.encodeFunctionData('anchorStationRoot', [stationKey, root, n * ANCHOR_INTERVAL, m + 1]), gasLimit: 200_000n })));
-		const per = (g: bigint[]) => Number(g.reduce((x, y) => x + y, 0n)) / (minutes * n * ANCHOR_INTERVAL);
+		const oneRoot = await sendAll(
+			roots.map((root, m) => ({
+				to: contract.address,
+				data: contract.iface.encodeFunctionData('anchorStationRoot', [
+					stationKey,
+					root,
+					n * ANCHOR_INTERVAL,
+					m + 1
+				]),
+				gasLimit: 200_000n
+			}))
+		);
+		const per = (g: bigint[]) =>
+			Number(g.reduce((x, y) => x + y, 0n)) / (minutes * n * ANCHOR_INTERVAL);
 		console.log(
 			`           ${String(n).padStart(3)} connector${n === 1 ? ' ' : 's'}: each session checked and chained ${fmt(per(perConnector.gas))} gas/record, ` +
 				`one root for the station ${fmt(per(oneRoot.gas))} gas/record (today, one anchor per session: ${fmt(todayPerRecord)} gas/record for the anchors alone)`

@@ -27,7 +27,11 @@ import { ensurePortFree } from '../devnet/ports.js';
 import { checkInvoice, LndRestNode } from '../src/lib/lightning/index.js';
 import { benchFlags, loadLine, percentile, round, wholeNumber } from './common.js';
 
-const flags = benchFlags({ payments: { number: 100 }, parallel: { number: 4 }, 'port-base': { number: 25200 } });
+const flags = benchFlags({
+	payments: { number: 100 },
+	parallel: { number: 4 },
+	'port-base': { number: 25200 }
+});
 const PAYMENTS = wholeNumber('payments', flags.payments);
 const PARALLEL = wholeNumber('parallel', flags.parallel);
 /** btcd and the three LND nodes take the ten ports from here. */
@@ -37,20 +41,30 @@ const AMOUNT_MSAT = 25_000n;
 const FEE_LIMIT_MSAT = 10_000n;
 
 if (!lndBinariesPresent()) {
-	console.error(`bench:lightning:lnd needs real LND (${missingBinaries().join(', ')} missing): run scripts/build-lnd.sh first.`);
+	console.error(
+		`bench:lightning:lnd needs real LND (${missingBinaries().join(', ')} missing): run scripts/build-lnd.sh first.`
+	);
 	process.exit(1);
 }
 
 console.log(loadLine('start'));
-for (let p = PORT_BASE; p < PORT_BASE + 10; p++) await ensurePortFree(p, '127.0.0.1', 'btcd or LND', '--port-base');
+for (let p = PORT_BASE; p < PORT_BASE + 10; p++)
+	await ensurePortFree(p, '127.0.0.1', 'btcd or LND', '--port-base');
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-lnd-'));
 const started = performance.now();
 const net = await startLndRegtest({ dir, portBase: PORT_BASE });
-console.log(`Real LND on regtest up in ${round((performance.now() - started) / 1000, 1)} s (btcd + hub, station-1, vehicle-1; channels vehicle→hub, hub→station)`);
+console.log(
+	`Real LND on regtest up in ${round((performance.now() - started) / 1000, 1)} s (btcd + hub, station-1, vehicle-1; channels vehicle→hub, hub→station)`
+);
 const node = (name: string) => {
 	const n = net.node(name);
-	return new LndRestNode({ restUrl: n.restUrl, macaroonHex: n.appMacaroonHex, timeoutMs: 30_000, fetch: pinnedFetch(n.tlsCertPem) });
+	return new LndRestNode({
+		restUrl: n.restUrl,
+		macaroonHex: n.appMacaroonHex,
+		timeoutMs: 30_000,
+		fetch: pinnedFetch(n.tlsCertPem)
+	});
 };
 const station = node('station-1');
 const vehicle = node('vehicle-1');
@@ -61,7 +75,11 @@ let budgetLeftMsat = 1_000_000_000n;
 async function payOnce(seq: number): Promise<number> {
 	const recordHash = bytesToHex(sha256(new TextEncoder().encode(`{"seq":${seq},"bench":"lnd"}`)));
 	const t0 = performance.now();
-	const created = await station.createInvoice({ amountMsat: AMOUNT_MSAT, descriptionHash: recordHash, expirySeconds: 600 });
+	const created = await station.createInvoice({
+		amountMsat: AMOUNT_MSAT,
+		descriptionHash: recordHash,
+		expirySeconds: 600
+	});
 	const settled = new Promise<number>((resolve, reject) => {
 		const sub = station.watchInvoice(
 			created.paymentHash,
@@ -75,12 +93,25 @@ async function payOnce(seq: number): Promise<number> {
 		);
 	});
 	// The wallet's guard: decode and verify against what it expects, then decide.
-	const verdict = checkInvoice(created.paymentRequest, { amountMsat: AMOUNT_MSAT, descriptionHash: recordHash, payee: stationPubkey, network: 'regtest', nowSeconds: Math.floor(Date.now() / 1000) });
+	const verdict = checkInvoice(created.paymentRequest, {
+		amountMsat: AMOUNT_MSAT,
+		descriptionHash: recordHash,
+		payee: stationPubkey,
+		network: 'regtest',
+		nowSeconds: Math.floor(Date.now() / 1000)
+	});
 	if (!verdict.ok) throw new Error(`the guard refused invoice ${seq}: ${verdict.message}`);
 	if (AMOUNT_MSAT + FEE_LIMIT_MSAT > budgetLeftMsat) throw new Error('over budget');
 	budgetLeftMsat -= AMOUNT_MSAT + FEE_LIMIT_MSAT;
-	const paid = await vehicle.pay({ paymentRequest: created.paymentRequest, feeLimitMsat: FEE_LIMIT_MSAT, timeoutSeconds: 30 });
-	if (paid.status !== 'succeeded') throw new Error(`payment ${seq} ${paid.status}: ${paid.failureReason ?? ''} ${paid.message ?? ''}`);
+	const paid = await vehicle.pay({
+		paymentRequest: created.paymentRequest,
+		feeLimitMsat: FEE_LIMIT_MSAT,
+		timeoutSeconds: 30
+	});
+	if (paid.status !== 'succeeded')
+		throw new Error(
+			`payment ${seq} ${paid.status}: ${paid.failureReason ?? ''} ${paid.message ?? ''}`
+		);
 	return (await settled) - t0;
 }
 
@@ -127,11 +158,16 @@ let oneDriver;
 try {
 	await run(Math.min(10, PAYMENTS), 1, 0); // warm-up: first payments learn the route
 	oneDriver = summarise('one driver (sequential increments)', await run(PAYMENTS, 1, 1000));
-	summarise(`${PARALLEL} payments at once (same vehicle, same route)`, await run(PAYMENTS, PARALLEL, 100_000));
+	summarise(
+		`${PARALLEL} payments at once (same vehicle, same route)`,
+		await run(PAYMENTS, PARALLEL, 100_000)
+	);
 } finally {
 	await net.stop();
 	rmSync(dir, { recursive: true, force: true });
 }
 console.log(loadLine('end'));
-console.log(`Goal (one driver): p95 < 1000 ms with no failures — ${oneDriver.p95Ms < 1000 && oneDriver.failed === 0 ? 'met' : 'NOT met'}.`);
+console.log(
+	`Goal (one driver): p95 < 1000 ms with no failures — ${oneDriver.p95Ms < 1000 && oneDriver.failed === 0 ? 'met' : 'NOT met'}.`
+);
 console.log(JSON.stringify(oneDriver));

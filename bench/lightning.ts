@@ -34,11 +34,32 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { DEFAULT_SETTLE_DELAY_MS, startLightningSimnet } from '../devnet/lightning.js';
 import { LndRestNode, type LightningNode, type Network } from '../src/lib/lightning/index.js';
 import { buildHubTopology, Simnet, SimnetNode } from '../src/lib/lightning/simnet/index.js';
-import { hasValidMac, sessionKeys, signStationMessage, verifyStationSignature, billingRecordHash, buildBillingRecord, base64UrlEncode, bytesToHex, encodeMessage, parseMessageData, readRawMessage, invoicesTopic, type VerifiedReading, type InvoiceMessage } from '../src/lib/protocol/index.js';
+import {
+	hasValidMac,
+	sessionKeys,
+	signStationMessage,
+	verifyStationSignature,
+	billingRecordHash,
+	buildBillingRecord,
+	base64UrlEncode,
+	bytesToHex,
+	encodeMessage,
+	parseMessageData,
+	readRawMessage,
+	invoicesTopic,
+	type VerifiedReading,
+	type InvoiceMessage
+} from '../src/lib/protocol/index.js';
 import { decideInvoice, DEFAULT_TARIFF } from '../src/lib/session/index.js';
 import { benchFlags, loadLine, percentile, round, wholeNumber } from './common.js';
 
-const flags = benchFlags({ payments: { number: 2000 }, pairs: { number: 16 }, 'settle-delay-ms': { number: DEFAULT_SETTLE_DELAY_MS }, 'compare-payments': { number: 500 }, serve: { text: '' } });
+const flags = benchFlags({
+	payments: { number: 2000 },
+	pairs: { number: 16 },
+	'settle-delay-ms': { number: DEFAULT_SETTLE_DELAY_MS },
+	'compare-payments': { number: 500 },
+	serve: { text: '' }
+});
 const PAYMENTS = wholeNumber('payments', flags.payments);
 const COMPARE_PAYMENTS = wholeNumber('compare-payments', flags['compare-payments']);
 const PAIRS = wholeNumber('pairs', flags.pairs);
@@ -78,7 +99,14 @@ interface RunResult {
 function addReadings(pair: Pair, upTo: number): void {
 	for (let n = pair.readings.size + 1; n <= upTo; n++) {
 		const energyWh = Math.round(((n - 1) * 11_000) / 3600);
-		pair.readings.set(n, { seq: n, energyWh, at: Date.now(), tx: n === 1 ? 'B' : 'T', meterSerial: `BENCH-${pair.stationId}`, ocmf: '' });
+		pair.readings.set(n, {
+			seq: n,
+			energyWh,
+			at: Date.now(),
+			tx: n === 1 ? 'B' : 'T',
+			meterSerial: `BENCH-${pair.stationId}`,
+			ocmf: ''
+		});
 	}
 }
 
@@ -102,7 +130,11 @@ async function payOnce(pair: Pair): Promise<number> {
 		tariff: TARIFF
 	});
 	const recordHash = billingRecordHash(record);
-	const created = await pair.station.createInvoice({ amountMsat: BigInt(record.amountMsat), descriptionHash: recordHash, expirySeconds: TARIFF.invoiceExpirySeconds });
+	const created = await pair.station.createInvoice({
+		amountMsat: BigInt(record.amountMsat),
+		descriptionHash: recordHash,
+		expirySeconds: TARIFF.invoiceExpirySeconds
+	});
 	const settled = new Promise<number>((resolve, reject) => {
 		const sub = pair.station.watchInvoice(
 			created.paymentHash,
@@ -117,8 +149,18 @@ async function payOnce(pair: Pair): Promise<number> {
 	});
 	settled.catch(() => undefined);
 	const signStart = performance.now();
-	const message: InvoiceMessage = { v: 1, type: 'invoice', sessionId: pair.sessionId, seq, record, recordHash, bolt11: created.paymentRequest };
-	const wire = encodeMessage(signStationMessage(message, pair.stationId, pair.stationSigningKey, pair.mac.station));
+	const message: InvoiceMessage = {
+		v: 1,
+		type: 'invoice',
+		sessionId: pair.sessionId,
+		seq,
+		record,
+		recordHash,
+		bolt11: created.paymentRequest
+	};
+	const wire = encodeMessage(
+		signStationMessage(message, pair.stationId, pair.stationSigningKey, pair.mac.station)
+	);
 	const guardStart = performance.now();
 	stepMs.stationSign += guardStart - signStart;
 
@@ -126,10 +168,15 @@ async function payOnce(pair: Pair): Promise<number> {
 	const topic = invoicesTopic(pair.stationId, pair.sessionId);
 	const raw = readRawMessage(topic, wire);
 	if (!raw.ok) throw new Error(`invoice ${seq} unreadable: ${raw.error}`);
-	if (typeof raw.data !== 'object' || raw.data === null || !hasValidMac(raw.data, pair.mac.station)) throw new Error(`invoice ${seq} without the session's MAC`);
+	if (typeof raw.data !== 'object' || raw.data === null || !hasValidMac(raw.data, pair.mac.station))
+		throw new Error(`invoice ${seq} without the session's MAC`);
 	const parsed = parseMessageData(raw.where, raw.data);
-	if (!parsed.ok || parsed.kind !== 'invoices') throw new Error(`invoice ${seq} refused by the schema: ${parsed.ok ? parsed.kind : parsed.error}`);
-	if (!verifyStationSignature(parsed.message, pair.stationId, pair.stationKey)) throw new Error(`invoice ${seq} not signed by the station`);
+	if (!parsed.ok || parsed.kind !== 'invoices')
+		throw new Error(
+			`invoice ${seq} refused by the schema: ${parsed.ok ? parsed.kind : parsed.error}`
+		);
+	if (!verifyStationSignature(parsed.message, pair.stationId, pair.stationKey))
+		throw new Error(`invoice ${seq} not signed by the station`);
 	const m = parsed.message as InvoiceMessage;
 	const decision = decideInvoice(m, {
 		stationId: pair.stationId,
@@ -145,17 +192,31 @@ async function payOnce(pair: Pair): Promise<number> {
 		isPaymentHashUsed: (h) => pair.journal.has(h),
 		nowSeconds: Math.floor(Date.now() / 1000)
 	});
-	if (decision.action !== 'pay') throw new Error(`invoice ${seq} not paid by the guard: ${decision.action === 'refuse' ? `${decision.reason}: ${decision.message}` : decision.why}`);
+	if (decision.action !== 'pay')
+		throw new Error(
+			`invoice ${seq} not paid by the guard: ${decision.action === 'refuse' ? `${decision.reason}: ${decision.message}` : decision.why}`
+		);
 	pair.previous = { seq: m.seq, toReading: m.record.toReading };
 	pair.committedMsat += decision.amountMsat;
 	pair.journal.add(decision.invoice.paymentHash);
 	stepMs.walletGuard += performance.now() - guardStart;
-	const paid = await pair.vehicle.pay({ paymentRequest: m.bolt11, feeLimitMsat: FEE_LIMIT_MSAT, timeoutSeconds: 30 });
-	if (paid.status !== 'succeeded') throw new Error(`payment ${seq} ${paid.status}: ${paid.failureReason ?? ''} ${paid.message ?? ''}`);
+	const paid = await pair.vehicle.pay({
+		paymentRequest: m.bolt11,
+		feeLimitMsat: FEE_LIMIT_MSAT,
+		timeoutSeconds: 30
+	});
+	if (paid.status !== 'succeeded')
+		throw new Error(
+			`payment ${seq} ${paid.status}: ${paid.failureReason ?? ''} ${paid.message ?? ''}`
+		);
 	return (await settled) - t0;
 }
 
-async function makePair(vehicle: LightningNode, station: LightningNode, stationId: string): Promise<Pair> {
+async function makePair(
+	vehicle: LightningNode,
+	station: LightningNode,
+	stationId: string
+): Promise<Pair> {
 	const info = await station.getInfo();
 	const signing = secp256k1.utils.randomSecretKey();
 	const sessionId = `${stationId}-bench-${bytesToHex(randomBytes(4))}`;
@@ -211,7 +272,9 @@ function summarise(label: string, r: RunResult) {
 	console.log(
 		`${label}: ${figures.payments} payments in ${round(r.wallMs / 1000)} s → ${figures.paymentsPerSecond}/s; ` +
 			`latency p50 ${figures.p50Ms} ms, p95 ${figures.p95Ms} ms, p99 ${round(percentile(sorted, 99))} ms, max ${round(sorted.at(-1) ?? NaN)} ms` +
-			(r.failures.length ? `; ${r.failures.length} FAILED (first: ${r.failures[0]})` : '; none failed')
+			(r.failures.length
+				? `; ${r.failures.length} FAILED (first: ${r.failures[0]})`
+				: '; none failed')
 	);
 	return figures;
 }
@@ -222,16 +285,31 @@ function summarise(label: string, r: RunResult) {
  * can use different cores, as they would with the devnet and the apps' browsers.
  */
 async function startServerProcess() {
-	const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve', 'yes', '--pairs', String(PAIRS), '--settle-delay-ms', String(SETTLE_DELAY_MS)], {
-		stdio: ['pipe', 'pipe', 'inherit']
-	});
+	const child = spawn(
+		process.execPath,
+		[
+			...process.execArgv,
+			fileURLToPath(import.meta.url),
+			'--serve',
+			'yes',
+			'--pairs',
+			String(PAIRS),
+			'--settle-delay-ms',
+			String(SETTLE_DELAY_MS)
+		],
+		{
+			stdio: ['pipe', 'pipe', 'inherit']
+		}
+	);
 	const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
 	const nextLine = async (): Promise<string> => {
 		const r = await lines.next();
 		if (r.done) throw new Error('the simnet server process ended early');
 		return r.value;
 	};
-	const ready = JSON.parse(await nextLine()) as { nodes: { name: string; restUrl: string; macaroonHex: string }[] };
+	const ready = JSON.parse(await nextLine()) as {
+		nodes: { name: string; restUrl: string; macaroonHex: string }[];
+	};
 	return {
 		nodes: ready.nodes,
 		cpuMs: async () => {
@@ -272,7 +350,12 @@ const channelSat = 20_000_000n; // room for every payment of the run
 
 if (flags.serve === 'yes') {
 	// The server process: start the simnet, say where it is, answer CPU queries, stop on request.
-	const sim = await startLightningSimnet({ port: 0, nodes: ['hub', ...stations, ...vehicles], channelSat, settleDelayMs: SETTLE_DELAY_MS });
+	const sim = await startLightningSimnet({
+		port: 0,
+		nodes: ['hub', ...stations, ...vehicles],
+		channelSat,
+		settleDelayMs: SETTLE_DELAY_MS
+	});
 	console.log(JSON.stringify({ nodes: sim.nodes }));
 	for await (const line of createInterface({ input: process.stdin })) {
 		if (line === 'cpu') {
@@ -289,7 +372,9 @@ console.log(
 	`Lightning benchmark: ${PAYMENTS} payments of one 100 Wh increment (${Number(BigInt(TARIFF.pricePerKwhMsat) / 10n) / 1000} sat at the default tariff) ` +
 		`in ${PAIRS} sessions in parallel, vehicle → hub → station, each invoice signed by the station and passed through the wallet's payment guard`
 );
-console.log(`Simnet in-flight time per payment (settleDelayMs): ${SETTLE_DELAY_MS} ms (the devnet server's default is ${DEFAULT_SETTLE_DELAY_MS} ms)`);
+console.log(
+	`Simnet in-flight time per payment (settleDelayMs): ${SETTLE_DELAY_MS} ms (the devnet server's default is ${DEFAULT_SETTLE_DELAY_MS} ms)`
+);
 
 // ---- over LND REST against the devnet simnet server, in its own process as `npm start` runs it ----
 const server = await startServerProcess();
@@ -297,7 +382,9 @@ const rest = (name: string) => {
 	const n = server.nodes.find((x) => x.name === name)!;
 	return new LndRestNode({ restUrl: n.restUrl, macaroonHex: n.macaroonHex, timeoutMs: 10_000 });
 };
-const restPairs = await Promise.all(vehicles.map((v, i) => makePair(rest(v), rest(stations[i]!), stations[i]!)));
+const restPairs = await Promise.all(
+	vehicles.map((v, i) => makePair(rest(v), rest(stations[i]!), stations[i]!))
+);
 await run(restPairs, WARMUP);
 const serverCpuBefore = await server.cpuMs();
 stepMs.stationSign = stepMs.walletGuard = 0;
@@ -305,13 +392,20 @@ const restResult = await measured(() => run(restPairs, PAYMENTS));
 const restSteps = { ...stepMs };
 restResult.cpuMs += (await server.cpuMs()) - serverCpuBefore;
 await server.stop();
-const restFigures = summarise('LND REST (devnet simnet server in its own process, loopback HTTP)', restResult);
+const restFigures = summarise(
+	'LND REST (devnet simnet server in its own process, loopback HTTP)',
+	restResult
+);
 cpuLine(restResult, restSteps);
 
 // ---- in-process, for comparison ----
 const net = new Simnet({ settleDelayMs: SETTLE_DELAY_MS });
 buildHubTopology(net, [...stations, ...vehicles], { channelSat });
-const localPairs = await Promise.all(vehicles.map((v, i) => makePair(new SimnetNode(net, v), new SimnetNode(net, stations[i]!), stations[i]!)));
+const localPairs = await Promise.all(
+	vehicles.map((v, i) =>
+		makePair(new SimnetNode(net, v), new SimnetNode(net, stations[i]!), stations[i]!)
+	)
+);
 await run(localPairs, WARMUP);
 stepMs.stationSign = stepMs.walletGuard = 0;
 const localResult = await measured(() => run(localPairs, COMPARE_PAYMENTS));
@@ -319,9 +413,17 @@ summarise('in-process SimnetNode (no HTTP, for comparison)', localResult);
 cpuLine(localResult, stepMs);
 
 const gaps: string[] = [];
-if (restFigures.p95Ms >= 50) gaps.push(`p95 ${restFigures.p95Ms} ms is ${round(restFigures.p95Ms - 50)} ms over 50 ms (${SETTLE_DELAY_MS} ms of it is the simnet holding each payment in flight)`);
-if (restFigures.paymentsPerSecond < 200) gaps.push(`${restFigures.paymentsPerSecond} payments/s is ${round(200 - restFigures.paymentsPerSecond, 1)}/s short of 200`);
+if (restFigures.p95Ms >= 50)
+	gaps.push(
+		`p95 ${restFigures.p95Ms} ms is ${round(restFigures.p95Ms - 50)} ms over 50 ms (${SETTLE_DELAY_MS} ms of it is the simnet holding each payment in flight)`
+	);
+if (restFigures.paymentsPerSecond < 200)
+	gaps.push(
+		`${restFigures.paymentsPerSecond} payments/s is ${round(200 - restFigures.paymentsPerSecond, 1)}/s short of 200`
+	);
 if (restFigures.failed > 0) gaps.push(`${restFigures.failed} failed`);
-console.log(`Targets (REST path): p95 < 50 ms and ≥ 200 payments/s with none failed — ${gaps.length ? `NOT met: ${gaps.join('; ')}` : 'met'}.`);
+console.log(
+	`Targets (REST path): p95 < 50 ms and ≥ 200 payments/s with none failed — ${gaps.length ? `NOT met: ${gaps.join('; ')}` : 'met'}.`
+);
 console.log(loadLine('end'));
 console.log(JSON.stringify({ backend: 'simnet', settleDelayMs: SETTLE_DELAY_MS, ...restFigures }));

@@ -52,8 +52,25 @@ import { DEFAULT_SETTLE_DELAY_MS } from '../devnet/lightning.js';
 import type { LedgerAddresses } from '../src/lib/ledger/index.js';
 import { buildHubTopology, Simnet, SimnetNode } from '../src/lib/lightning/simnet/index.js';
 import { connectBus, type MessageBus } from '../src/lib/mqtt/index.js';
-import { hasValidMac, makeReading, ocmfPublicKeyHex, parseMessageData, ReadingVerifier, readingsTopic, readRawMessage, sessionKeys, tagMessage, type ReadingMessage } from '../src/lib/protocol/index.js';
-import { createSimulatedStation, DEFAULT_TARIFF, DriverRuntime, MemoryJournal, type HeadlessStation } from '../src/lib/session/index.js';
+import {
+	hasValidMac,
+	makeReading,
+	ocmfPublicKeyHex,
+	parseMessageData,
+	ReadingVerifier,
+	readingsTopic,
+	readRawMessage,
+	sessionKeys,
+	tagMessage,
+	type ReadingMessage
+} from '../src/lib/protocol/index.js';
+import {
+	createSimulatedStation,
+	DEFAULT_TARIFF,
+	DriverRuntime,
+	MemoryJournal,
+	type HeadlessStation
+} from '../src/lib/session/index.js';
 import { MemoryKioskStore } from '../src/lib/storage/index.js';
 import { benchFlags, loadLine, percentile, round, wholeNumber } from './common.js';
 
@@ -130,18 +147,38 @@ async function runFleet(input: FleetInput): Promise<void> {
 	const simnet = new Simnet({ settleDelayMs: DEFAULT_SETTLE_DELAY_MS });
 	const pairs: Pair[] = [];
 	let marking = false;
-	const latestSeq = (p: Pair) => (input.mode === 'full' ? (p.station!.runtime.view().readings.at(-1)?.seq ?? 0) : p.published);
-	const anchorCount = (p: Pair) => (input.mode === 'full' ? p.station!.runtime.view().anchors.length : 0);
+	const latestSeq = (p: Pair) =>
+		input.mode === 'full' ? (p.station!.runtime.view().readings.at(-1)?.seq ?? 0) : p.published;
+	const anchorCount = (p: Pair) =>
+		input.mode === 'full' ? p.station!.runtime.view().anchors.length : 0;
 	const { checkStationIdentity } = await import('../src/lib/session/index.js');
 	const { createStationLedger } = await import('../src/lib/ledger/index.js');
-	const connect = (clientId: string) => connectBus(input.wsUrl, { protocolVersion: input.protocolVersion, clientId });
+	const connect = (clientId: string) =>
+		connectBus(input.wsUrl, { protocolVersion: input.protocolVersion, clientId });
 
 	async function startFull(spec: StationSpec, problems: string[]): Promise<Pair> {
 		const chain = input.chain!;
 		const bus = await connect(`st-${spec.stationId}`);
 		const driverBus = await connect(`drv-${spec.stationId}`);
-		const pair: Pair = { stationId: spec.stationId, bus, driverBus, seen: new Map(), duplicates: 0, seqAtFrom: 0, seqAtTo: 0, published: 0, anchorsAtFrom: 0, anchorsAtTo: 0 };
-		const ledger = await createStationLedger({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, addresses: chain.addresses, stationId: spec.stationId, signerKey: spec.key });
+		const pair: Pair = {
+			stationId: spec.stationId,
+			bus,
+			driverBus,
+			seen: new Map(),
+			duplicates: 0,
+			seqAtFrom: 0,
+			seqAtTo: 0,
+			published: 0,
+			anchorsAtFrom: 0,
+			anchorsAtTo: 0
+		};
+		const ledger = await createStationLedger({
+			rpcUrl: chain.rpcUrl,
+			chainId: chain.chainId,
+			addresses: chain.addresses,
+			stationId: spec.stationId,
+			signerKey: spec.key
+		});
 		pair.station = await createSimulatedStation({
 			stationId: spec.stationId,
 			signingKeyHex: spec.key.replace(/^0x/, ''),
@@ -152,7 +189,10 @@ async function runFleet(input: FleetInput): Promise<void> {
 			store: new MemoryKioskStore(),
 			pollMs: 1000,
 			anchorIntervalMs: 60_000,
-			onLog: (line) => problems.length < 5 && /fail|refus|alarm/i.test(line) && problems.push(`${spec.stationId}: ${line}`)
+			onLog: (line) =>
+				problems.length < 5 &&
+				/fail|refus|alarm/i.test(line) &&
+				problems.push(`${spec.stationId}: ${line}`)
 		});
 		await pair.station.runtime.start();
 		const offer = pair.station.runtime.offer();
@@ -182,7 +222,13 @@ async function runFleet(input: FleetInput): Promise<void> {
 			bus: countingBus,
 			lightning: new SimnetNode(simnet, `car-${spec.stationId}`),
 			journal: new MemoryJournal(),
-			checkIdentity: (status) => checkStationIdentity({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, registry: chain.addresses.registry, status }),
+			checkIdentity: (status) =>
+				checkStationIdentity({
+					rpcUrl: chain.rpcUrl,
+					chainId: chain.chainId,
+					registry: chain.addresses.registry,
+					status
+				}),
 			feeLimitMsat: 10_000n
 		});
 		pair.driver = driver;
@@ -195,7 +241,8 @@ async function runFleet(input: FleetInput): Promise<void> {
 			}
 		});
 		await driver.start(15_000);
-		if (driver.view().phase !== 'ready') throw new Error(`${spec.stationId}: the driver cannot join: ${driver.view().lastError}`);
+		if (driver.view().phase !== 'ready')
+			throw new Error(`${spec.stationId}: the driver cannot join: ${driver.view().lastError}`);
 		await driver.join(10_000_000_000n);
 		return pair;
 	}
@@ -203,18 +250,46 @@ async function runFleet(input: FleetInput): Promise<void> {
 	async function startWire(spec: StationSpec, spreadOffsetMs: number): Promise<Pair> {
 		const bus = await connect(`st-${spec.stationId}`);
 		const driverBus = await connect(`drv-${spec.stationId}`);
-		const pair: Pair = { stationId: spec.stationId, bus, driverBus, seen: new Map(), duplicates: 0, seqAtFrom: 0, seqAtTo: 0, published: 0, anchorsAtFrom: 0, anchorsAtTo: 0 };
+		const pair: Pair = {
+			stationId: spec.stationId,
+			bus,
+			driverBus,
+			seen: new Map(),
+			duplicates: 0,
+			seqAtFrom: 0,
+			seqAtTo: 0,
+			published: 0,
+			anchorsAtFrom: 0,
+			anchorsAtTo: 0
+		};
 		const sessionId = `wire-${spec.stationId}`;
 		const secret = bytesToHex(secp256k1.utils.randomSecretKey());
 		const keys = sessionKeys(secret, spec.stationId, sessionId);
 		const key = spec.key.replace(/^0x/, '');
 		// Signed once: the same OCMF record goes out every second under the next seq.
-		const { ocmf } = makeReading({ seq: 1, tx: 'T', energyWh: 1000, at: Date.now(), meter: { vendor: 'Lightcharge', model: 'SIM-1', serial: `SIM-${spec.stationId}` }, stationId: spec.stationId, sessionId }, key);
+		const { ocmf } = makeReading(
+			{
+				seq: 1,
+				tx: 'T',
+				energyWh: 1000,
+				at: Date.now(),
+				meter: { vendor: 'Lightcharge', model: 'SIM-1', serial: `SIM-${spec.stationId}` },
+				stationId: spec.stationId,
+				sessionId
+			},
+			key
+		);
 		const topic = readingsTopic(spec.stationId, sessionId);
 		const firstAt = Date.now() + spreadOffsetMs;
 		await driverBus.subscribe(topic, (t, payload) => {
 			const raw = readRawMessage(t, payload);
-			if (!raw.ok || typeof raw.data !== 'object' || raw.data === null || !hasValidMac(raw.data as Record<string, unknown>, keys.station)) return;
+			if (
+				!raw.ok ||
+				typeof raw.data !== 'object' ||
+				raw.data === null ||
+				!hasValidMac(raw.data as Record<string, unknown>, keys.station)
+			)
+				return;
 			const parsed = parseMessageData(raw.where, raw.data);
 			if (!parsed.ok || parsed.kind !== 'readings') return;
 			const seq = parsed.message.seq;
@@ -225,26 +300,44 @@ async function runFleet(input: FleetInput): Promise<void> {
 		});
 		const publishNext = () => {
 			const seq = ++pair.published;
-			const msg: ReadingMessage = tagMessage({ v: 1, type: 'reading', sessionId, seq, ocmf }, keys.station);
+			const msg: ReadingMessage = tagMessage(
+				{ v: 1, type: 'reading', sessionId, seq, ocmf },
+				keys.station
+			);
 			void bus.publish(topic, JSON.stringify(msg), { qos: 1 }).catch(() => undefined);
 		};
-		setTimeout(() => {
-			publishNext();
-			// Scheduled from the first time, so a late timer does not shift every later reading.
-			const tick = () => {
+		setTimeout(
+			() => {
 				publishNext();
-				pair.timer = setTimeout(tick, Math.max(0, firstAt + pair.published * 1000 - Date.now())) as never;
-			};
-			pair.timer = setTimeout(tick, Math.max(0, firstAt + 1000 - Date.now())) as never;
-		}, Math.max(0, firstAt - Date.now()));
+				// Scheduled from the first time, so a late timer does not shift every later reading.
+				const tick = () => {
+					publishNext();
+					pair.timer = setTimeout(
+						tick,
+						Math.max(0, firstAt + pair.published * 1000 - Date.now())
+					) as never;
+				};
+				pair.timer = setTimeout(tick, Math.max(0, firstAt + 1000 - Date.now())) as never;
+			},
+			Math.max(0, firstAt - Date.now())
+		);
 		return pair;
 	}
 
 	port.on('message', (msg: ToFleet) => {
 		void (async () => {
 			if ('prepare' in msg) {
-				buildHubTopology(simnet, msg.prepare.flatMap((s) => [s.stationId, `car-${s.stationId}`]), { channelSat: 5_000_000n });
-				port.postMessage({ prepared: msg.prepare.map((s) => ({ stationId: s.stationId, lightningPubkey: simnet.node(s.stationId).pubkey })) } satisfies FromFleet);
+				buildHubTopology(
+					simnet,
+					msg.prepare.flatMap((s) => [s.stationId, `car-${s.stationId}`]),
+					{ channelSat: 5_000_000n }
+				);
+				port.postMessage({
+					prepared: msg.prepare.map((s) => ({
+						stationId: s.stationId,
+						lightningPubkey: simnet.node(s.stationId).pubkey
+					}))
+				} satisfies FromFleet);
 			} else if ('start' in msg) {
 				const problems: string[] = [];
 				const gap = msg.spreadMs / Math.max(1, msg.start.length);
@@ -260,7 +353,11 @@ async function runFleet(input: FleetInput): Promise<void> {
 					if (r.status === 'fulfilled') pairs.push(r.value);
 					else if (failed++ < 3) problems.push(`could not start: ${(r.reason as Error).message}`);
 				}
-				port.postMessage({ started: started.length - failed, failed, problems } satisfies FromFleet);
+				port.postMessage({
+					started: started.length - failed,
+					failed,
+					problems
+				} satisfies FromFleet);
 			} else if ('mark' in msg) {
 				if (msg.mark === 'from') {
 					for (const p of pairs) {
@@ -277,7 +374,18 @@ async function runFleet(input: FleetInput): Promise<void> {
 					}
 			} else if ('report' in msg) {
 				marking = false;
-				const report: LevelReport = { latencies: [], signed: 0, lost: 0, duplicates: 0, refused: 0, invoicesPaid: 0, invoicesOther: 0, anchorsInWindow: 0, ledgerPending: 0, problems: [] };
+				const report: LevelReport = {
+					latencies: [],
+					signed: 0,
+					lost: 0,
+					duplicates: 0,
+					refused: 0,
+					invoicesPaid: 0,
+					invoicesOther: 0,
+					anchorsInWindow: 0,
+					ledgerPending: 0,
+					problems: []
+				};
 				for (const p of pairs) {
 					// The readings taken in the window: seqs after the one at 'from', up to the one at 'to'.
 					for (let seq = p.seqAtFrom + 1; seq <= p.seqAtTo; seq++) {
@@ -295,12 +403,14 @@ async function runFleet(input: FleetInput): Promise<void> {
 							if (i.state === 'paid') report.invoicesPaid++;
 							else if (i.state !== 'waiting' && i.state !== 'paying') report.invoicesOther++;
 						}
-						if (v.lastError && report.problems.length < 5) report.problems.push(`${p.stationId} driver: ${v.lastError}`);
+						if (v.lastError && report.problems.length < 5)
+							report.problems.push(`${p.stationId} driver: ${v.lastError}`);
 					}
 					if (p.station) {
 						const v = p.station.runtime.view();
 						report.ledgerPending += v.ledgerPending;
-						if (v.lastError && report.problems.length < 5) report.problems.push(`${p.stationId} station: ${v.lastError}`);
+						if (v.lastError && report.problems.length < 5)
+							report.problems.push(`${p.stationId} station: ${v.lastError}`);
 					}
 				}
 				port.postMessage({ report } satisfies FromFleet);
@@ -310,10 +420,19 @@ async function runFleet(input: FleetInput): Promise<void> {
 					p.driver?.close();
 				}
 				await Promise.all(pairs.map(async (p) => p.station?.runtime.stop()));
-				await Promise.all(pairs.flatMap((p) => [p.bus.close().catch(() => undefined), p.driverBus.close().catch(() => undefined)]));
+				await Promise.all(
+					pairs.flatMap((p) => [
+						p.bus.close().catch(() => undefined),
+						p.driverBus.close().catch(() => undefined)
+					])
+				);
 				port.postMessage({ stopped: true } satisfies FromFleet);
 			}
-		})().catch((e: unknown) => port.postMessage({ error: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies FromFleet));
+		})().catch((e: unknown) =>
+			port.postMessage({
+				error: e instanceof Error ? (e.stack ?? e.message) : String(e)
+			} satisfies FromFleet)
+		);
 	});
 	port.postMessage({ ready: true } satisfies FromFleet);
 }
@@ -352,7 +471,8 @@ class Fleet {
 	next<K extends string>(key: K): Promise<Extract<FromFleet, Record<K, unknown>>> {
 		const take = (m: FromFleet) => {
 			if ('error' in m) throw new Error(`a fleet thread failed: ${m.error.split('\n')[0]}`);
-			if (!(key in m)) throw new Error(`a fleet thread answered ${Object.keys(m)[0]} where ${key} was expected`);
+			if (!(key in m))
+				throw new Error(`a fleet thread answered ${Object.keys(m)[0]} where ${key} was expected`);
 			return m as never;
 		};
 		const m = this.inbox.shift();
@@ -399,23 +519,33 @@ async function main(): Promise<void> {
 		'arrivals-per-second': { number: 50 }
 	});
 	const brokers = flags.brokers.map((b) => {
-		if (b !== 'aedes' && b !== 'mosquitto') throw new Error(`--brokers takes aedes and mosquitto, not "${b}".`);
+		if (b !== 'aedes' && b !== 'mosquitto')
+			throw new Error(`--brokers takes aedes and mosquitto, not "${b}".`);
 		return b as BrokerKind;
 	});
-	if (brokers.includes('mosquitto') && !findMosquitto()) throw new Error('--brokers names mosquitto, but it is not installed (apt-get install mosquitto).');
+	if (brokers.includes('mosquitto') && !findMosquitto())
+		throw new Error(
+			'--brokers names mosquitto, but it is not installed (apt-get install mosquitto).'
+		);
 	// aedes first, Mosquitto last: its line is the last line.
 	brokers.sort((a, b) => (a === 'aedes' ? -1 : 0) - (b === 'aedes' ? -1 : 0));
 	const levels = flags.levels.map((x) => wholeNumber('levels', Number(x)));
-	for (let i = 1; i < levels.length; i++) if (levels[i]! <= levels[i - 1]!) throw new Error('--levels must rise: each level adds stations to those running.');
+	for (let i = 1; i < levels.length; i++)
+		if (levels[i]! <= levels[i - 1]!)
+			throw new Error('--levels must rise: each level adds stations to those running.');
 	const windowSeconds = wholeNumber('window-seconds', flags['window-seconds']);
 	const graceSeconds = wholeNumber('grace-seconds', flags['grace-seconds']);
 	const p95Limit = flags['p95-limit-ms'];
 	const threads = wholeNumber('threads', flags.threads);
-	if (flags['broker-path'] !== 'yes' && flags['broker-path'] !== 'no') throw new Error('--broker-path must be yes or no.');
+	if (flags['broker-path'] !== 'yes' && flags['broker-path'] !== 'no')
+		throw new Error('--broker-path must be yes or no.');
 	const portBase = wholeNumber('port-base', flags['port-base'], 1024);
 	const arrivals = wholeNumber('arrivals-per-second', flags['arrivals-per-second']);
 	const connectOver = flags['connect-over'];
-	if (connectOver !== 'ws' && connectOver !== 'tcp') throw new Error('--connect-over must be ws (WebSockets, as the kiosk and the wallet connect) or tcp.');
+	if (connectOver !== 'ws' && connectOver !== 'tcp')
+		throw new Error(
+			'--connect-over must be ws (WebSockets, as the kiosk and the wallet connect) or tcp.'
+		);
 
 	const benchStarted = performance.now();
 	console.log(loadLine('start'));
@@ -430,30 +560,63 @@ async function main(): Promise<void> {
 		const meter = { vendor: 'Lightcharge', model: 'SIM-1', serial: 'SIM-X' };
 		const n = 300;
 		const t0 = performance.now();
-		const msgs = Array.from({ length: n }, (_, i) => makeReading({ seq: i + 1, tx: i === 0 ? 'B' : 'T', energyWh: i * 3, at: 1_800_000_000_000 + i * 1000, meter, stationId: 'st-x', sessionId: 'sx' }, key).reading);
+		const msgs = Array.from(
+			{ length: n },
+			(_, i) =>
+				makeReading(
+					{
+						seq: i + 1,
+						tx: i === 0 ? 'B' : 'T',
+						energyWh: i * 3,
+						at: 1_800_000_000_000 + i * 1000,
+						meter,
+						stationId: 'st-x',
+						sessionId: 'sx'
+					},
+					key
+				).reading
+		);
 		const signMs = (performance.now() - t0) / n;
 		const v = new ReadingVerifier({ stationId: 'st-x', sessionId: 'sx', publicKey });
 		const t1 = performance.now();
-		for (const m of msgs) if (!v.accept(m).ok) throw new Error('a benchmark reading does not verify');
+		for (const m of msgs)
+			if (!v.accept(m).ok) throw new Error('a benchmark reading does not verify');
 		const verifyMs = (performance.now() - t1) / n;
 		return { signMs, verifyMs };
 	})();
-	console.log(`per reading on this machine: signing ${round(perOp.signMs, 2)} ms (makeReading), verifying ${round(perOp.verifyMs, 2)} ms (ReadingVerifier.accept); at N stations they need N × ${round(perOp.signMs / 1000, 5)} and N × ${round(perOp.verifyMs / 1000, 5)} cores`);
+	console.log(
+		`per reading on this machine: signing ${round(perOp.signMs, 2)} ms (makeReading), verifying ${round(perOp.verifyMs, 2)} ms (ReadingVerifier.accept); at N stations they need N × ${round(perOp.signMs / 1000, 5)} and N × ${round(perOp.verifyMs / 1000, 5)} cores`
+	);
 
 	// The devnet chain in a process of its own, a block every second.
-	const chainProcess: ChildProcess = spawn(process.execPath, ['--import', 'tsx', new URL('./ledger-chain.ts', import.meta.url).pathname], {
-		env: { ...process.env, BENCH_BLOCK_INTERVAL_MS: '1000' },
-		stdio: ['pipe', 'pipe', 'inherit']
-	});
+	const chainProcess: ChildProcess = spawn(
+		process.execPath,
+		['--import', 'tsx', new URL('./ledger-chain.ts', import.meta.url).pathname],
+		{
+			env: { ...process.env, BENCH_BLOCK_INTERVAL_MS: '1000' },
+			stdio: ['pipe', 'pipe', 'inherit']
+		}
+	);
 	const chainLine = await new Promise<string>((resolve, reject) => {
 		createInterface({ input: chainProcess.stdout! }).once('line', resolve);
-		chainProcess.once('exit', (code) => reject(new Error(`the chain process exited (code ${code}) before it listened`)));
+		chainProcess.once('exit', (code) =>
+			reject(new Error(`the chain process exited (code ${code}) before it listened`))
+		);
 	});
-	const chainInfo = JSON.parse(chainLine) as { rpcUrl: string; chainId: number; accounts: { privateKey: string }[] };
+	const chainInfo = JSON.parse(chainLine) as {
+		rpcUrl: string;
+		chainId: number;
+		accounts: { privateKey: string }[];
+	};
 	const { deployLedger, connectLedger } = await import('../src/lib/ledger/index.js');
 	const operatorKey = chainInfo.accounts[0]!.privateKey;
 	const addresses = await deployLedger(chainInfo.rpcUrl, operatorKey);
-	const operator = await connectLedger({ rpcUrl: chainInfo.rpcUrl, addresses, expectedChainId: chainInfo.chainId, signerKey: operatorKey });
+	const operator = await connectLedger({
+		rpcUrl: chainInfo.rpcUrl,
+		addresses,
+		expectedChainId: chainInfo.chainId,
+		signerKey: operatorKey
+	});
 	const chain: ChainInfo = { rpcUrl: chainInfo.rpcUrl, chainId: chainInfo.chainId, addresses };
 
 	const results: { broker: BrokerKind; full: LevelFigures[]; wire: LevelFigures[] }[] = [];
@@ -461,15 +624,42 @@ async function main(): Promise<void> {
 		for (const [b, kind] of brokers.entries()) {
 			const entry = { broker: kind, full: [] as LevelFigures[], wire: [] as LevelFigures[] };
 			results.push(entry);
-			for (const mode of flags['broker-path'] === 'yes' ? (['full', 'wire'] as const) : (['full'] as const)) {
-				console.log(`\n--- ${kind}, ${mode === 'full' ? 'full path (signing, ledger on, wallet verifying and paying)' : 'broker path (pre-signed readings, wallet reads them up to the MAC)'} ---`);
-				const dir = path.join(os.tmpdir(), `lightcharge-bench-station-${process.pid}-${kind}-${mode}`);
-				const broker = await startBroker({ kind, tcpPort: portBase + 10 * b + (mode === 'full' ? 1 : 3), wsPort: portBase + 10 * b + (mode === 'full' ? 2 : 4), dir });
-				const brokerPid = kind === 'mosquitto' && existsSync(path.join(dir, 'mosquitto.pid')) ? Number(readFileSync(path.join(dir, 'mosquitto.pid'), 'utf8').trim()) : undefined;
+			for (const mode of flags['broker-path'] === 'yes'
+				? (['full', 'wire'] as const)
+				: (['full'] as const)) {
+				console.log(
+					`\n--- ${kind}, ${mode === 'full' ? 'full path (signing, ledger on, wallet verifying and paying)' : 'broker path (pre-signed readings, wallet reads them up to the MAC)'} ---`
+				);
+				const dir = path.join(
+					os.tmpdir(),
+					`lightcharge-bench-station-${process.pid}-${kind}-${mode}`
+				);
+				const broker = await startBroker({
+					kind,
+					tcpPort: portBase + 10 * b + (mode === 'full' ? 1 : 3),
+					wsPort: portBase + 10 * b + (mode === 'full' ? 2 : 4),
+					dir
+				});
+				const brokerPid =
+					kind === 'mosquitto' && existsSync(path.join(dir, 'mosquitto.pid'))
+						? Number(readFileSync(path.join(dir, 'mosquitto.pid'), 'utf8').trim())
+						: undefined;
 				const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
 				const fleets = Array.from(
 					{ length: threads },
-					(_, thread) => new Fleet(new Worker(bootstrap, { eval: true, workerData: { mode, wsUrl: connectOver === 'tcp' ? broker.tcpUrl : broker.wsUrl, protocolVersion: broker.protocolVersion, chain: mode === 'full' ? chain : null, thread } satisfies FleetInput }))
+					(_, thread) =>
+						new Fleet(
+							new Worker(bootstrap, {
+								eval: true,
+								workerData: {
+									mode,
+									wsUrl: connectOver === 'tcp' ? broker.tcpUrl : broker.wsUrl,
+									protocolVersion: broker.protocolVersion,
+									chain: mode === 'full' ? chain : null,
+									thread
+								} satisfies FleetInput
+							})
+						)
 				);
 				try {
 					await Promise.all(fleets.map((f) => f.next('ready')));
@@ -477,29 +667,61 @@ async function main(): Promise<void> {
 					// The broker path starts where the full path stopped: the question is how far beyond it the broker alone goes.
 					const fullFailedAt = entry.full.find((l) => !l.held)?.stations ?? levels.at(-1)!;
 					for (const level of mode === 'full' ? levels : levels.filter((l) => l >= fullFailedAt)) {
-						const added = Array.from({ length: level - running }, (_, i) => ({ stationId: `${kind}-${mode}-${running + i + 1}`, key: randomKey() }));
+						const added = Array.from({ length: level - running }, (_, i) => ({
+							stationId: `${kind}-${mode}-${running + i + 1}`,
+							key: randomKey()
+						}));
 						const shares = fleets.map((_, t) => added.filter((_, i) => i % threads === t));
 						const t0 = performance.now();
 						if (mode === 'full') {
 							fleets.forEach((f, t) => f.send({ prepare: shares[t]! }));
-							const prepared = (await Promise.all(fleets.map((f) => f.next('prepared')))).flatMap((p) => p.prepared);
+							const prepared = (await Promise.all(fleets.map((f) => f.next('prepared')))).flatMap(
+								(p) => p.prepared
+							);
 							const keyOf = new Map(added.map((s) => [s.stationId, s.key]));
 							await Promise.all(
 								prepared.map((p) =>
-									operator.registerStation({ stationId: p.stationId, signer: new Wallet(keyOf.get(p.stationId)!).address, lightningPubkey: p.lightningPubkey, tariffRef: `0x${'00'.repeat(32)}`, location: 'benchmark' })
+									operator.registerStation({
+										stationId: p.stationId,
+										signer: new Wallet(keyOf.get(p.stationId)!).address,
+										lightningPubkey: p.lightningPubkey,
+										tariffRef: `0x${'00'.repeat(32)}`,
+										location: 'benchmark'
+									})
 								)
 							);
 						}
 						// New stations and their drivers arrive spread out (--arrivals-per-second), as in the field,
 						// not as one burst of connections and registry checks.
-						fleets.forEach((f, t) => f.send({ start: shares[t]!, spreadMs: Math.max(1000, (1000 * added.length) / (mode === 'full' ? arrivals : 4 * arrivals)) }));
+						fleets.forEach((f, t) =>
+							f.send({
+								start: shares[t]!,
+								spreadMs: Math.max(
+									1000,
+									(1000 * added.length) / (mode === 'full' ? arrivals : 4 * arrivals)
+								)
+							})
+						);
 						const starts = await Promise.all(fleets.map((f) => f.next('started')));
 						const problems = starts.flatMap((s) => s.problems);
 						const failedStarts = starts.reduce((n, s) => n + s.failed, 0);
 						running = level;
 						if (failedStarts > 0) {
-							console.log(`${String(level).padStart(5)} stations: ${failedStarts} of the ${added.length} new stations could not start (${problems[0] ?? 'no reason given'}) → FAILED`);
-							(mode === 'full' ? entry.full : entry.wire).push({ stations: level, readingsPerSecond: NaN, p50Ms: NaN, p95Ms: NaN, maxMs: NaN, signed: 0, lost: failedStarts, duplicates: 0, refused: 0, held: false });
+							console.log(
+								`${String(level).padStart(5)} stations: ${failedStarts} of the ${added.length} new stations could not start (${problems[0] ?? 'no reason given'}) → FAILED`
+							);
+							(mode === 'full' ? entry.full : entry.wire).push({
+								stations: level,
+								readingsPerSecond: NaN,
+								p50Ms: NaN,
+								p95Ms: NaN,
+								maxMs: NaN,
+								signed: 0,
+								lost: failedStarts,
+								duplicates: 0,
+								refused: 0,
+								held: false
+							});
 							break;
 						}
 						const setupSeconds = (performance.now() - t0) / 1000;
@@ -514,13 +736,18 @@ async function main(): Promise<void> {
 							fleets.forEach((f) => f.send({ mark: 'to' }));
 							const wallSeconds = (performance.now() - w0) / 1000;
 							const cpu = process.cpuUsage(cpu0);
-							const chainCpu = chainCpu0 === null ? null : processCpuSeconds(chainProcess.pid)! - chainCpu0;
-							const brokerCpu = brokerCpu0 === null ? null : processCpuSeconds(brokerPid)! - brokerCpu0;
+							const chainCpu =
+								chainCpu0 === null ? null : processCpuSeconds(chainProcess.pid)! - chainCpu0;
+							const brokerCpu =
+								brokerCpu0 === null ? null : processCpuSeconds(brokerPid)! - brokerCpu0;
 							await sleep(graceSeconds * 1000);
 							fleets.forEach((f) => f.send({ report: true }));
-							const reports = (await Promise.all(fleets.map((f) => f.next('report')))).map((r) => r.report);
+							const reports = (await Promise.all(fleets.map((f) => f.next('report')))).map(
+								(r) => r.report
+							);
 							const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
-							const sum = (k: keyof Omit<LevelReport, 'latencies' | 'problems'>) => reports.reduce((n, r) => n + r[k], 0);
+							const sum = (k: keyof Omit<LevelReport, 'latencies' | 'problems'>) =>
+								reports.reduce((n, r) => n + r[k], 0);
 							const f: LevelFigures = {
 								stations: level,
 								readingsPerSecond: round(latencies.length / windowSeconds, 1),
@@ -534,8 +761,10 @@ async function main(): Promise<void> {
 								held: false
 							};
 							// Held: every reading verified in time, and the stations kept their 1 Hz (a late poll is a reading not taken).
-							f.held = f.signed >= 0.98 * level * windowSeconds && f.lost === 0 && f.p95Ms <= p95Limit;
-							const cores = (x: number | null) => (x === null ? 'n/a' : `${round(x / wallSeconds, 2)}`);
+							f.held =
+								f.signed >= 0.98 * level * windowSeconds && f.lost === 0 && f.p95Ms <= p95Limit;
+							const cores = (x: number | null) =>
+								x === null ? 'n/a' : `${round(x / wallSeconds, 2)}`;
 							const rate = f.signed / windowSeconds;
 							console.log(
 								`${String(level).padStart(5)} stations${attempt}: ${f.readingsPerSecond} readings/s verified of ${round(rate, 1)}/s taken, p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms; lost ${f.lost} (refused ${f.refused}), duplicates ${f.duplicates} → ${f.held ? 'held' : 'FAILED'}` +
@@ -544,7 +773,8 @@ async function main(): Promise<void> {
 										? `\n        signing ${round((perOp.signMs * rate) / 1000, 2)} + verifying ${round((perOp.verifyMs * rate) / 1000, 2)} cores (per-reading cost × ${round(rate, 1)}/s); anchors in the window ${sum('anchorsInWindow')} (steady state ${round((level * windowSeconds) / 60, 1)}), ledger jobs pending ${sum('ledgerPending')}; invoices paid so far ${sum('invoicesPaid')}, refused or failed ${sum('invoicesOther')}`
 										: '')
 							);
-							for (const p of [...problems, ...reports.flatMap((r) => r.problems)].slice(0, 3)) console.log(`        ${p}`);
+							for (const p of [...problems, ...reports.flatMap((r) => r.problems)].slice(0, 3))
+								console.log(`        ${p}`);
 							return f;
 						};
 						let f = await measure('');
@@ -556,7 +786,10 @@ async function main(): Promise<void> {
 					}
 				} finally {
 					fleets.forEach((f) => f.send({ stop: true }));
-					await Promise.race([Promise.all(fleets.map((f) => f.next('stopped').catch(() => undefined))), sleep(15_000)]);
+					await Promise.race([
+						Promise.all(fleets.map((f) => f.next('stopped').catch(() => undefined))),
+						sleep(15_000)
+					]);
 					await Promise.all(fleets.map((f) => f.worker.terminate()));
 					await broker.stop();
 					rmSync(dir, { recursive: true, force: true });
@@ -575,13 +808,21 @@ async function main(): Promise<void> {
 		const summary = (levels: LevelFigures[]) => {
 			const held = levels.filter((l) => l.held).at(-1);
 			const shown = held ?? levels[0];
-			return { maxStations: held?.stations ?? 0, p95MsAtMax: held ? held.p95Ms : null, lost: shown?.lost ?? null, duplicates: shown?.duplicates ?? null, failedAt: levels.find((l) => !l.held)?.stations ?? null };
+			return {
+				maxStations: held?.stations ?? 0,
+				p95MsAtMax: held ? held.p95Ms : null,
+				lost: shown?.lost ?? null,
+				duplicates: shown?.duplicates ?? null,
+				failedAt: levels.find((l) => !l.held)?.stations ?? null
+			};
 		};
 		const full = summary(r.full);
 		const wire = r.wire.length ? summary(r.wire) : null;
 		console.log(
 			`  ${r.broker}: full path ${full.maxStations} stations (p95 ${full.p95MsAtMax} ms${full.failedAt ? `; failed at ${full.failedAt}` : '; every level held'})` +
-				(wire ? `; broker path ${wire.maxStations} stations (p95 ${wire.p95MsAtMax} ms${wire.failedAt ? `; failed at ${wire.failedAt}` : '; every level held'})` : '')
+				(wire
+					? `; broker path ${wire.maxStations} stations (p95 ${wire.p95MsAtMax} ms${wire.failedAt ? `; failed at ${wire.failedAt}` : '; every level held'})`
+					: '')
 		);
 		lines.push(
 			JSON.stringify({
@@ -590,7 +831,10 @@ async function main(): Promise<void> {
 				p95MsAtMax: full.p95MsAtMax,
 				lost: full.lost,
 				duplicates: full.duplicates,
-				...(wire && { brokerPathMaxStations: wire.maxStations, brokerPathP95MsAtMax: wire.p95MsAtMax })
+				...(wire && {
+					brokerPathMaxStations: wire.maxStations,
+					brokerPathP95MsAtMax: wire.p95MsAtMax
+				})
 			})
 		);
 	}

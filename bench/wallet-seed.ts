@@ -21,7 +21,10 @@ window.benchSeedReceipts = async (template, count) => {
 				startedAt: template.startedAt - day,
 				updatedAt: template.updatedAt - day,
 				link: { ...template.link, sessionId },
-				snapshot: template.snapshot && { ...template.snapshot, status: { ...template.snapshot.status, sessionId } }
+				snapshot: template.snapshot && {
+					...template.snapshot,
+					status: { ...template.snapshot.status, sessionId }
+				}
 			});
 		}
 		return count;

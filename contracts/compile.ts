@@ -37,14 +37,18 @@ interface SolcDiagnostic {
 }
 interface SolcOutput {
 	errors?: SolcDiagnostic[];
-	contracts?: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string } } }>>;
+	contracts?: Record<
+		string,
+		Record<string, { abi: unknown[]; evm: { bytecode: { object: string } } }>
+	>;
 }
 
 export async function readSources(): Promise<SolcSources> {
 	const files = (await readdir(contractsDir)).filter((f) => f.endsWith('.sol')).sort();
 	if (files.length === 0) throw new Error(`no .sol files in ${contractsDir}`);
 	const sources: Record<string, { content: string }> = {};
-	for (const file of files) sources[file] = { content: await readFile(join(contractsDir, file), 'utf8') };
+	for (const file of files)
+		sources[file] = { content: await readFile(join(contractsDir, file), 'utf8') };
 	return sources;
 }
 
@@ -83,7 +87,10 @@ export async function runSolc(
 	settings: Record<string, unknown>,
 	names: readonly string[] = CONTRACT_NAMES
 ): Promise<{ contracts: CompiledContracts; warnings: string[]; version: string }> {
-	const solc = (await import('solc')).default as { version(): string; compile(input: string): string };
+	const solc = (await import('solc')).default as {
+		version(): string;
+		compile(input: string): string;
+	};
 	if (!solc.version().startsWith(SOLC_VERSION)) {
 		throw new Error(`expected solc ${SOLC_VERSION}, found ${solc.version()} in node_modules`);
 	}
@@ -97,16 +104,24 @@ export async function runSolc(
 	const contracts: CompiledContracts = {};
 	for (const name of names) {
 		const entry = output.contracts?.[`${name}.sol`]?.[name];
-		if (!entry) throw new Error(`contract ${name} not found in compiler output (expected contracts/${name}.sol)`);
+		if (!entry)
+			throw new Error(
+				`contract ${name} not found in compiler output (expected contracts/${name}.sol)`
+			);
 		const bytecode = entry.evm.bytecode.object;
-		if (!/^[0-9a-f]+$/.test(bytecode)) throw new Error(`contract ${name} has no bytecode (abstract?)`);
+		if (!/^[0-9a-f]+$/.test(bytecode))
+			throw new Error(`contract ${name} has no bytecode (abstract?)`);
 		contracts[name] = { abi: entry.abi, bytecode };
 	}
 	return { contracts, warnings, version: solc.version() };
 }
 
 /** Writes a TypeScript module exporting each contract's ABI (`as const`) and creation bytecode. */
-export async function writeGeneratedModule(file: string, contracts: CompiledContracts, header: string[]): Promise<void> {
+export async function writeGeneratedModule(
+	file: string,
+	contracts: CompiledContracts,
+	header: string[]
+): Promise<void> {
 	const parts = [...header];
 	for (const [name, { abi, bytecode }] of Object.entries(contracts)) {
 		parts.push(
@@ -144,7 +159,8 @@ export async function compileContracts(opts: { force?: boolean } = {}): Promise<
 	return { skipped: false, ms: performance.now() - started, warnings };
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+const isMain =
+	process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
 if (isMain) {
 	try {
 		const result = await compileContracts({ force: process.argv.includes('--force') });

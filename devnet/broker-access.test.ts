@@ -60,7 +60,9 @@ describe('BrokerAccess', () => {
 		for (let i = 0; i <= MAX_GRANTS_PER_LOGIN; i++) a.grant('driver-aaaa', 'station-1', `s${i}`);
 		expect(a.grantsOf('driver-aaaa')).toHaveLength(MAX_GRANTS_PER_LOGIN);
 		expect(a.maySubscribe('driver-aaaa', `${R}/station-1/sessions/s0/+`)).toBe(false);
-		expect(a.maySubscribe('driver-aaaa', `${R}/station-1/sessions/s${MAX_GRANTS_PER_LOGIN}/+`)).toBe(true);
+		expect(
+			a.maySubscribe('driver-aaaa', `${R}/station-1/sessions/s${MAX_GRANTS_PER_LOGIN}/+`)
+		).toBe(true);
 	});
 
 	it('grants only phone logins, and only valid ids', () => {
@@ -85,9 +87,15 @@ describe('BrokerAccess', () => {
 		expect(a.authenticate('driver-aaaa', 'phone-a-password')).toBe(true);
 		expect(a.authenticate('driver-aaaa', 'phone-b-password')).toBe(false);
 		expect(a.authenticate('nobody', 'phone-a-password')).toBe(false);
-		expect(() => a.addLogin({ username: 'x/y', password: 'long-enough', role: 'phone' })).toThrow(/broker user/);
-		expect(() => a.addLogin({ username: 'x', password: 'short', role: 'phone' })).toThrow(/8 or more/);
-		expect(() => a.addLogin({ username: 'x', password: 'has:colon!', role: 'phone' })).toThrow(/8 or more/);
+		expect(() => a.addLogin({ username: 'x/y', password: 'long-enough', role: 'phone' })).toThrow(
+			/broker user/
+		);
+		expect(() => a.addLogin({ username: 'x', password: 'short', role: 'phone' })).toThrow(
+			/8 or more/
+		);
+		expect(() => a.addLogin({ username: 'x', password: 'has:colon!', role: 'phone' })).toThrow(
+			/8 or more/
+		);
 	});
 
 	it('writes Mosquitto files with no rule that applies to every user', () => {
@@ -95,7 +103,9 @@ describe('BrokerAccess', () => {
 		a.grant('driver-aaaa', 'station-1', 's1');
 		const acl = a.mosquittoAcl();
 		expect(acl).not.toMatch(/^pattern/m);
-		expect(acl).toContain(`user driver-aaaa\ntopic read ${R}/+/status\ntopic read ${R}/station-1/sessions/s1/+\ntopic write ${R}/station-1/sessions/s1/driver`);
+		expect(acl).toContain(
+			`user driver-aaaa\ntopic read ${R}/+/status\ntopic read ${R}/station-1/sessions/s1/+\ntopic write ${R}/station-1/sessions/s1/driver`
+		);
 		expect(acl).toContain(`user station-1\ntopic readwrite ${R}/station-1/#`);
 		expect(acl).toContain(`user driver-bbbb\ntopic read ${R}/+/status\n`);
 		const lines = a.mosquittoPasswords().trim().split('\n');

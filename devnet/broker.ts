@@ -1,7 +1,18 @@
 // The devnet's MQTT broker: embedded aedes (MQTT 3.1.1) or Debian's Mosquitto (MQTT 5), each with a
 // TCP listener and a WebSocket listener for the browsers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chownSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+	accessSync,
+	chownSync,
+	constants as fsConstants,
+	existsSync,
+	mkdirSync,
+	readFileSync,
+	renameSync,
+	rmSync,
+	writeFileSync,
+	chmodSync
+} from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -80,12 +91,21 @@ export interface RunningBroker {
 /** The access model a BrokerSecurity describes. */
 export function accessOf(sec: BrokerSecurity): BrokerAccess {
 	const access = new BrokerAccess([
-		...sec.stations.map((s) => ({ username: s.stationId, password: s.password, role: 'station' as const })),
+		...sec.stations.map((s) => ({
+			username: s.stationId,
+			password: s.password,
+			role: 'station' as const
+		})),
 		...sec.drivers.map((d) => ({ ...d, role: 'driver' as const })),
-		...(sec.phones ?? []).map((p) => ({ username: p.username, password: p.password, role: 'phone' as const })),
+		...(sec.phones ?? []).map((p) => ({
+			username: p.username,
+			password: p.password,
+			role: 'phone' as const
+		})),
 		...(sec.observer ? [{ ...sec.observer, role: 'observer' as const }] : [])
 	]);
-	for (const p of sec.phones ?? []) for (const g of p.grants ?? []) access.grant(p.username, g.stationId, g.sessionId);
+	for (const p of sec.phones ?? [])
+		for (const g of p.grants ?? []) access.grant(p.username, g.stationId, g.sessionId);
 	return access;
 }
 
@@ -105,9 +125,14 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
 		throw new Error(`unknown broker kind "${String(opts.kind)}" — use aedes or mosquitto`);
 	}
 	if (opts.tcpPort === opts.wsPort) {
-		throw new Error(`the MQTT TCP port and the MQTT WebSocket port are both ${opts.tcpPort} — pass different --mqtt-port and --ws-port`);
+		throw new Error(
+			`the MQTT TCP port and the MQTT WebSocket port are both ${opts.tcpPort} — pass different --mqtt-port and --ws-port`
+		);
 	}
-	if (opts.security && opts.kind !== 'mosquitto') throw new Error('--secure-broker needs Mosquitto (--broker mosquitto): aedes here has no TLS listener or ACLs');
+	if (opts.security && opts.kind !== 'mosquitto')
+		throw new Error(
+			'--secure-broker needs Mosquitto (--broker mosquitto): aedes here has no TLS listener or ACLs'
+		);
 	// A Mosquitto left by a process killed with -9 (its PID file in this dir) would hold the ports.
 	await reapOrphanMosquitto(opts.dir);
 	await ensurePortFree(opts.tcpPort, host, 'MQTT TCP', '--mqtt-port');
@@ -133,11 +158,19 @@ async function startAedes(host: string, opts: BrokerOptions): Promise<RunningBro
 	const broker = await Aedes.createBroker({
 		authorizePublish(_client, packet, done) {
 			const size = packet.payload.length;
-			if (size > MAX_PACKET_BYTES) return done(new Error(`a message of ${size} bytes is over the devnet's ${MAX_PACKET_BYTES}`));
+			if (size > MAX_PACKET_BYTES)
+				return done(
+					new Error(`a message of ${size} bytes is over the devnet's ${MAX_PACKET_BYTES}`)
+				);
 			if (packet.retain) {
 				if (size === 0) retained.delete(packet.topic);
 				else if (!retained.has(packet.topic)) {
-					if (retained.size >= MAX_RETAINED_TOPICS) return done(new Error(`the devnet keeps retained messages on at most ${MAX_RETAINED_TOPICS} topics`));
+					if (retained.size >= MAX_RETAINED_TOPICS)
+						return done(
+							new Error(
+								`the devnet keeps retained messages on at most ${MAX_RETAINED_TOPICS} topics`
+							)
+						);
 					retained.add(packet.topic);
 				}
 			}
@@ -202,7 +235,13 @@ export function findMosquitto(): string | null {
 	const override = process.env.LIGHTCHARGE_MOSQUITTO;
 	const candidates = override
 		? [override]
-		: ['/usr/sbin/mosquitto', ...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'mosquitto'))];
+		: [
+				'/usr/sbin/mosquitto',
+				...(process.env.PATH ?? '')
+					.split(path.delimiter)
+					.filter(Boolean)
+					.map((dir) => path.join(dir, 'mosquitto'))
+			];
 	for (const candidate of candidates) {
 		if (!candidate) continue;
 		try {
@@ -232,7 +271,12 @@ export interface MosquittoSecurityFiles {
 }
 
 /** The Mosquitto configuration for the devnet: no queue limit, TCP + WebSockets; anonymous unless secured. */
-export function mosquittoConfig(host: string, tcpPort: number, wsPort: number, security?: MosquittoSecurityFiles): string {
+export function mosquittoConfig(
+	host: string,
+	tcpPort: number,
+	wsPort: number,
+	security?: MosquittoSecurityFiles
+): string {
 	const wildcard = host === '0.0.0.0' || host === '::' || host === '';
 	const address = host === 'localhost' ? '127.0.0.1' : host;
 	let wsBind = '';
@@ -247,7 +291,11 @@ export function mosquittoConfig(host: string, tcpPort: number, wsPort: number, s
 		'# Generated by the Lightcharge devnet on every start; edits are overwritten.',
 		'per_listener_settings false',
 		...(security
-			? ['allow_anonymous false', `password_file ${security.passwordFile}`, `acl_file ${security.aclFile}`]
+			? [
+					'allow_anonymous false',
+					`password_file ${security.passwordFile}`,
+					`acl_file ${security.aclFile}`
+				]
 			: ['allow_anonymous true']),
 		// The default (1000) silently drops QoS 1 messages to a slow subscriber.
 		'max_queued_messages 0',
@@ -297,9 +345,11 @@ export async function reapOrphanMosquitto(dir: string): Promise<boolean> {
 	rmSync(pidFile, { force: true });
 	if (!Number.isInteger(pid) || pid <= 1 || !isRunningMosquitto(pid, configFile)) return false;
 	process.kill(pid, 'SIGTERM');
-	for (let waited = 0; waited < 3000 && isRunningMosquitto(pid, configFile); waited += 50) await new Promise((r) => setTimeout(r, 50));
+	for (let waited = 0; waited < 3000 && isRunningMosquitto(pid, configFile); waited += 50)
+		await new Promise((r) => setTimeout(r, 50));
 	if (isRunningMosquitto(pid, configFile)) process.kill(pid, 'SIGKILL');
-	for (let waited = 0; waited < 2000 && isRunningMosquitto(pid, configFile); waited += 50) await new Promise((r) => setTimeout(r, 50));
+	for (let waited = 0; waited < 2000 && isRunningMosquitto(pid, configFile); waited += 50)
+		await new Promise((r) => setTimeout(r, 50));
 	return true;
 }
 
@@ -322,12 +372,17 @@ async function startMosquitto(host: string, opts: BrokerOptions): Promise<Runnin
 	mkdirSync(opts.dir, { recursive: true });
 	const configFile = path.resolve(opts.dir, 'mosquitto.conf');
 	const access = opts.security ? accessOf(opts.security) : null;
-	const security = opts.security && access ? writeSecurityFiles(path.resolve(opts.dir), opts.security, access) : undefined;
+	const security =
+		opts.security && access
+			? writeSecurityFiles(path.resolve(opts.dir), opts.security, access)
+			: undefined;
 	writeFileSync(configFile, mosquittoConfig(host, opts.tcpPort, opts.wsPort, security));
 	// Started as root, mosquitto switches to user `mosquitto`, which must still be able to read its files.
 	chmodSync(configFile, 0o644);
 
-	const child: ChildProcess = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+	const child: ChildProcess = spawn(binary, ['-c', configFile], {
+		stdio: ['ignore', 'ignore', 'pipe']
+	});
 	// A devnet killed with -9 cannot stop it: the next start reads this and stops it (reapOrphanMosquitto).
 	const pidFile = path.resolve(opts.dir, PID_FILE);
 	if (child.pid !== undefined) writeFileSync(pidFile, `${child.pid}\n`, { mode: 0o600 });
@@ -351,7 +406,11 @@ async function startMosquitto(host: string, opts: BrokerOptions): Promise<Runnin
 		const refused = /Denied PUBLISH from (\S+) \(.*?'([^']*)'/.exec(line);
 		if (refused) {
 			denied++;
-			opts.onDenied?.({ clientId: refused[1]!, username: users.get(refused[1]!) ?? null, topic: refused[2]! });
+			opts.onDenied?.({
+				clientId: refused[1]!,
+				username: users.get(refused[1]!) ?? null,
+				topic: refused[2]!
+			});
 		}
 	};
 	child.stderr?.setEncoding('utf8');
@@ -378,7 +437,12 @@ async function startMosquitto(host: string, opts: BrokerOptions): Promise<Runnin
 	});
 	const deathReason = () => {
 		if (exitInfo === null) return null;
-		const lastLine = stderrTail.trim().split('\n').filter((l) => !/Warning: Mosquitto should not be run as root/.test(l)).pop() ?? '';
+		const lastLine =
+			stderrTail
+				.trim()
+				.split('\n')
+				.filter((l) => !/Warning: Mosquitto should not be run as root/.test(l))
+				.pop() ?? '';
 		return `mosquitto exited (${exitInfo}) while starting${lastLine ? `: ${lastLine.replace(/^\d+: /, '')}` : ''} — config ${configFile}`;
 	};
 
@@ -409,14 +473,18 @@ async function startMosquitto(host: string, opts: BrokerOptions): Promise<Runnin
 			child.kill('SIGHUP');
 			let timer: NodeJS.Timeout | undefined;
 			const timeout = new Promise<never>((_, reject) => {
-				timer = setTimeout(() => reject(new Error('mosquitto did not reload its ACL within 5 s')), 5000);
+				timer = setTimeout(
+					() => reject(new Error('mosquitto did not reload its ACL within 5 s')),
+					5000
+				);
 			});
 			try {
 				await Promise.race([done, timeout]);
 			} finally {
 				clearTimeout(timer);
 			}
-			if (exitInfo !== null) throw new Error(`mosquitto exited (${exitInfo}) while reloading its ACL`);
+			if (exitInfo !== null)
+				throw new Error(`mosquitto exited (${exitInfo}) while reloading its ACL`);
 		});
 		reloading = next.catch(() => {});
 		return next;
@@ -465,7 +533,11 @@ function writeAccessFiles(files: MosquittoSecurityFiles, access: BrokerAccess): 
 }
 
 /** Password file (Mosquitto's own `$7$` hashes), ACL file, and the TLS pair, in `dir`. */
-function writeSecurityFiles(dir: string, sec: BrokerSecurity, access: BrokerAccess): MosquittoSecurityFiles {
+function writeSecurityFiles(
+	dir: string,
+	sec: BrokerSecurity,
+	access: BrokerAccess
+): MosquittoSecurityFiles {
 	const files: MosquittoSecurityFiles = {
 		passwordFile: path.join(dir, 'passwords'),
 		aclFile: path.join(dir, 'acl'),

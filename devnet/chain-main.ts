@@ -11,7 +11,13 @@ try {
 		if (m === 'stop') stop();
 	});
 	process.on('disconnect', stop);
-	process.send?.({ type: 'ready', rpcUrl: chain.rpcUrl, chainId: chain.chainId, replayed: chain.replayed, accounts: chain.accounts });
+	process.send?.({
+		type: 'ready',
+		rpcUrl: chain.rpcUrl,
+		chainId: chain.chainId,
+		replayed: chain.replayed,
+		accounts: chain.accounts
+	});
 } catch (err) {
 	process.send?.({ type: 'error', message: err instanceof Error ? err.message : String(err) });
 	process.exit(1);

@@ -8,7 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { startChainProcess } from './chain-process';
 
 async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
-	const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+	const res = await fetch(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })
+	});
 	return ((await res.json()) as { result?: unknown }).result;
 }
 
@@ -16,7 +20,12 @@ describe('the chain process', () => {
 	it('runs apart from this process, and after a kill -9 is back on its port with every transaction', async () => {
 		const dir = mkdtempSync(path.join(os.tmpdir(), 'lightcharge-chainproc-'));
 		const lines: string[] = [];
-		const chain = await startChainProcess({ port: 0, blockIntervalMs: 0, stateDir: dir, log: (l) => lines.push(l) });
+		const chain = await startChainProcess({
+			port: 0,
+			blockIntervalMs: 0,
+			stateDir: dir,
+			log: (l) => lines.push(l)
+		});
 		try {
 			expect(chain.pid()).not.toBe(process.pid);
 			const provider = new JsonRpcProvider(chain.rpcUrl, 1337, { staticNetwork: true });
@@ -27,11 +36,17 @@ describe('the chain process', () => {
 			const pid = chain.pid()!;
 			process.kill(pid, 'SIGKILL');
 			const deadline = Date.now() + 30_000;
-			while (chain.restarts() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+			while (chain.restarts() === 0 && Date.now() < deadline)
+				await new Promise((r) => setTimeout(r, 100));
 			expect(chain.restarts()).toBe(1);
 			expect(chain.pid()).not.toBe(pid);
-			expect(((await rpc(chain.rpcUrl, 'eth_getTransactionReceipt', [tx.hash])) as { status: string }).status).toBe('0x1');
-			expect(lines.join('\n')).toMatch(/the chain process died \(SIGKILL\); starting it again from its journal/);
+			expect(
+				((await rpc(chain.rpcUrl, 'eth_getTransactionReceipt', [tx.hash])) as { status: string })
+					.status
+			).toBe('0x1');
+			expect(lines.join('\n')).toMatch(
+				/the chain process died \(SIGKILL\); starting it again from its journal/
+			);
 		} finally {
 			await chain.stop();
 			rmSync(dir, { recursive: true, force: true });

@@ -14,12 +14,22 @@ export interface ChainProcess extends RunningChain {
 	pid(): number | undefined;
 }
 
-type Ready = { type: 'ready'; rpcUrl: string; chainId: number; replayed: number; accounts: RunningChain['accounts'] };
+type Ready = {
+	type: 'ready';
+	rpcUrl: string;
+	chainId: number;
+	replayed: number;
+	accounts: RunningChain['accounts'];
+};
 
 function launch(opts: ChainOptions): Promise<{ child: ChildProcess; ready: Ready }> {
 	return new Promise((resolvePromise, reject) => {
-		const child = fork(MAIN, [JSON.stringify(opts)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-		const onExit = (code: number | null, signal: string | null) => reject(new Error(`the chain process exited (${signal ?? code}) before it was ready`));
+		const child = fork(MAIN, [JSON.stringify(opts)], {
+			execArgv: ['--import', 'tsx'],
+			stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+		});
+		const onExit = (code: number | null, signal: string | null) =>
+			reject(new Error(`the chain process exited (${signal ?? code}) before it was ready`));
 		child.once('exit', onExit);
 		child.once('message', (m: Ready | { type: 'error'; message: string }) => {
 			child.off('exit', onExit);
@@ -36,7 +46,9 @@ function launch(opts: ChainOptions): Promise<{ child: ChildProcess; ready: Ready
  * The chain in its own process, on the port it first got (so the gateways keep their target).
  * `log` hears when it died and came back.
  */
-export async function startChainProcess(opts: ChainOptions & { log?: (line: string) => void }): Promise<ChainProcess> {
+export async function startChainProcess(
+	opts: ChainOptions & { log?: (line: string) => void }
+): Promise<ChainProcess> {
 	const { log, ...chainOpts } = opts;
 	let { child, ready } = await launch(chainOpts);
 	const port = Number(new URL(ready.rpcUrl).port);
@@ -45,7 +57,9 @@ export async function startChainProcess(opts: ChainOptions & { log?: (line: stri
 	const watch = (c: ChildProcess) => {
 		c.once('exit', (code, signal) => {
 			if (stopping) return;
-			log?.(`the chain process died (${signal ?? `exit ${code}`}); starting it again${chainOpts.stateDir ? ' from its journal' : ' (empty: no state dir)'}`);
+			log?.(
+				`the chain process died (${signal ?? `exit ${code}`}); starting it again${chainOpts.stateDir ? ' from its journal' : ' (empty: no state dir)'}`
+			);
 			const again = async (attempt: number): Promise<void> => {
 				try {
 					({ child, ready } = await launch({ ...chainOpts, port }));
@@ -54,7 +68,10 @@ export async function startChainProcess(opts: ChainOptions & { log?: (line: stri
 					log?.(`chain        back at ${ready.rpcUrl} (${ready.replayed} transactions replayed)`);
 				} catch (err) {
 					if (stopping) return;
-					if (attempt >= 5) return log?.(`the chain could not be started again: ${err instanceof Error ? err.message : String(err)}`);
+					if (attempt >= 5)
+						return log?.(
+							`the chain could not be started again: ${err instanceof Error ? err.message : String(err)}`
+						);
 					await new Promise((r) => setTimeout(r, 500 * attempt));
 					return again(attempt + 1);
 				}

@@ -81,12 +81,18 @@ interface CoverageHits {
 }
 
 function attachCoverageCollector(provider: Eip1193, dir: string): () => void {
-	const instrumentationData = JSON.parse(readFileSync(resolve(dir, 'instrumentation.json'), 'utf8')) as Record<string, { hits: number }>;
+	const instrumentationData = JSON.parse(
+		readFileSync(resolve(dir, 'instrumentation.json'), 'utf8')
+	) as Record<string, { hits: number }>;
 	for (const entry of Object.values(instrumentationData)) entry.hits = 0;
-	const DataCollector = requireFromHere('solidity-coverage/lib/collector') as new (data: unknown) => CoverageHits;
+	const DataCollector = requireFromHere('solidity-coverage/lib/collector') as new (
+		data: unknown
+	) => CoverageHits;
 	const collector = new DataCollector(instrumentationData);
 	// Down to Hardhat's EDR provider wrapper, which replays EVM steps as 'step' events to listeners.
-	type Layer = Record<string, unknown> & { _node?: { _vm: { evm: { events: { on(e: string, f: (i: unknown) => void): void } } } } };
+	type Layer = Record<string, unknown> & {
+		_node?: { _vm: { evm: { events: { on(e: string, f: (i: unknown) => void): void } } } };
+	};
 	let core = provider as unknown as Layer;
 	for (let depth = 0; !core._node && depth < 20; depth++) {
 		const inner = core._wrapped ?? core._wrappedProvider ?? core._provider;
@@ -98,7 +104,8 @@ function attachCoverageCollector(provider: Eip1193, dir: string): () => void {
 	const file = resolve(dir, `hits-${process.pid}-${++coverageChains}.json`);
 	const flush = () => {
 		const hits: Record<string, number> = {};
-		for (const [hash, entry] of Object.entries(instrumentationData)) if (entry.hits > 0) hits[hash] = entry.hits;
+		for (const [hash, entry] of Object.entries(instrumentationData))
+			if (entry.hits > 0) hits[hash] = entry.hits;
 		writeFileSync(file, JSON.stringify(hits));
 	};
 	process.on('exit', flush);
@@ -132,7 +139,8 @@ async function assertPortFree(port: number, host: string): Promise<void> {
 }
 
 function deriveAccounts(config: HdAccountsConfig | unknown[]): DevAccount[] {
-	if (Array.isArray(config)) throw new Error('hardhat.config.cjs must configure HD accounts (mnemonic) for the devnet');
+	if (Array.isArray(config))
+		throw new Error('hardhat.config.cjs must configure HD accounts (mnemonic) for the devnet');
 	const seed = Mnemonic.fromPhrase(config.mnemonic, config.passphrase).computeSeed();
 	const root = HDNodeWallet.fromSeed(seed);
 	const accounts: DevAccount[] = [];
@@ -160,24 +168,38 @@ function guardHosts(httpServer: HttpServer): void {
 			return false;
 		}
 	};
-	const requestListeners = httpServer.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+	const requestListeners = httpServer.listeners('request') as ((
+		req: IncomingMessage,
+		res: ServerResponse
+	) => void)[];
 	httpServer.removeAllListeners('request');
 	httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
 		if (!allowed(req)) {
-			res.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8' }).end('this chain answers only to its own host names\n');
+			res
+				.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8' })
+				.end('this chain answers only to its own host names\n');
 			return;
 		}
 		for (const listener of requestListeners) listener.call(httpServer, req, res);
 	});
-	const upgradeListeners = httpServer.listeners('upgrade') as ((req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void)[];
+	const upgradeListeners = httpServer.listeners('upgrade') as ((
+		req: IncomingMessage,
+		socket: import('node:stream').Duplex,
+		head: Buffer
+	) => void)[];
 	httpServer.removeAllListeners('upgrade');
-	httpServer.on('upgrade', (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
-		if (!allowed(req)) {
-			socket.end('HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-			return;
+	httpServer.on(
+		'upgrade',
+		(req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+			if (!allowed(req)) {
+				socket.end(
+					'HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
+				);
+				return;
+			}
+			for (const listener of upgradeListeners) listener.call(httpServer, req, socket, head);
 		}
-		for (const listener of upgradeListeners) listener.call(httpServer, req, socket, head);
-	});
+	);
 }
 
 interface JournalEntry {
@@ -196,13 +218,17 @@ function openJournal(dir: string): { file: string; initialDate: string; entries:
 	if (existsSync(genesisFile)) {
 		const g = JSON.parse(readFileSync(genesisFile, 'utf8')) as { initialDate?: unknown };
 		if (typeof g.initialDate !== 'string' || Number.isNaN(Date.parse(g.initialDate))) {
-			throw new Error(`${genesisFile} names no genesis date — remove the chain folder (${dir}) for a new chain`);
+			throw new Error(
+				`${genesisFile} names no genesis date — remove the chain folder (${dir}) for a new chain`
+			);
 		}
 		initialDate = g.initialDate;
 	} else {
 		// A journal without its genesis cannot be replayed onto the same chain.
 		if (existsSync(file) && readFileSync(file, 'utf8').trim() !== '') {
-			throw new Error(`${file} has no ${genesisFile} beside it — remove the chain folder (${dir}) for a new chain`);
+			throw new Error(
+				`${file} has no ${genesisFile} beside it — remove the chain folder (${dir}) for a new chain`
+			);
 		}
 		initialDate = new Date(Date.now() - 1000).toISOString();
 		writeFileSync(genesisFile, `${JSON.stringify({ initialDate })}\n`, { mode: 0o600 });
@@ -214,12 +240,19 @@ function openJournal(dir: string): { file: string; initialDate: string; entries:
 			if (line.trim() === '') return;
 			try {
 				const e = JSON.parse(line) as JournalEntry;
-				if (typeof e.raw !== 'string' || !/^0x[0-9a-fA-F]+$/.test(e.raw) || typeof e.at !== 'number') throw new Error('not a journal entry');
+				if (
+					typeof e.raw !== 'string' ||
+					!/^0x[0-9a-fA-F]+$/.test(e.raw) ||
+					typeof e.at !== 'number'
+				)
+					throw new Error('not a journal entry');
 				entries.push(e);
 			} catch (err) {
 				// The last line may be cut short by a kill -9 mid-write: that transaction was never answered.
 				if (lines.slice(i + 1).every((l) => l.trim() === '')) return;
-				throw new Error(`${file} line ${i + 1} is not a journal entry (${err instanceof Error ? err.message : String(err)}) — remove the chain folder (${dir}) for a new chain`);
+				throw new Error(
+					`${file} line ${i + 1} is not a journal entry (${err instanceof Error ? err.message : String(err)}) — remove the chain folder (${dir}) for a new chain`
+				);
 			}
 		});
 	}
@@ -231,7 +264,17 @@ async function replay(provider: Eip1193, entries: JournalEntry[]): Promise<numbe
 	if (entries.length === 0) return 0;
 	await provider.request({ method: 'evm_setIntervalMining', params: [0] });
 	await provider.request({ method: 'evm_setAutomine', params: [true] });
-	const latest = async () => Number(BigInt(((await provider.request({ method: 'eth_getBlockByNumber', params: ['latest', false] })) as { timestamp: string }).timestamp));
+	const latest = async () =>
+		Number(
+			BigInt(
+				(
+					(await provider.request({
+						method: 'eth_getBlockByNumber',
+						params: ['latest', false]
+					})) as { timestamp: string }
+				).timestamp
+			)
+		);
 	let last = await latest();
 	for (const e of entries) {
 		const at = Math.max(last + 1, Math.floor(e.at / 1000));
@@ -240,14 +283,18 @@ async function replay(provider: Eip1193, entries: JournalEntry[]): Promise<numbe
 		last = await latest();
 	}
 	// Back to the wall clock for the blocks after the replay.
-	await provider.request({ method: 'evm_setNextBlockTimestamp', params: [Math.max(last + 1, Math.floor(Date.now() / 1000))] });
+	await provider.request({
+		method: 'evm_setNextBlockTimestamp',
+		params: [Math.max(last + 1, Math.floor(Date.now() / 1000))]
+	});
 	return entries.length;
 }
 
 /** The provider, with every accepted eth_sendRawTransaction appended to `file` before it is answered. */
 function journaling(provider: Eip1193, file: string): Eip1193 {
 	const record = (raw: unknown) => {
-		if (typeof raw === 'string') appendFileSync(file, `${JSON.stringify({ raw, at: Date.now() })}\n`, { mode: 0o600 });
+		if (typeof raw === 'string')
+			appendFileSync(file, `${JSON.stringify({ raw, at: Date.now() })}\n`, { mode: 0o600 });
 	};
 	return new Proxy(provider, {
 		get(target, prop, receiver) {
@@ -291,16 +338,30 @@ export async function startChain(opts: ChainOptions): Promise<RunningChain> {
 				...hre.config,
 				networks: {
 					...hre.config.networks,
-					hardhat: { ...hre.config.networks.hardhat, allowUnlimitedContractSize: true, blockGasLimit: 0x1fffffffffffff }
+					hardhat: {
+						...hre.config.networks.hardhat,
+						allowUnlimitedContractSize: true,
+						blockGasLimit: 0x1fffffffffffff
+					}
 				}
 			}
 		: hre.config;
 	const journal = opts.stateDir ? openJournal(opts.stateDir) : null;
 	// A kept chain starts from the same genesis date each time (Hardhat's genesis depends on it).
-	const chainConfig = journal ? { ...config, networks: { ...config.networks, hardhat: { ...config.networks.hardhat, initialDate: journal.initialDate } } } : config;
+	const chainConfig = journal
+		? {
+				...config,
+				networks: {
+					...config.networks,
+					hardhat: { ...config.networks.hardhat, initialDate: journal.initialDate }
+				}
+			}
+		: config;
 	// A provider of our own (not hre.network.provider) so each startChain gets a fresh chain.
 	const provider = await createProvider(chainConfig, 'hardhat', hre.artifacts);
-	const flushCoverage = coverageDir ? attachCoverageCollector(provider, coverageDir) : () => undefined;
+	const flushCoverage = coverageDir
+		? attachCoverageCollector(provider, coverageDir)
+		: () => undefined;
 	const replayed = journal ? await replay(provider, journal.entries) : 0;
 	if (blockIntervalMs === 0) {
 		await provider.request({ method: 'evm_setIntervalMining', params: [0] });
@@ -315,16 +376,23 @@ export async function startChain(opts: ChainOptions): Promise<RunningChain> {
 	};
 	// What the node serves: every transaction it accepts is journaled before the answer goes out.
 	const served = journal ? journaling(provider, journal.file) : provider;
-	const server = (await hre.run(TASK_NODE_CREATE_SERVER, { hostname: host, port: opts.port, provider: served })) as JsonRpcServerLike;
+	const server = (await hre.run(TASK_NODE_CREATE_SERVER, {
+		hostname: host,
+		port: opts.port,
+		provider: served
+	})) as JsonRpcServerLike;
 	if (server._httpServer) guardHosts(server._httpServer);
-	const listening = await new Promise<{ address: string; port: number }>((resolvePromise, reject) => {
-		server._httpServer?.once('error', (error: NodeJS.ErrnoException) => {
-			reject(error.code === 'EADDRINUSE' ? portInUseError(opts.port, host) : error);
-		});
-		server.listen().then(resolvePromise, reject);
-	});
+	const listening = await new Promise<{ address: string; port: number }>(
+		(resolvePromise, reject) => {
+			server._httpServer?.once('error', (error: NodeJS.ErrnoException) => {
+				reject(error.code === 'EADDRINUSE' ? portInUseError(opts.port, host) : error);
+			});
+			server.listen().then(resolvePromise, reject);
+		}
+	);
 
-	const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+	const urlHost =
+		host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 	let stopped: Promise<void> | undefined;
 	return {
 		rpcUrl: `http://${urlHost}:${listening.port}`,

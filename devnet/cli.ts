@@ -109,17 +109,29 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
 	}
 	const lndBase = pick('lnd-port-base', 'LIGHTCHARGE_LND_PORT_BASE');
 	const lndPortBase = lndBase ? portValue(lndBase.raw, lndBase.source) : undefined;
-	if (lndPortBase !== undefined && lndPortBase > 65535 - 9) throw new Error(`${lndBase!.source} leaves no room for the 10 ports real LND uses (got ${lndPortBase})`);
+	if (lndPortBase !== undefined && lndPortBase > 65535 - 9)
+		throw new Error(
+			`${lndBase!.source} leaves no room for the 10 ports real LND uses (got ${lndPortBase})`
+		);
 	const lnc = values.lnc === true || env.LIGHTCHARGE_LNC === '1';
-	if (lnc && (lightning?.raw ?? 'simnet') !== 'lnd') throw new Error('--lnc needs --lightning lnd: Lightning Node Connect runs in front of a real LND');
+	if (lnc && (lightning?.raw ?? 'simnet') !== 'lnd')
+		throw new Error(
+			'--lnc needs --lightning lnd: Lightning Node Connect runs in front of a real LND'
+		);
 	const lncBase = pick('lnc-port-base', 'LIGHTCHARGE_LNC_PORT_BASE');
 	const lncPortBase = lncBase ? portValue(lncBase.raw, lncBase.source) : undefined;
-	if (lncPortBase !== undefined && lncPortBase > 65534) throw new Error(`${lncBase!.source} leaves no room for litd on the next port (got ${lncPortBase})`);
+	if (lncPortBase !== undefined && lncPortBase > 65534)
+		throw new Error(
+			`${lncBase!.source} leaves no room for litd on the next port (got ${lncPortBase})`
+		);
 	const interval = pick('block-interval-ms', 'LIGHTCHARGE_BLOCK_INTERVAL_MS');
 	let blockIntervalMs: number | undefined;
 	if (interval) {
 		blockIntervalMs = Number(interval.raw);
-		if (!/^\d+$/.test(interval.raw.trim())) throw new Error(`${interval.source} must be a whole number of milliseconds (got "${interval.raw}")`);
+		if (!/^\d+$/.test(interval.raw.trim()))
+			throw new Error(
+				`${interval.source} must be a whole number of milliseconds (got "${interval.raw}")`
+			);
 	}
 	const host = pick('host', 'LIGHTCHARGE_HOST')?.raw;
 	const httpsHost = pick('https-host', 'LIGHTCHARGE_HTTPS_HOST')?.raw;
@@ -152,7 +164,9 @@ function qr(text: string): Promise<string> {
 }
 
 /** The HTTPS URLs a phone on the LAN can open (loopback ones excluded), wallet first. */
-export function phoneUrls(devnet: Pick<RunningDevnet, 'wallet' | 'kiosk'>): { label: 'wallet' | 'kiosk'; url: string }[] {
+export function phoneUrls(
+	devnet: Pick<RunningDevnet, 'wallet' | 'kiosk'>
+): { label: 'wallet' | 'kiosk'; url: string }[] {
 	const reachable = (urls: string[]) => urls.find((u) => !isLoopbackHostname(new URL(u).hostname));
 	return (['wallet', 'kiosk'] as const).flatMap((label) => {
 		const url = reachable(devnet[label].httpsLanUrls);
@@ -161,7 +175,9 @@ export function phoneUrls(devnet: Pick<RunningDevnet, 'wallet' | 'kiosk'>): { la
 }
 
 /** The text `npm start` prints once the devnet is up (QR codes come separately). */
-export function summaryText(devnet: Pick<RunningDevnet, 'manifest' | 'manifestFile' | 'wallet' | 'kiosk' | 'tlsFingerprint'>): string {
+export function summaryText(
+	devnet: Pick<RunningDevnet, 'manifest' | 'manifestFile' | 'wallet' | 'kiosk' | 'tlsFingerprint'>
+): string {
 	const m = devnet.manifest;
 	const lines = [
 		'',
@@ -187,14 +203,21 @@ export function summaryText(devnet: Pick<RunningDevnet, 'manifest' | 'manifestFi
 	];
 	const phones = phoneUrls(devnet);
 	if (devnet.tlsFingerprint === null) {
-		lines.push('  Phones: HTTPS is off (--no-https), so phones cannot use the apps; drop --no-https to serve them.');
+		lines.push(
+			'  Phones: HTTPS is off (--no-https), so phones cannot use the apps; drop --no-https to serve them.'
+		);
 	} else if (phones.length === 0) {
-		lines.push('  Phones: this machine has no LAN address (or --https-host is loopback), so phones cannot reach it.');
+		lines.push(
+			'  Phones: this machine has no LAN address (or --https-host is loopback), so phones cannot reach it.'
+		);
 	} else {
-		lines.push('  On a phone on the same network (open the kiosk on a tablet or screen, scan its code with the phone):');
+		lines.push(
+			'  On a phone on the same network (open the kiosk on a tablet or screen, scan its code with the phone):'
+		);
 		for (const { label, url } of phones) lines.push(`  ${label.padEnd(8)} ${url}`);
 		for (const label of ['wallet', 'kiosk'] as const) {
-			for (const other of devnet[label].httpsLanUrls.slice(1)) lines.push(`  ${''.padEnd(8)} ${other}   (${label}, another interface)`);
+			for (const other of devnet[label].httpsLanUrls.slice(1))
+				lines.push(`  ${''.padEnd(8)} ${other}   (${label}, another interface)`);
 		}
 		lines.push(
 			'  The certificate is self-signed: accept the certificate once on the phone (and once per port in Firefox).',
@@ -214,8 +237,11 @@ export function summaryText(devnet: Pick<RunningDevnet, 'manifest' | 'manifestFi
 export async function printSummary(devnet: RunningDevnet, showQr: boolean): Promise<void> {
 	console.log(summaryText(devnet));
 	if (showQr) {
-		for (const { label, url } of phoneUrls(devnet)) console.log(`\n  ${label} (HTTPS, LAN): ${url}\n${await qr(url)}`);
+		for (const { label, url } of phoneUrls(devnet))
+			console.log(`\n  ${label} (HTTPS, LAN): ${url}\n${await qr(url)}`);
 	}
-	console.log(`\nA kiosk tablet on the LAN makes its own station key and shows a one-time code: type "enrol <code>" here,\nor open ${devnet.kiosk.url}devnet/operator on this machine. Phones get their own car node on their first visit.`);
+	console.log(
+		`\nA kiosk tablet on the LAN makes its own station key and shows a one-time code: type "enrol <code>" here,\nor open ${devnet.kiosk.url}devnet/operator on this machine. Phones get their own car node on their first visit.`
+	);
 	console.log('\nCtrl+C stops everything.');
 }

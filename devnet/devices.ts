@@ -11,7 +11,12 @@ import path from 'node:path';
 import { getAddress } from 'ethers';
 import type { DevnetManifest } from './manifest';
 import { hasValidMac, isValidId } from '../src/lib/protocol';
-import { MAX_GRANTS_PER_LOGIN, newBrokerPassword, type BrokerLogin, type SessionGrant } from './broker-access';
+import {
+	MAX_GRANTS_PER_LOGIN,
+	newBrokerPassword,
+	type BrokerLogin,
+	type SessionGrant
+} from './broker-access';
 import { clientAddress, isLoopbackHostname } from './guard';
 import { PAYER_OPS, STATION_OPS, type MacaroonOp } from './simnet/macaroon';
 
@@ -47,7 +52,12 @@ export interface DeviceRegistryOptions {
 	/** The simnet, or null (real LND): then LAN devices get no node of their own and are told so. */
 	lightning: DeviceLightning | null;
 	/** Registers a station on the ledger with the operator's key. */
-	registerStation(station: { stationId: string; signerAddress: string; lightningPubkey: string; location: string }): Promise<void>;
+	registerStation(station: {
+		stationId: string;
+		signerAddress: string;
+		lightningPubkey: string;
+		location: string;
+	}): Promise<void>;
 	/** Most phones with a car node of their own (default 50). */
 	maxPhones?: number;
 	/** Most car nodes made for one client address while the devnet runs (default 4), so one visitor cannot use up the rest. */
@@ -89,7 +99,10 @@ interface Pending {
 	expiresAt: number;
 }
 
-export type Enrolment = { state: 'none' } | { state: 'pending'; code: string; expiresAt: string } | { state: 'enrolled'; stationId: string };
+export type Enrolment =
+	| { state: 'none' }
+	| { state: 'pending'; code: string; expiresAt: string }
+	| { state: 'enrolled'; stationId: string };
 
 /** A refusal with the sentence to show and the HTTP status to send. */
 export class DeviceError extends Error {
@@ -138,7 +151,12 @@ export function publicManifest(m: DevnetManifest): DevnetManifest {
 		broker,
 		lightning: {
 			...m.lightning,
-			nodes: Object.fromEntries(Object.entries(m.lightning.nodes).map(([name, n]) => [name, { restUrl: n.restUrl, pubkey: n.pubkey, macaroonHex: '' }]))
+			nodes: Object.fromEntries(
+				Object.entries(m.lightning.nodes).map(([name, n]) => [
+					name,
+					{ restUrl: n.restUrl, pubkey: n.pubkey, macaroonHex: '' }
+				])
+			)
 		},
 		stations: m.stations.map((s) => ({ ...s, signingKeyHex: '' }))
 	};
@@ -148,15 +166,27 @@ export interface DeviceRegistry {
 	/** This request's device (hash of its cookie), and a Set-Cookie header when it had none. */
 	identify(req: http.IncomingMessage): { device: string; setCookie: string | null };
 	/** The manifest a non-loopback device may see: secrets stripped, plus what is its own (its broker login in force). */
-	manifestFor(device: string, app: 'wallet' | 'kiosk', rewritten: DevnetManifest, address?: string): Promise<DevnetManifest>;
+	manifestFor(
+		device: string,
+		app: 'wallet' | 'kiosk',
+		rewritten: DevnetManifest,
+		address?: string
+	): Promise<DevnetManifest>;
 	/**
 	 * A phone proves it holds a session's join secret by the session's station MAC key (derived from
 	 * it, protocol/authentication.ts): the devnet checks that key against the tag on the station's own
 	 * retained status for that session, and grants the phone's broker login the session's topics.
 	 */
-	grantSession(device: string, body: unknown, address?: string): Promise<{ stationId: string; sessionId: string; username: string }>;
+	grantSession(
+		device: string,
+		body: unknown,
+		address?: string
+	): Promise<{ stationId: string; sessionId: string; username: string }>;
 	/** Logins of phones and enrolled kiosks (made where missing), for the secured broker's start. */
-	brokerLogins(): { phones: { username: string; password: string; grants: SessionGrant[] }[]; stations: { stationId: string; password: string }[] };
+	brokerLogins(): {
+		phones: { username: string; password: string; grants: SessionGrant[] }[];
+		stations: { stationId: string; password: string }[];
+	};
 	/** The secured broker, once it runs (null: no --secure-broker). */
 	useBroker(broker: DeviceBroker | null): void;
 	enrolment(device: string): Enrolment;
@@ -167,8 +197,20 @@ export interface DeviceRegistry {
 	/** Open enrolment requests (for the operator's page and console). */
 	pending(): { code: string; name: string; signerAddress: string; expiresAt: string }[];
 	/** Enrolled kiosks, to register again on a fresh chain at start. */
-	enrolledStations(): { stationId: string; signerAddress: string; lightningPubkey: string; location: string }[];
-	counts(): { phones: number; kiosks: number; pending: number; grants: number; grantsRefused: number; brokerDeniedPublishes: number };
+	enrolledStations(): {
+		stationId: string;
+		signerAddress: string;
+		lightningPubkey: string;
+		location: string;
+	}[];
+	counts(): {
+		phones: number;
+		kiosks: number;
+		pending: number;
+		grants: number;
+		grantsRefused: number;
+		brokerDeniedPublishes: number;
+	};
 }
 
 export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistry {
@@ -183,10 +225,16 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 	if (existsSync(file)) {
 		try {
 			const parsed = JSON.parse(readFileSync(file, 'utf8')) as DeviceFile;
-			if (parsed.version !== 1 || typeof parsed.devices !== 'object' || parsed.devices === null) throw new Error('unknown format');
-			data = { version: 1, devices: Object.assign(Object.create(null) as DeviceFile['devices'], parsed.devices) };
+			if (parsed.version !== 1 || typeof parsed.devices !== 'object' || parsed.devices === null)
+				throw new Error('unknown format');
+			data = {
+				version: 1,
+				devices: Object.assign(Object.create(null) as DeviceFile['devices'], parsed.devices)
+			};
 		} catch (err) {
-			throw new Error(`${file} is not a devnet device list (${err instanceof Error ? err.message : String(err)}) — fix it or start with --fresh`);
+			throw new Error(
+				`${file} is not a devnet device list (${err instanceof Error ? err.message : String(err)}) — fix it or start with --fresh`
+			);
 		}
 	} else {
 		data.devices = Object.create(null) as DeviceFile['devices'];
@@ -213,10 +261,18 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 	const phoneLogin = async (phone: PhoneRecord) => {
 		if (!broker) return null;
 		if (!phone.broker) {
-			phone.broker = { username: `driver-${randomBytes(4).toString('hex')}`, password: newBrokerPassword(), grants: [] };
+			phone.broker = {
+				username: `driver-${randomBytes(4).toString('hex')}`,
+				password: newBrokerPassword(),
+				grants: []
+			};
 			save();
 		}
-		await broker.addLogin({ username: phone.broker.username, password: phone.broker.password, role: 'phone' });
+		await broker.addLogin({
+			username: phone.broker.username,
+			password: phone.broker.password,
+			role: 'phone'
+		});
 		return phone.broker;
 	};
 	const stationPassword = (kiosk: KioskRecord) => {
@@ -231,14 +287,23 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 		const existing = data.devices[device]?.phone;
 		if (existing) return existing;
 		if (!opts.lightning) {
-			throw new DeviceError(503, 'This devnet runs real LND, which has no car node per phone: use the wallet on this machine, or start the devnet with the simnet.');
+			throw new DeviceError(
+				503,
+				'This devnet runs real LND, which has no car node per phone: use the wallet on this machine, or start the devnet with the simnet.'
+			);
 		}
 		if (phones() >= maxPhones) {
-			throw new DeviceError(503, `This devnet already has a car node for each of ${maxPhones} phones, its limit; ask the operator to restart it with --fresh for new visitors.`);
+			throw new DeviceError(
+				503,
+				`This devnet already has a car node for each of ${maxPhones} phones, its limit; ask the operator to restart it with --fresh for new visitors.`
+			);
 		}
 		const made = madeFor.get(address) ?? 0;
 		if (made >= maxPhonesPerAddress) {
-			throw new DeviceError(429, `This address already got ${maxPhonesPerAddress} car nodes; a phone keeps its own as long as it keeps this site's cookie.`);
+			throw new DeviceError(
+				429,
+				`This address already got ${maxPhonesPerAddress} car nodes; a phone keeps its own as long as it keeps this site's cookie.`
+			);
 		}
 		madeFor.set(address, made + 1);
 		const node = `phone-${randomBytes(4).toString('hex')}`;
@@ -250,40 +315,66 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 		return phone;
 	};
 
-	const nodeUrl = (m: DevnetManifest, node: string) => `${m.lightning.url.replace(/\/$/, '')}/nodes/${encodeURIComponent(node)}`;
+	const nodeUrl = (m: DevnetManifest, node: string) =>
+		`${m.lightning.url.replace(/\/$/, '')}/nodes/${encodeURIComponent(node)}`;
 
 	const enrolment = (device: string): Enrolment => {
 		dropExpired();
 		const kiosk = data.devices[device]?.kiosk;
 		if (kiosk) return { state: 'enrolled', stationId: kiosk.stationId };
-		for (const p of pending.values()) if (p.device === device) return { state: 'pending', code: p.code, expiresAt: new Date(p.expiresAt).toISOString() };
+		for (const p of pending.values())
+			if (p.device === device)
+				return { state: 'pending', code: p.code, expiresAt: new Date(p.expiresAt).toISOString() };
 		return { state: 'none' };
 	};
 
 	return {
 		identify(req) {
 			const raw = parseCookies(req.headers.cookie).get(DEVICE_COOKIE);
-			if (raw !== undefined && /^[A-Za-z0-9_-]{43}$/.test(raw)) return { device: hashId(raw), setCookie: null };
+			if (raw !== undefined && /^[A-Za-z0-9_-]{43}$/.test(raw))
+				return { device: hashId(raw), setCookie: null };
 			const id = randomBytes(32).toString('base64url');
-			const secure = 'encrypted' in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true;
-			return { device: hashId(id), setCookie: `${DEVICE_COOKIE}=${id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}` };
+			const secure =
+				'encrypted' in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true;
+			return {
+				device: hashId(id),
+				setCookie: `${DEVICE_COOKIE}=${id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`
+			};
 		},
 		async manifestFor(device, app, rewritten, address = '') {
 			const out = publicManifest(rewritten);
 			if (app === 'wallet') {
 				const phone = phoneOf(device, address);
-				out.lightning.nodes[PHONE_NODE_ENTRY] = { restUrl: nodeUrl(rewritten, phone.node), macaroonHex: phone.macaroonHex, pubkey: opts.lightning!.pubkeyOf(phone.node) };
+				out.lightning.nodes[PHONE_NODE_ENTRY] = {
+					restUrl: nodeUrl(rewritten, phone.node),
+					macaroonHex: phone.macaroonHex,
+					pubkey: opts.lightning!.pubkeyOf(phone.node)
+				};
 				const login = await phoneLogin(phone);
-				if (login) out.broker.login = { username: login.username, password: login.password, grants: true };
+				if (login)
+					out.broker.login = { username: login.username, password: login.password, grants: true };
 				return out;
 			}
 			const state = enrolment(device);
 			out.enrolment = state;
 			const kiosk = data.devices[device]?.kiosk;
 			if (kiosk && opts.lightning) {
-				out.lightning.nodes[kiosk.node] = { restUrl: nodeUrl(rewritten, kiosk.node), macaroonHex: kiosk.macaroonHex, pubkey: opts.lightning.pubkeyOf(kiosk.node) };
+				out.lightning.nodes[kiosk.node] = {
+					restUrl: nodeUrl(rewritten, kiosk.node),
+					macaroonHex: kiosk.macaroonHex,
+					pubkey: opts.lightning.pubkeyOf(kiosk.node)
+				};
 				// Its own station first: the kiosk runs stations[0]. Its key it has itself.
-				out.stations = [{ stationId: kiosk.stationId, name: kiosk.name, signingKeyHex: '', signerAddress: kiosk.signerAddress, lightningNode: kiosk.node }, ...out.stations];
+				out.stations = [
+					{
+						stationId: kiosk.stationId,
+						name: kiosk.name,
+						signingKeyHex: '',
+						signerAddress: kiosk.signerAddress,
+						lightningNode: kiosk.node
+					},
+					...out.stations
+				];
 				if (broker) {
 					const password = stationPassword(kiosk);
 					await broker.addLogin({ username: kiosk.stationId, password, role: 'station' });
@@ -298,27 +389,69 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 				opts.log?.(`refused a broker grant to ${address || 'a device'}: ${sentence}`);
 				throw new DeviceError(status, sentence);
 			};
-			if (!broker) throw new DeviceError(404, 'This devnet runs its broker without logins (no --secure-broker): there is nothing to grant.');
-			const b = (typeof body === 'object' && body !== null ? body : {}) as { stationId?: unknown; sessionId?: unknown; stationMac?: unknown };
-			if (!isValidId(b.stationId) || !isValidId(b.sessionId)) return refuse(400, 'stationId and sessionId must be 1 to 64 letters, digits, ".", "_" or "-".');
-			if (typeof b.stationMac !== 'string' || !/^[0-9a-f]{64}$/.test(b.stationMac)) return refuse(400, 'stationMac must be the session’s station MAC key: 64 lower-case hex digits.');
+			if (!broker)
+				throw new DeviceError(
+					404,
+					'This devnet runs its broker without logins (no --secure-broker): there is nothing to grant.'
+				);
+			const b = (typeof body === 'object' && body !== null ? body : {}) as {
+				stationId?: unknown;
+				sessionId?: unknown;
+				stationMac?: unknown;
+			};
+			if (!isValidId(b.stationId) || !isValidId(b.sessionId))
+				return refuse(
+					400,
+					'stationId and sessionId must be 1 to 64 letters, digits, ".", "_" or "-".'
+				);
+			if (typeof b.stationMac !== 'string' || !/^[0-9a-f]{64}$/.test(b.stationMac))
+				return refuse(
+					400,
+					'stationMac must be the session’s station MAC key: 64 lower-case hex digits.'
+				);
 			const phone = data.devices[device]?.phone;
-			if (!phone?.broker) return refuse(403, 'This device has no broker login yet: open the wallet here first (it is made with the phone’s car node).');
+			if (!phone?.broker)
+				return refuse(
+					403,
+					'This device has no broker login yet: open the wallet here first (it is made with the phone’s car node).'
+				);
 			const { stationId, sessionId } = b;
 			const status = broker.statusOf(stationId);
-			if (!status) return refuse(404, `Station ${stationId} has published no status on this devnet’s broker: is its kiosk running?`);
-			if (status.sessionId !== sessionId) return refuse(409, `Station ${stationId} is not offering or running session ${sessionId} now; scan the code its screen shows now.`);
-			if (!hasValidMac(status, Buffer.from(b.stationMac, 'hex'))) return refuse(403, `That is not the key of session ${sessionId}: only the code on the station’s screen gives it. Scan it again.`);
+			if (!status)
+				return refuse(
+					404,
+					`Station ${stationId} has published no status on this devnet’s broker: is its kiosk running?`
+				);
+			if (status.sessionId !== sessionId)
+				return refuse(
+					409,
+					`Station ${stationId} is not offering or running session ${sessionId} now; scan the code its screen shows now.`
+				);
+			if (!hasValidMac(status, Buffer.from(b.stationMac, 'hex')))
+				return refuse(
+					403,
+					`That is not the key of session ${sessionId}: only the code on the station’s screen gives it. Scan it again.`
+				);
 			const holders = broker.holdersOf(stationId, sessionId);
 			if (!holders.includes(phone.broker.username) && holders.length >= MAX_PHONES_PER_SESSION) {
-				return refuse(429, `${MAX_PHONES_PER_SESSION} phones already follow session ${sessionId}; one of them is its driver.`);
+				return refuse(
+					429,
+					`${MAX_PHONES_PER_SESSION} phones already follow session ${sessionId}; one of them is its driver.`
+				);
 			}
 			await phoneLogin(phone);
 			if (await broker.grant(phone.broker.username, stationId, sessionId)) {
 				grants++;
-				phone.broker.grants = [...phone.broker.grants.filter((g) => g.stationId !== stationId || g.sessionId !== sessionId), { stationId, sessionId }].slice(-MAX_GRANTS_PER_LOGIN);
+				phone.broker.grants = [
+					...phone.broker.grants.filter(
+						(g) => g.stationId !== stationId || g.sessionId !== sessionId
+					),
+					{ stationId, sessionId }
+				].slice(-MAX_GRANTS_PER_LOGIN);
 				save();
-				opts.log?.(`broker login ${phone.broker.username} (a phone at ${address || 'this machine'}) may now read and write session ${stationId}/${sessionId}`);
+				opts.log?.(
+					`broker login ${phone.broker.username} (a phone at ${address || 'this machine'}) may now read and write session ${stationId}/${sessionId}`
+				);
 			}
 			return { stationId, sessionId, username: phone.broker.username };
 		},
@@ -327,7 +460,8 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 			const stations: { stationId: string; password: string }[] = [];
 			for (const d of Object.values(data.devices)) {
 				if (d.phone?.broker) phones.push({ ...d.phone.broker, grants: [...d.phone.broker.grants] });
-				if (d.kiosk) stations.push({ stationId: d.kiosk.stationId, password: stationPassword(d.kiosk) });
+				if (d.kiosk)
+					stations.push({ stationId: d.kiosk.stationId, password: stationPassword(d.kiosk) });
 			}
 			return { phones, stations };
 		},
@@ -336,56 +470,123 @@ export function createDeviceRegistry(opts: DeviceRegistryOptions): DeviceRegistr
 		},
 		enrolment,
 		requestEnrolment(device, body, address = '') {
-			const b = (typeof body === 'object' && body !== null ? body : {}) as { signerAddress?: unknown; name?: unknown };
+			const b = (typeof body === 'object' && body !== null ? body : {}) as {
+				signerAddress?: unknown;
+				name?: unknown;
+			};
 			let signerAddress: string;
 			try {
 				signerAddress = getAddress(String(b.signerAddress ?? ''));
 			} catch {
-				throw new DeviceError(400, 'signerAddress must be the Ethereum address (0x + 40 hex digits) of the station key this kiosk made.');
+				throw new DeviceError(
+					400,
+					'signerAddress must be the Ethereum address (0x + 40 hex digits) of the station key this kiosk made.'
+				);
 			}
-			const name = typeof b.name === 'string' && b.name.trim() !== '' ? b.name.trim().slice(0, 64) : 'Kiosk on the LAN';
-			if (/[\u0000-\u001f\u007f]/.test(name)) throw new DeviceError(400, 'The station name may not contain control characters.');
+			const name =
+				typeof b.name === 'string' && b.name.trim() !== ''
+					? b.name.trim().slice(0, 64)
+					: 'Kiosk on the LAN';
+			if (/[\u0000-\u001f\u007f]/.test(name))
+				throw new DeviceError(400, 'The station name may not contain control characters.');
 			const now = enrolment(device);
-			if (now.state === 'enrolled') throw new DeviceError(409, `This kiosk is already enrolled as ${now.stationId}.`);
+			if (now.state === 'enrolled')
+				throw new DeviceError(409, `This kiosk is already enrolled as ${now.stationId}.`);
 			if (now.state === 'pending') pending.delete(now.code);
-			if (!opts.lightning) throw new DeviceError(503, 'This devnet runs real LND, which has no node per kiosk: enrol kiosks on the simnet.');
-			if (kiosks() >= maxKiosks) throw new DeviceError(503, `This devnet already has ${maxKiosks} enrolled kiosks, its limit.`);
+			if (!opts.lightning)
+				throw new DeviceError(
+					503,
+					'This devnet runs real LND, which has no node per kiosk: enrol kiosks on the simnet.'
+				);
+			if (kiosks() >= maxKiosks)
+				throw new DeviceError(
+					503,
+					`This devnet already has ${maxKiosks} enrolled kiosks, its limit.`
+				);
 			if ([...pending.values()].filter((p) => p.address === address).length >= 2) {
-				throw new DeviceError(429, 'Two kiosks at this address are already waiting for the operator; enrol those first.');
+				throw new DeviceError(
+					429,
+					'Two kiosks at this address are already waiting for the operator; enrol those first.'
+				);
 			}
-			if (pending.size >= maxPending) throw new DeviceError(503, `${maxPending} kiosks are already waiting for the operator; try again in a few minutes.`);
+			if (pending.size >= maxPending)
+				throw new DeviceError(
+					503,
+					`${maxPending} kiosks are already waiting for the operator; try again in a few minutes.`
+				);
 			let code = oneTimeCode();
 			while (pending.has(code)) code = oneTimeCode();
 			const expiresAt = Date.now() + codeTtlMs;
 			pending.set(code, { device, address, code, signerAddress, name, expiresAt });
-			opts.log?.(`a kiosk on the LAN asks to be enrolled ("${name}", signer ${signerAddress}): if its screen shows ${code}, type "enrol ${code}" here`);
+			opts.log?.(
+				`a kiosk on the LAN asks to be enrolled ("${name}", signer ${signerAddress}): if its screen shows ${code}, type "enrol ${code}" here`
+			);
 			return { state: 'pending', code, expiresAt: new Date(expiresAt).toISOString() };
 		},
 		async confirm(typed) {
 			dropExpired();
 			const code = normaliseCode(typed);
 			const p = pending.get(code);
-			if (!p) throw new DeviceError(404, `No kiosk is waiting with the code ${code || '(empty)'}; codes are valid for ${Math.round(codeTtlMs / 60_000)} minutes.`);
-			if (!opts.lightning) throw new DeviceError(503, 'This devnet runs real LND, which has no node per kiosk.');
-			if (kiosks() >= maxKiosks) throw new DeviceError(503, `This devnet already has ${maxKiosks} enrolled kiosks, its limit.`);
+			if (!p)
+				throw new DeviceError(
+					404,
+					`No kiosk is waiting with the code ${code || '(empty)'}; codes are valid for ${Math.round(codeTtlMs / 60_000)} minutes.`
+				);
+			if (!opts.lightning)
+				throw new DeviceError(503, 'This devnet runs real LND, which has no node per kiosk.');
+			if (kiosks() >= maxKiosks)
+				throw new DeviceError(
+					503,
+					`This devnet already has ${maxKiosks} enrolled kiosks, its limit.`
+				);
 			pending.delete(code);
 			const stationId = `kiosk-${randomBytes(3).toString('hex')}`;
 			const { pubkey } = opts.lightning.addSpoke(stationId);
-			await opts.registerStation({ stationId, signerAddress: p.signerAddress, lightningPubkey: pubkey, location: p.name });
-			record(p.device).kiosk = { stationId, name: p.name, signerAddress: p.signerAddress, node: stationId, macaroonHex: opts.lightning.bakeMacaroon(stationId, STATION_OPS) };
+			await opts.registerStation({
+				stationId,
+				signerAddress: p.signerAddress,
+				lightningPubkey: pubkey,
+				location: p.name
+			});
+			record(p.device).kiosk = {
+				stationId,
+				name: p.name,
+				signerAddress: p.signerAddress,
+				node: stationId,
+				macaroonHex: opts.lightning.bakeMacaroon(stationId, STATION_OPS)
+			};
 			save();
-			opts.log?.(`kiosk "${p.name}" enrolled as ${stationId} (signer ${p.signerAddress}), registered on the ledger`);
+			opts.log?.(
+				`kiosk "${p.name}" enrolled as ${stationId} (signer ${p.signerAddress}), registered on the ledger`
+			);
 			return { stationId, signerAddress: p.signerAddress };
 		},
 		pending() {
 			dropExpired();
-			return [...pending.values()].map((p) => ({ code: p.code, name: p.name, signerAddress: p.signerAddress, expiresAt: new Date(p.expiresAt).toISOString() }));
+			return [...pending.values()].map((p) => ({
+				code: p.code,
+				name: p.name,
+				signerAddress: p.signerAddress,
+				expiresAt: new Date(p.expiresAt).toISOString()
+			}));
 		},
 		enrolledStations() {
 			return Object.values(data.devices)
 				.filter((d) => d.kiosk)
-				.map((d) => ({ stationId: d.kiosk!.stationId, signerAddress: d.kiosk!.signerAddress, lightningPubkey: opts.lightning?.pubkeyOf(d.kiosk!.node) ?? '', location: d.kiosk!.name }));
+				.map((d) => ({
+					stationId: d.kiosk!.stationId,
+					signerAddress: d.kiosk!.signerAddress,
+					lightningPubkey: opts.lightning?.pubkeyOf(d.kiosk!.node) ?? '',
+					location: d.kiosk!.name
+				}));
 		},
-		counts: () => ({ phones: phones(), kiosks: kiosks(), pending: pending.size, grants, grantsRefused, brokerDeniedPublishes: broker?.deniedPublishes() ?? 0 })
+		counts: () => ({
+			phones: phones(),
+			kiosks: kiosks(),
+			pending: pending.size,
+			grants,
+			grantsRefused,
+			brokerDeniedPublishes: broker?.deniedPublishes() ?? 0
+		})
 	};
 }

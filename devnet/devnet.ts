@@ -7,7 +7,13 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { computeAddress } from 'ethers';
 import type { DevnetBrokerLogin, DevnetManifest, DevnetLightningNode } from '../src/lib/config';
-import { reapOrphanMosquitto, startBroker, type BrokerControl, type BrokerKind, type BrokerSecurity } from './broker';
+import {
+	reapOrphanMosquitto,
+	startBroker,
+	type BrokerControl,
+	type BrokerKind,
+	type BrokerSecurity
+} from './broker';
 import { newBrokerPassword } from './broker-access';
 import { watchStationStatus } from './status-watch';
 import { startChainProcess } from './chain-process';
@@ -72,7 +78,11 @@ export interface RunningDevnet {
 	 * With --secure-broker: the logins this machine's apps get (the kiosk station-1's, the wallet the
 	 * broad `driver` one) and the broker's logins and grants; null otherwise.
 	 */
-	secureBroker: { stationLogin: DevnetBrokerLogin; driverLogin: DevnetBrokerLogin; control: BrokerControl } | null;
+	secureBroker: {
+		stationLogin: DevnetBrokerLogin;
+		driverLogin: DevnetBrokerLogin;
+		control: BrokerControl;
+	} | null;
 	/** Stops every component (in reverse start order); safe to call twice. */
 	stop(): Promise<void>;
 }
@@ -84,13 +94,29 @@ const STATION_NAME = 'Devnet station 1';
 const STATION_KEYS_FILE = 'station-keys.json';
 const LIGHTNING_STATE_FILE = 'lightning.json';
 /** Files --fresh removes. The TLS certificate stays, so phones that accepted it keep working. */
-const FRESH_REMOVES = [STATION_KEYS_FILE, LIGHTNING_STATE_FILE, DEVICES_FILE, 'devnet.json', 'mosquitto', 'lnd', path.join('chain', 'journal.ndjson'), path.join('chain', 'genesis.json'), path.join('chain', 'contracts.json')];
+const FRESH_REMOVES = [
+	STATION_KEYS_FILE,
+	LIGHTNING_STATE_FILE,
+	DEVICES_FILE,
+	'devnet.json',
+	'mosquitto',
+	'lnd',
+	path.join('chain', 'journal.ndjson'),
+	path.join('chain', 'genesis.json'),
+	path.join('chain', 'contracts.json')
+];
 const CONTRACTS_FILE = path.join('chain', 'contracts.json');
 
 /** What the devnet's Lightning side hands on, whichever backend runs it. */
 interface StartedLightning {
 	url: string;
-	nodes: { name: string; restUrl: string; macaroonHex: string; pubkey: string; lnd?: DevnetLightningNode['lnd'] }[];
+	nodes: {
+		name: string;
+		restUrl: string;
+		macaroonHex: string;
+		pubkey: string;
+		lnd?: DevnetLightningNode['lnd'];
+	}[];
 }
 
 export const OPERATOR_FILE = path.join('chain', 'operator.json');
@@ -110,11 +136,15 @@ export function loadOrCreateOperatorKey(stateDir: string): { address: string; pr
 		try {
 			parsed = JSON.parse(readFileSync(file, 'utf8')) as { privateKey?: unknown };
 		} catch (err) {
-			throw new Error(`${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}) — fix it or remove it for a new operator`);
+			throw new Error(
+				`${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}) — fix it or remove it for a new operator`
+			);
 		}
 		const key = typeof parsed.privateKey === 'string' ? parsed.privateKey.replace(/^0x/, '') : '';
 		if (!/^[0-9a-f]{64}$/.test(key) || !secp256k1.utils.isValidSecretKey(hexToBytes(key))) {
-			throw new Error(`${file} holds no valid operator key — fix it or remove it for a new operator`);
+			throw new Error(
+				`${file} holds no valid operator key — fix it or remove it for a new operator`
+			);
 		}
 		privateKey = `0x${key}`;
 	}
@@ -140,12 +170,20 @@ export function loadOrCreateStationKey(stateDir: string, stationId: string): str
 		try {
 			keys = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
 		} catch (err) {
-			throw new Error(`${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}) — fix it or start with --fresh`);
+			throw new Error(
+				`${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}) — fix it or start with --fresh`
+			);
 		}
 		const existing = keys[stationId];
 		if (existing !== undefined) {
-			if (typeof existing !== 'string' || !/^[0-9a-f]{64}$/.test(existing) || !secp256k1.utils.isValidSecretKey(hexToBytes(existing))) {
-				throw new Error(`${file} holds no valid key for ${stationId} — fix it or start with --fresh`);
+			if (
+				typeof existing !== 'string' ||
+				!/^[0-9a-f]{64}$/.test(existing) ||
+				!secp256k1.utils.isValidSecretKey(hexToBytes(existing))
+			) {
+				throw new Error(
+					`${file} holds no valid key for ${stationId} — fix it or start with --fresh`
+				);
 			}
 			return existing;
 		}
@@ -164,7 +202,9 @@ function checkPortSet(ports: DevnetPorts, https: boolean): void {
 		const port = ports[name];
 		const other = used.get(port);
 		if (other !== undefined) {
-			throw new Error(`${PORT_LABELS[other].flag} and ${PORT_LABELS[name].flag} are both ${port} — give each its own port`);
+			throw new Error(
+				`${PORT_LABELS[other].flag} and ${PORT_LABELS[name].flag} are both ${port} — give each its own port`
+			);
 		}
 		used.set(port, name);
 	}
@@ -181,7 +221,9 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 	const stateDir = path.resolve(opts.stateDir ?? '.devnet');
 	const buildDir = path.resolve(opts.buildDir ?? 'build');
 	if (!Number.isInteger(blockIntervalMs) || blockIntervalMs < 0) {
-		throw new Error(`--block-interval-ms must be a whole number of milliseconds >= 0 (got ${blockIntervalMs})`);
+		throw new Error(
+			`--block-interval-ms must be a whole number of milliseconds >= 0 (got ${blockIntervalMs})`
+		);
 	}
 
 	// A Mosquitto left running by a devnet killed with -9 holds its ports: stop it first (PID file).
@@ -191,11 +233,17 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 	for (const name of Object.keys(ports) as (keyof DevnetPorts)[]) {
 		const isHttps = name === 'httpsWallet' || name === 'httpsKiosk';
 		if (isHttps && !https) continue;
-		await ensurePortFree(ports[name], isHttps ? httpsHost : host, PORT_LABELS[name].what, PORT_LABELS[name].flag);
+		await ensurePortFree(
+			ports[name],
+			isHttps ? httpsHost : host,
+			PORT_LABELS[name].what,
+			PORT_LABELS[name].flag
+		);
 	}
 
 	if (opts.fresh) {
-		for (const entry of FRESH_REMOVES) rmSync(path.join(stateDir, entry), { recursive: true, force: true });
+		for (const entry of FRESH_REMOVES)
+			rmSync(path.join(stateDir, entry), { recursive: true, force: true });
 	}
 	mkdirSync(stateDir, { recursive: true });
 
@@ -217,19 +265,34 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 	let manifest: DevnetManifest | null = null;
 	let lndRegtest: LndRegtest | null = null;
 	let lncStack: LncStack | null = null;
-	if (opts.lnc && opts.lightning !== 'lnd') throw new Error('--lnc needs --lightning lnd: Lightning Node Connect runs in front of a real LND');
+	if (opts.lnc && opts.lightning !== 'lnd')
+		throw new Error(
+			'--lnc needs --lightning lnd: Lightning Node Connect runs in front of a real LND'
+		);
 
 	try {
 		const stationKeyHex = loadOrCreateStationKey(stateDir, STATION_ID);
-		const signerAddress = computeAddress(`0x${bytesToHex(secp256k1.getPublicKey(hexToBytes(stationKeyHex), true))}`);
+		const signerAddress = computeAddress(
+			`0x${bytesToHex(secp256k1.getPublicKey(hexToBytes(stationKeyHex), true))}`
+		);
 
 		// The chain is kept in <state-dir>/chain (a journal of its transactions, replayed on start).
 		// …in a process of its own, so one call that exhausts it cannot take the rest down (and it comes back).
-		const chain = await startChainProcess({ host, port: ports.chain, blockIntervalMs, stateDir: path.join(stateDir, 'chain'), log }).catch((err: unknown) => {
-			throw new Error(`the chain did not start: ${err instanceof Error ? err.message : String(err)}`);
+		const chain = await startChainProcess({
+			host,
+			port: ports.chain,
+			blockIntervalMs,
+			stateDir: path.join(stateDir, 'chain'),
+			log
+		}).catch((err: unknown) => {
+			throw new Error(
+				`the chain did not start: ${err instanceof Error ? err.message : String(err)}`
+			);
 		});
 		stops.push({ name: 'chain', stop: () => chain.stop() });
-		log(`chain        ${chain.rpcUrl} (chainId ${chain.chainId}, a block every ${blockIntervalMs} ms)`);
+		log(
+			`chain        ${chain.rpcUrl} (chainId ${chain.chainId}, a block every ${blockIntervalMs} ms)`
+		);
 
 		let lightning: StartedLightning;
 		if (opts.lightning === 'lnd') {
@@ -239,7 +302,9 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 				rpcMiddlewareNodes: opts.lnc ? [LNC_NODE] : [],
 				log
 			}).catch((err: unknown) => {
-				throw new Error(`real LND did not start: ${err instanceof Error ? err.message : String(err)}`);
+				throw new Error(
+					`real LND did not start: ${err instanceof Error ? err.message : String(err)}`
+				);
 			});
 			stops.push({ name: 'LND regtest', stop: () => regtest.stop() });
 			const gateway = await startLndGateway({
@@ -260,7 +325,11 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 					restUrl: `${gateway.url}/nodes/${n.name}`,
 					macaroonHex: n.appMacaroonHex,
 					pubkey: n.pubkey,
-					lnd: { restUrl: n.restUrl, tlsCertPem: n.tlsCertPem, adminMacaroonPath: n.adminMacaroonPath }
+					lnd: {
+						restUrl: n.restUrl,
+						tlsCertPem: n.tlsCertPem,
+						adminMacaroonPath: n.adminMacaroonPath
+					}
 				}))
 			};
 			lndRegtest = regtest;
@@ -270,20 +339,27 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 				port: ports.lightning,
 				stateFile: path.join(stateDir, LIGHTNING_STATE_FILE)
 			}).catch((err: unknown) => {
-				throw new Error(`the Lightning simnet did not start: ${err instanceof Error ? err.message : String(err)}`);
+				throw new Error(
+					`the Lightning simnet did not start: ${err instanceof Error ? err.message : String(err)}`
+				);
 			});
 			const simnet = lightning as Awaited<ReturnType<typeof startLightningSimnet>>;
 			stops.push({ name: 'Lightning simnet', stop: () => simnet.stop() });
 		}
 		const stationNode = lightning.nodes.find((n) => n.name === STATION_ID);
 		if (!stationNode) {
-			throw new Error(`the Lightning network has no node "${STATION_ID}" (it has ${lightning.nodes.map((n) => n.name).join(', ') || 'none'})`);
+			throw new Error(
+				`the Lightning network has no node "${STATION_ID}" (it has ${lightning.nodes.map((n) => n.name).join(', ') || 'none'})`
+			);
 		}
 		log(`lightning    ${lightning.url} (${lightning.nodes.map((n) => n.name).join(', ')})`);
 
 		// Gas is free on the devnet chain: the operator needs no funds, only a key nobody else has.
 		const operator = loadOrCreateOperatorKey(stateDir);
-		const simnet = opts.lightning === 'lnd' ? null : (lightning as Awaited<ReturnType<typeof startLightningSimnet>>);
+		const simnet =
+			opts.lightning === 'lnd'
+				? null
+				: (lightning as Awaited<ReturnType<typeof startLightningSimnet>>);
 		let deployed: LedgerContracts | null = null;
 		const devices = createDeviceRegistry({
 			stateDir,
@@ -294,20 +370,45 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 			},
 			registerStation: async (station) => {
 				if (!deployed) throw new Error('the ledger is not deployed yet');
-				await registerStations({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, operatorKey: operator.privateKey, contracts: deployed, stations: [station] });
+				await registerStations({
+					rpcUrl: chain.rpcUrl,
+					chainId: chain.chainId,
+					operatorKey: operator.privateKey,
+					contracts: deployed,
+					stations: [station]
+				});
 			},
 			log
 		});
-		const stationsToRegister = [{ stationId: STATION_ID, signerAddress, lightningPubkey: stationNode.pubkey, location: STATION_NAME }, ...devices.enrolledStations()];
+		const stationsToRegister = [
+			{
+				stationId: STATION_ID,
+				signerAddress,
+				lightningPubkey: stationNode.pubkey,
+				location: STATION_NAME
+			},
+			...devices.enrolledStations()
+		];
 		const kept = (chain.replayed ?? 0) > 0 ? await keptContracts(stateDir, chain.rpcUrl) : null;
 		let contracts: LedgerContracts;
 		if (kept) {
 			// The chain came back from its journal: same contracts, stations and sessions; register only what is missing.
 			contracts = kept;
-			await registerStations({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, operatorKey: operator.privateKey, contracts, stations: stationsToRegister, skipRegistered: true }).catch((err: unknown) => {
-				throw new Error(`registering the stations on the kept chain failed: ${err instanceof Error ? err.message : String(err)}`);
+			await registerStations({
+				rpcUrl: chain.rpcUrl,
+				chainId: chain.chainId,
+				operatorKey: operator.privateKey,
+				contracts,
+				stations: stationsToRegister,
+				skipRegistered: true
+			}).catch((err: unknown) => {
+				throw new Error(
+					`registering the stations on the kept chain failed: ${err instanceof Error ? err.message : String(err)}`
+				);
 			});
-			log(`chain        kept: ${chain.replayed} transactions replayed from ${path.join(stateDir, 'chain', 'journal.ndjson')}`);
+			log(
+				`chain        kept: ${chain.replayed} transactions replayed from ${path.join(stateDir, 'chain', 'journal.ndjson')}`
+			);
 		} else {
 			contracts = await deployAndRegister({
 				rpcUrl: chain.rpcUrl,
@@ -316,12 +417,20 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 				// Kiosks enrolled before are registered again on a new chain.
 				stations: stationsToRegister
 			}).catch((err: unknown) => {
-				throw new Error(`deploying the contracts failed: ${err instanceof Error ? err.message : String(err)}`);
+				throw new Error(
+					`deploying the contracts failed: ${err instanceof Error ? err.message : String(err)}`
+				);
 			});
-			writeFileSync(path.join(stateDir, CONTRACTS_FILE), `${JSON.stringify(contracts, null, '\t')}\n`, { mode: 0o600 });
+			writeFileSync(
+				path.join(stateDir, CONTRACTS_FILE),
+				`${JSON.stringify(contracts, null, '\t')}\n`,
+				{ mode: 0o600 }
+			);
 		}
 		deployed = contracts;
-		log(`contracts    registry ${contracts.registry}, ${STATION_ID} registered with signer ${signerAddress}`);
+		log(
+			`contracts    registry ${contracts.registry}, ${STATION_ID} registered with signer ${signerAddress}`
+		);
 
 		const creds = opts.secureBroker ? brokerCredentials(stateDir) : null;
 		const security = creds ? await brokerSecurity(stateDir, creds, devices, log) : undefined;
@@ -336,7 +445,10 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 			// Every refusal is counted (control.deniedPublishes()); the console gets the first 20, then every 100th.
 			onDenied: (d) => {
 				deniedLogged++;
-				if (deniedLogged <= 20 || deniedLogged % 100 === 0) log(`broker refused a publish by ${d.username ?? d.clientId} to ${d.topic} (${deniedLogged} refused so far)`);
+				if (deniedLogged <= 20 || deniedLogged % 100 === 0)
+					log(
+						`broker refused a publish by ${d.username ?? d.clientId} to ${d.topic} (${deniedLogged} refused so far)`
+					);
 			}
 		});
 		stops.push({ name: 'broker', stop: () => broker.stop() });
@@ -344,7 +456,10 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 		let secureBroker: RunningDevnet['secureBroker'] = null;
 		if (creds && broker.control) {
 			const control = broker.control;
-			const watch = await watchStationStatus(broker.tcpUrl, { username: OBSERVER_USER, password: creds.observer });
+			const watch = await watchStationStatus(broker.tcpUrl, {
+				username: OBSERVER_USER,
+				password: creds.observer
+			});
 			stops.push({ name: 'status watch', stop: () => watch.close() });
 			devices.useBroker({
 				addLogin: (login) => control.addLogin(login),
@@ -354,7 +469,11 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 				deniedPublishes: () => control.deniedPublishes()
 			});
 			secureBroker = {
-				stationLogin: { username: STATION_ID, password: creds.stations[STATION_ID]!, grants: false },
+				stationLogin: {
+					username: STATION_ID,
+					password: creds.stations[STATION_ID]!,
+					grants: false
+				},
 				driverLogin: { username: DRIVER_USER, password: creds.driver, grants: false },
 				control
 			};
@@ -364,19 +483,40 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 			host,
 			httpsHost,
 			apps: {
-				wallet: { dir: path.join(buildDir, 'wallet'), port: ports.wallet, httpsPort: https ? ports.httpsWallet : null },
-				kiosk: { dir: path.join(buildDir, 'kiosk'), port: ports.kiosk, httpsPort: https ? ports.httpsKiosk : null }
+				wallet: {
+					dir: path.join(buildDir, 'wallet'),
+					port: ports.wallet,
+					httpsPort: https ? ports.httpsWallet : null
+				},
+				kiosk: {
+					dir: path.join(buildDir, 'kiosk'),
+					port: ports.kiosk,
+					httpsPort: https ? ports.httpsKiosk : null
+				}
 			},
 			tlsDir: path.join(stateDir, 'tls'),
 			getManifest: () => manifest,
 			devices,
 			// This machine's apps log in as station-1 (kiosk) and the broad driver (wallet).
-			loopbackBrokerLogin: (app) => (secureBroker ? (app === 'kiosk' ? secureBroker.stationLogin : secureBroker.driverLogin) : undefined)
+			loopbackBrokerLogin: (app) =>
+				secureBroker
+					? app === 'kiosk'
+						? secureBroker.stationLogin
+						: secureBroker.driverLogin
+					: undefined
 		});
 		stops.push({ name: 'web servers', stop: () => web.stop() });
 
 		const nodes: Record<string, DevnetLightningNode> = Object.fromEntries(
-			lightning.nodes.map((n) => [n.name, { restUrl: n.restUrl, macaroonHex: n.macaroonHex, pubkey: n.pubkey, ...(n.lnd ? { lnd: n.lnd } : {}) }])
+			lightning.nodes.map((n) => [
+				n.name,
+				{
+					restUrl: n.restUrl,
+					macaroonHex: n.macaroonHex,
+					pubkey: n.pubkey,
+					...(n.lnd ? { lnd: n.lnd } : {})
+				}
+			])
 		);
 		if (opts.lnc && lndRegtest) {
 			const vehicle = lndRegtest.node(LNC_NODE);
@@ -388,16 +528,31 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 				portBase: opts.lncPortBase ?? (opts.lndPortBase ?? ports.lightning + 100) + 20,
 				// Phones reach the mailbox like the apps' HTTPS: on the LAN, with the devnet's certificate.
 				listenHost: https ? httpsHost : host,
-				lnd: { name: LNC_NODE, rpcHost: vehicle.rpcHost, tlsCertPath: path.join(vehicle.lndDir, 'tls.cert'), adminMacaroonPath: vehicle.adminMacaroonPath, walletMacaroonHex: vehicle.appMacaroonHex },
+				lnd: {
+					name: LNC_NODE,
+					rpcHost: vehicle.rpcHost,
+					tlsCertPath: path.join(vehicle.lndDir, 'tls.cert'),
+					adminMacaroonPath: vehicle.adminMacaroonPath,
+					walletMacaroonHex: vehicle.appMacaroonHex
+				},
 				tls: https && existsSync(cert) && existsSync(key) ? { certFile: cert, keyFile: key } : null,
 				log
 			}).catch((err: unknown) => {
-				throw new Error(`Lightning Node Connect did not start: ${err instanceof Error ? err.message : String(err)}`);
+				throw new Error(
+					`Lightning Node Connect did not start: ${err instanceof Error ? err.message : String(err)}`
+				);
 			});
 			stops.push({ name: 'LNC mailbox and litd', stop: () => stack.stop() });
 			lncStack = stack;
 			const session = await stack.newSession('devnet-start');
-			nodes[LNC_NODE] = { ...nodes[LNC_NODE]!, lnc: { mailbox: stack.mailbox, pairingPhrase: session.pairingPhrase, mailboxFingerprint256: stack.mailboxFingerprint256 } };
+			nodes[LNC_NODE] = {
+				...nodes[LNC_NODE]!,
+				lnc: {
+					mailbox: stack.mailbox,
+					pairingPhrase: session.pairingPhrase,
+					mailboxFingerprint256: stack.mailboxFingerprint256
+				}
+			};
 		}
 		const complete: DevnetManifest = {
 			version: 1,
@@ -405,14 +560,43 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<RunningDevn
 			wallet: { url: web.wallet.url, httpsUrl: web.wallet.httpsUrl },
 			kiosk: { url: web.kiosk.url, httpsUrl: web.kiosk.httpsUrl },
 			chain: { rpcUrl: chain.rpcUrl, chainId: chain.chainId, blockIntervalMs, contracts },
-			broker: { kind: broker.kind, wsUrl: broker.wsUrl, tcpUrl: broker.tcpUrl, protocolVersion: broker.protocolVersion },
-			lightning: { network: 'regtest', backend: opts.lightning ?? 'simnet', url: lightning.url, nodes },
-			stations: [{ stationId: STATION_ID, name: STATION_NAME, signingKeyHex: stationKeyHex, signerAddress, lightningNode: STATION_ID }],
+			broker: {
+				kind: broker.kind,
+				wsUrl: broker.wsUrl,
+				tcpUrl: broker.tcpUrl,
+				protocolVersion: broker.protocolVersion
+			},
+			lightning: {
+				network: 'regtest',
+				backend: opts.lightning ?? 'simnet',
+				url: lightning.url,
+				nodes
+			},
+			stations: [
+				{
+					stationId: STATION_ID,
+					name: STATION_NAME,
+					signingKeyHex: stationKeyHex,
+					signerAddress,
+					lightningNode: STATION_ID
+				}
+			],
 			operator: { address: operator.address }
 		};
 		const manifestFile = writeManifest(stateDir, complete);
 		manifest = complete;
-		return { manifest: complete, manifestFile, wallet: web.wallet, kiosk: web.kiosk, tlsFingerprint: web.tlsFingerprint, lnd: lndRegtest, lnc: lncStack, devices, secureBroker, stop: stopAll };
+		return {
+			manifest: complete,
+			manifestFile,
+			wallet: web.wallet,
+			kiosk: web.kiosk,
+			tlsFingerprint: web.tlsFingerprint,
+			lnd: lndRegtest,
+			lnc: lncStack,
+			devices,
+			secureBroker,
+			stop: stopAll
+		};
 	} catch (err) {
 		await stopAll();
 		throw err;
@@ -424,7 +608,16 @@ async function keptContracts(stateDir: string, rpcUrl: string): Promise<LedgerCo
 	const file = path.join(stateDir, CONTRACTS_FILE);
 	if (!existsSync(file)) return null;
 	const c = JSON.parse(readFileSync(file, 'utf8')) as LedgerContracts;
-	const res = await fetch(rpcUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getCode', params: [c.registry, 'latest'] }) });
+	const res = await fetch(rpcUrl, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json' },
+		body: JSON.stringify({
+			jsonrpc: '2.0',
+			id: 1,
+			method: 'eth_getCode',
+			params: [c.registry, 'latest']
+		})
+	});
 	const code = ((await res.json()) as { result?: string }).result ?? '0x';
 	return code.length > 2 ? c : null;
 }
@@ -446,12 +639,17 @@ function brokerCredentials(stateDir: string): BrokerCredentials {
 		try {
 			creds = JSON.parse(readFileSync(file, 'utf8')) as Partial<BrokerCredentials>;
 		} catch (err) {
-			throw new Error(`${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}) — fix it or remove it for new broker logins`);
+			throw new Error(
+				`${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}) — fix it or remove it for new broker logins`
+			);
 		}
 	}
-	const ok = (p: unknown): p is string => typeof p === 'string' && p.length >= 8 && !/[\n\r:]/.test(p);
+	const ok = (p: unknown): p is string =>
+		typeof p === 'string' && p.length >= 8 && !/[\n\r:]/.test(p);
 	const full: BrokerCredentials = {
-		stations: { ...(typeof creds.stations === 'object' && creds.stations !== null ? creds.stations : {}) },
+		stations: {
+			...(typeof creds.stations === 'object' && creds.stations !== null ? creds.stations : {})
+		},
 		driver: ok(creds.driver) ? creds.driver : newBrokerPassword(),
 		observer: ok(creds.observer) ? creds.observer : newBrokerPassword()
 	};
@@ -462,14 +660,24 @@ function brokerCredentials(stateDir: string): BrokerCredentials {
 }
 
 /** --secure-broker: the devnet's TLS certificate and every login: stations, this machine's wallet, each phone, the observer. */
-async function brokerSecurity(stateDir: string, creds: BrokerCredentials, devices: DeviceRegistry, log: (line: string) => void): Promise<BrokerSecurity> {
+async function brokerSecurity(
+	stateDir: string,
+	creds: BrokerCredentials,
+	devices: DeviceRegistry,
+	log: (line: string) => void
+): Promise<BrokerSecurity> {
 	const { loadOrCreateTls, lanIPv4Addresses } = await import('./static');
 	const tls = await loadOrCreateTls(path.join(stateDir, 'tls'), lanIPv4Addresses());
 	const lan = devices.brokerLogins();
-	log(`broker logins in ${path.join(stateDir, 'broker-credentials.json')} (station user = station id; this machine's wallet user "${DRIVER_USER}"); ${lan.phones.length} phone and ${lan.stations.length} kiosk logins in ${DEVICES_FILE}`);
+	log(
+		`broker logins in ${path.join(stateDir, 'broker-credentials.json')} (station user = station id; this machine's wallet user "${DRIVER_USER}"); ${lan.phones.length} phone and ${lan.stations.length} kiosk logins in ${DEVICES_FILE}`
+	);
 	return {
 		tls,
-		stations: [...Object.entries(creds.stations).map(([stationId, password]) => ({ stationId, password })), ...lan.stations.filter((s) => !(s.stationId in creds.stations))],
+		stations: [
+			...Object.entries(creds.stations).map(([stationId, password]) => ({ stationId, password })),
+			...lan.stations.filter((s) => !(s.stationId in creds.stations))
+		],
 		drivers: [{ username: DRIVER_USER, password: creds.driver }],
 		phones: lan.phones,
 		observer: { username: OBSERVER_USER, password: creds.observer }

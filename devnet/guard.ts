@@ -35,9 +35,12 @@ export function decodePath(rawPath: string): DecodedPath {
 		} catch {
 			return { ok: false, message: 'The path contains a malformed %-escape.' };
 		}
-		if (decoded === '.' || decoded === '..') return { ok: false, message: 'The path contains a "." or ".." segment.' };
-		if (/[/\\%]/.test(decoded)) return { ok: false, message: 'The path contains an encoded "/", "\\" or "%".' };
-		if (/[\u0000-\u001f\u007f]/.test(decoded)) return { ok: false, message: 'The path contains a control character.' };
+		if (decoded === '.' || decoded === '..')
+			return { ok: false, message: 'The path contains a "." or ".." segment.' };
+		if (/[/\\%]/.test(decoded))
+			return { ok: false, message: 'The path contains an encoded "/", "\\" or "%".' };
+		if (/[\u0000-\u001f\u007f]/.test(decoded))
+			return { ok: false, message: 'The path contains a control character.' };
 		segments.push(decoded);
 	}
 	return { ok: true, segments };
@@ -49,7 +52,10 @@ export function decodePath(rawPath: string): DecodedPath {
  * its path raw sees what the client sent.
  */
 export function encodePath(segments: readonly string[]): string {
-	const encode = (s: string) => encodeURIComponent(s).replace(/%(3A|40|21|24|26|27|28|29|2A|2B|2C|3B|3D)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+	const encode = (s: string) =>
+		encodeURIComponent(s).replace(/%(3A|40|21|24|26|27|28|29|2A|2B|2C|3B|3D)/gi, (_, hex: string) =>
+			String.fromCharCode(parseInt(hex, 16))
+		);
 	return `/${segments.map(encode).join('/')}`;
 }
 
@@ -58,7 +64,9 @@ export function encodePath(segments: readonly string[]): string {
 /** True for names that only ever reach this machine: localhost, *.localhost, 127.0.0.0/8, ::1. */
 export function isLoopbackHostname(hostname: string): boolean {
 	const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-	return h === 'localhost' || h.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(h) || h === '::1';
+	return (
+		h === 'localhost' || h.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(h) || h === '::1'
+	);
 }
 
 /** Every address of this machine's interfaces (IPv4 and IPv6, without zone ids). */
@@ -82,8 +90,13 @@ export interface HostCheckOptions {
  * interface addresses, its host name (and `<name>.local`). A page on `evil.example` that re-points its
  * DNS at this machine still sends `Host: evil.example`, and is refused.
  */
-export function createHostCheck(opts: HostCheckOptions = {}): (host: string | undefined) => boolean {
-	const fromEnv = (process.env.LIGHTCHARGE_DEVNET_HOSTS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+export function createHostCheck(
+	opts: HostCheckOptions = {}
+): (host: string | undefined) => boolean {
+	const fromEnv = (process.env.LIGHTCHARGE_DEVNET_HOSTS ?? '')
+		.split(',')
+		.map((s) => s.trim().toLowerCase())
+		.filter(Boolean);
 	const names = new Set([...(opts.extraNames ?? []).map((s) => s.toLowerCase()), ...fromEnv]);
 	const hostName = os.hostname().toLowerCase();
 	if (hostName) {
@@ -94,7 +107,8 @@ export function createHostCheck(opts: HostCheckOptions = {}): (host: string | un
 	let cached: { at: number; set: Set<string> } | null = null;
 	const current = (): Set<string> => {
 		const now = Date.now();
-		if (cached === null || now - cached.at > 5000) cached = { at: now, set: new Set(addresses().map((a) => a.toLowerCase())) };
+		if (cached === null || now - cached.at > 5000)
+			cached = { at: now, set: new Set(addresses().map((a) => a.toLowerCase())) };
 		return cached.set;
 	};
 	return (host) => {
@@ -102,7 +116,14 @@ export function createHostCheck(opts: HostCheckOptions = {}): (host: string | un
 		let hostname: string;
 		try {
 			const parsed = new URL(`http://${host}`);
-			if (parsed.username || parsed.password || parsed.pathname !== '/' || parsed.search || parsed.hash) return false;
+			if (
+				parsed.username ||
+				parsed.password ||
+				parsed.pathname !== '/' ||
+				parsed.search ||
+				parsed.hash
+			)
+				return false;
 			hostname = parsed.hostname.toLowerCase();
 		} catch {
 			return false;
@@ -116,9 +137,14 @@ export function createHostCheck(opts: HostCheckOptions = {}): (host: string | un
 export function refuseHost(res: http.ServerResponse): void {
 	const body = JSON.stringify({
 		error: 'unknown_host',
-		message: 'This devnet answers only to its own names (localhost, this machine’s addresses and host name); add others with LIGHTCHARGE_DEVNET_HOSTS.'
+		message:
+			'This devnet answers only to its own names (localhost, this machine’s addresses and host name); add others with LIGHTCHARGE_DEVNET_HOSTS.'
 	});
-	res.writeHead(421, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+	res.writeHead(421, {
+		'Content-Type': 'application/json; charset=utf-8',
+		'Content-Length': Buffer.byteLength(body),
+		'Cache-Control': 'no-store'
+	});
 	res.end(body);
 }
 
@@ -189,7 +215,8 @@ export function createClientLimits(opts: ClientLimitOptions = {}): ClientLimits 
 			if (bucket === undefined) {
 				if (buckets.size >= MAX_TRACKED_CLIENTS) {
 					// Forget clients whose allowance has refilled: they lose nothing.
-					for (const [key, b] of buckets) if (b.tokens + ((now - b.at) / 1000) * rate >= burst) buckets.delete(key);
+					for (const [key, b] of buckets)
+						if (b.tokens + ((now - b.at) / 1000) * rate >= burst) buckets.delete(key);
 					if (buckets.size >= MAX_TRACKED_CLIENTS) buckets.clear();
 				}
 				bucket = { tokens: burst, at: now };
@@ -284,46 +311,93 @@ export function vetRpcBody(body: Buffer, limits: RpcLimits = {}): VettedRpc {
 	try {
 		parsed = JSON.parse(body.toString('utf8'));
 	} catch {
-		return refuse(400, 'parse_error', 'The request body is not JSON: the /rpc gateway takes JSON-RPC 2.0 requests.');
+		return refuse(
+			400,
+			'parse_error',
+			'The request body is not JSON: the /rpc gateway takes JSON-RPC 2.0 requests.'
+		);
 	}
 	const batch = Array.isArray(parsed);
 	const calls: unknown[] = batch ? (parsed as unknown[]) : [parsed];
 	if (calls.length === 0) return refuse(400, 'invalid_request', 'The JSON-RPC batch is empty.');
-	if (calls.length > maxBatch) return refuse(413, 'batch_too_large', `The JSON-RPC batch has ${calls.length} calls; the devnet's /rpc gateway takes at most ${maxBatch}.`);
+	if (calls.length > maxBatch)
+		return refuse(
+			413,
+			'batch_too_large',
+			`The JSON-RPC batch has ${calls.length} calls; the devnet's /rpc gateway takes at most ${maxBatch}.`
+		);
 	let changed = false;
 	let executes = false;
 	for (const call of calls) {
-		if (typeof call !== 'object' || call === null || Array.isArray(call)) return refuse(400, 'invalid_request', 'Each JSON-RPC call must be an object.');
+		if (typeof call !== 'object' || call === null || Array.isArray(call))
+			return refuse(400, 'invalid_request', 'Each JSON-RPC call must be an object.');
 		const c = call as { method?: unknown; params?: unknown };
-		if (typeof c.method !== 'string') return refuse(400, 'invalid_request', 'A JSON-RPC call has no method name.');
+		if (typeof c.method !== 'string')
+			return refuse(400, 'invalid_request', 'A JSON-RPC call has no method name.');
 		if (!RPC_ALLOWED.has(c.method)) {
-			return refuse(403, 'forbidden', `${c.method.slice(0, 64)} is not available through the devnet's /rpc gateway; local tools can use the chain's own URL.`);
+			return refuse(
+				403,
+				'forbidden',
+				`${c.method.slice(0, 64)} is not available through the devnet's /rpc gateway; local tools can use the chain's own URL.`
+			);
 		}
-		if (c.params !== undefined && !Array.isArray(c.params)) return refuse(400, 'invalid_request', `The params of ${c.method} must be an array.`);
+		if (c.params !== undefined && !Array.isArray(c.params))
+			return refuse(400, 'invalid_request', `The params of ${c.method} must be an array.`);
 		const params = (c.params ?? []) as unknown[];
 		if (c.method === 'eth_sendRawTransaction') {
 			const raw = params[0];
-			if (typeof raw !== 'string' || !HEX.test(raw)) return refuse(400, 'invalid_params', 'eth_sendRawTransaction takes one signed transaction as 0x-hex.');
-			if ((raw.length - 2) / 2 > maxCalldata) return refuse(413, 'transaction_too_large', `The signed transaction is ${(raw.length - 2) / 2} bytes; the devnet takes at most ${maxCalldata}.`);
+			if (typeof raw !== 'string' || !HEX.test(raw))
+				return refuse(
+					400,
+					'invalid_params',
+					'eth_sendRawTransaction takes one signed transaction as 0x-hex.'
+				);
+			if ((raw.length - 2) / 2 > maxCalldata)
+				return refuse(
+					413,
+					'transaction_too_large',
+					`The signed transaction is ${(raw.length - 2) / 2} bytes; the devnet takes at most ${maxCalldata}.`
+				);
 			let gasLimit: bigint;
 			try {
 				gasLimit = Transaction.from(raw).gasLimit;
 			} catch {
-				return refuse(400, 'invalid_params', 'eth_sendRawTransaction got bytes that are not a signed transaction.');
+				return refuse(
+					400,
+					'invalid_params',
+					'eth_sendRawTransaction got bytes that are not a signed transaction.'
+				);
 			}
-			if (gasLimit > maxGas) return refuse(413, 'gas_too_high', `The transaction asks for ${gasLimit} gas; the devnet's gateway takes at most ${maxGas} per transaction.`);
+			if (gasLimit > maxGas)
+				return refuse(
+					413,
+					'gas_too_high',
+					`The transaction asks for ${gasLimit} gas; the devnet's gateway takes at most ${maxGas} per transaction.`
+				);
 		}
 		if (RPC_EXECUTING.has(c.method)) {
 			executes = true;
-			if (params.length > 2) return refuse(400, 'invalid_params', `${c.method} takes a transaction and a block; state overrides are not available through the gateway.`);
+			if (params.length > 2)
+				return refuse(
+					400,
+					'invalid_params',
+					`${c.method} takes a transaction and a block; state overrides are not available through the gateway.`
+				);
 			const tx = params[0];
-			if (typeof tx !== 'object' || tx === null || Array.isArray(tx)) return refuse(400, 'invalid_params', `${c.method} needs a transaction object.`);
+			if (typeof tx !== 'object' || tx === null || Array.isArray(tx))
+				return refuse(400, 'invalid_params', `${c.method} needs a transaction object.`);
 			const t = tx as Record<string, unknown>;
 			for (const field of ['data', 'input'] as const) {
 				const v = t[field];
 				if (v === undefined || v === null) continue;
-				if (typeof v !== 'string' || !HEX.test(v)) return refuse(400, 'invalid_params', `The ${field} of ${c.method} must be 0x-hex.`);
-				if ((v.length - 2) / 2 > maxCalldata) return refuse(413, 'calldata_too_large', `The calldata is ${(v.length - 2) / 2} bytes; the devnet takes at most ${maxCalldata}.`);
+				if (typeof v !== 'string' || !HEX.test(v))
+					return refuse(400, 'invalid_params', `The ${field} of ${c.method} must be 0x-hex.`);
+				if ((v.length - 2) / 2 > maxCalldata)
+					return refuse(
+						413,
+						'calldata_too_large',
+						`The calldata is ${(v.length - 2) / 2} bytes; the devnet takes at most ${maxCalldata}.`
+					);
 			}
 			let gas: bigint | null = null;
 			if (t.gas !== undefined && t.gas !== null) {
@@ -332,7 +406,8 @@ export function vetRpcBody(body: Buffer, limits: RpcLimits = {}): VettedRpc {
 				} catch {
 					gas = null;
 				}
-				if (gas === null || gas < 0n) return refuse(400, 'invalid_params', `The gas of ${c.method} must be a quantity.`);
+				if (gas === null || gas < 0n)
+					return refuse(400, 'invalid_params', `The gas of ${c.method} must be a quantity.`);
 			}
 			if (gas === null || gas > maxGas) {
 				t.gas = `0x${maxGas.toString(16)}`;
@@ -340,5 +415,9 @@ export function vetRpcBody(body: Buffer, limits: RpcLimits = {}): VettedRpc {
 			}
 		}
 	}
-	return { ok: true, body: changed ? Buffer.from(JSON.stringify(batch ? calls : calls[0])) : body, executes };
+	return {
+		ok: true,
+		body: changed ? Buffer.from(JSON.stringify(batch ? calls : calls[0])) : body,
+		executes
+	};
 }

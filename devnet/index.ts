@@ -47,14 +47,24 @@ async function main(): Promise<number> {
 		if (!command) return;
 		if (command === 'enrol' || command === 'enroll') {
 			devnet.devices.confirm(rest.join('')).then(
-				({ stationId, signerAddress }) => console.log(`  enrolled: ${stationId} (signer ${signerAddress}), registered on the ledger`),
-				(err: unknown) => console.log(`  not enrolled: ${err instanceof Error ? err.message : String(err)}`)
+				({ stationId, signerAddress }) =>
+					console.log(
+						`  enrolled: ${stationId} (signer ${signerAddress}), registered on the ledger`
+					),
+				(err: unknown) =>
+					console.log(`  not enrolled: ${err instanceof Error ? err.message : String(err)}`)
 			);
 		} else if (command === 'kiosks') {
 			const waiting = devnet.devices.pending();
-			console.log(waiting.length ? waiting.map((p) => `  ${p.code}  "${p.name}"  signer ${p.signerAddress}`).join('\n') : '  no kiosk is waiting');
+			console.log(
+				waiting.length
+					? waiting.map((p) => `  ${p.code}  "${p.name}"  signer ${p.signerAddress}`).join('\n')
+					: '  no kiosk is waiting'
+			);
 		} else {
-			console.log('  commands: enrol <code> (confirm a kiosk on the LAN), kiosks (list those waiting)');
+			console.log(
+				'  commands: enrol <code> (confirm a kiosk on the LAN), kiosks (list those waiting)'
+			);
 		}
 	});
 	if (readyFile) writeFileSync(readyFile, `${JSON.stringify(devnet.manifest, null, '\t')}\n`);

@@ -32,7 +32,11 @@ export async function deployAndRegister(opts: {
 }): Promise<LedgerContracts> {
 	const contracts = await deployLedger(opts.rpcUrl, opts.operatorKey);
 	await registerStations({ ...opts, contracts });
-	return { registry: contracts.registry, reservations: contracts.reservations, sessions: contracts.sessions };
+	return {
+		registry: contracts.registry,
+		reservations: contracts.reservations,
+		sessions: contracts.sessions
+	};
 }
 
 /** Registers `stations` on deployed contracts with the operator's key (a kiosk enrolled while the devnet runs). */

@@ -37,12 +37,18 @@ describe('ports', () => {
 	});
 
 	it('ensurePortFree rejects a port number out of range', async () => {
-		await expect(ensurePortFree(70000, '127.0.0.1', 'MQTT TCP', '--mqtt-port')).rejects.toThrow(/1 to 65535.*--mqtt-port/);
-		await expect(ensurePortFree(Number.NaN, '127.0.0.1', 'MQTT TCP', '--mqtt-port')).rejects.toThrow(/integer/);
+		await expect(ensurePortFree(70000, '127.0.0.1', 'MQTT TCP', '--mqtt-port')).rejects.toThrow(
+			/1 to 65535.*--mqtt-port/
+		);
+		await expect(
+			ensurePortFree(Number.NaN, '127.0.0.1', 'MQTT TCP', '--mqtt-port')
+		).rejects.toThrow(/integer/);
 	});
 
 	it('ensurePortFree explains a host that is not this machine', async () => {
-		await expect(ensurePortFree(await freePort(), '192.0.2.123', 'wallet HTTP', '--wallet-port')).rejects.toThrow(/not an address of this machine/);
+		await expect(
+			ensurePortFree(await freePort(), '192.0.2.123', 'wallet HTTP', '--wallet-port')
+		).rejects.toThrow(/not an address of this machine/);
 	});
 
 	it('waitForPort resolves once something listens and times out otherwise', async () => {
@@ -57,6 +63,8 @@ describe('ports', () => {
 	});
 
 	it('waitForPort stops early when the process behind it died', async () => {
-		await expect(waitForPort(await freePort(), '127.0.0.1', 5000, () => 'mosquitto exited')).rejects.toThrow('mosquitto exited');
+		await expect(
+			waitForPort(await freePort(), '127.0.0.1', 5000, () => 'mosquitto exited')
+		).rejects.toThrow('mosquitto exited');
 	});
 });

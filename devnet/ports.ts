@@ -36,16 +36,28 @@ export const PORT_LABELS: Record<keyof DevnetPorts, { what: string; flag: string
 };
 
 /** A listen error turned into a sentence a person can act on. */
-export function describeListenError(err: unknown, port: number, host: string, what: string, flag: string): Error {
+export function describeListenError(
+	err: unknown,
+	port: number,
+	host: string,
+	what: string,
+	flag: string
+): Error {
 	const code = (err as NodeJS.ErrnoException | undefined)?.code;
 	if (code === 'EADDRINUSE') {
-		return new Error(`port ${port} (${what}) is already in use — stop whatever uses it or pass ${flag} <port>`);
+		return new Error(
+			`port ${port} (${what}) is already in use — stop whatever uses it or pass ${flag} <port>`
+		);
 	}
 	if (code === 'EACCES') {
-		return new Error(`port ${port} (${what}) needs privileges this process lacks — pass ${flag} <port> above 1023`);
+		return new Error(
+			`port ${port} (${what}) needs privileges this process lacks — pass ${flag} <port> above 1023`
+		);
 	}
 	if (code === 'EADDRNOTAVAIL') {
-		return new Error(`cannot listen on ${host}:${port} (${what}): ${host} is not an address of this machine — check --host`);
+		return new Error(
+			`cannot listen on ${host}:${port} (${what}): ${host} is not an address of this machine — check --host`
+		);
 	}
 	const message = err instanceof Error ? err.message : String(err);
 	return new Error(`cannot listen on ${host}:${port} (${what}): ${message}`);
@@ -53,7 +65,9 @@ export function describeListenError(err: unknown, port: number, host: string, wh
 
 function validatePort(port: number, what: string, flag: string): void {
 	if (!Number.isInteger(port) || port < 1 || port > 65535) {
-		throw new Error(`${what} port must be an integer from 1 to 65535 (got ${String(port)}) — check ${flag}`);
+		throw new Error(
+			`${what} port must be an integer from 1 to 65535 (got ${String(port)}) — check ${flag}`
+		);
 	}
 }
 
@@ -61,7 +75,12 @@ function validatePort(port: number, what: string, flag: string): void {
  * Throws a clear error when `host:port` cannot be listened on. It binds and releases the port,
  * so a later listener of ours gets it unless another process races in between.
  */
-export async function ensurePortFree(port: number, host: string, what: string, flag: string): Promise<void> {
+export async function ensurePortFree(
+	port: number,
+	host: string,
+	what: string,
+	flag: string
+): Promise<void> {
 	validatePort(port, what, flag);
 	await new Promise<void>((resolve, reject) => {
 		const probe = net.createServer();
@@ -79,13 +98,20 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 		probe.listen({ port: 0, host, exclusive: true }, () => {
 			const address = probe.address();
 			const port = typeof address === 'object' && address !== null ? address.port : 0;
-			probe.close(() => (port > 0 ? resolve(port) : reject(new Error('the OS returned no free port'))));
+			probe.close(() =>
+				port > 0 ? resolve(port) : reject(new Error('the OS returned no free port'))
+			);
 		});
 	});
 }
 
 /** Resolves once a TCP connection to `host:port` succeeds; rejects after `timeoutMs`. */
-export async function waitForPort(port: number, host: string, timeoutMs: number, deathReason?: () => string | null): Promise<void> {
+export async function waitForPort(
+	port: number,
+	host: string,
+	timeoutMs: number,
+	deathReason?: () => string | null
+): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
 	for (;;) {
@@ -102,13 +128,22 @@ export async function waitForPort(port: number, host: string, timeoutMs: number,
 			socket.setTimeout(500, () => done(false));
 		});
 		if (connected) return;
-		if (Date.now() >= deadline) throw new Error(`nothing accepted connections on ${connectHost}:${port} within ${timeoutMs} ms`);
+		if (Date.now() >= deadline)
+			throw new Error(
+				`nothing accepted connections on ${connectHost}:${port} within ${timeoutMs} ms`
+			);
 		await new Promise((r) => setTimeout(r, 50));
 	}
 }
 
 /** Listens exclusively on host:port; a taken port rejects with the sentence that names its flag. */
-export function listen(server: net.Server, port: number, host: string, what: string, flag: string): Promise<void> {
+export function listen(
+	server: net.Server,
+	port: number,
+	host: string,
+	what: string,
+	flag: string
+): Promise<void> {
 	return new Promise((resolve, reject) => {
 		const onError = (err: Error) => reject(describeListenError(err, port, host, what, flag));
 		server.once('error', onError);

@@ -16,8 +16,19 @@ import { startBroker, type RunningBroker } from './broker';
 import { startChain, type RunningChain } from './chain';
 import { startLightningSimnet, type LightningSimnet } from './lightning';
 import { freePort } from './ports';
-import { createDevnetProxy, isLoopbackHostname, manifestForOrigin, needsRewrite, type AppPorts } from './proxy';
-import { loadOrCreateTls, lanIPv4Addresses, startStaticServers, type RunningStatic } from './static';
+import {
+	createDevnetProxy,
+	isLoopbackHostname,
+	manifestForOrigin,
+	needsRewrite,
+	type AppPorts
+} from './proxy';
+import {
+	loadOrCreateTls,
+	lanIPv4Addresses,
+	startStaticServers,
+	type RunningStatic
+} from './static';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'lightcharge-proxy-'));
 let chain: RunningChain;
@@ -43,17 +54,27 @@ interface Answer {
 }
 
 /** One HTTP(S) request trusting only the devnet certificate. */
-function request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Answer> {
+function request(
+	url: string,
+	init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}
+): Promise<Answer> {
 	return new Promise((resolve, reject) => {
 		const client = url.startsWith('https:') ? https : http;
 		// A forged Host header is also what Node checks the certificate against: check the real address instead.
-		const checkServerIdentity = (_host: string, cert: Parameters<typeof tls.checkServerIdentity>[1]) => tls.checkServerIdentity(new URL(url).hostname, cert);
-		const req = client.request(url, { method: init.method ?? 'GET', headers: init.headers, ca, checkServerIdentity }, (res) => {
-			let body = '';
-			res.setEncoding('utf8');
-			res.on('data', (c: string) => (body += c));
-			res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-		});
+		const checkServerIdentity = (
+			_host: string,
+			cert: Parameters<typeof tls.checkServerIdentity>[1]
+		) => tls.checkServerIdentity(new URL(url).hostname, cert);
+		const req = client.request(
+			url,
+			{ method: init.method ?? 'GET', headers: init.headers, ca, checkServerIdentity },
+			(res) => {
+				let body = '';
+				res.setEncoding('utf8');
+				res.on('data', (c: string) => (body += c));
+				res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+			}
+		);
 		req.on('error', reject);
 		req.end(init.body);
 	});
@@ -109,18 +130,33 @@ function openLineStream(url: string, headers: Record<string, string>) {
 
 beforeAll(async () => {
 	chain = await startChain({ port: 0, blockIntervalMs: 0 });
-	broker = await startBroker({ kind: 'aedes', tcpPort: await freePort(), wsPort: await freePort(), dir: path.join(root, 'mosquitto') });
+	broker = await startBroker({
+		kind: 'aedes',
+		tcpPort: await freePort(),
+		wsPort: await freePort(),
+		dir: path.join(root, 'mosquitto')
+	});
 	lightning = await startLightningSimnet({ port: await freePort(), settleDelayMs: 10 });
 	const base = sampleManifest();
 	manifest = {
 		...base,
 		chain: { ...base.chain, rpcUrl: chain.rpcUrl },
-		broker: { ...base.broker, wsUrl: broker.wsUrl, tcpUrl: broker.tcpUrl, protocolVersion: broker.protocolVersion },
+		broker: {
+			...base.broker,
+			wsUrl: broker.wsUrl,
+			tcpUrl: broker.tcpUrl,
+			protocolVersion: broker.protocolVersion
+		},
 		lightning: {
 			network: 'regtest',
 			backend: 'simnet',
 			url: lightning.url,
-			nodes: Object.fromEntries(lightning.nodes.map((n) => [n.name, { restUrl: n.restUrl, macaroonHex: n.macaroonHex, pubkey: n.pubkey }]))
+			nodes: Object.fromEntries(
+				lightning.nodes.map((n) => [
+					n.name,
+					{ restUrl: n.restUrl, macaroonHex: n.macaroonHex, pubkey: n.pubkey }
+				])
+			)
 		}
 	};
 	servers = await startStaticServers({
@@ -157,11 +193,16 @@ describe('/mqtt gateway', () => {
 			reconnectPeriod: 0,
 			connectTimeout: 5000
 		});
-		const direct = await mqtt.connectAsync(broker.wsUrl, { protocolVersion: broker.protocolVersion, reconnectPeriod: 0 });
+		const direct = await mqtt.connectAsync(broker.wsUrl, {
+			protocolVersion: broker.protocolVersion,
+			reconnectPeriod: 0
+		});
 		try {
 			const topic = `lightcharge/v1/test/${Math.random().toString(16).slice(2)}`;
 			const received = (client: mqtt.MqttClient) =>
-				new Promise<string>((resolve) => client.on('message', (t, payload) => t === topic && resolve(payload.toString('utf8'))));
+				new Promise<string>((resolve) =>
+					client.on('message', (t, payload) => t === topic && resolve(payload.toString('utf8')))
+				);
 			await viaGateway.subscribeAsync(topic, { qos: 1 });
 			await direct.subscribeAsync(topic, { qos: 1 });
 			const atGateway = received(viaGateway);
@@ -177,7 +218,10 @@ describe('/mqtt gateway', () => {
 	});
 
 	it('also works over plain ws:// on the HTTP server', async () => {
-		const client = await mqtt.connectAsync(`ws://127.0.0.1:${new URL(httpBase).port}/mqtt`, { protocolVersion: 4, reconnectPeriod: 0 });
+		const client = await mqtt.connectAsync(`ws://127.0.0.1:${new URL(httpBase).port}/mqtt`, {
+			protocolVersion: 4,
+			reconnectPeriod: 0
+		});
 		expect(client.connected).toBe(true);
 		await client.endAsync();
 	});
@@ -185,7 +229,12 @@ describe('/mqtt gateway', () => {
 	it('refuses a WebSocket upgrade on any other path, and a plain GET of /mqtt', async () => {
 		const refused = await new Promise<number>((resolve, reject) => {
 			const req = http.request(`${httpBase}/elsewhere`, {
-				headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' }
+				headers: {
+					Connection: 'Upgrade',
+					Upgrade: 'websocket',
+					'Sec-WebSocket-Version': '13',
+					'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ=='
+				}
 			});
 			req.on('response', (res) => resolve(res.statusCode ?? 0));
 			req.on('upgrade', () => reject(new Error('upgraded')));
@@ -200,10 +249,14 @@ describe('/mqtt gateway', () => {
 });
 
 describe('/rpc gateway', () => {
-	const call = (url: string, body: string) => request(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+	const call = (url: string, body: string) =>
+		request(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
 
 	it('answers eth_chainId over HTTPS', async () => {
-		const res = await call(`${httpsBase}/rpc`, JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'eth_chainId', params: [] }));
+		const res = await call(
+			`${httpsBase}/rpc`,
+			JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'eth_chainId', params: [] })
+		);
 		expect(res.status).toBe(200);
 		expect(JSON.parse(res.body)).toEqual({ jsonrpc: '2.0', id: 7, result: '0x539' });
 	});
@@ -211,28 +264,53 @@ describe('/rpc gateway', () => {
 	it('passes CORS preflights through', async () => {
 		const res = await request(`${httpsBase}/rpc`, {
 			method: 'OPTIONS',
-			headers: { Origin: 'https://192.168.1.20:5444', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' }
+			headers: {
+				Origin: 'https://192.168.1.20:5444',
+				'Access-Control-Request-Method': 'POST',
+				'Access-Control-Request-Headers': 'content-type'
+			}
 		});
 		expect(res.status).toBeLessThan(300);
 		expect(res.headers['access-control-allow-origin']).toBe('*');
 	});
 
 	it('refuses methods that act with the node’s own accounts or drive the dev chain, even inside a batch', async () => {
-		const accounts = await call(`${httpsBase}/rpc`, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_accounts', params: [] }));
+		const accounts = await call(
+			`${httpsBase}/rpc`,
+			JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_accounts', params: [] })
+		);
 		expect(accounts.status).toBe(403);
 		const batch = JSON.stringify([
 			{ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] },
-			{ jsonrpc: '2.0', id: 2, method: 'hardhat_setBalance', params: ['0x0000000000000000000000000000000000000001', '0x1'] }
+			{
+				jsonrpc: '2.0',
+				id: 2,
+				method: 'hardhat_setBalance',
+				params: ['0x0000000000000000000000000000000000000001', '0x1']
+			}
 		]);
 		const res = await call(`${httpsBase}/rpc`, batch);
 		expect(res.status).toBe(403);
-		expect(JSON.parse(res.body).message).toMatch(/^hardhat_setBalance is not available through the devnet's \/rpc gateway/);
-		const send = await call(`${httpsBase}/rpc`, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'eth_sendTransaction', params: [{}] }));
+		expect(JSON.parse(res.body).message).toMatch(
+			/^hardhat_setBalance is not available through the devnet's \/rpc gateway/
+		);
+		const send = await call(
+			`${httpsBase}/rpc`,
+			JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'eth_sendTransaction', params: [{}] })
+		);
 		expect(send.status).toBe(403);
 	});
 
 	it('refuses a body over the limit with 413 and other methods with 405', async () => {
-		const big = await call(`${httpsBase}/rpc`, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: ['x'.repeat(70 * 1024)] }));
+		const big = await call(
+			`${httpsBase}/rpc`,
+			JSON.stringify({
+				jsonrpc: '2.0',
+				id: 1,
+				method: 'eth_chainId',
+				params: ['x'.repeat(70 * 1024)]
+			})
+		);
 		expect(big.status).toBe(413);
 		expect(JSON.parse(big.body).message).toMatch(/larger than 65536 bytes/);
 		const get = await request(`${httpsBase}/rpc`);
@@ -243,13 +321,18 @@ describe('/rpc gateway', () => {
 describe('/ln gateway', () => {
 	it('proxies a node call with its macaroon', async () => {
 		const station = manifest.lightning.nodes['station-1']!;
-		const res = await request(`${httpsBase}/ln/nodes/station-1/v1/getinfo`, { headers: { 'Grpc-Metadata-macaroon': station.macaroonHex } });
+		const res = await request(`${httpsBase}/ln/nodes/station-1/v1/getinfo`, {
+			headers: { 'Grpc-Metadata-macaroon': station.macaroonHex }
+		});
 		expect(res.status).toBe(200);
 		expect(JSON.parse(res.body).identity_pubkey).toBe(station.pubkey);
 		// Without a macaroon the node's own refusal comes through (LND's: HTTP 500, code 2).
 		const denied = await request(`${httpsBase}/ln/nodes/station-1/v1/getinfo`);
 		expect(denied.status).toBe(500);
-		expect(JSON.parse(denied.body)).toMatchObject({ code: 2, message: 'expected 1 macaroon, got 0' });
+		expect(JSON.parse(denied.body)).toMatchObject({
+			code: 2,
+			message: 'expected 1 macaroon, got 0'
+		});
 		// The simnet's unauthenticated admin API stays on loopback.
 		const admin = await request(`${httpsBase}/ln/admin/state`);
 		expect(admin.status).toBe(404);
@@ -266,10 +349,16 @@ describe('/ln gateway', () => {
 			body: JSON.stringify({ value_msat: '21000', expiry: '600', memo: 'through the gateway' })
 		});
 		expect(added.status).toBe(200);
-		const { r_hash: rHash, payment_request: bolt11 } = JSON.parse(added.body) as { r_hash: string; payment_request: string };
+		const { r_hash: rHash, payment_request: bolt11 } = JSON.parse(added.body) as {
+			r_hash: string;
+			payment_request: string;
+		};
 		const hashHex = Buffer.from(rHash, 'base64').toString('hex');
 
-		const stream = openLineStream(`${httpsBase}/ln/nodes/station-1/v2/invoices/subscribe/${hexToBase64Url(hashHex)}`, auth);
+		const stream = openLineStream(
+			`${httpsBase}/ln/nodes/station-1/v2/invoices/subscribe/${hexToBase64Url(hashHex)}`,
+			auth
+		);
 		try {
 			// The first line (the invoice still open) must arrive while the stream is still open:
 			// a buffering proxy would hold it until the end.
@@ -279,7 +368,11 @@ describe('/ln gateway', () => {
 			expect(JSON.parse(stream.lines[0]!).result.state).toBe('OPEN');
 
 			const payer = new LndRestNode({ restUrl: vehicle.restUrl, macaroonHex: vehicle.macaroonHex });
-			const paid = await payer.pay({ paymentRequest: bolt11, timeoutSeconds: 30, feeLimitMsat: 10_000n });
+			const paid = await payer.pay({
+				paymentRequest: bolt11,
+				timeoutSeconds: 30,
+				feeLimitMsat: 10_000n
+			});
 			expect(paid.status).toBe('succeeded');
 			await stream.waitForLines(2);
 			expect(JSON.parse(stream.lines.at(-1)!).result.state).toBe('SETTLED');
@@ -309,7 +402,10 @@ describe('/ln gateway', () => {
 				error: 'bad_gateway',
 				message: `The devnet's Lightning simnet at http://127.0.0.1:${deadPort} refused the connection (is it running?).`
 			});
-			const rpc = await request(`http://127.0.0.1:${port}/rpc`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) });
+			const rpc = await request(`http://127.0.0.1:${port}/rpc`, {
+				method: 'POST',
+				body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] })
+			});
 			expect(rpc.status).toBe(502);
 			expect(JSON.parse(rpc.body).message).toMatch(/chain RPC .* refused the connection/);
 			const upgrade = await new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -323,7 +419,9 @@ describe('/ln gateway', () => {
 				socket.on('error', () => {});
 			});
 			expect(upgrade.status).toBe(502);
-			expect(JSON.parse(upgrade.body).message).toMatch(/MQTT broker at ws:\/\/127\.0\.0\.1:\d+ refused the connection/);
+			expect(JSON.parse(upgrade.body).message).toMatch(
+				/MQTT broker at ws:\/\/127\.0\.0\.1:\d+ refused the connection/
+			);
 		} finally {
 			proxy.close();
 			server.closeAllConnections();
@@ -346,10 +444,22 @@ describe('/devnet.json per origin', () => {
 		expect(seen.chain.rpcUrl).toBe(`https://${host}/rpc`);
 		expect(seen.lightning.url).toBe(`https://${host}/ln`);
 		expect(seen.lightning.nodes['station-1']!.restUrl).toBe(`https://${host}/ln/nodes/station-1`);
-		expect(seen.wallet).toEqual({ url: `https://127.0.0.1:${new URL(httpsBase).port}/`, httpsUrl: `https://127.0.0.1:${new URL(httpsBase).port}/` });
-		expect(seen.kiosk.httpsUrl).toBe(`https://127.0.0.1:${new URL(servers.kiosk.httpsLocalUrl!).port}/`);
+		expect(seen.wallet).toEqual({
+			url: `https://127.0.0.1:${new URL(httpsBase).port}/`,
+			httpsUrl: `https://127.0.0.1:${new URL(httpsBase).port}/`
+		});
+		expect(seen.kiosk.httpsUrl).toBe(
+			`https://127.0.0.1:${new URL(servers.kiosk.httpsLocalUrl!).port}/`
+		);
 		// Everything else is unchanged.
-		expect({ ...seen, wallet: 0, kiosk: 0, broker: { ...seen.broker, wsUrl: 0 }, chain: { ...seen.chain, rpcUrl: 0 }, lightning: 0 }).toEqual({
+		expect({
+			...seen,
+			wallet: 0,
+			kiosk: 0,
+			broker: { ...seen.broker, wsUrl: 0 },
+			chain: { ...seen.chain, rpcUrl: 0 },
+			lightning: 0
+		}).toEqual({
 			...manifest,
 			wallet: 0,
 			kiosk: 0,
@@ -360,7 +470,9 @@ describe('/devnet.json per origin', () => {
 	});
 
 	it('rewrites for a LAN host name over plain HTTP too (ws://, http://)', async () => {
-		const res = await request(`${httpBase}/devnet.json`, { headers: { Host: `192.168.1.20:${new URL(httpBase).port}` } });
+		const res = await request(`${httpBase}/devnet.json`, {
+			headers: { Host: `192.168.1.20:${new URL(httpBase).port}` }
+		});
 		const seen = parseDevnetManifest(res.body);
 		expect(seen.broker.wsUrl).toBe(`ws://192.168.1.20:${new URL(httpBase).port}/mqtt`);
 		expect(seen.chain.rpcUrl).toBe(`http://192.168.1.20:${new URL(httpBase).port}/rpc`);
@@ -369,31 +481,54 @@ describe('/devnet.json per origin', () => {
 	});
 
 	it('refuses an HTTPS request whose Host is not a host name, or not one of the devnet’s names', async () => {
-		const res = await request(`${httpsBase}/devnet.json`, { headers: { Host: 'evil.test/path?x' } });
+		const res = await request(`${httpsBase}/devnet.json`, {
+			headers: { Host: 'evil.test/path?x' }
+		});
 		expect(res.status).toBe(421);
-		const rebound = await request(`${httpsBase}/devnet.json`, { headers: { Host: `evil.test:${new URL(httpsBase).port}` } });
+		const rebound = await request(`${httpsBase}/devnet.json`, {
+			headers: { Host: `evil.test:${new URL(httpsBase).port}` }
+		});
 		expect(rebound.status).toBe(421);
 		expect(JSON.parse(rebound.body)).toMatchObject({ error: 'unknown_host' });
 	});
 });
 
 describe('manifestForOrigin', () => {
-	const apps: AppPorts = { wallet: { port: 5173, httpsPort: 5443 }, kiosk: { port: 5174, httpsPort: 5444 } };
+	const apps: AppPorts = {
+		wallet: { port: 5173, httpsPort: 5443 },
+		kiosk: { port: 5174, httpsPort: 5444 }
+	};
 
 	it('gives a phone on the LAN the wallet and kiosk at their HTTPS LAN URLs and the gateways of the origin it used', () => {
-		const m = manifestForOrigin(sampleManifest(), { secure: true, host: '192.168.1.20:5444' }, apps);
+		const m = manifestForOrigin(
+			sampleManifest(),
+			{ secure: true, host: '192.168.1.20:5444' },
+			apps
+		);
 		expect(parseDevnetManifest(JSON.parse(JSON.stringify(m)))).toEqual(m);
-		expect(m.wallet).toEqual({ url: 'https://192.168.1.20:5443/', httpsUrl: 'https://192.168.1.20:5443/' });
-		expect(m.kiosk).toEqual({ url: 'https://192.168.1.20:5444/', httpsUrl: 'https://192.168.1.20:5444/' });
+		expect(m.wallet).toEqual({
+			url: 'https://192.168.1.20:5443/',
+			httpsUrl: 'https://192.168.1.20:5443/'
+		});
+		expect(m.kiosk).toEqual({
+			url: 'https://192.168.1.20:5444/',
+			httpsUrl: 'https://192.168.1.20:5444/'
+		});
 		expect(m.broker.wsUrl).toBe('wss://192.168.1.20:5444/mqtt');
 		expect(m.chain.rpcUrl).toBe('https://192.168.1.20:5444/rpc');
-		expect(m.lightning.nodes['station-1']!.restUrl).toBe('https://192.168.1.20:5444/ln/nodes/station-1');
+		expect(m.lightning.nodes['station-1']!.restUrl).toBe(
+			'https://192.168.1.20:5444/ln/nodes/station-1'
+		);
 		expect(m.broker.tcpUrl).toBe('mqtt://127.0.0.1:1883');
 	});
 
 	it('leaves Lightning nodes outside the simnet alone and keeps IPv6 hosts bracketed', () => {
 		const base = sampleManifest();
-		base.lightning.nodes['elsewhere'] = { restUrl: 'https://lnd.example:8080', macaroonHex: 'ab', pubkey: `03${'cd'.repeat(32)}` };
+		base.lightning.nodes['elsewhere'] = {
+			restUrl: 'https://lnd.example:8080',
+			macaroonHex: 'ab',
+			pubkey: `03${'cd'.repeat(32)}`
+		};
 		const m = manifestForOrigin(base, { secure: true, host: '[fd00::5]:5443' }, apps);
 		expect(m.lightning.nodes['elsewhere']!.restUrl).toBe('https://lnd.example:8080');
 		expect(m.wallet.url).toBe('https://[fd00::5]:5443/');
@@ -401,7 +536,11 @@ describe('manifestForOrigin', () => {
 	});
 
 	it('has no HTTPS URLs when HTTPS is off', () => {
-		const m = manifestForOrigin(sampleManifest(), { secure: false, host: 'devbox.lan:5173' }, { wallet: { port: 5173, httpsPort: null }, kiosk: { port: 5174, httpsPort: null } });
+		const m = manifestForOrigin(
+			sampleManifest(),
+			{ secure: false, host: 'devbox.lan:5173' },
+			{ wallet: { port: 5173, httpsPort: null }, kiosk: { port: 5174, httpsPort: null } }
+		);
 		expect(m.wallet).toEqual({ url: 'http://devbox.lan:5173/', httpsUrl: null });
 		expect(m.kiosk).toEqual({ url: 'http://devbox.lan:5174/', httpsUrl: null });
 	});

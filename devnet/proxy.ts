@@ -8,7 +8,14 @@ import https from 'node:https';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { DevnetManifest } from '../src/lib/config';
-import { clientAddress, decodePath, encodePath, isLoopbackHostname, vetRpcBody, type RpcLimits } from './guard';
+import {
+	clientAddress,
+	decodePath,
+	encodePath,
+	isLoopbackHostname,
+	vetRpcBody,
+	type RpcLimits
+} from './guard';
 
 export { isLoopbackHostname } from './guard';
 
@@ -55,11 +62,27 @@ export interface DevnetProxy {
 /** The gateways' targets from the devnet's own manifest; null while it is still starting. */
 export function targetsFromManifest(manifest: DevnetManifest | null): ProxyTargets | null {
 	if (manifest === null) return null;
-	return { brokerWsUrl: manifest.broker.wsUrl, rpcUrl: manifest.chain.rpcUrl, lightningUrl: manifest.lightning.url };
+	return {
+		brokerWsUrl: manifest.broker.wsUrl,
+		rpcUrl: manifest.chain.rpcUrl,
+		lightningUrl: manifest.lightning.url
+	};
 }
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) never cross a proxy.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+const HOP_BY_HOP = new Set([
+	'connection',
+	'keep-alive',
+	'proxy-connection',
+	'proxy-authenticate',
+	'proxy-authorization',
+	'te',
+	'trailer',
+	'transfer-encoding',
+	'upgrade',
+	'host',
+	'content-length'
+]);
 
 function forwardableHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
 	const out: http.OutgoingHttpHeaders = {};
@@ -76,7 +99,12 @@ function forwardableHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHtt
 	return out;
 }
 
-function sendJsonError(res: http.ServerResponse, status: number, error: string, message: string): void {
+function sendJsonError(
+	res: http.ServerResponse,
+	status: number,
+	error: string,
+	message: string
+): void {
 	if (res.headersSent) {
 		res.destroy();
 		return;
@@ -124,7 +152,10 @@ function clientFor(url: URL): typeof http | typeof https {
 	return url.protocol === 'https:' || url.protocol === 'wss:' ? https : http;
 }
 
-export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: ProxyOptions = {}): DevnetProxy {
+export function createDevnetProxy(
+	getTargets: () => ProxyTargets | null,
+	opts: ProxyOptions = {}
+): DevnetProxy {
 	const maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
 	const upstreamTimeoutMs = opts.upstreamTimeoutMs ?? 30_000;
 	const maxWebSockets = opts.maxWebSockets ?? 256;
@@ -135,13 +166,23 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 	const openSockets = new Set<Duplex>();
 	const openRequests = new Set<http.ClientRequest>();
 
-	async function forward(req: http.IncomingMessage, res: http.ServerResponse, upstream: URL, what: string): Promise<void> {
+	async function forward(
+		req: http.IncomingMessage,
+		res: http.ServerResponse,
+		upstream: URL,
+		what: string
+	): Promise<void> {
 		const method = req.method ?? 'GET';
 		let body: Buffer | null = Buffer.alloc(0);
 		if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') {
 			body = await readBody(req, maxBodyBytes);
 			if (body === null) {
-				sendJsonError(res, 413, 'request_too_large', `The request body is larger than ${maxBodyBytes} bytes, the limit of the devnet's ${what} gateway.`);
+				sendJsonError(
+					res,
+					413,
+					'request_too_large',
+					`The request body is larger than ${maxBodyBytes} bytes, the limit of the devnet's ${what} gateway.`
+				);
 				return;
 			}
 		}
@@ -160,7 +201,14 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 		// The gateway has checked the page's origin (its Host); the loopback upstream's own Origin rule is for pages that call it directly.
 		delete headers.origin;
 		delete headers.referer;
-		if (body.length > 0 || method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') headers['content-length'] = body.length;
+		if (
+			body.length > 0 ||
+			method === 'POST' ||
+			method === 'PUT' ||
+			method === 'PATCH' ||
+			method === 'DELETE'
+		)
+			headers['content-length'] = body.length;
 		const forwardedProto = req.socket && 'encrypted' in req.socket ? 'https' : 'http';
 		headers['x-forwarded-proto'] = forwardedProto;
 		if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
@@ -180,12 +228,28 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 		});
 		upstreamReq.on('error', (err) => {
 			clearTimeout(headTimer);
-			if (timedOut) sendJsonError(res, 504, 'gateway_timeout', `The devnet's ${what} ${describeUpstreamError(err)}; the call was given up.`);
-			else sendJsonError(res, 502, 'bad_gateway', `The devnet's ${what} at ${upstream.origin} ${describeUpstreamError(err)}.`);
+			if (timedOut)
+				sendJsonError(
+					res,
+					504,
+					'gateway_timeout',
+					`The devnet's ${what} ${describeUpstreamError(err)}; the call was given up.`
+				);
+			else
+				sendJsonError(
+					res,
+					502,
+					'bad_gateway',
+					`The devnet's ${what} at ${upstream.origin} ${describeUpstreamError(err)}.`
+				);
 		});
 		upstreamReq.on('response', (upstreamRes) => {
 			clearTimeout(headTimer);
-			res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, forwardableHeaders(upstreamRes.headers));
+			res.writeHead(
+				upstreamRes.statusCode ?? 502,
+				upstreamRes.statusMessage,
+				forwardableHeaders(upstreamRes.headers)
+			);
 			// Send the head now: a stream's first line may be a while away, and the client waits on it.
 			res.flushHeaders();
 			upstreamRes.on('data', (chunk: Buffer) => {
@@ -225,7 +289,12 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 			return true;
 		}
 		if (first === 'mqtt') {
-			sendJsonError(res, 426, 'upgrade_required', `${PROXY_PATHS.mqtt} carries MQTT over WebSocket only: connect with a WebSocket client (wss:// on HTTPS).`);
+			sendJsonError(
+				res,
+				426,
+				'upgrade_required',
+				`${PROXY_PATHS.mqtt} carries MQTT over WebSocket only: connect with a WebSocket client (wss:// on HTTPS).`
+			);
 			return true;
 		}
 		let upstream: URL;
@@ -238,7 +307,12 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 			}
 			if (method !== 'POST' && method !== 'OPTIONS') {
 				res.setHeader('Allow', 'POST, OPTIONS');
-				sendJsonError(res, 405, 'method_not_allowed', `${PROXY_PATHS.rpc} takes JSON-RPC requests by POST.`);
+				sendJsonError(
+					res,
+					405,
+					'method_not_allowed',
+					`${PROXY_PATHS.rpc} takes JSON-RPC requests by POST.`
+				);
 				return true;
 			}
 			upstream = new URL(targets.rpcUrl);
@@ -247,16 +321,32 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 		} else {
 			// Only the nodes' LND APIs: the simnet's /admin API has no authentication and stays on loopback.
 			const node = segments[2] ?? '';
-			if (segments[1] !== 'nodes' || !/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/.test(node) || segments.length < 4) {
-				sendJsonError(res, 404, 'not_found', `${PROXY_PATHS.lightning} serves the Lightning nodes' APIs only (${PROXY_PATHS.lightning}/nodes/<name>/…).`);
+			if (
+				segments[1] !== 'nodes' ||
+				!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/.test(node) ||
+				segments.length < 4
+			) {
+				sendJsonError(
+					res,
+					404,
+					'not_found',
+					`${PROXY_PATHS.lightning} serves the Lightning nodes' APIs only (${PROXY_PATHS.lightning}/nodes/<name>/…).`
+				);
 				return true;
 			}
 			const base = new URL(targets.lightningUrl);
-			upstream = new URL(`${base.origin}${base.pathname.replace(/\/$/, '')}${encodePath(segments.slice(1))}${query}`);
+			upstream = new URL(
+				`${base.origin}${base.pathname.replace(/\/$/, '')}${encodePath(segments.slice(1))}${query}`
+			);
 			what = 'Lightning simnet';
 		}
 		forward(req, res, upstream, what).catch((err: unknown) => {
-			sendJsonError(res, 400, 'bad_request', `The request could not be read: ${err instanceof Error ? err.message : String(err)}`);
+			sendJsonError(
+				res,
+				400,
+				'bad_request',
+				`The request could not be read: ${err instanceof Error ? err.message : String(err)}`
+			);
 		});
 		return true;
 	}
@@ -273,7 +363,12 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 		socket.on('error', () => socket.destroy());
 		const decoded = decodePath((req.url ?? '/').split('?')[0] ?? '/');
 		if (!decoded.ok || decoded.segments.length !== 1 || decoded.segments[0] !== 'mqtt') {
-			refuseUpgrade(socket, 404, 'not_found', `Only ${PROXY_PATHS.mqtt} accepts WebSocket connections here.`);
+			refuseUpgrade(
+				socket,
+				404,
+				'not_found',
+				`Only ${PROXY_PATHS.mqtt} accepts WebSocket connections here.`
+			);
 			return;
 		}
 		if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
@@ -282,17 +377,32 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 		}
 		const targets = getTargets();
 		if (targets === null) {
-			refuseUpgrade(socket, 503, 'starting', 'The devnet is still starting; try again in a moment.');
+			refuseUpgrade(
+				socket,
+				503,
+				'starting',
+				'The devnet is still starting; try again in a moment.'
+			);
 			return;
 		}
 		if (openSockets.size >= maxWebSockets) {
-			refuseUpgrade(socket, 503, 'too_many_connections', `The devnet's MQTT gateway already carries ${maxWebSockets} connections.`);
+			refuseUpgrade(
+				socket,
+				503,
+				'too_many_connections',
+				`The devnet's MQTT gateway already carries ${maxWebSockets} connections.`
+			);
 			return;
 		}
 		const client = clientAddress(req.socket);
 		const perClient = isLoopbackHostname(client) ? 0 : (socketsPerClient.get(client) ?? 0);
 		if (perClient >= maxWebSocketsPerClient) {
-			refuseUpgrade(socket, 429, 'too_many_connections', `This device already has ${maxWebSocketsPerClient} connections open to the devnet's MQTT gateway; close one first.`);
+			refuseUpgrade(
+				socket,
+				429,
+				'too_many_connections',
+				`This device already has ${maxWebSocketsPerClient} connections open to the devnet's MQTT gateway; close one first.`
+			);
 			return;
 		}
 		if (!isLoopbackHostname(client)) socketsPerClient.set(client, perClient + 1);
@@ -304,18 +414,16 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 		delete headers.origin;
 		headers.connection = 'Upgrade';
 		headers.upgrade = 'websocket';
-		const upstreamReq = clientFor(upstream).request(
-			{
-				protocol: upstream.protocol === 'wss:' ? 'https:' : 'http:',
-				hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
-				port: upstream.port,
-				path: `${upstream.pathname}${upstream.search}`,
-				method: 'GET',
-				headers,
-				agent: false,
-				...(opts.upstreamCa !== undefined && { ca: opts.upstreamCa })
-			}
-		);
+		const upstreamReq = clientFor(upstream).request({
+			protocol: upstream.protocol === 'wss:' ? 'https:' : 'http:',
+			hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
+			port: upstream.port,
+			path: `${upstream.pathname}${upstream.search}`,
+			method: 'GET',
+			headers,
+			agent: false,
+			...(opts.upstreamCa !== undefined && { ca: opts.upstreamCa })
+		});
 		openSockets.add(socket);
 		socket.on('close', () => {
 			openSockets.delete(socket);
@@ -326,15 +434,29 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 			}
 			upstreamReq.destroy();
 		});
-		const headTimer = setTimeout(() => upstreamReq.destroy(new Error(`no answer within ${upstreamTimeoutMs} ms`)), upstreamTimeoutMs);
+		const headTimer = setTimeout(
+			() => upstreamReq.destroy(new Error(`no answer within ${upstreamTimeoutMs} ms`)),
+			upstreamTimeoutMs
+		);
 		upstreamReq.on('error', (err) => {
 			clearTimeout(headTimer);
-			if (socket.writable) refuseUpgrade(socket, 502, 'bad_gateway', `The devnet's MQTT broker at ${upstream.origin.replace(/^http/, 'ws')} ${describeUpstreamError(err)}.`);
+			if (socket.writable)
+				refuseUpgrade(
+					socket,
+					502,
+					'bad_gateway',
+					`The devnet's MQTT broker at ${upstream.origin.replace(/^http/, 'ws')} ${describeUpstreamError(err)}.`
+				);
 		});
 		upstreamReq.on('response', (res) => {
 			clearTimeout(headTimer);
 			res.resume();
-			refuseUpgrade(socket, 502, 'bad_gateway', `The devnet's MQTT broker refused the WebSocket upgrade (${res.statusCode ?? '?'} ${res.statusMessage ?? ''}).`);
+			refuseUpgrade(
+				socket,
+				502,
+				'bad_gateway',
+				`The devnet's MQTT broker refused the WebSocket upgrade (${res.statusCode ?? '?'} ${res.statusMessage ?? ''}).`
+			);
 		});
 		upstreamReq.on('upgrade', (upstreamRes, upstreamSocket: net.Socket, upstreamHead: Buffer) => {
 			clearTimeout(headTimer);
@@ -347,7 +469,8 @@ export function createDevnetProxy(getTargets: () => ProxyTargets | null, opts: P
 			}
 			// MQTT is many small frames: no Nagle delay on either leg.
 			upstreamSocket.setNoDelay(true);
-			if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') (socket as net.Socket).setNoDelay(true);
+			if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function')
+				(socket as net.Socket).setNoDelay(true);
 			const lines = [`HTTP/1.1 101 ${upstreamRes.statusMessage ?? 'Switching Protocols'}`];
 			const raw = upstreamRes.rawHeaders;
 			for (let i = 0; i + 1 < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
@@ -390,7 +513,8 @@ export interface RequestOrigin {
  * `host[:port]` (so a forged Host cannot smuggle a path or credentials into the manifest).
  */
 export function requestOrigin(req: http.IncomingMessage): RequestOrigin | null {
-	const secure = 'encrypted' in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true;
+	const secure =
+		'encrypted' in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true;
 	const host = req.headers.host;
 	if (typeof host !== 'string' || host === '' || host.length > 255) return null;
 	let parsed: URL;
@@ -399,8 +523,13 @@ export function requestOrigin(req: http.IncomingMessage): RequestOrigin | null {
 	} catch {
 		return null;
 	}
-	if (parsed.username || parsed.password || parsed.pathname !== '/' || parsed.search || parsed.hash) return null;
-	if (parsed.host !== host.toLowerCase() && `${parsed.host}:${secure ? 443 : 80}` !== host.toLowerCase()) return null;
+	if (parsed.username || parsed.password || parsed.pathname !== '/' || parsed.search || parsed.hash)
+		return null;
+	if (
+		parsed.host !== host.toLowerCase() &&
+		`${parsed.host}:${secure ? 443 : 80}` !== host.toLowerCase()
+	)
+		return null;
 	return { secure, host: parsed.host };
 }
 
@@ -415,28 +544,48 @@ export function needsRewrite(origin: RequestOrigin): boolean {
  * ports, so a phone that reached this server by its LAN address gets links it can open too.
  * Lightning nodes outside the devnet's simnet keep their own URLs.
  */
-export function manifestForOrigin(manifest: DevnetManifest, origin: RequestOrigin, apps: AppPorts): DevnetManifest {
+export function manifestForOrigin(
+	manifest: DevnetManifest,
+	origin: RequestOrigin,
+	apps: AppPorts
+): DevnetManifest {
 	const scheme = origin.secure ? 'https' : 'http';
 	const base = `${scheme}://${origin.host}`;
 	const hostname = new URL(base).hostname; // keeps IPv6 brackets
-	const appUrls = (app: AppPorts['wallet'], current: DevnetManifest['wallet']): DevnetManifest['wallet'] => {
+	const appUrls = (
+		app: AppPorts['wallet'],
+		current: DevnetManifest['wallet']
+	): DevnetManifest['wallet'] => {
 		const httpsUrl = app.httpsPort !== null ? `https://${hostname}:${app.httpsPort}/` : null;
-		return { url: origin.secure ? (httpsUrl ?? current.url) : `http://${hostname}:${app.port}/`, httpsUrl };
+		return {
+			url: origin.secure ? (httpsUrl ?? current.url) : `http://${hostname}:${app.port}/`,
+			httpsUrl
+		};
 	};
 	const simnetBase = manifest.lightning.url.replace(/\/$/, '');
 	const lightningBase = `${base}${PROXY_PATHS.lightning}`;
 	const viaGateway = (restUrl: string): string =>
-		restUrl === simnetBase || restUrl.startsWith(`${simnetBase}/`) ? `${lightningBase}${restUrl.slice(simnetBase.length)}` : restUrl;
+		restUrl === simnetBase || restUrl.startsWith(`${simnetBase}/`)
+			? `${lightningBase}${restUrl.slice(simnetBase.length)}`
+			: restUrl;
 	return {
 		...manifest,
 		wallet: appUrls(apps.wallet, manifest.wallet),
 		kiosk: appUrls(apps.kiosk, manifest.kiosk),
 		chain: { ...manifest.chain, rpcUrl: `${base}${PROXY_PATHS.rpc}` },
-		broker: { ...manifest.broker, wsUrl: `${origin.secure ? 'wss' : 'ws'}://${origin.host}${PROXY_PATHS.mqtt}` },
+		broker: {
+			...manifest.broker,
+			wsUrl: `${origin.secure ? 'wss' : 'ws'}://${origin.host}${PROXY_PATHS.mqtt}`
+		},
 		lightning: {
 			...manifest.lightning,
 			url: lightningBase,
-			nodes: Object.fromEntries(Object.entries(manifest.lightning.nodes).map(([name, node]) => [name, { ...node, restUrl: viaGateway(node.restUrl) }]))
+			nodes: Object.fromEntries(
+				Object.entries(manifest.lightning.nodes).map(([name, node]) => [
+					name,
+					{ ...node, restUrl: viaGateway(node.restUrl) }
+				])
+			)
 		}
 	};
 }

@@ -18,7 +18,12 @@ export interface RawInit {
 }
 
 /** `ca`: the devnet's certificate, trusted for an https base. */
-export function rawRequest(base: string, rawPath: string, init: RawInit, ca: string | undefined): Promise<Answer> {
+export function rawRequest(
+	base: string,
+	rawPath: string,
+	init: RawInit,
+	ca: string | undefined
+): Promise<Answer> {
 	return new Promise((resolve, reject) => {
 		const url = new URL(base);
 		const client = url.protocol === 'https:' ? https : http;
@@ -32,7 +37,8 @@ export function rawRequest(base: string, rawPath: string, init: RawInit, ca: str
 				ca,
 				agent: false,
 				// A forged Host header is also what Node checks the certificate against: check the real address instead.
-				checkServerIdentity: (_host: string, cert: Parameters<typeof tls.checkServerIdentity>[1]) => tls.checkServerIdentity(url.hostname, cert)
+				checkServerIdentity: (_host: string, cert: Parameters<typeof tls.checkServerIdentity>[1]) =>
+					tls.checkServerIdentity(url.hostname, cert)
 			},
 			(res) => {
 				let body = '';

@@ -10,7 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevnetManifest } from '../src/lib/config';
 import { sampleManifest } from '../src/lib/config/devnet-manifest.fixture';
 import { freePort } from './ports';
-import { lanIPv4Addresses, loadOrCreateTls, startStaticServers, type RunningStatic } from './static';
+import {
+	lanIPv4Addresses,
+	loadOrCreateTls,
+	startStaticServers,
+	type RunningStatic
+} from './static';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'lightcharge-static-'));
 let manifest: DevnetManifest | null = null;
@@ -21,10 +26,16 @@ function fakeBuild(name: string): string {
 	mkdirSync(path.join(dir, '_app', 'immutable'), { recursive: true });
 	writeFileSync(path.join(dir, '200.html'), `<!doctype html><title>${name} fallback</title>`);
 	writeFileSync(path.join(dir, 'index.html'), `<!doctype html><title>${name} index</title>`);
-	writeFileSync(path.join(dir, 'service-worker.js'), `self.addEventListener('install', () => {}); // ${name}`);
+	writeFileSync(
+		path.join(dir, 'service-worker.js'),
+		`self.addEventListener('install', () => {}); // ${name}`
+	);
 	writeFileSync(path.join(dir, '_app', 'immutable', 'app.abc123.js'), 'export {};');
 	// What the build (svelte.config.js) writes beside each script.
-	writeFileSync(path.join(dir, '_app', 'immutable', 'app.abc123.js.br'), brotliCompressSync('export {};'));
+	writeFileSync(
+		path.join(dir, '_app', 'immutable', 'app.abc123.js.br'),
+		brotliCompressSync('export {};')
+	);
 	writeFileSync(path.join(dir, '_app', 'immutable', 'app.abc123.js.gz'), gzipSync('export {};'));
 	return dir;
 }
@@ -60,14 +71,27 @@ afterAll(async () => {
 });
 
 /** GET over plain HTTP with the given Accept-Encoding; the body as sent (not decoded). */
-function rawGet(url: string, acceptEncoding: string | null): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function rawGet(
+	url: string,
+	acceptEncoding: string | null
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
 	return new Promise((resolve, reject) => {
 		http
-			.get(url, { headers: acceptEncoding === null ? {} : { 'Accept-Encoding': acceptEncoding } }, (res) => {
-				const chunks: Buffer[] = [];
-				res.on('data', (c: Buffer) => chunks.push(c));
-				res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-			})
+			.get(
+				url,
+				{ headers: acceptEncoding === null ? {} : { 'Accept-Encoding': acceptEncoding } },
+				(res) => {
+					const chunks: Buffer[] = [];
+					res.on('data', (c: Buffer) => chunks.push(c));
+					res.on('end', () =>
+						resolve({
+							status: res.statusCode ?? 0,
+							headers: res.headers,
+							body: Buffer.concat(chunks)
+						})
+					);
+				}
+			)
 			.on('error', reject);
 	});
 }
@@ -117,12 +141,18 @@ describe('static servers', () => {
 		expect(starting.status).toBe(503);
 
 		manifest = sampleManifest();
-		const elsewhere = await fetch(new URL('/devnet.json', servers.kiosk.url), { headers: { Origin: 'http://elsewhere.test' } });
+		const elsewhere = await fetch(new URL('/devnet.json', servers.kiosk.url), {
+			headers: { Origin: 'http://elsewhere.test' }
+		});
 		expect(elsewhere.status).toBe(403);
 		expect(elsewhere.headers.get('access-control-allow-origin')).toBeNull();
-		const otherApp = await fetch(new URL('/devnet.json', servers.kiosk.url), { headers: { Origin: servers.wallet.url.replace(/\/$/, '') } });
+		const otherApp = await fetch(new URL('/devnet.json', servers.kiosk.url), {
+			headers: { Origin: servers.wallet.url.replace(/\/$/, '') }
+		});
 		expect(otherApp.status).toBe(403);
-		const first = await fetch(new URL('/devnet.json', servers.kiosk.url), { headers: { Origin: servers.kiosk.url.replace(/\/$/, '') } });
+		const first = await fetch(new URL('/devnet.json', servers.kiosk.url), {
+			headers: { Origin: servers.kiosk.url.replace(/\/$/, '') }
+		});
 		expect(first.status).toBe(200);
 		expect(first.headers.get('cache-control')).toBe('no-store');
 		expect(first.headers.get('access-control-allow-origin')).toBeNull();
@@ -132,7 +162,9 @@ describe('static servers', () => {
 		const second = await fetch(new URL('/devnet.json', servers.kiosk.url));
 		expect(((await second.json()) as DevnetManifest).startedAt).toBe('2027-01-01T00:00:00.000Z');
 
-		const preflight = await fetch(new URL('/devnet.json', servers.wallet.url), { method: 'OPTIONS' });
+		const preflight = await fetch(new URL('/devnet.json', servers.wallet.url), {
+			method: 'OPTIONS'
+		});
 		expect(preflight.status).toBe(405);
 		expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
 	});
@@ -168,13 +200,19 @@ describe('static servers', () => {
 			await expect(
 				startStaticServers({
 					apps: {
-						wallet: { dir: path.join(root, 'build', 'wallet'), port: await freePort(), httpsPort: null },
+						wallet: {
+							dir: path.join(root, 'build', 'wallet'),
+							port: await freePort(),
+							httpsPort: null
+						},
 						kiosk: { dir: path.join(root, 'build', 'kiosk'), port, httpsPort: null }
 					},
 					tlsDir: path.join(root, 'tls'),
 					getManifest: () => null
 				})
-			).rejects.toThrow(`port ${port} (kiosk HTTP) is already in use — stop whatever uses it or pass --kiosk-port <port>`);
+			).rejects.toThrow(
+				`port ${port} (kiosk HTTP) is already in use — stop whatever uses it or pass --kiosk-port <port>`
+			);
 		} finally {
 			await new Promise<void>((r) => blocker.close(() => r()));
 		}
@@ -185,7 +223,9 @@ describe('loadOrCreateTls', () => {
 	it('reuses the cached certificate while it covers the addresses, and replaces it when a new address appears', async () => {
 		const dir = path.join(root, 'tls-cache');
 		const first = await loadOrCreateTls(dir, ['10.1.2.3']);
-		expect(new X509Certificate(first.cert).subjectAltName).toBe('DNS:localhost, IP Address:127.0.0.1, IP Address:10.1.2.3');
+		expect(new X509Certificate(first.cert).subjectAltName).toBe(
+			'DNS:localhost, IP Address:127.0.0.1, IP Address:10.1.2.3'
+		);
 		const again = await loadOrCreateTls(dir, ['10.1.2.3']);
 		expect(again.fingerprint256).toBe(first.fingerprint256);
 		const moved = await loadOrCreateTls(dir, ['10.9.9.9']);

@@ -13,9 +13,25 @@ import sirv from 'sirv';
 import type { DevnetBrokerLogin, DevnetManifest } from '../src/lib/config';
 import { connectHost } from './broker';
 import { DeviceError, fromLoopback, publicManifest, type DeviceRegistry } from './devices';
-import { clientAddress, createClientLimits, createHostCheck, isLoopbackHostname, refuseHost, type ClientLimitOptions } from './guard';
+import {
+	clientAddress,
+	createClientLimits,
+	createHostCheck,
+	isLoopbackHostname,
+	refuseHost,
+	type ClientLimitOptions
+} from './guard';
 import { listen } from './ports';
-import { createDevnetProxy, manifestForOrigin, needsRewrite, requestOrigin, targetsFromManifest, type AppPorts, type DevnetProxy, type ProxyOptions } from './proxy';
+import {
+	createDevnetProxy,
+	manifestForOrigin,
+	needsRewrite,
+	requestOrigin,
+	targetsFromManifest,
+	type AppPorts,
+	type DevnetProxy,
+	type ProxyOptions
+} from './proxy';
 
 export type AppName = 'wallet' | 'kiosk';
 
@@ -108,7 +124,10 @@ function certCovers(certPem: string, dnsNames: string[], ips: string[]): boolean
 		const weekFromNow = Date.now() + 7 * 24 * 3600 * 1000;
 		if (Date.parse(cert.validTo) < weekFromNow) return false;
 		const sans = (cert.subjectAltName ?? '').split(',').map((s) => s.trim());
-		return dnsNames.every((d) => sans.includes(`DNS:${d}`)) && ips.every((ip) => sans.includes(`IP Address:${ip}`));
+		return (
+			dnsNames.every((d) => sans.includes(`DNS:${d}`)) &&
+			ips.every((ip) => sans.includes(`IP Address:${ip}`))
+		);
 	} catch {
 		return false;
 	}
@@ -119,7 +138,10 @@ function certCovers(certPem: string, dnsNames: string[], ips: string[]): boolean
  * A cached certificate is reused while it covers every name and stays valid for a week more, so a phone
  * that accepted it once keeps working; otherwise a new one is made.
  */
-export async function loadOrCreateTls(tlsDir: string, lanAddresses: string[]): Promise<TlsMaterial> {
+export async function loadOrCreateTls(
+	tlsDir: string,
+	lanAddresses: string[]
+): Promise<TlsMaterial> {
 	const certFile = path.join(tlsDir, 'cert.pem');
 	const keyFile = path.join(tlsDir, 'key.pem');
 	const dnsNames = ['localhost'];
@@ -127,30 +149,41 @@ export async function loadOrCreateTls(tlsDir: string, lanAddresses: string[]): P
 	if (existsSync(certFile) && existsSync(keyFile)) {
 		const cert = readFileSync(certFile, 'utf8');
 		const key = readFileSync(keyFile, 'utf8');
-		if (certCovers(cert, dnsNames, ips)) return { cert, key, fingerprint256: new X509Certificate(cert).fingerprint256 };
+		if (certCovers(cert, dnsNames, ips))
+			return { cert, key, fingerprint256: new X509Certificate(cert).fingerprint256 };
 	}
 	const notBeforeDate = new Date(Date.now() - 60_000);
 	const notAfterDate = new Date(notBeforeDate.getTime() + 365 * 24 * 3600 * 1000);
-	const generated = await generateCertificate([{ name: 'commonName', value: 'Lightcharge devnet' }], {
-		keyType: 'ec',
-		curve: 'P-256',
-		algorithm: 'sha256',
-		notBeforeDate,
-		notAfterDate,
-		extensions: [
-			{ name: 'basicConstraints', cA: false },
-			{ name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-			{ name: 'extKeyUsage', serverAuth: true },
-			{
-				name: 'subjectAltName',
-				altNames: [...dnsNames.map((value) => ({ type: 2 as const, value })), ...ips.map((ip) => ({ type: 7 as const, ip }))]
-			}
-		]
-	});
+	const generated = await generateCertificate(
+		[{ name: 'commonName', value: 'Lightcharge devnet' }],
+		{
+			keyType: 'ec',
+			curve: 'P-256',
+			algorithm: 'sha256',
+			notBeforeDate,
+			notAfterDate,
+			extensions: [
+				{ name: 'basicConstraints', cA: false },
+				{ name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+				{ name: 'extKeyUsage', serverAuth: true },
+				{
+					name: 'subjectAltName',
+					altNames: [
+						...dnsNames.map((value) => ({ type: 2 as const, value })),
+						...ips.map((ip) => ({ type: 7 as const, ip }))
+					]
+				}
+			]
+		}
+	);
 	mkdirSync(tlsDir, { recursive: true });
 	writeFileSync(certFile, generated.cert);
 	writeFileSync(keyFile, generated.private, { mode: 0o600 });
-	return { cert: generated.cert, key: generated.private, fingerprint256: new X509Certificate(generated.cert).fingerprint256 };
+	return {
+		cert: generated.cert,
+		key: generated.private,
+		fingerprint256: new X509Certificate(generated.cert).fingerprint256
+	};
 }
 
 export interface AppHandlerOptions {
@@ -174,7 +207,11 @@ export interface AppHandlerOptions {
  * Request handler for one app: `/devnet.json`, the gateways, then the build with `200.html` as SPA
  * fallback. (WebSocket upgrades to `/mqtt` arrive on the server's `upgrade` event, not here.)
  */
-export function appHandler(dir: string, getManifest: () => DevnetManifest | null, options: AppHandlerOptions = {}): http.RequestListener {
+export function appHandler(
+	dir: string,
+	getManifest: () => DevnetManifest | null,
+	options: AppHandlerOptions = {}
+): http.RequestListener {
 	const files = sirv(dir, {
 		// dev: look files up per request, so a rebuild while the devnet runs is served without a restart.
 		dev: true,
@@ -198,14 +235,21 @@ export function appHandler(dir: string, getManifest: () => DevnetManifest | null
 	return (req, res) => {
 		if (options.hostAllowed && !options.hostAllowed(req.headers.host)) return refuseHost(res);
 		if (options.takeRequest && !options.takeRequest(req)) {
-			res.writeHead(429, { 'Retry-After': '1', 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+			res.writeHead(429, {
+				'Retry-After': '1',
+				'Content-Type': 'text/plain; charset=utf-8',
+				'Cache-Control': 'no-store'
+			});
 			res.end('too many requests from this device; wait a moment\n');
 			return;
 		}
 		const pathname = (req.url ?? '/').split('?')[0] ?? '/';
 		if (pathname === '/devnet.json') {
 			if (!sameOrigin(req)) {
-				res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+				res.writeHead(403, {
+					'Content-Type': 'text/plain; charset=utf-8',
+					'Cache-Control': 'no-store'
+				});
 				res.end('the devnet manifest is served to its own origin only\n');
 				return;
 			}
@@ -218,16 +262,26 @@ export function appHandler(dir: string, getManifest: () => DevnetManifest | null
 				// A secured broker's wss:// listener has the devnet's own certificate, which this machine's
 				// browser does not trust: its pages use their origin's /mqtt gateway, which does.
 				const origin = requestOrigin(req);
-				const wsUrl = origin && !origin.secure && full.broker.wsUrl.startsWith('wss:') ? `ws://${origin.host}/mqtt` : full.broker.wsUrl;
+				const wsUrl =
+					origin && !origin.secure && full.broker.wsUrl.startsWith('wss:')
+						? `ws://${origin.host}/mqtt`
+						: full.broker.wsUrl;
 				return serveManifest(req, res, { ...full, broker: { ...full.broker, wsUrl, login } });
 			}
 			if (!options.devices) return serveManifest(req, res, publicManifest(full));
 			const { device, setCookie } = options.devices.identify(req);
 			if (setCookie) res.setHeader('Set-Cookie', setCookie);
-			options.devices.manifestFor(device, options.app ?? 'wallet', full, clientAddress(req.socket)).then(
-				(m) => serveManifest(req, res, m),
-				(err: unknown) => sendText(res, err instanceof DeviceError ? err.status : 500, err instanceof Error ? err.message : String(err))
-			);
+			options.devices
+				.manifestFor(device, options.app ?? 'wallet', full, clientAddress(req.socket))
+				.then(
+					(m) => serveManifest(req, res, m),
+					(err: unknown) =>
+						sendText(
+							res,
+							err instanceof DeviceError ? err.status : 500,
+							err instanceof Error ? err.message : String(err)
+						)
+				);
 			return;
 		}
 		if (pathname.startsWith('/devnet/')) return enrolRoutes(req, res, pathname, options);
@@ -237,13 +291,19 @@ export function appHandler(dir: string, getManifest: () => DevnetManifest | null
 			return;
 		}
 		files(req, res, () => {
-			res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`not found: ${pathname}\n`);
+			res
+				.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' })
+				.end(`not found: ${pathname}\n`);
 		});
 	};
 }
 
 /** The manifest as the requesting origin should see it (see `manifestForOrigin`); 'bad-host' for an unusable Host on HTTPS. */
-function manifestFor(req: http.IncomingMessage, manifest: DevnetManifest | null, apps: AppPorts | undefined): DevnetManifest | null | 'bad-host' {
+function manifestFor(
+	req: http.IncomingMessage,
+	manifest: DevnetManifest | null,
+	apps: AppPorts | undefined
+): DevnetManifest | null | 'bad-host' {
 	if (manifest === null || apps === undefined) return manifest;
 	const origin = requestOrigin(req);
 	if (origin === null) {
@@ -258,23 +318,34 @@ function manifestFor(req: http.IncomingMessage, manifest: DevnetManifest | null,
 function sameOrigin(req: http.IncomingMessage): boolean {
 	const origin = req.headers.origin;
 	if (origin === undefined) return true;
-	const secure = 'encrypted' in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true;
+	const secure =
+		'encrypted' in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true;
 	try {
 		const o = new URL(origin);
-		return o.protocol === (secure ? 'https:' : 'http:') && o.host === new URL(`${o.protocol}//${req.headers.host ?? ''}`).host;
+		return (
+			o.protocol === (secure ? 'https:' : 'http:') &&
+			o.host === new URL(`${o.protocol}//${req.headers.host ?? ''}`).host
+		);
 	} catch {
 		return false;
 	}
 }
 
 function sendText(res: http.ServerResponse, status: number, text: string): void {
-	res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+	res.writeHead(status, {
+		'Content-Type': 'text/plain; charset=utf-8',
+		'Cache-Control': 'no-store'
+	});
 	res.end(`${text}\n`);
 }
 
 function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
 	const body = JSON.stringify(value);
-	res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
+	res.writeHead(status, {
+		'Content-Type': 'application/json; charset=utf-8',
+		'Cache-Control': 'no-store',
+		'Content-Length': Buffer.byteLength(body)
+	});
 	res.end(body);
 }
 
@@ -323,45 +394,82 @@ refresh();setInterval(refresh,3000);
  * Kiosk enrolment: GET/POST /devnet/enrol (the kiosk's own device), and for the operator on this
  * machine only /devnet/operator (a page), GET /devnet/enrol/pending and POST /devnet/enrol/confirm.
  */
-function enrolRoutes(req: http.IncomingMessage, res: http.ServerResponse, pathname: string, options: AppHandlerOptions): void {
+function enrolRoutes(
+	req: http.IncomingMessage,
+	res: http.ServerResponse,
+	pathname: string,
+	options: AppHandlerOptions
+): void {
 	const devices = options.devices;
 	if (!devices) return sendText(res, 404, `not found: ${pathname}`);
 	if (!sameOrigin(req)) return sendText(res, 403, 'enrolment is answered to its own origin only');
 	void (async () => {
 		try {
 			if (pathname === '/devnet/enrol') {
-				if ((options.app ?? 'wallet') !== 'kiosk') throw new DeviceError(404, 'Kiosks enrol at the kiosk’s own address.');
+				if ((options.app ?? 'wallet') !== 'kiosk')
+					throw new DeviceError(404, 'Kiosks enrol at the kiosk’s own address.');
 				const { device, setCookie } = devices.identify(req);
 				if (setCookie) res.setHeader('Set-Cookie', setCookie);
 				if (req.method === 'GET') return sendJson(res, 200, devices.enrolment(device));
-				if (req.method === 'POST') return sendJson(res, 200, devices.requestEnrolment(device, await readSmallJson(req), clientAddress(req.socket)));
+				if (req.method === 'POST')
+					return sendJson(
+						res,
+						200,
+						devices.requestEnrolment(device, await readSmallJson(req), clientAddress(req.socket))
+					);
 				res.writeHead(405, { Allow: 'GET, POST' }).end();
 				return;
 			}
 			if (pathname === '/devnet/broker/grant') {
 				// A phone shows it holds a session's secret; its own broker login (by its cookie) gets the session's topics.
-				if ((options.app ?? 'wallet') !== 'wallet') throw new DeviceError(404, 'Phones ask for a session’s topics at the wallet’s own address.');
+				if ((options.app ?? 'wallet') !== 'wallet')
+					throw new DeviceError(
+						404,
+						'Phones ask for a session’s topics at the wallet’s own address.'
+					);
 				if (req.method !== 'POST') {
 					res.writeHead(405, { Allow: 'POST' }).end();
 					return;
 				}
 				const { device, setCookie } = devices.identify(req);
 				if (setCookie) res.setHeader('Set-Cookie', setCookie);
-				return sendJson(res, 200, await devices.grantSession(device, await readSmallJson(req), clientAddress(req.socket)));
+				return sendJson(
+					res,
+					200,
+					await devices.grantSession(device, await readSmallJson(req), clientAddress(req.socket))
+				);
 			}
-			if (pathname === '/devnet/operator' || pathname === '/devnet/enrol/pending' || pathname === '/devnet/enrol/confirm' || pathname === '/devnet/counts') {
-				if (!operatorRequest(req)) throw new DeviceError(403, 'Only the operator, on the devnet’s own machine (a loopback address), may enrol kiosks.');
+			if (
+				pathname === '/devnet/operator' ||
+				pathname === '/devnet/enrol/pending' ||
+				pathname === '/devnet/enrol/confirm' ||
+				pathname === '/devnet/counts'
+			) {
+				if (!operatorRequest(req))
+					throw new DeviceError(
+						403,
+						'Only the operator, on the devnet’s own machine (a loopback address), may enrol kiosks.'
+					);
 				if (pathname === '/devnet/operator' && req.method === 'GET') {
-					res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'", 'X-Frame-Options': 'DENY' });
+					res.writeHead(200, {
+						'Content-Type': 'text/html; charset=utf-8',
+						'Cache-Control': 'no-store',
+						'Content-Security-Policy':
+							"default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+						'X-Frame-Options': 'DENY'
+					});
 					res.end(OPERATOR_PAGE);
 					return;
 				}
-				if (pathname === '/devnet/enrol/pending' && req.method === 'GET') return sendJson(res, 200, devices.pending());
+				if (pathname === '/devnet/enrol/pending' && req.method === 'GET')
+					return sendJson(res, 200, devices.pending());
 				// Devices and what the secured broker refused (grant requests, publishes), for the operator.
-				if (pathname === '/devnet/counts' && req.method === 'GET') return sendJson(res, 200, devices.counts());
+				if (pathname === '/devnet/counts' && req.method === 'GET')
+					return sendJson(res, 200, devices.counts());
 				if (pathname === '/devnet/enrol/confirm' && req.method === 'POST') {
 					const body = (await readSmallJson(req)) as { code?: unknown };
-					if (typeof body?.code !== 'string') throw new DeviceError(400, 'code (the one-time code the kiosk shows) is required.');
+					if (typeof body?.code !== 'string')
+						throw new DeviceError(400, 'code (the one-time code the kiosk shows) is required.');
 					return sendJson(res, 200, await devices.confirm(body.code));
 				}
 				res.writeHead(405).end();
@@ -370,24 +478,39 @@ function enrolRoutes(req: http.IncomingMessage, res: http.ServerResponse, pathna
 			throw new DeviceError(404, `not found: ${pathname}`);
 		} catch (err) {
 			const status = err instanceof DeviceError ? err.status : 500;
-			if (!res.headersSent) sendJson(res, status, { error: status === 500 ? 'internal' : 'refused', message: err instanceof Error ? err.message : String(err) });
+			if (!res.headersSent)
+				sendJson(res, status, {
+					error: status === 500 ? 'internal' : 'refused',
+					message: err instanceof Error ? err.message : String(err)
+				});
 		}
 	})();
 }
 
-function serveManifest(req: http.IncomingMessage, res: http.ServerResponse, manifest: DevnetManifest | null | 'bad-host'): void {
+function serveManifest(
+	req: http.IncomingMessage,
+	res: http.ServerResponse,
+	manifest: DevnetManifest | null | 'bad-host'
+): void {
 	// No CORS headers: only pages of this very origin may read the manifest.
 	if (req.method !== 'GET' && req.method !== 'HEAD') {
 		res.writeHead(405, { Allow: 'GET, HEAD' }).end();
 		return;
 	}
 	if (manifest === 'bad-host') {
-		res.writeHead(400, { 'Cache-Control': 'no-store', 'Content-Type': 'text/plain; charset=utf-8' });
+		res.writeHead(400, {
+			'Cache-Control': 'no-store',
+			'Content-Type': 'text/plain; charset=utf-8'
+		});
 		res.end('the Host header is missing or is not a host name with an optional port\n');
 		return;
 	}
 	if (manifest === null) {
-		res.writeHead(503, { 'Cache-Control': 'no-store', 'Retry-After': '1', 'Content-Type': 'text/plain; charset=utf-8' });
+		res.writeHead(503, {
+			'Cache-Control': 'no-store',
+			'Retry-After': '1',
+			'Content-Type': 'text/plain; charset=utf-8'
+		});
 		res.end('the devnet is still starting\n');
 		return;
 	}
@@ -417,7 +540,10 @@ function checkBuild(name: AppName, dir: string): void {
 	} catch {
 		ok = false;
 	}
-	if (!ok) throw new Error(`the ${name} build is missing (${fallback} not found) — run "npm run build" first`);
+	if (!ok)
+		throw new Error(
+			`the ${name} build is missing (${fallback} not found) — run "npm run build" first`
+		);
 }
 
 export async function startStaticServers(opts: StaticOptions): Promise<RunningStatic> {
@@ -432,7 +558,10 @@ export async function startStaticServers(opts: StaticOptions): Promise<RunningSt
 
 	const servers: http.Server[] = [];
 	// A --secure-broker Mosquitto serves wss:// with the devnet's own certificate: the gateway trusts it.
-	const proxy = createDevnetProxy(() => targetsFromManifest(opts.getManifest()), { ...opts.proxy, upstreamCa: opts.proxy?.upstreamCa ?? tls?.cert });
+	const proxy = createDevnetProxy(() => targetsFromManifest(opts.getManifest()), {
+		...opts.proxy,
+		upstreamCa: opts.proxy?.upstreamCa ?? tls?.cert
+	});
 	const hostAllowed = createHostCheck({ extraNames: opts.extraHostNames });
 	const limits = createClientLimits(opts.clientLimits);
 	/** WebSocket upgrades: the same Host check, and a browser's Origin must be one of ours too. */
@@ -447,7 +576,9 @@ export async function startStaticServers(opts: StaticOptions): Promise<RunningSt
 		}
 		if (!hostAllowed(req.headers.host) || !originOk) {
 			socket.on('error', () => socket.destroy());
-			socket.end('HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+			socket.end(
+				'HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
+			);
 			return;
 		}
 		proxy.handleUpgrade(req, socket, head);
@@ -464,7 +595,15 @@ export async function startStaticServers(opts: StaticOptions): Promise<RunningSt
 	try {
 		for (const name of names) {
 			const app = opts.apps[name];
-			const handler = appHandler(app.dir, opts.getManifest, { proxy, apps: appPorts, hostAllowed, takeRequest: limits.takeRequest, app: name, devices: opts.devices, loopbackBrokerLogin: opts.loopbackBrokerLogin });
+			const handler = appHandler(app.dir, opts.getManifest, {
+				proxy,
+				apps: appPorts,
+				hostAllowed,
+				takeRequest: limits.takeRequest,
+				app: name,
+				devices: opts.devices,
+				loopbackBrokerLogin: opts.loopbackBrokerLogin
+			});
 			const plain = http.createServer(handler);
 			limits.attach(plain);
 			plain.on('upgrade', onUpgrade);
@@ -480,7 +619,9 @@ export async function startStaticServers(opts: StaticOptions): Promise<RunningSt
 				await listen(secure, app.httpsPort, httpsHost, `${name} HTTPS`, FLAGS[name].https);
 				httpsLocalUrl = `https://localhost:${app.httpsPort}/`;
 				const wildcard = httpsHost === '0.0.0.0' || httpsHost === '::';
-				httpsLanUrls = wildcard ? lan.map((ip) => `https://${ip}:${app.httpsPort}/`) : [`https://${connectHost(httpsHost)}:${app.httpsPort}/`];
+				httpsLanUrls = wildcard
+					? lan.map((ip) => `https://${ip}:${app.httpsPort}/`)
+					: [`https://${connectHost(httpsHost)}:${app.httpsPort}/`];
 			}
 			urls[name] = {
 				url: `http://${connectHost(host)}:${app.port}/`,

@@ -13,8 +13,16 @@ export interface StatusWatch {
 /** Most stations remembered (the devnet has a handful; a flood of made-up ids cannot grow it beyond). */
 const MAX_STATIONS = 10_000;
 
-export async function watchStationStatus(url: string, login: { username: string; password: string }): Promise<StatusWatch> {
-	const bus: MessageBus = await connectBus(url, { protocolVersion: 5, username: login.username, password: login.password, clientId: `devnet-observer-${process.pid}` });
+export async function watchStationStatus(
+	url: string,
+	login: { username: string; password: string }
+): Promise<StatusWatch> {
+	const bus: MessageBus = await connectBus(url, {
+		protocolVersion: 5,
+		username: login.username,
+		password: login.password,
+		clientId: `devnet-observer-${process.pid}`
+	});
 	const statuses = new Map<string, Record<string, unknown>>();
 	await bus.subscribe(ALL_STATUS_TOPICS, (topic, payload) => {
 		const parsed = parseTopic(topic);

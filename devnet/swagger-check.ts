@@ -20,7 +20,12 @@ export interface SwaggerDoc {
 }
 
 /** Returns a list of problems (empty when the value conforms). */
-export function checkSwagger(doc: SwaggerDoc, schema: SwaggerSchema, value: unknown, path = '$'): string[] {
+export function checkSwagger(
+	doc: SwaggerDoc,
+	schema: SwaggerSchema,
+	value: unknown,
+	path = '$'
+): string[] {
 	if (schema.$ref) {
 		const name = schema.$ref.replace('#/definitions/', '');
 		const target = doc.definitions[name];
@@ -35,29 +40,36 @@ export function checkSwagger(doc: SwaggerDoc, schema: SwaggerSchema, value: unkn
 	const type = schema.type ?? (schema.properties ? 'object' : undefined);
 	switch (type) {
 		case 'string': {
-			if (typeof value !== 'string') return [`${path}: expected a string, got ${JSON.stringify(value)}`];
+			if (typeof value !== 'string')
+				return [`${path}: expected a string, got ${JSON.stringify(value)}`];
 			if (['int64', 'uint64'].includes(schema.format ?? '') && !/^-?\d+$/.test(value)) {
 				return [`${path}: ${schema.format} must be a decimal string, got ${JSON.stringify(value)}`];
 			}
-			if (schema.format === 'uint64' && value.startsWith('-')) return [`${path}: uint64 cannot be negative`];
+			if (schema.format === 'uint64' && value.startsWith('-'))
+				return [`${path}: uint64 cannot be negative`];
 			if (schema.format === 'byte' && !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
 				return [`${path}: bytes must be standard base64, got ${JSON.stringify(value)}`];
 			}
 			return [];
 		}
 		case 'integer':
-			return typeof value === 'number' && Number.isInteger(value) ? [] : [`${path}: expected an integer, got ${JSON.stringify(value)}`];
+			return typeof value === 'number' && Number.isInteger(value)
+				? []
+				: [`${path}: expected an integer, got ${JSON.stringify(value)}`];
 		case 'number':
 			return typeof value === 'number' ? [] : [`${path}: expected a number`];
 		case 'boolean':
-			return typeof value === 'boolean' ? [] : [`${path}: expected a boolean, got ${JSON.stringify(value)}`];
+			return typeof value === 'boolean'
+				? []
+				: [`${path}: expected a boolean, got ${JSON.stringify(value)}`];
 		case 'array': {
 			if (!Array.isArray(value)) return [`${path}: expected an array`];
 			const items = schema.items;
 			return items ? value.flatMap((v, i) => checkSwagger(doc, items, v, `${path}[${i}]`)) : [];
 		}
 		case 'object': {
-			if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${path}: expected an object`];
+			if (typeof value !== 'object' || value === null || Array.isArray(value))
+				return [`${path}: expected an object`];
 			const problems: string[] = [];
 			for (const key of schema.required ?? []) {
 				if (!(key in value)) problems.push(`${path}.${key}: required, but missing`);
@@ -86,7 +98,8 @@ export function responseSchema(doc: SwaggerDoc, path: string, method: string): S
 
 /** The request-body schema of an operation. */
 export function requestSchema(doc: SwaggerDoc, path: string, method: string): SwaggerSchema {
-	const op = doc.paths[path]?.[method.toLowerCase()] as { parameters?: { in: string; schema?: SwaggerSchema }[] } | undefined;
+	const op = doc.paths[path]?.[method.toLowerCase()] as
+		{ parameters?: { in: string; schema?: SwaggerSchema }[] } | undefined;
 	const body = op?.parameters?.find((p) => p.in === 'body');
 	if (!body?.schema) throw new Error(`The swagger has no request body for ${method} ${path}`);
 	return body.schema;
@@ -102,26 +115,37 @@ interface SwaggerParameter {
 }
 
 /** The swagger path template (e.g. `/v2/router/track/{payment_hash}`) a concrete path matches, with its path parameters. */
-export function matchPath(doc: SwaggerDoc, path: string): { template: string; params: Record<string, string> } | null {
+export function matchPath(
+	doc: SwaggerDoc,
+	path: string
+): { template: string; params: Record<string, string> } | null {
 	for (const template of Object.keys(doc.paths)) {
 		const names: string[] = [];
-		const pattern = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, (_m, name: string) => {
-			names.push(name);
-			return '([^/]+)';
-		});
+		const pattern = template
+			.replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+			.replace(/\{([^}]+)\}/g, (_m, name: string) => {
+				names.push(name);
+				return '([^/]+)';
+			});
 		const m = new RegExp(`^${pattern}$`).exec(path);
 		if (!m) continue;
-		return { template, params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)])) };
+		return {
+			template,
+			params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]))
+		};
 	}
 	return null;
 }
 
 function checkParameter(p: SwaggerParameter, value: string): string[] {
 	const where = `${p.in} parameter ${p.name}`;
-	if (p.type === 'boolean' && value !== 'true' && value !== 'false') return [`${where}: ${JSON.stringify(value)} is not a boolean`];
-	if (['int64', 'uint64'].includes(p.format ?? '') && !/^\d+$/.test(value)) return [`${where}: ${JSON.stringify(value)} is not a decimal ${p.format}`];
+	if (p.type === 'boolean' && value !== 'true' && value !== 'false')
+		return [`${where}: ${JSON.stringify(value)} is not a boolean`];
+	if (['int64', 'uint64'].includes(p.format ?? '') && !/^\d+$/.test(value))
+		return [`${where}: ${JSON.stringify(value)} is not a decimal ${p.format}`];
 	// grpc-gateway reads bytes in paths and queries as base64, standard or URL-safe.
-	if (p.format === 'byte' && !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) return [`${where}: ${JSON.stringify(value)} is not base64`];
+	if (p.format === 'byte' && !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value))
+		return [`${where}: ${JSON.stringify(value)} is not base64`];
 	return [];
 }
 
@@ -138,9 +162,18 @@ export function checkRequest(
 ): { template: string | null; problems: string[] } {
 	const parsed = new URL(url, 'http://lnd.invalid');
 	const match = matchPath(doc, parsed.pathname);
-	if (!match) return { template: null, problems: [`${method} ${parsed.pathname}: no such path in the swagger`] };
-	const op = doc.paths[match.template]?.[method.toLowerCase()] as { parameters?: SwaggerParameter[] } | undefined;
-	if (!op) return { template: match.template, problems: [`${method} ${match.template}: method not allowed`] };
+	if (!match)
+		return {
+			template: null,
+			problems: [`${method} ${parsed.pathname}: no such path in the swagger`]
+		};
+	const op = doc.paths[match.template]?.[method.toLowerCase()] as
+		{ parameters?: SwaggerParameter[] } | undefined;
+	if (!op)
+		return {
+			template: match.template,
+			problems: [`${method} ${match.template}: method not allowed`]
+		};
 	const params = op.parameters ?? [];
 	const problems: string[] = [];
 	for (const [name, value] of Object.entries(match.params)) {
@@ -150,14 +183,18 @@ export function checkRequest(
 	}
 	for (const [name, value] of parsed.searchParams) {
 		const p = params.find((x) => x.in === 'query' && x.name === name);
-		if (!p) problems.push(`query parameter ${name} is not declared for ${method} ${match.template}`);
+		if (!p)
+			problems.push(`query parameter ${name} is not declared for ${method} ${match.template}`);
 		else problems.push(...checkParameter(p, value));
 	}
 	for (const p of params) {
 		if (p.required !== true) continue;
-		if (p.in === 'path' && !(p.name in match.params)) problems.push(`path parameter ${p.name} is required, but missing`);
-		if (p.in === 'query' && !parsed.searchParams.has(p.name)) problems.push(`query parameter ${p.name} is required, but missing`);
-		if (p.in === 'body' && body === undefined) problems.push(`${method} ${match.template} requires a body`);
+		if (p.in === 'path' && !(p.name in match.params))
+			problems.push(`path parameter ${p.name} is required, but missing`);
+		if (p.in === 'query' && !parsed.searchParams.has(p.name))
+			problems.push(`query parameter ${p.name} is required, but missing`);
+		if (p.in === 'body' && body === undefined)
+			problems.push(`${method} ${match.template} requires a body`);
 	}
 	const bodyParam = params.find((x) => x.in === 'body');
 	if (body !== undefined) {

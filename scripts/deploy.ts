@@ -22,10 +22,14 @@ runCli(async () => {
 	const key = await readKeyFile(values['key-file'] as string);
 	const started = performance.now();
 	const deployment = await deployLedger(rpcUrl, key, { expectedChainId });
-	console.log(`Deployed the Lightcharge ledger to chain ${deployment.chainId} at ${rpcUrl} (block ${deployment.blockNumber}, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+	console.log(
+		`Deployed the Lightcharge ledger to chain ${deployment.chainId} at ${rpcUrl} (block ${deployment.blockNumber}, ${((performance.now() - started) / 1000).toFixed(1)} s)`
+	);
 	console.log(`  StationRegistry  ${deployment.registry}`);
 	console.log(`  Reservations     ${deployment.reservations}`);
 	console.log(`  SessionLedger    ${deployment.sessions}`);
-	console.log(`  operator         ${deployment.operator} (registers stations: npm run register-station -- --registry ${deployment.registry} ...)`);
+	console.log(
+		`  operator         ${deployment.operator} (registers stations: npm run register-station -- --registry ${deployment.registry} ...)`
+	);
 	console.log(JSON.stringify({ rpcUrl, ...deployment }));
 });

@@ -57,16 +57,31 @@ runCli(async () => {
 			tariffRef: (values['tariff-ref'] as string | undefined) ?? NO_TARIFF_REF,
 			location: (values.location as string | undefined) ?? ''
 		};
-		const result = values.update ? await ledger.updateStation(entry) : await ledger.registerStation(entry);
+		const result = values.update
+			? await ledger.updateStation(entry)
+			: await ledger.registerStation(entry);
 		const station = await ledger.getStation(entry.stationId);
-		if (!station) throw new Error(`station ${entry.stationId} is not in the registry after transaction ${result.txHash}`);
-		console.log(`${values.update ? 'Updated' : 'Registered'} station ${entry.stationId} on chain ${ledger.chainId} (tx ${result.txHash}, block ${result.blockNumber})`);
+		if (!station)
+			throw new Error(
+				`station ${entry.stationId} is not in the registry after transaction ${result.txHash}`
+			);
+		console.log(
+			`${values.update ? 'Updated' : 'Registered'} station ${entry.stationId} on chain ${ledger.chainId} (tx ${result.txHash}, block ${result.blockNumber})`
+		);
 		console.log(`  key (bytes32)     ${station.stationId}`);
 		console.log(`  signer            ${station.signer}`);
 		console.log(`  Lightning pubkey  ${station.lightningPubkey}`);
 		console.log(`  tariff ref        ${station.tariffRef}`);
 		console.log(`  location          ${station.location}`);
-		console.log(JSON.stringify({ ...station, registry: ledger.addresses.registry, chainId: ledger.chainId, txHash: result.txHash, blockNumber: result.blockNumber }));
+		console.log(
+			JSON.stringify({
+				...station,
+				registry: ledger.addresses.registry,
+				chainId: ledger.chainId,
+				txHash: result.txHash,
+				blockNumber: result.blockNumber
+			})
+		);
 	} finally {
 		ledger.close();
 	}

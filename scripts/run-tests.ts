@@ -25,14 +25,21 @@ function run(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv =
 	const started = Date.now();
 	const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
 	const ok = r.status === 0;
-	console.log(`=== ${name}: ${ok ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+	console.log(
+		`=== ${name}: ${ok ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`
+	);
 	if (!ok) failedSteps.push(name);
 	return ok;
 }
 
 function countVitest(file: string): void {
 	if (!existsSync(file)) return;
-	const j = JSON.parse(readFileSync(file, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
+	const j = JSON.parse(readFileSync(file, 'utf8')) as {
+		numPassedTests: number;
+		numFailedTests: number;
+		numPendingTests: number;
+		numTodoTests: number;
+	};
 	totals.passed += j.numPassedTests;
 	totals.failed += j.numFailedTests;
 	totals.skipped += j.numPendingTests + j.numTodoTests;
@@ -40,7 +47,9 @@ function countVitest(file: string): void {
 
 function countPlaywright(file: string): void {
 	if (!existsSync(file)) return;
-	const j = JSON.parse(readFileSync(file, 'utf8')) as { stats: { expected: number; unexpected: number; skipped: number; flaky: number } };
+	const j = JSON.parse(readFileSync(file, 'utf8')) as {
+		stats: { expected: number; unexpected: number; skipped: number; flaky: number };
+	};
 	totals.passed += j.stats.expected + j.stats.flaky;
 	totals.failed += j.stats.unexpected;
 	totals.skipped += j.stats.skipped;
@@ -50,45 +59,75 @@ rmSync(results, { recursive: true, force: true });
 mkdirSync(results, { recursive: true });
 
 const checked = run('type checks', 'npm', ['run', '--silent', 'check']);
-run('unit and contract tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/vitest.json`]);
+run('unit and contract tests', 'npx', [
+	'vitest',
+	'run',
+	'--reporter=default',
+	'--reporter=json',
+	`--outputFile.json=${results}/vitest.json`
+]);
 countVitest(`${results}/vitest.json`);
 // The same contract tests again, on instrumented contracts: fails below 100 % of lines.
 run('contract coverage', 'npx', ['tsx', 'scripts/contract-coverage.ts']);
 const built = checked && run('build both apps', 'npm', ['run', '--silent', 'build']);
 if (built) {
-	run('browser flows (aedes)', 'npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: `${results}/playwright.json` });
+	run('browser flows (aedes)', 'npx', ['playwright', 'test', '--reporter=list,json'], {
+		PLAYWRIGHT_JSON_OUTPUT_NAME: `${results}/playwright.json`
+	});
 	countPlaywright(`${results}/playwright.json`);
 	const mosquitto = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].some(existsSync);
 	if (mosquitto) {
 		// Mosquitto as production runs it (--secure-broker): the kiosk and each phone with a login of its own.
-		run('smoke and LAN flows (mosquitto, --secure-broker)', 'npx', ['playwright', 'test', 'tests/smoke.spec.ts', 'tests/lan.spec.ts', '--reporter=list,json', `--output=${results}/mosquitto`], {
-			PLAYWRIGHT_JSON_OUTPUT_NAME: `${results}/playwright-mosquitto.json`,
-			LIGHTCHARGE_E2E_BROKER: 'mosquitto',
-			LIGHTCHARGE_E2E_SECURE_BROKER: '1',
-			LIGHTCHARGE_E2E_PORT_BASE: '20100'
-		});
+		run(
+			'smoke and LAN flows (mosquitto, --secure-broker)',
+			'npx',
+			[
+				'playwright',
+				'test',
+				'tests/smoke.spec.ts',
+				'tests/lan.spec.ts',
+				'--reporter=list,json',
+				`--output=${results}/mosquitto`
+			],
+			{
+				PLAYWRIGHT_JSON_OUTPUT_NAME: `${results}/playwright-mosquitto.json`,
+				LIGHTCHARGE_E2E_BROKER: 'mosquitto',
+				LIGHTCHARGE_E2E_SECURE_BROKER: '1',
+				LIGHTCHARGE_E2E_PORT_BASE: '20100'
+			}
+		);
 		countPlaywright(`${results}/playwright-mosquitto.json`);
 	} else {
-		console.log('\nMosquitto is not installed (apt-get install mosquitto): the Mosquitto (--secure-broker) smoke and LAN flows were skipped.');
+		console.log(
+			'\nMosquitto is not installed (apt-get install mosquitto): the Mosquitto (--secure-broker) smoke and LAN flows were skipped.'
+		);
 		totals.skipped += 1;
 	}
 	// The smoke flow and the wallet's payment flows again, on real LND (btcd + 3 LND on regtest).
 	if (lndBinariesPresent()) {
-		run('browser flows (real LND)', 'npx', ['playwright', 'test', ...LND_SPECS, '--reporter=list,json', `--output=${results}/lnd`], {
-			PLAYWRIGHT_JSON_OUTPUT_NAME: `${results}/playwright-lnd.json`,
-			LIGHTCHARGE_E2E_LIGHTNING: 'lnd',
-			LIGHTCHARGE_E2E_PORT_BASE: '20200'
-		});
+		run(
+			'browser flows (real LND)',
+			'npx',
+			['playwright', 'test', ...LND_SPECS, '--reporter=list,json', `--output=${results}/lnd`],
+			{
+				PLAYWRIGHT_JSON_OUTPUT_NAME: `${results}/playwright-lnd.json`,
+				LIGHTCHARGE_E2E_LIGHTNING: 'lnd',
+				LIGHTCHARGE_E2E_PORT_BASE: '20200'
+			}
+		);
 		countPlaywright(`${results}/playwright-lnd.json`);
 	} else {
-		console.log(`\nReal LND is not built (${missingBinaries().join(', ')} missing; run scripts/build-lnd.sh): the real-LND browser flows were skipped.`);
+		console.log(
+			`\nReal LND is not built (${missingBinaries().join(', ')} missing; run scripts/build-lnd.sh): the real-LND browser flows were skipped.`
+		);
 		totals.skipped += 1;
 	}
 } else {
 	failedSteps.push('browser flows (not run: the build or type checks failed)');
 }
 
-if (requireAll && totals.skipped > 0) failedSteps.push(`${totals.skipped} skipped test(s) while LIGHTCHARGE_REQUIRE_ALL=1`);
+if (requireAll && totals.skipped > 0)
+	failedSteps.push(`${totals.skipped} skipped test(s) while LIGHTCHARGE_REQUIRE_ALL=1`);
 console.log('');
 if (failedSteps.length) console.log(`Failed steps: ${failedSteps.join('; ')}`);
 console.log(`Tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);

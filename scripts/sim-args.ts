@@ -1,6 +1,13 @@
 // The headless simulator's command line: every scenario option as a flag, checked with a sentence.
 import { parseArgs } from 'node:util';
-import { DEFAULT_READING_SAMPLE, POLICIES, POWER_POLICIES, type Policy, type PowerPolicy, type ScenarioOptions } from '../src/lib/sim/index.js';
+import {
+	DEFAULT_READING_SAMPLE,
+	POLICIES,
+	POWER_POLICIES,
+	type Policy,
+	type PowerPolicy,
+	type ScenarioOptions
+} from '../src/lib/sim/index.js';
 
 export const USAGE = `usage: npm run sim -- [options]
  scenario   --vehicles N (1000) --stations N (50) --hours H (24) --grid N (20) --seed S (1) --seeds K (1)
@@ -100,26 +107,52 @@ export function parseSimArgs(argv: string[]): SimArgs {
 		const raw = v[name];
 		if (raw === undefined) continue;
 		const x = Number(raw);
-		if (!Number.isFinite(x) || (kind === 'int' && !Number.isInteger(x))) fail(`--${name} must be ${kind === 'int' ? 'a whole number' : 'a number'}, got "${String(raw)}"`);
+		if (!Number.isFinite(x) || (kind === 'int' && !Number.isInteger(x)))
+			fail(
+				`--${name} must be ${kind === 'int' ? 'a whole number' : 'a number'}, got "${String(raw)}"`
+			);
 		n[name] = x;
 	}
 	const policyArg = (v.policy as string | undefined) ?? 'all';
-	const policies = policyArg === 'all' ? [...POLICIES] : policyArg.split(',').map((p) => (POLICIES.includes(p as Policy) ? (p as Policy) : fail(`--policy must be one of ${POLICIES.join(', ')} or all, got "${p}"`)));
+	const policies =
+		policyArg === 'all'
+			? [...POLICIES]
+			: policyArg
+					.split(',')
+					.map((p) =>
+						POLICIES.includes(p as Policy)
+							? (p as Policy)
+							: fail(`--policy must be one of ${POLICIES.join(', ')} or all, got "${p}"`)
+					);
 	const power = v.power as string | undefined;
-	if (power !== undefined && !POWER_POLICIES.includes(power as PowerPolicy)) fail(`--power must be one of ${POWER_POLICIES.join(', ')}, got "${power}"`);
+	if (power !== undefined && !POWER_POLICIES.includes(power as PowerPolicy))
+		fail(`--power must be one of ${POWER_POLICIES.join(', ')}, got "${power}"`);
 	const baseline = ((v.baseline as string | undefined) ?? 'live') as Policy;
-	if (!POLICIES.includes(baseline)) fail(`--baseline must be one of ${POLICIES.join(', ')}, got "${baseline}"`);
+	if (!POLICIES.includes(baseline))
+		fail(`--baseline must be one of ${POLICIES.join(', ')}, got "${baseline}"`);
 	const ledger = (v.ledger as string | undefined) ?? 'memory';
-	if (ledger !== 'memory' && ledger !== 'devnet') fail(`--ledger must be memory or devnet, got "${ledger}"`);
+	if (ledger !== 'memory' && ledger !== 'devnet')
+		fail(`--ledger must be memory or devnet, got "${ledger}"`);
 	if (v.rpc !== undefined && ledger !== 'devnet') fail('--rpc only applies with --ledger devnet');
 	const STUDY_NAMES = ['options', 'power', 'load'];
 	const studyArg = v.study as string | undefined;
-	const studies = v.studies === true || studyArg !== undefined ? (studyArg ?? STUDY_NAMES.join(',')).split(',').map((x) => (STUDY_NAMES.includes(x) ? x : fail(`--study must be one of ${STUDY_NAMES.join(', ')}, got "${x}"`))) : null;
+	const studies =
+		v.studies === true || studyArg !== undefined
+			? (studyArg ?? STUDY_NAMES.join(','))
+					.split(',')
+					.map((x) =>
+						STUDY_NAMES.includes(x)
+							? x
+							: fail(`--study must be one of ${STUDY_NAMES.join(', ')}, got "${x}"`)
+					)
+			: null;
 	const seed = n.seed ?? 1;
 	const count = n.seeds ?? 1;
 	if (count < 1 || count > 1000) fail(`--seeds must be 1..1000, got ${count}`);
-	if (ledger === 'devnet' && count > 1) fail('--ledger devnet runs one seed (every reading is a real transaction)');
-	const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as T;
+	if (ledger === 'devnet' && count > 1)
+		fail('--ledger devnet runs one seed (every reading is a real transaction)');
+	const defined = <T extends object>(o: T): T =>
+		Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as T;
 	const base: Omit<ScenarioOptions, 'seed'> = {
 		vehicles: n.vehicles ?? 1000,
 		stations: n.stations ?? 50,

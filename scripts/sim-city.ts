@@ -2,7 +2,12 @@
 // `node --max-semi-space-size=64 --import tsx scripts/sim-city.ts '{"vehicles":50000,"stations":2500,"hours":24,"seed":1,"gridSize":40}' [policy]`.
 // Prints one JSON line: the run's figures, its wall seconds and the process's peak RSS.
 import { getHeapStatistics } from 'node:v8';
-import { buildScenario, runPolicySim, type Policy, type ScenarioOptions } from '../src/lib/sim/index.js';
+import {
+	buildScenario,
+	runPolicySim,
+	type Policy,
+	type ScenarioOptions
+} from '../src/lib/sim/index.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as ScenarioOptions;
 const policy = (process.argv[3] ?? 'optimal') as Policy;

@@ -7,9 +7,14 @@ import { runHere, type RunRequest } from '../src/lib/sim/index.js';
 parentPort!.on('message', async (request: RunRequest) => {
 	try {
 		const result = await runHere(request);
-		const transfer = [result.loadKw?.buffer, result.feederPeakRatio?.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+		const transfer = [result.loadKw?.buffer, result.feederPeakRatio?.buffer].filter(
+			(b): b is ArrayBuffer => b instanceof ArrayBuffer
+		);
 		parentPort!.postMessage({ ok: true, result }, transfer);
 	} catch (error) {
-		parentPort!.postMessage({ ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+		parentPort!.postMessage({
+			ok: false,
+			error: error instanceof Error ? (error.stack ?? error.message) : String(error)
+		});
 	}
 });

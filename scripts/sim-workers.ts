@@ -17,11 +17,17 @@ export function simWorkerPool(size = availableParallelism()): WorkerPool {
 	for (let i = 0; i < size; i++) {
 		// A worker starts without the parent's TypeScript loader: register tsx, then load the worker.
 		const entry = new URL('./sim-worker.ts', import.meta.url).href;
-		const w = new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
+		const w = new Worker(
+			`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`,
+			{ eval: true }
+		);
 		all.push(w);
 		idle.push(w);
 	}
-	const take = () => new Promise<Worker>((resolve) => (idle.length > 0 ? resolve(idle.pop()!) : waiting.push(resolve)));
+	const take = () =>
+		new Promise<Worker>((resolve) =>
+			idle.length > 0 ? resolve(idle.pop()!) : waiting.push(resolve)
+		);
 	const release = (w: Worker) => {
 		const next = waiting.shift();
 		if (next) next(w);
@@ -48,5 +54,9 @@ export function simWorkerPool(size = availableParallelism()): WorkerPool {
 			release(w);
 		}
 	};
-	return { runner, size, close: async () => void (await Promise.all(all.map((w) => w.terminate()))) };
+	return {
+		runner,
+		size,
+		close: async () => void (await Promise.all(all.map((w) => w.terminate())))
+	};
 }

@@ -14,12 +14,22 @@ import { parseArgs } from 'node:util';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { startBroker, type RunningBroker } from '../devnet/broker.js';
-import { parseDevnetManifest, type DevnetManifest, networkFingerprint } from '../src/lib/config/index.js';
+import {
+	parseDevnetManifest,
+	type DevnetManifest,
+	networkFingerprint
+} from '../src/lib/config/index.js';
 import { LndRestNode, type LightningNode } from '../src/lib/lightning/index.js';
 import { buildHubTopology, Simnet, SimnetNode } from '../src/lib/lightning/simnet/index.js';
 import { connectBus, type MessageBus } from '../src/lib/mqtt/index.js';
 import { parseMessage, TOPIC_ROOT, encodeSessionLink } from '../src/lib/protocol/index.js';
-import { DriverChannel, createSimulatedStation, DEFAULT_TARIFF, type HeadlessStation, type StationLedger } from '../src/lib/session/index.js';
+import {
+	DriverChannel,
+	createSimulatedStation,
+	DEFAULT_TARIFF,
+	type HeadlessStation,
+	type StationLedger
+} from '../src/lib/session/index.js';
 import { MemoryKioskStore } from '../src/lib/storage/index.js';
 
 const USAGE = `usage: npm run station -- --sim [--devnet FILE] [--stations N] [--poll-ms MS] [--increment-wh WH]
@@ -75,18 +85,31 @@ function fileStore(file: string): MemoryKioskStore {
 }
 
 /** A driver for one station: joins each offered session, pays each invoice, stops after `wh`. */
-async function drive(id: string, station: HeadlessStation, bus: MessageBus, payer: LightningNode, wh: number): Promise<void> {
+async function drive(
+	id: string,
+	station: HeadlessStation,
+	bus: MessageBus,
+	payer: LightningNode,
+	wh: number
+): Promise<void> {
 	const stationId = station.runtime.statusMessage().stationId;
 	const paid = new Set<string>();
-	await bus.subscribe(`${TOPIC_ROOT}/stations/${stationId}/sessions/+/invoices`, (topic, payload) => {
-		const m = parseMessage(topic, payload);
-		if (!m.ok || m.kind !== 'invoices' || paid.has(m.message.bolt11)) return;
-		paid.add(m.message.bolt11);
-		void payer
-			.pay({ paymentRequest: m.message.bolt11, feeLimitMsat: 100_000n, timeoutSeconds: 60 })
-			.then((u) => console.log(`[${id}] driver paid invoice ${m.message.seq}: ${u.status}${u.failureReason ? ` (${u.failureReason})` : ''}`))
-			.catch((e) => console.log(`[${id}] driver could not pay: ${(e as Error).message}`));
-	});
+	await bus.subscribe(
+		`${TOPIC_ROOT}/stations/${stationId}/sessions/+/invoices`,
+		(topic, payload) => {
+			const m = parseMessage(topic, payload);
+			if (!m.ok || m.kind !== 'invoices' || paid.has(m.message.bolt11)) return;
+			paid.add(m.message.bolt11);
+			void payer
+				.pay({ paymentRequest: m.message.bolt11, feeLimitMsat: 100_000n, timeoutSeconds: 60 })
+				.then((u) =>
+					console.log(
+						`[${id}] driver paid invoice ${m.message.seq}: ${u.status}${u.failureReason ? ` (${u.failureReason})` : ''}`
+					)
+				)
+				.catch((e) => console.log(`[${id}] driver could not pay: ${(e as Error).message}`));
+		}
+	);
 	// The driver stands at the station: it reads the session's join secret off its screen (the QR code).
 	const channels = new Map<string, DriverChannel>();
 	const stopped = new Set<string>();
@@ -95,7 +118,14 @@ async function drive(id: string, station: HeadlessStation, bus: MessageBus, paye
 		if (s.phase === 'awaiting_driver' && !channels.has(s.sessionId)) {
 			const channel = new DriverChannel(station.runtime.offer()!);
 			channels.set(s.sessionId, channel);
-			setTimeout(() => void bus.publish(channel.topic, channel.join(1_000_000_000n, `headless-${id}`, Date.now())), 1000);
+			setTimeout(
+				() =>
+					void bus.publish(
+						channel.topic,
+						channel.join(1_000_000_000n, `headless-${id}`, Date.now())
+					),
+				1000
+			);
 		}
 		const delivered = s.first && s.last ? s.last.energyWh - s.first.energyWh : 0;
 		const channel = channels.get(s.sessionId);
@@ -127,7 +157,12 @@ async function main(): Promise<void> {
 	const count = Math.floor(positive('stations', values.stations, 1));
 	const pollMs = positive('poll-ms', values['poll-ms'], 1000);
 	const nextAfterMs = positive('next-session-after-ms', values['next-session-after-ms'], 15_000);
-	const tariff = { ...DEFAULT_TARIFF, incrementWh: Math.floor(positive('increment-wh', values['increment-wh'], DEFAULT_TARIFF.incrementWh)) };
+	const tariff = {
+		...DEFAULT_TARIFF,
+		incrementWh: Math.floor(
+			positive('increment-wh', values['increment-wh'], DEFAULT_TARIFF.incrementWh)
+		)
+	};
 	const stateDir = path.resolve(values['state-dir'] ?? '.devnet/stations');
 	mkdirSync(stateDir, { recursive: true });
 
@@ -145,7 +180,12 @@ async function main(): Promise<void> {
 		wsUrl = manifest.broker.wsUrl;
 		protocolVersion = manifest.broker.protocolVersion;
 	} else {
-		broker = await startBroker({ kind: 'aedes', tcpPort: await freePort(), wsPort: await freePort(), dir: path.join(os.tmpdir(), 'lightcharge-station') });
+		broker = await startBroker({
+			kind: 'aedes',
+			tcpPort: await freePort(),
+			wsPort: await freePort(),
+			dir: path.join(os.tmpdir(), 'lightcharge-station')
+		});
 		wsUrl = broker.wsUrl;
 		protocolVersion = broker.protocolVersion;
 		simnet = new Simnet();
@@ -153,17 +193,27 @@ async function main(): Promise<void> {
 	}
 
 	const driveWh = values.drive === undefined ? null : positive('drive', values.drive, 0);
-	const stations: { id: string; station: HeadlessStation; bus: MessageBus; payer: LightningNode | null }[] = [];
+	const stations: {
+		id: string;
+		station: HeadlessStation;
+		bus: MessageBus;
+		payer: LightningNode | null;
+	}[] = [];
 	for (let i = 1; i <= count; i++) {
 		const stationId = `station-${i}`;
-		const fromManifest = manifest?.stations.find((s) => s.stationId === stationId) ?? (i === 1 ? manifest?.stations[0] : undefined);
+		const fromManifest =
+			manifest?.stations.find((s) => s.stationId === stationId) ??
+			(i === 1 ? manifest?.stations[0] : undefined);
 		let lightning: LightningNode;
 		let ledger: StationLedger | undefined;
 		let signingKeyHex: string;
 		const keyFile = path.join(stateDir, `${stationId}.key`);
 		if (fromManifest) signingKeyHex = fromManifest.signingKeyHex;
 		else if (existsSync(keyFile)) signingKeyHex = readFileSync(keyFile, 'utf8').trim();
-		else writeFileSync(keyFile, (signingKeyHex = bytesToHex(secp256k1.utils.randomSecretKey())), { mode: 0o600 });
+		else
+			writeFileSync(keyFile, (signingKeyHex = bytesToHex(secp256k1.utils.randomSecretKey())), {
+				mode: 0o600
+			});
 		if (manifest) {
 			const nodeName = fromManifest?.lightningNode ?? manifest.stations[0]!.lightningNode;
 			const node = manifest.lightning.nodes[nodeName];
@@ -186,10 +236,15 @@ async function main(): Promise<void> {
 		let payer: LightningNode | null = null;
 		if (driveWh !== null) {
 			const vehicle = manifest?.lightning.nodes['vehicle-1'];
-			if (manifest && !vehicle) fail('--drive needs the devnet\'s vehicle-1 Lightning node');
-			payer = vehicle ? new LndRestNode({ restUrl: vehicle.restUrl, macaroonHex: vehicle.macaroonHex }) : new SimnetNode(simnet!, `car-${stationId}`);
+			if (manifest && !vehicle) fail("--drive needs the devnet's vehicle-1 Lightning node");
+			payer = vehicle
+				? new LndRestNode({ restUrl: vehicle.restUrl, macaroonHex: vehicle.macaroonHex })
+				: new SimnetNode(simnet!, `car-${stationId}`);
 		}
-		const bus = await connectBus(wsUrl, { protocolVersion, clientId: `station-${stationId}-${process.pid}` });
+		const bus = await connectBus(wsUrl, {
+			protocolVersion,
+			clientId: `station-${stationId}-${process.pid}`
+		});
 		const station = await createSimulatedStation({
 			stationId: fromManifest?.stationId ?? stationId,
 			name: fromManifest?.name,
@@ -214,16 +269,32 @@ async function main(): Promise<void> {
 			const s = v.session;
 			if (s.phase !== lastPhase) {
 				lastPhase = s.phase;
-				const extra = s.phase === 'suspended' ? ` — ${s.suspendReason}` : s.phase === 'settled' ? ` — ${(s.last && s.first ? s.last.energyWh - s.first.energyWh : 0)} Wh` : '';
+				const extra =
+					s.phase === 'suspended'
+						? ` — ${s.suspendReason}`
+						: s.phase === 'settled'
+							? ` — ${s.last && s.first ? s.last.energyWh - s.first.energyWh : 0} Wh`
+							: '';
 				console.log(`[${id}] ${s.sessionId} ${s.phase}${extra}`);
 				if (s.phase === 'awaiting_driver' && manifest && s.joinSecret) {
-					const network = networkFingerprint(manifest.chain.chainId, manifest.chain.contracts.registry).slice(0, 8);
-					const link = encodeSessionLink(manifest.wallet.url, { v: 2, network, stationId: s.stationId, sessionId: s.sessionId, secret: s.joinSecret });
+					const network = networkFingerprint(
+						manifest.chain.chainId,
+						manifest.chain.contracts.registry
+					).slice(0, 8);
+					const link = encodeSessionLink(manifest.wallet.url, {
+						v: 2,
+						network,
+						stationId: s.stationId,
+						sessionId: s.sessionId,
+						secret: s.joinSecret
+					});
 					console.log(`[${id}] wallet link: ${link}`);
 				}
 			}
 			if (s.phase === 'settled' && s.closed && !nextTimer) {
-				console.log(`[${id}] ${s.sessionId} closed${v.closeTx ? ` on the ledger (${v.closeTx}, ${v.anchors.length} anchors)` : ''}`);
+				console.log(
+					`[${id}] ${s.sessionId} closed${v.closeTx ? ` on the ledger (${v.closeTx}, ${v.anchors.length} anchors)` : ''}`
+				);
 				nextTimer = setTimeout(() => {
 					nextTimer = null;
 					void station.runtime.offerNewSession();

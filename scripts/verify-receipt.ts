@@ -46,7 +46,11 @@ if (!offline) {
 		const ledger = await connectLedger({
 			rpcUrl,
 			expectedChainId: ledgerInfo.chainId,
-			addresses: { registry: ledgerInfo.registry, reservations: ledgerInfo.registry, sessions: ledgerInfo.sessions },
+			addresses: {
+				registry: ledgerInfo.registry,
+				reservations: ledgerInfo.registry,
+				sessions: ledgerInfo.sessions
+			},
 			skipCodeCheck: ['reservations']
 		});
 		ledgerAnchors = await ledger.getAnchors(receipt.stationId, receipt.sessionId);
@@ -58,7 +62,12 @@ if (!offline) {
 }
 
 const result = verifyReceipt(receipt, ledgerAnchors);
-console.log(`Receipt ${receipt.sessionId} at ${receipt.stationName} (${receipt.stationId}): ${receipt.totals.energyWh} Wh, ${receipt.totals.paidMsat} msat paid`);
-for (const c of result.checks) console.log(`${c.status === 'pass' ? 'PASS' : c.status === 'fail' ? 'FAIL' : 'SKIP'}  ${c.what}: ${c.detail}`);
+console.log(
+	`Receipt ${receipt.sessionId} at ${receipt.stationName} (${receipt.stationId}): ${receipt.totals.energyWh} Wh, ${receipt.totals.paidMsat} msat paid`
+);
+for (const c of result.checks)
+	console.log(
+		`${c.status === 'pass' ? 'PASS' : c.status === 'fail' ? 'FAIL' : 'SKIP'}  ${c.what}: ${c.detail}`
+	);
 console.log(result.ok ? 'VERIFIED' : 'NOT VERIFIED');
 process.exit(result.ok ? 0 : 1);

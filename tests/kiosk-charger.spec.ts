@@ -7,7 +7,14 @@ import { expect, test, type Page } from '@playwright/test';
 import { E2E_PORTS } from '../playwright.config';
 import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config';
 import { connectBus, type MessageBus } from '../src/lib/mqtt';
-import { parseMessage, decodeSessionLink, TOPIC_ROOT, type InvoiceMessage, type ReadingMessage, type SessionEvent } from '../src/lib/protocol';
+import {
+	parseMessage,
+	decodeSessionLink,
+	TOPIC_ROOT,
+	type InvoiceMessage,
+	type ReadingMessage,
+	type SessionEvent
+} from '../src/lib/protocol';
 import { DriverChannel } from '../src/lib/session';
 import { LndRestNode } from '../src/lib/lightning';
 import { kioskWithFakeSerial, type FakeMeterControls } from './fakes/web-serial';
@@ -40,31 +47,55 @@ class FakeEvcc {
 	}
 	private async apply(page: Page, mode: string) {
 		const enabled = mode !== 'off';
-		await page.evaluate((on) => (window as unknown as { __lightchargeFakeMeter: FakeMeterControls }).__lightchargeFakeMeter.setAllowed(on), enabled);
+		await page.evaluate(
+			(on) =>
+				(
+					window as unknown as { __lightchargeFakeMeter: FakeMeterControls }
+				).__lightchargeFakeMeter.setAllowed(on),
+			enabled
+		);
 		await this.bus.publish(`${this.base}/mode`, mode, { retain: true });
 		await this.bus.publish(`${this.base}/enabled`, String(enabled), { retain: true });
 	}
 }
 
-test('evcc chosen on the setup screen: "now" when charging is allowed, "off" when the session stops', async ({ browser }) => {
+test('evcc chosen on the setup screen: "now" when charging is allowed, "off" when the session stops', async ({
+	browser
+}) => {
 	test.setTimeout(90_000);
 	// The car draws nothing until evcc lets it: the contactor is the fake evcc's to switch.
-	const ctx = await kioskWithFakeSerial(browser, { profile: 'eastron-sdm630', serial: '20240917', startWh: 1_234_000, carAllowed: false, maxPowerW: 11_000, rampSeconds: 0 });
+	const ctx = await kioskWithFakeSerial(browser, {
+		profile: 'eastron-sdm630',
+		serial: '20240917',
+		startWh: 1_234_000,
+		carAllowed: false,
+		maxPowerW: 11_000,
+		rampSeconds: 0
+	});
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => console.log(`[charger kiosk pageerror] ${e.message}`));
 	const station = manifest.stations[0]!;
 	const db = `kiosk-charger-${Date.now()}`;
-	const driverBus = await connectBus(manifest.broker.wsUrl, { protocolVersion: 4, clientId: `driver-${Date.now()}` });
+	const driverBus = await connectBus(manifest.broker.wsUrl, {
+		protocolVersion: 4,
+		clientId: `driver-${Date.now()}`
+	});
 	const readings: ReadingMessage[] = [];
 	const events: SessionEvent[] = [];
 	const invoices: InvoiceMessage[] = [];
-	const payer = new LndRestNode({ restUrl: manifest.lightning.nodes['vehicle-1']!.restUrl, macaroonHex: manifest.lightning.nodes['vehicle-1']!.macaroonHex });
-	await driverBus.subscribe(`${TOPIC_ROOT}/stations/${station.stationId}/sessions/+/+`, (topic, payload) => {
-		const m = parseMessage(topic, payload);
-		if (m.ok && m.kind === 'readings') readings.push(m.message);
-		else if (m.ok && m.kind === 'events') events.push(m.message);
-		else if (m.ok && m.kind === 'invoices') invoices.push(m.message);
+	const payer = new LndRestNode({
+		restUrl: manifest.lightning.nodes['vehicle-1']!.restUrl,
+		macaroonHex: manifest.lightning.nodes['vehicle-1']!.macaroonHex
 	});
+	await driverBus.subscribe(
+		`${TOPIC_ROOT}/stations/${station.stationId}/sessions/+/+`,
+		(topic, payload) => {
+			const m = parseMessage(topic, payload);
+			if (m.ok && m.kind === 'readings') readings.push(m.message);
+			else if (m.ok && m.kind === 'events') events.push(m.message);
+			else if (m.ok && m.kind === 'invoices') invoices.push(m.message);
+		}
+	);
 	const evcc = await FakeEvcc.start(manifest.broker.wsUrl, page);
 	try {
 		await page.goto(`${KIOSK}/setup?db=${db}`);
@@ -89,7 +120,9 @@ test('evcc chosen on the setup screen: "now" when charging is allowed, "off" whe
 		await expect(page.getByTestId('evcc-topic')).toHaveValue('evcc');
 		await page.getByTestId('evcc-loadpoint').fill('0');
 		await page.getByTestId('save').click();
-		await expect(page.getByTestId('setup-message')).toContainText('evcc loadpoint must be a whole number from 1 to 99');
+		await expect(page.getByTestId('setup-message')).toContainText(
+			'evcc loadpoint must be a whole number from 1 to 99'
+		);
 		await page.getByTestId('evcc-loadpoint').fill('1');
 		const card = page.getByTestId('charger-card');
 		await card.scrollIntoViewIfNeeded();
@@ -116,16 +149,31 @@ test('evcc chosen on the setup screen: "now" when charging is allowed, "off" whe
 		await expect(page.locator('h1.charging')).toBeVisible();
 		await expect.poll(() => evcc.modes).toEqual(['now']);
 		// evcc let the car charge: the meter shows energy flowing.
-		await expect.poll(async () => Number.parseFloat((await page.getByTestId('energy').textContent()) ?? '0'), { timeout: 20_000 }).toBeGreaterThan(0);
-		await expect.poll(() => readings.filter((r) => r.sessionId === sessionId).length).toBeGreaterThanOrEqual(3);
+		await expect
+			.poll(
+				async () => Number.parseFloat((await page.getByTestId('energy').textContent()) ?? '0'),
+				{ timeout: 20_000 }
+			)
+			.toBeGreaterThan(0);
+		await expect
+			.poll(() => readings.filter((r) => r.sessionId === sessionId).length)
+			.toBeGreaterThanOrEqual(3);
 
 		await driverBus.publish(channel.topic, channel.stop(Date.now()));
 		await expect.poll(() => evcc.modes, { timeout: 15_000 }).toEqual(['now', 'off']);
 		// The meter confirms evcc obeyed: the power falls to zero.
-		await expect.poll(async () => Number.parseFloat((await page.getByTestId('power').textContent()) ?? '1'), { timeout: 10_000 }).toBe(0);
+		await expect
+			.poll(async () => Number.parseFloat((await page.getByTestId('power').textContent()) ?? '1'), {
+				timeout: 10_000
+			})
+			.toBe(0);
 		// The driver pays the last invoice; the session settles.
-		await expect.poll(() => invoices.filter((i) => i.sessionId === sessionId).length, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
-		for (const inv of new Map(invoices.filter((i) => i.sessionId === sessionId).map((i) => [i.bolt11, i])).values()) {
+		await expect
+			.poll(() => invoices.filter((i) => i.sessionId === sessionId).length, { timeout: 20_000 })
+			.toBeGreaterThanOrEqual(1);
+		for (const inv of new Map(
+			invoices.filter((i) => i.sessionId === sessionId).map((i) => [i.bolt11, i])
+		).values()) {
 			await payer.pay({ paymentRequest: inv.bolt11, feeLimitMsat: 100_000n, timeoutSeconds: 30 });
 		}
 		await expect(page.getByTestId('settled')).toBeVisible({ timeout: 20_000 });
@@ -141,13 +189,25 @@ test('evcc chosen on the setup screen: "now" when charging is allowed, "off" whe
 	}
 });
 
-test('manual charger with a meter on RS-485: the kiosk tells the driver to plug in, then to unplug', async ({ browser }) => {
+test('manual charger with a meter on RS-485: the kiosk tells the driver to plug in, then to unplug', async ({
+	browser
+}) => {
 	test.setTimeout(60_000);
-	const ctx = await kioskWithFakeSerial(browser, { profile: 'eastron-sdm630', serial: '20240917', startWh: 1_234_000, carAllowed: true, maxPowerW: 11_000, rampSeconds: 0 });
+	const ctx = await kioskWithFakeSerial(browser, {
+		profile: 'eastron-sdm630',
+		serial: '20240917',
+		startWh: 1_234_000,
+		carAllowed: true,
+		maxPowerW: 11_000,
+		rampSeconds: 0
+	});
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => console.log(`[manual kiosk pageerror] ${e.message}`));
 	const db = `kiosk-manual-${Date.now()}`;
-	const driverBus = await connectBus(manifest.broker.wsUrl, { protocolVersion: 4, clientId: `driver-m-${Date.now()}` });
+	const driverBus = await connectBus(manifest.broker.wsUrl, {
+		protocolVersion: 4,
+		clientId: `driver-m-${Date.now()}`
+	});
 	try {
 		await page.goto(`${KIOSK}/setup?db=${db}`);
 		await page.getByTestId('pin').fill('9753');

@@ -11,7 +11,11 @@ export interface RgbaImage {
 export function decodePng(png: Buffer): RgbaImage {
 	if (png.readUInt32BE(0) !== 0x89504e47) throw new Error('not a PNG');
 	let pos = 8;
-	let width = 0, height = 0, colorType = 0, bitDepth = 0, interlace = 0;
+	let width = 0,
+		height = 0,
+		colorType = 0,
+		bitDepth = 0,
+		interlace = 0;
 	const idat: Buffer[] = [];
 	while (pos < png.length) {
 		const len = png.readUInt32BE(pos);
@@ -27,7 +31,10 @@ export function decodePng(png: Buffer): RgbaImage {
 		else if (type === 'IEND') break;
 		pos += 12 + len;
 	}
-	if (bitDepth !== 8 || (colorType !== 2 && colorType !== 6) || interlace !== 0) throw new Error(`unsupported PNG (depth ${bitDepth}, colour ${colorType}, interlace ${interlace})`);
+	if (bitDepth !== 8 || (colorType !== 2 && colorType !== 6) || interlace !== 0)
+		throw new Error(
+			`unsupported PNG (depth ${bitDepth}, colour ${colorType}, interlace ${interlace})`
+		);
 	const bpp = colorType === 6 ? 4 : 3;
 	const raw = inflateSync(Buffer.concat(idat));
 	const stride = width * bpp;
@@ -45,7 +52,10 @@ export function decodePng(png: Buffer): RgbaImage {
 			else if (filter === 2) add = b;
 			else if (filter === 3) add = (a + b) >> 1;
 			else if (filter === 4) {
-				const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+				const p = a + b - c,
+					pa = Math.abs(p - a),
+					pb = Math.abs(p - b),
+					pc = Math.abs(p - c);
 				add = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 			}
 			line[i] = (line[i]! + add) & 0xff;

@@ -18,7 +18,16 @@ import { E2E_PORTS } from '../playwright.config';
 import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config';
 import { LndRestNode } from '../src/lib/lightning';
 import { connectBus, type MessageBus } from '../src/lib/mqtt';
-import { parseMessage, decodeSessionLink, ocmfPublicKeyHex, ReadingVerifier, TOPIC_ROOT, type InvoiceMessage, type ReadingMessage, type SessionEvent } from '../src/lib/protocol';
+import {
+	parseMessage,
+	decodeSessionLink,
+	ocmfPublicKeyHex,
+	ReadingVerifier,
+	TOPIC_ROOT,
+	type InvoiceMessage,
+	type ReadingMessage,
+	type SessionEvent
+} from '../src/lib/protocol';
 import { DriverChannel } from '../src/lib/session';
 import { installFakeSerial, kioskWithFakeSerial } from './fakes/web-serial';
 import { decodePng } from './kiosk-png';
@@ -40,7 +49,8 @@ class TestBroker {
 	}
 	async start(): Promise<void> {
 		const broker = (this.broker = await Aedes.createBroker());
-		broker.preConnect = (client, _packet, done) => done(null, this.admitKiosk || !String(client.id).startsWith('kiosk-'));
+		broker.preConnect = (client, _packet, done) =>
+			done(null, this.admitKiosk || !String(client.id).startsWith('kiosk-'));
 		broker.on('clientError', () => {});
 		broker.on('connectionError', () => {});
 		const server = (this.server = http.createServer());
@@ -73,7 +83,11 @@ class Driver {
 	events: SessionEvent[] = [];
 	private constructor(readonly bus: MessageBus) {}
 	static async connect(url: string, stationId: string): Promise<Driver> {
-		const bus = await connectBus(url, { protocolVersion: 4, clientId: `driver-${Date.now()}`, reconnectPeriodMs: 100 });
+		const bus = await connectBus(url, {
+			protocolVersion: 4,
+			clientId: `driver-${Date.now()}`,
+			reconnectPeriodMs: 100
+		});
 		const d = new Driver(bus);
 		await bus.subscribe(`${TOPIC_ROOT}/stations/${stationId}/sessions/+/+`, (topic, payload) => {
 			const m = parseMessage(topic, payload);
@@ -104,12 +118,17 @@ async function shot(page: Page, name: string) {
 	await page.setViewportSize({ width: 1280, height: 800 });
 }
 
-test('a kiosk session: invoice QR = published BOLT11, 30 s broker outage without a lost reading, reload resumes, receipt', async ({ browser }) => {
+test('a kiosk session: invoice QR = published BOLT11, 30 s broker outage without a lost reading, reload resumes, receipt', async ({
+	browser
+}) => {
 	test.setTimeout(150_000);
 	const broker = new TestBroker();
 	await broker.start();
 	const station = manifest.stations[0]!;
-	const payer = new LndRestNode({ restUrl: manifest.lightning.nodes['vehicle-1']!.restUrl, macaroonHex: manifest.lightning.nodes['vehicle-1']!.macaroonHex });
+	const payer = new LndRestNode({
+		restUrl: manifest.lightning.nodes['vehicle-1']!.restUrl,
+		macaroonHex: manifest.lightning.nodes['vehicle-1']!.macaroonHex
+	});
 	const driver = await Driver.connect(broker.url, station.stationId);
 	const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 	const page = await ctx.newPage();
@@ -144,13 +163,19 @@ test('a kiosk session: invoice QR = published BOLT11, 30 s broker outage without
 			for (const inv of driver.invoices) {
 				if (paid.has(inv.bolt11)) continue;
 				paid.add(inv.bolt11);
-				const r = await payer.pay({ paymentRequest: inv.bolt11, feeLimitMsat: 100_000n, timeoutSeconds: 30 });
+				const r = await payer.pay({
+					paymentRequest: inv.bolt11,
+					feeLimitMsat: 100_000n,
+					timeoutSeconds: 30
+				});
 				expect(r.status).toBe('succeeded');
 			}
 		};
 		await payAll();
 		await expect(page.getByTestId('paid')).not.toHaveText('0');
-		await expect.poll(() => page.getByTestId('power-chart').locator('path').getAttribute('d')).toMatch(/^M.+L/);
+		await expect
+			.poll(() => page.getByTestId('power-chart').locator('path').getAttribute('d'))
+			.toMatch(/^M.+L/);
 		await shot(page, 'charging');
 
 		// The broker goes away for 30 s; the kiosk keeps metering, signing and storing.
@@ -165,34 +190,56 @@ test('a kiosk session: invoice QR = published BOLT11, 30 s broker outage without
 		await expect.poll(() => driver.bus.state, { timeout: 10_000 }).toBe('connected');
 		await new Promise((r) => setTimeout(r, 300)); // the driver's subscription is renewed on reconnect
 		broker.admitKiosk = true;
-		await expect(page.getByTestId('broker-state')).toHaveText('Broker connected', { timeout: 15_000 });
+		await expect(page.getByTestId('broker-state')).toHaveText('Broker connected', {
+			timeout: 15_000
+		});
 		await expect(page.getByTestId('outbox')).toBeHidden({ timeout: 15_000 });
 		expect(driver.readings.length).toBeGreaterThan(beforeOutage + 60); // 30 s at 4 readings/s arrived late, not lost
 		await payAll();
 
 		// A reload mid-session resumes the same session from IndexedDB.
-		const energyBefore = Number((await page.getByTestId('energy').textContent())!.replace(/,/g, ''));
+		const energyBefore = Number(
+			(await page.getByTestId('energy').textContent())!.replace(/,/g, '')
+		);
 		const readingsBefore = driver.readings.length;
 		await page.reload();
 		await expect(page.getByTestId('resumed')).toBeVisible();
 		await expect(page.locator('h1.charging')).toBeVisible();
-		await expect.poll(async () => Number((await page.getByTestId('energy').textContent())!.replace(/,/g, ''))).toBeGreaterThan(energyBefore);
+		await expect
+			.poll(async () => Number((await page.getByTestId('energy').textContent())!.replace(/,/g, '')))
+			.toBeGreaterThan(energyBefore);
 		await expect.poll(() => driver.readings.length).toBeGreaterThan(readingsBefore + 8);
 		await payAll();
 
 		// Stop; the last invoice is paid; settled, with a receipt QR.
 		await driver.bus.publish(channel.topic, channel.stop(Date.now()));
-		await expect.poll(async () => (await payAll(), driver.events.some((e) => e.event === 'stopped')), { timeout: 20_000 }).toBe(true);
-		await expect.poll(async () => (await payAll(), await page.getByTestId('settled').isVisible()), { timeout: 30_000 }).toBe(true);
+		await expect
+			.poll(async () => (await payAll(), driver.events.some((e) => e.event === 'stopped')), {
+				timeout: 20_000
+			})
+			.toBe(true);
+		await expect
+			.poll(async () => (await payAll(), await page.getByTestId('settled').isVisible()), {
+				timeout: 30_000
+			})
+			.toBe(true);
 		await expect(page.getByTestId('receipt-qr').locator('svg')).toBeVisible();
 		await expect(page.getByTestId('settled')).toContainText(/closed in 0x/, { timeout: 20_000 });
-		const receipt = JSON.parse((await decodeQr(page, 'receipt-qr'))!) as { sessionId: string; energyWh: number; closeTx?: string };
+		const receipt = JSON.parse((await decodeQr(page, 'receipt-qr'))!) as {
+			sessionId: string;
+			energyWh: number;
+			closeTx?: string;
+		};
 		expect(receipt.sessionId).toBe(sessionId);
 		expect(receipt.closeTx).toMatch(/^0x[0-9a-f]{64}$/);
 		await shot(page, 'settled');
 
 		// Every reading, in order, no gap, none twice after deduplication; each verified with the station key.
-		const verifier = new ReadingVerifier({ stationId: station.stationId, sessionId, publicKey: ocmfPublicKeyHex(station.signingKeyHex) });
+		const verifier = new ReadingVerifier({
+			stationId: station.stationId,
+			sessionId,
+			publicKey: ocmfPublicKeyHex(station.signingKeyHex)
+		});
 		const order: number[] = [];
 		let wireDuplicates = 0;
 		for (const r of driver.readings.filter((x) => x.sessionId === sessionId)) {
@@ -204,11 +251,18 @@ test('a kiosk session: invoice QR = published BOLT11, 30 s broker outage without
 		expect(order).toEqual(Array.from({ length: order.length }, (_, i) => i + 1));
 		expect(verifier.gaps()).toEqual([]);
 		expect(verifier.ended).toBe(true);
-		console.log(`kiosk e2e: ${order.length} readings held in order (${wireDuplicates} redelivered copies deduplicated), ${driver.invoices.length} invoices`);
+		console.log(
+			`kiosk e2e: ${order.length} readings held in order (${wireDuplicates} redelivered copies deduplicated), ${driver.invoices.length} invoices`
+		);
 		// No invoice twice: one per seq, each starting where the previous ended, and the energy billed is the energy metered.
-		const invoices = [...new Map(driver.invoices.filter((i) => i.sessionId === sessionId).map((i) => [i.seq, i])).values()].sort((a, b) => a.seq - b.seq);
+		const invoices = [
+			...new Map(
+				driver.invoices.filter((i) => i.sessionId === sessionId).map((i) => [i.seq, i])
+			).values()
+		].sort((a, b) => a.seq - b.seq);
 		expect(new Set(driver.invoices.map((i) => i.bolt11)).size).toBe(invoices.length);
-		for (let i = 1; i < invoices.length; i++) expect(invoices[i]!.record.fromReading).toBe(invoices[i - 1]!.record.toReading);
+		for (let i = 1; i < invoices.length; i++)
+			expect(invoices[i]!.record.fromReading).toBe(invoices[i - 1]!.record.toReading);
 		expect(invoices.reduce((sum, i) => sum + i.record.energyWh, 0)).toBe(receipt.energyWh);
 	} finally {
 		await ctx.close();
@@ -217,9 +271,16 @@ test('a kiosk session: invoice QR = published BOLT11, 30 s broker outage without
 	}
 });
 
-test('operator setup: PIN, station key, a test read from the meter on Web Serial, settings drive the kiosk', async ({ browser }) => {
+test('operator setup: PIN, station key, a test read from the meter on Web Serial, settings drive the kiosk', async ({
+	browser
+}) => {
 	const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-	await installFakeSerial(ctx, { profile: 'eastron-sdm630', serial: '20240917', startWh: 1_234_000, carAllowed: false });
+	await installFakeSerial(ctx, {
+		profile: 'eastron-sdm630',
+		serial: '20240917',
+		startWh: 1_234_000,
+		carAllowed: false
+	});
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => console.log(`[setup pageerror] ${e.message}`));
 	const db = `kiosk-setup-${Date.now()}`;
@@ -238,14 +299,19 @@ test('operator setup: PIN, station key, a test read from the meter on Web Serial
 		await page.getByTestId('meter-serial').check();
 		await page.getByTestId('choose-port').click();
 		await page.getByTestId('test-read').click();
-		await expect(page.getByTestId('test-read-result')).toContainText('Eastron SDM630 serial 20240917: 1234.000 kWh');
+		await expect(page.getByTestId('test-read-result')).toContainText(
+			'Eastron SDM630 serial 20240917: 1234.000 kWh'
+		);
 		await page.getByTestId('test-lightning').click();
 		await expect(page.getByTestId('lightning-result')).toContainText('regtest');
 		await page.getByTestId('price-input').fill('abc');
 		await page.getByTestId('save').click();
 		await expect(page.getByTestId('setup-message')).toContainText('Price per kWh must be a number');
 		await page.getByTestId('price-input').fill('321');
-		await page.getByTestId('meter-serial').uncheck().catch(() => undefined);
+		await page
+			.getByTestId('meter-serial')
+			.uncheck()
+			.catch(() => undefined);
 		await page.locator('input[type=radio][value=simulated]').check();
 		await page.screenshot({ path: `${SHOTS}/setup-1280.png`, fullPage: true });
 		await page.getByTestId('save').click();
@@ -262,14 +328,26 @@ test('operator setup: PIN, station key, a test read from the meter on Web Serial
 	}
 });
 
-test('a session on a Modbus meter over Web Serial: a silent meter suspends with an operator alarm; acknowledged, charging goes on', async ({ browser }) => {
+test('a session on a Modbus meter over Web Serial: a silent meter suspends with an operator alarm; acknowledged, charging goes on', async ({
+	browser
+}) => {
 	test.setTimeout(90_000);
-	const ctx = await kioskWithFakeSerial(browser, { profile: 'eastron-sdm630', serial: '20240917', startWh: 1_234_000, carAllowed: true, maxPowerW: 11_000, rampSeconds: 0 });
+	const ctx = await kioskWithFakeSerial(browser, {
+		profile: 'eastron-sdm630',
+		serial: '20240917',
+		startWh: 1_234_000,
+		carAllowed: true,
+		maxPowerW: 11_000,
+		rampSeconds: 0
+	});
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => console.log(`[serial kiosk pageerror] ${e.message}`));
 	const station = manifest.stations[0]!;
 	const driver = await Driver.connect(manifest.broker.wsUrl, station.stationId);
-	const payer = new LndRestNode({ restUrl: manifest.lightning.nodes['vehicle-1']!.restUrl, macaroonHex: manifest.lightning.nodes['vehicle-1']!.macaroonHex });
+	const payer = new LndRestNode({
+		restUrl: manifest.lightning.nodes['vehicle-1']!.restUrl,
+		macaroonHex: manifest.lightning.nodes['vehicle-1']!.macaroonHex
+	});
 	const db = `kiosk-serial-${Date.now()}`;
 	try {
 		await page.goto(`${KIOSK}/setup?db=${db}`);
@@ -282,7 +360,9 @@ test('a session on a Modbus meter over Web Serial: a silent meter suspends with 
 		await page.getByTestId('meter-serial').check();
 		await page.getByTestId('increment-input').fill('5');
 		await page.getByTestId('test-read').click();
-		await expect(page.getByTestId('test-read-result')).toContainText('Eastron SDM630 serial 20240917');
+		await expect(page.getByTestId('test-read-result')).toContainText(
+			'Eastron SDM630 serial 20240917'
+		);
 		await page.getByTestId('save').click();
 		await expect(page.getByTestId('setup-message')).toContainText('Saved');
 
@@ -292,31 +372,66 @@ test('a session on a Modbus meter over Web Serial: a silent meter suspends with 
 		// What the driver's phone reads off the QR code: the session and its one-time join secret.
 		const channel = new DriverChannel(decodeSessionLink(href));
 		const sessionId = channel.link.sessionId;
-		await driver.bus.publish(channel.topic, channel.join(100_000_000n, 'serial-driver', Date.now()));
+		await driver.bus.publish(
+			channel.topic,
+			channel.join(100_000_000n, 'serial-driver', Date.now())
+		);
 		await expect(page.locator('h1.charging')).toBeVisible();
-		await expect.poll(() => driver.readings.filter((r) => r.sessionId === sessionId).length).toBeGreaterThanOrEqual(3);
+		await expect
+			.poll(() => driver.readings.filter((r) => r.sessionId === sessionId).length)
+			.toBeGreaterThanOrEqual(3);
 		// The readings carry the Modbus meter's identity.
-		expect(driver.readings.find((r) => r.sessionId === sessionId)!.ocmf).toContain('"MS":"20240917"');
-		await expect.poll(() => driver.invoices.filter((i) => i.sessionId === sessionId).length, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
-		await payer.pay({ paymentRequest: driver.invoices.find((i) => i.sessionId === sessionId)!.bolt11, feeLimitMsat: 100_000n, timeoutSeconds: 30 });
+		expect(driver.readings.find((r) => r.sessionId === sessionId)!.ocmf).toContain(
+			'"MS":"20240917"'
+		);
+		await expect
+			.poll(() => driver.invoices.filter((i) => i.sessionId === sessionId).length, {
+				timeout: 20_000
+			})
+			.toBeGreaterThanOrEqual(1);
+		await payer.pay({
+			paymentRequest: driver.invoices.find((i) => i.sessionId === sessionId)!.bolt11,
+			feeLimitMsat: 100_000n,
+			timeoutSeconds: 30
+		});
 
 		// The meter goes silent: suspended, operator alarm, nothing signed while it is silent.
-		await page.evaluate(() => (window as unknown as { __lightchargeFakeMeter: { setFaults(f: object): void } }).__lightchargeFakeMeter.setFaults({ silent: true }));
-		await expect(page.getByTestId('alarm')).toContainText(/does not answer|Reading the meter failed/, { timeout: 20_000 });
+		await page.evaluate(() =>
+			(
+				window as unknown as { __lightchargeFakeMeter: { setFaults(f: object): void } }
+			).__lightchargeFakeMeter.setFaults({ silent: true })
+		);
+		await expect(page.getByTestId('alarm')).toContainText(
+			/does not answer|Reading the meter failed/,
+			{ timeout: 20_000 }
+		);
 		await expect(page.getByTestId('suspended')).toContainText('the meter needs the operator');
-		await expect.poll(() => driver.events.some((e) => e.sessionId === sessionId && e.event === 'fault')).toBe(true);
+		await expect
+			.poll(() => driver.events.some((e) => e.sessionId === sessionId && e.event === 'fault'))
+			.toBe(true);
 		const signedDuringFault = driver.readings.length;
 		await page.screenshot({ path: `${SHOTS}/meter-fault-1280.png` });
 		await page.waitForTimeout(2000);
 		expect(driver.readings.length).toBe(signedDuringFault);
 
 		// The meter answers again; the operator acknowledges: charging goes on from the last verified reading.
-		await page.evaluate(() => (window as unknown as { __lightchargeFakeMeter: { setFaults(f: object): void } }).__lightchargeFakeMeter.setFaults({}));
+		await page.evaluate(() =>
+			(
+				window as unknown as { __lightchargeFakeMeter: { setFaults(f: object): void } }
+			).__lightchargeFakeMeter.setFaults({})
+		);
 		await page.getByRole('button', { name: 'Checked — acknowledge' }).click();
 		await expect(page.locator('h1.charging')).toBeVisible({ timeout: 15_000 });
-		await expect.poll(() => driver.readings.length, { timeout: 15_000 }).toBeGreaterThan(signedDuringFault + 2);
-		const verifier = new ReadingVerifier({ stationId: station.stationId, sessionId, publicKey: ocmfPublicKeyHex(station.signingKeyHex) });
-		for (const r of driver.readings.filter((x) => x.sessionId === sessionId)) expect(verifier.accept(r).ok).toBe(true);
+		await expect
+			.poll(() => driver.readings.length, { timeout: 15_000 })
+			.toBeGreaterThan(signedDuringFault + 2);
+		const verifier = new ReadingVerifier({
+			stationId: station.stationId,
+			sessionId,
+			publicKey: ocmfPublicKeyHex(station.signingKeyHex)
+		});
+		for (const r of driver.readings.filter((x) => x.sessionId === sessionId))
+			expect(verifier.accept(r).ok).toBe(true);
 		expect(verifier.gaps()).toEqual([]);
 	} finally {
 		await ctx.close();

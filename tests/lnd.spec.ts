@@ -11,10 +11,12 @@ import { LndRestNode } from '../src/lib/lightning';
 
 const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
 const KIOSK = `http://127.0.0.1:${E2E_PORTS.kiosk}`;
-const KIOSK_TUNING = '?pollMs=250&incrementWh=20&graceWh=200&powerW=60000&anchorMs=2000&settledPauseMs=600000';
+const KIOSK_TUNING =
+	'?pollMs=250&incrementWh=20&graceWh=200&powerW=60000&anchorMs=2000&settledPauseMs=600000';
 
 // playwright.config.ts leaves this file out unless LIGHTCHARGE_E2E_LIGHTNING=lnd.
-if (E2E_LIGHTNING !== 'lnd') throw new Error('tests/lnd.spec.ts runs on real LND only (LIGHTCHARGE_E2E_LIGHTNING=lnd)');
+if (E2E_LIGHTNING !== 'lnd')
+	throw new Error('tests/lnd.spec.ts runs on real LND only (LIGHTCHARGE_E2E_LIGHTNING=lnd)');
 
 let manifest: DevnetManifest;
 test.beforeAll(async () => {
@@ -22,29 +24,49 @@ test.beforeAll(async () => {
 });
 
 /** The station's LND with its admin macaroon, TLS pinned: what the test checks against. */
-function stationAdmin(): { node: LndRestNode; listSettled: () => Promise<{ hash: string; paidMsat: bigint }[]> } {
+function stationAdmin(): {
+	node: LndRestNode;
+	listSettled: () => Promise<{ hash: string; paidMsat: bigint }[]>;
+} {
 	const lnd = manifest.lightning.nodes['station-1']!.lnd!;
 	const macaroonHex = readFileSync(lnd.adminMacaroonPath).toString('hex');
 	const fetchPinned = pinnedFetch(lnd.tlsCertPem);
 	return {
 		node: new LndRestNode({ restUrl: lnd.restUrl, macaroonHex, fetch: fetchPinned }),
 		listSettled: async () => {
-			const res = await fetchPinned(`${lnd.restUrl}/v1/invoices?num_max_invoices=1000`, { headers: { 'Grpc-Metadata-macaroon': macaroonHex } });
-			const body = (await res.json()) as { invoices: { r_hash: string; state: string; amt_paid_msat: string }[] };
+			const res = await fetchPinned(`${lnd.restUrl}/v1/invoices?num_max_invoices=1000`, {
+				headers: { 'Grpc-Metadata-macaroon': macaroonHex }
+			});
+			const body = (await res.json()) as {
+				invoices: { r_hash: string; state: string; amt_paid_msat: string }[];
+			};
 			return body.invoices
 				.filter((i) => i.state === 'SETTLED')
-				.map((i) => ({ hash: Buffer.from(i.r_hash, 'base64').toString('hex'), paidMsat: BigInt(i.amt_paid_msat) }));
+				.map((i) => ({
+					hash: Buffer.from(i.r_hash, 'base64').toString('hex'),
+					paidMsat: BigInt(i.amt_paid_msat)
+				}));
 		}
 	};
 }
 
-test("the station's LND restarts mid-session: the kiosk reconnects, nothing is lost or paid twice", async ({ browser }) => {
+test("the station's LND restarts mid-session: the kiosk reconnects, nothing is lost or paid twice", async ({
+	browser
+}) => {
 	test.setTimeout(180_000);
 	const kioskCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-	const walletCtx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+	const walletCtx = await browser.newContext({
+		viewport: { width: 360, height: 740 },
+		isMobile: true,
+		hasTouch: true
+	});
 	const kiosk = await kioskCtx.newPage();
 	const wallet = await walletCtx.newPage();
-	for (const [name, page] of [['kiosk', kiosk], ['wallet', wallet]] as const) page.on('pageerror', (e) => console.log(`[${name} pageerror] ${e.message}`));
+	for (const [name, page] of [
+		['kiosk', kiosk],
+		['wallet', wallet]
+	] as const)
+		page.on('pageerror', (e) => console.log(`[${name} pageerror] ${e.message}`));
 
 	const station = stationAdmin();
 	const before = await station.listSettled();
@@ -60,11 +82,15 @@ test("the station's LND restarts mid-session: the kiosk reconnects, nothing is l
 	await expect.poll(() => paid.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
 
 	// Restart the station's LND (the devnet gateway's loopback admin call waits until it serves again).
-	const restarted = await fetch(`${manifest.lightning.url}/admin/nodes/station-1/restart`, { method: 'POST' });
+	const restarted = await fetch(`${manifest.lightning.url}/admin/nodes/station-1/restart`, {
+		method: 'POST'
+	});
 	expect(restarted.status).toBe(200);
 	const paidAtRestart = await paid.count();
 	// The session goes on: more increments are invoiced and paid after the restart.
-	await expect.poll(() => paid.count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(paidAtRestart + 3);
+	await expect
+		.poll(() => paid.count(), { timeout: 60_000 })
+		.toBeGreaterThanOrEqual(paidAtRestart + 3);
 	await kiosk.screenshot({ path: 'test-results/lnd-restart-kiosk.png' });
 
 	await wallet.getByTestId('stop').click();
@@ -86,14 +112,20 @@ test("the station's LND restarts mid-session: the kiosk reconnects, nothing is l
 	await walletCtx.close();
 });
 
-test("a kiosk opened while the station's LND restarts waits and says so, then offers a session", async ({ browser }) => {
+test("a kiosk opened while the station's LND restarts waits and says so, then offers a session", async ({
+	browser
+}) => {
 	test.setTimeout(120_000);
 	const kioskCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 	const kiosk = await kioskCtx.newPage();
-	const restarting = fetch(`${manifest.lightning.url}/admin/nodes/station-1/restart`, { method: 'POST' });
+	const restarting = fetch(`${manifest.lightning.url}/admin/nodes/station-1/restart`, {
+		method: 'POST'
+	});
 	await new Promise((r) => setTimeout(r, 300));
 	await kiosk.goto(`${KIOSK}/${KIOSK_TUNING}`);
-	await expect(kiosk.getByTestId('waiting-lightning')).toContainText(/Lightning node (is still starting|does not answer yet); waiting for it/);
+	await expect(kiosk.getByTestId('waiting-lightning')).toContainText(
+		/Lightning node (is still starting|does not answer yet); waiting for it/
+	);
 	await kiosk.screenshot({ path: 'test-results/lnd-kiosk-waiting.png' });
 	await expect(kiosk.getByTestId('setup-error')).toHaveCount(0);
 	expect((await restarting).status).toBe(200);
@@ -101,25 +133,50 @@ test("a kiosk opened while the station's LND restarts waits and says so, then of
 	await kioskCtx.close();
 });
 
-test('a wallet opened while its own LND restarts waits and says so, then joins and pays', async ({ browser }) => {
+test('a wallet opened while its own LND restarts waits and says so, then joins and pays', async ({
+	browser
+}) => {
 	test.setTimeout(180_000);
 	const kioskCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-	const walletCtx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+	const walletCtx = await browser.newContext({
+		viewport: { width: 360, height: 740 },
+		isMobile: true,
+		hasTouch: true
+	});
 	const kiosk = await kioskCtx.newPage();
 	const wallet = await walletCtx.newPage();
 	await kiosk.goto(`${KIOSK}/${KIOSK_TUNING}`);
 	const href = await kiosk.getByTestId('session-link').getAttribute('href');
-	const restarting = fetch(`${manifest.lightning.url}/admin/nodes/vehicle-1/restart`, { method: 'POST' });
+	const restarting = fetch(`${manifest.lightning.url}/admin/nodes/vehicle-1/restart`, {
+		method: 'POST'
+	});
 	// Open the wallet only once its node has stopped answering (a graceful stop still serves a while).
 	const vehicle = manifest.lightning.nodes['vehicle-1']!.lnd!;
-	const vehicleAdmin = new LndRestNode({ restUrl: vehicle.restUrl, macaroonHex: readFileSync(vehicle.adminMacaroonPath).toString('hex'), fetch: pinnedFetch(vehicle.tlsCertPem) });
-	await expect.poll(() => vehicleAdmin.getInfo().then(() => 'serving', (e: Error) => e.message), { timeout: 30_000, intervals: [100] }).not.toBe('serving');
+	const vehicleAdmin = new LndRestNode({
+		restUrl: vehicle.restUrl,
+		macaroonHex: readFileSync(vehicle.adminMacaroonPath).toString('hex'),
+		fetch: pinnedFetch(vehicle.tlsCertPem)
+	});
+	await expect
+		.poll(
+			() =>
+				vehicleAdmin.getInfo().then(
+					() => 'serving',
+					(e: Error) => e.message
+				),
+			{ timeout: 30_000, intervals: [100] }
+		)
+		.not.toBe('serving');
 	await wallet.goto(href!);
-	await expect(wallet.getByTestId('node-waiting')).toContainText(/Your Lightning node (is still starting|does not answer yet|is catching up with the chain)/);
+	await expect(wallet.getByTestId('node-waiting')).toContainText(
+		/Your Lightning node (is still starting|does not answer yet|is catching up with the chain)/
+	);
 	await wallet.screenshot({ path: 'test-results/lnd-wallet-waiting.png' });
 	await expect(wallet.getByTestId('last-error')).toHaveCount(0);
 	expect((await restarting).status).toBe(200);
-	await expect(wallet.getByTestId('identity')).toContainText('Registered on the ledger', { timeout: 60_000 });
+	await expect(wallet.getByTestId('identity')).toContainText('Registered on the ledger', {
+		timeout: 60_000
+	});
 	await expect(wallet.getByTestId('node-waiting')).toHaveCount(0);
 	await wallet.getByTestId('budget').fill('5000');
 	await wallet.getByTestId('join').click();

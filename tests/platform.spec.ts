@@ -4,16 +4,30 @@ import { expect, test, type Page } from '@playwright/test';
 import { E2E_PORTS } from '../playwright.config';
 
 const apps = [
-	{ name: 'wallet', url: `http://127.0.0.1:${E2E_PORTS.wallet}/`, display: 'standalone', shell: 'Lightcharge' },
+	{
+		name: 'wallet',
+		url: `http://127.0.0.1:${E2E_PORTS.wallet}/`,
+		display: 'standalone',
+		shell: 'Lightcharge'
+	},
 	// Offline, the kiosk shell still comes up and says why it cannot reach its network.
-	{ name: 'kiosk', url: `http://127.0.0.1:${E2E_PORTS.kiosk}/`, display: 'fullscreen', shell: 'offline' }
+	{
+		name: 'kiosk',
+		url: `http://127.0.0.1:${E2E_PORTS.kiosk}/`,
+		display: 'fullscreen',
+		shell: 'offline'
+	}
 ] as const;
 
 async function waitForController(page: Page): Promise<void> {
-	await page.waitForFunction(async () => {
-		await navigator.serviceWorker.ready;
-		return navigator.serviceWorker.controller !== null;
-	}, undefined, { timeout: 20_000 });
+	await page.waitForFunction(
+		async () => {
+			await navigator.serviceWorker.ready;
+			return navigator.serviceWorker.controller !== null;
+		},
+		undefined,
+		{ timeout: 20_000 }
+	);
 }
 
 for (const app of apps) {
@@ -33,14 +47,22 @@ for (const app of apps) {
 		}
 	});
 
-	test(`${app.name}: reload with the network off still shows the app`, async ({ page, context }) => {
+	test(`${app.name}: reload with the network off still shows the app`, async ({
+		page,
+		context
+	}) => {
 		await page.goto(app.url);
 		await waitForController(page);
 		await context.setOffline(true);
 		await page.reload();
 		await expect(page.getByText(app.shell, { exact: false }).first()).toBeVisible();
 		// Proof the network is really off: something not precached cannot be fetched.
-		const fetched = await page.evaluate(() => fetch('/devnet.json', { cache: 'no-store' }).then(() => 'fetched', () => 'failed'));
+		const fetched = await page.evaluate(() =>
+			fetch('/devnet.json', { cache: 'no-store' }).then(
+				() => 'fetched',
+				() => 'failed'
+			)
+		);
 		expect(fetched).toBe('failed');
 		await context.setOffline(false);
 	});

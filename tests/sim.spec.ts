@@ -7,9 +7,12 @@ import { E2E_PORTS } from '../playwright.config';
 import { buildScenario, DEFAULT_READING_SAMPLE, runPolicy } from '../src/lib/sim/index';
 
 const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
-const count = async (page: Page, testid: string) => Number((await page.getByTestId(testid).textContent())?.replace(/,/g, ''));
+const count = async (page: Page, testid: string) =>
+	Number((await page.getByTestId(testid).textContent())?.replace(/,/g, ''));
 
-test('the live view plays two policies side by side: clock, vehicles and counters move', async ({ browser }) => {
+test('the live view plays two policies side by side: clock, vehicles and counters move', async ({
+	browser
+}) => {
 	const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
 	const page = await ctx.newPage();
 	const errors: string[] = [];
@@ -42,7 +45,11 @@ test('the live view plays two policies side by side: clock, vehicles and counter
 	await expect(page.getByTestId('sim-load-chart').locator('canvas')).toBeVisible();
 
 	// Let it reach the busy afternoon, then pause: the clock stops.
-	await expect.poll(async () => (await page.getByTestId('sim-clock').textContent()) ?? '', { timeout: 60_000 }).toMatch(/^1[2-9]:|^2\d:/);
+	await expect
+		.poll(async () => (await page.getByTestId('sim-clock').textContent()) ?? '', {
+			timeout: 60_000
+		})
+		.toMatch(/^1[2-9]:|^2\d:/);
 	await page.getByTestId('sim-pause').click();
 	const paused = await page.getByTestId('sim-clock').textContent();
 	await page.waitForTimeout(800);
@@ -60,20 +67,43 @@ test('the live view plays two policies side by side: clock, vehicles and counter
 	await ctx.close();
 });
 
-test('at the end the live view shows the report’s own figures, for each policy', async ({ browser }) => {
+test('at the end the live view shows the report’s own figures, for each policy', async ({
+	browser
+}) => {
 	const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
 	const page = await ctx.newPage();
-	await page.goto(`${WALLET}/sim?vehicles=200&stations=10&hours=10&seed=3&policy=reserve&compare=nearest&speed=3600&autoplay`);
+	await page.goto(
+		`${WALLET}/sim?vehicles=200&stations=10&hours=10&seed=3&policy=reserve&compare=nearest&speed=3600&autoplay`
+	);
 	await expect(page.getByTestId('sim-clock')).toHaveText('10:00', { timeout: 60_000 });
 	await expect(page.getByTestId('sim-play')).toBeDisabled();
-	const scenario = buildScenario({ seed: 3, vehicles: 200, stations: 10, hours: 10, readingSample: DEFAULT_READING_SAMPLE });
-	for (const [policy, suffix] of [['reserve', ''], ['nearest', '-2']] as const) {
+	const scenario = buildScenario({
+		seed: 3,
+		vehicles: 200,
+		stations: 10,
+		hours: 10,
+		readingSample: DEFAULT_READING_SAMPLE
+	});
+	for (const [policy, suffix] of [
+		['reserve', ''],
+		['nearest', '-2']
+	] as const) {
 		const { summary } = await runPolicy(scenario, policy);
 		expect(await count(page, `sim-errands${suffix}`)).toBe(summary.errandsStarted);
 		expect(await count(page, `sim-sessions${suffix}`)).toBe(summary.sessionsFinished);
 		expect(await count(page, `sim-ledger-tx${suffix}`)).toBe(summary.ledgerTransactions);
-		expect(await page.getByTestId(`sim-wait${suffix}`).textContent()).toBe(summary.meanWaitMin.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 }));
-		expect(await page.getByTestId(`sim-total${suffix}`).textContent()).toBe(summary.meanTotalMin.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 }));
+		expect(await page.getByTestId(`sim-wait${suffix}`).textContent()).toBe(
+			summary.meanWaitMin.toLocaleString('en-US', {
+				minimumFractionDigits: 1,
+				maximumFractionDigits: 1
+			})
+		);
+		expect(await page.getByTestId(`sim-total${suffix}`).textContent()).toBe(
+			summary.meanTotalMin.toLocaleString('en-US', {
+				minimumFractionDigits: 1,
+				maximumFractionDigits: 1
+			})
+		);
 	}
 	await ctx.close();
 });

@@ -12,7 +12,8 @@ import { parseDevnetManifest, type DevnetManifest } from '../src/lib/config';
 const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
 const KIOSK = `http://127.0.0.1:${E2E_PORTS.kiosk}`;
 // Fast enough for a test: 20 Wh increments at up to 60 kW, a reading every 250 ms.
-const KIOSK_TUNING = '?pollMs=250&incrementWh=20&graceWh=200&powerW=60000&anchorMs=2000&settledPauseMs=600000';
+const KIOSK_TUNING =
+	'?pollMs=250&incrementWh=20&graceWh=200&powerW=60000&anchorMs=2000&settledPauseMs=600000';
 
 let manifest: DevnetManifest;
 test.beforeAll(async () => {
@@ -21,14 +22,24 @@ test.beforeAll(async () => {
 
 test('a session from scan to paid, anchored on the ledger', async ({ browser }) => {
 	const kioskCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-	const walletCtx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+	const walletCtx = await browser.newContext({
+		viewport: { width: 360, height: 740 },
+		isMobile: true,
+		hasTouch: true
+	});
 	const kiosk = await kioskCtx.newPage();
 	const wallet = await walletCtx.newPage();
-	for (const [name, page] of [['kiosk', kiosk], ['wallet', wallet]] as const)
+	for (const [name, page] of [
+		['kiosk', kiosk],
+		['wallet', wallet]
+	] as const)
 		page.on('pageerror', (e) => console.log(`[${name} pageerror] ${e.message}`));
 
 	const stationNode = manifest.lightning.nodes['station-1']!;
-	const station = new LndRestNode({ restUrl: stationNode.restUrl, macaroonHex: stationNode.macaroonHex });
+	const station = new LndRestNode({
+		restUrl: stationNode.restUrl,
+		macaroonHex: stationNode.macaroonHex
+	});
 	const stationBefore = await station.getBalances();
 
 	await kiosk.goto(`${KIOSK}/${KIOSK_TUNING}`);
@@ -45,8 +56,14 @@ test('a session from scan to paid, anchored on the ledger', async ({ browser }) 
 	await wallet.getByTestId('join').click();
 
 	// Live signed readings, verified in the wallet, and several increments paid through the hub.
-	await expect.poll(async () => Number(await wallet.getByTestId('verified-count').textContent())).toBeGreaterThanOrEqual(5);
-	await expect.poll(async () => wallet.locator('[data-testid=invoices] li[data-state=paid]').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+	await expect
+		.poll(async () => Number(await wallet.getByTestId('verified-count').textContent()))
+		.toBeGreaterThanOrEqual(5);
+	await expect
+		.poll(async () => wallet.locator('[data-testid=invoices] li[data-state=paid]').count(), {
+			timeout: 30_000
+		})
+		.toBeGreaterThanOrEqual(3);
 	await expect(kiosk.getByTestId('paid')).not.toHaveText('0');
 	await expect(wallet.locator('[data-testid=invoices] li[data-state=refused]')).toHaveCount(0);
 
@@ -60,7 +77,11 @@ test('a session from scan to paid, anchored on the ledger', async ({ browser }) 
 	const stationAfter = await station.getBalances();
 
 	// The ledger holds the session: opened, anchored (Merkle roots of readings), closed.
-	const ledger = await connectLedger({ rpcUrl: manifest.chain.rpcUrl, addresses: manifest.chain.contracts, expectedChainId: 1337 });
+	const ledger = await connectLedger({
+		rpcUrl: manifest.chain.rpcUrl,
+		addresses: manifest.chain.contracts,
+		expectedChainId: 1337
+	});
 	const closedText = await kiosk.getByTestId('settled').textContent();
 	expect(closedText).toMatch(/ledger anchors/);
 	const received = stationAfter.localMsat - stationBefore.localMsat;

@@ -20,7 +20,8 @@ const WALLET = `http://127.0.0.1:${E2E_PORTS.wallet}`;
 const KIOSK = `http://127.0.0.1:${E2E_PORTS.kiosk}`;
 // The README's demo tuning (small increments, fast readings), so a test session moves quickly.
 // A 60 Wh grace (7 s at 30 kW) so a payment held for a few seconds suspends the session.
-const KIOSK_TUNING = '?pollMs=250&incrementWh=20&graceWh=60&powerW=30000&anchorMs=2000&settledPauseMs=600000';
+const KIOSK_TUNING =
+	'?pollMs=250&incrementWh=20&graceWh=60&powerW=30000&anchorMs=2000&settledPauseMs=600000';
 const SHOTS = process.env.UX_SHOTS ?? 'out/screens';
 const SIZES = [
 	{ width: 360, height: 740 },
@@ -32,43 +33,77 @@ mkdirSync(SHOTS, { recursive: true });
 /** Every screen's axe-core violations (WCAG 2.2 A/AA rules), `screen: rule (nodes): help`. */
 const axeFindings: string[] = [];
 async function axe(page: Page, screen: string): Promise<void> {
-	const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-	for (const v of r.violations) axeFindings.push(`${screen}: ${v.id} (${v.nodes.length}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+	const r = await new AxeBuilder({ page })
+		.withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+		.analyze();
+	for (const v of r.violations)
+		axeFindings.push(
+			`${screen}: ${v.id} (${v.nodes.length}): ${v.help} — ${v.nodes
+				.slice(0, 3)
+				.map((n) => n.target.join(' '))
+				.join(', ')}`
+		);
 }
 
 /** Saves `page` at every size as `<app>-<name>-<w>x<h>.png` (and runs axe on it), then puts it back at `home` size. */
-async function shoot(page: Page, app: 'wallet' | 'kiosk', name: string, home: { width: number; height: number }): Promise<void> {
+async function shoot(
+	page: Page,
+	app: 'wallet' | 'kiosk',
+	name: string,
+	home: { width: number; height: number }
+): Promise<void> {
 	await axe(page, `${app}-${name}`);
 	for (const size of SIZES) {
 		await page.setViewportSize(size);
 		await page.waitForTimeout(150); // let the chart's ResizeObserver redraw
-		await page.screenshot({ path: `${SHOTS}/${app}-${name}-${size.width}x${size.height}.png`, fullPage: size.width === 360 });
+		await page.screenshot({
+			path: `${SHOTS}/${app}-${name}-${size.width}x${size.height}.png`,
+			fullPage: size.width === 360
+		});
 	}
 	await page.setViewportSize(home);
 }
 
 /** How far the page scrolls, down or sideways, at its current size (0 = it fits), and where the Stop button ends. */
-async function layout(page: Page): Promise<{ overflow: number; stopBottom: number | null; detailsOpen: boolean }> {
+async function layout(
+	page: Page
+): Promise<{ overflow: number; stopBottom: number | null; detailsOpen: boolean }> {
 	return page.evaluate(() => {
 		const doc = document.scrollingElement ?? document.documentElement;
 		const stop = document.querySelector('[data-testid=stop]');
 		return {
-			overflow: Math.max(doc.scrollHeight - window.innerHeight, doc.scrollWidth - window.innerWidth),
+			overflow: Math.max(
+				doc.scrollHeight - window.innerHeight,
+				doc.scrollWidth - window.innerWidth
+			),
 			stopBottom: stop ? stop.getBoundingClientRect().bottom : null,
-			detailsOpen: (document.querySelector('[data-testid=details]') as HTMLDetailsElement | null)?.open ?? false
+			detailsOpen:
+				(document.querySelector('[data-testid=details]') as HTMLDetailsElement | null)?.open ??
+				false
 		};
 	});
 }
 
 /** The kiosk's station name in lines (1 = it does not wrap). */
 async function brandLines(page: Page): Promise<number> {
-	return page.getByTestId('brand').evaluate((el) => Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)));
+	return page
+		.getByTestId('brand')
+		.evaluate((el) =>
+			Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight))
+		);
 }
 
 /** Presses Tab until the element with `testId` has the focus (keyboard only), at most 40 times. */
 async function tabTo(page: Page, testId: string): Promise<void> {
 	for (let i = 0; i < 40; i++) {
-		if ((await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.closest('[data-testid]')?.getAttribute('data-testid'))) === testId) return;
+		if (
+			(await page.evaluate(
+				() =>
+					document.activeElement?.getAttribute('data-testid') ??
+					document.activeElement?.closest('[data-testid]')?.getAttribute('data-testid')
+			)) === testId
+		)
+			return;
 		await page.keyboard.press('Tab');
 	}
 	throw new Error(`Tab never reached ${testId}`);
@@ -77,13 +112,23 @@ async function tabTo(page: Page, testId: string): Promise<void> {
 const PHONE_SIZE = { width: 360, height: 740 };
 const KIOSK_SIZE = { width: 1280, height: 800 };
 
-test('a driver reads the session at a glance, in three languages; every screen is saved', async ({ browser }) => {
+test('a driver reads the session at a glance, in three languages; every screen is saved', async ({
+	browser
+}) => {
 	test.setTimeout(300_000);
 	const manifest = parseDevnetManifest(await (await fetch(`${WALLET}/devnet.json`)).json());
 	const vehicleNode = manifest.lightning.nodes['vehicle-1']!;
-	const vehicle = new LndRestNode({ restUrl: vehicleNode.restUrl, macaroonHex: vehicleNode.macaroonHex });
+	const vehicle = new LndRestNode({
+		restUrl: vehicleNode.restUrl,
+		macaroonHex: vehicleNode.macaroonHex
+	});
 	const kioskCtx = await browser.newContext({ viewport: KIOSK_SIZE, locale: 'en-GB' });
-	const walletCtx = await browser.newContext({ viewport: PHONE_SIZE, isMobile: true, hasTouch: true, locale: 'en-GB' });
+	const walletCtx = await browser.newContext({
+		viewport: PHONE_SIZE,
+		isMobile: true,
+		hasTouch: true,
+		locale: 'en-GB'
+	});
 	const kiosk = await kioskCtx.newPage();
 	const wallet = await walletCtx.newPage();
 	// The wallet's broker WebSocket passes through a route the test can cut.
@@ -94,9 +139,15 @@ test('a driver reads the session at a glance, in three languages; every screen i
 		ws.connectToServer();
 		sockets.push(ws);
 	});
-	for (const [name, page] of [['kiosk', kiosk], ['wallet', wallet]] as const) {
+	for (const [name, page] of [
+		['kiosk', kiosk],
+		['wallet', wallet]
+	] as const) {
 		page.on('pageerror', (e) => console.log(`[${name} pageerror] ${e.message}`));
-		page.on('console', (m) => m.type() === 'error' && console.log(`[${name} console.error] ${m.text()}`));
+		page.on(
+			'console',
+			(m) => m.type() === 'error' && console.log(`[${name} console.error] ${m.text()}`)
+		);
 	}
 
 	// Idle kiosk: tariff, its fee share (the demo's 20 Wh increments cost 20 % in hub fees: said so), QR.
@@ -139,19 +190,27 @@ test('a driver reads the session at a glance, in three languages; every screen i
 	await shoot(wallet, 'wallet', 'joined', PHONE_SIZE);
 
 	// Charging: a few increments paid.
-	await expect.poll(() => wallet.locator('[data-testid=invoices] li[data-state=paid]').count(), { timeout: 40_000 }).toBeGreaterThanOrEqual(3);
+	await expect
+		.poll(() => wallet.locator('[data-testid=invoices] li[data-state=paid]').count(), {
+			timeout: 40_000
+		})
+		.toBeGreaterThanOrEqual(3);
 	await expect(wallet.getByTestId('phase')).toHaveText('Charging');
 	await expect(wallet.getByTestId('fee-share')).toContainText('%');
 	await expect(wallet.getByTestId('fees')).not.toContainText(',');
 	const en = await layout(wallet);
-	console.log(`[ux] charging at 360x740, en: overflow ${en.overflow}px, stop button bottom ${en.stopBottom}px`);
+	console.log(
+		`[ux] charging at 360x740, en: overflow ${en.overflow}px, stop button bottom ${en.stopBottom}px`
+	);
 	expect(en.detailsOpen).toBe(false);
 	expect(en.overflow).toBeLessThanOrEqual(0);
 	expect(en.stopBottom!).toBeLessThanOrEqual(740);
 	// The chart follows the readings (it once froze at its first two): its picture changes.
 	const chart = wallet.getByTestId('live-chart').locator('canvas');
 	const before = await chart.screenshot();
-	await expect.poll(async () => Buffer.compare(before, await chart.screenshot()) !== 0, { timeout: 10_000 }).toBe(true);
+	await expect
+		.poll(async () => Buffer.compare(before, await chart.screenshot()) !== 0, { timeout: 10_000 })
+		.toBe(true);
 	await shoot(wallet, 'wallet', 'charging', PHONE_SIZE);
 	expect(await brandLines(kiosk)).toBe(1);
 	await shoot(kiosk, 'kiosk', 'charging', KIOSK_SIZE);
@@ -164,14 +223,21 @@ test('a driver reads the session at a glance, in three languages; every screen i
 	// German and Italian: the same screen after the language is switched (kept across the reload).
 	// A payment cut by the reload may pause the session for a moment (the station's grace is short);
 	// the session must go on charging by itself.
-	for (const [lang, phaseWord] of [['de', 'Lädt'], ['it', 'In carica']] as const) {
+	for (const [lang, phaseWord] of [
+		['de', 'Lädt'],
+		['it', 'In carica']
+	] as const) {
 		await wallet.evaluate((l) => localStorage.setItem('lightcharge-lang', l), lang);
 		await wallet.reload();
 		await expect(wallet.getByTestId('phase')).toHaveText(phaseWord, { timeout: 40_000 });
 		await expect(wallet.locator('html')).toHaveAttribute('lang', lang);
-		await expect.poll(() => wallet.locator('[data-testid=live-chart] canvas').count()).toBeGreaterThan(0);
+		await expect
+			.poll(() => wallet.locator('[data-testid=live-chart] canvas').count())
+			.toBeGreaterThan(0);
 		const l = await layout(wallet);
-		console.log(`[ux] charging at 360x740, ${lang}: overflow ${l.overflow}px, stop button bottom ${l.stopBottom}px`);
+		console.log(
+			`[ux] charging at 360x740, ${lang}: overflow ${l.overflow}px, stop button bottom ${l.stopBottom}px`
+		);
 		expect(l.overflow).toBeLessThanOrEqual(0);
 		await shoot(wallet, 'wallet', `charging-${lang}`, PHONE_SIZE);
 	}
@@ -190,11 +256,15 @@ test('a driver reads the session at a glance, in three languages; every screen i
 			phase: document.querySelector('[data-testid=phase]')?.textContent,
 			lastError: document.querySelector('[data-testid=last-error]')?.textContent ?? null,
 			suspended: document.querySelector('[data-testid=suspended]')?.textContent ?? null,
-			invoices: [...document.querySelectorAll('[data-testid=invoices] li')].map((li) => `${li.getAttribute('data-state')}: ${li.textContent?.replace(/\s+/g, ' ').trim()}`),
+			invoices: [...document.querySelectorAll('[data-testid=invoices] li')].map(
+				(li) => `${li.getAttribute('data-state')}: ${li.textContent?.replace(/\s+/g, ' ').trim()}`
+			),
 			readings: document.querySelector('[data-testid=verified-count]')?.textContent
 		}));
 		const kioskSide = await kiosk.locator('main').innerText();
-		console.log(`[ux] no payment after the reloads:\nwallet ${JSON.stringify(walletSide, null, 1)}\nkiosk ${kioskSide}`);
+		console.log(
+			`[ux] no payment after the reloads:\nwallet ${JSON.stringify(walletSide, null, 1)}\nkiosk ${kioskSide}`
+		);
 		throw e;
 	}
 	hold = false; // only this invoice
@@ -205,11 +275,17 @@ test('a driver reads the session at a glance, in three languages; every screen i
 	await expect(wallet.getByTestId('suspended')).toBeVisible({ timeout: 8_000 });
 	await expect(kiosk.getByTestId('suspended')).toBeVisible();
 	const paused = await layout(wallet);
-	console.log(`[ux] suspended at 360x740, en: overflow ${paused.overflow}px, stop button bottom ${paused.stopBottom}px`);
+	console.log(
+		`[ux] suspended at 360x740, en: overflow ${paused.overflow}px, stop button bottom ${paused.stopBottom}px`
+	);
 	expect(paused.overflow).toBeLessThanOrEqual(0);
 	await shoot(wallet, 'wallet', 'suspended', PHONE_SIZE);
 	await shoot(kiosk, 'kiosk', 'suspended', KIOSK_SIZE);
-	const paid = await vehicle.pay({ paymentRequest: heldInvoice!, feeLimitMsat: 100_000n, timeoutSeconds: 30 });
+	const paid = await vehicle.pay({
+		paymentRequest: heldInvoice!,
+		feeLimitMsat: 100_000n,
+		timeoutSeconds: 30
+	});
 	expect(paid.status).toBe('succeeded');
 	heldInvoice = null;
 	for (const h of held.splice(0)) await h.abort().catch(() => undefined);
@@ -238,7 +314,13 @@ test('a driver reads the session at a glance, in three languages; every screen i
 	await shoot(wallet, 'wallet', 'receipt', PHONE_SIZE);
 
 	// The other screens.
-	for (const [path, name] of [['/', 'home'], ['/settings', 'settings'], ['/stations', 'stations'], ['/scan', 'scan'], ['/pay', 'pay']] as const) {
+	for (const [path, name] of [
+		['/', 'home'],
+		['/settings', 'settings'],
+		['/stations', 'stations'],
+		['/scan', 'scan'],
+		['/pay', 'pay']
+	] as const) {
 		await wallet.goto(`${WALLET}${path}`);
 		await wallet.waitForLoadState('networkidle');
 		await shoot(wallet, 'wallet', name, PHONE_SIZE);
@@ -254,14 +336,19 @@ test('a driver reads the session at a glance, in three languages; every screen i
 	// the wallet says the meter needs the operator.
 	const st = manifest.stations[0]!;
 	const stationNode = manifest.lightning.nodes[st.lightningNode]!;
-	const stationBus = await connectBus(manifest.broker.wsUrl, { protocolVersion: manifest.broker.protocolVersion });
+	const stationBus = await connectBus(manifest.broker.wsUrl, {
+		protocolVersion: manifest.broker.protocolVersion
+	});
 	const { runtime, meter } = await createSimulatedStation({
 		stationId: st.stationId,
 		name: st.name,
 		signingKeyHex: st.signingKeyHex,
 		tariff: { ...DEFAULT_TARIFF, incrementWh: 20, graceWh: 60 },
 		maxPowerW: 30_000,
-		lightning: new LndRestNode({ restUrl: stationNode.restUrl, macaroonHex: stationNode.macaroonHex }),
+		lightning: new LndRestNode({
+			restUrl: stationNode.restUrl,
+			macaroonHex: stationNode.macaroonHex
+		}),
 		bus: stationBus,
 		store: new MemoryKioskStore(),
 		pollMs: 250
@@ -271,13 +358,28 @@ test('a driver reads the session at a glance, in three languages; every screen i
 		await expect.poll(() => runtime.view().session.joinSecret, { timeout: 20_000 }).toBeTruthy();
 		const offered = runtime.view().session;
 		const network = new URL(href).hash.replace(/^#c=/, '').split('/')[0]!;
-		await wallet.goto(encodeSessionLink(href.split('#')[0]!, { v: 2, network, stationId: offered.stationId, sessionId: offered.sessionId, secret: offered.joinSecret! }));
+		await wallet.goto(
+			encodeSessionLink(href.split('#')[0]!, {
+				v: 2,
+				network,
+				stationId: offered.stationId,
+				sessionId: offered.sessionId,
+				secret: offered.joinSecret!
+			})
+		);
 		await expect(wallet.getByTestId('identity')).toContainText('Registered on the ledger');
 		await wallet.getByTestId('join').click();
 		await expect(wallet.getByTestId('phase')).toHaveText('Charging', { timeout: 20_000 });
-		await expect.poll(() => wallet.locator('[data-testid=invoices] li[data-state=paid]').count(), { timeout: 40_000 }).toBeGreaterThanOrEqual(1);
+		await expect
+			.poll(() => wallet.locator('[data-testid=invoices] li[data-state=paid]').count(), {
+				timeout: 40_000
+			})
+			.toBeGreaterThanOrEqual(1);
 		meter.read = () => Promise.reject(new Error('the meter does not answer (test)'));
-		await expect(wallet.getByTestId('suspended')).toContainText("the station's meter needs the operator", { timeout: 20_000 });
+		await expect(wallet.getByTestId('suspended')).toContainText(
+			"the station's meter needs the operator",
+			{ timeout: 20_000 }
+		);
 		const alarm = await layout(wallet);
 		console.log(`[ux] meter alarm at 360x740, en: overflow ${alarm.overflow}px`);
 		expect(alarm.overflow).toBeLessThanOrEqual(0);

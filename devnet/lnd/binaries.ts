@@ -3,7 +3,10 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const LND_BIN_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../infra/bin');
+export const LND_BIN_DIR = path.resolve(
+	path.dirname(fileURLToPath(import.meta.url)),
+	'../../infra/bin'
+);
 export const LND_BINARIES = ['lnd', 'lncli', 'btcd', 'btcctl'] as const;
 export type LndBinary = (typeof LND_BINARIES)[number];
 

@@ -31,7 +31,8 @@ export function shapeOf(value: unknown, key = ''): Shape {
 	if (key === 'features' && typeof value === 'object') return 'feature map';
 	if (typeof value === 'object') {
 		const out: Record<string, Shape> = {};
-		for (const k of Object.keys(value as object).sort()) out[k] = shapeOf((value as Record<string, unknown>)[k], k);
+		for (const k of Object.keys(value as object).sort())
+			out[k] = shapeOf((value as Record<string, unknown>)[k], k);
 		return out;
 	}
 	if (ENUM_FIELDS.has(key)) return `${typeof value}:${String(value)}`;
@@ -44,7 +45,8 @@ export function shapeDiff(a: Shape, b: Shape, path = '$'): string[] {
 	if (typeof a === 'string' || typeof b === 'string') {
 		if (a === b) return [];
 		// '0' style ints and plain strings are the same JSON type when a value happens to be numeric.
-		if ((a === 'string(int)' && b === 'string') || (a === 'string' && b === 'string(int)')) return [];
+		if ((a === 'string(int)' && b === 'string') || (a === 'string' && b === 'string(int)'))
+			return [];
 		return [`${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`];
 	}
 	if (Array.isArray(a) || Array.isArray(b)) {
@@ -61,7 +63,15 @@ export function shapeDiff(a: Shape, b: Shape, path = '$'): string[] {
 	return out;
 }
 
-async function call(t: Target, step: string, name: string, method: string, path: string, body?: unknown, macaroon = t.macaroon(name)): Promise<{ observed: Observed; values: Record<string, any>[] }> {
+async function call(
+	t: Target,
+	step: string,
+	name: string,
+	method: string,
+	path: string,
+	body?: unknown,
+	macaroon = t.macaroon(name)
+): Promise<{ observed: Observed; values: Record<string, any>[] }> {
 	const res = await t.fetch(t.restUrl(name) + path, {
 		method,
 		headers: { 'Grpc-Metadata-macaroon': macaroon, 'content-type': 'application/json' },
@@ -75,9 +85,11 @@ async function call(t: Target, step: string, name: string, method: string, path:
 		.filter((l) => l.trim() !== '')
 		.map((l) => JSON.parse(l) as Record<string, any>);
 	const shapes = values.map((v) => {
-		const err = (v.error ?? (res.ok ? undefined : v)) as { code?: number; message?: string } | undefined;
+		const err = (v.error ?? (res.ok ? undefined : v)) as
+			{ code?: number; message?: string } | undefined;
 		// An error's message is observable (we show it and match on it): keep its text.
-		if (err && typeof err.message === 'string') return shapeOf({ error: { code: err.code, message: `string:${err.message}` } });
+		if (err && typeof err.message === 'string')
+			return shapeOf({ error: { code: err.code, message: `string:${err.message}` } });
 		return shapeOf(v);
 	});
 	return { observed: { step, status: res.status, shapes }, values };
@@ -99,21 +111,78 @@ export async function runScript(t: Target): Promise<Observed[]> {
 	await step(t, 'channels', 'vehicle-1', 'GET', '/v1/channels');
 	await step(t, 'pending channels', 'vehicle-1', 'GET', '/v1/channels/pending');
 	const recordHash = '5f'.repeat(32);
-	const [added] = await step(t, 'add invoice', 'station-1', 'POST', '/v1/invoices', { value_msat: '25000', description_hash: hexToBase64(recordHash), expiry: '600' });
+	const [added] = await step(t, 'add invoice', 'station-1', 'POST', '/v1/invoices', {
+		value_msat: '25000',
+		description_hash: hexToBase64(recordHash),
+		expiry: '600'
+	});
 	const pr = added!.payment_request as string;
 	const hashB64 = added!.r_hash as string;
 	const hashHex = Buffer.from(hashB64, 'base64').toString('hex');
 	await step(t, 'decode', 'vehicle-1', 'GET', `/v1/payreq/${pr}`);
-	await step(t, 'lookup open', 'station-1', 'GET', `/v2/invoices/lookup?payment_hash=${encodeURIComponent(hexToBase64Url(hashHex))}`);
-	const subscribed = step(t, 'subscribe', 'station-1', 'GET', `/v2/invoices/subscribe/${hexToBase64Url(hashHex)}`);
+	await step(
+		t,
+		'lookup open',
+		'station-1',
+		'GET',
+		`/v2/invoices/lookup?payment_hash=${encodeURIComponent(hexToBase64Url(hashHex))}`
+	);
+	const subscribed = step(
+		t,
+		'subscribe',
+		'station-1',
+		'GET',
+		`/v2/invoices/subscribe/${hexToBase64Url(hashHex)}`
+	);
 	await new Promise((r) => setTimeout(r, 300));
-	await step(t, 'pay', 'vehicle-1', 'POST', '/v2/router/send', { payment_request: pr, timeout_seconds: 30, fee_limit_msat: '10000', no_inflight_updates: true });
+	await step(t, 'pay', 'vehicle-1', 'POST', '/v2/router/send', {
+		payment_request: pr,
+		timeout_seconds: 30,
+		fee_limit_msat: '10000',
+		no_inflight_updates: true
+	});
 	await subscribed;
-	await step(t, 'track', 'vehicle-1', 'GET', `/v2/router/track/${hexToBase64Url(hashHex)}?no_inflight_updates=true`);
-	await step(t, 'pay again', 'vehicle-1', 'POST', '/v2/router/send', { payment_request: pr, timeout_seconds: 30, fee_limit_msat: '10000' });
-	await step(t, 'lookup settled', 'station-1', 'GET', `/v2/invoices/lookup?payment_hash=${encodeURIComponent(hexToBase64Url(hashHex))}`);
-	await step(t, 'list invoices', 'station-1', 'GET', '/v1/invoices?reversed=true&num_max_invoices=1');
-	await step(t, 'lookup missing', 'station-1', 'GET', `/v2/invoices/lookup?payment_hash=${encodeURIComponent(hexToBase64Url('00'.repeat(32)))}`);
-	await step(t, 'wrong macaroon', 'vehicle-1', 'GET', '/v1/getinfo', undefined, t.macaroon('station-1'));
+	await step(
+		t,
+		'track',
+		'vehicle-1',
+		'GET',
+		`/v2/router/track/${hexToBase64Url(hashHex)}?no_inflight_updates=true`
+	);
+	await step(t, 'pay again', 'vehicle-1', 'POST', '/v2/router/send', {
+		payment_request: pr,
+		timeout_seconds: 30,
+		fee_limit_msat: '10000'
+	});
+	await step(
+		t,
+		'lookup settled',
+		'station-1',
+		'GET',
+		`/v2/invoices/lookup?payment_hash=${encodeURIComponent(hexToBase64Url(hashHex))}`
+	);
+	await step(
+		t,
+		'list invoices',
+		'station-1',
+		'GET',
+		'/v1/invoices?reversed=true&num_max_invoices=1'
+	);
+	await step(
+		t,
+		'lookup missing',
+		'station-1',
+		'GET',
+		`/v2/invoices/lookup?payment_hash=${encodeURIComponent(hexToBase64Url('00'.repeat(32)))}`
+	);
+	await step(
+		t,
+		'wrong macaroon',
+		'vehicle-1',
+		'GET',
+		'/v1/getinfo',
+		undefined,
+		t.macaroon('station-1')
+	);
 	return out;
 }

@@ -94,7 +94,13 @@ export async function startLndGateway(options: LndGatewayOptions): Promise<LndGa
 					res.writeHead(200, { 'Content-Type': 'application/json' });
 					res.end(JSON.stringify({ node: name, restartedInMs: Date.now() - t0 }));
 				},
-				(e: unknown) => sendStatus(res, 500, 2, `restarting ${name} failed: ${e instanceof Error ? e.message : String(e)}`)
+				(e: unknown) =>
+					sendStatus(
+						res,
+						500,
+						2,
+						`restarting ${name} failed: ${e instanceof Error ? e.message : String(e)}`
+					)
 			);
 			return;
 		}
@@ -102,18 +108,28 @@ export async function startLndGateway(options: LndGatewayOptions): Promise<LndGa
 		if (lncRoute && method === 'POST') {
 			const lnc = options.lnc?.();
 			if (!lnc) {
-				sendStatus(res, 404, 5, 'Lightning Node Connect is not running on this devnet (start it with --lnc)');
+				sendStatus(
+					res,
+					404,
+					5,
+					'Lightning Node Connect is not running on this devnet (start it with --lnc)'
+				);
 				return;
 			}
 			const what = lncRoute[1];
 			const work: Promise<unknown> =
-				what === 'sessions' ? Promise.resolve().then(() => lnc.newSession()) : what === 'mailbox/stop' ? lnc.stopMailbox().then(() => ({ mailbox: 'stopped' })) : lnc.startMailbox().then(() => ({ mailbox: 'started' }));
+				what === 'sessions'
+					? Promise.resolve().then(() => lnc.newSession())
+					: what === 'mailbox/stop'
+						? lnc.stopMailbox().then(() => ({ mailbox: 'stopped' }))
+						: lnc.startMailbox().then(() => ({ mailbox: 'started' }));
 			work.then(
 				(body) => {
 					res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
 					res.end(JSON.stringify(body));
 				},
-				(e: unknown) => sendStatus(res, 500, 2, `${what} failed: ${e instanceof Error ? e.message : String(e)}`)
+				(e: unknown) =>
+					sendStatus(res, 500, 2, `${what} failed: ${e instanceof Error ? e.message : String(e)}`)
 			);
 			return;
 		}
@@ -123,15 +139,22 @@ export async function startLndGateway(options: LndGatewayOptions): Promise<LndGa
 				res.writeHead(200, { ...CORS_HEADERS, 'Content-Type': 'application/json' });
 				res.end(
 					JSON.stringify({
-						service: 'Lightcharge devnet: gateway to real LND nodes on regtest (LND REST, TLS pinned per node)',
+						service:
+							'Lightcharge devnet: gateway to real LND nodes on regtest (LND REST, TLS pinned per node)',
 						nodes: nodes.map((n) => n.name),
-						usage: 'GET /nodes/{name}/v1/getinfo with the header Grpc-Metadata-macaroon: <hex from devnet.json>'
+						usage:
+							'GET /nodes/{name}/v1/getinfo with the header Grpc-Metadata-macaroon: <hex from devnet.json>'
 					})
 				);
 				return;
 			}
 			drop('bad_path');
-			sendStatus(res, 404, 5, `Not Found: ${raw.split('?')[0]} (node APIs live under /nodes/{name}/)`);
+			sendStatus(
+				res,
+				404,
+				5,
+				`Not Found: ${raw.split('?')[0]} (node APIs live under /nodes/{name}/)`
+			);
 			return;
 		}
 		const name = decodeURIComponent(m[1] ?? '');
@@ -148,7 +171,12 @@ export async function startLndGateway(options: LndGatewayOptions): Promise<LndGa
 		}
 		if (open >= maxOpen) {
 			drop('too_many');
-			sendStatus(res, 503, 14, `the gateway already carries ${maxOpen} requests; try again shortly`);
+			sendStatus(
+				res,
+				503,
+				14,
+				`the gateway already carries ${maxOpen} requests; try again shortly`
+			);
 			return;
 		}
 		const declared = Number(req.headers['content-length'] ?? 0);
@@ -191,19 +219,23 @@ export async function startLndGateway(options: LndGatewayOptions): Promise<LndGa
 			}
 			const body = Buffer.concat(chunks);
 			if (body.length > 0) headers['content-length'] = String(body.length);
-			const upstream = httpsRequest(target, { method, headers, ca: node.tlsCertPem, agent: false }, (up) => {
-				clearTimeout(timer);
-				const out: Record<string, string> = { ...CORS_HEADERS };
-				const type = up.headers['content-type'];
-				if (typeof type === 'string') out['Content-Type'] = type;
-				out['Cache-Control'] = 'no-cache';
-				res.writeHead(up.statusCode ?? 502, out);
-				res.flushHeaders();
-				up.on('data', (c: Buffer) => res.write(c));
-				up.on('end', () => res.end());
-				up.on('error', () => res.destroy());
-				up.on('aborted', () => res.destroy());
-			});
+			const upstream = httpsRequest(
+				target,
+				{ method, headers, ca: node.tlsCertPem, agent: false },
+				(up) => {
+					clearTimeout(timer);
+					const out: Record<string, string> = { ...CORS_HEADERS };
+					const type = up.headers['content-type'];
+					if (typeof type === 'string') out['Content-Type'] = type;
+					out['Cache-Control'] = 'no-cache';
+					res.writeHead(up.statusCode ?? 502, out);
+					res.flushHeaders();
+					up.on('data', (c: Buffer) => res.write(c));
+					up.on('end', () => res.end());
+					up.on('error', () => res.destroy());
+					up.on('aborted', () => res.destroy());
+				}
+			);
 			const timer = setTimeout(() => upstream.destroy(new Error('timeout')), answerTimeoutMs);
 			res.on('close', () => {
 				clearTimeout(timer);
@@ -216,7 +248,10 @@ export async function startLndGateway(options: LndGatewayOptions): Promise<LndGa
 					return;
 				}
 				drop('node_down');
-				const why = e.message === 'timeout' ? `did not answer within ${answerTimeoutMs / 1000} s` : `cannot be reached (${e.code ?? e.message})`;
+				const why =
+					e.message === 'timeout'
+						? `did not answer within ${answerTimeoutMs / 1000} s`
+						: `cannot be reached (${e.code ?? e.message})`;
 				sendStatus(res, 503, 14, `the LND node "${name}" ${why}`);
 			});
 			upstream.end(body.length > 0 ? body : undefined);

@@ -7,7 +7,19 @@
 // half way, and (sentinel) within a second when this process dies by SIGKILL. Node only.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import { accessSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+	accessSync,
+	closeSync,
+	constants,
+	copyFileSync,
+	existsSync,
+	mkdirSync,
+	openSync,
+	readFileSync,
+	rmSync,
+	statSync,
+	writeFileSync
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensurePortFree, waitForPort } from '../ports';
@@ -32,12 +44,16 @@ function executable(file: string): boolean {
 
 /** Which node side of LNC sessions is built: litd, else the project's lnc-server, else none. */
 export function lncServerKind(binDir = LND_BIN_DIR): 'litd' | 'lnc-server' | null {
-	if (executable(path.join(binDir, 'litd')) && executable(path.join(binDir, 'litcli'))) return 'litd';
+	if (executable(path.join(binDir, 'litd')) && executable(path.join(binDir, 'litcli')))
+		return 'litd';
 	if (executable(path.join(binDir, LNC_FALLBACK_SERVER))) return 'lnc-server';
 	return null;
 }
 /** Where scripts/build-lnc.sh puts the wasm client; the wallet serves it as /lnc/wasm-client.wasm. */
-export const LNC_WASM_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../static/lnc/wasm-client.wasm');
+export const LNC_WASM_FILE = path.resolve(
+	path.dirname(fileURLToPath(import.meta.url)),
+	'../../static/lnc/wasm-client.wasm'
+);
 
 /** What of the LNC stack is not built yet (empty when all is there). */
 export function missingLncParts(binDir = LND_BIN_DIR, wasmFile = LNC_WASM_FILE): string[] {
@@ -65,7 +81,13 @@ export interface LncStackOptions {
 	/** Where the mailbox listens (default 127.0.0.1; the devnet's HTTPS host with phones on the LAN). litd always on 127.0.0.1. */
 	listenHost?: string;
 	/** The LND litd fronts (started with --rpcmiddleware.enable). */
-	lnd: { name: string; rpcHost: string; tlsCertPath: string; adminMacaroonPath: string; /** What an lnc-server session hands the wallet. */ walletMacaroonHex: string };
+	lnd: {
+		name: string;
+		rpcHost: string;
+		tlsCertPath: string;
+		adminMacaroonPath: string;
+		/** What an lnc-server session hands the wallet. */ walletMacaroonHex: string;
+	};
 	/** A certificate for the mailbox (the devnet's own, so a phone that trusts the wallet trusts it); else aperture makes one. */
 	tls?: { certFile: string; keyFile: string } | null;
 	binDir?: string;
@@ -127,7 +149,9 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 	const binDir = options.binDir ?? LND_BIN_DIR;
 	const missing = missingLncParts(binDir);
 	if (missing.length > 0) {
-		throw new Error(`Lightning Node Connect needs ${missing.join(', ')}, which are not built yet — run scripts/build-lnc.sh (after scripts/build-lnd.sh)`);
+		throw new Error(
+			`Lightning Node Connect needs ${missing.join(', ')}, which are not built yet — run scripts/build-lnc.sh (after scripts/build-lnd.sh)`
+		);
 	}
 	const host = '127.0.0.1';
 	const aperturePort = options.portBase;
@@ -176,7 +200,13 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 	);
 	sentinel.unref();
 
-	const spawnProc = (name: string, bin: string, args: string[], logFile: string, stdio?: ['ignore', 'pipe', 'pipe']): Proc => {
+	const spawnProc = (
+		name: string,
+		bin: string,
+		args: string[],
+		logFile: string,
+		stdio?: ['ignore', 'pipe', 'pipe']
+	): Proc => {
 		let child: ChildProcess;
 		if (stdio) child = spawn(bin, args, { stdio });
 		else {
@@ -210,7 +240,9 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 	};
 	const died = (name: string) => {
 		const p = procs.get(name);
-		return p && p.exitReason !== null ? `${p.exitReason}; last lines of ${p.logFile}:\n${tail(p.logFile)}` : null;
+		return p && p.exitReason !== null
+			? `${p.exitReason}; last lines of ${p.logFile}:\n${tail(p.logFile)}`
+			: null;
 	};
 	const remaining = () => Math.max(1000, deadline - Date.now());
 
@@ -229,7 +261,12 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 	];
 	const startMailbox = async () => {
 		if (procs.get('aperture')?.exitReason === null) return;
-		spawnProc('aperture', path.join(binDir, 'aperture'), apertureArgs, path.join(apertureDir, 'aperture.out'));
+		spawnProc(
+			'aperture',
+			path.join(binDir, 'aperture'),
+			apertureArgs,
+			path.join(apertureDir, 'aperture.out')
+		);
 		await waitForPort(aperturePort, host, remaining(), () => died('aperture'));
 	};
 	const litMacaroon = path.join(litDir, 'regtest', 'lit.macaroon');
@@ -237,12 +274,19 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 	const litcli = (args: string[]) =>
 		spawnSync(
 			path.join(binDir, 'litcli'),
-			[`--rpcserver=${litdRpc}`, `--tlscertpath=${litCert}`, `--macaroonpath=${litMacaroon}`, '--network=regtest', ...args],
+			[
+				`--rpcserver=${litdRpc}`,
+				`--tlscertpath=${litCert}`,
+				`--macaroonpath=${litMacaroon}`,
+				'--network=regtest',
+				...args
+			],
 			{ encoding: 'utf8', timeout: 30_000 }
 		);
 
 	const stopAll = async () => {
-		for (const name of [...procs.keys()].filter((n) => n.startsWith('lnc-server'))) await stopProc(name);
+		for (const name of [...procs.keys()].filter((n) => n.startsWith('lnc-server')))
+			await stopProc(name);
 		await stopProc('litd');
 		await stopProc('aperture');
 		rmSync(pidsFile, { force: true });
@@ -252,7 +296,9 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 	try {
 		await startMailbox();
 		const mailboxCertPem = readFileSync(path.join(apertureDir, 'tls.cert'), 'utf8');
-		log(`lnc mailbox  wss://${mailbox} (aperture hashmail, TLS ${new X509Certificate(mailboxCertPem).fingerprint256.slice(0, 23)}…)`);
+		log(
+			`lnc mailbox  wss://${mailbox} (aperture hashmail, TLS ${new X509Certificate(mailboxCertPem).fingerprint256.slice(0, 23)}…)`
+		);
 		const server = lncServerKind(binDir)!;
 		let count = 0;
 		let newSession: (label?: string) => Promise<LncSession>;
@@ -291,7 +337,10 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 					if (r.status === 0) break;
 					lastError = (r.stderr || r.stdout).trim();
 				}
-				if (Date.now() > deadline) throw new Error(`litd did not become ready in time (last: ${lastError || 'no macaroon yet'}); see ${path.join(litDir, 'litd.out')}`);
+				if (Date.now() > deadline)
+					throw new Error(
+						`litd did not become ready in time (last: ${lastError || 'no macaroon yet'}); see ${path.join(litDir, 'litd.out')}`
+					);
 				await sleep(250);
 			}
 			newSession = async (label?: string): Promise<LncSession> => {
@@ -306,13 +355,23 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 					'--devserver',
 					'--expiry=604800'
 				]);
-				if (r.status !== 0) throw new Error(`litcli sessions add failed: ${(r.stderr || r.stdout).trim()}`);
-				const parsed = JSON.parse(r.stdout) as { session?: { pairing_secret_mnemonic?: string; expiry_timestamp_seconds?: string | number } };
+				if (r.status !== 0)
+					throw new Error(`litcli sessions add failed: ${(r.stderr || r.stdout).trim()}`);
+				const parsed = JSON.parse(r.stdout) as {
+					session?: {
+						pairing_secret_mnemonic?: string;
+						expiry_timestamp_seconds?: string | number;
+					};
+				};
 				const phrase = parsed.session?.pairing_secret_mnemonic ?? '';
-				if (phrase.split(' ').length !== 10) throw new Error(`litcli sessions add gave no pairing phrase: ${r.stdout.slice(0, 300)}`);
-				return { pairingPhrase: phrase, label: name, expiry: Number(parsed.session?.expiry_timestamp_seconds ?? 0) };
+				if (phrase.split(' ').length !== 10)
+					throw new Error(`litcli sessions add gave no pairing phrase: ${r.stdout.slice(0, 300)}`);
+				return {
+					pairingPhrase: phrase,
+					label: name,
+					expiry: Number(parsed.session?.expiry_timestamp_seconds ?? 0)
+				};
 			};
-
 		} else {
 			const macFile = path.join(dir, 'wallet.macaroon.hex');
 			writeFileSync(macFile, options.lnd.walletMacaroonHex, { mode: 0o600 });
@@ -321,13 +380,23 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 				const proc = spawnProc(
 					`lnc-server ${name}`,
 					path.join(binDir, LNC_FALLBACK_SERVER),
-					[`--mailbox=${mailbox}`, '--devserver', `--lnd=${options.lnd.rpcHost}`, `--lnd-tlscert=${options.lnd.tlsCertPath}`, `--macaroon-hex-file=${macFile}`],
+					[
+						`--mailbox=${mailbox}`,
+						'--devserver',
+						`--lnd=${options.lnd.rpcHost}`,
+						`--lnd-tlscert=${options.lnd.tlsCertPath}`,
+						`--macaroon-hex-file=${macFile}`
+					],
 					path.join(dir, `${name}.out`),
 					['ignore', 'pipe', 'pipe']
 				);
 				const phrase = await new Promise<string>((resolve, reject) => {
 					let text = '';
-					const timer = setTimeout(() => reject(new Error(`lnc-server gave no pairing phrase in 10 s: ${tail(proc.logFile)}`)), 10_000);
+					const timer = setTimeout(
+						() =>
+							reject(new Error(`lnc-server gave no pairing phrase in 10 s: ${tail(proc.logFile)}`)),
+						10_000
+					);
 					proc.child.stdout!.on('data', (c: Buffer) => {
 						text += c.toString('utf8');
 						const line = text.split('\n')[0];
@@ -340,7 +409,9 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 							}
 						}
 					});
-					proc.child.stderr!.on('data', (c: Buffer) => writeFileSync(proc.logFile, c, { flag: 'a' }));
+					proc.child.stderr!.on('data', (c: Buffer) =>
+						writeFileSync(proc.logFile, c, { flag: 'a' })
+					);
 					void proc.exited.then(() => reject(new Error(`lnc-server ended: ${proc.exitReason}`)));
 				});
 				return { pairingPhrase: phrase, label: name, expiry: 0 };

@@ -43,7 +43,9 @@ export function checkCertificatePem(pem: string, what: string): void {
 	try {
 		new X509Certificate(pem);
 	} catch (e) {
-		throw new Error(`${what} is not a PEM certificate (${e instanceof Error ? e.message : String(e)})`);
+		throw new Error(
+			`${what} is not a PEM certificate (${e instanceof Error ? e.message : String(e)})`
+		);
 	}
 }
 
@@ -78,7 +80,8 @@ export function pinnedFetch(certPem: string): typeof fetch {
 				// LND's certificate names localhost and the machine's addresses; the default identity check applies.
 				rejectUnauthorized: true
 			});
-			const onAbort = () => req.destroy(new DOMException('This operation was aborted', 'AbortError'));
+			const onAbort = () =>
+				req.destroy(new DOMException('This operation was aborted', 'AbortError'));
 			signal?.addEventListener('abort', onAbort, { once: true });
 			req.on('response', (res) => {
 				const responseHeaders = new Headers();
@@ -101,7 +104,11 @@ export function pinnedFetch(certPem: string): typeof fetch {
 			req.on('error', (err: NodeJS.ErrnoException) => {
 				signal?.removeEventListener('abort', onAbort);
 				if (typeof err.code === 'string' && CERT_ERRORS.has(err.code)) {
-					reject(new TypeError('fetch failed', { cause: new CertificateMismatchError(url.origin, err.code) }));
+					reject(
+						new TypeError('fetch failed', {
+							cause: new CertificateMismatchError(url.origin, err.code)
+						})
+					);
 				} else if (err.name === 'AbortError') {
 					reject(err);
 				} else {

@@ -5,7 +5,15 @@
 // also when the start fails half way; a crashed earlier run's processes (pids in <dir>/pids.json)
 // are stopped before a new start. Node only; the binaries come from scripts/build-lnd.sh.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+	closeSync,
+	existsSync,
+	mkdirSync,
+	openSync,
+	readFileSync,
+	rmSync,
+	writeFileSync
+} from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
 import { bech32 } from '@scure/base';
@@ -68,7 +76,12 @@ export interface LndRegtest {
 	/** Mines `count` blocks to the hub and waits until every running node has seen them. */
 	mine(count: number): Promise<void>;
 	/** Calls one node's REST API with its admin macaroon. */
-	call<T = unknown>(name: string, method: 'GET' | 'POST' | 'DELETE', urlPath: string, body?: unknown): Promise<T>;
+	call<T = unknown>(
+		name: string,
+		method: 'GET' | 'POST' | 'DELETE',
+		urlPath: string,
+		body?: unknown
+	): Promise<T>;
 	/** Stops one node's LND (SIGTERM, then SIGKILL after 10 s). */
 	stopNode(name: string): Promise<void>;
 	/** Starts a stopped node again and waits until it is SERVER_ACTIVE with its channels active. */
@@ -150,32 +163,45 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 	requireBinaries(binDir);
 	const names = options.nodes ?? ['hub', 'station-1', 'vehicle-1'];
 	const hubName = names[0];
-	if (!hubName || new Set(names).size !== names.length) throw new Error('the LND regtest needs distinct node names, the hub first');
+	if (!hubName || new Set(names).size !== names.length)
+		throw new Error('the LND regtest needs distinct node names, the hub first');
 	const channelSat = options.channelSat ?? 2_000_000n;
 	const deadline = started + (options.timeoutMs ?? 180_000);
 	const dir = path.resolve(options.dir);
 	const host = '127.0.0.1';
 	const base = options.portBase;
 	const btcdRpcPort = base;
-	const nodePorts = (i: number) => ({ p2p: base + 1 + 3 * i, rpc: base + 2 + 3 * i, rest: base + 3 + 3 * i });
+	const nodePorts = (i: number) => ({
+		p2p: base + 1 + 3 * i,
+		rpc: base + 2 + 3 * i,
+		rest: base + 3 + 3 * i
+	});
 	const permissionsOf =
 		options.appPermissions ??
-		((name: string) => (name.startsWith('station') ? 'invoice' : name.startsWith('vehicle') ? 'pay' : 'read'));
+		((name: string) =>
+			name.startsWith('station') ? 'invoice' : name.startsWith('vehicle') ? 'pay' : 'read');
 
 	mkdirSync(dir, { recursive: true });
 	await stopStale(dir, log);
 	await ensurePortFree(btcdRpcPort, host, 'btcd RPC (regtest)', '--lnd-port-base');
 	for (let i = 0; i < names.length; i++) {
 		const p = nodePorts(i);
-		for (const [what, port] of [['p2p', p.p2p], ['gRPC', p.rpc], ['REST', p.rest]] as const) {
+		for (const [what, port] of [
+			['p2p', p.p2p],
+			['gRPC', p.rpc],
+			['REST', p.rest]
+		] as const) {
 			await ensurePortFree(port, host, `LND ${names[i]} ${what}`, '--lnd-port-base');
 		}
 	}
-	for (const entry of ['btcd', ...names, PIDS_FILE, PIDS_TEXT]) rmSync(path.join(dir, entry), { recursive: true, force: true });
+	for (const entry of ['btcd', ...names, PIDS_FILE, PIDS_TEXT])
+		rmSync(path.join(dir, entry), { recursive: true, force: true });
 
 	const procs = new Map<string, Proc>();
 	const recordPids = () => {
-		const list = [...procs.values()].filter((p) => p.exitReason === null && p.child.pid).map((p) => ({ pid: p.child.pid!, bin: p.child.spawnfile }));
+		const list = [...procs.values()]
+			.filter((p) => p.exitReason === null && p.child.pid)
+			.map((p) => ({ pid: p.child.pid!, bin: p.child.spawnfile }));
 		writeFileSync(path.join(dir, PIDS_FILE), JSON.stringify(list));
 		writeFileSync(path.join(dir, PIDS_TEXT), list.map((p) => `${p.pid} ${p.bin}\n`).join(''));
 	};
@@ -225,15 +251,25 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 	};
 	const died = (name: string) => {
 		const proc = procs.get(name);
-		return proc && proc.exitReason !== null ? `${proc.exitReason}; last lines of ${proc.logFile}:\n${tail(proc.logFile)}` : null;
+		return proc && proc.exitReason !== null
+			? `${proc.exitReason}; last lines of ${proc.logFile}:\n${tail(proc.logFile)}`
+			: null;
 	};
 	const remaining = () => {
 		const left = deadline - Date.now();
-		if (left <= 0) throw new Error(`the LND regtest did not come up within ${(options.timeoutMs ?? 180_000) / 1000} s`);
+		if (left <= 0)
+			throw new Error(
+				`the LND regtest did not come up within ${(options.timeoutMs ?? 180_000) / 1000} s`
+			);
 		return left;
 	};
 	/** Polls `check` until it returns a value (not undefined); fails on a dead process or the deadline. */
-	const until = async <T>(what: string, procName: string | null, check: () => Promise<T | undefined>, everyMs = 100): Promise<T> => {
+	const until = async <T>(
+		what: string,
+		procName: string | null,
+		check: () => Promise<T | undefined>,
+		everyMs = 100
+	): Promise<T> => {
 		let lastError = '';
 		for (;;) {
 			const reason = procName ? died(procName) : null;
@@ -244,7 +280,10 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 			} catch (e) {
 				lastError = e instanceof Error ? e.message : String(e);
 			}
-			if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`);
+			if (Date.now() > deadline)
+				throw new Error(
+					`timed out waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`
+				);
 			await sleep(everyMs);
 		}
 	};
@@ -268,9 +307,16 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 		`--miningaddr=${miningAddr}`
 	];
 	const startBtcd = async (miningAddr: string) => {
-		spawnProc('btcd', binaryPath('btcd', binDir), btcdArgs(miningAddr), path.join(btcdDir, 'btcd.out'));
+		spawnProc(
+			'btcd',
+			binaryPath('btcd', binDir),
+			btcdArgs(miningAddr),
+			path.join(btcdDir, 'btcd.out')
+		);
 		await waitForPort(btcdRpcPort, host, remaining(), () => died('btcd'));
-		btcdCertPem = await until('btcd RPC certificate', 'btcd', async () => (existsSync(btcdCert) ? readFileSync(btcdCert, 'utf8') : undefined));
+		btcdCertPem = await until('btcd RPC certificate', 'btcd', async () =>
+			existsSync(btcdCert) ? readFileSync(btcdCert, 'utf8') : undefined
+		);
 		await until('btcd RPC', 'btcd', async () => (await btcdRpc('getblockcount', [])) as number);
 	};
 	const btcdRpc = (method: string, params: unknown[]): Promise<unknown> =>
@@ -284,7 +330,10 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 					path: '/',
 					ca: btcdCertPem,
 					auth: `${RPC_USER}:${RPC_PASS}`,
-					headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+					headers: {
+						'content-type': 'application/json',
+						'content-length': Buffer.byteLength(body)
+					},
 					timeout: 60_000
 				},
 				(res) => {
@@ -351,9 +400,22 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 			'--routerrpc.apriori.penaltyhalflife=30s',
 			// Lightning Terminal's LNC sessions check each call through LND's RPC middleware.
 			...(options.rpcMiddlewareNodes?.includes(name) ? ['--rpcmiddleware.enable'] : []),
-			...(isHub ? [`--bitcoin.basefee=${options.hubBaseFeeMsat ?? 1000n}`, `--bitcoin.feerate=${options.hubFeePpm ?? 1n}`] : [])
+			...(isHub
+				? [
+						`--bitcoin.basefee=${options.hubBaseFeeMsat ?? 1000n}`,
+						`--bitcoin.feerate=${options.hubFeePpm ?? 1n}`
+					]
+				: [])
 		];
-		nodeStates.set(name, { name, index, lndDir, args, tlsCertPem: '', adminMacaroonHex: '', fetch: null });
+		nodeStates.set(name, {
+			name,
+			index,
+			lndDir,
+			args,
+			tlsCertPem: '',
+			adminMacaroonHex: '',
+			fetch: null
+		});
 	});
 	const stateOf = (name: string): NodeState => {
 		const s = nodeStates.get(name);
@@ -361,9 +423,16 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 		return s;
 	};
 	const restUrlOf = (name: string) => `https://${host}:${nodePorts(stateOf(name).index).rest}`;
-	const macaroonPath = (s: NodeState) => path.join(s.lndDir, 'data', 'chain', 'bitcoin', 'regtest', 'admin.macaroon');
+	const macaroonPath = (s: NodeState) =>
+		path.join(s.lndDir, 'data', 'chain', 'bitcoin', 'regtest', 'admin.macaroon');
 
-	const call = async <T = unknown>(name: string, method: 'GET' | 'POST' | 'DELETE', urlPath: string, body?: unknown, macaroon = true): Promise<T> => {
+	const call = async <T = unknown>(
+		name: string,
+		method: 'GET' | 'POST' | 'DELETE',
+		urlPath: string,
+		body?: unknown,
+		macaroon = true
+	): Promise<T> => {
 		const s = stateOf(name);
 		if (!s.fetch) throw new Error(`${name}: no TLS certificate yet`);
 		const headers: Record<string, string> = {};
@@ -376,7 +445,8 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 			...(body !== undefined ? { body: JSON.stringify(body) } : {})
 		});
 		const text = await res.text();
-		if (!res.ok) throw new Error(`${name} ${method} ${urlPath}: HTTP ${res.status} ${text.slice(0, 300)}`);
+		if (!res.ok)
+			throw new Error(`${name} ${method} ${urlPath}: HTTP ${res.status} ${text.slice(0, 300)}`);
 		return (text ? JSON.parse(text) : {}) as T;
 	};
 
@@ -385,7 +455,9 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 		mkdirSync(s.lndDir, { recursive: true });
 		spawnProc(name, binaryPath('lnd', binDir), s.args, path.join(s.lndDir, 'lnd.out'));
 		const certFile = path.join(s.lndDir, 'tls.cert');
-		s.tlsCertPem = await until(`${name}'s TLS certificate`, name, async () => (existsSync(certFile) ? readFileSync(certFile, 'utf8') : undefined));
+		s.tlsCertPem = await until(`${name}'s TLS certificate`, name, async () =>
+			existsSync(certFile) ? readFileSync(certFile, 'utf8') : undefined
+		);
 		s.fetch = pinnedFetch(s.tlsCertPem);
 		await until(`${name}'s wallet`, name, async () => {
 			const st = await call<{ state?: string }>(name, 'GET', '/v1/state', undefined, false);
@@ -401,10 +473,21 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 			return st.state === 'SERVER_ACTIVE' ? true : undefined;
 		});
 	const waitSynced = (name: string, height: number) =>
-		until(`${name} to sync to block ${height}`, name, async () => {
-			const info = await call<{ synced_to_chain?: boolean; block_height?: number }>(name, 'GET', '/v1/getinfo');
-			return info.synced_to_chain === true && (info.block_height ?? 0) >= height ? true : undefined;
-		}, 200);
+		until(
+			`${name} to sync to block ${height}`,
+			name,
+			async () => {
+				const info = await call<{ synced_to_chain?: boolean; block_height?: number }>(
+					name,
+					'GET',
+					'/v1/getinfo'
+				);
+				return info.synced_to_chain === true && (info.block_height ?? 0) >= height
+					? true
+					: undefined;
+			},
+			200
+		);
 	const running = () => names.filter((n) => procs.get(n)?.exitReason === null);
 	const mine = async (count: number) => {
 		let left = count;
@@ -437,7 +520,9 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 		// btcd restarts mining to it. LND's wallet keeps a stale chain tip across a btcd restart
 		// (its coin selection then finds no mature coins), so the hub restarts too.
 		await startLnd(hubName);
-		const hubAddress = (await call<{ address: string }>(hubName, 'GET', '/v1/newaddress?type=WITNESS_PUBKEY_HASH')).address;
+		const hubAddress = (
+			await call<{ address: string }>(hubName, 'GET', '/v1/newaddress?type=WITNESS_PUBKEY_HASH')
+		).address;
 		await stopProc(hubName);
 		await stopProc('btcd');
 		await startBtcd(hubAddress);
@@ -445,10 +530,16 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 		// Past taproot activation, and 100 more so the coinbases are spendable.
 		await mine(REGTEST_TAPROOT_HEIGHT + 100 + 8);
 		await Promise.all(names.map(waitServerActive));
-		log(`lnd          ${names.length} nodes SERVER_ACTIVE at block ${(await btcdRpc('getblockcount', [])) as number}`);
+		log(
+			`lnd          ${names.length} nodes SERVER_ACTIVE at block ${(await btcdRpc('getblockcount', [])) as number}`
+		);
 
 		const pubkeys = new Map<string, string>();
-		for (const n of names) pubkeys.set(n, (await call<{ identity_pubkey: string }>(n, 'GET', '/v1/getinfo')).identity_pubkey);
+		for (const n of names)
+			pubkeys.set(
+				n,
+				(await call<{ identity_pubkey: string }>(n, 'GET', '/v1/getinfo')).identity_pubkey
+			);
 		const pub = (n: string) => pubkeys.get(n)!;
 		const spokes = names.filter((n) => n !== hubName);
 		// Spokes that pay (vehicles) open their own channel to the hub; the hub opens to stations.
@@ -456,17 +547,37 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 		const fundSat = channelSat + 1_000_000n;
 		// The hub's wallet sees its mature coinbases a moment after it reports the chain synced.
 		const needSat = fundSat * BigInt(spokes.length) + channelSat * BigInt(spokes.length);
-		await until("the hub's mined coins", hubName, async () => {
-			const b = await call<{ confirmed_balance?: string }>(hubName, 'GET', '/v1/balance/blockchain');
-			return BigInt(b.confirmed_balance ?? '0') >= needSat ? true : undefined;
-		}, 200);
+		await until(
+			"the hub's mined coins",
+			hubName,
+			async () => {
+				const b = await call<{ confirmed_balance?: string }>(
+					hubName,
+					'GET',
+					'/v1/balance/blockchain'
+				);
+				return BigInt(b.confirmed_balance ?? '0') >= needSat ? true : undefined;
+			},
+			200
+		);
 		for (const n of spokes.filter(opensOwn)) {
-			const addr = (await call<{ address: string }>(n, 'GET', '/v1/newaddress?type=WITNESS_PUBKEY_HASH')).address;
+			const addr = (
+				await call<{ address: string }>(n, 'GET', '/v1/newaddress?type=WITNESS_PUBKEY_HASH')
+			).address;
 			// Right after a sync the wallet may still count its coinbases as immature: retry a while.
-			await until(`the hub to fund ${n}`, hubName, async () => {
-				await call(hubName, 'POST', '/v1/transactions', { addr, amount: fundSat.toString(), sat_per_vbyte: '2' });
-				return true;
-			}, 500);
+			await until(
+				`the hub to fund ${n}`,
+				hubName,
+				async () => {
+					await call(hubName, 'POST', '/v1/transactions', {
+						addr,
+						amount: fundSat.toString(),
+						sat_per_vbyte: '2'
+					});
+					return true;
+				},
+				500
+			);
 		}
 		await mine(1);
 		for (const n of spokes.filter(opensOwn)) {
@@ -477,7 +588,10 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 		}
 		const hubP2p = `${host}:${nodePorts(0).p2p}`;
 		for (const n of spokes) {
-			await call(n, 'POST', '/v1/peers', { addr: { pubkey: pub(hubName), host: hubP2p }, perm: false });
+			await call(n, 'POST', '/v1/peers', {
+				addr: { pubkey: pub(hubName), host: hubP2p },
+				perm: false
+			});
 		}
 		await until('peers connected to the hub', hubName, async () => {
 			const peers = await call<{ peers?: { pub_key: string }[] }>(hubName, 'GET', '/v1/peers');
@@ -497,18 +611,36 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 		await mine(6);
 		for (const n of names) {
 			const expected = n === hubName ? spokes.length : 1;
-			await until(`${n}'s channels to become active`, n, async () => {
-				const ch = await call<{ channels?: { active?: boolean }[] }>(n, 'GET', '/v1/channels?active_only=true');
-				return (ch.channels ?? []).length >= expected ? true : undefined;
-			}, 200);
+			await until(
+				`${n}'s channels to become active`,
+				n,
+				async () => {
+					const ch = await call<{ channels?: { active?: boolean }[] }>(
+						n,
+						'GET',
+						'/v1/channels?active_only=true'
+					);
+					return (ch.channels ?? []).length >= expected ? true : undefined;
+				},
+				200
+			);
 		}
 		// Every payer can route to every station through the hub.
 		for (const payer of spokes.filter((n) => !n.startsWith('station'))) {
 			for (const station of spokes.filter((n) => n.startsWith('station'))) {
-				await until(`a route ${payer} → ${hubName} → ${station}`, payer, async () => {
-					const r = await call<{ routes?: unknown[] }>(payer, 'GET', `/v1/graph/routes/${pub(station)}/1000`).catch(() => ({ routes: [] }));
-					return (r.routes ?? []).length > 0 ? true : undefined;
-				}, 250);
+				await until(
+					`a route ${payer} → ${hubName} → ${station}`,
+					payer,
+					async () => {
+						const r = await call<{ routes?: unknown[] }>(
+							payer,
+							'GET',
+							`/v1/graph/routes/${pub(station)}/1000`
+						).catch(() => ({ routes: [] }));
+						return (r.routes ?? []).length > 0 ? true : undefined;
+					},
+					250
+				);
 			}
 		}
 
@@ -520,12 +652,20 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 			const p = nodePorts(s.index);
 			const baked = spawnSync(
 				binaryPath('lncli', binDir),
-				[`--lnddir=${s.lndDir}`, '--network=regtest', `--rpcserver=${host}:${p.rpc}`, 'bakemacaroon', ...perms],
+				[
+					`--lnddir=${s.lndDir}`,
+					'--network=regtest',
+					`--rpcserver=${host}:${p.rpc}`,
+					'bakemacaroon',
+					...perms
+				],
 				{ encoding: 'utf8', timeout: 30_000 }
 			);
 			const hex = baked.stdout.trim();
 			if (baked.status !== 0 || !/^[0-9a-f]+$/.test(hex)) {
-				throw new Error(`lncli bakemacaroon for ${n} failed: ${(baked.stderr || baked.stdout || String(baked.error)).trim()}`);
+				throw new Error(
+					`lncli bakemacaroon for ${n} failed: ${(baked.stderr || baked.stdout || String(baked.error)).trim()}`
+				);
 			}
 			nodes.push({
 				name: n,
@@ -542,14 +682,17 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 			});
 		}
 		const startMs = Date.now() - started;
-		log(`lnd          channels open, routes ${spokes.join(', ')} via ${hubName} in ${(startMs / 1000).toFixed(1)} s`);
+		log(
+			`lnd          channels open, routes ${spokes.join(', ')} via ${hubName} in ${(startMs / 1000).toFixed(1)} s`
+		);
 
 		return {
 			nodes,
 			startMs,
 			node: (name) => {
 				const found = nodes.find((x) => x.name === name);
-				if (!found) throw new Error(`there is no LND node named "${name}" (nodes: ${names.join(', ')})`);
+				if (!found)
+					throw new Error(`there is no LND node named "${name}" (nodes: ${names.join(', ')})`);
 				return found;
 			},
 			mine,
@@ -575,14 +718,20 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 					} catch {
 						// still starting
 					}
-					if (Date.now() > local) throw new Error(`${name} did not reach SERVER_ACTIVE within 120 s of a restart`);
+					if (Date.now() > local)
+						throw new Error(`${name} did not reach SERVER_ACTIVE within 120 s of a restart`);
 					await sleep(200);
 				}
 				const expected = name === hubName ? names.length - 1 : 1;
 				for (;;) {
-					const ch = await call<{ channels?: unknown[] }>(name, 'GET', '/v1/channels?active_only=true').catch(() => ({ channels: [] }));
+					const ch = await call<{ channels?: unknown[] }>(
+						name,
+						'GET',
+						'/v1/channels?active_only=true'
+					).catch(() => ({ channels: [] }));
 					if ((ch.channels ?? []).length >= expected) break;
-					if (Date.now() > local) throw new Error(`${name}'s channels did not become active within 120 s of a restart`);
+					if (Date.now() > local)
+						throw new Error(`${name}'s channels did not become active within 120 s of a restart`);
 					await sleep(200);
 				}
 			},

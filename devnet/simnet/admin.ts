@@ -33,14 +33,21 @@ export function simnetAdmin<Info extends object>(
 		if (method === 'GET' && path === '/admin/state') return adminState();
 		const body = method === 'POST' ? await readJson(req) : {};
 		if (method === 'POST' && path === '/admin/nodes') {
-			if (typeof body.name !== 'string') throw new HttpError(GRPC.INVALID_ARGUMENT, 'name is required');
+			if (typeof body.name !== 'string')
+				throw new HttpError(GRPC.INVALID_ARGUMENT, 'name is required');
 			network.createNode(body.name, {
-				...(body.onchain_sat !== undefined ? { onchainSat: int64(body.onchain_sat, 'onchain_sat') } : {})
+				...(body.onchain_sat !== undefined
+					? { onchainSat: int64(body.onchain_sat, 'onchain_sat') }
+					: {})
 			});
 			if (body.connect_to_hub !== false) {
 				buildHubTopology(network, [body.name], {
 					hub: hubName,
-					...(body.channel_sat !== undefined ? { channelSat: int64(body.channel_sat, 'channel_sat') } : channelSat !== undefined ? { channelSat } : {})
+					...(body.channel_sat !== undefined
+						? { channelSat: int64(body.channel_sat, 'channel_sat') }
+						: channelSat !== undefined
+							? { channelSat }
+							: {})
 				});
 			}
 			return nodeInfo(body.name);

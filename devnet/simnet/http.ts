@@ -38,7 +38,8 @@ function fromSimnetError(e: SimnetError): HttpError {
 export function toHttpError(e: unknown): HttpError {
 	if (e instanceof HttpError) return e;
 	if (e instanceof SimnetError) return fromSimnetError(e);
-	if (e instanceof TypeError || e instanceof SyntaxError) return new HttpError(GRPC.INVALID_ARGUMENT, e.message);
+	if (e instanceof TypeError || e instanceof SyntaxError)
+		return new HttpError(GRPC.INVALID_ARGUMENT, e.message);
 	return new HttpError(GRPC.UNKNOWN, e instanceof Error ? e.message : String(e));
 }
 
@@ -114,7 +115,11 @@ export class Streams {
 	private readonly open = new Set<ServerResponse>();
 
 	start(res: ServerResponse): void {
-		res.writeHead(200, { ...CORS_HEADERS, 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
+		res.writeHead(200, {
+			...CORS_HEADERS,
+			'Content-Type': 'application/json',
+			'Cache-Control': 'no-cache'
+		});
 		res.flushHeaders();
 		this.open.add(res);
 		res.on('close', () => this.open.delete(res));

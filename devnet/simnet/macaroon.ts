@@ -14,12 +14,25 @@ export interface MacaroonOp {
 }
 
 /** The entities and actions LND knows (rpcserver.go `validEntities`, `validActions`). */
-export const ENTITIES = ['onchain', 'offchain', 'address', 'message', 'peers', 'info', 'invoices', 'signer', 'macaroon'] as const;
+export const ENTITIES = [
+	'onchain',
+	'offchain',
+	'address',
+	'message',
+	'peers',
+	'info',
+	'invoices',
+	'signer',
+	'macaroon'
+] as const;
 export const ACTIONS = ['read', 'write', 'generate'] as const;
 
 /** admin.macaroon: everything (LND's readPermissions + writePermissions). */
 export const ADMIN_OPS: MacaroonOp[] = [
-	...ENTITIES.filter((e) => e !== 'signer' && e !== 'macaroon').map((entity) => ({ entity, actions: ['read', 'write'] })),
+	...ENTITIES.filter((e) => e !== 'signer' && e !== 'macaroon').map((entity) => ({
+		entity,
+		actions: ['read', 'write']
+	})),
 	{ entity: 'signer', actions: ['generate', 'read'] },
 	{ entity: 'macaroon', actions: ['generate', 'read', 'write'] }
 ];
@@ -62,7 +75,8 @@ function readVarint(buf: Buffer, at: number): [number, number] {
 	throw new MacaroonError('unmarshal v2: bad varint');
 }
 
-const pbField = (field: number, data: Buffer) => Buffer.concat([varint((field << 3) | 2), varint(data.length), data]);
+const pbField = (field: number, data: Buffer) =>
+	Buffer.concat([varint((field << 3) | 2), varint(data.length), data]);
 
 /** Length-delimited fields of a protobuf message (the only wire type MacaroonId uses). */
 function pbFields(buf: Buffer): { field: number; data: Buffer }[] {
@@ -80,9 +94,26 @@ function pbFields(buf: Buffer): { field: number; data: Buffer }[] {
 }
 
 /** LND's identifier: version byte 3, then MacaroonId{nonce=1, storageId=2, ops=3{entity=1, actions=2}}. */
-export function encodeIdentifier(nonce: Buffer, storageId: string, ops: readonly MacaroonOp[]): Buffer {
-	const opBufs = ops.map((op) => pbField(3, Buffer.concat([pbField(1, Buffer.from(op.entity)), ...op.actions.map((a) => pbField(2, Buffer.from(a)))])));
-	return Buffer.concat([Buffer.from([3]), pbField(1, nonce), pbField(2, Buffer.from(storageId)), ...opBufs]);
+export function encodeIdentifier(
+	nonce: Buffer,
+	storageId: string,
+	ops: readonly MacaroonOp[]
+): Buffer {
+	const opBufs = ops.map((op) =>
+		pbField(
+			3,
+			Buffer.concat([
+				pbField(1, Buffer.from(op.entity)),
+				...op.actions.map((a) => pbField(2, Buffer.from(a)))
+			])
+		)
+	);
+	return Buffer.concat([
+		Buffer.from([3]),
+		pbField(1, nonce),
+		pbField(2, Buffer.from(storageId)),
+		...opBufs
+	]);
 }
 
 export function decodeIdentifier(id: Buffer): { storageId: string; ops: MacaroonOp[] } {
@@ -130,17 +161,20 @@ export function serialize(m: Macaroon): Buffer {
 /** Parses a v2 macaroon, with go-macaroon's sentences for broken input (what LND answers). */
 export function deserialize(buf: Buffer): Macaroon {
 	if (buf.length === 0) throw new MacaroonError('empty macaroon data');
-	if (buf[0] !== 2) throw new MacaroonError('cannot determine data format of binary-encoded macaroon');
+	if (buf[0] !== 2)
+		throw new MacaroonError('cannot determine data format of binary-encoded macaroon');
 	let at = 1;
 	const next = (): { type: number; data: Buffer } | { type: 0 } => {
-		if (at >= buf.length) throw new MacaroonError('unmarshal v2: section extends past end of buffer');
+		if (at >= buf.length)
+			throw new MacaroonError('unmarshal v2: section extends past end of buffer');
 		const [type, afterType] = readVarint(buf, at);
 		if (type === FIELD.EOS) {
 			at = afterType;
 			return { type: 0 };
 		}
 		const [len, start] = readVarint(buf, afterType);
-		if (start + len > buf.length) throw new MacaroonError('unmarshal v2: field data extends past end of buffer');
+		if (start + len > buf.length)
+			throw new MacaroonError('unmarshal v2: field data extends past end of buffer');
 		at = start + len;
 		return { type, data: buf.subarray(start, start + len) };
 	};
@@ -152,13 +186,15 @@ export function deserialize(buf: Buffer): Macaroon {
 	}
 	if (f.type !== FIELD.IDENTIFIER) throw new MacaroonError('unmarshal v2: identifier not found');
 	const identifier = (f as { data: Buffer }).data;
-	if (next().type !== FIELD.EOS) throw new MacaroonError('unmarshal v2: no end of section after identifier');
+	if (next().type !== FIELD.EOS)
+		throw new MacaroonError('unmarshal v2: no end of section after identifier');
 	const caveats: Buffer[] = [];
 	for (;;) {
 		f = next();
 		if (f.type === FIELD.EOS) break;
 		if (f.type === FIELD.LOCATION) f = next();
-		if (f.type !== FIELD.IDENTIFIER) throw new MacaroonError('unmarshal v2: caveat identifier not found');
+		if (f.type !== FIELD.IDENTIFIER)
+			throw new MacaroonError('unmarshal v2: caveat identifier not found');
 		caveats.push((f as { data: Buffer }).data);
 		f = next();
 		if (f.type === FIELD.VID) throw new MacaroonError('third-party caveats are not supported');
@@ -168,7 +204,8 @@ export function deserialize(buf: Buffer): Macaroon {
 	f = next();
 	if (f.type !== FIELD.SIGNATURE) throw new MacaroonError('unmarshal v2: signature not found');
 	const signature = (f as { data: Buffer }).data;
-	if (signature.length !== 32) throw new MacaroonError('unmarshal v2: signature has unexpected length');
+	if (signature.length !== 32)
+		throw new MacaroonError('unmarshal v2: signature has unexpected length');
 	if (at !== buf.length) throw new MacaroonError('unmarshal v2: trailing data after macaroon');
 	return { location, identifier, caveats, signature };
 }
@@ -188,12 +225,20 @@ function chain(rootKey: Buffer, identifier: Buffer, caveats: Buffer[]): Buffer {
 /** Bakes a macaroon for `ops`, keyed by this node's root key; hex, as LND's REST header takes it. */
 export function bake(rootKey: Buffer, ops: readonly MacaroonOp[], caveats: string[] = []): string {
 	for (const op of ops) {
-		if (!(ENTITIES as readonly string[]).includes(op.entity)) throw new Error(`unknown permission entity "${op.entity}"`);
-		for (const a of op.actions) if (!(ACTIONS as readonly string[]).includes(a)) throw new Error(`unknown permission action "${a}"`);
+		if (!(ENTITIES as readonly string[]).includes(op.entity))
+			throw new Error(`unknown permission entity "${op.entity}"`);
+		for (const a of op.actions)
+			if (!(ACTIONS as readonly string[]).includes(a))
+				throw new Error(`unknown permission action "${a}"`);
 	}
 	const identifier = encodeIdentifier(randomBytes(32), '0', ops);
 	const cav = caveats.map((c) => Buffer.from(c));
-	return serialize({ location: 'lnd', identifier, caveats: cav, signature: chain(rootKey, identifier, cav) }).toString('hex');
+	return serialize({
+		location: 'lnd',
+		identifier,
+		caveats: cav,
+		signature: chain(rootKey, identifier, cav)
+	}).toString('hex');
 }
 
 /**
@@ -202,10 +247,12 @@ export function bake(rootKey: Buffer, ops: readonly MacaroonOp[], caveats: strin
  */
 export function verify(rootKey: Buffer, hex: string, now = new Date()): MacaroonOp[] {
 	if (hex === '') throw new MacaroonError('empty macaroon data');
-	if (!/^([0-9a-f]{2})+$/i.test(hex)) throw new MacaroonError('unable to decode macaroon: encoding/hex: invalid byte');
+	if (!/^([0-9a-f]{2})+$/i.test(hex))
+		throw new MacaroonError('unable to decode macaroon: encoding/hex: invalid byte');
 	const m = deserialize(Buffer.from(hex, 'hex'));
 	const expected = chain(rootKey, m.identifier, m.caveats);
-	if (!timingSafeEqual(expected, m.signature)) throw new MacaroonError('verification failed: signature mismatch after caveat verification');
+	if (!timingSafeEqual(expected, m.signature))
+		throw new MacaroonError('verification failed: signature mismatch after caveat verification');
 	for (const c of m.caveats) {
 		const text = c.toString('utf8');
 		const before = /^time-before (.+)$/.exec(text);
@@ -216,6 +263,9 @@ export function verify(rootKey: Buffer, hex: string, now = new Date()): Macaroon
 }
 
 /** True when `have` grants every op of `need` (LND: all of a URI's permissions are required). */
-export function allows(have: readonly MacaroonOp[], need: readonly { entity: string; action: string }[]): boolean {
+export function allows(
+	have: readonly MacaroonOp[],
+	need: readonly { entity: string; action: string }[]
+): boolean {
 	return need.every((n) => have.some((h) => h.entity === n.entity && h.actions.includes(n.action)));
 }

@@ -44,22 +44,57 @@ export class LndCalls {
 	}
 
 	async getInfo(): Promise<{ pubkey: string }> {
-		return { pubkey: (JSON.parse(await this.call('GET', '/v1/getinfo')) as { identity_pubkey: string }).identity_pubkey };
+		return {
+			pubkey: (JSON.parse(await this.call('GET', '/v1/getinfo')) as { identity_pubkey: string })
+				.identity_pubkey
+		};
 	}
 
-	async createInvoice(req: { amountMsat: bigint; memo?: string; expirySeconds: number }): Promise<{ paymentRequest: string; paymentHash: string }> {
-		const r = JSON.parse(await this.call('POST', '/v1/invoices', { value_msat: req.amountMsat.toString(), memo: req.memo ?? '', expiry: String(req.expirySeconds) })) as { payment_request: string; r_hash: string };
+	async createInvoice(req: {
+		amountMsat: bigint;
+		memo?: string;
+		expirySeconds: number;
+	}): Promise<{ paymentRequest: string; paymentHash: string }> {
+		const r = JSON.parse(
+			await this.call('POST', '/v1/invoices', {
+				value_msat: req.amountMsat.toString(),
+				memo: req.memo ?? '',
+				expiry: String(req.expirySeconds)
+			})
+		) as { payment_request: string; r_hash: string };
 		return { paymentRequest: r.payment_request, paymentHash: base64ToHex(r.r_hash) };
 	}
 
 	async lookupInvoice(paymentHash: string): Promise<{ state: string }> {
-		return { state: (JSON.parse(await this.call('GET', `/v1/invoice/${paymentHash}`)) as { state: string }).state.toLowerCase() };
+		return {
+			state: (
+				JSON.parse(await this.call('GET', `/v1/invoice/${paymentHash}`)) as { state: string }
+			).state.toLowerCase()
+		};
 	}
 
 	/** SendPaymentV2 to its end; the final status ('succeeded' or 'failed'). A stream's error line throws. */
-	async pay(req: { paymentRequest: string; feeLimitMsat: bigint; timeoutSeconds: number }): Promise<{ status: string }> {
-		const text = await this.call('POST', '/v2/router/send', { payment_request: req.paymentRequest, fee_limit_msat: req.feeLimitMsat.toString(), timeout_seconds: req.timeoutSeconds, no_inflight_updates: true });
-		const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { result?: { status: string }; error?: { code: number; message: string } });
+	async pay(req: {
+		paymentRequest: string;
+		feeLimitMsat: bigint;
+		timeoutSeconds: number;
+	}): Promise<{ status: string }> {
+		const text = await this.call('POST', '/v2/router/send', {
+			payment_request: req.paymentRequest,
+			fee_limit_msat: req.feeLimitMsat.toString(),
+			timeout_seconds: req.timeoutSeconds,
+			no_inflight_updates: true
+		});
+		const lines = text
+			.trim()
+			.split('\n')
+			.map(
+				(l) =>
+					JSON.parse(l) as {
+						result?: { status: string };
+						error?: { code: number; message: string };
+					}
+			);
 		const last = lines.at(-1);
 		if (last?.error) throw new LndCallError(500, last.error.message);
 		return { status: (last?.result?.status ?? 'UNKNOWN').toLowerCase() };

@@ -1,7 +1,12 @@
 // The LND REST routes the simnet serves (one node per request, already authenticated).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { channelReserveSat, type Simnet, type SimInvoice, type SimPayment } from '../../src/lib/lightning/simnet/index.js';
+import {
+	channelReserveSat,
+	type Simnet,
+	type SimInvoice,
+	type SimPayment
+} from '../../src/lib/lightning/simnet/index.js';
 import {
 	base64ToHex,
 	featureMap,
@@ -78,7 +83,9 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 					num_inactive_channels: 0,
 					num_peers: peers.size,
 					block_height: network.blockHeight,
-					block_hash: bytesToHex(new Uint8Array(32)).slice(0, 56) + network.blockHeight.toString(16).padStart(8, '0'),
+					block_hash:
+						bytesToHex(new Uint8Array(32)).slice(0, 56) +
+						network.blockHeight.toString(16).padStart(8, '0'),
 					best_header_timestamp: String(network.nowSeconds()),
 					synced_to_chain: true,
 					synced_to_graph: true,
@@ -142,7 +149,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 							private: false
 						},
 						commit_fee: '0',
-						confirmations_until_active: c.openedAtHeight + c.confirmationsNeeded - network.blockHeight,
+						confirmations_until_active:
+							c.openedAtHeight + c.confirmationsNeeded - network.blockHeight,
 						confirmation_height: 0
 					})),
 				pending_closing_channels: [],
@@ -155,7 +163,10 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 			method: 'POST',
 			pattern: /^\/v1\/channels$/,
 			// LND: OpenChannelSync
-			perms: [{ entity: 'onchain', action: 'write' }, { entity: 'offchain', action: 'write' }],
+			perms: [
+				{ entity: 'onchain', action: 'write' },
+				{ entity: 'offchain', action: 'write' }
+			],
 			handler: async ({ node, req }): Promise<LndChannelPoint> => {
 				const body = await readJson(req);
 				let pubkey: string;
@@ -227,7 +238,11 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 				const uint = (name: string): bigint => {
 					const raw = q.get(name);
 					if (raw === null || raw === '') return 0n;
-					if (!/^\d+$/.test(raw)) throw new HttpError(GRPC.INVALID_ARGUMENT, `bad request: ${name} "${raw}" is not an unsigned integer`);
+					if (!/^\d+$/.test(raw))
+						throw new HttpError(
+							GRPC.INVALID_ARGUMENT,
+							`bad request: ${name} "${raw}" is not an unsigned integer`
+						);
 					return BigInt(raw);
 				};
 				const offset = uint('index_offset');
@@ -237,12 +252,14 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 				if (start !== 0n && end !== 0n && start >= end) {
 					throw new HttpError(GRPC.UNKNOWN, `start date(${start}) must be before end date(${end})`);
 				}
-				let list = network.listInvoices(node).filter(
-					(i) =>
-						(!flag('pending_only') || i.state === 'OPEN' || i.state === 'ACCEPTED') &&
-						(start === 0n || BigInt(i.creationDate) >= start) &&
-						(end === 0n || BigInt(i.creationDate) <= end)
-				);
+				let list = network
+					.listInvoices(node)
+					.filter(
+						(i) =>
+							(!flag('pending_only') || i.state === 'OPEN' || i.state === 'ACCEPTED') &&
+							(start === 0n || BigInt(i.creationDate) >= start) &&
+							(end === 0n || BigInt(i.creationDate) <= end)
+					);
 				if (flag('reversed')) {
 					if (offset !== 0n) list = list.filter((i) => BigInt(i.addIndex) < offset);
 					list = list.slice(Math.max(0, list.length - Number(max)));
@@ -261,7 +278,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 			pattern: /^\/v1\/invoice\/([^/]+)$/,
 			// LND: LookupInvoice
 			perms: [{ entity: 'invoices', action: 'read' }],
-			handler: ({ node, params }) => invoiceJson(network.lookupInvoice(node, hashParam(params[0], 'r_hash_str')))
+			handler: ({ node, params }) =>
+				invoiceJson(network.lookupInvoice(node, hashParam(params[0], 'r_hash_str')))
 		},
 		{
 			method: 'GET',
@@ -269,7 +287,12 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 			// LND: invoicesrpc LookupInvoiceV2
 			perms: [{ entity: 'invoices', action: 'read' }],
 			handler: ({ node, url }) =>
-				invoiceJson(network.lookupInvoice(node, hashParam(url.searchParams.get('payment_hash'), 'payment_hash')))
+				invoiceJson(
+					network.lookupInvoice(
+						node,
+						hashParam(url.searchParams.get('payment_hash'), 'payment_hash')
+					)
+				)
 		},
 		{
 			// SubscribeSingleInvoice: current state first, then every change, ending once final.
@@ -290,7 +313,8 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 					}
 				};
 				const unsubscribe = network.subscribe((e) => {
-					if (e.type === 'invoice' && e.invoice.node === node && e.invoice.paymentHash === hash) send(e.invoice);
+					if (e.type === 'invoice' && e.invoice.node === node && e.invoice.paymentHash === hash)
+						send(e.invoice);
 				});
 				res.on('close', unsubscribe);
 				send(invoice);
@@ -306,14 +330,21 @@ export function simnetRoutes(network: Simnet, host: string, streams: Streams): R
 			handler: async ({ node, req, res }) => {
 				const body = await readJson(req);
 				if (typeof body.payment_request !== 'string' || body.payment_request === '') {
-					throw new HttpError(GRPC.INVALID_ARGUMENT, 'payment_request is required (keysend is not supported by the simnet)');
+					throw new HttpError(
+						GRPC.INVALID_ARGUMENT,
+						'payment_request is required (keysend is not supported by the simnet)'
+					);
 				}
 				const feeLimitMsat =
-					body.fee_limit_msat !== undefined && body.fee_limit_msat !== '0' && body.fee_limit_msat !== 0
+					body.fee_limit_msat !== undefined &&
+					body.fee_limit_msat !== '0' &&
+					body.fee_limit_msat !== 0
 						? int64(body.fee_limit_msat, 'fee_limit_msat')
 						: int64(body.fee_limit_sat, 'fee_limit_sat') * 1000n;
 				const amtMsat =
-					body.amt_msat !== undefined ? int64(body.amt_msat, 'amt_msat') : int64(body.amt, 'amt') * 1000n;
+					body.amt_msat !== undefined
+						? int64(body.amt_msat, 'amt_msat')
+						: int64(body.amt, 'amt') * 1000n;
 				const payment = network.sendPayment(node, {
 					paymentRequest: body.payment_request,
 					feeLimitMsat,

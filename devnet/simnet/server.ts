@@ -48,7 +48,9 @@ export interface LightningSimnet {
 	stop(): Promise<void>;
 }
 
-export async function startLightningSimnet(options: LightningSimnetOptions): Promise<LightningSimnet> {
+export async function startLightningSimnet(
+	options: LightningSimnetOptions
+): Promise<LightningSimnet> {
 	const host = options.host ?? '127.0.0.1';
 	const nodeNames = options.nodes ?? ['hub', 'station-1', 'vehicle-1'];
 	const hubName = nodeNames[0] ?? 'hub';
@@ -64,8 +66,10 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 		network = Simnet.fromJSON(saved.simnet, simnetOptions);
 		// A state file from before scoped macaroons has no root keys: its old macaroons are dropped, new ones made.
 		if (saved.rootKeys) {
-			for (const [name, key] of Object.entries(saved.rootKeys)) if (/^[0-9a-f]{64}$/.test(key)) rootKeys.set(name, Buffer.from(key, 'hex'));
-			for (const [name, mac] of Object.entries(saved.macaroons)) if (rootKeys.has(name)) macaroons.set(name, mac);
+			for (const [name, key] of Object.entries(saved.rootKeys))
+				if (/^[0-9a-f]{64}$/.test(key)) rootKeys.set(name, Buffer.from(key, 'hex'));
+			for (const [name, mac] of Object.entries(saved.macaroons))
+				if (rootKeys.has(name)) macaroons.set(name, mac);
 		}
 	} else {
 		network = new Simnet(simnetOptions);
@@ -73,7 +77,10 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 	buildHubTopology(
 		network,
 		nodeNames.filter((n) => n !== hubName),
-		{ hub: hubName, ...(options.channelSat !== undefined ? { channelSat: options.channelSat } : {}) }
+		{
+			hub: hubName,
+			...(options.channelSat !== undefined ? { channelSat: options.channelSat } : {})
+		}
 	);
 	const hasNode = (name: string): boolean => network.listNodes().some((n) => n.name === name);
 	const rootKeyFor = (name: string): Buffer => {
@@ -94,7 +101,9 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 		return mac;
 	};
 	for (const n of network.listNodes()) macaroonFor(n.name);
-	const saver = options.stateFile ? autosave(network, macaroons, rootKeys, options.stateFile) : undefined;
+	const saver = options.stateFile
+		? autosave(network, macaroons, rootKeys, options.stateFile)
+		: undefined;
 
 	const streams = new Streams();
 	const routes = simnetRoutes(network, host, streams);
@@ -111,14 +120,26 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 		void (async () => {
 			if (!hostAllowed(req.headers.host)) {
 				res.writeHead(421, { 'Content-Type': 'application/json' });
-				res.end(JSON.stringify({ code: GRPC.UNAUTHENTICATED[0], message: 'this simnet answers only to its own host names', details: [] }));
+				res.end(
+					JSON.stringify({
+						code: GRPC.UNAUTHENTICATED[0],
+						message: 'this simnet answers only to its own host names',
+						details: []
+					})
+				);
 				return;
 			}
 			const url = new URL(req.url ?? '/', 'http://localhost');
 			const method = req.method ?? 'GET';
 			if (url.pathname.startsWith('/admin/') && req.headers.origin !== undefined) {
 				res.writeHead(403, { 'Content-Type': 'application/json' });
-				res.end(JSON.stringify({ code: GRPC.UNAUTHENTICATED[0], message: 'the simnet admin API is for local tools, not for web pages', details: [] }));
+				res.end(
+					JSON.stringify({
+						code: GRPC.UNAUTHENTICATED[0],
+						message: 'the simnet admin API is for local tools, not for web pages',
+						details: []
+					})
+				);
 				return;
 			}
 			if (method === 'OPTIONS') {
@@ -143,13 +164,18 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 							service: 'Lightcharge Lightning simnet (LND REST dialect)',
 							node: bare[1] ? decodeURIComponent(bare[1]) : undefined,
 							nodes: network.listNodes().map((n) => n.name),
-							usage: 'GET /nodes/{name}/v1/getinfo with the header Grpc-Metadata-macaroon: <hex from devnet.json>'
+							usage:
+								'GET /nodes/{name}/v1/getinfo with the header Grpc-Metadata-macaroon: <hex from devnet.json>'
 						})
 					);
 					return;
 				}
 				const m = /^\/nodes\/([^/]+)(\/.*)$/.exec(url.pathname);
-				if (!m) throw new HttpError(GRPC.NOT_FOUND, `Not Found: ${url.pathname} (node APIs live under /nodes/{name}/)`);
+				if (!m)
+					throw new HttpError(
+						GRPC.NOT_FOUND,
+						`Not Found: ${url.pathname} (node APIs live under /nodes/{name}/)`
+					);
 				const node = decodeURIComponent(m[1] ?? '');
 				const path = m[2] ?? '';
 				if (!hasNode(node)) throw new HttpError(GRPC.NOT_FOUND, `there is no node named "${node}"`);
@@ -158,13 +184,19 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 				streaming = route.stream === true;
 				// Real LND (0.21) answers macaroon failures with gRPC code 2 (UNKNOWN, HTTP 500), not 16.
 				const given = req.headers['grpc-metadata-macaroon'];
-				if (typeof given !== 'string') throw new HttpError(GRPC.UNKNOWN, 'expected 1 macaroon, got 0');
+				if (typeof given !== 'string')
+					throw new HttpError(GRPC.UNKNOWN, 'expected 1 macaroon, got 0');
 				if (given === '') throw new HttpError(GRPC.UNKNOWN, 'empty macaroon data');
 				let granted: MacaroonOp[];
 				try {
 					granted = verify(rootKeyFor(node), given);
 				} catch (e) {
-					throw new HttpError(GRPC.UNKNOWN, e instanceof MacaroonError ? e.message : 'verification failed: signature mismatch after caveat verification');
+					throw new HttpError(
+						GRPC.UNKNOWN,
+						e instanceof MacaroonError
+							? e.message
+							: 'verification failed: signature mismatch after caveat verification'
+					);
 				}
 				if (!allows(granted, route.perms)) throw new HttpError(GRPC.UNKNOWN, 'permission denied');
 				const params = (route.pattern.exec(path) ?? []).slice(1);
@@ -186,7 +218,9 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 					? new Error(
 							`Port ${options.port} on ${host} is already in use, so the Lightning simnet cannot start there. Stop the other program or choose another port.`
 						)
-					: new Error(`The Lightning simnet could not listen on ${host}:${options.port}: ${e.message}`)
+					: new Error(
+							`The Lightning simnet could not listen on ${host}:${options.port}: ${e.message}`
+						)
 			);
 		};
 		server.once('error', onError);
@@ -207,7 +241,10 @@ export async function startLightningSimnet(options: LightningSimnetOptions): Pro
 		bakeMacaroon: (name, ops) => bake(rootKeyFor(name), ops),
 		addSpoke(name) {
 			network.createNode(name);
-			buildHubTopology(network, [name], { hub: hubName, ...(options.channelSat !== undefined ? { channelSat: options.channelSat } : {}) });
+			buildHubTopology(network, [name], {
+				hub: hubName,
+				...(options.channelSat !== undefined ? { channelSat: options.channelSat } : {})
+			});
 			return nodeInfo(name);
 		},
 		async stop() {

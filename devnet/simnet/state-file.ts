@@ -13,7 +13,12 @@ export interface PersistedState {
 }
 
 /** Saves `network`, its macaroons and root keys to `file` shortly after each change; `stop()` saves once more. */
-export function autosave(network: Simnet, macaroons: Map<string, string>, rootKeys: Map<string, Buffer>, file: string): { stop(): Promise<void> } {
+export function autosave(
+	network: Simnet,
+	macaroons: Map<string, string>,
+	rootKeys: Map<string, Buffer>,
+	file: string
+): { stop(): Promise<void> } {
 	let saveTimer: NodeJS.Timeout | undefined;
 	let saving: Promise<void> = Promise.resolve();
 	const saveNow = async () => {

@@ -1,6 +1,18 @@
 // LND REST JSON views of the simnet's objects (the shapes LND's gateway writes).
-import { channelReserveSat, type Simnet, type SimChannel, type SimInvoice, type SimPayment } from '../../src/lib/lightning/simnet/index.js';
-import { hexToBase64, type LndAmount, type LndChannel, type LndInvoice, type LndPayment } from '../../src/lib/lightning/index.js';
+import {
+	channelReserveSat,
+	type Simnet,
+	type SimChannel,
+	type SimInvoice,
+	type SimPayment
+} from '../../src/lib/lightning/simnet/index.js';
+import {
+	hexToBase64,
+	type LndAmount,
+	type LndChannel,
+	type LndInvoice,
+	type LndPayment
+} from '../../src/lib/lightning/index.js';
 
 export function amount(msat: bigint): LndAmount {
 	return { sat: (msat / 1000n).toString(), msat: msat.toString() };
@@ -66,8 +78,14 @@ export function channelJson(network: Simnet, name: string, c: SimChannel): LndCh
 		remote_balance: (network.remoteMsat(c, name) / 1000n).toString(),
 		commit_fee: '0',
 		unsettled_balance: '0',
-		total_satoshis_sent: (c.initiator === name ? c.totalSatoshisSent : c.totalSatoshisReceived).toString(),
-		total_satoshis_received: (c.initiator === name ? c.totalSatoshisReceived : c.totalSatoshisSent).toString(),
+		total_satoshis_sent: (c.initiator === name
+			? c.totalSatoshisSent
+			: c.totalSatoshisReceived
+		).toString(),
+		total_satoshis_received: (c.initiator === name
+			? c.totalSatoshisReceived
+			: c.totalSatoshisSent
+		).toString(),
 		num_updates: String(c.numUpdates),
 		private: false,
 		initiator: c.initiator === name,

@@ -2,15 +2,49 @@
 // or, when none are saved, to the devnet's manifest (one click on a devnet). Sessions, the outbox
 // and ledger jobs live in IndexedDB, so a reload resumes the running session. Components only read
 // from here.
-import { EvccCharger, ManualCharger, SimulatedCharger, SmartEvseCharger, type Charger } from '$lib/charger';
-import { loadDevnetManifest, queryNumber, networkFingerprint, KIOSK_SETTINGS_KEY, parseKioskSettings, tariffOf, type ChargerSetting, type KioskSettings, type MeterSetting, type DevnetManifest } from '$lib/config';
+import {
+	EvccCharger,
+	ManualCharger,
+	SimulatedCharger,
+	SmartEvseCharger,
+	type Charger
+} from '$lib/charger';
+import {
+	loadDevnetManifest,
+	queryNumber,
+	networkFingerprint,
+	KIOSK_SETTINGS_KEY,
+	parseKioskSettings,
+	tariffOf,
+	type ChargerSetting,
+	type KioskSettings,
+	type MeterSetting,
+	type DevnetManifest
+} from '$lib/config';
 import { fiat } from '$lib/format';
 import { lang } from '$lib/ui/lang.svelte';
 import { LndRestNode, waitUntilReady } from '$lib/lightning';
 import { SimulatedMeter, type ModbusRtuMaster, type Meter } from '$lib/meter';
 import { connectBus, type BusState, type MessageBus } from '$lib/mqtt';
-import { ethereumAddressOf, ocmfPublicKeyHex, encodeSessionLink, statusTopic, type Tariff } from '$lib/protocol';
-import { DEFAULT_TARIFF, costSoFarMsat, deliveredWh, paidMsat, unpaid, loadStationSnapshot, StationRuntime, type StationView, offlineStatusPayload, type KioskStore } from '$lib/session';
+import {
+	ethereumAddressOf,
+	ocmfPublicKeyHex,
+	encodeSessionLink,
+	statusTopic,
+	type Tariff
+} from '$lib/protocol';
+import {
+	DEFAULT_TARIFF,
+	costSoFarMsat,
+	deliveredWh,
+	paidMsat,
+	unpaid,
+	loadStationSnapshot,
+	StationRuntime,
+	type StationView,
+	offlineStatusPayload,
+	type KioskStore
+} from '$lib/session';
 import { IdbKioskStore, KIOSK_DB_NAME, rememberOnDevice, unlockOnDevice } from '$lib/storage';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -27,7 +61,11 @@ interface KioskConfig {
 	tariff: Tariff;
 	broker: { url: string; username?: string; password?: string; protocolVersion?: 4 | 5 };
 	lightning: { restUrl: string; macaroonHex: string };
-	chain: { rpcUrl: string; chainId: number; contracts: { registry: string; sessions: string; reservations: string } } | null;
+	chain: {
+		rpcUrl: string;
+		chainId: number;
+		contracts: { registry: string; sessions: string; reservations: string };
+	} | null;
 	/** The ledger network the session links name (its 8-hex id); null when the kiosk knows no registry. */
 	networkId: string | null;
 	walletUrl: string;
@@ -93,9 +131,16 @@ export class KioskState {
 		try {
 			const q = url.searchParams;
 			const store = await IdbKioskStore.open(q.get('db') ?? KIOSK_DB_NAME);
-			const config = (this.config = await loadConfig(store, q, (sentence) => (this.waitingFor = sentence)));
+			const config = (this.config = await loadConfig(
+				store,
+				q,
+				(sentence) => (this.waitingFor = sentence)
+			));
 			this.waitingFor = null;
-			if (!config.networkId) throw new Error('No ledger is configured (Setup → Chain): a wallet checks every station on its network’s registry, so no wallet could pay this one.');
+			if (!config.networkId)
+				throw new Error(
+					'No ledger is configured (Setup → Chain): a wallet checks every station on its network’s registry, so no wallet could pay this one.'
+				);
 			this.source = config.source;
 			this.fiat = config.fiat;
 			this.settledPauseMs = queryNumber(q, 'settledPauseMs', this.settledPauseMs);
@@ -107,15 +152,26 @@ export class KioskState {
 			const chain = config.chain;
 			const ledgerReady = chain
 				? import('$lib/ledger/station-ledger').then(({ createStationLedger }) =>
-						createStationLedger({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, addresses: chain.contracts, stationId: config.stationId, signerKey: config.signingKeyHex })
+						createStationLedger({
+							rpcUrl: chain.rpcUrl,
+							chainId: chain.chainId,
+							addresses: chain.contracts,
+							stationId: config.stationId,
+							signerKey: config.signingKeyHex
+						})
 					)
 				: Promise.resolve(undefined);
 			ledgerReady.catch(() => undefined); // its failure is reported where it is awaited
 			const signingKey = ocmfPublicKeyHex(config.signingKeyHex);
 			const signerAddress = ethereumAddressOf(signingKey);
-			const lightning = new LndRestNode({ restUrl: config.lightning.restUrl, macaroonHex: config.lightning.macaroonHex });
+			const lightning = new LndRestNode({
+				restUrl: config.lightning.restUrl,
+				macaroonHex: config.lightning.macaroonHex
+			});
 			// A node still starting or syncing is waited for (and said so), not a failed start.
-			const nodeInfo = await waitUntilReady(lightning, { onWaiting: (sentence) => (this.waitingFor = sentence) });
+			const nodeInfo = await waitUntilReady(lightning, {
+				onWaiting: (sentence) => (this.waitingFor = sentence)
+			});
 			this.waitingFor = null;
 			const opened = await openMeter(config, store);
 			this.bus = await connectBus(config.broker.url, {
@@ -128,7 +184,14 @@ export class KioskState {
 					retain: true,
 					// The runtime's own status message with state offline, signed the same way.
 					payload: offlineStatusPayload({
-						identity: { stationId: config.stationId, name: config.name, signingKeyHex: config.signingKeyHex, signingKey, signerAddress, maxPowerW: config.maxPowerW },
+						identity: {
+							stationId: config.stationId,
+							name: config.name,
+							signingKeyHex: config.signingKeyHex,
+							signingKey,
+							signerAddress,
+							maxPowerW: config.maxPowerW
+						},
 						tariff: config.tariff,
 						lightningPubkey: nodeInfo.pubkey,
 						network: nodeInfo.network,
@@ -139,10 +202,18 @@ export class KioskState {
 			this.bus.onState((s) => (this.busState = s));
 			this.busState = this.bus.state;
 			const charger = await openCharger(config.charger, opened, this.bus);
-			if (charger instanceof ManualCharger) charger.onInstruction((i) => (this.driverInstruction = i.message));
+			if (charger instanceof ManualCharger)
+				charger.onInstruction((i) => (this.driverInstruction = i.message));
 			const ledger = await ledgerReady;
 			this.runtime = new StationRuntime({
-				identity: { stationId: config.stationId, name: config.name, signingKeyHex: config.signingKeyHex, signingKey, signerAddress, maxPowerW: config.maxPowerW },
+				identity: {
+					stationId: config.stationId,
+					name: config.name,
+					signingKeyHex: config.signingKeyHex,
+					signingKey,
+					signerAddress,
+					maxPowerW: config.maxPowerW
+				},
 				tariff: config.tariff,
 				meter: opened.meter,
 				charger,
@@ -172,12 +243,21 @@ export class KioskState {
 		const sample = v.lastSample;
 		if (sample && sample.at !== this.lastPowerAt) {
 			this.lastPowerAt = sample.at;
-			this.powerPoints = [...this.powerPoints.slice(-119), { t: sample.at, y: sample.powerW / 1000 }];
+			this.powerPoints = [
+				...this.powerPoints.slice(-119),
+				{ t: sample.at, y: sample.powerW / 1000 }
+			];
 		}
 		const c = this.config;
 		if (c && s.sessionId && s.joinSecret && c.networkId) {
 			// Only what the wallet cannot know: which of its networks, station, session, the one-time secret.
-			const link = encodeSessionLink(c.walletUrl, { v: 2, network: c.networkId, stationId: s.stationId, sessionId: s.sessionId, secret: s.joinSecret });
+			const link = encodeSessionLink(c.walletUrl, {
+				v: 2,
+				network: c.networkId,
+				stationId: s.stationId,
+				sessionId: s.sessionId,
+				secret: s.joinSecret
+			});
 			if (link !== this.qrFor.session) {
 				this.qrFor.session = link;
 				this.sessionLink = link;
@@ -235,7 +315,11 @@ export class KioskState {
  * the devnet's terminal, and the devnet registers the key on the ledger. Resolves with the manifest
  * that names this kiosk's own station and node.
  */
-async function enrolOnDevnet(store: KioskStore, first: DevnetManifest, onWaiting: (sentence: string) => void): Promise<{ manifest: DevnetManifest; key: string }> {
+async function enrolOnDevnet(
+	store: KioskStore,
+	first: DevnetManifest,
+	onWaiting: (sentence: string) => void
+): Promise<{ manifest: DevnetManifest; key: string }> {
 	let key = await unlockOnDevice(store);
 	if (!key) {
 		key = bytesToHex(secp256k1.utils.randomSecretKey());
@@ -247,36 +331,66 @@ async function enrolOnDevnet(store: KioskStore, first: DevnetManifest, onWaiting
 		const e = manifest.enrolment;
 		if (e?.state === 'enrolled') {
 			const station = manifest.stations.find((s) => s.stationId === e.stationId);
-			if (!station) throw new Error(`The devnet says this kiosk is ${e.stationId} but does not list that station.`);
+			if (!station)
+				throw new Error(
+					`The devnet says this kiosk is ${e.stationId} but does not list that station.`
+				);
 			if (station.signerAddress.toLowerCase() !== signerAddress.toLowerCase()) {
-				throw new Error(`This kiosk was enrolled as ${e.stationId} with another station key than the one it holds now; clear this site's data on the tablet to enrol it again.`);
+				throw new Error(
+					`This kiosk was enrolled as ${e.stationId} with another station key than the one it holds now; clear this site's data on the tablet to enrol it again.`
+				);
 			}
-			return { manifest: { ...manifest, stations: [station, ...manifest.stations.filter((s) => s !== station)] }, key };
+			return {
+				manifest: {
+					...manifest,
+					stations: [station, ...manifest.stations.filter((s) => s !== station)]
+				},
+				key
+			};
 		}
 		let code = e?.state === 'pending' ? e.code : null;
 		if (code === null) {
-			const res = await fetch('/devnet/enrol', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ signerAddress, name: 'Kiosk on the LAN' }), cache: 'no-store' });
+			const res = await fetch('/devnet/enrol', {
+				method: 'POST',
+				headers: { 'Content-Type': 'application/json' },
+				body: JSON.stringify({ signerAddress, name: 'Kiosk on the LAN' }),
+				cache: 'no-store'
+			});
 			const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
-			if (!res.ok || !body.code) throw new Error(`This kiosk could not ask the devnet to enrol it: ${body.message ?? `the devnet answered ${res.status}`}`);
+			if (!res.ok || !body.code)
+				throw new Error(
+					`This kiosk could not ask the devnet to enrol it: ${body.message ?? `the devnet answered ${res.status}`}`
+				);
 			code = body.code;
 		}
-		onWaiting(`Enrolment code ${code}. This kiosk made its own station key; ask the operator to type "enrol ${code}" at the devnet's terminal to register it.`);
+		onWaiting(
+			`Enrolment code ${code}. This kiosk made its own station key; ask the operator to type "enrol ${code}" at the devnet's terminal to register it.`
+		);
 		await new Promise((r) => setTimeout(r, 1000));
 		manifest = await loadDevnetManifest();
 	}
 }
 
-async function loadConfig(store: KioskStore, q: URLSearchParams, onWaiting: (sentence: string) => void): Promise<KioskConfig> {
+async function loadConfig(
+	store: KioskStore,
+	q: URLSearchParams,
+	onWaiting: (sentence: string) => void
+): Promise<KioskConfig> {
 	const saved = await store.getSetting<unknown>(KIOSK_SETTINGS_KEY);
 	if (saved !== null && q.get('devnet') !== '1') {
 		let settings: KioskSettings;
 		try {
 			settings = parseKioskSettings(saved);
 		} catch (e) {
-			throw new Error(`The saved settings are not usable (${(e as Error).message}). Open Setup to fix them.`);
+			throw new Error(
+				`The saved settings are not usable (${(e as Error).message}). Open Setup to fix them.`
+			);
 		}
 		const key = await unlockOnDevice(store);
-		if (!key) throw new Error('The station key is locked. Open Setup and unlock it with the operator passphrase.');
+		if (!key)
+			throw new Error(
+				'The station key is locked. Open Setup and unlock it with the operator passphrase.'
+			);
 		return {
 			source: 'settings',
 			stationId: settings.stationId,
@@ -286,8 +400,14 @@ async function loadConfig(store: KioskStore, q: URLSearchParams, onWaiting: (sen
 			tariff: tariffOf(settings.tariff),
 			broker: settings.broker,
 			lightning: settings.lightning,
-			chain: settings.chain && { rpcUrl: settings.chain.rpcUrl, chainId: settings.chain.chainId, contracts: settings.chain },
-			networkId: settings.chain ? networkFingerprint(settings.chain.chainId, settings.chain.registry).slice(0, 8) : null,
+			chain: settings.chain && {
+				rpcUrl: settings.chain.rpcUrl,
+				chainId: settings.chain.chainId,
+				contracts: settings.chain
+			},
+			networkId: settings.chain
+				? networkFingerprint(settings.chain.chainId, settings.chain.registry).slice(0, 8)
+				: null,
 			walletUrl: settings.walletUrl,
 			meter: settings.meter,
 			charger: settings.charger,
@@ -297,10 +417,14 @@ async function loadConfig(store: KioskStore, q: URLSearchParams, onWaiting: (sen
 	}
 	let manifest = await loadDevnetManifest();
 	let signingKeyHex = manifest.stations[0]?.signingKeyHex ?? '';
-	if (signingKeyHex === '' && manifest.enrolment) ({ manifest, key: signingKeyHex } = await enrolOnDevnet(store, manifest, onWaiting));
+	if (signingKeyHex === '' && manifest.enrolment)
+		({ manifest, key: signingKeyHex } = await enrolOnDevnet(store, manifest, onWaiting));
 	const station = manifest.stations[0];
 	if (!station) throw new Error('The devnet manifest lists no station.');
-	if (signingKeyHex === '') throw new Error('The devnet served no station key to this device and offers no enrolment: open the kiosk on the devnet machine, or use Setup.');
+	if (signingKeyHex === '')
+		throw new Error(
+			'The devnet served no station key to this device and offers no enrolment: open the kiosk on the devnet machine, or use Setup.'
+		);
 	const node = manifest.lightning.nodes[station.lightningNode];
 	if (!node) throw new Error(`The devnet has no Lightning node "${station.lightningNode}".`);
 	const maxPowerW = queryNumber(q, 'powerW', 11_000);
@@ -329,13 +453,22 @@ async function loadConfig(store: KioskStore, q: URLSearchParams, onWaiting: (sen
 					url: manifest.broker.wsUrl,
 					protocolVersion: manifest.broker.protocolVersion,
 					// --secure-broker: the station's own login, served by the devnet to this kiosk only.
-					...(manifest.broker.login && { username: manifest.broker.login.username, password: manifest.broker.login.password })
+					...(manifest.broker.login && {
+						username: manifest.broker.login.username,
+						password: manifest.broker.login.password
+					})
 				},
 		lightning: node,
 		// ?ledger=off: sessions are not anchored, but the links still name the devnet's network.
 		chain: q.get('ledger') === 'off' ? null : manifest.chain,
-		networkId: networkFingerprint(manifest.chain.chainId, manifest.chain.contracts.registry).slice(0, 8),
-		walletUrl: location.protocol === 'https:' && manifest.wallet.httpsUrl ? manifest.wallet.httpsUrl : manifest.wallet.url,
+		networkId: networkFingerprint(manifest.chain.chainId, manifest.chain.contracts.registry).slice(
+			0,
+			8
+		),
+		walletUrl:
+			location.protocol === 'https:' && manifest.wallet.httpsUrl
+				? manifest.wallet.httpsUrl
+				: manifest.wallet.url,
 		meter: { kind: 'simulated', maxPowerW },
 		charger: { kind: 'simulated' },
 		fiat: fiatRate ? { currency: q.get('fiat') ?? 'EUR', perBtc: Number(fiatRate) } : null,
@@ -351,9 +484,17 @@ async function openMeter(c: KioskConfig, store: KioskStore): Promise<OpenedMeter
 		const registerKey = `lightcharge-sim-register-${c.stationId}`;
 		const snapshot = await loadStationSnapshot(store, c.stationId);
 		const saved = Number(localStorage.getItem(registerKey) ?? NaN);
-		const candidates = [snapshot?.session.last?.energyWh, Number.isFinite(saved) ? saved : undefined].filter((x): x is number => x !== undefined);
+		const candidates = [
+			snapshot?.session.last?.energyWh,
+			Number.isFinite(saved) ? saved : undefined
+		].filter((x): x is number => x !== undefined);
 		const startWh = candidates.length ? Math.max(...candidates) : undefined;
-		const car = new SimulatedMeter({ maxPowerW: c.meter.maxPowerW, wantedWh: 40_000, speed: c.meterSpeed, ...(startWh !== undefined && { startWh }) });
+		const car = new SimulatedMeter({
+			maxPowerW: c.meter.maxPowerW,
+			wantedWh: 40_000,
+			speed: c.meterSpeed,
+			...(startWh !== undefined && { startWh })
+		});
 		const meter: Meter = {
 			identity: car.identity,
 			async read() {
@@ -366,10 +507,21 @@ async function openMeter(c: KioskConfig, store: KioskStore): Promise<OpenedMeter
 	}
 	const { webSerial, openSerialMeter } = await import('$lib/meter');
 	const serial = webSerial();
-	if (!serial) throw new Error('This browser has no Web Serial: use Chrome or Edge on a PC, or Chrome on Android with a USB-RS485 adapter.');
+	if (!serial)
+		throw new Error(
+			'This browser has no Web Serial: use Chrome or Edge on a PC, or Chrome on Android with a USB-RS485 adapter.'
+		);
 	const [port] = await serial.getPorts();
-	if (!port) throw new Error('No serial port is granted to the kiosk yet. Open Setup and choose the meter’s USB-RS485 adapter.');
-	const opened = await openSerialMeter(port, { profile: c.meter.profile, unitId: c.meter.unitId, serial: c.meter.serial, line: { baudRate: c.meter.baudRate } });
+	if (!port)
+		throw new Error(
+			'No serial port is granted to the kiosk yet. Open Setup and choose the meter’s USB-RS485 adapter.'
+		);
+	const opened = await openSerialMeter(port, {
+		profile: c.meter.profile,
+		unitId: c.meter.unitId,
+		serial: c.meter.serial,
+		line: { baudRate: c.meter.baudRate }
+	});
 	return { meter: opened.meter, master: opened.master };
 }
 
@@ -381,17 +533,30 @@ interface OpenedMeter {
 }
 
 /** The operator's charger (settings already checked it fits the meter); confirmSuspended in the runtime watches the meter for obedience. */
-async function openCharger(setting: ChargerSetting, opened: OpenedMeter, bus: MessageBus): Promise<Charger> {
+async function openCharger(
+	setting: ChargerSetting,
+	opened: OpenedMeter,
+	bus: MessageBus
+): Promise<Charger> {
 	switch (setting.kind) {
 		case 'simulated':
-			if (!opened.car) throw new Error('The simulated charger needs the simulated meter. Open Setup and choose another charger.');
+			if (!opened.car)
+				throw new Error(
+					'The simulated charger needs the simulated meter. Open Setup and choose another charger.'
+				);
 			return new SimulatedCharger(opened.car);
 		case 'smartevse':
 			// Same RS-485 bus, same master: its requests are serialised with the meter's polls.
-			if (!opened.master) throw new Error('SmartEVSE is reached over the meter’s RS-485 bus. Open Setup and choose the meter on RS-485.');
+			if (!opened.master)
+				throw new Error(
+					'SmartEVSE is reached over the meter’s RS-485 bus. Open Setup and choose the meter on RS-485.'
+				);
 			return new SmartEvseCharger(opened.master, { unitId: setting.unitId });
 		case 'evcc': {
-			const charger = new EvccCharger(bus, { topic: setting.topicPrefix, loadpoint: setting.loadpointId });
+			const charger = new EvccCharger(bus, {
+				topic: setting.topicPrefix,
+				loadpoint: setting.loadpointId
+			});
 			await charger.start();
 			return charger;
 		}

@@ -3,7 +3,12 @@
 // the Web Serial transport's unit tests (Node has the same web streams) and, bundled, by the
 // Playwright init script that replaces navigator.serial. Behaves like Chromium where it matters:
 // open() needs a baud rate and fails on an open port; readable/writable are null while closed.
-import type { ByteTransport, SerialOpenOptions, WebSerialLike, WebSerialPortLike } from '../../src/lib/meter';
+import type {
+	ByteTransport,
+	SerialOpenOptions,
+	WebSerialLike,
+	WebSerialPortLike
+} from '../../src/lib/meter';
 
 export class FakeSerialPort implements WebSerialPortLike {
 	readable: ReadableStream<Uint8Array> | null = null;
@@ -23,7 +28,10 @@ export class FakeSerialPort implements WebSerialPortLike {
 
 	async open(options: SerialOpenOptions): Promise<void> {
 		if (this.openedWith) throw new DOMException('The port is already open.', 'InvalidStateError');
-		if (!options || !(options.baudRate > 0)) throw new TypeError("Failed to execute 'open' on 'SerialPort': required member baudRate is undefined.");
+		if (!options || !(options.baudRate > 0))
+			throw new TypeError(
+				"Failed to execute 'open' on 'SerialPort': required member baudRate is undefined."
+			);
 		this.openedWith = options;
 		this.readable = new ReadableStream<Uint8Array>({
 			start: (controller) => {
@@ -37,7 +45,9 @@ export class FakeSerialPort implements WebSerialPortLike {
 		});
 		// At the wrong baud rate the device hears noise: it drops the frame (bad CRC) and stays silent.
 		const garbled = options.baudRate !== this.line.baudRate;
-		this.writable = new WritableStream<Uint8Array>({ write: (chunk) => this.line.write(new Uint8Array(chunk).map((b) => (garbled ? b ^ 0x55 : b))) });
+		this.writable = new WritableStream<Uint8Array>({
+			write: (chunk) => this.line.write(new Uint8Array(chunk).map((b) => (garbled ? b ^ 0x55 : b)))
+		});
 	}
 
 	/** The USB adapter is pulled: the read stream fails with Chromium's NetworkError and the port is gone. */
@@ -50,7 +60,8 @@ export class FakeSerialPort implements WebSerialPortLike {
 	}
 
 	async close(): Promise<void> {
-		if (!this.openedWith) throw new DOMException('The port is already closed.', 'InvalidStateError');
+		if (!this.openedWith)
+			throw new DOMException('The port is already closed.', 'InvalidStateError');
 		this.off?.();
 		this.off = null;
 		this.readable = null;

@@ -17,7 +17,12 @@ interface UsbTransferResult {
 	bytesWritten?: number;
 }
 
-const endpoint = (endpointNumber: number, direction: 'in' | 'out') => ({ endpointNumber, direction, type: 'bulk' as const, packetSize: 64 });
+const endpoint = (endpointNumber: number, direction: 'in' | 'out') => ({
+	endpointNumber,
+	direction,
+	type: 'bulk' as const,
+	packetSize: 64
+});
 
 export class FakeUsbCdcDevice {
 	readonly vendorId = 0x2e8a;
@@ -30,15 +35,23 @@ export class FakeUsbCdcDevice {
 			configurationValue: 1,
 			interfaces: [
 				{ interfaceNumber: 0, alternates: [{ interfaceClass: 2, endpoints: [] }] },
-				{ interfaceNumber: 1, alternates: [{ interfaceClass: 10, endpoints: [endpoint(1, 'in'), endpoint(2, 'out')] }] }
+				{
+					interfaceNumber: 1,
+					alternates: [{ interfaceClass: 10, endpoints: [endpoint(1, 'in'), endpoint(2, 'out')] }]
+				}
 			]
 		}
 	];
 	/** SET_LINE_CODING as the host last sent it. */
-	lineCoding: { baudRate: number; stopBits: number; parity: number; dataBits: number } | null = null;
+	lineCoding: { baudRate: number; stopBits: number; parity: number; dataBits: number } | null =
+		null;
 	readonly claimed = new Set<number>();
 	private rx: Uint8Array[] = [];
-	private waiting: { resolve: (r: UsbTransferResult) => void; reject: (e: unknown) => void; length: number }[] = [];
+	private waiting: {
+		resolve: (r: UsbTransferResult) => void;
+		reject: (e: unknown) => void;
+		length: number;
+	}[] = [];
 	private off: (() => void) | null = null;
 
 	constructor(private readonly line: ByteTransport) {}
@@ -54,26 +67,43 @@ export class FakeUsbCdcDevice {
 		this.opened = false;
 		this.off?.();
 		this.claimed.clear();
-		for (const w of this.waiting.splice(0)) w.reject(new DOMException('The device was closed.', 'AbortError'));
+		for (const w of this.waiting.splice(0))
+			w.reject(new DOMException('The device was closed.', 'AbortError'));
 	}
 	async forget(): Promise<void> {}
 	async selectConfiguration(value: number): Promise<void> {
 		this.configuration = { configurationValue: value };
 	}
 	async claimInterface(n: number): Promise<void> {
-		if (!this.opened) throw new DOMException('The device must be opened first.', 'InvalidStateError');
+		if (!this.opened)
+			throw new DOMException('The device must be opened first.', 'InvalidStateError');
 		this.claimed.add(n);
 	}
-	async controlTransferOut(setup: UsbControlSetup, data?: BufferSource): Promise<UsbTransferResult> {
+	async controlTransferOut(
+		setup: UsbControlSetup,
+		data?: BufferSource
+	): Promise<UsbTransferResult> {
 		if (setup.requestType === 'class' && setup.request === 0x20 && data) {
 			const v = new DataView(data instanceof ArrayBuffer ? data : (data as ArrayBufferView).buffer);
-			this.lineCoding = { baudRate: v.getUint32(0, true), stopBits: v.getUint8(4), parity: v.getUint8(5), dataBits: v.getUint8(6) };
+			this.lineCoding = {
+				baudRate: v.getUint32(0, true),
+				stopBits: v.getUint8(4),
+				parity: v.getUint8(5),
+				dataBits: v.getUint8(6)
+			};
 		}
 		return { status: 'ok', bytesWritten: data ? (data as ArrayBuffer).byteLength : 0 };
 	}
 	async transferOut(endpointNumber: number, data: BufferSource): Promise<UsbTransferResult> {
 		if (!this.opened || !this.claimed.has(1) || endpointNumber !== 2) return { status: 'stall' };
-		const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array((data as ArrayBufferView).buffer, (data as ArrayBufferView).byteOffset, (data as ArrayBufferView).byteLength);
+		const bytes =
+			data instanceof ArrayBuffer
+				? new Uint8Array(data)
+				: new Uint8Array(
+						(data as ArrayBufferView).buffer,
+						(data as ArrayBufferView).byteOffset,
+						(data as ArrayBufferView).byteLength
+					);
 		await this.line.write(new Uint8Array(bytes));
 		return { status: 'ok', bytesWritten: bytes.length };
 	}
@@ -100,7 +130,8 @@ export function fakeNavigatorUsb(device: FakeUsbCdcDevice) {
 	let granted = false;
 	return {
 		requestDevice: async (opts: { filters: { classCode?: number }[] }) => {
-			if (!opts.filters.some((f) => f.classCode === undefined || f.classCode === 2)) throw new DOMException('No device selected.', 'NotFoundError');
+			if (!opts.filters.some((f) => f.classCode === undefined || f.classCode === 2))
+				throw new DOMException('No device selected.', 'NotFoundError');
 			granted = true;
 			return device;
 		},

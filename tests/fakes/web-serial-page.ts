@@ -2,7 +2,15 @@
 // navigator.serial with a fake whose one port is wired to a simulated meter speaking Modbus RTU,
 // so the kiosk's real master and real Web Serial transport are what a Playwright test exercises.
 // Controls for the test live on window.__lightchargeFakeMeter.
-import { findProfile, parseMeterProfile, type MeterProfile, startSimulatedModbusMeter, SimulatedMeter, createTransportPair, type SlaveFaults } from '../../src/lib/meter';
+import {
+	findProfile,
+	parseMeterProfile,
+	type MeterProfile,
+	startSimulatedModbusMeter,
+	SimulatedMeter,
+	createTransportPair,
+	type SlaveFaults
+} from '../../src/lib/meter';
 import { FakeSerial, FakeSerialPort } from './fake-serial-port';
 
 export interface FakeSerialConfig {
@@ -44,7 +52,8 @@ declare global {
 
 const cfg = globalThis.__lightchargeFakeSerialConfig;
 if (cfg) {
-	const profile = typeof cfg.profile === 'string' ? findProfile(cfg.profile) : parseMeterProfile(cfg.profile);
+	const profile =
+		typeof cfg.profile === 'string' ? findProfile(cfg.profile) : parseMeterProfile(cfg.profile);
 	const car = new SimulatedMeter({
 		maxPowerW: cfg.maxPowerW ?? 11_000,
 		wantedWh: cfg.wantedWh ?? 40_000,
@@ -55,10 +64,20 @@ if (cfg) {
 	});
 	if (cfg.carAllowed ?? true) car.setAllowed(true);
 	const [host, device] = createTransportPair({ baudRate: cfg.baudRate ?? 9600 });
-	const { slave, bank } = startSimulatedModbusMeter(device, { profile, source: car, unitId: cfg.unitId ?? 1, serial: cfg.serial, responseDelayMs: cfg.responseDelayMs });
+	const { slave, bank } = startSimulatedModbusMeter(device, {
+		profile,
+		source: car,
+		unitId: cfg.unitId ?? 1,
+		serial: cfg.serial,
+		responseDelayMs: cfg.responseDelayMs
+	});
 	const port = new FakeSerialPort(host);
 	const serial = new FakeSerial(port);
-	Object.defineProperty(Navigator.prototype, 'serial', { configurable: true, enumerable: true, get: () => serial });
+	Object.defineProperty(Navigator.prototype, 'serial', {
+		configurable: true,
+		enumerable: true,
+		get: () => serial
+	});
 	globalThis.__lightchargeFakeMeter = {
 		car,
 		port,

@@ -29,18 +29,31 @@ export function fakeSerialBundle(): Promise<string> {
 	return bundle;
 }
 
-export async function installFakeSerial(target: Page | BrowserContext, config: FakeSerialConfig): Promise<void> {
+export async function installFakeSerial(
+	target: Page | BrowserContext,
+	config: FakeSerialConfig
+): Promise<void> {
 	const code = await fakeSerialBundle();
-	await target.addInitScript({ content: `globalThis.__lightchargeFakeSerialConfig = ${JSON.stringify(config)};\n${code}` });
+	await target.addInitScript({
+		content: `globalThis.__lightchargeFakeSerialConfig = ${JSON.stringify(config)};\n${code}`
+	});
 }
 
 /**
  * A landscape kiosk context whose meter is the fake on Web Serial. Chrome remembers a granted port
  * across loads; the fake forgets it, so it is granted again at each load, as a kiosk's would be.
  */
-export async function kioskWithFakeSerial(browser: Browser, config: FakeSerialConfig): Promise<BrowserContext> {
+export async function kioskWithFakeSerial(
+	browser: Browser,
+	config: FakeSerialConfig
+): Promise<BrowserContext> {
 	const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 	await installFakeSerial(ctx, config);
-	await ctx.addInitScript(() => void (navigator as unknown as { serial?: { requestPort(): Promise<unknown> } }).serial?.requestPort());
+	await ctx.addInitScript(
+		() =>
+			void (
+				navigator as unknown as { serial?: { requestPort(): Promise<unknown> } }
+			).serial?.requestPort()
+	);
 	return ctx;
 }

@@ -1,8 +1,29 @@
 // The operator's setup screen state: PIN gate, settings form, station key, meter test read.
 // The logic lives in src/lib (settings validation, keystore, meter); this class only wires it.
-import { loadDevnetManifest, hashPin, KIOSK_PIN_KEY, KIOSK_SETTINGS_KEY, parseKioskSettings, SettingsError, type ChargerSetting, type KioskSettings } from '$lib/config';
+import {
+	loadDevnetManifest,
+	hashPin,
+	KIOSK_PIN_KEY,
+	KIOSK_SETTINGS_KEY,
+	parseKioskSettings,
+	SettingsError,
+	type ChargerSetting,
+	type KioskSettings
+} from '$lib/config';
 import { LndRestNode } from '$lib/lightning';
-import { IdbKioskStore, KIOSK_DB_NAME, createStationKey, decryptStationKey, encryptStationKey, exportStationKey, importStationKey, loadEncryptedStationKey, rememberOnDevice, STATION_KEY_SETTING, type EncryptedStationKey } from '$lib/storage';
+import {
+	IdbKioskStore,
+	KIOSK_DB_NAME,
+	createStationKey,
+	decryptStationKey,
+	encryptStationKey,
+	exportStationKey,
+	importStationKey,
+	loadEncryptedStationKey,
+	rememberOnDevice,
+	STATION_KEY_SETTING,
+	type EncryptedStationKey
+} from '$lib/storage';
 import { defaultIncrement } from '$lib/ui/default-increment';
 import { lang } from '$lib/ui/lang.svelte';
 
@@ -100,7 +121,8 @@ function toForm(s: KioskSettings): SetupForm {
 		baudRate: s.meter.kind === 'serial' ? String(s.meter.baudRate) : '9600',
 		meterSerial: s.meter.kind === 'serial' ? (s.meter.serial ?? '') : '',
 		chargerKind: s.charger.kind,
-		smartevseUnitId: s.charger.kind === 'smartevse' ? String(s.charger.unitId) : EMPTY.smartevseUnitId,
+		smartevseUnitId:
+			s.charger.kind === 'smartevse' ? String(s.charger.unitId) : EMPTY.smartevseUnitId,
 		evccTopic: s.charger.kind === 'evcc' ? s.charger.topicPrefix : EMPTY.evccTopic,
 		evccLoadpoint: s.charger.kind === 'evcc' ? String(s.charger.loadpointId) : EMPTY.evccLoadpoint,
 		walletUrl: s.walletUrl
@@ -112,12 +134,38 @@ function fromForm(f: SetupForm): unknown {
 		stationId: f.stationId.trim(),
 		name: f.name,
 		maxPowerW: f.maxPowerW,
-		broker: { url: f.brokerUrl.trim(), username: f.brokerUser.trim() || undefined, password: f.brokerPassword || undefined },
-		chain: f.rpcUrl.trim() ? { rpcUrl: f.rpcUrl.trim(), chainId: f.chainId, registry: f.registry, sessions: f.sessions, reservations: f.reservations } : null,
+		broker: {
+			url: f.brokerUrl.trim(),
+			username: f.brokerUser.trim() || undefined,
+			password: f.brokerPassword || undefined
+		},
+		chain: f.rpcUrl.trim()
+			? {
+					rpcUrl: f.rpcUrl.trim(),
+					chainId: f.chainId,
+					registry: f.registry,
+					sessions: f.sessions,
+					reservations: f.reservations
+				}
+			: null,
 		lightning: { restUrl: f.lndUrl.trim(), macaroonHex: f.macaroonHex },
-		tariff: { pricePerKwhSat: f.pricePerKwhSat, startFeeSat: f.startFeeSat, incrementWh: f.incrementWh, graceWh: f.graceWh },
+		tariff: {
+			pricePerKwhSat: f.pricePerKwhSat,
+			startFeeSat: f.startFeeSat,
+			incrementWh: f.incrementWh,
+			graceWh: f.graceWh
+		},
 		fiat: f.fiatCurrency.trim() ? { currency: f.fiatCurrency, perBtc: f.fiatPerBtc } : null,
-		meter: f.meterKind === 'serial' ? { kind: 'serial', profile: f.profile, unitId: f.unitId, baudRate: f.baudRate, serial: f.meterSerial || undefined } : { kind: 'simulated' },
+		meter:
+			f.meterKind === 'serial'
+				? {
+						kind: 'serial',
+						profile: f.profile,
+						unitId: f.unitId,
+						baudRate: f.baudRate,
+						serial: f.meterSerial || undefined
+					}
+				: { kind: 'simulated' },
 		charger:
 			f.chargerKind === 'smartevse'
 				? { kind: 'smartevse', unitId: f.smartevseUnitId }
@@ -164,7 +212,12 @@ export class SetupState {
 	/** A charger that cannot work with the new meter (simulated needs the simulated car, SmartEVSE the RS-485 bus) becomes manual. */
 	chooseMeter(kind: SetupForm['meterKind']): void {
 		this.form.meterKind = kind;
-		const fits = this.form.chargerKind === 'simulated' ? kind === 'simulated' : this.form.chargerKind === 'smartevse' ? kind === 'serial' : true;
+		const fits =
+			this.form.chargerKind === 'simulated'
+				? kind === 'simulated'
+				: this.form.chargerKind === 'smartevse'
+					? kind === 'serial'
+					: true;
 		if (!fits) this.form.chargerKind = 'manual';
 	}
 
@@ -218,13 +271,21 @@ export class SetupState {
 		try {
 			const settings = parseKioskSettings(fromForm(this.form));
 			if (!this.key) throw new SettingsError('Station key', t('setup.keyFirst'));
-			if (this.key.stationId !== settings.stationId) throw new SettingsError('Station key', t('setup.keyOther', { keyStation: this.key.stationId, station: settings.stationId }));
+			if (this.key.stationId !== settings.stationId)
+				throw new SettingsError(
+					'Station key',
+					t('setup.keyOther', { keyStation: this.key.stationId, station: settings.stationId })
+				);
 			await this.store!.putSetting(KIOSK_SETTINGS_KEY, settings);
 			this.saved = true;
 			this.message = { kind: 'good', text: t('setup.saved') };
 			return true;
 		} catch (e) {
-			this.message = { kind: 'bad', text: (e as Error).message, field: e instanceof SettingsError ? e.field : undefined };
+			this.message = {
+				kind: 'bad',
+				text: (e as Error).message,
+				field: e instanceof SettingsError ? e.field : undefined
+			};
 			return false;
 		}
 	}
@@ -251,7 +312,11 @@ export class SetupState {
 		return this.withBusy(t('setup.busyCreate'), async () => {
 			if (passphrase !== confirm) throw new Error(t('setup.differ'));
 			if (!this.form.stationId.trim()) throw new Error(t('setup.stationIdFirst'));
-			const { privateKeyHex, encrypted } = await createStationKey(this.store!, this.form.stationId.trim(), passphrase);
+			const { privateKeyHex, encrypted } = await createStationKey(
+				this.store!,
+				this.form.stationId.trim(),
+				passphrase
+			);
 			await rememberOnDevice(this.store!, privateKeyHex);
 			this.key = encrypted;
 			this.keyUnlocked = true;
@@ -263,14 +328,18 @@ export class SetupState {
 	useDevnetKey(passphrase: string): Promise<void> {
 		return this.withBusy(t('setup.busyDevnetKey'), async () => {
 			const m = await loadDevnetManifest();
-			const st = m.stations.find((s) => s.stationId === this.form.stationId.trim()) ?? m.stations[0];
+			const st =
+				m.stations.find((s) => s.stationId === this.form.stationId.trim()) ?? m.stations[0];
 			if (!st) throw new Error(t('setup.noDevnetStation'));
 			const encrypted = await encryptStationKey(st.stationId, st.signingKeyHex, passphrase);
 			await this.store!.putSetting(STATION_KEY_SETTING, encrypted);
 			await rememberOnDevice(this.store!, st.signingKeyHex);
 			this.key = encrypted;
 			this.keyUnlocked = true;
-			this.message = { kind: 'good', text: t('setup.usingDevnetKey', { station: st.stationId, address: encrypted.address }) };
+			this.message = {
+				kind: 'good',
+				text: t('setup.usingDevnetKey', { station: st.stationId, address: encrypted.address })
+			};
 		});
 	}
 
@@ -291,20 +360,29 @@ export class SetupState {
 			this.key = enc;
 			this.keyUnlocked = true;
 			if (!this.form.stationId) this.form.stationId = enc.stationId;
-			this.message = { kind: 'good', text: t('setup.imported', { station: enc.stationId, address: enc.address }) };
+			this.message = {
+				kind: 'good',
+				text: t('setup.imported', { station: enc.stationId, address: enc.address })
+			};
 		});
 	}
 
 	backupFile(): { name: string; text: string } | null {
-		return this.key ? { name: `lightcharge-${this.key.stationId}-key.json`, text: exportStationKey(this.key) } : null;
+		return this.key
+			? { name: `lightcharge-${this.key.stationId}-key.json`, text: exportStationKey(this.key) }
+			: null;
 	}
 
 	choosePort(): Promise<void> {
 		return this.withBusy(t('setup.busyPort'), async () => {
 			const { requestSerialPort } = await import('$lib/meter');
 			const port = await requestSerialPort();
-			const info = (port as { getInfo?: () => { usbVendorId?: number; usbProductId?: number } }).getInfo?.();
-			this.portName = info?.usbVendorId ? `USB ${info.usbVendorId.toString(16)}:${(info.usbProductId ?? 0).toString(16)}` : 'serial port';
+			const info = (
+				port as { getInfo?: () => { usbVendorId?: number; usbProductId?: number } }
+			).getInfo?.();
+			this.portName = info?.usbVendorId
+				? `USB ${info.usbVendorId.toString(16)}:${(info.usbProductId ?? 0).toString(16)}`
+				: 'serial port';
 		});
 	}
 
@@ -318,11 +396,19 @@ export class SetupState {
 			const [port] = await serial.getPorts();
 			if (!port) throw new Error(t('setup.portFirst'));
 			try {
-				const m = await openSerialMeter(port, { profile: this.form.profile, unitId: Number(this.form.unitId), serial: this.form.meterSerial || undefined, line: { baudRate: Number(this.form.baudRate) } });
+				const m = await openSerialMeter(port, {
+					profile: this.form.profile,
+					unitId: Number(this.form.unitId),
+					serial: this.form.meterSerial || undefined,
+					line: { baudRate: Number(this.form.baudRate) }
+				});
 				try {
 					const s = await m.meter.read();
 					const id = m.meter.identity;
-					this.testRead = { ok: true, text: `${id.vendor} ${id.model} serial ${id.serial}: ${(s.energyWh / 1000).toFixed(3)} kWh, ${(s.powerW / 1000).toFixed(2)} kW, ${s.voltageV} V` };
+					this.testRead = {
+						ok: true,
+						text: `${id.vendor} ${id.model} serial ${id.serial}: ${(s.energyWh / 1000).toFixed(3)} kWh, ${(s.powerW / 1000).toFixed(2)} kW, ${s.voltageV} V`
+					};
 				} finally {
 					await m.close();
 				}
@@ -336,8 +422,14 @@ export class SetupState {
 		return this.withBusy(t('setup.busyLightning'), async () => {
 			this.lightningTest = null;
 			try {
-				const info = await new LndRestNode({ restUrl: this.form.lndUrl.trim(), macaroonHex: this.form.macaroonHex.trim() }).getInfo();
-				this.lightningTest = { ok: true, text: `${info.alias || 'node'} ${info.pubkey.slice(0, 16)}… on ${info.network}` };
+				const info = await new LndRestNode({
+					restUrl: this.form.lndUrl.trim(),
+					macaroonHex: this.form.macaroonHex.trim()
+				}).getInfo();
+				this.lightningTest = {
+					ok: true,
+					text: `${info.alias || 'node'} ${info.pubkey.slice(0, 16)}… on ${info.network}`
+				};
 			} catch (e) {
 				this.lightningTest = { ok: false, text: (e as Error).message };
 			}

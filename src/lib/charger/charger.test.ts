@@ -17,14 +17,18 @@ import { ManualCharger } from './manual';
 import { SMARTEVSE_REGISTERS, SmartEvseCharger } from './smartevse';
 
 /** A SmartEVSE as its README describes it, switching the simulated car through the access bit. */
-function smartEvseEmulator(car: SimulatedMeter, opts: { obeys: boolean }): RegisterHandler & { regs: Uint16Array } {
+function smartEvseEmulator(
+	car: SimulatedMeter,
+	opts: { obeys: boolean }
+): RegisterHandler & { regs: Uint16Array } {
 	const regs = new Uint16Array(0x20);
 	regs[SMARTEVSE_REGISTERS.state] = 1; // B: car connected
 	regs[SMARTEVSE_REGISTERS.maxCurrent] = 16;
 	regs[SMARTEVSE_REGISTERS.chargingCurrent] = 160;
 	return {
 		regs,
-		read: (_fc, address, count) => (address + count > regs.length ? 2 : regs.slice(address, address + count)),
+		read: (_fc, address, count) =>
+			address + count > regs.length ? 2 : regs.slice(address, address + count),
 		write(address, values) {
 			if (address === SMARTEVSE_REGISTERS.access) {
 				if (values[0]! > 1) return 3;
@@ -47,7 +51,13 @@ function smartEvseEmulator(car: SimulatedMeter, opts: { obeys: boolean }): Regis
 /** One RS-485 bus: the kiosk's master, an SDM630 at address 10 and a SmartEVSE at address 1. */
 async function bus(obeys = true) {
 	let t = 1_700_000_000_000;
-	const car = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 40_000, rampSeconds: 0, now: () => t, identity: { vendor: 'v', model: 'm', serial: '4242' } });
+	const car = new SimulatedMeter({
+		maxPowerW: 11_000,
+		wantedWh: 40_000,
+		rampSeconds: 0,
+		now: () => t,
+		identity: { vendor: 'v', model: 'm', serial: '4242' }
+	});
 	const [kioskSide, deviceSide] = createTransportPair();
 	const profile = findProfile('eastron-sdm630');
 	startSimulatedModbusMeter(deviceSide, { profile, source: car, unitId: 10 });
@@ -85,7 +95,10 @@ describe('SmartEVSE over Modbus RTU (same bus as the meter)', () => {
 		const { evse, master } = await bus();
 		const charger = new SmartEvseCharger(master);
 		evse.regs[SMARTEVSE_REGISTERS.error] = 16 | 4;
-		expect((await charger.poll()).errors).toEqual(['temperature too high', 'residual current detected (RCD tripped)']);
+		expect((await charger.poll()).errors).toEqual([
+			'temperature too high',
+			'residual current detected (RCD tripped)'
+		]);
 		expect(charger.state()).toBe('fault');
 		evse.regs[SMARTEVSE_REGISTERS.error] = 0;
 		await charger.poll();
@@ -105,10 +118,19 @@ describe('SmartEVSE over Modbus RTU (same bus as the meter)', () => {
 
 describe('confirmSuspended', () => {
 	it('an unreadable meter is an alarm too, naming the error', async () => {
-		const broken: Meter = { identity: { vendor: 'v', model: 'm', serial: 's' }, read: () => Promise.reject(new Error('Meter 1 did not answer')) };
+		const broken: Meter = {
+			identity: { vendor: 'v', model: 'm', serial: 's' },
+			read: () => Promise.reject(new Error('Meter 1 did not answer'))
+		};
 		let clock = 0;
-		const r = await confirmSuspended(broken, 1000, { now: () => clock, sleep: async (ms) => void (clock += ms) });
-		expect(r).toMatchObject({ ok: false, alarm: { lastPowerW: null, lastError: 'Meter 1 did not answer' } });
+		const r = await confirmSuspended(broken, 1000, {
+			now: () => clock,
+			sleep: async (ms) => void (clock += ms)
+		});
+		expect(r).toMatchObject({
+			ok: false,
+			alarm: { lastPowerW: null, lastError: 'Meter 1 did not answer' }
+		});
 	});
 });
 
@@ -121,12 +143,15 @@ class MemoryBus implements MessageBus {
 	async publish(topic: string, payload: string, opts: { retain?: boolean } = {}) {
 		this.published.push({ topic, payload });
 		if (opts.retain) this.retained.set(topic, payload);
-		for (const s of [...this.subs]) if (topicMatches(s.filter, topic)) setTimeout(() => s.handler(topic, new TextEncoder().encode(payload)), 0);
+		for (const s of [...this.subs])
+			if (topicMatches(s.filter, topic))
+				setTimeout(() => s.handler(topic, new TextEncoder().encode(payload)), 0);
 	}
 	async subscribe(filter: string, handler: MessageHandler) {
 		const sub = { filter, handler };
 		this.subs.add(sub);
-		for (const [t, p] of this.retained) if (topicMatches(filter, t)) handler(t, new TextEncoder().encode(p));
+		for (const [t, p] of this.retained)
+			if (topicMatches(filter, t)) handler(t, new TextEncoder().encode(p));
 		return () => void this.subs.delete(sub);
 	}
 	onState() {
@@ -147,7 +172,8 @@ async function evccEmulator(b: MemoryBus, car: SimulatedMeter) {
 			await b.publish('evcc/loadpoints/1/mode', value, { retain: true });
 			await b.publish('evcc/loadpoints/1/enabled', String(value === 'now'), { retain: true });
 		}
-		if (topic.endsWith('/maxCurrent/set')) await b.publish('evcc/loadpoints/1/maxCurrent', value, { retain: true });
+		if (topic.endsWith('/maxCurrent/set'))
+			await b.publish('evcc/loadpoints/1/maxCurrent', value, { retain: true });
 	});
 }
 
@@ -167,7 +193,11 @@ describe('evcc over MQTT', () => {
 		expect(charger.reported.mode).toBe('off');
 		await charger.setCurrentLimit(10);
 		expect(b.published.map((p) => `${p.topic}=${p.payload}`)).toEqual(
-			expect.arrayContaining(['evcc/loadpoints/1/mode/set=now', 'evcc/loadpoints/1/mode/set=off', 'evcc/loadpoints/1/maxCurrent/set=10'])
+			expect.arrayContaining([
+				'evcc/loadpoints/1/mode/set=now',
+				'evcc/loadpoints/1/mode/set=off',
+				'evcc/loadpoints/1/maxCurrent/set=10'
+			])
 		);
 	});
 

@@ -16,7 +16,11 @@ export type ConfirmResult =
 	| { ok: true; powerW: number; afterMs: number }
 	| { ok: false; alarm: { message: string; lastPowerW: number | null; lastError?: string } };
 
-export async function confirmSuspended(meter: Meter, timeoutMs: number, opts: ConfirmOptions = {}): Promise<ConfirmResult> {
+export async function confirmSuspended(
+	meter: Meter,
+	timeoutMs: number,
+	opts: ConfirmOptions = {}
+): Promise<ConfirmResult> {
 	const idle = opts.idleBelowW ?? 50;
 	const pollMs = opts.pollMs ?? 500;
 	const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));

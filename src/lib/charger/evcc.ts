@@ -37,7 +37,8 @@ export class EvccCharger implements Charger {
 		opts: EvccOptions = {}
 	) {
 		const lp = opts.loadpoint ?? 1;
-		if (!Number.isInteger(lp) || lp < 1) throw new RangeError(`evcc loadpoint ids start at 1 (got ${lp}).`);
+		if (!Number.isInteger(lp) || lp < 1)
+			throw new RangeError(`evcc loadpoint ids start at 1 (got ${lp}).`);
 		this.base = `${opts.topic ?? 'evcc'}/loadpoints/${lp}`;
 		this.chargeMode = opts.chargeMode ?? 'now';
 	}
@@ -77,7 +78,8 @@ export class EvccCharger implements Charger {
 	}
 
 	async setCurrentLimit(amps: number): Promise<void> {
-		if (!(amps > 0 && amps <= 80)) throw new RangeError(`evcc maxCurrent must be 1-80 A (asked ${amps} A).`);
+		if (!(amps > 0 && amps <= 80))
+			throw new RangeError(`evcc maxCurrent must be 1-80 A (asked ${amps} A).`);
 		await this.bus.publish(`${this.base}/maxCurrent/set`, String(amps), { qos: 1 });
 	}
 

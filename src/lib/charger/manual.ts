@@ -26,21 +26,33 @@ export class ManualCharger implements Charger {
 
 	async allow(): Promise<void> {
 		this.current = 'allowed';
-		this.tell({ action: 'plug-in', message: 'You can charge now: plug in your car and start charging.' });
+		this.tell({
+			action: 'plug-in',
+			message: 'You can charge now: plug in your car and start charging.'
+		});
 	}
 
 	async suspend(reason?: string): Promise<void> {
 		this.current = 'suspended';
-		this.tell({ action: 'unplug', message: `Please stop charging and unplug your car now${reason ? `: ${reason}` : '.'}` });
+		this.tell({
+			action: 'unplug',
+			message: `Please stop charging and unplug your car now${reason ? `: ${reason}` : '.'}`
+		});
 	}
 
 	async stop(reason?: string): Promise<void> {
 		this.current = 'stopped';
-		this.tell({ action: 'unplug', message: `Charging has ended${reason ? ` (${reason})` : ''}. Please unplug your car.` });
+		this.tell({
+			action: 'unplug',
+			message: `Charging has ended${reason ? ` (${reason})` : ''}. Please unplug your car.`
+		});
 	}
 
 	async setCurrentLimit(amps: number): Promise<void> {
-		this.tell({ action: 'limit-current', message: `Please limit charging to ${amps} A in your car's settings.` });
+		this.tell({
+			action: 'limit-current',
+			message: `Please limit charging to ${amps} A in your car's settings.`
+		});
 	}
 
 	state(): ChargerState {

@@ -68,8 +68,13 @@ export class SmartEvseCharger implements Charger {
 
 	/** 0 (no current) or 6 A up to the EVSE's maximum; the register counts 0.1 A. */
 	async setCurrentLimit(amps: number): Promise<void> {
-		if (!(amps === 0 || (amps >= 6 && amps <= 80))) throw new RangeError(`SmartEVSE takes 0 or 6-80 A (asked ${amps} A).`);
-		await this.master.writeSingleRegister(this.unitId, SMARTEVSE_REGISTERS.chargingCurrent, Math.round(amps * 10));
+		if (!(amps === 0 || (amps >= 6 && amps <= 80)))
+			throw new RangeError(`SmartEVSE takes 0 or 6-80 A (asked ${amps} A).`);
+		await this.master.writeSingleRegister(
+			this.unitId,
+			SMARTEVSE_REGISTERS.chargingCurrent,
+			Math.round(amps * 10)
+		);
 	}
 
 	state(): ChargerState {

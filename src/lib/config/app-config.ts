@@ -9,12 +9,18 @@ export async function loadDevnetManifest(fetchImpl: typeof fetch = fetch): Promi
 	try {
 		res = await fetchImpl('/devnet.json', init);
 	} catch {
-		throw new Error('The network settings could not be loaded (/devnet.json): is the devnet running, or are you offline?');
+		throw new Error(
+			'The network settings could not be loaded (/devnet.json): is the devnet running, or are you offline?'
+		);
 	}
 	if (!res.ok) {
 		// The devnet says why in a sentence (e.g. it has no car node left for this phone).
-		const why = res.headers.get('content-type')?.startsWith('text/plain') ? (await res.text().catch(() => '')).trim().slice(0, 300) : '';
-		throw new Error(`The network settings could not be loaded (/devnet.json answered ${res.status}${why ? `: ${why}` : ''}).`);
+		const why = res.headers.get('content-type')?.startsWith('text/plain')
+			? (await res.text().catch(() => '')).trim().slice(0, 300)
+			: '';
+		throw new Error(
+			`The network settings could not be loaded (/devnet.json answered ${res.status}${why ? `: ${why}` : ''}).`
+		);
 	}
 	return parseDevnetManifest(await res.json());
 }

@@ -17,7 +17,12 @@ export function sampleManifest(): DevnetManifest {
 				sessions: '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0'
 			}
 		},
-		broker: { kind: 'aedes', wsUrl: 'ws://127.0.0.1:9001/mqtt', tcpUrl: 'mqtt://127.0.0.1:1883', protocolVersion: 4 },
+		broker: {
+			kind: 'aedes',
+			wsUrl: 'ws://127.0.0.1:9001/mqtt',
+			tcpUrl: 'mqtt://127.0.0.1:1883',
+			protocolVersion: 4
+		},
 		lightning: {
 			network: 'regtest',
 			backend: 'simnet',

@@ -125,7 +125,10 @@ export interface DevnetManifest {
 	enrolment?: DevnetEnrolment;
 }
 
-export type DevnetEnrolment = { state: 'none' } | { state: 'pending'; code: string; expiresAt: string } | { state: 'enrolled'; stationId: string };
+export type DevnetEnrolment =
+	| { state: 'none' }
+	| { state: 'pending'; code: string; expiresAt: string }
+	| { state: 'enrolled'; stationId: string };
 
 /** Thrown for a manifest that does not have the expected shape; `message` names the field. */
 export class DevnetManifestError extends Error {
@@ -150,7 +153,8 @@ function fail(path: string, expected: string, value: unknown): never {
 }
 
 function object(value: unknown, path: string): Json {
-	if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object', value);
+	if (typeof value !== 'object' || value === null || Array.isArray(value))
+		fail(path, 'an object', value);
 	return value as Json;
 }
 
@@ -167,30 +171,35 @@ function url(value: unknown, path: string, protocols: readonly string[]): string
 	} catch {
 		fail(path, `a URL (${protocols.join(', ')})`, value);
 	}
-	if (!protocols.includes(parsed.protocol)) fail(path, `a URL with scheme ${protocols.join(' or ')}`, value);
+	if (!protocols.includes(parsed.protocol))
+		fail(path, `a URL with scheme ${protocols.join(' or ')}`, value);
 	return text;
 }
 
 function integer(value: unknown, path: string, min: number): number {
-	if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) fail(path, `an integer >= ${min}`, value);
+	if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
+		fail(path, `an integer >= ${min}`, value);
 	return value;
 }
 
 function hexOf(value: unknown, path: string, chars: number | null, what: string): string {
 	const text = string(value, path);
-	const ok = /^[0-9a-fA-F]+$/.test(text) && (chars === null ? text.length % 2 === 0 : text.length === chars);
+	const ok =
+		/^[0-9a-fA-F]+$/.test(text) && (chars === null ? text.length % 2 === 0 : text.length === chars);
 	if (!ok) fail(path, what, value);
 	return text;
 }
 
 function address(value: unknown, path: string): string {
 	const text = string(value, path);
-	if (!/^0x[0-9a-fA-F]{40}$/.test(text)) fail(path, 'an Ethereum address (0x + 40 hex digits)', value);
+	if (!/^0x[0-9a-fA-F]{40}$/.test(text))
+		fail(path, 'an Ethereum address (0x + 40 hex digits)', value);
 	return text;
 }
 
 function oneOf<T extends string | number>(value: unknown, path: string, options: readonly T[]): T {
-	if (!options.includes(value as T)) fail(path, `one of ${options.map((o) => JSON.stringify(o)).join(', ')}`, value);
+	if (!options.includes(value as T))
+		fail(path, `one of ${options.map((o) => JSON.stringify(o)).join(', ')}`, value);
 	return value as T;
 }
 
@@ -212,7 +221,9 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 		try {
 			value = JSON.parse(input);
 		} catch (err) {
-			throw new DevnetManifestError(`not JSON (${err instanceof Error ? err.message : String(err)})`);
+			throw new DevnetManifestError(
+				`not JSON (${err instanceof Error ? err.message : String(err)})`
+			);
 		}
 	}
 	const root = object(value, 'manifest');
@@ -247,7 +258,11 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 	if (brokerIn.login !== undefined) {
 		const l = object(brokerIn.login, 'broker.login');
 		if (typeof l.grants !== 'boolean') fail('broker.login.grants', 'true or false', l.grants);
-		broker.login = { username: string(l.username, 'broker.login.username'), password: string(l.password, 'broker.login.password'), grants: l.grants };
+		broker.login = {
+			username: string(l.username, 'broker.login.username'),
+			password: string(l.password, 'broker.login.password'),
+			grants: l.grants
+		};
 	}
 
 	const lightningIn = object(root.lightning, 'lightning');
@@ -259,13 +274,22 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 			const n = object(nodeValue, p);
 			const node: DevnetLightningNode = {
 				restUrl: url(n.restUrl, `${p}.restUrl`, ['http:', 'https:']),
-				macaroonHex: n.macaroonHex === '' ? '' : hexOf(n.macaroonHex, `${p}.macaroonHex`, null, 'hex (an even number of hex digits), or empty'),
+				macaroonHex:
+					n.macaroonHex === ''
+						? ''
+						: hexOf(
+								n.macaroonHex,
+								`${p}.macaroonHex`,
+								null,
+								'hex (an even number of hex digits), or empty'
+							),
 				pubkey: hexOf(n.pubkey, `${p}.pubkey`, 66, 'a compressed public key (66 hex digits)')
 			};
 			if (n.lnd !== undefined) {
 				const l = object(n.lnd, `${p}.lnd`);
 				const pem = string(l.tlsCertPem, `${p}.lnd.tlsCertPem`);
-				if (!/^-----BEGIN CERTIFICATE-----\r?\n[\s\S]+-----END CERTIFICATE-----\s*$/.test(pem)) fail(`${p}.lnd.tlsCertPem`, 'a PEM certificate', pem);
+				if (!/^-----BEGIN CERTIFICATE-----\r?\n[\s\S]+-----END CERTIFICATE-----\s*$/.test(pem))
+					fail(`${p}.lnd.tlsCertPem`, 'a PEM certificate', pem);
 				node.lnd = {
 					restUrl: url(l.restUrl, `${p}.lnd.restUrl`, ['https:']),
 					tlsCertPem: pem,
@@ -275,10 +299,16 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 			if (n.lnc !== undefined) {
 				const l = object(n.lnc, `${p}.lnc`);
 				const mailbox = string(l.mailbox, `${p}.lnc.mailbox`);
-				if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(mailbox)) fail(`${p}.lnc.mailbox`, 'host:port', mailbox);
+				if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(mailbox))
+					fail(`${p}.lnc.mailbox`, 'host:port', mailbox);
 				const pairingPhrase = string(l.pairingPhrase, `${p}.lnc.pairingPhrase`);
-				if (!/^[a-z]+( [a-z]+){9}$/.test(pairingPhrase)) fail(`${p}.lnc.pairingPhrase`, 'ten lowercase words', '(a phrase)');
-				node.lnc = { mailbox, pairingPhrase, mailboxFingerprint256: string(l.mailboxFingerprint256, `${p}.lnc.mailboxFingerprint256`) };
+				if (!/^[a-z]+( [a-z]+){9}$/.test(pairingPhrase))
+					fail(`${p}.lnc.pairingPhrase`, 'ten lowercase words', '(a phrase)');
+				node.lnc = {
+					mailbox,
+					pairingPhrase,
+					mailboxFingerprint256: string(l.mailboxFingerprint256, `${p}.lnc.mailboxFingerprint256`)
+				};
 			}
 			return [name, node];
 		})
@@ -286,7 +316,10 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 	const lightning: DevnetLightning = {
 		network: oneOf(lightningIn.network, 'lightning.network', ['regtest'] as const),
 		// Manifests from before real LND have no backend: they are the simnet's.
-		backend: lightningIn.backend === undefined ? 'simnet' : oneOf(lightningIn.backend, 'lightning.backend', ['simnet', 'lnd'] as const),
+		backend:
+			lightningIn.backend === undefined
+				? 'simnet'
+				: oneOf(lightningIn.backend, 'lightning.backend', ['simnet', 'lnd'] as const),
 		url: url(lightningIn.url, 'lightning.url', ['http:', 'https:']),
 		nodes
 	};
@@ -299,14 +332,25 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 		const station: DevnetStation = {
 			stationId: string(s.stationId, `${p}.stationId`),
 			name: string(s.name, `${p}.name`),
-			signingKeyHex: s.signingKeyHex === '' ? '' : hexOf(s.signingKeyHex, `${p}.signingKeyHex`, 64, 'a private key (64 hex digits), or empty'),
+			signingKeyHex:
+				s.signingKeyHex === ''
+					? ''
+					: hexOf(
+							s.signingKeyHex,
+							`${p}.signingKeyHex`,
+							64,
+							'a private key (64 hex digits), or empty'
+						),
 			signerAddress: address(s.signerAddress, `${p}.signerAddress`),
 			lightningNode: string(s.lightningNode, `${p}.lightningNode`)
 		};
-		if (seen.has(station.stationId)) throw new DevnetManifestError(`${p}.stationId "${station.stationId}" appears twice`);
+		if (seen.has(station.stationId))
+			throw new DevnetManifestError(`${p}.stationId "${station.stationId}" appears twice`);
 		seen.add(station.stationId);
 		if (!Object.hasOwn(nodes, station.lightningNode)) {
-			throw new DevnetManifestError(`${p}.lightningNode "${station.lightningNode}" is not one of lightning.nodes (${Object.keys(nodes).join(', ') || 'none'})`);
+			throw new DevnetManifestError(
+				`${p}.lightningNode "${station.lightningNode}" is not one of lightning.nodes (${Object.keys(nodes).join(', ') || 'none'})`
+			);
 		}
 		return station;
 	});
@@ -318,7 +362,11 @@ export function parseDevnetManifest(input: unknown): DevnetManifest {
 		const state = oneOf(e.state, 'enrolment.state', ['none', 'pending', 'enrolled'] as const);
 		enrolment =
 			state === 'pending'
-				? { state, code: string(e.code, 'enrolment.code'), expiresAt: string(e.expiresAt, 'enrolment.expiresAt') }
+				? {
+						state,
+						code: string(e.code, 'enrolment.code'),
+						expiresAt: string(e.expiresAt, 'enrolment.expiresAt')
+					}
 				: state === 'enrolled'
 					? { state, stationId: string(e.stationId, 'enrolment.stationId') }
 					: { state };

@@ -27,7 +27,13 @@ export interface KioskSettings {
 	/** MQTT over WebSockets (wss:// in production), with the station's own credentials. */
 	broker: { url: string; username?: string; password?: string };
 	/** null: no ledger (sessions are not anchored). */
-	chain: { rpcUrl: string; chainId: number; registry: string; sessions: string; reservations: string } | null;
+	chain: {
+		rpcUrl: string;
+		chainId: number;
+		registry: string;
+		sessions: string;
+		reservations: string;
+	} | null;
 	lightning: { restUrl: string; macaroonHex: string };
 	tariff: { pricePerKwhSat: number; startFeeSat: number; incrementWh: number; graceWh: number };
 	/** Optional fiat display: how many units of `currency` one bitcoin buys (entered by the operator). */
@@ -77,8 +83,14 @@ const urlSchema = (field: string, protocols: string[]) =>
 		v.unknown(),
 		v.check((x) => typeof x === 'string' && x.trim() !== '', `${field}: enter an address.`),
 		v.transform((x) => x as string),
-		v.check((s) => canParseUrl(s.trim()), (issue) => `${field}: "${String(issue.input)}" is not a web address.`),
-		v.check((s) => protocols.includes(new URL(s.trim()).protocol), `${field} must start with ${protocols.map((p) => `${p}//`).join(' or ')}.`),
+		v.check(
+			(s) => canParseUrl(s.trim()),
+			(issue) => `${field}: "${String(issue.input)}" is not a web address.`
+		),
+		v.check(
+			(s) => protocols.includes(new URL(s.trim()).protocol),
+			`${field} must start with ${protocols.map((p) => `${p}//`).join(' or ')}.`
+		),
 		v.transform((s) => new URL(s.trim()).toString())
 	);
 
@@ -87,7 +99,12 @@ const numberSchema = (field: string, min: number, max: number, integer: boolean)
 		v.unknown(),
 		v.transform((x) => (typeof x === 'string' ? Number(x) : x)),
 		v.check(
-			(n) => typeof n === 'number' && Number.isFinite(n) && (!integer || Number.isInteger(n)) && n >= min && n <= max,
+			(n) =>
+				typeof n === 'number' &&
+				Number.isFinite(n) &&
+				(!integer || Number.isInteger(n)) &&
+				n >= min &&
+				n <= max,
 			`${field} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}.`
 		),
 		v.transform((n) => n as number)
@@ -100,21 +117,34 @@ const addressSchema = (field: string) =>
 		v.regex(/^0x[0-9a-fA-F]{40}$/, `${field} must be a contract address (0x and 40 hex digits).`)
 	);
 
-const url = (field: string, value: unknown, protocols: string[]): string => take(field, urlSchema(field, protocols), value);
-const num = (field: string, value: unknown, min: number, max: number, integer = true): number => take(field, numberSchema(field, min, max, integer), value);
+const url = (field: string, value: unknown, protocols: string[]): string =>
+	take(field, urlSchema(field, protocols), value);
+const num = (field: string, value: unknown, min: number, max: number, integer = true): number =>
+	take(field, numberSchema(field, min, max, integer), value);
 const address = (field: string, value: unknown): string => take(field, addressSchema(field), value);
 const MacaroonSchema = v.pipe(
 	v.unknown(),
-	v.transform((x) => String(x ?? '').trim().toLowerCase()),
-	v.regex(/^([0-9a-f]{2})+$/, 'Macaroon: paste the invoice macaroon as hex (xxd -p -c0 invoice.macaroon).')
+	v.transform((x) =>
+		String(x ?? '')
+			.trim()
+			.toLowerCase()
+	),
+	v.regex(
+		/^([0-9a-f]{2})+$/,
+		'Macaroon: paste the invoice macaroon as hex (xxd -p -c0 invoice.macaroon).'
+	)
 );
 
 /** Validates settings from the setup form or from storage. */
 export function parseKioskSettings(raw: unknown): KioskSettings {
 	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw form or storage input: every field read here goes through a check below
 	const input = (raw ?? {}) as Record<string, any>;
-	if (!isValidId(input.stationId)) throw new SettingsError('Station id', 'Station id: 1 to 64 letters, digits, ".", "_" or "-".');
-	const name = typeof input.name === 'string' && input.name.trim() ? input.name.trim().slice(0, 80) : input.stationId;
+	if (!isValidId(input.stationId))
+		throw new SettingsError('Station id', 'Station id: 1 to 64 letters, digits, ".", "_" or "-".');
+	const name =
+		typeof input.name === 'string' && input.name.trim()
+			? input.name.trim().slice(0, 80)
+			: input.stationId;
 	const broker = {
 		url: url('Broker address', input.broker?.url, ['ws:', 'wss:']),
 		...(input.broker?.username ? { username: String(input.broker.username) } : {}),
@@ -131,7 +161,10 @@ export function parseKioskSettings(raw: unknown): KioskSettings {
 				}
 			: null;
 	const macaroonHex = take('Macaroon', MacaroonSchema, input.lightning?.macaroonHex);
-	const lightning = { restUrl: url('LND REST address', input.lightning?.restUrl, ['http:', 'https:']), macaroonHex };
+	const lightning = {
+		restUrl: url('LND REST address', input.lightning?.restUrl, ['http:', 'https:']),
+		macaroonHex
+	};
 	const tariff = {
 		pricePerKwhSat: num('Price per kWh', input.tariff?.pricePerKwhSat, 0, 10_000_000, false),
 		startFeeSat: num('Start fee', input.tariff?.startFeeSat, 0, 10_000_000),
@@ -140,12 +173,16 @@ export function parseKioskSettings(raw: unknown): KioskSettings {
 	};
 	const fiat =
 		input.fiat && input.fiat.currency
-			? { currency: String(input.fiat.currency).trim().toUpperCase().slice(0, 5), perBtc: num('Fiat rate', input.fiat.perBtc, 0.000001, 1e12, false) }
+			? {
+					currency: String(input.fiat.currency).trim().toUpperCase().slice(0, 5),
+					perBtc: num('Fiat rate', input.fiat.perBtc, 0.000001, 1e12, false)
+				}
 			: null;
 	const maxPowerW = num('Maximum power', input.maxPowerW ?? 11_000, 100, 1_000_000);
 	let meter: MeterSetting;
 	if (input.meter?.kind === 'serial') {
-		if (typeof input.meter.profile !== 'string' || !input.meter.profile) throw new SettingsError('Meter profile', 'Choose the meter profile.');
+		if (typeof input.meter.profile !== 'string' || !input.meter.profile)
+			throw new SettingsError('Meter profile', 'Choose the meter profile.');
 		meter = {
 			kind: 'serial',
 			profile: input.meter.profile,
@@ -155,7 +192,20 @@ export function parseKioskSettings(raw: unknown): KioskSettings {
 		};
 	} else meter = { kind: 'simulated', maxPowerW };
 	const charger = parseChargerSetting(input.charger, meter);
-	return { version: 1, stationId: input.stationId, name, broker, chain, lightning, tariff, fiat, meter, charger, maxPowerW, walletUrl: url('Wallet address', input.walletUrl, ['http:', 'https:']) };
+	return {
+		version: 1,
+		stationId: input.stationId,
+		name,
+		broker,
+		chain,
+		lightning,
+		tariff,
+		fiat,
+		meter,
+		charger,
+		maxPowerW,
+		walletUrl: url('Wallet address', input.walletUrl, ['http:', 'https:'])
+	};
 }
 
 /** The charger choice, checked against the meter it must work with. */
@@ -165,25 +215,53 @@ export function parseChargerSetting(raw: unknown, meter: MeterSetting): ChargerS
 	switch (kind) {
 		case 'simulated':
 			// The simulated charger is the simulated car's contactor: there is nothing else it could switch.
-			if (meter.kind !== 'simulated') throw new SettingsError('Charger', 'Charger: the simulated charger works only with the simulated meter (devnet). Choose manual, SmartEVSE or evcc.');
+			if (meter.kind !== 'simulated')
+				throw new SettingsError(
+					'Charger',
+					'Charger: the simulated charger works only with the simulated meter (devnet). Choose manual, SmartEVSE or evcc.'
+				);
 			return { kind: 'simulated' };
 		case 'manual':
 			return { kind: 'manual' };
 		case 'smartevse': {
-			if (meter.kind !== 'serial') throw new SettingsError('Charger', 'Charger: SmartEVSE shares the meter’s RS-485 bus, so choose “Meter on RS-485” first.');
+			if (meter.kind !== 'serial')
+				throw new SettingsError(
+					'Charger',
+					'Charger: SmartEVSE shares the meter’s RS-485 bus, so choose “Meter on RS-485” first.'
+				);
 			const unitId = num('SmartEVSE Modbus address', c?.unitId, 1, 247);
-			if (unitId === meter.unitId) throw new SettingsError('SmartEVSE Modbus address', `SmartEVSE Modbus address: ${unitId} is the meter’s address; two devices on one bus need different addresses.`);
+			if (unitId === meter.unitId)
+				throw new SettingsError(
+					'SmartEVSE Modbus address',
+					`SmartEVSE Modbus address: ${unitId} is the meter’s address; two devices on one bus need different addresses.`
+				);
 			return { kind: 'smartevse', unitId };
 		}
 		case 'evcc': {
-			const topicPrefix = typeof c?.topicPrefix === 'string' && c.topicPrefix.trim() ? c.topicPrefix.trim() : 'evcc';
-			if (/[+#\u0000]/.test(topicPrefix) || topicPrefix.startsWith('/') || topicPrefix.endsWith('/') || topicPrefix.includes('//')) {
-				throw new SettingsError('evcc topic', `evcc topic: "${topicPrefix}" is not an MQTT topic root (evcc’s mqtt.topic setting, e.g. evcc; no +, # or outer slashes).`);
+			const topicPrefix =
+				typeof c?.topicPrefix === 'string' && c.topicPrefix.trim() ? c.topicPrefix.trim() : 'evcc';
+			if (
+				/[+#\u0000]/.test(topicPrefix) ||
+				topicPrefix.startsWith('/') ||
+				topicPrefix.endsWith('/') ||
+				topicPrefix.includes('//')
+			) {
+				throw new SettingsError(
+					'evcc topic',
+					`evcc topic: "${topicPrefix}" is not an MQTT topic root (evcc’s mqtt.topic setting, e.g. evcc; no +, # or outer slashes).`
+				);
 			}
-			return { kind: 'evcc', topicPrefix, loadpointId: num('evcc loadpoint', c?.loadpointId ?? 1, 1, 99) };
+			return {
+				kind: 'evcc',
+				topicPrefix,
+				loadpointId: num('evcc loadpoint', c?.loadpointId ?? 1, 1, 99)
+			};
 		}
 		default:
-			throw new SettingsError('Charger', `Charger: "${String(kind)}" is not one of simulated, manual, SmartEVSE or evcc.`);
+			throw new SettingsError(
+				'Charger',
+				`Charger: "${String(kind)}" is not one of simulated, manual, SmartEVSE or evcc.`
+			);
 	}
 }
 
@@ -205,7 +283,11 @@ export function fiatOf(msat: bigint, fiat: KioskSettings['fiat']): string | null
 	const btc = Number(msat) / 1e11;
 	const amount = btc * fiat.perBtc;
 	try {
-		return new Intl.NumberFormat('en-US', { style: 'currency', currency: fiat.currency, maximumFractionDigits: amount < 1 ? 3 : 2 }).format(amount);
+		return new Intl.NumberFormat('en-US', {
+			style: 'currency',
+			currency: fiat.currency,
+			maximumFractionDigits: amount < 1 ? 3 : 2
+		}).format(amount);
 	} catch {
 		return `${amount.toFixed(2)} ${fiat.currency}`;
 	}

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { sampleManifest } from './devnet-manifest.fixture';
-import { combineNetworks, findNetwork, formatFingerprint, matchLegacyLink, networkFingerprint, networkFromManifest, trustedNetwork, TrustedNetworkError } from './trusted-networks';
+import {
+	combineNetworks,
+	findNetwork,
+	formatFingerprint,
+	matchLegacyLink,
+	networkFingerprint,
+	networkFromManifest,
+	trustedNetwork,
+	TrustedNetworkError
+} from './trusted-networks';
 
 const devnet = () => networkFromManifest(sampleManifest());
 const other = () =>
@@ -25,7 +34,11 @@ describe('trusted networks', () => {
 		expect(a.id).toBe(a.fingerprint.slice(0, 8));
 		expect(networkFingerprint(1337, m.chain.contracts.registry.toLowerCase())).toBe(a.fingerprint);
 		// Seen from a phone on the LAN, the same devnet has other URLs: still the same network.
-		const lan = networkFromManifest({ ...m, chain: { ...m.chain, rpcUrl: 'https://192.168.1.20:5443/rpc' }, broker: { ...m.broker, wsUrl: 'wss://192.168.1.20:5443/mqtt' } });
+		const lan = networkFromManifest({
+			...m,
+			chain: { ...m.chain, rpcUrl: 'https://192.168.1.20:5443/rpc' },
+			broker: { ...m.broker, wsUrl: 'wss://192.168.1.20:5443/mqtt' }
+		});
 		expect(lan.id).toBe(a.id);
 		expect(networkFingerprint(1338, m.chain.contracts.registry)).not.toBe(a.fingerprint);
 		expect(networkFingerprint(1337, '0x' + '00'.repeat(20))).not.toBe(a.fingerprint);
@@ -35,15 +48,28 @@ describe('trusted networks', () => {
 	it('refuses an entry that does not check out', () => {
 		const ok = { ...other(), brokers: ['wss://b/mqtt'] };
 		expect(() => trustedNetwork({ ...ok, chainId: 0 }, 'user')).toThrow(TrustedNetworkError);
-		expect(() => trustedNetwork({ ...ok, registry: '0x12' }, 'user')).toThrow(/registry must be a contract address/);
+		expect(() => trustedNetwork({ ...ok, registry: '0x12' }, 'user')).toThrow(
+			/registry must be a contract address/
+		);
 		expect(() => trustedNetwork({ ...ok, brokers: [] }, 'user')).toThrow(/1 to 8 brokers/);
-		expect(() => trustedNetwork({ ...ok, brokers: ['http://b'] }, 'user')).toThrow(/broker 1 must start with ws:\/\/ or wss:\/\//);
+		expect(() => trustedNetwork({ ...ok, brokers: ['http://b'] }, 'user')).toThrow(
+			/broker 1 must start with ws:\/\/ or wss:\/\//
+		);
 		expect(() => trustedNetwork({ ...ok, rpcUrl: 'ftp://x' }, 'user')).toThrow(/ledger RPC/);
 		expect(trustedNetwork({ ...ok, identity: 'anything' }, 'user').identity).toBe('ledger');
 	});
 
 	it('selects by id only among its own networks; a driver can mark one offline but not change it', () => {
-		const all = combineNetworks([], devnet(), [other(), { ...devnet(), name: 'renamed', rpcUrl: 'http://evil/', source: 'user', identity: 'first-use' }]);
+		const all = combineNetworks([], devnet(), [
+			other(),
+			{
+				...devnet(),
+				name: 'renamed',
+				rpcUrl: 'http://evil/',
+				source: 'user',
+				identity: 'first-use'
+			}
+		]);
 		expect(all).toHaveLength(2);
 		expect(all[0]!.rpcUrl).toBe(sampleManifest().chain.rpcUrl);
 		expect(all[0]!.identity).toBe('first-use');
@@ -54,7 +80,11 @@ describe('trusted networks', () => {
 	it('matches an old-style link only when chain, registry and broker all belong to one network', () => {
 		const all = combineNetworks([], devnet(), []);
 		const m = sampleManifest();
-		const good = { chainId: 1337, registry: m.chain.contracts.registry.toLowerCase(), broker: m.broker.wsUrl };
+		const good = {
+			chainId: 1337,
+			registry: m.chain.contracts.registry.toLowerCase(),
+			broker: m.broker.wsUrl
+		};
 		expect(matchLegacyLink(all, good)?.id).toBe(devnet().id);
 		expect(matchLegacyLink(all, { ...good, chainId: 1338 })).toBeNull();
 		expect(matchLegacyLink(all, { ...good, registry: '0x' + 'ee'.repeat(20) })).toBeNull();

@@ -50,9 +50,13 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
  * carry is checked against this ledger's registry anyway.
  */
 export function networkFingerprint(chainId: number, registry: string): string {
-	if (!Number.isSafeInteger(chainId) || chainId < 1) throw new TrustedNetworkError('chain id must be a positive integer');
-	if (!ADDRESS.test(registry)) throw new TrustedNetworkError('registry must be a contract address (0x and 40 hex digits)');
-	return bytesToHex(sha256(utf8Encode(canonicalize({ chainId, registry: registry.toLowerCase() })))).slice(0, 16);
+	if (!Number.isSafeInteger(chainId) || chainId < 1)
+		throw new TrustedNetworkError('chain id must be a positive integer');
+	if (!ADDRESS.test(registry))
+		throw new TrustedNetworkError('registry must be a contract address (0x and 40 hex digits)');
+	return bytesToHex(
+		sha256(utf8Encode(canonicalize({ chainId, registry: registry.toLowerCase() })))
+	).slice(0, 16);
 }
 
 /** "1a2b 3c4d 5e6f 7a8b": the fingerprint as a person reads it aloud or compares it with a poster. */
@@ -61,35 +65,46 @@ export function formatFingerprint(fingerprint: string): string {
 }
 
 function url(value: unknown, what: string, protocols: string[]): string {
-	if (typeof value !== 'string' || value.length > 2048) throw new TrustedNetworkError(`${what} must be a URL`);
+	if (typeof value !== 'string' || value.length > 2048)
+		throw new TrustedNetworkError(`${what} must be a URL`);
 	let parsed: URL;
 	try {
 		parsed = new URL(value);
 	} catch {
 		throw new TrustedNetworkError(`${what} "${value}" is not a URL`);
 	}
-	if (!protocols.includes(parsed.protocol)) throw new TrustedNetworkError(`${what} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+	if (!protocols.includes(parsed.protocol))
+		throw new TrustedNetworkError(
+			`${what} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`
+		);
 	return value;
 }
 
 function address(value: unknown, what: string): string {
-	if (typeof value !== 'string' || !ADDRESS.test(value.trim())) throw new TrustedNetworkError(`${what} must be a contract address (0x and 40 hex digits)`);
+	if (typeof value !== 'string' || !ADDRESS.test(value.trim()))
+		throw new TrustedNetworkError(`${what} must be a contract address (0x and 40 hex digits)`);
 	return value.trim();
 }
 
 /** Checks one network entry (from the build, storage or the settings form) and computes its id. */
 export function trustedNetwork(input: unknown, source: NetworkSource): TrustedNetwork {
 	const v = (input ?? {}) as Record<string, unknown>;
-	const name = typeof v.name === 'string' && v.name.trim() ? v.name.trim().slice(0, 60) : 'Unnamed network';
+	const name =
+		typeof v.name === 'string' && v.name.trim() ? v.name.trim().slice(0, 60) : 'Unnamed network';
 	const chainId = typeof v.chainId === 'string' ? Number(v.chainId) : v.chainId;
-	if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1) throw new TrustedNetworkError('chain id must be a positive integer');
+	if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1)
+		throw new TrustedNetworkError('chain id must be a positive integer');
 	const registry = address(v.registry, 'registry');
 	const brokersIn = Array.isArray(v.brokers) ? v.brokers : [];
-	if (brokersIn.length === 0 || brokersIn.length > 8) throw new TrustedNetworkError('list 1 to 8 brokers');
+	if (brokersIn.length === 0 || brokersIn.length > 8)
+		throw new TrustedNetworkError('list 1 to 8 brokers');
 	const brokers = brokersIn.map((b, i) => {
 		const o = (typeof b === 'string' ? { url: b } : (b ?? {})) as Record<string, unknown>;
-		const protocolVersion: 4 | 5 | undefined = o.protocolVersion === 4 || o.protocolVersion === 5 ? o.protocolVersion : undefined;
-		const broker: TrustedNetwork['brokers'][number] = { url: url(o.url, `broker ${i + 1}`, ['ws:', 'wss:']) };
+		const protocolVersion: 4 | 5 | undefined =
+			o.protocolVersion === 4 || o.protocolVersion === 5 ? o.protocolVersion : undefined;
+		const broker: TrustedNetwork['brokers'][number] = {
+			url: url(o.url, `broker ${i + 1}`, ['ws:', 'wss:'])
+		};
 		if (protocolVersion) broker.protocolVersion = protocolVersion;
 		return broker;
 	});
@@ -134,7 +149,8 @@ declare const __LIGHTCHARGE_TRUSTED_NETWORKS__: unknown;
  * the build's own test, not silently at a charger.
  */
 export function builtInNetworks(): TrustedNetwork[] {
-	const list = typeof __LIGHTCHARGE_TRUSTED_NETWORKS__ === 'undefined' ? [] : __LIGHTCHARGE_TRUSTED_NETWORKS__;
+	const list =
+		typeof __LIGHTCHARGE_TRUSTED_NETWORKS__ === 'undefined' ? [] : __LIGHTCHARGE_TRUSTED_NETWORKS__;
 	return (Array.isArray(list) ? list : []).map((n) => trustedNetwork(n, 'build'));
 }
 
@@ -143,7 +159,11 @@ export function builtInNetworks(): TrustedNetwork[] {
  * then the driver's). A driver's entry may mark a built-in or origin network as offline
  * (`first-use`): that is the only field it can change about it.
  */
-export function combineNetworks(build: TrustedNetwork[], origin: TrustedNetwork | null, user: TrustedNetwork[]): TrustedNetwork[] {
+export function combineNetworks(
+	build: TrustedNetwork[],
+	origin: TrustedNetwork | null,
+	user: TrustedNetwork[]
+): TrustedNetwork[] {
 	const out: TrustedNetwork[] = [];
 	for (const n of [...build, ...(origin ? [origin] : []), ...user]) {
 		const same = out.find((o) => o.fingerprint === n.fingerprint);
@@ -153,15 +173,24 @@ export function combineNetworks(build: TrustedNetwork[], origin: TrustedNetwork 
 	return out;
 }
 
-export function findNetwork(networks: readonly TrustedNetwork[], id: string): TrustedNetwork | null {
+export function findNetwork(
+	networks: readonly TrustedNetwork[],
+	id: string
+): TrustedNetwork | null {
 	return networks.find((n) => n.id === id.toLowerCase()) ?? null;
 }
 
 /** An old-style link names its chain, registry and broker itself: all three must match one trusted network. */
-export function matchLegacyLink(networks: readonly TrustedNetwork[], link: { chainId: number; registry: string; broker: string }): TrustedNetwork | null {
+export function matchLegacyLink(
+	networks: readonly TrustedNetwork[],
+	link: { chainId: number; registry: string; broker: string }
+): TrustedNetwork | null {
 	return (
 		networks.find(
-			(n) => n.chainId === link.chainId && n.registry.toLowerCase() === link.registry.toLowerCase() && n.brokers.some((b) => b.url === link.broker)
+			(n) =>
+				n.chainId === link.chainId &&
+				n.registry.toLowerCase() === link.registry.toLowerCase() &&
+				n.brokers.some((b) => b.url === link.broker)
 		) ?? null
 	);
 }

@@ -4,7 +4,9 @@ import { backoffDelay, retryWithBackoff, sleep } from './backoff';
 describe('backoffDelay', () => {
 	it('doubles from the first delay and stops at the cap', () => {
 		const o = { initialDelayMs: 500, maxDelayMs: 4000 };
-		expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, o))).toEqual([500, 1000, 2000, 4000, 4000, 4000]);
+		expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, o))).toEqual([
+			500, 1000, 2000, 4000, 4000, 4000
+		]);
 	});
 
 	it('stays finite however long the outage', () => {
@@ -13,8 +15,17 @@ describe('backoffDelay', () => {
 
 	it('spreads by the jitter fraction and never past the cap', () => {
 		expect(backoffDelay(1, { initialDelayMs: 1000, jitter: 0.2, random: () => 0 })).toBe(800);
-		expect(backoffDelay(1, { initialDelayMs: 1000, jitter: 0.2, random: () => 0.999999 })).toBe(1200);
-		expect(backoffDelay(9, { initialDelayMs: 1000, maxDelayMs: 2000, jitter: 0.2, random: () => 0.999999 })).toBe(2000);
+		expect(backoffDelay(1, { initialDelayMs: 1000, jitter: 0.2, random: () => 0.999999 })).toBe(
+			1200
+		);
+		expect(
+			backoffDelay(9, {
+				initialDelayMs: 1000,
+				maxDelayMs: 2000,
+				jitter: 0.2,
+				random: () => 0.999999
+			})
+		).toBe(2000);
 	});
 
 	it('refuses a retry number below 1', () => {

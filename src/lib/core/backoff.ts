@@ -19,7 +19,8 @@ export interface BackoffOptions {
 export function backoffDelay(retry: number, o: BackoffOptions = {}): number {
 	const initial = o.initialDelayMs ?? 500;
 	const max = o.maxDelayMs ?? 30_000;
-	if (!Number.isFinite(retry) || retry < 1) throw new RangeError(`A retry is counted from 1, not ${retry}.`);
+	if (!Number.isFinite(retry) || retry < 1)
+		throw new RangeError(`A retry is counted from 1, not ${retry}.`);
 	// 2^(retry−1) overflows to Infinity for a long outage; the cap keeps the delay finite.
 	const base = Math.min(max, initial * 2 ** (retry - 1));
 	const jitter = o.jitter ?? 0;
@@ -61,7 +62,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Runs `operation` until it succeeds, an error is not worth retrying, or the attempts are used up (the last error is thrown). */
-export async function retryWithBackoff<T>(operation: (attempt: number) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+export async function retryWithBackoff<T>(
+	operation: (attempt: number) => Promise<T>,
+	opts: RetryOptions = {}
+): Promise<T> {
 	const attempts = Math.max(1, opts.attempts ?? 5);
 	const wait = opts.sleep ?? sleep;
 	for (let attempt = 1; ; attempt++) {
@@ -69,7 +73,8 @@ export async function retryWithBackoff<T>(operation: (attempt: number) => Promis
 		try {
 			return await operation(attempt);
 		} catch (error) {
-			if (attempt >= attempts || (opts.shouldRetry && !opts.shouldRetry(error, attempt))) throw error;
+			if (attempt >= attempts || (opts.shouldRetry && !opts.shouldRetry(error, attempt)))
+				throw error;
 			const delayMs = backoffDelay(attempt, opts);
 			opts.onRetry?.(error, attempt, delayMs);
 			await wait(delayMs, opts.signal);

@@ -1,5 +1,17 @@
 import { describe, expect, test } from 'vitest';
-import { count, duration, feeShare, fiat, kw, kwh, powerSeries, sat, satNumber, shortHex, smoothPowerW } from './index';
+import {
+	count,
+	duration,
+	feeShare,
+	fiat,
+	kw,
+	kwh,
+	powerSeries,
+	sat,
+	satNumber,
+	shortHex,
+	smoothPowerW
+} from './index';
 
 const NBSP = '\u00a0';
 describe('satNumber', () => {
@@ -41,7 +53,13 @@ describe('fiat', () => {
 	test('amounts over one unit in cents', () => {
 		expect(fiat(2_000_000n, eur, 'de')).toBe(`1,80${NBSP}€`);
 	});
-	test.each([[null], [undefined], [{ currency: 'EUR', perBtc: 0 }], [{ currency: 'EUR', perBtc: Number.NaN }], [{ currency: 'euro', perBtc: 1 }]])('no or bad rate %j → nothing shown', (rate) => {
+	test.each([
+		[null],
+		[undefined],
+		[{ currency: 'EUR', perBtc: 0 }],
+		[{ currency: 'EUR', perBtc: Number.NaN }],
+		[{ currency: 'euro', perBtc: 1 }]
+	])('no or bad rate %j → nothing shown', (rate) => {
 		expect(fiat(1_000n, rate, 'en')).toBe('');
 	});
 });
@@ -85,7 +103,12 @@ describe('units', () => {
 
 describe('smoothed power', () => {
 	/** A meter at a steady `w` watts read every `stepMs`, counting whole Wh, with jitter in the arrival time. */
-	function steady(w: number, n: number, stepMs = 1000, jitter = (_i: number) => 0): { at: number; energyWh: number }[] {
+	function steady(
+		w: number,
+		n: number,
+		stepMs = 1000,
+		jitter = (_i: number) => 0
+	): { at: number; energyWh: number }[] {
 		return Array.from({ length: n }, (_, i) => {
 			const t = i * stepMs;
 			return { at: 1_700_000_000_000 + t + jitter(i), energyWh: Math.floor((w * t) / 3_600_000) };
@@ -93,7 +116,9 @@ describe('smoothed power', () => {
 	}
 	test('issue 15: at a steady 30 kW the per-second figure jumps, the 10 s one stays within ±0.5 kW', () => {
 		const r = steady(30_000, 120, 1000, (i) => (i % 7 === 3 ? 400 : 0));
-		const raw = r.slice(1).map((b, i) => ((b.energyWh - r[i]!.energyWh) * 3_600_000) / (b.at - r[i]!.at) / 1000);
+		const raw = r
+			.slice(1)
+			.map((b, i) => ((b.energyWh - r[i]!.energyWh) * 3_600_000) / (b.at - r[i]!.at) / 1000);
 		expect(Math.max(...raw) - Math.min(...raw)).toBeGreaterThan(5); // the jump the issue saw
 		const smooth = powerSeries(r).slice(11) as number[];
 		for (const p of smooth) expect(Math.abs(p - 30)).toBeLessThan(0.5);
@@ -109,9 +134,19 @@ describe('smoothed power', () => {
 		expect(smoothPowerW([])).toBe(0);
 		expect(smoothPowerW([{ at: 1, energyWh: 5 }])).toBe(0);
 		expect(powerSeries([{ at: 1, energyWh: 5 }])).toEqual([null]);
-		expect(smoothPowerW([{ at: 1, energyWh: 5 }, { at: 1, energyWh: 6 }])).toBe(0);
+		expect(
+			smoothPowerW([
+				{ at: 1, energyWh: 5 },
+				{ at: 1, energyWh: 6 }
+			])
+		).toBe(0);
 	});
 	test('readings further apart than the window use the previous one', () => {
-		expect(smoothPowerW([{ at: 0, energyWh: 0 }, { at: 60_000, energyWh: 500 }])).toBe(30_000);
+		expect(
+			smoothPowerW([
+				{ at: 0, energyWh: 0 },
+				{ at: 60_000, energyWh: 500 }
+			])
+		).toBe(30_000);
 	});
 });

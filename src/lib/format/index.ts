@@ -32,7 +32,9 @@ export function satNumber(msat: bigint, locale = 'en'): string {
 	const abs = neg ? -msat : msat;
 	let text: string;
 	if (abs < MSAT_SHOWN_BELOW && abs % 1000n !== 0n) {
-		text = nf(locale, { minimumFractionDigits: 0, maximumFractionDigits: 3 }).format(Number(abs) / 1000);
+		text = nf(locale, { minimumFractionDigits: 0, maximumFractionDigits: 3 }).format(
+			Number(abs) / 1000
+		);
 	} else {
 		// Round half up to whole sat in bigint, so large amounts stay exact.
 		text = nf(locale, { maximumFractionDigits: 0 }).format((abs + 500n) / 1000n);
@@ -52,7 +54,12 @@ export function fiat(msat: bigint, rate: FiatRate | null | undefined, locale = '
 	// Under one unit a price per kWh needs its tenth of a cent (0.225 €/kWh), as fuel prices do.
 	const digits = Math.abs(value) < 1 ? 3 : 2;
 	try {
-		return nf(locale, { style: 'currency', currency: rate.currency, minimumFractionDigits: 2, maximumFractionDigits: digits }).format(value);
+		return nf(locale, {
+			style: 'currency',
+			currency: rate.currency,
+			minimumFractionDigits: 2,
+			maximumFractionDigits: digits
+		}).format(value);
 	} catch {
 		return `${nf(locale, { minimumFractionDigits: 2, maximumFractionDigits: digits }).format(value)} ${rate.currency}`;
 	}
@@ -72,7 +79,9 @@ export function feeShare(feesMsat: bigint, paidMsat: bigint, locale = 'en'): str
 
 /** kWh with a fixed number of decimals (3 = watt-hours, what a meter counts). */
 export function kwh(wh: number, locale = 'en', digits = 3): string {
-	return nf(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(wh / 1000);
+	return nf(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(
+		wh / 1000
+	);
 }
 
 /** kW with one decimal. */
@@ -91,10 +100,13 @@ export function duration(ms: number): string {
 	const h = Math.floor(s / 3600),
 		m = Math.floor((s % 3600) / 60),
 		sec = s % 60;
-	return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+	return h > 0
+		? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`
+		: `${m}:${String(sec).padStart(2, '0')}`;
 }
 
 /** A long hex string shortened to its ends: "73ff7d1d…0a45ca55". */
-export const shortHex = (hex: string, n = 8): string => (hex.length > 2 * n ? `${hex.slice(0, n)}…${hex.slice(-n)}` : hex);
+export const shortHex = (hex: string, n = 8): string =>
+	hex.length > 2 * n ? `${hex.slice(0, n)}…${hex.slice(-n)}` : hex;
 
 export { smoothPowerW, powerSeries, POWER_WINDOW_MS, type EnergyPoint } from './power.js';

@@ -20,13 +20,16 @@ function slopeW(points: readonly EnergyPoint[], from: number, to: number): numbe
 	const n = to - from + 1;
 	if (n < 2) return null;
 	const t0 = points[from]!.at;
-	let st = 0, se = 0;
+	let st = 0,
+		se = 0;
 	for (let i = from; i <= to; i++) {
 		st += points[i]!.at - t0;
 		se += points[i]!.energyWh;
 	}
-	const mt = st / n, me = se / n;
-	let num = 0, den = 0;
+	const mt = st / n,
+		me = se / n;
+	let num = 0,
+		den = 0;
 	for (let i = from; i <= to; i++) {
 		const dt = points[i]!.at - t0 - mt;
 		num += dt * (points[i]!.energyWh - me);
@@ -36,7 +39,12 @@ function slopeW(points: readonly EnergyPoint[], from: number, to: number): numbe
 }
 
 /** The first index whose reading lies within `windowMs` before reading `i` (at least i − 1). */
-function windowStart(points: readonly EnergyPoint[], i: number, windowMs: number, from = 0): number {
+function windowStart(
+	points: readonly EnergyPoint[],
+	i: number,
+	windowMs: number,
+	from = 0
+): number {
 	let j = from;
 	while (j < i && points[j]!.at < points[i]!.at - windowMs) j++;
 	return Math.min(j, i - 1);
@@ -50,7 +58,10 @@ export function smoothPowerW(points: readonly EnergyPoint[], windowMs = POWER_WI
 }
 
 /** The smoothed power (kW) at every reading (null at the first), for a chart. */
-export function powerSeries(points: readonly EnergyPoint[], windowMs = POWER_WINDOW_MS): (number | null)[] {
+export function powerSeries(
+	points: readonly EnergyPoint[],
+	windowMs = POWER_WINDOW_MS
+): (number | null)[] {
 	const out: (number | null)[] = [];
 	let from = 0;
 	for (let i = 0; i < points.length; i++) {

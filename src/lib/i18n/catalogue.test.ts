@@ -1,7 +1,15 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { CATALOGUES, LOCALES, pickLocale, placeholders, refusalKey, translate, type MessageKey } from './index';
+import {
+	CATALOGUES,
+	LOCALES,
+	pickLocale,
+	placeholders,
+	refusalKey,
+	translate,
+	type MessageKey
+} from './index';
 import { en } from './en';
 
 const keys = Object.keys(en) as MessageKey[];
@@ -30,7 +38,8 @@ function usedKeys(): { file: string; key: string }[] {
 			const p = join(dir, name);
 			if (statSync(p).isDirectory()) walk(p);
 			else if (/\.(svelte|ts)$/.test(name) && !name.endsWith('.test.ts'))
-				for (const m of readFileSync(p, 'utf8').matchAll(/\bt\(\s*'([a-zA-Z]+\.[a-zA-Z_.]+)'/g)) out.push({ file: p, key: m[1]! });
+				for (const m of readFileSync(p, 'utf8').matchAll(/\bt\(\s*'([a-zA-Z]+\.[a-zA-Z_.]+)'/g))
+					out.push({ file: p, key: m[1]! });
 		}
 	};
 	for (const r of roots) walk(r);
@@ -51,7 +60,9 @@ describe('keys used by the screens', () => {
 
 /** Markup without its script, style and `{…}` expressions (braces balanced). */
 function markupText(source: string): string {
-	const noCode = source.replace(/<script[\s\S]*?<\/script>/g, '').replace(/<style[\s\S]*?<\/style>/g, '');
+	const noCode = source
+		.replace(/<script[\s\S]*?<\/script>/g, '')
+		.replace(/<style[\s\S]*?<\/style>/g, '');
 	let out = '';
 	let depth = 0;
 	for (const ch of noCode) {
@@ -67,8 +78,10 @@ function sentencesInMarkup(file: string): string[] {
 	const text = markupText(readFileSync(file, 'utf8'));
 	const found: string[] = [];
 	const twoWords = /[A-Za-zÀ-ÿ’']{2,}[ ,]+[A-Za-zÀ-ÿ’']{2,}/;
-	for (const m of text.matchAll(/>([^<>]+)</g)) if (twoWords.test(m[1]!) && !BRANDS.includes(m[1]!.trim())) found.push(m[1]!.trim());
-	for (const m of text.matchAll(/\b(?:placeholder|aria-label|title|alt)="([^"]*)"/g)) if (twoWords.test(m[1]!)) found.push(m[0]);
+	for (const m of text.matchAll(/>([^<>]+)</g))
+		if (twoWords.test(m[1]!) && !BRANDS.includes(m[1]!.trim())) found.push(m[1]!.trim());
+	for (const m of text.matchAll(/\b(?:placeholder|aria-label|title|alt)="([^"]*)"/g))
+		if (twoWords.test(m[1]!)) found.push(m[0]);
 	return found;
 }
 /** Names, not sentences. */
@@ -95,7 +108,9 @@ describe('no sentence outside the catalogue', () => {
 		expect(sentencesInMarkup(file)).toEqual([]);
 	});
 	test('it would find one', () => {
-		expect(markupText('<p>Hello {name}, <b>{t("x")}</b> welcome back</p><style>p{}</style>')).toBe('<p>Hello , <b></b> welcome back</p>');
+		expect(markupText('<p>Hello {name}, <b>{t("x")}</b> welcome back</p><style>p{}</style>')).toBe(
+			'<p>Hello , <b></b> welcome back</p>'
+		);
 	});
 });
 
@@ -110,7 +125,9 @@ describe('translate', () => {
 		expect(translate('en', 'session.paused')).toBe('Paused: {why}');
 	});
 	test('an unknown key throws a sentence naming it', () => {
-		expect(() => translate('en', 'no.such' as MessageKey)).toThrow('No sentence "no.such" in the catalogue.');
+		expect(() => translate('en', 'no.such' as MessageKey)).toThrow(
+			'No sentence "no.such" in the catalogue.'
+		);
 	});
 	test.each([
 		[['de-DE', 'en'], 'de'],
@@ -124,7 +141,24 @@ describe('translate', () => {
 		expect(pickLocale(langs)).toBe(locale);
 	});
 	test('every typed refusal code of the wallet guard has a sentence', () => {
-		const codes = ['record_mismatch', 'record_hash', 'sequence', 'overlap', 'already_paid', 'budget', 'identity', 'malformed', 'network', 'expired', 'amount', 'description_hash', 'payee', 'no_amount', 'route', 'fallback'];
+		const codes = [
+			'record_mismatch',
+			'record_hash',
+			'sequence',
+			'overlap',
+			'already_paid',
+			'budget',
+			'identity',
+			'malformed',
+			'network',
+			'expired',
+			'amount',
+			'description_hash',
+			'payee',
+			'no_amount',
+			'route',
+			'fallback'
+		];
 		for (const c of codes) expect(refusalKey(c), c).not.toBeNull();
 		expect(refusalKey('payment_failed')).toBeNull();
 		expect(refusalKey(undefined)).toBeNull();

@@ -16,7 +16,11 @@ export type { Catalogue, Message, Plural } from './types.js';
 
 export const LOCALES = ['en', 'de', 'it'] as const;
 export type Locale = (typeof LOCALES)[number];
-export const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', de: 'Deutsch', it: 'Italiano' };
+export const LANGUAGE_NAMES: Record<Locale, string> = {
+	en: 'English',
+	de: 'Deutsch',
+	it: 'Italiano'
+};
 export const CATALOGUES: Record<Locale, Catalogue> = { en, de, it };
 
 export function isLocale(x: unknown): x is Locale {
@@ -42,9 +46,14 @@ export function translate(locale: Locale, key: MessageKey, params: Params = {}):
 	if (typeof msg === 'string') text = msg;
 	else {
 		const n = Number(params.n);
-		text = new Intl.PluralRules(locale).select(Number.isFinite(n) ? n : 0) === 'one' ? msg.one : msg.other;
+		text =
+			new Intl.PluralRules(locale).select(Number.isFinite(n) ? n : 0) === 'one'
+				? msg.one
+				: msg.other;
 	}
-	return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+	return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
+		name in params ? String(params[name]) : whole
+	);
 }
 
 /** The placeholders a message uses, sorted (for the catalogue test). */

@@ -2,7 +2,15 @@
 import type { JsonRpcProvider } from 'ethers';
 import type { SessionHistory, StationHistory } from './history';
 import type { Hex32 } from './ids';
-import type { AnchorRecord, LedgerAddresses, ReservationRecord, SessionRecord, StationRecord, StationRegistration, TxResult } from './types';
+import type {
+	AnchorRecord,
+	LedgerAddresses,
+	ReservationRecord,
+	SessionRecord,
+	StationRecord,
+	StationRegistration,
+	TxResult
+} from './types';
 
 export interface ConnectLedgerOptions {
 	rpcUrl: string;
@@ -70,7 +78,13 @@ export interface Ledger {
 	/** A session's state and anchors rebuilt from the SessionLedger's event logs alone (null: never opened). */
 	rebuildSession(stationId: string, sessionId: string): Promise<SessionHistory | null>;
 	/** On-chain check (a free `view` call) of a reading's Merkle proof against stored anchor `anchorIndex`. */
-	verifyReadingOnChain(stationId: string, sessionId: string, anchorIndex: number, ocmf: string, proof: readonly string[]): Promise<boolean>;
+	verifyReadingOnChain(
+		stationId: string,
+		sessionId: string,
+		anchorIndex: number,
+		ocmf: string,
+		proof: readonly string[]
+	): Promise<boolean>;
 
 	// Reservations
 	reserve(args: {

@@ -1,12 +1,35 @@
 // The ledger client's connection: the JSON-RPC provider, the three contracts, one signer's
 // submission queue (gas price 0, nonces in order), reads and writes with their errors mapped, the
 // event log walk, and the argument checks every method uses. client.ts puts the methods on it.
-import { AbiCoder, Contract, JsonRpcProvider, Network, NonceManager, Transaction, Wallet, concat, getAddress, isAddress, keccak256, type EventFragment, type FunctionFragment, type Log, type Result, type TransactionReceipt } from 'ethers';
+import {
+	AbiCoder,
+	Contract,
+	JsonRpcProvider,
+	Network,
+	NonceManager,
+	Transaction,
+	Wallet,
+	concat,
+	getAddress,
+	isAddress,
+	keccak256,
+	type EventFragment,
+	type FunctionFragment,
+	type Log,
+	type Result,
+	type TransactionReceipt
+} from 'ethers';
 import { LedgerError, toLedgerError } from './errors';
 import type { SessionEvent } from './history';
 import { Reservations, SessionLedger, StationRegistry } from './generated/contracts';
 import { isBytes32Hex, stationIdToBytes32, type Hex32 } from './ids';
-import type { LedgerAddresses, ReservationRecord, ReservationStatus, StationRegistration, TxResult } from './types';
+import type {
+	LedgerAddresses,
+	ReservationRecord,
+	ReservationStatus,
+	StationRegistration,
+	TxResult
+} from './types';
 import type { ConnectLedgerOptions } from './api';
 
 export const CONTRACT_LABELS: Record<keyof LedgerAddresses, string> = {
@@ -14,7 +37,13 @@ export const CONTRACT_LABELS: Record<keyof LedgerAddresses, string> = {
 	reservations: 'Reservations',
 	sessions: 'SessionLedger'
 };
-export const RESERVATION_STATUSES: (ReservationStatus | 'none')[] = ['none', 'active', 'cancelled', 'expired', 'fulfilled'];
+export const RESERVATION_STATUSES: (ReservationStatus | 'none')[] = [
+	'none',
+	'active',
+	'cancelled',
+	'expired',
+	'fulfilled'
+];
 export const UINT128_MAX = 2n ** 128n - 1n;
 /** An anchor uses ~37,000 gas (a solidity-coverage build several times that); no block limit is near this. */
 export const ANCHOR_GAS_LIMIT = 500_000n;
@@ -29,19 +58,23 @@ export function invalid(message: string): LedgerError {
 }
 
 export function uint64(value: number, what: string): bigint {
-	if (!Number.isSafeInteger(value) || value < 0) throw invalid(`${what} must be a non-negative integer, got ${value}`);
+	if (!Number.isSafeInteger(value) || value < 0)
+		throw invalid(`${what} must be a non-negative integer, got ${value}`);
 	return BigInt(value);
 }
 
 export function bytes32(value: string, what: string): Hex32 {
-	if (!isBytes32Hex(value)) throw invalid(`${what} must be 0x followed by 64 hex characters, got "${value}"`);
+	if (!isBytes32Hex(value))
+		throw invalid(`${what} must be 0x followed by 64 hex characters, got "${value}"`);
 	return value.toLowerCase() as Hex32;
 }
 
 export function pubkeyHex(value: string): string {
 	const hex = value.startsWith('0x') ? value.slice(2) : value;
 	if (!/^(02|03)[0-9a-fA-F]{64}$/.test(hex)) {
-		throw invalid(`a Lightning node pubkey must be 66 hex characters starting 02 or 03, got "${value}"`);
+		throw invalid(
+			`a Lightning node pubkey must be 66 hex characters starting 02 or 03, got "${value}"`
+		);
 	}
 	return hex.toLowerCase();
 }
@@ -50,7 +83,6 @@ export function address(value: string, what: string): string {
 	if (!isAddress(value)) throw invalid(`${what} must be an Ethereum address, got "${value}"`);
 	return getAddress(value);
 }
-
 
 /** Asks the node for its chain id; a LedgerError 'unreachable' or 'rpc-error' when it cannot say. */
 export async function probeChainId(rpcUrl: string, timeoutMs = 5000): Promise<number> {
@@ -63,16 +95,26 @@ export async function probeChainId(rpcUrl: string, timeoutMs = 5000): Promise<nu
 			signal: AbortSignal.timeout(timeoutMs)
 		});
 	} catch (error) {
-		throw new LedgerError('unreachable', `cannot reach the ledger node at ${rpcUrl}`, undefined, { cause: error });
+		throw new LedgerError('unreachable', `cannot reach the ledger node at ${rpcUrl}`, undefined, {
+			cause: error
+		});
 	}
 	let body: { result?: unknown; error?: { message?: string } };
 	try {
 		body = (await response.json()) as typeof body;
 	} catch (error) {
-		throw new LedgerError('rpc-error', `${rpcUrl} answered HTTP ${response.status} without JSON-RPC`, undefined, { cause: error });
+		throw new LedgerError(
+			'rpc-error',
+			`${rpcUrl} answered HTTP ${response.status} without JSON-RPC`,
+			undefined,
+			{ cause: error }
+		);
 	}
 	if (typeof body.result !== 'string' || !/^0x[0-9a-f]+$/i.test(body.result)) {
-		throw new LedgerError('rpc-error', `${rpcUrl} did not report a chain id (${body.error?.message ?? 'no result'})`);
+		throw new LedgerError(
+			'rpc-error',
+			`${rpcUrl} did not report a chain id (${body.error?.message ?? 'no result'})`
+		);
 	}
 	return Number(BigInt(body.result));
 }
@@ -91,7 +133,10 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 	};
 	const chainId = await probeChainId(rpcUrl, opts.connectTimeoutMs ?? 5000);
 	if (opts.expectedChainId !== undefined && chainId !== opts.expectedChainId) {
-		throw new LedgerError('wrong-chain', `${rpcUrl} is chain ${chainId}, but chain ${opts.expectedChainId} was expected`);
+		throw new LedgerError(
+			'wrong-chain',
+			`${rpcUrl} is chain ${chainId}, but chain ${opts.expectedChainId} was expected`
+		);
 	}
 	// staticNetwork: never re-detect (ethers otherwise retries detection forever when the node is down).
 	// cacheTimeout -1: ethers would otherwise answer a repeated identical request (a nonce lookup, a
@@ -108,7 +153,10 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 			if (opts.skipCodeCheck?.includes(key)) continue;
 			const code = await provider.getCode(addresses[key]);
 			if (code === '0x') {
-				throw new LedgerError('no-contract', `no ${CONTRACT_LABELS[key]} contract at ${addresses[key]} on chain ${chainId}`);
+				throw new LedgerError(
+					'no-contract',
+					`no ${CONTRACT_LABELS[key]} contract at ${addresses[key]} on chain ${chainId}`
+				);
 			}
 		}
 	} catch (error) {
@@ -122,7 +170,12 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 			signer = new NonceManager(new Wallet(opts.signerKey, provider));
 		} catch (error) {
 			provider.destroy();
-			throw new LedgerError('invalid-input', 'signerKey is not a valid private key (0x + 64 hex)', undefined, { cause: error });
+			throw new LedgerError(
+				'invalid-input',
+				'signerKey is not a valid private key (0x + 64 hex)',
+				undefined,
+				{ cause: error }
+			);
 		}
 	}
 	const signerAddress = signer ? await signer.getAddress() : null;
@@ -132,7 +185,8 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 	const sessions = new Contract(addresses.sessions, SessionLedger.abi, runner);
 	const fromBlock = opts.fromBlock ?? 0;
 	const logsBlockRange = opts.logsBlockRange ?? 5000;
-	if (!Number.isSafeInteger(logsBlockRange) || logsBlockRange < 1) throw invalid(`logsBlockRange must be a positive integer, got ${logsBlockRange}`);
+	if (!Number.isSafeInteger(logsBlockRange) || logsBlockRange < 1)
+		throw invalid(`logsBlockRange must be a positive integer, got ${logsBlockRange}`);
 
 	/** Logs of `contract` whose first indexed topic is `key`, oldest first; chunked when the node limits ranges. */
 	async function logsByFirstTopic(contract: Contract, key: Hex32, action: string): Promise<Log[]> {
@@ -148,7 +202,11 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 		const logs: Log[] = [];
 		for (let start = fromBlock; start <= latest; start += logsBlockRange) {
 			const end = Math.min(latest, start + logsBlockRange - 1);
-			logs.push(...(await read(`${action} (blocks ${start}..${end})`, () => provider.getLogs({ ...filter, fromBlock: start, toBlock: end }))));
+			logs.push(
+				...(await read(`${action} (blocks ${start}..${end})`, () =>
+					provider.getLogs({ ...filter, fromBlock: start, toBlock: end })
+				))
+			);
 		}
 		return logs;
 	}
@@ -162,7 +220,11 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 		let time = blockTimes.get(blockNumber);
 		if (time === undefined) {
 			const block = await read(action, () => provider.getBlock(blockNumber));
-			if (!block) throw new LedgerError('rpc-error', `${action} failed: the node has no block ${blockNumber}`);
+			if (!block)
+				throw new LedgerError(
+					'rpc-error',
+					`${action} failed: the node has no block ${blockNumber}`
+				);
 			time = block.timestamp;
 			blockTimes.set(blockNumber, time);
 		}
@@ -177,7 +239,15 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 			const a = parsed.args;
 			if (parsed.name === 'SessionOpened') {
 				const timestamp = await blockTime(log.blockNumber, action);
-				events.push({ ...position(log), type: 'SessionOpened', stationId: a.stationId, sessionId: a.sessionId, driverRef: a.driverRef, signer: a.signer, timestamp });
+				events.push({
+					...position(log),
+					type: 'SessionOpened',
+					stationId: a.stationId,
+					sessionId: a.sessionId,
+					driverRef: a.driverRef,
+					signer: a.signer,
+					timestamp
+				});
 			} else if (parsed.name === 'ReadingsAnchored') {
 				events.push({
 					...position(log),
@@ -229,7 +299,9 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 			event = { fragment, topic: fragment.topicHash };
 			eventTopics.set(key, event);
 		}
-		const log = logs.find((l) => l.topics[0] === event.topic && l.address.toLowerCase() === address.toLowerCase());
+		const log = logs.find(
+			(l) => l.topics[0] === event.topic && l.address.toLowerCase() === address.toLowerCase()
+		);
 		return log ? contract.interface.decodeEventLog(event.fragment, log.data, log.topics) : null;
 	}
 
@@ -249,7 +321,11 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 		action: string,
 		fixedGasLimit?: bigint
 	): Promise<TxResult & { logs: readonly Log[] }> {
-		if (!signer) throw new LedgerError('no-signer', `${action} needs a signer: connect the ledger with signerKey`);
+		if (!signer)
+			throw new LedgerError(
+				'no-signer',
+				`${action} needs a signer: connect the ledger with signerKey`
+			);
 		const activeSigner = signer;
 		const activeWallet = activeSigner.signer as Wallet;
 		const fn = contract.getFunction(method);
@@ -267,7 +343,15 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 				// data on every legacy transaction even when the gas price is given.
 				const nonce = await activeSigner.getNonce('pending');
 				activeSigner.increment();
-				const unsigned = Transaction.from({ type: 0, chainId, to: contractAddress(contract), data: encodeCall(contract, method, args), nonce, gasLimit, gasPrice: 0n });
+				const unsigned = Transaction.from({
+					type: 0,
+					chainId,
+					to: contractAddress(contract),
+					data: encodeCall(contract, method, args),
+					nonce,
+					gasLimit,
+					gasPrice: 0n
+				});
 				unsigned.signature = activeWallet.signingKey.sign(unsigned.unsignedHash);
 				const raw = unsigned.serialized;
 				// Sent as is, not through provider.broadcastTransaction: that also asks for the block
@@ -276,7 +360,10 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 				const hash = keccak256(raw);
 				const accepted: unknown = await provider.send('eth_sendRawTransaction', [raw]);
 				if (typeof accepted === 'string' && accepted.toLowerCase() !== hash) {
-					throw new LedgerError('rpc-error', `${action}: the node reports transaction ${accepted}, but ${hash} was sent`);
+					throw new LedgerError(
+						'rpc-error',
+						`${action}: the node reports transaction ${accepted}, but ${hash} was sent`
+					);
 				}
 				return hash;
 			} catch (error) {
@@ -288,8 +375,14 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 		const txHash = await submit;
 		try {
 			const receipt = await receiptOf(txHash, action);
-			if (receipt.status !== 1) throw new LedgerError('reverted', `${action} failed: transaction ${txHash} reverted`);
-			return { txHash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, logs: receipt.logs };
+			if (receipt.status !== 1)
+				throw new LedgerError('reverted', `${action} failed: transaction ${txHash} reverted`);
+			return {
+				txHash: receipt.hash,
+				blockNumber: receipt.blockNumber,
+				gasUsed: receipt.gasUsed,
+				logs: receipt.logs
+			};
 		} catch (error) {
 			// Reverted when mined (state changed after estimation, or not estimated): replay to learn why.
 			const replayed = await fn.staticCall(...args).then(
@@ -310,8 +403,14 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 		if (mined) return mined;
 		const startBlock = await provider.getBlockNumber();
 		const pending = await provider.getTransaction(txHash);
-		const receipt = pending ? await pending.replaceableTransaction(Math.max(0, startBlock - 1)).wait() : await provider.getTransactionReceipt(txHash);
-		if (!receipt) throw new LedgerError('rpc-error', `${action}: transaction ${txHash} was dropped by the node`);
+		const receipt = pending
+			? await pending.replaceableTransaction(Math.max(0, startBlock - 1)).wait()
+			: await provider.getTransactionReceipt(txHash);
+		if (!receipt)
+			throw new LedgerError(
+				'rpc-error',
+				`${action}: transaction ${txHash} was dropped by the node`
+			);
 		return receipt;
 	}
 
@@ -323,7 +422,11 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 		}
 	}
 
-	const txOnly = ({ txHash, blockNumber, gasUsed }: TxResult): TxResult => ({ txHash, blockNumber, gasUsed });
+	const txOnly = ({ txHash, blockNumber, gasUsed }: TxResult): TxResult => ({
+		txHash,
+		blockNumber,
+		gasUsed
+	});
 
 	function parseReservation(id: number, r: Record<string, unknown> & unknown[]): ReservationRecord {
 		return {
@@ -346,7 +449,30 @@ export async function openConnection(opts: ConnectLedgerOptions) {
 		s.location
 	];
 
-	return { rpcUrl, addresses, chainId, provider, signer, signerAddress, registry, reservations, sessions, fromBlock, logsByFirstTopic, position, blockTime, sessionEvents, encodeCall, findEvent, write, receiptOf, read, txOnly, parseReservation, stationArgs };
+	return {
+		rpcUrl,
+		addresses,
+		chainId,
+		provider,
+		signer,
+		signerAddress,
+		registry,
+		reservations,
+		sessions,
+		fromBlock,
+		logsByFirstTopic,
+		position,
+		blockTime,
+		sessionEvents,
+		encodeCall,
+		findEvent,
+		write,
+		receiptOf,
+		read,
+		txOnly,
+		parseReservation,
+		stationArgs
+	};
 }
 
 export type LedgerConnection = Awaited<ReturnType<typeof openConnection>>;

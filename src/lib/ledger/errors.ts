@@ -54,18 +54,25 @@ const SENTENCES: Record<string, (a: Record<string, unknown>) => string> = {
 	StationAlreadyRegistered: (a) => `station ${short(a.stationId)} is already registered`,
 	StationInactive: (a) => `station ${short(a.stationId)} is retired (inactive)`,
 	StationAlreadyActive: (a) => `station ${short(a.stationId)} is already active`,
-	NotStationSigner: (a) => `${a.caller} is not the registered signer of station ${short(a.stationId)}`,
+	NotStationSigner: (a) =>
+		`${a.caller} is not the registered signer of station ${short(a.stationId)}`,
 	InvalidLightningPubkey: (a) => `a Lightning node pubkey must be 33 bytes, got ${a.length}`,
 	UnknownReservation: (a) => `reservation #${a.reservationId} does not exist`,
-	NotReserver: (a) => `${a.caller} did not make reservation #${a.reservationId}, so it cannot cancel it`,
+	NotReserver: (a) =>
+		`${a.caller} did not make reservation #${a.reservationId}, so it cannot cancel it`,
 	ReservationNotActive: (a) =>
 		`reservation #${a.reservationId} is no longer active (${RESERVATION_STATUS[Number(a.status)] ?? a.status})`,
 	ReservationExpired: (a) => `reservation #${a.reservationId} expired at ${when(a.expiresAt)}`,
-	ReservationNotExpired: (a) => `reservation #${a.reservationId} is valid until ${when(a.expiresAt)}; it cannot be expired yet`,
-	ExpiryInPast: (a) => `the reservation expiry ${when(a.expiresAt)} is not after the chain time ${when(a.currentTime)}`,
-	EtaAfterExpiry: (a) => `the ETA ${when(a.eta)} is after the reservation expiry ${when(a.expiresAt)}`,
-	ExpiryTooFar: (a) => `the reservation expiry ${when(a.expiresAt)} is too far ahead: a reservation lasts at most 24 hours (until ${when(a.latest)})`,
-	TooManyReservations: (a) => `account ${a.account} already holds ${a.limit} active reservations, the most one account may hold; cancel one first`,
+	ReservationNotExpired: (a) =>
+		`reservation #${a.reservationId} is valid until ${when(a.expiresAt)}; it cannot be expired yet`,
+	ExpiryInPast: (a) =>
+		`the reservation expiry ${when(a.expiresAt)} is not after the chain time ${when(a.currentTime)}`,
+	EtaAfterExpiry: (a) =>
+		`the ETA ${when(a.eta)} is after the reservation expiry ${when(a.expiresAt)}`,
+	ExpiryTooFar: (a) =>
+		`the reservation expiry ${when(a.expiresAt)} is too far ahead: a reservation lasts at most 24 hours (until ${when(a.latest)})`,
+	TooManyReservations: (a) =>
+		`account ${a.account} already holds ${a.limit} active reservations, the most one account may hold; cancel one first`,
 	InvalidSessionId: () => 'the session id must not be zero',
 	SessionAlreadyExists: (a) => `session ${short(a.sessionId)} of this station was already opened`,
 	UnknownSession: (a) => `session ${short(a.sessionId)} was never opened`,
@@ -75,17 +82,21 @@ const SENTENCES: Record<string, (a: Record<string, unknown>) => string> = {
 	ReadingRangeOutOfOrder: (a) =>
 		`readings must continue from #${a.expectedFrom}, but this batch starts at #${a.fromReading} (gap or overlap)`,
 	InvalidReadingRange: (a) => `reading range #${a.fromReading}..#${a.toReading} runs backwards`,
-	EnergyDecreased: (a) => `energy cannot go down: ${a.energyWh} Wh is below the ${a.previousWh} Wh already recorded`,
+	EnergyDecreased: (a) =>
+		`energy cannot go down: ${a.energyWh} Wh is below the ${a.previousWh} Wh already recorded`,
 	UnknownAnchor: (a) => `session ${short(a.sessionId)} has no anchor #${a.anchorIndex}`,
 	ValueTooLarge: (a) => `${a.value} is larger than the ledger stores (at most ${a.max})`,
-	TooManyAnchors: (a) => `session ${short(a.sessionId)} has the most anchors a session can hold; close it and open a new one`,
+	TooManyAnchors: (a) =>
+		`session ${short(a.sessionId)} has the most anchors a session can hold; close it and open a new one`,
 	AnchorsDoNotMatch: (a) =>
 		`the anchors given for session ${short(a.sessionId)} are not the ones on the ledger (incomplete, reordered or altered)`
 };
 
 /** All custom errors of the three contracts (same-named errors share a selector). */
 const errorsInterface = new Interface(
-	[...StationRegistry.abi, ...Reservations.abi, ...SessionLedger.abi].filter((f) => f.type === 'error')
+	[...StationRegistry.abi, ...Reservations.abi, ...SessionLedger.abi].filter(
+		(f) => f.type === 'error'
+	)
 );
 
 function describe(parsed: ErrorDescription): DecodedRevert {
@@ -117,12 +128,15 @@ export function decodeRevert(data: string): DecodedRevert | null {
 
 export function revertSentence(revert: DecodedRevert): string {
 	const sentence = SENTENCES[revert.name];
-	return sentence ? sentence(revert.args) : `${revert.name}(${Object.values(revert.args).join(', ')})`;
+	return sentence
+		? sentence(revert.args)
+		: `${revert.name}(${Object.values(revert.args).join(', ')})`;
 }
 
 // Besu: "Gas price below configured minimum gas price"; geth/GoQuorum: "transaction underpriced",
 // "insufficient funds for gas * price + value", "max fee per gas less than block base fee".
-const GAS_NOT_FREE_PATTERN = /insufficient funds|underpriced|below configured minimum gas price|less than block base fee|gas price too low/i;
+const GAS_NOT_FREE_PATTERN =
+	/insufficient funds|underpriced|below configured minimum gas price|less than block base fee|gas price too low/i;
 
 /** True when `pattern` matches the message of the error or of anything it wraps. */
 function mentions(error: unknown, pattern: RegExp, depth = 0): boolean {
@@ -132,13 +146,15 @@ function mentions(error: unknown, pattern: RegExp, depth = 0): boolean {
 	return ['error', 'info', 'cause'].some((key) => mentions(e[key], pattern, depth + 1));
 }
 
-const UNREACHABLE_PATTERN = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|fetch failed|Failed to fetch|NetworkError|socket hang up|timed out/i;
+const UNREACHABLE_PATTERN =
+	/ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|fetch failed|Failed to fetch|NetworkError|socket hang up|timed out/i;
 
 function isUnreachable(error: unknown): boolean {
 	const e = error as { code?: unknown; message?: unknown; cause?: unknown } | null;
 	if (!e || typeof e !== 'object') return false;
 	if (e.code === 'TIMEOUT' || e.code === 'NETWORK_ERROR') return true;
-	if (e.code === 'SERVER_ERROR' && typeof e.message === 'string' && !/status=\d/.test(e.message)) return true;
+	if (e.code === 'SERVER_ERROR' && typeof e.message === 'string' && !/status=\d/.test(e.message))
+		return true;
 	if (typeof e.message === 'string' && UNREACHABLE_PATTERN.test(e.message)) return true;
 	return e.cause !== undefined && e.cause !== error && isUnreachable(e.cause);
 }
@@ -148,11 +164,19 @@ export function toLedgerError(error: unknown, action: string, rpcUrl?: string): 
 	if (error instanceof LedgerError) return error;
 	const data = findRevertData(error);
 	const revert = data ? decodeRevert(data) : null;
-	if (revert) return new LedgerError('reverted', `${action} failed: ${revertSentence(revert)}`, revert, { cause: error });
-	if (isUnreachable(error)) {
-		return new LedgerError('unreachable', `${action} failed: the ledger node${rpcUrl ? ` at ${rpcUrl}` : ''} is unreachable`, undefined, {
+	if (revert)
+		return new LedgerError('reverted', `${action} failed: ${revertSentence(revert)}`, revert, {
 			cause: error
 		});
+	if (isUnreachable(error)) {
+		return new LedgerError(
+			'unreachable',
+			`${action} failed: the ledger node${rpcUrl ? ` at ${rpcUrl}` : ''} is unreachable`,
+			undefined,
+			{
+				cause: error
+			}
+		);
 	}
 	const e = error as { code?: unknown; shortMessage?: unknown; message?: unknown };
 	if (e?.code === 'INSUFFICIENT_FUNDS' || mentions(error, GAS_NOT_FREE_PATTERN)) {
@@ -166,20 +190,31 @@ export function toLedgerError(error: unknown, action: string, rpcUrl?: string): 
 		);
 	}
 	if (e?.code === 'CALL_EXCEPTION') {
-		return new LedgerError('reverted', `${action} failed: the transaction reverted without a reason`, undefined, { cause: error });
+		return new LedgerError(
+			'reverted',
+			`${action} failed: the transaction reverted without a reason`,
+			undefined,
+			{ cause: error }
+		);
 	}
 	const detail = typeof e?.shortMessage === 'string' ? e.shortMessage : e?.message;
-	return new LedgerError('rpc-error', `${action} failed: ${String(detail ?? error)}`, undefined, { cause: error });
+	return new LedgerError('rpc-error', `${action} failed: ${String(detail ?? error)}`, undefined, {
+		cause: error
+	});
 }
 
 export type RetryOptions = CoreRetryOptions;
 
-const isUnreachableLedgerError = (error: unknown) => error instanceof LedgerError && error.code === 'unreachable';
+const isUnreachableLedgerError = (error: unknown) =>
+	error instanceof LedgerError && error.code === 'unreachable';
 
 /**
  * Runs `operation`, retrying with exponential backoff (±20 % jitter) while the node is unreachable:
  * core's retryWithBackoff with the ledger's policy (a revert or any other answer is final).
  */
-export function retryWithBackoff<T>(operation: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+export function retryWithBackoff<T>(
+	operation: () => Promise<T>,
+	opts: RetryOptions = {}
+): Promise<T> {
 	return coreRetry(operation, { jitter: 0.2, shouldRetry: isUnreachableLedgerError, ...opts });
 }

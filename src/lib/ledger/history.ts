@@ -16,7 +16,13 @@ export interface EventPosition {
 
 export type StationEvent = EventPosition &
 	(
-		| { type: 'StationRegistered' | 'StationUpdated'; signer: string; lightningPubkey: string; tariffRef: Hex32; location: string }
+		| {
+				type: 'StationRegistered' | 'StationUpdated';
+				signer: string;
+				lightningPubkey: string;
+				tariffRef: Hex32;
+				location: string;
+		  }
 		| { type: 'TariffRefChanged'; tariffRef: Hex32; by: string }
 		| { type: 'LightningPubkeyChanged'; lightningPubkey: string; by: string }
 		| { type: 'StationRetired' }
@@ -25,9 +31,29 @@ export type StationEvent = EventPosition &
 
 export type SessionEvent = EventPosition &
 	(
-		| { type: 'SessionOpened'; stationId: Hex32; sessionId: Hex32; driverRef: Hex32; signer: string; timestamp: number }
-		| { type: 'ReadingsAnchored'; anchorIndex: number; root: Hex32; fromReading: number; toReading: number; energyWh: number }
-		| { type: 'SessionClosed'; energyWh: number; amountMsat: bigint; paymentsRoot: Hex32; timestamp: number }
+		| {
+				type: 'SessionOpened';
+				stationId: Hex32;
+				sessionId: Hex32;
+				driverRef: Hex32;
+				signer: string;
+				timestamp: number;
+		  }
+		| {
+				type: 'ReadingsAnchored';
+				anchorIndex: number;
+				root: Hex32;
+				fromReading: number;
+				toReading: number;
+				energyWh: number;
+		  }
+		| {
+				type: 'SessionClosed';
+				energyWh: number;
+				amountMsat: bigint;
+				paymentsRoot: Hex32;
+				timestamp: number;
+		  }
 	);
 
 export interface StationHistory extends StationRecord {
@@ -56,20 +82,35 @@ export function compareEventPositions(a: EventPosition, b: EventPosition): numbe
 const at = (e: EventPosition) => `block ${e.blockNumber}, log ${e.logIndex}`;
 
 /** State of a station after its events (any order); null when it was never registered. */
-export function foldStationEvents(stationId: Hex32, unsorted: readonly StationEvent[]): StationHistory | null {
+export function foldStationEvents(
+	stationId: Hex32,
+	unsorted: readonly StationEvent[]
+): StationHistory | null {
 	const events = [...unsorted].sort(compareEventPositions);
 	let station: StationRecord | null = null;
 	for (const event of events) {
 		if (event.type === 'StationRegistered') {
-			if (station) throw new InconsistentLogError(`station ${stationId} registered a second time (${at(event)})`);
+			if (station)
+				throw new InconsistentLogError(
+					`station ${stationId} registered a second time (${at(event)})`
+				);
 			const { signer, lightningPubkey, tariffRef, location } = event;
 			station = { stationId, signer, lightningPubkey, tariffRef, location, active: true };
 			continue;
 		}
-		if (!station) throw new InconsistentLogError(`${event.type} of station ${stationId} before its registration (${at(event)})`);
+		if (!station)
+			throw new InconsistentLogError(
+				`${event.type} of station ${stationId} before its registration (${at(event)})`
+			);
 		switch (event.type) {
 			case 'StationUpdated':
-				station = { ...station, signer: event.signer, lightningPubkey: event.lightningPubkey, tariffRef: event.tariffRef, location: event.location };
+				station = {
+					...station,
+					signer: event.signer,
+					lightningPubkey: event.lightningPubkey,
+					tariffRef: event.tariffRef,
+					location: event.location
+				};
 				break;
 			case 'TariffRefChanged':
 				station = { ...station, tariffRef: event.tariffRef };
@@ -78,11 +119,15 @@ export function foldStationEvents(stationId: Hex32, unsorted: readonly StationEv
 				station = { ...station, lightningPubkey: event.lightningPubkey };
 				break;
 			case 'StationRetired':
-				if (!station.active) throw new InconsistentLogError(`station ${stationId} retired twice (${at(event)})`);
+				if (!station.active)
+					throw new InconsistentLogError(`station ${stationId} retired twice (${at(event)})`);
 				station = { ...station, active: false };
 				break;
 			case 'StationReactivated':
-				if (station.active) throw new InconsistentLogError(`station ${stationId} reactivated while active (${at(event)})`);
+				if (station.active)
+					throw new InconsistentLogError(
+						`station ${stationId} reactivated while active (${at(event)})`
+					);
 				station = { ...station, active: true };
 				break;
 		}
@@ -95,13 +140,17 @@ export function foldStationEvents(stationId: Hex32, unsorted: readonly StationEv
  * contract enforces (anchors numbered 0, 1, … over contiguous reading ranges, nothing after close),
  * so a node that withheld a log is noticed rather than believed.
  */
-export function foldSessionEvents(sessionKey: Hex32, unsorted: readonly SessionEvent[]): SessionHistory | null {
+export function foldSessionEvents(
+	sessionKey: Hex32,
+	unsorted: readonly SessionEvent[]
+): SessionHistory | null {
 	const events = [...unsorted].sort(compareEventPositions);
 	let session: SessionRecord | null = null;
 	const anchors: AnchorRecord[] = [];
 	for (const event of events) {
 		if (event.type === 'SessionOpened') {
-			if (session) throw new InconsistentLogError(`session ${sessionKey} opened a second time (${at(event)})`);
+			if (session)
+				throw new InconsistentLogError(`session ${sessionKey} opened a second time (${at(event)})`);
 			session = {
 				sessionKey,
 				sessionId: event.sessionId,
@@ -119,8 +168,14 @@ export function foldSessionEvents(sessionKey: Hex32, unsorted: readonly SessionE
 			};
 			continue;
 		}
-		if (!session) throw new InconsistentLogError(`${event.type} of session ${sessionKey} before it was opened (${at(event)})`);
-		if (session.state === 'closed') throw new InconsistentLogError(`${event.type} of session ${sessionKey} after it closed (${at(event)})`);
+		if (!session)
+			throw new InconsistentLogError(
+				`${event.type} of session ${sessionKey} before it was opened (${at(event)})`
+			);
+		if (session.state === 'closed')
+			throw new InconsistentLogError(
+				`${event.type} of session ${sessionKey} after it closed (${at(event)})`
+			);
 		if (event.type === 'ReadingsAnchored') {
 			if (event.anchorIndex !== session.anchorCount) {
 				throw new InconsistentLogError(
@@ -141,7 +196,12 @@ export function foldSessionEvents(sessionKey: Hex32, unsorted: readonly SessionE
 				txHash: event.txHash,
 				blockNumber: event.blockNumber
 			});
-			session = { ...session, anchorCount: session.anchorCount + 1, lastReading: event.toReading, energyWh: event.energyWh };
+			session = {
+				...session,
+				anchorCount: session.anchorCount + 1,
+				lastReading: event.toReading,
+				energyWh: event.energyWh
+			};
 		} else {
 			session = {
 				...session,
@@ -174,9 +234,13 @@ export function anchorsDigest(
 	let digest = keccak_256(word(sessionKey));
 	for (const a of anchors) {
 		const encoded = new Uint8Array(5 * 32);
-		[digest, word(a.root), word(BigInt(a.fromReading)), word(BigInt(a.toReading)), word(BigInt(a.energyWh))].forEach((w, i) =>
-			encoded.set(w, i * 32)
-		);
+		[
+			digest,
+			word(a.root),
+			word(BigInt(a.fromReading)),
+			word(BigInt(a.toReading)),
+			word(BigInt(a.energyWh))
+		].forEach((w, i) => encoded.set(w, i * 32));
 		digest = keccak_256(encoded);
 	}
 	return `0x${bytesToHex(digest)}`;

@@ -8,7 +8,8 @@ import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 export type Hex32 = `0x${string}`;
 
 function idToBytes32(kind: string, id: string): Hex32 {
-	if (typeof id !== 'string' || id.length === 0) throw new TypeError(`${kind} must be a non-empty string`);
+	if (typeof id !== 'string' || id.length === 0)
+		throw new TypeError(`${kind} must be a non-empty string`);
 	if (id.trim() !== id) throw new TypeError(`${kind} "${id}" has leading or trailing whitespace`);
 	return `0x${bytesToHex(keccak_256(utf8ToBytes(id)))}`;
 }

@@ -5,9 +5,15 @@ import { keccak256 } from './keccak';
 
 describe('keccak256', () => {
 	it('gives the standard digests', () => {
-		expect(bytesToHex(keccak256(new Uint8Array(0)))).toBe('c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
-		expect(bytesToHex(keccak256(utf8ToBytes('abc')))).toBe('4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45');
-		expect(bytesToHex(keccak256(utf8ToBytes('The quick brown fox jumps over the lazy dog')))).toBe('4d741b6f1eb29cb2a9b9911c82f56fa8d73b04959d3d9d222895df6c0b28aa15');
+		expect(bytesToHex(keccak256(new Uint8Array(0)))).toBe(
+			'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470'
+		);
+		expect(bytesToHex(keccak256(utf8ToBytes('abc')))).toBe(
+			'4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45'
+		);
+		expect(bytesToHex(keccak256(utf8ToBytes('The quick brown fox jumps over the lazy dog')))).toBe(
+			'4d741b6f1eb29cb2a9b9911c82f56fa8d73b04959d3d9d222895df6c0b28aa15'
+		);
 	});
 
 	it("equals @noble/hashes' keccak_256 on every length 0..600 (block boundaries at 135, 136, 137, 271, 272)", () => {

@@ -40,7 +40,8 @@ function toHex(bytes: Uint8Array): Hex32 {
 }
 
 function fromHex32(value: string, what: string): Uint8Array {
-	if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new TypeError(`${what} must be 0x + 64 hex characters, got "${value}"`);
+	if (!/^0x[0-9a-fA-F]{64}$/.test(value))
+		throw new TypeError(`${what} must be 0x + 64 hex characters, got "${value}"`);
 	return hexToBytes(value.slice(2));
 }
 
@@ -63,7 +64,8 @@ function hashPair(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 function readingHashBytes(ocmf: string): Uint8Array {
-	if (typeof ocmf !== 'string' || ocmf.length === 0) throw new TypeError('OCMF record must be a non-empty string');
+	if (typeof ocmf !== 'string' || ocmf.length === 0)
+		throw new TypeError('OCMF record must be a non-empty string');
 	return sha256(utf8ToBytes(ocmf));
 }
 
@@ -91,10 +93,12 @@ export function buildReadingsTree(ocmfRecords: readonly string[]): ReadingsTree 
  * input order): for callers that hash the records with a native SHA-256 (the fleet simulator).
  */
 export function buildReadingsTreeOfHashes(readingHashes: readonly Uint8Array[]): ReadingsTree {
-	if (readingHashes.length === 0) throw new RangeError('cannot build a Merkle tree of zero readings');
+	if (readingHashes.length === 0)
+		throw new RangeError('cannot build a Merkle tree of zero readings');
 	for (let i = 0; i < readingHashes.length; i++) {
 		const h = readingHashes[i];
-		if (!(h instanceof Uint8Array) || h.length !== 32) throw new TypeError(`reading hash ${i} must be 32 bytes`);
+		if (!(h instanceof Uint8Array) || h.length !== 32)
+			throw new TypeError(`reading hash ${i} must be 32 bytes`);
 	}
 	return treeOfHashes(readingHashes);
 }
@@ -173,7 +177,8 @@ class SingleLeafTree implements ReadingsTree {
 /** Root implied by a reading hash and its proof. */
 export function processReadingProof(readingHashHex: string, proof: readonly string[]): Hex32 {
 	let node = leafBytes(fromHex32(readingHashHex, 'reading hash'));
-	for (const [i, sibling] of proof.entries()) node = hashPair(node, fromHex32(sibling, `proof element ${i}`));
+	for (const [i, sibling] of proof.entries())
+		node = hashPair(node, fromHex32(sibling, `proof element ${i}`));
 	return toHex(node);
 }
 

@@ -18,23 +18,33 @@ export function reservationMethods(c: LedgerConnection) {
 			];
 			const result = await write(reservations, 'reserve', args, `reserve("${stationId}")`);
 			const event = findEvent(reservations, 'ReservationCreated', result.logs);
-			if (!event) throw new LedgerError('rpc-error', `reserve transaction ${result.txHash} emitted no ReservationCreated event`);
+			if (!event)
+				throw new LedgerError(
+					'rpc-error',
+					`reserve transaction ${result.txHash} emitted no ReservationCreated event`
+				);
 			return { ...txOnly(result), reservationId: Number(event.reservationId) };
 		},
 
 		async cancelReservation(reservationId) {
 			const args = [uint64(reservationId, 'reservation id')];
-			return txOnly(await write(reservations, 'cancel', args, `cancelReservation(#${reservationId})`));
+			return txOnly(
+				await write(reservations, 'cancel', args, `cancelReservation(#${reservationId})`)
+			);
 		},
 
 		async expireReservation(reservationId) {
 			const args = [uint64(reservationId, 'reservation id')];
-			return txOnly(await write(reservations, 'expire', args, `expireReservation(#${reservationId})`));
+			return txOnly(
+				await write(reservations, 'expire', args, `expireReservation(#${reservationId})`)
+			);
 		},
 
 		async fulfilReservation(reservationId) {
 			const args = [uint64(reservationId, 'reservation id')];
-			return txOnly(await write(reservations, 'fulfil', args, `fulfilReservation(#${reservationId})`));
+			return txOnly(
+				await write(reservations, 'fulfil', args, `fulfilReservation(#${reservationId})`)
+			);
 		},
 
 		async getReservation(reservationId) {
@@ -55,7 +65,9 @@ export function reservationMethods(c: LedgerConnection) {
 			const out: ReservationRecord[] = [];
 			const PAGE = 50;
 			for (let offset = 0; offset < limit; offset += PAGE) {
-				const [ids, items, queued] = await read(`listReservations("${stationId}")`, () => page(id, offset, Math.min(PAGE, limit - offset)));
+				const [ids, items, queued] = await read(`listReservations("${stationId}")`, () =>
+					page(id, offset, Math.min(PAGE, limit - offset))
+				);
 				out.push(...(ids as bigint[]).map((rid, i) => parseReservation(Number(rid), items[i])));
 				if (offset + PAGE >= Number(queued)) break;
 			}
@@ -63,8 +75,10 @@ export function reservationMethods(c: LedgerConnection) {
 		},
 
 		async queuedReservations(stationId) {
-			const [, , queued] = await read(`queuedReservations("${stationId}")`, () => reservations.getFunction('reservationsPage')(stationIdToBytes32(stationId), 0, 0));
+			const [, , queued] = await read(`queuedReservations("${stationId}")`, () =>
+				reservations.getFunction('reservationsPage')(stationIdToBytes32(stationId), 0, 0)
+			);
 			return Number(queued);
-		},
+		}
 	} satisfies Partial<Ledger>;
 }

@@ -2,16 +2,42 @@
 // its readings, closes it; anyone reads, rebuilds from the event log and checks a reading on chain.
 import { LedgerError, toLedgerError } from './errors';
 import { anchorsDigest, foldSessionEvents, type SessionHistory } from './history';
-import { driverRefToBytes32, sessionIdToBytes32, sessionKeyOf, stationIdToBytes32, type Hex32 } from './ids';
+import {
+	driverRefToBytes32,
+	sessionIdToBytes32,
+	sessionKeyOf,
+	stationIdToBytes32,
+	type Hex32
+} from './ids';
 import { readingHash } from './merkle';
-import { UINT128_MAX, ANCHOR_GAS_LIMIT, invalid, uint64, bytes32, type LedgerConnection } from './connection';
+import {
+	UINT128_MAX,
+	ANCHOR_GAS_LIMIT,
+	invalid,
+	uint64,
+	bytes32,
+	type LedgerConnection
+} from './connection';
 import type { Ledger } from './api';
 
 export function sessionMethods(c: LedgerConnection) {
 	const { rpcUrl, sessions, sessionEvents, findEvent, write, read, txOnly } = c;
-	const methods: Pick<Ledger, 'openSession' | 'anchorReadings' | 'closeSession' | 'getSession' | 'getAnchors' | 'rebuildSession' | 'verifyReadingOnChain'> = {
+	const methods: Pick<
+		Ledger,
+		| 'openSession'
+		| 'anchorReadings'
+		| 'closeSession'
+		| 'getSession'
+		| 'getAnchors'
+		| 'rebuildSession'
+		| 'verifyReadingOnChain'
+	> = {
 		async openSession({ stationId, sessionId, driverRef }) {
-			const args = [stationIdToBytes32(stationId), sessionIdToBytes32(sessionId), driverRefToBytes32(driverRef)];
+			const args = [
+				stationIdToBytes32(stationId),
+				sessionIdToBytes32(sessionId),
+				driverRefToBytes32(driverRef)
+			];
 			return txOnly(await write(sessions, 'open', args, `openSession("${sessionId}")`));
 		},
 
@@ -29,7 +55,11 @@ export function sessionMethods(c: LedgerConnection) {
 			const action = `anchorReadings("${sessionId}", #${fromReading}..#${toReading})`;
 			const result = await write(sessions, 'anchor', args, action, ANCHOR_GAS_LIMIT);
 			const event = findEvent(sessions, 'ReadingsAnchored', result.logs);
-			if (!event) throw new LedgerError('rpc-error', `anchor transaction ${result.txHash} emitted no ReadingsAnchored event`);
+			if (!event)
+				throw new LedgerError(
+					'rpc-error',
+					`anchor transaction ${result.txHash} emitted no ReadingsAnchored event`
+				);
 			return { ...txOnly(result), anchorIndex: Number(event.anchorIndex) };
 		},
 
@@ -40,15 +70,25 @@ export function sessionMethods(c: LedgerConnection) {
 			} catch {
 				throw invalid(`amountMsat must be an integer, got "${amountMsat}"`);
 			}
-			if (amount < 0n || amount > UINT128_MAX) throw invalid(`amountMsat ${amount} is out of range`);
-			const args = [stationIdToBytes32(stationId), sessionIdToBytes32(sessionId), uint64(energyWh, 'energyWh'), amount, bytes32(paymentsRoot, 'paymentsRoot')];
+			if (amount < 0n || amount > UINT128_MAX)
+				throw invalid(`amountMsat ${amount} is out of range`);
+			const args = [
+				stationIdToBytes32(stationId),
+				sessionIdToBytes32(sessionId),
+				uint64(energyWh, 'energyWh'),
+				amount,
+				bytes32(paymentsRoot, 'paymentsRoot')
+			];
 			return txOnly(await write(sessions, 'close', args, `closeSession("${sessionId}")`));
 		},
 
 		async getSession(stationId, sessionId) {
 			let s;
 			try {
-				s = await sessions.getFunction('getSession')(stationIdToBytes32(stationId), sessionIdToBytes32(sessionId));
+				s = await sessions.getFunction('getSession')(
+					stationIdToBytes32(stationId),
+					sessionIdToBytes32(sessionId)
+				);
 			} catch (error) {
 				const ledgerError = toLedgerError(error, `getSession("${sessionId}")`, rpcUrl);
 				if (ledgerError.revert?.name === 'UnknownSession') return null;
@@ -73,11 +113,24 @@ export function sessionMethods(c: LedgerConnection) {
 		},
 
 		async getAnchors(stationId, sessionId) {
-			const events = await sessionEvents(sessionKeyOf(stationId, sessionId), `getAnchors("${stationId}", "${sessionId}")`);
+			const events = await sessionEvents(
+				sessionKeyOf(stationId, sessionId),
+				`getAnchors("${stationId}", "${sessionId}")`
+			);
 			return events
 				.flatMap((e) =>
 					e.type === 'ReadingsAnchored'
-						? [{ anchorIndex: e.anchorIndex, root: e.root, fromReading: e.fromReading, toReading: e.toReading, energyWh: e.energyWh, txHash: e.txHash, blockNumber: e.blockNumber }]
+						? [
+								{
+									anchorIndex: e.anchorIndex,
+									root: e.root,
+									fromReading: e.fromReading,
+									toReading: e.toReading,
+									energyWh: e.energyWh,
+									txHash: e.txHash,
+									blockNumber: e.blockNumber
+								}
+							]
 						: []
 				)
 				.sort((a, b) => a.anchorIndex - b.anchorIndex);
@@ -91,16 +144,29 @@ export function sessionMethods(c: LedgerConnection) {
 			try {
 				rebuilt = foldSessionEvents(id, events);
 			} catch (error) {
-				throw new LedgerError('rpc-error', `${action} failed: ${(error as Error).message}`, undefined, { cause: error });
+				throw new LedgerError(
+					'rpc-error',
+					`${action} failed: ${(error as Error).message}`,
+					undefined,
+					{ cause: error }
+				);
 			}
 			if (!rebuilt) return null;
 			// The stored hash chain proves the logs complete: a node that left an anchor out is caught here.
-			const stored = await read(action, () => sessions.getFunction('getSession')(stationIdToBytes32(stationId), sessionIdToBytes32(sessionId)));
+			const stored = await read(action, () =>
+				sessions.getFunction('getSession')(
+					stationIdToBytes32(stationId),
+					sessionIdToBytes32(sessionId)
+				)
+			);
 			const complete =
 				anchorsDigest(id, rebuilt.anchors) === (stored.anchorsDigest as string).toLowerCase() &&
 				(rebuilt.state === 'closed') === (stored.closed as boolean);
 			if (!complete) {
-				throw new LedgerError('rpc-error', `${action} failed: the node's event logs for this session are incomplete (they do not match the anchors digest on chain)`);
+				throw new LedgerError(
+					'rpc-error',
+					`${action} failed: the node's event logs for this session are incomplete (they do not match the anchors digest on chain)`
+				);
 			}
 			return rebuilt;
 		},
@@ -121,10 +187,11 @@ export function sessionMethods(c: LedgerConnection) {
 				readingHash(ocmf),
 				proof.map((p, i) => bytes32(p, `proof element ${i}`))
 			];
-			return read(`verifyReadingOnChain("${sessionId}", #${anchorIndex})`, () =>
-				sessions.getFunction('verifyReading')(...args) as Promise<boolean>
+			return read(
+				`verifyReadingOnChain("${sessionId}", #${anchorIndex})`,
+				() => sessions.getFunction('verifyReading')(...args) as Promise<boolean>
 			);
-		},
+		}
 	};
 	return methods;
 }

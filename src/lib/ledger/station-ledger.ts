@@ -22,16 +22,27 @@ export interface StationLedgerOptions {
 
 /** A session that delivered nothing has no payments: its payments root is zero. */
 function paymentsRootOf(paymentHashes: string[]): string {
-	return paymentHashes.length === 0 ? ZERO_ROOT : buildHashTree(paymentHashes.map((h) => (h.startsWith('0x') ? h : `0x${h}`))).root;
+	return paymentHashes.length === 0
+		? ZERO_ROOT
+		: buildHashTree(paymentHashes.map((h) => (h.startsWith('0x') ? h : `0x${h}`))).root;
 }
 
 export async function createStationLedger(o: StationLedgerOptions): Promise<StationLedger> {
-	const ledger = await connectLedger({ rpcUrl: o.rpcUrl, addresses: o.addresses, expectedChainId: o.chainId, signerKey: o.signerKey });
+	const ledger = await connectLedger({
+		rpcUrl: o.rpcUrl,
+		addresses: o.addresses,
+		expectedChainId: o.chainId,
+		signerKey: o.signerKey
+	});
 	const { stationId } = o;
 	const me = ledger.signerAddress!.toLowerCase();
 	return {
 		async openSession(sessionId, driverRef) {
-			const r = await ledger.openSession({ stationId, sessionId, driverRef: driverRef || 'anonymous' });
+			const r = await ledger.openSession({
+				stationId,
+				sessionId,
+				driverRef: driverRef || 'anonymous'
+			});
 			return r.txHash;
 		},
 		async anchorReadings(sessionId, ocmfRecords, range) {
@@ -41,28 +52,49 @@ export async function createStationLedger(o: StationLedgerOptions): Promise<Stat
 		},
 		async closeSession(sessionId, totals) {
 			const paymentsRoot = paymentsRootOf(totals.paymentHashes);
-			const r = await ledger.closeSession({ stationId, sessionId, energyWh: totals.energyWh, amountMsat: totals.amountMsat, paymentsRoot });
+			const r = await ledger.closeSession({
+				stationId,
+				sessionId,
+				energyWh: totals.energyWh,
+				amountMsat: totals.amountMsat,
+				paymentsRoot
+			});
 			return { txHash: r.txHash, root: paymentsRoot };
 		},
 		async recorded(job: LedgerJob) {
 			const s = await ledger.getSession(stationId, job.sessionId);
-			if (!s) return `the ledger refused it as already done, but holds no session ${job.sessionId} of this station`;
-			if (s.signer.toLowerCase() !== me) return `session ${job.sessionId} of this station was opened on the ledger by ${s.signer}, not by this station's signer`;
+			if (!s)
+				return `the ledger refused it as already done, but holds no session ${job.sessionId} of this station`;
+			if (s.signer.toLowerCase() !== me)
+				return `session ${job.sessionId} of this station was opened on the ledger by ${s.signer}, not by this station's signer`;
 			switch (job.kind) {
 				case 'open':
-					return s.driverRef === driverRefToBytes32(job.driverRef || 'anonymous') ? null : `session ${job.sessionId} is on the ledger for another driver`;
+					return s.driverRef === driverRefToBytes32(job.driverRef || 'anonymous')
+						? null
+						: `session ${job.sessionId} is on the ledger for another driver`;
 				case 'anchor': {
 					const root = buildReadingsTree(job.ocmf).root.toLowerCase();
-					const a = (await ledger.getAnchors(stationId, job.sessionId)).find((x) => x.fromReading === job.fromReading);
-					if (!a) return `the ledger holds no anchor of readings ${job.fromReading}..${job.toReading} of session ${job.sessionId}`;
-					if (a.toReading !== job.toReading || a.energyWh !== job.energyWh || a.root.toLowerCase() !== root)
+					const a = (await ledger.getAnchors(stationId, job.sessionId)).find(
+						(x) => x.fromReading === job.fromReading
+					);
+					if (!a)
+						return `the ledger holds no anchor of readings ${job.fromReading}..${job.toReading} of session ${job.sessionId}`;
+					if (
+						a.toReading !== job.toReading ||
+						a.energyWh !== job.energyWh ||
+						a.root.toLowerCase() !== root
+					)
 						return `the ledger's anchor of readings ${a.fromReading}..${a.toReading} (${a.energyWh} Wh) of session ${job.sessionId} is not the one this station signed (${job.fromReading}..${job.toReading}, ${job.energyWh} Wh)`;
 					return null;
 				}
 				case 'close': {
 					const root = paymentsRootOf(job.paymentHashes).toLowerCase();
 					if (s.state !== 'closed') return `session ${job.sessionId} is still open on the ledger`;
-					if (s.energyWh !== job.energyWh || s.amountMsat !== BigInt(job.amountMsat) || s.paymentsRoot?.toLowerCase() !== root)
+					if (
+						s.energyWh !== job.energyWh ||
+						s.amountMsat !== BigInt(job.amountMsat) ||
+						s.paymentsRoot?.toLowerCase() !== root
+					)
 						return `session ${job.sessionId} was closed on the ledger with ${s.energyWh} Wh and ${s.amountMsat} msat, not the ${job.energyWh} Wh and ${job.amountMsat} msat this station counted`;
 					return null;
 				}

@@ -9,10 +9,21 @@ import type { Ledger } from './api';
 export function stationMethods(c: LedgerConnection) {
 	const { registry, logsByFirstTopic, position, write, read, txOnly, stationArgs } = c;
 	return {
-		getOperator: () => read('reading the registry operator', () => registry.getFunction('operator')() as Promise<string>),
+		getOperator: () =>
+			read(
+				'reading the registry operator',
+				() => registry.getFunction('operator')() as Promise<string>
+			),
 
 		async transferOperator(newOperator) {
-			return txOnly(await write(registry, 'transferOperator', [address(newOperator, 'new operator')], 'transferOperator'));
+			return txOnly(
+				await write(
+					registry,
+					'transferOperator',
+					[address(newOperator, 'new operator')],
+					'transferOperator'
+				)
+			);
 		},
 
 		async registerStation(station) {
@@ -32,21 +43,34 @@ export function stationMethods(c: LedgerConnection) {
 
 		async setLightningPubkey(stationId, lightningPubkey) {
 			const args = [stationIdToBytes32(stationId), `0x${pubkeyHex(lightningPubkey)}`];
-			return txOnly(await write(registry, 'setLightningPubkey', args, `setLightningPubkey("${stationId}")`));
+			return txOnly(
+				await write(registry, 'setLightningPubkey', args, `setLightningPubkey("${stationId}")`)
+			);
 		},
 
 		async retireStation(stationId) {
-			return txOnly(await write(registry, 'retireStation', [stationIdToBytes32(stationId)], `retireStation("${stationId}")`));
+			return txOnly(
+				await write(
+					registry,
+					'retireStation',
+					[stationIdToBytes32(stationId)],
+					`retireStation("${stationId}")`
+				)
+			);
 		},
 
 		async reactivateStation(stationId) {
 			const args = [stationIdToBytes32(stationId)];
-			return txOnly(await write(registry, 'reactivateStation', args, `reactivateStation("${stationId}")`));
+			return txOnly(
+				await write(registry, 'reactivateStation', args, `reactivateStation("${stationId}")`)
+			);
 		},
 
 		async getStation(stationId) {
 			const id = stationIdToBytes32(stationId);
-			const s = await read(`getStation("${stationId}")`, () => registry.getFunction('getStation')(id));
+			const s = await read(`getStation("${stationId}")`, () =>
+				registry.getFunction('getStation')(id)
+			);
 			if (!s.registered) return null;
 			return {
 				stationId: id,
@@ -91,7 +115,12 @@ export function stationMethods(c: LedgerConnection) {
 						events.push({ ...pos, type: 'TariffRefChanged', tariffRef: a.tariffRef, by: a.by });
 						break;
 					case 'LightningPubkeyChanged':
-						events.push({ ...pos, type: 'LightningPubkeyChanged', lightningPubkey: (a.lightningPubkey as string).slice(2), by: a.by });
+						events.push({
+							...pos,
+							type: 'LightningPubkeyChanged',
+							lightningPubkey: (a.lightningPubkey as string).slice(2),
+							by: a.by
+						});
 						break;
 					case 'StationRetired':
 					case 'StationReactivated':
@@ -102,8 +131,13 @@ export function stationMethods(c: LedgerConnection) {
 			try {
 				return foldStationEvents(id, events);
 			} catch (error) {
-				throw new LedgerError('rpc-error', `${action} failed: ${(error as Error).message}`, undefined, { cause: error });
+				throw new LedgerError(
+					'rpc-error',
+					`${action} failed: ${(error as Error).message}`,
+					undefined,
+					{ cause: error }
+				);
 			}
-		},
+		}
 	} satisfies Partial<Ledger>;
 }

@@ -23,7 +23,14 @@ describe('BOLT #11 decoding', () => {
 	it('verifies the signature on every decode, of invoices it signed itself too', () => {
 		const key = '3'.repeat(64);
 		const invoice = encodeBolt11(
-			{ network: 'regtest', amountMsat: 1000n, timestamp: 1_700_000_000, paymentHash: '11'.repeat(32), paymentSecret: '22'.repeat(32), description: 'x' },
+			{
+				network: 'regtest',
+				amountMsat: 1000n,
+				timestamp: 1_700_000_000,
+				paymentHash: '11'.repeat(32),
+				paymentSecret: '22'.repeat(32),
+				description: 'x'
+			},
 			key
 		);
 		checks.verify = 0;

@@ -17,9 +17,19 @@ const LIST_HASH = '3925b6f67e2c340036ed12093dd44e0368df1b6ea26c53dbe4811f58fd5db
 
 // The fields each valid example states in its title / breakdown in BOLT #11.
 const expected: Partial<DecodedBolt11>[] = [
-	{ network: 'mainnet', amountMsat: null, description: 'Please consider supporting this project', expirySeconds: 3600 },
+	{
+		network: 'mainnet',
+		amountMsat: null,
+		description: 'Please consider supporting this project',
+		expirySeconds: 3600
+	},
 	{ network: 'mainnet', amountMsat: 250_000_000n, description: '1 cup coffee', expirySeconds: 60 },
-	{ network: 'mainnet', amountMsat: 250_000_000n, description: 'ナンセンス 1杯', expirySeconds: 60 },
+	{
+		network: 'mainnet',
+		amountMsat: 250_000_000n,
+		description: 'ナンセンス 1杯',
+		expirySeconds: 60
+	},
 	{ network: 'mainnet', amountMsat: 2_000_000_000n, descriptionHash: LIST_HASH },
 	{
 		network: 'testnet',
@@ -65,9 +75,24 @@ const expected: Partial<DecodedBolt11>[] = [
 		expirySeconds: 604800,
 		minFinalCltvExpiry: 10
 	},
-	{ network: 'mainnet', amountMsat: 2_500_000_000n, description: 'coffee beans', features: [8, 14, 99] },
-	{ network: 'mainnet', amountMsat: 2_500_000_000n, description: 'coffee beans', features: [8, 14, 99] },
-	{ network: 'mainnet', amountMsat: 2_500_000_000n, description: 'coffee beans', features: [8, 14, 99] },
+	{
+		network: 'mainnet',
+		amountMsat: 2_500_000_000n,
+		description: 'coffee beans',
+		features: [8, 14, 99]
+	},
+	{
+		network: 'mainnet',
+		amountMsat: 2_500_000_000n,
+		description: 'coffee beans',
+		features: [8, 14, 99]
+	},
+	{
+		network: 'mainnet',
+		amountMsat: 2_500_000_000n,
+		description: 'coffee beans',
+		features: [8, 14, 99]
+	},
 	{
 		network: 'mainnet',
 		amountMsat: 1_000_000_000n,
@@ -134,7 +159,9 @@ describe('BOLT #11 valid examples', () => {
 			compared++;
 		}
 		// The package (1.4.1) refuses exactly one valid example: it reads an ignored field as the payee.
-		expect(refusedByPackage).toEqual(['Same, but including fields which must be ignored.: Lightning Payment Request signature pubkey does not match payee pubkey']);
+		expect(refusedByPackage).toEqual([
+			'Same, but including fields which must be ignored.: Lightning Payment Request signature pubkey does not match payee pubkey'
+		]);
 		expect(compared).toBe(vectors.valid.length - 1);
 		expect(compared).toBe(15);
 	});
@@ -175,7 +202,14 @@ describe('BOLT #11 invalid examples', () => {
 		expect(() => decodeBolt11(flipped)).toThrow(/checksum/);
 		const sk = vectors.signing_private_key;
 		const pr = encodeBolt11(
-			{ network: 'regtest', amountMsat: 1000n, timestamp: 1, paymentHash: SPEC_HASH, paymentSecret: SPEC_SECRET, description: 'x' },
+			{
+				network: 'regtest',
+				amountMsat: 1000n,
+				timestamp: 1,
+				paymentHash: SPEC_HASH,
+				paymentSecret: SPEC_SECRET,
+				description: 'x'
+			},
 			sk
 		);
 		expect(() => decodeBolt11('lnxy' + pr.slice(6))).toThrow(/network|checksum/);
@@ -221,7 +255,9 @@ describe('encodeBolt11', () => {
 			const d = decodeBolt11(encodeBolt11({ ...fields, amountMsat: msat }, privateKey));
 			expect(d.amountMsat).toBe(msat);
 		}
-		expect(decodeBolt11(encodeBolt11({ ...fields, amountMsat: null }, privateKey)).amountMsat).toBeNull();
+		expect(
+			decodeBolt11(encodeBolt11({ ...fields, amountMsat: null }, privateKey)).amountMsat
+		).toBeNull();
 	});
 
 	it('is decoded identically by the independent npm bolt11 package', () => {
@@ -250,11 +286,16 @@ describe('encodeBolt11', () => {
 		// Re-sign the very same data (n tag still naming station-1) with another key.
 		const intruder = bytesToHex(sha256(new TextEncoder().encode('someone else')));
 		const packed = new Uint8Array(Math.ceil((data.length * 5) / 8));
-		let acc = 0, bits = 0, j = 0;
+		let acc = 0,
+			bits = 0,
+			j = 0;
 		for (const w of data) {
 			acc = ((acc << 5) | w) & 0xfff;
 			bits += 5;
-			if (bits >= 8) { bits -= 8; packed[j++] = (acc >> bits) & 0xff; }
+			if (bits >= 8) {
+				bits -= 8;
+				packed[j++] = (acc >> bits) & 0xff;
+			}
 		}
 		if (bits > 0) packed[j] = (acc << (8 - bits)) & 0xff;
 		const msg = sha256(new Uint8Array([...new TextEncoder().encode(prefix), ...packed]));
@@ -263,38 +304,61 @@ describe('encodeBolt11', () => {
 		const forged = bech32.encode(prefix, [...data, ...bech32.toWords(sig)], false);
 		expect(() => decodeBolt11(forged)).toThrow(/does not match the payee/);
 		// Flipping one data word without fixing the checksum is caught as a checksum error.
-		expect(() => decodeBolt11(pr.slice(0, 30) + (pr[30] === 'q' ? 'p' : 'q') + pr.slice(31))).toThrow(Bolt11Error);
+		expect(() =>
+			decodeBolt11(pr.slice(0, 30) + (pr[30] === 'q' ? 'p' : 'q') + pr.slice(31))
+		).toThrow(Bolt11Error);
 	});
 
 	it('refuses bad fields with sentences', () => {
-		expect(() => encodeBolt11({ ...fields, paymentHash: 'abc' }, privateKey)).toThrow(/payment hash must be 32 bytes/);
-		expect(() => encodeBolt11({ ...fields, description: 'both' }, privateKey)).toThrow(/exactly one/);
+		expect(() => encodeBolt11({ ...fields, paymentHash: 'abc' }, privateKey)).toThrow(
+			/payment hash must be 32 bytes/
+		);
+		expect(() => encodeBolt11({ ...fields, description: 'both' }, privateKey)).toThrow(
+			/exactly one/
+		);
 		expect(() => encodeBolt11({ ...fields, amountMsat: 0n }, privateKey)).toThrow(/positive/);
 	});
 });
 
 /** A spec example with tagged fields added (or its fields replaced), signed again with the spec's key. */
-function withFields(invoice: string, extra: number[][], keep: (tag: number) => boolean = () => true): string {
+function withFields(
+	invoice: string,
+	extra: number[][],
+	keep: (tag: number) => boolean = () => true
+): string {
 	const { prefix, words } = bech32.decode(invoice as `${string}1${string}`, false);
 	const data = words.slice(0, -104);
 	const fields: number[] = data.slice(0, 7);
-	for (let pos = 7; pos < data.length; ) {
+	for (let pos = 7; pos < data.length;) {
 		const len = data[pos + 1]! * 32 + data[pos + 2]!;
 		if (keep(data[pos]!)) fields.push(...data.slice(pos, pos + 3 + len));
 		pos += 3 + len;
 	}
-	for (const [tag, ...body] of extra) fields.push(tag!, body.length >> 5, body.length & 31, ...body);
+	for (const [tag, ...body] of extra)
+		fields.push(tag!, body.length >> 5, body.length & 31, ...body);
 	const bytes = new Uint8Array(Math.ceil((fields.length * 5) / 8));
-	let acc = 0, bits = 0, j = 0;
+	let acc = 0,
+		bits = 0,
+		j = 0;
 	for (const w of fields) {
 		acc = ((acc << 5) | w) & 0xfff;
 		bits += 5;
-		if (bits >= 8) { bits -= 8; bytes[j++] = (acc >> bits) & 0xff; }
+		if (bits >= 8) {
+			bits -= 8;
+			bytes[j++] = (acc >> bits) & 0xff;
+		}
 	}
 	if (bits > 0) bytes[j] = (acc << (8 - bits)) & 0xff;
 	const msg = sha256(new Uint8Array([...new TextEncoder().encode(prefix), ...bytes]));
-	const rec = secp256k1.sign(msg, hexToBytes(vectors.signing_private_key), { prehash: false, format: 'recovered' });
-	return bech32.encode(prefix, [...fields, ...bech32.toWords(new Uint8Array([...rec.subarray(1), rec[0]!]))], false);
+	const rec = secp256k1.sign(msg, hexToBytes(vectors.signing_private_key), {
+		prehash: false,
+		format: 'recovered'
+	});
+	return bech32.encode(
+		prefix,
+		[...fields, ...bech32.toWords(new Uint8Array([...rec.subarray(1), rec[0]!]))],
+		false
+	);
 }
 const words = (hex: string) => bech32.toWords(hexToBytes(hex));
 const hop = (pubkey: string) => pubkey + '0102030405060708' + '00000001' + '00000014' + '0003';
@@ -310,11 +374,17 @@ describe('what LND refuses too (zpay32)', () => {
 
 	it('an invoice with both d and h: BOLT #11 says exactly one', () => {
 		const both = withFields(coffee, [[23, ...words(LIST_HASH)]]);
-		expect(() => decodeBolt11(both)).toThrow(/both a description \(d\) and a description hash \(h\)/);
-		const bothOtherWay = withFields(hashed, [[13, ...bech32.toWords(new TextEncoder().encode('free energy'))]]);
+		expect(() => decodeBolt11(both)).toThrow(
+			/both a description \(d\) and a description hash \(h\)/
+		);
+		const bothOtherWay = withFields(hashed, [
+			[13, ...bech32.toWords(new TextEncoder().encode('free energy'))]
+		]);
 		expect(() => decodeBolt11(bothOtherWay)).toThrow(Bolt11Error);
 		// An h of the wrong length is skipped (BOLT #11), so d alone stands.
-		expect(decodeBolt11(withFields(coffee, [[23, ...words(LIST_HASH).slice(0, 51)]])).descriptionHash).toBeUndefined();
+		expect(
+			decodeBolt11(withFields(coffee, [[23, ...words(LIST_HASH).slice(0, 51)]])).descriptionHash
+		).toBeUndefined();
 	});
 
 	it('the first description counts, as in LND', () => {
@@ -323,41 +393,107 @@ describe('what LND refuses too (zpay32)', () => {
 	});
 
 	it('longer than 7,089 characters (the most a QR code holds) is refused before decoding', () => {
-		expect(() => decodeBolt11('lnbc1' + 'q'.repeat(7085))).toThrow(/7090 characters long; no payable invoice is longer than 7089/);
+		expect(() => decodeBolt11('lnbc1' + 'q'.repeat(7085))).toThrow(
+			/7090 characters long; no payable invoice is longer than 7089/
+		);
 	});
 
 	it('fallback fields that no address of their version has', () => {
 		expect(() => decodeBolt11(withFields(coffee, [[9, 0]]))).toThrow(/empty fallback/);
-		expect(() => decodeBolt11(withFields(coffee, [[9, 0, ...words('11'.repeat(25))]]))).toThrow(/version 0\) has a program of 25 bytes/);
-		expect(() => decodeBolt11(withFields(coffee, [[9, 17, ...words('11'.repeat(32))]]))).toThrow(/version 17\) has a program of 32 bytes/);
-		expect(() => decodeBolt11(withFields(coffee, [[9, 1, ...words('11'.repeat(41))]]))).toThrow(/version 1\) has a program of 41 bytes/);
+		expect(() => decodeBolt11(withFields(coffee, [[9, 0, ...words('11'.repeat(25))]]))).toThrow(
+			/version 0\) has a program of 25 bytes/
+		);
+		expect(() => decodeBolt11(withFields(coffee, [[9, 17, ...words('11'.repeat(32))]]))).toThrow(
+			/version 17\) has a program of 32 bytes/
+		);
+		expect(() => decodeBolt11(withFields(coffee, [[9, 1, ...words('11'.repeat(41))]]))).toThrow(
+			/version 1\) has a program of 41 bytes/
+		);
 		// An unknown version is skipped (BOLT #11: MUST skip over f fields that use an unknown version).
-		expect(decodeBolt11(withFields(coffee, [[9, 19, ...words('11'.repeat(20))]])).fallbackAddresses).toEqual([]);
-		expect(decodeBolt11(withFields(coffee, [[9, 18, ...words('22'.repeat(20))]])).fallbackAddresses).toEqual([{ version: 18, program: '22'.repeat(20) }]);
+		expect(
+			decodeBolt11(withFields(coffee, [[9, 19, ...words('11'.repeat(20))]])).fallbackAddresses
+		).toEqual([]);
+		expect(
+			decodeBolt11(withFields(coffee, [[9, 18, ...words('22'.repeat(20))]])).fallbackAddresses
+		).toEqual([{ version: 18, program: '22'.repeat(20) }]);
 	});
 
 	it('a routing hint whose hop is not a node key', () => {
 		const good = withFields(coffee, [[3, ...words(hop(SPEC_PAYEE))]]);
-		expect(decodeBolt11(good).routeHints).toEqual([[{ pubkey: SPEC_PAYEE, shortChannelId: '66051x263430x1800', feeBaseMsat: 1, feeProportionalMillionths: 20, cltvExpiryDelta: 3 }]]);
+		expect(decodeBolt11(good).routeHints).toEqual([
+			[
+				{
+					pubkey: SPEC_PAYEE,
+					shortChannelId: '66051x263430x1800',
+					feeBaseMsat: 1,
+					feeProportionalMillionths: 20,
+					cltvExpiryDelta: 3
+				}
+			]
+		]);
 		// x = 0 is not on secp256k1; neither is a key with a 04 prefix in 33 bytes.
-		expect(() => decodeBolt11(withFields(coffee, [[3, ...words(hop('02' + '00'.repeat(32)))]]))).toThrow(/not a Lightning node key/);
-		expect(() => decodeBolt11(withFields(coffee, [[3, ...words(hop('04' + '11'.repeat(32)))]]))).toThrow(/not a Lightning node key/);
+		expect(() =>
+			decodeBolt11(withFields(coffee, [[3, ...words(hop('02' + '00'.repeat(32)))]]))
+		).toThrow(/not a Lightning node key/);
+		expect(() =>
+			decodeBolt11(withFields(coffee, [[3, ...words(hop('04' + '11'.repeat(32)))]]))
+		).toThrow(/not a Lightning node key/);
 	});
 
 	it('routing hints together with blinded paths', () => {
 		const blinded = withFields(coffee, [[20, ...words('00'.repeat(40))]]);
 		expect(decodeBolt11(blinded).blindedPaths).toBe(1);
-		expect(() => decodeBolt11(withFields(coffee, [[3, ...words(hop(SPEC_PAYEE))], [20, ...words('00'.repeat(40))]]))).toThrow(/both routing hints \(r\) and blinded paths \(b\)/);
+		expect(() =>
+			decodeBolt11(
+				withFields(coffee, [
+					[3, ...words(hop(SPEC_PAYEE))],
+					[20, ...words('00'.repeat(40))]
+				])
+			)
+		).toThrow(/both routing hints \(r\) and blinded paths \(b\)/);
 	});
 
 	it('the encoder writes routing hints and fallbacks the decoder (and npm bolt11) read back', () => {
 		const key = vectors.signing_private_key;
-		const hint = [{ pubkey: '029e03a901b85534ff1e92c43c74431f7ce72046060fcf7a95c37e148f78c77255', shortChannelId: '66051x263430x1800', feeBaseMsat: 1, feeProportionalMillionths: 20, cltvExpiryDelta: 3 }];
-		const pr = encodeBolt11({ network: 'regtest', amountMsat: 1000n, timestamp: SPEC_TIME, paymentHash: SPEC_HASH, paymentSecret: SPEC_SECRET, description: 'x', routeHints: [hint], fallbackAddresses: [{ version: 0, program: '751e76e8199196d454941c45d1b3a323f1433bd6' }] }, key);
+		const hint = [
+			{
+				pubkey: '029e03a901b85534ff1e92c43c74431f7ce72046060fcf7a95c37e148f78c77255',
+				shortChannelId: '66051x263430x1800',
+				feeBaseMsat: 1,
+				feeProportionalMillionths: 20,
+				cltvExpiryDelta: 3
+			}
+		];
+		const pr = encodeBolt11(
+			{
+				network: 'regtest',
+				amountMsat: 1000n,
+				timestamp: SPEC_TIME,
+				paymentHash: SPEC_HASH,
+				paymentSecret: SPEC_SECRET,
+				description: 'x',
+				routeHints: [hint],
+				fallbackAddresses: [{ version: 0, program: '751e76e8199196d454941c45d1b3a323f1433bd6' }]
+			},
+			key
+		);
 		const d = decodeBolt11(pr);
 		expect(d.routeHints).toEqual([hint]);
-		expect(d.fallbackAddresses).toEqual([{ version: 0, program: '751e76e8199196d454941c45d1b3a323f1433bd6' }]);
-		const other = bolt11.decode(pr, { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, validWitnessVersions: [0, 1] });
-		expect(other.tagsObject.routing_info?.[0]).toMatchObject({ pubkey: hint[0]!.pubkey, short_channel_id: '0102030405060708', fee_base_msat: 1, fee_proportional_millionths: 20, cltv_expiry_delta: 3 });
+		expect(d.fallbackAddresses).toEqual([
+			{ version: 0, program: '751e76e8199196d454941c45d1b3a323f1433bd6' }
+		]);
+		const other = bolt11.decode(pr, {
+			bech32: 'bcrt',
+			pubKeyHash: 0x6f,
+			scriptHash: 0xc4,
+			validWitnessVersions: [0, 1]
+		});
+		expect(other.tagsObject.routing_info?.[0]).toMatchObject({
+			pubkey: hint[0]!.pubkey,
+			short_channel_id: '0102030405060708',
+			fee_base_msat: 1,
+			fee_proportional_millionths: 20,
+			cltv_expiry_delta: 3
+		});
 	});
 });

@@ -10,14 +10,7 @@ import type { DecodedPaymentRequest, Network } from './port';
 import { ALL_NETWORKS, BOLT11_PREFIXES, NETWORK_TABLE } from '../protocol';
 
 export type Bolt11ErrorCode =
-	| 'malformed'
-	| 'checksum'
-	| 'truncated'
-	| 'network'
-	| 'amount'
-	| 'field'
-	| 'feature'
-	| 'signature';
+	'malformed' | 'checksum' | 'truncated' | 'network' | 'amount' | 'field' | 'feature' | 'signature';
 
 export class Bolt11Error extends Error {
 	constructor(
@@ -84,7 +77,9 @@ export interface Bolt11Fields {
 }
 
 /** Each network's invoice prefix, from the one network table (protocol/networks.ts). */
-export const PREFIX_BY_NETWORK: Record<Network, string> = Object.fromEntries(ALL_NETWORKS.map((n) => [n, NETWORK_TABLE[n].bolt11Prefix])) as Record<Network, string>;
+export const PREFIX_BY_NETWORK: Record<Network, string> = Object.fromEntries(
+	ALL_NETWORKS.map((n) => [n, NETWORK_TABLE[n].bolt11Prefix])
+) as Record<Network, string>;
 const PREFIX_LIST = ALL_NETWORKS.map((n) => NETWORK_TABLE[n].bolt11Prefix);
 
 export const TAG = {
@@ -224,7 +219,10 @@ function splitHrp(pr: string): { hrp: string; dataPart: string } {
 
 function networkOf(hrp: string): { network: Network; amount: string } {
 	if (!hrp.startsWith('ln')) {
-		throw new Bolt11Error('malformed', 'This is not a Lightning invoice: it does not start with "ln".');
+		throw new Bolt11Error(
+			'malformed',
+			'This is not a Lightning invoice: it does not start with "ln".'
+		);
 	}
 	for (const [prefix, network] of BOLT11_PREFIXES) {
 		if (hrp.startsWith(prefix)) {
@@ -254,7 +252,7 @@ export function encodeFeatures(bits: readonly number[]): number[] {
 	const words = new Array<number>(Math.floor(max / 5) + 1).fill(0);
 	for (const bit of bits) {
 		const idx = words.length - 1 - Math.floor(bit / 5);
-		words[idx] = (words[idx] as number) | (1 << bit % 5);
+		words[idx] = (words[idx] as number) | (1 << (bit % 5));
 	}
 	return words;
 }
@@ -272,7 +270,10 @@ function decodeRouteHint(bytes: Uint8Array): RouteHintHop[] {
 		const pubkey = bytesToHex(hop.subarray(0, 33));
 		// As LND's parseRouteHint: a hop that is not a node key (a point on the curve) is fatal.
 		if (!isCompressedPoint(pubkey)) {
-			throw new Bolt11Error('field', `The invoice's routing hint names ${pubkey.slice(0, 16)}…, which is not a Lightning node key.`);
+			throw new Bolt11Error(
+				'field',
+				`The invoice's routing hint names ${pubkey.slice(0, 16)}…, which is not a Lightning node key.`
+			);
 		}
 		hops.push({
 			pubkey,
@@ -302,14 +303,22 @@ function isCompressedPoint(hex: string): boolean {
  * bytes); a witness v1+ program must be 2..40 bytes (BIP 141). Null: an unknown version, skipped.
  */
 function decodeFallback(field: readonly number[]): FallbackAddress | null {
-	if (field.length < 2) throw new Bolt11Error('field', 'The invoice has an empty fallback address (f).');
+	if (field.length < 2)
+		throw new Bolt11Error('field', 'The invoice has an empty fallback address (f).');
 	const version = field[0] as number;
 	if (version > 18) return null;
 	const program = wordsToBytesTrimmed(field.slice(1));
 	const ok =
-		version === 0 ? program.length === 20 || program.length === 32 : version <= 16 ? program.length >= 2 && program.length <= 40 : program.length === 20;
+		version === 0
+			? program.length === 20 || program.length === 32
+			: version <= 16
+				? program.length >= 2 && program.length <= 40
+				: program.length === 20;
 	if (!ok) {
-		throw new Bolt11Error('field', `The invoice's fallback address (f, version ${version}) has a program of ${program.length} bytes, which no address of that version has.`);
+		throw new Bolt11Error(
+			'field',
+			`The invoice's fallback address (f, version ${version}) has a program of ${program.length} bytes, which no address of that version has.`
+		);
 	}
 	return { version, program: bytesToHex(program) };
 }
@@ -328,10 +337,16 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 	let pr = paymentRequest.trim();
 	if (/^lightning:/i.test(pr)) pr = pr.slice('lightning:'.length);
 	if (pr.length > MAX_INVOICE_LENGTH) {
-		throw new Bolt11Error('malformed', `The invoice is ${pr.length} characters long; no payable invoice is longer than ${MAX_INVOICE_LENGTH}.`);
+		throw new Bolt11Error(
+			'malformed',
+			`The invoice is ${pr.length} characters long; no payable invoice is longer than ${MAX_INVOICE_LENGTH}.`
+		);
 	}
 	if (pr !== pr.toLowerCase() && pr !== pr.toUpperCase()) {
-		throw new Bolt11Error('malformed', 'The invoice mixes upper and lower case letters, so it is not valid.');
+		throw new Bolt11Error(
+			'malformed',
+			'The invoice mixes upper and lower case letters, so it is not valid.'
+		);
 	}
 	const lower = pr.toLowerCase();
 	const { hrp, dataPart } = splitHrp(lower);
@@ -355,7 +370,10 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 	const amountMsat = parseAmount(amount);
 
 	if (words.length < TIMESTAMP_WORDS + SIGNATURE_WORDS) {
-		throw new Bolt11Error('truncated', 'The invoice is too short to hold a timestamp and a signature.');
+		throw new Bolt11Error(
+			'truncated',
+			'The invoice is too short to hold a timestamp and a signature.'
+		);
 	}
 	const dataWords = words.slice(0, words.length - SIGNATURE_WORDS);
 	const sigBytes = wordsToBytesTrimmed(words.slice(words.length - SIGNATURE_WORDS));
@@ -389,7 +407,8 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 		// BOLT #11: fields p, h, s, n of the wrong length are skipped, not fatal; the first valid one wins.
 		switch (tag) {
 			case TAG.paymentHash:
-				if (len === 52 && paymentHash === undefined) paymentHash = bytesToHex(wordsToBytesTrimmed(field));
+				if (len === 52 && paymentHash === undefined)
+					paymentHash = bytesToHex(wordsToBytesTrimmed(field));
 				break;
 			case TAG.paymentSecret:
 				if (len === 52 && paymentSecret === undefined)
@@ -450,7 +469,10 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 		throw new Bolt11Error('field', 'The invoice has no payment hash.');
 	}
 	if (paymentSecret === undefined) {
-		throw new Bolt11Error('field', 'The invoice has no payment secret (s), which every payment needs.');
+		throw new Bolt11Error(
+			'field',
+			'The invoice has no payment secret (s), which every payment needs.'
+		);
 	}
 	if (description === undefined && descriptionHash === undefined) {
 		throw new Bolt11Error('field', 'The invoice has neither a description nor a description hash.');
@@ -458,10 +480,16 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 	// BOLT #11: a writer MUST include exactly one of `d` and `h`; LND refuses an invoice with both.
 	// Which one would a payer show, and which would a receipt prove? Neither can be trusted.
 	if (description !== undefined && descriptionHash !== undefined) {
-		throw new Bolt11Error('field', 'The invoice has both a description (d) and a description hash (h); BOLT #11 allows exactly one.');
+		throw new Bolt11Error(
+			'field',
+			'The invoice has both a description (d) and a description hash (h); BOLT #11 allows exactly one.'
+		);
 	}
 	if (routeHints.length > 0 && blindedPaths > 0) {
-		throw new Bolt11Error('field', 'The invoice has both routing hints (r) and blinded paths (b); LND refuses that.');
+		throw new Bolt11Error(
+			'field',
+			'The invoice has both routing hints (r) and blinded paths (b); LND refuses that.'
+		);
 	}
 
 	const messageHash = sha256(concat(utf8ToBytes(hrp), wordsToBytesPadded(dataWords)));
@@ -472,12 +500,18 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 		// With an explicit payee key the signature must verify against it, low-S only (BOLT #11).
 		let ok = false;
 		try {
-			ok = secp256k1.verify(compact, messageHash, hexToBytes(payeeKey), { prehash: false, lowS: true });
+			ok = secp256k1.verify(compact, messageHash, hexToBytes(payeeKey), {
+				prehash: false,
+				lowS: true
+			});
 		} catch {
 			ok = false;
 		}
 		if (!ok) {
-			throw new Bolt11Error('signature', 'The invoice signature does not match the payee named in it.');
+			throw new Bolt11Error(
+				'signature',
+				'The invoice signature does not match the payee named in it.'
+			);
 		}
 		payee = payeeKey;
 	} else {
@@ -490,7 +524,10 @@ export function decodeBolt11(paymentRequest: string): DecodedBolt11 {
 				.recoverPublicKey(messageHash);
 			payee = point.toHex(true);
 		} catch {
-			throw new Bolt11Error('signature', 'The invoice signature is not valid: no payee key can be recovered from it.');
+			throw new Bolt11Error(
+				'signature',
+				'The invoice signature is not valid: no payee key can be recovered from it.'
+			);
 		}
 	}
 

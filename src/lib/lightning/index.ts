@@ -5,7 +5,13 @@
 // backend: browser-only, loaded with import() when used). Everything here runs in Node and the browser.
 export * from './port';
 export { Bolt11Error, MAX_INVOICE_LENGTH, decodeBolt11 } from './bolt11';
-export type { Bolt11ErrorCode, Bolt11Fields, DecodedBolt11, FallbackAddress, RouteHintHop } from './bolt11';
+export type {
+	Bolt11ErrorCode,
+	Bolt11Fields,
+	DecodedBolt11,
+	FallbackAddress,
+	RouteHintHop
+} from './bolt11';
 export * from './invoice-check';
 export { LndRestNode, errorFromStatus, type LndRestOptions } from './lnd-rest';
 export * from './lnd-json';

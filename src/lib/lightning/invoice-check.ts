@@ -45,7 +45,9 @@ export type InvoiceCheckResult =
 	| { ok: true; invoice: DecodedPaymentRequest }
 	| { ok: false; reason: InvoiceCheckFailure; message: string };
 
-const NETWORK_NAMES: Record<Network, string> = Object.fromEntries(ALL_NETWORKS.map((n) => [n, NETWORK_TABLE[n].label])) as Record<Network, string>;
+const NETWORK_NAMES: Record<Network, string> = Object.fromEntries(
+	ALL_NETWORKS.map((n) => [n, NETWORK_TABLE[n].label])
+) as Record<Network, string>;
 
 /** "12,345 sat", or "12,345.678 sat" when the amount is not whole satoshis. */
 export function formatSat(msat: bigint): string {
@@ -64,7 +66,9 @@ function short(hex: string): string {
 /** Fee for `amountMsat` along a hint's hops (each hop charges on what it forwards; the last hop first). */
 function hintFeeMsat(hops: readonly RouteHintHop[], amountMsat: bigint): bigint {
 	let forwarded = amountMsat;
-	for (const hop of [...hops].reverse()) forwarded += BigInt(hop.feeBaseMsat) + (forwarded * BigInt(hop.feeProportionalMillionths)) / 1_000_000n;
+	for (const hop of [...hops].reverse())
+		forwarded +=
+			BigInt(hop.feeBaseMsat) + (forwarded * BigInt(hop.feeProportionalMillionths)) / 1_000_000n;
 	return forwarded - amountMsat;
 }
 
@@ -75,47 +79,83 @@ function hintFeeMsat(hops: readonly RouteHintHop[], amountMsat: bigint): bigint 
  * a private channel — a few short routes, none through the payee itself, none that could lock the
  * driver's funds for longer than LND would, none whose fees the payer would not pay anyway.
  */
-function routingProblem(invoice: DecodedBolt11, expected: ExpectedInvoice): { reason: 'route' | 'fallback'; message: string } | null {
+function routingProblem(
+	invoice: DecodedBolt11,
+	expected: ExpectedInvoice
+): { reason: 'route' | 'fallback'; message: string } | null {
 	const fallback = invoice.fallbackAddresses[0];
 	if (fallback) {
-		return { reason: 'fallback', message: `The invoice names an on-chain fallback address (version ${fallback.version}); a charging payment is paid over Lightning only, so it is not paid.` };
+		return {
+			reason: 'fallback',
+			message: `The invoice names an on-chain fallback address (version ${fallback.version}); a charging payment is paid over Lightning only, so it is not paid.`
+		};
 	}
 	if (invoice.blindedPaths > 0) {
-		return { reason: 'route', message: 'The invoice routes through blinded paths, which hide where the payment ends; a charging payment must go to the station’s node.' };
+		return {
+			reason: 'route',
+			message:
+				'The invoice routes through blinded paths, which hide where the payment ends; a charging payment must go to the station’s node.'
+		};
 	}
 	if (invoice.routeHints.length > MAX_ROUTE_HINTS) {
-		return { reason: 'route', message: `The invoice has ${invoice.routeHints.length} routing hints; a station's node needs at most ${MAX_ROUTE_HINTS}.` };
+		return {
+			reason: 'route',
+			message: `The invoice has ${invoice.routeHints.length} routing hints; a station's node needs at most ${MAX_ROUTE_HINTS}.`
+		};
 	}
 	const feeLimit = expected.feeLimitMsat ?? 10_000n;
 	for (const hint of invoice.routeHints) {
 		if (hint.length > MAX_HINT_HOPS) {
-			return { reason: 'route', message: `A routing hint of the invoice has ${hint.length} hops; a route to a station needs at most ${MAX_HINT_HOPS}.` };
+			return {
+				reason: 'route',
+				message: `A routing hint of the invoice has ${hint.length} hops; a route to a station needs at most ${MAX_HINT_HOPS}.`
+			};
 		}
 		if (hint.some((hop) => hop.pubkey.toLowerCase() === invoice.payee.toLowerCase())) {
-			return { reason: 'route', message: 'A routing hint of the invoice leads through the station’s own node, which no real route does.' };
+			return {
+				reason: 'route',
+				message:
+					'A routing hint of the invoice leads through the station’s own node, which no real route does.'
+			};
 		}
 		const cltv = hint.reduce((sum, hop) => sum + hop.cltvExpiryDelta, invoice.minFinalCltvExpiry);
 		if (cltv > MAX_CLTV_BLOCKS) {
-			return { reason: 'route', message: `A routing hint of the invoice could lock your payment for ${cltv} blocks; at most ${MAX_CLTV_BLOCKS} are accepted.` };
+			return {
+				reason: 'route',
+				message: `A routing hint of the invoice could lock your payment for ${cltv} blocks; at most ${MAX_CLTV_BLOCKS} are accepted.`
+			};
 		}
 		const fee = hintFeeMsat(hint, expected.amountMsat);
 		if (fee > feeLimit) {
-			return { reason: 'route', message: `A routing hint of the invoice charges ${formatSat(fee)} in fees, more than your limit of ${formatSat(feeLimit)}.` };
+			return {
+				reason: 'route',
+				message: `A routing hint of the invoice charges ${formatSat(fee)} in fees, more than your limit of ${formatSat(feeLimit)}.`
+			};
 		}
 	}
 	if (invoice.minFinalCltvExpiry > MAX_CLTV_BLOCKS) {
-		return { reason: 'route', message: `The invoice asks to lock the payment for ${invoice.minFinalCltvExpiry} blocks; at most ${MAX_CLTV_BLOCKS} are accepted.` };
+		return {
+			reason: 'route',
+			message: `The invoice asks to lock the payment for ${invoice.minFinalCltvExpiry} blocks; at most ${MAX_CLTV_BLOCKS} are accepted.`
+		};
 	}
 	return null;
 }
 
-export function checkInvoice(paymentRequest: string, expected: ExpectedInvoice): InvoiceCheckResult {
+export function checkInvoice(
+	paymentRequest: string,
+	expected: ExpectedInvoice
+): InvoiceCheckResult {
 	let invoice: DecodedBolt11;
 	try {
 		invoice = decodeBolt11(paymentRequest);
 	} catch (e) {
 		const detail = e instanceof Bolt11Error ? e.message : 'it could not be read.';
-		return { ok: false, reason: 'malformed', message: `The station's invoice cannot be used: ${detail}` };
+		return {
+			ok: false,
+			reason: 'malformed',
+			message: `The station's invoice cannot be used: ${detail}`
+		};
 	}
 	if (invoice.network !== expected.network) {
 		return {

@@ -24,18 +24,34 @@ import { LightningError, type PaymentFailureReason, type PaymentUpdate } from '.
 import { errorFromStatus } from './lnd-rest';
 import realErrors from './fixtures/lnd-real-errors.json' with { type: 'json' };
 
-const b64 = (hex: string) => base64.encode(Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16))));
+const b64 = (hex: string) =>
+	base64.encode(Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16))));
 const stationKey = bytesToHex(sha256(new TextEncoder().encode('lnc station key')));
 const preimage = '5a'.repeat(32);
 const paymentHash = bytesToHex(sha256(hexToBytes(preimage)));
 const invoice = encodeBolt11(
-	{ network: 'regtest', amountMsat: 25_000n, timestamp: 1_800_000_000, paymentHash, paymentSecret: '11'.repeat(32), description: 'lnc test', expirySeconds: 600 },
+	{
+		network: 'regtest',
+		amountMsat: 25_000n,
+		timestamp: 1_800_000_000,
+		paymentHash,
+		paymentSecret: '11'.repeat(32),
+		description: 'lnc test',
+		expirySeconds: 600
+	},
 	stationKey
 );
 
 type Lightning = Pick<
 	lnrpc.Lightning,
-	'getInfo' | 'channelBalance' | 'listChannels' | 'pendingChannels' | 'openChannelSync' | 'addInvoice' | 'lookupInvoice' | 'decodePayReq'
+	| 'getInfo'
+	| 'channelBalance'
+	| 'listChannels'
+	| 'pendingChannels'
+	| 'openChannelSync'
+	| 'addInvoice'
+	| 'lookupInvoice'
+	| 'decodePayReq'
 >;
 type Router = Pick<routerrpc.Router, 'sendPaymentV2' | 'trackPaymentV2'>;
 type Invoices = Pick<invoicesrpc.Invoices, 'subscribeSingleInvoice'>;
@@ -43,7 +59,10 @@ type Stream<T> = { onMessage?: (m: T) => void; onError?: (e: Error) => void; req
 
 const never = <T>() => new Promise<T>(() => undefined);
 
-function payment(status: string, extra: Partial<Record<keyof lnrpc.Payment, string>> = {}): lnrpc.Payment {
+function payment(
+	status: string,
+	extra: Partial<Record<keyof lnrpc.Payment, string>> = {}
+): lnrpc.Payment {
 	return {
 		paymentHash,
 		value: '25',
@@ -120,18 +139,45 @@ class FakeLnc implements LncPairingClient {
 			} as unknown as lnrpc.ChannelBalanceResponse),
 		listChannels: (r) =>
 			this.answer('listChannels', r, {
-				channels: [{ active: true, remotePubkey: '02'.padEnd(66, 'a'), channelPoint: 'ab:0', capacity: '1000', localBalance: '400', remoteBalance: '600', localChanReserveSat: '10' }]
+				channels: [
+					{
+						active: true,
+						remotePubkey: '02'.padEnd(66, 'a'),
+						channelPoint: 'ab:0',
+						capacity: '1000',
+						localBalance: '400',
+						remoteBalance: '600',
+						localChanReserveSat: '10'
+					}
+				]
 			} as unknown as lnrpc.ListChannelsResponse),
 		pendingChannels: (r) =>
 			this.answer('pendingChannels', r, {
 				pendingOpenChannels: [
-					{ channel: { remoteNodePub: '03'.padEnd(66, 'b'), channelPoint: 'cd:1', capacity: '2000', localBalance: '2000', remoteBalance: '0', localChanReserveSat: '20' } }
+					{
+						channel: {
+							remoteNodePub: '03'.padEnd(66, 'b'),
+							channelPoint: 'cd:1',
+							capacity: '2000',
+							localBalance: '2000',
+							remoteBalance: '0',
+							localChanReserveSat: '20'
+						}
+					}
 				]
 			} as unknown as lnrpc.PendingChannelsResponse),
 		openChannelSync: (r) =>
-			this.answer('openChannelSync', r, { fundingTxidBytes: b64('0102'.padEnd(64, '0')), outputIndex: 1 } as unknown as lnrpc.ChannelPoint),
+			this.answer('openChannelSync', r, {
+				fundingTxidBytes: b64('0102'.padEnd(64, '0')),
+				outputIndex: 1
+			} as unknown as lnrpc.ChannelPoint),
 		addInvoice: (r) =>
-			this.answer('addInvoice', r, { rHash: b64(paymentHash), paymentRequest: invoice, addIndex: '1', paymentAddr: '' } as lnrpc.AddInvoiceResponse),
+			this.answer('addInvoice', r, {
+				rHash: b64(paymentHash),
+				paymentRequest: invoice,
+				addIndex: '1',
+				paymentAddr: ''
+			} as lnrpc.AddInvoiceResponse),
 		lookupInvoice: (r) => this.answer('lookupInvoice', r, lndInvoice(this.invoiceState)),
 		decodePayReq: (r) =>
 			this.answer('decodePayReq', r, {
@@ -164,7 +210,11 @@ class FakeLnc implements LncPairingClient {
 		}
 	};
 	// Only these three services exist on the fake; LncNode touches no others.
-	readonly lnd = { lightning: this.lightning, router: this.router, invoices: this.invoices } as unknown as LndApi;
+	readonly lnd = {
+		lightning: this.lightning,
+		router: this.router,
+		invoices: this.invoices
+	} as unknown as LndApi;
 
 	async connect(): Promise<void> {
 		this.connectCalls++;
@@ -187,20 +237,57 @@ class FakeLnc implements LncPairingClient {
 	}
 }
 
-const fast = { callTimeoutMs: 40, connectTimeoutMs: 40, reconnectDelayMs: 1, invoicePollMs: 10, trackTimeoutMs: 200 };
+const fast = {
+	callTimeoutMs: 40,
+	connectTimeoutMs: 40,
+	reconnectDelayMs: 1,
+	invoicePollMs: 10,
+	trackTimeoutMs: 200
+};
 
 describe('LncNode mapping', () => {
 	it('maps getInfo, balances and channels from lnc-core shapes', async () => {
 		const lnc = new FakeLnc();
 		const node = new LncNode(lnc, fast);
-		expect(await node.getInfo()).toEqual({ pubkey: nodePubkey(stationKey), alias: 'station', network: 'regtest', blockHeight: 812, syncedToChain: true });
-		expect(await node.getBalances()).toEqual({ localMsat: 400_123n, remoteMsat: 600_000n, pendingOpenLocalMsat: 5000n });
+		expect(await node.getInfo()).toEqual({
+			pubkey: nodePubkey(stationKey),
+			alias: 'station',
+			network: 'regtest',
+			blockHeight: 812,
+			syncedToChain: true
+		});
+		expect(await node.getBalances()).toEqual({
+			localMsat: 400_123n,
+			remoteMsat: 600_000n,
+			pendingOpenLocalMsat: 5000n
+		});
 		const channels = await node.listChannels();
 		expect(channels).toEqual([
-			{ channelPoint: 'ab:0', remotePubkey: '02'.padEnd(66, 'a'), capacitySat: 1000n, localMsat: 400_000n, remoteMsat: 600_000n, reserveSat: 10n, active: true, pending: false },
-			{ channelPoint: 'cd:1', remotePubkey: '03'.padEnd(66, 'b'), capacitySat: 2000n, localMsat: 2_000_000n, remoteMsat: 0n, reserveSat: 20n, active: false, pending: true }
+			{
+				channelPoint: 'ab:0',
+				remotePubkey: '02'.padEnd(66, 'a'),
+				capacitySat: 1000n,
+				localMsat: 400_000n,
+				remoteMsat: 600_000n,
+				reserveSat: 10n,
+				active: true,
+				pending: false
+			},
+			{
+				channelPoint: 'cd:1',
+				remotePubkey: '03'.padEnd(66, 'b'),
+				capacitySat: 2000n,
+				localMsat: 2_000_000n,
+				remoteMsat: 0n,
+				reserveSat: 20n,
+				active: false,
+				pending: true
+			}
 		]);
-		const opened = await node.openChannel({ remotePubkey: nodePubkey(stationKey), localFundingSat: 50_000n });
+		const opened = await node.openChannel({
+			remotePubkey: nodePubkey(stationKey),
+			localFundingSat: 50_000n
+		});
 		expect(opened.channelPoint).toBe('0'.repeat(60) + '0201:1');
 		expect(lnc.requests.find((r) => r.method === 'openChannelSync')?.request).toEqual({
 			nodePubkey: b64(nodePubkey(stationKey)),
@@ -213,8 +300,13 @@ describe('LncNode mapping', () => {
 		const lnc = new FakeLnc();
 		const node = new LncNode(lnc, fast);
 		const descriptionHash = 'ab'.repeat(32);
-		expect(await node.createInvoice({ amountMsat: 25_000n, descriptionHash, expirySeconds: 600 })).toEqual({ paymentRequest: invoice, paymentHash });
-		expect(lnc.requests.at(-1)).toEqual({ method: 'addInvoice', request: { valueMsat: '25000', expiry: '600', descriptionHash: b64(descriptionHash) } });
+		expect(
+			await node.createInvoice({ amountMsat: 25_000n, descriptionHash, expirySeconds: 600 })
+		).toEqual({ paymentRequest: invoice, paymentHash });
+		expect(lnc.requests.at(-1)).toEqual({
+			method: 'addInvoice',
+			request: { valueMsat: '25000', expiry: '600', descriptionHash: b64(descriptionHash) }
+		});
 		lnc.invoiceState = 'SETTLED';
 		expect(await node.lookupInvoice(paymentHash)).toEqual({
 			paymentHash,
@@ -224,8 +316,16 @@ describe('LncNode mapping', () => {
 			settledAt: 1_800_000_100_000,
 			preimage
 		});
-		expect(lnc.requests.at(-1)).toEqual({ method: 'lookupInvoice', request: { rHash: b64(paymentHash) } });
-		expect(await node.decodePaymentRequest(invoice)).toMatchObject({ network: 'regtest', payee: nodePubkey(stationKey), amountMsat: 25_000n, paymentSecret: '11'.repeat(32) });
+		expect(lnc.requests.at(-1)).toEqual({
+			method: 'lookupInvoice',
+			request: { rHash: b64(paymentHash) }
+		});
+		expect(await node.decodePaymentRequest(invoice)).toMatchObject({
+			network: 'regtest',
+			payee: nodePubkey(stationKey),
+			amountMsat: 25_000n,
+			paymentSecret: '11'.repeat(32)
+		});
 	});
 });
 
@@ -238,20 +338,39 @@ describe('LncNode payments', () => {
 				s.onMessage?.(payment('SUCCEEDED', { paymentPreimage: preimage }));
 			});
 		const updates: PaymentUpdate[] = [];
-		const result = await new LncNode(lnc, fast).pay({ paymentRequest: invoice, feeLimitMsat: 2000n, timeoutSeconds: 30 }, (u) => updates.push(u));
-		expect(lnc.sends[0]?.request).toEqual({ paymentRequest: invoice, timeoutSeconds: 30, feeLimitMsat: '2000' });
+		const result = await new LncNode(lnc, fast).pay(
+			{ paymentRequest: invoice, feeLimitMsat: 2000n, timeoutSeconds: 30 },
+			(u) => updates.push(u)
+		);
+		expect(lnc.sends[0]?.request).toEqual({
+			paymentRequest: invoice,
+			timeoutSeconds: 30,
+			feeLimitMsat: '2000'
+		});
 		expect(updates.map((u) => u.status)).toEqual(['in_flight', 'succeeded']);
-		expect(result).toEqual({ paymentHash, status: 'succeeded', valueMsat: 25_000n, feeMsat: 1025n, preimage });
+		expect(result).toEqual({
+			paymentHash,
+			status: 'succeeded',
+			valueMsat: 25_000n,
+			feeMsat: 1025n,
+			preimage
+		});
 	});
 
 	it('reads every payment status: UNKNOWN, INITIATED and IN_FLIGHT are still in flight', async () => {
 		const lnc = new FakeLnc();
 		lnc.onSend = (s) =>
 			queueMicrotask(() => {
-				for (const st of ['INITIATED', 'UNKNOWN', 'IN_FLIGHT', 'FAILED']) s.onMessage?.(payment(st, st === 'FAILED' ? { failureReason: 'FAILURE_REASON_TIMEOUT' } : {}));
+				for (const st of ['INITIATED', 'UNKNOWN', 'IN_FLIGHT', 'FAILED'])
+					s.onMessage?.(
+						payment(st, st === 'FAILED' ? { failureReason: 'FAILURE_REASON_TIMEOUT' } : {})
+					);
 			});
 		const updates: PaymentUpdate[] = [];
-		const result = await new LncNode(lnc, fast).pay({ paymentRequest: invoice, feeLimitMsat: 0n, timeoutSeconds: 5 }, (u) => updates.push(u));
+		const result = await new LncNode(lnc, fast).pay(
+			{ paymentRequest: invoice, feeLimitMsat: 0n, timeoutSeconds: 5 },
+			(u) => updates.push(u)
+		);
 		expect(updates.map((u) => u.status)).toEqual(['in_flight', 'in_flight', 'in_flight', 'failed']);
 		expect(result).toMatchObject({ status: 'failed', failureReason: 'timeout' });
 	});
@@ -268,8 +387,15 @@ describe('LncNode payments', () => {
 	for (const [lnd, port] of reasons) {
 		it(`maps ${lnd} to ${port}`, async () => {
 			const lnc = new FakeLnc();
-			lnc.onSend = (s) => queueMicrotask(() => s.onMessage?.(payment('FAILED', { failureReason: lnd })));
-			expect(await new LncNode(lnc, fast).pay({ paymentRequest: invoice, feeLimitMsat: 0n, timeoutSeconds: 5 })).toMatchObject({
+			lnc.onSend = (s) =>
+				queueMicrotask(() => s.onMessage?.(payment('FAILED', { failureReason: lnd })));
+			expect(
+				await new LncNode(lnc, fast).pay({
+					paymentRequest: invoice,
+					feeLimitMsat: 0n,
+					timeoutSeconds: 5
+				})
+			).toMatchObject({
 				status: 'failed',
 				failureReason: port,
 				paymentHash
@@ -284,7 +410,11 @@ describe('LncNode payments', () => {
 		] as const) {
 			const lnc = new FakeLnc();
 			lnc.onSend = (s) => queueMicrotask(() => s.onError?.(new Error(message)));
-			const r = await new LncNode(lnc, fast).pay({ paymentRequest: invoice, feeLimitMsat: 0n, timeoutSeconds: 5 });
+			const r = await new LncNode(lnc, fast).pay({
+				paymentRequest: invoice,
+				feeLimitMsat: 0n,
+				timeoutSeconds: 5
+			});
 			expect(r).toMatchObject({ status: 'failed', failureReason: reason, message, paymentHash });
 			expect(lnc.tracks).toHaveLength(0);
 		}
@@ -292,7 +422,11 @@ describe('LncNode payments', () => {
 
 	it('refuses a malformed invoice without calling the node', async () => {
 		const lnc = new FakeLnc();
-		const r = await new LncNode(lnc, fast).pay({ paymentRequest: invoice.slice(0, 40), feeLimitMsat: 0n, timeoutSeconds: 5 });
+		const r = await new LncNode(lnc, fast).pay({
+			paymentRequest: invoice.slice(0, 40),
+			feeLimitMsat: 0n,
+			timeoutSeconds: 5
+		});
 		expect(r).toMatchObject({ status: 'failed', failureReason: 'invalid_request' });
 		expect(lnc.sends).toHaveLength(0);
 	});
@@ -306,9 +440,13 @@ describe('LncNode payments', () => {
 				s.onError?.(new Error('mailbox connection closed'));
 				s.onMessage?.(payment('SUCCEEDED', { paymentPreimage: preimage })); // a late message on the dead stream is ignored
 			});
-		lnc.onTrack = (s) => queueMicrotask(() => s.onMessage?.(payment('SUCCEEDED', { paymentPreimage: preimage })));
+		lnc.onTrack = (s) =>
+			queueMicrotask(() => s.onMessage?.(payment('SUCCEEDED', { paymentPreimage: preimage })));
 		const updates: PaymentUpdate[] = [];
-		const r = await new LncNode(lnc, fast).pay({ paymentRequest: invoice, feeLimitMsat: 0n, timeoutSeconds: 5 }, (u) => updates.push(u));
+		const r = await new LncNode(lnc, fast).pay(
+			{ paymentRequest: invoice, feeLimitMsat: 0n, timeoutSeconds: 5 },
+			(u) => updates.push(u)
+		);
 		expect(r).toMatchObject({ status: 'succeeded', preimage });
 		expect(lnc.connectCalls).toBe(1);
 		expect(lnc.tracks[0]?.request).toEqual({ paymentHash: b64(paymentHash) });
@@ -318,8 +456,16 @@ describe('LncNode payments', () => {
 	it('a send that never answers is tracked; a payment LND never saw is reported as not sent', async () => {
 		const lnc = new FakeLnc();
 		lnc.onTrack = (s) => queueMicrotask(() => s.onError?.(new Error("payment isn't initiated")));
-		const r = await new LncNode(lnc, fast).pay({ paymentRequest: invoice, feeLimitMsat: 0n, timeoutSeconds: 5 });
-		expect(r).toMatchObject({ status: 'failed', failureReason: 'error', message: expect.stringMatching(/not sent/) });
+		const r = await new LncNode(lnc, fast).pay({
+			paymentRequest: invoice,
+			feeLimitMsat: 0n,
+			timeoutSeconds: 5
+		});
+		expect(r).toMatchObject({
+			status: 'failed',
+			failureReason: 'error',
+			message: expect.stringMatching(/not sent/)
+		});
 		expect(lnc.sends).toHaveLength(1);
 	});
 
@@ -327,7 +473,10 @@ describe('LncNode payments', () => {
 		const lnc = new FakeLnc();
 		const err = await new LncNode(lnc, fast).trackPayment(paymentHash).catch((e: unknown) => e);
 		expect(err).toBeInstanceOf(LightningError);
-		expect(err).toMatchObject({ code: 'timeout', message: expect.stringMatching(/may still complete/) });
+		expect(err).toMatchObject({
+			code: 'timeout',
+			message: expect.stringMatching(/may still complete/)
+		});
 		expect(lnc.tracks).toHaveLength(3);
 		expect(lnc.sends).toHaveLength(0);
 	});
@@ -338,7 +487,10 @@ describe('LncNode timeouts and reconnects', () => {
 		const lnc = new FakeLnc();
 		lnc.overrides.getInfo = () => never();
 		const err = await new LncNode(lnc, fast).getInfo().catch((e: unknown) => e);
-		expect(err).toMatchObject({ code: 'timeout', message: expect.stringMatching(/did not answer within .* read its info/) });
+		expect(err).toMatchObject({
+			code: 'timeout',
+			message: expect.stringMatching(/did not answer within .* read its info/)
+		});
 		expect(lnc.requests.filter((r) => r.method === 'getInfo')).toHaveLength(2);
 		expect(lnc.connectCalls).toBe(1);
 	});
@@ -346,7 +498,9 @@ describe('LncNode timeouts and reconnects', () => {
 	it('never retries creating an invoice (a retry could leave a second one)', async () => {
 		const lnc = new FakeLnc();
 		lnc.overrides.addInvoice = () => never();
-		await expect(new LncNode(lnc, fast).createInvoice({ amountMsat: 1n, expirySeconds: 60 })).rejects.toMatchObject({ code: 'timeout' });
+		await expect(
+			new LncNode(lnc, fast).createInvoice({ amountMsat: 1n, expirySeconds: 60 })
+		).rejects.toMatchObject({ code: 'timeout' });
 		expect(lnc.requests.filter((r) => r.method === 'addInvoice')).toHaveLength(1);
 	});
 
@@ -355,14 +509,23 @@ describe('LncNode timeouts and reconnects', () => {
 		lnc.isConnected = false;
 		lnc.connectScript = ['fail', 'hang', 'ok'];
 		const delays: number[] = [];
-		const node = new LncNode(lnc, { ...fast, reconnectDelayMs: 100, sleep: async (ms) => void delays.push(ms) });
+		const node = new LncNode(lnc, {
+			...fast,
+			reconnectDelayMs: 100,
+			sleep: async (ms) => void delays.push(ms)
+		});
 		await expect(node.getInfo()).resolves.toMatchObject({ alias: 'station' });
 		expect(delays).toEqual([100, 200]);
 		expect(lnc.connectCalls).toBe(3);
 
 		lnc.isConnected = false;
 		lnc.connectScript = ['fail', 'fail', 'fail', 'fail', 'fail'];
-		await expect(node.getBalances()).rejects.toMatchObject({ code: 'unreachable', message: expect.stringMatching(/cannot be reached through Lightning Node Connect \(5 attempts\)/) });
+		await expect(node.getBalances()).rejects.toMatchObject({
+			code: 'unreachable',
+			message: expect.stringMatching(
+				/cannot be reached through Lightning Node Connect \(5 attempts\)/
+			)
+		});
 	});
 
 	it('maps LND errors: permission denied, not found, insufficient balance', async () => {
@@ -372,8 +535,11 @@ describe('LncNode timeouts and reconnects', () => {
 		await expect(node.getBalances()).rejects.toMatchObject({ code: 'unauthorized' });
 		lnc.overrides.lookupInvoice = () => Promise.reject(new Error('unable to locate invoice'));
 		await expect(node.lookupInvoice(paymentHash)).rejects.toMatchObject({ code: 'not_found' });
-		lnc.overrides.openChannelSync = () => Promise.reject(new Error('not enough witness outputs to create funding transaction'));
-		await expect(node.openChannel({ remotePubkey: nodePubkey(stationKey), localFundingSat: 1n })).rejects.toMatchObject({ code: 'insufficient_balance' });
+		lnc.overrides.openChannelSync = () =>
+			Promise.reject(new Error('not enough witness outputs to create funding transaction'));
+		await expect(
+			node.openChannel({ remotePubkey: nodePubkey(stationKey), localFundingSat: 1n })
+		).rejects.toMatchObject({ code: 'insufficient_balance' });
 	});
 });
 
@@ -403,7 +569,9 @@ describe('LncNode invoice watch', () => {
 	it('falls back to lookupInvoice when the stream dies', async () => {
 		const lnc = new FakeLnc();
 		const node = new LncNode(lnc, fast);
-		const settled = new Promise<string | undefined>((resolve) => node.watchInvoice(paymentHash, (s) => s.state === 'settled' && resolve(s.preimage)));
+		const settled = new Promise<string | undefined>((resolve) =>
+			node.watchInvoice(paymentHash, (s) => s.state === 'settled' && resolve(s.preimage))
+		);
 		await Promise.resolve();
 		lnc.invoiceStreams[0]!.onError?.(new Error('stream closed'));
 		lnc.invoiceState = 'SETTLED';
@@ -415,7 +583,9 @@ describe('LncNode invoice watch', () => {
 		const lnc = new FakeLnc();
 		lnc.overrides.lookupInvoice = () => Promise.reject(new Error('unable to locate invoice'));
 		const node = new LncNode(lnc, fast);
-		const failed = new Promise<LightningError>((resolve) => node.watchInvoice(paymentHash, () => undefined, resolve));
+		const failed = new Promise<LightningError>((resolve) =>
+			node.watchInvoice(paymentHash, () => undefined, resolve)
+		);
 		await Promise.resolve();
 		lnc.invoiceStreams[0]!.onError?.(new Error('stream closed'));
 		expect(await failed).toMatchObject({ code: 'not_found' });
@@ -427,13 +597,23 @@ describe('LNC pairing and login', () => {
 		const lnc = new FakeLnc();
 		let phrase = '';
 		lnc.pairImpl = async (p) => void (phrase = p);
-		const c = await pairLnc('  Alpha bravo   charlie delta echo foxtrot golf hotel india juliet ', { method: 'password', password: 'correct horse' }, { createClient: () => lnc, locks: null });
+		const c = await pairLnc(
+			'  Alpha bravo   charlie delta echo foxtrot golf hotel india juliet ',
+			{ method: 'password', password: 'correct horse' },
+			{ createClient: () => lnc, locks: null }
+		);
 		expect(phrase).toBe('alpha bravo charlie delta echo foxtrot golf hotel india juliet');
 		expect(await c.node.getInfo()).toMatchObject({ network: 'regtest' });
 		c.close();
-		await expect(c.node.getInfo()).rejects.toMatchObject({ code: 'unreachable', message: expect.stringMatching(/no longer uses/) });
+		await expect(c.node.getInfo()).rejects.toMatchObject({
+			code: 'unreachable',
+			message: expect.stringMatching(/no longer uses/)
+		});
 
-		const again = await loginLnc({ method: 'password', password: 'correct horse' }, { createClient: () => new FakeLnc(), locks: null });
+		const again = await loginLnc(
+			{ method: 'password', password: 'correct horse' },
+			{ createClient: () => new FakeLnc(), locks: null }
+		);
 		expect(await again.node.getBalances()).toMatchObject({ localMsat: 400_123n });
 		again.forget();
 	});
@@ -441,9 +621,23 @@ describe('LNC pairing and login', () => {
 	it('refuses a bad phrase or a short password before touching the network', async () => {
 		let created = 0;
 		const createClient = () => (created++, new FakeLnc());
-		await expect(pairLnc('alpha, bravo!', { method: 'password', password: 'correct horse' }, { createClient, locks: null })).rejects.toThrow(/only words of letters/);
-		await expect(pairLnc('', { method: 'password', password: 'correct horse' }, { createClient, locks: null })).rejects.toThrow(/Enter the pairing phrase/);
-		await expect(pairLnc('alpha bravo charlie delta echo foxtrot golf hotel india juliet', { method: 'password', password: 'short' }, { createClient, locks: null })).rejects.toThrow(/at least 8 characters/);
+		await expect(
+			pairLnc(
+				'alpha, bravo!',
+				{ method: 'password', password: 'correct horse' },
+				{ createClient, locks: null }
+			)
+		).rejects.toThrow(/only words of letters/);
+		await expect(
+			pairLnc('', { method: 'password', password: 'correct horse' }, { createClient, locks: null })
+		).rejects.toThrow(/Enter the pairing phrase/);
+		await expect(
+			pairLnc(
+				'alpha bravo charlie delta echo foxtrot golf hotel india juliet',
+				{ method: 'password', password: 'short' },
+				{ createClient, locks: null }
+			)
+		).rejects.toThrow(/at least 8 characters/);
 		expect(created).toBe(0);
 	});
 
@@ -456,21 +650,75 @@ describe('LNC pairing and login', () => {
 		const phrase = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet';
 		const pw = { method: 'password', password: 'correct horse' } as const;
 		await expect(
-			pairLnc(phrase, pw, { locks: null, createClient: client((l) => (l.pairImpl = () => Promise.reject(new Error('Failed to connect the WASM client to the proxy server')))) })
-		).rejects.toMatchObject({ code: 'unreachable', message: expect.stringMatching(/Pairing failed: .*works once and expires/) });
-		await expect(pairLnc(phrase, pw, { locks: null, connectTimeoutMs: 30, createClient: client((l) => (l.pairImpl = () => never())) })).rejects.toMatchObject({
+			pairLnc(phrase, pw, {
+				locks: null,
+				createClient: client(
+					(l) =>
+						(l.pairImpl = () =>
+							Promise.reject(new Error('Failed to connect the WASM client to the proxy server')))
+				)
+			})
+		).rejects.toMatchObject({
+			code: 'unreachable',
+			message: expect.stringMatching(/Pairing failed: .*works once and expires/)
+		});
+		await expect(
+			pairLnc(phrase, pw, {
+				locks: null,
+				connectTimeoutMs: 30,
+				createClient: client((l) => (l.pairImpl = () => never()))
+			})
+		).rejects.toMatchObject({
 			code: 'timeout',
 			message: expect.stringMatching(/Pairing took too long/)
 		});
 		await expect(
-			loginLnc(pw, { locks: null, createClient: client((l) => (l.loginImpl = () => Promise.reject(new Error('The password provided is not valid')))) })
-		).rejects.toMatchObject({ code: 'unauthorized', message: 'The password is wrong: the stored pairing could not be unlocked.' });
+			loginLnc(pw, {
+				locks: null,
+				createClient: client(
+					(l) =>
+						(l.loginImpl = () => Promise.reject(new Error('The password provided is not valid')))
+				)
+			})
+		).rejects.toMatchObject({
+			code: 'unauthorized',
+			message: 'The password is wrong: the stored pairing could not be unlocked.'
+		});
 		await expect(
-			loginLnc({ method: 'session' }, { locks: null, createClient: client((l) => (l.loginImpl = () => Promise.reject(new Error('No pairing phrase or local key available. Call pair() or unlock() first.')))) })
+			loginLnc(
+				{ method: 'session' },
+				{
+					locks: null,
+					createClient: client(
+						(l) =>
+							(l.loginImpl = () =>
+								Promise.reject(
+									new Error(
+										'No pairing phrase or local key available. Call pair() or unlock() first.'
+									)
+								))
+					)
+				}
+			)
 		).rejects.toMatchObject({ code: 'not_found', message: expect.stringMatching(/pair again/) });
 		await expect(
-			loginLnc({ method: 'passkey' }, { locks: null, createClient: client((l) => (l.loginImpl = () => Promise.reject(new Error('NotAllowedError: The operation either timed out or was not allowed')))) })
-		).rejects.toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/passkey was not accepted/) });
+			loginLnc(
+				{ method: 'passkey' },
+				{
+					locks: null,
+					createClient: client(
+						(l) =>
+							(l.loginImpl = () =>
+								Promise.reject(
+									new Error('NotAllowedError: The operation either timed out or was not allowed')
+								))
+					)
+				}
+			)
+		).rejects.toMatchObject({
+			code: 'unauthorized',
+			message: expect.stringMatching(/passkey was not accepted/)
+		});
 	});
 });
 
@@ -479,7 +727,11 @@ class FakeLocks {
 	private held = new Map<string, { reject: (e: unknown) => void }>();
 	private queue = new Map<string, (() => void)[]>();
 
-	request(name: string, options: LockOptions, callback: (lock: Lock | null) => Promise<unknown>): Promise<unknown> {
+	request(
+		name: string,
+		options: LockOptions,
+		callback: (lock: Lock | null) => Promise<unknown>
+	): Promise<unknown> {
 		return new Promise((resolve, reject) => {
 			const grant = () => {
 				const entry = { reject };
@@ -517,10 +769,22 @@ class FakeLocks {
 describe('one connection per pairing across tabs', () => {
 	it('a second tab waits until the first lets go', async () => {
 		const locks = new FakeLocks() as unknown as LockManagerLike;
-		const first = await pairLnc('alpha bravo charlie delta echo foxtrot golf hotel india juliet', { method: 'password', password: 'correct horse' }, { locks, reuseInTab: false, createClient: () => new FakeLnc() });
+		const first = await pairLnc(
+			'alpha bravo charlie delta echo foxtrot golf hotel india juliet',
+			{ method: 'password', password: 'correct horse' },
+			{ locks, reuseInTab: false, createClient: () => new FakeLnc() }
+		);
 		let waiting = false;
 		let secondReady = false;
-		const second = loginLnc({ method: 'session' }, { locks, reuseInTab: false, createClient: () => new FakeLnc(), onWaitingForOtherTab: () => (waiting = true) }).then((c) => {
+		const second = loginLnc(
+			{ method: 'session' },
+			{
+				locks,
+				reuseInTab: false,
+				createClient: () => new FakeLnc(),
+				onWaitingForOtherTab: () => (waiting = true)
+			}
+		).then((c) => {
 			secondReady = true;
 			return c;
 		});
@@ -536,8 +800,19 @@ describe('one connection per pairing across tabs', () => {
 		const locks = new FakeLocks() as unknown as LockManagerLike;
 		const firstClient = new FakeLnc();
 		let takenOver = false;
-		const first = await loginLnc({ method: 'session' }, { locks, reuseInTab: false, createClient: () => firstClient, onTakenOver: () => (takenOver = true) });
-		const second = await loginLnc({ method: 'session' }, { locks, reuseInTab: false, createClient: () => new FakeLnc(), tabPolicy: 'take_over' });
+		const first = await loginLnc(
+			{ method: 'session' },
+			{
+				locks,
+				reuseInTab: false,
+				createClient: () => firstClient,
+				onTakenOver: () => (takenOver = true)
+			}
+		);
+		const second = await loginLnc(
+			{ method: 'session' },
+			{ locks, reuseInTab: false, createClient: () => new FakeLnc(), tabPolicy: 'take_over' }
+		);
 		await new Promise((r) => setTimeout(r, 0));
 		expect(takenOver).toBe(true);
 		expect(firstClient.isConnected).toBe(false);
@@ -549,17 +824,30 @@ describe('one connection per pairing across tabs', () => {
 		const locks = new FakeLocks() as unknown as LockManagerLike;
 		let created = 0;
 		const createClient = () => (created++, new FakeLnc());
-		const a = await loginLnc({ method: 'session' }, { namespace: 'tab-share', locks, createClient });
-		const b = await loginLnc({ method: 'session' }, { namespace: 'tab-share', locks, createClient });
+		const a = await loginLnc(
+			{ method: 'session' },
+			{ namespace: 'tab-share', locks, createClient }
+		);
+		const b = await loginLnc(
+			{ method: 'session' },
+			{ namespace: 'tab-share', locks, createClient }
+		);
 		expect(b).toBe(a);
 		expect(created).toBe(1);
 		a.close();
 		// Closed: the next login opens a fresh connection (and gets the lock, since it was released).
-		const c = await loginLnc({ method: 'session' }, { namespace: 'tab-share', locks, createClient });
+		const c = await loginLnc(
+			{ method: 'session' },
+			{ namespace: 'tab-share', locks, createClient }
+		);
 		expect(c).not.toBe(a);
 		expect(created).toBe(2);
 		// A new pairing replaces the tab's connection.
-		const d = await pairLnc('alpha bravo charlie delta echo foxtrot golf hotel india juliet', { method: 'password', password: 'correct horse' }, { namespace: 'tab-share', locks, createClient });
+		const d = await pairLnc(
+			'alpha bravo charlie delta echo foxtrot golf hotel india juliet',
+			{ method: 'password', password: 'correct horse' },
+			{ namespace: 'tab-share', locks, createClient }
+		);
 		await expect(c.node.getInfo()).rejects.toMatchObject({ code: 'unreachable' });
 		expect(await d.node.getInfo()).toMatchObject({ alias: 'station' });
 		d.close();
@@ -575,76 +863,141 @@ describe('one connection per pairing across tabs', () => {
 });
 
 describe('wasm client location', () => {
-	const answer = (status: number, type: string) => async () => new Response(null, { status, headers: { 'content-type': type } });
+	const answer = (status: number, type: string) => async () =>
+		new Response(null, { status, headers: { 'content-type': type } });
 	it('prefers the configured URL, then the self-hosted copy, else the CDN default', async () => {
-		expect(await resolveWasmClientCode({ configured: 'https://cdn.example/wasm-client.wasm', fetch: answer(404, 'text/plain') })).toBe('https://cdn.example/wasm-client.wasm');
-		expect(await resolveWasmClientCode({ fetch: answer(200, 'application/wasm') })).toBe('/lnc/wasm-client.wasm');
+		expect(
+			await resolveWasmClientCode({
+				configured: 'https://cdn.example/wasm-client.wasm',
+				fetch: answer(404, 'text/plain')
+			})
+		).toBe('https://cdn.example/wasm-client.wasm');
+		expect(await resolveWasmClientCode({ fetch: answer(200, 'application/wasm') })).toBe(
+			'/lnc/wasm-client.wasm'
+		);
 		// A SPA fallback answers 200 with HTML for a missing file: that is not the wasm.
-		expect(await resolveWasmClientCode({ fetch: answer(200, 'text/html; charset=utf-8') })).toBeUndefined();
+		expect(
+			await resolveWasmClientCode({ fetch: answer(200, 'text/html; charset=utf-8') })
+		).toBeUndefined();
 		expect(await resolveWasmClientCode({ fetch: answer(404, 'text/plain') })).toBeUndefined();
 		// instantiateStreaming refuses a wasm served under another type: better the CDN than a broken page.
-		expect(await resolveWasmClientCode({ fetch: answer(200, 'application/octet-stream') })).toBeUndefined();
-		expect(await resolveWasmClientCode({ fetch: () => Promise.reject(new TypeError('offline')) })).toBeUndefined();
+		expect(
+			await resolveWasmClientCode({ fetch: answer(200, 'application/octet-stream') })
+		).toBeUndefined();
+		expect(
+			await resolveWasmClientCode({ fetch: () => Promise.reject(new TypeError('offline')) })
+		).toBeUndefined();
 	});
 });
 
 describe('LncNode and LndRestNode read LND’s error text the same way', () => {
 	// Over LNC an error is LND's text alone; over REST it comes with an HTTP status. Where real LND
 	// gave gRPC code 2 (UNKNOWN), the text is all either backend has: both must decide alike.
-	const recorded = (realErrors as { errors: Record<string, { httpStatus: number; body: { code: number; message: string } }> }).errors;
+	const recorded = (
+		realErrors as {
+			errors: Record<string, { httpStatus: number; body: { code: number; message: string } }>;
+		}
+	).errors;
 	const textOnly = Object.entries(recorded).filter(([, r]) => r.body.code === 2);
 	it('has text-only cases of every kind the port decides on', () => {
-		expect(textOnly.map(([name]) => name)).toEqual(expect.arrayContaining(['permission_denied', 'foreign_macaroon', 'no_macaroon', 'starting', 'bad_payreq']));
+		expect(textOnly.map(([name]) => name)).toEqual(
+			expect.arrayContaining([
+				'permission_denied',
+				'foreign_macaroon',
+				'no_macaroon',
+				'starting',
+				'bad_payreq'
+			])
+		);
 	});
 	it.each(textOnly)('%s', (_name, { httpStatus, body }) => {
-		expect(lncError(new Error(body.message), 'do it').code).toBe(errorFromStatus(httpStatus, body, 'do it').code);
+		expect(lncError(new Error(body.message), 'do it').code).toBe(
+			errorFromStatus(httpStatus, body, 'do it').code
+		);
 	});
 });
 
 describe('LNC input: pairing phrase, mailbox address, the wasm client status', () => {
 	it('takes ten words only, and says how many it got', () => {
-		expect(normalisePairingPhrase(' Alpha  bravo charlie delta echo foxtrot golf hotel india JULIET ')).toBe('alpha bravo charlie delta echo foxtrot golf hotel india juliet');
-		expect(() => normalisePairingPhrase('alpha bravo charlie')).toThrow(/has 10 words; this one has 3/);
+		expect(
+			normalisePairingPhrase(' Alpha  bravo charlie delta echo foxtrot golf hotel india JULIET ')
+		).toBe('alpha bravo charlie delta echo foxtrot golf hotel india juliet');
+		expect(() => normalisePairingPhrase('alpha bravo charlie')).toThrow(
+			/has 10 words; this one has 3/
+		);
 		expect(() => normalisePairingPhrase('a '.repeat(11).trim())).toThrow(/this one has 11/);
 		expect(() => normalisePairingPhrase('x'.repeat(401))).toThrow(/too long/);
 	});
 
 	it('takes a mailbox as host:port, also pasted as a wss:// or https:// URL', () => {
 		expect(normaliseMailboxAddress('127.0.0.1:23120')).toBe('127.0.0.1:23120');
-		expect(normaliseMailboxAddress(' wss://Mailbox.Terminal.Lightning.Today:443/ ')).toBe('mailbox.terminal.lightning.today:443');
+		expect(normaliseMailboxAddress(' wss://Mailbox.Terminal.Lightning.Today:443/ ')).toBe(
+			'mailbox.terminal.lightning.today:443'
+		);
 		expect(normaliseMailboxAddress('https://[::1]:8443')).toBe('[::1]:8443');
-		for (const bad of ['mailbox.example.org', 'mailbox.example.org:0', 'mailbox.example.org:65536', 'http://x:1', 'x:1/path', 'a b:1', '', 'x'.repeat(301)]) {
+		for (const bad of [
+			'mailbox.example.org',
+			'mailbox.example.org:0',
+			'mailbox.example.org:65536',
+			'http://x:1',
+			'x:1/path',
+			'a b:1',
+			'',
+			'x'.repeat(301)
+		]) {
 			expect(() => normaliseMailboxAddress(bad), bad).toThrow(LightningError);
 		}
 		expect(() => normaliseMailboxAddress('mailbox.example.org')).toThrow(/must be host:port/);
 	});
 
 	it("turns the wasm client's status into a sentence", () => {
-		expect(lncStatusSentence('Session Not Found', undefined)).toMatch(/no session for this pairing phrase/);
-		expect(lncStatusSentence('Session In Use', undefined)).toMatch(/Another device or tab/);
-		expect(lncStatusSentence('Not Connected', '127.0.0.1:9')).toMatch(/mailbox at 127.0.0.1:9 cannot be reached/);
-		expect(lncStatusSentence('Error: word 3 of the pairing phrase ("zzz") is not a pairing-phrase word', undefined)).toBe(
-			'Word 3 of the pairing phrase ("zzz") is not a pairing-phrase word.'
+		expect(lncStatusSentence('Session Not Found', undefined)).toMatch(
+			/no session for this pairing phrase/
 		);
+		expect(lncStatusSentence('Session In Use', undefined)).toMatch(/Another device or tab/);
+		expect(lncStatusSentence('Not Connected', '127.0.0.1:9')).toMatch(
+			/mailbox at 127.0.0.1:9 cannot be reached/
+		);
+		expect(
+			lncStatusSentence(
+				'Error: word 3 of the pairing phrase ("zzz") is not a pairing-phrase word',
+				undefined
+			)
+		).toBe('Word 3 of the pairing phrase ("zzz") is not a pairing-phrase word.');
 		expect(lncStatusSentence('Connected', undefined)).toBeNull();
 		expect(lncStatusSentence(undefined, undefined)).toBeNull();
 	});
 
-	it("a failed pairing says what the wasm client saw, and stops its attempt", async () => {
+	it('a failed pairing says what the wasm client saw, and stops its attempt', async () => {
 		const lnc = new FakeLnc();
 		let disconnected = 0;
 		lnc.disconnect = () => void disconnected++;
 		lnc.status = 'Session Not Found';
-		lnc.pairImpl = () => Promise.reject(new Error('Failed to connect the WASM client to the proxy server'));
+		lnc.pairImpl = () =>
+			Promise.reject(new Error('Failed to connect the WASM client to the proxy server'));
 		await expect(
-			pairLnc('alpha bravo charlie delta echo foxtrot golf hotel india juliet', { method: 'password', password: 'correct horse' }, { locks: null, createClient: () => lnc })
-		).rejects.toMatchObject({ code: 'unreachable', message: expect.stringMatching(/^Pairing failed: The mailbox knows no session for this pairing phrase/) });
+			pairLnc(
+				'alpha bravo charlie delta echo foxtrot golf hotel india juliet',
+				{ method: 'password', password: 'correct horse' },
+				{ locks: null, createClient: () => lnc }
+			)
+		).rejects.toMatchObject({
+			code: 'unreachable',
+			message: expect.stringMatching(
+				/^Pairing failed: The mailbox knows no session for this pairing phrase/
+			)
+		});
 		expect(disconnected).toBe(1);
 		// A wrong password stays a wrong password, whatever the status.
 		const locked = new FakeLnc();
 		locked.status = 'Not Connected';
 		locked.loginImpl = () => Promise.reject(new Error('The password provided is not valid'));
-		await expect(loginLnc({ method: 'password', password: 'wrong one!' }, { locks: null, reuseInTab: false, createClient: () => locked })).rejects.toMatchObject({
+		await expect(
+			loginLnc(
+				{ method: 'password', password: 'wrong one!' },
+				{ locks: null, reuseInTab: false, createClient: () => locked }
+			)
+		).rejects.toMatchObject({
 			code: 'unauthorized',
 			message: 'The password is wrong: the stored pairing could not be unlocked.'
 		});

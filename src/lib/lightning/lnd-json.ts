@@ -241,7 +241,11 @@ export function featureMap(bits: number[]): Record<string, LndFeature> {
 	const out: Record<string, LndFeature> = {};
 	for (const bit of bits) {
 		const name = FEATURE_NAMES[bit];
-		out[String(bit)] = { name: name ?? 'unknown', is_required: bit % 2 === 0, is_known: name !== undefined };
+		out[String(bit)] = {
+			name: name ?? 'unknown',
+			is_required: bit % 2 === 0,
+			is_known: name !== undefined
+		};
 	}
 	return out;
 }
@@ -249,7 +253,9 @@ export function featureMap(bits: number[]): Record<string, LndFeature> {
 // ---------- LND's enums and encodings in the port's words (shared by the REST and LNC backends) ----------
 
 /** LND's chain network names (getinfo `chains[].network`). */
-export const NETWORKS: Record<string, Network> = Object.fromEntries(ALL_NETWORKS.flatMap((n) => NETWORK_TABLE[n].lndNames.map((name) => [name, n])));
+export const NETWORKS: Record<string, Network> = Object.fromEntries(
+	ALL_NETWORKS.flatMap((n) => NETWORK_TABLE[n].lndNames.map((name) => [name, n]))
+);
 
 export const FAILURE_REASONS: Record<LndFailureReason, PaymentFailureReason | undefined> = {
 	FAILURE_REASON_NONE: undefined,
@@ -312,7 +318,11 @@ export function networkOfPaymentRequest(paymentRequest: string): Network {
 export function refusalReason(message: string): PaymentFailureReason | undefined {
 	if (/already paid|already exists/i.test(message)) return 'already_paid';
 	if (/in transition|in flight/i.test(message)) return 'error';
-	if (/expired|invalid|not for current|amount must|no self-payments|checksum|payment request|zero amount/i.test(message)) {
+	if (
+		/expired|invalid|not for current|amount must|no self-payments|checksum|payment request|zero amount/i.test(
+			message
+		)
+	) {
 		return 'invalid_request';
 	}
 	return undefined;
@@ -327,14 +337,17 @@ export function refusalReason(message: string): PaymentFailureReason | undefined
 /** The macaroon is valid for this node but does not allow the call (e.g. a kiosk's asked to pay). */
 const PERMISSION_DENIED = /permission denied|not allowed/i;
 /** The macaroon is not one this node made, or not a macaroon at all. */
-const BAD_MACAROON = /macaroon|verification failed|unmarshal v[12]|root key with id|caveat|unauthori[sz]ed/i;
+const BAD_MACAROON =
+	/macaroon|verification failed|unmarshal v[12]|root key with id|caveat|unauthori[sz]ed/i;
 /** LND runs but does not serve yet. */
-const NOT_READY = /in the process of starting|still in the process of starting|not yet ready to accept calls|wallet (?:locked|not created)|waiting to start|server is not active|chain backend is still syncing|not synced/i;
+const NOT_READY =
+	/in the process of starting|still in the process of starting|not yet ready to accept calls|wallet (?:locked|not created)|waiting to start|server is not active|chain backend is still syncing|not synced/i;
 const NOT_FOUND = /unable to locate|not found|no such|isn't initiated|not initiated/i;
 const INSUFFICIENT = /insufficient|not enough/i;
 
 /** What an LND error text says, in the port's terms; undefined when it says nothing the port decides on. */
-export type LndErrorKind = 'permission_denied' | 'bad_macaroon' | 'starting' | 'not_found' | 'insufficient_balance';
+export type LndErrorKind =
+	'permission_denied' | 'bad_macaroon' | 'starting' | 'not_found' | 'insufficient_balance';
 
 export function lndErrorKind(message: string): LndErrorKind | undefined {
 	if (PERMISSION_DENIED.test(message)) return 'permission_denied';
@@ -344,4 +357,3 @@ export function lndErrorKind(message: string): LndErrorKind | undefined {
 	if (INSUFFICIENT.test(message)) return 'insufficient_balance';
 	return undefined;
 }
-

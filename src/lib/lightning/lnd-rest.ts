@@ -59,7 +59,8 @@ function isCertificateError(e: unknown): boolean {
 	for (let i = 0; i < 4 && cur; i++) {
 		const c = cur as { code?: unknown; name?: unknown };
 		if (c.name === 'CertificateMismatchError') return true;
-		if (typeof c.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(c.code)) return true;
+		if (typeof c.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(c.code))
+			return true;
 		cur = (cur as { cause?: unknown }).cause;
 	}
 	return false;
@@ -90,7 +91,11 @@ export function errorFromStatus(httpStatus: number, body: unknown, what: string)
 		);
 	}
 	if (rpc?.code === 14 || kind === 'starting') {
-		return new LightningError('starting', `The Lightning node is still starting and cannot ${what} yet (${message}); waiting for it.`, body);
+		return new LightningError(
+			'starting',
+			`The Lightning node is still starting and cannot ${what} yet (${message}); waiting for it.`,
+			body
+		);
 	}
 	if (httpStatus === 404 || rpc?.code === 5 || kind === 'not_found') code = 'not_found';
 	else if (httpStatus === 400 || rpc?.code === 3) code = 'invalid_request';
@@ -135,7 +140,10 @@ export class LndRestNode implements LightningNode {
 
 	constructor(options: LndRestOptions) {
 		if (!/^https?:\/\//.test(options.restUrl)) {
-			throw new LightningError('invalid_request', `The LND REST URL "${options.restUrl}" must start with http:// or https://.`);
+			throw new LightningError(
+				'invalid_request',
+				`The LND REST URL "${options.restUrl}" must start with http:// or https://.`
+			);
 		}
 		if (!/^[0-9a-f]+$/i.test(options.macaroonHex) || options.macaroonHex.length % 2 !== 0) {
 			throw new LightningError('invalid_request', 'The macaroon must be given in hex.');
@@ -179,7 +187,11 @@ export class LndRestNode implements LightningNode {
 		} catch (e) {
 			clearTimer();
 			if (timedOut) {
-				throw new LightningError('timeout', `The Lightning node did not answer within ${this.timeoutMs / 1000} s while trying to ${what}.`, e);
+				throw new LightningError(
+					'timeout',
+					`The Lightning node did not answer within ${this.timeoutMs / 1000} s while trying to ${what}.`,
+					e
+				);
 			}
 			if (isCertificateError(e)) {
 				throw new LightningError(
@@ -197,7 +209,12 @@ export class LndRestNode implements LightningNode {
 		return { response, controller, clearTimer };
 	}
 
-	private async call<T>(method: 'GET' | 'POST', path: string, what: string, body?: unknown): Promise<T> {
+	private async call<T>(
+		method: 'GET' | 'POST',
+		path: string,
+		what: string,
+		body?: unknown
+	): Promise<T> {
 		const { response, clearTimer } = await this.request(method, path, what, body);
 		try {
 			const text = await response.text();
@@ -209,12 +226,19 @@ export class LndRestNode implements LightningNode {
 			}
 			if (!response.ok) throw errorFromStatus(response.status, parsed, what);
 			if (typeof parsed !== 'object' || parsed === null) {
-				throw new LightningError('backend', `The Lightning node answered something that is not JSON while trying to ${what}.`);
+				throw new LightningError(
+					'backend',
+					`The Lightning node answered something that is not JSON while trying to ${what}.`
+				);
 			}
 			return parsed as T;
 		} catch (e) {
 			if (e instanceof LightningError) throw e;
-			throw new LightningError('timeout', `The Lightning node stopped answering while trying to ${what}.`, e);
+			throw new LightningError(
+				'timeout',
+				`The Lightning node stopped answering while trying to ${what}.`,
+				e
+			);
 		} finally {
 			clearTimer();
 		}
@@ -232,9 +256,19 @@ export class LndRestNode implements LightningNode {
 		onLine: (result: T) => boolean,
 		outer?: AbortSignal
 	): Promise<void> {
-		const { response, controller, clearTimer } = await this.request(method, path, what, body, outer);
+		const { response, controller, clearTimer } = await this.request(
+			method,
+			path,
+			what,
+			body,
+			outer
+		);
 		clearTimer();
-		if (!response.body) throw new LightningError('backend', `The Lightning node sent no stream while trying to ${what}.`);
+		if (!response.body)
+			throw new LightningError(
+				'backend',
+				`The Lightning node sent no stream while trying to ${what}.`
+			);
 		// Bytes decoded by hand: a TextDecoderStream would add a whole transform stream per call.
 		const reader = response.body.getReader();
 		const decoder = new TextDecoder();
@@ -245,7 +279,10 @@ export class LndRestNode implements LightningNode {
 			try {
 				parsed = JSON.parse(line);
 			} catch {
-				throw new LightningError('backend', `The Lightning node sent a malformed stream line while trying to ${what}.`);
+				throw new LightningError(
+					'backend',
+					`The Lightning node sent a malformed stream line while trying to ${what}.`
+				);
 			}
 			const obj = parsed as { result?: T; error?: LndRpcStatus };
 			if (obj.error) throw errorFromStatus(response.ok ? 500 : response.status, obj.error, what);
@@ -272,7 +309,11 @@ export class LndRestNode implements LightningNode {
 		} catch (e) {
 			if (e instanceof LightningError) throw e;
 			if (outer?.aborted) return;
-			throw new LightningError('unreachable', `The connection to the Lightning node dropped while trying to ${what}.`, e);
+			throw new LightningError(
+				'unreachable',
+				`The connection to the Lightning node dropped while trying to ${what}.`,
+				e
+			);
 		} finally {
 			controller.abort();
 			reader.releaseLock();
@@ -283,7 +324,11 @@ export class LndRestNode implements LightningNode {
 		const info = await this.call<LndGetInfoResponse>('GET', '/v1/getinfo', 'read its info');
 		const chainNetwork = info.chains?.[0]?.network ?? (info.testnet ? 'testnet' : 'mainnet');
 		const network = NETWORKS[chainNetwork];
-		if (!network) throw new LightningError('backend', `The Lightning node runs on an unknown network "${chainNetwork}".`);
+		if (!network)
+			throw new LightningError(
+				'backend',
+				`The Lightning node runs on an unknown network "${chainNetwork}".`
+			);
 		return {
 			pubkey: info.identity_pubkey,
 			alias: info.alias,
@@ -294,7 +339,11 @@ export class LndRestNode implements LightningNode {
 	}
 
 	async getBalances(): Promise<Balances> {
-		const b = await this.call<LndChannelBalanceResponse>('GET', '/v1/balance/channels', 'read its channel balance');
+		const b = await this.call<LndChannelBalanceResponse>(
+			'GET',
+			'/v1/balance/channels',
+			'read its channel balance'
+		);
 		return {
 			localMsat: big(b.local_balance?.msat),
 			remoteMsat: big(b.remote_balance?.msat),
@@ -305,7 +354,11 @@ export class LndRestNode implements LightningNode {
 	async listChannels(): Promise<Channel[]> {
 		const [open, pending] = await Promise.all([
 			this.call<LndListChannelsResponse>('GET', '/v1/channels', 'list its channels'),
-			this.call<LndPendingChannelsResponse>('GET', '/v1/channels/pending', 'list its pending channels')
+			this.call<LndPendingChannelsResponse>(
+				'GET',
+				'/v1/channels/pending',
+				'list its pending channels'
+			)
 		]);
 		const channels: Channel[] = (open.channels ?? []).map((c) => ({
 			channelPoint: c.channel_point,
@@ -349,14 +402,23 @@ export class LndRestNode implements LightningNode {
 		};
 		if (req.memo !== undefined) body.memo = req.memo;
 		if (req.descriptionHash !== undefined) body.description_hash = hexToBase64(req.descriptionHash);
-		const added = await this.call<LndAddInvoiceResponse>('POST', '/v1/invoices', 'create an invoice', body);
+		const added = await this.call<LndAddInvoiceResponse>(
+			'POST',
+			'/v1/invoices',
+			'create an invoice',
+			body
+		);
 		return { paymentRequest: added.payment_request, paymentHash: base64ToHex(added.r_hash) };
 	}
 
 	async lookupInvoice(paymentHash: string): Promise<InvoiceStatus> {
 		const query = encodeURIComponent(hexToBase64Url(paymentHash));
 		return invoiceStatus(
-			await this.call<LndInvoice>('GET', `/v2/invoices/lookup?payment_hash=${query}`, 'look up the invoice')
+			await this.call<LndInvoice>(
+				'GET',
+				`/v2/invoices/lookup?payment_hash=${query}`,
+				'look up the invoice'
+			)
 		);
 	}
 
@@ -384,12 +446,16 @@ export class LndRestNode implements LightningNode {
 			.then(() => {
 				// A node shutting down (e.g. restarting) ends its streams cleanly: that is not the invoice's end.
 				if (!final && !abort.signal.aborted) {
-					throw new LightningError('unreachable', 'The Lightning node ended the invoice watch before the invoice was settled or canceled (it may be restarting).');
+					throw new LightningError(
+						'unreachable',
+						'The Lightning node ended the invoice watch before the invoice was settled or canceled (it may be restarting).'
+					);
 				}
 			})
 			.catch((e: unknown) => {
-			if (!abort.signal.aborted) onError?.(e instanceof LightningError ? e : new LightningError('backend', String(e), e));
-		});
+				if (!abort.signal.aborted)
+					onError?.(e instanceof LightningError ? e : new LightningError('backend', String(e), e));
+			});
 		return { close: () => abort.abort() };
 	}
 
@@ -409,7 +475,13 @@ export class LndRestNode implements LightningNode {
 	}
 
 	trackPayment(paymentHash: string, onUpdate?: (u: PaymentUpdate) => void): Promise<PaymentUpdate> {
-		return this.followPayment('GET', `/v2/router/track/${hexToBase64Url(paymentHash)}`, 'track the payment', undefined, onUpdate);
+		return this.followPayment(
+			'GET',
+			`/v2/router/track/${hexToBase64Url(paymentHash)}`,
+			'track the payment',
+			undefined,
+			onUpdate
+		);
 	}
 
 	private async followPayment(
@@ -423,7 +495,9 @@ export class LndRestNode implements LightningNode {
 		let last: PaymentUpdate | undefined;
 		// LND gives up on its own after timeout_seconds; this guards against a stream that never ends.
 		const deadline = new AbortController();
-		const limitMs = (paymentRequest ? ((body as { timeout_seconds: number }).timeout_seconds * 1000) : 0) + 2 * this.timeoutMs;
+		const limitMs =
+			(paymentRequest ? (body as { timeout_seconds: number }).timeout_seconds * 1000 : 0) +
+			2 * this.timeoutMs;
 		const timer = setTimeout(() => deadline.abort(), limitMs);
 		try {
 			await this.stream<LndPayment>(
@@ -439,10 +513,14 @@ export class LndRestNode implements LightningNode {
 				deadline.signal
 			);
 			if (deadline.signal.aborted) {
-				throw new LightningError('timeout', `The payment did not finish within ${Math.round(limitMs / 1000)} s; it may still complete, so track it before paying again.`);
+				throw new LightningError(
+					'timeout',
+					`The payment did not finish within ${Math.round(limitMs / 1000)} s; it may still complete, so track it before paying again.`
+				);
 			}
 		} catch (e) {
-			const reason = e instanceof LightningError && paymentRequest ? refusalReason(e.message) : undefined;
+			const reason =
+				e instanceof LightningError && paymentRequest ? refusalReason(e.message) : undefined;
 			if (!reason || !(e instanceof LightningError)) throw e;
 			let hash = '';
 			try {
@@ -464,13 +542,20 @@ export class LndRestNode implements LightningNode {
 			clearTimeout(timer);
 		}
 		if (!last || last.status === 'in_flight') {
-			throw new LightningError('backend', `The Lightning node closed the stream before the payment finished while trying to ${what}.`);
+			throw new LightningError(
+				'backend',
+				`The Lightning node closed the stream before the payment finished while trying to ${what}.`
+			);
 		}
 		return last;
 	}
 
 	async decodePaymentRequest(paymentRequest: string): Promise<DecodedPaymentRequest> {
-		const d = await this.call<LndPayReq>('GET', `/v1/payreq/${encodeURIComponent(paymentRequest)}`, 'decode the invoice');
+		const d = await this.call<LndPayReq>(
+			'GET',
+			`/v1/payreq/${encodeURIComponent(paymentRequest)}`,
+			'decode the invoice'
+		);
 		const network = networkOfPaymentRequest(paymentRequest);
 		const amountMsat = big(d.num_msat);
 		const decoded: DecodedPaymentRequest = {

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { LightningError, type NodeInfo } from './port';
 import { waitUntilReady } from './wait-ready';
 
-const info = (synced: boolean): NodeInfo => ({ pubkey: '02'.padEnd(66, 'a'), alias: 'station', network: 'regtest', blockHeight: 540, syncedToChain: synced });
+const info = (synced: boolean): NodeInfo => ({
+	pubkey: '02'.padEnd(66, 'a'),
+	alias: 'station',
+	network: 'regtest',
+	blockHeight: 540,
+	syncedToChain: synced
+});
 
 /** A node answering from a script: an error to throw or an info to return, one per call. */
 function scripted(steps: (LightningError | Error | NodeInfo)[]) {
@@ -30,7 +36,10 @@ describe('waitUntilReady', () => {
 		]);
 		const said: string[] = [];
 		const pauses: number[] = [];
-		const got = await waitUntilReady(node, { onWaiting: (s) => said.push(s), sleep: async (ms) => void pauses.push(ms) });
+		const got = await waitUntilReady(node, {
+			onWaiting: (s) => said.push(s),
+			sleep: async (ms) => void pauses.push(ms)
+		});
 		expect(got.syncedToChain).toBe(true);
 		expect(node.calls).toBe(5);
 		expect(said).toEqual([
@@ -42,12 +51,20 @@ describe('waitUntilReady', () => {
 	});
 
 	it('does not wait out a macaroon the node refuses, or anything that is not a Lightning error', async () => {
-		await expect(waitUntilReady(scripted([new LightningError('unauthorized', 'refused the macaroon')]), { sleep: async () => {} })).rejects.toMatchObject({ code: 'unauthorized' });
-		await expect(waitUntilReady(scripted([new Error('bug')]), { sleep: async () => {} })).rejects.toThrow('bug');
+		await expect(
+			waitUntilReady(scripted([new LightningError('unauthorized', 'refused the macaroon')]), {
+				sleep: async () => {}
+			})
+		).rejects.toMatchObject({ code: 'unauthorized' });
+		await expect(
+			waitUntilReady(scripted([new Error('bug')]), { sleep: async () => {} })
+		).rejects.toThrow('bug');
 	});
 
 	it('gives up after maxWaitMs with what it was waiting for', async () => {
 		const node = scripted([new LightningError('starting', 'x')]);
-		await expect(waitUntilReady(node, { maxWaitMs: 0, sleep: async () => {} })).rejects.toThrow(/still starting — gave up after 0 s/);
+		await expect(waitUntilReady(node, { maxWaitMs: 0, sleep: async () => {} })).rejects.toThrow(
+			/still starting — gave up after 0 s/
+		);
 	});
 });

@@ -25,7 +25,10 @@ class CatchingUp {
 	constructor(readonly info: NodeInfo) {}
 }
 
-export async function waitUntilReady(node: Pick<LightningNode, 'getInfo'>, o: WaitReadyOptions = {}): Promise<NodeInfo> {
+export async function waitUntilReady(
+	node: Pick<LightningNode, 'getInfo'>,
+	o: WaitReadyOptions = {}
+): Promise<NodeInfo> {
 	const started = Date.now();
 	let last = '';
 	const whose = o.whose ?? "The station's Lightning node";
@@ -40,7 +43,8 @@ export async function waitUntilReady(node: Pick<LightningNode, 'getInfo'>, o: Wa
 			initialDelayMs: o.firstPauseMs ?? 500,
 			maxDelayMs: 5000,
 			sleep: o.sleep ?? ((ms) => sleep(ms)),
-			shouldRetry: (e) => e instanceof CatchingUp || (e instanceof LightningError && TRANSIENT.has(e.code)),
+			shouldRetry: (e) =>
+				e instanceof CatchingUp || (e instanceof LightningError && TRANSIENT.has(e.code)),
 			onRetry: (e) => {
 				const sentence =
 					e instanceof CatchingUp
@@ -52,9 +56,13 @@ export async function waitUntilReady(node: Pick<LightningNode, 'getInfo'>, o: Wa
 					last = sentence;
 					o.onWaiting?.(sentence);
 				}
-				if (o.signal?.aborted) throw new LightningError('timeout', 'Stopped waiting for the Lightning node.');
+				if (o.signal?.aborted)
+					throw new LightningError('timeout', 'Stopped waiting for the Lightning node.');
 				if (o.maxWaitMs !== undefined && Date.now() - started >= o.maxWaitMs) {
-					throw new LightningError('timeout', `${sentence.replace(/; waiting for it.*$/, '')} — gave up after ${Math.round(o.maxWaitMs / 1000)} s.`);
+					throw new LightningError(
+						'timeout',
+						`${sentence.replace(/; waiting for it.*$/, '')} — gave up after ${Math.round(o.maxWaitMs / 1000)} s.`
+					);
 				}
 			}
 		}

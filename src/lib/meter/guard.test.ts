@@ -9,7 +9,13 @@ import { createTransportPair } from './transport';
 import type { MeterSample } from './types';
 
 const T0 = 1_700_000_000_000;
-const sample = (energyWh: number, atS: number, powerW = 7000): MeterSample => ({ energyWh, powerW, voltageV: 230, currentA: 10, at: T0 + atS * 1000 });
+const sample = (energyWh: number, atS: number, powerW = 7000): MeterSample => ({
+	energyWh,
+	powerW,
+	voltageV: 230,
+	currentA: 10,
+	at: T0 + atS * 1000
+});
 const ok = (s: MeterSample, serial = 'A1'): PollOutcome => ({ ok: true, sample: s, serial });
 
 describe('MeterGuard', () => {
@@ -56,7 +62,10 @@ describe('MeterGuard', () => {
 
 	it('values that are not numbers are a fault', () => {
 		const g = new MeterGuard({ expectedSerial: 'A1', maxPowerW: 11_000 });
-		expect(g.check(ok({ ...sample(1000, 0), powerW: NaN }))).toMatchObject({ ok: false, fault: { kind: 'bad-value' } });
+		expect(g.check(ok({ ...sample(1000, 0), powerW: NaN }))).toMatchObject({
+			ok: false,
+			fault: { kind: 'bad-value' }
+		});
 	});
 
 	it('resumes from the last accepted sample of a reloaded session', () => {
@@ -67,11 +76,17 @@ describe('MeterGuard', () => {
 
 describe('MeterGuard classifies real Modbus failures', () => {
 	async function rig() {
-		const car = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 10_000, identity: { vendor: 'v', model: 'm', serial: '777' } });
+		const car = new SimulatedMeter({
+			maxPowerW: 11_000,
+			wantedWh: 10_000,
+			identity: { vendor: 'v', model: 'm', serial: '777' }
+		});
 		const [a, b] = createTransportPair();
 		const profile = findProfile('eastron-sdm630');
 		const { slave } = startSimulatedModbusMeter(b, { profile, source: car });
-		const meter = await ModbusMeter.open(new ModbusRtuMaster(a, { timeoutMs: 150, retries: 1 }), { profile });
+		const meter = await ModbusMeter.open(new ModbusRtuMaster(a, { timeoutMs: 150, retries: 1 }), {
+			profile
+		});
 		const guard = new MeterGuard({ expectedSerial: meter.identity.serial, maxPowerW: 11_000 });
 		const poll = () => pollMeter(meter);
 		return { slave, guard, poll };
@@ -81,11 +96,24 @@ describe('MeterGuard classifies real Modbus failures', () => {
 		const { slave, guard, poll } = await rig();
 		expect(guard.check(await poll()).ok).toBe(true);
 		slave.faults = { silent: true };
-		expect(guard.check(await poll())).toMatchObject({ ok: false, fault: { kind: 'no-answer', message: expect.stringMatching(/does not answer.*suspended/) } });
+		expect(guard.check(await poll())).toMatchObject({
+			ok: false,
+			fault: { kind: 'no-answer', message: expect.stringMatching(/does not answer.*suspended/) }
+		});
 		slave.faults = { corruptCrc: true };
-		expect(guard.check(await poll())).toMatchObject({ ok: false, fault: { kind: 'crc', message: expect.stringMatching(/corrupted/) } });
+		expect(guard.check(await poll())).toMatchObject({
+			ok: false,
+			fault: { kind: 'crc', message: expect.stringMatching(/corrupted/) }
+		});
 		slave.faults = { exceptionCode: 4 };
-		expect(guard.check(await poll())).toMatchObject({ ok: false, fault: { kind: 'exception', exceptionCode: 4, message: expect.stringMatching(/server device failure/) } });
+		expect(guard.check(await poll())).toMatchObject({
+			ok: false,
+			fault: {
+				kind: 'exception',
+				exceptionCode: 4,
+				message: expect.stringMatching(/server device failure/)
+			}
+		});
 		slave.faults = {};
 		expect(guard.check(await poll()).ok).toBe(true);
 	});
@@ -93,14 +121,25 @@ describe('MeterGuard classifies real Modbus failures', () => {
 
 describe('a meter swapped mid-session, seen through the real master', () => {
 	it('is caught by its serial', async () => {
-		const car = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 10_000, identity: { vendor: 'v', model: 'm', serial: '1001' } });
+		const car = new SimulatedMeter({
+			maxPowerW: 11_000,
+			wantedWh: 10_000,
+			identity: { vendor: 'v', model: 'm', serial: '1001' }
+		});
 		const [a, b] = createTransportPair();
 		const profile = findProfile('abb-b23');
 		const { bank } = startSimulatedModbusMeter(b, { profile, source: car });
 		const meter = await ModbusMeter.open(new ModbusRtuMaster(a), { profile });
-		const guard = new MeterGuard({ expectedSerial: meter.identity.serial, maxPowerW: 11_000, energyResolutionWh: 10 });
+		const guard = new MeterGuard({
+			expectedSerial: meter.identity.serial,
+			maxPowerW: 11_000,
+			energyResolutionWh: 10
+		});
 		expect(guard.check(await pollMeter(meter)).ok).toBe(true);
 		bank.serial = '2002';
-		expect(guard.check(await pollMeter(meter))).toMatchObject({ ok: false, fault: { kind: 'meter-swapped' } });
+		expect(guard.check(await pollMeter(meter))).toMatchObject({
+			ok: false,
+			fault: { kind: 'meter-swapped' }
+		});
 	});
 });

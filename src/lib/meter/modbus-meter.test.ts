@@ -20,16 +20,26 @@ describe('register encodings', () => {
 	});
 	it('encode is the inverse and refuses what does not fit', () => {
 		for (const type of ['int32', 'uint32', 'int64', 'uint64', 'float32'] as const)
-			for (const order of ['high-first', 'low-first'] as const) expect(decodeRegisters(encodeRegisters(123456, type, order), type, order)).toBe(123456);
+			for (const order of ['high-first', 'low-first'] as const)
+				expect(decodeRegisters(encodeRegisters(123456, type, order), type, order)).toBe(123456);
 		expect(() => encodeRegisters(-1, 'uint32', 'high-first')).toThrow(/does not fit/);
-		expect(() => encodeRegisters(NaN, 'float32', 'high-first')).toThrow(new RangeError('Cannot encode NaN as float32.'));
+		expect(() => encodeRegisters(NaN, 'float32', 'high-first')).toThrow(
+			new RangeError('Cannot encode NaN as float32.')
+		);
 	});
 });
 
 async function meterBehind(profileId: string, serial?: string) {
 	const profile = findProfile(profileId);
 	let t = 1_700_000_000_000;
-	const car = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 50_000, startWh: 4_321_000, rampSeconds: 0, now: () => t, identity: { vendor: 'x', model: 'y', serial: '12345678' } });
+	const car = new SimulatedMeter({
+		maxPowerW: 11_000,
+		wantedWh: 50_000,
+		startWh: 4_321_000,
+		rampSeconds: 0,
+		now: () => t,
+		identity: { vendor: 'x', model: 'y', serial: '12345678' }
+	});
 	const [a, b] = createTransportPair();
 	const { slave, bank } = startSimulatedModbusMeter(b, { profile, source: car, unitId: 3 });
 	const master = new ModbusRtuMaster(a, { timeoutMs: 100 });
@@ -41,7 +51,11 @@ describe('ModbusMeter reads every profile from the simulated slave', () => {
 	for (const profile of METER_PROFILES) {
 		it(`${profile.vendor} ${profile.model}`, async () => {
 			const s = await meterBehind(profile.id);
-			const meter = await ModbusMeter.open(s.master, { profile, unitId: 3, serial: 'PRINTED-ON-METER' });
+			const meter = await ModbusMeter.open(s.master, {
+				profile,
+				unitId: 3,
+				serial: 'PRINTED-ON-METER'
+			});
 			expect(meter.identity.serial).toBe(profile.serial ? '12345678' : 'PRINTED-ON-METER');
 			s.car.setAllowed(true);
 			s.advance(3_600_000 / 10); // six minutes at 11 kW: 1100 Wh
@@ -67,7 +81,9 @@ describe('probing', () => {
 	it('says nobody is there when the line is silent', async () => {
 		const s = await meterBehind('abb-b23');
 		s.slave.faults.silent = true;
-		await expect(probeMeter(new ModbusRtuMaster(s.master.transport, { timeoutMs: 20, retries: 0 }), 3)).rejects.toThrow(/did not answer/);
+		await expect(
+			probeMeter(new ModbusRtuMaster(s.master.transport, { timeoutMs: 20, retries: 0 }), 3)
+		).rejects.toThrow(/did not answer/);
 	});
 });
 
@@ -83,7 +99,12 @@ describe('custom and JSON profiles', () => {
 			energy: { address: 106, scale: 1 },
 			name: 'Acme 3000'
 		});
-		const car = new SimulatedMeter({ maxPowerW: 7_000, wantedWh: 10_000, startWh: 500, rampSeconds: 0 });
+		const car = new SimulatedMeter({
+			maxPowerW: 7_000,
+			wantedWh: 10_000,
+			startWh: 500,
+			rampSeconds: 0
+		});
 		const [a, b] = createTransportPair();
 		startSimulatedModbusMeter(b, { profile, source: car });
 		const meter = await ModbusMeter.open(new ModbusRtuMaster(a), { profile, serial: 'ACME-1' });
@@ -92,11 +113,25 @@ describe('custom and JSON profiles', () => {
 	});
 	it('a profile without a readable serial needs one configured', async () => {
 		const s = await meterBehind('finder-7e');
-		await expect(ModbusMeter.open(s.master, { profile: s.profile, unitId: 3 })).rejects.toThrow(/enter the serial/);
+		await expect(ModbusMeter.open(s.master, { profile: s.profile, unitId: 3 })).rejects.toThrow(
+			/enter the serial/
+		);
 	});
 	it('JSON profiles are checked and every problem named', () => {
-		expect(parseMeterProfile(JSON.parse(JSON.stringify(findProfile('abb-b23')))).id).toBe('abb-b23');
-		expect(() => parseMeterProfile({ id: 'x', vendor: 'v', model: 'm', phases: 2, functionCode: 5, wordOrder: 'middle', registers: { voltage: { address: -1, type: 'float', scale: 0 } } })).toThrow(
+		expect(parseMeterProfile(JSON.parse(JSON.stringify(findProfile('abb-b23')))).id).toBe(
+			'abb-b23'
+		);
+		expect(() =>
+			parseMeterProfile({
+				id: 'x',
+				vendor: 'v',
+				model: 'm',
+				phases: 2,
+				functionCode: 5,
+				wordOrder: 'middle',
+				registers: { voltage: { address: -1, type: 'float', scale: 0 } }
+			})
+		).toThrow(
 			/functionCode.*wordOrder.*phases.*voltage.address.*voltage.type.*voltage.scale.*current" is missing/
 		);
 	});

@@ -1,7 +1,12 @@
 // A real meter behind a Modbus RTU master, read by its profile.
 import type { ModbusRtuMaster } from './modbus/master';
 import { ModbusError } from './modbus/errors';
-import { METER_PROFILES, type MeterProfile, type QuantityRegister, type SerialRegister } from './profiles';
+import {
+	METER_PROFILES,
+	type MeterProfile,
+	type QuantityRegister,
+	type SerialRegister
+} from './profiles';
 import { decodeRegisters, registerCount } from './registers';
 import type { Meter, MeterIdentity, MeterSample } from './types';
 import type { PollOutcome } from './guard';
@@ -15,15 +20,30 @@ export interface ModbusMeterOptions {
 	now?: () => number;
 }
 
-export async function readQuantity(master: ModbusRtuMaster, unitId: number, profile: MeterProfile, reg: QuantityRegister): Promise<number> {
+export async function readQuantity(
+	master: ModbusRtuMaster,
+	unitId: number,
+	profile: MeterProfile,
+	reg: QuantityRegister
+): Promise<number> {
 	const fc = reg.functionCode ?? profile.functionCode;
 	const words = await master.read(unitId, fc, reg.address, registerCount(reg.type));
 	const value = decodeRegisters(words, reg.type, reg.wordOrder ?? profile.wordOrder) * reg.scale;
-	if (!Number.isFinite(value)) throw new ModbusError('malformed', `Register ${reg.address} of ${profile.vendor} ${profile.model} holds no number (NaN/∞): wrong profile or word order?`, unitId, fc);
+	if (!Number.isFinite(value))
+		throw new ModbusError(
+			'malformed',
+			`Register ${reg.address} of ${profile.vendor} ${profile.model} holds no number (NaN/∞): wrong profile or word order?`,
+			unitId,
+			fc
+		);
 	return value;
 }
 
-export async function readSerial(master: ModbusRtuMaster, unitId: number, s: SerialRegister): Promise<string> {
+export async function readSerial(
+	master: ModbusRtuMaster,
+	unitId: number,
+	s: SerialRegister
+): Promise<string> {
 	if (s.type === 'uint32') {
 		const words = await master.read(unitId, s.functionCode, s.address, 2);
 		return String(decodeRegisters(words, 'uint32', s.wordOrder ?? 'high-first'));
@@ -53,9 +73,13 @@ export class ModbusMeter implements Meter {
 	/** Opens a meter: reads its serial where the profile has one (a failure there is the first fault). */
 	static async open(master: ModbusRtuMaster, opts: ModbusMeterOptions): Promise<ModbusMeter> {
 		const unitId = opts.unitId ?? 1;
-		const serial = opts.profile.serial ? await readSerial(master, unitId, opts.profile.serial) : opts.serial;
+		const serial = opts.profile.serial
+			? await readSerial(master, unitId, opts.profile.serial)
+			: opts.serial;
 		if (!serial)
-			throw new Error(`${opts.profile.vendor} ${opts.profile.model} has no readable serial number: enter the serial printed on the meter in the setup screen.`);
+			throw new Error(
+				`${opts.profile.vendor} ${opts.profile.model} has no readable serial number: enter the serial printed on the meter in the setup screen.`
+			);
 		const identity = { vendor: opts.profile.vendor, model: opts.profile.model, serial };
 		return new ModbusMeter(master, opts.profile, unitId, identity, opts.now ?? (() => Date.now()));
 	}
@@ -77,7 +101,9 @@ export class ModbusMeter implements Meter {
 
 	/** The serial as the meter reports it now (the guard compares it with the session's). */
 	async readSerial(): Promise<string> {
-		return this.profile.serial ? readSerial(this.master, this.unitId, this.profile.serial) : this.identity.serial;
+		return this.profile.serial
+			? readSerial(this.master, this.unitId, this.profile.serial)
+			: this.identity.serial;
 	}
 }
 
@@ -127,7 +153,10 @@ export async function probeMeter(
 }
 
 /** One poll in the shape MeterGuard.check() takes: a sample plus the serial now answering, or the error. */
-export async function pollMeter(meter: Meter & { readSerial?: () => Promise<string> }, now: () => number = () => Date.now()): Promise<PollOutcome> {
+export async function pollMeter(
+	meter: Meter & { readSerial?: () => Promise<string> },
+	now: () => number = () => Date.now()
+): Promise<PollOutcome> {
 	try {
 		const sample = await meter.read();
 		const serial = meter.readSerial ? await meter.readSerial() : meter.identity.serial;

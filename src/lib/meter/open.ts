@@ -24,11 +24,18 @@ export interface SerialMeter {
 	close(): Promise<void>;
 }
 
-export async function openMeterOnTransport(transport: ByteTransport, opts: SerialMeterOptions): Promise<SerialMeter> {
+export async function openMeterOnTransport(
+	transport: ByteTransport,
+	opts: SerialMeterOptions
+): Promise<SerialMeter> {
 	const profile = typeof opts.profile === 'string' ? findProfile(opts.profile) : opts.profile;
 	const master = new ModbusRtuMaster(transport, opts.master);
 	try {
-		const meter = await ModbusMeter.open(master, { profile, unitId: opts.unitId, serial: opts.serial });
+		const meter = await ModbusMeter.open(master, {
+			profile,
+			unitId: opts.unitId,
+			serial: opts.serial
+		});
 		return { transport, master, meter, close: () => transport.close() };
 	} catch (e) {
 		await transport.close();
@@ -36,6 +43,9 @@ export async function openMeterOnTransport(transport: ByteTransport, opts: Seria
 	}
 }
 
-export async function openSerialMeter(port: WebSerialPortLike, opts: SerialMeterOptions): Promise<SerialMeter> {
+export async function openSerialMeter(
+	port: WebSerialPortLike,
+	opts: SerialMeterOptions
+): Promise<SerialMeter> {
 	return openMeterOnTransport(await openWebSerialTransport(port, opts.line), opts);
 }

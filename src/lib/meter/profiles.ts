@@ -63,7 +63,8 @@ export const METER_PROFILES: readonly MeterProfile[] = [
 			energy: { address: 0x0048, type: 'float32', scale: 1000 }
 		},
 		serial: { functionCode: 3, address: 0xfc00, type: 'uint32' },
-		source: 'Eastron SDM630 Modbus protocol (input registers, IEEE 754 float, high word first); SmartEVSE and evcc use the same map.'
+		source:
+			'Eastron SDM630 Modbus protocol (input registers, IEEE 754 float, high word first); SmartEVSE and evcc use the same map.'
 	},
 	{
 		id: 'eastron-sdm120',
@@ -79,7 +80,8 @@ export const METER_PROFILES: readonly MeterProfile[] = [
 			energy: { address: 0x0048, type: 'float32', scale: 1000 }
 		},
 		serial: { functionCode: 3, address: 0xfc00, type: 'uint32' },
-		source: 'Eastron SDM120 Modbus protocol (input registers, float, high word first); same map in evcc/mbmd.'
+		source:
+			'Eastron SDM120 Modbus protocol (input registers, float, high word first); same map in evcc/mbmd.'
 	},
 	{
 		id: 'abb-b23',
@@ -95,7 +97,8 @@ export const METER_PROFILES: readonly MeterProfile[] = [
 			energy: { address: 0x5000, type: 'uint64', scale: 10 }
 		},
 		serial: { functionCode: 3, address: 0x8900, type: 'uint32' },
-		source: 'ABB B2x Modbus map (holding registers; energy 64-bit in 0.01 kWh); SmartEVSE meter type 5.'
+		source:
+			'ABB B2x Modbus map (holding registers; energy 64-bit in 0.01 kWh); SmartEVSE meter type 5.'
 	},
 	{
 		id: 'phoenix-eem-350-d-mcb',
@@ -110,7 +113,8 @@ export const METER_PROFILES: readonly MeterProfile[] = [
 			power: { address: 0x0028, type: 'int32', scale: 0.1 },
 			energy: { address: 0x003e, type: 'int32', scale: 100 }
 		},
-		source: 'SmartEVSE meter type 2 (input registers, int32 low word first, 0.1 V / mA / 0.1 W / 0.1 kWh). Serial: configured.'
+		source:
+			'SmartEVSE meter type 2 (input registers, int32 low word first, 0.1 V / mA / 0.1 W / 0.1 kWh). Serial: configured.'
 	},
 	{
 		id: 'carlo-gavazzi-em340',
@@ -126,7 +130,8 @@ export const METER_PROFILES: readonly MeterProfile[] = [
 			energy: { address: 0x0034, type: 'int32', scale: 100 }
 		},
 		serial: { functionCode: 3, address: 0x5000, type: 'ascii', registers: 7 },
-		source: 'Carlo Gavazzi EM300-series communication protocol (INT32 least significant word first); serial as 14 ASCII characters at 0x5000.'
+		source:
+			'Carlo Gavazzi EM300-series communication protocol (INT32 least significant word first); serial as 14 ASCII characters at 0x5000.'
 	},
 	{
 		id: 'finder-7e',
@@ -156,13 +161,17 @@ export const METER_PROFILES: readonly MeterProfile[] = [
 			power: { address: 0x5012, type: 'float32', scale: 1000 },
 			energy: { address: 0x600c, type: 'float32', scale: 1000 }
 		},
-		source: 'SmartEVSE meter type 7 (WAGO 879-30x0 = Inepro PRO380 map; holding registers, float, power in kW, energy in kWh). Serial: configured.'
+		source:
+			'SmartEVSE meter type 7 (WAGO 879-30x0 = Inepro PRO380 map; holding registers, float, power in kW, energy in kWh). Serial: configured.'
 	}
 ];
 
 export function findProfile(id: string): MeterProfile {
 	const p = METER_PROFILES.find((m) => m.id === id);
-	if (!p) throw new Error(`Unknown meter profile "${id}". Known: ${METER_PROFILES.map((m) => m.id).join(', ')}, or a custom profile.`);
+	if (!p)
+		throw new Error(
+			`Unknown meter profile "${id}". Known: ${METER_PROFILES.map((m) => m.id).join(', ')}, or a custom profile.`
+		);
 	return p;
 }
 
@@ -181,7 +190,11 @@ export interface CustomProfileInput {
 
 /** A profile for a meter we do not list: one function code, one type and word order for all four values. */
 export function customProfile(input: CustomProfileInput): MeterProfile {
-	const reg = (q: { address: number; scale: number }) => ({ address: q.address, scale: q.scale, type: input.type });
+	const reg = (q: { address: number; scale: number }) => ({
+		address: q.address,
+		scale: q.scale,
+		type: input.type
+	});
 	return parseMeterProfile({
 		id: 'custom',
 		vendor: 'Custom',
@@ -189,25 +202,41 @@ export function customProfile(input: CustomProfileInput): MeterProfile {
 		phases: input.phases ?? 3,
 		functionCode: input.functionCode,
 		wordOrder: input.wordOrder,
-		registers: { voltage: reg(input.voltage), current: reg(input.current), power: reg(input.power), energy: reg(input.energy) },
+		registers: {
+			voltage: reg(input.voltage),
+			current: reg(input.current),
+			power: reg(input.power),
+			energy: reg(input.energy)
+		},
 		source: 'Configured by the operator.'
 	});
 }
 
-const TYPES: readonly RegisterType[] = ['uint16', 'int16', 'uint32', 'int32', 'float32', 'uint64', 'int64'];
+const TYPES: readonly RegisterType[] = [
+	'uint16',
+	'int16',
+	'uint32',
+	'int32',
+	'float32',
+	'uint64',
+	'int64'
+];
 
 /** Checks a profile that came from JSON (operator settings); every problem is named. */
 export function parseMeterProfile(raw: unknown): MeterProfile {
 	const problems: string[] = [];
 	const o = (raw ?? {}) as Record<string, unknown>;
 	const str = (k: string) => {
-		if (typeof o[k] !== 'string' || (o[k] as string).length === 0) problems.push(`"${k}" must be a non-empty text`);
+		if (typeof o[k] !== 'string' || (o[k] as string).length === 0)
+			problems.push(`"${k}" must be a non-empty text`);
 	};
 	str('id');
 	str('vendor');
 	str('model');
-	if (o.functionCode !== 3 && o.functionCode !== 4) problems.push('"functionCode" must be 3 (holding) or 4 (input)');
-	if (o.wordOrder !== 'high-first' && o.wordOrder !== 'low-first') problems.push('"wordOrder" must be "high-first" or "low-first"');
+	if (o.functionCode !== 3 && o.functionCode !== 4)
+		problems.push('"functionCode" must be 3 (holding) or 4 (input)');
+	if (o.wordOrder !== 'high-first' && o.wordOrder !== 'low-first')
+		problems.push('"wordOrder" must be "high-first" or "low-first"');
 	if (o.phases !== 1 && o.phases !== 3) problems.push('"phases" must be 1 or 3');
 	const regs = (o.registers ?? {}) as Record<string, unknown>;
 	for (const q of ['voltage', 'current', 'power', 'energy']) {
@@ -218,15 +247,27 @@ export function parseMeterProfile(raw: unknown): MeterProfile {
 		}
 		if (!Number.isInteger(r.address) || (r.address as number) < 0 || (r.address as number) > 0xffff)
 			problems.push(`"registers.${q}.address" must be a register number 0..65535`);
-		if (!TYPES.includes(r.type as RegisterType)) problems.push(`"registers.${q}.type" must be one of ${TYPES.join(', ')}`);
-		if (typeof r.scale !== 'number' || !Number.isFinite(r.scale) || r.scale <= 0) problems.push(`"registers.${q}.scale" must be a positive number`);
-		if (r.functionCode !== undefined && r.functionCode !== 3 && r.functionCode !== 4) problems.push(`"registers.${q}.functionCode" must be 3 or 4`);
+		if (!TYPES.includes(r.type as RegisterType))
+			problems.push(`"registers.${q}.type" must be one of ${TYPES.join(', ')}`);
+		if (typeof r.scale !== 'number' || !Number.isFinite(r.scale) || r.scale <= 0)
+			problems.push(`"registers.${q}.scale" must be a positive number`);
+		if (r.functionCode !== undefined && r.functionCode !== 3 && r.functionCode !== 4)
+			problems.push(`"registers.${q}.functionCode" must be 3 or 4`);
 	}
 	if (o.serial !== undefined) {
 		const s = o.serial as Record<string, unknown>;
-		if ((s.functionCode !== 3 && s.functionCode !== 4) || !Number.isInteger(s.address) || (s.type !== 'uint32' && s.type !== 'ascii'))
-			problems.push('"serial" needs functionCode 3|4, an integer address and type "uint32" or "ascii"');
+		if (
+			(s.functionCode !== 3 && s.functionCode !== 4) ||
+			!Number.isInteger(s.address) ||
+			(s.type !== 'uint32' && s.type !== 'ascii')
+		)
+			problems.push(
+				'"serial" needs functionCode 3|4, an integer address and type "uint32" or "ascii"'
+			);
 	}
 	if (problems.length) throw new Error(`Invalid meter profile: ${problems.join('; ')}.`);
-	return { ...(o as unknown as MeterProfile), source: typeof o.source === 'string' ? o.source : 'Configured by the operator.' };
+	return {
+		...(o as unknown as MeterProfile),
+		source: typeof o.source === 'string' ? o.source : 'Configured by the operator.'
+	};
 }

@@ -27,10 +27,18 @@ function toBigEndianBytes(words: ArrayLike<number>, order: WordOrder): DataView 
 	return view;
 }
 
-export function decodeRegisters(words: ArrayLike<number>, type: RegisterType, order: WordOrder): number {
+export function decodeRegisters(
+	words: ArrayLike<number>,
+	type: RegisterType,
+	order: WordOrder
+): number {
 	const need = registerCount(type);
-	if (words.length < need) throw new RangeError(`A ${type} needs ${need} registers, got ${words.length}.`);
-	const v = toBigEndianBytes(Array.from({ length: need }, (_, i) => words[i]!), order);
+	if (words.length < need)
+		throw new RangeError(`A ${type} needs ${need} registers, got ${words.length}.`);
+	const v = toBigEndianBytes(
+		Array.from({ length: need }, (_, i) => words[i]!),
+		order
+	);
 	switch (type) {
 		case 'uint16':
 			return v.getUint16(0);

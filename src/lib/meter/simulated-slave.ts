@@ -24,7 +24,10 @@ export class MeterRegisterBank implements RegisterHandler {
 		this.serial = opts.serial ?? opts.source.identity.serial;
 		// A meter that stores its serial as a number cannot report letters: keep the digits.
 		if (opts.profile.serial?.type === 'uint32' && !/^\d+$/.test(this.serial)) {
-			if (opts.serial !== undefined) throw new Error(`${opts.profile.model} reports its serial as a number; "${opts.serial}" is not one.`);
+			if (opts.serial !== undefined)
+				throw new Error(
+					`${opts.profile.model} reports its serial as a number; "${opts.serial}" is not one.`
+				);
 			this.serial = String(Number(this.serial.replace(/\D/g, '') || '1'));
 		}
 	}
@@ -33,23 +36,27 @@ export class MeterRegisterBank implements RegisterHandler {
 		const blocks = this.blocks(functionCode);
 		const out = new Uint16Array(count);
 		let sample: MeterSample | null = null;
-		for (let a = address; a < address + count; ) {
+		for (let a = address; a < address + count;) {
 			const block = blocks.find((b) => a >= b.address && a < b.address + b.length);
 			if (!block) return ILLEGAL_ADDRESS;
 			sample ??= await this.opts.source.read();
 			const words = block.encode(sample);
-			for (let i = a - block.address; i < block.length && a < address + count; i++, a++) out[a - address] = words[i]!;
+			for (let i = a - block.address; i < block.length && a < address + count; i++, a++)
+				out[a - address] = words[i]!;
 		}
 		return out;
 	}
 
-	private blocks(fc: 3 | 4): { address: number; length: number; encode: (s: MeterSample) => Uint16Array }[] {
+	private blocks(
+		fc: 3 | 4
+	): { address: number; length: number; encode: (s: MeterSample) => Uint16Array }[] {
 		const p = this.opts.profile;
 		const quantity = (reg: QuantityRegister, pick: (s: MeterSample) => number) => ({
 			fc: reg.functionCode ?? p.functionCode,
 			address: reg.address,
 			length: registerCount(reg.type),
-			encode: (s: MeterSample) => encodeRegisters(pick(s) / reg.scale, reg.type, reg.wordOrder ?? p.wordOrder)
+			encode: (s: MeterSample) =>
+				encodeRegisters(pick(s) / reg.scale, reg.type, reg.wordOrder ?? p.wordOrder)
 		});
 		const list = [
 			quantity(p.registers.energy, (s) => s.energyWh),
@@ -65,9 +72,17 @@ export class MeterRegisterBank implements RegisterHandler {
 				address: s.address,
 				length,
 				encode: () => {
-					if (s.type === 'uint32') return encodeRegisters(Number(this.serial) >>> 0, 'uint32', s.wordOrder ?? 'high-first');
+					if (s.type === 'uint32')
+						return encodeRegisters(
+							Number(this.serial) >>> 0,
+							'uint32',
+							s.wordOrder ?? 'high-first'
+						);
 					const words = new Uint16Array(length);
-					for (let i = 0; i < length; i++) words[i] = ((this.serial.charCodeAt(2 * i) || 0) << 8) | (this.serial.charCodeAt(2 * i + 1) || 0);
+					for (let i = 0; i < length; i++)
+						words[i] =
+							((this.serial.charCodeAt(2 * i) || 0) << 8) |
+							(this.serial.charCodeAt(2 * i + 1) || 0);
 					return words;
 				}
 			});
@@ -76,11 +91,18 @@ export class MeterRegisterBank implements RegisterHandler {
 	}
 }
 
-export interface SimulatedModbusMeterOptions extends MeterRegisterBankOptions, Partial<SlaveOptions> {}
+export interface SimulatedModbusMeterOptions
+	extends MeterRegisterBankOptions, Partial<SlaveOptions> {}
 
 /** A slave on `transport` emulating `profile` over `source`; `.faults` rehearses a broken meter. */
-export function startSimulatedModbusMeter(transport: ByteTransport, opts: SimulatedModbusMeterOptions): { slave: ModbusRtuSlave; bank: MeterRegisterBank } {
+export function startSimulatedModbusMeter(
+	transport: ByteTransport,
+	opts: SimulatedModbusMeterOptions
+): { slave: ModbusRtuSlave; bank: MeterRegisterBank } {
 	const bank = new MeterRegisterBank(opts);
-	const slave = new ModbusRtuSlave(transport, bank, { unitId: opts.unitId ?? 1, responseDelayMs: opts.responseDelayMs });
+	const slave = new ModbusRtuSlave(transport, bank, {
+		unitId: opts.unitId ?? 1,
+		responseDelayMs: opts.responseDelayMs
+	});
 	return { slave, bank };
 }

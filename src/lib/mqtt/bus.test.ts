@@ -13,7 +13,9 @@ let url: string;
 beforeAll(async () => {
 	broker = await Aedes.createBroker();
 	server = createServer();
-	new WebSocketServer({ server }).on('connection', (s, req) => broker.handle(createWebSocketStream(s) as never, req as never));
+	new WebSocketServer({ server }).on('connection', (s, req) =>
+		broker.handle(createWebSocketStream(s) as never, req as never)
+	);
 	await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 	url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -58,7 +60,11 @@ describe('message bus', () => {
 	it('with a persistent session, what was published while the client was away arrives after it comes back', async () => {
 		const clientId = `wallet-test-${Date.now() % 100000}`;
 		const station = await connectBus(url, { protocolVersion: 4 });
-		let wallet = await connectBus(url, { protocolVersion: 4, clientId, persistentSession: { expirySeconds: 600 } });
+		let wallet = await connectBus(url, {
+			protocolVersion: 4,
+			clientId,
+			persistentSession: { expirySeconds: 600 }
+		});
 		const first = collect(wallet, 'st/readings');
 		await first.ready;
 		await station.publish('st/readings', 'r1');
@@ -66,7 +72,11 @@ describe('message bus', () => {
 		await wallet.close(); // the page reloads
 		await station.publish('st/readings', 'r2');
 		await station.publish('st/readings', 'r3');
-		wallet = await connectBus(url, { protocolVersion: 4, clientId, persistentSession: { expirySeconds: 600 } });
+		wallet = await connectBus(url, {
+			protocolVersion: 4,
+			clientId,
+			persistentSession: { expirySeconds: 600 }
+		});
 		// The app subscribes only once it has loaded: the backlog waits for it.
 		await new Promise((r) => setTimeout(r, 200));
 		const again = collect(wallet, 'st/readings');
@@ -83,7 +93,12 @@ describe('message bus', () => {
 		const station = await connectBus(url, { protocolVersion: 4 });
 		// The app's store: r1 is stored, r2 is still being written when the page reloads.
 		let storing: Promise<void> = Promise.resolve();
-		let wallet = await connectBus(url, { protocolVersion: 4, clientId, persistentSession: { expirySeconds: 600 }, ackAfter: () => storing });
+		let wallet = await connectBus(url, {
+			protocolVersion: 4,
+			clientId,
+			persistentSession: { expirySeconds: 600 },
+			ackAfter: () => storing
+		});
 		const first = collect(wallet, 'st/acked');
 		await first.ready;
 		await station.publish('st/acked', 'r1');
@@ -96,7 +111,12 @@ describe('message bus', () => {
 		expect(first.got).toEqual(['r1', 'r2']);
 		await wallet.close();
 		storing = Promise.resolve();
-		wallet = await connectBus(url, { protocolVersion: 4, clientId, persistentSession: { expirySeconds: 600 }, ackAfter: () => storing });
+		wallet = await connectBus(url, {
+			protocolVersion: 4,
+			clientId,
+			persistentSession: { expirySeconds: 600 },
+			ackAfter: () => storing
+		});
 		const again = collect(wallet, 'st/acked');
 		await again.ready;
 		await until(() => again.got.length === 2);
@@ -106,6 +126,8 @@ describe('message bus', () => {
 	});
 
 	it('refuses a persistent session without a stable client id', async () => {
-		await expect(connectBus(url, { protocolVersion: 4, persistentSession: { expirySeconds: 60 } })).rejects.toThrow(/stable clientId/);
+		await expect(
+			connectBus(url, { protocolVersion: 4, persistentSession: { expirySeconds: 60 } })
+		).rejects.toThrow(/stable clientId/);
 	});
 });

@@ -131,13 +131,18 @@ class MqttBus implements MessageBus {
 
 	publish(topic: string, payload: string, opts: PublishOptions = {}): Promise<void> {
 		return new Promise((resolve, reject) => {
-			this.client.publish(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (err, packet) => {
-				if (err) return reject(err);
-				// MQTT 5 brokers report refused publishes (e.g. ACL: reason 135 "Not authorized").
-				const code = (packet as { reasonCode?: number } | undefined)?.reasonCode;
-				if (code !== undefined && code >= 0x80) return reject(new BusRefusal(topic, code));
-				resolve();
-			});
+			this.client.publish(
+				topic,
+				payload,
+				{ qos: opts.qos ?? 1, retain: opts.retain ?? false },
+				(err, packet) => {
+					if (err) return reject(err);
+					// MQTT 5 brokers report refused publishes (e.g. ACL: reason 135 "Not authorized").
+					const code = (packet as { reasonCode?: number } | undefined)?.reasonCode;
+					if (code !== undefined && code >= 0x80) return reject(new BusRefusal(topic, code));
+					resolve();
+				}
+			);
 		});
 	}
 
@@ -150,7 +155,8 @@ class MqttBus implements MessageBus {
 			await new Promise<void>((resolve, reject) =>
 				this.client.subscribe(filter, { qos: 1 }, (err, granted) => {
 					if (err) return reject(err);
-					if (granted?.some((g) => g.qos >= 0x80)) return reject(new Error(`the broker refused the subscription to ${filter}`));
+					if (granted?.some((g) => g.qos >= 0x80))
+						return reject(new Error(`the broker refused the subscription to ${filter}`));
 					resolve();
 				})
 			);
@@ -158,7 +164,8 @@ class MqttBus implements MessageBus {
 		// Hand over what arrived for this filter before anyone listened, in arrival order.
 		const backlog = this.unclaimed.filter((m) => topicMatches(filter, m.topic));
 		if (backlog.length) {
-			for (let i = this.unclaimed.length - 1; i >= 0; i--) if (topicMatches(filter, this.unclaimed[i]!.topic)) this.unclaimed.splice(i, 1);
+			for (let i = this.unclaimed.length - 1; i >= 0; i--)
+				if (topicMatches(filter, this.unclaimed[i]!.topic)) this.unclaimed.splice(i, 1);
 			for (const m of backlog) handler(m.topic, m.payload);
 		}
 		return () => {
@@ -179,9 +186,18 @@ class MqttBus implements MessageBus {
 	}
 }
 
-function openClient(url: string, opts: BusOptions, protocolVersion: 4 | 5): Promise<{ client: MqttClient; early: Unclaimed; collect: (topic: string, payload: Uint8Array) => void }> {
+function openClient(
+	url: string,
+	opts: BusOptions,
+	protocolVersion: 4 | 5
+): Promise<{
+	client: MqttClient;
+	early: Unclaimed;
+	collect: (topic: string, payload: Uint8Array) => void;
+}> {
 	const persistent = opts.persistentSession;
-	if (persistent && !opts.clientId) throw new Error('a persistent MQTT session needs a stable clientId');
+	if (persistent && !opts.clientId)
+		throw new Error('a persistent MQTT session needs a stable clientId');
 	const options: IClientOptions = {
 		clientId: opts.clientId ?? `lc-${Math.random().toString(16).slice(2, 10)}`,
 		username: opts.username,
@@ -189,10 +205,18 @@ function openClient(url: string, opts: BusOptions, protocolVersion: 4 | 5): Prom
 		protocolVersion,
 		clean: !persistent,
 		// MQTT 5 ends a session at disconnect unless it is given an expiry.
-		...(persistent && protocolVersion === 5 && { properties: { sessionExpiryInterval: persistent.expirySeconds } }),
+		...(persistent &&
+			protocolVersion === 5 && { properties: { sessionExpiryInterval: persistent.expirySeconds } }),
 		connectTimeout: opts.connectTimeoutMs ?? 5000,
 		reconnectPeriod: opts.reconnectPeriodMs ?? 1000,
-		will: opts.will ? { topic: opts.will.topic, payload: opts.will.payload, qos: 1, retain: opts.will.retain ?? false } : undefined
+		will: opts.will
+			? {
+					topic: opts.will.topic,
+					payload: opts.will.payload,
+					qos: 1,
+					retain: opts.will.retain ?? false
+				}
+			: undefined
 	};
 	const client = mqtt.connect(url, options);
 	const ackAfter = opts.ackAfter;
@@ -210,7 +234,8 @@ function openClient(url: string, opts: BusOptions, protocolVersion: 4 | 5): Prom
 	}
 	// A persistent session's backlog can arrive with the CONNACK, before the bus exists: keep it.
 	const early: Unclaimed = [];
-	const collect = (topic: string, payload: Uint8Array) => early.push({ topic, payload: new Uint8Array(payload) });
+	const collect = (topic: string, payload: Uint8Array) =>
+		early.push({ topic, payload: new Uint8Array(payload) });
 	client.on('message', collect);
 	return new Promise((resolve, reject) => {
 		const onError = (e: Error) => fail(e.message);
@@ -250,7 +275,9 @@ export async function connectBus(url: string, opts: BusOptions = {}): Promise<Me
 		try {
 			return await open(4);
 		} catch (e) {
-			throw new Error(`Cannot reach the message broker at ${url}: ${(e as Error).message} (MQTT 5: ${(v5Error as Error).message})`);
+			throw new Error(
+				`Cannot reach the message broker at ${url}: ${(e as Error).message} (MQTT 5: ${(v5Error as Error).message})`
+			);
 		}
 	}
 }

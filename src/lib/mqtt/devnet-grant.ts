@@ -9,7 +9,10 @@ import { bytesToHex, sessionKeys } from '../protocol';
 export const DEVNET_GRANT_PATH = '/devnet/broker/grant';
 
 /** Asks the devnet that served this page to open one session's topics to this phone's broker login. */
-export async function requestSessionTopics(link: { stationId: string; sessionId: string; secret: string }, fetchImpl: typeof fetch = fetch): Promise<void> {
+export async function requestSessionTopics(
+	link: { stationId: string; sessionId: string; secret: string },
+	fetchImpl: typeof fetch = fetch
+): Promise<void> {
 	const stationMac = bytesToHex(sessionKeys(link.secret, link.stationId, link.sessionId).station);
 	let res: Response;
 	try {
@@ -20,7 +23,9 @@ export async function requestSessionTopics(link: { stationId: string; sessionId:
 			credentials: 'same-origin'
 		});
 	} catch {
-		throw new Error('The devnet could not be asked to open this session’s messages to this phone: is it running, or are you offline?');
+		throw new Error(
+			'The devnet could not be asked to open this session’s messages to this phone: is it running, or are you offline?'
+		);
 	}
 	if (res.ok) return;
 	let why = '';
@@ -30,5 +35,7 @@ export async function requestSessionTopics(link: { stationId: string; sessionId:
 	} catch {
 		// no sentence from the devnet
 	}
-	throw new Error(`The devnet did not open this session’s messages to this phone (${res.status}${why ? `: ${why}` : ''}).`);
+	throw new Error(
+		`The devnet did not open this session’s messages to this phone (${res.status}${why ? `: ${why}` : ''}).`
+	);
 }

@@ -11,7 +11,9 @@ describe('MemoryBroker', () => {
 		const b = broker.connect();
 		await a.publish('root/st-1/status', 'online', { retain: true });
 		const got: string[] = [];
-		const off = await b.subscribe('root/+/status', (topic, payload) => got.push(`${topic}=${text(payload)}`));
+		const off = await b.subscribe('root/+/status', (topic, payload) =>
+			got.push(`${topic}=${text(payload)}`)
+		);
 		const all: string[] = [];
 		await b.subscribe('root/#', (topic) => all.push(topic));
 		await flush();

@@ -1,7 +1,13 @@
 // An in-process broker for tests and the simulator: the MessageBus contract (QoS 1 delivery,
 // retained messages, topic filters) without a network. Deliveries are asynchronous, like a real
 // broker's, so code under test cannot rely on a publish being handled before it returns.
-import { topicMatches, type BusState, type MessageBus, type MessageHandler, type PublishOptions } from './bus';
+import {
+	topicMatches,
+	type BusState,
+	type MessageBus,
+	type MessageHandler,
+	type PublishOptions
+} from './bus';
 import { Emitter } from '../core';
 
 export class MemoryBroker {
@@ -48,8 +54,10 @@ export class MemoryBus implements MessageBus {
 	constructor(private readonly broker: MemoryBroker) {}
 
 	async publish(topic: string, payload: string, opts: PublishOptions = {}): Promise<void> {
-		if (this.state !== 'connected') throw new Error(`Cannot publish on ${topic}: the bus is closed.`);
-		if (/[+#]/.test(topic)) throw new Error(`Cannot publish on ${topic}: wildcards are only for subscriptions.`);
+		if (this.state !== 'connected')
+			throw new Error(`Cannot publish on ${topic}: the bus is closed.`);
+		if (/[+#]/.test(topic))
+			throw new Error(`Cannot publish on ${topic}: wildcards are only for subscriptions.`);
 		this.broker.deliver(topic, payload, opts.retain ?? false);
 	}
 
@@ -57,7 +65,8 @@ export class MemoryBus implements MessageBus {
 		let set = this.handlers.get(filter);
 		if (!set) this.handlers.set(filter, (set = new Set()));
 		set.add(handler);
-		for (const [topic, payload] of this.broker.retainedFor(filter)) queueMicrotask(() => set.has(handler) && handler(topic, payload));
+		for (const [topic, payload] of this.broker.retainedFor(filter))
+			queueMicrotask(() => set.has(handler) && handler(topic, payload));
 		return () => {
 			set.delete(handler);
 			if (set.size === 0) this.handlers.delete(filter);
@@ -68,7 +77,8 @@ export class MemoryBus implements MessageBus {
 	receive(topic: string, payload: Uint8Array): void {
 		for (const [filter, set] of this.handlers) {
 			if (!topicMatches(filter, topic)) continue;
-			for (const h of set) queueMicrotask(() => set.has(h) && this.state === 'connected' && h(topic, payload));
+			for (const h of set)
+				queueMicrotask(() => set.has(h) && this.state === 'connected' && h(topic, payload));
 		}
 	}
 

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { hasValidMac, newDriverKey, sessionKeys, signDriverMessage, signStationMessage, tagMessage, verifyDriverSignature, verifyStationSignature } from './authentication';
+import {
+	hasValidMac,
+	newDriverKey,
+	sessionKeys,
+	signDriverMessage,
+	signStationMessage,
+	tagMessage,
+	verifyDriverSignature,
+	verifyStationSignature
+} from './authentication';
 import { encodeMessage, parseMessage } from './messages';
 import { ocmfPublicKeyHex } from './ocmf';
 import { newJoinSecret } from './session-link';
@@ -8,7 +17,16 @@ import type { SessionEvent } from './types';
 
 const KEY = '6'.repeat(63) + '1';
 const PUB = ocmfPublicKeyHex(KEY);
-const event: SessionEvent = { v: 1, type: 'event', sessionId: 's-1', seq: 3, event: 'paid', at: 1_800_000_000_000, invoiceSeq: 2, paymentHash: 'ab'.repeat(32) };
+const event: SessionEvent = {
+	v: 1,
+	type: 'event',
+	sessionId: 's-1',
+	seq: 3,
+	event: 'paid',
+	at: 1_800_000_000_000,
+	invoiceSeq: 2,
+	paymentHash: 'ab'.repeat(32)
+};
 
 describe('station and driver message authentication', () => {
 	it('a station signature survives the wire and the schema, and fails for any change, key or station', () => {
@@ -45,7 +63,12 @@ describe('station and driver message authentication', () => {
 	it('a driver message is signed with the per-session key registered at join', () => {
 		const keys = sessionKeys(newJoinSecret(), 'st-1', 's-1');
 		const driver = newDriverKey();
-		const stop = signDriverMessage({ v: 1 as const, type: 'stop' as const, sessionId: 's-1', at: 1, n: 1 }, 'st-1', driver.privateKeyHex, keys.driver);
+		const stop = signDriverMessage(
+			{ v: 1 as const, type: 'stop' as const, sessionId: 's-1', at: 1, n: 1 },
+			'st-1',
+			driver.privateKeyHex,
+			keys.driver
+		);
 		expect(verifyDriverSignature(stop, 'st-1', driver.publicKey)).toBe(true);
 		expect(hasValidMac(stop, keys.driver)).toBe(true);
 		expect(verifyDriverSignature(stop, 'st-1', newDriverKey().publicKey)).toBe(false);

@@ -28,7 +28,8 @@ const DOMAIN = 'lightcharge/v1';
 /** HMAC-SHA256(secret, "lightcharge/v1 <role> <station>/<session>"): one key per role and session. */
 export function sessionKeys(secret: string, stationId: string, sessionId: string): SessionKeys {
 	const raw = base64UrlDecode(secret, 'join secret');
-	const derive = (role: string) => hmac(sha256, raw, utf8Encode(`${DOMAIN} ${role} ${stationId}/${sessionId}`));
+	const derive = (role: string) =>
+		hmac(sha256, raw, utf8Encode(`${DOMAIN} ${role} ${stationId}/${sessionId}`));
 	return { station: derive('station-mac'), driver: derive('driver-mac') };
 }
 
@@ -36,12 +37,17 @@ type Json = Record<string, unknown>;
 
 function without(message: Json, ...names: string[]): Json {
 	const copy: Json = {};
-	for (const [k, v] of Object.entries(message)) if (!names.includes(k) && v !== undefined) copy[k] = v;
+	for (const [k, v] of Object.entries(message))
+		if (!names.includes(k) && v !== undefined) copy[k] = v;
 	return copy;
 }
 
 function signedDigest(role: 'station' | 'driver', stationId: string, message: Json): Uint8Array {
-	return sha256(utf8Encode(`${DOMAIN} ${role}-message\n${stationId}\n${canonicalize(without(message, 'sig', 'mac'))}`));
+	return sha256(
+		utf8Encode(
+			`${DOMAIN} ${role}-message\n${stationId}\n${canonicalize(without(message, 'sig', 'mac'))}`
+		)
+	);
 }
 
 function macOf(message: Json, key: Uint8Array): Uint8Array {
@@ -49,40 +55,78 @@ function macOf(message: Json, key: Uint8Array): Uint8Array {
 }
 
 /** Adds `sig` (by `privateKeyHex`) and, with a MAC key, `mac`. */
-function sign<T extends object>(role: 'station' | 'driver', message: T, stationId: string, privateKeyHex: string, macKey?: Uint8Array): T & { sig: string; mac?: string } {
+function sign<T extends object>(
+	role: 'station' | 'driver',
+	message: T,
+	stationId: string,
+	privateKeyHex: string,
+	macKey?: Uint8Array
+): T & { sig: string; mac?: string } {
 	const body = without(message as Json, 'sig', 'mac');
-	const sig = bytesToHex(secp256k1.sign(signedDigest(role, stationId, body), hexToBytes(privateKeyHex, 'private key'), { prehash: false }));
+	const sig = bytesToHex(
+		secp256k1.sign(signedDigest(role, stationId, body), hexToBytes(privateKeyHex, 'private key'), {
+			prehash: false
+		})
+	);
 	const signed = { ...body, sig } as T & { sig: string; mac?: string };
 	if (macKey) signed.mac = bytesToHex(macOf(signed as Json, macKey));
 	return signed;
 }
 
-function verify(role: 'station' | 'driver', message: object, stationId: string, publicKeyHex: string): boolean {
+function verify(
+	role: 'station' | 'driver',
+	message: object,
+	stationId: string,
+	publicKeyHex: string
+): boolean {
 	const sig = (message as Json).sig;
 	if (typeof sig !== 'string' || !/^[0-9a-f]{128}$/.test(sig)) return false;
 	try {
-		return secp256k1.verify(hexToBytes(sig), signedDigest(role, stationId, message as Json), hexToBytes(publicKeyHex), { prehash: false, lowS: true });
+		return secp256k1.verify(
+			hexToBytes(sig),
+			signedDigest(role, stationId, message as Json),
+			hexToBytes(publicKeyHex),
+			{ prehash: false, lowS: true }
+		);
 	} catch {
 		return false;
 	}
 }
 
 /** The station signs a status, invoice or event (and tags it for the session when given its MAC key). */
-export function signStationMessage<T extends object>(message: T, stationId: string, privateKeyHex: string, macKey?: Uint8Array) {
+export function signStationMessage<T extends object>(
+	message: T,
+	stationId: string,
+	privateKeyHex: string,
+	macKey?: Uint8Array
+) {
 	return sign('station', message, stationId, privateKeyHex, macKey);
 }
 
 /** True when `message.sig` is the station's signature with `signingKey` (compressed, hex). */
-export function verifyStationSignature(message: object, stationId: string, signingKey: string): boolean {
+export function verifyStationSignature(
+	message: object,
+	stationId: string,
+	signingKey: string
+): boolean {
 	return verify('station', message, stationId, signingKey);
 }
 
 /** The driver signs a budget change or stop with the session key it registered at join. */
-export function signDriverMessage<T extends object>(message: T, stationId: string, privateKeyHex: string, macKey: Uint8Array) {
+export function signDriverMessage<T extends object>(
+	message: T,
+	stationId: string,
+	privateKeyHex: string,
+	macKey: Uint8Array
+) {
 	return sign('driver', message, stationId, privateKeyHex, macKey);
 }
 
-export function verifyDriverSignature(message: object, stationId: string, driverKey: string): boolean {
+export function verifyDriverSignature(
+	message: object,
+	stationId: string,
+	driverKey: string
+): boolean {
 	return verify('driver', message, stationId, driverKey);
 }
 
@@ -102,5 +146,8 @@ export function hasValidMac(message: object, macKey: Uint8Array): boolean {
 /** A fresh per-session driver key pair (private key hex, compressed public key hex). */
 export function newDriverKey(): { privateKeyHex: string; publicKey: string } {
 	const secret = secp256k1.utils.randomSecretKey();
-	return { privateKeyHex: bytesToHex(secret), publicKey: bytesToHex(secp256k1.getPublicKey(secret, true)) };
+	return {
+		privateKeyHex: bytesToHex(secret),
+		publicKey: bytesToHex(secp256k1.getPublicKey(secret, true))
+	};
 }

@@ -1,7 +1,12 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, utf8Encode } from './bytes';
-import { amountForEnergyMsat, billingRecordHash, buildBillingRecord, isMsatString } from './billing';
+import {
+	amountForEnergyMsat,
+	billingRecordHash,
+	buildBillingRecord,
+	isMsatString
+} from './billing';
 
 const tariff = { pricePerKwhMsat: '250000000', startFeeMsat: '1000000' }; // 250 000 sat/kWh, 1 000 sat start
 
@@ -28,7 +33,12 @@ describe('buildBillingRecord', () => {
 	const base = { stationId: 'st-1', sessionId: 'sess-1', tariff };
 
 	it('charges the start fee on the first increment only', () => {
-		const first = buildBillingRecord({ ...base, seq: 1, from: { seq: 1, energyWh: 1000 }, to: { seq: 7, energyWh: 1100 } });
+		const first = buildBillingRecord({
+			...base,
+			seq: 1,
+			from: { seq: 1, energyWh: 1000 },
+			to: { seq: 7, energyWh: 1100 }
+		});
 		expect(first).toEqual({
 			v: 1,
 			stationId: 'st-1',
@@ -42,18 +52,58 @@ describe('buildBillingRecord', () => {
 			tariff,
 			amountMsat: '26000000'
 		});
-		const second = buildBillingRecord({ ...base, seq: 2, from: { seq: 7, energyWh: 1100 }, to: { seq: 12, energyWh: 1203 } });
+		const second = buildBillingRecord({
+			...base,
+			seq: 2,
+			from: { seq: 7, energyWh: 1100 },
+			to: { seq: 12, energyWh: 1203 }
+		});
 		expect(second.amountMsat).toBe('25750000');
 	});
 
 	it('refuses inconsistent input', () => {
-		expect(() => buildBillingRecord({ ...base, seq: 0, from: { seq: 1, energyWh: 0 }, to: { seq: 2, energyWh: 1 } })).toThrow(/seq/);
-		expect(() => buildBillingRecord({ ...base, seq: 1, from: { seq: 2, energyWh: 0 }, to: { seq: 2, energyWh: 1 } })).toThrow(/later reading/);
-		expect(() => buildBillingRecord({ ...base, seq: 1, from: { seq: 1, energyWh: 5 }, to: { seq: 2, energyWh: 4 } })).toThrow(/decrease/);
 		expect(() =>
-			buildBillingRecord({ ...base, tariff: { ...tariff, pricePerKwhMsat: '01' }, seq: 1, from: { seq: 1, energyWh: 0 }, to: { seq: 2, energyWh: 1 } })
+			buildBillingRecord({
+				...base,
+				seq: 0,
+				from: { seq: 1, energyWh: 0 },
+				to: { seq: 2, energyWh: 1 }
+			})
+		).toThrow(/seq/);
+		expect(() =>
+			buildBillingRecord({
+				...base,
+				seq: 1,
+				from: { seq: 2, energyWh: 0 },
+				to: { seq: 2, energyWh: 1 }
+			})
+		).toThrow(/later reading/);
+		expect(() =>
+			buildBillingRecord({
+				...base,
+				seq: 1,
+				from: { seq: 1, energyWh: 5 },
+				to: { seq: 2, energyWh: 4 }
+			})
+		).toThrow(/decrease/);
+		expect(() =>
+			buildBillingRecord({
+				...base,
+				tariff: { ...tariff, pricePerKwhMsat: '01' },
+				seq: 1,
+				from: { seq: 1, energyWh: 0 },
+				to: { seq: 2, energyWh: 1 }
+			})
 		).toThrow('tariff pricePerKwhMsat must be a decimal string of millisatoshis');
-		expect(() => buildBillingRecord({ ...base, stationId: 'a/b', seq: 1, from: { seq: 1, energyWh: 0 }, to: { seq: 2, energyWh: 1 } })).toThrow(/station id/);
+		expect(() =>
+			buildBillingRecord({
+				...base,
+				stationId: 'a/b',
+				seq: 1,
+				from: { seq: 1, energyWh: 0 },
+				to: { seq: 2, energyWh: 1 }
+			})
+		).toThrow(/station id/);
 	});
 });
 
@@ -81,6 +131,7 @@ describe('billingRecordHash', () => {
 	it('recognises msat strings', () => {
 		expect(isMsatString('0')).toBe(true);
 		expect(isMsatString('18446744073709551615')).toBe(true);
-		for (const bad of ['18446744073709551616', '-1', '1.0', '01', '', ' 1', 1]) expect(isMsatString(bad)).toBe(false);
+		for (const bad of ['18446744073709551616', '-1', '1.0', '01', '', ' 1', 1])
+			expect(isMsatString(bad)).toBe(false);
 	});
 });

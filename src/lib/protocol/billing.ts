@@ -28,7 +28,8 @@ export function parseMsat(value: unknown, what = 'amount'): bigint {
  * record can be recomputed on its own.
  */
 export function amountForEnergyMsat(energyWh: number, pricePerKwhMsat: bigint): bigint {
-	if (!Number.isSafeInteger(energyWh) || energyWh < 0) throw new Error('energy must be a non-negative integer of Wh');
+	if (!Number.isSafeInteger(energyWh) || energyWh < 0)
+		throw new Error('energy must be a non-negative integer of Wh');
 	if (typeof pricePerKwhMsat !== 'bigint' || pricePerKwhMsat < 0n) {
 		throw new Error('price per kWh must be a non-negative bigint of msat');
 	}
@@ -48,18 +49,22 @@ export interface BillingRecordInput {
 export function buildBillingRecord(input: BillingRecordInput): BillingRecord {
 	assertValidId(input.stationId, 'station id');
 	assertValidId(input.sessionId, 'session id');
-	if (!Number.isSafeInteger(input.seq) || input.seq < 1) throw new Error('billing record seq must be an integer ≥ 1');
+	if (!Number.isSafeInteger(input.seq) || input.seq < 1)
+		throw new Error('billing record seq must be an integer ≥ 1');
 	for (const [name, point] of [
 		['from', input.from],
 		['to', input.to]
 	] as const) {
-		if (!Number.isSafeInteger(point.seq) || point.seq < 0) throw new Error(`billing record ${name}.seq must be a non-negative integer`);
+		if (!Number.isSafeInteger(point.seq) || point.seq < 0)
+			throw new Error(`billing record ${name}.seq must be a non-negative integer`);
 		if (!Number.isSafeInteger(point.energyWh) || point.energyWh < 0) {
 			throw new Error(`billing record ${name}.energyWh must be a non-negative integer of Wh`);
 		}
 	}
-	if (input.to.seq <= input.from.seq) throw new Error('billing record must end at a later reading than it starts');
-	if (input.to.energyWh < input.from.energyWh) throw new Error('billing record energy must not decrease');
+	if (input.to.seq <= input.from.seq)
+		throw new Error('billing record must end at a later reading than it starts');
+	if (input.to.energyWh < input.from.energyWh)
+		throw new Error('billing record energy must not decrease');
 	const price = parseMsat(input.tariff.pricePerKwhMsat, 'tariff pricePerKwhMsat');
 	const startFee = parseMsat(input.tariff.startFeeMsat, 'tariff startFeeMsat');
 	const energyWh = input.to.energyWh - input.from.energyWh;
@@ -75,7 +80,10 @@ export function buildBillingRecord(input: BillingRecordInput): BillingRecord {
 		fromWh: input.from.energyWh,
 		toWh: input.to.energyWh,
 		energyWh,
-		tariff: { pricePerKwhMsat: input.tariff.pricePerKwhMsat, startFeeMsat: input.tariff.startFeeMsat },
+		tariff: {
+			pricePerKwhMsat: input.tariff.pricePerKwhMsat,
+			startFeeMsat: input.tariff.startFeeMsat
+		},
 		amountMsat: amount.toString()
 	};
 }
@@ -90,7 +98,8 @@ export function billingRecordHash(record: BillingRecord): string {
  * A station sets it on the ledger; a wallet then accepts no other tariff from that station.
  */
 export function tariffReference(tariff: Tariff): string {
-	const { pricePerKwhMsat, startFeeMsat, incrementWh, graceWh, mode, invoiceExpirySeconds } = tariff;
+	const { pricePerKwhMsat, startFeeMsat, incrementWh, graceWh, mode, invoiceExpirySeconds } =
+		tariff;
 	return `0x${bytesToHex(sha256(utf8Encode(canonicalize({ pricePerKwhMsat, startFeeMsat, incrementWh, graceWh, mode, invoiceExpirySeconds }))))}`;
 }
 

@@ -32,7 +32,8 @@ function serialize(value: unknown, path: string, depth: number, ancestors: Set<o
 			throw new Error(`canonical JSON: ${path} is a ${typeof value}, not JSON data`);
 	}
 	const object = value as object;
-	if (depth >= MAX_DEPTH) throw new Error(`canonical JSON: nesting deeper than ${MAX_DEPTH} at ${path}`);
+	if (depth >= MAX_DEPTH)
+		throw new Error(`canonical JSON: nesting deeper than ${MAX_DEPTH} at ${path}`);
 	if (ancestors.has(object)) throw new Error(`canonical JSON: ${path} refers back to itself`);
 	ancestors.add(object);
 	try {
@@ -69,6 +70,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 function serializeString(text: string, path: string): string {
 	// I-JSON (RFC 7493) forbids unpaired surrogates; JCS inherits that.
-	if (LONE_SURROGATE.test(text)) throw new Error(`canonical JSON: ${path} contains an unpaired surrogate`);
+	if (LONE_SURROGATE.test(text))
+		throw new Error(`canonical JSON: ${path} contains an unpaired surrogate`);
 	return JSON.stringify(text);
 }

@@ -14,7 +14,9 @@ describe('readLenientJson', () => {
 		expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
 		expect(Object.keys(value as object)).toEqual(['__proto__']);
 		expect(() => readLenientJson('['.repeat(100) + ']'.repeat(100), 0)).toThrow(/nested deeper/);
-		expect(() => readLenientJson('{"a" 1}', 0)).toThrow('expected ":" after a member name at character 5');
+		expect(() => readLenientJson('{"a" 1}', 0)).toThrow(
+			'expected ":" after a member name at character 5'
+		);
 		expect(() => readLenientJson('"open', 0)).toThrow(/unterminated string/);
 	});
 });

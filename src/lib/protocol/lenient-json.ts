@@ -4,7 +4,8 @@
 // so we must read such records without rewriting them. It also reports where the
 // value ended, which is how an OCMF record is split even when a string contains `|`.
 
-export type LenientJson = null | boolean | number | string | LenientJson[] | { [key: string]: LenientJson };
+export type LenientJson =
+	null | boolean | number | string | LenientJson[] | { [key: string]: LenientJson };
 
 const MAX_DEPTH = 64;
 
@@ -25,7 +26,10 @@ class Reader {
 	) {}
 
 	skipWhitespace(): void {
-		while (this.position < this.text.length && ' \t\n\r'.includes(this.text[this.position] as string)) {
+		while (
+			this.position < this.text.length &&
+			' \t\n\r'.includes(this.text[this.position] as string)
+		) {
 			this.position++;
 		}
 	}
@@ -73,7 +77,12 @@ class Reader {
 			this.skipWhitespace();
 			const value = this.readValue(depth + 1);
 			// defineProperty so a member named "__proto__" stays data; a repeated key keeps the last value.
-			Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
+			Object.defineProperty(result, key, {
+				value,
+				enumerable: true,
+				writable: true,
+				configurable: true
+			});
 			this.skipWhitespace();
 			const next = this.text[this.position];
 			this.position++;
@@ -153,7 +162,9 @@ class Reader {
 	}
 
 	private readNumber(): number {
-		const match = /^-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(this.text.slice(this.position, this.position + 400));
+		const match = /^-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(
+			this.text.slice(this.position, this.position + 400)
+		);
 		if (!match) this.fail('malformed number');
 		this.position += match[0].length;
 		return Number(match[0]);

@@ -31,9 +31,21 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
  * Tighter limits per topic kind, checked before JSON parsing: a stranger's flood costs the receiver
  * as little as possible. Each is several times what the station or wallet really sends.
  */
-export const MAX_PAYLOAD_BYTES_BY_KIND = { status: 8 * 1024, readings: 20 * 1024, invoices: 16 * 1024, events: 4 * 1024, driver: 4 * 1024 } as const;
+export const MAX_PAYLOAD_BYTES_BY_KIND = {
+	status: 8 * 1024,
+	readings: 20 * 1024,
+	invoices: 16 * 1024,
+	events: 4 * 1024,
+	driver: 4 * 1024
+} as const;
 
-const STATION_STATES: readonly StationState[] = ['available', 'occupied', 'suspended', 'faulted', 'offline'];
+const STATION_STATES: readonly StationState[] = [
+	'available',
+	'occupied',
+	'suspended',
+	'faulted',
+	'offline'
+];
 const PAYMENT_MODES: readonly PaymentMode[] = ['stream', 'postpaid'];
 const EVENT_KINDS: readonly SessionEventKind[] = [
 	'started',
@@ -67,7 +79,8 @@ class Fields {
 
 	version(): 1 {
 		const v = this.data.v;
-		if (v !== PROTOCOL_VERSION) this.fail(`unsupported version ${JSON.stringify(v ?? null)}, expected ${PROTOCOL_VERSION}`);
+		if (v !== PROTOCOL_VERSION)
+			this.fail(`unsupported version ${JSON.stringify(v ?? null)}, expected ${PROTOCOL_VERSION}`);
 		return PROTOCOL_VERSION;
 	}
 
@@ -79,7 +92,8 @@ class Fields {
 
 	id(name: string): string {
 		const value = this.present(name);
-		if (!isValidId(value)) this.fail(`${name} must be 1 to 64 characters of letters, digits, ".", "_" or "-"`);
+		if (!isValidId(value))
+			this.fail(`${name} must be 1 to 64 characters of letters, digits, ".", "_" or "-"`);
 		return value;
 	}
 
@@ -124,7 +138,9 @@ class Fields {
 		const value = this.present(name);
 		const pattern = new RegExp(`^${prefix}[0-9a-f]{${bytes * 2}}$`);
 		if (typeof value !== 'string' || !pattern.test(value)) {
-			this.fail(`${name} must be ${prefix ? `"${prefix}" and ` : ''}${bytes * 2} lower-case hex digits`);
+			this.fail(
+				`${name} must be ${prefix ? `"${prefix}" and ` : ''}${bytes * 2} lower-case hex digits`
+			);
 		}
 		return value;
 	}
@@ -147,7 +163,8 @@ class Fields {
 
 	array(name: string, maxLength: number): unknown[] {
 		const value = this.present(name);
-		if (!Array.isArray(value) || value.length > maxLength) this.fail(`${name} must be an array of at most ${maxLength} items`);
+		if (!Array.isArray(value) || value.length > maxLength)
+			this.fail(`${name} must be an array of at most ${maxLength} items`);
 		return value;
 	}
 
@@ -209,7 +226,8 @@ export function parseStatus(value: unknown): StationStatus {
 	f.literal('type', 'status');
 	const signingKey = f.compressedPoint('signingKey');
 	const signerAddress = f.text('signerAddress', 42, 42);
-	if (!/^0x[0-9a-fA-F]{40}$/.test(signerAddress)) f.fail('signerAddress must be an Ethereum address');
+	if (!/^0x[0-9a-fA-F]{40}$/.test(signerAddress))
+		f.fail('signerAddress must be an Ethereum address');
 	const expectedAddress = ethereumAddressOf(signingKey);
 	if (signerAddress !== expectedAddress && signerAddress !== expectedAddress.toLowerCase()) {
 		f.fail('signerAddress is not the address of signingKey');
@@ -265,7 +283,10 @@ export function parseBillingRecord(value: unknown, context = 'billing record'): 
 		fromWh: f.integer('fromWh', 0),
 		toWh: f.integer('toWh', 0),
 		energyWh: f.integer('energyWh', 0),
-		tariff: { pricePerKwhMsat: tariffFields.msat('pricePerKwhMsat'), startFeeMsat: tariffFields.msat('startFeeMsat') },
+		tariff: {
+			pricePerKwhMsat: tariffFields.msat('pricePerKwhMsat'),
+			startFeeMsat: tariffFields.msat('startFeeMsat')
+		},
 		amountMsat: f.msat('amountMsat')
 	};
 	if (record.toReading <= record.fromReading) f.fail('toReading must be after fromReading');
@@ -280,7 +301,9 @@ export function parseBillingRecord(value: unknown, context = 'billing record'): 
 		tariff: record.tariff
 	});
 	if (recomputed.amountMsat !== record.amountMsat) {
-		f.fail(`amountMsat ${record.amountMsat} does not match the energy and tariff (${recomputed.amountMsat})`);
+		f.fail(
+			`amountMsat ${record.amountMsat} does not match the energy and tariff (${recomputed.amountMsat})`
+		);
 	}
 	return record;
 }
@@ -298,11 +321,13 @@ export function parseInvoiceMessage(value: unknown): InvoiceMessage {
 		recordHash: f.hex('recordHash', 32),
 		bolt11: f.text('bolt11', 4096, 8)
 	};
-	if (!/^ln[a-z0-9]+$/.test(message.bolt11.toLowerCase())) f.fail('bolt11 must be a BOLT11 payment request');
-	if (message.record.sessionId !== message.sessionId) f.fail('record.sessionId must equal sessionId');
+	if (!/^ln[a-z0-9]+$/.test(message.bolt11.toLowerCase()))
+		f.fail('bolt11 must be a BOLT11 payment request');
+	if (message.record.sessionId !== message.sessionId)
+		f.fail('record.sessionId must equal sessionId');
 	if (message.record.seq !== message.seq) f.fail('record.seq must equal seq');
 	if (billingRecordHash(message.record) !== message.recordHash) {
-		f.fail('recordHash is not the SHA-256 of the record\'s canonical JSON');
+		f.fail("recordHash is not the SHA-256 of the record's canonical JSON");
 	}
 	return f.proofs(message);
 }
@@ -336,7 +361,11 @@ export function parseEvent(value: unknown): SessionEvent {
 	for (const name of required[event.event] ?? []) {
 		if (event[name] === undefined) f.fail(`a "${event.event}" event needs ${name}`);
 	}
-	if (event.fromReading !== undefined && event.toReading !== undefined && event.toReading < event.fromReading) {
+	if (
+		event.fromReading !== undefined &&
+		event.toReading !== undefined &&
+		event.toReading < event.fromReading
+	) {
 		f.fail('toReading must not be before fromReading');
 	}
 	return f.proofs(event);
@@ -361,13 +390,25 @@ export function parseDriverMessage(value: unknown): DriverMessage {
 			if (f.has('driverKey')) message.driverKey = f.compressedPoint('driverKey');
 			break;
 		case 'budget':
-			message = { v: PROTOCOL_VERSION, type, sessionId, budgetMsat: f.msat('budgetMsat'), at: f.unixMs('at') };
+			message = {
+				v: PROTOCOL_VERSION,
+				type,
+				sessionId,
+				budgetMsat: f.msat('budgetMsat'),
+				at: f.unixMs('at')
+			};
 			break;
 		case 'stop':
 			message = { v: PROTOCOL_VERSION, type, sessionId, at: f.unixMs('at') };
 			break;
 		case 'reinvoice':
-			message = { v: PROTOCOL_VERSION, type, sessionId, seq: f.integer('seq', 1), at: f.unixMs('at') };
+			message = {
+				v: PROTOCOL_VERSION,
+				type,
+				sessionId,
+				seq: f.integer('seq', 1),
+				at: f.unixMs('at')
+			};
 			break;
 	}
 	if (f.has('n')) message.n = f.integer('n', 1);
@@ -391,7 +432,8 @@ const SESSION_PARSERS = {
 } as const satisfies Record<SessionTopicKind, (value: unknown) => { sessionId: string }>;
 
 /** A message's topic and its payload as JSON, before the schema is applied. */
-export type RawMessage = { ok: true; where: ParsedTopic; data: unknown } | { ok: false; error: string };
+export type RawMessage =
+	{ ok: true; where: ParsedTopic; data: unknown } | { ok: false; error: string };
 
 /**
  * The cheap first step of reading an MQTT message: a Lightcharge topic, a payload within the limit
@@ -399,11 +441,13 @@ export type RawMessage = { ok: true; where: ParsedTopic; data: unknown } | { ok:
  */
 export function readRawMessage(topic: string, payload: Uint8Array | string): RawMessage {
 	const where = parseTopic(topic);
-	if (!where) return { ok: false, error: `"${String(topic).slice(0, 200)}" is not a Lightcharge topic` };
+	if (!where)
+		return { ok: false, error: `"${String(topic).slice(0, 200)}" is not a Lightcharge topic` };
 	try {
 		const size = typeof payload === 'string' ? payload.length : payload.byteLength;
 		const limit = Math.min(MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES_BY_KIND[where.kind]);
-		if (size > limit) return { ok: false, error: `a ${where.kind} payload is larger than ${limit} bytes` };
+		if (size > limit)
+			return { ok: false, error: `a ${where.kind} payload is larger than ${limit} bytes` };
 		const text = typeof payload === 'string' ? payload : utf8Decode(payload, 'payload');
 		return { ok: true, where, data: JSON.parse(text) };
 	} catch (error) {
@@ -428,10 +472,19 @@ export function parseMessageData(where: ParsedTopic, data: unknown): ParseMessag
 		if (message.sessionId !== where.sessionId) {
 			return { ok: false, error: `${where.kind} message: sessionId does not match the topic` };
 		}
-		if (where.kind === 'invoices' && (message as InvoiceMessage).record.stationId !== where.stationId) {
+		if (
+			where.kind === 'invoices' &&
+			(message as InvoiceMessage).record.stationId !== where.stationId
+		) {
 			return { ok: false, error: 'invoice message: record.stationId does not match the topic' };
 		}
-		return { ok: true, kind: where.kind, stationId: where.stationId, sessionId: where.sessionId, message } as ParsedMessage;
+		return {
+			ok: true,
+			kind: where.kind,
+			stationId: where.stationId,
+			sessionId: where.sessionId,
+			message
+		} as ParsedMessage;
 	} catch (error) {
 		if (error instanceof ProtocolError) return { ok: false, error: error.message };
 		return { ok: false, error: `${where.kind} message: ${(error as Error).message}` };
@@ -467,6 +520,8 @@ export function encodeMessage(message: AnyMessage): string {
 		case 'reinvoice':
 			return JSON.stringify(parseDriverMessage(message));
 		default:
-			throw new ProtocolError(`cannot encode a message of type ${JSON.stringify((message as { type?: unknown }).type)}`);
+			throw new ProtocolError(
+				`cannot encode a message of type ${JSON.stringify((message as { type?: unknown }).type)}`
+			);
 	}
 }

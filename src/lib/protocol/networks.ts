@@ -16,9 +16,17 @@ export interface NetworkFacts {
 
 export const NETWORK_TABLE: Readonly<Record<Network, NetworkFacts>> = {
 	mainnet: { bolt11Prefix: 'lnbc', lndNames: ['mainnet'], label: 'Bitcoin mainnet' },
-	testnet: { bolt11Prefix: 'lntb', lndNames: ['testnet', 'testnet3', 'testnet4'], label: 'testnet' },
+	testnet: {
+		bolt11Prefix: 'lntb',
+		lndNames: ['testnet', 'testnet3', 'testnet4'],
+		label: 'testnet'
+	},
 	signet: { bolt11Prefix: 'lntbs', lndNames: ['signet'], label: 'signet' },
-	regtest: { bolt11Prefix: 'lnbcrt', lndNames: ['regtest'], label: 'regtest (the local test network)' },
+	regtest: {
+		bolt11Prefix: 'lnbcrt',
+		lndNames: ['regtest'],
+		label: 'regtest (the local test network)'
+	},
 	simnet: { bolt11Prefix: 'lnsb', lndNames: ['simnet'], label: 'simnet' }
 };
 
@@ -26,6 +34,7 @@ export const NETWORK_TABLE: Readonly<Record<Network, NetworkFacts>> = {
 export const ALL_NETWORKS = Object.keys(NETWORK_TABLE) as readonly Network[];
 
 /** The network a BOLT #11 human-readable prefix starts with, longest prefix first (`lnbcrt` is not `lnbc` + "rt"). */
-export const BOLT11_PREFIXES: readonly (readonly [prefix: string, network: Network])[] = ALL_NETWORKS.map((n) => [NETWORK_TABLE[n].bolt11Prefix, n] as const).sort(
-	(a, b) => b[0].length - a[0].length
-);
+export const BOLT11_PREFIXES: readonly (readonly [prefix: string, network: Network])[] =
+	ALL_NETWORKS.map((n) => [NETWORK_TABLE[n].bolt11Prefix, n] as const).sort(
+		(a, b) => b[0].length - a[0].length
+	);

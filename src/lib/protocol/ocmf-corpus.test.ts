@@ -37,7 +37,9 @@ describe('OCMF against the S.A.F.E. records (OpenSSL verdicts)', () => {
 			if (entry.openssl_verified === null || entry.key === null) continue;
 			const result = verifyOcmf(entry.record, entry.key);
 			if (result.ok !== entry.openssl_verified) {
-				disagreements.push(`${entry.source}#${entry.index}: ${result.ok ? 'verified' : result.reason}`);
+				disagreements.push(
+					`${entry.source}#${entry.index}: ${result.ok ? 'verified' : result.reason}`
+				);
 			}
 		}
 		expect(disagreements).toEqual([]);
@@ -66,7 +68,8 @@ describe('OCMF conformance suite', () => {
 			} catch {
 				parsed = null;
 			}
-			if ((parsed !== null) !== testCase.expect.parses) wrong.push(`${testCase.id}: parses=${parsed !== null}`);
+			if ((parsed !== null) !== testCase.expect.parses)
+				wrong.push(`${testCase.id}: parses=${parsed !== null}`);
 			if (parsed && testCase.expect.readings !== null) {
 				const rd = parsed.payload.RD;
 				const count = Array.isArray(rd) ? rd.length : 0;
@@ -94,7 +97,10 @@ describe('OCMF conformance suite', () => {
 	it('refuses an undefined algorithm by name and keeps a `|` inside the payload', () => {
 		const undefinedAlgorithm = cases.find((c) => c.id === 'deviation/algorithm-undefined')!;
 		const result = verifyOcmf(undefinedAlgorithm.record, undefinedAlgorithm.key!);
-		expect(result).toEqual({ ok: false, reason: 'unsupported OCMF signature algorithm "RSA-2048-SHA256"' });
+		expect(result).toEqual({
+			ok: false,
+			reason: 'unsupported OCMF signature algorithm "RSA-2048-SHA256"'
+		});
 
 		const pipe = cases.find((c) => c.id === 'deviation/pipe-in-tariff-text')!;
 		expect(parseOcmf(pipe.record).payload.TT).toBe('Nacht|Tarif');
@@ -102,7 +108,10 @@ describe('OCMF conformance suite', () => {
 
 	it('accepts the brainpoolP256r1 spelling as brainpool256r1', () => {
 		const spelled = cases.find((c) => c.id === 'curve/brainpoolP256r1')!;
-		const respelled = spelled.record.replace('ECDSA-brainpool256r1-SHA256', 'ECDSA-brainpoolP256r1-SHA256');
+		const respelled = spelled.record.replace(
+			'ECDSA-brainpool256r1-SHA256',
+			'ECDSA-brainpoolP256r1-SHA256'
+		);
 		expect(respelled).not.toBe(spelled.record);
 		expect(verifyOcmf(respelled, spelled.key!).ok).toBe(true);
 	});

@@ -69,9 +69,10 @@ const ID_EC_PUBLIC_KEY = '2a8648ce3d0201'; // 1.2.840.10045.2.1
  */
 export function curveForAlgorithm(algorithm: string | undefined): OcmfCurveName | null {
 	if (algorithm === undefined) return 'secp256r1';
-	const match = /^ECDSA-(secp192k1|secp192r1|secp256k1|secp256r1|secp384r1|brainpoolP?256r1|brainpoolP?384r1)-SHA256$/.exec(
-		algorithm
-	);
+	const match =
+		/^ECDSA-(secp192k1|secp192r1|secp256k1|secp256r1|secp384r1|brainpoolP?256r1|brainpoolP?384r1)-SHA256$/.exec(
+			algorithm
+		);
 	if (!match) return null;
 	return (match[1] as string).replace('brainpoolP', 'brainpool') as OcmfCurveName;
 }
@@ -105,13 +106,16 @@ function readTlv(bytes: Uint8Array, offset: number): Tlv {
 }
 
 /** The curve named in a SubjectPublicKeyInfo and its point bytes; null when `bytes` is not an EC SPKI. */
-function parseSpki(bytes: Uint8Array): { curve: OcmfCurveName | null; curveOid: string; point: Uint8Array } | null {
+function parseSpki(
+	bytes: Uint8Array
+): { curve: OcmfCurveName | null; curveOid: string; point: Uint8Array } | null {
 	try {
 		const outer = readTlv(bytes, 0);
 		if (outer.tag !== 0x30 || outer.end !== bytes.length) return null;
 		const algorithm = readTlv(outer.value, 0);
 		const bitString = readTlv(outer.value, algorithm.end);
-		if (algorithm.tag !== 0x30 || bitString.tag !== 0x03 || bitString.end !== outer.value.length) return null;
+		if (algorithm.tag !== 0x30 || bitString.tag !== 0x03 || bitString.end !== outer.value.length)
+			return null;
 		const keyType = readTlv(algorithm.value, 0);
 		const parameters = readTlv(algorithm.value, keyType.end);
 		if (keyType.tag !== 0x06 || bytesToHex(keyType.value) !== ID_EC_PUBLIC_KEY) return null;
@@ -119,8 +123,8 @@ function parseSpki(bytes: Uint8Array): { curve: OcmfCurveName | null; curveOid: 
 		if (bitString.value[0] !== 0) return null; // unused-bits count must be zero for a point
 		const curveOid = bytesToHex(parameters.value);
 		const curve =
-			(Object.entries(OCMF_CURVES).find(([, info]) => info.oid === curveOid)?.[0] as OcmfCurveName | undefined) ??
-			null;
+			(Object.entries(OCMF_CURVES).find(([, info]) => info.oid === curveOid)?.[0] as
+				OcmfCurveName | undefined) ?? null;
 		return { curve, curveOid, point: bitString.value.subarray(1) };
 	} catch {
 		return null;
@@ -143,7 +147,8 @@ export function decodePublicKey(
 		const text = key.trim();
 		if (text.length === 0) return { ok: false, reason: 'public key is empty' };
 		if (isHex(text)) bytes = hexToBytes(text);
-		else if (/^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0) bytes = base64Decode(text);
+		else if (/^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0)
+			bytes = base64Decode(text);
 		else return { ok: false, reason: 'public key is neither hex nor base64' };
 	} else {
 		bytes = key;
@@ -152,9 +157,13 @@ export function decodePublicKey(
 	let point: Uint8Array;
 	const spki = bytes[0] === 0x30 ? parseSpki(bytes) : null;
 	if (spki) {
-		if (spki.curve === null) return { ok: false, reason: `public key is on an unsupported curve (OID ${spki.curveOid})` };
+		if (spki.curve === null)
+			return { ok: false, reason: `public key is on an unsupported curve (OID ${spki.curveOid})` };
 		if (spki.curve !== curve) {
-			return { ok: false, reason: `public key is for ${spki.curve} but the signature says ${curve}` };
+			return {
+				ok: false,
+				reason: `public key is for ${spki.curve} but the signature says ${curve}`
+			};
 		}
 		point = spki.point;
 	} else if (bytes.length === 2 * info.size) {
@@ -171,7 +180,10 @@ export function decodePublicKey(
 }
 
 /** Reads SD bytes as DER SEQUENCE{r, s} (lenient lengths, as BouncyCastle accepts) or raw r‖s. */
-export function decodeSignatureBytes(bytes: Uint8Array, curve: OcmfCurveName): { r: bigint; s: bigint } | null {
+export function decodeSignatureBytes(
+	bytes: Uint8Array,
+	curve: OcmfCurveName
+): { r: bigint; s: bigint } | null {
 	const { size } = OCMF_CURVES[curve];
 	if (bytes[0] === 0x30) {
 		try {
@@ -214,7 +226,11 @@ export function verifyEcdsaSha256(
 	if (r <= 0n || s <= 0n || r >= n || s >= n) return false;
 	const compact = new Uint8Array([...bigintToBytes(r, info.size), ...bigintToBytes(s, info.size)]);
 	try {
-		return info.ecdsa.verify(compact, sha256(message), point, { prehash: false, lowS: false, format: 'compact' });
+		return info.ecdsa.verify(compact, sha256(message), point, {
+			prehash: false,
+			lowS: false,
+			format: 'compact'
+		});
 	} catch {
 		return false;
 	}
@@ -225,12 +241,20 @@ export function verifyEcdsaSha256(
 // a secp256k1 signature ~4–5× faster than @noble/curves here; browsers have no secp256k1 in
 // WebCrypto and keep noble. Both are given the same r and s (range-checked first) and the same key.
 interface NodeCrypto {
-	createPublicKey(input: { key: { kty: 'EC'; crv: string; x: string; y: string }; format: 'jwk' }): unknown;
-	verify(algorithm: 'sha256', data: Uint8Array, key: { key: unknown; dsaEncoding: 'ieee-p1363' }, signature: Uint8Array): boolean;
+	createPublicKey(input: {
+		key: { kty: 'EC'; crv: string; x: string; y: string };
+		format: 'jwk';
+	}): unknown;
+	verify(
+		algorithm: 'sha256',
+		data: Uint8Array,
+		key: { key: unknown; dsaEncoding: 'ieee-p1363' },
+		signature: Uint8Array
+	): boolean;
 }
-const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as
-	| NodeCrypto
-	| undefined;
+const nodeCrypto = (
+	globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
 /** OpenSSL's names of the curves it is handed (secp256k1 only: the curve every Lightcharge station signs with). */
 const NATIVE_CURVES: Partial<Record<OcmfCurveName, string>> = { secp256k1: 'secp256k1' };
 
@@ -264,7 +288,12 @@ export function preparePublicKey(
 			const uncompressed = OCMF_CURVES[curve].ecdsa.Point.fromBytes(decoded.point).toBytes(false);
 			const size = OCMF_CURVES[curve].size;
 			native = nodeCrypto.createPublicKey({
-				key: { kty: 'EC', crv: name, x: base64Url(uncompressed.subarray(1, 1 + size)), y: base64Url(uncompressed.subarray(1 + size)) },
+				key: {
+					kty: 'EC',
+					crv: name,
+					x: base64Url(uncompressed.subarray(1, 1 + size)),
+					y: base64Url(uncompressed.subarray(1 + size))
+				},
 				format: 'jwk'
 			});
 		} catch {
@@ -275,8 +304,13 @@ export function preparePublicKey(
 }
 
 /** verifyEcdsaSha256 with a prepared key: no decoding per record, and OpenSSL where the runtime has it. */
-export function verifyPreparedEcdsaSha256(key: PreparedPublicKey, signature: { r: bigint; s: bigint }, message: Uint8Array): boolean {
-	if (!key.native || !nodeCrypto) return verifyEcdsaSha256(key.curve, signature, message, key.point);
+export function verifyPreparedEcdsaSha256(
+	key: PreparedPublicKey,
+	signature: { r: bigint; s: bigint },
+	message: Uint8Array
+): boolean {
+	if (!key.native || !nodeCrypto)
+		return verifyEcdsaSha256(key.curve, signature, message, key.point);
 	const info = OCMF_CURVES[key.curve];
 	const n = info.ecdsa.Point.Fn.ORDER;
 	const { r, s } = signature;
@@ -285,7 +319,12 @@ export function verifyPreparedEcdsaSha256(key: PreparedPublicKey, signature: { r
 	compact.set(bigintToBytes(r, info.size), 0);
 	compact.set(bigintToBytes(s, info.size), info.size);
 	try {
-		return nodeCrypto.verify('sha256', message, { key: key.native, dsaEncoding: 'ieee-p1363' }, compact);
+		return nodeCrypto.verify(
+			'sha256',
+			message,
+			{ key: key.native, dsaEncoding: 'ieee-p1363' },
+			compact
+		);
 	} catch {
 		return false;
 	}

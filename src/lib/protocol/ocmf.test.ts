@@ -33,7 +33,9 @@ function samplePayload(energyWh = 12345, at = Date.UTC(2026, 10, 22, 10, 15, 30,
 
 describe('OCMF time and values', () => {
 	it('formats UTC regardless of the local time zone', () => {
-		expect(formatOcmfTime(Date.UTC(2026, 10, 22, 10, 15, 30, 123))).toBe('2026-11-22T10:15:30,123+0000 S');
+		expect(formatOcmfTime(Date.UTC(2026, 10, 22, 10, 15, 30, 123))).toBe(
+			'2026-11-22T10:15:30,123+0000 S'
+		);
 		expect(formatOcmfTime(0, 'U')).toBe('1970-01-01T00:00:00,000+0000 U');
 		expect(() => formatOcmfTime(1.5)).toThrow(/integer/);
 	});
@@ -42,7 +44,10 @@ describe('OCMF time and values', () => {
 		const utc = Date.UTC(2024, 2, 1, 7, 0, 0, 0);
 		expect(parseOcmfTime('2024-03-01T08:00:00,000+0100 S')).toEqual({ unixMs: utc, status: 'S' });
 		expect(parseOcmfTime('2024-03-01T08:00:00.000+01:00')).toEqual({ unixMs: utc, status: null });
-		expect(parseOcmfTime('2024-03-01T06:30:00,250-0030 R')).toEqual({ unixMs: utc + 250, status: 'R' });
+		expect(parseOcmfTime('2024-03-01T06:30:00,250-0030 R')).toEqual({
+			unixMs: utc + 250,
+			status: 'R'
+		});
 		expect(parseOcmfTime('2024-02-31T08:00:00,000+0000 S')).toBeNull();
 		expect(parseOcmfTime('yesterday')).toBeNull();
 	});
@@ -80,7 +85,12 @@ describe('signOcmf / parseOcmf / verifyOcmf', () => {
 		const record = signOcmf(samplePayload(), stationKey);
 		const sd = parseOcmf(record).signature.SD as string;
 		const digest = sha256(utf8Encode(samplePayload()));
-		expect(secp256k1.verify(hexToBytes(sd), digest, hexToBytes(stationPub), { prehash: false, format: 'der' })).toBe(true);
+		expect(
+			secp256k1.verify(hexToBytes(sd), digest, hexToBytes(stationPub), {
+				prehash: false,
+				format: 'der'
+			})
+		).toBe(true);
 	});
 
 	it('accepts the key as uncompressed hex, bytes and SPKI', () => {
@@ -100,12 +110,17 @@ describe('signOcmf / parseOcmf / verifyOcmf', () => {
 			reason: 'OCMF signature does not match the payload and public key'
 		});
 		expect(verifyOcmf(record, ocmfPublicKeyHex(otherKey)).ok).toBe(false);
-		expect(verifyOcmf(record, 'zz')).toEqual({ ok: false, reason: 'public key is neither hex nor base64' });
+		expect(verifyOcmf(record, 'zz')).toEqual({
+			ok: false,
+			reason: 'public key is neither hex nor base64'
+		});
 		expect(verifyOcmf(record, '02' + '00'.repeat(32))).toEqual({
 			ok: false,
 			reason: 'public key is not a valid secp256k1 point'
 		});
-		const p256Spki = '3059301306072a8648ce3d020106082a8648ce3d030107034200' + bytesToHex(p256.getPublicKey(stationKey, false));
+		const p256Spki =
+			'3059301306072a8648ce3d020106082a8648ce3d030107034200' +
+			bytesToHex(p256.getPublicKey(stationKey, false));
 		expect(verifyOcmf(record, p256Spki)).toEqual({
 			ok: false,
 			reason: 'public key is for secp256r1 but the signature says secp256k1'
@@ -120,12 +135,18 @@ describe('signOcmf / parseOcmf / verifyOcmf', () => {
 		const native = new OcmfVerifyingKey(stationPub);
 		const noble = new OcmfVerifyingKey(stationPub, { native: false });
 		const record = signOcmf(samplePayload(12345), stationKey);
-		const [head, payload, signature] = [record.slice(0, 5), record.slice(5, record.lastIndexOf('|')), record.slice(record.lastIndexOf('|') + 1)];
+		const [head, payload, signature] = [
+			record.slice(0, 5),
+			record.slice(5, record.lastIndexOf('|')),
+			record.slice(record.lastIndexOf('|') + 1)
+		];
 		const der = hexToBytes(JSON.parse(signature).SD as string);
 		const sig = secp256k1.Signature.fromBytes(der, 'der');
 		const n = secp256k1.Point.Fn.ORDER;
-		const hex = (r: bigint, s: bigint) => r.toString(16).padStart(64, '0') + s.toString(16).padStart(64, '0');
-		const withSd = (sd: string) => `${head}${payload}|${JSON.stringify({ SA: 'ECDSA-secp256k1-SHA256', SD: sd })}`;
+		const hex = (r: bigint, s: bigint) =>
+			r.toString(16).padStart(64, '0') + s.toString(16).padStart(64, '0');
+		const withSd = (sd: string) =>
+			`${head}${payload}|${JSON.stringify({ SA: 'ECDSA-secp256k1-SHA256', SD: sd })}`;
 		const cases: Array<[string, string, boolean]> = [
 			['as signed', record, true],
 			['raw r‖s', withSd(hex(sig.r, sig.s)), true],
@@ -134,12 +155,20 @@ describe('signOcmf / parseOcmf / verifyOcmf', () => {
 			['r + 1', withSd(hex(sig.r + 1n, sig.s)), false],
 			['r = 0', withSd(hex(0n, sig.s)), false],
 			['s = n', withSd(hex(sig.r, n)), false],
-			['s = n + s', withSd((sig.r.toString(16).padStart(64, '0')) + (n + sig.s).toString(16).padStart(64, '0')), false]
+			[
+				's = n + s',
+				withSd(sig.r.toString(16).padStart(64, '0') + (n + sig.s).toString(16).padStart(64, '0')),
+				false
+			]
 		];
 		for (const [what, text, ok] of cases) {
 			const a = verifyOcmf(text, native);
 			const b = verifyOcmf(text, noble);
-			expect({ what, ok: a.ok, reason: a.ok ? null : a.reason }).toEqual({ what, ok: b.ok, reason: b.ok ? null : b.reason });
+			expect({ what, ok: a.ok, reason: a.ok ? null : a.reason }).toEqual({
+				what,
+				ok: b.ok,
+				reason: b.ok ? null : b.reason
+			});
 			expect({ what, ok: a.ok }).toEqual({ what, ok });
 			expect(verifyOcmf(text, stationPub).ok).toBe(ok);
 		}
@@ -148,13 +177,22 @@ describe('signOcmf / parseOcmf / verifyOcmf', () => {
 		expect(verifyOcmf(record, new OcmfVerifyingKey(other, { native: false })).ok).toBe(false);
 		// A bad key is a sentence, remembered, and still a sentence the second time.
 		const bad = new OcmfVerifyingKey('02' + '00'.repeat(32));
-		expect(verifyOcmf(record, bad)).toEqual({ ok: false, reason: 'public key is not a valid secp256k1 point' });
-		expect(verifyOcmf(record, bad)).toEqual({ ok: false, reason: 'public key is not a valid secp256k1 point' });
+		expect(verifyOcmf(record, bad)).toEqual({
+			ok: false,
+			reason: 'public key is not a valid secp256k1 point'
+		});
+		expect(verifyOcmf(record, bad)).toEqual({
+			ok: false,
+			reason: 'public key is not a valid secp256k1 point'
+		});
 		// Many records, one key: every one decided as noble decides it.
 		for (let i = 0; i < 20; i++) {
 			const r = signOcmf(samplePayload(1000 + i), stationKey);
 			expect(verifyOcmf(r, native).ok).toBe(true);
-			expect(verifyOcmf(r.replace(`"RV":${formatKwh(1000 + i)}`, `"RV":${formatKwh(2000 + i)}`), native).ok).toBe(false);
+			expect(
+				verifyOcmf(r.replace(`"RV":${formatKwh(1000 + i)}`, `"RV":${formatKwh(2000 + i)}`), native)
+					.ok
+			).toBe(false);
 		}
 	});
 

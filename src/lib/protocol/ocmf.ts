@@ -80,7 +80,8 @@ export class OcmfParseError extends Error {}
  */
 export function parseOcmf(record: string): ParsedOcmf {
 	if (typeof record !== 'string') throw new OcmfParseError('OCMF record must be a string');
-	if (!record.startsWith('OCMF')) throw new OcmfParseError('not an OCMF record: it must start with "OCMF|"');
+	if (!record.startsWith('OCMF'))
+		throw new OcmfParseError('not an OCMF record: it must start with "OCMF|"');
 	if (record[4] !== '|') throw new OcmfParseError('OCMF record has no "|" after its "OCMF" header');
 	const payloadStart = 5;
 	let payloadEnd: number;
@@ -109,7 +110,9 @@ export function parseOcmf(record: string): ParsedOcmf {
 		signature = read.value;
 		signatureEnd = skipWhitespace(record, read.end);
 	} catch (error) {
-		throw new OcmfParseError(`OCMF signature section is not readable JSON: ${(error as Error).message}`);
+		throw new OcmfParseError(
+			`OCMF signature section is not readable JSON: ${(error as Error).message}`
+		);
 	}
 	if (signature === null || typeof signature !== 'object' || Array.isArray(signature)) {
 		throw new OcmfParseError('OCMF signature section must be a JSON object');
@@ -120,8 +123,10 @@ export function parseOcmf(record: string): ParsedOcmf {
 			throw new OcmfParseError('OCMF signature section is followed by unexpected characters');
 		}
 		const rest = record.slice(signatureEnd + 1);
-		if (rest.includes('|')) throw new OcmfParseError('OCMF record has too many "|"-separated sections');
-		if (rest.trim().length === 0) throw new OcmfParseError('OCMF record ends with an empty section');
+		if (rest.includes('|'))
+			throw new OcmfParseError('OCMF record has too many "|"-separated sections');
+		if (rest.trim().length === 0)
+			throw new OcmfParseError('OCMF record ends with an empty section');
 		parsed.publicKeySection = rest;
 	}
 	return parsed;
@@ -176,7 +181,10 @@ export class OcmfVerifyingKey {
  * x‖y, or DER SubjectPublicKeyInfo; or an OcmfVerifyingKey holding one). Never throws: every
  * failure is a sentence in `reason`.
  */
-export function verifyOcmf(record: string, publicKey: PublicKeyInput | OcmfVerifyingKey): OcmfVerification {
+export function verifyOcmf(
+	record: string,
+	publicKey: PublicKeyInput | OcmfVerifyingKey
+): OcmfVerification {
 	let parsed: ParsedOcmf;
 	try {
 		parsed = parseOcmf(record);
@@ -184,24 +192,38 @@ export function verifyOcmf(record: string, publicKey: PublicKeyInput | OcmfVerif
 		return { ok: false, reason: (error as Error).message };
 	}
 	const { SA, SE, SD } = parsed.signature;
-	if (SA !== undefined && typeof SA !== 'string') return { ok: false, reason: 'OCMF signature algorithm (SA) is not a string' };
+	if (SA !== undefined && typeof SA !== 'string')
+		return { ok: false, reason: 'OCMF signature algorithm (SA) is not a string' };
 	const curve = curveForAlgorithm(SA);
-	if (curve === null) return { ok: false, reason: `unsupported OCMF signature algorithm "${String(SA).slice(0, 60)}"` };
-	if (typeof SD !== 'string' || SD.length === 0) return { ok: false, reason: 'OCMF record has no signature data (SD)' };
+	if (curve === null)
+		return {
+			ok: false,
+			reason: `unsupported OCMF signature algorithm "${String(SA).slice(0, 60)}"`
+		};
+	if (typeof SD !== 'string' || SD.length === 0)
+		return { ok: false, reason: 'OCMF record has no signature data (SD)' };
 
 	let signatureBytes: Uint8Array;
 	const encoding = SE === undefined ? 'hex' : typeof SE === 'string' ? SE.toLowerCase() : '';
 	try {
 		if (encoding === 'hex') signatureBytes = hexToBytes(SD, 'OCMF signature data (SD)');
 		else if (encoding === 'base64') signatureBytes = base64Decode(SD, 'OCMF signature data (SD)');
-		else return { ok: false, reason: `unsupported OCMF signature encoding (SE) "${String(SE).slice(0, 30)}"` };
+		else
+			return {
+				ok: false,
+				reason: `unsupported OCMF signature encoding (SE) "${String(SE).slice(0, 30)}"`
+			};
 	} catch (error) {
 		return { ok: false, reason: (error as Error).message };
 	}
 	const rs = decodeSignatureBytes(signatureBytes, curve);
-	if (!rs) return { ok: false, reason: `OCMF signature data is neither DER nor a raw ${curve} r‖s pair` };
+	if (!rs)
+		return { ok: false, reason: `OCMF signature data is neither DER nor a raw ${curve} r‖s pair` };
 
-	const key = publicKey instanceof OcmfVerifyingKey ? publicKey.forCurve(curve) : prepare(publicKey, curve, true);
+	const key =
+		publicKey instanceof OcmfVerifyingKey
+			? publicKey.forCurve(curve)
+			: prepare(publicKey, curve, true);
 	if (!key.ok) return key;
 
 	if (!verifyPreparedEcdsaSha256(key.key, rs, utf8Encode(parsed.payloadText))) {
@@ -226,14 +248,21 @@ export function signOcmf(payload: string | OcmfPayload, privateKey: Uint8Array |
 	}
 	const key = typeof privateKey === 'string' ? hexToBytes(privateKey, 'private key') : privateKey;
 	if (key.length !== 32) throw new Error('private key must be 32 bytes');
-	const der = secp256k1.sign(sha256(utf8Encode(payloadText)), key, { prehash: false, format: 'der' });
-	const signature = JSON.stringify({ SA: OCMF_SIGNATURE_ALGORITHM, SD: bytesToHex(der).toUpperCase() });
+	const der = secp256k1.sign(sha256(utf8Encode(payloadText)), key, {
+		prehash: false,
+		format: 'der'
+	});
+	const signature = JSON.stringify({
+		SA: OCMF_SIGNATURE_ALGORITHM,
+		SD: bytesToHex(der).toUpperCase()
+	});
 	return `OCMF|${payloadText}|${signature}`;
 }
 
 /** Formats unix ms as an OCMF timestamp in UTC: `2026-11-22T10:15:30,123+0000 S`. */
 export function formatOcmfTime(unixMs: number, status: 'U' | 'I' | 'S' | 'R' = 'S'): string {
-	if (!Number.isSafeInteger(unixMs) || unixMs < 0) throw new Error('OCMF time must be a non-negative integer of unix ms');
+	if (!Number.isSafeInteger(unixMs) || unixMs < 0)
+		throw new Error('OCMF time must be a non-negative integer of unix ms');
 	const date = new Date(unixMs);
 	const pad = (value: number, width = 2) => String(value).padStart(width, '0');
 	return (
@@ -243,28 +272,64 @@ export function formatOcmfTime(unixMs: number, status: 'U' | 'I' | 'S' | 'R' = '
 	);
 }
 
-const OCMF_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:[,.](\d{1,9}))?([+-])(\d{2}):?(\d{2})(?: ([UISR]))?$/;
+const OCMF_TIME =
+	/^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:[,.](\d{1,9}))?([+-])(\d{2}):?(\d{2})(?: ([UISR]))?$/;
 
 /**
  * Reads an OCMF timestamp (any offset; `,` or `.` before the fraction; optional time status)
  * into unix ms. Returns null when it is not a timestamp.
  */
-export function parseOcmfTime(text: string): { unixMs: number; status: 'U' | 'I' | 'S' | 'R' | null } | null {
+export function parseOcmfTime(
+	text: string
+): { unixMs: number; status: 'U' | 'I' | 'S' | 'R' | null } | null {
 	const match = OCMF_TIME.exec(text);
 	if (!match) return null;
-	const [, year, month, day, hour, minute, second, fraction, sign, offsetHours, offsetMinutes, status] = match;
-	const numbers = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
+	const [
+		,
+		year,
+		month,
+		day,
+		hour,
+		minute,
+		second,
+		fraction,
+		sign,
+		offsetHours,
+		offsetMinutes,
+		status
+	] = match;
+	const numbers = [year, month, day, hour, minute, second].map(Number) as [
+		number,
+		number,
+		number,
+		number,
+		number,
+		number
+	];
 	const [y, mo, d, h, mi, s] = numbers;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
-	const local = Date.UTC(y, mo - 1, d, h, mi, s, Number((fraction ?? '0').padEnd(3, '0').slice(0, 3)));
+	const local = Date.UTC(
+		y,
+		mo - 1,
+		d,
+		h,
+		mi,
+		s,
+		Number((fraction ?? '0').padEnd(3, '0').slice(0, 3))
+	);
 	if (new Date(local).getUTCDate() !== d) return null; // e.g. 31 February
-	const offsetMs = (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000 * (sign === '-' ? -1 : 1);
-	return { unixMs: local - offsetMs, status: (status as 'U' | 'I' | 'S' | 'R' | undefined) ?? null };
+	const offsetMs =
+		(Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000 * (sign === '-' ? -1 : 1);
+	return {
+		unixMs: local - offsetMs,
+		status: (status as 'U' | 'I' | 'S' | 'R' | undefined) ?? null
+	};
 }
 
 /** Integer Wh as kWh text with exactly three decimals, without floating-point rounding. */
 export function formatKwh(energyWh: number): string {
-	if (!Number.isSafeInteger(energyWh) || energyWh < 0) throw new Error('energy must be a non-negative integer of Wh');
+	if (!Number.isSafeInteger(energyWh) || energyWh < 0)
+		throw new Error('energy must be a non-negative integer of Wh');
 	return `${Math.floor(energyWh / 1000)}.${String(energyWh % 1000).padStart(3, '0')}`;
 }
 
@@ -322,4 +387,3 @@ export function ocmfPublicKeyHex(privateKey: Uint8Array | string): string {
 	const key = typeof privateKey === 'string' ? hexToBytes(privateKey, 'private key') : privateKey;
 	return bytesToHex(secp256k1.getPublicKey(key, true));
 }
-

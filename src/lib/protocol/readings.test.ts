@@ -8,7 +8,12 @@ const otherStationKey = hexToBytes('0b'.repeat(32));
 const meter = { vendor: 'Eastron', model: 'SDM630', serial: 'SN-1' };
 const t0 = Date.UTC(2026, 10, 22, 10, 0, 0, 0);
 
-function reading(seq: number, energyWh: number, overrides: Partial<MakeReadingInput> = {}, key = stationKey) {
+function reading(
+	seq: number,
+	energyWh: number,
+	overrides: Partial<MakeReadingInput> = {},
+	key = stationKey
+) {
 	return makeReading(
 		{
 			seq,
@@ -25,7 +30,11 @@ function reading(seq: number, energyWh: number, overrides: Partial<MakeReadingIn
 }
 
 function verifier() {
-	return new ReadingVerifier({ stationId: 'st-1', sessionId: 'sess-1', publicKey: ocmfPublicKeyHex(stationKey) });
+	return new ReadingVerifier({
+		stationId: 'st-1',
+		sessionId: 'sess-1',
+		publicKey: ocmfPublicKeyHex(stationKey)
+	});
 }
 
 describe('makeReading', () => {
@@ -34,10 +43,23 @@ describe('makeReading', () => {
 			{ seq: 3, tx: 'T', energyWh: 1500, at: t0, meter, stationId: 'st-1', sessionId: 'sess-1' },
 			stationKey
 		);
-		expect(made.reading).toEqual({ v: 1, type: 'reading', sessionId: 'sess-1', seq: 3, ocmf: made.ocmf });
+		expect(made.reading).toEqual({
+			v: 1,
+			type: 'reading',
+			sessionId: 'sess-1',
+			seq: 3,
+			ocmf: made.ocmf
+		});
 		expect(made.ocmf).toContain('"PG":"T3"');
 		expect(made.ocmf).toContain('"RV":1.500');
-		expect(made.verified).toEqual({ seq: 3, energyWh: 1500, at: t0, tx: 'T', meterSerial: 'SN-1', ocmf: made.ocmf });
+		expect(made.verified).toEqual({
+			seq: 3,
+			energyWh: 1500,
+			at: t0,
+			tx: 'T',
+			meterSerial: 'SN-1',
+			ocmf: made.ocmf
+		});
 	});
 });
 
@@ -46,7 +68,14 @@ describe('ReadingVerifier', () => {
 		const v = verifier();
 		const r1 = v.accept(reading(1, 1000));
 		expect(r1).toMatchObject({ ok: true, duplicate: false, gap: null });
-		if (r1.ok) expect(r1.reading).toMatchObject({ seq: 1, energyWh: 1000, at: t0 + 1000, tx: 'B', meterSerial: 'SN-1' });
+		if (r1.ok)
+			expect(r1.reading).toMatchObject({
+				seq: 1,
+				energyWh: 1000,
+				at: t0 + 1000,
+				tx: 'B',
+				meterSerial: 'SN-1'
+			});
 		expect(v.accept(reading(2, 1000)).ok).toBe(true); // no energy flowing yet is fine
 		expect(v.accept(reading(3, 1120)).ok).toBe(true);
 		expect(v.accept(reading(4, 1200, { tx: 'E' })).ok).toBe(true);
@@ -76,7 +105,10 @@ describe('ReadingVerifier', () => {
 		expect(v.accept(reading(3, 1200)).ok).toBe(true);
 		expect(v.gaps()).toEqual([{ from: 2, to: 2 }]);
 		const tooHigh = v.accept(reading(2, 1250));
-		expect(tooHigh).toEqual({ ok: false, reason: 'reading 2: energy is above the later reading 3' });
+		expect(tooHigh).toEqual({
+			ok: false,
+			reason: 'reading 2: energy is above the later reading 3'
+		});
 	});
 
 	it('refuses a forged reading and one signed by another station', () => {
@@ -112,7 +144,10 @@ describe('ReadingVerifier', () => {
 	it('enforces pagination = seq, the TX order, and this station and session', () => {
 		const v = verifier();
 		const mismatched = { ...reading(2, 1000), seq: 3 };
-		expect(v.accept(mismatched)).toEqual({ ok: false, reason: 'reading 3: pagination "T2" does not match seq 3' });
+		expect(v.accept(mismatched)).toEqual({
+			ok: false,
+			reason: 'reading 3: pagination "T2" does not match seq 3'
+		});
 		v.accept(reading(1, 1000));
 		expect(v.accept(reading(2, 1100, { tx: 'B' }))).toEqual({
 			ok: false,
@@ -123,13 +158,24 @@ describe('ReadingVerifier', () => {
 			reason: 'reading belongs to another session'
 		});
 		const replayed = makeReading(
-			{ seq: 2, tx: 'T', energyWh: 1100, at: t0 + 2000, meter, stationId: 'st-1', sessionId: 'sess-2' },
+			{
+				seq: 2,
+				tx: 'T',
+				energyWh: 1100,
+				at: t0 + 2000,
+				meter,
+				stationId: 'st-1',
+				sessionId: 'sess-2'
+			},
 			stationKey
 		);
 		expect(v.accept({ ...replayed.reading, sessionId: 'sess-1' })).toEqual({
 			ok: false,
 			reason: 'reading 2: record was made for another session'
 		});
-		expect(v.accept({ ...reading(2, 1100), v: 2 as 1 })).toEqual({ ok: false, reason: 'not a version 1 reading message' });
+		expect(v.accept({ ...reading(2, 1100), v: 2 as 1 })).toEqual({
+			ok: false,
+			reason: 'not a version 1 reading message'
+		});
 	});
 });

@@ -91,18 +91,25 @@ export class ReadingVerifier {
 		if (message.v !== PROTOCOL_VERSION || message.type !== 'reading') {
 			return { ok: false, reason: 'not a version 1 reading message' };
 		}
-		if (message.sessionId !== this.sessionId) return { ok: false, reason: 'reading belongs to another session' };
-		if (!Number.isSafeInteger(message.seq) || message.seq < 0) return { ok: false, reason: 'reading seq is not a non-negative integer' };
+		if (message.sessionId !== this.sessionId)
+			return { ok: false, reason: 'reading belongs to another session' };
+		if (!Number.isSafeInteger(message.seq) || message.seq < 0)
+			return { ok: false, reason: 'reading seq is not a non-negative integer' };
 
 		const index = this.accepted.findIndex((r) => r.seq >= message.seq);
 		const same = index >= 0 ? this.accepted[index] : undefined;
 		if (same && same.seq === message.seq) {
-			if (same.ocmf === message.ocmf) return { ok: true, reading: same, duplicate: true, gap: null };
-			return { ok: false, reason: `a different reading with seq ${message.seq} was already accepted` };
+			if (same.ocmf === message.ocmf)
+				return { ok: true, reading: same, duplicate: true, gap: null };
+			return {
+				ok: false,
+				reason: `a different reading with seq ${message.seq} was already accepted`
+			};
 		}
 
 		const verification = verifyOcmf(message.ocmf, this.publicKey);
-		if (!verification.ok) return { ok: false, reason: `reading ${message.seq}: ${verification.reason}` };
+		if (!verification.ok)
+			return { ok: false, reason: `reading ${message.seq}: ${verification.reason}` };
 		const read = this.readPayload(message.seq, message.ocmf, verification.payload);
 		if (typeof read === 'string') return { ok: false, reason: `reading ${message.seq}: ${read}` };
 
@@ -113,34 +120,47 @@ export class ReadingVerifier {
 		if (problem) return { ok: false, reason: `reading ${message.seq}: ${problem}` };
 
 		this.accepted.splice(position, 0, read);
-		const gap = previous && read.seq > previous.seq + 1 ? { from: previous.seq + 1, to: read.seq - 1 } : null;
+		const gap =
+			previous && read.seq > previous.seq + 1 ? { from: previous.seq + 1, to: read.seq - 1 } : null;
 		return { ok: true, reading: read, duplicate: false, gap };
 	}
 
 	/** The reading a verified payload states, or why it cannot be used. */
-	private readPayload(seq: number, ocmf: string, payload: { [key: string]: LenientJson }): VerifiedReading | string {
-		if (payload.PG !== `T${seq}`) return `pagination ${JSON.stringify(payload.PG ?? null)} does not match seq ${seq}`;
+	private readPayload(
+		seq: number,
+		ocmf: string,
+		payload: { [key: string]: LenientJson }
+	): VerifiedReading | string {
+		if (payload.PG !== `T${seq}`)
+			return `pagination ${JSON.stringify(payload.PG ?? null)} does not match seq ${seq}`;
 		if (payload.GI === 'Lightcharge') {
 			if (payload.GS !== this.stationId) return 'record was made by another station';
 			if (payload.ID !== this.sessionId) return 'record was made for another session';
 		}
 		const meterSerial = payload.MS;
-		if (typeof meterSerial !== 'string' || meterSerial.length === 0) return 'record names no meter serial (MS)';
+		if (typeof meterSerial !== 'string' || meterSerial.length === 0)
+			return 'record names no meter serial (MS)';
 		const readings = payload.RD;
 		if (!Array.isArray(readings) || readings.length === 0) return 'record holds no reading (RD)';
 		const last = readings[readings.length - 1];
-		if (last === null || typeof last !== 'object' || Array.isArray(last)) return 'reading entry is not an object';
+		if (last === null || typeof last !== 'object' || Array.isArray(last))
+			return 'reading entry is not an object';
 		const { TM, TX, RV, RU, ST } = last;
-		if (TX !== 'B' && TX !== 'T' && TX !== 'E') return `transaction type ${JSON.stringify(TX ?? null)} is not B, T or E`;
+		if (TX !== 'B' && TX !== 'T' && TX !== 'E')
+			return `transaction type ${JSON.stringify(TX ?? null)} is not B, T or E`;
 		if (ST !== 'G') return `meter status ${JSON.stringify(ST ?? null)} is not G (good)`;
 		if (typeof TM !== 'string') return 'reading has no time (TM)';
 		const time = parseOcmfTime(TM);
 		if (!time) return `reading time "${TM.slice(0, 40)}" is not an OCMF timestamp`;
-		if (typeof RV !== 'number' || !Number.isFinite(RV) || RV < 0) return 'reading value (RV) is not a non-negative number';
+		if (typeof RV !== 'number' || !Number.isFinite(RV) || RV < 0)
+			return 'reading value (RV) is not a non-negative number';
 		const scale = RU === 'kWh' ? 1000 : RU === 'Wh' ? 1 : 0;
 		if (scale === 0) return `reading unit ${JSON.stringify(RU ?? null)} is not kWh or Wh`;
 		const energyWh = Math.round(RV * scale);
-		if (!Number.isSafeInteger(energyWh) || Math.abs(RV * scale - energyWh) > 1e-6 * Math.max(1, energyWh)) {
+		if (
+			!Number.isSafeInteger(energyWh) ||
+			Math.abs(RV * scale - energyWh) > 1e-6 * Math.max(1, energyWh)
+		) {
 			return 'reading value is not a whole number of Wh';
 		}
 		return { seq, energyWh, at: time.unixMs, tx: TX, meterSerial, ocmf };
@@ -205,7 +225,13 @@ export function makeReading(
 	const ocmf = signOcmf(payloadText, privateKey);
 	return {
 		ocmf,
-		reading: { v: PROTOCOL_VERSION, type: 'reading', sessionId: input.sessionId, seq: input.seq, ocmf },
+		reading: {
+			v: PROTOCOL_VERSION,
+			type: 'reading',
+			sessionId: input.sessionId,
+			seq: input.seq,
+			ocmf
+		},
 		verified: {
 			seq: input.seq,
 			energyWh: input.energyWh,

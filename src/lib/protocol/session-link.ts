@@ -35,14 +35,25 @@ export function newJoinSecret(): string {
 
 /** Validates a link's fields; returns a clean copy holding only known fields. */
 export function validateSessionLink(value: unknown): SessionLink {
-	if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('content is not an object');
+	if (typeof value !== 'object' || value === null || Array.isArray(value))
+		fail('content is not an object');
 	const data = value as Record<string, unknown>;
 	if (data.v !== 2) fail(`unsupported version ${JSON.stringify(data.v ?? null)}, expected 2`);
-	if (typeof data.network !== 'string' || !NETWORK_ID.test(data.network)) fail('network must be 8 lower-case hex digits');
-	if (!isValidId(data.stationId)) fail('stationId must be 1 to 64 characters of letters, digits, ".", "_" or "-"');
-	if (!isValidId(data.sessionId)) fail('sessionId must be 1 to 64 characters of letters, digits, ".", "_" or "-"');
-	if (typeof data.secret !== 'string' || !SECRET.test(data.secret)) fail(`the join secret must be ${JOIN_SECRET_BYTES} bytes of base64url`);
-	return { v: 2, network: data.network, stationId: data.stationId, sessionId: data.sessionId, secret: data.secret };
+	if (typeof data.network !== 'string' || !NETWORK_ID.test(data.network))
+		fail('network must be 8 lower-case hex digits');
+	if (!isValidId(data.stationId))
+		fail('stationId must be 1 to 64 characters of letters, digits, ".", "_" or "-"');
+	if (!isValidId(data.sessionId))
+		fail('sessionId must be 1 to 64 characters of letters, digits, ".", "_" or "-"');
+	if (typeof data.secret !== 'string' || !SECRET.test(data.secret))
+		fail(`the join secret must be ${JOIN_SECRET_BYTES} bytes of base64url`);
+	return {
+		v: 2,
+		network: data.network,
+		stationId: data.stationId,
+		sessionId: data.sessionId,
+		secret: data.secret
+	};
 }
 
 /** `walletBaseUrl` (any existing fragment replaced) + `#c=network/station/session/secret`. */
@@ -74,7 +85,8 @@ export function decodeSessionLink(urlOrFragment: string): SessionLink {
 	if (typeof urlOrFragment !== 'string') fail('expected a URL or fragment string');
 	const value = fragmentParameter(urlOrFragment, 'c');
 	if (value === undefined) {
-		if (fragmentParameter(urlOrFragment, 'join') !== undefined) fail('this is an old-style code that names its own network');
+		if (fragmentParameter(urlOrFragment, 'join') !== undefined)
+			fail('this is an old-style code that names its own network');
 		fail('no "c=" parameter in the URL fragment');
 	}
 	if (value.length > 256) fail('"c=" is too long');
@@ -92,17 +104,27 @@ export function decodeLegacySessionLink(urlOrFragment: string): LegacySessionLin
 	if (encoded.length > 4096) fail('"join=" is too long');
 	let data: Record<string, unknown>;
 	try {
-		data = JSON.parse(utf8Decode(base64UrlDecode(encoded, 'join parameter'), 'join parameter')) as Record<string, unknown>;
+		data = JSON.parse(
+			utf8Decode(base64UrlDecode(encoded, 'join parameter'), 'join parameter')
+		) as Record<string, unknown>;
 	} catch (error) {
-		fail(error instanceof SyntaxError ? 'join parameter does not hold JSON' : (error as Error).message);
+		fail(
+			error instanceof SyntaxError ? 'join parameter does not hold JSON' : (error as Error).message
+		);
 	}
-	if (typeof data !== 'object' || data === null || Array.isArray(data)) fail('content is not a JSON object');
+	if (typeof data !== 'object' || data === null || Array.isArray(data))
+		fail('content is not a JSON object');
 	if (data.v !== 1) fail(`unsupported version ${JSON.stringify(data.v ?? null)}, expected 1`);
-	if (!isValidId(data.stationId)) fail('stationId must be 1 to 64 characters of letters, digits, ".", "_" or "-"');
-	if (!isValidId(data.sessionId)) fail('sessionId must be 1 to 64 characters of letters, digits, ".", "_" or "-"');
-	if (!isUrlWithProtocol(data.broker, ['ws:', 'wss:'])) fail('broker must be a ws:// or wss:// URL');
-	if (typeof data.chainId !== 'number' || !Number.isSafeInteger(data.chainId) || data.chainId < 1) fail('chainId must be a positive integer');
-	if (typeof data.registry !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(data.registry)) fail('registry must be a contract address (0x and 40 hex digits)');
+	if (!isValidId(data.stationId))
+		fail('stationId must be 1 to 64 characters of letters, digits, ".", "_" or "-"');
+	if (!isValidId(data.sessionId))
+		fail('sessionId must be 1 to 64 characters of letters, digits, ".", "_" or "-"');
+	if (!isUrlWithProtocol(data.broker, ['ws:', 'wss:']))
+		fail('broker must be a ws:// or wss:// URL');
+	if (typeof data.chainId !== 'number' || !Number.isSafeInteger(data.chainId) || data.chainId < 1)
+		fail('chainId must be a positive integer');
+	if (typeof data.registry !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(data.registry))
+		fail('registry must be a contract address (0x and 40 hex digits)');
 	const link: LegacySessionLink = {
 		v: 1,
 		stationId: data.stationId,
@@ -112,7 +134,8 @@ export function decodeLegacySessionLink(urlOrFragment: string): LegacySessionLin
 		registry: data.registry
 	};
 	if (data.rpc !== undefined) {
-		if (!isUrlWithProtocol(data.rpc, ['http:', 'https:'])) fail('rpc must be an http:// or https:// URL');
+		if (!isUrlWithProtocol(data.rpc, ['http:', 'https:']))
+			fail('rpc must be an http:// or https:// URL');
 		link.rpc = data.rpc as string;
 	}
 	return link;

@@ -43,7 +43,11 @@ describe('topics', () => {
 			[eventsTopic, 'events'],
 			[driverTopic, 'driver']
 		] as const) {
-			expect(parseTopic(build('st-1', 'sess-2'))).toEqual({ kind, stationId: 'st-1', sessionId: 'sess-2' });
+			expect(parseTopic(build('st-1', 'sess-2'))).toEqual({
+				kind,
+				stationId: 'st-1',
+				sessionId: 'sess-2'
+			});
 		}
 		for (const bad of [
 			'lightcharge/v2/stations/a/status',

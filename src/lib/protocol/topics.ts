@@ -6,7 +6,12 @@ export const TOPIC_ROOT = 'lightcharge/v1';
 export type SessionTopicKind = 'readings' | 'invoices' | 'events' | 'driver';
 export type TopicKind = 'status' | SessionTopicKind;
 
-export const SESSION_TOPIC_KINDS: readonly SessionTopicKind[] = ['readings', 'invoices', 'events', 'driver'];
+export const SESSION_TOPIC_KINDS: readonly SessionTopicKind[] = [
+	'readings',
+	'invoices',
+	'events',
+	'driver'
+];
 
 const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -34,10 +39,14 @@ export function sessionTopic(kind: SessionTopicKind, stationId: string, sessionI
 	return `${TOPIC_ROOT}/stations/${stationId}/sessions/${sessionId}/${kind}`;
 }
 
-export const readingsTopic = (stationId: string, sessionId: string) => sessionTopic('readings', stationId, sessionId);
-export const invoicesTopic = (stationId: string, sessionId: string) => sessionTopic('invoices', stationId, sessionId);
-export const eventsTopic = (stationId: string, sessionId: string) => sessionTopic('events', stationId, sessionId);
-export const driverTopic = (stationId: string, sessionId: string) => sessionTopic('driver', stationId, sessionId);
+export const readingsTopic = (stationId: string, sessionId: string) =>
+	sessionTopic('readings', stationId, sessionId);
+export const invoicesTopic = (stationId: string, sessionId: string) =>
+	sessionTopic('invoices', stationId, sessionId);
+export const eventsTopic = (stationId: string, sessionId: string) =>
+	sessionTopic('events', stationId, sessionId);
+export const driverTopic = (stationId: string, sessionId: string) =>
+	sessionTopic('driver', stationId, sessionId);
 
 /** Every per-session topic of one session (readings, invoices, events, driver). */
 export function sessionWildcard(stationId: string, sessionId: string): string {

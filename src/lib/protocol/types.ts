@@ -108,14 +108,7 @@ export interface InvoiceMessage {
 }
 
 export type SessionEventKind =
-	| 'started'
-	| 'suspended'
-	| 'resumed'
-	| 'stopped'
-	| 'paid'
-	| 'anchored'
-	| 'closed'
-	| 'fault';
+	'started' | 'suspended' | 'resumed' | 'stopped' | 'paid' | 'anchored' | 'closed' | 'fault';
 
 export interface SessionEvent {
 	v: 1;
@@ -154,7 +147,15 @@ export interface DriverProofs {
 }
 
 export type DriverMessage =
-	| ({ v: 1; type: 'join'; sessionId: string; budgetMsat: string; driverRef: string; at: number; driverKey?: string } & DriverProofs)
+	| ({
+			v: 1;
+			type: 'join';
+			sessionId: string;
+			budgetMsat: string;
+			driverRef: string;
+			at: number;
+			driverKey?: string;
+	  } & DriverProofs)
 	| ({ v: 1; type: 'budget'; sessionId: string; budgetMsat: string; at: number } & DriverProofs)
 	| ({ v: 1; type: 'stop'; sessionId: string; at: number } & DriverProofs)
 	/** After a failed payment: please invoice increment `seq` again (a new invoice for the same record). */

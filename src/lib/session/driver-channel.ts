@@ -38,12 +38,26 @@ export class DriverChannel {
 	}
 
 	join(budgetMsat: bigint, driverRef: string, at: number): string {
-		const m: DriverMessage = { v: 1, type: 'join', sessionId: this.link.sessionId, budgetMsat: budgetMsat.toString(), driverRef, at, driverKey: this.driverKey.publicKey };
+		const m: DriverMessage = {
+			v: 1,
+			type: 'join',
+			sessionId: this.link.sessionId,
+			budgetMsat: budgetMsat.toString(),
+			driverRef,
+			at,
+			driverKey: this.driverKey.publicKey
+		};
 		return encodeMessage(tagMessage(m, this.keys.driver));
 	}
 
 	budget(budgetMsat: bigint, at: number): string {
-		return this.signed({ v: 1, type: 'budget', sessionId: this.link.sessionId, budgetMsat: budgetMsat.toString(), at });
+		return this.signed({
+			v: 1,
+			type: 'budget',
+			sessionId: this.link.sessionId,
+			budgetMsat: budgetMsat.toString(),
+			at
+		});
 	}
 
 	stop(at: number): string {
@@ -56,6 +70,13 @@ export class DriverChannel {
 
 	private signed(m: DriverMessage): string {
 		const numbered = { ...m, n: ++this.n };
-		return encodeMessage(signDriverMessage(numbered, this.link.stationId, this.driverKey.privateKeyHex, this.keys.driver));
+		return encodeMessage(
+			signDriverMessage(
+				numbered,
+				this.link.stationId,
+				this.driverKey.privateKeyHex,
+				this.keys.driver
+			)
+		);
 	}
 }

@@ -10,7 +10,13 @@
 // stops payments. A payment hash is written to the journal before the payment is sent, so a
 // reload or crash can never pay the same invoice twice; payments in flight at start are tracked
 // to their end. A failed payment asks the station for a new invoice of the same record.
-import { LightningError, type LightningNode, type Network, type PaymentUpdate, waitUntilReady } from '../lightning';
+import {
+	LightningError,
+	type LightningNode,
+	type Network,
+	type PaymentUpdate,
+	waitUntilReady
+} from '../lightning';
 import type { MessageBus } from '../mqtt';
 import {
 	billingRecordHash,
@@ -33,7 +39,13 @@ import {
 import { DriverChannel, type DriverKey } from './driver-channel';
 import { decideInvoice, type RefusalReason } from './driver';
 import { pinMismatch } from './identity';
-import type { CheckIdentity, IdentityVerdict, JournalEntry, PaymentJournal, StationPin } from './ports';
+import type {
+	CheckIdentity,
+	IdentityVerdict,
+	JournalEntry,
+	PaymentJournal,
+	StationPin
+} from './ports';
 import { Emitter, backoffDelay } from '../core';
 
 export class MemoryJournal implements PaymentJournal {
@@ -58,7 +70,16 @@ export class MemoryJournal implements PaymentJournal {
  * connecting → ready → joining → charging ⇄ suspended → stopping → closing → settled, or failed.
  * `closing`: every payment is made, the station's ledger close is still pending.
  */
-export type DriverPhase = 'connecting' | 'ready' | 'joining' | 'charging' | 'suspended' | 'stopping' | 'closing' | 'settled' | 'failed';
+export type DriverPhase =
+	| 'connecting'
+	| 'ready'
+	| 'joining'
+	| 'charging'
+	| 'suspended'
+	| 'stopping'
+	| 'closing'
+	| 'settled'
+	| 'failed';
 
 export type InvoiceView = {
 	seq: number;
@@ -86,7 +107,10 @@ export interface DriverSnapshot {
 	identity: IdentityVerdict | null;
 	budgetMsat: string;
 	readings: { seq: number; ocmf: string }[];
-	invoices: (Omit<InvoiceView, 'amountMsat' | 'feeMsat'> & { amountMsat: string; feeMsat?: string })[];
+	invoices: (Omit<InvoiceView, 'amountMsat' | 'feeMsat'> & {
+		amountMsat: string;
+		feeMsat?: string;
+	})[];
 	events: SessionEvent[];
 	/** The Lightning network of the driver's own node, read at start. */
 	network?: Network;
@@ -105,7 +129,11 @@ export function toSnapshot(v: DriverView, tariff: StationStatus['tariff']): Driv
 		identity: v.identity,
 		budgetMsat: v.budgetMsat.toString(),
 		readings: v.readings.map((r) => ({ seq: r.seq, ocmf: r.ocmf })),
-		invoices: v.invoices.map((i) => ({ ...i, amountMsat: i.amountMsat.toString(), feeMsat: i.feeMsat?.toString() })),
+		invoices: v.invoices.map((i) => ({
+			...i,
+			amountMsat: i.amountMsat.toString(),
+			feeMsat: i.feeMsat?.toString()
+		})),
 		events: v.events,
 		network: v.network ?? undefined,
 		driverKey: v.driverKey ?? undefined,
@@ -290,12 +318,21 @@ export class DriverRuntime {
 			});
 			this.set({ network: info.network, waiting: null });
 		} catch (e) {
-			this.set({ phase: 'failed', waiting: null, lastError: `Your Lightning node cannot be reached: ${(e as Error).message}` });
+			this.set({
+				phase: 'failed',
+				waiting: null,
+				lastError: `Your Lightning node cannot be reached: ${(e as Error).message}`
+			});
 			throw e;
 		}
 		const status = await new Promise<StationStatus>((resolve, reject) => {
 			const timer = setTimeout(
-				() => reject(new Error(`Station ${stationId} has not announced session ${sessionId}: is its code still on the screen? Scan it again.`)),
+				() =>
+					reject(
+						new Error(
+							`Station ${stationId} has not announced session ${sessionId}: is its code still on the screen? Scan it again.`
+						)
+					),
 				timeoutMs
 			);
 			void this.o.bus
@@ -314,12 +351,20 @@ export class DriverRuntime {
 		});
 		const identity: IdentityVerdict = this.o.checkIdentity
 			? await this.o.checkIdentity(status)
-			: { ok: false, reason: 'not_checked', message: 'This wallet has no way to check the station (no trusted network): do not pay it.' };
+			: {
+					ok: false,
+					reason: 'not_checked',
+					message:
+						'This wallet has no way to check the station (no trusted network): do not pay it.'
+				};
 		let problem = identity.ok ? null : identity.message;
 		if (identity.ok && status.network !== this.v.network)
 			problem = `The station invoices on ${status.network}, but your Lightning node is on ${this.v.network}: it cannot pay this station.`;
 		if (!problem && status.state !== 'available')
-			problem = status.state === 'occupied' || status.state === 'suspended' ? 'This session has already been taken by another phone. Scan the code again when the station shows a new one.' : `The station is ${status.state}: it cannot start a session now.`;
+			problem =
+				status.state === 'occupied' || status.state === 'suspended'
+					? 'This session has already been taken by another phone. Scan the code again when the station shows a new one.'
+					: `The station is ${status.state}: it cannot start a session now.`;
 		if (identity.ok) this.pin = identity.pin;
 		this.set({ status, identity, phase: problem ? 'failed' : 'ready', lastError: problem });
 		await this.resumeInFlight();
@@ -328,13 +373,24 @@ export class DriverRuntime {
 	/** Joins the session with a budget: subscribes to its topics, then tells the station, with proof of the join secret. */
 	async join(budgetMsat: bigint): Promise<void> {
 		const status = this.v.status;
-		if (!status || this.v.phase !== 'ready' || !this.pin) throw new Error('The station is not ready to be joined.');
-		if (status.sessionId !== this.ids.sessionId) throw new Error('This session link is no longer offered by the station: scan its code again.');
-		this.verifier = new ReadingVerifier({ stationId: this.ids.stationId, sessionId: this.ids.sessionId, publicKey: this.pin.signingKey });
+		if (!status || this.v.phase !== 'ready' || !this.pin)
+			throw new Error('The station is not ready to be joined.');
+		if (status.sessionId !== this.ids.sessionId)
+			throw new Error(
+				'This session link is no longer offered by the station: scan its code again.'
+			);
+		this.verifier = new ReadingVerifier({
+			stationId: this.ids.stationId,
+			sessionId: this.ids.sessionId,
+			publicKey: this.pin.signingKey
+		});
 		this.channel = new DriverChannel(this.o.link);
 		this.set({ phase: 'joining', budgetMsat, driverKey: this.channel.driverKey, driverCounter: 0 });
 		await this.subscribeSession();
-		await this.o.bus.publish(this.channel.topic, this.channel.join(budgetMsat, this.o.driverRef ?? 'wallet', this.now()));
+		await this.o.bus.publish(
+			this.channel.topic,
+			this.channel.join(budgetMsat, this.o.driverRef ?? 'wallet', this.now())
+		);
 	}
 
 	/**
@@ -343,33 +399,71 @@ export class DriverRuntime {
 	 * session's topics without joining again, and tracks payments that were in flight to their end.
 	 */
 	async resume(s: DriverSnapshot): Promise<void> {
-		if (!s.identity?.ok || !s.network || !s.driverKey) throw new Error('This session was started by an older version of the wallet: it cannot be resumed, but its receipt is kept.');
+		if (!s.identity?.ok || !s.network || !s.driverKey)
+			throw new Error(
+				'This session was started by an older version of the wallet: it cannot be resumed, but its receipt is kept.'
+			);
 		this.pin = s.identity.pin;
-		this.verifier = new ReadingVerifier({ stationId: this.ids.stationId, sessionId: this.ids.sessionId, publicKey: this.pin.signingKey });
+		this.verifier = new ReadingVerifier({
+			stationId: this.ids.stationId,
+			sessionId: this.ids.sessionId,
+			publicKey: this.pin.signingKey
+		});
 		this.channel = new DriverChannel(this.o.link, s.driverKey, s.driverCounter ?? 0);
 		const readings: VerifiedReading[] = [];
 		for (const r of s.readings) {
-			const res = this.verifier.accept({ v: 1, type: 'reading', sessionId: this.ids.sessionId, seq: r.seq, ocmf: r.ocmf });
+			const res = this.verifier.accept({
+				v: 1,
+				type: 'reading',
+				sessionId: this.ids.sessionId,
+				seq: r.seq,
+				ocmf: r.ocmf
+			});
 			if (res.ok && !res.duplicate) {
 				readings.push(res.reading);
 				this.readingsBySeq.set(res.reading.seq, res.reading);
 			}
 		}
 		const journal = new Map(this.o.journal.entries().map((e) => [e.paymentHash, e]));
-		let paid = 0n, fees = 0n;
+		let paid = 0n,
+			fees = 0n;
 		const invoices: InvoiceView[] = [];
 		for (const saved of s.invoices) {
-			const i: InvoiceView = { ...saved, amountMsat: BigInt(saved.amountMsat), feeMsat: saved.feeMsat === undefined ? undefined : BigInt(saved.feeMsat) };
+			const i: InvoiceView = {
+				...saved,
+				amountMsat: BigInt(saved.amountMsat),
+				feeMsat: saved.feeMsat === undefined ? undefined : BigInt(saved.feeMsat)
+			};
 			const e = i.paymentHash ? journal.get(i.paymentHash) : undefined;
 			if (i.state === 'paying' && !e) {
 				// Stored as accepted, but the journal (written before any payment) never reserved it:
 				// nothing was sent. It is decided again once the session is back, and paid once.
-				this.pendingInvoices.set(i.seq, { v: 1, type: 'invoice', sessionId: this.ids.sessionId, seq: i.seq, record: i.record, recordHash: i.recordHash, bolt11: i.bolt11 });
+				this.pendingInvoices.set(i.seq, {
+					v: 1,
+					type: 'invoice',
+					sessionId: this.ids.sessionId,
+					seq: i.seq,
+					record: i.record,
+					recordHash: i.recordHash,
+					bolt11: i.bolt11
+				});
 				continue;
 			}
-			if (e?.status === 'succeeded') Object.assign(i, { state: 'paid', preimage: e.preimage, feeMsat: BigInt(e.feeMsat ?? '0'), message: undefined, reason: undefined });
-			else if (e?.status === 'sending') Object.assign(i, { state: 'paying', message: 'Payment was in flight when the wallet closed: checking its outcome…' });
-			else if (e?.status === 'failed' && i.state !== 'replaced') Object.assign(i, { state: 'failed', reason: 'payment_failed' });
+			if (e?.status === 'succeeded')
+				Object.assign(i, {
+					state: 'paid',
+					preimage: e.preimage,
+					feeMsat: BigInt(e.feeMsat ?? '0'),
+					message: undefined,
+					reason: undefined
+				});
+			else if (e?.status === 'sending')
+				Object.assign(i, {
+					state: 'paying',
+					message: 'Payment was in flight when the wallet closed: checking its outcome…'
+				});
+			else if (e?.status === 'failed' && i.state !== 'replaced')
+				Object.assign(i, { state: 'failed', reason: 'payment_failed' });
 			if (i.state === 'paid') {
 				paid += i.amountMsat;
 				fees += i.feeMsat ?? 0n;
@@ -377,9 +471,12 @@ export class DriverRuntime {
 			if (i.paymentHash && i.state !== 'refused' && i.state !== 'replaced') {
 				if (i.state === 'failed') {
 					// Its payment failed: the same increment is due again, from a new invoice.
-					if (!this.accepted || i.seq > this.accepted.seq) this.accepted = i.seq === 1 ? null : { seq: i.seq - 1, toReading: i.record.fromReading };
+					if (!this.accepted || i.seq > this.accepted.seq)
+						this.accepted =
+							i.seq === 1 ? null : { seq: i.seq - 1, toReading: i.record.fromReading };
 				} else {
-					if (!this.accepted || i.seq > this.accepted.seq) this.accepted = { seq: i.seq, toReading: i.record.toReading };
+					if (!this.accepted || i.seq > this.accepted.seq)
+						this.accepted = { seq: i.seq, toReading: i.record.toReading };
 					this.committedMsat += i.amountMsat;
 				}
 			}
@@ -388,7 +485,10 @@ export class DriverRuntime {
 		const stopped = [...s.events].reverse().find((e) => e.event === 'stopped');
 		this.v = {
 			...this.v,
-			phase: s.phase === 'connecting' || s.phase === 'ready' || s.phase === 'failed' ? 'charging' : s.phase,
+			phase:
+				s.phase === 'connecting' || s.phase === 'ready' || s.phase === 'failed'
+					? 'charging'
+					: s.phase,
 			status: s.status,
 			identity: s.identity,
 			network: s.network,
@@ -398,7 +498,11 @@ export class DriverRuntime {
 			paidMsat: paid,
 			feesMsat: fees,
 			budgetMsat: BigInt(s.budgetMsat),
-			suspendReason: s.phase === 'suspended' ? ([...s.events].reverse().find((e) => e.event === 'suspended')?.reason ?? 'suspended by the station') : null,
+			suspendReason:
+				s.phase === 'suspended'
+					? ([...s.events].reverse().find((e) => e.event === 'suspended')?.reason ??
+						'suspended by the station')
+					: null,
 			alarm: s.alarm ?? null,
 			stoppedAmountMsat: stopped?.amountMsat !== undefined ? BigInt(stopped.amountMsat) : null,
 			driverKey: s.driverKey,
@@ -425,17 +529,23 @@ export class DriverRuntime {
 			const raw = readRawMessage(topic, payload);
 			if (!raw.ok) return this.drop(raw.error);
 			// A stranger on the broker never saw the join secret: its message stops here, after one HMAC.
-			if (!isObject(raw.data) || !hasValidMac(raw.data, this.stationMac)) return this.forged(`${NOUNS[raw.where.kind]} without this session's code`);
+			if (!isObject(raw.data) || !hasValidMac(raw.data, this.stationMac))
+				return this.forged(`${NOUNS[raw.where.kind]} without this session's code`);
 			const p = parseMessageData(raw.where, raw.data);
 			if (!p.ok) return this.drop(p.error);
 			if (p.kind === 'readings') this.onReading(p.message);
 			else if (p.kind === 'invoices' || p.kind === 'events') {
-				if (!this.pin || !verifyStationSignature(p.message, stationId, this.pin.signingKey)) return this.forged(`${NOUNS[p.kind]} not signed by the station`);
+				if (!this.pin || !verifyStationSignature(p.message, stationId, this.pin.signingKey))
+					return this.forged(`${NOUNS[p.kind]} not signed by the station`);
 				if (p.kind === 'invoices') this.onInvoice(p.message);
 				else this.onEvent(p.message);
 			}
 		};
-		for (const topic of [readingsTopic(stationId, sessionId), invoicesTopic(stationId, sessionId), eventsTopic(stationId, sessionId)])
+		for (const topic of [
+			readingsTopic(stationId, sessionId),
+			invoicesTopic(stationId, sessionId),
+			eventsTopic(stationId, sessionId)
+		])
 			this.unsubs.push(await this.o.bus.subscribe(topic, route));
 	}
 
@@ -462,7 +572,10 @@ export class DriverRuntime {
 			return null;
 		}
 		const key = this.pin?.signingKey ?? p.message.signingKey;
-		if (p.message.sessionId !== this.ids.sessionId || !verifyStationSignature(p.message, this.ids.stationId, key)) {
+		if (
+			p.message.sessionId !== this.ids.sessionId ||
+			!verifyStationSignature(p.message, this.ids.stationId, key)
+		) {
 			this.forged('a status not signed by the station');
 			return null;
 		}
@@ -483,7 +596,9 @@ export class DriverRuntime {
 
 	async stop(): Promise<void> {
 		if (!this.channel) throw new Error('Not joined.');
-		this.set({ phase: this.v.phase === 'settled' || this.v.phase === 'closing' ? this.v.phase : 'stopping' });
+		this.set({
+			phase: this.v.phase === 'settled' || this.v.phase === 'closing' ? this.v.phase : 'stopping'
+		});
 		await this.sendSigned(this.channel.stop(this.now()));
 	}
 
@@ -518,7 +633,13 @@ export class DriverRuntime {
 
 	private drop(why: string): void {
 		const message = `A message from the station was refused: ${why}`;
-		this.set({ droppedMessages: this.v.droppedMessages + 1, refusedMessages: [...this.v.refusedMessages.slice(-(KEPT_REFUSALS - 1)), message] }, true);
+		this.set(
+			{
+				droppedMessages: this.v.droppedMessages + 1,
+				refusedMessages: [...this.v.refusedMessages.slice(-(KEPT_REFUSALS - 1)), message]
+			},
+			true
+		);
 	}
 
 	private forged(what: string): void {
@@ -528,7 +649,10 @@ export class DriverRuntime {
 			{
 				droppedMessages: this.v.droppedMessages + 1,
 				forgedMessages: this.v.forgedMessages + 1,
-				refusedMessages: last === message ? this.v.refusedMessages : [...this.v.refusedMessages.slice(-(KEPT_REFUSALS - 1)), message]
+				refusedMessages:
+					last === message
+						? this.v.refusedMessages
+						: [...this.v.refusedMessages.slice(-(KEPT_REFUSALS - 1)), message]
 			},
 			true
 		);
@@ -538,7 +662,10 @@ export class DriverRuntime {
 		const r = this.verifier!.accept(m);
 		if (!r.ok) {
 			this.set({
-				rejectedReadings: [...this.v.rejectedReadings.slice(-(KEPT_REFUSALS - 1)), { seq: m.seq, reason: r.reason }],
+				rejectedReadings: [
+					...this.v.rejectedReadings.slice(-(KEPT_REFUSALS - 1)),
+					{ seq: m.seq, reason: r.reason }
+				],
 				rejectedReadingCount: this.v.rejectedReadingCount + 1,
 				lastError: `Reading ${m.seq} refused: ${r.reason}`
 			});
@@ -547,26 +674,40 @@ export class DriverRuntime {
 		if (r.duplicate) return;
 		this.readingsBySeq.set(r.reading.seq, r.reading);
 		const readings = this.v.readings;
-		const next = readings.length === 0 || readings[readings.length - 1]!.seq < r.reading.seq ? [...readings, r.reading] : [...readings, r.reading].sort((a, b) => a.seq - b.seq);
+		const next =
+			readings.length === 0 || readings[readings.length - 1]!.seq < r.reading.seq
+				? [...readings, r.reading]
+				: [...readings, r.reading].sort((a, b) => a.seq - b.seq);
 		this.set({ readings: next, phase: this.v.phase === 'joining' ? 'charging' : this.v.phase });
 		this.reconsider();
 	}
 
 	private onInvoice(m: InvoiceMessage): void {
-		const known = this.v.invoices.find((i) => i.seq === m.seq && i.state !== 'refused' && i.state !== 'replaced');
+		const known = this.v.invoices.find(
+			(i) => i.seq === m.seq && i.state !== 'refused' && i.state !== 'replaced'
+		);
 		if (known) {
 			if (known.bolt11 === m.bolt11) return;
 			// The station's new invoice for an increment whose payment failed: the same record, a new payment hash.
 			if (known.state === 'failed' && known.recordHash === billingRecordHash(m.record)) {
-				this.updateInvoice(known.seq, { state: 'replaced', message: `Replaced by a new invoice from the station after the payment failed.` });
+				this.updateInvoice(known.seq, {
+					state: 'replaced',
+					message: `Replaced by a new invoice from the station after the payment failed.`
+				});
 				this.pendingInvoices.set(m.seq, m);
 				this.reconsider();
 				return;
 			}
-			this.addInvoice(m, 'refused', 'sequence', `A second, different invoice number ${m.seq} arrived; only the first is considered.`);
+			this.addInvoice(
+				m,
+				'refused',
+				'sequence',
+				`A second, different invoice number ${m.seq} arrived; only the first is considered.`
+			);
 			return;
 		}
-		if (this.pendingInvoices.size >= 16 && !this.pendingInvoices.has(m.seq)) return this.drop(`invoice ${m.seq} arrived while 16 others wait for their readings`);
+		if (this.pendingInvoices.size >= 16 && !this.pendingInvoices.has(m.seq))
+			return this.drop(`invoice ${m.seq} arrived while 16 others wait for their readings`);
 		this.pendingInvoices.set(m.seq, m);
 		this.reconsider();
 	}
@@ -574,10 +715,16 @@ export class DriverRuntime {
 	private onEvent(e: SessionEvent): void {
 		if (this.v.events.some((x) => x.seq === e.seq)) return;
 		const patch: Partial<DriverView> = { events: [...this.v.events, e] };
-		if (e.event === 'suspended') Object.assign(patch, { phase: 'suspended', suspendReason: e.reason ?? 'suspended by the station' });
+		if (e.event === 'suspended')
+			Object.assign(patch, {
+				phase: 'suspended',
+				suspendReason: e.reason ?? 'suspended by the station'
+			});
 		if (e.event === 'resumed') Object.assign(patch, { phase: 'charging', suspendReason: null });
-		if (e.event === 'stopped' && this.v.phase !== 'settled' && this.v.phase !== 'closing') Object.assign(patch, { phase: 'stopping' });
-		if (e.event === 'stopped' && e.amountMsat !== undefined) patch.stoppedAmountMsat = BigInt(e.amountMsat);
+		if (e.event === 'stopped' && this.v.phase !== 'settled' && this.v.phase !== 'closing')
+			Object.assign(patch, { phase: 'stopping' });
+		if (e.event === 'stopped' && e.amountMsat !== undefined)
+			patch.stoppedAmountMsat = BigInt(e.amountMsat);
 		if (e.event === 'closed') Object.assign(patch, { phase: 'settled' });
 		this.set(patch);
 		this.settleIfPaid();
@@ -591,7 +738,13 @@ export class DriverRuntime {
 		this.set({ phase: 'closing' });
 	}
 
-	private addInvoice(m: InvoiceMessage, state: InvoiceView['state'], reason?: InvoiceView['reason'], message?: string, paymentHash?: string): void {
+	private addInvoice(
+		m: InvoiceMessage,
+		state: InvoiceView['state'],
+		reason?: InvoiceView['reason'],
+		message?: string,
+		paymentHash?: string
+	): void {
 		const entry: InvoiceView = {
 			seq: m.seq,
 			amountMsat: BigInt(m.record.amountMsat),
@@ -608,12 +761,16 @@ export class DriverRuntime {
 		let invoices = [...this.v.invoices, entry];
 		const refused = invoices.filter((i) => i.state === 'refused');
 		if (refused.length > KEPT_REFUSALS) invoices = invoices.filter((i) => i !== refused[0]);
-		this.set({ invoices, lastError: state === 'refused' ? message ?? null : this.v.lastError });
+		this.set({ invoices, lastError: state === 'refused' ? (message ?? null) : this.v.lastError });
 	}
 
 	/** Changes the live (not refused, not replaced) invoice `seq`. */
 	private updateInvoice(seq: number, patch: Partial<InvoiceView>): void {
-		this.set({ invoices: this.v.invoices.map((i) => (i.seq === seq && i.state !== 'refused' && i.state !== 'replaced' ? { ...i, ...patch } : i)) });
+		this.set({
+			invoices: this.v.invoices.map((i) =>
+				i.seq === seq && i.state !== 'refused' && i.state !== 'replaced' ? { ...i, ...patch } : i
+			)
+		});
 	}
 
 	/** Re-evaluates invoices waiting for their readings, in order. */
@@ -675,15 +832,45 @@ export class DriverRuntime {
 	/** The journal's entry for `paymentHash` when this session reserved it for increment `seq` and no live invoice of the view holds it. */
 	private ownReservation(paymentHash: string, seq: number): JournalEntry | null {
 		const e = this.o.journal.entries().find((x) => x.paymentHash === paymentHash);
-		if (!e || e.sessionId !== this.ids.sessionId || e.stationId !== this.ids.stationId || e.seq !== seq) return null;
-		return this.v.invoices.some((i) => i.paymentHash === paymentHash && i.state !== 'refused' && i.state !== 'replaced') ? null : e;
+		if (
+			!e ||
+			e.sessionId !== this.ids.sessionId ||
+			e.stationId !== this.ids.stationId ||
+			e.seq !== seq
+		)
+			return null;
+		return this.v.invoices.some(
+			(i) => i.paymentHash === paymentHash && i.state !== 'refused' && i.state !== 'replaced'
+		)
+			? null
+			: e;
 	}
 
 	/** Takes up the journal's outcome of a payment sent before a reload (the invoice view is `paying`). */
 	private adopt(e: JournalEntry): void {
 		if (e.status === 'succeeded')
-			void this.settle(e, { paymentHash: e.paymentHash, status: 'succeeded', valueMsat: BigInt(e.amountMsat), feeMsat: BigInt(e.feeMsat ?? '0'), preimage: e.preimage }, true);
-		else if (e.status === 'failed') this.failed(e, paymentFailureSentence({ paymentHash: e.paymentHash, status: 'failed', valueMsat: 0n, feeMsat: 0n, failureReason: e.failure as PaymentUpdate['failureReason'] }));
+			void this.settle(
+				e,
+				{
+					paymentHash: e.paymentHash,
+					status: 'succeeded',
+					valueMsat: BigInt(e.amountMsat),
+					feeMsat: BigInt(e.feeMsat ?? '0'),
+					preimage: e.preimage
+				},
+				true
+			);
+		else if (e.status === 'failed')
+			this.failed(
+				e,
+				paymentFailureSentence({
+					paymentHash: e.paymentHash,
+					status: 'failed',
+					valueMsat: 0n,
+					feeMsat: 0n,
+					failureReason: e.failure as PaymentUpdate['failureReason']
+				})
+			);
 		else void this.track(e);
 	}
 
@@ -691,7 +878,11 @@ export class DriverRuntime {
 		try {
 			await this.o.journal.reserve(entry);
 		} catch {
-			this.updateInvoice(entry.seq, { state: 'refused', reason: 'already_paid', message: `Invoice ${entry.seq} was already paid from this wallet.` });
+			this.updateInvoice(entry.seq, {
+				state: 'refused',
+				reason: 'already_paid',
+				message: `Invoice ${entry.seq} was already paid from this wallet.`
+			});
 			return;
 		}
 		await this.send(entry);
@@ -708,7 +899,10 @@ export class DriverRuntime {
 			});
 		} catch (e) {
 			// We do not know whether it left: keep it reserved and track it instead of paying again.
-			this.updateInvoice(entry.seq, { state: 'paying', message: `Payment ${entry.seq} could not be confirmed yet (${(e as Error).message}): checking its outcome…` });
+			this.updateInvoice(entry.seq, {
+				state: 'paying',
+				message: `Payment ${entry.seq} could not be confirmed yet (${(e as Error).message}): checking its outcome…`
+			});
 			void this.track(entry);
 			return;
 		}
@@ -717,20 +911,37 @@ export class DriverRuntime {
 
 	private async settle(entry: JournalEntry, result: PaymentUpdate, tracked = false): Promise<void> {
 		if (result.status === 'succeeded') {
-			await this.o.journal.complete(entry.paymentHash, { status: 'succeeded', feeMsat: result.feeMsat.toString(), preimage: result.preimage });
+			await this.o.journal.complete(entry.paymentHash, {
+				status: 'succeeded',
+				feeMsat: result.feeMsat.toString(),
+				preimage: result.preimage
+			});
 			// Counted once, for the live invoice it pays: a payment tracked after a reload before its
 			// invoice is back in the view (or tracked twice) changes only the journal.
-			const live = this.v.invoices.find((i) => i.seq === entry.seq && i.state !== 'refused' && i.state !== 'replaced');
+			const live = this.v.invoices.find(
+				(i) => i.seq === entry.seq && i.state !== 'refused' && i.state !== 'replaced'
+			);
 			if (!live || live.state === 'paid') return;
-			this.updateInvoice(entry.seq, { state: 'paid', feeMsat: result.feeMsat, preimage: result.preimage, message: undefined });
-			this.set({ paidMsat: this.v.paidMsat + BigInt(entry.amountMsat), feesMsat: this.v.feesMsat + result.feeMsat });
+			this.updateInvoice(entry.seq, {
+				state: 'paid',
+				feeMsat: result.feeMsat,
+				preimage: result.preimage,
+				message: undefined
+			});
+			this.set({
+				paidMsat: this.v.paidMsat + BigInt(entry.amountMsat),
+				feesMsat: this.v.feesMsat + result.feeMsat
+			});
 			this.settleIfPaid();
 		} else if (result.status === 'failed' && result.failureReason === 'already_paid' && !tracked) {
 			// The journal reserved this hash before any attempt, so an earlier attempt of ours paid it
 			// (e.g. a request retried after a reload): fetch that payment's outcome and preimage.
 			void this.track(entry);
 		} else if (result.status === 'failed') {
-			await this.o.journal.complete(entry.paymentHash, { status: 'failed', failure: result.failureReason });
+			await this.o.journal.complete(entry.paymentHash, {
+				status: 'failed',
+				failure: result.failureReason
+			});
 			this.failed(entry, paymentFailureSentence(result));
 		}
 	}
@@ -742,21 +953,40 @@ export class DriverRuntime {
 	 */
 	private failed(entry: JournalEntry, sentence: string): void {
 		this.committedMsat -= BigInt(entry.amountMsat);
-		const live = this.v.invoices.find((i) => i.seq === entry.seq && i.paymentHash === entry.paymentHash);
-		if (live) this.accepted = live.seq === 1 ? null : { seq: live.seq - 1, toReading: live.record.fromReading };
+		const live = this.v.invoices.find(
+			(i) => i.seq === entry.seq && i.paymentHash === entry.paymentHash
+		);
+		if (live)
+			this.accepted =
+				live.seq === 1 ? null : { seq: live.seq - 1, toReading: live.record.fromReading };
 		const asked = this.reinvoices.get(entry.seq) ?? 0;
 		const automatic = asked < (this.o.maxReinvoices ?? 3) && !this.closed && !!this.channel;
-		const delayMs = backoffDelay(asked + 1, { initialDelayMs: this.o.reinvoiceDelayMs ?? 2000, maxDelayMs: Infinity });
-		const message = automatic ? `${sentence} A new invoice will be asked for in ${delayMs >= 1000 ? `${Math.round(delayMs / 1000)} s` : `${delayMs} ms`}.` : `${sentence} Ask the station for a new invoice when the problem is fixed.`;
+		const delayMs = backoffDelay(asked + 1, {
+			initialDelayMs: this.o.reinvoiceDelayMs ?? 2000,
+			maxDelayMs: Infinity
+		});
+		const message = automatic
+			? `${sentence} A new invoice will be asked for in ${delayMs >= 1000 ? `${Math.round(delayMs / 1000)} s` : `${delayMs} ms`}.`
+			: `${sentence} Ask the station for a new invoice when the problem is fixed.`;
 		this.updateInvoice(entry.seq, { state: 'failed', reason: 'payment_failed', message });
 		this.set({ lastError: message });
 		if (!automatic) return;
 		const timer = setTimeout(() => {
 			this.reinvoiceTimers.delete(timer);
 			// Paid meanwhile (a late success of the old one), or asked for by hand: nothing to do.
-			const live = this.v.invoices.find((i) => i.seq === entry.seq && i.state !== 'refused' && i.state !== 'replaced');
-			if (this.closed || live?.state !== 'failed' || live.paymentHash !== entry.paymentHash || (this.reinvoices.get(entry.seq) ?? 0) !== asked) return;
-			void this.requestNewInvoice(entry.seq).catch((e: Error) => this.set({ lastError: `Could not ask for a new invoice: ${e.message}` }));
+			const live = this.v.invoices.find(
+				(i) => i.seq === entry.seq && i.state !== 'refused' && i.state !== 'replaced'
+			);
+			if (
+				this.closed ||
+				live?.state !== 'failed' ||
+				live.paymentHash !== entry.paymentHash ||
+				(this.reinvoices.get(entry.seq) ?? 0) !== asked
+			)
+				return;
+			void this.requestNewInvoice(entry.seq).catch((e: Error) =>
+				this.set({ lastError: `Could not ask for a new invoice: ${e.message}` })
+			);
 		}, delayMs);
 		this.reinvoiceTimers.add(timer);
 	}
@@ -774,13 +1004,19 @@ export class DriverRuntime {
 			if (e instanceof LightningError && e.code === 'not_found' && !this.closed) {
 				const tries = this.resent.get(entry.paymentHash) ?? 0;
 				this.resent.set(entry.paymentHash, tries + 1);
-				const again = () => (this.payQueue = this.payQueue.then(() => (this.closed ? undefined : this.send(entry))));
+				const again = () =>
+					(this.payQueue = this.payQueue.then(() => (this.closed ? undefined : this.send(entry))));
 				if (tries === 0) return void again();
-				this.updateInvoice(entry.seq, { message: `Payment ${entry.seq} has not reached your Lightning node yet: sending it again.` });
-				const timer = setTimeout(() => {
-					this.reinvoiceTimers.delete(timer);
-					void again();
-				}, backoffDelay(tries, { initialDelayMs: 1000, maxDelayMs: 30_000 }));
+				this.updateInvoice(entry.seq, {
+					message: `Payment ${entry.seq} has not reached your Lightning node yet: sending it again.`
+				});
+				const timer = setTimeout(
+					() => {
+						this.reinvoiceTimers.delete(timer);
+						void again();
+					},
+					backoffDelay(tries, { initialDelayMs: 1000, maxDelayMs: 30_000 })
+				);
 				this.reinvoiceTimers.add(timer);
 				return;
 			}
@@ -791,13 +1027,24 @@ export class DriverRuntime {
 	/** Payments of this session that were in flight when the wallet last stopped. */
 	private async resumeInFlight(): Promise<void> {
 		for (const e of this.o.journal.entries()) {
-			if (e.sessionId !== this.ids.sessionId || e.stationId !== this.ids.stationId || e.status !== 'sending') continue;
+			if (
+				e.sessionId !== this.ids.sessionId ||
+				e.stationId !== this.ids.stationId ||
+				e.status !== 'sending'
+			)
+				continue;
 			void this.track(e);
 		}
 	}
 }
 
-const NOUNS = { status: 'a status', readings: 'a reading', invoices: 'an invoice', events: 'an event', driver: 'a driver message' } as const;
+const NOUNS = {
+	status: 'a status',
+	readings: 'a reading',
+	invoices: 'an invoice',
+	events: 'an event',
+	driver: 'a driver message'
+} as const;
 
 function isObject(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);

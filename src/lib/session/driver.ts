@@ -47,9 +47,18 @@ export type InvoiceDecision =
 	| { action: 'refuse'; reason: RefusalReason; message: string };
 
 /** Our own refusals, plus every reason the invoice check gives. */
-export type RefusalReason = 'record_mismatch' | 'record_hash' | 'sequence' | 'overlap' | 'already_paid' | 'budget' | 'identity' | InvoiceCheckFailure;
+export type RefusalReason =
+	| 'record_mismatch'
+	| 'record_hash'
+	| 'sequence'
+	| 'overlap'
+	| 'already_paid'
+	| 'budget'
+	| 'identity'
+	| InvoiceCheckFailure;
 
-const sats = (msat: bigint) => `${(Number(msat) / 1000).toLocaleString('en-US', { maximumFractionDigits: 3 })} sat`;
+const sats = (msat: bigint) =>
+	`${(Number(msat) / 1000).toLocaleString('en-US', { maximumFractionDigits: 3 })} sat`;
 
 export function decideInvoice(msg: InvoiceMessage, c: InvoiceContext): InvoiceDecision {
 	const r = msg.record;
@@ -57,15 +66,23 @@ export function decideInvoice(msg: InvoiceMessage, c: InvoiceContext): InvoiceDe
 		return refuse('record_mismatch', `Invoice ${msg.seq} is for another station or session.`);
 	const expectedSeq = (c.previous?.seq ?? 0) + 1;
 	if (msg.seq !== r.seq || r.seq !== expectedSeq)
-		return refuse('sequence', `Invoice ${msg.seq} is out of order: the next one should be number ${expectedSeq}.`);
+		return refuse(
+			'sequence',
+			`Invoice ${msg.seq} is out of order: the next one should be number ${expectedSeq}.`
+		);
 	const expectedFrom = c.previous?.toReading ?? c.firstReadingSeq;
 	if (expectedFrom === null) return { action: 'wait', why: 'no verified reading yet' };
 	if (r.fromReading !== expectedFrom)
-		return refuse('overlap', `Invoice ${msg.seq} bills energy from reading ${r.fromReading}, but billing should continue from reading ${expectedFrom}: energy would be billed twice or skipped.`);
-	if (r.toReading <= r.fromReading) return refuse('record_mismatch', `Invoice ${msg.seq} bills no readings.`);
+		return refuse(
+			'overlap',
+			`Invoice ${msg.seq} bills energy from reading ${r.fromReading}, but billing should continue from reading ${expectedFrom}: energy would be billed twice or skipped.`
+		);
+	if (r.toReading <= r.fromReading)
+		return refuse('record_mismatch', `Invoice ${msg.seq} bills no readings.`);
 	const from = c.readings.get(r.fromReading);
 	const to = c.readings.get(r.toReading);
-	if (!from || !to) return { action: 'wait', why: `waiting for reading ${!from ? r.fromReading : r.toReading}` };
+	if (!from || !to)
+		return { action: 'wait', why: `waiting for reading ${!from ? r.fromReading : r.toReading}` };
 
 	const rebuilt = buildBillingRecord({
 		stationId: c.stationId,
@@ -78,11 +95,20 @@ export function decideInvoice(msg: InvoiceMessage, c: InvoiceContext): InvoiceDe
 	const rebuiltHash = billingRecordHash(rebuilt);
 	if (billingRecordHash(r) !== rebuiltHash) {
 		if (r.amountMsat !== rebuilt.amountMsat)
-			return refuse('record_mismatch', `Invoice ${msg.seq} asks ${sats(BigInt(r.amountMsat))} for ${r.energyWh} Wh, but the signed readings show ${rebuilt.energyWh} Wh costing ${sats(BigInt(rebuilt.amountMsat))} at the agreed tariff.`);
-		return refuse('record_mismatch', `Invoice ${msg.seq}'s billing record does not match the signed readings.`);
+			return refuse(
+				'record_mismatch',
+				`Invoice ${msg.seq} asks ${sats(BigInt(r.amountMsat))} for ${r.energyWh} Wh, but the signed readings show ${rebuilt.energyWh} Wh costing ${sats(BigInt(rebuilt.amountMsat))} at the agreed tariff.`
+			);
+		return refuse(
+			'record_mismatch',
+			`Invoice ${msg.seq}'s billing record does not match the signed readings.`
+		);
 	}
 	if (msg.recordHash !== rebuiltHash)
-		return refuse('record_hash', `Invoice ${msg.seq} names a record hash that is not the hash of its billing record.`);
+		return refuse(
+			'record_hash',
+			`Invoice ${msg.seq} names a record hash that is not the hash of its billing record.`
+		);
 
 	const amountMsat = BigInt(rebuilt.amountMsat);
 	const check = checkInvoice(msg.bolt11, {
@@ -95,9 +121,15 @@ export function decideInvoice(msg: InvoiceMessage, c: InvoiceContext): InvoiceDe
 	});
 	if (!check.ok) return refuse(check.reason, check.message);
 	if (c.isPaymentHashUsed(check.invoice.paymentHash))
-		return refuse('already_paid', `Invoice ${msg.seq} has already been paid; it will not be paid twice.`);
+		return refuse(
+			'already_paid',
+			`Invoice ${msg.seq} has already been paid; it will not be paid twice.`
+		);
 	if (c.committedMsat + amountMsat > c.budgetMsat)
-		return refuse('budget', `Invoice ${msg.seq} for ${sats(amountMsat)} would take this session past your budget of ${sats(c.budgetMsat)}.`);
+		return refuse(
+			'budget',
+			`Invoice ${msg.seq} for ${sats(amountMsat)} would take this session past your budget of ${sats(c.budgetMsat)}.`
+		);
 	return { action: 'pay', invoice: check.invoice, amountMsat };
 }
 

@@ -3,7 +3,15 @@ import type { Tariff } from '../protocol';
 
 /** The tariff of the tests: 250 sat/kWh, 1 sat start fee, 100 Wh increments with 50 Wh of grace, streamed. */
 export function testTariff(o: Partial<Tariff> = {}): Tariff {
-	return { pricePerKwhMsat: '250000', startFeeMsat: '1000', incrementWh: 100, graceWh: 50, mode: 'stream', invoiceExpirySeconds: 600, ...o };
+	return {
+		pricePerKwhMsat: '250000',
+		startFeeMsat: '1000',
+		incrementWh: 100,
+		graceWh: 50,
+		mode: 'stream',
+		invoiceExpirySeconds: 600,
+		...o
+	};
 }
 
 /** Waits until `cond` holds; fails with what it was waiting for after `ms` (a hang, not a measurement). */

@@ -24,10 +24,19 @@ export class HeldPayments implements LightningNode {
 		if (this.gate) await this.gate;
 		if (this.failNext > 0) {
 			this.failNext--;
-			return { paymentHash: '', status: 'failed', valueMsat: 0n, feeMsat: 0n, failureReason: 'no_route', message: 'held back by the test' };
+			return {
+				paymentHash: '',
+				status: 'failed',
+				valueMsat: 0n,
+				feeMsat: 0n,
+				failureReason: 'no_route',
+				message: 'held back by the test'
+			};
 		}
 		const u = await this.inner.pay(req, onUpdate);
-		return this.answerAlreadyPaid ? { ...u, status: 'failed', failureReason: 'already_paid', preimage: undefined } : u;
+		return this.answerAlreadyPaid
+			? { ...u, status: 'failed', failureReason: 'already_paid', preimage: undefined }
+			: u;
 	}
 	getInfo = () => this.inner.getInfo();
 	getBalances = () => this.inner.getBalances();
@@ -37,5 +46,6 @@ export class HeldPayments implements LightningNode {
 	lookupInvoice: LightningNode['lookupInvoice'] = (h) => this.inner.lookupInvoice(h);
 	watchInvoice: LightningNode['watchInvoice'] = (h, u, e) => this.inner.watchInvoice(h, u, e);
 	trackPayment: LightningNode['trackPayment'] = (h, u) => this.inner.trackPayment(h, u);
-	decodePaymentRequest: LightningNode['decodePaymentRequest'] = (p) => this.inner.decodePaymentRequest(p);
+	decodePaymentRequest: LightningNode['decodePaymentRequest'] = (p) =>
+		this.inner.decodePaymentRequest(p);
 }

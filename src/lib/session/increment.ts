@@ -27,7 +27,11 @@ export function routingFeeMsat(amountMsat: number, policy: FeePolicy): number {
 }
 
 /** The fee share (0.01 = 1 %) of paying an increment of `incrementWh` at `pricePerKwhMsat`. */
-export function feeOverhead(incrementWh: number, pricePerKwhMsat: number, policy: FeePolicy): number {
+export function feeOverhead(
+	incrementWh: number,
+	pricePerKwhMsat: number,
+	policy: FeePolicy
+): number {
 	const amount = (incrementWh * pricePerKwhMsat) / 1000;
 	return amount > 0 ? routingFeeMsat(amount, policy) / amount : Infinity;
 }
@@ -67,14 +71,23 @@ export function chooseIncrement(input: IncrementInput): IncrementChoice {
 	const step = input.stepWh ?? 10;
 	const minInterval = input.minIntervalS ?? 3;
 	const { pricePerKwhMsat: price, maxPowerW } = input;
-	if (!(price > 0) || !Number.isFinite(price)) throw new IncrementError('The price per kWh must be a positive number to choose an increment.');
-	if (!(maxPowerW > 0) || !Number.isFinite(maxPowerW)) throw new IncrementError("The connector's maximum power must be a positive number of watts.");
-	if (!(policy.baseMsat >= 0) || !(policy.ppm >= 0)) throw new IncrementError('A routing fee policy cannot be negative.');
-	if (!(target > 0 && target < 1)) throw new IncrementError('The fee target is a share between 0 and 1 (0.01 = 1 %).');
-	if (!(step >= 1) || !Number.isInteger(step)) throw new IncrementError('The increment step is a whole number of Wh, at least 1.');
-	if (input.minWh !== undefined && input.maxWh !== undefined && input.minWh > input.maxWh) throw new IncrementError("The station's smallest increment is above its largest.");
+	if (!(price > 0) || !Number.isFinite(price))
+		throw new IncrementError('The price per kWh must be a positive number to choose an increment.');
+	if (!(maxPowerW > 0) || !Number.isFinite(maxPowerW))
+		throw new IncrementError("The connector's maximum power must be a positive number of watts.");
+	if (!(policy.baseMsat >= 0) || !(policy.ppm >= 0))
+		throw new IncrementError('A routing fee policy cannot be negative.');
+	if (!(target > 0 && target < 1))
+		throw new IncrementError('The fee target is a share between 0 and 1 (0.01 = 1 %).');
+	if (!(step >= 1) || !Number.isInteger(step))
+		throw new IncrementError('The increment step is a whole number of Wh, at least 1.');
+	if (input.minWh !== undefined && input.maxWh !== undefined && input.minWh > input.maxWh)
+		throw new IncrementError("The station's smallest increment is above its largest.");
 	const headroom = target - policy.ppm / 1_000_000;
-	if (!(headroom > 0)) throw new IncrementError(`A ${policy.ppm} ppm proportional fee alone is over the ${target * 100} % target: no increment can meet it.`);
+	if (!(headroom > 0))
+		throw new IncrementError(
+			`A ${policy.ppm} ppm proportional fee alone is over the ${target * 100} % target: no increment can meet it.`
+		);
 	const up = (wh: number) => Math.max(step, Math.ceil(wh / step) * step);
 
 	let byFee = up((policy.baseMsat * 1000) / (price * headroom));

@@ -12,9 +12,19 @@ export {
 	type StationSnapshot,
 	type StationView
 } from './station-runtime';
-export { offlineStatusPayload, stationStatus, type StationIdentity, type StatusFacts } from './status';
+export {
+	offlineStatusPayload,
+	stationStatus,
+	type StationIdentity,
+	type StatusFacts
+} from './status';
 export { Outbox, type OutboxMessage, type OutboxOptions } from './outbox';
-export { decideInvoice, type InvoiceContext, type InvoiceDecision, type RefusalReason } from './driver';
+export {
+	decideInvoice,
+	type InvoiceContext,
+	type InvoiceDecision,
+	type RefusalReason
+} from './driver';
 export { DriverChannel, type DriverKey } from './driver-channel';
 export {
 	DriverRuntime,
@@ -31,5 +41,10 @@ export {
 export { judgeAgainstRegistry, pinMismatch, pinOf } from './identity';
 export { checkStationIdentity, type IdentityCheckOptions } from './registry-identity';
 export * from './receipt';
-export { DEFAULT_TARIFF, createSimulatedStation, type HeadlessStation, type HeadlessStationOptions } from './headless-station';
+export {
+	DEFAULT_TARIFF,
+	createSimulatedStation,
+	type HeadlessStation,
+	type HeadlessStationOptions
+} from './headless-station';
 export * from './increment';

@@ -29,10 +29,12 @@ export function ledgerVerdict(e: unknown): 'retry' | 'done' | 'drop' {
 	if (err?.code === 'reverted' && err.revert) {
 		const { name, args } = err.revert;
 		if (name === 'SessionAlreadyExists' || name === 'SessionAlreadyClosed') return 'done';
-		if (name === 'ReadingRangeOutOfOrder' && Number(args.expectedFrom) > Number(args.fromReading)) return 'done';
+		if (name === 'ReadingRangeOutOfOrder' && Number(args.expectedFrom) > Number(args.fromReading))
+			return 'done';
 		return 'drop';
 	}
-	if (err?.code && ['invalid-input', 'no-signer', 'wrong-chain', 'no-contract'].includes(err.code)) return 'drop';
+	if (err?.code && ['invalid-input', 'no-signer', 'wrong-chain', 'no-contract'].includes(err.code))
+		return 'drop';
 	return 'retry';
 }
 
@@ -93,7 +95,8 @@ export class LedgerJobs {
 	async drained(): Promise<void> {
 		if (!this.ledger) return;
 		await this.#appends;
-		while (!this.#stopped && (await this.queue.list()).length > 0) await new Promise((r) => setTimeout(r, 20));
+		while (!this.#stopped && (await this.queue.list()).length > 0)
+			await new Promise((r) => setTimeout(r, 20));
 	}
 
 	private async run(ledger: StationLedger): Promise<void> {
@@ -134,12 +137,20 @@ export class LedgerJobs {
 				if (verdict !== 'retry') {
 					await this.queue.remove(head.id);
 					const isCurrent = host.isCurrent(job);
-					if (verdict === 'done' && elsewise === null) host.log(`Ledger ${job.kind} of ${job.sessionId} was already recorded by this station`);
+					if (verdict === 'done' && elsewise === null)
+						host.log(`Ledger ${job.kind} of ${job.sessionId} was already recorded by this station`);
 					else if (verdict === 'done')
-						host.alarm('ledger_mismatch', `The ledger already holds the ${job.kind} of session ${job.sessionId}, but not as this station wrote it: ${elsewise}. Check for a second kiosk with this station's key, and tell the registry's operator.`);
+						host.alarm(
+							'ledger_mismatch',
+							`The ledger already holds the ${job.kind} of session ${job.sessionId}, but not as this station wrote it: ${elsewise}. Check for a second kiosk with this station's key, and tell the registry's operator.`
+						);
 					else {
 						host.fail(`The ledger refused the ${job.kind} of ${job.sessionId} (dropped)`, e);
-						if (job.kind === 'close' && isCurrent) host.alarm('ledger_refused_close', `The ledger refused to record the close of session ${job.sessionId} (${(e as Error).message}). The driver has paid; the session is not closed on the ledger.`);
+						if (job.kind === 'close' && isCurrent)
+							host.alarm(
+								'ledger_refused_close',
+								`The ledger refused to record the close of session ${job.sessionId} (${(e as Error).message}). The driver has paid; the session is not closed on the ledger.`
+							);
 					}
 					// A close that is done, or can never be done, must not hold the station: the next session may start.
 					if (job.kind === 'close' && isCurrent) host.closed();

@@ -7,13 +7,15 @@ import { BusRefusal, connectBus, type MessageBus } from '../mqtt';
 import { Outbox, type OutboxMessage } from './outbox';
 import { freePort } from '../../../devnet/ports';
 
-
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
 	while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
 });
 
-async function broker(ports?: { tcpPort: number; wsPort: number }): Promise<RunningBroker & { ports: { tcpPort: number; wsPort: number } }> {
+async function broker(ports?: {
+	tcpPort: number;
+	wsPort: number;
+}): Promise<RunningBroker & { ports: { tcpPort: number; wsPort: number } }> {
 	const p = ports ?? { tcpPort: await freePort(), wsPort: await freePort() };
 	const b = await startBroker({ kind: 'aedes', ...p, dir: path.join(os.tmpdir(), 'lc-outbox') });
 	cleanups.push(() => b.stop());
@@ -63,7 +65,9 @@ describe('Outbox', () => {
 		await until(() => publisher.state !== 'connected');
 		for (let i = 1; i <= 20; i++) await outbox.publish('t/a', `down${i}`);
 		// Stored, not acknowledged.
-		expect((await store.queue('outbox').list()).map((x) => (x.value as OutboxMessage).payload)).toEqual(Array.from({ length: 20 }, (_, i) => `down${i + 1}`));
+		expect(
+			(await store.queue('outbox').list()).map((x) => (x.value as OutboxMessage).payload)
+		).toEqual(Array.from({ length: 20 }, (_, i) => `down${i + 1}`));
 		const again = await broker(b.ports);
 		const got = await collect(await bus(again.wsUrl, 'sub2'), 't/#');
 		await until(() => publisher.state === 'connected');
@@ -105,7 +109,9 @@ describe('Outbox', () => {
 			onState: () => () => {},
 			close: async () => {}
 		};
-		const outbox = new Outbox(refusingBus, store.queue('outbox'), { onRefused: (m) => refused.push(m.topic) });
+		const outbox = new Outbox(refusingBus, store.queue('outbox'), {
+			onRefused: (m) => refused.push(m.topic)
+		});
 		await outbox.start();
 		await outbox.publish('t/forbidden', 'x');
 		await outbox.drained();

@@ -53,7 +53,9 @@ export class Outbox {
 	publish(topic: string, payload: string, opts: { retain?: boolean } = {}): Promise<void> {
 		if (!this.started) throw new Error('start the outbox before publishing');
 		if (this.closed) return Promise.reject(new Error('the outbox is closed'));
-		const message: OutboxMessage = opts.retain ? { topic, payload, retain: true } : { topic, payload };
+		const message: OutboxMessage = opts.retain
+			? { topic, payload, retain: true }
+			: { topic, payload };
 		// Appends are chained so messages keep the order they were published in.
 		const stored = this.tail.then(async () => {
 			const id = await this.queue.append(message);

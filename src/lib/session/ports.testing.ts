@@ -4,7 +4,17 @@ import { describe, expect, it } from 'vitest';
 import type { JournalEntry, PaymentJournal } from './ports';
 
 export function journalEntry(paymentHash: string, o: Partial<JournalEntry> = {}): JournalEntry {
-	return { paymentHash, stationId: 'st-1', sessionId: 'sess-1', seq: 1, amountMsat: '25000', bolt11: 'lnbcrt1…', status: 'sending', at: 1_800_000_000_000, ...o };
+	return {
+		paymentHash,
+		stationId: 'st-1',
+		sessionId: 'sess-1',
+		seq: 1,
+		amountMsat: '25000',
+		bolt11: 'lnbcrt1…',
+		status: 'sending',
+		at: 1_800_000_000_000,
+		...o
+	};
 }
 
 export interface JournalUnderTest {
@@ -28,7 +38,9 @@ export function describePaymentJournal(name: string, make: () => JournalUnderTes
 		it('refuses to reserve a hash twice, and keeps the first entry', async () => {
 			const j = await make().open();
 			await j.reserve(journalEntry('bb', { seq: 1 }));
-			await expect(j.reserve(journalEntry('bb', { seq: 2 }))).rejects.toThrow('payment hash already used');
+			await expect(j.reserve(journalEntry('bb', { seq: 2 }))).rejects.toThrow(
+				'payment hash already used'
+			);
 			expect(j.entries()).toEqual([journalEntry('bb', { seq: 1 })]);
 		});
 
@@ -36,7 +48,9 @@ export function describePaymentJournal(name: string, make: () => JournalUnderTes
 			const j = await make().open();
 			await j.reserve(journalEntry('cc'));
 			await j.complete('cc', { status: 'succeeded', preimage: '11'.repeat(32), feeMsat: '3' });
-			expect(j.entries()).toEqual([journalEntry('cc', { status: 'succeeded', preimage: '11'.repeat(32), feeMsat: '3' })]);
+			expect(j.entries()).toEqual([
+				journalEntry('cc', { status: 'succeeded', preimage: '11'.repeat(32), feeMsat: '3' })
+			]);
 			await j.complete('dd', { status: 'failed', failure: 'no route' });
 			expect(j.entries().map((e) => e.paymentHash)).toEqual(['cc']);
 			expect(j.isUsed('dd')).toBe(false);
@@ -52,8 +66,13 @@ export function describePaymentJournal(name: string, make: () => JournalUnderTes
 				await j.complete('ee', { status: 'failed', failure: 'no route' });
 				const again = await subject.reopen!();
 				expect(again.isUsed('ee') && again.isUsed('ff')).toBe(true);
-				expect(again.entries().sort((a, b) => a.seq - b.seq)).toEqual([journalEntry('ee', { seq: 1, status: 'failed', failure: 'no route' }), journalEntry('ff', { seq: 2 })]);
-				await expect(again.reserve(journalEntry('ff'))).rejects.toThrow('payment hash already used');
+				expect(again.entries().sort((a, b) => a.seq - b.seq)).toEqual([
+					journalEntry('ee', { seq: 1, status: 'failed', failure: 'no route' }),
+					journalEntry('ff', { seq: 2 })
+				]);
+				await expect(again.reserve(journalEntry('ff'))).rejects.toThrow(
+					'payment hash already used'
+				);
 			});
 		}
 	});

@@ -11,8 +11,21 @@ import type { ReadingMessage, StationStatus, Tariff } from '../protocol';
 /** A ledger write waiting in the station's durable queue. */
 export type LedgerJob =
 	| { kind: 'open'; sessionId: string; driverRef: string }
-	| { kind: 'anchor'; sessionId: string; ocmf: string[]; fromReading: number; toReading: number; energyWh: number }
-	| { kind: 'close'; sessionId: string; energyWh: number; amountMsat: string; paymentHashes: string[] };
+	| {
+			kind: 'anchor';
+			sessionId: string;
+			ocmf: string[];
+			fromReading: number;
+			toReading: number;
+			energyWh: number;
+	  }
+	| {
+			kind: 'close';
+			sessionId: string;
+			energyWh: number;
+			amountMsat: string;
+			paymentHashes: string[];
+	  };
 
 /** What the station needs of the ledger; `ledger/` provides it, queued when the RPC is down. */
 export interface StationLedger {
@@ -54,7 +67,10 @@ export interface PaymentJournal {
 	isUsed(paymentHash: string): boolean;
 	/** Persisted before the payment is sent; rejects when the hash is already in the journal. */
 	reserve(entry: JournalEntry): Promise<void>;
-	complete(paymentHash: string, result: Pick<JournalEntry, 'status' | 'feeMsat' | 'preimage' | 'failure'>): Promise<void>;
+	complete(
+		paymentHash: string,
+		result: Pick<JournalEntry, 'status' | 'feeMsat' | 'preimage' | 'failure'>
+	): Promise<void>;
 	entries(): JournalEntry[];
 }
 

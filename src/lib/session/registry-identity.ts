@@ -32,7 +32,19 @@ export async function checkStationIdentity(o: IdentityCheckOptions): Promise<Ide
 		}
 	} catch (e) {
 		const why = e instanceof LedgerError ? e.message : (e as Error).message;
-		return { ok: false, reason: 'cannot_check', message: `The station's identity cannot be checked on the ledger: ${why}. Do not pay it until it can.` };
+		return {
+			ok: false,
+			reason: 'cannot_check',
+			message: `The station's identity cannot be checked on the ledger: ${why}. Do not pay it until it can.`
+		};
 	}
-	return judgeAgainstRegistry(status, station && { signer: station.signer, lightningPubkey: station.lightningPubkey, tariffRef: station.tariffRef, active: station.active });
+	return judgeAgainstRegistry(
+		status,
+		station && {
+			signer: station.signer,
+			lightningPubkey: station.lightningPubkey,
+			tariffRef: station.tariffRef,
+			active: station.active
+		}
+	);
 }

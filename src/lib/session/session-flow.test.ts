@@ -29,15 +29,20 @@ import { testTariff, until } from './factories.testing';
 const KEY = '3'.repeat(63) + '5';
 const signingKey = ocmfPublicKeyHex(KEY);
 // 36 kW: 10 Wh per simulated second, so one 100 Wh increment takes ten polls.
-const identity = { stationId: 'st-1', name: 'Flow test', signingKeyHex: KEY, signingKey, signerAddress: ethereumAddressOf(signingKey), maxPowerW: 36_000 };
+const identity = {
+	stationId: 'st-1',
+	name: 'Flow test',
+	signingKeyHex: KEY,
+	signingKey,
+	signerAddress: ethereumAddressOf(signingKey),
+	maxPowerW: 36_000
+};
 const streamTariff = testTariff();
-
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
 	while (cleanups.length) await cleanups.pop()!();
 });
-
 
 async function world(tariff: Tariff = streamTariff) {
 	let clock = 1_800_000_000_000;
@@ -45,7 +50,13 @@ async function world(tariff: Tariff = streamTariff) {
 	const broker = new MemoryBroker();
 	const net = new Simnet({ now, settleDelayMs: 5 });
 	buildHubTopology(net, ['vehicle-1', 'st-1', 'mallory']);
-	const meter = new SimulatedMeter({ maxPowerW: 36_000, wantedWh: 60_000, rampSeconds: 0, now, startWh: 500_000 });
+	const meter = new SimulatedMeter({
+		maxPowerW: 36_000,
+		wantedWh: 60_000,
+		rampSeconds: 0,
+		now,
+		startWh: 500_000
+	});
 	const charger = new SimulatedCharger(meter);
 	const station = new StationRuntime({
 		identity,
@@ -68,7 +79,10 @@ async function world(tariff: Tariff = streamTariff) {
 		bus: broker.connect(),
 		lightning: wallet,
 		journal,
-		checkIdentity: registryCheck({ signer: identity.signerAddress, lightningPubkey: net.node('st-1').pubkey }),
+		checkIdentity: registryCheck({
+			signer: identity.signerAddress,
+			lightningPubkey: net.node('st-1').pubkey
+		}),
 		feeLimitMsat: 10_000n,
 		now
 	});
@@ -86,14 +100,31 @@ async function world(tariff: Tariff = streamTariff) {
 	/** Everything invoiced so far is paid on both sides. */
 	const allPaid = () => {
 		const s = station.view().session;
-		return !s.invoicing && unpaid(s).length === 0 && driver.view().invoices.every((i) => i.state !== 'paying');
+		return (
+			!s.invoicing &&
+			unpaid(s).length === 0 &&
+			driver.view().invoices.every((i) => i.state !== 'paying')
+		);
 	};
 	/** The driver presses stop a moment after the last poll (the end reading needs a later meter time). */
 	const stop = async () => {
 		clock += 300;
 		await driver.stop();
 	};
-	return { broker, net, meter, charger, station, driver, wallet, journal, poll, allPaid, now, stop };
+	return {
+		broker,
+		net,
+		meter,
+		charger,
+		station,
+		driver,
+		wallet,
+		journal,
+		poll,
+		allPaid,
+		now,
+		stop
+	};
 }
 
 describe('a charging session between StationRuntime and DriverRuntime', () => {
@@ -118,7 +149,11 @@ describe('a charging session between StationRuntime and DriverRuntime', () => {
 		expect(d.paidMsat).toBe(billed);
 		// Energy × price + start fee, from the signed register values.
 		const energyWh = s.last!.energyWh - s.first!.energyWh;
-		expect(billed).toBe((BigInt(energyWh) * 250_000n) / 1000n + 1000n - roundingOf(s.increments.map((i) => i.record.energyWh)));
+		expect(billed).toBe(
+			(BigInt(energyWh) * 250_000n) / 1000n +
+				1000n -
+				roundingOf(s.increments.map((i) => i.record.energyWh))
+		);
 		const payments = w.net.listPayments('vehicle-1');
 		expect(payments.map((p) => p.status)).toEqual(s.increments.map(() => 'SUCCEEDED'));
 		expect(payments.every((p) => p.route.join('>') === 'vehicle-1>hub>st-1')).toBe(true);
@@ -144,7 +179,9 @@ describe('a charging session between StationRuntime and DriverRuntime', () => {
 		await until(() => w.station.view().session.phase === 'charging', 'the station to resume');
 		expect(w.charger.state()).toBe('allowed');
 		await until(() => w.driver.view().phase === 'charging', 'the wallet to see the resumption');
-		expect(w.station.view().events.map((e) => e.event)).toEqual(expect.arrayContaining(['suspended', 'paid', 'resumed']));
+		expect(w.station.view().events.map((e) => e.event)).toEqual(
+			expect.arrayContaining(['suspended', 'paid', 'resumed'])
+		);
 		// Billing goes on from where invoice 1 ended, grace energy included.
 		for (let i = 0; i < 12; i++) {
 			await w.poll();
@@ -161,7 +198,10 @@ describe('a charging session between StationRuntime and DriverRuntime', () => {
 		expect(w.station.view().session.increments).toEqual([]);
 		expect(w.driver.view().invoices).toEqual([]);
 		await w.stop();
-		await until(() => w.station.view().session.phase === 'settled', 'the postpaid session to settle');
+		await until(
+			() => w.station.view().session.phase === 'settled',
+			'the postpaid session to settle'
+		);
 		const s = w.station.view().session;
 		expect(s.increments).toHaveLength(1);
 		const only = s.increments[0]!;
@@ -189,14 +229,29 @@ describe('a charging session between StationRuntime and DriverRuntime', () => {
 		});
 		expect(readings.at(-1)!.seq).toBe(record.toReading);
 		const recordHash = billingRecordHash(record);
-		const forged = await new SimnetNode(w.net, 'mallory').createInvoice({ amountMsat: BigInt(record.amountMsat), descriptionHash: recordHash, expirySeconds: 600 });
-		const msg: InvoiceMessage = { v: 1, type: 'invoice', sessionId: 'sess-flow', seq: 1, record, recordHash, bolt11: forged.paymentRequest };
+		const forged = await new SimnetNode(w.net, 'mallory').createInvoice({
+			amountMsat: BigInt(record.amountMsat),
+			descriptionHash: recordHash,
+			expirySeconds: 600
+		});
+		const msg: InvoiceMessage = {
+			v: 1,
+			type: 'invoice',
+			sessionId: 'sess-flow',
+			seq: 1,
+			record,
+			recordHash,
+			bolt11: forged.paymentRequest
+		};
 		const stranger = w.broker.connect();
 		// A stranger on the broker: no session code (it never saw the QR code).
 		await stranger.publish(invoicesTopic('st-1', 'sess-flow'), encodeMessage(msg));
 		// Someone who saw the QR code: the session's MAC, but mallory's signature, not the station's.
 		const mac = sessionKeys(s.joinSecret!, 'st-1', 'sess-flow').station;
-		await stranger.publish(invoicesTopic('st-1', 'sess-flow'), encodeMessage(signStationMessage(msg, 'st-1', '5'.repeat(64), mac)));
+		await stranger.publish(
+			invoicesTopic('st-1', 'sess-flow'),
+			encodeMessage(signStationMessage(msg, 'st-1', '5'.repeat(64), mac))
+		);
 		await until(() => w.driver.view().forgedMessages === 2, 'both forged invoices to be counted');
 		expect(w.driver.view().invoices).toEqual([]);
 		expect(w.driver.view().refusedMessages).toEqual([
@@ -210,8 +265,13 @@ describe('a charging session between StationRuntime and DriverRuntime', () => {
 			await until(w.allPaid, 'the real invoice');
 		}
 		expect(w.station.view().session.increments[0]?.paid).toBe(true);
-		expect(w.net.lookupInvoice('mallory', forged.paymentHash)).toMatchObject({ state: 'OPEN', amtPaidMsat: 0n });
-		expect(w.net.listPayments('vehicle-1').map((p) => p.paymentHash)).not.toContain(forged.paymentHash);
+		expect(w.net.lookupInvoice('mallory', forged.paymentHash)).toMatchObject({
+			state: 'OPEN',
+			amtPaidMsat: 0n
+		});
+		expect(w.net.listPayments('vehicle-1').map((p) => p.paymentHash)).not.toContain(
+			forged.paymentHash
+		);
 		expect(w.net.listPayments('vehicle-1').every((p) => p.route.at(-1) === 'st-1')).toBe(true);
 	});
 });

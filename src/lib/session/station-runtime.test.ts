@@ -28,7 +28,14 @@ import { testTariff } from './factories.testing';
 
 const KEY = '1'.repeat(63) + '7';
 const tariff = testTariff({ startFeeMsat: '0' });
-const identity = { stationId: 'st-1', name: 'Test', signingKeyHex: KEY, signingKey: ocmfPublicKeyHex(KEY), signerAddress: ethereumAddressOf(ocmfPublicKeyHex(KEY)), maxPowerW: 11_000 };
+const identity = {
+	stationId: 'st-1',
+	name: 'Test',
+	signingKeyHex: KEY,
+	signingKey: ocmfPublicKeyHex(KEY),
+	signerAddress: ethereumAddressOf(ocmfPublicKeyHex(KEY)),
+	maxPowerW: 11_000
+};
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -44,15 +51,28 @@ const until = async (cond: () => boolean | Promise<boolean>, ms = 5000) => {
 
 /** A real aedes broker, a driver-side subscriber, the simnet with a vehicle and the station. */
 async function world() {
-	const b = await startBroker({ kind: 'aedes', tcpPort: await freePort(), wsPort: await freePort(), dir: path.join(os.tmpdir(), 'lc-rt') });
+	const b = await startBroker({
+		kind: 'aedes',
+		tcpPort: await freePort(),
+		wsPort: await freePort(),
+		dir: path.join(os.tmpdir(), 'lc-rt')
+	});
 	cleanups.push(() => b.stop());
 	const connect = async (id: string) => {
-		const bus = await connectBus(b.wsUrl, { protocolVersion: 4, clientId: id, reconnectPeriodMs: 200 });
+		const bus = await connectBus(b.wsUrl, {
+			protocolVersion: 4,
+			clientId: id,
+			reconnectPeriodMs: 200
+		});
 		cleanups.push(() => bus.close());
 		return bus;
 	};
 	const driver = await connect('driver');
-	const got = { readings: [] as ReadingMessage[], invoices: [] as InvoiceMessage[], events: [] as SessionEvent[] };
+	const got = {
+		readings: [] as ReadingMessage[],
+		invoices: [] as InvoiceMessage[],
+		events: [] as SessionEvent[]
+	};
 	await driver.subscribe(`${TOPIC_ROOT}/stations/st-1/sessions/+/+`, (topic, payload) => {
 		const m = parseMessage(topic, payload);
 		if (!m.ok) return;
@@ -64,12 +84,35 @@ async function world() {
 	buildHubTopology(simnet, ['vehicle-1', 'st-1']);
 	let clock = 1_800_000_000_000;
 	// Time moves a millisecond with every look at the clock, as it does for a real meter.
-	return { connect, driver, got, simnet, clock: { now: () => clock++, advance: (ms: number) => (clock += ms) } };
+	return {
+		connect,
+		driver,
+		got,
+		simnet,
+		clock: { now: () => clock++, advance: (ms: number) => (clock += ms) }
+	};
 }
 type World = Awaited<ReturnType<typeof world>>;
 
-function station(w: World, store: MemoryKioskStore, bus: MessageBus, o: { meter?: Meter; charger?: Charger; lightning?: LightningNode; ledger?: StationLedger; startWh?: number } = {}) {
-	const meter = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 40_000, rampSeconds: 0, now: w.clock.now, startWh: o.startWh });
+function station(
+	w: World,
+	store: MemoryKioskStore,
+	bus: MessageBus,
+	o: {
+		meter?: Meter;
+		charger?: Charger;
+		lightning?: LightningNode;
+		ledger?: StationLedger;
+		startWh?: number;
+	} = {}
+) {
+	const meter = new SimulatedMeter({
+		maxPowerW: 11_000,
+		wantedWh: 40_000,
+		rampSeconds: 0,
+		now: w.clock.now,
+		startWh: o.startWh
+	});
 	const rt = new StationRuntime({
 		identity,
 		tariff,
@@ -115,16 +158,29 @@ describe('StationRuntime', () => {
 		const sessionId = await join(w, rt);
 		await polls(w, rt, 40); // ~3 Wh/s at 11 kW
 		await until(() => w.got.invoices.length >= 1);
-		await payer(w).pay({ paymentRequest: w.got.invoices[0]!.bolt11, feeLimitMsat: 10_000n, timeoutSeconds: 10 });
+		await payer(w).pay({
+			paymentRequest: w.got.invoices[0]!.bolt11,
+			feeLimitMsat: 10_000n,
+			timeoutSeconds: 10
+		});
 		await until(() => rt.view().session.increments[0]?.paid === true);
 		rt.requestStop('driver');
 		await until(() => w.got.invoices.length === 2);
-		await payer(w).pay({ paymentRequest: w.got.invoices[1]!.bolt11, feeLimitMsat: 10_000n, timeoutSeconds: 10 });
+		await payer(w).pay({
+			paymentRequest: w.got.invoices[1]!.bolt11,
+			feeLimitMsat: 10_000n,
+			timeoutSeconds: 10
+		});
 		await until(() => rt.view().session.phase === 'settled' && rt.view().session.closed);
 		await rt.settle();
-		const verifier = new ReadingVerifier({ stationId: 'st-1', sessionId, publicKey: identity.signingKey });
+		const verifier = new ReadingVerifier({
+			stationId: 'st-1',
+			sessionId,
+			publicKey: identity.signingKey
+		});
 		await until(() => w.got.readings.length === rt.view().readings.length);
-		for (const r of w.got.readings) expect(verifier.accept(r), JSON.stringify(verifier.accept(r))).toMatchObject({ ok: true });
+		for (const r of w.got.readings)
+			expect(verifier.accept(r), JSON.stringify(verifier.accept(r))).toMatchObject({ ok: true });
 		expect(verifier.ended).toBe(true);
 		expect(verifier.gaps()).toEqual([]);
 		expect(await store.queue('outbox').list()).toEqual([]);
@@ -153,12 +209,20 @@ describe('StationRuntime', () => {
 		expect(v.session.increments).toHaveLength(1);
 		await polls(w, second.rt, 5);
 		// The invoice the first page created is the one still being watched: paying it counts.
-		await payer(w).pay({ paymentRequest: w.got.invoices[0]!.bolt11, feeLimitMsat: 10_000n, timeoutSeconds: 10 });
+		await payer(w).pay({
+			paymentRequest: w.got.invoices[0]!.bolt11,
+			feeLimitMsat: 10_000n,
+			timeoutSeconds: 10
+		});
 		await until(() => second.rt.view().session.increments[0]?.paid === true);
 		await polls(w, second.rt, 40);
 		await until(() => w.got.invoices.length === 2);
 		await second.rt.settle();
-		const verifier = new ReadingVerifier({ stationId: 'st-1', sessionId, publicKey: identity.signingKey });
+		const verifier = new ReadingVerifier({
+			stationId: 'st-1',
+			sessionId,
+			publicKey: identity.signingKey
+		});
 		for (const r of w.got.readings) expect(verifier.accept(r).ok).toBe(true);
 		expect(verifier.gaps()).toEqual([]);
 		const seqs = verifier.readings.map((r) => r.seq);
@@ -179,7 +243,10 @@ describe('StationRuntime', () => {
 			getInfo: () => real.getInfo()
 		});
 		const counting: LightningNode = Object.assign(Object.create(real) as LightningNode, {
-			createInvoice: (req: Parameters<LightningNode['createInvoice']>[0]) => (created++, real.createInvoice(req)),
+			createInvoice: (req: Parameters<LightningNode['createInvoice']>[0]) => (
+				created++,
+				real.createInvoice(req)
+			),
 			getInfo: () => real.getInfo(),
 			lookupInvoice: (h: string) => real.lookupInvoice(h),
 			watchInvoice: real.watchInvoice.bind(real)
@@ -191,7 +258,10 @@ describe('StationRuntime', () => {
 		await until(async () => (await loadStationSnapshot(store, 'st-1'))?.pendingRecord != null);
 		const snap = (await loadStationSnapshot(store, 'st-1')) as StationSnapshot;
 		void first.rt.stop();
-		const second = station(w, store, await w.connect('kiosk-b'), { lightning: counting, startWh: snap.session.last!.energyWh });
+		const second = station(w, store, await w.connect('kiosk-b'), {
+			lightning: counting,
+			startWh: snap.session.last!.energyWh
+		});
 		await second.rt.start();
 		await until(() => w.got.invoices.length === 1);
 		await polls(w, second.rt, 3);
@@ -203,7 +273,12 @@ describe('StationRuntime', () => {
 	it('an invoice decided just before a reload, whose creation had not begun, is still created (billing and the stop go on)', async () => {
 		const w = await world();
 		const store = new MemoryKioskStore();
-		const meter = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 40_000, rampSeconds: 0, now: w.clock.now });
+		const meter = new SimulatedMeter({
+			maxPowerW: 11_000,
+			wantedWh: 40_000,
+			rampSeconds: 0,
+			now: w.clock.now
+		});
 		const car = new SimulatedCharger(meter);
 		// A slow charger holds the effect queue: the reducer decides the invoice (snapshot: invoicing),
 		// but the page goes away before the Lightning call starts, so no pending record is stored.
@@ -220,28 +295,49 @@ describe('StationRuntime', () => {
 		expect(snap.pendingRecord).toBeNull();
 		expect(w.got.invoices).toEqual([]);
 
-		const second = station(w, store, await w.connect('kiosk-b'), { startWh: snap.session.last!.energyWh });
+		const second = station(w, store, await w.connect('kiosk-b'), {
+			startWh: snap.session.last!.energyWh
+		});
 		await second.rt.start();
 		await until(() => w.got.invoices.length === 1);
 		// Exactly the record the first page decided: from the first reading to where billing had reached.
-		expect(w.got.invoices[0]!.record).toMatchObject({ seq: 1, fromReading: snap.session.pendingFrom!.seq, toReading: snap.session.billedTo!.seq });
-		await payer(w).pay({ paymentRequest: w.got.invoices[0]!.bolt11, feeLimitMsat: 10_000n, timeoutSeconds: 10 });
+		expect(w.got.invoices[0]!.record).toMatchObject({
+			seq: 1,
+			fromReading: snap.session.pendingFrom!.seq,
+			toReading: snap.session.billedTo!.seq
+		});
+		await payer(w).pay({
+			paymentRequest: w.got.invoices[0]!.bolt11,
+			feeLimitMsat: 10_000n,
+			timeoutSeconds: 10
+		});
 		await until(() => second.rt.view().session.increments[0]?.paid === true);
 		await polls(w, second.rt, 5);
 		second.rt.requestStop('driver');
 		// The rest after the end reading is invoiced, and once paid the session settles.
 		await until(() => w.got.invoices.length === 2);
 		expect(w.got.invoices[1]!.record.fromReading).toBe(w.got.invoices[0]!.record.toReading);
-		await payer(w).pay({ paymentRequest: w.got.invoices[1]!.bolt11, feeLimitMsat: 10_000n, timeoutSeconds: 10 });
+		await payer(w).pay({
+			paymentRequest: w.got.invoices[1]!.bolt11,
+			feeLimitMsat: 10_000n,
+			timeoutSeconds: 10
+		});
 		await until(() => second.rt.view().session.phase === 'settled');
 		const v = second.rt.view();
 		expect(v.session.sessionId).toBe(sessionId);
-		expect(v.session.increments.reduce((sum, i) => sum + i.record.energyWh, 0)).toBe(v.session.last!.energyWh - v.session.first!.energyWh);
+		expect(v.session.increments.reduce((sum, i) => sum + i.record.energyWh, 0)).toBe(
+			v.session.last!.energyWh - v.session.first!.energyWh
+		);
 	});
 
 	it('suspends on a meter fault (energy backwards, or no answer) and never signs the bad value', async () => {
 		const w = await world();
-		const inner = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 40_000, rampSeconds: 0, now: w.clock.now });
+		const inner = new SimulatedMeter({
+			maxPowerW: 11_000,
+			wantedWh: 40_000,
+			rampSeconds: 0,
+			now: w.clock.now
+		});
 		let mode: 'ok' | 'backwards' | 'silent' = 'ok';
 		const faulty: Meter = {
 			identity: inner.identity,
@@ -251,7 +347,10 @@ describe('StationRuntime', () => {
 				return mode === 'backwards' ? { ...s, energyWh: s.energyWh - 500 } : s;
 			}
 		};
-		const { rt } = station(w, new MemoryKioskStore(), await w.connect('kiosk'), { meter: faulty, charger: new SimulatedCharger(inner) });
+		const { rt } = station(w, new MemoryKioskStore(), await w.connect('kiosk'), {
+			meter: faulty,
+			charger: new SimulatedCharger(inner)
+		});
 		await rt.start();
 		await join(w, rt);
 		await polls(w, rt, 5);
@@ -266,7 +365,11 @@ describe('StationRuntime', () => {
 		expect(v.readings).toHaveLength(signed);
 		expect(inner.isAllowed).toBe(false);
 		expect(rt.statusMessage().state).toBe('faulted');
-		await until(() => w.got.events.some((e) => e.event === 'suspended' && /energy went backwards/.test(e.reason ?? '')));
+		await until(() =>
+			w.got.events.some(
+				(e) => e.event === 'suspended' && /energy went backwards/.test(e.reason ?? '')
+			)
+		);
 
 		// The operator fixes the meter and clears the fault; then the meter stops answering.
 		mode = 'ok';
@@ -275,14 +378,24 @@ describe('StationRuntime', () => {
 		await polls(w, rt, 2);
 		mode = 'silent';
 		await polls(w, rt, 1);
-		expect(rt.view().session.suspendReason).toMatch(/Reading the meter failed: no answer from address 1/);
+		expect(rt.view().session.suspendReason).toMatch(
+			/Reading the meter failed: no answer from address 1/
+		);
 		// Stop with the meter silent: the session ends at the last verified reading.
 		rt.requestStop('operator');
 		await until(() => rt.view().session.finalMissing);
 		await until(() => w.got.events.some((e) => e.event === 'stopped'));
 		// What was verified is billed; paying it settles the session.
-		await until(() => rt.view().session.phase === 'settled' || (!rt.view().session.invoicing && rt.view().session.increments.every((i) => i.paid || w.got.invoices.some((m) => m.seq === i.seq))));
-		for (const i of rt.view().session.increments.filter((x) => !x.paid)) await payer(w).pay({ paymentRequest: i.bolt11, feeLimitMsat: 10_000n, timeoutSeconds: 10 });
+		await until(
+			() =>
+				rt.view().session.phase === 'settled' ||
+				(!rt.view().session.invoicing &&
+					rt
+						.view()
+						.session.increments.every((i) => i.paid || w.got.invoices.some((m) => m.seq === i.seq)))
+		);
+		for (const i of rt.view().session.increments.filter((x) => !x.paid))
+			await payer(w).pay({ paymentRequest: i.bolt11, feeLimitMsat: 10_000n, timeoutSeconds: 10 });
 		await until(() => rt.view().session.phase === 'settled');
 		const billedWh = rt.view().session.increments.reduce((sum, i) => sum + i.record.energyWh, 0);
 		expect(billedWh).toBe(rt.view().session.last!.energyWh - rt.view().session.first!.energyWh);
@@ -290,7 +403,12 @@ describe('StationRuntime', () => {
 
 	it('pauses the charger when the meter has not been read for 5 s (a read that hangs), and charges on once it answers', async () => {
 		const w = await world();
-		const inner = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 40_000, rampSeconds: 0, now: w.clock.now });
+		const inner = new SimulatedMeter({
+			maxPowerW: 11_000,
+			wantedWh: 40_000,
+			rampSeconds: 0,
+			now: w.clock.now
+		});
 		let hang: Promise<void> | null = null;
 		let release = () => {};
 		const meter: Meter = {
@@ -300,7 +418,10 @@ describe('StationRuntime', () => {
 				return inner.read();
 			}
 		};
-		const { rt } = station(w, new MemoryKioskStore(), await w.connect('kiosk'), { meter, charger: new SimulatedCharger(inner) });
+		const { rt } = station(w, new MemoryKioskStore(), await w.connect('kiosk'), {
+			meter,
+			charger: new SimulatedCharger(inner)
+		});
 		await rt.start();
 		await join(w, rt);
 		await polls(w, rt, 3);
@@ -316,13 +437,17 @@ describe('StationRuntime', () => {
 		}
 		const v = rt.view();
 		expect(v.session.phase).toBe('suspended');
-		expect(v.session.suspendReason).toMatch(/^meter-gap: the meter was not read for 5\.\d s \(at most 5\.0 s allowed\)/);
+		expect(v.session.suspendReason).toMatch(
+			/^meter-gap: the meter was not read for 5\.\d s \(at most 5\.0 s allowed\)/
+		);
 		expect(inner.isAllowed).toBe(false);
 		// 18 s went by without a reading, but the charger ran for at most the 5 s allowed (and one tick): 11 kW × 6 s ≈ 18 Wh.
 		const energyNow = (await inner.read()).energyWh;
 		expect(energyNow - energyAtHang).toBeLessThanOrEqual(Math.ceil((11_000 * 6) / 3600));
 		expect(energyNow - energyAtHang).toBeGreaterThan(0);
-		await until(() => w.got.events.some((e) => e.event === 'suspended' && /meter was not read/.test(e.reason ?? '')));
+		await until(() =>
+			w.got.events.some((e) => e.event === 'suspended' && /meter was not read/.test(e.reason ?? ''))
+		);
 		// The meter answers: that reading is signed (it counts the gap's energy) and charging goes on.
 		hang = null;
 		release();
@@ -337,9 +462,24 @@ describe('StationRuntime', () => {
 
 	it('raises an operator alarm when the charger does not obey a suspend', async () => {
 		const w = await world();
-		const meter = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 40_000, rampSeconds: 0, now: w.clock.now });
-		const stubborn: Charger = { kind: 'simulated', allow: async () => meter.setAllowed(true), suspend: async () => {}, stop: async () => {}, setCurrentLimit: async () => {}, state: () => 'allowed' };
-		const { rt } = station(w, new MemoryKioskStore(), await w.connect('kiosk'), { meter, charger: stubborn });
+		const meter = new SimulatedMeter({
+			maxPowerW: 11_000,
+			wantedWh: 40_000,
+			rampSeconds: 0,
+			now: w.clock.now
+		});
+		const stubborn: Charger = {
+			kind: 'simulated',
+			allow: async () => meter.setAllowed(true),
+			suspend: async () => {},
+			stop: async () => {},
+			setCurrentLimit: async () => {},
+			state: () => 'allowed'
+		};
+		const { rt } = station(w, new MemoryKioskStore(), await w.connect('kiosk'), {
+			meter,
+			charger: stubborn
+		});
 		await rt.start();
 		await join(w, rt);
 		await polls(w, rt, 70); // an increment, unpaid, then past its grace: suspend
@@ -347,7 +487,9 @@ describe('StationRuntime', () => {
 		await polls(w, rt, 5);
 		expect(rt.view().alarm).toMatch(/charger did not obey "suspend".*kW/);
 		expect(rt.view().alarmCause).toBe('charger_disobeyed');
-		await until(() => w.got.events.some((e) => e.event === 'fault' && /did not obey/.test(e.reason ?? '')));
+		await until(() =>
+			w.got.events.some((e) => e.event === 'fault' && /did not obey/.test(e.reason ?? ''))
+		);
 	});
 
 	it('queues ledger writes while the RPC is down and carries them out in order, also after a restart', async () => {
@@ -380,7 +522,10 @@ describe('StationRuntime', () => {
 		const snap = (await loadStationSnapshot(store, 'st-1'))!;
 		await first.rt.stop();
 		down = false;
-		const second = station(w, store, await w.connect('kiosk-b'), { ledger, startWh: snap.session.last!.energyWh });
+		const second = station(w, store, await w.connect('kiosk-b'), {
+			ledger,
+			startWh: snap.session.last!.energyWh
+		});
 		await second.rt.start();
 		await until(() => done.length === 2);
 		await second.rt.settle();
@@ -390,10 +535,12 @@ describe('StationRuntime', () => {
 
 	it("counts a refused-as-done write as done only when it is this station's own; anything else is an operator alarm", async () => {
 		const w = await world();
-		const reverted = (name: string) => Object.assign(new Error(name), { code: 'reverted', revert: { name, args: {} } });
+		const reverted = (name: string) =>
+			Object.assign(new Error(name), { code: 'reverted', revert: { name, args: {} } });
 		const asked: string[] = [];
 		const anchored: { toReading: number; energyWh: number }[] = [];
-		let openAnswer: string | null = 'session sess-x of this station was opened on the ledger by 0xMallory, not by this station\'s signer';
+		let openAnswer: string | null =
+			"session sess-x of this station was opened on the ledger by 0xMallory, not by this station's signer";
 		const ledger: StationLedger = {
 			openSession: async () => {
 				throw reverted('SessionAlreadyExists');
@@ -422,7 +569,9 @@ describe('StationRuntime', () => {
 		await rt.start();
 		await join(w, rt);
 		await until(() => rt.view().alarm !== null);
-		expect(rt.view().alarm).toMatch(/already holds the open of session .* but not as this station wrote it: .*0xMallory/);
+		expect(rt.view().alarm).toMatch(
+			/already holds the open of session .* but not as this station wrote it: .*0xMallory/
+		);
 		expect(rt.view().alarmCause).toBe('ledger_mismatch');
 		expect(asked).toEqual(['open']);
 		openAnswer = null;
@@ -445,7 +594,9 @@ describe('StationRuntime', () => {
 		await until(() => w.got.readings.length >= anchored.at(-1)!.toReading);
 		const first = rt.view().readings[0]!;
 		const wh = (seq: number) => {
-			const rd = parseOcmf((energyAt.get(seq) ?? rt.view().readings.find((r) => r.seq === seq)!).ocmf).payload.RD as { RV: number }[];
+			const rd = parseOcmf(
+				(energyAt.get(seq) ?? rt.view().readings.find((r) => r.seq === seq)!).ocmf
+			).payload.RD as { RV: number }[];
 			return Math.round(rd.at(-1)!.RV * 1000);
 		};
 		for (const a of anchored) expect(a.energyWh).toBe(wh(a.toReading) - wh(first.seq));
@@ -458,7 +609,11 @@ describe('StationRuntime', () => {
 			for (const inv of w.got.invoices) {
 				if (paid.has(inv.bolt11)) continue;
 				paid.add(inv.bolt11);
-				await payer(w).pay({ paymentRequest: inv.bolt11, feeLimitMsat: 10_000n, timeoutSeconds: 10 });
+				await payer(w).pay({
+					paymentRequest: inv.bolt11,
+					feeLimitMsat: 10_000n,
+					timeoutSeconds: 10
+				});
 			}
 			return rt.view().session.phase === 'settled';
 		});
@@ -467,4 +622,3 @@ describe('StationRuntime', () => {
 		expect(rt.view().alarm).toBeNull();
 	});
 });
-

@@ -65,7 +65,8 @@ const TRANSIENT_LIGHTNING = new Set(['starting', 'unreachable', 'timeout']);
 const REISSUE_ATTEMPTS = 12;
 
 /** What an operator alarm is about. */
-export type AlarmCause = 'meter_fault' | 'charger_disobeyed' | 'ledger_mismatch' | 'ledger_refused_close';
+export type AlarmCause =
+	'meter_fault' | 'charger_disobeyed' | 'ledger_mismatch' | 'ledger_refused_close';
 
 export interface StationRuntimeOptions {
 	identity: StationIdentity;
@@ -145,11 +146,15 @@ export interface StationSnapshot {
 	savedAt: number;
 }
 
-export async function loadStationSnapshot(store: KioskStore, stationId: string): Promise<StationSnapshot | null> {
+export async function loadStationSnapshot(
+	store: KioskStore,
+	stationId: string
+): Promise<StationSnapshot | null> {
 	const s = await store.loadSnapshot<StationSnapshot>(stationId);
 	if (!s || s.v !== 1) return null;
 	// Snapshots saved before suspends carried a cause had only the sentence: read the cause from it once.
-	if (s.session.suspendCause === undefined) s.session = { ...s.session, suspendCause: legacySuspendCause(s.session.suspendReason) };
+	if (s.session.suspendCause === undefined)
+		s.session = { ...s.session, suspendCause: legacySuspendCause(s.session.suspendReason) };
 	return s;
 }
 
@@ -182,7 +187,10 @@ export class StationRuntime {
 	private driverRefusals: string[] = [];
 	private foreignStatuses = 0;
 	private lastStatusPayload: string | null = null;
-	private statusRepublish: { timer: ReturnType<typeof setTimeout> | null; lastAt: number } = { timer: null, lastAt: 0 };
+	private statusRepublish: { timer: ReturnType<typeof setTimeout> | null; lastAt: number } = {
+		timer: null,
+		lastAt: 0
+	};
 	private unsubscribeStatus: (() => void) | null = null;
 	private keysFor: { sessionId: string; keys: SessionKeys } | null = null;
 	private lightningPubkey = '';
@@ -258,20 +266,31 @@ export class StationRuntime {
 	/** What the station's QR code carries for the current session (null before one is offered). */
 	offer(): { stationId: string; sessionId: string; secret: string } | null {
 		const s = this.session;
-		return s.sessionId && s.joinSecret ? { stationId: s.stationId, sessionId: s.sessionId, secret: s.joinSecret } : null;
+		return s.sessionId && s.joinSecret
+			? { stationId: s.stationId, sessionId: s.sessionId, secret: s.joinSecret }
+			: null;
 	}
 
 	/** The offered or running session's MAC keys (from its join secret). */
 	private keys(): SessionKeys | null {
 		const s = this.session;
 		if (!s.sessionId || !s.joinSecret) return null;
-		if (this.keysFor?.sessionId !== s.sessionId) this.keysFor = { sessionId: s.sessionId, keys: sessionKeys(s.joinSecret, s.stationId, s.sessionId) };
+		if (this.keysFor?.sessionId !== s.sessionId)
+			this.keysFor = {
+				sessionId: s.sessionId,
+				keys: sessionKeys(s.joinSecret, s.stationId, s.sessionId)
+			};
 		return this.keysFor.keys;
 	}
 
 	/** A status, invoice or event as this station sends it: signed with its key, tagged for the session. */
 	private signed<T extends object>(message: T, tag = true): T {
-		return signStationMessage(message, this.o.identity.stationId, this.o.identity.signingKeyHex, tag ? (this.keys()?.station ?? undefined) : undefined);
+		return signStationMessage(
+			message,
+			this.o.identity.stationId,
+			this.o.identity.signingKeyHex,
+			tag ? (this.keys()?.station ?? undefined) : undefined
+		);
 	}
 
 	subscribe(listener: (v: StationView) => void): () => void {
@@ -293,8 +312,10 @@ export class StationRuntime {
 		await this.ledgerJobs.start();
 		await this.watchOwnStatus();
 		const resumed = await this.resume();
-		if (this.o.pollMs !== 0) this.timers.push(setInterval(() => void this.pollOnce(), this.o.pollMs ?? 1000));
-		if (this.o.anchorIntervalMs !== 0) this.timers.push(setInterval(() => void this.anchor(), this.o.anchorIntervalMs ?? 60_000));
+		if (this.o.pollMs !== 0)
+			this.timers.push(setInterval(() => void this.pollOnce(), this.o.pollMs ?? 1000));
+		if (this.o.anchorIntervalMs !== 0)
+			this.timers.push(setInterval(() => void this.anchor(), this.o.anchorIntervalMs ?? 60_000));
 		if (!resumed) await this.offerNewSession();
 	}
 
@@ -355,15 +376,18 @@ export class StationRuntime {
 		this.awaitingPowerOff = null;
 		this.guard = null;
 		this.dispatch({ type: 'offered', sessionId, joinSecret: newJoinSecret() });
-		await this.store.dropReadings(this.o.identity.stationId, sessionId).catch((e) => this.fail('Could not clear old readings', e));
+		await this.store
+			.dropReadings(this.o.identity.stationId, sessionId)
+			.catch((e) => this.fail('Could not clear old readings', e));
 		await this.listenToDriver(sessionId);
 		await this.publishStatus();
 	}
 
 	private async listenToDriver(sessionId: string): Promise<void> {
 		this.unsubscribeDriver?.();
-		this.unsubscribeDriver = await this.o.bus.subscribe(driverTopic(this.o.identity.stationId, sessionId), (topic, payload) =>
-			this.onDriverMessage(sessionId, topic, payload)
+		this.unsubscribeDriver = await this.o.bus.subscribe(
+			driverTopic(this.o.identity.stationId, sessionId),
+			(topic, payload) => this.onDriverMessage(sessionId, topic, payload)
 		);
 	}
 
@@ -377,7 +401,11 @@ export class StationRuntime {
 		// Stored by a version without join secrets: no driver could prove this session; offer a new one.
 		if (!s.joinSecret) return false;
 		// A reissue cut short by the reload is forgotten: the driver asks again.
-		this.session = { ...s, tariff: s.phase === 'awaiting_driver' ? this.o.tariff : s.tariff, reissuing: null };
+		this.session = {
+			...s,
+			tariff: s.phase === 'awaiting_driver' ? this.o.tariff : s.tariff,
+			reissuing: null
+		};
 		this.events = snap.events;
 		this.eventSeq = snap.eventSeq;
 		this.anchoredTo = snap.anchoredTo;
@@ -396,14 +424,20 @@ export class StationRuntime {
 			const ref = readingRefOf(r);
 			if (!ref) continue;
 			// It may not have reached the outbox before the page went away: publish it again (receivers deduplicate).
-			void this.outbox.publish(readingsTopic(stationId, s.sessionId), encodeMessage(r)).catch((e) => this.fail('Storing a reading for publishing failed', e));
+			void this.outbox
+				.publish(readingsTopic(stationId, s.sessionId), encodeMessage(r))
+				.catch((e) => this.fail('Storing a reading for publishing failed', e));
 			this.dispatch({ type: 'reading', reading: ref });
 		}
 		await this.listenToDriver(s.sessionId);
 		const unpaidIncrements = this.session.increments.filter((i) => !i.paid);
 		// Invoices created but maybe not published: publish again (same payment hash; receivers deduplicate).
-		for (const i of this.session.increments) if (i.seq > this.invoicesPublished) await this.publishInvoice(i.record, i.recordHash, i.bolt11);
-		for (const i of unpaidIncrements) for (const hash of [i.paymentHash, ...(i.replacedHashes ?? [])]) await this.recheckInvoice(hash);
+		for (const i of this.session.increments)
+			if (i.seq > this.invoicesPublished)
+				await this.publishInvoice(i.record, i.recordHash, i.bolt11);
+		for (const i of unpaidIncrements)
+			for (const hash of [i.paymentHash, ...(i.replacedHashes ?? [])])
+				await this.recheckInvoice(hash);
 		// An invoice decided but not created before the page went away (its Lightning call cut short, or
 		// not yet begun: the snapshot then says `invoicing` without a stored record) would hold billing
 		// and the final invoice forever: create it now, for the very record the reducer decided.
@@ -415,9 +449,12 @@ export class StationRuntime {
 		else if (phase === 'suspended') this.enqueueEffect({ kind: 'charger', action: 'suspend' });
 		else if (phase === 'stopping') {
 			this.enqueueEffect({ kind: 'charger', action: 'stop' });
-			if (!this.session.last || this.session.last.tx !== 'E') this.enqueueEffect({ kind: 'final_reading' });
+			if (!this.session.last || this.session.last.tx !== 'E')
+				this.enqueueEffect({ kind: 'final_reading' });
 		} else if (phase === 'settled' && !this.session.closed) {
-			const closing = (await this.ledgerJobs.list()).some((j) => j.kind === 'close' && j.sessionId === s.sessionId);
+			const closing = (await this.ledgerJobs.list()).some(
+				(j) => j.kind === 'close' && j.sessionId === s.sessionId
+			);
 			if (!closing) this.dispatch({ type: 'closed' });
 		}
 		await this.publishStatus();
@@ -428,7 +465,8 @@ export class StationRuntime {
 	private async recheckInvoice(paymentHash: string): Promise<void> {
 		try {
 			const st = await this.o.lightning.lookupInvoice(paymentHash);
-			if (st.state === 'settled') return this.dispatch({ type: 'invoice_paid', paymentHash, preimage: st.preimage });
+			if (st.state === 'settled')
+				return this.dispatch({ type: 'invoice_paid', paymentHash, preimage: st.preimage });
 		} catch (e) {
 			this.fail('Could not look up an invoice after the restart', e);
 		}
@@ -446,25 +484,43 @@ export class StationRuntime {
 			this.refusedDriverMessages++;
 			this.driverRefusals = [...this.driverRefusals.slice(-9), why];
 			// One log line per ten refusals at most: a flood must not flood the log.
-			if (this.refusedDriverMessages % 10 === 1) this.log(`Refused a driver message (${this.refusedDriverMessages} so far): ${why}`);
+			if (this.refusedDriverMessages % 10 === 1)
+				this.log(`Refused a driver message (${this.refusedDriverMessages} so far): ${why}`);
 			this.notifySoon();
 		};
 		const raw = readRawMessage(topic, payload);
 		if (!raw.ok) return refuse(raw.error);
 		const keys = this.keys();
-		if (!keys || typeof raw.data !== 'object' || raw.data === null || !hasValidMac(raw.data, keys.driver)) return refuse('no proof of the session code (join secret)');
+		if (
+			!keys ||
+			typeof raw.data !== 'object' ||
+			raw.data === null ||
+			!hasValidMac(raw.data, keys.driver)
+		)
+			return refuse('no proof of the session code (join secret)');
 		const parsed = parseMessageData(raw.where, raw.data);
-		if (!parsed.ok || parsed.kind !== 'driver') return refuse(parsed.ok ? 'wrong topic' : parsed.error);
+		if (!parsed.ok || parsed.kind !== 'driver')
+			return refuse(parsed.ok ? 'wrong topic' : parsed.error);
 		const m = parsed.message;
 		if (m.sessionId !== sessionId) return refuse('for another session');
 		const s = this.session;
 		if (m.type === 'join') {
 			if (!m.driverKey) return refuse('a join without a driver key');
-			if (s.phase !== 'awaiting_driver') return s.driverKey === m.driverKey ? undefined : refuse('a join after the session was taken');
-			return this.dispatch({ type: 'joined', budgetMsat: m.budgetMsat, driverRef: m.driverRef, driverKey: m.driverKey });
+			if (s.phase !== 'awaiting_driver')
+				return s.driverKey === m.driverKey
+					? undefined
+					: refuse('a join after the session was taken');
+			return this.dispatch({
+				type: 'joined',
+				budgetMsat: m.budgetMsat,
+				driverRef: m.driverRef,
+				driverKey: m.driverKey
+			});
 		}
-		if (!s.driverKey || !verifyDriverSignature(m, s.stationId, s.driverKey)) return refuse(`a ${m.type} not signed by the driver who joined`);
-		if (m.n === undefined || m.n <= s.driverCounter) return refuse(`a ${m.type} that was sent before (replayed)`);
+		if (!s.driverKey || !verifyDriverSignature(m, s.stationId, s.driverKey))
+			return refuse(`a ${m.type} not signed by the driver who joined`);
+		if (m.n === undefined || m.n <= s.driverCounter)
+			return refuse(`a ${m.type} that was sent before (replayed)`);
 		if (m.type === 'budget') this.dispatch({ type: 'budget', budgetMsat: m.budgetMsat, n: m.n });
 		else if (m.type === 'stop') this.dispatch({ type: 'stop', cause: 'driver', n: m.n });
 		else if (m.type === 'reinvoice') this.dispatch({ type: 'reinvoice', seq: m.seq, n: m.n });
@@ -476,20 +532,26 @@ export class StationRuntime {
 	 * own again, at most every two seconds, so a poisoned status never sticks.
 	 */
 	private async watchOwnStatus(): Promise<void> {
-		this.unsubscribeStatus = await this.o.bus.subscribe(statusTopic(this.o.identity.stationId), (_topic, payload) => {
-			if (this.lastStatusPayload === null || this.stopped) return;
-			if (new TextDecoder().decode(payload) === this.lastStatusPayload) return;
-			this.foreignStatuses++;
-			if (this.foreignStatuses % 10 === 1) this.log(`A status on this station's topic was not its own (${this.foreignStatuses} so far): publishing its own again`);
-			if (this.statusRepublish.timer) return;
-			const wait = Math.max(0, this.statusRepublish.lastAt + 2000 - this.now());
-			this.statusRepublish.timer = setTimeout(() => {
-				this.statusRepublish.timer = null;
-				this.statusRepublish.lastAt = this.now();
-				void this.publishStatus();
-			}, wait);
-			this.notifySoon();
-		});
+		this.unsubscribeStatus = await this.o.bus.subscribe(
+			statusTopic(this.o.identity.stationId),
+			(_topic, payload) => {
+				if (this.lastStatusPayload === null || this.stopped) return;
+				if (new TextDecoder().decode(payload) === this.lastStatusPayload) return;
+				this.foreignStatuses++;
+				if (this.foreignStatuses % 10 === 1)
+					this.log(
+						`A status on this station's topic was not its own (${this.foreignStatuses} so far): publishing its own again`
+					);
+				if (this.statusRepublish.timer) return;
+				const wait = Math.max(0, this.statusRepublish.lastAt + 2000 - this.now());
+				this.statusRepublish.timer = setTimeout(() => {
+					this.statusRepublish.timer = null;
+					this.statusRepublish.lastAt = this.now();
+					void this.publishStatus();
+				}, wait);
+				this.notifySoon();
+			}
+		);
 	}
 
 	private notifyTimer: ReturnType<typeof setTimeout> | null = null;
@@ -591,7 +653,11 @@ export class StationRuntime {
 			if (!outcome.ok) {
 				this.readFailures++;
 				this.fail('Meter read failed', outcome.error);
-				if (this.readFailures >= (this.o.readFailuresForFault ?? 1) && this.sessionRunning() && !isMeterFault(this.session)) {
+				if (
+					this.readFailures >= (this.o.readFailuresForFault ?? 1) &&
+					this.sessionRunning() &&
+					!isMeterFault(this.session)
+				) {
 					const verdict = this.meterGuard().check(outcome);
 					if (!verdict.ok) this.meterFault(verdict.fault.message);
 				}
@@ -619,7 +685,10 @@ export class StationRuntime {
 	}
 
 	private meterFault(message: string): void {
-		this.raiseAlarm('meter_fault', `${message} Energy since the last verified reading is not billed.`);
+		this.raiseAlarm(
+			'meter_fault',
+			`${message} Energy since the last verified reading is not billed.`
+		);
 		this.dispatch({ type: 'meter_fault', reason: message });
 	}
 
@@ -632,14 +701,20 @@ export class StationRuntime {
 		this.guard ??= new MeterGuard({
 			expectedSerial: this.o.meter.identity.serial,
 			maxPowerW: this.o.maxPlausiblePowerW ?? this.o.identity.maxPowerW * 1.5,
-			last: last ? { energyWh: last.energyWh, at: last.at, powerW: 0, voltageV: 0, currentA: 0 } : undefined
+			last: last
+				? { energyWh: last.energyWh, at: last.at, powerW: 0, voltageV: 0, currentA: 0 }
+				: undefined
 		});
 		return this.guard;
 	}
 
 	/** Why a sample cannot be billed, or null (the guard then counts it as the last good one). */
 	private implausible(sample: MeterSample): string | null {
-		const verdict = this.meterGuard().check({ ok: true, sample, serial: this.o.meter.identity.serial });
+		const verdict = this.meterGuard().check({
+			ok: true,
+			sample,
+			serial: this.o.meter.identity.serial
+		});
 		return verdict.ok ? null : verdict.fault.message;
 	}
 
@@ -672,7 +747,15 @@ export class StationRuntime {
 		if (tx === 'E' && phase !== 'stopping') return;
 		const seq = ++this.readingSeq;
 		const { ocmf } = makeReading(
-			{ seq, tx, energyWh: sample.energyWh, at: sample.at, meter: this.o.meter.identity, stationId, sessionId },
+			{
+				seq,
+				tx,
+				energyWh: sample.energyWh,
+				at: sample.at,
+				meter: this.o.meter.identity,
+				stationId,
+				sessionId
+			},
 			this.o.identity.signingKeyHex
 		);
 		const keys = this.keys();
@@ -682,7 +765,10 @@ export class StationRuntime {
 		// Stored first: a reload finds every reading it signed, so none is lost and none counted twice.
 		await this.store.putReading(stationId, msg);
 		const published = this.outbox.publish(readingsTopic(stationId, sessionId), encodeMessage(msg));
-		this.dispatch({ type: 'reading', reading: { seq, energyWh: sample.energyWh, at: sample.at, tx } });
+		this.dispatch({
+			type: 'reading',
+			reading: { seq, energyWh: sample.energyWh, at: sample.at, tx }
+		});
 		await published.catch((e) => this.fail('Storing a reading for publishing failed', e));
 	}
 
@@ -692,9 +778,13 @@ export class StationRuntime {
 			switch (fx.kind) {
 				case 'charger':
 					// Allowing starts the watchdog's window afresh: the meter has one full gap to answer.
-					if (fx.action === 'allow') this.meterFreshAt = Math.max(this.meterFreshAt ?? 0, this.now());
+					if (fx.action === 'allow')
+						this.meterFreshAt = Math.max(this.meterFreshAt ?? 0, this.now());
 					await this.o.charger[fx.action]();
-					this.awaitingPowerOff = fx.action === 'allow' ? null : { action: fx.action, deadline: this.now() + (this.o.chargerObeyMs ?? 5000) };
+					this.awaitingPowerOff =
+						fx.action === 'allow'
+							? null
+							: { action: fx.action, deadline: this.now() + (this.o.chargerObeyMs ?? 5000) };
 					return;
 				case 'final_reading': {
 					// Let the contactor open, then the end reading closes the signed series.
@@ -702,12 +792,17 @@ export class StationRuntime {
 					try {
 						sample = await this.o.meter.read();
 					} catch (e) {
-						this.dispatch({ type: 'final_failed', reason: `the meter did not answer (${(e as Error).message})` });
+						this.dispatch({
+							type: 'final_failed',
+							reason: `the meter did not answer (${(e as Error).message})`
+						});
 						await this.anchor();
 						return;
 					}
 					this.lastSample = sample;
-					const problem = isMeterFault(this.session) ? 'the meter is faulty' : this.implausible(sample);
+					const problem = isMeterFault(this.session)
+						? 'the meter is faulty'
+						: this.implausible(sample);
 					if (problem) this.dispatch({ type: 'final_failed', reason: problem });
 					else await this.signAndPublish(sample, 'E');
 					await this.anchor();
@@ -720,17 +815,34 @@ export class StationRuntime {
 					await this.reissueInvoice(fx.seq, fx.record);
 					return;
 				case 'event':
-					await this.publishEvent({ event: fx.event, reason: fx.reason, invoiceSeq: fx.invoiceSeq, paymentHash: fx.paymentHash, energyWh: fx.energyWh, amountMsat: fx.amountMsat });
+					await this.publishEvent({
+						event: fx.event,
+						reason: fx.reason,
+						invoiceSeq: fx.invoiceSeq,
+						paymentHash: fx.paymentHash,
+						energyWh: fx.energyWh,
+						amountMsat: fx.amountMsat
+					});
 					return;
 				case 'ledger_open':
-					this.ledgerJobs.enqueue({ kind: 'open', sessionId, driverRef: this.session.driverRef ?? '' });
+					this.ledgerJobs.enqueue({
+						kind: 'open',
+						sessionId,
+						driverRef: this.session.driverRef ?? ''
+					});
 					return;
 				case 'ledger_close':
 					if (!this.o.ledger) {
 						this.dispatch({ type: 'closed' });
 						return;
 					}
-					this.ledgerJobs.enqueue({ kind: 'close', sessionId, energyWh: fx.energyWh, amountMsat: fx.amountMsat, paymentHashes: fx.paymentHashes });
+					this.ledgerJobs.enqueue({
+						kind: 'close',
+						sessionId,
+						energyWh: fx.energyWh,
+						amountMsat: fx.amountMsat,
+						paymentHashes: fx.paymentHashes
+					});
 					return;
 			}
 		} catch (e) {
@@ -755,13 +867,20 @@ export class StationRuntime {
 			this.dispatch({ type: 'invoice_failed', seq: record.seq, message: (e as Error).message });
 			// While charging, the next reading bills again; after the end reading nothing would, so retry
 			// after a pause (not at once: a Lightning node that is down must not be hammered).
-			if (this.session.phase === 'stopping') setTimeout(() => this.dispatch({ type: 'retry_billing' }), this.o.invoiceRetryMs ?? 5000);
+			if (this.session.phase === 'stopping')
+				setTimeout(() => this.dispatch({ type: 'retry_billing' }), this.o.invoiceRetryMs ?? 5000);
 			return;
 		}
 		this.pendingRecord = null;
 		this.dispatch({
 			type: 'invoice_created',
-			increment: { seq: record.seq, record, recordHash, paymentHash: created.paymentHash, bolt11: created.paymentRequest }
+			increment: {
+				seq: record.seq,
+				record,
+				recordHash,
+				paymentHash: created.paymentHash,
+				bolt11: created.paymentRequest
+			}
 		});
 		await this.saving;
 		await this.publishInvoice(record, recordHash, created.paymentRequest);
@@ -773,31 +892,62 @@ export class StationRuntime {
 		const recordHash = billingRecordHash(record);
 		let created;
 		try {
-			created = await this.o.lightning.createInvoice({ amountMsat: BigInt(record.amountMsat), descriptionHash: recordHash, expirySeconds: this.o.tariff.invoiceExpirySeconds });
+			created = await this.o.lightning.createInvoice({
+				amountMsat: BigInt(record.amountMsat),
+				descriptionHash: recordHash,
+				expirySeconds: this.o.tariff.invoiceExpirySeconds
+			});
 		} catch (e) {
 			// The driver asks once; a payment that failed because this station's node was restarting
 			// is usually asked again while it still starts. Nobody else would ask again, so wait for
 			// the node (still the one reissue under way) instead of leaving the increment unpayable.
-			const waitingFor = this.session.reissuing === seq && unpaid(this.session)[0]?.seq === seq && !this.stopped;
-			if (waitingFor && e instanceof LightningError && TRANSIENT_LIGHTNING.has(e.code) && attempt < REISSUE_ATTEMPTS) {
+			const waitingFor =
+				this.session.reissuing === seq && unpaid(this.session)[0]?.seq === seq && !this.stopped;
+			if (
+				waitingFor &&
+				e instanceof LightningError &&
+				TRANSIENT_LIGHTNING.has(e.code) &&
+				attempt < REISSUE_ATTEMPTS
+			) {
 				this.log(`Invoice ${seq} could not be issued again yet (${e.message}); trying again`);
-				setTimeout(() => void this.reissueInvoice(seq, record, attempt + 1), this.o.invoiceRetryMs ?? 5000);
+				setTimeout(
+					() => void this.reissueInvoice(seq, record, attempt + 1),
+					this.o.invoiceRetryMs ?? 5000
+				);
 				return;
 			}
 			this.dispatch({ type: 'reissue_failed', seq, message: (e as Error).message });
 			return;
 		}
-		this.dispatch({ type: 'invoice_reissued', seq, paymentHash: created.paymentHash, bolt11: created.paymentRequest });
+		this.dispatch({
+			type: 'invoice_reissued',
+			seq,
+			paymentHash: created.paymentHash,
+			bolt11: created.paymentRequest
+		});
 		await this.saving;
-		if (this.session.increments.find((i) => i.seq === seq)?.paymentHash !== created.paymentHash) return;
+		if (this.session.increments.find((i) => i.seq === seq)?.paymentHash !== created.paymentHash)
+			return;
 		this.log(`Invoice ${seq} issued again after the driver's payment failed`);
 		await this.publishInvoice(record, recordHash, created.paymentRequest);
 		this.watchInvoice(created.paymentHash);
 	}
 
-	private async publishInvoice(record: BillingRecord, recordHash: string, bolt11: string): Promise<void> {
+	private async publishInvoice(
+		record: BillingRecord,
+		recordHash: string,
+		bolt11: string
+	): Promise<void> {
 		const { stationId } = this.o.identity;
-		const msg = this.signed<InvoiceMessage>({ v: 1, type: 'invoice', sessionId: record.sessionId, seq: record.seq, record, recordHash, bolt11 });
+		const msg = this.signed<InvoiceMessage>({
+			v: 1,
+			type: 'invoice',
+			sessionId: record.sessionId,
+			seq: record.seq,
+			record,
+			recordHash,
+			bolt11
+		});
 		try {
 			await this.outbox.publish(invoicesTopic(stationId, record.sessionId), encodeMessage(msg));
 			this.invoicesPublished = Math.max(this.invoicesPublished, record.seq);
@@ -825,7 +975,11 @@ export class StationRuntime {
 					if (this.stopped) return;
 					void this.o.lightning
 						.lookupInvoice(paymentHash)
-						.then((s) => (s.state === 'settled' ? this.dispatch({ type: 'invoice_paid', paymentHash, preimage: s.preimage }) : this.watchInvoice(paymentHash)))
+						.then((s) =>
+							s.state === 'settled'
+								? this.dispatch({ type: 'invoice_paid', paymentHash, preimage: s.preimage })
+								: this.watchInvoice(paymentHash)
+						)
 						.catch(() => this.watchInvoice(paymentHash));
 				}, 1000);
 			}
@@ -844,21 +998,45 @@ export class StationRuntime {
 			}
 			case 'anchor': {
 				const { fromReading, toReading, energyWh } = job;
-				const r = await ledger.anchorReadings(job.sessionId, job.ocmf, { fromReading, toReading, energyWh });
+				const r = await ledger.anchorReadings(job.sessionId, job.ocmf, {
+					fromReading,
+					toReading,
+					energyWh
+				});
 				return async () => {
 					if (!current()) return;
-					this.anchors = [...this.anchors, { txHash: r.txHash, root: r.root, fromReading, toReading }];
+					this.anchors = [
+						...this.anchors,
+						{ txHash: r.txHash, root: r.root, fromReading, toReading }
+					];
 					void this.persist();
-					await this.publishEvent({ event: 'anchored', txHash: r.txHash, root: r.root, fromReading, toReading, energyWh });
+					await this.publishEvent({
+						event: 'anchored',
+						txHash: r.txHash,
+						root: r.root,
+						fromReading,
+						toReading,
+						energyWh
+					});
 				};
 			}
 			case 'close': {
-				const r = await ledger.closeSession(job.sessionId, { energyWh: job.energyWh, amountMsat: BigInt(job.amountMsat), paymentHashes: job.paymentHashes });
+				const r = await ledger.closeSession(job.sessionId, {
+					energyWh: job.energyWh,
+					amountMsat: BigInt(job.amountMsat),
+					paymentHashes: job.paymentHashes
+				});
 				return async () => {
 					if (!current()) return;
 					this.closeTx = r.txHash;
 					this.dispatch({ type: 'closed' });
-					await this.publishEvent({ event: 'closed', txHash: r.txHash, root: r.root, energyWh: job.energyWh, amountMsat: job.amountMsat });
+					await this.publishEvent({
+						event: 'closed',
+						txHash: r.txHash,
+						root: r.root,
+						energyWh: job.energyWh,
+						amountMsat: job.amountMsat
+					});
 				};
 			}
 		}
@@ -875,7 +1053,8 @@ export class StationRuntime {
 		// `last` may not have caught up with a reading stored a moment ago).
 		const first = readingRefOf(this.readings[0]!);
 		const last = readingRefOf(pending[pending.length - 1]!);
-		if (!first || !last) return this.fail('Anchoring', new Error(`reading ${toReading} cannot be read back`));
+		if (!first || !last)
+			return this.fail('Anchoring', new Error(`reading ${toReading} cannot be read back`));
 		this.anchoredTo = toReading;
 		this.ledgerJobs.enqueue({
 			kind: 'anchor',
@@ -888,11 +1067,20 @@ export class StationRuntime {
 		void this.persist();
 	}
 
-	private async publishEvent(detail: Omit<SessionEvent, 'v' | 'type' | 'sessionId' | 'seq' | 'at'>): Promise<void> {
+	private async publishEvent(
+		detail: Omit<SessionEvent, 'v' | 'type' | 'sessionId' | 'seq' | 'at'>
+	): Promise<void> {
 		const { stationId } = this.o.identity;
 		const sessionId = this.session.sessionId;
 		if (!sessionId) return;
-		const ev = this.signed({ v: 1, type: 'event', sessionId, seq: ++this.eventSeq, at: this.now(), ...stripUndefined(detail) } as SessionEvent);
+		const ev = this.signed({
+			v: 1,
+			type: 'event',
+			sessionId,
+			seq: ++this.eventSeq,
+			at: this.now(),
+			...stripUndefined(detail)
+		} as SessionEvent);
 		this.events = [...this.events, ev];
 		void this.persist();
 		this.notify();
@@ -935,7 +1123,9 @@ export class StationRuntime {
 }
 
 /** The reducer's view of a stored reading, read back from its own signed payload. */
-function readingRefOf(r: ReadingMessage): { seq: number; energyWh: number; at: number; tx: 'B' | 'T' | 'E' } | null {
+function readingRefOf(
+	r: ReadingMessage
+): { seq: number; energyWh: number; at: number; tx: 'B' | 'T' | 'E' } | null {
 	try {
 		const rd = parseOcmf(r.ocmf).payload.RD;
 		const last = Array.isArray(rd) ? (rd.at(-1) as Record<string, unknown> | undefined) : undefined;
@@ -943,7 +1133,12 @@ function readingRefOf(r: ReadingMessage): { seq: number; energyWh: number; at: n
 		const time = parseOcmfTime(last.TM);
 		const tx = last.TX;
 		if (!time || (tx !== 'B' && tx !== 'T' && tx !== 'E')) return null;
-		return { seq: r.seq, energyWh: Math.round(last.RV * (last.RU === 'Wh' ? 1 : 1000)), at: time.unixMs, tx };
+		return {
+			seq: r.seq,
+			energyWh: Math.round(last.RV * (last.RU === 'Wh' ? 1 : 1000)),
+			at: time.unixMs,
+			tx
+		};
 	} catch {
 		return null;
 	}
@@ -962,5 +1157,8 @@ function stripUndefined<T extends object>(o: T): T {
 export function randomSessionId(): string {
 	const b = new Uint8Array(8);
 	crypto.getRandomValues(b);
-	return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+	return btoa(String.fromCharCode(...b))
+		.replace(/\+/g, '-')
+		.replace(/\//g, '_')
+		.replace(/=+$/, '');
 }

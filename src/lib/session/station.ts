@@ -12,12 +12,7 @@ import {
 } from '../protocol';
 
 export type StationPhase =
-	| 'idle'
-	| 'awaiting_driver'
-	| 'charging'
-	| 'suspended'
-	| 'stopping'
-	| 'settled';
+	'idle' | 'awaiting_driver' | 'charging' | 'suspended' | 'stopping' | 'settled';
 
 export type StopCause = 'driver' | 'operator' | 'budget' | 'car_full' | 'meter_fault';
 
@@ -118,7 +113,15 @@ export type StationEffect =
 	| { kind: 'create_invoice'; record: BillingRecord }
 	/** A new invoice for an increment already invoiced (same record, new payment hash). */
 	| { kind: 'reissue_invoice'; seq: number; record: BillingRecord }
-	| { kind: 'event'; event: SessionEventKind; reason?: string; invoiceSeq?: number; paymentHash?: string; energyWh?: number; amountMsat?: string }
+	| {
+			kind: 'event';
+			event: SessionEventKind;
+			reason?: string;
+			invoiceSeq?: number;
+			paymentHash?: string;
+			energyWh?: number;
+			amountMsat?: string;
+	  }
 	/** Take one last reading (TX=E) now that the charger is off. */
 	| { kind: 'final_reading' }
 	| { kind: 'ledger_open' }
@@ -160,8 +163,11 @@ export const unpaid = (s: StationSession): Increment[] => s.increments.filter((i
 /** What the energy delivered so far costs, billed or not. */
 export function costSoFarMsat(s: StationSession): bigint {
 	const unbilledWh = s.billedTo && s.last ? s.last.energyWh - s.billedTo.energyWh : 0;
-	const startFee = s.increments.length === 0 && deliveredWh(s) > 0 ? BigInt(s.tariff.startFeeMsat) : 0n;
-	return billedMsat(s) + amountForEnergyMsat(unbilledWh, BigInt(s.tariff.pricePerKwhMsat)) + startFee;
+	const startFee =
+		s.increments.length === 0 && deliveredWh(s) > 0 ? BigInt(s.tariff.startFeeMsat) : 0n;
+	return (
+		billedMsat(s) + amountForEnergyMsat(unbilledWh, BigInt(s.tariff.pricePerKwhMsat)) + startFee
+	);
 }
 
 const CAUSE_WORDS: Record<StopCause, string> = {
@@ -172,18 +178,36 @@ const CAUSE_WORDS: Record<StopCause, string> = {
 	meter_fault: 'the meter reported a fault'
 };
 
-export function reduce(s: StationSession, e: StationEvent): { state: StationSession; effects: StationEffect[] } {
+export function reduce(
+	s: StationSession,
+	e: StationEvent
+): { state: StationSession; effects: StationEffect[] } {
 	const fx: StationEffect[] = [];
 	let n: StationSession = s;
 	switch (e.type) {
 		case 'offered':
 			if (s.phase !== 'idle' && s.phase !== 'settled') break;
-			n = { ...newStationSession(s.stationId, s.tariff), phase: 'awaiting_driver', sessionId: e.sessionId, joinSecret: e.joinSecret };
+			n = {
+				...newStationSession(s.stationId, s.tariff),
+				phase: 'awaiting_driver',
+				sessionId: e.sessionId,
+				joinSecret: e.joinSecret
+			};
 			break;
 		case 'joined':
 			if (s.phase !== 'awaiting_driver') break;
-			n = { ...s, phase: 'charging', budgetMsat: e.budgetMsat, driverRef: e.driverRef, driverKey: e.driverKey };
-			fx.push({ kind: 'ledger_open' }, { kind: 'charger', action: 'allow' }, { kind: 'event', event: 'started' });
+			n = {
+				...s,
+				phase: 'charging',
+				budgetMsat: e.budgetMsat,
+				driverRef: e.driverRef,
+				driverKey: e.driverKey
+			};
+			fx.push(
+				{ kind: 'ledger_open' },
+				{ kind: 'charger', action: 'allow' },
+				{ kind: 'event', event: 'started' }
+			);
 			break;
 		case 'budget':
 			if (s.phase === 'idle' || s.phase === 'settled' || e.n <= s.driverCounter) break;
@@ -194,7 +218,14 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 			n = { ...s, driverCounter: e.n };
 			const i = unpaid(s)[0];
 			// Only the increment the session waits for, one reissue at a time.
-			if (!i || i.seq !== e.seq || s.reissuing !== null || s.phase === 'idle' || s.phase === 'settled') break;
+			if (
+				!i ||
+				i.seq !== e.seq ||
+				s.reissuing !== null ||
+				s.phase === 'idle' ||
+				s.phase === 'settled'
+			)
+				break;
 			n = { ...n, reissuing: i.seq };
 			fx.push({ kind: 'reissue_invoice', seq: i.seq, record: i.record });
 			break;
@@ -204,13 +235,26 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 			if (s.reissuing !== e.seq || !i) break;
 			n = { ...s, reissuing: null };
 			if (i.paid) break; // the old invoice was paid meanwhile: keep it
-			n.increments = s.increments.map((x) => (x === i ? { ...x, paymentHash: e.paymentHash, bolt11: e.bolt11, replacedHashes: [...(x.replacedHashes ?? []), x.paymentHash] } : x));
+			n.increments = s.increments.map((x) =>
+				x === i
+					? {
+							...x,
+							paymentHash: e.paymentHash,
+							bolt11: e.bolt11,
+							replacedHashes: [...(x.replacedHashes ?? []), x.paymentHash]
+						}
+					: x
+			);
 			break;
 		}
 		case 'reissue_failed':
 			if (s.reissuing !== e.seq) break;
 			n = { ...s, reissuing: null };
-			fx.push({ kind: 'event', event: 'fault', reason: `Could not issue invoice ${e.seq} again: ${e.message}` });
+			fx.push({
+				kind: 'event',
+				event: 'fault',
+				reason: `Could not issue invoice ${e.seq} again: ${e.message}`
+			});
 			break;
 		case 'reading': {
 			if (s.phase === 'idle' || s.phase === 'awaiting_driver' || s.phase === 'settled') break;
@@ -235,22 +279,41 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 		}
 		case 'invoice_created':
 			if (!s.invoicing) break;
-			n = { ...s, invoicing: false, pendingFrom: null, increments: [...s.increments, { ...e.increment, paid: false }] };
+			n = {
+				...s,
+				invoicing: false,
+				pendingFrom: null,
+				increments: [...s.increments, { ...e.increment, paid: false }]
+			};
 			if (n.phase === 'stopping') n = finish(n, fx);
 			break;
 		case 'invoice_failed':
 			// Bill the same energy again on the next reading: roll billedTo back to where the record started.
 			n = { ...s, invoicing: false, billedTo: s.pendingFrom ?? s.billedTo, pendingFrom: null };
-			fx.push({ kind: 'event', event: 'fault', reason: `Could not create invoice ${e.seq}: ${e.message}` });
+			fx.push({
+				kind: 'event',
+				event: 'fault',
+				reason: `Could not create invoice ${e.seq}: ${e.message}`
+			});
 			break;
 		case 'invoice_paid': {
-			const i = s.increments.find((x) => x.paymentHash === e.paymentHash || x.replacedHashes?.includes(e.paymentHash));
+			const i = s.increments.find(
+				(x) => x.paymentHash === e.paymentHash || x.replacedHashes?.includes(e.paymentHash)
+			);
 			if (!i || i.paid) break; // unknown or already counted: never count a payment twice
 			n = {
 				...s,
-				increments: s.increments.map((x) => (x === i ? { ...x, paid: true, preimage: e.preimage, paymentHash: e.paymentHash } : x))
+				increments: s.increments.map((x) =>
+					x === i ? { ...x, paid: true, preimage: e.preimage, paymentHash: e.paymentHash } : x
+				)
 			};
-			fx.push({ kind: 'event', event: 'paid', invoiceSeq: i.seq, paymentHash: i.paymentHash, amountMsat: i.record.amountMsat });
+			fx.push({
+				kind: 'event',
+				event: 'paid',
+				invoiceSeq: i.seq,
+				paymentHash: i.paymentHash,
+				amountMsat: i.record.amountMsat
+			});
 			if (n.phase === 'suspended' && n.suspendCause === 'unpaid' && unpaid(n).length === 0) {
 				n = { ...n, phase: 'charging', suspendReason: null, suspendCause: null };
 				fx.push({ kind: 'charger', action: 'allow' }, { kind: 'event', event: 'resumed' });
@@ -268,7 +331,13 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 			}
 			if (s.phase === 'awaiting_driver') {
 				n = { ...s, phase: 'settled', stopCause: e.cause, closed: true };
-				fx.push({ kind: 'event', event: 'stopped', reason: CAUSE_WORDS[e.cause], energyWh: 0, amountMsat: '0' });
+				fx.push({
+					kind: 'event',
+					event: 'stopped',
+					reason: CAUSE_WORDS[e.cause],
+					energyWh: 0,
+					amountMsat: '0'
+				});
 				break;
 			}
 			if (s.phase !== 'charging' && s.phase !== 'suspended') break;
@@ -282,14 +351,25 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 			n = { ...s, phase: 'suspended', suspendReason: reason, suspendCause: 'meter_fault' };
 			// Suspended already (unpaid): the charger is off; the fault now holds the session.
 			if (s.phase === 'charging') fx.push({ kind: 'charger', action: 'suspend' });
-			fx.push({ kind: 'event', event: 'fault', reason: e.reason }, { kind: 'event', event: 'suspended', reason });
+			fx.push(
+				{ kind: 'event', event: 'fault', reason: e.reason },
+				{ kind: 'event', event: 'suspended', reason }
+			);
 			break;
 		}
 		case 'meter_gap':
 			// Only a running charger needs stopping: suspended or stopping, it is off already.
 			if (s.phase !== 'charging') break;
-			n = { ...s, phase: 'suspended', suspendReason: `${METER_GAP_PREFIX}${e.reason}`, suspendCause: 'meter_gap' };
-			fx.push({ kind: 'charger', action: 'suspend' }, { kind: 'event', event: 'suspended', reason: n.suspendReason! });
+			n = {
+				...s,
+				phase: 'suspended',
+				suspendReason: `${METER_GAP_PREFIX}${e.reason}`,
+				suspendCause: 'meter_gap'
+			};
+			fx.push(
+				{ kind: 'charger', action: 'suspend' },
+				{ kind: 'event', event: 'suspended', reason: n.suspendReason! }
+			);
 			break;
 		case 'meter_back':
 			if (s.phase !== 'suspended' || !isMeterGap(s)) break;
@@ -300,7 +380,8 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 				n = { ...s, phase: 'charging', suspendReason: null, suspendCause: null };
 				if (n.tariff.mode === 'stream') n = bill(n, after);
 				n = guard(n, after);
-				if (n.phase === 'charging') fx.push({ kind: 'charger', action: 'allow' }, { kind: 'event', event: 'resumed' });
+				if (n.phase === 'charging')
+					fx.push({ kind: 'charger', action: 'allow' }, { kind: 'event', event: 'resumed' });
 				fx.push(...after);
 			}
 			break;
@@ -314,7 +395,11 @@ export function reduce(s: StationSession, e: StationEvent): { state: StationSess
 			if (s.phase !== 'stopping' || s.last?.tx === 'E') break;
 			n = { ...s, finalMissing: true };
 			fx.push(
-				{ kind: 'event', event: 'fault', reason: `no end reading: ${e.reason}; the session ends at the last verified reading` },
+				{
+					kind: 'event',
+					event: 'fault',
+					reason: `no end reading: ${e.reason}; the session ends at the last verified reading`
+				},
 				{
 					kind: 'event',
 					event: 'stopped',
@@ -374,7 +459,10 @@ function guard(s: StationSession, fx: StationEffect[]): StationSession {
 		return { ...s, phase: 'suspended', suspendReason: reason, suspendCause: 'unpaid' };
 	}
 	if (s.budgetMsat !== null) {
-		const nextIncrementMsat = amountForEnergyMsat(s.tariff.incrementWh, BigInt(s.tariff.pricePerKwhMsat));
+		const nextIncrementMsat = amountForEnergyMsat(
+			s.tariff.incrementWh,
+			BigInt(s.tariff.pricePerKwhMsat)
+		);
 		if (costSoFarMsat(s) + nextIncrementMsat > BigInt(s.budgetMsat)) {
 			fx.push({ kind: 'charger', action: 'stop' }, { kind: 'final_reading' });
 			return { ...s, phase: 'stopping', stopCause: 'budget' };
@@ -389,7 +477,8 @@ const ended = (s: StationSession) => s.last?.tx === 'E' || s.finalMissing;
 function finish(s: StationSession, fx: StationEffect[]): StationSession {
 	if (!ended(s)) return s;
 	let n = s;
-	if (!n.invoicing && n.billedTo && n.last && n.last.energyWh > n.billedTo.energyWh) n = invoice(n, n.last, fx);
+	if (!n.invoicing && n.billedTo && n.last && n.last.energyWh > n.billedTo.energyWh)
+		n = invoice(n, n.last, fx);
 	return settleIfDone(n, fx);
 }
 

@@ -49,5 +49,11 @@ export function stationStatus(f: StatusFacts): StationStatus {
  * MAC: the broker sends it whenever the kiosk vanishes, in no session).
  */
 export function offlineStatusPayload(f: Omit<StatusFacts, 'state' | 'sessionId'>): string {
-	return encodeMessage(signStationMessage(stationStatus({ ...f, state: 'offline' }), f.identity.stationId, f.identity.signingKeyHex));
+	return encodeMessage(
+		signStationMessage(
+			stationStatus({ ...f, state: 'offline' }),
+			f.identity.stationId,
+			f.identity.signingKeyHex
+		)
+	);
 }

@@ -13,6 +13,9 @@ export function offeredLink(station: StationRuntime): SessionLink {
 }
 
 /** A registry that lists the station with `signer` and `lightningPubkey` (active, no tariff reference unless given). */
-export function registryCheck(entry: Omit<RegistryEntry, 'active' | 'tariffRef'> & Partial<RegistryEntry>): CheckIdentity {
-	return async (status) => judgeAgainstRegistry(status, { active: true, tariffRef: NO_TARIFF_REFERENCE, ...entry });
+export function registryCheck(
+	entry: Omit<RegistryEntry, 'active' | 'tariffRef'> & Partial<RegistryEntry>
+): CheckIdentity {
+	return async (status) =>
+		judgeAgainstRegistry(status, { active: true, tariffRef: NO_TARIFF_REFERENCE, ...entry });
 }

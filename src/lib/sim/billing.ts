@@ -8,10 +8,23 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { buildHashTree } from '../ledger';
 import type { SimnetEvent } from '../lightning/simnet';
-import { billingRecordHash, buildBillingRecord, encodeMessage, parseMessage, invoicesTopic, type InvoiceMessage } from '../protocol';
+import {
+	billingRecordHash,
+	buildBillingRecord,
+	encodeMessage,
+	parseMessage,
+	invoicesTopic,
+	type InvoiceMessage
+} from '../protocol';
 import { decideInvoice } from '../session';
 import { finishErrand } from './errands';
-import { CHANNEL_OPEN_VBYTES, VEHICLE_CHANNEL_SAT, type ChargingSession, type SimContext, type Vehicle } from './model';
+import {
+	CHANNEL_OPEN_VBYTES,
+	VEHICLE_CHANNEL_SAT,
+	type ChargingSession,
+	type SimContext,
+	type Vehicle
+} from './model';
 
 const nodeName = (v: Vehicle) => v.spec.id.toLowerCase();
 
@@ -28,7 +41,9 @@ export function ensureChannel(ctx: SimContext, v: Vehicle): void {
 }
 
 function isConfirmed(ctx: SimContext, v: Vehicle): boolean {
-	const channel = ctx.net.channelsOf(nodeName(v)).find((c) => ctx.net.otherEnd(c, nodeName(v)) === 'hub');
+	const channel = ctx.net
+		.channelsOf(nodeName(v))
+		.find((c) => ctx.net.otherEnd(c, nodeName(v)) === 'hub');
 	return channel !== undefined && !ctx.net.isPending(channel);
 }
 
@@ -74,10 +89,26 @@ async function pay(ctx: SimContext, s: ChargingSession): Promise<void> {
 	s.amountMsat = BigInt(record.amountMsat);
 	const feeLimitMsat = s.amountMsat / 100n + 10_000n;
 	if (!s.sampled) {
-		const secret = sha256(utf8ToBytes(`lightcharge-sim keysend ${ctx.scenario.options.seed} ${s.id} ${billingRecordHash(record)}`));
+		const secret = sha256(
+			utf8ToBytes(
+				`lightcharge-sim keysend ${ctx.scenario.options.seed} ${s.id} ${billingRecordHash(record)}`
+			)
+		);
 		const preimage = bytesToHex(secret);
 		s.paymentHash = bytesToHex(sha256(secret));
-		return send(ctx, s, () => ctx.net.sendKeysend(nodeName(v), { dest: station.lightningPubkey, amtMsat: s.amountMsat!, preimage, feeLimitMsat, timeoutSeconds: 60 }), true);
+		return send(
+			ctx,
+			s,
+			() =>
+				ctx.net.sendKeysend(nodeName(v), {
+					dest: station.lightningPubkey,
+					amtMsat: s.amountMsat!,
+					preimage,
+					feeLimitMsat,
+					timeoutSeconds: 60
+				}),
+			true
+		);
 	}
 	const recordHash = billingRecordHash(record);
 	const invoice = ctx.net.addInvoice(station.spec.id.toLowerCase(), {
@@ -87,9 +118,18 @@ async function pay(ctx: SimContext, s: ChargingSession): Promise<void> {
 		memo: `${station.spec.id} ${s.id}`
 	});
 	// The invoice travels as a protocol message, validated on receipt as the wallet does.
-	const wire = encodeMessage({ v: 1, type: 'invoice', sessionId: s.id, seq: 1, record, recordHash, bolt11: invoice.paymentRequest });
+	const wire = encodeMessage({
+		v: 1,
+		type: 'invoice',
+		sessionId: s.id,
+		seq: 1,
+		record,
+		recordHash,
+		bolt11: invoice.paymentRequest
+	});
 	const parsed = parseMessage(invoicesTopic(station.spec.id, s.id), wire);
-	if (!parsed.ok || parsed.message.type !== 'invoice') throw new Error(`invoice message for ${s.id} did not parse back`);
+	if (!parsed.ok || parsed.message.type !== 'invoice')
+		throw new Error(`invoice message for ${s.id} did not parse back`);
 	ctx.metrics.invoicesChecked++;
 	const decision = decideInvoice(parsed.message as InvoiceMessage, {
 		stationId: station.spec.id,
@@ -107,14 +147,32 @@ async function pay(ctx: SimContext, s: ChargingSession): Promise<void> {
 	});
 	if (decision.action !== 'pay') {
 		ctx.metrics.invoicesRefused++;
-		ctx.feed('lightning', `${v.spec.id} refused the invoice of ${s.id}: ${decision.action === 'refuse' ? decision.message : decision.why}`);
+		ctx.feed(
+			'lightning',
+			`${v.spec.id} refused the invoice of ${s.id}: ${decision.action === 'refuse' ? decision.message : decision.why}`
+		);
 		return finishSession(ctx, s, 0n, `0x${'0'.repeat(64)}`);
 	}
 	s.paymentHash = decision.invoice.paymentHash;
-	return send(ctx, s, () => ctx.net.sendPayment(nodeName(v), { paymentRequest: invoice.paymentRequest, feeLimitMsat, timeoutSeconds: 60 }), false);
+	return send(
+		ctx,
+		s,
+		() =>
+			ctx.net.sendPayment(nodeName(v), {
+				paymentRequest: invoice.paymentRequest,
+				feeLimitMsat,
+				timeoutSeconds: 60
+			}),
+		false
+	);
 }
 
-async function send(ctx: SimContext, s: ChargingSession, start: () => unknown, keysend: boolean): Promise<void> {
+async function send(
+	ctx: SimContext,
+	s: ChargingSession,
+	start: () => unknown,
+	keysend: boolean
+): Promise<void> {
 	ctx.payments.byHash.set(s.paymentHash!, s);
 	ctx.payments.paidHashes.add(s.paymentHash!);
 	if (keysend) ctx.metrics.keysendPayments++;
@@ -133,10 +191,22 @@ export function onLightning(ctx: SimContext, e: SimnetEvent): void {
 	const s = ctx.payments.byHash.get(e.payment.paymentHash);
 	if (!s) return;
 	ctx.payments.byHash.delete(e.payment.paymentHash);
-	ctx.queue.push(ctx.now, { k: 'paid', s, ok: e.payment.status === 'SUCCEEDED', feeMsat: e.payment.feeMsat, detail: e.payment.detail ?? e.payment.failureReason });
+	ctx.queue.push(ctx.now, {
+		k: 'paid',
+		s,
+		ok: e.payment.status === 'SUCCEEDED',
+		feeMsat: e.payment.feeMsat,
+		detail: e.payment.detail ?? e.payment.failureReason
+	});
 }
 
-export async function settled(ctx: SimContext, s: ChargingSession, ok: boolean, feeMsat: bigint, detail: string): Promise<void> {
+export async function settled(
+	ctx: SimContext,
+	s: ChargingSession,
+	ok: boolean,
+	feeMsat: bigint,
+	detail: string
+): Promise<void> {
 	const m = ctx.metrics;
 	if (!ok) {
 		m.paymentsFailed++;
@@ -149,15 +219,32 @@ export async function settled(ctx: SimContext, s: ChargingSession, ok: boolean, 
 	m.paymentsOk++;
 	m.paidMsat += s.amountMsat!;
 	m.feesMsat += feeMsat;
-	ctx.feed('lightning', `${s.vehicle.spec.id} paid ${s.station.spec.id} ${(Number(s.amountMsat!) / 1000).toFixed(0)} sat via hub (fee ${(Number(feeMsat) / 1000).toFixed(1)} sat)`);
+	ctx.feed(
+		'lightning',
+		`${s.vehicle.spec.id} paid ${s.station.spec.id} ${(Number(s.amountMsat!) / 1000).toFixed(0)} sat via hub (fee ${(Number(feeMsat) / 1000).toFixed(1)} sat)`
+	);
 	await finishSession(ctx, s, s.amountMsat!, buildHashTree([`0x${s.paymentHash!}`]).root);
 }
 
-async function finishSession(ctx: SimContext, s: ChargingSession, amountMsat: bigint, paymentsRoot: string): Promise<void> {
+async function finishSession(
+	ctx: SimContext,
+	s: ChargingSession,
+	amountMsat: bigint,
+	paymentsRoot: string
+): Promise<void> {
 	const v = s.vehicle;
 	const energyWh = s.last.energyWh - s.first.energyWh;
-	const closeTx = await ctx.ledgerCall(() => ctx.ledger.closeSession({ stationId: s.station.spec.id, sessionId: s.id, energyWh, amountMsat, paymentsRoot }));
-	if (closeTx) ctx.feed('ledger', `${s.station.spec.id} closed ${s.id}: ${(energyWh / 1000).toFixed(1)} kWh`);
+	const closeTx = await ctx.ledgerCall(() =>
+		ctx.ledger.closeSession({
+			stationId: s.station.spec.id,
+			sessionId: s.id,
+			energyWh,
+			amountMsat,
+			paymentsRoot
+		})
+	);
+	if (closeTx)
+		ctx.feed('ledger', `${s.station.spec.id} closed ${s.id}: ${(energyWh / 1000).toFixed(1)} kWh`);
 	s.closed = closeTx !== null;
 	const m = ctx.metrics;
 	m.closedMeteredWh += energyWh;

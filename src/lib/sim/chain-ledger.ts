@@ -16,7 +16,9 @@ export interface SimChain {
 
 /** A vehicle's reservation key: deterministic per deployment and vehicle. Simulation only. */
 export function vehicleKey(reservationsAddress: string, vehicleRef: string): string {
-	return keccak256(toUtf8Bytes(`lightcharge-sim vehicle key ${reservationsAddress.toLowerCase()} ${vehicleRef}`));
+	return keccak256(
+		toUtf8Bytes(`lightcharge-sim vehicle key ${reservationsAddress.toLowerCase()} ${vehicleRef}`)
+	);
 }
 
 export async function deploySimChain(o: {
@@ -49,14 +51,22 @@ export async function deploySimChain(o: {
 		const vehicleLedger = (ref: string) => {
 			let l = vehicles.get(ref);
 			if (!l) {
-				l = connectLedger({ rpcUrl: o.rpcUrl, addresses, signerKey: vehicleKey(addresses.reservations, ref) });
+				l = connectLedger({
+					rpcUrl: o.rpcUrl,
+					addresses,
+					signerKey: vehicleKey(addresses.reservations, ref)
+				});
 				vehicles.set(ref, l);
 			}
 			return l;
 		};
 		const close = () => {
 			raw.close();
-			for (const l of vehicles.values()) void l.then((x) => x.close(), () => undefined);
+			for (const l of vehicles.values())
+				void l.then(
+					(x) => x.close(),
+					() => undefined
+				);
 		};
 		return { ledger: new ChainSimLedger(raw, offset, vehicleLedger), raw, addresses, close };
 	} catch (error) {

@@ -5,7 +5,9 @@ describe('charging curve', () => {
 	it('tapers near full and takes longer to charge the last 20 %', () => {
 		expect(acceptedPowerKw(100, 0.5)).toBe(100);
 		expect(acceptedPowerKw(100, 0.9)).toBeCloseTo(55);
-		expect(chargeMinutes(60, 100, 0.8, 1, 1000)).toBeGreaterThan(chargeMinutes(60, 100, 0.2, 0.4, 1000));
+		expect(chargeMinutes(60, 100, 0.8, 1, 1000)).toBeGreaterThan(
+			chargeMinutes(60, 100, 0.2, 0.4, 1000)
+		);
 	});
 
 	it('the closed form equals a numerical integration of battery × dSoC / power', () => {

@@ -19,7 +19,13 @@ export function acceptedPowerKw(maxKw: number, soc: number): number {
  * battery × dSoC / min(limit, accepted power). Closed form, O(1): a station choice asks it for
  * every candidate station.
  */
-export function chargeMinutes(batteryKwh: number, maxKw: number, fromSoc: number, toSoc: number, limitKw: number): number {
+export function chargeMinutes(
+	batteryKwh: number,
+	maxKw: number,
+	fromSoc: number,
+	toSoc: number,
+	limitKw: number
+): number {
 	const a = Math.max(0, fromSoc);
 	const b = Math.min(1, toSoc);
 	if (b <= a) return 0;
@@ -27,7 +33,8 @@ export function chargeMinutes(batteryKwh: number, maxKw: number, fromSoc: number
 	if (flatKw <= 0) return Infinity;
 	let hours = 0;
 	// Below the taper, and in the taper while the limit is lower than what the battery accepts.
-	const limitedUntil = limitKw >= maxKw ? TAPER_FROM : Math.min(1, TAPER_FROM + (1 - limitKw / maxKw) / TAPER_SLOPE);
+	const limitedUntil =
+		limitKw >= maxKw ? TAPER_FROM : Math.min(1, TAPER_FROM + (1 - limitKw / maxKw) / TAPER_SLOPE);
 	const flatEnd = Math.min(b, limitedUntil);
 	if (flatEnd > a) hours += ((flatEnd - a) * batteryKwh) / flatKw;
 	// Where the battery's taper is the limit: ∫ B ds / (M (1 − k (s − 0.8))) = B/(M k) · ln(…).

@@ -46,7 +46,9 @@ describe('buildCity', () => {
 			const city = buildCity(new Rng(seed), { gridSize: 9 });
 			const n = city.nodes.length;
 			// Neighbours along a street: the street itself is the quickest way (so reference() can rebuild it).
-			const direct = city.streets.every(([a, b]) => city.freeFlowMin[a * n + b]! > 0 && city.roadKm[a * n + b]! > 0);
+			const direct = city.streets.every(
+				([a, b]) => city.freeFlowMin[a * n + b]! > 0 && city.roadKm[a * n + b]! > 0
+			);
 			expect(direct).toBe(true);
 			const ref = reference(city);
 			let worstMin = 0;
@@ -59,7 +61,9 @@ describe('buildCity', () => {
 			expect(worstMin).toBeLessThan(1e-3);
 			expect(worstKm).toBeLessThan(1e-3);
 			for (let i = 0; i < n; i++) expect(city.freeFlowMin[i * n + i]).toBe(0);
-			for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(city.freeFlowMin[i * n + j]).toBeCloseTo(city.freeFlowMin[j * n + i]!, 3);
+			for (let i = 0; i < n; i++)
+				for (let j = 0; j < n; j++)
+					expect(city.freeFlowMin[i * n + j]).toBeCloseTo(city.freeFlowMin[j * n + i]!, 3);
 		}
 	});
 });

@@ -38,13 +38,24 @@ const STREET_KMH = 28;
 export function buildCity(rng: Rng, options: CityOptions = {}): City {
 	const g = options.gridSize ?? 20;
 	const block = options.blockKm ?? 1;
-	if (!Number.isInteger(g) || g < 3 || g > 60) throw new RangeError(`gridSize must be an integer 3..60, got ${g}`);
+	if (!Number.isInteger(g) || g < 3 || g > 60)
+		throw new RangeError(`gridSize must be an integer 3..60, got ${g}`);
 	const sizeKm = (g - 1) * block;
 	// Three districts of demand: a dense centre and two secondary hubs.
 	const hotspots = [
 		{ x: sizeKm * 0.5, y: sizeKm * 0.5, sigma: sizeKm * 0.14, weight: 6 },
-		{ x: sizeKm * rng.range(0.15, 0.3), y: sizeKm * rng.range(0.6, 0.85), sigma: sizeKm * 0.1, weight: 3 },
-		{ x: sizeKm * rng.range(0.65, 0.85), y: sizeKm * rng.range(0.15, 0.35), sigma: sizeKm * 0.1, weight: 3 }
+		{
+			x: sizeKm * rng.range(0.15, 0.3),
+			y: sizeKm * rng.range(0.6, 0.85),
+			sigma: sizeKm * 0.1,
+			weight: 3
+		},
+		{
+			x: sizeKm * rng.range(0.65, 0.85),
+			y: sizeKm * rng.range(0.15, 0.35),
+			sigma: sizeKm * 0.1,
+			weight: 3
+		}
 	];
 	const nodes: CityNode[] = [];
 	for (let row = 0; row < g; row++) {
@@ -52,7 +63,8 @@ export function buildCity(rng: Rng, options: CityOptions = {}): City {
 			const x = col * block + (col > 0 && col < g - 1 ? rng.range(-0.2, 0.2) * block : 0);
 			const y = row * block + (row > 0 && row < g - 1 ? rng.range(-0.2, 0.2) * block : 0);
 			let demand = 0.25;
-			for (const h of hotspots) demand += h.weight * Math.exp(-((x - h.x) ** 2 + (y - h.y) ** 2) / (2 * h.sigma ** 2));
+			for (const h of hotspots)
+				demand += h.weight * Math.exp(-((x - h.x) ** 2 + (y - h.y) ** 2) / (2 * h.sigma ** 2));
 			nodes.push({ id: row * g + col, x, y, demand });
 		}
 	}
@@ -90,7 +102,11 @@ export function buildCity(rng: Rng, options: CityOptions = {}): City {
  * arrays: ties break by push order exactly as EventQueue breaks them, so the paths (and their
  * kilometres) are the ones an EventQueue-driven search finds (city.test.ts compares the two).
  */
-function allPairs(adjacency: ReadonlyArray<ReadonlyArray<{ to: number; min: number; km: number }>>, freeFlowMin: Float32Array, roadKm: Float32Array): void {
+function allPairs(
+	adjacency: ReadonlyArray<ReadonlyArray<{ to: number; min: number; km: number }>>,
+	freeFlowMin: Float32Array,
+	roadKm: Float32Array
+): void {
 	const n = adjacency.length;
 	const start = new Int32Array(n + 1);
 	for (let u = 0; u < n; u++) start[u + 1] = start[u]! + adjacency[u]!.length;
@@ -148,7 +164,12 @@ function allPairs(adjacency: ReadonlyArray<ReadonlyArray<{ to: number; min: numb
 				if (l >= last) break;
 				const r = l + 1;
 				let c = l;
-				if (r < last && (heapTime[r]! < heapTime[l]! || (heapTime[r] === heapTime[l] && heapSeq[r]! < heapSeq[l]!))) c = r;
+				if (
+					r < last &&
+					(heapTime[r]! < heapTime[l]! ||
+						(heapTime[r] === heapTime[l] && heapSeq[r]! < heapSeq[l]!))
+				)
+					c = r;
 				if (time < heapTime[c]! || (time === heapTime[c] && s < heapSeq[c]!)) break;
 				heapTime[i] = heapTime[c]!;
 				heapSeq[i] = heapSeq[c]!;
@@ -197,7 +218,12 @@ export function drawDemandNode(city: City, rng: Rng): number {
 export function trafficFactor(simSeconds: number): number {
 	const h = (simSeconds / 3600) % 24;
 	const day = h >= 7 && h < 20 ? 0.15 : 0;
-	return 1 + day + 0.8 * Math.exp(-(((h - 8.25) / 1.1) ** 2)) + 0.9 * Math.exp(-(((h - 17.5) / 1.4) ** 2));
+	return (
+		1 +
+		day +
+		0.8 * Math.exp(-(((h - 8.25) / 1.1) ** 2)) +
+		0.9 * Math.exp(-(((h - 17.5) / 1.4) ** 2))
+	);
 }
 
 /** Minutes from node a to node b leaving at `simSeconds`. */

@@ -7,8 +7,21 @@
 // yet paid for (the station's risk), and suspensions when a payment takes longer than the grace
 // energy lasts.
 import { Simnet, buildHubTopology, seededRandomBytes } from '../lightning/simnet';
-import { billingRecordHash, makeReading, type VerifiedReading, type InvoiceMessage, type Tariff } from '../protocol';
-import { decideInvoice, newStationSession, reduce, type StationEffect, type StationEvent, type StationSession } from '../session';
+import {
+	billingRecordHash,
+	makeReading,
+	type VerifiedReading,
+	type InvoiceMessage,
+	type Tariff
+} from '../protocol';
+import {
+	decideInvoice,
+	newStationSession,
+	reduce,
+	type StationEffect,
+	type StationEvent,
+	type StationSession
+} from '../session';
 import { EventQueue } from './event-queue';
 
 export interface StreamingOptions {
@@ -49,7 +62,10 @@ export interface StreamingResult {
 	sessionSeconds: number;
 }
 
-type Ev = { k: 'reading' } | { k: 'invoice'; record: Extract<StationEffect, { kind: 'create_invoice' }>['record'] } | { k: 'run'; run: () => void };
+type Ev =
+	| { k: 'reading' }
+	| { k: 'invoice'; record: Extract<StationEffect, { kind: 'create_invoice' }>['record'] }
+	| { k: 'run'; run: () => void };
 
 const STATION = 'st-econ';
 const CAR = 'car-econ';
@@ -63,12 +79,24 @@ export function simulateStreamingSession(o: StreamingOptions): StreamingResult {
 	const settleDelayMs = o.settleDelayMs ?? 1000;
 	const queue = new EventQueue<Ev>();
 	let now = 0;
-	const net = new Simnet({ now: () => START_MS + now, random: seededRandomBytes('economics'), schedule: (run, ms) => queue.push(now + ms, { k: 'run', run }), settleDelayMs });
+	const net = new Simnet({
+		now: () => START_MS + now,
+		random: seededRandomBytes('economics'),
+		schedule: (run, ms) => queue.push(now + ms, { k: 'run', run }),
+		settleDelayMs
+	});
 	buildHubTopology(net, [CAR, STATION], { channelSat: 50_000_000n });
 	net.setFeePolicy('hub', o.hubBaseFeeMsat, o.hubFeePpm);
 	const stationId = 'ST-ECON';
 	const sessionId = 'ECON-1';
-	const tariff: Tariff = { pricePerKwhMsat: o.pricePerKwhMsat.toString(), startFeeMsat: '0', incrementWh: o.incrementWh, graceWh: o.graceWh, mode: 'stream', invoiceExpirySeconds: 600 };
+	const tariff: Tariff = {
+		pricePerKwhMsat: o.pricePerKwhMsat.toString(),
+		startFeeMsat: '0',
+		incrementWh: o.incrementWh,
+		graceWh: o.graceWh,
+		mode: 'stream',
+		invoiceExpirySeconds: 600
+	};
 	const payee = net.node(STATION).pubkey;
 
 	let session: StationSession = newStationSession(stationId, tariff);
@@ -76,7 +104,10 @@ export function simulateStreamingSession(o: StreamingOptions): StreamingResult {
 	let registerWh = 0;
 	let deliveredWh = 0;
 	let seq = 0;
-	const refs = new Map<number, { seq: number; energyWh: number; at: number; tx: 'B' | 'T' | 'E' }>();
+	const refs = new Map<
+		number,
+		{ seq: number; energyWh: number; at: number; tx: 'B' | 'T' | 'E' }
+	>();
 	const verified = new Map<number, VerifiedReading>();
 	const paidHashes = new Set<string>();
 	const byHash = new Map<string, { energyWh: number }>();
@@ -100,7 +131,18 @@ export function simulateStreamingSession(o: StreamingOptions): StreamingResult {
 		if (known) return known;
 		const ref = refs.get(n);
 		if (!ref) return undefined;
-		const made = makeReading({ seq: ref.seq, tx: ref.tx, energyWh: ref.energyWh, at: START_MS + ref.at, meter: METER, stationId, sessionId }, SIGNING_KEY);
+		const made = makeReading(
+			{
+				seq: ref.seq,
+				tx: ref.tx,
+				energyWh: ref.energyWh,
+				at: START_MS + ref.at,
+				meter: METER,
+				stationId,
+				sessionId
+			},
+			SIGNING_KEY
+		);
 		verified.set(n, made.verified);
 		return made.verified;
 	};
@@ -150,33 +192,63 @@ export function simulateStreamingSession(o: StreamingOptions): StreamingResult {
 		feeMsat += e.payment.feeMsat;
 		paidMsat += e.payment.valueMsat;
 		paidWh += paid.energyWh;
-		apply({ type: 'invoice_paid', paymentHash: e.payment.paymentHash, preimage: e.payment.preimage });
+		apply({
+			type: 'invoice_paid',
+			paymentHash: e.payment.paymentHash,
+			preimage: e.payment.preimage
+		});
 	});
 
 	// The reducer keeps these for the runtime's message checks; the economics never sends a message.
 	apply({ type: 'offered', sessionId, joinSecret: 'economics' });
-	apply({ type: 'joined', budgetMsat: (o.pricePerKwhMsat * BigInt(o.sessionWh) * 2n).toString(), driverRef: 'ECON', driverKey: '02'.padEnd(66, '0') });
+	apply({
+		type: 'joined',
+		budgetMsat: (o.pricePerKwhMsat * BigInt(o.sessionWh) * 2n).toString(),
+		driverRef: 'ECON',
+		driverKey: '02'.padEnd(66, '0')
+	});
 	read('B');
 	queue.push(readingMs, { k: 'reading' });
 	while (!done) {
 		const next = queue.pop();
 		if (!next) throw new Error('streaming session stalled before it settled');
 		// Energy flows at constant power while the charger is allowed; the register shows whole Wh.
-		if (charging) deliveredWh = Math.min(o.sessionWh, deliveredWh + (o.powerKw * (next.time - now)) / 3600);
+		if (charging)
+			deliveredWh = Math.min(o.sessionWh, deliveredWh + (o.powerKw * (next.time - now)) / 3600);
 		now = next.time;
 		const e = next.item;
 		if (e.k === 'run') {
 			e.run();
 		} else if (e.k === 'reading') {
 			registerWh = Math.floor(deliveredWh + 1e-9);
-			if (session.phase === 'charging' && registerWh >= o.sessionWh) apply({ type: 'stop', cause: 'car_full' });
+			if (session.phase === 'charging' && registerWh >= o.sessionWh)
+				apply({ type: 'stop', cause: 'car_full' });
 			else if (session.phase === 'charging' || session.phase === 'suspended') read('T');
-			if (session.phase !== 'stopping' && session.phase !== 'settled') queue.push(now + readingMs, { k: 'reading' });
+			if (session.phase !== 'stopping' && session.phase !== 'settled')
+				queue.push(now + readingMs, { k: 'reading' });
 		} else {
-			const invoice = net.addInvoice(STATION, { valueMsat: BigInt(e.record.amountMsat), descriptionHash: billingRecordHash(e.record), expiry: 600 });
-			const increment = { seq: e.record.seq, record: e.record, recordHash: billingRecordHash(e.record), paymentHash: invoice.paymentHash, bolt11: invoice.paymentRequest };
+			const invoice = net.addInvoice(STATION, {
+				valueMsat: BigInt(e.record.amountMsat),
+				descriptionHash: billingRecordHash(e.record),
+				expiry: 600
+			});
+			const increment = {
+				seq: e.record.seq,
+				record: e.record,
+				recordHash: billingRecordHash(e.record),
+				paymentHash: invoice.paymentHash,
+				bolt11: invoice.paymentRequest
+			};
 			apply({ type: 'invoice_created', increment });
-			const msg: InvoiceMessage = { v: 1, type: 'invoice', sessionId, seq: e.record.seq, record: e.record, recordHash: increment.recordHash, bolt11: invoice.paymentRequest };
+			const msg: InvoiceMessage = {
+				v: 1,
+				type: 'invoice',
+				sessionId,
+				seq: e.record.seq,
+				record: e.record,
+				recordHash: increment.recordHash,
+				bolt11: invoice.paymentRequest
+			};
 			readingFor(e.record.fromReading);
 			readingFor(e.record.toReading);
 			const decision = decideInvoice(msg, {
@@ -193,11 +265,18 @@ export function simulateStreamingSession(o: StreamingOptions): StreamingResult {
 				isPaymentHashUsed: (h) => paidHashes.has(h),
 				nowSeconds: Math.floor((START_MS + now) / 1000)
 			});
-			if (decision.action !== 'pay') throw new Error(`the wallet would not pay increment ${e.record.seq}: ${decision.action === 'refuse' ? decision.message : decision.why}`);
+			if (decision.action !== 'pay')
+				throw new Error(
+					`the wallet would not pay increment ${e.record.seq}: ${decision.action === 'refuse' ? decision.message : decision.why}`
+				);
 			previous = { seq: e.record.seq, toReading: e.record.toReading };
 			paidHashes.add(invoice.paymentHash);
 			byHash.set(invoice.paymentHash, { energyWh: e.record.energyWh });
-			net.sendPayment(CAR, { paymentRequest: invoice.paymentRequest, feeLimitMsat: decision.amountMsat / 10n + 10_000n, timeoutSeconds: 60 });
+			net.sendPayment(CAR, {
+				paymentRequest: invoice.paymentRequest,
+				feeLimitMsat: decision.amountMsat / 10n + 10_000n,
+				timeoutSeconds: 60
+			});
 		}
 	}
 	return {
@@ -231,7 +310,13 @@ export const INCREMENTS_WH = [10, 20, 50, 100, 200, 500, 1000, 2000] as const;
  * The smallest increment (least energy at risk) whose fee share stays under `maxShare`, at a
  * price and fee policy: fee per increment = base + ppm·amount, amount = increment × price.
  */
-export function leastIncrementUnderFeeShare(pricePerKwhMsat: bigint, baseMsat: bigint, ppm: bigint, maxShare = 0.01, candidates: readonly number[] = INCREMENTS_WH): number | null {
+export function leastIncrementUnderFeeShare(
+	pricePerKwhMsat: bigint,
+	baseMsat: bigint,
+	ppm: bigint,
+	maxShare = 0.01,
+	candidates: readonly number[] = INCREMENTS_WH
+): number | null {
 	for (const wh of candidates) {
 		const amount = (BigInt(wh) * pricePerKwhMsat) / 1000n;
 		if (amount === 0n) continue;

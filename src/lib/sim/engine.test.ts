@@ -12,7 +12,8 @@ import { summarise } from './report';
 import { memoryLedgerFor, runPolicy } from './run';
 import { buildScenario } from './scenario';
 
-const small = (seed: number, extra: Partial<ScenarioOptions> = {}) => buildScenario({ seed, vehicles: 40, stations: 3, hours: 12, gridSize: 8, ...extra });
+const small = (seed: number, extra: Partial<ScenarioOptions> = {}) =>
+	buildScenario({ seed, vehicles: 40, stations: 3, hours: 12, gridSize: 8, ...extra });
 
 const options = fc.record(
 	{
@@ -30,9 +31,19 @@ const options = fc.record(
 	{ requiredKeys: [] }
 );
 
-async function checkRun(seed: number, policy: Policy, extra: Partial<ScenarioOptions>, scenario = small(seed, extra)) {
+async function checkRun(
+	seed: number,
+	policy: Policy,
+	extra: Partial<ScenarioOptions>,
+	scenario = small(seed, extra)
+) {
 	const closed: ChargingSession[] = [];
-	const sim = new FleetSim({ scenario, policy, ledger: memoryLedgerFor(scenario), onSessionClosed: (s) => closed.push(s) });
+	const sim = new FleetSim({
+		scenario,
+		policy,
+		ledger: memoryLedgerFor(scenario),
+		onSessionClosed: (s) => closed.push(s)
+	});
 	for (let t = 1800; t <= sim.endSeconds; t += 1800) {
 		await sim.runUntil(t);
 		// One phase and one place per vehicle; no site or feeder above its limit.
@@ -43,8 +54,12 @@ async function checkRun(seed: number, policy: Policy, extra: Partial<ScenarioOpt
 	const m = sim.metrics;
 	expect(report.summary.sessionsStarted).toBeGreaterThan(0);
 	// Unfinished errands are counted: started = finished + still under way.
-	expect(report.summary.errandsStarted).toBe(report.summary.errandsFinished + report.summary.errandsUnfinished);
-	expect(report.summary.errandsUnfinished).toBe(sim.vehicles.filter((v) => v.errand !== null).length);
+	expect(report.summary.errandsStarted).toBe(
+		report.summary.errandsFinished + report.summary.errandsUnfinished
+	);
+	expect(report.summary.errandsUnfinished).toBe(
+		sim.vehicles.filter((v) => v.errand !== null).length
+	);
 	expect(report.wait.n).toBe(report.summary.errandsStarted);
 	// Energy: Σ register advances = Σ (last − first reading) over every session; closed sessions are billed exactly that.
 	const open = sim.vehicles.map((v) => v.session).filter((s): s is ChargingSession => s !== null);
@@ -53,7 +68,10 @@ async function checkRun(seed: number, policy: Policy, extra: Partial<ScenarioOpt
 	expect(closedWh).toBe(m.closedMeteredWh);
 	expect(closed.reduce((a, s) => a + s.deliveredWh, 0)).toBeCloseTo(closedWh, 6);
 	expect(closedWh + open.reduce((a, s) => a + metered(s), 0)).toBe(m.deliveredWh);
-	expect(report.energy.deliveredKwh).toBeCloseTo(report.energy.meteredClosedKwh + report.energy.meteredRunningKwh, 9);
+	expect(report.energy.deliveredKwh).toBeCloseTo(
+		report.energy.meteredClosedKwh + report.energy.meteredRunningKwh,
+		9
+	);
 	expect(report.energy.billedKwh).toBeCloseTo(report.energy.meteredClosedKwh, 9);
 	for (const s of open) expect(metered(s)).toBeLessThanOrEqual(s.deliveredWh + 1e-9);
 	expect(report.power.maxSiteRatio).toBeLessThanOrEqual(1 + 1e-9);
@@ -85,7 +103,9 @@ async function checkRun(seed: number, policy: Policy, extra: Partial<ScenarioOpt
 	expect(report.ledger.errors).toBe(0);
 	// The crypto sample: every reading of a sampled session is signed and verified by the vehicle.
 	expect(report.readings.verifiedByVehicles).toBe(report.readings.signed);
-	expect(report.payments.invoicesChecked + report.payments.keysend).toBe(closed.length + open.filter((s) => s.paymentHash !== null).length);
+	expect(report.payments.invoicesChecked + report.payments.keysend).toBe(
+		closed.length + open.filter((s) => s.paymentHash !== null).length
+	);
 	// Vehicles without a channel opened one before their first payment.
 	for (const v of sim.vehicles) if (v.chargesDone > 0) expect(v.channel).toBe('open');
 	// The live view's counters are the report's.
@@ -96,18 +116,47 @@ async function checkRun(seed: number, policy: Policy, extra: Partial<ScenarioOpt
 describe('fleet simulation invariants', () => {
 	it('hold over random seeds, policies and scenario options', async () => {
 		await fc.assert(
-			fc.asyncProperty(fc.integer({ min: 0, max: 1_000_000 }), fc.constantFrom<Policy>(...POLICIES), options, async (seed, policy, extra) => void (await checkRun(seed, policy, extra))),
+			fc.asyncProperty(
+				fc.integer({ min: 0, max: 1_000_000 }),
+				fc.constantFrom<Policy>(...POLICIES),
+				options,
+				async (seed, policy, extra) => void (await checkRun(seed, policy, extra))
+			),
 			{ numRuns: 12 }
 		);
 	});
 
 	it('hold under every option at once, with no-shows, balking, reneging, channels opening and a feeder at its limit', async () => {
-		const reserving = await checkRun(11, 'optimal', { readingSample: 0.5, etaNoise: 0.3, reservingShare: 0.7, noShowRate: 0.2, balkQueue: 2, patienceMin: 10, blockSeconds: 5, feederSites: 3, channelShare: 0.3, powerPolicy: 'llf' });
+		const reserving = await checkRun(11, 'optimal', {
+			readingSample: 0.5,
+			etaNoise: 0.3,
+			reservingShare: 0.7,
+			noShowRate: 0.2,
+			balkQueue: 2,
+			patienceMin: 10,
+			blockSeconds: 5,
+			feederSites: 3,
+			channelShare: 0.3,
+			powerPolicy: 'llf'
+		});
 		expect(reserving.behaviour.noShows).toBeGreaterThan(0);
 		expect(reserving.readings.signed).toBeGreaterThan(0);
 		expect(reserving.channels.opened).toBeGreaterThan(0);
 		expect(reserving.channels.paymentsDelayed).toBeGreaterThan(0);
-		const congested = buildScenario({ seed: 1, vehicles: 80, stations: 3, hours: 16, gridSize: 8, readingSample: 0.1, etaNoise: 0.3, balkQueue: 2, patienceMin: 10, feederSites: 3, channelShare: 0.3, powerPolicy: 'edf' });
+		const congested = buildScenario({
+			seed: 1,
+			vehicles: 80,
+			stations: 3,
+			hours: 16,
+			gridSize: 8,
+			readingSample: 0.1,
+			etaNoise: 0.3,
+			balkQueue: 2,
+			patienceMin: 10,
+			feederSites: 3,
+			channelShare: 0.3,
+			powerPolicy: 'edf'
+		});
 		const queued = await checkRun(1, 'nearest', {}, congested);
 		expect(queued.behaviour.balks).toBeGreaterThan(0);
 		expect(queued.behaviour.reneges).toBeGreaterThan(0);

@@ -61,7 +61,11 @@ export class FleetSim implements SimContext {
 	readonly ledger: SimLedger;
 	readonly queue = new EventQueue<SimEvent>();
 	readonly choiceRng: Rng;
-	readonly payments = { byHash: new Map<string, ChargingSession>(), paidHashes: new Set<string>(), opening: new Set<Vehicle>() };
+	readonly payments = {
+		byHash: new Map<string, ChargingSession>(),
+		paidHashes: new Set<string>(),
+		opening: new Set<Vehicle>()
+	};
 	readonly onSessionClosed: ((s: ChargingSession) => void) | undefined;
 	readonly onTrip: ((v: Vehicle, index: number, to: number) => void) | undefined;
 	readonly hubBalanceAtStartMsat: bigint;
@@ -74,7 +78,8 @@ export class FleetSim implements SimContext {
 		const { scenario } = options;
 		const o = scenario.options;
 		this.scenario = scenario;
-		this.config = typeof options.policy === 'string' ? policyConfig(options.policy) : options.policy;
+		this.config =
+			typeof options.policy === 'string' ? policyConfig(options.policy) : options.policy;
 		this.ledger = options.ledger;
 		this.onFeed = options.onFeed;
 		this.onSessionClosed = options.onSessionClosed;
@@ -90,20 +95,37 @@ export class FleetSim implements SimContext {
 		this.net = new Simnet({
 			now: () => this.nowMs(),
 			random: seededRandomBytes(`lightcharge-sim ${o.seed}`),
-			schedule: (run, delayMs) => this.queue.push(this.nowSeconds + delayMs / 1000, { k: 'lightning', run }),
+			schedule: (run, delayMs) =>
+				this.queue.push(this.nowSeconds + delayMs / 1000, { k: 'lightning', run }),
 			settleDelayMs: PAYMENT_SETTLE_MS,
 			confirmations: o.channelConfirmations
 		});
-		for (const s of scenario.stations) this.net.createNode(s.id.toLowerCase(), { acceptKeysend: true });
-		buildHubTopology(this.net, scenario.stations.map((s) => s.id.toLowerCase()), { channelSat: 20_000_000n });
-		const withChannel = scenario.vehicles.filter((v) => v.hasChannel).map((v) => v.id.toLowerCase());
+		for (const s of scenario.stations)
+			this.net.createNode(s.id.toLowerCase(), { acceptKeysend: true });
+		buildHubTopology(
+			this.net,
+			scenario.stations.map((s) => s.id.toLowerCase()),
+			{ channelSat: 20_000_000n }
+		);
+		const withChannel = scenario.vehicles
+			.filter((v) => v.hasChannel)
+			.map((v) => v.id.toLowerCase());
 		buildHubTopology(this.net, withChannel, { channelSat: VEHICLE_CHANNEL_SAT });
-		for (const v of scenario.vehicles) if (!v.hasChannel) this.net.createNode(v.id.toLowerCase(), { onchainSat: VEHICLE_CHANNEL_SAT });
+		for (const v of scenario.vehicles)
+			if (!v.hasChannel)
+				this.net.createNode(v.id.toLowerCase(), { onchainSat: VEHICLE_CHANNEL_SAT });
 		this.net.setFeePolicy('hub', BigInt(o.hubBaseFeeMsat), BigInt(o.hubFeePpm));
 		this.hubBalanceAtStartMsat = this.net.balances('hub').localMsat;
 		this.net.subscribe((e) => onLightning(this, e));
 
-		this.feeders = scenario.feeders.map((f) => ({ index: f.index, sites: [], limitKw: f.limitKw, loadKw: 0, peakLoadKw: 0, version: 0 }));
+		this.feeders = scenario.feeders.map((f) => ({
+			index: f.index,
+			sites: [],
+			limitKw: f.limitKw,
+			loadKw: 0,
+			peakLoadKw: 0,
+			version: 0
+		}));
 		const net = this.net;
 		this.stations = scenario.stations.map((spec) => {
 			const feeder = this.feeders[spec.feeder]!;
@@ -126,7 +148,10 @@ export class FleetSim implements SimContext {
 					return net.node(spec.id.toLowerCase()).pubkey;
 				},
 				connectors: new Array<ChargingSession | null>(spec.connectors).fill(null),
-				registersWh: Array.from({ length: spec.connectors }, (_, i) => 1_000_000 + spec.index * 10_000 + i * 1000),
+				registersWh: Array.from(
+					{ length: spec.connectors },
+					(_, i) => 1_000_000 + spec.index * 10_000 + i * 1000
+				),
 				waiting: [],
 				meanSessionMin: 45,
 				finishedSessions: 0,
@@ -137,7 +162,10 @@ export class FleetSim implements SimContext {
 			feeder.sites.push(station);
 			return station;
 		});
-		this.index = new StationIndex(scenario.city, scenario.stations.map((s) => s.node));
+		this.index = new StationIndex(
+			scenario.city,
+			scenario.stations.map((s) => s.node)
+		);
 		this.vehicles = scenario.vehicles.map((spec) => ({
 			spec,
 			phase: 'idle',
@@ -211,7 +239,8 @@ export class FleetSim implements SimContext {
 	private start(): void {
 		if (this.started) return;
 		this.started = true;
-		for (const v of this.vehicles) this.queue.push(Math.min(v.spec.shiftStart, this.endSeconds), { k: 'shiftStart', v });
+		for (const v of this.vehicles)
+			this.queue.push(Math.min(v.spec.shiftStart, this.endSeconds), { k: 'shiftStart', v });
 		this.queue.push(TICK_SECONDS, { k: 'tick' });
 		this.queue.push(this.nextBlockDelay(), { k: 'bitcoinBlock' });
 	}
@@ -262,7 +291,8 @@ export class FleetSim implements SimContext {
 			case 'renege':
 				return renege(this, e.v, e.token);
 			case 'tick':
-				if (this.nowSeconds + TICK_SECONDS <= this.endSeconds) this.queue.push(this.nowSeconds + TICK_SECONDS, { k: 'tick' });
+				if (this.nowSeconds + TICK_SECONDS <= this.endSeconds)
+					this.queue.push(this.nowSeconds + TICK_SECONDS, { k: 'tick' });
 				return tick(this);
 			case 'endCheck':
 				return endCheck(this, e.feeder, e.version);
@@ -289,7 +319,10 @@ export class FleetSim implements SimContext {
 		}
 		const a = nodes[v.move.from]!;
 		const b = nodes[v.move.to]!;
-		const f = Math.min(1, Math.max(0, (at - v.move.depart) / Math.max(1, v.move.arrive - v.move.depart)));
+		const f = Math.min(
+			1,
+			Math.max(0, (at - v.move.depart) / Math.max(1, v.move.arrive - v.move.depart))
+		);
 		return { x: a.x + (b.x - a.x) * f, y: a.y + (b.y - a.y) * f };
 	}
 

@@ -46,7 +46,13 @@ export function stopWaiting(e: Errand, now: number): void {
 	e.queueToken++;
 }
 
-function record(v: Vehicle, e: Errand, now: number, finished: boolean, lateForDeadline: boolean): ErrandRecord {
+function record(
+	v: Vehicle,
+	e: Errand,
+	now: number,
+	finished: boolean,
+	lateForDeadline: boolean
+): ErrandRecord {
 	const queued = e.waitingSince === null ? 0 : now - e.waitingSince;
 	const s = v.session;
 	const charged = s ? ((s.endAt ?? now) - s.plugAt) / 60 : 0;
@@ -76,6 +82,7 @@ export function finishErrand(ctx: SimContext, v: Vehicle, lateForDeadline: boole
 /** Errands still under way at `now`, censored there: their wait and time so far. */
 export function openErrands(vehicles: readonly Vehicle[], now: number): ErrandRecord[] {
 	const out: ErrandRecord[] = [];
-	for (const v of vehicles) if (v.errand) out.push(record(v, v.errand, now, false, v.errand.deadline < now));
+	for (const v of vehicles)
+		if (v.errand) out.push(record(v, v.errand, now, false, v.errand.deadline < now));
 	return out;
 }

@@ -10,7 +10,9 @@ describe('EventQueue', () => {
 				times.forEach((t, i) => q.push(t, i));
 				const out: Array<{ time: number; item: number }> = [];
 				for (let e = q.pop(); e; e = q.pop()) out.push(e);
-				const expected = times.map((t, i) => ({ time: t, item: i })).sort((a, b) => a.time - b.time || a.item - b.item);
+				const expected = times
+					.map((t, i) => ({ time: t, item: i }))
+					.sort((a, b) => a.time - b.time || a.item - b.item);
 				expect(out).toEqual(expected);
 			})
 		);

@@ -3,7 +3,11 @@ import { compare, formatComparison, runExperiment } from './experiment';
 
 describe('runExperiment', () => {
 	it('pools every errand of every seed into the distributions, without asking for records', async () => {
-		const results = await runExperiment({ vehicles: 40, stations: 3, hours: 12, gridSize: 8 }, [1, 2], ['live', 'optimal']);
+		const results = await runExperiment(
+			{ vehicles: 40, stations: 3, hours: 12, gridSize: 8 },
+			[1, 2],
+			['live', 'optimal']
+		);
 		expect(results.every((r) => r.errands !== undefined && r.sessions === undefined)).toBe(true);
 		const c = compare(results, 'live');
 		for (const p of c.policies) {

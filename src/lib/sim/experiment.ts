@@ -7,7 +7,14 @@ import { policyConfig, type Policy, type PowerPolicy, type ScenarioOptions } fro
 import { allErrands, type PolicyReport } from './report';
 import { runPolicySim } from './run';
 import { buildScenario } from './scenario';
-import { distribution, meanInterval, pairedDifference, pairedReduction, type Distribution, type Interval } from './stats';
+import {
+	distribution,
+	meanInterval,
+	pairedDifference,
+	pairedReduction,
+	type Distribution,
+	type Interval
+} from './stats';
 
 export interface RunRequest {
 	options: ScenarioOptions;
@@ -32,11 +39,22 @@ export type Runner = (request: RunRequest) => Promise<RunResult>;
 /** Runs one request in this thread. */
 export const runHere: Runner = async (request) => {
 	const scenario = buildScenario(request.options);
-	const { sim, report } = await runPolicySim(scenario, policyConfig(request.policy, request.power), { keepSessionRecords: request.records ?? false });
+	const { sim, report } = await runPolicySim(
+		scenario,
+		policyConfig(request.policy, request.power),
+		{ keepSessionRecords: request.records ?? false }
+	);
 	// The errand records always (one small record per errand: the pooled distributions rest on
 	// them); sessions and the load curve only when asked for.
 	if (!request.records) return { request, report, errands: allErrands(sim) };
-	return { request, report, errands: allErrands(sim), sessions: sim.metrics.sessionRecords ?? [], loadKw: sim.metrics.loadKw, feederPeakRatio: sim.metrics.feederPeakRatio };
+	return {
+		request,
+		report,
+		errands: allErrands(sim),
+		sessions: sim.metrics.sessionRecords ?? [],
+		loadKw: sim.metrics.loadKw,
+		feederPeakRatio: sim.metrics.feederPeakRatio
+	};
 };
 
 /** Every policy on every seed, `parallel` runs at a time. Results in request order. */
@@ -44,11 +62,23 @@ export async function runExperiment(
 	base: Omit<ScenarioOptions, 'seed'>,
 	seeds: readonly number[],
 	policies: readonly Policy[],
-	o: { runner?: Runner; parallel?: number; records?: boolean; power?: PowerPolicy; onResult?: (r: RunResult) => void } = {}
+	o: {
+		runner?: Runner;
+		parallel?: number;
+		records?: boolean;
+		power?: PowerPolicy;
+		onResult?: (r: RunResult) => void;
+	} = {}
 ): Promise<RunResult[]> {
 	const requests: RunRequest[] = [];
 	for (const seed of seeds) {
-		for (const policy of policies) requests.push({ options: { ...base, seed }, policy, ...(o.power ? { power: o.power } : {}), records: o.records ?? false });
+		for (const policy of policies)
+			requests.push({
+				options: { ...base, seed },
+				policy,
+				...(o.power ? { power: o.power } : {}),
+				records: o.records ?? false
+			});
 	}
 	const runner = o.runner ?? runHere;
 	const results = new Array<RunResult>(requests.length);
@@ -61,7 +91,8 @@ export async function runExperiment(
 		}
 	};
 	const parallel = o.parallel ?? 1;
-	if (!Number.isInteger(parallel) || parallel < 1) throw new RangeError(`parallel must be a whole number ≥ 1, got ${parallel}`);
+	if (!Number.isInteger(parallel) || parallel < 1)
+		throw new RangeError(`parallel must be a whole number ≥ 1, got ${parallel}`);
 	await Promise.all(Array.from({ length: parallel }, worker));
 	return results;
 }
@@ -105,14 +136,16 @@ export interface Comparison {
 export function compare(results: readonly RunResult[], baseline: Policy = 'live'): Comparison {
 	const seeds = [...new Set(results.map((r) => r.report.seed))].sort((a, b) => a - b);
 	const policies = [...new Set(results.map((r) => r.report.policy))];
-	const of = (policy: Policy) => seeds.map((seed) => {
-		const r = results.find((x) => x.report.policy === policy && x.report.seed === seed);
-		if (!r) throw new RangeError(`no run of ${policy} on seed ${seed}`);
-		return r;
-	});
+	const of = (policy: Policy) =>
+		seeds.map((seed) => {
+			const r = results.find((x) => x.report.policy === policy && x.report.seed === seed);
+			if (!r) throw new RangeError(`no run of ${policy} on seed ${seed}`);
+			return r;
+		});
 	const summaries = policies.map((policy): PolicySummary => {
 		const runs = of(policy);
-		const pooled = (f: (e: ErrandRecord) => number) => runs.flatMap((r) => (r.errands ?? []).map(f));
+		const pooled = (f: (e: ErrandRecord) => number) =>
+			runs.flatMap((r) => (r.errands ?? []).map(f));
 		const hasRecords = runs.every((r) => r.errands);
 		return {
 			policy,
@@ -153,7 +186,8 @@ export function compare(results: readonly RunResult[], baseline: Policy = 'live'
 }
 
 function breakdown(errands: readonly ErrandRecord[]): PolicySummary['breakdown'] {
-	const mean = (f: (e: ErrandRecord) => number) => errands.reduce((a, e) => a + f(e), 0) / Math.max(1, errands.length);
+	const mean = (f: (e: ErrandRecord) => number) =>
+		errands.reduce((a, e) => a + f(e), 0) / Math.max(1, errands.length);
 	const wait = mean((e) => e.waitMin);
 	const charge = mean((e) => e.chargeMin);
 	const pay = mean((e) => e.payMin);
@@ -161,15 +195,27 @@ function breakdown(errands: readonly ErrandRecord[]): PolicySummary['breakdown']
 }
 
 // A value that rounds to zero prints as 0, never -0.
-const num = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d).replace(/^-(0\.?0*)$/, '$1') : '–');
+const num = (x: number, d: number) =>
+	Number.isFinite(x) ? x.toFixed(d).replace(/^-(0\.?0*)$/, '$1') : '–';
 /** "12.3 [11.0, 13.6]" */
 export function formatInterval(i: Interval, digits = 1, scale = 1): string {
-	return i.n < 2 ? num(i.mean * scale, digits) : `${num(i.mean * scale, digits)} [${num(i.lo * scale, digits)}, ${num(i.hi * scale, digits)}]`;
+	return i.n < 2
+		? num(i.mean * scale, digits)
+		: `${num(i.mean * scale, digits)} [${num(i.lo * scale, digits)}, ${num(i.hi * scale, digits)}]`;
 }
 
 /** The comparison as a fixed-width table (one row per policy), then the paired reductions. */
 export function formatComparison(c: Comparison): string {
-	const header = ['policy', 'power', 'mean wait min', 'p95 wait min', 'mean total min', 'unfinished', 'late', 'wait p50/p95/max (pooled)'];
+	const header = [
+		'policy',
+		'power',
+		'mean wait min',
+		'p95 wait min',
+		'mean total min',
+		'unfinished',
+		'late',
+		'wait p50/p95/max (pooled)'
+	];
 	const rows = c.policies.map((p) => [
 		p.policy,
 		p.power,
@@ -182,11 +228,20 @@ export function formatComparison(c: Comparison): string {
 	]);
 	const lines = table(header, rows);
 	if (c.paired.length > 0) {
-		lines.push('', `paired by seed against ${c.baseline} (${c.seeds.length} seeds; mean [95 % interval]):`);
+		lines.push(
+			'',
+			`paired by seed against ${c.baseline} (${c.seeds.length} seeds; mean [95 % interval]):`
+		);
 		lines.push(
 			...table(
 				['policy', 'wait Δ min', 'wait reduction %', 'total Δ min', 'total-time reduction %'],
-				c.paired.map((p) => [p.policy, formatInterval(p.waitDifferenceMin, 2), formatInterval(p.waitReduction, 1, 100), formatInterval(p.totalDifferenceMin, 2), formatInterval(p.totalTimeReduction, 1, 100)])
+				c.paired.map((p) => [
+					p.policy,
+					formatInterval(p.waitDifferenceMin, 2),
+					formatInterval(p.waitReduction, 1, 100),
+					formatInterval(p.totalDifferenceMin, 2),
+					formatInterval(p.totalTimeReduction, 1, 100)
+				])
 			)
 		);
 	}
@@ -195,6 +250,9 @@ export function formatComparison(c: Comparison): string {
 
 export function table(header: string[], rows: string[][]): string[] {
 	const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-	const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+	const line = (row: string[]) =>
+		row
+			.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+			.join('  ');
 	return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
 }

@@ -11,7 +11,14 @@ const root = join(here, '../../..');
 describe('sim layering', () => {
 	it('has no import cycle between its modules', () => {
 		const files = readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
-		const deps = new Map(files.map((f) => [f, [...readFileSync(join(here, f), 'utf8').matchAll(/from '\.\/([\w-]+)(?:\.js)?'/g)].map((m) => `${m[1]}.ts`)]));
+		const deps = new Map(
+			files.map((f) => [
+				f,
+				[...readFileSync(join(here, f), 'utf8').matchAll(/from '\.\/([\w-]+)(?:\.js)?'/g)].map(
+					(m) => `${m[1]}.ts`
+				)
+			])
+		);
 		const cycles: string[] = [];
 		const state = new Map<string, 1 | 2>();
 		const stack: string[] = [];
@@ -33,9 +40,22 @@ describe('sim layering', () => {
 	it('is used from outside only through index.ts', () => {
 		const users = [
 			...readdirSync(join(root, 'src/routes/sim')).map((f) => join(root, 'src/routes/sim', f)),
-			...['scripts/sim.ts', 'scripts/sim-args.ts', 'scripts/sim-city.ts', 'scripts/sim-studies.ts', 'scripts/sim-worker.ts', 'scripts/sim-workers.ts', 'bench/sim.ts', 'tests/sim.spec.ts'].map((f) => join(root, f))
+			...[
+				'scripts/sim.ts',
+				'scripts/sim-args.ts',
+				'scripts/sim-city.ts',
+				'scripts/sim-studies.ts',
+				'scripts/sim-worker.ts',
+				'scripts/sim-workers.ts',
+				'bench/sim.ts',
+				'tests/sim.spec.ts'
+			].map((f) => join(root, f))
 		];
-		const deep = users.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/from '([^']*lib\/sim\/(?!index)[^']*)'/g)].map((m) => `${file}: ${m[1]}`));
+		const deep = users.flatMap((file) =>
+			[...readFileSync(file, 'utf8').matchAll(/from '([^']*lib\/sim\/(?!index)[^']*)'/g)].map(
+				(m) => `${file}: ${m[1]}`
+			)
+		);
 		expect(deep).toEqual([]);
 	});
 });

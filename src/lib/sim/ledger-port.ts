@@ -2,9 +2,21 @@
 // real ethers client (src/lib/ledger, to the devnet chain or any QBFT network) and an in-memory
 // ledger that enforces the same contract rules for fast runs. Times are Unix seconds of the
 // simulated clock; the chain adapter shifts them onto chain time.
-import { type Ledger, LedgerError, stationIdToBytes32, vehicleRefToBytes32, type Hex32 } from '../ledger';
+import {
+	type Ledger,
+	LedgerError,
+	stationIdToBytes32,
+	vehicleRefToBytes32,
+	type Hex32
+} from '../ledger';
 
-export type LedgerMethod = 'reserve' | 'cancelReservation' | 'fulfilReservation' | 'openSession' | 'anchorReadings' | 'closeSession';
+export type LedgerMethod =
+	| 'reserve'
+	| 'cancelReservation'
+	| 'fulfilReservation'
+	| 'openSession'
+	| 'anchorReadings'
+	| 'closeSession';
 
 export interface SimTx {
 	method: LedgerMethod;
@@ -36,7 +48,12 @@ export interface SimLedger {
 	readonly gasEstimated: boolean;
 	/** Tells the ledger the simulated time (Unix seconds); the memory ledger's block time. */
 	setTime(unixSeconds: number): void;
-	reserve(a: { stationId: string; vehicleRef: string; eta: number; expiresAt: number }): Promise<SimTx & { reservationId: number }>;
+	reserve(a: {
+		stationId: string;
+		vehicleRef: string;
+		eta: number;
+		expiresAt: number;
+	}): Promise<SimTx & { reservationId: number }>;
 	cancelReservation(reservationId: number): Promise<SimTx>;
 	fulfilReservation(reservationId: number): Promise<SimTx>;
 	/** Active, unexpired reservations of a station, earliest ETA first. */
@@ -47,7 +64,13 @@ export interface SimLedger {
 	anchorReadings(a: AnchorArgs): Promise<SimTx>;
 	/** anchorReadings done at once, where the ledger is in memory (the simulator's hot path: a call per reading). */
 	readonly anchorReadingsNow?: ((a: AnchorArgs) => SimTx) | undefined;
-	closeSession(a: { stationId: string; sessionId: string; energyWh: number; amountMsat: bigint; paymentsRoot: string }): Promise<SimTx>;
+	closeSession(a: {
+		stationId: string;
+		sessionId: string;
+		energyWh: number;
+		amountMsat: bigint;
+		paymentsRoot: string;
+	}): Promise<SimTx>;
 }
 
 /**
@@ -132,15 +155,29 @@ export class MemoryLedger implements SimLedger {
 		return new MemoryTx(method, ++this.txCounter);
 	}
 
-	async reserve(a: { stationId: string; vehicleRef: string; eta: number; expiresAt: number }): Promise<SimTx & { reservationId: number }> {
+	async reserve(a: {
+		stationId: string;
+		vehicleRef: string;
+		eta: number;
+		expiresAt: number;
+	}): Promise<SimTx & { reservationId: number }> {
 		const stationKey = this.stations.get(a.stationId);
-		if (stationKey === undefined) throw revert('UnknownStation', `station ${a.stationId} is not registered`);
-		if (a.expiresAt <= this.now) throw revert('ExpiryInPast', `reservation expiry ${a.expiresAt} is not after block time ${this.now}`);
-		if (a.eta > a.expiresAt) throw revert('EtaAfterExpiry', `reservation eta ${a.eta} is after its expiry ${a.expiresAt}`);
+		if (stationKey === undefined)
+			throw revert('UnknownStation', `station ${a.stationId} is not registered`);
+		if (a.expiresAt <= this.now)
+			throw revert(
+				'ExpiryInPast',
+				`reservation expiry ${a.expiresAt} is not after block time ${this.now}`
+			);
+		if (a.eta > a.expiresAt)
+			throw revert('EtaAfterExpiry', `reservation eta ${a.eta} is after its expiry ${a.expiresAt}`);
 		const reservation: MemReservation = {
 			reservationId: this.nextReservationId++,
 			stationId: a.stationId,
-			visibleFrom: this.blockSeconds > 0 ? Math.ceil((this.now + 1e-9) / this.blockSeconds) * this.blockSeconds : this.now,
+			visibleFrom:
+				this.blockSeconds > 0
+					? Math.ceil((this.now + 1e-9) / this.blockSeconds) * this.blockSeconds
+					: this.now,
 			stationKey,
 			vehicleRef: vehicleRefToBytes32(a.vehicleRef),
 			eta: a.eta,
@@ -160,11 +197,14 @@ export class MemoryLedger implements SimLedger {
 	private active(id: number): MemReservation {
 		const r = this.reservations.get(id);
 		const closed = this.closedReservations.get(id);
-		if (!r && closed === 'expired') throw revert('ReservationExpired', `reservation #${id} has expired`);
+		if (!r && closed === 'expired')
+			throw revert('ReservationExpired', `reservation #${id} has expired`);
 		if (!r && closed) throw revert('ReservationNotActive', `reservation #${id} is ${closed}`);
 		if (!r) throw revert('UnknownReservation', `reservation #${id} does not exist`);
-		if (r.status !== 'active') throw revert('ReservationNotActive', `reservation #${id} is ${r.status}`);
-		if (this.now > r.expiresAt) throw revert('ReservationExpired', `reservation #${id} expired at ${r.expiresAt}`);
+		if (r.status !== 'active')
+			throw revert('ReservationNotActive', `reservation #${id} is ${r.status}`);
+		if (this.now > r.expiresAt)
+			throw revert('ReservationExpired', `reservation #${id} expired at ${r.expiresAt}`);
 		return r;
 	}
 
@@ -202,7 +242,13 @@ export class MemoryLedger implements SimLedger {
 		let expired = 0;
 		for (const r of queue) {
 			if (r.expiresAt < this.now) expired++;
-			else if (r.visibleFrom <= this.now) out.push({ reservationId: r.reservationId, vehicleRef: r.vehicleRef, eta: r.eta, expiresAt: r.expiresAt });
+			else if (r.visibleFrom <= this.now)
+				out.push({
+					reservationId: r.reservationId,
+					vehicleRef: r.vehicleRef,
+					eta: r.eta,
+					expiresAt: r.expiresAt
+				});
 		}
 		// Expired reservations stay in the contract until touched; here they are dropped for memory's sake.
 		if (expired > 0) {
@@ -214,10 +260,22 @@ export class MemoryLedger implements SimLedger {
 		return out;
 	};
 
-	async openSession(a: { stationId: string; sessionId: string; driverRef: string }): Promise<SimTx> {
-		if (!this.stations.has(a.stationId)) throw revert('UnknownStation', `station ${a.stationId} is not registered`);
-		if (this.sessions.has(a.sessionId)) throw revert('SessionAlreadyExists', `session ${a.sessionId} already exists`);
-		this.sessions.set(a.sessionId, { stationId: a.stationId, closed: false, lastReading: 0, energyWh: 0, anchors: 0 });
+	async openSession(a: {
+		stationId: string;
+		sessionId: string;
+		driverRef: string;
+	}): Promise<SimTx> {
+		if (!this.stations.has(a.stationId))
+			throw revert('UnknownStation', `station ${a.stationId} is not registered`);
+		if (this.sessions.has(a.sessionId))
+			throw revert('SessionAlreadyExists', `session ${a.sessionId} already exists`);
+		this.sessions.set(a.sessionId, {
+			stationId: a.stationId,
+			closed: false,
+			lastReading: 0,
+			energyWh: 0,
+			anchors: 0
+		});
 		return this.tx('openSession');
 	}
 
@@ -236,20 +294,35 @@ export class MemoryLedger implements SimLedger {
 		if (s.closed) throw revert('SessionNotOpen', `session ${a.sessionId} is closed`);
 		if (/^0x0{64}$/.test(a.root)) throw revert('EmptyMerkleRoot', 'the Merkle root is zero');
 		if (a.fromReading !== s.lastReading + 1) {
-			throw revert('ReadingRangeOutOfOrder', `session ${a.sessionId} expects reading ${s.lastReading + 1}, got ${a.fromReading}`);
+			throw revert(
+				'ReadingRangeOutOfOrder',
+				`session ${a.sessionId} expects reading ${s.lastReading + 1}, got ${a.fromReading}`
+			);
 		}
-		if (a.toReading < a.fromReading) throw revert('InvalidReadingRange', `reading range ${a.fromReading}..${a.toReading} is empty`);
-		if (a.energyWh < s.energyWh) throw revert('EnergyDecreased', `energy went down from ${s.energyWh} to ${a.energyWh} Wh`);
+		if (a.toReading < a.fromReading)
+			throw revert(
+				'InvalidReadingRange',
+				`reading range ${a.fromReading}..${a.toReading} is empty`
+			);
+		if (a.energyWh < s.energyWh)
+			throw revert('EnergyDecreased', `energy went down from ${s.energyWh} to ${a.energyWh} Wh`);
 		s.lastReading = a.toReading;
 		s.energyWh = a.energyWh;
 		s.anchors++;
 		return this.tx('anchorReadings');
 	};
 
-	async closeSession(a: { stationId: string; sessionId: string; energyWh: number; amountMsat: bigint; paymentsRoot: string }): Promise<SimTx> {
+	async closeSession(a: {
+		stationId: string;
+		sessionId: string;
+		energyWh: number;
+		amountMsat: bigint;
+		paymentsRoot: string;
+	}): Promise<SimTx> {
 		const s = this.session(a.sessionId);
 		if (s.closed) throw revert('SessionAlreadyClosed', `session ${a.sessionId} is already closed`);
-		if (a.energyWh < s.energyWh) throw revert('EnergyDecreased', `energy went down from ${s.energyWh} to ${a.energyWh} Wh`);
+		if (a.energyWh < s.energyWh)
+			throw revert('EnergyDecreased', `energy went down from ${s.energyWh} to ${a.energyWh} Wh`);
 		s.closed = true;
 		s.energyWh = a.energyWh;
 		return this.tx('closeSession');
@@ -286,7 +359,11 @@ export class ChainSimLedger implements SimLedger {
 
 	async reserve(a: { stationId: string; vehicleRef: string; eta: number; expiresAt: number }) {
 		const reserver = await this.vehicleLedger(a.vehicleRef);
-		const r = await reserver.reserve({ ...a, eta: a.eta + this.chainOffset, expiresAt: a.expiresAt + this.chainOffset });
+		const r = await reserver.reserve({
+			...a,
+			eta: a.eta + this.chainOffset,
+			expiresAt: a.expiresAt + this.chainOffset
+		});
 		this.reservers.set(r.reservationId, reserver);
 		return { ...ChainSimLedger.tx('reserve', r), reservationId: r.reservationId };
 	}
@@ -317,11 +394,24 @@ export class ChainSimLedger implements SimLedger {
 		return ChainSimLedger.tx('openSession', await this.ledger.openSession(a));
 	}
 
-	async anchorReadings(a: { stationId: string; sessionId: string; root: string; fromReading: number; toReading: number; energyWh: number }) {
+	async anchorReadings(a: {
+		stationId: string;
+		sessionId: string;
+		root: string;
+		fromReading: number;
+		toReading: number;
+		energyWh: number;
+	}) {
 		return ChainSimLedger.tx('anchorReadings', await this.ledger.anchorReadings(a));
 	}
 
-	async closeSession(a: { stationId: string; sessionId: string; energyWh: number; amountMsat: bigint; paymentsRoot: string }) {
+	async closeSession(a: {
+		stationId: string;
+		sessionId: string;
+		energyWh: number;
+		amountMsat: bigint;
+		paymentsRoot: string;
+	}) {
 		return ChainSimLedger.tx('closeSession', await this.ledger.closeSession(a));
 	}
 }

@@ -43,5 +43,14 @@ export function liveView(sim: FleetSim): LiveView {
 		limitKw += st.spec.siteLimitKw;
 		return { waiting: st.waiting.length, charging, loadKw: st.loadKw };
 	});
-	return { policy: sim.policy, positions, phases, stations, loadKw, limitKw, phaseCounts: sim.phaseCounts(), summary: summarise(sim) };
+	return {
+		policy: sim.policy,
+		positions,
+		phases,
+		stations,
+		loadKw,
+		limitKw,
+		phaseCounts: sim.phaseCounts(),
+		summary: summarise(sim)
+	};
 }

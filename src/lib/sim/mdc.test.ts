@@ -26,7 +26,15 @@ describe('mdcQueue', () => {
 describe('a simulated station', () => {
 	it('plugs the next vehicle in the second a connector frees (no one-minute floor)', async () => {
 		// Three vehicles at once on one connector, 30 min each: they wait 0, 30 and 60 min exactly.
-		const scenario = buildQueueScenario({ seed: 1, connectors: 1, arrivalsPerHour: 1, chargeMinutes: 30, arrivalHours: 1, hours: 4, arrivalTimesHours: [0.5, 0.5, 0.5] });
+		const scenario = buildQueueScenario({
+			seed: 1,
+			connectors: 1,
+			arrivalsPerHour: 1,
+			chargeMinutes: 30,
+			arrivalHours: 1,
+			hours: 4,
+			arrivalTimesHours: [0.5, 0.5, 0.5]
+		});
 		const report = await runPolicy(scenario, 'nearest');
 		expect(report.summary.errandsFinished).toBe(3);
 		expect(report.wait.mean).toBeCloseTo(30, 6);
@@ -38,7 +46,14 @@ describe('a simulated station', () => {
 		const theory = mdcQueue(2 / 60, 30, 2);
 		const waits: number[] = [];
 		for (let seed = 1; seed <= 12; seed++) {
-			const scenario = buildQueueScenario({ seed, connectors: 2, arrivalsPerHour: 2, chargeMinutes: 30, arrivalHours: 150, hours: 160 });
+			const scenario = buildQueueScenario({
+				seed,
+				connectors: 2,
+				arrivalsPerHour: 2,
+				chargeMinutes: 30,
+				arrivalHours: 150,
+				hours: 160
+			});
 			const report = await runPolicy(scenario, 'nearest');
 			expect(report.summary.errandsUnfinished).toBe(0);
 			waits.push(report.wait.mean);

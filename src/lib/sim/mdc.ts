@@ -20,10 +20,11 @@ export interface MdcResult {
  */
 export function mdcQueue(arrivalRate: number, serviceTime: number, servers: number): MdcResult {
 	const rho = (arrivalRate * serviceTime) / servers;
-	if (!(rho > 0 && rho < 1)) throw new RangeError(`the queue is stable only for utilisation in (0, 1), got ${rho}`);
+	if (!(rho > 0 && rho < 1))
+		throw new RangeError(`the queue is stable only for utilisation in (0, 1), got ${rho}`);
 	const a = arrivalRate * serviceTime;
 	// Truncate far enough out that the tail holds nothing measurable.
-	const size = Math.ceil(servers + a + 60 * Math.sqrt(a + 1) / (1 - rho)) + 50;
+	const size = Math.ceil(servers + a + (60 * Math.sqrt(a + 1)) / (1 - rho)) + 50;
 	const poisson = new Float64Array(size);
 	poisson[0] = Math.exp(-a);
 	for (let k = 1; k < size; k++) poisson[k] = (poisson[k - 1]! * a) / k;

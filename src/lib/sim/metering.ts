@@ -16,24 +16,59 @@ import { PayloadTemplate } from './payload-template';
 // browser's live view. The same digest either way (metering.test.ts checks both against merkle.ts'
 // readingHash and verifies the anchors' proofs with the shared verifier).
 type OneShotHash = (algorithm: 'sha256', text: string, encoding: 'hex') => string;
-const nodeHash = ((globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as { hash?: OneShotHash } | undefined)?.hash;
+const nodeHash = (
+	(
+		globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+	).process?.getBuiltinModule?.('node:crypto') as { hash?: OneShotHash } | undefined
+)?.hash;
 export const portableReadingHash = (text: string): Uint8Array => sha256(utf8ToBytes(text));
-export const readingHashOf: (text: string) => Uint8Array = nodeHash ? (text) => hexToBytes(nodeHash('sha256', text, 'hex')) : portableReadingHash;
+export const readingHashOf: (text: string) => Uint8Array = nodeHash
+	? (text) => hexToBytes(nodeHash('sha256', text, 'hex'))
+	: portableReadingHash;
 
-const meterOf = (s: ChargingSession) => ({ vendor: 'Lightcharge', model: 'SIM-1', serial: `${s.station.spec.id}-${s.connector + 1}` });
+const meterOf = (s: ChargingSession) => ({
+	vendor: 'Lightcharge',
+	model: 'SIM-1',
+	serial: `${s.station.spec.id}-${s.connector + 1}`
+});
 
-export function addReading(ctx: SimContext, s: ChargingSession, tx: 'B' | 'T' | 'E', atSeconds: number, registerWh: number): SimReading {
+export function addReading(
+	ctx: SimContext,
+	s: ChargingSession,
+	tx: 'B' | 'T' | 'E',
+	atSeconds: number,
+	registerWh: number
+): SimReading {
 	const seq = s.readingCount + 1;
 	const at = ctx.scenario.options.startMs + Math.round(atSeconds * 1000);
 	const station = s.station;
 	const previousWh = s.readingCount > 0 ? s.last.energyWh : registerWh;
 	let reading: SimReading;
 	if (s.sampled) {
-		const made = makeReading({ seq, tx, energyWh: registerWh, at, meter: meterOf(s), stationId: station.spec.id, sessionId: s.id }, station.spec.signingKey);
+		const made = makeReading(
+			{
+				seq,
+				tx,
+				energyWh: registerWh,
+				at,
+				meter: meterOf(s),
+				stationId: station.spec.id,
+				sessionId: s.id
+			},
+			station.spec.signingKey
+		);
 		ctx.metrics.readingsSigned++;
-		reading = { seq, tx, at: atSeconds, energyWh: registerWh, ocmf: made.ocmf, leafText: made.ocmf };
+		reading = {
+			seq,
+			tx,
+			at: atSeconds,
+			energyWh: registerWh,
+			ocmf: made.ocmf,
+			leafText: made.ocmf
+		};
 		const result = s.verifier!.accept(made.reading);
-		if (!result.ok) throw new Error(`reading ${seq} of ${s.id} failed verification: ${result.reason}`);
+		if (!result.ok)
+			throw new Error(`reading ${seq} of ${s.id} failed verification: ${result.reason}`);
 		ctx.metrics.readingsVerified++;
 		// The bill rests on the first reading and the latest: keep those two.
 		if (s.readingCount > 1) s.verified.delete(s.last.seq);
@@ -45,7 +80,15 @@ export function addReading(ctx: SimContext, s: ChargingSession, tx: 'B' | 'T' | 
 		let leafText: string;
 		if (s.payloadTemplate) leafText = s.payloadTemplate.fill(values);
 		else {
-			const made = PayloadTemplate.of({ stationId: station.spec.id, gatewayVersion: GATEWAY_VERSION, meter: meterOf(s), identification: { type: 'CENTRAL', data: s.id } }, values);
+			const made = PayloadTemplate.of(
+				{
+					stationId: station.spec.id,
+					gatewayVersion: GATEWAY_VERSION,
+					meter: meterOf(s),
+					identification: { type: 'CENTRAL', data: s.id }
+				},
+				values
+			);
 			s.payloadTemplate = made.template;
 			leafText = made.text;
 		}
@@ -76,13 +119,22 @@ export function anchor(ctx: SimContext, s: ChargingSession): void | Promise<void
 		if (reading.seq === 1) s.beginAnchor = { reading, root: tree.root, proof: tree.proof(i) };
 		if (reading.tx === 'E') s.endAnchor = { reading, root: tree.root, proof: tree.proof(i) };
 	});
-	const args = { stationId: s.station.spec.id, sessionId: s.id, root: tree.root, fromReading: from, toReading: to, energyWh: s.last.energyWh - s.first.energyWh };
+	const args = {
+		stationId: s.station.spec.id,
+		sessionId: s.id,
+		root: tree.root,
+		fromReading: from,
+		toReading: to,
+		energyWh: s.last.energyWh - s.first.energyWh
+	};
 	const now = ctx.ledger.anchorReadingsNow;
 	if (now) {
 		if (ctx.ledgerCallNow(now, args)) s.anchors++;
 		return;
 	}
-	return ctx.ledgerCall(() => ctx.ledger.anchorReadings(args)).then((tx) => {
-		if (tx) s.anchors++;
-	});
+	return ctx
+		.ledgerCall(() => ctx.ledger.anchorReadings(args))
+		.then((tx) => {
+			if (tx) s.anchors++;
+		});
 }

@@ -218,7 +218,11 @@ export interface SimContext {
 	/** The random stream of the `random` policy (its own, so it shifts nothing else). */
 	readonly choiceRng: Rng;
 	/** Payments in flight by payment hash, hashes ever paid, vehicles whose channel is confirming. */
-	readonly payments: { byHash: Map<string, ChargingSession>; paidHashes: Set<string>; opening: Set<Vehicle> };
+	readonly payments: {
+		byHash: Map<string, ChargingSession>;
+		paidHashes: Set<string>;
+		opening: Set<Vehicle>;
+	};
 	/** Called as each trip begins (tests check trips are the same under every policy). */
 	readonly onTrip?: ((v: Vehicle, index: number, to: number) => void) | undefined;
 	/** Called with each session once it is closed on the ledger (tests and reports look at them). */

@@ -4,7 +4,14 @@
 
 /** Station-choice policies. See policy.ts. */
 export type Policy = 'optimal' | 'lookahead' | 'reserve' | 'live' | 'nearest' | 'random';
-export const POLICIES: readonly Policy[] = ['optimal', 'lookahead', 'reserve', 'live', 'nearest', 'random'];
+export const POLICIES: readonly Policy[] = [
+	'optimal',
+	'lookahead',
+	'reserve',
+	'live',
+	'nearest',
+	'random'
+];
 
 /**
  * How a site (and its feeder) shares power among its sessions. See power.ts.
@@ -106,7 +113,9 @@ export interface ScenarioOptions {
 	hubFeePpm?: number;
 }
 
-export type ResolvedOptions = Required<Omit<ScenarioOptions, 'powerPolicy'>> & { powerPolicy: PowerPolicy | null };
+export type ResolvedOptions = Required<Omit<ScenarioOptions, 'powerPolicy'>> & {
+	powerPolicy: PowerPolicy | null;
+};
 
 export const DEFAULT_START_MS = Date.UTC(2026, 10, 23);
 export const DEFAULT_READING_SAMPLE = 0.02;
@@ -117,12 +126,29 @@ export function resolveOptions(o: ScenarioOptions): ResolvedOptions {
 	const check = (ok: boolean, message: string) => {
 		if (!ok) throw new RangeError(message);
 	};
-	const share = (name: string, value: number) => check(Number.isFinite(value) && value >= 0 && value <= 1, `${name} must be between 0 and 1, got ${value}`);
-	const nonNegative = (name: string, value: number) => check(Number.isFinite(value) && value >= 0, `${name} must be a number ≥ 0, got ${value}`);
-	check(Number.isSafeInteger(o.seed) && o.seed >= 0, `seed must be a non-negative integer, got ${o.seed}`);
-	check(Number.isInteger(o.vehicles) && o.vehicles >= 1 && o.vehicles <= LIMITS.vehicles, `vehicles must be an integer 1..${LIMITS.vehicles}, got ${o.vehicles}`);
-	check(Number.isInteger(o.stations) && o.stations >= 1 && o.stations <= LIMITS.stations, `stations must be an integer 1..${LIMITS.stations}, got ${o.stations}`);
-	check(Number.isFinite(o.hours) && o.hours > 0 && o.hours <= LIMITS.hours, `hours must be a number in (0, ${LIMITS.hours}], got ${o.hours}`);
+	const share = (name: string, value: number) =>
+		check(
+			Number.isFinite(value) && value >= 0 && value <= 1,
+			`${name} must be between 0 and 1, got ${value}`
+		);
+	const nonNegative = (name: string, value: number) =>
+		check(Number.isFinite(value) && value >= 0, `${name} must be a number ≥ 0, got ${value}`);
+	check(
+		Number.isSafeInteger(o.seed) && o.seed >= 0,
+		`seed must be a non-negative integer, got ${o.seed}`
+	);
+	check(
+		Number.isInteger(o.vehicles) && o.vehicles >= 1 && o.vehicles <= LIMITS.vehicles,
+		`vehicles must be an integer 1..${LIMITS.vehicles}, got ${o.vehicles}`
+	);
+	check(
+		Number.isInteger(o.stations) && o.stations >= 1 && o.stations <= LIMITS.stations,
+		`stations must be an integer 1..${LIMITS.stations}, got ${o.stations}`
+	);
+	check(
+		Number.isFinite(o.hours) && o.hours > 0 && o.hours <= LIMITS.hours,
+		`hours must be a number in (0, ${LIMITS.hours}], got ${o.hours}`
+	);
 	const r: ResolvedOptions = {
 		seed: o.seed,
 		vehicles: o.vehicles,
@@ -153,21 +179,57 @@ export function resolveOptions(o: ScenarioOptions): ResolvedOptions {
 	share('reservingShare', r.reservingShare);
 	share('noShowRate', r.noShowRate);
 	share('channelShare', r.channelShare);
-	check(r.feederLimitShare > 0 && r.feederLimitShare <= 1, `feederLimitShare must be in (0, 1], got ${r.feederLimitShare}`);
-	check(Number.isInteger(r.meterIntervalSeconds) && r.meterIntervalSeconds >= 60 && r.meterIntervalSeconds % 60 === 0, `meterIntervalSeconds must be a whole number of minutes, got ${r.meterIntervalSeconds}`);
-	check(Number.isFinite(r.etaNoise) && r.etaNoise >= 0 && r.etaNoise <= 1, `etaNoise must be between 0 and 1, got ${r.etaNoise}`);
-	check(Number.isInteger(r.balkQueue) && r.balkQueue >= 0, `balkQueue must be a whole number ≥ 0, got ${r.balkQueue}`);
-	check(Number.isInteger(r.feederSites) && r.feederSites >= 0, `feederSites must be a whole number ≥ 0, got ${r.feederSites}`);
-	check(Number.isInteger(r.channelConfirmations) && r.channelConfirmations >= 0 && r.channelConfirmations <= 100, `channelConfirmations must be a whole number 0..100, got ${r.channelConfirmations}`);
-	check(Number.isSafeInteger(r.hubBaseFeeMsat) && r.hubBaseFeeMsat >= 0, `hubBaseFeeMsat must be a whole number ≥ 0, got ${r.hubBaseFeeMsat}`);
-	check(Number.isSafeInteger(r.hubFeePpm) && r.hubFeePpm >= 0, `hubFeePpm must be a whole number ≥ 0, got ${r.hubFeePpm}`);
+	check(
+		r.feederLimitShare > 0 && r.feederLimitShare <= 1,
+		`feederLimitShare must be in (0, 1], got ${r.feederLimitShare}`
+	);
+	check(
+		Number.isInteger(r.meterIntervalSeconds) &&
+			r.meterIntervalSeconds >= 60 &&
+			r.meterIntervalSeconds % 60 === 0,
+		`meterIntervalSeconds must be a whole number of minutes, got ${r.meterIntervalSeconds}`
+	);
+	check(
+		Number.isFinite(r.etaNoise) && r.etaNoise >= 0 && r.etaNoise <= 1,
+		`etaNoise must be between 0 and 1, got ${r.etaNoise}`
+	);
+	check(
+		Number.isInteger(r.balkQueue) && r.balkQueue >= 0,
+		`balkQueue must be a whole number ≥ 0, got ${r.balkQueue}`
+	);
+	check(
+		Number.isInteger(r.feederSites) && r.feederSites >= 0,
+		`feederSites must be a whole number ≥ 0, got ${r.feederSites}`
+	);
+	check(
+		Number.isInteger(r.channelConfirmations) &&
+			r.channelConfirmations >= 0 &&
+			r.channelConfirmations <= 100,
+		`channelConfirmations must be a whole number 0..100, got ${r.channelConfirmations}`
+	);
+	check(
+		Number.isSafeInteger(r.hubBaseFeeMsat) && r.hubBaseFeeMsat >= 0,
+		`hubBaseFeeMsat must be a whole number ≥ 0, got ${r.hubBaseFeeMsat}`
+	);
+	check(
+		Number.isSafeInteger(r.hubFeePpm) && r.hubFeePpm >= 0,
+		`hubFeePpm must be a whole number ≥ 0, got ${r.hubFeePpm}`
+	);
 	for (const [name, value] of [
 		['patienceMin', r.patienceMin],
 		['blockSeconds', r.blockSeconds],
 		['reservationGraceMin', r.reservationGraceMin],
 		['onchainFeeSatPerVb', r.onchainFeeSatPerVb]
-	] as const) nonNegative(name, value);
-	check(r.bitcoinBlockSeconds > 0 && Number.isFinite(r.bitcoinBlockSeconds), `bitcoinBlockSeconds must be a number > 0, got ${r.bitcoinBlockSeconds}`);
-	if (r.powerPolicy !== null) check(POWER_POLICIES.includes(r.powerPolicy), `powerPolicy must be one of ${POWER_POLICIES.join(', ')}, got ${r.powerPolicy}`);
+	] as const)
+		nonNegative(name, value);
+	check(
+		r.bitcoinBlockSeconds > 0 && Number.isFinite(r.bitcoinBlockSeconds),
+		`bitcoinBlockSeconds must be a number > 0, got ${r.bitcoinBlockSeconds}`
+	);
+	if (r.powerPolicy !== null)
+		check(
+			POWER_POLICIES.includes(r.powerPolicy),
+			`powerPolicy must be one of ${POWER_POLICIES.join(', ')}, got ${r.powerPolicy}`
+		);
 	return r;
 }

@@ -20,16 +20,26 @@ const input = (f: { stationId: string; serial: string; session: string }) => ({
 	meter: { vendor: 'Lightcharge', model: 'SIM-1', serial: f.serial },
 	identification: { type: 'CENTRAL' as const, data: f.session }
 });
-const built = (f: Parameters<typeof input>[0], r: PayloadReading) => buildOcmfPayloadText({ ...input(f), pagination: r.pagination, reading: { at: r.at, tx: r.tx, energyWh: r.energyWh } });
+const built = (f: Parameters<typeof input>[0], r: PayloadReading) =>
+	buildOcmfPayloadText({
+		...input(f),
+		pagination: r.pagination,
+		reading: { at: r.at, tx: r.tx, energyWh: r.energyWh }
+	});
 
 describe('PayloadTemplate', () => {
 	it('fills every later reading exactly as buildOcmfPayloadText builds it', () => {
 		fc.assert(
-			fc.property(fixed, reading, fc.array(reading, { minLength: 1, maxLength: 8 }), (f, first, later) => {
-				const { template, text } = PayloadTemplate.of(input(f), first);
-				expect(text).toBe(built(f, first));
-				for (const r of later) expect(template.fill(r)).toBe(built(f, r));
-			}),
+			fc.property(
+				fixed,
+				reading,
+				fc.array(reading, { minLength: 1, maxLength: 8 }),
+				(f, first, later) => {
+					const { template, text } = PayloadTemplate.of(input(f), first);
+					expect(text).toBe(built(f, first));
+					for (const r of later) expect(template.fill(r)).toBe(built(f, r));
+				}
+			),
 			{ numRuns: 300 }
 		);
 	});

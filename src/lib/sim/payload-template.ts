@@ -5,7 +5,12 @@
 // formatters (formatOcmfTime, formatKwh). The first reading's text is the builder's own, and a
 // template is refused unless filling it with the first reading's values gives that text back, so
 // the two can never drift apart (tested on random readings as well).
-import { buildOcmfPayloadText, formatKwh, formatOcmfTime, type OcmfPayloadInput } from '../protocol';
+import {
+	buildOcmfPayloadText,
+	formatKwh,
+	formatOcmfTime,
+	type OcmfPayloadInput
+} from '../protocol';
 
 export interface PayloadReading {
 	pagination: number;
@@ -25,7 +30,12 @@ function ocmfTime(at: number): string {
 	return lastTime;
 }
 
-const fieldTexts = (r: PayloadReading) => [`"PG":${JSON.stringify(`T${r.pagination}`)}`, `"TM":${ocmfTime(r.at)}`, `"TX":${JSON.stringify(r.tx)}`, `"RV":${formatKwh(r.energyWh)}`];
+const fieldTexts = (r: PayloadReading) => [
+	`"PG":${JSON.stringify(`T${r.pagination}`)}`,
+	`"TM":${ocmfTime(r.at)}`,
+	`"TX":${JSON.stringify(r.tx)}`,
+	`"RV":${formatKwh(r.energyWh)}`
+];
 
 export class PayloadTemplate {
 	/** The text between the varying fields: text = p0 PG p1 TM p2 TX p3 RV p4. */
@@ -36,20 +46,29 @@ export class PayloadTemplate {
 	}
 
 	/** The template of a session, and its first reading's text (the shared builder's output). */
-	static of(fixed: Omit<OcmfPayloadInput, 'pagination' | 'reading'>, first: PayloadReading): { template: PayloadTemplate; text: string } {
-		const text = buildOcmfPayloadText({ ...fixed, pagination: first.pagination, reading: { at: first.at, tx: first.tx, energyWh: first.energyWh } });
+	static of(
+		fixed: Omit<OcmfPayloadInput, 'pagination' | 'reading'>,
+		first: PayloadReading
+	): { template: PayloadTemplate; text: string } {
+		const text = buildOcmfPayloadText({
+			...fixed,
+			pagination: first.pagination,
+			reading: { at: first.at, tx: first.tx, energyWh: first.energyWh }
+		});
 		const parts: string[] = [];
 		let from = 0;
 		for (const field of fieldTexts(first)) {
 			const at = text.indexOf(field, from);
 			// A field that is not where expected, or that also occurs later, cannot be cut out safely.
-			if (at < 0 || text.indexOf(field, at + 1) >= 0) throw new Error(`OCMF payload template: field ${field} not found once in ${text}`);
+			if (at < 0 || text.indexOf(field, at + 1) >= 0)
+				throw new Error(`OCMF payload template: field ${field} not found once in ${text}`);
 			parts.push(text.slice(from, at));
 			from = at + field.length;
 		}
 		parts.push(text.slice(from));
 		const template = new PayloadTemplate(parts as [string, string, string, string, string]);
-		if (template.fill(first) !== text) throw new Error(`OCMF payload template does not reproduce ${text}`);
+		if (template.fill(first) !== text)
+			throw new Error(`OCMF payload template does not reproduce ${text}`);
 		return { template, text };
 	}
 

@@ -34,7 +34,12 @@ export const MAX_CANDIDATES = 60;
 export function stationLoad(s: StationState): StationLoad {
 	const busySince: number[] = [];
 	for (const c of s.connectors) if (c) busySince.push(c.plugAt);
-	return { connectors: s.spec.connectors, busySince, waiting: s.waiting.length, meanSessionMin: s.meanSessionMin };
+	return {
+		connectors: s.spec.connectors,
+		busySince,
+		waiting: s.waiting.length,
+		meanSessionMin: s.meanSessionMin
+	};
 }
 
 /**
@@ -48,13 +53,28 @@ export function stationLoadAhead(s: StationState, now: number): StationLoad {
 	for (const c of s.connectors) {
 		if (!c) continue;
 		busySince.push(c.plugAt);
-		const delivered = Math.min(c.targetWh, c.deliveredWh + (c.kw * Math.max(0, now - c.updatedAt)) / 3.6);
-		busyUntil.push(c.kw > 0 ? now + ((c.targetWh - delivered) * 3.6) / c.kw : c.plugAt + s.meanSessionMin * 60);
+		const delivered = Math.min(
+			c.targetWh,
+			c.deliveredWh + (c.kw * Math.max(0, now - c.updatedAt)) / 3.6
+		);
+		busyUntil.push(
+			c.kw > 0 ? now + ((c.targetWh - delivered) * 3.6) / c.kw : c.plugAt + s.meanSessionMin * 60
+		);
 	}
-	return { connectors: s.spec.connectors, busySince, busyUntil, waiting: s.waiting.length, meanSessionMin: s.meanSessionMin };
+	return {
+		connectors: s.spec.connectors,
+		busySince,
+		busyUntil,
+		waiting: s.waiting.length,
+		meanSessionMin: s.meanSessionMin
+	};
 }
 
-export async function chooseStation(ctx: SimContext, v: Vehicle, exclude: ReadonlySet<number> = new Set()): Promise<StationChoice> {
+export async function chooseStation(
+	ctx: SimContext,
+	v: Vehicle,
+	exclude: ReadonlySet<number> = new Set()
+): Promise<StationChoice> {
 	const { city } = ctx.scenario;
 	const n = city.nodes.length;
 	const spec = v.spec;
@@ -66,11 +86,23 @@ export async function chooseStation(ctx: SimContext, v: Vehicle, exclude: Readon
 	const inRange = (s: StationState) => km(s) * spec.consumption <= usableKwh;
 	const travel = (s: StationState) => city.freeFlowMin[v.node * n + s.spec.node]! * factor;
 	const chargeAt = (s: StationState, kw: number) =>
-		chargeMinutes(spec.batteryKwh, spec.maxChargeKw, Math.max(0, v.socKwh - km(s) * spec.consumption) / spec.batteryKwh, spec.targetSoc, kw);
+		chargeMinutes(
+			spec.batteryKwh,
+			spec.maxChargeKw,
+			Math.max(0, v.socKwh - km(s) * spec.consumption) / spec.batteryKwh,
+			spec.targetSoc,
+			kw
+		);
 	const simple = (s: StationState): StationChoice => {
 		const t = travel(s);
 		const c = chargeAt(s, Math.min(s.spec.connectorKw, spec.maxChargeKw));
-		return { stationIndex: s.spec.index, travelMinutes: t, waitMinutes: 0, chargeMinutes: c, expectedMinutes: t + c };
+		return {
+			stationIndex: s.spec.index,
+			travelMinutes: t,
+			waitMinutes: 0,
+			chargeMinutes: c,
+			expectedMinutes: t + c
+		};
 	};
 
 	const candidates: StationState[] = [];
@@ -95,7 +127,13 @@ export async function chooseStation(ctx: SimContext, v: Vehicle, exclude: Readon
 	const startUnix = ctx.unix(0);
 	// No station charges this vehicle faster than its own maximum on the fastest connector.
 	const fastest = Math.min(spec.maxChargeKw, maxConnectorKw(ctx));
-	const bestPossibleCharge = chargeMinutes(spec.batteryKwh, spec.maxChargeKw, v.socKwh / spec.batteryKwh, spec.targetSoc, fastest);
+	const bestPossibleCharge = chargeMinutes(
+		spec.batteryKwh,
+		spec.maxChargeKw,
+		v.socKwh / spec.batteryKwh,
+		spec.targetSoc,
+		fastest
+	);
 	const lookahead = ctx.config.lookahead;
 	let best: StationChoice | null = null;
 	// What the choice minimises: the driver's own expected minutes, plus (lookahead) the minutes it adds to others.
@@ -116,14 +154,28 @@ export async function chooseStation(ctx: SimContext, v: Vehicle, exclude: Readon
 			reservedEtas = allReserved.filter((e) => e <= eta);
 		}
 		const wait = expectedWaitMinutes(load, now, eta, reservedEtas);
-		const sharing = Math.min(s.spec.connectors, load.busySince.length + load.waiting + reservedEtas.length + 1);
+		const sharing = Math.min(
+			s.spec.connectors,
+			load.busySince.length + load.waiting + reservedEtas.length + 1
+		);
 		// A maps app shows connector power; Lightcharge stations also publish their site limit.
-		const kw = reservationAware ? Math.min(s.spec.connectorKw, s.spec.siteLimitKw / sharing) : s.spec.connectorKw;
+		const kw = reservationAware
+			? Math.min(s.spec.connectorKw, s.spec.siteLimitKw / sharing)
+			: s.spec.connectorKw;
 		const c = chargeAt(s, Math.min(kw, spec.maxChargeKw));
 		const total = t + wait + c;
-		const cost = lookahead && allReserved.length > reservedEtas.length ? total + delayToOthersMinutes(load, now, eta, c * 60, allReserved) : total;
+		const cost =
+			lookahead && allReserved.length > reservedEtas.length
+				? total + delayToOthersMinutes(load, now, eta, c * 60, allReserved)
+				: total;
 		if (!best || cost < bestCost) {
-			best = { stationIndex: s.spec.index, travelMinutes: t, waitMinutes: wait, chargeMinutes: c, expectedMinutes: total };
+			best = {
+				stationIndex: s.spec.index,
+				travelMinutes: t,
+				waitMinutes: wait,
+				chargeMinutes: c,
+				expectedMinutes: total
+			};
 			bestCost = cost;
 		}
 	}

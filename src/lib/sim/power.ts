@@ -82,8 +82,14 @@ export interface SiteDemand {
  * Allocates a feeder's power for the next interval: kW per session, per site. `feederLimitKw`
  * is Infinity for a site with a grid connection of its own.
  */
-export function allocatePower(policy: PowerPolicy, sites: readonly SiteDemand[], feederLimitKw: number, nowSeconds: number): number[][] {
-	if (policy === 'llf' || policy === 'edf' || policy === 'srpt') return byPriority(policy, sites, feederLimitKw, nowSeconds);
+export function allocatePower(
+	policy: PowerPolicy,
+	sites: readonly SiteDemand[],
+	feederLimitKw: number,
+	nowSeconds: number
+): number[][] {
+	if (policy === 'llf' || policy === 'edf' || policy === 'srpt')
+		return byPriority(policy, sites, feederLimitKw, nowSeconds);
 	const weight = (s: SessionDemand) => {
 		if (policy === 'equal') return 1;
 		// Least slack first: slack = minutes to the deadline minus minutes still needed at full rate.
@@ -92,13 +98,20 @@ export function allocatePower(policy: PowerPolicy, sites: readonly SiteDemand[],
 	};
 	// Each site shares its own limit; then, if the feeder is short, the feeder shares its limit
 	// with every session capped at what its site gave it (which keeps every site within its limit).
-	const perSite = sites.map((site) => waterFill(site.sessions.map((s) => ({ maxKw: s.maxKw, weight: weight(s) })), site.limitKw));
+	const perSite = sites.map((site) =>
+		waterFill(
+			site.sessions.map((s) => ({ maxKw: s.maxKw, weight: weight(s) })),
+			site.limitKw
+		)
+	);
 	if (!Number.isFinite(feederLimitKw)) return perSite;
 	let total = 0;
 	for (const shares of perSite) for (const x of shares) total += x;
 	if (total <= feederLimitKw) return perSite;
 	const flat: PowerDemand[] = [];
-	sites.forEach((site, i) => site.sessions.forEach((s, j) => flat.push({ maxKw: perSite[i]![j]!, weight: weight(s) })));
+	sites.forEach((site, i) =>
+		site.sessions.forEach((s, j) => flat.push({ maxKw: perSite[i]![j]!, weight: weight(s) }))
+	);
 	const shares = waterFill(flat, feederLimitKw);
 	let k = 0;
 	return sites.map((site) => site.sessions.map(() => shares[k++]!));
@@ -109,7 +122,12 @@ function minutesAtFullRate(s: SessionDemand): number {
 }
 
 /** Strict priority: in order, each session gets as much as its site and the feeder have left. */
-function byPriority(policy: 'llf' | 'edf' | 'srpt', sites: readonly SiteDemand[], feederLimitKw: number, nowSeconds: number): number[][] {
+function byPriority(
+	policy: 'llf' | 'edf' | 'srpt',
+	sites: readonly SiteDemand[],
+	feederLimitKw: number,
+	nowSeconds: number
+): number[][] {
 	const out = sites.map((site) => new Array<number>(site.sessions.length).fill(0));
 	const order: Array<{ site: number; session: number; key: number }> = [];
 	sites.forEach((site, i) =>
@@ -128,7 +146,10 @@ function byPriority(policy: 'llf' | 'edf' | 'srpt', sites: readonly SiteDemand[]
 	const siteLeft = sites.map((s) => s.limitKw);
 	let feederLeft = feederLimitKw;
 	for (const { site, session } of order) {
-		const give = Math.max(0, Math.min(sites[site]!.sessions[session]!.maxKw, siteLeft[site]!, feederLeft));
+		const give = Math.max(
+			0,
+			Math.min(sites[site]!.sessions[session]!.maxKw, siteLeft[site]!, feederLeft)
+		);
 		out[site]![session] = give;
 		siteLeft[site]! -= give;
 		feederLeft -= give;

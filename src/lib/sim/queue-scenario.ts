@@ -26,7 +26,10 @@ export function buildQueueScenario(q: QueueScenarioOptions): Scenario {
 	const energyKwh = (POWER_KW * q.chargeMinutes) / 60;
 	const targetSoc = START_SOC + energyKwh / BATTERY_KWH;
 	// Below 80 % the battery takes full power, so every session lasts exactly the charge time.
-	if (targetSoc > 0.8) throw new RangeError(`a ${q.chargeMinutes} min charge at ${POWER_KW} kW would reach the battery's taper`);
+	if (targetSoc > 0.8)
+		throw new RangeError(
+			`a ${q.chargeMinutes} min charge at ${POWER_KW} kW would reach the battery's taper`
+		);
 	const options = resolveOptions({
 		seed: q.seed,
 		vehicles: 1,
@@ -41,7 +44,13 @@ export function buildQueueScenario(q: QueueScenarioOptions): Scenario {
 	const rng = new Rng(hashString(`mdc arrivals ${q.seed}`));
 	const arrivals: number[] = [];
 	if (q.arrivalTimesHours) arrivals.push(...q.arrivalTimesHours);
-	else for (let t = -Math.log(1 - rng.next()) / q.arrivalsPerHour; t < q.arrivalHours; t += -Math.log(1 - rng.next()) / q.arrivalsPerHour) arrivals.push(t);
+	else
+		for (
+			let t = -Math.log(1 - rng.next()) / q.arrivalsPerHour;
+			t < q.arrivalHours;
+			t += -Math.log(1 - rng.next()) / q.arrivalsPerHour
+		)
+			arrivals.push(t);
 	const vehicles: VehicleSpec[] = [];
 	for (const t of arrivals) {
 		const i = vehicles.length;

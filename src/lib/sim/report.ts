@@ -41,8 +41,20 @@ export interface PolicyReport {
 	/** Errands whose session ended after the driver's deadline. */
 	lateForDeadline: number;
 	/** Times drivers chose again: re-plans, balks, reneges, no-shows, and late arrivals. */
-	behaviour: { replans: number; balks: number; reneges: number; noShows: number; lateArrivals: number; rechoices: number };
-	energy: { deliveredKwh: number; meteredClosedKwh: number; billedKwh: number; meteredRunningKwh: number };
+	behaviour: {
+		replans: number;
+		balks: number;
+		reneges: number;
+		noShows: number;
+		lateArrivals: number;
+		rechoices: number;
+	};
+	energy: {
+		deliveredKwh: number;
+		meteredClosedKwh: number;
+		billedKwh: number;
+		meteredRunningKwh: number;
+	};
 	power: {
 		/** The site whose metered peak came closest to its limit. */
 		peakSite: { stationId: string; peakKw: number; limitKw: number; ratio: number };
@@ -78,7 +90,12 @@ export interface PolicyReport {
 		/** The hub's balance change: equals the fees of the payments that succeeded. */
 		hubIncomeSat: number;
 	};
-	channels: { opened: number; onchainFeesSat: number; paymentsDelayed: number; meanDelayMin: number };
+	channels: {
+		opened: number;
+		onchainFeesSat: number;
+		paymentsDelayed: number;
+		meanDelayMin: number;
+	};
 	phasesAtEnd: Record<Phase, number>;
 	wallSeconds?: number;
 }
@@ -88,9 +105,13 @@ export function allErrands(ctx: SimContext): ErrandRecord[] {
 	return [...ctx.metrics.errands, ...openErrands(ctx.vehicles, ctx.now)];
 }
 
-const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+const mean = (xs: readonly number[]) =>
+	xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
 
-export function summarise(ctx: SimContext, errands: readonly ErrandRecord[] = allErrands(ctx)): RunSummary {
+export function summarise(
+	ctx: SimContext,
+	errands: readonly ErrandRecord[] = allErrands(ctx)
+): RunSummary {
 	const m = ctx.metrics;
 	let stillWaiting = 0;
 	for (const st of ctx.stations) stillWaiting += st.waiting.length;
@@ -111,27 +132,46 @@ export function summarise(ctx: SimContext, errands: readonly ErrandRecord[] = al
 	};
 }
 
-export function buildReport(ctx: SimContext & { hubBalanceAtStartMsat: bigint; phaseCounts(): Record<Phase, number> }, wallSeconds?: number): PolicyReport {
+export function buildReport(
+	ctx: SimContext & { hubBalanceAtStartMsat: bigint; phaseCounts(): Record<Phase, number> },
+	wallSeconds?: number
+): PolicyReport {
 	const m = ctx.metrics;
 	const errands = allErrands(ctx);
 	const byMethod: PolicyReport['ledger']['byMethod'] = {};
-	for (const [method, e] of Object.entries(m.ledgerTx) as [LedgerMethod, { count: number; gas: number }][]) {
+	for (const [method, e] of Object.entries(m.ledgerTx) as [
+		LedgerMethod,
+		{ count: number; gas: number }
+	][]) {
 		if (e.count > 0) byMethod[method] = { count: e.count, gas: e.gas };
 	}
 	const first = ctx.stations[0]!;
-	let peakSite = { stationId: first.spec.id, peakKw: first.peakLoadKw, limitKw: first.spec.siteLimitKw, ratio: first.peakLoadKw / first.spec.siteLimitKw };
+	let peakSite = {
+		stationId: first.spec.id,
+		peakKw: first.peakLoadKw,
+		limitKw: first.spec.siteLimitKw,
+		ratio: first.peakLoadKw / first.spec.siteLimitKw
+	};
 	let totalSiteLimitKw = 0;
 	let sitesAtLimit = 0;
 	let meteredRunningWh = 0;
 	for (const st of ctx.stations) {
 		totalSiteLimitKw += st.spec.siteLimitKw;
 		const ratio = st.peakLoadKw / st.spec.siteLimitKw;
-		if (ratio > peakSite.ratio) peakSite = { stationId: st.spec.id, peakKw: st.peakLoadKw, limitKw: st.spec.siteLimitKw, ratio };
+		if (ratio > peakSite.ratio)
+			peakSite = {
+				stationId: st.spec.id,
+				peakKw: st.peakLoadKw,
+				limitKw: st.spec.siteLimitKw,
+				ratio
+			};
 		if (st.peakLoadKw >= st.spec.siteLimitKw - 1e-6) sitesAtLimit++;
 		for (const s of st.connectors) if (s) meteredRunningWh += s.last.energyWh - s.first.energyWh;
 	}
 	// Sessions that ended but are not closed yet (paying, or waiting for a channel).
-	for (const v of ctx.vehicles) if (v.phase === 'paying' && v.session) meteredRunningWh += v.session.last.energyWh - v.session.first.energyWh;
+	for (const v of ctx.vehicles)
+		if (v.phase === 'paying' && v.session)
+			meteredRunningWh += v.session.last.energyWh - v.session.first.energyWh;
 	const finiteFeeders = ctx.feeders.filter((f) => Number.isFinite(f.limitKw));
 	let peakTotalKw = 0;
 	for (const kw of m.loadKw) peakTotalKw = Math.max(peakTotalKw, kw);
@@ -149,7 +189,12 @@ export function buildReport(ctx: SimContext & { hubBalanceAtStartMsat: bigint; p
 		total: distribution(errands.map((e) => e.totalMin)),
 		lateForDeadline: errands.filter((e) => e.lateForDeadline).length,
 		behaviour: { ...m.behaviour, rechoices },
-		energy: { deliveredKwh: m.deliveredWh / 1000, meteredClosedKwh: m.closedMeteredWh / 1000, billedKwh: m.billedWh / 1000, meteredRunningKwh: meteredRunningWh / 1000 },
+		energy: {
+			deliveredKwh: m.deliveredWh / 1000,
+			meteredClosedKwh: m.closedMeteredWh / 1000,
+			billedKwh: m.billedWh / 1000,
+			meteredRunningKwh: meteredRunningWh / 1000
+		},
 		power: {
 			peakSite,
 			sitesAtLimit,
@@ -161,8 +206,18 @@ export function buildReport(ctx: SimContext & { hubBalanceAtStartMsat: bigint; p
 			totalFeederLimitKw: finiteFeeders.reduce((a, f) => a + f.limitKw, 0),
 			peakTotalKw
 		},
-		ledger: { kind: ctx.ledger.kind, gasEstimated: ctx.ledger.gasEstimated, ...m.ledgerTotals(), errors: m.ledgerErrors, byMethod },
-		readings: { made: m.readingsMade, signed: m.readingsSigned, verifiedByVehicles: m.readingsVerified },
+		ledger: {
+			kind: ctx.ledger.kind,
+			gasEstimated: ctx.ledger.gasEstimated,
+			...m.ledgerTotals(),
+			errors: m.ledgerErrors,
+			byMethod
+		},
+		readings: {
+			made: m.readingsMade,
+			signed: m.readingsSigned,
+			verifiedByVehicles: m.readingsVerified
+		},
 		payments: {
 			succeeded: m.paymentsOk,
 			failed: m.paymentsFailed,
@@ -177,7 +232,8 @@ export function buildReport(ctx: SimContext & { hubBalanceAtStartMsat: bigint; p
 			opened: m.channelsOpened,
 			onchainFeesSat: m.onchainFeesSat,
 			paymentsDelayed: m.paymentsDelayedByChannel,
-			meanDelayMin: m.paymentsDelayedByChannel > 0 ? m.channelWaitSeconds / 60 / m.paymentsDelayedByChannel : 0
+			meanDelayMin:
+				m.paymentsDelayedByChannel > 0 ? m.channelWaitSeconds / 60 / m.paymentsDelayedByChannel : 0
 		},
 		phasesAtEnd: ctx.phaseCounts(),
 		...(wallSeconds !== undefined ? { wallSeconds } : {})

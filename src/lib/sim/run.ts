@@ -6,9 +6,16 @@ import type { Policy, PolicyConfig } from './options';
 import type { PolicyReport } from './report';
 import type { Scenario } from './scenario';
 
-export interface RunOptions extends Pick<FleetSimOptions, 'onFeed' | 'onSessionClosed' | 'keepSessionRecords'> {
+export interface RunOptions extends Pick<
+	FleetSimOptions,
+	'onFeed' | 'onSessionClosed' | 'keepSessionRecords'
+> {
 	/** Builds the ledger for one policy's run; default a fresh MemoryLedger. Called after the sim exists. */
-	ledgerFor?: (sim: { scenario: Scenario; stationIds: string[]; lightningPubkeys: string[] }) => Promise<SimLedger>;
+	ledgerFor?: (sim: {
+		scenario: Scenario;
+		stationIds: string[];
+		lightningPubkeys: string[];
+	}) => Promise<SimLedger>;
 }
 
 export function memoryLedgerFor(scenario: Scenario): MemoryLedger {
@@ -19,11 +26,19 @@ export function memoryLedgerFor(scenario: Scenario): MemoryLedger {
 }
 
 /** Runs one policy on a scenario and reports, with its wall time; also returns the finished sim. */
-export async function runPolicy(scenario: Scenario, policy: Policy | PolicyConfig, options: RunOptions = {}): Promise<PolicyReport> {
+export async function runPolicy(
+	scenario: Scenario,
+	policy: Policy | PolicyConfig,
+	options: RunOptions = {}
+): Promise<PolicyReport> {
 	return (await runPolicySim(scenario, policy, options)).report;
 }
 
-export async function runPolicySim(scenario: Scenario, policy: Policy | PolicyConfig, options: RunOptions = {}): Promise<{ sim: FleetSim; report: PolicyReport }> {
+export async function runPolicySim(
+	scenario: Scenario,
+	policy: Policy | PolicyConfig,
+	options: RunOptions = {}
+): Promise<{ sim: FleetSim; report: PolicyReport }> {
 	const started = performance.now();
 	let ledger: SimLedger = memoryLedgerFor(scenario);
 	// The ledger may need the simnet's station pubkeys (registration), so it is attached after construction.

@@ -125,7 +125,9 @@ function buildStations(options: ResolvedOptions, city: City, rng: Rng): StationS
 			connectorKw,
 			siteLimitKw,
 			feeder: i,
-			signingKey: bytesToHex(sha256(utf8ToBytes(`lightcharge-sim station key ${options.seed} ${id}`))),
+			signingKey: bytesToHex(
+				sha256(utf8ToBytes(`lightcharge-sim station key ${options.seed} ${id}`))
+			),
 			pricePerKwhMsat: '250000',
 			startFeeMsat: '1000'
 		});
@@ -159,7 +161,11 @@ function buildFeeders(options: ResolvedOptions, city: City, stations: StationSpe
 			s.feeder = index;
 			sum += s.siteLimitKw;
 		}
-		feeders.push({ index, stations: members.map((s) => s.index), limitKw: Math.round(sum * options.feederLimitShare) });
+		feeders.push({
+			index,
+			stations: members.map((s) => s.index),
+			limitKw: Math.round(sum * options.feederLimitShare)
+		});
 	}
 	return feeders;
 }

@@ -6,7 +6,14 @@ import { bill } from './billing';
 import { acceptedPowerKw } from './charging';
 import { stopWaiting } from './errands';
 import { addReading, anchor } from './metering';
-import { TICK_SECONDS, type ChargingSession, type FeederState, type SimContext, type StationState, type Vehicle } from './model';
+import {
+	TICK_SECONDS,
+	type ChargingSession,
+	type FeederState,
+	type SimContext,
+	type StationState,
+	type Vehicle
+} from './model';
 import { allocatePower } from './power';
 
 /** Energy short of the target below which a session counts as done (float rounding), Wh. */
@@ -19,7 +26,8 @@ export async function joinQueue(ctx: SimContext, station: StationState, v: Vehic
 	e.waitingSince = ctx.now;
 	e.queueToken++;
 	station.waiting.push(v);
-	if (Number.isFinite(e.patienceSeconds)) ctx.queue.push(ctx.now + e.patienceSeconds, { k: 'renege', v, token: e.queueToken });
+	if (Number.isFinite(e.patienceSeconds))
+		ctx.queue.push(ctx.now + e.patienceSeconds, { k: 'renege', v, token: e.queueToken });
 	await changeFeeder(ctx, station.feeder, () => plugInWaiting(ctx, station));
 }
 
@@ -31,7 +39,11 @@ export function leaveQueue(ctx: SimContext, station: StationState, v: Vehicle): 
 }
 
 /** Brings a feeder's energy up to now, applies a change, and shares its power again. */
-async function changeFeeder(ctx: SimContext, feeder: FeederState, change: () => Promise<void>): Promise<void> {
+async function changeFeeder(
+	ctx: SimContext,
+	feeder: FeederState,
+	change: () => Promise<void>
+): Promise<void> {
 	advance(feeder, ctx.now);
 	await change();
 	reallocate(ctx, feeder);
@@ -59,7 +71,12 @@ async function plugInWaiting(ctx: SimContext, station: StationState): Promise<vo
 	}
 }
 
-async function plugIn(ctx: SimContext, station: StationState, c: number, v: Vehicle): Promise<void> {
+async function plugIn(
+	ctx: SimContext,
+	station: StationState,
+	c: number,
+	v: Vehicle
+): Promise<void> {
 	const e = v.errand!;
 	stopWaiting(e, ctx.now);
 	const id = `SIM-${ctx.scenario.options.seed}-${ctx.config.policy}-${ctx.metrics.sessionsStarted + 1}`;
@@ -88,7 +105,13 @@ async function plugIn(ctx: SimContext, station: StationState, c: number, v: Vehi
 		endAnchor: null,
 		anchors: 0,
 		verified: new Map(),
-		verifier: e.sampled ? new ReadingVerifier({ stationId: station.spec.id, sessionId: id, publicKey: station.publicKey }) : null,
+		verifier: e.sampled
+			? new ReadingVerifier({
+					stationId: station.spec.id,
+					sessionId: id,
+					publicKey: station.publicKey
+				})
+			: null,
 		billedWh: null,
 		amountMsat: null,
 		paymentHash: null,
@@ -102,7 +125,9 @@ async function plugIn(ctx: SimContext, station: StationState, c: number, v: Vehi
 	v.session = s;
 	v.phase = 'charging';
 	addReading(ctx, s, 'B', ctx.now, s.beginWh);
-	const tx = await ctx.ledgerCall(() => ctx.ledger.openSession({ stationId: station.spec.id, sessionId: id, driverRef: v.spec.id }));
+	const tx = await ctx.ledgerCall(() =>
+		ctx.ledger.openSession({ stationId: station.spec.id, sessionId: id, driverRef: v.spec.id })
+	);
 	if (tx) ctx.feed('ledger', `${station.spec.id} opened session for ${v.spec.id}`);
 }
 
@@ -120,7 +145,10 @@ function reallocate(ctx: SimContext, feeder: FeederState): void {
 		sites.map(({ site, sessions }) => ({
 			limitKw: site.spec.siteLimitKw,
 			sessions: sessions.map((s) => ({
-				maxKw: Math.min(site.spec.connectorKw, acceptedPowerKw(s.vehicle.spec.maxChargeKw, s.vehicle.socKwh / s.vehicle.spec.batteryKwh)),
+				maxKw: Math.min(
+					site.spec.connectorKw,
+					acceptedPowerKw(s.vehicle.spec.maxChargeKw, s.vehicle.socKwh / s.vehicle.spec.batteryKwh)
+				),
 				remainingWh: s.targetWh - s.deliveredWh,
 				deadline: s.vehicle.errand?.deadline ?? now
 			}))
@@ -152,15 +180,21 @@ function reallocate(ctx: SimContext, feeder: FeederState): void {
 	}
 	// Sessions ending before the next tick end at their exact second; later ones are seen then.
 	const nextTick = (Math.floor(now / TICK_SECONDS) + 1) * TICK_SECONDS;
-	if (nextEnd < nextTick) ctx.queue.push(Math.max(now, nextEnd), { k: 'endCheck', feeder, version: feeder.version });
+	if (nextEnd < nextTick)
+		ctx.queue.push(Math.max(now, nextEnd), { k: 'endCheck', feeder, version: feeder.version });
 }
 
 /** A session on the feeder may have reached its target: end it now, plug in the next vehicle. */
-export async function endCheck(ctx: SimContext, feeder: FeederState, version: number): Promise<void> {
+export async function endCheck(
+	ctx: SimContext,
+	feeder: FeederState,
+	version: number
+): Promise<void> {
 	if (version !== feeder.version) return;
 	await changeFeeder(ctx, feeder, async () => {
 		for (const site of feeder.sites) {
-			for (const s of site.connectors) if (s && s.targetWh - s.deliveredWh <= DONE_EPSILON_WH) await endSession(ctx, s);
+			for (const s of site.connectors)
+				if (s && s.targetWh - s.deliveredWh <= DONE_EPSILON_WH) await endSession(ctx, s);
 			await plugInWaiting(ctx, site);
 		}
 	});
@@ -198,7 +232,8 @@ export async function tick(ctx: SimContext): Promise<void> {
 			reallocate(ctx, feeder);
 		}
 		totalKw += feeder.loadKw;
-		if (Number.isFinite(feeder.limitKw)) worstFeeder = Math.max(worstFeeder, feeder.loadKw / feeder.limitKw);
+		if (Number.isFinite(feeder.limitKw))
+			worstFeeder = Math.max(worstFeeder, feeder.loadKw / feeder.limitKw);
 	}
 	const minute = Math.round(ctx.now / 60);
 	if (minute < ctx.metrics.loadKw.length) {
@@ -222,6 +257,7 @@ async function endSession(ctx: SimContext, s: ChargingSession): Promise<void> {
 	station.finishedSessions++;
 	ctx.metrics.sessionsFinished++;
 	const minutes = (at - s.plugAt) / 60;
-	station.meanSessionMin += (minutes - station.meanSessionMin) / Math.min(station.finishedSessions, 20);
+	station.meanSessionMin +=
+		(minutes - station.meanSessionMin) / Math.min(station.finishedSessions, 20);
 	await bill(ctx, s);
 }

@@ -22,7 +22,8 @@ export class StationIndex {
 		const order = new Uint32Array(count);
 		for (let i = 0; i < count; i++) order[i] = i;
 		const minutes = new Float64Array(count);
-		for (let i = 0; i < count; i++) minutes[i] = this.city.freeFlowMin[node * n + this.stationNodes[i]!]!;
+		for (let i = 0; i < count; i++)
+			minutes[i] = this.city.freeFlowMin[node * n + this.stationNodes[i]!]!;
 		order.sort((a, b) => minutes[a]! - minutes[b]! || a - b);
 		this.orders[node] = order;
 		return order;

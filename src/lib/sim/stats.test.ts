@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from './random';
-import { distribution, meanInterval, pairedDifference, pairedReduction, percentile, t975 } from './stats';
+import {
+	distribution,
+	meanInterval,
+	pairedDifference,
+	pairedReduction,
+	percentile,
+	t975
+} from './stats';
 
 describe('percentile (nearest rank)', () => {
 	it('is the smallest value with at least p % of the data at or below it', () => {

@@ -25,7 +25,13 @@ export function distribution(values: readonly number[]): Distribution {
 	const list = Array.from(sorted);
 	let sum = 0;
 	for (const x of list) sum += x;
-	return { n: list.length, mean: list.length ? sum / list.length : NaN, p50: percentile(list, 50), p95: percentile(list, 95), max: list.length ? list[list.length - 1]! : NaN };
+	return {
+		n: list.length,
+		mean: list.length ? sum / list.length : NaN,
+		p50: percentile(list, 50),
+		p95: percentile(list, 95),
+		max: list.length ? list[list.length - 1]! : NaN
+	};
 }
 
 export interface Interval {
@@ -38,8 +44,9 @@ export interface Interval {
 
 /** Two-sided 97.5 % quantiles of Student's t for 1..30 degrees of freedom. */
 const T975 = [
-	12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069,
-	2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042
+	12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145,
+	2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048,
+	2.045, 2.042
 ];
 
 /** Student's t quantile for a 95 % two-sided interval with `df` degrees of freedom. */
@@ -73,6 +80,7 @@ export function pairedDifference(a: readonly number[], b: readonly number[]): In
 
 /** Per seed: the relative reduction `1 − a/b` of a against the baseline b, with its interval. */
 export function pairedReduction(a: readonly number[], baseline: readonly number[]): Interval {
-	if (a.length !== baseline.length) throw new RangeError('paired samples must have the same length');
+	if (a.length !== baseline.length)
+		throw new RangeError('paired samples must have the same length');
 	return meanInterval(a.map((x, i) => (baseline[i]! > 0 ? 1 - x / baseline[i]! : 0)));
 }

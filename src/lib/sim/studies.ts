@@ -33,7 +33,8 @@ export const STUDY_METRICS = {
 	totalMin: (r: PolicyReport) => r.total.mean,
 	unfinished: (r: PolicyReport) => r.summary.errandsUnfinished,
 	late: (r: PolicyReport) => r.lateForDeadline,
-	feeSharePct: (r: PolicyReport) => (r.summary.paidSat > 0 ? (100 * r.summary.hubFeesSat) / r.summary.paidSat : 0),
+	feeSharePct: (r: PolicyReport) =>
+		r.summary.paidSat > 0 ? (100 * r.summary.hubFeesSat) / r.summary.paidSat : 0,
 	energyKwh: (r: PolicyReport) => r.energy.deliveredKwh
 } as const;
 export type StudyMetric = keyof typeof STUDY_METRICS;
@@ -59,7 +60,11 @@ export function studyRequests(study: Study, seeds: readonly number[]): RunReques
 	for (const variant of study.variants) {
 		for (const policy of study.policies) {
 			for (const seed of seeds) {
-				requests.push({ options: { ...study.base, ...variant.options, seed }, policy, ...(variant.power ? { power: variant.power } : {}) });
+				requests.push({
+					options: { ...study.base, ...variant.options, seed },
+					policy,
+					...(variant.power ? { power: variant.power } : {})
+				});
 			}
 		}
 	}
@@ -67,13 +72,25 @@ export function studyRequests(study: Study, seeds: readonly number[]): RunReques
 }
 
 /** Pairs each variant's runs with its baseline's (same policy, same seed). `results` in `studyRequests` order. */
-export function studyEffects(study: Study, seeds: readonly number[], results: readonly RunResult[]): StudyEffect[] {
+export function studyEffects(
+	study: Study,
+	seeds: readonly number[],
+	results: readonly RunResult[]
+): StudyEffect[] {
 	const per = study.policies.length * seeds.length;
-	if (results.length !== study.variants.length * per) throw new RangeError(`a study of ${study.variants.length} variants needs ${study.variants.length * per} runs, got ${results.length}`);
-	const runsOf = (variantIndex: number, policyIndex: number) => results.slice(variantIndex * per + policyIndex * seeds.length, variantIndex * per + (policyIndex + 1) * seeds.length);
+	if (results.length !== study.variants.length * per)
+		throw new RangeError(
+			`a study of ${study.variants.length} variants needs ${study.variants.length * per} runs, got ${results.length}`
+		);
+	const runsOf = (variantIndex: number, policyIndex: number) =>
+		results.slice(
+			variantIndex * per + policyIndex * seeds.length,
+			variantIndex * per + (policyIndex + 1) * seeds.length
+		);
 	const indexOf = (name: string) => {
 		const i = study.variants.findIndex((v) => v.name === name);
-		if (i < 0) throw new RangeError(`study ${study.name}: no variant named "${name}" to pair against`);
+		if (i < 0)
+			throw new RangeError(`study ${study.name}: no variant named "${name}" to pair against`);
 		return i;
 	};
 	const baseline = study.variants[0]!.name;
@@ -86,14 +103,21 @@ export function studyEffects(study: Study, seeds: readonly number[], results: re
 			const runs = runsOf(vi, pi);
 			const base = runsOf(ai, pi);
 			runs.forEach((r, k) => {
-				if (r.report.seed !== base[k]!.report.seed || r.report.policy !== policy) throw new RangeError('study runs out of order');
+				if (r.report.seed !== base[k]!.report.seed || r.report.policy !== policy)
+					throw new RangeError('study runs out of order');
 			});
 			const level = {} as Record<StudyMetric, Interval>;
 			const difference = {} as Record<StudyMetric, Interval>;
-			for (const [name, f] of Object.entries(STUDY_METRICS) as [StudyMetric, (r: PolicyReport) => number][]) {
+			for (const [name, f] of Object.entries(STUDY_METRICS) as [
+				StudyMetric,
+				(r: PolicyReport) => number
+			][]) {
 				const a = runs.map((r) => f(r.report));
 				level[name] = meanInterval(a);
-				difference[name] = pairedDifference(a, base.map((r) => f(r.report)));
+				difference[name] = pairedDifference(
+					a,
+					base.map((r) => f(r.report))
+				);
 			}
 			effects.push({
 				variant: variant.name,
@@ -103,8 +127,14 @@ export function studyEffects(study: Study, seeds: readonly number[], results: re
 				seeds: seeds.length,
 				level,
 				difference,
-				waitReduction: pairedReduction(runs.map((r) => r.report.wait.mean), base.map((r) => r.report.wait.mean)),
-				totalReduction: pairedReduction(runs.map((r) => r.report.total.mean), base.map((r) => r.report.total.mean))
+				waitReduction: pairedReduction(
+					runs.map((r) => r.report.wait.mean),
+					base.map((r) => r.report.wait.mean)
+				),
+				totalReduction: pairedReduction(
+					runs.map((r) => r.report.total.mean),
+					base.map((r) => r.report.total.mean)
+				)
 			});
 		});
 	});

@@ -19,7 +19,15 @@ export interface PlotSpec {
 	height?: number;
 }
 
-export const PALETTE = ['#1b6ca8', '#d1495b', '#edae49', '#00798c', '#6a4c93', '#30343f', '#66a182'];
+export const PALETTE = [
+	'#1b6ca8',
+	'#d1495b',
+	'#edae49',
+	'#00798c',
+	'#6a4c93',
+	'#30343f',
+	'#66a182'
+];
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -31,7 +39,10 @@ function niceStep(max: number, count: number): number {
 	return 10 * p;
 }
 
-const fmt = (x: number) => (Math.abs(x) >= 1000 ? x.toLocaleString('en-US', { maximumFractionDigits: 0 }) : String(Math.round(x * 1000) / 1000));
+const fmt = (x: number) =>
+	Math.abs(x) >= 1000
+		? x.toLocaleString('en-US', { maximumFractionDigits: 0 })
+		: String(Math.round(x * 1000) / 1000);
 
 export function linePlot(spec: PlotSpec): string {
 	const W = spec.width ?? 760;
@@ -52,7 +63,9 @@ export function linePlot(spec: PlotSpec): string {
 	const X = (x: number) => m.left + (Math.min(x, xMax) / xMax) * pw;
 	const Y = (y: number) => m.top + ph - (Math.min(y, yMax) / yMax) * ph;
 	const out: string[] = [];
-	out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="Helvetica, Arial, sans-serif" font-size="13">`);
+	out.push(
+		`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="Helvetica, Arial, sans-serif" font-size="13">`
+	);
 	out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
 	out.push(`<text x="${m.left}" y="24" font-size="16" font-weight="700">${esc(spec.title)}</text>`);
 	const xs = niceStep(xMax, 8);
@@ -62,19 +75,33 @@ export function linePlot(spec: PlotSpec): string {
 	}
 	const ys = niceStep(yMax, 6);
 	for (let t = 0; t <= yMax + 1e-9; t += ys) {
-		out.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${Y(t)}" y2="${Y(t)}" stroke="#e4e4e4"/>`);
+		out.push(
+			`<line x1="${m.left}" x2="${m.left + pw}" y1="${Y(t)}" y2="${Y(t)}" stroke="#e4e4e4"/>`
+		);
 		out.push(`<text x="${m.left - 8}" y="${Y(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
 	}
-	out.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#555"/>`);
-	out.push(`<text x="${m.left + pw / 2}" y="${H - 12}" text-anchor="middle">${esc(spec.xLabel)}</text>`);
-	out.push(`<text transform="translate(18 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`);
+	out.push(
+		`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#555"/>`
+	);
+	out.push(
+		`<text x="${m.left + pw / 2}" y="${H - 12}" text-anchor="middle">${esc(spec.xLabel)}</text>`
+	);
+	out.push(
+		`<text transform="translate(18 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`
+	);
 	spec.series.forEach((s, i) => {
 		if (s.points.length > 0) {
-			const d = s.points.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${X(x).toFixed(1)} ${Y(y).toFixed(1)}`).join('');
-			out.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="7 5"' : ''}/>`);
+			const d = s.points
+				.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${X(x).toFixed(1)} ${Y(y).toFixed(1)}`)
+				.join('');
+			out.push(
+				`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="7 5"' : ''}/>`
+			);
 		}
 		const ly = m.top + 10 + i * 20;
-		out.push(`<line x1="${m.left + pw + 14}" x2="${m.left + pw + 40}" y1="${ly}" y2="${ly}" stroke="${s.colour}" stroke-width="3"${s.dashed ? ' stroke-dasharray="7 5"' : ''}/>`);
+		out.push(
+			`<line x1="${m.left + pw + 14}" x2="${m.left + pw + 40}" y1="${ly}" y2="${ly}" stroke="${s.colour}" stroke-width="3"${s.dashed ? ' stroke-dasharray="7 5"' : ''}/>`
+		);
 		out.push(`<text x="${m.left + pw + 46}" y="${ly + 4}">${esc(s.name)}</text>`);
 	});
 	out.push('</svg>');

@@ -6,7 +6,13 @@
 import { drawDemandNode, roadKmBetween, travelMinutes } from './city';
 import { ensureChannel } from './billing';
 import { MAX_RECHOICES, newErrand } from './errands';
-import { DECISION_SECONDS, type SimContext, type StationState, type Trip, type Vehicle } from './model';
+import {
+	DECISION_SECONDS,
+	type SimContext,
+	type StationState,
+	type Trip,
+	type Vehicle
+} from './model';
 import { chooseStation, stationLoad, stationLoadAhead, type StationChoice } from './policy';
 import { hashString, Rng } from './random';
 import { joinQueue, leaveQueue } from './sites';
@@ -18,7 +24,8 @@ function inShift(ctx: SimContext, v: Vehicle): boolean {
 
 /** The vehicle is parked at v.node and free: charge, drive on, or end its day. */
 export function afterStop(ctx: SimContext, v: Vehicle): void | Promise<void> {
-	if (v.socKwh < v.spec.reserveSoc * v.spec.batteryKwh && inShift(ctx, v)) return startErrand(ctx, v);
+	if (v.socKwh < v.spec.reserveSoc * v.spec.batteryKwh && inShift(ctx, v))
+		return startErrand(ctx, v);
 	if (inShift(ctx, v)) {
 		ctx.queue.push(ctx.now + nextTrip(v).stopSeconds, { k: 'tripStart', v });
 	} else if (ctx.now >= v.spec.shiftEnd && v.node !== v.spec.home) {
@@ -44,7 +51,11 @@ export function startTrip(ctx: SimContext, v: Vehicle): void | Promise<void> {
 	if (v.phase === 'done') v.phase = 'idle';
 	if (!inShift(ctx, v)) return afterStop(ctx, v);
 	const trip = nextTrip(v);
-	if (trip.to < 0) trip.to = drawDemandNode(ctx.scenario.city, new Rng(hashString(`${v.spec.tripSeed}:${trip.index}:to`)));
+	if (trip.to < 0)
+		trip.to = drawDemandNode(
+			ctx.scenario.city,
+			new Rng(hashString(`${v.spec.tripSeed}:${trip.index}:to`))
+		);
 	const kwh = roadKmBetween(ctx.scenario.city, v.node, trip.to) * v.spec.consumption;
 	// Never start a trip that would leave less than 8 % in the battery: charge first (the same trip follows).
 	if (v.socKwh - kwh < 0.08 * v.spec.batteryKwh) return startErrand(ctx, v);
@@ -59,7 +70,13 @@ export function endTrip(ctx: SimContext, v: Vehicle): void | Promise<void> {
 }
 
 /** A drive; `durationFactor` is how much longer (or shorter) it takes than predicted. */
-function beginMove(ctx: SimContext, v: Vehicle, to: number, phase: 'idle' | 'go', durationFactor: number): void {
+function beginMove(
+	ctx: SimContext,
+	v: Vehicle,
+	to: number,
+	phase: 'idle' | 'go',
+	durationFactor: number
+): void {
 	const minutes = travelMinutes(ctx.scenario.city, v.node, to, ctx.now) * durationFactor;
 	v.tripKwh = roadKmBetween(ctx.scenario.city, v.node, to) * v.spec.consumption;
 	v.move = { from: v.node, to, depart: ctx.now, arrive: ctx.now + minutes * 60 };
@@ -92,7 +109,13 @@ async function calculate(ctx: SimContext, v: Vehicle, preset?: StationChoice): P
 	await reserve(ctx, v, choice);
 	// A no-show reserves, then goes elsewhere without cancelling (the reservation stays until it expires).
 	const o = ctx.scenario.options;
-	if (o.noShowRate > 0 && v.reservationId !== null && e.rechoices < MAX_RECHOICES && ctx.stations.length > e.excluded.size + 1 && e.noShowDraw < o.noShowRate) {
+	if (
+		o.noShowRate > 0 &&
+		v.reservationId !== null &&
+		e.rechoices < MAX_RECHOICES &&
+		ctx.stations.length > e.excluded.size + 1 &&
+		e.noShowDraw < o.noShowRate
+	) {
 		ctx.metrics.behaviour.noShows++;
 		e.rechoices++;
 		e.excluded.add(choice.stationIndex);
@@ -111,11 +134,16 @@ async function reserve(ctx: SimContext, v: Vehicle, choice: StationChoice): Prom
 	const station = ctx.stations[choice.stationIndex]!;
 	const eta = ctx.unix(ctx.now + DECISION_SECONDS + choice.travelMinutes * 60);
 	const expiresAt = eta + Math.round(ctx.scenario.options.reservationGraceMin * 60);
-	const tx = await ctx.ledgerCall(() => ctx.ledger.reserve({ stationId: station.spec.id, vehicleRef: v.spec.id, eta, expiresAt }));
+	const tx = await ctx.ledgerCall(() =>
+		ctx.ledger.reserve({ stationId: station.spec.id, vehicleRef: v.spec.id, eta, expiresAt })
+	);
 	if (!tx) return;
 	v.reservationId = tx.reservationId;
 	v.reservationExpires = expiresAt;
-	ctx.feed('ledger', `${v.spec.id} reserved ${station.spec.id} (#${tx.reservationId}, ETA ${Math.round(choice.travelMinutes)} min)`);
+	ctx.feed(
+		'ledger',
+		`${v.spec.id} reserved ${station.spec.id} (#${tx.reservationId}, ETA ${Math.round(choice.travelMinutes)} min)`
+	);
 }
 
 export async function depart(ctx: SimContext, v: Vehicle): Promise<void> {
@@ -144,8 +172,17 @@ export async function arrive(ctx: SimContext, v: Vehicle): Promise<void> {
 	}
 	// The optimiser's driver finds a longer queue than the ledger suggested (sessions running
 	// long, arrivals bunching): if another station is clearly sooner, go there instead — once.
-	if (ctx.config.replan && e.replans === 0 && canChooseAgain && station.waiting.length >= station.spec.connectors) {
-		const stayMin = expectedWaitMinutes(ctx.config.lookahead ? stationLoadAhead(station, ctx.now) : stationLoad(station), ctx.now, ctx.now);
+	if (
+		ctx.config.replan &&
+		e.replans === 0 &&
+		canChooseAgain &&
+		station.waiting.length >= station.spec.connectors
+	) {
+		const stayMin = expectedWaitMinutes(
+			ctx.config.lookahead ? stationLoadAhead(station, ctx.now) : stationLoad(station),
+			ctx.now,
+			ctx.now
+		);
 		const alternative = await chooseStation(ctx, v, new Set([...e.excluded, station.spec.index]));
 		if (alternative.travelMinutes + alternative.waitMinutes + DECISION_SECONDS / 60 < stayMin) {
 			e.replans++;
@@ -169,7 +206,13 @@ async function checkIn(ctx: SimContext, v: Vehicle): Promise<void> {
 	await ctx.ledgerCall(() => ctx.ledger.fulfilReservation(id));
 }
 
-async function leave(ctx: SimContext, v: Vehicle, station: StationState, why: string, preset?: StationChoice): Promise<void> {
+async function leave(
+	ctx: SimContext,
+	v: Vehicle,
+	station: StationState,
+	why: string,
+	preset?: StationChoice
+): Promise<void> {
 	const e = v.errand!;
 	e.rechoices++;
 	e.excluded.add(station.spec.index);

@@ -31,7 +31,11 @@ describe('look-ahead and the delay to others', () => {
 
 	it('uses the published end of each session where there is one', () => {
 		// Typical 40 min, but the station says the sessions end in 2 and 20 min.
-		const busy = { ...idle, busySince: [now - 35 * 60, now - 5 * 60], busyUntil: [now + 120, now + 1200] };
+		const busy = {
+			...idle,
+			busySince: [now - 35 * 60, now - 5 * 60],
+			busyUntil: [now + 120, now + 1200]
+		};
 		expect(expectedWaitMinutes(busy, now, now)).toBeCloseTo(2);
 		expect(expectedWaitMinutes({ ...busy, waiting: 1 }, now, now)).toBeCloseTo(20);
 	});

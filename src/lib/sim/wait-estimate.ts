@@ -43,7 +43,12 @@ function takeNext(free: number[], from: number, holdSeconds: number): number {
  * no later than us (simulated seconds, ascending), takes the next free connector for a typical
  * session.
  */
-export function expectedWaitMinutes(load: StationLoad, nowSeconds: number, etaSeconds: number, reservedEtas: readonly number[] = []): number {
+export function expectedWaitMinutes(
+	load: StationLoad,
+	nowSeconds: number,
+	etaSeconds: number,
+	reservedEtas: readonly number[] = []
+): number {
 	const hold = load.meanSessionMin * 60;
 	const free = freeTimes(load, nowSeconds);
 	for (let i = 0; i < load.waiting; i++) takeNext(free, nowSeconds, hold);
@@ -62,7 +67,13 @@ export function expectedWaitMinutes(load: StationLoad, nowSeconds: number, etaSe
  * in arrival order, it takes a connector one of them would have had. The cost a choice puts on
  * others — a driver minimising only their own time ignores it.
  */
-export function delayToOthersMinutes(load: StationLoad, nowSeconds: number, etaSeconds: number, holdSeconds: number, reservedEtas: readonly number[]): number {
+export function delayToOthersMinutes(
+	load: StationLoad,
+	nowSeconds: number,
+	etaSeconds: number,
+	holdSeconds: number,
+	reservedEtas: readonly number[]
+): number {
 	const later = (withUs: boolean) => {
 		const hold = load.meanSessionMin * 60;
 		const free = freeTimes(load, nowSeconds);

@@ -4,5 +4,11 @@
 export { IdbKioskStore, KIOSK_DB_NAME, MemoryKioskStore, type KioskDb } from './kiosk-db';
 export * from './wallet-db';
 export * from './keystore';
-export { MIN_PASSPHRASE_LENGTH, VAULT_ITERATIONS, VaultError, type SealedSecret, type VaultErrorCode } from './vault';
+export {
+	MIN_PASSPHRASE_LENGTH,
+	VAULT_ITERATIONS,
+	VaultError,
+	type SealedSecret,
+	type VaultErrorCode
+} from './vault';
 export { WalletSettingsError, parseWalletSettings, readWalletSettings } from './wallet-settings';

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryKioskStore } from './kiosk-db';
-import { createStationKey, decryptStationKey, encryptStationKey, exportStationKey, importStationKey, loadEncryptedStationKey, parseEncryptedStationKey } from './keystore';
+import {
+	createStationKey,
+	decryptStationKey,
+	encryptStationKey,
+	exportStationKey,
+	importStationKey,
+	loadEncryptedStationKey,
+	parseEncryptedStationKey
+} from './keystore';
 import { ocmfPublicKeyHex } from '../protocol';
 
 const PASS = 'correct horse battery';
@@ -23,9 +31,15 @@ describe('station keystore', () => {
 		await expect(encryptStationKey('s', '1'.repeat(64), 'short')).rejects.toThrow(/at least 10/);
 		const data = Buffer.from(enc.cipher.data, 'base64');
 		data[0]! ^= 1;
-		await expect(decryptStationKey({ ...enc, cipher: { ...enc.cipher, data: data.toString('base64') } }, PASS)).rejects.toThrow(/Wrong passphrase|altered/);
-		expect(() => parseEncryptedStationKey({ hello: 1 })).toThrow(/not a Lightcharge station key backup/);
-		await expect(importStationKey(new MemoryKioskStore(), 'not json', PASS)).rejects.toThrow(/not JSON/);
+		await expect(
+			decryptStationKey({ ...enc, cipher: { ...enc.cipher, data: data.toString('base64') } }, PASS)
+		).rejects.toThrow(/Wrong passphrase|altered/);
+		expect(() => parseEncryptedStationKey({ hello: 1 })).toThrow(
+			/not a Lightcharge station key backup/
+		);
+		await expect(importStationKey(new MemoryKioskStore(), 'not json', PASS)).rejects.toThrow(
+			/not JSON/
+		);
 	});
 
 	it('exports a backup that imports on another kiosk only with the passphrase', async () => {
@@ -33,7 +47,9 @@ describe('station keystore', () => {
 		const { privateKeyHex, encrypted } = await createStationKey(a, 'station-7', PASS);
 		const file = exportStationKey(encrypted);
 		const b = new MemoryKioskStore();
-		await expect(importStationKey(b, file, 'not the passphrase')).rejects.toThrow(/Wrong passphrase/);
+		await expect(importStationKey(b, file, 'not the passphrase')).rejects.toThrow(
+			/Wrong passphrase/
+		);
 		expect(await loadEncryptedStationKey(b)).toBeNull();
 		await importStationKey(b, file, PASS);
 		expect(await decryptStationKey((await loadEncryptedStationKey(b))!, PASS)).toBe(privateKeyHex);

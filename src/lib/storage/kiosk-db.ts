@@ -27,7 +27,9 @@ class MemoryQueue<T> implements DurableQueue<T> {
 		if (this.items.delete(id)) this.onChange();
 	}
 	async list(): Promise<QueuedItem<T>[]> {
-		return [...this.items.entries()].sort((a, b) => a[0] - b[0]).map(([id, value]) => ({ id, value: clone(value) }));
+		return [...this.items.entries()]
+			.sort((a, b) => a[0] - b[0])
+			.map(([id, value]) => ({ id, value: clone(value) }));
 	}
 }
 
@@ -53,7 +55,8 @@ export class MemoryKioskStore implements KioskStore {
 		private readonly onChange: () => void = () => {}
 	) {
 		if (!initial) return;
-		for (const [name, items] of Object.entries(initial.queues)) this.queues.set(name, new MemoryQueue(new Map(items), onChange));
+		for (const [name, items] of Object.entries(initial.queues))
+			this.queues.set(name, new MemoryQueue(new Map(items), onChange));
 		for (const [k, v] of Object.entries(initial.snapshots)) this.snapshots.set(k, v);
 		for (const [k, v] of Object.entries(initial.readings)) this.readingsByStation.set(k, v);
 		for (const [k, v] of Object.entries(initial.settings)) this.settings.set(k, v);
@@ -74,16 +77,24 @@ export class MemoryKioskStore implements KioskStore {
 	}
 	async putReading(stationId: string, reading: ReadingMessage): Promise<void> {
 		const list = this.readingsByStation.get(stationId) ?? [];
-		if (!list.some((r) => r.sessionId === reading.sessionId && r.seq === reading.seq)) list.push(clone(reading));
+		if (!list.some((r) => r.sessionId === reading.sessionId && r.seq === reading.seq))
+			list.push(clone(reading));
 		this.readingsByStation.set(stationId, list);
 		this.onChange();
 	}
 	async readings(stationId: string, sessionId: string): Promise<ReadingMessage[]> {
-		return (this.readingsByStation.get(stationId) ?? []).filter((r) => r.sessionId === sessionId).sort((a, b) => a.seq - b.seq).map(clone);
+		return (this.readingsByStation.get(stationId) ?? [])
+			.filter((r) => r.sessionId === sessionId)
+			.sort((a, b) => a.seq - b.seq)
+			.map(clone);
 	}
 	async dropReadings(stationId: string, exceptSessionId: string): Promise<void> {
 		const list = this.readingsByStation.get(stationId);
-		if (list) this.readingsByStation.set(stationId, list.filter((r) => r.sessionId === exceptSessionId));
+		if (list)
+			this.readingsByStation.set(
+				stationId,
+				list.filter((r) => r.sessionId === exceptSessionId)
+			);
 		this.onChange();
 	}
 	async getSetting<T>(key: string): Promise<T | null> {
@@ -101,7 +112,9 @@ export class MemoryKioskStore implements KioskStore {
 
 	dump(): MemoryState {
 		return {
-			queues: Object.fromEntries([...this.queues].map(([name, q]) => [name, [...q.items.entries()]])),
+			queues: Object.fromEntries(
+				[...this.queues].map(([name, q]) => [name, [...q.items.entries()]])
+			),
 			snapshots: Object.fromEntries(this.snapshots),
 			readings: Object.fromEntries(this.readingsByStation),
 			settings: Object.fromEntries(this.settings)
@@ -115,7 +128,11 @@ interface KioskSchema extends DBSchema {
 	outbox: { key: number; value: { id?: number; value: unknown } };
 	ledger: { key: number; value: { id?: number; value: unknown } };
 	snapshots: { key: string; value: unknown };
-	readings: { key: [string, string, number]; value: ReadingMessage & { stationId: string }; indexes: { bySession: [string, string] } };
+	readings: {
+		key: [string, string, number];
+		value: ReadingMessage & { stationId: string };
+		indexes: { bySession: [string, string] };
+	};
 	settings: { key: string; value: unknown };
 }
 
@@ -137,7 +154,8 @@ class IdbQueue<T> implements DurableQueue<T> {
 	async list(): Promise<QueuedItem<T>[]> {
 		const tx = this.db.transaction(this.name);
 		const out: QueuedItem<T>[] = [];
-		for await (const cursor of tx.store.iterate()) out.push({ id: cursor.key, value: cursor.value.value as T });
+		for await (const cursor of tx.store.iterate())
+			out.push({ id: cursor.key, value: cursor.value.value as T });
 		return out;
 	}
 }
@@ -153,7 +171,9 @@ export class IdbKioskStore implements KioskStore {
 					db.createObjectStore('outbox', { keyPath: 'id', autoIncrement: true });
 					db.createObjectStore('ledger', { keyPath: 'id', autoIncrement: true });
 					db.createObjectStore('snapshots');
-					const readings = db.createObjectStore('readings', { keyPath: ['stationId', 'sessionId', 'seq'] });
+					const readings = db.createObjectStore('readings', {
+						keyPath: ['stationId', 'sessionId', 'seq']
+					});
 					readings.createIndex('bySession', ['stationId', 'sessionId']);
 					db.createObjectStore('settings');
 				}
@@ -181,7 +201,8 @@ export class IdbKioskStore implements KioskStore {
 	async dropReadings(stationId: string, exceptSessionId: string): Promise<void> {
 		const tx = this.db.transaction('readings', 'readwrite');
 		for await (const cursor of tx.store.iterate()) {
-			if (cursor.value.stationId === stationId && cursor.value.sessionId !== exceptSessionId) await cursor.delete();
+			if (cursor.value.stationId === stationId && cursor.value.sessionId !== exceptSessionId)
+				await cursor.delete();
 		}
 		await tx.done;
 	}

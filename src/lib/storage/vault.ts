@@ -36,8 +36,18 @@ export class VaultError extends Error {
 	}
 }
 
-async function keyFrom(passphrase: string, salt: Uint8Array, iterations: number): Promise<CryptoKey> {
-	const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, ['deriveKey']);
+async function keyFrom(
+	passphrase: string,
+	salt: Uint8Array,
+	iterations: number
+): Promise<CryptoKey> {
+	const material = await crypto.subtle.importKey(
+		'raw',
+		new TextEncoder().encode(passphrase),
+		'PBKDF2',
+		false,
+		['deriveKey']
+	);
 	return crypto.subtle.deriveKey(
 		{ name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations },
 		material,
@@ -47,21 +57,43 @@ async function keyFrom(passphrase: string, salt: Uint8Array, iterations: number)
 	);
 }
 
-async function sealUnchecked(secret: Uint8Array, passphrase: string, iterations: number): Promise<SealedSecret> {
+async function sealUnchecked(
+	secret: Uint8Array,
+	passphrase: string,
+	iterations: number
+): Promise<SealedSecret> {
 	const salt = crypto.getRandomValues(new Uint8Array(16));
 	const iv = crypto.getRandomValues(new Uint8Array(12));
 	const key = await keyFrom(passphrase, salt, iterations);
-	const data = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: iv as BufferSource }, key, secret as BufferSource));
-	return { salt: base64.encode(salt), iv: base64.encode(iv), data: base64.encode(data), iterations };
+	const data = new Uint8Array(
+		await crypto.subtle.encrypt(
+			{ name: 'AES-GCM', iv: iv as BufferSource },
+			key,
+			secret as BufferSource
+		)
+	);
+	return {
+		salt: base64.encode(salt),
+		iv: base64.encode(iv),
+		data: base64.encode(data),
+		iterations
+	};
 }
 
 /**
  * Seals `secret` under a new passphrase. `iterations` is for tests only (fewer make them fast);
  * production code takes the default.
  */
-export async function sealSecret(secret: Uint8Array, passphrase: string, iterations = VAULT_ITERATIONS): Promise<SealedSecret> {
+export async function sealSecret(
+	secret: Uint8Array,
+	passphrase: string,
+	iterations = VAULT_ITERATIONS
+): Promise<SealedSecret> {
 	if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
-		throw new VaultError('short_passphrase', `Choose a passphrase of at least ${MIN_PASSPHRASE_LENGTH} characters.`);
+		throw new VaultError(
+			'short_passphrase',
+			`Choose a passphrase of at least ${MIN_PASSPHRASE_LENGTH} characters.`
+		);
 	}
 	return sealUnchecked(secret, passphrase, iterations);
 }
@@ -90,12 +122,25 @@ function decode(text: string): Uint8Array {
 
 /** The secret, or a VaultError: `wrong_passphrase` (or altered data: AES-GCM cannot tell them apart), `unreadable`. */
 export async function openSecret(sealed: SealedSecret, passphrase: string): Promise<Uint8Array> {
-	if (!isSealedSecret(sealed)) throw new VaultError('unreadable', 'The stored key is not readable (its settings are missing or broken).');
+	if (!isSealedSecret(sealed))
+		throw new VaultError(
+			'unreadable',
+			'The stored key is not readable (its settings are missing or broken).'
+		);
 	const key = await keyFrom(passphrase, decode(sealed.salt), sealed.iterations);
 	try {
-		return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: decode(sealed.iv) as BufferSource }, key, decode(sealed.data) as BufferSource));
+		return new Uint8Array(
+			await crypto.subtle.decrypt(
+				{ name: 'AES-GCM', iv: decode(sealed.iv) as BufferSource },
+				key,
+				decode(sealed.data) as BufferSource
+			)
+		);
 	} catch {
-		throw new VaultError('wrong_passphrase', 'The passphrase does not open this key (or the stored key was altered).');
+		throw new VaultError(
+			'wrong_passphrase',
+			'The passphrase does not open this key (or the stored key was altered).'
+		);
 	}
 }
 
@@ -105,7 +150,10 @@ export function needsReseal(sealed: SealedSecret): boolean {
 }
 
 /** Opens a secret and seals it again at today's count under the same passphrase (not judged again). */
-export async function resealed(sealed: SealedSecret, passphrase: string): Promise<{ secret: Uint8Array; sealed: SealedSecret }> {
+export async function resealed(
+	sealed: SealedSecret,
+	passphrase: string
+): Promise<{ secret: Uint8Array; sealed: SealedSecret }> {
 	const secret = await openSecret(sealed, passphrase);
 	return { secret, sealed: await sealUnchecked(secret, passphrase, VAULT_ITERATIONS) };
 }

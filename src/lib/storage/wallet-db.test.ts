@@ -3,7 +3,18 @@ import { openDB } from 'idb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeReading } from '../protocol';
 import { describePaymentJournal, journalEntry } from '../session/ports.testing';
-import { IdbJournal, decryptKey, encryptKey, getReceipt, listReceipts, openWalletDb, saveReceipt, wipeWallet, type ReceiptRecord, type WalletDb } from './wallet-db';
+import {
+	IdbJournal,
+	decryptKey,
+	encryptKey,
+	getReceipt,
+	listReceipts,
+	openWalletDb,
+	saveReceipt,
+	wipeWallet,
+	type ReceiptRecord,
+	type WalletDb
+} from './wallet-db';
 
 describe('ledger key encryption', () => {
 	it('round-trips under the passphrase and refuses another', async () => {
@@ -11,7 +22,9 @@ describe('ledger key encryption', () => {
 		const enc = await encryptKey(secret, 'correct horse', 1000);
 		expect(enc.data).not.toContain(btoa(String.fromCharCode(...secret)).slice(0, 10));
 		expect(await decryptKey(enc, 'correct horse')).toEqual(secret);
-		await expect(decryptKey(enc, 'wrong horse!')).rejects.toThrow('That passphrase does not unlock your ledger key.');
+		await expect(decryptKey(enc, 'wrong horse!')).rejects.toThrow(
+			'That passphrase does not unlock your ledger key.'
+		);
 	});
 	it('refuses a short passphrase', async () => {
 		await expect(encryptKey(new Uint8Array(32), 'short')).rejects.toThrow(/at least 10 characters/);
@@ -44,7 +57,9 @@ describe('IdbJournal across tabs', () => {
 		const tabB = await IdbJournal.open(await freshDb(name));
 		await tabA.reserve(journalEntry('aa'));
 		expect(tabB.isUsed('aa')).toBe(false);
-		await expect(tabB.reserve(journalEntry('aa'))).rejects.toMatchObject({ name: 'ConstraintError' });
+		await expect(tabB.reserve(journalEntry('aa'))).rejects.toMatchObject({
+			name: 'ConstraintError'
+		});
 		expect(tabB.isUsed('aa')).toBe(true);
 	});
 });
@@ -58,7 +73,18 @@ const START = 1_800_000_000_000;
 function signedReadings(n: number, sessionId = 'sess-1'): { seq: number; ocmf: string }[] {
 	return Array.from({ length: n }, (_, i) => ({
 		seq: i + 1,
-		ocmf: makeReading({ seq: i + 1, tx: i === 0 ? 'B' : 'T', energyWh: i * 2, at: START + i * 1000, meter: METER, stationId: 'st-1', sessionId }, KEY).ocmf
+		ocmf: makeReading(
+			{
+				seq: i + 1,
+				tx: i === 0 ? 'B' : 'T',
+				energyWh: i * 2,
+				at: START + i * 1000,
+				meter: METER,
+				stationId: 'st-1',
+				sessionId
+			},
+			KEY
+		).ocmf
 	}));
 }
 
@@ -68,7 +94,10 @@ interface TestSnapshot {
 	invoices: { seq: number; bolt11: string }[];
 }
 
-function record(readings: TestSnapshot['readings'], o: Partial<ReceiptRecord<TestSnapshot>> = {}): ReceiptRecord<TestSnapshot> {
+function record(
+	readings: TestSnapshot['readings'],
+	o: Partial<ReceiptRecord<TestSnapshot>> = {}
+): ReceiptRecord<TestSnapshot> {
 	return {
 		sessionId: 'sess-1',
 		stationId: 'st-1',
@@ -78,7 +107,13 @@ function record(readings: TestSnapshot['readings'], o: Partial<ReceiptRecord<Tes
 		energyWh: readings.length * 2,
 		paidMsat: '0',
 		feesMsat: '0',
-		link: { v: 2, network: '0a1b2c3d', stationId: 'st-1', sessionId: 'sess-1', secret: 'c2VjcmV0' } as ReceiptRecord['link'],
+		link: {
+			v: 2,
+			network: '0a1b2c3d',
+			stationId: 'st-1',
+			sessionId: 'sess-1',
+			secret: 'c2VjcmV0'
+		} as ReceiptRecord['link'],
 		ledger: null,
 		snapshot: { phase: 'charging', readings, invoices: [] },
 		...o
@@ -88,9 +123,17 @@ function record(readings: TestSnapshot['readings'], o: Partial<ReceiptRecord<Tes
 /** Counts what is written to IndexedDB (put, add and cursor updates), in JSON characters per store. */
 function countWrites() {
 	const written = new Map<string, { writes: number; chars: number }>();
-	const wrap = (proto: object, method: 'put' | 'add' | 'update', storeOf: (self: unknown) => string) => {
+	const wrap = (
+		proto: object,
+		method: 'put' | 'add' | 'update',
+		storeOf: (self: unknown) => string
+	) => {
 		const original = (proto as Record<string, (...a: unknown[]) => unknown>)[method]!;
-		(proto as Record<string, unknown>)[method] = function (this: unknown, value: unknown, ...rest: unknown[]) {
+		(proto as Record<string, unknown>)[method] = function (
+			this: unknown,
+			value: unknown,
+			...rest: unknown[]
+		) {
 			const store = storeOf(this);
 			const w = written.get(store) ?? { writes: 0, chars: 0 };
 			w.writes++;
@@ -134,7 +177,10 @@ describe('wallet receipts', () => {
 		}
 		const readings = count.written.get('readings')!;
 		expect(readings.writes).toBe(3600);
-		const eachOnce = hour.reduce((sum, r) => sum + JSON.stringify({ sessionId: 'sess-1', ...r }).length, 0);
+		const eachOnce = hour.reduce(
+			(sum, r) => sum + JSON.stringify({ sessionId: 'sess-1', ...r }).length,
+			0
+		);
 		expect(readings.chars).toBe(eachOnce);
 		// The session record itself is written once per save and carries no reading.
 		const receipts = count.written.get('receipts')!;
@@ -149,7 +195,9 @@ describe('wallet receipts', () => {
 			prefix += JSON.stringify(r).length;
 			wholeRecords += empty + prefix + i;
 		}
-		console.log(`one hour at 1 Hz: ${(wholeRecords / 1e6).toFixed(0)} MB of JSON written as whole records, ${((readings.chars + receipts.chars) / 1e6).toFixed(1)} MB append-only (${(readings.chars / 1e6).toFixed(1)} MB readings, ${(receipts.chars / 1e6).toFixed(1)} MB session records)`);
+		console.log(
+			`one hour at 1 Hz: ${(wholeRecords / 1e6).toFixed(0)} MB of JSON written as whole records, ${((readings.chars + receipts.chars) / 1e6).toFixed(1)} MB append-only (${(readings.chars / 1e6).toFixed(1)} MB readings, ${(receipts.chars / 1e6).toFixed(1)} MB session records)`
+		);
 		expect(wholeRecords).toBeGreaterThan(300 * (readings.chars + receipts.chars));
 		const back = await getReceipt<TestSnapshot>(db, 'sess-1');
 		expect(back?.snapshot?.readings).toEqual(hour);
@@ -160,14 +208,19 @@ describe('wallet receipts', () => {
 		const other = signedReadings(3, 'sess-2');
 		await saveReceipt(db, record(hour.slice(0, 4)));
 		await saveReceipt(db, record(other, { sessionId: 'sess-2', updatedAt: START + 99_000 }));
-		expect((await getReceipt<TestSnapshot>(db, 'sess-1'))?.snapshot?.readings).toEqual(hour.slice(0, 4));
+		expect((await getReceipt<TestSnapshot>(db, 'sess-1'))?.snapshot?.readings).toEqual(
+			hour.slice(0, 4)
+		);
 		expect((await getReceipt<TestSnapshot>(db, 'sess-2'))?.snapshot?.readings).toEqual(other);
 	});
 
 	it('lists sessions newest first, without their readings', async () => {
 		const db = await freshDb();
 		await saveReceipt(db, record(hour.slice(0, 3)));
-		await saveReceipt(db, record(hour.slice(0, 2), { sessionId: 'sess-2', updatedAt: START + 99_000 }));
+		await saveReceipt(
+			db,
+			record(hour.slice(0, 2), { sessionId: 'sess-2', updatedAt: START + 99_000 })
+		);
 		const list = await listReceipts<TestSnapshot>(db);
 		expect(list.map((r) => r.sessionId)).toEqual(['sess-2', 'sess-1']);
 		expect(list[1]!.snapshot).toEqual({ phase: 'charging', invoices: [] });
@@ -179,7 +232,10 @@ describe('wallet receipts', () => {
 			upgrade(db) {
 				const receipts = db.createObjectStore('receipts', { keyPath: 'sessionId' });
 				receipts.createIndex('byUpdated', 'updatedAt');
-				db.createObjectStore('payments', { keyPath: 'paymentHash' }).createIndex('bySession', 'sessionId');
+				db.createObjectStore('payments', { keyPath: 'paymentHash' }).createIndex(
+					'bySession',
+					'sessionId'
+				);
 				db.createObjectStore('kv');
 				db.createObjectStore('stationPins', { keyPath: 'key' });
 			}
@@ -190,11 +246,17 @@ describe('wallet receipts', () => {
 		v3.close();
 		const db = await freshDb(name);
 		expect(await getReceipt<TestSnapshot>(db, 'sess-1')).toEqual(old);
-		expect(await getReceipt(db, 'sess-0')).toEqual(record([], { sessionId: 'sess-0', snapshot: null }));
+		expect(await getReceipt(db, 'sess-0')).toEqual(
+			record([], { sessionId: 'sess-0', snapshot: null })
+		);
 		// Saving the migrated session again appends nothing twice.
 		await saveReceipt(db, record(hour.slice(0, 8)));
-		expect((await getReceipt<TestSnapshot>(db, 'sess-1'))?.snapshot?.readings).toEqual(hour.slice(0, 8));
-		expect((await db.getAll('receipts')).every((r) => !r.snapshot || r.snapshot.readings.length === 0)).toBe(true);
+		expect((await getReceipt<TestSnapshot>(db, 'sess-1'))?.snapshot?.readings).toEqual(
+			hour.slice(0, 8)
+		);
+		expect(
+			(await db.getAll('receipts')).every((r) => !r.snapshot || r.snapshot.readings.length === 0)
+		).toBe(true);
 	});
 
 	it('forgets the readings too when the wallet is wiped', async () => {

@@ -10,8 +10,21 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { LegacySessionLink, SessionLink } from '../protocol';
 import type { JournalEntry, PaymentJournal } from '../session/ports';
-import { DEFAULT_SETTINGS, parseWalletSettings, readWalletSettings, type EncryptedKey, type WalletSettings } from './wallet-settings';
-import { VAULT_ITERATIONS, VaultError, needsReseal, openSecret, resealed, sealSecret } from './vault';
+import {
+	DEFAULT_SETTINGS,
+	parseWalletSettings,
+	readWalletSettings,
+	type EncryptedKey,
+	type WalletSettings
+} from './wallet-settings';
+import {
+	VAULT_ITERATIONS,
+	VaultError,
+	needsReseal,
+	openSecret,
+	resealed,
+	sealSecret
+} from './vault';
 
 /** Where a session's anchors live on the ledger. */
 export interface LedgerRef {
@@ -47,7 +60,13 @@ export interface ReceiptRecord<S extends SnapshotWithReadings = SnapshotWithRead
 	/** The session as the wallet last saw it (v2). */
 	snapshot: S | null;
 	/** The anchors read from the ledger, once fetched. */
-	ledgerAnchors?: { anchorIndex: number; root: string; fromReading: number; toReading: number; txHash: string }[];
+	ledgerAnchors?: {
+		anchorIndex: number;
+		root: string;
+		fromReading: number;
+		toReading: number;
+		txHash: string;
+	}[];
 	/** Version 1 records kept their evidence untyped; kept for old data. */
 	evidence?: unknown;
 }
@@ -69,10 +88,18 @@ export interface PinnedStation {
 	confirmedOnLedger: boolean;
 }
 
-export { DEFAULT_SETTINGS, type EncryptedKey, type LightningSettings, type WalletSettings } from './wallet-settings';
+export {
+	DEFAULT_SETTINGS,
+	type EncryptedKey,
+	type LightningSettings,
+	type WalletSettings
+} from './wallet-settings';
 
 /** A stored session without its readings, as the list of sessions shows it. */
-export type ReceiptSummary<S extends SnapshotWithReadings = SnapshotWithReadings> = Omit<ReceiptRecord<S>, 'snapshot'> & {
+export type ReceiptSummary<S extends SnapshotWithReadings = SnapshotWithReadings> = Omit<
+	ReceiptRecord<S>,
+	'snapshot'
+> & {
 	snapshot: Omit<S, 'readings'> | null;
 };
 
@@ -102,16 +129,22 @@ export function openWalletDb(name = WALLET_DB_NAME): Promise<WalletDb> {
 			if (oldVersion < 2) db.createObjectStore('kv');
 			if (oldVersion < 3) {
 				// Pins of version 2 named no network, and a check against any registry could rewrite them: dropped.
-				if ((db.objectStoreNames as DOMStringList).contains('pins')) (db as unknown as IDBPDatabase).deleteObjectStore('pins');
+				if ((db.objectStoreNames as DOMStringList).contains('pins'))
+					(db as unknown as IDBPDatabase).deleteObjectStore('pins');
 				db.createObjectStore('stationPins', { keyPath: 'key' });
 			}
 			if (oldVersion < 4) {
 				// Readings move out of the sessions into their own store, one record each.
 				const readings = db.createObjectStore('readings', { keyPath: ['sessionId', 'seq'] });
-				for (let cursor = await tx.objectStore('receipts').openCursor(); cursor; cursor = await cursor.continue()) {
+				for (
+					let cursor = await tx.objectStore('receipts').openCursor();
+					cursor;
+					cursor = await cursor.continue()
+				) {
 					const r = cursor.value;
 					if (!r.snapshot?.readings?.length) continue;
-					for (const reading of r.snapshot.readings) await readings.put({ sessionId: r.sessionId, seq: reading.seq, ocmf: reading.ocmf });
+					for (const reading of r.snapshot.readings)
+						await readings.put({ sessionId: r.sessionId, seq: reading.seq, ocmf: reading.ocmf });
 					await cursor.update({ ...r, snapshot: { ...r.snapshot, readings: [] } });
 				}
 			}
@@ -142,7 +175,10 @@ export class IdbJournal implements PaymentJournal {
 		await this.db.add('payments', entry);
 	}
 
-	async complete(paymentHash: string, result: Pick<JournalEntry, 'status' | 'feeMsat' | 'preimage' | 'failure'>): Promise<void> {
+	async complete(
+		paymentHash: string,
+		result: Pick<JournalEntry, 'status' | 'feeMsat' | 'preimage' | 'failure'>
+	): Promise<void> {
 		const e = this.cache.get(paymentHash);
 		if (!e) return;
 		const next = { ...e, ...result };
@@ -155,21 +191,30 @@ export class IdbJournal implements PaymentJournal {
 	}
 }
 
-const sessionReadings = (sessionId: string) => IDBKeyRange.bound([sessionId, -Infinity], [sessionId, Infinity]);
+const sessionReadings = (sessionId: string) =>
+	IDBKeyRange.bound([sessionId, -Infinity], [sessionId, Infinity]);
 
 /**
  * Stores a session: the record without its readings, and those of its readings that are not
  * stored yet (readings only grow: a reading once stored is never written again).
  */
-export async function saveReceipt<S extends SnapshotWithReadings>(db: WalletDb, r: ReceiptRecord<S>): Promise<void> {
+export async function saveReceipt<S extends SnapshotWithReadings>(
+	db: WalletDb,
+	r: ReceiptRecord<S>
+): Promise<void> {
 	const tx = db.transaction(['receipts', 'readings'], 'readwrite');
 	const readings = tx.objectStore('readings');
 	const last = await readings.openCursor(sessionReadings(r.sessionId), 'prev');
 	const storedUpTo = last ? last.value.seq : -Infinity;
 	const writes: Promise<unknown>[] = [];
 	for (const reading of r.snapshot?.readings ?? [])
-		if (reading.seq > storedUpTo) writes.push(readings.put({ sessionId: r.sessionId, seq: reading.seq, ocmf: reading.ocmf }));
-	writes.push(tx.objectStore('receipts').put({ ...r, snapshot: r.snapshot && { ...r.snapshot, readings: [] } }));
+		if (reading.seq > storedUpTo)
+			writes.push(readings.put({ sessionId: r.sessionId, seq: reading.seq, ocmf: reading.ocmf }));
+	writes.push(
+		tx
+			.objectStore('receipts')
+			.put({ ...r, snapshot: r.snapshot && { ...r.snapshot, readings: [] } })
+	);
 	await Promise.all([...writes, tx.done]);
 }
 
@@ -185,12 +230,17 @@ export async function getReceipt<S extends SnapshotWithReadings = SnapshotWithRe
 		tx.done
 	]);
 	if (!record) return undefined;
-	const snapshot = record.snapshot && { ...record.snapshot, readings: readings.map(({ seq, ocmf }) => ({ seq, ocmf })) };
+	const snapshot = record.snapshot && {
+		...record.snapshot,
+		readings: readings.map(({ seq, ocmf }) => ({ seq, ocmf }))
+	};
 	return { ...record, snapshot } as ReceiptRecord<S>;
 }
 
 /** Every stored session, most recently updated first, without its readings. */
-export async function listReceipts<S extends SnapshotWithReadings = SnapshotWithReadings>(db: WalletDb): Promise<ReceiptSummary<S>[]> {
+export async function listReceipts<S extends SnapshotWithReadings = SnapshotWithReadings>(
+	db: WalletDb
+): Promise<ReceiptSummary<S>[]> {
 	const all = (await db.getAllFromIndex('receipts', 'byUpdated')).reverse();
 	return all.map(({ snapshot, ...rest }) => {
 		if (!snapshot) return { ...rest, snapshot: null };
@@ -203,7 +253,11 @@ export async function paymentsOfSession(db: WalletDb, sessionId: string): Promis
 	return db.getAllFromIndex('payments', 'bySession', sessionId);
 }
 
-export async function getPin(db: WalletDb, network: string, stationId: string): Promise<PinnedStation | undefined> {
+export async function getPin(
+	db: WalletDb,
+	network: string,
+	stationId: string
+): Promise<PinnedStation | undefined> {
 	return db.get('stationPins', `${network}/${stationId}`);
 }
 
@@ -223,8 +277,11 @@ export async function loadSettings(db: WalletDb): Promise<WalletSettings> {
 }
 
 /** What loadSettings last set aside: the stored record and a sentence per field it could not use. */
-export async function rejectedSettings(db: WalletDb): Promise<{ at: number; stored: unknown; rejected: string[] } | undefined> {
-	return (await db.get('kv', 'settings-rejected')) as { at: number; stored: unknown; rejected: string[] } | undefined;
+export async function rejectedSettings(
+	db: WalletDb
+): Promise<{ at: number; stored: unknown; rejected: string[] } | undefined> {
+	return (await db.get('kv', 'settings-rejected')) as
+		{ at: number; stored: unknown; rejected: string[] } | undefined;
 }
 
 /** Stores settings after checking them: a WalletSettingsError (a sentence naming the field) and nothing written when one is bad. */
@@ -250,13 +307,19 @@ export async function wipeWallet(db: WalletDb): Promise<void> {
 }
 
 /** Encrypts a private key under the driver's passphrase, in the one vault (vault.ts); `iterations` for tests only. */
-export async function encryptKey(secret: Uint8Array, passphrase: string, iterations = VAULT_ITERATIONS): Promise<EncryptedKey> {
+export async function encryptKey(
+	secret: Uint8Array,
+	passphrase: string,
+	iterations = VAULT_ITERATIONS
+): Promise<EncryptedKey> {
 	return sealSecret(secret, passphrase, iterations);
 }
 
 function walletSentence(e: unknown): unknown {
-	if (e instanceof VaultError && e.code === 'wrong_passphrase') return new Error('That passphrase does not unlock your ledger key.');
-	if (e instanceof VaultError && e.code === 'unreadable') return new Error('Your stored ledger key is not readable; create a new identity in Settings.');
+	if (e instanceof VaultError && e.code === 'wrong_passphrase')
+		return new Error('That passphrase does not unlock your ledger key.');
+	if (e instanceof VaultError && e.code === 'unreadable')
+		return new Error('Your stored ledger key is not readable; create a new identity in Settings.');
 	return e;
 }
 
@@ -275,7 +338,8 @@ export async function decryptKey(enc: EncryptedKey, passphrase: string): Promise
  */
 export async function unlockIdentity(db: WalletDb, passphrase: string): Promise<Uint8Array> {
 	const settings = await loadSettings(db);
-	if (!settings.identity) throw new Error('This wallet has no ledger identity: create one in Settings.');
+	if (!settings.identity)
+		throw new Error('This wallet has no ledger identity: create one in Settings.');
 	const stored = settings.identity.key;
 	if (!needsReseal(stored)) return decryptKey(stored, passphrase);
 	let upgraded: Awaited<ReturnType<typeof resealed>>;

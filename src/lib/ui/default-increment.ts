@@ -11,7 +11,11 @@ export interface IncrementLimits {
 	maxWh?: number;
 }
 
-export function defaultIncrement(pricePerKwhMsat: number, maxPowerW: number, limits: IncrementLimits = {}): IncrementChoice {
+export function defaultIncrement(
+	pricePerKwhMsat: number,
+	maxPowerW: number,
+	limits: IncrementLimits = {}
+): IncrementChoice {
 	return chooseIncrement({ pricePerKwhMsat, maxPowerW, minWh: limits.minWh, maxWh: limits.maxWh });
 }
 

@@ -2,7 +2,14 @@
 // languages, switchable in the settings (kept in localStorage). Components read `lang.t(...)` and
 // the formatters here, so a switch re-renders every sentence and number at once.
 import * as f from '$lib/format';
-import { isLocale, pickLocale, translate, type Locale, type MessageKey, type Params } from '$lib/i18n';
+import {
+	isLocale,
+	pickLocale,
+	translate,
+	type Locale,
+	type MessageKey,
+	type Params
+} from '$lib/i18n';
 
 const STORAGE_KEY = 'lightcharge-lang';
 
@@ -29,8 +36,10 @@ export class Lang {
 	t = (key: MessageKey, params?: Params): string => translate(this.#locale, key, params);
 	sat = (msat: bigint): string => f.sat(msat, this.#locale);
 	satNumber = (msat: bigint): string => f.satNumber(msat, this.#locale);
-	fiat = (msat: bigint, rate: f.FiatRate | null | undefined): string => f.fiat(msat, rate, this.#locale);
-	feeShare = (feesMsat: bigint, paidMsat: bigint): string => f.feeShare(feesMsat, paidMsat, this.#locale);
+	fiat = (msat: bigint, rate: f.FiatRate | null | undefined): string =>
+		f.fiat(msat, rate, this.#locale);
+	feeShare = (feesMsat: bigint, paidMsat: bigint): string =>
+		f.feeShare(feesMsat, paidMsat, this.#locale);
 	kwh = (wh: number, digits = 3): string => f.kwh(wh, this.#locale, digits);
 	kw = (w: number): string => f.kw(w, this.#locale);
 	duration = (ms: number): string => f.duration(ms);

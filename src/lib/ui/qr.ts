@@ -8,11 +8,18 @@ export type QrLevel = 'L' | 'M' | 'Q' | 'H';
 
 /** An SVG QR code of `text`. */
 export function qrSvg(text: string, level: QrLevel = 'M'): Promise<string> {
-	return QRCode.toString(text, { type: 'svg', margin: QUIET_ZONE_MODULES, errorCorrectionLevel: level });
+	return QRCode.toString(text, {
+		type: 'svg',
+		margin: QUIET_ZONE_MODULES,
+		errorCorrectionLevel: level
+	});
 }
 
 /** The QR symbol's version (1–40) and module count for `text`, without the quiet zone. */
-export function qrVersion(text: string, level: QrLevel = 'M'): { version: number; modules: number } {
+export function qrVersion(
+	text: string,
+	level: QrLevel = 'M'
+): { version: number; modules: number } {
 	const q = QRCode.create(text, { errorCorrectionLevel: level });
 	return { version: q.version, modules: q.modules.size };
 }

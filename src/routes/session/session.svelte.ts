@@ -8,8 +8,24 @@ import { smoothPowerW } from '$lib/format';
 import { connectBus, requestSessionTopics, type BusState, type MessageBus } from '$lib/mqtt';
 import type { SessionLink } from '$lib/protocol';
 import { DriverRuntime, toSnapshot, type DriverSnapshot, type DriverView } from '$lib/session';
-import { IdbJournal, getReceipt, saveReceipt, type LedgerRef, type ReceiptRecord } from '$lib/storage';
-import { brokerLoginFor, checkIdentity, connectWalletLedger, ledgerOf, lightningNode, resolveLink, trustedNetworks, walletContext, type WalletContext } from '../backends';
+import {
+	IdbJournal,
+	getReceipt,
+	saveReceipt,
+	type LedgerRef,
+	type ReceiptRecord
+} from '$lib/storage';
+import {
+	brokerLoginFor,
+	checkIdentity,
+	connectWalletLedger,
+	ledgerOf,
+	lightningNode,
+	resolveLink,
+	trustedNetworks,
+	walletContext,
+	type WalletContext
+} from '../backends';
 
 /** A payment still in flight after this long is shown as pending. */
 export const PENDING_AFTER_MS = 4000;
@@ -79,13 +95,19 @@ export class WalletSession {
 	 */
 	get pendingPayments(): number {
 		const paying = (this.view?.invoices ?? []).filter((i) => i.state === 'paying');
-		for (const seq of this.payingSince.keys()) if (!paying.some((i) => i.seq === seq)) this.payingSince.delete(seq);
-		return paying.filter((i) => this.now - (this.payingSince.get(i.seq) ?? this.now) >= PENDING_AFTER_MS).length;
+		for (const seq of this.payingSince.keys())
+			if (!paying.some((i) => i.seq === seq)) this.payingSince.delete(seq);
+		return paying.filter(
+			(i) => this.now - (this.payingSince.get(i.seq) ?? this.now) >= PENDING_AFTER_MS
+		).length;
 	}
 	get costMsat(): bigint {
 		const t = this.runtime?.acceptedTariff ?? this.view?.status?.tariff;
 		if (!t) return 0n;
-		return (BigInt(this.energyWh) * BigInt(t.pricePerKwhMsat)) / 1000n + (this.energyWh > 0 ? BigInt(t.startFeeMsat) : 0n);
+		return (
+			(BigInt(this.energyWh) * BigInt(t.pricePerKwhMsat)) / 1000n +
+			(this.energyWh > 0 ? BigInt(t.startFeeMsat) : 0n)
+		);
 	}
 
 	async start(fragment: string): Promise<void> {
@@ -104,13 +126,24 @@ export class WalletSession {
 			this.network = network;
 			this.defaultBudgetSat = ctx.settings.defaultBudgetSat;
 			const saved = await getReceipt<DriverSnapshot>(ctx.db, link.sessionId);
-			const snapshot = saved?.snapshot && saved.snapshot.phase !== 'ready' && saved.snapshot.phase !== 'connecting' && saved.snapshot.phase !== 'failed' ? saved.snapshot : null;
+			const snapshot =
+				saved?.snapshot &&
+				saved.snapshot.phase !== 'ready' &&
+				saved.snapshot.phase !== 'connecting' &&
+				saved.snapshot.phase !== 'failed'
+					? saved.snapshot
+					: null;
 			if (saved) {
 				this.startedAt = saved.startedAt;
 				this.ledgerAnchors = saved.ledgerAnchors;
 			}
 			const ref = ledgerOf(network);
-			this.ledger = { chainId: ref.chainId, rpcUrl: ref.rpcUrl, registry: ref.registry, sessions: ref.sessions };
+			this.ledger = {
+				chainId: ref.chainId,
+				rpcUrl: ref.rpcUrl,
+				registry: ref.registry,
+				sessions: ref.sessions
+			};
 			if (!navigator.onLine) {
 				this.error = saved
 					? 'You are offline: live readings and payments need the network. Your receipt of this session so far is kept on this phone.'
@@ -128,9 +161,10 @@ export class WalletSession {
 			// A devnet's secured broker: this phone's own login, opened to this session's topics by showing
 			// the devnet the join secret's station key (a resumed session keeps the grant it had).
 			const login = brokerLoginFor(ctx, broker.url);
-			if (login?.grants) await requestSessionTopics(link).catch((e: unknown) => {
-				if (!snapshot) throw e;
-			});
+			if (login?.grants)
+				await requestSessionTopics(link).catch((e: unknown) => {
+					if (!snapshot) throw e;
+				});
 			this.bus = await connectBus(broker.url, {
 				protocolVersion: broker.protocolVersion,
 				clientId: walletClientId(link.sessionId),
@@ -150,7 +184,9 @@ export class WalletSession {
 				driverRef: ctx.settings.identity?.address ?? 'wallet'
 			});
 			this.runtime.subscribe((v) => {
-				for (const i of v.invoices) if (i.state === 'paying' && !this.payingSince.has(i.seq)) this.payingSince.set(i.seq, Date.now());
+				for (const i of v.invoices)
+					if (i.state === 'paying' && !this.payingSince.has(i.seq))
+						this.payingSince.set(i.seq, Date.now());
 				this.view = v;
 				this.persist(v);
 			});
@@ -212,7 +248,15 @@ export class WalletSession {
 	 * more than one write behind the screen, however slow the device.
 	 */
 	private persist(v: DriverView): void {
-		if (!this.ctx || !this.rawLink || !this.runtime || v.phase === 'connecting' || v.phase === 'ready' || v.phase === 'failed') return;
+		if (
+			!this.ctx ||
+			!this.rawLink ||
+			!this.runtime ||
+			v.phase === 'connecting' ||
+			v.phase === 'ready' ||
+			v.phase === 'failed'
+		)
+			return;
 		this.unsaved = v;
 		this.writing ??= this.writeAll();
 		if (v.phase === 'settled' && !this.anchorsFetched) {
@@ -263,16 +307,32 @@ export class WalletSession {
 }
 
 /** Reads the session's anchors from the ledger into its stored record (for the receipt's proofs). */
-export async function fetchLedgerAnchors(ctx: WalletContext, sessionId: string): Promise<ReceiptRecord<DriverSnapshot> | undefined> {
+export async function fetchLedgerAnchors(
+	ctx: WalletContext,
+	sessionId: string
+): Promise<ReceiptRecord<DriverSnapshot> | undefined> {
 	const record = await getReceipt<DriverSnapshot>(ctx.db, sessionId);
 	if (!record?.ledger) return record;
 	// Only a ledger of a network this wallet still trusts is asked.
-	const network = trustedNetworks(ctx).find((n) => n.chainId === record.ledger!.chainId && n.registry.toLowerCase() === record.ledger!.registry.toLowerCase());
+	const network = trustedNetworks(ctx).find(
+		(n) =>
+			n.chainId === record.ledger!.chainId &&
+			n.registry.toLowerCase() === record.ledger!.registry.toLowerCase()
+	);
 	if (!network) return record;
 	const ledger = await connectWalletLedger(ledgerOf(network));
 	try {
 		const anchors = await ledger.getAnchors(record.stationId, sessionId);
-		const next: ReceiptRecord<DriverSnapshot> = { ...record, ledgerAnchors: anchors.map(({ anchorIndex, root, fromReading, toReading, txHash }) => ({ anchorIndex, root, fromReading, toReading, txHash })) };
+		const next: ReceiptRecord<DriverSnapshot> = {
+			...record,
+			ledgerAnchors: anchors.map(({ anchorIndex, root, fromReading, toReading, txHash }) => ({
+				anchorIndex,
+				root,
+				fromReading,
+				toReading,
+				txHash
+			}))
+		};
 		await saveReceipt(ctx.db, next);
 		return next;
 	} finally {
@@ -284,7 +344,9 @@ export async function fetchLedgerAnchors(ctx: WalletContext, sessionId: string):
 function walletClientId(sessionId: string): string {
 	let device = localStorage.getItem('lightcharge-device');
 	if (!device) {
-		device = Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, '0')).join('');
+		device = Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) =>
+			b.toString(16).padStart(2, '0')
+		).join('');
 		localStorage.setItem('lightcharge-device', device);
 	}
 	return `lcw-${device}-${sessionId.replace(/[^A-Za-z0-9]/g, '').slice(-12)}`;

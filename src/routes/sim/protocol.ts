@@ -38,4 +38,7 @@ export interface Frame {
 	finished: boolean;
 }
 
-export type FromWorker = { type: 'layout'; layout: CityLayout } | { type: 'frame'; frame: Frame } | { type: 'error'; message: string };
+export type FromWorker =
+	| { type: 'layout'; layout: CityLayout }
+	| { type: 'frame'; frame: Frame }
+	| { type: 'error'; message: string };

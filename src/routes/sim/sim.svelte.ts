@@ -35,7 +35,13 @@ export class SimLive {
 	playing = $state(false);
 	speed = $state(600);
 	error = $state<string | null>(null);
-	setup = $state<SimSetup>({ seed: 1, vehicles: 1000, stations: 50, hours: 24, policies: ['optimal', 'live'] });
+	setup = $state<SimSetup>({
+		seed: 1,
+		vehicles: 1000,
+		stations: 50,
+		hours: 24,
+		policies: ['optimal', 'live']
+	});
 	load = $state.raw<LoadSeries>({ hours: [], kw: [], limit: [] });
 
 	/** Start playing as soon as the city is built. */
@@ -100,11 +106,16 @@ export class SimLive {
 		} else {
 			const f = m.frame;
 			this.frame = f;
-			if (f.feed.length > 0) this.feed = [...f.feed.slice().reverse(), ...this.feed].slice(0, FEED_LENGTH);
+			if (f.feed.length > 0)
+				this.feed = [...f.feed.slice().reverse(), ...this.feed].slice(0, FEED_LENGTH);
 			const { hours, kw, limit } = this.load;
 			const h = f.t / 3600;
 			if (hours.length === 0 || h - hours[hours.length - 1]! >= 1 / 60) {
-				this.load = { hours: [...hours, h], kw: f.views.map((v, i) => [...(kw[i] ?? []), v.loadKw]), limit: [...limit, f.views[0]!.limitKw] };
+				this.load = {
+					hours: [...hours, h],
+					kw: f.views.map((v, i) => [...(kw[i] ?? []), v.loadKw]),
+					limit: [...limit, f.views[0]!.limitKw]
+				};
 			}
 			if (f.finished) this.playing = false;
 		}

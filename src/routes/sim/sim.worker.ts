@@ -1,7 +1,13 @@
 // Runs the live view's simulations off the main thread and streams frames: one policy, or two on
 // the same scenario (the same trips) advancing in lockstep. Simulated time advances `speed` seconds
 // per real second, in 100 ms steps; the in-memory ledger keeps it fast.
-import { DEFAULT_READING_SAMPLE, FleetSim, buildScenario, liveView, memoryLedgerFor } from '$lib/sim';
+import {
+	DEFAULT_READING_SAMPLE,
+	FleetSim,
+	buildScenario,
+	liveView,
+	memoryLedgerFor
+} from '$lib/sim';
 import type { Frame, FromWorker, PolicyFeedEvent, ToWorker } from './protocol';
 
 const STEP_MS = 100;
@@ -22,7 +28,10 @@ function postFrame(): void {
 	const views = sims.map(liveView);
 	const frame: Frame = { t: sims[0]!.now, views, feed, finished: sims.every((s) => s.finished) };
 	feed = [];
-	post({ type: 'frame', frame }, views.flatMap((v) => [v.positions.buffer, v.phases.buffer]));
+	post(
+		{ type: 'frame', frame },
+		views.flatMap((v) => [v.positions.buffer, v.phases.buffer])
+	);
 }
 
 async function step(): Promise<void> {
@@ -41,7 +50,8 @@ async function step(): Promise<void> {
 	} finally {
 		busy = false;
 	}
-	if (playing) timer = setTimeout(() => void step(), Math.max(0, STEP_MS - (performance.now() - started)));
+	if (playing)
+		timer = setTimeout(() => void step(), Math.max(0, STEP_MS - (performance.now() - started)));
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
@@ -82,7 +92,13 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
 					sizeKm: city.sizeKm,
 					nodes,
 					streets,
-					stations: scenario.stations.map((s) => ({ id: s.id, x: city.nodes[s.node]!.x, y: city.nodes[s.node]!.y, connectors: s.connectors, limitKw: s.siteLimitKw })),
+					stations: scenario.stations.map((s) => ({
+						id: s.id,
+						x: city.nodes[s.node]!.x,
+						y: city.nodes[s.node]!.y,
+						connectors: s.connectors,
+						limitKw: s.siteLimitKw
+					})),
 					endSeconds: sims[0]!.endSeconds,
 					startMs: scenario.options.startMs
 				}

@@ -11,7 +11,8 @@ export function messageOf(e: unknown): string {
 }
 
 /** Signs that the mailbox connection, not the request, is what failed. */
-const CONNECTION_TROUBLE = /not connected|connection|disconnect|mailbox|closed|EOF|websocket|stream occupied|transport|unavailable/i;
+const CONNECTION_TROUBLE =
+	/not connected|connection|disconnect|mailbox|closed|EOF|websocket|stream occupied|transport|unavailable/i;
 
 /** Maps an error lnc-web or LND reported into the port's vocabulary, with a sentence. */
 export function lncError(e: unknown, what: string): LightningError {
@@ -26,10 +27,18 @@ export function lncError(e: unknown, what: string): LightningError {
 			e
 		);
 	}
-	if (kind === 'starting') return new LightningError('starting', `Your node is still starting and cannot ${what} yet (${message}); waiting for it.`, e);
+	if (kind === 'starting')
+		return new LightningError(
+			'starting',
+			`Your node is still starting and cannot ${what} yet (${message}); waiting for it.`,
+			e
+		);
 	if (kind === 'not_found' || kind === 'insufficient_balance') code = kind;
 	else if (CONNECTION_TROUBLE.test(message)) code = 'unreachable';
-	const prefix = code === 'unreachable' ? 'The connection to your node dropped while trying to' : 'Your node could not';
+	const prefix =
+		code === 'unreachable'
+			? 'The connection to your node dropped while trying to'
+			: 'Your node could not';
 	return new LightningError(code, `${prefix} ${what}: ${message}`, e);
 }
 
@@ -37,7 +46,13 @@ export function lncError(e: unknown, what: string): LightningError {
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 	return new Promise<T>((resolve, reject) => {
 		const timer = setTimeout(
-			() => reject(new LightningError('timeout', `Your node did not answer within ${Math.round(ms / 100) / 10} s while trying to ${what}; the LNC connection may have dropped.`)),
+			() =>
+				reject(
+					new LightningError(
+						'timeout',
+						`Your node did not answer within ${Math.round(ms / 100) / 10} s while trying to ${what}; the LNC connection may have dropped.`
+					)
+				),
 			ms
 		);
 		promise.then(

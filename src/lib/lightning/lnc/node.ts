@@ -98,7 +98,8 @@ function paymentUpdate(payment: lnrpc.Payment): PaymentUpdate {
 	};
 	const preimage = preimageOrUndefined(payment.paymentPreimage);
 	if (preimage) update.preimage = preimage;
-	if (status === 'failed') update.failureReason = failureReasonOf(String(payment.failureReason)) ?? 'error';
+	if (status === 'failed')
+		update.failureReason = failureReasonOf(String(payment.failureReason)) ?? 'error';
 	return update;
 }
 
@@ -139,7 +140,13 @@ export class LncNode implements LightningNode {
 
 	/** Connects if the mailbox connection is down, with exponential backoff; concurrent callers share one attempt. */
 	ensureConnected(): Promise<void> {
-		if (this.closed) return Promise.reject(new LightningError('unreachable', 'This tab no longer uses the LNC connection (another tab took it over, or you logged out).'));
+		if (this.closed)
+			return Promise.reject(
+				new LightningError(
+					'unreachable',
+					'This tab no longer uses the LNC connection (another tab took it over, or you logged out).'
+				)
+			);
 		if (this.client.isConnected) return Promise.resolve();
 		this.reconnecting ??= this.reconnect().finally(() => (this.reconnecting = null));
 		return this.reconnecting;
@@ -153,14 +160,23 @@ export class LncNode implements LightningNode {
 				async () => {
 					if (this.closed) return false;
 					try {
-						await withTimeout(this.client.connect(), this.connectTimeoutMs, 'connect through the LNC mailbox');
+						await withTimeout(
+							this.client.connect(),
+							this.connectTimeoutMs,
+							'connect through the LNC mailbox'
+						);
 					} catch (e) {
 						throw (last = e);
 					}
 					if (this.client.isConnected) return true;
 					throw (last = new Error('connect() returned but the client is not connected'));
 				},
-				{ attempts: this.reconnectAttempts, initialDelayMs: this.reconnectDelayMs, maxDelayMs: 15_000, sleep: this.sleep }
+				{
+					attempts: this.reconnectAttempts,
+					initialDelayMs: this.reconnectDelayMs,
+					maxDelayMs: 15_000,
+					sleep: this.sleep
+				}
 			).catch(() => false));
 		if (connected) return;
 		throw new LightningError(
@@ -191,10 +207,18 @@ export class LncNode implements LightningNode {
 	}
 
 	async getInfo(): Promise<NodeInfo> {
-		const info = await this.call('read its info', () => this.client.lnd.lightning.getInfo({}), true);
+		const info = await this.call(
+			'read its info',
+			() => this.client.lnd.lightning.getInfo({}),
+			true
+		);
 		const chainNetwork = info.chains?.[0]?.network ?? (info.testnet ? 'testnet' : 'mainnet');
 		const network = NETWORKS[chainNetwork];
-		if (!network) throw new LightningError('backend', `Your node runs on an unknown network "${chainNetwork}".`);
+		if (!network)
+			throw new LightningError(
+				'backend',
+				`Your node runs on an unknown network "${chainNetwork}".`
+			);
 		return {
 			pubkey: info.identityPubkey,
 			alias: info.alias,
@@ -205,7 +229,11 @@ export class LncNode implements LightningNode {
 	}
 
 	async getBalances(): Promise<Balances> {
-		const b = await this.call('read its channel balance', () => this.client.lnd.lightning.channelBalance({}), true);
+		const b = await this.call(
+			'read its channel balance',
+			() => this.client.lnd.lightning.channelBalance({}),
+			true
+		);
 		return {
 			localMsat: big(b.localBalance?.msat),
 			remoteMsat: big(b.remoteBalance?.msat),
@@ -256,29 +284,44 @@ export class LncNode implements LightningNode {
 				}),
 			false
 		);
-		const txid = point.fundingTxidStr || txidFromFundingBytes(bytesFieldToHex(point.fundingTxidBytes));
+		const txid =
+			point.fundingTxidStr || txidFromFundingBytes(bytesFieldToHex(point.fundingTxidBytes));
 		return { channelPoint: `${txid}:${point.outputIndex ?? 0}` };
 	}
 
 	async createInvoice(req: CreateInvoiceRequest): Promise<CreatedInvoice> {
-		const request: { valueMsat: string; expiry: string; memo?: string; descriptionHash?: string } = {
-			valueMsat: req.amountMsat.toString(),
-			expiry: String(req.expirySeconds)
-		};
+		const request: { valueMsat: string; expiry: string; memo?: string; descriptionHash?: string } =
+			{
+				valueMsat: req.amountMsat.toString(),
+				expiry: String(req.expirySeconds)
+			};
 		if (req.memo !== undefined) request.memo = req.memo;
-		if (req.descriptionHash !== undefined) request.descriptionHash = hexToBase64(req.descriptionHash);
+		if (req.descriptionHash !== undefined)
+			request.descriptionHash = hexToBase64(req.descriptionHash);
 		// Not retried: a retry after a lost answer would leave a second invoice behind.
-		const added = await this.call('create an invoice', () => this.client.lnd.lightning.addInvoice(request), false);
+		const added = await this.call(
+			'create an invoice',
+			() => this.client.lnd.lightning.addInvoice(request),
+			false
+		);
 		return { paymentRequest: added.paymentRequest, paymentHash: bytesFieldToHex(added.rHash) };
 	}
 
 	async lookupInvoice(paymentHash: string): Promise<InvoiceStatus> {
 		return invoiceStatus(
-			await this.call('look up the invoice', () => this.client.lnd.lightning.lookupInvoice({ rHash: hexToBase64(paymentHash) }), true)
+			await this.call(
+				'look up the invoice',
+				() => this.client.lnd.lightning.lookupInvoice({ rHash: hexToBase64(paymentHash) }),
+				true
+			)
 		);
 	}
 
-	watchInvoice(paymentHash: string, onUpdate: (s: InvoiceStatus) => void, onError?: (e: LightningError) => void): Subscription {
+	watchInvoice(
+		paymentHash: string,
+		onUpdate: (s: InvoiceStatus) => void,
+		onError?: (e: LightningError) => void
+	): Subscription {
 		const hash = paymentHash.toLowerCase();
 		let closed = false;
 		let lastState: string | null = null;
@@ -375,7 +418,14 @@ export class LncNode implements LightningNode {
 			const reason = refusalReason(outcome.message);
 			if (reason) {
 				// LND refused before sending anything (already paid, expired, ...).
-				const failed: PaymentUpdate = { paymentHash, status: 'failed', valueMsat: 0n, feeMsat: 0n, failureReason: reason, message: outcome.message };
+				const failed: PaymentUpdate = {
+					paymentHash,
+					status: 'failed',
+					valueMsat: 0n,
+					feeMsat: 0n,
+					failureReason: reason,
+					message: outcome.message
+				};
 				onUpdate?.(failed);
 				return failed;
 			}
@@ -401,12 +451,20 @@ export class LncNode implements LightningNode {
 		}
 	}
 
-	async trackPayment(paymentHash: string, onUpdate?: (u: PaymentUpdate) => void): Promise<PaymentUpdate> {
+	async trackPayment(
+		paymentHash: string,
+		onUpdate?: (u: PaymentUpdate) => void
+	): Promise<PaymentUpdate> {
 		const hash = paymentHash.toLowerCase();
 		for (let attempt = 0; ; attempt++) {
 			await this.ensureConnected();
 			const outcome = await this.follow(
-				(onMessage, onError) => this.client.lnd.router.trackPaymentV2({ paymentHash: hexToBase64(hash) }, onMessage, onError),
+				(onMessage, onError) =>
+					this.client.lnd.router.trackPaymentV2(
+						{ paymentHash: hexToBase64(hash) },
+						onMessage,
+						onError
+					),
 				this.trackTimeoutMs,
 				onUpdate
 			);
@@ -473,7 +531,11 @@ export class LncNode implements LightningNode {
 	}
 
 	async decodePaymentRequest(paymentRequest: string): Promise<DecodedPaymentRequest> {
-		const d = await this.call('decode the invoice', () => this.client.lnd.lightning.decodePayReq({ payReq: paymentRequest }), true);
+		const d = await this.call(
+			'decode the invoice',
+			() => this.client.lnd.lightning.decodePayReq({ payReq: paymentRequest }),
+			true
+		);
 		const amountMsat = big(d.numMsat);
 		const decoded: DecodedPaymentRequest = {
 			network: networkOfPaymentRequest(paymentRequest),

@@ -39,7 +39,14 @@ export function acquireTabLock(
 		};
 		const onRejected = (e: unknown) => {
 			if (held) markLost();
-			else rejectHeld(new LightningError('unreachable', `Another tab is using this node connection: ${messageOf(e)}`, e));
+			else
+				rejectHeld(
+					new LightningError(
+						'unreachable',
+						`Another tab is using this node connection: ${messageOf(e)}`,
+						e
+					)
+				);
 		};
 		if (policy === 'take_over') {
 			locks.request(name, { steal: true }, hold).catch(onRejected);

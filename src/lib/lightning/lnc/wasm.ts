@@ -14,7 +14,9 @@ export async function resolveWasmClientCode(
 ): Promise<string | undefined> {
 	if (options.configured) return options.configured;
 	const url = options.selfHostedUrl ?? SELF_HOSTED_WASM_PATH;
-	const fetchFn = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+	const fetchFn =
+		options.fetch ??
+		((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
 	try {
 		const response = await fetchFn(url, { method: 'HEAD' });
 		const type = response.headers.get('content-type') ?? '';

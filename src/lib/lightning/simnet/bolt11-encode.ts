@@ -56,7 +56,8 @@ function hex32(value: string, what: string): Uint8Array {
 }
 
 function taggedField(tag: number, data: number[]): number[] {
-	if (data.length >= 1024) throw new Bolt11Error('field', 'An invoice field is longer than 1023 words.');
+	if (data.length >= 1024)
+		throw new Bolt11Error('field', 'An invoice field is longer than 1023 words.');
 	return [tag, data.length >> 5, data.length & 31, ...data];
 }
 
@@ -67,32 +68,58 @@ export function encodeBolt11(fields: Bolt11Fields, privateKeyHex: string): strin
 		throw new Bolt11Error('field', 'The invoice timestamp must be whole Unix seconds.');
 	}
 	if ((fields.description === undefined) === (fields.descriptionHash === undefined)) {
-		throw new Bolt11Error('field', 'An invoice needs exactly one of description or description hash.');
+		throw new Bolt11Error(
+			'field',
+			'An invoice needs exactly one of description or description hash.'
+		);
 	}
-	const hrp = PREFIX_BY_NETWORK[fields.network] + (fields.amountMsat === null ? '' : formatAmount(fields.amountMsat));
+	const hrp =
+		PREFIX_BY_NETWORK[fields.network] +
+		(fields.amountMsat === null ? '' : formatAmount(fields.amountMsat));
 	const words: number[] = intToWords(fields.timestamp, TIMESTAMP_WORDS);
-	words.push(...taggedField(TAG.paymentHash, bech32.toWords(hex32(fields.paymentHash, 'payment hash'))));
-	words.push(...taggedField(TAG.paymentSecret, bech32.toWords(hex32(fields.paymentSecret, 'payment secret'))));
+	words.push(
+		...taggedField(TAG.paymentHash, bech32.toWords(hex32(fields.paymentHash, 'payment hash')))
+	);
+	words.push(
+		...taggedField(TAG.paymentSecret, bech32.toWords(hex32(fields.paymentSecret, 'payment secret')))
+	);
 	if (fields.descriptionHash !== undefined) {
-		words.push(...taggedField(TAG.descriptionHash, bech32.toWords(hex32(fields.descriptionHash, 'description hash'))));
+		words.push(
+			...taggedField(
+				TAG.descriptionHash,
+				bech32.toWords(hex32(fields.descriptionHash, 'description hash'))
+			)
+		);
 	} else {
-		words.push(...taggedField(TAG.description, bech32.toWords(utf8ToBytes(fields.description ?? ''))));
+		words.push(
+			...taggedField(TAG.description, bech32.toWords(utf8ToBytes(fields.description ?? '')))
+		);
 	}
 	if (fields.expirySeconds !== undefined && fields.expirySeconds !== DEFAULT_EXPIRY_SECONDS) {
 		words.push(...taggedField(TAG.expiry, intToWords(fields.expirySeconds)));
 	}
-	words.push(...taggedField(TAG.minFinalCltv, intToWords(fields.minFinalCltvExpiry ?? DEFAULT_MIN_FINAL_CLTV)));
+	words.push(
+		...taggedField(
+			TAG.minFinalCltv,
+			intToWords(fields.minFinalCltvExpiry ?? DEFAULT_MIN_FINAL_CLTV)
+		)
+	);
 	const publicKey = publicKeyOf(privateKeyHex.toLowerCase(), privateKey);
 	if (fields.includePayeeKey !== false) {
 		words.push(...taggedField(TAG.payeeKey, bech32.toWords(publicKey)));
 	}
-	for (const hint of fields.routeHints ?? []) words.push(...taggedField(TAG.routeHint, bech32.toWords(encodeRouteHint(hint))));
-	for (const f of fields.fallbackAddresses ?? []) words.push(...taggedField(TAG.fallback, [f.version, ...bech32.toWords(hexToBytes(f.program))]));
+	for (const hint of fields.routeHints ?? [])
+		words.push(...taggedField(TAG.routeHint, bech32.toWords(encodeRouteHint(hint))));
+	for (const f of fields.fallbackAddresses ?? [])
+		words.push(...taggedField(TAG.fallback, [f.version, ...bech32.toWords(hexToBytes(f.program))]));
 	words.push(...taggedField(TAG.features, encodeFeatures(fields.features ?? [8, 14])));
 
 	const messageHash = sha256(concat(utf8ToBytes(hrp), wordsToBytesPadded(words)));
 	// noble's 'recovered' format is recid || r || s; BOLT #11 wants r || s || recid.
-	const recovered = secp256k1.sign(messageHash, privateKey, { prehash: false, format: 'recovered' });
+	const recovered = secp256k1.sign(messageHash, privateKey, {
+		prehash: false,
+		format: 'recovered'
+	});
 	const sig = new Uint8Array(65);
 	sig.set(recovered.subarray(1), 0);
 	sig[64] = recovered[0] as number;

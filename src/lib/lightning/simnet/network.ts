@@ -19,12 +19,7 @@ export type SimPaymentStatus = 'IN_FLIGHT' | 'SUCCEEDED' | 'FAILED';
 export type SimInvoiceState = 'OPEN' | 'SETTLED' | 'CANCELED' | 'ACCEPTED';
 
 export type SimnetErrorCode =
-	| 'not_found'
-	| 'invalid_request'
-	| 'already_paid'
-	| 'in_flight'
-	| 'insufficient_funds'
-	| 'expired';
+	'not_found' | 'invalid_request' | 'already_paid' | 'in_flight' | 'insufficient_funds' | 'expired';
 
 /** A refusal before anything is sent (LND answers these as RPC errors, not payment updates). */
 export class SimnetError extends Error {
@@ -264,10 +259,14 @@ export class Simnet {
 				`Node name "${name}" must be 1-63 letters, digits, dots, dashes or underscores.`
 			);
 		}
-		if (this.nodes.has(name)) throw new SimnetError('invalid_request', `A node named "${name}" already exists.`);
+		if (this.nodes.has(name))
+			throw new SimnetError('invalid_request', `A node named "${name}" already exists.`);
 		const privateKey = options.privateKey ?? this.newPrivateKey();
 		if (!secp256k1.utils.isValidSecretKey(hexToBytes(privateKey))) {
-			throw new SimnetError('invalid_request', 'The private key is not a valid secp256k1 secret key.');
+			throw new SimnetError(
+				'invalid_request',
+				'The private key is not a valid secp256k1 secret key.'
+			);
 		}
 		const node = this.withLazyPubkey({
 			name,
@@ -335,7 +334,8 @@ export class Simnet {
 
 	/** Adds on-chain funds to a node's wallet (a faucet). */
 	fund(name: string, sat: bigint): SimNode {
-		if (sat <= 0n) throw new SimnetError('invalid_request', 'Funding must be a positive number of satoshis.');
+		if (sat <= 0n)
+			throw new SimnetError('invalid_request', 'Funding must be a positive number of satoshis.');
 		const node = this.node(name);
 		node.onchainSat += sat;
 		this.emit({ type: 'node', node: name });
@@ -343,7 +343,8 @@ export class Simnet {
 	}
 
 	setFeePolicy(name: string, baseFeeMsat: bigint, feePpm: bigint): void {
-		if (baseFeeMsat < 0n || feePpm < 0n) throw new SimnetError('invalid_request', 'Fees cannot be negative.');
+		if (baseFeeMsat < 0n || feePpm < 0n)
+			throw new SimnetError('invalid_request', 'Fees cannot be negative.');
 		const node = this.node(name);
 		node.baseFeeMsat = baseFeeMsat;
 		node.feePpm = feePpm;
@@ -359,7 +360,8 @@ export class Simnet {
 		const becameActive = this.channels.filter((c) => this.isPending(c));
 		this.height += count;
 		this.emit({ type: 'block', height: this.height });
-		for (const channel of becameActive) if (!this.isPending(channel)) this.emit({ type: 'channel', channel });
+		for (const channel of becameActive)
+			if (!this.isPending(channel)) this.emit({ type: 'channel', channel });
 		return this.height;
 	}
 
@@ -373,7 +375,8 @@ export class Simnet {
 	openChannel(from: string, to: string, capacitySat: bigint, pushSat = 0n): SimChannel {
 		const funder = this.node(from);
 		const peer = this.node(to);
-		if (funder === peer) throw new SimnetError('invalid_request', 'A node cannot open a channel to itself.');
+		if (funder === peer)
+			throw new SimnetError('invalid_request', 'A node cannot open a channel to itself.');
 		if (capacitySat < MIN_CHANNEL_SIZE_SAT) {
 			throw new SimnetError(
 				'invalid_request',
@@ -381,7 +384,10 @@ export class Simnet {
 			);
 		}
 		if (pushSat < 0n || pushSat >= capacitySat) {
-			throw new SimnetError('invalid_request', 'The amount pushed to the peer must be below the channel size.');
+			throw new SimnetError(
+				'invalid_request',
+				'The amount pushed to the peer must be below the channel size.'
+			);
 		}
 		if (funder.onchainSat < capacitySat) {
 			throw new SimnetError(
@@ -393,7 +399,10 @@ export class Simnet {
 		const txid = bytesToHex(this.random(32));
 		const channel: SimChannel = {
 			// LND's short channel id: block height << 40 | tx index << 16 | output index.
-			chanId: ((BigInt(this.height + this.confirmations) << 40n) | (BigInt(this.nextChanIndex++) << 16n)).toString(),
+			chanId: (
+				(BigInt(this.height + this.confirmations) << 40n) |
+				(BigInt(this.nextChanIndex++) << 16n)
+			).toString(),
 			channelPoint: `${txid}:0`,
 			initiator: from,
 			peer: to,
@@ -473,11 +482,17 @@ export class Simnet {
 
 	/** What `name` can still send over the channel without going below its reserve. */
 	spendableMsat(channel: SimChannel, name: string): bigint {
-		const spendable = this.localMsat(channel, name) - channelReserveSat(channel.capacitySat) * 1000n;
+		const spendable =
+			this.localMsat(channel, name) - channelReserveSat(channel.capacitySat) * 1000n;
 		return spendable > 0n ? spendable : 0n;
 	}
 
-	balances(name: string): { localMsat: bigint; remoteMsat: bigint; pendingLocalMsat: bigint; pendingRemoteMsat: bigint } {
+	balances(name: string): {
+		localMsat: bigint;
+		remoteMsat: bigint;
+		pendingLocalMsat: bigint;
+		pendingRemoteMsat: bigint;
+	} {
 		let localMsat = 0n;
 		let remoteMsat = 0n;
 		let pendingLocalMsat = 0n;
@@ -498,13 +513,17 @@ export class Simnet {
 
 	addInvoice(name: string, req: AddInvoiceRequest): SimInvoice {
 		const node = this.node(name);
-		if (req.valueMsat < 0n) throw new SimnetError('invalid_request', 'An invoice amount cannot be negative.');
+		if (req.valueMsat < 0n)
+			throw new SimnetError('invalid_request', 'An invoice amount cannot be negative.');
 		if (req.descriptionHash !== undefined && !/^[0-9a-f]{64}$/i.test(req.descriptionHash)) {
 			throw new SimnetError('invalid_request', 'The description hash must be 32 bytes.');
 		}
 		const expiry = req.expiry ?? DEFAULT_INVOICE_EXPIRY;
 		if (!Number.isInteger(expiry) || expiry < 1 || expiry > 365 * 86_400) {
-			throw new SimnetError('invalid_request', 'The invoice expiry must be between 1 second and one year.');
+			throw new SimnetError(
+				'invalid_request',
+				'The invoice expiry must be between 1 second and one year.'
+			);
 		}
 		// Derived (and indexed) now: whoever pays this invoice finds the payee by its key.
 		void node.pubkey;
@@ -546,7 +565,8 @@ export class Simnet {
 			settleIndex: 0,
 			cltvExpiry: MIN_FINAL_CLTV
 		};
-		if (req.descriptionHash !== undefined) invoice.descriptionHash = req.descriptionHash.toLowerCase();
+		if (req.descriptionHash !== undefined)
+			invoice.descriptionHash = req.descriptionHash.toLowerCase();
 		this.invoices.set(`${name}:${paymentHash}`, invoice);
 		this.issued.set(paymentRequest, invoice);
 		this.emit({ type: 'invoice', invoice });
@@ -578,7 +598,8 @@ export class Simnet {
 
 	cancelInvoice(name: string, paymentHash: string): SimInvoice {
 		const invoice = this.lookupInvoice(name, paymentHash);
-		if (invoice.state === 'SETTLED') throw new SimnetError('invalid_request', 'invoice already settled');
+		if (invoice.state === 'SETTLED')
+			throw new SimnetError('invalid_request', 'invoice already settled');
 		invoice.state = 'CANCELED';
 		this.emit({ type: 'invoice', invoice });
 		return invoice;
@@ -587,7 +608,9 @@ export class Simnet {
 	// ---------- payments ----------
 
 	/** What a payment needs of its invoice: the network's own record, or the decoded (verified) text. */
-	private payable(paymentRequest: string): Pick<DecodedBolt11, 'network' | 'amountMsat' | 'expiresAt' | 'payee' | 'paymentHash'> {
+	private payable(
+		paymentRequest: string
+	): Pick<DecodedBolt11, 'network' | 'amountMsat' | 'expiresAt' | 'payee' | 'paymentHash'> {
 		const own = this.issued.get(paymentRequest);
 		if (!own) return this.decode(paymentRequest);
 		return {
@@ -610,13 +633,15 @@ export class Simnet {
 	getPayment(name: string, paymentHash: string): SimPayment {
 		this.node(name);
 		const payment = this.payments.get(`${name}:${paymentHash.toLowerCase()}`);
-		if (!payment) throw new SimnetError('not_found', 'payment isn\'t initiated');
+		if (!payment) throw new SimnetError('not_found', "payment isn't initiated");
 		return payment;
 	}
 
 	listPayments(name: string): SimPayment[] {
 		this.node(name);
-		return [...this.payments.values()].filter((p) => p.node === name).sort((a, b) => a.paymentIndex - b.paymentIndex);
+		return [...this.payments.values()]
+			.filter((p) => p.node === name)
+			.sort((a, b) => a.paymentIndex - b.paymentIndex);
 	}
 
 	/**
@@ -629,17 +654,25 @@ export class Simnet {
 		if (invoice.network !== 'regtest') {
 			throw new SimnetError('invalid_request', `invoice not for current active network 'regtest'`);
 		}
-		if (req.timeoutSeconds <= 0) throw new SimnetError('invalid_request', 'timeout_seconds must be greater than 0');
-		if (req.feeLimitMsat < 0n) throw new SimnetError('invalid_request', 'The fee limit cannot be negative.');
+		if (req.timeoutSeconds <= 0)
+			throw new SimnetError('invalid_request', 'timeout_seconds must be greater than 0');
+		if (req.feeLimitMsat < 0n)
+			throw new SimnetError('invalid_request', 'The fee limit cannot be negative.');
 		let valueMsat: bigint;
 		if (invoice.amountMsat === null) {
 			if (req.amtMsat === undefined || req.amtMsat <= 0n) {
-				throw new SimnetError('invalid_request', 'amount must be specified when paying a zero amount invoice');
+				throw new SimnetError(
+					'invalid_request',
+					'amount must be specified when paying a zero amount invoice'
+				);
 			}
 			valueMsat = req.amtMsat;
 		} else {
 			if (req.amtMsat !== undefined && req.amtMsat !== 0n && req.amtMsat !== invoice.amountMsat) {
-				throw new SimnetError('invalid_request', 'amount must not be specified when paying a non-zero amount invoice');
+				throw new SimnetError(
+					'invalid_request',
+					'amount must not be specified when paying a non-zero amount invoice'
+				);
 			}
 			valueMsat = invoice.amountMsat;
 		}
@@ -649,11 +682,14 @@ export class Simnet {
 				`invoice expired. Valid until ${new Date(invoice.expiresAt * 1000).toISOString()}`
 			);
 		}
-		if (invoice.payee === payer.pubkey) throw new SimnetError('invalid_request', 'no self-payments allowed');
+		if (invoice.payee === payer.pubkey)
+			throw new SimnetError('invalid_request', 'no self-payments allowed');
 		const key = `${name}:${invoice.paymentHash}`;
 		const previous = this.payments.get(key);
-		if (previous?.status === 'SUCCEEDED') throw new SimnetError('already_paid', 'invoice is already paid');
-		if (previous?.status === 'IN_FLIGHT') throw new SimnetError('in_flight', 'payment is in transition');
+		if (previous?.status === 'SUCCEEDED')
+			throw new SimnetError('already_paid', 'invoice is already paid');
+		if (previous?.status === 'IN_FLIGHT')
+			throw new SimnetError('in_flight', 'payment is in transition');
 
 		const payment: SimPayment = {
 			node: name,
@@ -681,18 +717,28 @@ export class Simnet {
 	 */
 	sendKeysend(name: string, req: SendKeysendRequest): SimPayment {
 		const payer = this.node(name);
-		if (!/^[0-9a-f]{64}$/i.test(req.preimage)) throw new SimnetError('invalid_request', 'The keysend preimage must be 32 bytes.');
-		if (!/^0[23][0-9a-f]{64}$/i.test(req.dest)) throw new SimnetError('invalid_request', 'The destination must be a compressed public key.');
-		if (req.amtMsat <= 0n) throw new SimnetError('invalid_request', 'amount must be specified when paying a zero amount invoice');
-		if (req.timeoutSeconds <= 0) throw new SimnetError('invalid_request', 'timeout_seconds must be greater than 0');
-		if (req.feeLimitMsat < 0n) throw new SimnetError('invalid_request', 'The fee limit cannot be negative.');
+		if (!/^[0-9a-f]{64}$/i.test(req.preimage))
+			throw new SimnetError('invalid_request', 'The keysend preimage must be 32 bytes.');
+		if (!/^0[23][0-9a-f]{64}$/i.test(req.dest))
+			throw new SimnetError('invalid_request', 'The destination must be a compressed public key.');
+		if (req.amtMsat <= 0n)
+			throw new SimnetError(
+				'invalid_request',
+				'amount must be specified when paying a zero amount invoice'
+			);
+		if (req.timeoutSeconds <= 0)
+			throw new SimnetError('invalid_request', 'timeout_seconds must be greater than 0');
+		if (req.feeLimitMsat < 0n)
+			throw new SimnetError('invalid_request', 'The fee limit cannot be negative.');
 		const payee = this.nodeByPubkey(req.dest);
 		if (payee === payer) throw new SimnetError('invalid_request', 'no self-payments allowed');
 		const paymentHash = bytesToHex(sha256(hexToBytes(req.preimage)));
 		const key = `${name}:${paymentHash}`;
 		const previous = this.payments.get(key);
-		if (previous?.status === 'SUCCEEDED') throw new SimnetError('already_paid', 'invoice is already paid');
-		if (previous?.status === 'IN_FLIGHT') throw new SimnetError('in_flight', 'payment is in transition');
+		if (previous?.status === 'SUCCEEDED')
+			throw new SimnetError('already_paid', 'invoice is already paid');
+		if (previous?.status === 'IN_FLIGHT')
+			throw new SimnetError('in_flight', 'payment is in transition');
 		const payment: SimPayment = {
 			node: name,
 			paymentHash,
@@ -759,7 +805,11 @@ export class Simnet {
 		}
 		const outbound = (this.channelsByNode.get(payment.node) ?? [])
 			.filter((c) => !this.isPending(c))
-			.reduce((max, c) => (this.spendableMsat(c, payment.node) > max ? this.spendableMsat(c, payment.node) : max), 0n);
+			.reduce(
+				(max, c) =>
+					this.spendableMsat(c, payment.node) > max ? this.spendableMsat(c, payment.node) : max,
+				0n
+			);
 		if (outbound < payment.valueMsat) {
 			this.fail(
 				payment,
@@ -770,7 +820,11 @@ export class Simnet {
 		}
 		const route = this.findRoute(payment.node, payee.name, payment.valueMsat);
 		if (!route) {
-			this.fail(payment, 'FAILURE_REASON_NO_ROUTE', 'No route has enough liquidity to reach the payee.');
+			this.fail(
+				payment,
+				'FAILURE_REASON_NO_ROUTE',
+				'No route has enough liquidity to reach the payee.'
+			);
 			return;
 		}
 		const feeMsat = (route[0]?.amountMsat ?? payment.valueMsat) - payment.valueMsat;
@@ -791,7 +845,8 @@ export class Simnet {
 		// LND accepts up to twice the invoice amount and nothing less.
 		const wrongAmount =
 			target !== undefined &&
-			(payment.valueMsat < target.valueMsat || (target.valueMsat > 0n && payment.valueMsat > target.valueMsat * 2n));
+			(payment.valueMsat < target.valueMsat ||
+				(target.valueMsat > 0n && payment.valueMsat > target.valueMsat * 2n));
 		if (!target || target.state !== 'OPEN' || wrongAmount) {
 			this.fail(
 				payment,
@@ -800,7 +855,7 @@ export class Simnet {
 					? 'The payee does not know this payment hash.'
 					: target.state !== 'OPEN'
 						? `The payee's invoice is ${target.state.toLowerCase()}.`
-						: 'The amount does not match the payee\'s invoice.'
+						: "The amount does not match the payee's invoice."
 			);
 			return;
 		}
@@ -857,7 +912,8 @@ export class Simnet {
 				if (done.has(sender)) continue;
 				if (this.spendableMsat(channel, sender) < best) continue;
 				const node = this.node(sender);
-				const amountAtSender = sender === from ? best : best + routingFeeMsat(best, node.baseFeeMsat, node.feePpm);
+				const amountAtSender =
+					sender === from ? best : best + routingFeeMsat(best, node.baseFeeMsat, node.feePpm);
 				const known = need.get(sender);
 				if (known === undefined || amountAtSender < known) {
 					need.set(sender, amountAtSender);
@@ -928,11 +984,17 @@ export class Simnet {
 
 	/** Restores a network; payments that were in flight are resolved again. */
 	static fromJSON(state: SimnetState, options: SimnetOptions = {}): Simnet {
-		if (state?.version !== 1) throw new SimnetError('invalid_request', 'Unknown simnet state format.');
+		if (state?.version !== 1)
+			throw new SimnetError('invalid_request', 'Unknown simnet state format.');
 		const net = new Simnet({ ...options, startHeight: state.height });
 		net.nextChanIndex = state.nextChanIndex;
 		for (const n of state.nodes) {
-			const node: SimNode = { ...n, onchainSat: BigInt(n.onchainSat), baseFeeMsat: BigInt(n.baseFeeMsat), feePpm: BigInt(n.feePpm) };
+			const node: SimNode = {
+				...n,
+				onchainSat: BigInt(n.onchainSat),
+				baseFeeMsat: BigInt(n.baseFeeMsat),
+				feePpm: BigInt(n.feePpm)
+			};
 			net.nodes.set(n.name, node);
 			net.byPubkey.set(node.pubkey, node);
 		}
@@ -948,7 +1010,11 @@ export class Simnet {
 		}
 		for (const i of state.invoices) {
 			// Not in `issued`: a restored invoice's text comes from a file, so paying it decodes it again.
-			net.invoices.set(`${i.node}:${i.paymentHash}`, { ...i, valueMsat: BigInt(i.valueMsat), amtPaidMsat: BigInt(i.amtPaidMsat) });
+			net.invoices.set(`${i.node}:${i.paymentHash}`, {
+				...i,
+				valueMsat: BigInt(i.valueMsat),
+				amtPaidMsat: BigInt(i.amtPaidMsat)
+			});
 		}
 		for (const p of state.payments) {
 			const payment: SimPayment = {
@@ -961,7 +1027,15 @@ export class Simnet {
 			net.payments.set(`${p.node}:${p.paymentHash}`, payment);
 			if (payment.status === 'IN_FLIGHT' && payment.paymentRequest === '') {
 				// A keysend's preimage lived only in the payer's memory: it cannot complete now.
-				net.schedule(() => net.fail(payment, 'FAILURE_REASON_ERROR', 'The keysend was in flight when the network stopped.'), net.settleDelayMs);
+				net.schedule(
+					() =>
+						net.fail(
+							payment,
+							'FAILURE_REASON_ERROR',
+							'The keysend was in flight when the network stopped.'
+						),
+					net.settleDelayMs
+				);
 			} else if (payment.status === 'IN_FLIGHT') {
 				const { payee } = net.payable(payment.paymentRequest);
 				net.schedule(() => net.resolvePayment(payment, payee), net.settleDelayMs);

@@ -60,7 +60,12 @@ export function invoiceStatusOf(invoice: SimInvoice): InvoiceStatus {
 export function paymentUpdateOf(payment: SimPayment): PaymentUpdate {
 	const update: PaymentUpdate = {
 		paymentHash: payment.paymentHash,
-		status: payment.status === 'IN_FLIGHT' ? 'in_flight' : payment.status === 'SUCCEEDED' ? 'succeeded' : 'failed',
+		status:
+			payment.status === 'IN_FLIGHT'
+				? 'in_flight'
+				: payment.status === 'SUCCEEDED'
+					? 'succeeded'
+					: 'failed',
 		valueMsat: payment.valueMsat,
 		feeMsat: payment.feeMsat
 	};
@@ -120,7 +125,11 @@ export class SimnetNode implements LightningNode {
 	getBalances(): Promise<Balances> {
 		return this.run(() => {
 			const b = this.network.balances(this.nodeName);
-			return { localMsat: b.localMsat, remoteMsat: b.remoteMsat, pendingOpenLocalMsat: b.pendingLocalMsat };
+			return {
+				localMsat: b.localMsat,
+				remoteMsat: b.remoteMsat,
+				pendingOpenLocalMsat: b.pendingLocalMsat
+			};
 		});
 	}
 
@@ -145,8 +154,17 @@ export class SimnetNode implements LightningNode {
 	openChannel(req: OpenChannelRequest): Promise<{ channelPoint: string }> {
 		return this.run(() => {
 			const peer = this.network.nodeByPubkey(req.remotePubkey);
-			if (!peer) throw new LightningError('not_found', `No node with pubkey ${req.remotePubkey} is connected.`);
-			const channel = this.network.openChannel(this.nodeName, peer.name, req.localFundingSat, req.pushSat ?? 0n);
+			if (!peer)
+				throw new LightningError(
+					'not_found',
+					`No node with pubkey ${req.remotePubkey} is connected.`
+				);
+			const channel = this.network.openChannel(
+				this.nodeName,
+				peer.name,
+				req.localFundingSat,
+				req.pushSat ?? 0n
+			);
 			return { channelPoint: channel.channelPoint };
 		});
 	}
@@ -209,7 +227,10 @@ export class SimnetNode implements LightningNode {
 				timeoutSeconds: req.timeoutSeconds
 			});
 		} catch (e) {
-			if (e instanceof SimnetError && (e.code === 'already_paid' || e.code === 'expired' || e.code === 'in_flight')) {
+			if (
+				e instanceof SimnetError &&
+				(e.code === 'already_paid' || e.code === 'expired' || e.code === 'in_flight')
+			) {
 				// LND refuses these before sending; the port reports them as a failed payment.
 				let paymentHash = '';
 				try {
@@ -222,7 +243,12 @@ export class SimnetNode implements LightningNode {
 					status: 'failed',
 					valueMsat: 0n,
 					feeMsat: 0n,
-					failureReason: e.code === 'already_paid' ? 'already_paid' : e.code === 'expired' ? 'invalid_request' : 'error',
+					failureReason:
+						e.code === 'already_paid'
+							? 'already_paid'
+							: e.code === 'expired'
+								? 'invalid_request'
+								: 'error',
 					message: e.message
 				};
 				onUpdate?.(failed);
@@ -241,7 +267,10 @@ export class SimnetNode implements LightningNode {
 		}
 	}
 
-	private follow(payment: SimPayment, onUpdate?: (u: PaymentUpdate) => void): Promise<PaymentUpdate> {
+	private follow(
+		payment: SimPayment,
+		onUpdate?: (u: PaymentUpdate) => void
+	): Promise<PaymentUpdate> {
 		return new Promise((resolve) => {
 			const report = (p: SimPayment): boolean => {
 				const update = paymentUpdateOf(p);

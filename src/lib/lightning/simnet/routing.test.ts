@@ -4,11 +4,21 @@ import fc from 'fast-check';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
-import { Simnet, buildHubTopology, routingFeeMsat, seededRandomBytes, type SimChannel } from './index';
+import {
+	Simnet,
+	buildHubTopology,
+	routingFeeMsat,
+	seededRandomBytes,
+	type SimChannel
+} from './index';
 
 function makeNet(seed = 'routing test') {
 	const queue: (() => void)[] = [];
-	const net = new Simnet({ now: () => 1_800_000_000_000, random: seededRandomBytes(seed), schedule: (run) => void queue.push(run) });
+	const net = new Simnet({
+		now: () => 1_800_000_000_000,
+		random: seededRandomBytes(seed),
+		schedule: (run) => void queue.push(run)
+	});
 	const flush = () => {
 		while (queue.length) queue.shift()!();
 	};
@@ -19,7 +29,12 @@ function makeNet(seed = 'routing test') {
  * The cheapest amount `from` must send for `to` to receive `amountMsat`, by exhaustive search over
  * every simple path (the oracle for the indexed Dijkstra). Null when no path has the liquidity.
  */
-function cheapestByBruteForce(net: Simnet, from: string, to: string, amountMsat: bigint): bigint | null {
+function cheapestByBruteForce(
+	net: Simnet,
+	from: string,
+	to: string,
+	amountMsat: bigint
+): bigint | null {
 	let best: bigint | null = null;
 	const visit = (at: string, amountAt: bigint, seen: Set<string>) => {
 		// Walk backwards from the payee: `amountAt` is what `at` must receive.
@@ -46,13 +61,30 @@ describe('simnet routing index', () => {
 		fc.assert(
 			fc.property(
 				fc.integer({ min: 3, max: 7 }),
-				fc.array(fc.tuple(fc.nat(6), fc.nat(6), fc.integer({ min: 20_000, max: 400_000 }), fc.integer({ min: 0, max: 100 })), { minLength: 2, maxLength: 12 }),
-				fc.array(fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 5000 })), { minLength: 7, maxLength: 7 }),
+				fc.array(
+					fc.tuple(
+						fc.nat(6),
+						fc.nat(6),
+						fc.integer({ min: 20_000, max: 400_000 }),
+						fc.integer({ min: 0, max: 100 })
+					),
+					{ minLength: 2, maxLength: 12 }
+				),
+				fc.array(fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 5000 })), {
+					minLength: 7,
+					maxLength: 7
+				}),
 				fc.integer({ min: 1_000, max: 150_000_000 }),
 				(n, edges, fees, amount) => {
 					const { net } = makeNet();
 					const names = Array.from({ length: n }, (_, i) => `n${i}`);
-					names.forEach((name, i) => net.createNode(name, { onchainSat: 10_000_000n, baseFeeMsat: BigInt(fees[i]![0]), feePpm: BigInt(fees[i]![1]) }));
+					names.forEach((name, i) =>
+						net.createNode(name, {
+							onchainSat: 10_000_000n,
+							baseFeeMsat: BigInt(fees[i]![0]),
+							feePpm: BigInt(fees[i]![1])
+						})
+					);
 					for (const [a, b, capacity, pushPct] of edges) {
 						const from = names[a % n]!;
 						const to = names[b % n]!;
@@ -109,7 +141,11 @@ describe('simnet routing index', () => {
 			return original(c, name);
 		};
 		const invoice = net.addInvoice('s4999', { valueMsat: 10_000_000n });
-		const payment = net.sendPayment('s0', { paymentRequest: invoice.paymentRequest, feeLimitMsat: 10_000n, timeoutSeconds: 30 });
+		const payment = net.sendPayment('s0', {
+			paymentRequest: invoice.paymentRequest,
+			feeLimitMsat: 10_000n,
+			timeoutSeconds: 30
+		});
 		flush();
 		expect(payment).toMatchObject({ status: 'SUCCEEDED', route: ['s0', 'hub', 's4999'] });
 		// The payer's channel, the payee's and the hub's channel to the payer: not the hub's 5,000.
@@ -130,7 +166,9 @@ describe('simnet nodes', () => {
 		expect(fresh.nodeByPubkey(a.pubkey.toUpperCase())).toBe(a2);
 		expect(fresh.nodeByPubkey(`02${'00'.repeat(32)}`)).toBeUndefined();
 		// The pubkey survives a round trip through the persisted state.
-		expect(Simnet.fromJSON(JSON.parse(JSON.stringify(net.toJSON()))).nodeByPubkey(bKey)?.name).toBe('b');
+		expect(Simnet.fromJSON(JSON.parse(JSON.stringify(net.toJSON()))).nodeByPubkey(bKey)?.name).toBe(
+			'b'
+		);
 	});
 });
 
@@ -141,29 +179,74 @@ describe('keysend', () => {
 		buildHubTopology(net, ['car', 'station'], { channelSat: 1_000_000n });
 		net.setFeePolicy('hub', 1000n, 1n);
 		const preimage = '42'.repeat(32);
-		const payment = net.sendKeysend('car', { dest: net.node('station').pubkey, amtMsat: 20_000_000n, preimage, feeLimitMsat: 5_000n, timeoutSeconds: 30 });
+		const payment = net.sendKeysend('car', {
+			dest: net.node('station').pubkey,
+			amtMsat: 20_000_000n,
+			preimage,
+			feeLimitMsat: 5_000n,
+			timeoutSeconds: 30
+		});
 		expect(payment).toMatchObject({ status: 'IN_FLIGHT', preimage: '' });
 		flush();
 		const fee = 1000n + 20n;
-		expect(payment).toMatchObject({ status: 'SUCCEEDED', feeMsat: fee, preimage, route: ['car', 'hub', 'station'] });
+		expect(payment).toMatchObject({
+			status: 'SUCCEEDED',
+			feeMsat: fee,
+			preimage,
+			route: ['car', 'hub', 'station']
+		});
 		const hash = bytesToHex(sha256(hexToBytes(preimage)));
 		expect(payment.paymentHash).toBe(hash);
-		expect(net.lookupInvoice('station', hash)).toMatchObject({ state: 'SETTLED', isKeysend: true, amtPaidMsat: 20_000_000n, paymentRequest: '' });
-		expect(() => net.sendKeysend('car', { dest: net.node('station').pubkey, amtMsat: 1n, preimage, feeLimitMsat: 5_000n, timeoutSeconds: 30 })).toThrow(/already paid/);
+		expect(net.lookupInvoice('station', hash)).toMatchObject({
+			state: 'SETTLED',
+			isKeysend: true,
+			amtPaidMsat: 20_000_000n,
+			paymentRequest: ''
+		});
+		expect(() =>
+			net.sendKeysend('car', {
+				dest: net.node('station').pubkey,
+				amtMsat: 1n,
+				preimage,
+				feeLimitMsat: 5_000n,
+				timeoutSeconds: 30
+			})
+		).toThrow(/already paid/);
 	});
 
 	it('fails at a node that does not accept keysend, and refuses bad requests before sending', () => {
 		const { net, flush } = makeNet();
 		buildHubTopology(net, ['car', 'station'], { channelSat: 1_000_000n });
 		const dest = net.node('station').pubkey;
-		const payment = net.sendKeysend('car', { dest, amtMsat: 1_000_000n, preimage: '07'.repeat(32), feeLimitMsat: 5_000n, timeoutSeconds: 30 });
+		const payment = net.sendKeysend('car', {
+			dest,
+			amtMsat: 1_000_000n,
+			preimage: '07'.repeat(32),
+			feeLimitMsat: 5_000n,
+			timeoutSeconds: 30
+		});
 		flush();
-		expect(payment).toMatchObject({ status: 'FAILED', failureReason: 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS' });
+		expect(payment).toMatchObject({
+			status: 'FAILED',
+			failureReason: 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS'
+		});
 		expect(net.balances('car').localMsat).toBe(500_000_000n);
-		const ok = { dest, amtMsat: 1n, preimage: '08'.repeat(32), feeLimitMsat: 0n, timeoutSeconds: 30 };
-		expect(() => net.sendKeysend('car', { ...ok, preimage: 'zz' })).toThrow(/preimage must be 32 bytes/);
+		const ok = {
+			dest,
+			amtMsat: 1n,
+			preimage: '08'.repeat(32),
+			feeLimitMsat: 0n,
+			timeoutSeconds: 30
+		};
+		expect(() => net.sendKeysend('car', { ...ok, preimage: 'zz' })).toThrow(
+			/preimage must be 32 bytes/
+		);
 		expect(() => net.sendKeysend('car', { ...ok, dest: 'nope' })).toThrow(/compressed public key/);
-		expect(() => net.sendKeysend('car', { ...ok, amtMsat: 0n })).toThrow(/amount must be specified/);
-		expect(() => net.sendKeysend('car', { ...ok, dest: net.node('car').pubkey })).toThrow(/self-payments/);
+		expect(() => net.sendKeysend('car', { ...ok, amtMsat: 0n })).toThrow(
+			/amount must be specified/
+		);
+		expect(() => net.sendKeysend('car', { ...ok, dest: net.node('car').pubkey })).toThrow(
+			/self-payments/
+		);
 	});
 });

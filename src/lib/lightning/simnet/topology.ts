@@ -12,7 +12,11 @@ export interface HubTopologyOptions {
  * Creates missing nodes and gives each spoke one confirmed channel with the hub, opened by the
  * spoke with half the capacity pushed to the hub, so every spoke can both pay and be paid.
  */
-export function buildHubTopology(net: Simnet, spokes: string[], options: HubTopologyOptions = {}): void {
+export function buildHubTopology(
+	net: Simnet,
+	spokes: string[],
+	options: HubTopologyOptions = {}
+): void {
 	const hub = options.hub ?? 'hub';
 	const channelSat = options.channelSat ?? 2_000_000n;
 	const existing = new Set(net.listNodes().map((n) => n.name));

@@ -12,7 +12,9 @@ function bank(): RegisterHandler & { holding: Uint16Array } {
 		holding,
 		read(fc, address, count) {
 			if (address + count > 100) return 2;
-			return fc === 3 ? holding.slice(address, address + count) : Uint16Array.from({ length: count }, (_, i) => address + i);
+			return fc === 3
+				? holding.slice(address, address + count)
+				: Uint16Array.from({ length: count }, (_, i) => address + i);
 		},
 		write(address, values) {
 			if (address + values.length > 100) return 2;
@@ -21,7 +23,14 @@ function bank(): RegisterHandler & { holding: Uint16Array } {
 	};
 }
 
-function setup(opts: { aToB?: (b: Uint8Array) => Uint8Array | null; bToA?: (b: Uint8Array) => Uint8Array | null; timeoutMs?: number; baudRate?: number } = {}) {
+function setup(
+	opts: {
+		aToB?: (b: Uint8Array) => Uint8Array | null;
+		bToA?: (b: Uint8Array) => Uint8Array | null;
+		timeoutMs?: number;
+		baudRate?: number;
+	} = {}
+) {
 	const [a, b] = createTransportPair(opts);
 	const regs = bank();
 	const slave = new ModbusRtuSlave(b, regs, { unitId: 7 });
@@ -103,7 +112,9 @@ describe('ModbusRtuMaster over a loopback pair', () => {
 
 	it('a request corrupted on the way is ignored by the slave and retried', async () => {
 		let n = 0;
-		const { master, slave } = setup({ aToB: (bytes) => (n++ === 0 ? bytes.map((x, i) => (i === 2 ? x ^ 1 : x)) : bytes) });
+		const { master, slave } = setup({
+			aToB: (bytes) => (n++ === 0 ? bytes.map((x, i) => (i === 2 ? x ^ 1 : x)) : bytes)
+		});
 		expect([...(await master.readInputRegisters(7, 1, 1))]).toEqual([1]);
 		expect(slave.requestsSeen).toBe(1);
 	});
@@ -130,12 +141,16 @@ describe('ModbusRtuMaster over a loopback pair', () => {
 		const [a, b] = createTransportPair();
 		let calls = 0;
 		// A device that is slow right now: 150 ms for the first question, 60 ms for each after.
-		new ModbusRtuSlave(b, {
-			read: async (_fc, address, count) => {
-				await new Promise((r) => setTimeout(r, calls++ === 0 ? 150 : 60));
-				return Uint16Array.from({ length: count }, (_, i) => address + i);
-			}
-		}, { unitId: 1 });
+		new ModbusRtuSlave(
+			b,
+			{
+				read: async (_fc, address, count) => {
+					await new Promise((r) => setTimeout(r, calls++ === 0 ? 150 : 60));
+					return Uint16Array.from({ length: count }, (_, i) => address + i);
+				}
+			},
+			{ unitId: 1 }
+		);
 		const master = new ModbusRtuMaster(a, { timeoutMs: 100, retries: 2 });
 		expect([...(await master.readInputRegisters(1, 0, 1))]).toEqual([0]);
 		expect(master.stats.timeouts).toBe(1);
@@ -150,13 +165,16 @@ describe('ModbusRtuMaster over a loopback pair', () => {
 		for (let i = 0; i < 4; i++) await master.readInputRegisters(7, i, 1);
 		const gap = interFrameSilenceMs(9600);
 		expect(gap).toBeCloseTo(4.01, 2);
-		for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(gap);
+		for (let i = 1; i < starts.length; i++)
+			expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(gap);
 		expect(interFrameSilenceMs(115200)).toBe(1.75);
 	});
 
 	it('serialises concurrent requests on the one line', async () => {
 		const { master } = setup();
-		const results = await Promise.all([0, 1, 2, 3, 4].map((i) => master.readHoldingRegisters(7, i * 10, 1)));
+		const results = await Promise.all(
+			[0, 1, 2, 3, 4].map((i) => master.readHoldingRegisters(7, i * 10, 1))
+		);
 		expect(results.map((r) => r[0])).toEqual([1000, 1010, 1020, 1030, 1040]);
 	});
 

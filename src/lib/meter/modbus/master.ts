@@ -45,7 +45,13 @@ export interface MasterStats {
 type Outcome = { ok: true; pdu: Uint8Array } | { ok: false; reason: 'timeout' | 'corrupt' };
 
 export class ModbusRtuMaster {
-	readonly stats: MasterStats = { requests: 0, timeouts: 0, crcErrors: 0, exceptions: 0, retries: 0 };
+	readonly stats: MasterStats = {
+		requests: 0,
+		timeouts: 0,
+		crcErrors: 0,
+		exceptions: 0,
+		retries: 0
+	};
 	private readonly timeoutMs: number;
 	private readonly retries: number;
 	private readonly now: () => number;
@@ -86,14 +92,27 @@ export class ModbusRtuMaster {
 	}
 
 	/** FC 03 or 04 by number, for data-driven callers (meter profiles). */
-	async read(unitId: number, functionCode: number, address: number, count: number): Promise<Uint16Array> {
+	async read(
+		unitId: number,
+		functionCode: number,
+		address: number,
+		count: number
+	): Promise<Uint16Array> {
 		if (functionCode !== FC_READ_HOLDING && functionCode !== FC_READ_INPUT)
 			throw new RangeError(`Function code ${functionCode} is not a register read (use 3 or 4).`);
 		checkUnit(unitId, false);
 		checkAddress(address);
 		if (!Number.isInteger(count) || count < 1 || count > 125 || address + count > 0x10000)
-			throw new RangeError(`A register read takes 1 to 125 registers inside 0..65535 (asked ${count} at ${address}).`);
-		const pdu = new Uint8Array([functionCode, address >> 8, address & 0xff, count >> 8, count & 0xff]);
+			throw new RangeError(
+				`A register read takes 1 to 125 registers inside 0..65535 (asked ${count} at ${address}).`
+			);
+		const pdu = new Uint8Array([
+			functionCode,
+			address >> 8,
+			address & 0xff,
+			count >> 8,
+			count & 0xff
+		]);
 		const answer = await this.exchange(unitId, pdu, (r) => r[0] === 2 * count);
 		const out = new Uint16Array(count);
 		for (let i = 0; i < count; i++) out[i] = (answer[1 + 2 * i]! << 8) | answer[2 + 2 * i]!;
@@ -105,16 +124,27 @@ export class ModbusRtuMaster {
 		checkUnit(unitId, true);
 		checkAddress(address);
 		checkWord(value);
-		const pdu = new Uint8Array([FC_WRITE_SINGLE, address >> 8, address & 0xff, value >> 8, value & 0xff]);
+		const pdu = new Uint8Array([
+			FC_WRITE_SINGLE,
+			address >> 8,
+			address & 0xff,
+			value >> 8,
+			value & 0xff
+		]);
 		await this.exchange(unitId, pdu, (r) => sameBytes(r, pdu.subarray(1)));
 	}
 
 	/** FC 16. Unit 0 broadcasts (no answer is awaited). */
-	async writeMultipleRegisters(unitId: number, address: number, values: ArrayLike<number>): Promise<void> {
+	async writeMultipleRegisters(
+		unitId: number,
+		address: number,
+		values: ArrayLike<number>
+	): Promise<void> {
 		checkUnit(unitId, true);
 		checkAddress(address);
 		const n = values.length;
-		if (n < 1 || n > 123 || address + n > 0x10000) throw new RangeError(`A multiple write takes 1 to 123 registers (got ${n}).`);
+		if (n < 1 || n > 123 || address + n > 0x10000)
+			throw new RangeError(`A multiple write takes 1 to 123 registers (got ${n}).`);
 		const pdu = new Uint8Array(6 + 2 * n);
 		pdu.set([FC_WRITE_MULTIPLE, address >> 8, address & 0xff, n >> 8, n & 0xff, 2 * n]);
 		for (let i = 0; i < n; i++) {
@@ -136,13 +166,21 @@ export class ModbusRtuMaster {
 	 * Sends one request PDU and returns the answer's data (the PDU after the function code).
 	 * `accept` checks the answer's content matches the question (byte count, echoed address).
 	 */
-	private exchange(unitId: number, pdu: Uint8Array, accept: (data: Uint8Array) => boolean): Promise<Uint8Array> {
+	private exchange(
+		unitId: number,
+		pdu: Uint8Array,
+		accept: (data: Uint8Array) => boolean
+	): Promise<Uint8Array> {
 		const run = this.queue.then(() => this.exchangeNow(unitId, pdu, accept));
 		this.queue = run.catch(() => undefined);
 		return run;
 	}
 
-	private async exchangeNow(unitId: number, pdu: Uint8Array, accept: (data: Uint8Array) => boolean): Promise<Uint8Array> {
+	private async exchangeNow(
+		unitId: number,
+		pdu: Uint8Array,
+		accept: (data: Uint8Array) => boolean
+	): Promise<Uint8Array> {
 		const fc = pdu[0]!;
 		const frame = withCrc(new Uint8Array([unitId, ...pdu]));
 		const baud = this.transport.baudRate;
@@ -154,10 +192,17 @@ export class ModbusRtuMaster {
 			if (timedOut) this.drainUntil = this.now() + this.timeoutMs;
 		};
 		for (let attempt = 0; attempt <= this.retries; attempt++) {
-			if (this.closedError) throw new ModbusError('closed', `The serial port is closed: ${this.closedError.message}`, unitId, fc);
+			if (this.closedError)
+				throw new ModbusError(
+					'closed',
+					`The serial port is closed: ${this.closedError.message}`,
+					unitId,
+					fc
+				);
 			if (attempt > 0) this.stats.retries++;
 			await this.waitForSilence(interFrameSilenceMs(baud));
-			if (this.drainUntil > this.now()) await new Promise((r) => setTimeout(r, Math.ceil(this.drainUntil - this.now())));
+			if (this.drainUntil > this.now())
+				await new Promise((r) => setTimeout(r, Math.ceil(this.drainUntil - this.now())));
 			this.rx = []; // whatever arrived before our question (a late answer, noise) is not its answer
 			const sentAt = this.now();
 			await this.transport.write(frame);
@@ -191,7 +236,13 @@ export class ModbusRtuMaster {
 		}
 		const attempts = this.retries + 1;
 		settle();
-		if (this.closedError) throw new ModbusError('closed', `The serial port is closed: ${this.closedError.message}`, unitId, fc);
+		if (this.closedError)
+			throw new ModbusError(
+				'closed',
+				`The serial port is closed: ${this.closedError.message}`,
+				unitId,
+				fc
+			);
 		// Mostly corrupted answers means a noisy line; otherwise the device stayed silent.
 		if (corrupt > attempts / 2) throw new ModbusCrcError(unitId, fc, attempts);
 		throw new ModbusTimeoutError(unitId, fc, this.timeoutMs, attempts);
@@ -212,7 +263,11 @@ export class ModbusRtuMaster {
 				// RS-485 adapters often emit a stray byte when the line turns around: skip bytes
 				// that cannot start the answer (our unit address followed by our function code).
 				let start = 0;
-				while (start + 1 < buf.length && !(buf[start] === unitId && (buf[start + 1] === fc || buf[start + 1] === (fc | 0x80)))) start++;
+				while (
+					start + 1 < buf.length &&
+					!(buf[start] === unitId && (buf[start + 1] === fc || buf[start + 1] === (fc | 0x80)))
+				)
+					start++;
 				if (start > 3) return finishAfterSilence(); // more than a stray byte or two: noise
 				if (start > 0) buf = buf.subarray(start);
 				if (buf.length < 2) return;
@@ -239,7 +294,10 @@ export class ModbusRtuMaster {
 				settle();
 			};
 			this.rxListener = check;
-			timer = setTimeout(() => finish({ ok: false, reason: 'timeout' }), Math.max(0, deadline - this.now()));
+			timer = setTimeout(
+				() => finish({ ok: false, reason: 'timeout' }),
+				Math.max(0, deadline - this.now())
+			);
 			check();
 		});
 	}
@@ -258,7 +316,8 @@ function expectedLength(fc: number, buf: Uint8Array): number | null {
 	const got = buf[1]!;
 	if (got === (fc | 0x80)) return 5;
 	if (got !== fc) return null;
-	if (fc === FC_READ_HOLDING || fc === FC_READ_INPUT) return buf.length >= 3 ? 5 + buf[2]! : Number.POSITIVE_INFINITY;
+	if (fc === FC_READ_HOLDING || fc === FC_READ_INPUT)
+		return buf.length >= 3 ? 5 + buf[2]! : Number.POSITIVE_INFINITY;
 	if (fc === FC_WRITE_SINGLE || fc === FC_WRITE_MULTIPLE) return 8;
 	return null;
 }
@@ -282,12 +341,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 function checkUnit(unitId: number, broadcastOk: boolean) {
 	if (!Number.isInteger(unitId) || unitId < (broadcastOk ? 0 : 1) || unitId > 247)
-		throw new RangeError(`Modbus unit address must be ${broadcastOk ? 0 : 1}..247 (got ${unitId}).`);
+		throw new RangeError(
+			`Modbus unit address must be ${broadcastOk ? 0 : 1}..247 (got ${unitId}).`
+		);
 }
 function checkAddress(address: number) {
 	if (!Number.isInteger(address) || address < 0 || address > 0xffff)
 		throw new RangeError(`Register address must be 0..65535 (got ${address}).`);
 }
 function checkWord(v: number) {
-	if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`A register holds 0..65535 (got ${v}).`);
+	if (!Number.isInteger(v) || v < 0 || v > 0xffff)
+		throw new RangeError(`A register holds 0..65535 (got ${v}).`);
 }

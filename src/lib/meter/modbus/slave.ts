@@ -5,16 +5,29 @@
 // rehearse what a broken meter looks like.
 import type { ByteTransport } from '../transport';
 import { crcValid, withCrc } from './crc';
-import { FC_READ_HOLDING, FC_READ_INPUT, FC_WRITE_MULTIPLE, FC_WRITE_SINGLE, interFrameSilenceMs } from './master';
+import {
+	FC_READ_HOLDING,
+	FC_READ_INPUT,
+	FC_WRITE_MULTIPLE,
+	FC_WRITE_SINGLE,
+	interFrameSilenceMs
+} from './master';
 
 /** A Modbus exception code (1 illegal function, 2 illegal address, 3 illegal value, 4 device failure). */
 export type ExceptionCode = number;
 
 export interface RegisterHandler {
 	/** The registers asked for, or the exception code to answer with. */
-	read(functionCode: 3 | 4, address: number, count: number): Promise<Uint16Array | ExceptionCode> | Uint16Array | ExceptionCode;
+	read(
+		functionCode: 3 | 4,
+		address: number,
+		count: number
+	): Promise<Uint16Array | ExceptionCode> | Uint16Array | ExceptionCode;
 	/** Stores registers; returns an exception code to refuse. Absent: writes are refused (illegal function). */
-	write?(address: number, values: Uint16Array): Promise<ExceptionCode | void> | ExceptionCode | void;
+	write?(
+		address: number,
+		values: Uint16Array
+	): Promise<ExceptionCode | void> | ExceptionCode | void;
 }
 
 export interface SlaveFaults {
@@ -66,7 +79,10 @@ export class ModbusRtuSlave {
 		this.drain();
 		// Whatever is still incomplete after a silence was a broken frame: forget it.
 		if (this.buf.length > 0)
-			this.silenceTimer = setTimeout(() => (this.buf = new Uint8Array(0)), Math.ceil(interFrameSilenceMs(this.transport.baudRate)) + 1);
+			this.silenceTimer = setTimeout(
+				() => (this.buf = new Uint8Array(0)),
+				Math.ceil(interFrameSilenceMs(this.transport.baudRate)) + 1
+			);
 	}
 
 	private drain() {
@@ -106,7 +122,8 @@ export class ModbusRtuSlave {
 		const fc = frame[1]!;
 		const pdu = await this.answer(fc, frame);
 		if (unit === 0 || this.faults.silent) return; // broadcasts are never answered
-		if (this.opts.responseDelayMs) await new Promise((r) => setTimeout(r, this.opts.responseDelayMs));
+		if (this.opts.responseDelayMs)
+			await new Promise((r) => setTimeout(r, this.opts.responseDelayMs));
 		const out = withCrc(new Uint8Array([this.opts.unitId, ...pdu]));
 		if (this.faults.corruptCrc) out[out.length - 1] = out[out.length - 1]! ^ 0x5a;
 		await this.transport.write(out).catch(() => undefined);

@@ -26,7 +26,9 @@ export interface NodeSerialOptions {
 class NodeSerialTransport implements ByteTransport {
 	private readonly events = new TransportEvents();
 	constructor(private readonly port: NodeSerialStream) {
-		port.on('data', (chunk: Buffer) => this.events.emitData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+		port.on('data', (chunk: Buffer) =>
+			this.events.emitData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length))
+		);
 		port.on('close', (err?: Error) => this.events.emitClose(err ?? undefined));
 		port.on('error', (err?: Error) => this.events.emitClose(err));
 	}
@@ -71,10 +73,19 @@ export async function nodeSerialTransport(port: NodeSerialStream): Promise<ByteT
 
 /** Opens a serial device (e.g. /dev/ttyUSB0) at 9600 8N1 unless told otherwise. */
 export async function openNodeSerialTransport(opts: NodeSerialOptions): Promise<ByteTransport> {
-	const port = new SerialPort({ path: opts.path, baudRate: opts.baudRate ?? 9600, dataBits: opts.dataBits ?? 8, stopBits: opts.stopBits ?? 1, parity: opts.parity ?? 'none', autoOpen: false });
+	const port = new SerialPort({
+		path: opts.path,
+		baudRate: opts.baudRate ?? 9600,
+		dataBits: opts.dataBits ?? 8,
+		stopBits: opts.stopBits ?? 1,
+		parity: opts.parity ?? 'none',
+		autoOpen: false
+	});
 	try {
 		return await nodeSerialTransport(port as unknown as NodeSerialStream);
 	} catch (e) {
-		throw new Error(`Could not open serial port ${opts.path}: ${e instanceof Error ? e.message : String(e)} (does the device exist, and may this user open it — group dialout?)`);
+		throw new Error(
+			`Could not open serial port ${opts.path}: ${e instanceof Error ? e.message : String(e)} (does the device exist, and may this user open it — group dialout?)`
+		);
 	}
 }

@@ -20,7 +20,9 @@ describe('Node serialport transport (serialport mock binding)', () => {
 				if (last) {
 					expect(crcValid(new Uint8Array(last))).toBe(true);
 					expect([...last.subarray(0, 6)]).toEqual([5, 4, 0x00, 0x48, 0x00, 0x02]);
-					port.port!.emitData(Buffer.from(withCrc(new Uint8Array([5, 4, 4, 0x44, 0x9a, 0x52, 0x2b]))));
+					port.port!.emitData(
+						Buffer.from(withCrc(new Uint8Array([5, 4, 4, 0x44, 0x9a, 0x52, 0x2b])))
+					);
 					return;
 				}
 				await new Promise((r) => setTimeout(r, 2));
@@ -35,6 +37,8 @@ describe('Node serialport transport (serialport mock binding)', () => {
 
 	it('an open failure names the port', async () => {
 		const { openNodeSerialTransport } = await import('./node-serial.node');
-		await expect(openNodeSerialTransport({ path: '/dev/does-not-exist-lightcharge' })).rejects.toThrow(/Could not open serial port \/dev\/does-not-exist-lightcharge/);
+		await expect(
+			openNodeSerialTransport({ path: '/dev/does-not-exist-lightcharge' })
+		).rejects.toThrow(/Could not open serial port \/dev\/does-not-exist-lightcharge/);
 	});
 });

@@ -19,6 +19,8 @@ export interface WebSerialPortLike {
 }
 
 export interface WebSerialLike {
-	requestPort(options?: { filters?: { usbVendorId?: number; usbProductId?: number }[] }): Promise<WebSerialPortLike>;
+	requestPort(options?: {
+		filters?: { usbVendorId?: number; usbProductId?: number }[];
+	}): Promise<WebSerialPortLike>;
 	getPorts(): Promise<WebSerialPortLike[]>;
 }

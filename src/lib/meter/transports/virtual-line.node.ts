@@ -24,13 +24,27 @@ export function socatAvailable(): boolean {
 	return spawnSync('socat', ['-V']).status === 0;
 }
 
-export async function startVirtualMeterLine(opts: { profile: MeterProfile; source: Meter; unitId?: number; serial?: string; baudRate?: number }): Promise<VirtualMeterLine> {
-	if (!socatAvailable()) throw new Error('socat is not installed (Debian: apt-get install socat); it makes the virtual serial line.');
+export async function startVirtualMeterLine(opts: {
+	profile: MeterProfile;
+	source: Meter;
+	unitId?: number;
+	serial?: string;
+	baudRate?: number;
+}): Promise<VirtualMeterLine> {
+	if (!socatAvailable())
+		throw new Error(
+			'socat is not installed (Debian: apt-get install socat); it makes the virtual serial line.'
+		);
 	const dir = mkdtempSync(join(tmpdir(), 'lightcharge-line-'));
 	const meterEnd = join(dir, 'meter');
 	const devicePath = join(dir, 'station');
-	const socat: ChildProcess = spawn('socat', [`pty,raw,echo=0,link=${meterEnd}`, `pty,raw,echo=0,link=${devicePath}`], { stdio: 'ignore' });
-	for (let i = 0; i < 150 && !(existsSync(meterEnd) && existsSync(devicePath)); i++) await new Promise((r) => setTimeout(r, 20));
+	const socat: ChildProcess = spawn(
+		'socat',
+		[`pty,raw,echo=0,link=${meterEnd}`, `pty,raw,echo=0,link=${devicePath}`],
+		{ stdio: 'ignore' }
+	);
+	for (let i = 0; i < 150 && !(existsSync(meterEnd) && existsSync(devicePath)); i++)
+		await new Promise((r) => setTimeout(r, 20));
 	if (!existsSync(devicePath)) {
 		socat.kill();
 		throw new Error('socat did not create the virtual serial line within 3 s.');
@@ -42,7 +56,12 @@ export async function startVirtualMeterLine(opts: { profile: MeterProfile; sourc
 		socat.kill();
 		throw e;
 	}
-	const { slave, bank } = startSimulatedModbusMeter(transport, { profile: opts.profile, source: opts.source, unitId: opts.unitId, serial: opts.serial });
+	const { slave, bank } = startSimulatedModbusMeter(transport, {
+		profile: opts.profile,
+		source: opts.source,
+		unitId: opts.unitId,
+		serial: opts.serial
+	});
 	return {
 		devicePath,
 		slave,

@@ -10,7 +10,12 @@ import { openWebSerialTransport } from './web-serial';
 
 function rig() {
 	const [host, device] = createTransportPair();
-	const car = new SimulatedMeter({ maxPowerW: 11_000, wantedWh: 5000, startWh: 777_000, identity: { vendor: 'v', model: 'm', serial: '31337' } });
+	const car = new SimulatedMeter({
+		maxPowerW: 11_000,
+		wantedWh: 5000,
+		startWh: 777_000,
+		identity: { vendor: 'v', model: 'm', serial: '31337' }
+	});
 	startSimulatedModbusMeter(device, { profile: findProfile('eastron-sdm630'), source: car });
 	return { port: new FakeSerialPort(host), car };
 }
@@ -21,7 +26,9 @@ describe('Web Serial transport', () => {
 		const transport = await openWebSerialTransport(port);
 		expect(port.openedWith).toEqual({ baudRate: 9600, dataBits: 8, stopBits: 1, parity: 'none' });
 		expect(transport.baudRate).toBe(9600);
-		const meter = await ModbusMeter.open(new ModbusRtuMaster(transport), { profile: findProfile('eastron-sdm630') });
+		const meter = await ModbusMeter.open(new ModbusRtuMaster(transport), {
+			profile: findProfile('eastron-sdm630')
+		});
 		expect(meter.identity.serial).toBe('31337');
 		expect((await meter.read()).energyWh).toBe(777_000);
 		await transport.close();
@@ -31,7 +38,9 @@ describe('Web Serial transport', () => {
 	it('explains a port that cannot be opened', async () => {
 		const { port } = rig();
 		await port.open({ baudRate: 9600 });
-		await expect(openWebSerialTransport(port)).rejects.toThrow(/Could not open the serial port at 9600 baud.*another program/);
+		await expect(openWebSerialTransport(port)).rejects.toThrow(
+			/Could not open the serial port at 9600 baud.*another program/
+		);
 	});
 
 	it('reports an unplugged adapter as closed, and the master fails fast', async () => {
@@ -41,6 +50,8 @@ describe('Web Serial transport', () => {
 		// Unplugging: the stream errors and the port has no readable any more.
 		port.unplug();
 		expect((await closed)?.message).toMatch(/device has been lost/);
-		await expect(new ModbusRtuMaster(transport).readInputRegisters(1, 0, 2)).rejects.toThrow(/closed/);
+		await expect(new ModbusRtuMaster(transport).readInputRegisters(1, 0, 2)).rejects.toThrow(
+			/closed/
+		);
 	});
 });

@@ -5,7 +5,12 @@ import { TransportEvents, type ByteTransport } from '../transport';
 import type { SerialOpenOptions, WebSerialLike, WebSerialPortLike } from './serial-port';
 
 /** Modbus meters ship at 9600 8N1 almost universally. */
-export const DEFAULT_SERIAL_OPTIONS: SerialOpenOptions = { baudRate: 9600, dataBits: 8, stopBits: 1, parity: 'none' };
+export const DEFAULT_SERIAL_OPTIONS: SerialOpenOptions = {
+	baudRate: 9600,
+	dataBits: 8,
+	stopBits: 1,
+	parity: 'none'
+};
 
 /** `navigator.serial` where the browser has it (desktop Chromium), else null. */
 export function webSerial(): WebSerialLike | null {
@@ -45,7 +50,8 @@ class WebSerialTransport implements ByteTransport {
 				this.reader = null;
 			}
 		}
-		if (!this.closing) this.events.emitClose(failure ?? new Error('The serial device was disconnected.'));
+		if (!this.closing)
+			this.events.emitClose(failure ?? new Error('The serial device was disconnected.'));
 	}
 
 	write(bytes: Uint8Array): Promise<void> {
@@ -81,13 +87,18 @@ class WebSerialTransport implements ByteTransport {
 }
 
 /** Opens `port` (9600 8N1 unless told otherwise) and wraps it as a ByteTransport. */
-export async function openWebSerialTransport(port: WebSerialPortLike, options: Partial<SerialOpenOptions> = {}): Promise<ByteTransport> {
+export async function openWebSerialTransport(
+	port: WebSerialPortLike,
+	options: Partial<SerialOpenOptions> = {}
+): Promise<ByteTransport> {
 	const opts = { ...DEFAULT_SERIAL_OPTIONS, ...options };
 	try {
 		await port.open(opts);
 	} catch (e) {
 		const why = e instanceof Error ? e.message : String(e);
-		throw new Error(`Could not open the serial port at ${opts.baudRate} baud: ${why}. Is another program or browser tab using it?`);
+		throw new Error(
+			`Could not open the serial port at ${opts.baudRate} baud: ${why}. Is another program or browser tab using it?`
+		);
 	}
 	return new WebSerialTransport(port, opts.baudRate);
 }

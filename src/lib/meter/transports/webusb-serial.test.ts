@@ -15,7 +15,12 @@ afterEach(() => vi.unstubAllGlobals());
 describe('WebUSB polyfill transport (Android)', () => {
 	it('reads a meter through web-serial-polyfill on a CDC-ACM adapter at 9600 8N1', async () => {
 		const [host, device] = createTransportPair();
-		const car = new SimulatedMeter({ maxPowerW: 7_400, wantedWh: 20_000, startWh: 98_765_400, identity: { vendor: 'v', model: 'm', serial: '5150' } });
+		const car = new SimulatedMeter({
+			maxPowerW: 7_400,
+			wantedWh: 20_000,
+			startWh: 98_765_400,
+			identity: { vendor: 'v', model: 'm', serial: '5150' }
+		});
 		startSimulatedModbusMeter(device, { profile: findProfile('abb-b23'), source: car, unitId: 2 });
 		const usb = new FakeUsbCdcDevice(host);
 		vi.stubGlobal('navigator', { usb: fakeNavigatorUsb(usb) });

@@ -9,7 +9,10 @@ export function webUsbAvailable(): boolean {
 }
 
 async function polyfill(): Promise<WebSerialLike> {
-	if (!webUsbAvailable()) throw new Error('This browser has neither Web Serial nor WebUSB: use Chrome or Edge (desktop or Android) for the meter.');
+	if (!webUsbAvailable())
+		throw new Error(
+			'This browser has neither Web Serial nor WebUSB: use Chrome or Edge (desktop or Android) for the meter.'
+		);
 	const mod = (await import('web-serial-polyfill')) as unknown as { serial: WebSerialLike };
 	return mod.serial;
 }
