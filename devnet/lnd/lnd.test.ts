@@ -207,6 +207,31 @@ describe.skipIf(!present)('LndRestNode on real LND (regtest)', () => {
 		});
 	}, 60_000);
 
+	it("pays a last increment under 1 sat through the hub (LND's default minhtlcout of 1,000 msat would leave it with no route)", async () => {
+		// 2 Wh at 250 sat/kWh: the tail a session ends with when the driver stops between increments.
+		const station = app('station-1');
+		const vehicle = app('vehicle-1');
+		const tail = await station.createInvoice({
+			amountMsat: 500n,
+			descriptionHash: recordHash('{"seq":9}'),
+			expirySeconds: 600
+		});
+		const paid = await vehicle.pay({
+			paymentRequest: tail.paymentRequest,
+			feeLimitMsat: 10_000n,
+			timeoutSeconds: 30
+		});
+		expect(paid).toMatchObject({
+			status: 'succeeded',
+			paymentHash: tail.paymentHash,
+			valueMsat: 500n
+		});
+		expect(await station.lookupInvoice(tail.paymentHash)).toMatchObject({
+			state: 'settled',
+			amountPaidMsat: 500n
+		});
+	}, 60_000);
+
 	it('reports each refused or failed payment with its reason, and never pays twice', async () => {
 		const station = app('station-1');
 		const vehicle = app('vehicle-1');

@@ -398,6 +398,10 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 			// route" to its only payee. A charging wallet pays one station through one hub, so the hop is
 			// tried again within seconds (docs/lightning.md says the same for a driver's own LND).
 			'--routerrpc.apriori.penaltyhalflife=30s',
+			// LND sends no HTLC under 1,000 msat by default (bitcoin.minhtlcout), so a session's last
+			// increment under 1 sat (e.g. 2 Wh at 250 sat/kWh = 500 msat) had "no route" for ever and the
+			// session never settled. A charging hub and wallet forward what the meter bills, to the msat.
+			'--bitcoin.minhtlcout=1',
 			// Lightning Terminal's LNC sessions check each call through LND's RPC middleware.
 			...(options.rpcMiddlewareNodes?.includes(name) ? ['--rpcmiddleware.enable'] : []),
 			...(isHub
