@@ -164,6 +164,15 @@ export class KioskState {
 			ledgerReady.catch(() => undefined); // its failure is reported where it is awaited
 			const signingKey = ocmfPublicKeyHex(config.signingKeyHex);
 			const signerAddress = ethereumAddressOf(signingKey);
+			// One identity for the runtime and its last will, so the "offline" status is signed as the others are.
+			const identity = {
+				stationId: config.stationId,
+				name: config.name,
+				signingKeyHex: config.signingKeyHex,
+				signingKey,
+				signerAddress,
+				maxPowerW: config.maxPowerW
+			};
 			const lightning = new LndRestNode({
 				restUrl: config.lightning.restUrl,
 				macaroonHex: config.lightning.macaroonHex
@@ -184,14 +193,7 @@ export class KioskState {
 					retain: true,
 					// The runtime's own status message with state offline, signed the same way.
 					payload: offlineStatusPayload({
-						identity: {
-							stationId: config.stationId,
-							name: config.name,
-							signingKeyHex: config.signingKeyHex,
-							signingKey,
-							signerAddress,
-							maxPowerW: config.maxPowerW
-						},
+						identity,
 						tariff: config.tariff,
 						lightningPubkey: nodeInfo.pubkey,
 						network: nodeInfo.network,
@@ -206,14 +208,7 @@ export class KioskState {
 				charger.onInstruction((i) => (this.driverInstruction = i.message));
 			const ledger = await ledgerReady;
 			this.runtime = new StationRuntime({
-				identity: {
-					stationId: config.stationId,
-					name: config.name,
-					signingKeyHex: config.signingKeyHex,
-					signingKey,
-					signerAddress,
-					maxPowerW: config.maxPowerW
-				},
+				identity,
 				tariff: config.tariff,
 				meter: opened.meter,
 				charger,

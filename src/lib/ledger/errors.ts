@@ -159,6 +159,17 @@ function isUnreachable(error: unknown): boolean {
 	return e.cause !== undefined && e.cause !== error && isUnreachable(e.cause);
 }
 
+/** Folds a history read from the chain's events; a history that does not add up is the read's failure, named by `action`. */
+export function foldHistory<T>(action: string, fold: () => T): T {
+	try {
+		return fold();
+	} catch (error) {
+		throw new LedgerError('rpc-error', `${action} failed: ${(error as Error).message}`, undefined, {
+			cause: error
+		});
+	}
+}
+
 /** Turns whatever ethers / the node threw into a LedgerError whose message says what went wrong. */
 export function toLedgerError(error: unknown, action: string, rpcUrl?: string): LedgerError {
 	if (error instanceof LedgerError) return error;

@@ -1,6 +1,6 @@
 // The ledger client's SessionLedger methods: a station opens a session, anchors Merkle roots of
 // its readings, closes it; anyone reads, rebuilds from the event log and checks a reading on chain.
-import { LedgerError, toLedgerError } from './errors';
+import { foldHistory, LedgerError, toLedgerError } from './errors';
 import { anchorsDigest, foldSessionEvents, type SessionHistory } from './history';
 import {
 	driverRefToBytes32,
@@ -140,17 +140,9 @@ export function sessionMethods(c: LedgerConnection) {
 			const id = sessionKeyOf(stationId, sessionId);
 			const action = `rebuildSession("${stationId}", "${sessionId}")`;
 			const events = await sessionEvents(id, action);
-			let rebuilt: SessionHistory | null;
-			try {
-				rebuilt = foldSessionEvents(id, events);
-			} catch (error) {
-				throw new LedgerError(
-					'rpc-error',
-					`${action} failed: ${(error as Error).message}`,
-					undefined,
-					{ cause: error }
-				);
-			}
+			const rebuilt: SessionHistory | null = foldHistory(action, () =>
+				foldSessionEvents(id, events)
+			);
 			if (!rebuilt) return null;
 			// The stored hash chain proves the logs complete: a node that left an anchor out is caught here.
 			const stored = await read(action, () =>

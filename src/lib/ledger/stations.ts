@@ -1,6 +1,6 @@
 // The ledger client's StationRegistry methods: the operator registers, updates, retires and
 // reads stations; rebuildStation replays a station's whole history from the event log.
-import { LedgerError } from './errors';
+import { foldHistory } from './errors';
 import { foldStationEvents, type StationEvent } from './history';
 import { stationIdToBytes32, type Hex32 } from './ids';
 import { bytes32, pubkeyHex, address, type LedgerConnection } from './connection';
@@ -128,16 +128,7 @@ export function stationMethods(c: LedgerConnection) {
 						break;
 				}
 			}
-			try {
-				return foldStationEvents(id, events);
-			} catch (error) {
-				throw new LedgerError(
-					'rpc-error',
-					`${action} failed: ${(error as Error).message}`,
-					undefined,
-					{ cause: error }
-				);
-			}
+			return foldHistory(action, () => foldStationEvents(id, events));
 		}
 	} satisfies Partial<Ledger>;
 }
