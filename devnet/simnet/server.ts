@@ -16,6 +16,14 @@ import { autosave, loadState } from './state-file.js';
 /** How long the devnet's simnet keeps a payment in flight before it settles, unless told otherwise. */
 export const DEFAULT_SETTLE_DELAY_MS = 50;
 
+/**
+ * How long an idle kept-alive connection stays open: as LND's Go server (65 s, past clients' own idle
+ * timeouts), not Node's 5 s, which closed sockets clients were about to reuse ("cannot be reached" under load).
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** Above the keep-alive timeout, as Node requires, so a reused socket is not cut mid-headers. */
+export const HEADERS_TIMEOUT_MS = 66_000;
+
 export interface LightningSimnetOptions {
 	host?: string;
 	port: number;
@@ -210,6 +218,8 @@ export async function startLightningSimnet(
 			}
 		})();
 	});
+	server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+	server.headersTimeout = HEADERS_TIMEOUT_MS;
 
 	await new Promise<void>((resolve, reject) => {
 		const onError = (e: NodeJS.ErrnoException) => {
