@@ -3,3 +3,4 @@ export * from './network';
 export * from './node';
 export * from './random';
 export * from './topology';
+export * from './types';

@@ -17,14 +17,14 @@ import {
 	type PayRequest,
 	type Subscription
 } from '../port';
+import type { Simnet } from './network';
 import {
 	channelReserveSat,
 	SimnetError,
 	type SimFailureReason,
 	type SimInvoice,
-	type Simnet,
 	type SimPayment
-} from './network';
+} from './types';
 
 export const FAILURE_REASONS: Record<SimFailureReason, PaymentFailureReason | undefined> = {
 	FAILURE_REASON_NONE: undefined,
