@@ -4,7 +4,14 @@
 
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64, base64url } from '@scure/base';
-import type { InvoiceState, Network, PaymentFailureReason, PaymentStatus } from './port';
+import {
+	LightningError,
+	type InvoiceState,
+	type Network,
+	type PaymentFailureReason,
+	type PaymentStatus,
+	type PaymentUpdate
+} from './port';
 import { ALL_NETWORKS, BOLT11_PREFIXES, NETWORK_TABLE } from '../protocol';
 
 export interface LndRpcStatus {
@@ -356,4 +363,35 @@ export function lndErrorKind(message: string): LndErrorKind | undefined {
 	if (NOT_FOUND.test(message)) return 'not_found';
 	if (INSUFFICIENT.test(message)) return 'insufficient_balance';
 	return undefined;
+}
+
+/** The network of a node from its getinfo (`chains[0].network`, else the old `testnet` flag); `who` starts the sentence. */
+export function networkOfNode(
+	info: { chains?: { network: string }[]; testnet?: boolean },
+	who: string
+): Network {
+	const chainNetwork = info.chains?.[0]?.network ?? (info.testnet ? 'testnet' : 'mainnet');
+	const network = NETWORKS[chainNetwork];
+	if (!network)
+		throw new LightningError('backend', `${who} runs on an unknown network "${chainNetwork}".`);
+	return network;
+}
+
+/** A payment that failed before anything left the wallet, told to `onUpdate` and returned. */
+export function failedBeforeSending(
+	paymentHash: string,
+	failureReason: PaymentFailureReason,
+	message: string,
+	onUpdate?: (u: PaymentUpdate) => void
+): PaymentUpdate {
+	const failed: PaymentUpdate = {
+		paymentHash,
+		status: 'failed',
+		valueMsat: 0n,
+		feeMsat: 0n,
+		failureReason,
+		message
+	};
+	onUpdate?.(failed);
+	return failed;
 }

@@ -26,7 +26,8 @@ import {
 	hexToBase64,
 	hexToBase64Url,
 	INVOICE_STATES,
-	NETWORKS,
+	failedBeforeSending,
+	networkOfNode,
 	networkOfPaymentRequest,
 	lndErrorKind,
 	refusalReason,
@@ -322,13 +323,7 @@ export class LndRestNode implements LightningNode {
 
 	async getInfo(): Promise<NodeInfo> {
 		const info = await this.call<LndGetInfoResponse>('GET', '/v1/getinfo', 'read its info');
-		const chainNetwork = info.chains?.[0]?.network ?? (info.testnet ? 'testnet' : 'mainnet');
-		const network = NETWORKS[chainNetwork];
-		if (!network)
-			throw new LightningError(
-				'backend',
-				`The Lightning node runs on an unknown network "${chainNetwork}".`
-			);
+		const network = networkOfNode(info, 'The Lightning node');
 		return {
 			pubkey: info.identity_pubkey,
 			alias: info.alias,
@@ -528,16 +523,7 @@ export class LndRestNode implements LightningNode {
 			} catch {
 				// the refusal message is what matters
 			}
-			const failed: PaymentUpdate = {
-				paymentHash: hash,
-				status: 'failed',
-				valueMsat: 0n,
-				feeMsat: 0n,
-				failureReason: reason,
-				message: e.message
-			};
-			onUpdate?.(failed);
-			return failed;
+			return failedBeforeSending(hash, reason, e.message, onUpdate);
 		} finally {
 			clearTimeout(timer);
 		}

@@ -24,7 +24,8 @@ import {
 	failureReasonOf,
 	hexToBase64,
 	INVOICE_STATES,
-	NETWORKS,
+	failedBeforeSending,
+	networkOfNode,
 	networkOfPaymentRequest,
 	paymentStatusOf,
 	preimageOrUndefined,
@@ -212,13 +213,7 @@ export class LncNode implements LightningNode {
 			() => this.client.lnd.lightning.getInfo({}),
 			true
 		);
-		const chainNetwork = info.chains?.[0]?.network ?? (info.testnet ? 'testnet' : 'mainnet');
-		const network = NETWORKS[chainNetwork];
-		if (!network)
-			throw new LightningError(
-				'backend',
-				`Your node runs on an unknown network "${chainNetwork}".`
-			);
+		const network = networkOfNode(info, 'Your node');
 		return {
 			pubkey: info.identityPubkey,
 			alias: info.alias,
@@ -386,16 +381,12 @@ export class LncNode implements LightningNode {
 		try {
 			paymentHash = decodeBolt11(req.paymentRequest).paymentHash;
 		} catch (e) {
-			const failed: PaymentUpdate = {
-				paymentHash: '',
-				status: 'failed',
-				valueMsat: 0n,
-				feeMsat: 0n,
-				failureReason: 'invalid_request',
-				message: e instanceof Bolt11Error ? e.message : messageOf(e)
-			};
-			onUpdate?.(failed);
-			return failed;
+			return failedBeforeSending(
+				'',
+				'invalid_request',
+				e instanceof Bolt11Error ? e.message : messageOf(e),
+				onUpdate
+			);
 		}
 		await this.ensureConnected();
 		const outcome = await this.follow(
@@ -418,16 +409,7 @@ export class LncNode implements LightningNode {
 			const reason = refusalReason(outcome.message);
 			if (reason) {
 				// LND refused before sending anything (already paid, expired, ...).
-				const failed: PaymentUpdate = {
-					paymentHash,
-					status: 'failed',
-					valueMsat: 0n,
-					feeMsat: 0n,
-					failureReason: reason,
-					message: outcome.message
-				};
-				onUpdate?.(failed);
-				return failed;
+				return failedBeforeSending(paymentHash, reason, outcome.message, onUpdate);
 			}
 		}
 		// The stream died or went quiet: the payment may be in flight; follow it by hash.
@@ -436,16 +418,12 @@ export class LncNode implements LightningNode {
 		} catch (e) {
 			if (e instanceof LightningError && e.code === 'not_found') {
 				// LND never saw it: nothing left the wallet.
-				const failed: PaymentUpdate = {
+				return failedBeforeSending(
 					paymentHash,
-					status: 'failed',
-					valueMsat: 0n,
-					feeMsat: 0n,
-					failureReason: 'error',
-					message: `The payment was not sent: ${outcome.kind === 'error' ? outcome.message : 'the connection went quiet'}`
-				};
-				onUpdate?.(failed);
-				return failed;
+					'error',
+					`The payment was not sent: ${outcome.kind === 'error' ? outcome.message : 'the connection went quiet'}`,
+					onUpdate
+				);
 			}
 			throw e;
 		}
