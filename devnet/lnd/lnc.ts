@@ -5,16 +5,14 @@
 // scripts/build-lnc.sh; the LND must run with --rpcmiddleware.enable (devnet/lnd/regtest.ts does
 // for every node when asked). Every process it starts ends with stop(), also when the start fails
 // half way, and (sentinel) within a second when this process dies by SIGKILL. Node only.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import {
 	accessSync,
-	closeSync,
 	constants,
 	copyFileSync,
 	existsSync,
 	mkdirSync,
-	openSync,
 	readFileSync,
 	rmSync,
 	statSync,
@@ -24,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensurePortFree, waitForPort } from '../ports';
 import { LND_BIN_DIR } from './binaries';
+import { PIDS_TEXT, startProcessGroup, tail } from './processes';
 
 export const LNC_BINARIES = ['aperture', 'litd', 'litcli'] as const;
 /**
@@ -121,22 +120,7 @@ export interface LncStack {
 	startMs: number;
 }
 
-interface Proc {
-	child: ChildProcess;
-	exited: Promise<void>;
-	exitReason: string | null;
-	logFile: string;
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function tail(file: string, lines = 15): string {
-	try {
-		return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-	} catch {
-		return '(no log)';
-	}
-}
 
 export function spkiSha256(certPem: string): string {
 	const der = createPublicKey(certPem).export({ type: 'spki', format: 'der' });
@@ -175,75 +159,14 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 		copyFileSync(options.tls.keyFile, path.join(apertureDir, 'tls.key'));
 	}
 
-	const procs = new Map<string, Proc>();
-	const pidsFile = path.join(dir, 'pids.txt');
-	const recordPids = () =>
-		writeFileSync(
-			pidsFile,
-			[...procs.values()]
-				.filter((p) => p.exitReason === null && p.child.pid)
-				.map((p) => `${p.child.pid} ${p.child.spawnfile}\n`)
-				.join('')
-		);
-	recordPids();
-	const sentinel = spawn(
-		'/bin/sh',
-		[
-			'-c',
-			'while kill -0 "$1" 2>/dev/null; do sleep 1; done; ' +
-				'while read -r pid bin; do [ "$(tr "\\0" " " < /proc/$pid/cmdline 2>/dev/null | cut -d" " -f1)" = "$bin" ] && kill -9 "$pid"; done < "$2"',
-			'lnc-sentinel',
-			String(process.pid),
-			pidsFile
-		],
-		{ detached: true, stdio: 'ignore' }
-	);
-	sentinel.unref();
-
-	const spawnProc = (
-		name: string,
-		bin: string,
-		args: string[],
-		logFile: string,
-		stdio?: ['ignore', 'pipe', 'pipe']
-	): Proc => {
-		let child: ChildProcess;
-		if (stdio) child = spawn(bin, args, { stdio });
-		else {
-			const fd = openSync(logFile, 'a');
-			child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
-			closeSync(fd);
-		}
-		const proc: Proc = { child, exitReason: null, logFile, exited: Promise.resolve() };
-		proc.exited = new Promise<void>((resolve) => {
-			child.once('exit', (code, signal) => {
-				proc.exitReason = `${name} exited (${signal ?? `code ${code}`})`;
-				resolve();
-			});
-			child.once('error', (e) => {
-				proc.exitReason = `${name} could not start: ${e.message}`;
-				resolve();
-			});
-		});
-		procs.set(name, proc);
-		recordPids();
-		return proc;
-	};
-	const stopProc = async (name: string) => {
-		const proc = procs.get(name);
-		if (!proc || proc.exitReason !== null) return;
-		proc.child.kill('SIGTERM');
-		const killer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
-		await proc.exited;
-		clearTimeout(killer);
-		recordPids();
-	};
-	const died = (name: string) => {
-		const p = procs.get(name);
-		return p && p.exitReason !== null
-			? `${p.exitReason}; last lines of ${p.logFile}:\n${tail(p.logFile)}`
-			: null;
-	};
+	const pidsFile = path.join(dir, PIDS_TEXT);
+	const {
+		procs,
+		spawn: spawnProc,
+		stop: stopProc,
+		died,
+		endSentinel
+	} = startProcessGroup({ dir, sentinelName: 'lnc-sentinel' });
 	const remaining = () => Math.max(1000, deadline - Date.now());
 
 	const apertureArgs = [
@@ -290,7 +213,7 @@ export async function startLncStack(options: LncStackOptions): Promise<LncStack>
 		await stopProc('litd');
 		await stopProc('aperture');
 		rmSync(pidsFile, { force: true });
-		if (sentinel.exitCode === null) sentinel.kill('SIGKILL');
+		endSentinel();
 	};
 
 	try {

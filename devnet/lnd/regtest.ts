@@ -4,22 +4,15 @@
 // vehicle can route to the station through the hub. Every process it starts is stopped by `stop()`,
 // also when the start fails half way; a crashed earlier run's processes (pids in <dir>/pids.json)
 // are stopped before a new start. Node only; the binaries come from scripts/build-lnd.sh.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import {
-	closeSync,
-	existsSync,
-	mkdirSync,
-	openSync,
-	readFileSync,
-	rmSync,
-	writeFileSync
-} from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
 import { bech32 } from '@scure/base';
 import { ensurePortFree, waitForPort } from '../ports';
 import { binaryPath, LND_BIN_DIR, requireBinaries } from './binaries';
 import { pinnedFetch } from './pinned-fetch';
+import { PIDS_TEXT, startProcessGroup } from './processes';
 
 /** What each app's macaroon may do: the least each one needs (lncli bakemacaroon entity:action). */
 export const APP_PERMISSIONS: Record<'invoice' | 'pay' | 'read', string[]> = {
@@ -96,26 +89,9 @@ const RPC_USER = 'lightcharge';
 const RPC_PASS = 'lightcharge-devnet';
 const REGTEST_TAPROOT_HEIGHT = 432;
 const PIDS_FILE = 'pids.json';
-const PIDS_TEXT = 'pids.txt';
-
-interface Proc {
-	name: string;
-	child: ChildProcess;
-	exited: Promise<void>;
-	exitReason: string | null;
-	logFile: string;
-}
 
 function sleep(ms: number): Promise<void> {
 	return new Promise((r) => setTimeout(r, ms));
-}
-
-function tail(file: string, lines = 15): string {
-	try {
-		return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-	} catch {
-		return '(no log)';
-	}
 }
 
 /** A regtest address nobody holds coins for: btcd refuses to start mining without one. */
@@ -197,64 +173,17 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 	for (const entry of ['btcd', ...names, PIDS_FILE, PIDS_TEXT])
 		rmSync(path.join(dir, entry), { recursive: true, force: true });
 
-	const procs = new Map<string, Proc>();
-	const recordPids = () => {
-		const list = [...procs.values()]
-			.filter((p) => p.exitReason === null && p.child.pid)
-			.map((p) => ({ pid: p.child.pid!, bin: p.child.spawnfile }));
-		writeFileSync(path.join(dir, PIDS_FILE), JSON.stringify(list));
-		writeFileSync(path.join(dir, PIDS_TEXT), list.map((p) => `${p.pid} ${p.bin}\n`).join(''));
-	};
-	// If this process dies without stopping them (SIGKILL, a crashed test runner), a sentinel stops
-	// btcd and the LND nodes within a second: only the pids recorded, only while still those binaries.
-	const sentinel = spawn(
-		'/bin/sh',
-		[
-			'-c',
-			'while kill -0 "$1" 2>/dev/null; do sleep 1; done; ' +
-				'while read -r pid bin; do [ "$(tr "\\0" " " < /proc/$pid/cmdline 2>/dev/null | cut -d" " -f1)" = "$bin" ] && kill -9 "$pid"; done < "$2"',
-			'lnd-sentinel',
-			String(process.pid),
-			path.join(dir, PIDS_TEXT)
-		],
-		{ detached: true, stdio: 'ignore' }
-	);
-	sentinel.unref();
-	const spawnProc = (name: string, bin: string, args: string[], logFile: string): Proc => {
-		mkdirSync(path.dirname(logFile), { recursive: true });
-		const fd = openSync(logFile, 'a');
-		const child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
-		closeSync(fd);
-		const proc: Proc = { name, child, exitReason: null, logFile, exited: Promise.resolve() };
-		proc.exited = new Promise<void>((resolve) => {
-			child.once('exit', (code, signal) => {
-				proc.exitReason = `${name} exited (${signal ?? `code ${code}`})`;
-				resolve();
-			});
-			child.once('error', (e) => {
-				proc.exitReason = `${name} could not start: ${e.message}`;
-				resolve();
-			});
-		});
-		procs.set(name, proc);
-		recordPids();
-		return proc;
-	};
-	const stopProc = async (name: string): Promise<void> => {
-		const proc = procs.get(name);
-		if (!proc || proc.exitReason !== null) return;
-		proc.child.kill('SIGTERM');
-		const killer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
-		await proc.exited;
-		clearTimeout(killer);
-		recordPids();
-	};
-	const died = (name: string) => {
-		const proc = procs.get(name);
-		return proc && proc.exitReason !== null
-			? `${proc.exitReason}; last lines of ${proc.logFile}:\n${tail(proc.logFile)}`
-			: null;
-	};
+	const {
+		procs,
+		spawn: spawnProc,
+		stop: stopProc,
+		died,
+		endSentinel
+	} = startProcessGroup({
+		dir,
+		sentinelName: 'lnd-sentinel',
+		pidsJsonFile: path.join(dir, PIDS_FILE)
+	});
 	const remaining = () => {
 		const left = deadline - Date.now();
 		if (left <= 0)
@@ -511,7 +440,7 @@ export async function startLndRegtest(options: LndRegtestOptions): Promise<LndRe
 			await stopProc('btcd');
 			rmSync(path.join(dir, PIDS_FILE), { force: true });
 			rmSync(path.join(dir, PIDS_TEXT), { force: true });
-			if (sentinel.exitCode === null) sentinel.kill('SIGKILL');
+			endSentinel();
 		})();
 		return stopping;
 	};
