@@ -151,20 +151,6 @@ function parseAmount(amount: string): bigint | null {
 	}
 }
 
-export function formatAmount(msat: bigint): string {
-	if (msat <= 0n) throw new Bolt11Error('amount', 'An invoice amount must be positive.');
-	// Pick the largest unit that represents the amount exactly (shortest string).
-	const units: [string, bigint][] = [
-		['m', 100_000_000n],
-		['u', 100_000n],
-		['n', 100n]
-	];
-	for (const [suffix, msatPerUnit] of units) {
-		if (msat % msatPerUnit === 0n) return `${msat / msatPerUnit}${suffix}`;
-	}
-	return `${msat * 10n}p`;
-}
-
 // ---------- 5-bit words ----------
 
 /** Packs 5-bit words into bytes, zero-padding the last byte (the signing rule of BOLT #11). */
@@ -194,17 +180,6 @@ function wordsToInt(words: readonly number[]): number {
 	let n = 0;
 	for (const w of words) n = n * 32 + w;
 	return n;
-}
-
-export function intToWords(n: number, minWords = 1): number[] {
-	const words: number[] = [];
-	let rest = n;
-	while (rest > 0) {
-		words.unshift(rest % 32);
-		rest = Math.floor(rest / 32);
-	}
-	while (words.length < minWords) words.unshift(0);
-	return words;
 }
 
 // ---------- decode ----------
@@ -244,17 +219,6 @@ function decodeFeatures(words: readonly number[]): number[] {
 		for (let b = 0; b < 5; b++) if (word & (1 << b)) bits.push(i * 5 + b);
 	}
 	return bits;
-}
-
-export function encodeFeatures(bits: readonly number[]): number[] {
-	if (bits.length === 0) return [];
-	const max = Math.max(...bits);
-	const words = new Array<number>(Math.floor(max / 5) + 1).fill(0);
-	for (const bit of bits) {
-		const idx = words.length - 1 - Math.floor(bit / 5);
-		words[idx] = (words[idx] as number) | (1 << (bit % 5));
-	}
-	return words;
 }
 
 function decodeRouteHint(bytes: Uint8Array): RouteHintHop[] {

@@ -13,9 +13,6 @@ import {
 	TAG,
 	TIMESTAMP_WORDS,
 	concat,
-	encodeFeatures,
-	formatAmount,
-	intToWords,
 	wordsToBytesPadded,
 	type Bolt11Fields,
 	type RouteHintHop
@@ -129,4 +126,41 @@ export function encodeBolt11(fields: Bolt11Fields, privateKeyHex: string): strin
 /** The secp256k1 public key (compressed, hex) of a private key, as a node id. */
 export function nodePubkey(privateKeyHex: string): string {
 	return bytesToHex(secp256k1.getPublicKey(hexToBytes(privateKeyHex), true));
+}
+
+/** Feature bits as bech32 words, most significant word first (the reverse of bolt11.ts's decodeFeatures). */
+function encodeFeatures(bits: readonly number[]): number[] {
+	if (bits.length === 0) return [];
+	const max = Math.max(...bits);
+	const words = new Array<number>(Math.floor(max / 5) + 1).fill(0);
+	for (const bit of bits) {
+		const idx = words.length - 1 - Math.floor(bit / 5);
+		words[idx] = (words[idx] as number) | (1 << (bit % 5));
+	}
+	return words;
+}
+
+function formatAmount(msat: bigint): string {
+	if (msat <= 0n) throw new Bolt11Error('amount', 'An invoice amount must be positive.');
+	// Pick the largest unit that represents the amount exactly (shortest string).
+	const units: [string, bigint][] = [
+		['m', 100_000_000n],
+		['u', 100_000n],
+		['n', 100n]
+	];
+	for (const [suffix, msatPerUnit] of units) {
+		if (msat % msatPerUnit === 0n) return `${msat / msatPerUnit}${suffix}`;
+	}
+	return `${msat * 10n}p`;
+}
+
+function intToWords(n: number, minWords = 1): number[] {
+	const words: number[] = [];
+	let rest = n;
+	while (rest > 0) {
+		words.unshift(rest % 32);
+		rest = Math.floor(rest / 32);
+	}
+	while (words.length < minWords) words.unshift(0);
+	return words;
 }
