@@ -26,7 +26,7 @@ import { parseMessage, TOPIC_ROOT, encodeSessionLink } from '../src/lib/protocol
 import {
 	DriverChannel,
 	createSimulatedStation,
-	DEFAULT_TARIFF,
+	stationTariff,
 	type HeadlessStation,
 	type StationLedger
 } from '../src/lib/session/index.js';
@@ -40,6 +40,8 @@ const USAGE = `usage: npm run station -- --sim [--devnet FILE] [--stations N] [-
                          without it an in-process broker and Lightning simnet are started
   --stations N           how many stations (default 1); on a devnet only its registered stations
                          anchor on the ledger, the others run without a ledger
+  --increment-wh WH      energy per invoice (default: as the kiosk, the least under 1 % fee overhead,
+                         410 Wh at the devnet's 250 sat/kWh and 11 kW)
   --state-dir DIR        where sessions, outboxes and ledger jobs are kept (default .devnet/stations)
   --drive WH             also play a driver at every station: join each session, pay every invoice
                          (from the devnet's vehicle-1, or a simnet car), stop after WH watt-hours`;
@@ -157,11 +159,11 @@ async function main(): Promise<void> {
 	const count = Math.floor(positive('stations', values.stations, 1));
 	const pollMs = positive('poll-ms', values['poll-ms'], 1000);
 	const nextAfterMs = positive('next-session-after-ms', values['next-session-after-ms'], 15_000);
+	// No --increment-wh: the kiosk's default, the least increment under 1 % fee overhead.
+	const defaults = stationTariff();
 	const tariff = {
-		...DEFAULT_TARIFF,
-		incrementWh: Math.floor(
-			positive('increment-wh', values['increment-wh'], DEFAULT_TARIFF.incrementWh)
-		)
+		...defaults,
+		incrementWh: Math.floor(positive('increment-wh', values['increment-wh'], defaults.incrementWh))
 	};
 	const stateDir = path.resolve(values['state-dir'] ?? '.devnet/stations');
 	mkdirSync(stateDir, { recursive: true });

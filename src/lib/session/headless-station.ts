@@ -6,9 +6,12 @@ import type { LightningNode } from '../lightning';
 import { SimulatedMeter } from '../meter';
 import type { MessageBus } from '../mqtt';
 import { ethereumAddressOf, ocmfPublicKeyHex, type Tariff } from '../protocol';
+import { chooseIncrement } from './increment';
 import type { KioskStore, StationLedger } from './ports';
 import { loadStationSnapshot, StationRuntime, type StationRuntimeOptions } from './station-runtime';
 
+// The devnet's price and terms. Its 100 Wh increment is the benchmarks' fixed one (docs/kiosk.md
+// quotes figures at it); a station run without a named increment bills stationTariff's instead.
 export const DEFAULT_TARIFF: Tariff = {
 	pricePerKwhMsat: '250000',
 	startFeeMsat: '0',
@@ -17,6 +20,22 @@ export const DEFAULT_TARIFF: Tariff = {
 	mode: 'stream',
 	invoiceExpirySeconds: 600
 };
+
+/** The headless station's connector when none is named, as the kiosk's (`?powerW`). */
+export const DEFAULT_MAX_POWER_W = 11_000;
+
+/**
+ * The devnet tariff with the increment the kiosk bills when none is named: the least that keeps
+ * the hub's fee under 1 % at this price and power (chooseIncrement), so `npm run station` and the
+ * kiosk charge a driver the same way.
+ */
+export function stationTariff(maxPowerW: number = DEFAULT_MAX_POWER_W): Tariff {
+	const pricePerKwhMsat = Number(DEFAULT_TARIFF.pricePerKwhMsat);
+	return {
+		...DEFAULT_TARIFF,
+		incrementWh: chooseIncrement({ pricePerKwhMsat, maxPowerW }).incrementWh
+	};
+}
 
 export interface HeadlessStationOptions {
 	stationId: string;
@@ -44,7 +63,7 @@ export interface HeadlessStation {
 
 /** Builds (does not start) a simulated station; a stored session continues from its meter register. */
 export async function createSimulatedStation(o: HeadlessStationOptions): Promise<HeadlessStation> {
-	const maxPowerW = o.maxPowerW ?? 11_000;
+	const maxPowerW = o.maxPowerW ?? DEFAULT_MAX_POWER_W;
 	const speed = o.meterSpeed ?? 1;
 	const snapshot = await loadStationSnapshot(o.store, o.stationId);
 	// A real meter's register survives a restart; the simulated one continues where the session was.
@@ -66,7 +85,7 @@ export async function createSimulatedStation(o: HeadlessStationOptions): Promise
 			signerAddress: ethereumAddressOf(signingKey),
 			maxPowerW
 		},
-		tariff: o.tariff ?? DEFAULT_TARIFF,
+		tariff: o.tariff ?? stationTariff(maxPowerW),
 		meter,
 		charger: new SimulatedCharger(meter),
 		lightning: o.lightning,

@@ -44,6 +44,8 @@ export * from './receipt';
 export {
 	DEFAULT_TARIFF,
 	createSimulatedStation,
+	DEFAULT_MAX_POWER_W,
+	stationTariff,
 	type HeadlessStation,
 	type HeadlessStationOptions
 } from './headless-station';
