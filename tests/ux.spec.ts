@@ -279,6 +279,9 @@ test('a driver reads the session at a glance, in three languages; every screen i
 		`[ux] suspended at 360x740, en: overflow ${paused.overflow}px, stop button bottom ${paused.stopBottom}px`
 	);
 	expect(paused.overflow).toBeLessThanOrEqual(0);
+	// The chart's legend says what the power figure says: nothing flows while paused.
+	await expect(wallet.getByTestId('power')).toHaveText('0.0');
+	await expect(wallet.getByTestId('chart-power')).toHaveText('0.0');
 	await shoot(wallet, 'wallet', 'suspended', PHONE_SIZE);
 	await shoot(kiosk, 'kiosk', 'suspended', KIOSK_SIZE);
 	const paid = await vehicle.pay({
@@ -383,6 +386,8 @@ test('a driver reads the session at a glance, in three languages; every screen i
 		const alarm = await layout(wallet);
 		console.log(`[ux] meter alarm at 360x740, en: overflow ${alarm.overflow}px`);
 		expect(alarm.overflow).toBeLessThanOrEqual(0);
+		await expect(wallet.getByTestId('power')).toHaveText('0.0');
+		await expect(wallet.getByTestId('chart-power')).toHaveText('0.0');
 		await shoot(wallet, 'wallet', 'meter-alarm', PHONE_SIZE);
 	} finally {
 		await runtime.stop().catch(() => undefined);
