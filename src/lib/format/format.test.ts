@@ -8,6 +8,7 @@ import {
 	kwh,
 	powerSeries,
 	sat,
+	satExact,
 	satNumber,
 	shortHex,
 	smoothPowerW
@@ -40,6 +41,18 @@ describe('satNumber', () => {
 	});
 	test('a 10^21 msat amount stays exact (bigint, not a float)', () => {
 		expect(satNumber(1_000_000_000_000_000_000_000n, 'en')).toBe('1,000,000,000,000,000,000');
+	});
+});
+
+describe('satExact (src/lib sentences for logs and the CLI)', () => {
+	test('every millisatoshi, exact beyond 2^53 msat', () => {
+		expect(satExact(12_345_000n)).toBe('12,345 sat');
+		expect(satExact(1_500n)).toBe('1.5 sat');
+		expect(satExact(1_234_567_891n)).toBe('1,234,567.891 sat');
+		expect(satExact(0n)).toBe('0 sat');
+		expect(satExact(-1_001n)).toBe('-1.001 sat');
+		expect(satExact(9_007_199_254_740_993_001n)).toBe('9,007,199,254,740,993.001 sat');
+		expect(satExact(12_345_670n, 'de')).toBe('12.345,67 sat');
 	});
 });
 

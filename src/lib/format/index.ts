@@ -47,6 +47,24 @@ export function sat(msat: bigint, locale = 'en'): string {
 	return `${satNumber(msat, locale)}\u00a0sat`;
 }
 
+/**
+ * Every millisatoshi of `msat`: "12,345 sat", "1,234,567.891 sat" (bigint throughout, so exact at
+ * any size). For the English sentences src/lib keeps for logs and the CLI, where a refusal compares
+ * two amounts that may differ by one msat; screens show sat().
+ */
+export function satExact(msat: bigint, locale = 'en'): string {
+	const neg = msat < 0n;
+	const abs = neg ? -msat : msat;
+	const whole = nf(locale, { maximumFractionDigits: 0 }).format(abs / 1000n);
+	const rest = abs % 1000n;
+	const point =
+		nf(locale, { minimumFractionDigits: 1 })
+			.formatToParts(0.5)
+			.find((p) => p.type === 'decimal')?.value ?? '.';
+	const fraction = rest === 0n ? '' : point + rest.toString().padStart(3, '0').replace(/0+$/, '');
+	return `${neg ? '-' : ''}${whole}${fraction} sat`;
+}
+
 /** The fiat value of `msat` at `rate`, or '' when no (valid) rate is configured. */
 export function fiat(msat: bigint, rate: FiatRate | null | undefined, locale = 'en'): string {
 	if (!rate || !(rate.perBtc > 0) || !/^[A-Z]{3}$/.test(rate.currency)) return '';

@@ -4,7 +4,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import vectors from './fixtures/bolt11-test-vectors.json' with { type: 'json' };
 import type { Bolt11Fields, RouteHintHop } from './bolt11';
 import { encodeBolt11, nodePubkey } from './simnet';
-import { checkInvoice, formatSat, MAX_CLTV_BLOCKS, type ExpectedInvoice } from './invoice-check';
+import { checkInvoice, MAX_CLTV_BLOCKS, type ExpectedInvoice } from './invoice-check';
 
 const stationKey = bytesToHex(sha256(new TextEncoder().encode('station key')));
 const recordHash = bytesToHex(sha256(new TextEncoder().encode('{"seq":3}')));
@@ -111,13 +111,6 @@ describe('checkInvoice', () => {
 		for (const v of vectors.invalid) {
 			expect(checkInvoice(v.invoice, expected)).toMatchObject({ ok: false, reason: 'malformed' });
 		}
-	});
-
-	it('formats millisatoshis as sat', () => {
-		expect(formatSat(12_345_000n)).toBe('12,345 sat');
-		expect(formatSat(1_500n)).toBe('1.5 sat');
-		expect(formatSat(1_234_567_891n)).toBe('1,234,567.891 sat');
-		expect(formatSat(0n)).toBe('0 sat');
 	});
 
 	describe('routing hints and fallbacks that do not fit a charging payment', () => {

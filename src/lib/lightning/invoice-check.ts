@@ -3,6 +3,7 @@
 
 import { Bolt11Error, decodeBolt11, type DecodedBolt11, type RouteHintHop } from './bolt11';
 import type { DecodedPaymentRequest, Network } from './port';
+import { satExact } from '../format';
 import { ALL_NETWORKS, NETWORK_TABLE } from '../protocol';
 
 export interface ExpectedInvoice {
@@ -48,16 +49,6 @@ export type InvoiceCheckResult =
 const NETWORK_NAMES: Record<Network, string> = Object.fromEntries(
 	ALL_NETWORKS.map((n) => [n, NETWORK_TABLE[n].label])
 ) as Record<Network, string>;
-
-/** "12,345 sat", or "12,345.678 sat" when the amount is not whole satoshis. */
-export function formatSat(msat: bigint): string {
-	const negative = msat < 0n;
-	const abs = negative ? -msat : msat;
-	const whole = (abs / 1000n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-	const rest = abs % 1000n;
-	const fraction = rest === 0n ? '' : '.' + rest.toString().padStart(3, '0').replace(/0+$/, '');
-	return `${negative ? '-' : ''}${whole}${fraction} sat`;
-}
 
 function short(hex: string): string {
 	return hex.length > 16 ? `${hex.slice(0, 8)}…${hex.slice(-8)}` : hex;
@@ -129,7 +120,7 @@ function routingProblem(
 		if (fee > feeLimit) {
 			return {
 				reason: 'route',
-				message: `A routing hint of the invoice charges ${formatSat(fee)} in fees, more than your limit of ${formatSat(feeLimit)}.`
+				message: `A routing hint of the invoice charges ${satExact(fee)} in fees, more than your limit of ${satExact(feeLimit)}.`
 			};
 		}
 	}
@@ -185,14 +176,14 @@ export function checkInvoice(
 		return {
 			ok: false,
 			reason: 'no_amount',
-			message: `The invoice has no amount; the verified energy costs ${formatSat(expected.amountMsat)}.`
+			message: `The invoice has no amount; the verified energy costs ${satExact(expected.amountMsat)}.`
 		};
 	}
 	if (invoice.amountMsat !== expected.amountMsat) {
 		return {
 			ok: false,
 			reason: 'amount',
-			message: `The invoice asks for ${formatSat(invoice.amountMsat)} but the verified energy costs ${formatSat(expected.amountMsat)}.`
+			message: `The invoice asks for ${satExact(invoice.amountMsat)} but the verified energy costs ${satExact(expected.amountMsat)}.`
 		};
 	}
 	const routing = routingProblem(invoice, expected);

@@ -2,6 +2,7 @@
 // billing record it carries is exactly the one the wallet rebuilds from readings it verified
 // itself, the invoice commits to that record, goes to the station's registered node on the right
 // network, has not been paid before, and fits the driver's budget.
+import { satExact } from '../format';
 import {
 	checkInvoice,
 	type DecodedPaymentRequest,
@@ -57,9 +58,6 @@ export type RefusalReason =
 	| 'identity'
 	| InvoiceCheckFailure;
 
-const sats = (msat: bigint) =>
-	`${(Number(msat) / 1000).toLocaleString('en-US', { maximumFractionDigits: 3 })} sat`;
-
 export function decideInvoice(msg: InvoiceMessage, c: InvoiceContext): InvoiceDecision {
 	const r = msg.record;
 	if (r.stationId !== c.stationId || r.sessionId !== c.sessionId)
@@ -97,7 +95,7 @@ export function decideInvoice(msg: InvoiceMessage, c: InvoiceContext): InvoiceDe
 		if (r.amountMsat !== rebuilt.amountMsat)
 			return refuse(
 				'record_mismatch',
-				`Invoice ${msg.seq} asks ${sats(BigInt(r.amountMsat))} for ${r.energyWh} Wh, but the signed readings show ${rebuilt.energyWh} Wh costing ${sats(BigInt(rebuilt.amountMsat))} at the agreed tariff.`
+				`Invoice ${msg.seq} asks ${satExact(BigInt(r.amountMsat))} for ${r.energyWh} Wh, but the signed readings show ${rebuilt.energyWh} Wh costing ${satExact(BigInt(rebuilt.amountMsat))} at the agreed tariff.`
 			);
 		return refuse(
 			'record_mismatch',
@@ -128,7 +126,7 @@ export function decideInvoice(msg: InvoiceMessage, c: InvoiceContext): InvoiceDe
 	if (c.committedMsat + amountMsat > c.budgetMsat)
 		return refuse(
 			'budget',
-			`Invoice ${msg.seq} for ${sats(amountMsat)} would take this session past your budget of ${sats(c.budgetMsat)}.`
+			`Invoice ${msg.seq} for ${satExact(amountMsat)} would take this session past your budget of ${satExact(c.budgetMsat)}.`
 		);
 	return { action: 'pay', invoice: check.invoice, amountMsat };
 }
